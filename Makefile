@@ -1,0 +1,41 @@
+# Every task CI runs is a target here. Each creates .venv and installs what it needs.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint check unit e2e bench bench-ingest clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+## run: set up and start the service on its embedded default (sample traces loaded)
+run: $(STAMP)
+	$(BIN)/tracechat serve --demo
+
+## test: lint, type-check, then the whole test suite
+test: lint
+	$(BIN)/pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy
+
+unit: $(STAMP)
+	$(BIN)/pytest tests/unit tests/contract
+
+e2e: $(STAMP)
+	$(BIN)/pytest tests/e2e
+
+## bench: ingest throughput (see docs/benchmarks.md)
+bench: bench-ingest
+
+bench-ingest: $(STAMP)
+	$(BIN)/python bench/ingest.py
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,3 @@
+from tracechat.cli import main
+
+raise SystemExit(main())

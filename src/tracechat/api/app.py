@@ -1,0 +1,26 @@
+"""The FastAPI application of port 8000."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from fastapi import FastAPI
+
+from tracechat import __version__
+from tracechat.api import ops
+from tracechat.api.errors import install_error_handlers
+
+if TYPE_CHECKING:
+    from tracechat.app import Service
+
+
+def create_api(service: Service) -> FastAPI:
+    app = FastAPI(
+        title="tracechat",
+        version=__version__,
+        summary="Agent trajectories from OpenTelemetry spans, and an assistant that reads them.",
+    )
+    app.state.service = service
+    install_error_handlers(app)
+    app.include_router(ops.router)
+    return app

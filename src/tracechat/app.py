@@ -1,0 +1,182 @@
+"""Composition root: builds the service from settings and runs its three listeners in one
+process until SIGTERM or SIGINT, then shuts down in order (stop accepting, finish commits,
+close the file)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import socket
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import grpc
+import uvicorn
+from starlette.types import ASGIApp
+
+from tracechat import __version__
+from tracechat.api.app import create_api
+from tracechat.auth.keys import KeyRing
+from tracechat.config import Settings, is_loopback
+from tracechat.errors import TracechatError
+from tracechat.ingest.grpc_server import build_grpc_server
+from tracechat.ingest.http_server import otlp_http_app
+from tracechat.ingest.loader import load_paths_in_process
+from tracechat.ingest.receiver import Receiver
+from tracechat.metrics import Metrics
+from tracechat.store.duck import DuckDBStore
+
+log = logging.getLogger("tracechat")
+SHUTDOWN_GRACE_S = 10.0
+
+
+class ConfigurationError(TracechatError):
+    code = "configuration"
+
+
+class Service:
+    """Everything one running tracechat holds, wired together."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.keys = KeyRing(settings.keys_path)
+        if self.keys.open_mode and not is_loopback(settings.host):
+            raise ConfigurationError(
+                f"refusing to listen on {settings.host} with no API keys configured (open mode is for "
+                "loopback only); create one with 'tracechat keys create --project NAME' or use --host 127.0.0.1"
+            )
+        self.metrics = Metrics()
+        self.store = DuckDBStore(
+            settings.database_path,
+            max_queue_bytes=settings.queue_max_bytes,
+            max_commit_bytes=settings.commit_max_bytes,
+            observer=self.metrics.observe_commit,
+        )
+        writer = self.store.writer
+        self.metrics.watch_queue(lambda: writer.queued_bytes, lambda: writer.queued_items)
+        self.receiver = Receiver(self.store, self.keys, self.metrics)
+
+    def close(self) -> None:
+        self.store.close()
+
+
+@dataclass(frozen=True, slots=True)
+class Ports:
+    grpc: int
+    otlp_http: int
+    api: int
+
+
+class _Server(uvicorn.Server):
+    """A uvicorn server that leaves signals to ``serve`` (which runs two of them)."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(1024)
+    sock.setblocking(False)
+    return sock
+
+
+def _uvicorn(app: ASGIApp) -> _Server:
+    config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False, timeout_keep_alive=30)
+    return _Server(config)
+
+
+class RunningServer:
+    """The three listeners of one service, started together and stopped in order."""
+
+    def __init__(self, service: Service, grpc_server: grpc.Server, http: list[_Server], ports: Ports) -> None:
+        self.service = service
+        self.ports = ports
+        self._grpc = grpc_server
+        self._http = http
+        self._tasks: list[asyncio.Task[None]] = []
+
+    @classmethod
+    async def start(cls, settings: Settings) -> RunningServer:
+        service = Service(settings)
+        try:
+            grpc_server, grpc_port = build_grpc_server(
+                service.receiver, settings.host, settings.grpc_port, settings.max_request_bytes, settings.grpc_workers
+            )
+            otlp_sock = _listen(settings.host, settings.otlp_http_port)
+            api_sock = _listen(settings.host, settings.port)
+        except BaseException:
+            service.close()
+            raise
+        otlp = _uvicorn(otlp_http_app(service.receiver, settings.max_request_bytes))
+        api = _uvicorn(create_api(service))
+        ports = Ports(grpc_port, otlp_sock.getsockname()[1], api_sock.getsockname()[1])
+        running = cls(service, grpc_server, [otlp, api], ports)
+        grpc_server.start()
+        running._tasks = [
+            asyncio.create_task(otlp.serve(sockets=[otlp_sock])),
+            asyncio.create_task(api.serve(sockets=[api_sock])),
+        ]
+        while not all(server.started for server in running._http):
+            await asyncio.sleep(0.01)
+        return running
+
+    async def stop(self) -> None:
+        """Stop accepting, let requests in flight finish their commits, close the store."""
+        await asyncio.to_thread(self._grpc.stop(SHUTDOWN_GRACE_S).wait)
+        for server in self._http:
+            server.should_exit = True
+        await asyncio.gather(*self._tasks)
+        self.service.close()
+
+
+async def serve(settings: Settings, sample_traces: Path | None = None) -> None:
+    """Run until SIGTERM or SIGINT (the ``tracechat serve`` command)."""
+    running = await RunningServer.start(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    if settings.demo and sample_traces is not None:
+        await asyncio.to_thread(_load_demo, running.service, sample_traces)
+    _announce(settings, running.service, running.ports)
+    await stop.wait()
+    print("tracechat: shutting down (finishing commits in flight)", file=sys.stderr, flush=True)
+    await running.stop()
+    print("tracechat: stopped", file=sys.stderr, flush=True)
+
+
+def _load_demo(service: Service, sample_traces: Path) -> None:
+    if service.store.span_count():
+        print(
+            "tracechat: --demo: the store already holds spans; sample traces not loaded",
+            flush=True,
+        )
+        return
+    loaded = load_paths_in_process(service.receiver, [sample_traces])
+    print(
+        f"tracechat: --demo: loaded {loaded.spans} spans from {loaded.files} files in {sample_traces}",
+        flush=True,
+    )
+
+
+def _announce(settings: Settings, service: Service, ports: Ports) -> None:
+    host = settings.host
+    web = f"[{host}]" if ":" in host else host
+    lines = [
+        f"tracechat {__version__}: data in {settings.database_path}",
+        f"  OTLP/gRPC  {web}:{ports.grpc}",
+        f"  OTLP/HTTP  http://{web}:{ports.otlp_http}/v1/traces",
+        f"  API        http://{web}:{ports.api}/  (docs /docs, health /healthz, metrics /metrics)",
+    ]
+    if service.keys.open_mode:
+        lines.append("  open mode: no API keys configured, so every request is allowed; listening on loopback only")
+    print("\n".join(lines), flush=True)

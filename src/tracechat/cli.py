@@ -1,0 +1,160 @@
+"""The ``tracechat`` command: serve, keys, load, export."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from tracechat.config import Settings
+from tracechat.errors import TracechatError
+
+DEFAULT_OTLP_HTTP = "http://127.0.0.1:4318"
+
+
+def _sample_traces_dir() -> Path | None:
+    for candidate in (
+        Path(__file__).resolve().parents[2] / "sample_traces",
+        Path.cwd() / "sample_traces",
+    ):
+        if candidate.is_dir():
+            return candidate
+    return None
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    names = ("data_dir", "host", "grpc_port", "otlp_http_port", "port")
+    overrides: dict[str, Any] = {n: getattr(args, n) for n in names if getattr(args, n, None) is not None}
+    if getattr(args, "demo", False):
+        overrides["demo"] = True
+    return Settings(**overrides)
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from tracechat.app import serve
+
+    asyncio.run(serve(_settings(args), sample_traces=_sample_traces_dir()))
+    return 0
+
+
+def _cmd_keys_create(args: argparse.Namespace) -> int:
+    from tracechat.auth.keys import KeyRing
+
+    settings = _settings(args)
+    key = KeyRing(settings.keys_path).create(project=args.project, admin=args.admin)
+    scope = "admin (every project)" if key.admin else f"project {key.project!r}"
+    print(f"key id:  {key.key_id}\nsecret:  {key.secret}\nscope:   {scope}")
+    print(f"Bearer token:  {key.token}")
+    print(f"Basic value:   {key.basic}")
+    print("The secret is shown only now; tracechat keeps only its hash.", file=sys.stderr)
+    return 0
+
+
+def _cmd_keys_list(args: argparse.Namespace) -> int:
+    from tracechat.auth.keys import KeyRing
+
+    for key in KeyRing(_settings(args).keys_path).list():
+        print(f"{key.key_id}  {'admin' if key.admin else 'project=' + str(key.project)}")
+    return 0
+
+
+def _cmd_load(args: argparse.Namespace) -> int:
+    from tracechat.ingest.loader import send_paths
+
+    summary = send_paths([Path(p) for p in args.paths], args.endpoint, args.key)
+    print(
+        f"sent {summary.files} files: {summary.spans} spans and {summary.log_records} log records stored, "
+        f"{summary.rejected} rejected"
+    )
+    return 0
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from tracechat.export import export_parquet
+
+    settings = _settings(args)
+    written = export_parquet(settings.database_path, Path(args.directory), project=args.project)
+    print(
+        f"wrote {written.spans} spans and {written.log_records} log records "
+        f"in {written.files} files to {args.directory}"
+    )
+    return 0
+
+
+def _add_server_flags(parser: argparse.ArgumentParser, *, listeners: bool) -> None:
+    parser.add_argument("--data-dir", help="directory of the DuckDB file and keys (TRACECHAT_DATA_DIR)")
+    if not listeners:
+        return
+    parser.add_argument("--host", help="address to bind (TRACECHAT_HOST, default 127.0.0.1)")
+    parser.add_argument(
+        "--grpc-port",
+        type=int,
+        help="OTLP/gRPC port (TRACECHAT_GRPC_PORT, default 4317; 0 = any)",
+    )
+    parser.add_argument(
+        "--otlp-http-port",
+        type=int,
+        help="OTLP/HTTP port (TRACECHAT_OTLP_HTTP_PORT, default 4318; 0 = any)",
+    )
+    parser.add_argument("--port", type=int, help="HTTP API port (TRACECHAT_PORT, default 8000; 0 = any)")
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="load sample_traces/ into an empty store (TRACECHAT_DEMO)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tracechat", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the OTLP receivers and the HTTP API")
+    _add_server_flags(serve, listeners=True)
+    serve.set_defaults(run=_cmd_serve)
+
+    keys = commands.add_parser("keys", help="manage API keys").add_subparsers(dest="keys_command", required=True)
+    create = keys.add_parser("create", help="create a key; prints its secret once")
+    create.add_argument("--project", help="the project the key may read and write")
+    create.add_argument("--admin", action="store_true", help="a key for every project")
+    _add_server_flags(create, listeners=False)
+    create.set_defaults(run=_cmd_keys_create)
+    listing = keys.add_parser("list", help="list key ids and their projects")
+    _add_server_flags(listing, listeners=False)
+    listing.set_defaults(run=_cmd_keys_list)
+
+    load = commands.add_parser("load", help="send OTLP request files (.pb, .json) to a running server")
+    load.add_argument("paths", nargs="+", help="files or directories")
+    load.add_argument(
+        "--endpoint",
+        default=os.environ.get("TRACECHAT_ENDPOINT", DEFAULT_OTLP_HTTP),
+        help=f"OTLP/HTTP base URL (TRACECHAT_ENDPOINT, default {DEFAULT_OTLP_HTTP})",
+    )
+    load.add_argument(
+        "--key",
+        default=os.environ.get("TRACECHAT_KEY"),
+        help="API key token (TRACECHAT_KEY)",
+    )
+    load.set_defaults(run=_cmd_load)
+
+    export = commands.add_parser("export", help="write the store as hive-partitioned Parquet")
+    export.add_argument("directory")
+    export.add_argument("--project", help="only this project")
+    _add_server_flags(export, listeners=False)
+    export.set_defaults(run=_cmd_export)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        code: int = args.run(args)
+    except TracechatError as exc:
+        print(f"tracechat: {exc.message}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return code

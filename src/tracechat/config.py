@@ -1,0 +1,66 @@
+"""Settings: every command-line flag has a ``TRACECHAT_*`` environment variable."""
+
+from __future__ import annotations
+
+import ipaddress
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+MIB = 1024 * 1024
+
+
+class Settings(BaseSettings):
+    """Server settings. Flags override the environment, which overrides these defaults."""
+
+    model_config = SettingsConfigDict(env_prefix="TRACECHAT_", extra="ignore")
+
+    data_dir: Path = Field(
+        default=Path("./tracechat-data"),
+        description="Where the DuckDB file and keys live.",
+    )
+    host: str = Field(default="127.0.0.1", description="Address every listener binds to.")
+    grpc_port: int = Field(default=4317, ge=0, le=65535, description="OTLP/gRPC port (0 picks a free one).")
+    otlp_http_port: int = Field(default=4318, ge=0, le=65535, description="OTLP/HTTP port (0 picks a free one).")
+    port: int = Field(
+        default=8000,
+        ge=0,
+        le=65535,
+        description="HTTP API and viewer port (0 picks a free one).",
+    )
+    demo: bool = Field(default=False, description="Load sample_traces/ into an empty store at start.")
+    max_request_bytes: int = Field(
+        default=64 * MIB,
+        gt=0,
+        description="Largest OTLP request accepted, measured after decompression.",
+    )
+    queue_max_bytes: int = Field(
+        default=256 * MIB,
+        gt=0,
+        description="Requests waiting for a commit; past this, clients are told to retry.",
+    )
+    commit_max_bytes: int = Field(
+        default=64 * MIB,
+        gt=0,
+        description="Most request bytes grouped into one commit.",
+    )
+    grpc_workers: int = Field(default=16, gt=0, description="Threads serving OTLP/gRPC calls.")
+
+    @property
+    def database_path(self) -> Path:
+        return self.data_dir / "tracechat.duckdb"
+
+    @property
+    def keys_path(self) -> Path:
+        return self.data_dir / "keys.json"
+
+
+def is_loopback(host: str) -> bool:
+    """True when ``host`` only accepts connections from this machine."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

@@ -1,0 +1,102 @@
+"""One error tree for the whole service.
+
+Every error knows the HTTP status and the gRPC code it maps to, so an edge (HTTP route,
+gRPC servicer) turns any of them into the right answer without a table of its own.
+Retryable errors carry ``retry_after`` seconds: OTLP clients retry only on those.
+"""
+
+from __future__ import annotations
+
+import grpc
+
+
+class TracechatError(Exception):
+    """Base of every error the service raises on purpose."""
+
+    http_status: int = 500
+    grpc_code: grpc.StatusCode = grpc.StatusCode.INTERNAL
+    code: str = "internal_error"
+    retry_after: float | None = None
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidInput(TracechatError):
+    """The request cannot be understood: bad encoding, bad ids, missing fields."""
+
+    http_status = 400
+    grpc_code = grpc.StatusCode.INVALID_ARGUMENT
+    code = "invalid_input"
+
+
+class UnsupportedMediaType(InvalidInput):
+    """A content type or content encoding the receiver does not speak."""
+
+    http_status = 415
+    code = "unsupported_media_type"
+
+
+class PayloadTooLarge(InvalidInput):
+    """The (decompressed) request is over the configured limit."""
+
+    http_status = 413
+    grpc_code = grpc.StatusCode.RESOURCE_EXHAUSTED
+    code = "payload_too_large"
+
+
+class Unauthenticated(TracechatError):
+    """Credentials are missing or do not match a key."""
+
+    http_status = 401
+    grpc_code = grpc.StatusCode.UNAUTHENTICATED
+    code = "unauthenticated"
+
+
+class PermissionDenied(TracechatError):
+    """The key is valid but may not touch that project."""
+
+    http_status = 403
+    grpc_code = grpc.StatusCode.PERMISSION_DENIED
+    code = "permission_denied"
+
+
+class NotFound(TracechatError):
+    """The thing asked for does not exist in the caller's project."""
+
+    http_status = 404
+    grpc_code = grpc.StatusCode.NOT_FOUND
+    code = "not_found"
+
+
+class Retryable(TracechatError):
+    """Nothing was stored; the same request may succeed later."""
+
+    http_status = 503
+    grpc_code = grpc.StatusCode.UNAVAILABLE
+    code = "unavailable"
+
+    def __init__(self, message: str, retry_after: float = 1.0) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class Overloaded(Retryable):
+    """The write queue is full: back off and retry (OTLP backpressure)."""
+
+    http_status = 429
+    grpc_code = grpc.StatusCode.RESOURCE_EXHAUSTED
+    code = "overloaded"
+
+
+class StorageUnavailable(Retryable):
+    """The store failed to commit (disk full, I/O error, shutting down)."""
+
+    code = "storage_unavailable"
+
+
+class StoreVersionError(TracechatError):
+    """The database file was written by a schema this build cannot open."""
+
+    code = "store_version"

@@ -1,0 +1,200 @@
+"""Export requests → validated, flattened rows (an ``IngestBatch``), and the reasons for
+every record left out.
+
+A bad span never spoils its request: it is counted in ``rejected`` and named in
+``problems``, and the good ones go on to be stored (OTLP ``partial_success``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import (
+    ExportLogsServiceRequest as PB2LogsRequest,
+)
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+    ExportTraceServiceRequest as PB2TraceRequest,
+)
+from opentelemetry.proto.common.v1.common_pb2 import InstrumentationScope as PB2Scope
+from opentelemetry.proto.logs.v1.logs_pb2 import LogRecord as PB2LogRecord
+from opentelemetry.proto.resource.v1.resource_pb2 import Resource as PB2Resource
+from opentelemetry.proto.trace.v1.trace_pb2 import Span as PB2Span
+
+from tracechat.ingest.promote import promote
+from tracechat.model.ids import SPAN_ID_BYTES, TRACE_ID_BYTES, id_problem
+from tracechat.model.records import (
+    SPAN_INT_COLUMNS,
+    SPAN_TEXT_COLUMNS,
+    IngestBatch,
+    ScopeRecord,
+    SpanColumns,
+)
+
+ProjectOf = Callable[[PB2Resource], str]
+"""Resolves the project of a resource (the caller's key decides; see ``ingest.projects``)."""
+
+MAX_PROBLEMS_REPORTED = 5
+_INT64_MAX = (1 << 63) - 1
+_ZERO_SPAN_ID = bytes(SPAN_ID_BYTES)
+
+
+@dataclass(slots=True)
+class Flattened:
+    batch: IngestBatch = field(default_factory=IngestBatch)
+    rejected: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    def reject(self, where: str, problem: str) -> None:
+        self.rejected += 1
+        if len(self.problems) < MAX_PROBLEMS_REPORTED:
+            self.problems.append(f"{where}: {problem}")
+
+    def error_message(self, noun: str) -> str:
+        if not self.rejected:
+            return ""
+        more = self.rejected - len(self.problems)
+        tail = f"; and {more} more" if more > 0 else ""
+        return f"rejected {self.rejected} {noun}: " + "; ".join(self.problems) + tail
+
+
+def flatten_traces(request: PB2TraceRequest, project_of: ProjectOf) -> Flattened:
+    out = Flattened()
+    spans = out.batch.spans
+    for i, resource_spans in enumerate(request.resource_spans):
+        project = project_of(resource_spans.resource)
+        resource = resource_spans.resource.SerializeToString()
+        for j, scope_spans in enumerate(resource_spans.scope_spans):
+            scope_id = _remember_scope(
+                out.batch,
+                resource,
+                resource_spans.schema_url,
+                scope_spans.scope,
+                scope_spans.schema_url,
+            )
+            for k, span in enumerate(scope_spans.spans):
+                problem = _span_problem(span)
+                if problem:
+                    out.reject(f"resource_spans[{i}].scope_spans[{j}].spans[{k}]", problem)
+                    continue
+                raw = span.SerializeToString()
+                out.batch.size_bytes += len(raw)
+                _append_span(spans, project, scope_id, span, raw)
+    return out
+
+
+def flatten_logs(request: PB2LogsRequest, project_of: ProjectOf) -> Flattened:
+    out = Flattened()
+    logs = out.batch.logs
+    for i, resource_logs in enumerate(request.resource_logs):
+        project = project_of(resource_logs.resource)
+        resource = resource_logs.resource.SerializeToString()
+        for j, scope_logs in enumerate(resource_logs.scope_logs):
+            scope_id = _remember_scope(
+                out.batch,
+                resource,
+                resource_logs.schema_url,
+                scope_logs.scope,
+                scope_logs.schema_url,
+            )
+            for k, record in enumerate(scope_logs.log_records):
+                problem = _log_problem(record)
+                if problem:
+                    out.reject(f"resource_logs[{i}].scope_logs[{j}].log_records[{k}]", problem)
+                    continue
+                raw = record.SerializeToString()
+                out.batch.size_bytes += len(raw)
+                logs.project.append(project)
+                logs.trace_id.append(record.trace_id.hex() or None)
+                logs.span_id.append(record.span_id.hex() or None)
+                logs.time_ns.append(record.time_unix_nano)
+                logs.observed_ns.append(record.observed_time_unix_nano)
+                logs.severity_number.append(record.severity_number)
+                logs.severity_text.append(record.severity_text or None)
+                logs.event_name.append(_event_name(record))
+                logs.scope_id.append(scope_id)
+                logs.raw.append(raw)
+    return out
+
+
+def _span_problem(span: PB2Span) -> str | None:
+    problem = id_problem(span.trace_id, TRACE_ID_BYTES, "trace_id") or id_problem(
+        span.span_id, SPAN_ID_BYTES, "span_id"
+    )
+    if problem:
+        return problem
+    if span.parent_span_id and len(span.parent_span_id) != SPAN_ID_BYTES:
+        return f"parent_span_id must be empty or {SPAN_ID_BYTES} bytes, got {len(span.parent_span_id)}"
+    if span.start_time_unix_nano > _INT64_MAX or span.end_time_unix_nano > _INT64_MAX:
+        return "start or end time is beyond the year 2262"
+    return None
+
+
+def _log_problem(record: PB2LogRecord) -> str | None:
+    if record.trace_id:
+        problem = id_problem(record.trace_id, TRACE_ID_BYTES, "trace_id")
+        if problem:
+            return problem
+    if record.span_id:
+        problem = id_problem(record.span_id, SPAN_ID_BYTES, "span_id")
+        if problem:
+            return problem
+    if record.span_id and not record.trace_id:
+        return "span_id is set but trace_id is not"
+    if record.time_unix_nano > _INT64_MAX or record.observed_time_unix_nano > _INT64_MAX:
+        return "time is beyond the year 2262"
+    return None
+
+
+def _append_span(columns: SpanColumns, project: str, scope_id: str, span: PB2Span, raw: bytes) -> None:
+    columns.project.append(project)
+    columns.trace_id.append(span.trace_id.hex())
+    columns.span_id.append(span.span_id.hex())
+    parent = span.parent_span_id
+    columns.parent_span_id.append(parent.hex() if parent and parent != _ZERO_SPAN_ID else None)
+    columns.name.append(span.name)
+    columns.kind.append(span.kind)
+    columns.start_ns.append(span.start_time_unix_nano)
+    columns.end_ns.append(span.end_time_unix_nano)
+    columns.status_code.append(span.status.code)
+    columns.status_message.append(span.status.message or None)
+    for column, value in zip(_PROMOTED_LISTS, promote(span.attributes, span.name), strict=True):
+        getattr(columns, column).append(value)
+    columns.scope_id.append(scope_id)
+    columns.raw.append(raw)
+
+
+_PROMOTED_LISTS = SPAN_TEXT_COLUMNS + SPAN_INT_COLUMNS
+
+
+def _event_name(record: PB2LogRecord) -> str | None:
+    if record.event_name:
+        return record.event_name
+    for kv in record.attributes:
+        if kv.key == "event.name" and kv.value.string_value:
+            return kv.value.string_value
+    return None
+
+
+def _remember_scope(
+    batch: IngestBatch,
+    resource: bytes,
+    resource_schema_url: str,
+    scope: PB2Scope,
+    scope_schema_url: str,
+) -> str:
+    scope_bytes = scope.SerializeToString()
+    digest = hashlib.blake2b(digest_size=16)
+    for part in (
+        resource,
+        resource_schema_url.encode(),
+        scope_bytes,
+        scope_schema_url.encode(),
+    ):
+        digest.update(len(part).to_bytes(8, "little"))
+        digest.update(part)
+    scope_id = digest.hexdigest()
+    if scope_id not in batch.scopes:
+        batch.scopes[scope_id] = ScopeRecord(scope_id, resource, resource_schema_url, scope_bytes, scope_schema_url)
+    return scope_id

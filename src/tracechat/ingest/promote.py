@@ -1,0 +1,198 @@
+"""Which span attributes become columns, under which keys, in which precedence.
+
+Ingest touches only these keys and keeps everything else as bytes (see
+docs/storage.md). Each column lists the keys that mean the same thing across
+instrumentation conventions, best first: OTel GenAI semantic conventions, then
+OpenInference, OpenLLMetry/Traceloop, Vercel AI SDK, and the rest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from tracechat.model.records import SPAN_INT_COLUMNS, SPAN_TEXT_COLUMNS
+
+Transform = Callable[[str], str | None]
+
+_OPENINFERENCE_KINDS = {
+    "LLM": "chat",
+    "TOOL": "execute_tool",
+    "AGENT": "invoke_agent",
+    "CHAIN": "chain",
+    "EMBEDDING": "embeddings",
+    "RETRIEVER": "retrieval",
+    "RERANKER": "rerank",
+    "GUARDRAIL": "guardrail",
+    "EVALUATOR": "evaluate",
+}
+_TRACELOOP_KINDS = {
+    "workflow": "invoke_workflow",
+    "agent": "invoke_agent",
+    "tool": "execute_tool",
+    "task": "task",
+}
+_LLM_REQUEST_TYPES = {
+    "chat": "chat",
+    "completion": "text_completion",
+    "embedding": "embeddings",
+    "rerank": "rerank",
+}
+_VERCEL_OPERATIONS = {
+    "ai.generateText": "invoke_agent",
+    "ai.streamText": "invoke_agent",
+    "ai.generateObject": "invoke_agent",
+    "ai.streamObject": "invoke_agent",
+    "ai.generateText.doGenerate": "chat",
+    "ai.streamText.doStream": "chat",
+    "ai.generateObject.doGenerate": "chat",
+    "ai.streamObject.doStream": "chat",
+    "ai.toolCall": "execute_tool",
+    "ai.embed": "embeddings",
+    "ai.embedMany": "embeddings",
+}
+
+
+def _lookup(table: dict[str, str]) -> Transform:
+    return lambda value: table.get(value, value.lower() or None)
+
+
+def _vercel_provider(value: str) -> str | None:
+    # "openai.chat" / "anthropic.messages" name the provider before the dot.
+    return value.split(".", 1)[0] or None
+
+
+PROMOTED_KEYS: dict[str, Sequence[str | tuple[str, Transform]]] = {
+    "operation": (
+        "gen_ai.operation.name",
+        ("openinference.span.kind", _lookup(_OPENINFERENCE_KINDS)),
+        ("traceloop.span.kind", _lookup(_TRACELOOP_KINDS)),
+        ("llm.request.type", _lookup(_LLM_REQUEST_TYPES)),
+        ("ai.operationId", _lookup(_VERCEL_OPERATIONS)),
+    ),
+    "agent_name": ("gen_ai.agent.name", "agent.name", "agent_name", "gen_ai.agent.id"),
+    "request_model": ("gen_ai.request.model", "llm.request.model_name", "ai.model.id"),
+    "response_model": (
+        "gen_ai.response.model",
+        "llm.response.model_name",
+        "llm.model_name",
+        "ai.response.model",
+    ),
+    "provider": (
+        "gen_ai.provider.name",
+        "gen_ai.system",
+        "llm.system",
+        "llm.provider",
+        ("ai.model.provider", _vercel_provider),
+    ),
+    "tool_name": ("gen_ai.tool.name", "tool.name", "ai.toolCall.name"),
+    "conversation_id": (
+        "gen_ai.conversation.id",
+        "session.id",
+        "langfuse.session.id",
+        "traceloop.association.properties.session_id",
+        "ai.telemetry.metadata.sessionId",
+        "gcp.vertex.agent.session_id",
+        "weave.conversation.id",
+    ),
+    "input_tokens": (
+        "gen_ai.usage.input_tokens",
+        "gen_ai.usage.prompt_tokens",
+        "llm.token_count.prompt",
+        "ai.usage.inputTokens",
+        "ai.usage.promptTokens",
+    ),
+    "output_tokens": (
+        "gen_ai.usage.output_tokens",
+        "gen_ai.usage.completion_tokens",
+        "llm.token_count.completion",
+        "ai.usage.outputTokens",
+        "ai.usage.completionTokens",
+    ),
+}
+
+PROMOTED_COLUMNS = SPAN_TEXT_COLUMNS + SPAN_INT_COLUMNS
+_TRACELOOP_ENTITY = "traceloop.entity.name"
+_SCRATCH = len(PROMOTED_COLUMNS)  # slot for traceloop.entity.name, resolved after the scan
+_WORST = 1 << 30
+_INT64 = 1 << 63
+
+
+def _build_slots() -> dict[str, tuple[int, int, Transform | None, bool]]:
+    slots: dict[str, tuple[int, int, Transform | None, bool]] = {}
+    for column, keys in PROMOTED_KEYS.items():
+        index = PROMOTED_COLUMNS.index(column)
+        for rank, entry in enumerate(keys):
+            key, transform = (entry, None) if isinstance(entry, str) else entry
+            slots[key] = (index, rank, transform, column in SPAN_INT_COLUMNS)
+    slots[_TRACELOOP_ENTITY] = (_SCRATCH, 0, None, False)
+    return slots
+
+
+_SLOTS = _build_slots()
+_OPERATION = PROMOTED_COLUMNS.index("operation")
+_AGENT = PROMOTED_COLUMNS.index("agent_name")
+
+
+def promote(attributes: Iterable[Any], span_name: str) -> list[Any]:
+    """Values of ``PROMOTED_COLUMNS`` for one span (None where no key is present).
+
+    ``attributes`` are OTLP ``KeyValue`` messages; only keys in ``PROMOTED_KEYS`` are read.
+    """
+    values: list[Any] = [None] * (_SCRATCH + 1)
+    ranks = [_WORST] * (_SCRATCH + 1)
+    for kv in attributes:
+        slot = _SLOTS.get(kv.key)
+        if slot is None:
+            continue
+        index, rank, transform, numeric = slot
+        if rank >= ranks[index]:
+            continue
+        value: int | str | None
+        if numeric:
+            value = _int_value(kv.value)
+        else:
+            value = _text_value(kv.value)
+            if value is not None and transform is not None:
+                value = transform(value)
+        if value is not None:
+            values[index] = value
+            ranks[index] = rank
+    _fill_agent_name(values, span_name)
+    return values[:_SCRATCH]
+
+
+def _fill_agent_name(values: list[Any], span_name: str) -> None:
+    """Agents named only by a Traceloop entity or by an ``invoke_agent X`` span name."""
+    if values[_AGENT] is not None or values[_OPERATION] != "invoke_agent":
+        return
+    if values[_SCRATCH]:
+        values[_AGENT] = values[_SCRATCH]
+    elif span_name.startswith("invoke_agent "):
+        values[_AGENT] = span_name[len("invoke_agent ") :].strip() or None
+
+
+def _text_value(value: Any) -> str | None:
+    which = value.WhichOneof("value")
+    if which == "string_value":
+        text: str = value.string_value
+        return text or None
+    if which in ("int_value", "double_value", "bool_value"):
+        return str(getattr(value, which))
+    return None
+
+
+def _int_value(value: Any) -> int | None:
+    which = value.WhichOneof("value")
+    if which == "int_value":
+        number: int = value.int_value
+        return number
+    if which == "double_value" and value.double_value.is_integer():
+        return int(value.double_value)
+    if which == "string_value":
+        try:
+            parsed = int(value.string_value)
+        except ValueError:
+            return None
+        return parsed if -_INT64 <= parsed < _INT64 else None
+    return None

@@ -1,0 +1,148 @@
+"""One receiver behind both OTLP transports: authenticate, decode, flatten, commit, answer.
+
+``export`` returns only after the commit holding the request (the SpanStore promise), so the
+edges can answer success the moment it returns.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from concurrent.futures import Future
+from dataclasses import dataclass
+
+from starlette.concurrency import run_in_threadpool
+
+from tracechat.auth.keys import KeyRing, Principal
+from tracechat.errors import TracechatError
+from tracechat.ingest.flatten import Flattened, flatten_logs, flatten_traces
+from tracechat.ingest.otlp import (
+    Encoding,
+    Signal,
+    decode_logs_request,
+    decode_trace_request,
+)
+from tracechat.ingest.projects import project_resolver
+from tracechat.metrics import Metrics
+from tracechat.store.protocol import SpanStore
+
+
+@dataclass(frozen=True, slots=True)
+class ExportResult:
+    rejected: int
+    error_message: str
+
+
+@dataclass(slots=True)
+class _Accepted:
+    signal: Signal
+    flat: Flattened
+    committed: Future[None]
+
+
+class Receiver:
+    def __init__(self, store: SpanStore, keys: KeyRing, metrics: Metrics) -> None:
+        self._store = store
+        self._keys = keys
+        self._metrics = metrics
+
+    def export(
+        self,
+        signal: Signal,
+        body: bytes,
+        encoding: Encoding,
+        authorization: str | None,
+        transport: str,
+    ) -> ExportResult:
+        """Store one export request; blocks until it is committed."""
+        return self._wait(self._accept(signal, body, encoding, authorization, transport), transport)
+
+    async def export_async(
+        self,
+        signal: Signal,
+        body: bytes,
+        encoding: Encoding,
+        authorization: str | None,
+        transport: str,
+    ) -> ExportResult:
+        """``export`` for an event loop: decoding runs in a worker thread, the commit is awaited."""
+        accepted = await run_in_threadpool(self._accept, signal, body, encoding, authorization, transport)
+        try:
+            await asyncio.wrap_future(accepted.committed)
+        except TracechatError as exc:
+            self._count_refused(accepted, exc, transport)
+            raise
+        return self._succeeded(accepted, transport)
+
+    def export_as(
+        self,
+        principal: Principal,
+        signal: Signal,
+        body: bytes,
+        encoding: Encoding,
+        transport: str,
+    ) -> ExportResult:
+        """``export`` on behalf of a principal already known (files loaded by the server itself)."""
+        return self._wait(self._accept(signal, body, encoding, principal, transport), transport)
+
+    def _wait(self, accepted: _Accepted, transport: str) -> ExportResult:
+        try:
+            accepted.committed.result()
+        except TracechatError as exc:
+            self._count_refused(accepted, exc, transport)
+            raise
+        return self._succeeded(accepted, transport)
+
+    def _accept(
+        self,
+        signal: Signal,
+        body: bytes,
+        encoding: Encoding,
+        caller: str | Principal | None,
+        transport: str,
+    ) -> _Accepted:
+        try:
+            principal = caller if isinstance(caller, Principal) else self._keys.authenticate(caller)
+            projects = project_resolver(principal)
+            if signal is Signal.TRACES:
+                flat = flatten_traces(decode_trace_request(body, encoding), projects)
+            else:
+                flat = flatten_logs(decode_logs_request(body, encoding), projects)
+        except TracechatError as exc:
+            self._metrics.export_requests.labels(transport, signal.value, exc.code).inc()
+            raise
+        self._count_received(signal, flat, transport)
+        try:
+            committed = self._store.submit(flat.batch)
+        except TracechatError as exc:
+            accepted = _Accepted(signal, flat, Future())
+            self._count_refused(accepted, exc, transport)
+            raise
+        return _Accepted(signal, flat, committed)
+
+    def _succeeded(self, accepted: _Accepted, transport: str) -> ExportResult:
+        flat, signal = accepted.flat, accepted.signal
+        stored = flat.batch.row_count
+        if signal is Signal.TRACES:
+            self._metrics.spans_stored.inc(stored)
+        else:
+            self._metrics.logs_stored.inc(stored)
+        self._metrics.export_requests.labels(transport, signal.value, "ok").inc()
+        noun = "spans" if signal is Signal.TRACES else "log records"
+        return ExportResult(flat.rejected, flat.error_message(noun))
+
+    def _count_received(self, signal: Signal, flat: Flattened, transport: str) -> None:
+        total = flat.batch.row_count + flat.rejected
+        if signal is Signal.TRACES:
+            self._metrics.spans_received.labels(transport).inc(total)
+            if flat.rejected:
+                self._metrics.spans_rejected.labels("invalid").inc(flat.rejected)
+        else:
+            self._metrics.logs_received.labels(transport).inc(total)
+            if flat.rejected:
+                self._metrics.logs_rejected.labels("invalid").inc(flat.rejected)
+
+    def _count_refused(self, accepted: _Accepted, exc: TracechatError, transport: str) -> None:
+        count = accepted.flat.batch.row_count
+        rejected = self._metrics.spans_rejected if accepted.signal is Signal.TRACES else self._metrics.logs_rejected
+        rejected.labels(exc.code).inc(count)
+        self._metrics.export_requests.labels(transport, accepted.signal.value, exc.code).inc()

@@ -1,0 +1,90 @@
+"""Prometheus metrics of one running service (a registry per service, so tests can run many)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self.spans_received = Counter(
+            "tracechat_spans_received",
+            "Spans received in OTLP export requests.",
+            ["transport"],
+            registry=r,
+        )
+        self.spans_stored = Counter("tracechat_spans_stored", "Spans committed to the store.", registry=r)
+        self.spans_rejected = Counter(
+            "tracechat_spans_rejected",
+            "Spans not stored: invalid (reported in partial_success) or refused (retryable error).",
+            ["reason"],
+            registry=r,
+        )
+        self.logs_received = Counter(
+            "tracechat_log_records_received",
+            "Log records received in OTLP export requests.",
+            ["transport"],
+            registry=r,
+        )
+        self.logs_stored = Counter(
+            "tracechat_log_records_stored",
+            "Log records committed to the store.",
+            registry=r,
+        )
+        self.logs_rejected = Counter(
+            "tracechat_log_records_rejected",
+            "Log records not stored.",
+            ["reason"],
+            registry=r,
+        )
+        self.export_requests = Counter(
+            "tracechat_export_requests",
+            "OTLP export requests by transport, signal and outcome.",
+            ["transport", "signal", "outcome"],
+            registry=r,
+        )
+        self.commit_seconds = Histogram(
+            "tracechat_commit_seconds",
+            "Duration of one group commit.",
+            buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+            registry=r,
+        )
+        self.commit_requests = Histogram(
+            "tracechat_commit_requests",
+            "Export requests grouped into one commit.",
+            buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256),
+            registry=r,
+        )
+        self.queue_bytes = Gauge(
+            "tracechat_write_queue_bytes",
+            "Request bytes waiting for a commit.",
+            registry=r,
+        )
+        self.queue_requests = Gauge(
+            "tracechat_write_queue_requests",
+            "Requests waiting for a commit.",
+            registry=r,
+        )
+
+    def observe_commit(self, seconds: float, requests: int) -> None:
+        self.commit_seconds.observe(seconds)
+        self.commit_requests.observe(requests)
+
+    def watch_queue(self, queued_bytes: Callable[[], float], queued_requests: Callable[[], float]) -> None:
+        self.queue_bytes.set_function(queued_bytes)
+        self.queue_requests.set_function(queued_requests)
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)

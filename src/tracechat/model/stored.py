@@ -1,0 +1,73 @@
+"""What the store gives back: spans and log records as stored, payloads still encoded."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class StoredSpan:
+    project: str
+    trace_id: str
+    span_id: str
+    parent_span_id: str | None
+    name: str
+    kind: int
+    start_ns: int
+    end_ns: int
+    status_code: int
+    status_message: str | None
+    operation: str | None
+    agent_name: str | None
+    request_model: str | None
+    response_model: str | None
+    provider: str | None
+    tool_name: str | None
+    conversation_id: str | None
+    input_tokens: int | None
+    output_tokens: int | None
+    raw: bytes
+    """The span's own OTLP protobuf encoding: attributes, events, links, status, flags."""
+    resource: bytes
+    """The OTLP ``Resource`` it was sent under, protobuf-encoded."""
+    scope: bytes
+    """The OTLP ``InstrumentationScope`` it was sent under, protobuf-encoded."""
+
+
+@dataclass(frozen=True, slots=True)
+class StoredLog:
+    project: str
+    trace_id: str | None
+    span_id: str | None
+    time_ns: int
+    observed_ns: int
+    severity_number: int
+    severity_text: str | None
+    event_name: str | None
+    raw: bytes
+    """The OTLP ``LogRecord`` protobuf encoding."""
+    resource: bytes
+    scope: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class TraceIndexEntry:
+    """One row of the trace index: what list views show without reading any span."""
+
+    project: str
+    trace_id: str
+    start_ns: int | None
+    end_ns: int | None
+    span_count: int
+    log_count: int
+    root_span_id: str | None
+    root_span_name: str | None
+    root_is_orphan: bool | None
+    root_start_ns: int | None
+    root_end_ns: int | None
+    has_error: bool
+    input_tokens: int | None
+    output_tokens: int | None
+    agents: tuple[str, ...]
+    models: tuple[str, ...]
+    conversation_id: str | None

@@ -1,0 +1,230 @@
+"""The embedded store: one DuckDB file, one writer thread, a cursor per reader thread."""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from concurrent.futures import Future
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from tracechat.model.records import IngestBatch
+from tracechat.model.stored import StoredLog, StoredSpan, TraceIndexEntry
+from tracechat.store import sql
+from tracechat.store.schema import ensure_schema
+from tracechat.store.staging import LOG_SCHEMA, SPAN_SCHEMA, StagedBatch, concat, stage
+from tracechat.store.writer import CommitObserver, GroupCommitWriter
+
+_SPAN_COLUMNS = ", ".join(SPAN_SCHEMA.names)
+_LOG_COLUMNS = ", ".join(LOG_SCHEMA.names)
+_SCOPE_CACHE_SIZE = 4096
+DUCKDB_CONFIG: dict[str, str | bool | int | float | list[str]] = {
+    # Histories repeat from span to span; zstd shrinks them several times over (docs/storage.md).
+    "force_compression": "zstd",
+    "checkpoint_threshold": "256MB",
+}
+
+
+class DuckDBStore:
+    """``SpanStore`` over one DuckDB file. See ``store.protocol.SpanStore`` for the promises."""
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        max_queue_bytes: int = 256 << 20,
+        max_commit_bytes: int = 64 << 20,
+        observer: CommitObserver | None = None,
+    ) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._con = duckdb.connect(str(path), config=DUCKDB_CONFIG)
+        ensure_schema(self._con)
+        self._next_batch = self._last_batch() + 1
+        self._local = threading.local()
+        self._scopes: OrderedDict[str, tuple[bytes, bytes]] = OrderedDict()
+        self._scopes_lock = threading.Lock()
+        self._writer: GroupCommitWriter[StagedBatch] = GroupCommitWriter(
+            self._commit,
+            max_queue_bytes=max_queue_bytes,
+            max_commit_bytes=max_commit_bytes,
+            observer=observer,
+        )
+
+    # -- writing -----------------------------------------------------------------------------
+
+    @property
+    def writer(self) -> GroupCommitWriter[StagedBatch]:
+        return self._writer
+
+    def submit(self, batch: IngestBatch) -> Future[None]:
+        if not batch.row_count:
+            done: Future[None] = Future()
+            done.set_result(None)
+            return done
+        staged = stage(batch)
+        return self._writer.submit(staged, staged.size_bytes)
+
+    def _commit(self, group: list[StagedBatch]) -> None:
+        con = self._con
+        batch_no = self._next_batch
+        spans = concat([g.spans for g in group])
+        logs = concat([g.logs for g in group])
+        scopes = concat([g.scopes for g in group])
+        con.execute("BEGIN TRANSACTION")
+        try:
+            if scopes is not None and scopes.num_rows:
+                con.register("staged_scopes", scopes)
+                con.execute("INSERT OR IGNORE INTO scopes SELECT DISTINCT ON (scope_id) * FROM staged_scopes")
+            if spans is not None:
+                con.register("staged_spans", spans)
+                self._insert_spans(con, batch_no)
+                con.execute(sql.INDEX_SPANS, {"batch": batch_no})
+            if logs is not None:
+                con.register("staged_logs", logs)
+                con.execute(
+                    f"INSERT INTO logs SELECT $batch, {_LOG_COLUMNS} FROM staged_logs",
+                    {"batch": batch_no},
+                )
+                con.execute(sql.INDEX_LOGS, {"batch": batch_no})
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        finally:
+            for name in ("staged_scopes", "staged_spans", "staged_logs"):
+                con.unregister(name)
+        self._next_batch = batch_no + 1
+
+    def _insert_spans(self, con: duckdb.DuckDBPyConnection, batch_no: int) -> None:
+        since = _scalar(con, sql.FIRST_BATCH_OF_KNOWN_TRACES)
+        duplicates = bool(_scalar(con, sql.HAS_DUPLICATES))
+        statement = sql.insert_spans(_SPAN_COLUMNS, skip_stored=since is not None, dedupe_batch=duplicates)
+        params = {"batch": batch_no, "since": since} if since is not None else {"batch": batch_no}
+        con.execute(statement, params)
+
+    def _last_batch(self) -> int:
+        row = self._con.execute(
+            "SELECT greatest(coalesce((SELECT max(batch) FROM spans), 0), coalesce((SELECT max(batch) FROM logs), 0))"
+        ).fetchone()
+        return int(row[0]) if row else 0
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def _cursor(self) -> duckdb.DuckDBPyConnection:
+        cursor: duckdb.DuckDBPyConnection | None = getattr(self._local, "cursor", None)
+        if cursor is None:
+            cursor = self._con.cursor()
+            self._local.cursor = cursor
+        return cursor
+
+    def trace(self, project: str, trace_id: str) -> TraceIndexEntry | None:
+        row = self._cursor().execute(sql.TRACE_ENTRY, {"project": project, "trace_id": trace_id}).fetchone()
+        if row is None:
+            return None
+        return TraceIndexEntry(
+            project=row[0],
+            trace_id=row[1],
+            start_ns=row[2],
+            end_ns=row[3],
+            span_count=row[4],
+            log_count=row[5],
+            root_span_id=row[6],
+            root_span_name=row[7],
+            root_is_orphan=row[8],
+            root_start_ns=row[9],
+            root_end_ns=row[10],
+            has_error=row[11],
+            input_tokens=row[12],
+            output_tokens=row[13],
+            agents=tuple(row[14]),
+            models=tuple(row[15]),
+            conversation_id=row[16],
+        )
+
+    def _batch_range(self, project: str, trace_id: str) -> tuple[int, int] | None:
+        row = (
+            self._cursor()
+            .execute(
+                "SELECT first_batch, last_batch FROM traces WHERE project = $project AND trace_id = $trace_id",
+                {"project": project, "trace_id": trace_id},
+            )
+            .fetchone()
+        )
+        return (int(row[0]), int(row[1])) if row else None
+
+    def trace_spans(self, project: str, trace_id: str) -> list[StoredSpan]:
+        batches = self._batch_range(project, trace_id)
+        if batches is None:
+            return []
+        params = {
+            "first": batches[0],
+            "last": batches[1],
+            "project": project,
+            "trace_id": trace_id,
+        }
+        rows = self._cursor().execute(sql.TRACE_SPANS, params).fetchall()
+        scopes = self._scopes_of({row[-1] for row in rows})
+        return [StoredSpan(*_with_scope(row, scopes)) for row in rows]
+
+    def trace_logs(self, project: str, trace_id: str) -> list[StoredLog]:
+        batches = self._batch_range(project, trace_id)
+        if batches is None:
+            return []
+        params = {
+            "first": batches[0],
+            "last": batches[1],
+            "project": project,
+            "trace_id": trace_id,
+        }
+        rows = self._cursor().execute(sql.TRACE_LOGS, params).fetchall()
+        scopes = self._scopes_of({row[-1] for row in rows})
+        return [StoredLog(*_with_scope(row, scopes)) for row in rows]
+
+    def _scopes_of(self, scope_ids: set[str]) -> dict[str, tuple[bytes, bytes]]:
+        found: dict[str, tuple[bytes, bytes]] = {}
+        with self._scopes_lock:
+            for scope_id in scope_ids:
+                if scope_id in self._scopes:
+                    self._scopes.move_to_end(scope_id)
+                    found[scope_id] = self._scopes[scope_id]
+        missing = list(scope_ids - found.keys())
+        if missing:
+            rows = (
+                self._cursor()
+                .execute(
+                    "SELECT scope_id, resource, scope FROM scopes WHERE scope_id IN (SELECT unnest($ids))",
+                    {"ids": missing},
+                )
+                .fetchall()
+            )
+            with self._scopes_lock:
+                for scope_id, resource, scope in rows:
+                    found[scope_id] = self._scopes[scope_id] = (resource, scope)
+                while len(self._scopes) > _SCOPE_CACHE_SIZE:
+                    self._scopes.popitem(last=False)
+        return found
+
+    def span_count(self, project: str | None = None) -> int:
+        query = "SELECT coalesce(sum(span_count), 0) FROM traces"
+        if project is None:
+            row = self._cursor().execute(query).fetchone()
+        else:
+            row = self._cursor().execute(query + " WHERE project = ?", [project]).fetchone()
+        return int(row[0]) if row else 0
+
+    def close(self) -> None:
+        self._writer.close()
+        self._con.close()
+
+
+def _scalar(con: duckdb.DuckDBPyConnection, query: str) -> Any:
+    row = con.execute(query).fetchone()
+    return row[0] if row else None
+
+
+def _with_scope(row: tuple[Any, ...], scopes: dict[str, tuple[bytes, bytes]]) -> tuple[Any, ...]:
+    """A row whose last column is a scope id, with that id replaced by the resource and scope."""
+    return (*row[:-1], *scopes[row[-1]])

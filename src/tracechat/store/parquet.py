@@ -1,0 +1,132 @@
+"""Parquet export: hive-partitioned ``project=…/date=…``, each file sorted by trace id, so
+DuckDB, ClickHouse, Trino or Spark read it as it is.
+
+The store knows rows; what a ``raw`` payload means is the caller's business, passed in as
+``decode_span`` / ``decode_log`` (each turns one payload into extra columns).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from tracechat.errors import StorageUnavailable
+
+PayloadColumns = Callable[[bytes, bytes, bytes], dict[str, Any]]
+"""(raw payload, resource bytes, scope bytes) → extra columns of one exported row."""
+
+_SPANS = """
+SELECT s.trace_id, s.span_id, s.parent_span_id, s.name, s.kind,
+    make_timestamp_ns(s.start_ns) AS start_time, make_timestamp_ns(s.end_ns) AS end_time,
+    (s.end_ns - s.start_ns) / 1e6 AS duration_ms, s.status_code, s.status_message, s.operation,
+    s.agent_name, s.request_model, s.response_model, s.provider, s.tool_name, s.conversation_id,
+    s.input_tokens, s.output_tokens, s.raw, sc.resource, sc.scope
+FROM spans s JOIN scopes sc USING (scope_id)
+WHERE s.project = $project AND make_timestamp_ns(s.start_ns)::DATE = $date
+ORDER BY s.trace_id, s.start_ns, s.span_id
+"""
+
+_LOGS = """
+SELECT l.trace_id, l.span_id, make_timestamp_ns(l.time_ns) AS time,
+    make_timestamp_ns(l.observed_ns) AS observed_time, l.severity_number, l.severity_text,
+    l.event_name, l.raw, sc.resource, sc.scope
+FROM logs l JOIN scopes sc USING (scope_id)
+WHERE l.project = $project AND make_timestamp_ns(greatest(l.time_ns, l.observed_ns))::DATE = $date
+ORDER BY l.trace_id, l.time_ns
+"""
+
+_PARTITIONS = {
+    "spans": "SELECT DISTINCT project, make_timestamp_ns(start_ns)::DATE FROM spans",
+    "logs": "SELECT DISTINCT project, make_timestamp_ns(greatest(time_ns, observed_ns))::DATE FROM logs",
+}
+
+
+@dataclass(slots=True)
+class ExportSummary:
+    files: int = 0
+    spans: int = 0
+    log_records: int = 0
+
+
+def export_parquet(
+    database: Path,
+    out_dir: Path,
+    *,
+    decode_span: PayloadColumns,
+    decode_log: PayloadColumns,
+    project: str | None = None,
+    rows_per_chunk: int = 20_000,
+) -> ExportSummary:
+    try:
+        con = duckdb.connect(str(database), read_only=True)
+    except duckdb.Error as exc:
+        raise StorageUnavailable(
+            f"cannot open {database} for export ({exc}); if a server is using it, stop the server first"
+        ) from None
+    summary = ExportSummary()
+    try:
+        for table, query, decode in (
+            ("spans", _SPANS, decode_span),
+            ("logs", _LOGS, decode_log),
+        ):
+            for part_project, day in con.execute(_PARTITIONS[table]).fetchall():
+                if project is not None and part_project != project:
+                    continue
+                target = out_dir / table / f"project={part_project}" / f"date={day.isoformat()}" / "part-0.parquet"
+                rows = _write_partition(
+                    con,
+                    query,
+                    {"project": part_project, "date": day},
+                    decode,
+                    target,
+                    rows_per_chunk,
+                )
+                summary.files += 1
+                if table == "spans":
+                    summary.spans += rows
+                else:
+                    summary.log_records += rows
+    finally:
+        con.close()
+    return summary
+
+
+def _write_partition(
+    con: duckdb.DuckDBPyConnection,
+    query: str,
+    params: dict[str, Any],
+    decode: PayloadColumns,
+    target: Path,
+    rows_per_chunk: int,
+) -> int:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    reader = con.execute(query, params).to_arrow_reader(rows_per_chunk)
+    assert reader is not None
+    writer: pq.ParquetWriter | None = None
+    rows = 0
+    try:
+        for chunk in reader:
+            table = _with_payload_columns(pa.Table.from_batches([chunk]), decode)
+            if writer is None:
+                writer = pq.ParquetWriter(target, table.schema, compression="zstd")
+            writer.write_table(table)
+            rows += table.num_rows
+    finally:
+        if writer is not None:
+            writer.close()
+    return rows
+
+
+def _with_payload_columns(table: pa.Table, decode: PayloadColumns) -> pa.Table:
+    raws, resources, scopes = (table.column(n).to_pylist() for n in ("raw", "resource", "scope"))
+    decoded = [decode(r, res, sc) for r, res, sc in zip(raws, resources, scopes, strict=True)]
+    table = table.drop_columns(["raw", "resource", "scope"])
+    for name in decoded[0] if decoded else ():
+        table = table.append_column(name, pa.array([row[name] for row in decoded]))
+    return table

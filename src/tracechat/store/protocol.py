@@ -1,0 +1,43 @@
+"""What every span store promises. The HTTP and gRPC edges depend on this, not on DuckDB."""
+
+from __future__ import annotations
+
+from concurrent.futures import Future
+from typing import Protocol
+
+from tracechat.model.records import IngestBatch
+from tracechat.model.stored import StoredLog, StoredSpan, TraceIndexEntry
+
+
+class SpanStore(Protocol):
+    def submit(self, batch: IngestBatch) -> Future[None]:
+        """Queue ``batch`` for the next group commit and return at once.
+
+        The future resolves only after the transaction holding the whole batch has committed
+        durably: a process killed after that loses none of it. It fails with
+        ``StorageUnavailable`` (retryable) when the commit failed, and then nothing of the
+        batch is stored. Raises ``Overloaded`` (retryable, nothing queued) when the write
+        queue is full. A span already stored (same project, trace_id and span_id, as OTLP
+        retries send) is stored once.
+        """
+        ...
+
+    def trace(self, project: str, trace_id: str) -> TraceIndexEntry | None:
+        """The trace index entry, or None when the project holds no such trace."""
+        ...
+
+    def trace_spans(self, project: str, trace_id: str) -> list[StoredSpan]:
+        """Every span of the trace, in start-time order; empty for an unknown trace."""
+        ...
+
+    def trace_logs(self, project: str, trace_id: str) -> list[StoredLog]:
+        """Every log record linked to the trace, in time order."""
+        ...
+
+    def span_count(self, project: str | None = None) -> int:
+        """Spans stored, in one project or in all."""
+        ...
+
+    def close(self) -> None:
+        """Commit what is queued, stop the writer, close the file."""
+        ...

@@ -1,0 +1,132 @@
+"""Tables of the DuckDB file, its schema version, and how an older file is brought forward.
+
+Layout (see docs/storage.md for the reasoning):
+
+- ``spans``: one row per span. Hot fields are columns; everything the client sent about the
+  span (attributes, events, links, status, flags, trace state) is kept losslessly as the
+  span's own protobuf encoding in ``raw``. ``batch`` is the number of the commit that stored
+  the row: rows are appended in batch order, so a batch range prunes a scan to a few row
+  groups by their min/max statistics.
+- ``logs``: OTLP log records, linked to spans by ``trace_id``/``span_id``.
+- ``scopes``: each distinct resource + instrumentation scope, stored once.
+- ``traces``: the trace index, updated in the same commit as the spans: list views read only
+  this table, and ``first_batch``/``last_batch`` locate a trace's rows without an index.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import duckdb
+
+from tracechat.errors import StoreVersionError
+
+SCHEMA_VERSION = 1
+
+TABLES = """
+CREATE TABLE IF NOT EXISTS meta (
+    key VARCHAR PRIMARY KEY,
+    value VARCHAR NOT NULL
+);
+CREATE TABLE IF NOT EXISTS scopes (
+    scope_id VARCHAR PRIMARY KEY,
+    resource BLOB NOT NULL,
+    resource_schema_url VARCHAR NOT NULL,
+    scope BLOB NOT NULL,
+    scope_schema_url VARCHAR NOT NULL
+);
+CREATE TABLE IF NOT EXISTS spans (
+    batch BIGINT NOT NULL,
+    project VARCHAR NOT NULL,
+    trace_id VARCHAR NOT NULL,
+    span_id VARCHAR NOT NULL,
+    parent_span_id VARCHAR,
+    name VARCHAR NOT NULL,
+    kind UTINYINT NOT NULL,
+    start_ns BIGINT NOT NULL,
+    end_ns BIGINT NOT NULL,
+    status_code UTINYINT NOT NULL,
+    status_message VARCHAR,
+    operation VARCHAR,
+    agent_name VARCHAR,
+    request_model VARCHAR,
+    response_model VARCHAR,
+    provider VARCHAR,
+    tool_name VARCHAR,
+    conversation_id VARCHAR,
+    input_tokens BIGINT,
+    output_tokens BIGINT,
+    scope_id VARCHAR NOT NULL,
+    raw BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS logs (
+    batch BIGINT NOT NULL,
+    project VARCHAR NOT NULL,
+    trace_id VARCHAR,
+    span_id VARCHAR,
+    time_ns BIGINT NOT NULL,
+    observed_ns BIGINT NOT NULL,
+    severity_number INTEGER NOT NULL,
+    severity_text VARCHAR,
+    event_name VARCHAR,
+    scope_id VARCHAR NOT NULL,
+    raw BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS traces (
+    project VARCHAR NOT NULL,
+    trace_id VARCHAR NOT NULL,
+    first_batch BIGINT NOT NULL,
+    last_batch BIGINT NOT NULL,
+    start_ns BIGINT,
+    end_ns BIGINT,
+    span_count BIGINT NOT NULL,
+    log_count BIGINT NOT NULL,
+    root STRUCT(has_parent BOOLEAN, start_ns BIGINT, name VARCHAR, span_id VARCHAR, end_ns BIGINT),
+    has_error BOOLEAN NOT NULL,
+    input_tokens BIGINT,
+    output_tokens BIGINT,
+    agent_input_tokens BIGINT,
+    agent_output_tokens BIGINT,
+    agents VARCHAR[] NOT NULL,
+    models VARCHAR[] NOT NULL,
+    conversation_id VARCHAR,
+    PRIMARY KEY (project, trace_id)
+);
+"""
+
+
+Migration = Callable[[duckdb.DuckDBPyConnection], None]
+
+MIGRATIONS: dict[int, Migration] = {}
+"""``MIGRATIONS[n]`` brings a file from schema ``n`` to ``n + 1``; empty while there is one schema."""
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the tables of a new file, or check (and migrate) an existing one."""
+    version = _stored_version(con)
+    if version is None:
+        con.execute(TABLES)
+        con.execute("INSERT INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
+        return
+    if version > SCHEMA_VERSION:
+        raise StoreVersionError(
+            f"the database was written by a newer tracechat (schema {version}; this build reads up to "
+            f"{SCHEMA_VERSION}): upgrade tracechat or point --data-dir elsewhere"
+        )
+    for step in range(version, SCHEMA_VERSION):
+        if step not in MIGRATIONS:
+            raise StoreVersionError(f"no migration from schema {step}; export with an older tracechat first")
+        MIGRATIONS[step](con)
+        con.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", [str(step + 1)])
+
+
+def _stored_version(con: duckdb.DuckDBPyConnection) -> int | None:
+    has_meta = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'meta' AND table_schema = 'main'"
+    ).fetchone()
+    if not has_meta or not has_meta[0]:
+        return None
+    row = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    if row is None:
+        raise StoreVersionError("the database has no schema version; it was not written by tracechat")
+    return int(row[0])

@@ -1,0 +1,113 @@
+"""The statements of one group commit, kept apart from the code that runs them."""
+
+from __future__ import annotations
+
+# Spans that sum their children's usage; their tokens are kept apart so totals don't double.
+AGGREGATING_OPERATIONS = (
+    "invoke_agent",
+    "create_agent",
+    "invoke_workflow",
+    "chain",
+    "task",
+    "agent_step",
+)
+_AGGREGATING = "(" + ", ".join(f"'{op}'" for op in AGGREGATING_OPERATIONS) + ")"
+
+
+def _add(column: str) -> str:
+    # NULL + NULL stays NULL (nothing reported); otherwise a missing side counts as zero.
+    return (
+        f"{column} = CASE WHEN traces.{column} IS NULL AND excluded.{column} IS NULL THEN NULL "
+        f"ELSE coalesce(traces.{column}, 0) + coalesce(excluded.{column}, 0) END"
+    )
+
+
+FIRST_BATCH_OF_KNOWN_TRACES = """
+SELECT min(t.first_batch) FROM traces t
+SEMI JOIN staged_spans n ON t.project = n.project AND t.trace_id = n.trace_id
+"""
+
+HAS_DUPLICATES = """
+SELECT count(*) <> count(DISTINCT (project, trace_id, span_id)) FROM staged_spans
+"""
+
+
+def insert_spans(columns: str, *, skip_stored: bool, dedupe_batch: bool) -> str:
+    """Append the staged spans; optionally leave out spans stored already or repeated in the batch."""
+    source = "staged_spans n"
+    if skip_stored:
+        source += (
+            " ANTI JOIN (SELECT project, trace_id, span_id FROM spans WHERE batch >= $since) s"
+            " ON n.project = s.project AND n.trace_id = s.trace_id AND n.span_id = s.span_id"
+        )
+    qualify = " QUALIFY row_number() OVER (PARTITION BY n.project, n.trace_id, n.span_id) = 1" if dedupe_batch else ""
+    selected = ", ".join(f"n.{c.strip()}" for c in columns.split(","))
+    return f"INSERT INTO spans SELECT $batch, {selected} FROM {source}{qualify}"
+
+
+INDEX_SPANS = f"""
+INSERT INTO traces
+SELECT project, trace_id, $batch, $batch, min(start_ns), max(end_ns), count(*), 0,
+    min({{'has_parent': parent_span_id IS NOT NULL, 'start_ns': start_ns, 'name': name,
+          'span_id': span_id, 'end_ns': end_ns}}),
+    bool_or(status_code = 2),
+    sum(input_tokens) FILTER (WHERE operation IS NULL OR operation NOT IN {_AGGREGATING}),
+    sum(output_tokens) FILTER (WHERE operation IS NULL OR operation NOT IN {_AGGREGATING}),
+    sum(input_tokens) FILTER (WHERE operation IN {_AGGREGATING}),
+    sum(output_tokens) FILTER (WHERE operation IN {_AGGREGATING}),
+    coalesce(list_distinct(list(agent_name)), []),
+    coalesce(list_distinct(list(coalesce(response_model, request_model))), []),
+    any_value(conversation_id)
+FROM spans WHERE batch = $batch
+GROUP BY project, trace_id
+ON CONFLICT (project, trace_id) DO UPDATE SET
+    last_batch = excluded.last_batch,
+    start_ns = least(traces.start_ns, excluded.start_ns),
+    end_ns = greatest(traces.end_ns, excluded.end_ns),
+    span_count = traces.span_count + excluded.span_count,
+    root = least(traces.root, excluded.root),
+    has_error = traces.has_error OR excluded.has_error,
+    {_add("input_tokens")},
+    {_add("output_tokens")},
+    {_add("agent_input_tokens")},
+    {_add("agent_output_tokens")},
+    agents = list_distinct(list_concat(traces.agents, excluded.agents)),
+    models = list_distinct(list_concat(traces.models, excluded.models)),
+    conversation_id = coalesce(traces.conversation_id, excluded.conversation_id)
+"""
+
+INDEX_LOGS = """
+INSERT INTO traces
+SELECT project, trace_id, $batch, $batch, NULL, NULL, 0, count(*), NULL, false,
+    NULL, NULL, NULL, NULL, [], [], NULL
+FROM logs WHERE batch = $batch AND trace_id IS NOT NULL
+GROUP BY project, trace_id
+ON CONFLICT (project, trace_id) DO UPDATE SET
+    last_batch = excluded.last_batch,
+    log_count = traces.log_count + excluded.log_count
+"""
+
+TRACE_ENTRY = """
+SELECT project, trace_id, start_ns, end_ns, span_count, log_count,
+    root.span_id, root.name, root.has_parent, root.start_ns, root.end_ns, has_error,
+    coalesce(input_tokens, agent_input_tokens), coalesce(output_tokens, agent_output_tokens),
+    agents, models, conversation_id, first_batch, last_batch
+FROM traces WHERE project = $project AND trace_id = $trace_id
+"""
+
+TRACE_SPANS = """
+SELECT project, trace_id, span_id, parent_span_id, name, kind, start_ns, end_ns, status_code,
+    status_message, operation, agent_name, request_model, response_model, provider, tool_name,
+    conversation_id, input_tokens, output_tokens, raw, scope_id
+FROM spans
+WHERE batch BETWEEN $first AND $last AND project = $project AND trace_id = $trace_id
+ORDER BY start_ns, span_id
+"""
+
+TRACE_LOGS = """
+SELECT project, trace_id, span_id, time_ns, observed_ns, severity_number, severity_text,
+    event_name, raw, scope_id
+FROM logs
+WHERE batch BETWEEN $first AND $last AND project = $project AND trace_id = $trace_id
+ORDER BY time_ns, observed_ns
+"""
