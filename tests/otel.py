@@ -31,7 +31,9 @@ def make_agent_spans(turns: int = 2, resource: dict[str, str] | None = None) -> 
                 chat.set_attribute("gen_ai.provider.name", "openai")
                 chat.set_attribute("gen_ai.usage.input_tokens", 100 + turn)
                 chat.set_attribute("gen_ai.usage.output_tokens", 10)
-                chat.set_attribute("gen_ai.input.messages", '[{"role":"user","parts":[{"type":"text","content":"hi"}]}]')
+                chat.set_attribute(
+                    "gen_ai.input.messages", '[{"role":"user","parts":[{"type":"text","content":"hi"}]}]'
+                )
                 chat.set_attribute("tags", ["a", "b"])
                 chat.add_event("gen_ai.choice", {"index": 0})
             with tracer.start_as_current_span("execute_tool get_weather") as tool:

@@ -80,6 +80,7 @@ class ChildServer:
     process: subprocess.Popen[str]
     ports: Ports
     output: list[str]
+    drain: threading.Thread | None = None
 
     @classmethod
     def start(cls, data_dir: Path, *extra: str, env: dict[str, str] | None = None, timeout: float = 60) -> ChildServer:
@@ -100,14 +101,17 @@ class ChildServer:
             line = _readline(process.stdout, deadline)
             if line is None:
                 process.kill()
+                process.wait(30)
+                process.stdout.close()
                 raise RuntimeError("server did not start:\n" + "".join(output))
             output.append(line)
             for name, pattern in _PORT_LINES.items():
                 match = pattern.search(line)
                 if match:
                     found[name] = int(match.group(1))
-        threading.Thread(target=_drain, args=(process.stdout, output), daemon=True).start()
-        server = cls(process, Ports(found["grpc"], found["otlp_http"], found["api"]), output)
+        drain = threading.Thread(target=_drain, args=(process.stdout, output), daemon=True)
+        drain.start()
+        server = cls(process, Ports(found["grpc"], found["otlp_http"], found["api"]), output, drain)
         server.wait_healthy(deadline)
         return server
 
@@ -136,10 +140,20 @@ class ChildServer:
     def kill(self) -> None:
         self.process.kill()
         self.process.wait(30)
+        self._finish_output()
 
     def terminate(self, timeout: float = 60) -> int:
         self.process.terminate()
-        return self.process.wait(timeout)
+        return self.wait(timeout)
+
+    def wait(self, timeout: float = 60) -> int:
+        code = self.process.wait(timeout)
+        self._finish_output()
+        return code
+
+    def _finish_output(self) -> None:
+        if self.drain is not None:
+            self.drain.join(10)
 
 
 def _readline(stream: IO[str], deadline: float) -> str | None:
@@ -151,5 +165,6 @@ def _readline(stream: IO[str], deadline: float) -> str | None:
 
 
 def _drain(stream: IO[str], output: list[str]) -> None:
-    for line in stream:
-        output.append(line)
+    with stream:
+        for line in stream:
+            output.append(line)

@@ -78,7 +78,8 @@ def test_resent_spans_are_stored_once(server: InProcessServer) -> None:
     trace_id = format(spans[0].context.trace_id, "032x")
     assert len(server.service.store.trace_spans("default", trace_id)) == len(spans)
     entry = server.service.store.trace("default", trace_id)
-    assert entry is not None and entry.span_count == len(spans)
+    assert entry is not None
+    assert entry.span_count == len(spans)
 
 
 def test_project_comes_from_resource_attribute(server: InProcessServer) -> None:

@@ -1,0 +1,125 @@
+"""What every SpanStore promises (store.protocol), run against the DuckDB store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+from opentelemetry.proto.common.v1.common_pb2 import AnyValue
+
+from tracechat.errors import StoreVersionError
+from tracechat.ingest.flatten import flatten_logs, flatten_traces
+from tracechat.model.records import IngestBatch
+from tracechat.store.duck import DuckDBStore
+from tracechat.store.schema import SCHEMA_VERSION
+
+TRACE = b"\x11" * 16
+
+
+def _spans(*specs: tuple[int, int | None, int], trace: bytes = TRACE) -> IngestBatch:
+    """Spans of a trace from (span number, parent number, start time)."""
+    request = ExportTraceServiceRequest()
+    resource_spans = request.resource_spans.add()
+    resource_spans.resource.attributes.add(key="service.name", value=AnyValue(string_value="svc"))
+    scope = resource_spans.scope_spans.add()
+    for number, parent, start in specs:
+        span = scope.spans.add(
+            trace_id=trace, span_id=number.to_bytes(8, "big"), name=f"span {number}", start_time_unix_nano=start
+        )
+        span.end_time_unix_nano = start + 10
+        if parent is not None:
+            span.parent_span_id = parent.to_bytes(8, "big")
+    return flatten_traces(request, lambda resource: "p").batch
+
+
+def _ids(store: DuckDBStore) -> list[str]:
+    return [s.span_id for s in store.trace_spans("p", TRACE.hex())]
+
+
+def test_spans_come_back_in_start_order(store: DuckDBStore) -> None:
+    store.submit(_spans((2, 1, 200), (1, None, 100), (3, 1, 150))).result()
+    assert _ids(store) == [n.to_bytes(8, "big").hex() for n in (1, 3, 2)]
+
+
+def test_a_trace_arriving_over_many_commits_is_read_whole(store: DuckDBStore) -> None:
+    for number in range(1, 30):
+        store.submit(_spans((number, None if number == 1 else 1, number))).result()
+        store.submit(_spans((1000 + number, None, 5), trace=b"\x12" * 16)).result()
+    assert len(_ids(store)) == 29
+    entry = store.trace("p", TRACE.hex())
+    assert entry is not None
+    assert entry.span_count == 29
+    assert entry.root_span_name == "span 1"
+
+
+def test_duplicates_within_and_across_commits_are_stored_once(store: DuckDBStore) -> None:
+    twice = _spans((1, None, 1), (1, None, 1), (2, 1, 2))
+    store.submit(twice).result()
+    store.submit(_spans((2, 1, 2), (3, 1, 3))).result()
+    assert len(_ids(store)) == 3
+    entry = store.trace("p", TRACE.hex())
+    assert entry is not None
+    assert entry.span_count == 3
+
+
+def test_root_is_the_parentless_span_even_when_it_arrives_last(store: DuckDBStore) -> None:
+    store.submit(_spans((2, 1, 50))).result()  # child first; its parent is missing so far
+    entry = store.trace("p", TRACE.hex())
+    assert entry is not None
+    assert (entry.root_span_name, entry.root_is_orphan) == ("span 2", True)
+    store.submit(_spans((1, None, 100))).result()
+    entry = store.trace("p", TRACE.hex())
+    assert entry is not None
+    assert (entry.root_span_name, entry.root_is_orphan) == ("span 1", False)
+    assert entry.start_ns == 50  # the trace starts at its earliest span, skew and all
+
+
+def test_logs_before_spans_are_found_with_the_trace(store: DuckDBStore) -> None:
+    request = ExportLogsServiceRequest()
+    record = request.resource_logs.add().scope_logs.add().log_records.add()
+    record.trace_id, record.span_id, record.time_unix_nano = TRACE, (1).to_bytes(8, "big"), 5
+    store.submit(flatten_logs(request, lambda resource: "p").batch).result()
+    store.submit(_spans((1, None, 1))).result()
+    assert len(store.trace_logs("p", TRACE.hex())) == 1
+    assert len(_ids(store)) == 1
+
+
+def test_unknown_trace_and_other_project_read_nothing(store: DuckDBStore) -> None:
+    store.submit(_spans((1, None, 1))).result()
+    assert store.trace("q", TRACE.hex()) is None
+    assert store.trace_spans("q", TRACE.hex()) == []
+    assert store.trace_logs("p", "22" * 16) == []
+    assert store.span_count("p") == 1
+    assert store.span_count("q") == 0
+    assert store.span_count() == 1
+
+
+def test_everything_survives_reopening(tmp_path: Path) -> None:
+    path = tmp_path / "t.duckdb"
+    first = DuckDBStore(path)
+    first.submit(_spans((1, None, 1))).result()
+    first.close()
+    second = DuckDBStore(path)
+    second.submit(_spans((1, None, 1), (2, 1, 2))).result()  # batch numbers go on from the file
+    assert len(second.trace_spans("p", TRACE.hex())) == 2
+    second.close()
+
+
+def test_a_newer_schema_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "t.duckdb"
+    DuckDBStore(path).close()
+    with duckdb.connect(str(path)) as con:
+        con.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", [str(SCHEMA_VERSION + 1)])
+    with pytest.raises(StoreVersionError, match="newer tracechat"):
+        DuckDBStore(path)
+
+
+def test_a_foreign_duckdb_file_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "t.duckdb"
+    with duckdb.connect(str(path)) as con:
+        con.execute("CREATE TABLE meta (key VARCHAR, value VARCHAR)")
+    with pytest.raises(StoreVersionError, match="not written by tracechat"):
+        DuckDBStore(path)

@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
+
+from tracechat.ingest.promote import PROMOTED_COLUMNS, promote
+
+
+def _kv(key: str, value: Any) -> KeyValue:
+    if isinstance(value, bool):
+        return KeyValue(key=key, value=AnyValue(bool_value=value))
+    if isinstance(value, int):
+        return KeyValue(key=key, value=AnyValue(int_value=value))
+    if isinstance(value, float):
+        return KeyValue(key=key, value=AnyValue(double_value=value))
+    return KeyValue(key=key, value=AnyValue(string_value=value))
+
+
+def _promoted(attributes: dict[str, Any], name: str = "span") -> dict[str, Any]:
+    values = promote([_kv(k, v) for k, v in attributes.items()], name)
+    return {column: value for column, value in zip(PROMOTED_COLUMNS, values, strict=True) if value is not None}
+
+
+def test_otel_keys_win_over_older_ones_whatever_the_order() -> None:
+    got = _promoted(
+        {
+            "gen_ai.system": "old",
+            "gen_ai.provider.name": "openai",
+            "llm.token_count.prompt": 1,
+            "gen_ai.usage.input_tokens": 7,
+            "session.id": "s",
+            "gen_ai.conversation.id": "c",
+        }
+    )
+    assert got == {"provider": "openai", "input_tokens": 7, "conversation_id": "c"}
+
+
+@pytest.mark.parametrize(
+    ("attributes", "expected"),
+    [
+        ({"openinference.span.kind": "LLM", "llm.model_name": "m"}, {"operation": "chat", "response_model": "m"}),
+        ({"openinference.span.kind": "TOOL", "tool.name": "t"}, {"operation": "execute_tool", "tool_name": "t"}),
+        ({"traceloop.span.kind": "workflow"}, {"operation": "invoke_workflow"}),
+        ({"llm.request.type": "completion"}, {"operation": "text_completion"}),
+        (
+            {"ai.operationId": "ai.generateText.doGenerate", "ai.model.provider": "openai.chat"},
+            {"operation": "chat", "provider": "openai"},
+        ),
+        ({"ai.usage.promptTokens": 3, "ai.usage.completionTokens": 4.0}, {"input_tokens": 3, "output_tokens": 4}),
+        ({"gen_ai.usage.input_tokens": "12"}, {"input_tokens": 12}),
+        ({"gen_ai.usage.input_tokens": "lots"}, {}),
+        ({"gen_ai.usage.input_tokens": "9" * 40}, {}),
+        ({"openinference.span.kind": "SOMETHING_NEW"}, {"operation": "something_new"}),
+    ],
+)
+def test_conventions_map_to_the_same_columns(attributes: dict[str, Any], expected: dict[str, Any]) -> None:
+    assert _promoted(attributes) == expected
+
+
+def test_agent_name_from_span_name_or_traceloop_entity() -> None:
+    assert _promoted({"gen_ai.operation.name": "invoke_agent"}, "invoke_agent Planner")["agent_name"] == "Planner"
+    traceloop = {"traceloop.span.kind": "agent", "traceloop.entity.name": "Researcher"}
+    assert _promoted(traceloop)["agent_name"] == "Researcher"
+    # an entity name is not an agent name on other kinds of span
+    assert "agent_name" not in _promoted({"traceloop.span.kind": "task", "traceloop.entity.name": "step"})
+
+
+def test_non_string_values_become_text() -> None:
+    assert _promoted({"gen_ai.request.model": 4})["request_model"] == "4"
