@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import (
     ExportLogsServiceRequest as PB2LogsRequest,
@@ -23,10 +24,9 @@ from opentelemetry.proto.resource.v1.resource_pb2 import Resource as PB2Resource
 from opentelemetry.proto.trace.v1.trace_pb2 import Span as PB2Span
 
 from tracechat.ingest.promote import promote
+from tracechat.ingest.wire import SpanSlices
 from tracechat.model.ids import SPAN_ID_BYTES, TRACE_ID_BYTES, id_problem
 from tracechat.model.records import (
-    SPAN_INT_COLUMNS,
-    SPAN_TEXT_COLUMNS,
     IngestBatch,
     ScopeRecord,
     SpanColumns,
@@ -59,29 +59,36 @@ class Flattened:
         return f"rejected {self.rejected} {noun}: " + "; ".join(self.problems) + tail
 
 
-def flatten_traces(request: PB2TraceRequest, project_of: ProjectOf) -> Flattened:
+def flatten_traces(request: PB2TraceRequest, project_of: ProjectOf, slices: SpanSlices | None = None) -> Flattened:
+    """Validated span rows of ``request``. ``slices`` (from ``ingest.wire.span_slices`` on the
+    request's bytes) saves re-encoding every span; without them spans are re-serialized."""
     out = Flattened()
-    spans = out.batch.spans
+    rows: list[tuple[Any, ...]] = []
     for i, resource_spans in enumerate(request.resource_spans):
         project = project_of(resource_spans.resource)
         resource = resource_spans.resource.SerializeToString()
         for j, scope_spans in enumerate(resource_spans.scope_spans):
             scope_id = _remember_scope(
-                out.batch,
-                resource,
-                resource_spans.schema_url,
-                scope_spans.scope,
-                scope_spans.schema_url,
+                out.batch, resource, resource_spans.schema_url, scope_spans.scope, scope_spans.schema_url
             )
+            raws = _slices_of(slices, i, j, len(scope_spans.spans))
             for k, span in enumerate(scope_spans.spans):
                 problem = _span_problem(span)
                 if problem:
                     out.reject(f"resource_spans[{i}].scope_spans[{j}].spans[{k}]", problem)
                     continue
-                raw = span.SerializeToString()
+                raw = raws[k] if raws is not None else span.SerializeToString()
                 out.batch.size_bytes += len(raw)
-                _append_span(spans, project, scope_id, span, raw)
+                rows.append(_span_row(project, scope_id, span, raw))
+    out.batch.spans = SpanColumns.from_rows(rows)
     return out
+
+
+def _slices_of(slices: SpanSlices | None, i: int, j: int, count: int) -> list[bytes] | None:
+    if slices is None or i >= len(slices) or j >= len(slices[i]) or len(slices[i][j]) != count:
+        return None
+    found: list[bytes] = slices[i][j]
+    return found
 
 
 def flatten_logs(request: PB2LogsRequest, project_of: ProjectOf) -> Flattened:
@@ -147,25 +154,24 @@ def _log_problem(record: PB2LogRecord) -> str | None:
     return None
 
 
-def _append_span(columns: SpanColumns, project: str, scope_id: str, span: PB2Span, raw: bytes) -> None:
-    columns.project.append(project)
-    columns.trace_id.append(span.trace_id.hex())
-    columns.span_id.append(span.span_id.hex())
+def _span_row(project: str, scope_id: str, span: PB2Span, raw: bytes) -> tuple[Any, ...]:
+    """One span as a row in ``SpanColumns`` order."""
     parent = span.parent_span_id
-    columns.parent_span_id.append(parent.hex() if parent and parent != _ZERO_SPAN_ID else None)
-    columns.name.append(span.name)
-    columns.kind.append(span.kind)
-    columns.start_ns.append(span.start_time_unix_nano)
-    columns.end_ns.append(span.end_time_unix_nano)
-    columns.status_code.append(span.status.code)
-    columns.status_message.append(span.status.message or None)
-    for column, value in zip(_PROMOTED_LISTS, promote(span.attributes, span.name), strict=True):
-        getattr(columns, column).append(value)
-    columns.scope_id.append(scope_id)
-    columns.raw.append(raw)
-
-
-_PROMOTED_LISTS = SPAN_TEXT_COLUMNS + SPAN_INT_COLUMNS
+    return (
+        project,
+        span.trace_id.hex(),
+        span.span_id.hex(),
+        parent.hex() if parent and parent != _ZERO_SPAN_ID else None,
+        span.name,
+        span.kind,
+        span.start_time_unix_nano,
+        span.end_time_unix_nano,
+        span.status.code,
+        span.status.message or None,
+        *promote(span.attributes, span.name),
+        scope_id,
+        raw,
+    )
 
 
 def _event_name(record: PB2LogRecord) -> str | None:

@@ -7,6 +7,7 @@ spans and the store turns each list into one Arrow array without another pass.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 SPAN_TEXT_COLUMNS = (
     "operation",
@@ -49,6 +50,13 @@ class SpanColumns:
 
     def __len__(self) -> int:
         return len(self.span_id)
+
+    @classmethod
+    def from_rows(cls, rows: list[tuple[Any, ...]]) -> SpanColumns:
+        """Columns from rows whose values are in field order (one transpose, in C)."""
+        if not rows:
+            return cls()
+        return cls(*(list(column) for column in zip(*rows, strict=True)))
 
 
 @dataclass(slots=True)

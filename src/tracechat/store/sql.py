@@ -22,14 +22,14 @@ def _add(column: str) -> str:
     )
 
 
-FIRST_BATCH_OF_KNOWN_TRACES = """
-SELECT min(t.first_batch) FROM traces t
-SEMI JOIN staged_spans n ON t.project = n.project AND t.trace_id = n.trace_id
+BEFORE_INSERT = """
+SELECT
+    (SELECT min(t.first_batch) FROM traces t
+     SEMI JOIN staged_spans n ON t.project = n.project AND t.trace_id = n.trace_id),
+    (SELECT count(*) <> count(DISTINCT (project, trace_id, span_id)) FROM staged_spans)
 """
-
-HAS_DUPLICATES = """
-SELECT count(*) <> count(DISTINCT (project, trace_id, span_id)) FROM staged_spans
-"""
+"""The first batch holding any of the staged traces (None: all are new) and whether the
+staged spans repeat one another; together they say how much deduplication the insert needs."""
 
 
 def insert_spans(columns: str, *, skip_stored: bool, dedupe_batch: bool) -> str:
