@@ -27,7 +27,7 @@ from tests.servers import ChildServer
 
 from bench.workload import requests
 
-VARIANTS = {"3kb": {"turns": 8, "message_words": 66}, "30kb": {"turns": 8, "message_words": 760}}
+VARIANTS = {"3kb": {"turns": 8, "message_words": 66}, "30kb": {"turns": 8, "message_words": 1350}}
 EXPORT = "/opentelemetry.proto.collector.trace.v1.TraceService/Export"
 
 

@@ -42,13 +42,14 @@ class _Accepted:
 
 
 class Receiver:
-    def __init__(self, store: SpanStore, keys: KeyRing, metrics: Metrics, decoders: int = 2) -> None:
+    def __init__(self, store: SpanStore, keys: KeyRing, metrics: Metrics, decoders: int = 1) -> None:
         self._store = store
         self._keys = keys
         self._metrics = metrics
-        # Decoding is Python work under the GIL: more threads at it only trade the GIL back
-        # and forth (measured: most of their time went to waiting for it). Network reads
-        # and commits stay fully concurrent.
+        # Decoding is Python work under the GIL: a second decoding thread adds no parallelism
+        # and takes the GIL from the writer thread, which DuckDB's binding re-takes many times
+        # per statement (measured in bench/ingest.py: 1 decoder 43k spans/s, 2: 34k, 8: 20k).
+        # Network reads and commits stay fully concurrent.
         self._decoding = threading.BoundedSemaphore(decoders)
 
     def export(
