@@ -26,7 +26,23 @@ def settings_for_test(data_dir: Path, **overrides: Any) -> Settings:
     return Settings(**values)
 
 
-class InProcessServer:
+class _Endpoints:
+    ports: Ports
+
+    @property
+    def grpc_endpoint(self) -> str:
+        return f"127.0.0.1:{self.ports.grpc}"
+
+    @property
+    def otlp_http(self) -> str:
+        return f"http://127.0.0.1:{self.ports.otlp_http}"
+
+    @property
+    def api(self) -> str:
+        return f"http://127.0.0.1:{self.ports.api}"
+
+
+class InProcessServer(_Endpoints):
     """``RunningServer`` on an event loop of its own thread, so tests can call it synchronously."""
 
     def __init__(self, settings: Settings) -> None:
@@ -53,18 +69,6 @@ class InProcessServer:
         self._thread.join(10)
         self._loop.close()
 
-    @property
-    def grpc_endpoint(self) -> str:
-        return f"127.0.0.1:{self.ports.grpc}"
-
-    @property
-    def otlp_http(self) -> str:
-        return f"http://127.0.0.1:{self.ports.otlp_http}"
-
-    @property
-    def api(self) -> str:
-        return f"http://127.0.0.1:{self.ports.api}"
-
 
 _PORT_LINES = {
     "grpc": re.compile(r"OTLP/gRPC\s+\S+:(\d+)"),
@@ -74,7 +78,7 @@ _PORT_LINES = {
 
 
 @dataclass
-class ChildServer:
+class ChildServer(_Endpoints):
     """``tracechat serve`` as a child process, ports read from what it prints at start."""
 
     process: subprocess.Popen[str]
@@ -124,18 +128,6 @@ class ChildServer:
                 pass
             time.sleep(0.05)
         raise RuntimeError("server never became healthy")
-
-    @property
-    def grpc_endpoint(self) -> str:
-        return f"127.0.0.1:{self.ports.grpc}"
-
-    @property
-    def otlp_http(self) -> str:
-        return f"http://127.0.0.1:{self.ports.otlp_http}"
-
-    @property
-    def api(self) -> str:
-        return f"http://127.0.0.1:{self.ports.api}"
 
     def kill(self) -> None:
         self.process.kill()

@@ -12,6 +12,7 @@ import base64
 import binascii
 import enum
 import json
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from google.protobuf import json_format
@@ -128,6 +129,9 @@ def _parse_json(document: dict[str, Any], message: M) -> M:
         raise InvalidInput(f"request body is not valid OTLP/JSON: {exc}") from None
 
 
+IdConverter = Callable[[str, str], str]
+"""(id text, where it is in the document) → the id in the other text form."""
+
 _ID_KEYS = (
     ("traceId", "trace_id"),
     ("spanId", "span_id"),
@@ -158,24 +162,25 @@ def _snake(camel: str) -> str:
 
 
 def _hex_ids_to_base64(document: dict[str, Any], outer: str, middle: str, inner: str, link_key: str | None) -> None:
-    for path, record in _records(document, outer, middle, inner):
-        _rewrite_ids(record, path, _hex_to_base64)
-        if link_key:
-            for n, link in enumerate(_list_at(record, link_key)):
-                if isinstance(link, dict):
-                    _rewrite_ids(link, f"{path}.{link_key}[{n}]", _hex_to_base64)
+    _convert_ids(document, outer, middle, inner, link_key, _hex_to_base64)
 
 
 def _base64_ids_to_hex(document: dict[str, Any], outer: str, middle: str, inner: str, link_key: str | None) -> None:
+    _convert_ids(document, outer, middle, inner, link_key, _base64_to_hex)
+
+
+def _convert_ids(
+    document: dict[str, Any], outer: str, middle: str, inner: str, link_key: str | None, convert: IdConverter
+) -> None:
     for path, record in _records(document, outer, middle, inner):
-        _rewrite_ids(record, path, _base64_to_hex)
+        _rewrite_ids(record, path, convert)
         if link_key:
             for n, link in enumerate(_list_at(record, link_key)):
                 if isinstance(link, dict):
-                    _rewrite_ids(link, f"{path}.{link_key}[{n}]", _base64_to_hex)
+                    _rewrite_ids(link, f"{path}.{link_key}[{n}]", convert)
 
 
-def _rewrite_ids(record: dict[str, Any], path: str, convert: Any) -> None:
+def _rewrite_ids(record: dict[str, Any], path: str, convert: IdConverter) -> None:
     for camel, snake in _ID_KEYS:
         for key in (camel, snake):
             value = record.get(key)

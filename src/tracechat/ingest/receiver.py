@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Iterator
 from concurrent.futures import Future
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from starlette.concurrency import run_in_threadpool
@@ -73,11 +75,8 @@ class Receiver:
     ) -> ExportResult:
         """``export`` for an event loop: decoding runs in a worker thread, the commit is awaited."""
         accepted = await run_in_threadpool(self._accept, signal, body, encoding, authorization, transport)
-        try:
+        with self._counting_refusal(accepted, transport):
             await asyncio.wrap_future(accepted.committed)
-        except TracechatError as exc:
-            self._count_refused(accepted, exc, transport)
-            raise
         return self._succeeded(accepted, transport)
 
     def export_as(
@@ -92,12 +91,17 @@ class Receiver:
         return self._wait(self._accept(signal, body, encoding, principal, transport), transport)
 
     def _wait(self, accepted: _Accepted, transport: str) -> ExportResult:
-        try:
+        with self._counting_refusal(accepted, transport):
             accepted.committed.result()
+        return self._succeeded(accepted, transport)
+
+    @contextmanager
+    def _counting_refusal(self, accepted: _Accepted, transport: str) -> Iterator[None]:
+        try:
+            yield
         except TracechatError as exc:
             self._count_refused(accepted, exc, transport)
             raise
-        return self._succeeded(accepted, transport)
 
     def _accept(
         self,

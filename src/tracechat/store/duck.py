@@ -179,32 +179,21 @@ class DuckDBStore:
         return (int(row[0]), int(row[1])) if row else None
 
     def trace_spans(self, project: str, trace_id: str) -> list[StoredSpan]:
-        batches = self._batch_range(project, trace_id)
-        if batches is None:
-            return []
-        params = {
-            "first": batches[0],
-            "last": batches[1],
-            "project": project,
-            "trace_id": trace_id,
-        }
-        rows = self._cursor().execute(sql.TRACE_SPANS, params).fetchall()
-        scopes = self._scopes_of({row[-1] for row in rows})
-        return [StoredSpan(*_with_scope(row, scopes)) for row in rows]
+        return [StoredSpan(*row) for row in self._trace_rows(sql.TRACE_SPANS, project, trace_id)]
 
     def trace_logs(self, project: str, trace_id: str) -> list[StoredLog]:
+        return [StoredLog(*row) for row in self._trace_rows(sql.TRACE_LOGS, project, trace_id)]
+
+    def _trace_rows(self, query: str, project: str, trace_id: str) -> list[tuple[Any, ...]]:
+        """Rows of ``query`` within the trace's batch range, their scope id (the last column)
+        replaced by the resource and scope bytes."""
         batches = self._batch_range(project, trace_id)
         if batches is None:
             return []
-        params = {
-            "first": batches[0],
-            "last": batches[1],
-            "project": project,
-            "trace_id": trace_id,
-        }
-        rows = self._cursor().execute(sql.TRACE_LOGS, params).fetchall()
+        params = {"first": batches[0], "last": batches[1], "project": project, "trace_id": trace_id}
+        rows = self._cursor().execute(query, params).fetchall()
         scopes = self._scopes_of({row[-1] for row in rows})
-        return [StoredLog(*_with_scope(row, scopes)) for row in rows]
+        return [(*row[:-1], *scopes[row[-1]]) for row in rows]
 
     def _scopes_of(self, scope_ids: set[str]) -> dict[str, tuple[bytes, bytes]]:
         found: dict[str, tuple[bytes, bytes]] = {}
@@ -241,8 +230,3 @@ class DuckDBStore:
     def close(self) -> None:
         self._writer.close()
         self._con.close()
-
-
-def _with_scope(row: tuple[Any, ...], scopes: dict[str, tuple[bytes, bytes]]) -> tuple[Any, ...]:
-    """A row whose last column is a scope id, with that id replaced by the resource and scope."""
-    return (*row[:-1], *scopes[row[-1]])
