@@ -173,3 +173,13 @@ def test_limits_are_measured_after_decompression(tmp_path: Path) -> None:
 def test_wrong_method_and_path(server: InProcessServer) -> None:
     assert httpx.get(f"{server.otlp_http}/v1/traces").status_code == 405
     assert _post(server, "/v1/metrics", b"", PROTOBUF).status_code == 404
+
+
+def test_an_unusable_project_name_is_refused_with_its_reason(server: InProcessServer) -> None:
+    from opentelemetry.proto.common.v1.common_pb2 import AnyValue
+
+    request = _request(b"\x0c" * 8)
+    request.resource_spans[0].resource.attributes.add(key="tracechat.project", value=AnyValue(string_value="a/b"))
+    response = _post(server, "/v1/traces", request.SerializeToString(), PROTOBUF)
+    assert response.status_code == 400
+    assert "project name 'a/b'" in _status(response).message
