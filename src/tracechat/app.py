@@ -29,6 +29,7 @@ from tracechat.ingest.http_server import otlp_http_app
 from tracechat.ingest.loader import load_paths_in_process
 from tracechat.ingest.receiver import Receiver
 from tracechat.metrics import Metrics
+from tracechat.query.service import TraceQueries
 from tracechat.store.duck import DuckDBStore
 
 log = logging.getLogger("tracechat")
@@ -60,6 +61,7 @@ class Service:
         writer = self.store.writer
         self.metrics.watch_queue(lambda: writer.queued_bytes, lambda: writer.queued_items)
         self.receiver = Receiver(self.store, self.keys, self.metrics)
+        self.traces = TraceQueries(self.store)
 
     def close(self) -> None:
         self.store.close()

@@ -23,7 +23,8 @@ from opentelemetry.proto.logs.v1.logs_pb2 import LogRecord as PB2LogRecord
 from opentelemetry.proto.resource.v1.resource_pb2 import Resource as PB2Resource
 from opentelemetry.proto.trace.v1.trace_pb2 import Span as PB2Span
 
-from tracechat.ingest.promote import promote
+from tracechat import pricing
+from tracechat.ingest.promote import PROMOTED_COLUMNS, promote
 from tracechat.ingest.wire import SpanSlices
 from tracechat.model.ids import SPAN_ID_BYTES, TRACE_ID_BYTES, id_problem
 from tracechat.model.records import (
@@ -38,6 +39,9 @@ ProjectOf = Callable[[PB2Resource], str]
 MAX_PROBLEMS_REPORTED = 5
 _INT64_MAX = (1 << 63) - 1
 _ZERO_SPAN_ID = bytes(SPAN_ID_BYTES)
+_PROVIDER = PROMOTED_COLUMNS.index("provider")
+_REQUEST_MODEL = PROMOTED_COLUMNS.index("request_model")
+_RESPONSE_MODEL = PROMOTED_COLUMNS.index("response_model")
 
 
 @dataclass(slots=True)
@@ -157,6 +161,7 @@ def _log_problem(record: PB2LogRecord) -> str | None:
 def _span_row(project: str, scope_id: str, span: PB2Span, raw: bytes) -> tuple[Any, ...]:
     """One span as a row in ``SpanColumns`` order."""
     parent = span.parent_span_id
+    promoted = promote(span.attributes, span.name)
     return (
         project,
         span.trace_id.hex(),
@@ -168,7 +173,8 @@ def _span_row(project: str, scope_id: str, span: PB2Span, raw: bytes) -> tuple[A
         span.end_time_unix_nano,
         span.status.code,
         span.status.message or None,
-        *promote(span.attributes, span.name),
+        *promoted,
+        pricing.cost(promoted[_PROVIDER], promoted[_RESPONSE_MODEL] or promoted[_REQUEST_MODEL], *promoted[-2:]),
         scope_id,
         raw,
     )

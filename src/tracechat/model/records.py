@@ -45,6 +45,7 @@ class SpanColumns:
     conversation_id: list[str | None] = field(default_factory=list)
     input_tokens: list[int | None] = field(default_factory=list)
     output_tokens: list[int | None] = field(default_factory=list)
+    cost: list[float | None] = field(default_factory=list)
     scope_id: list[str] = field(default_factory=list)
     raw: list[bytes] = field(default_factory=list)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from collections import OrderedDict
 from concurrent.futures import Future
@@ -13,6 +14,7 @@ import pyarrow as pa
 
 from tracechat.model.records import IngestBatch
 from tracechat.model.stored import StoredLog, StoredSpan, TraceIndexEntry
+from tracechat.model.summaries import StoredFeedback, TraceFilter
 from tracechat.store import sql
 from tracechat.store.schema import ensure_schema
 from tracechat.store.staging import LOG_SCHEMA, SPAN_SCHEMA, StagedBatch, concat, stage
@@ -227,6 +229,72 @@ class DuckDBStore:
             row = self._cursor().execute(query + " WHERE project = ?", [project]).fetchone()
         return int(row[0]) if row else 0
 
+    def list_traces(
+        self, project: str, where: TraceFilter, limit: int, offset: int
+    ) -> tuple[list[tuple[Any, ...]], int]:
+        """Rows of ``sql.TRACE_LIST_COLUMNS``, newest first, and how many match in all."""
+        clause = sql.trace_list_where(
+            since=where.since_ns is not None,
+            until=where.until_ns is not None,
+            agent=where.agent_name is not None,
+            model=where.model is not None,
+            has_error=where.has_error,
+            text=bool(where.text),
+        )
+        params: dict[str, Any] = {"project": project}
+        optional = {"since": where.since_ns, "until": where.until_ns, "agent": where.agent_name, "model": where.model}
+        params.update({name: value for name, value in optional.items() if value is not None})
+        if where.text:
+            params["text"] = where.text
+            params["pattern"] = "%" + where.text.replace("%", "").replace("_", "") + "%"
+        cursor = self._cursor()
+        total_row = cursor.execute(f"SELECT count(*) FROM traces WHERE {clause}", params).fetchone()
+        page = cursor.execute(
+            f"SELECT {sql.TRACE_LIST_COLUMNS} FROM traces WHERE {clause} "
+            "ORDER BY start_ns DESC, trace_id LIMIT $limit OFFSET $offset",
+            {**params, "limit": limit, "offset": offset},
+        ).fetchall()
+        return page, int(total_row[0]) if total_row else 0
+
+    def add_feedback(self, project: str, feedback: StoredFeedback) -> None:
+        """Stored in its own small transaction on this thread's cursor (feedback is rare and
+        tiny; it does not queue behind span commits)."""
+        self._cursor().execute(
+            "INSERT INTO feedback VALUES ($id, $project, $trace_id, $span_id, $name, $score, $label, $value,"
+            " $comment, $author, $created_at)",
+            {
+                "id": feedback.id,
+                "project": project,
+                "trace_id": feedback.trace_id,
+                "span_id": feedback.span_id,
+                "name": feedback.name,
+                "score": feedback.score,
+                "label": feedback.label,
+                "value": json.dumps(feedback.value) if feedback.value is not None else None,
+                "comment": feedback.comment,
+                "author": feedback.author,
+                "created_at": feedback.created_at,
+            },
+        )
+
+    def feedback(self, project: str, trace_id: str) -> list[StoredFeedback]:
+        rows = (
+            self._cursor()
+            .execute(
+                "SELECT id, trace_id, span_id, name, score, label, value, comment, author, created_at FROM feedback"
+                " WHERE project = $project AND trace_id = $trace_id ORDER BY created_at, id",
+                {"project": project, "trace_id": trace_id},
+            )
+            .fetchall()
+        )
+        return [_feedback(row) for row in rows]
+
     def close(self) -> None:
         self._writer.close()
         self._con.close()
+
+
+def _feedback(row: tuple[Any, ...]) -> StoredFeedback:
+    identifier, trace_id, span_id, name, score, label, value, comment, author, created_at = row
+    decoded = json.loads(value) if value is not None else None
+    return StoredFeedback(identifier, trace_id, span_id, name, score, label, decoded, comment, author, created_at)

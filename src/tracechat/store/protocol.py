@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from concurrent.futures import Future
-from typing import Protocol
+from typing import Any, Protocol
 
 from tracechat.model.records import IngestBatch
 from tracechat.model.stored import StoredLog, StoredSpan, TraceIndexEntry
+from tracechat.model.summaries import StoredFeedback, TraceFilter
 
 
 class SpanStore(Protocol):
@@ -32,6 +33,21 @@ class SpanStore(Protocol):
 
     def trace_logs(self, project: str, trace_id: str) -> list[StoredLog]:
         """Every log record linked to the trace, in time order."""
+        ...
+
+    def list_traces(
+        self, project: str, where: TraceFilter, limit: int, offset: int
+    ) -> tuple[list[tuple[Any, ...]], int]:
+        """A page of the trace index (newest first) and the number of traces matching in all.
+        Reads only the trace index, never spans."""
+        ...
+
+    def add_feedback(self, project: str, feedback: StoredFeedback) -> None:
+        """Store feedback; durable when this returns."""
+        ...
+
+    def feedback(self, project: str, trace_id: str) -> list[StoredFeedback]:
+        """Feedback stored for the trace and its spans, oldest first."""
         ...
 
     def span_count(self, project: str | None = None) -> int:

@@ -9,6 +9,7 @@ Layout (see docs/storage.md for the reasoning):
   groups by their min/max statistics.
 - ``logs``: OTLP log records, linked to spans by ``trace_id``/``span_id``.
 - ``scopes``: each distinct resource + instrumentation scope, stored once.
+- ``feedback``: feedback people and programs attached to a trace or a span through the API.
 - ``traces``: the trace index, updated in the same commit as the spans: list views read only
   this table, and ``first_batch``/``last_batch`` locate a trace's rows without an index.
 """
@@ -56,6 +57,7 @@ CREATE TABLE IF NOT EXISTS spans (
     conversation_id VARCHAR,
     input_tokens BIGINT,
     output_tokens BIGINT,
+    cost DOUBLE,
     scope_id VARCHAR NOT NULL,
     raw BLOB NOT NULL
 );
@@ -87,10 +89,25 @@ CREATE TABLE IF NOT EXISTS traces (
     output_tokens BIGINT,
     agent_input_tokens BIGINT,
     agent_output_tokens BIGINT,
+    cost DOUBLE,
+    agent_cost DOUBLE,
     agents VARCHAR[] NOT NULL,
     models VARCHAR[] NOT NULL,
     conversation_id VARCHAR,
     PRIMARY KEY (project, trace_id)
+);
+CREATE TABLE IF NOT EXISTS feedback (
+    id VARCHAR PRIMARY KEY,
+    project VARCHAR NOT NULL,
+    trace_id VARCHAR NOT NULL,
+    span_id VARCHAR,
+    name VARCHAR NOT NULL,
+    score DOUBLE,
+    label VARCHAR,
+    value VARCHAR,
+    comment VARCHAR,
+    author VARCHAR,
+    created_at TIMESTAMPTZ NOT NULL
 );
 """
 

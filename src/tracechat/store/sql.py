@@ -55,6 +55,8 @@ SELECT project, trace_id, $batch, $batch, min(start_ns), max(end_ns), count(*), 
     sum(output_tokens) FILTER (WHERE operation IS NULL OR operation NOT IN {_AGGREGATING}),
     sum(input_tokens) FILTER (WHERE operation IN {_AGGREGATING}),
     sum(output_tokens) FILTER (WHERE operation IN {_AGGREGATING}),
+    sum(cost) FILTER (WHERE operation IS NULL OR operation NOT IN {_AGGREGATING}),
+    sum(cost) FILTER (WHERE operation IN {_AGGREGATING}),
     coalesce(list_distinct(list(agent_name)), []),
     coalesce(list_distinct(list(coalesce(response_model, request_model))), []),
     any_value(conversation_id)
@@ -71,6 +73,8 @@ ON CONFLICT (project, trace_id) DO UPDATE SET
     {_add("output_tokens")},
     {_add("agent_input_tokens")},
     {_add("agent_output_tokens")},
+    {_add("cost")},
+    {_add("agent_cost")},
     agents = list_distinct(list_concat(traces.agents, excluded.agents)),
     models = list_distinct(list_concat(traces.models, excluded.models)),
     conversation_id = coalesce(traces.conversation_id, excluded.conversation_id)
@@ -79,7 +83,7 @@ ON CONFLICT (project, trace_id) DO UPDATE SET
 INDEX_LOGS = """
 INSERT INTO traces
 SELECT project, trace_id, $batch, $batch, NULL, NULL, 0, count(*), NULL, false,
-    NULL, NULL, NULL, NULL, [], [], NULL
+    NULL, NULL, NULL, NULL, NULL, NULL, [], [], NULL
 FROM logs WHERE batch = $batch AND trace_id IS NOT NULL
 GROUP BY project, trace_id
 ON CONFLICT (project, trace_id) DO UPDATE SET
@@ -111,3 +115,32 @@ FROM logs
 WHERE batch BETWEEN $first AND $last AND project = $project AND trace_id = $trace_id
 ORDER BY time_ns, observed_ns
 """
+
+TRACE_LIST_COLUMNS = """
+    trace_id, root.name, start_ns,
+    CASE WHEN root.has_parent = false THEN (root.end_ns - root.start_ns) ELSE (end_ns - start_ns) END,
+    agents, models, span_count,
+    coalesce(input_tokens, agent_input_tokens), coalesce(output_tokens, agent_output_tokens),
+    coalesce(cost, agent_cost), has_error, conversation_id
+"""
+
+
+def trace_list_where(*, since: bool, until: bool, agent: bool, model: bool, has_error: bool | None, text: bool) -> str:
+    """The WHERE clause of a trace list; parameters are named after the conditions."""
+    conditions = ["project = $project", "span_count > 0"]
+    if since:
+        conditions.append("start_ns >= $since")
+    if until:
+        conditions.append("start_ns < $until")
+    if agent:
+        conditions.append("list_contains(agents, $agent)")
+    if model:
+        conditions.append("list_contains(models, $model)")
+    if has_error is not None:
+        conditions.append("has_error" if has_error else "NOT has_error")
+    if text:
+        conditions.append(
+            "(root.name ILIKE $pattern OR trace_id = lower($text) OR conversation_id = $text"
+            " OR list_contains(agents, $text) OR list_contains(models, $text))"
+        )
+    return " AND ".join(conditions)

@@ -30,6 +30,7 @@ SPAN_SCHEMA = pa.schema(
         ("conversation_id", pa.string()),
         ("input_tokens", pa.int64()),
         ("output_tokens", pa.int64()),
+        ("cost", pa.float64()),
         ("scope_id", pa.string()),
         ("raw", pa.binary()),
     ]

@@ -1,0 +1,128 @@
+"""OpenInference semantic conventions (Arize Phoenix), spec as of 2026-08-21.
+
+Flattened ``llm.input_messages.N.message.*`` / ``llm.output_messages.N.message.*`` (with
+``contents.M.message_content.*`` and ``tool_calls.M.tool_call.*``), ``llm.tools.N.tool.json_schema``,
+token counts, TOOL spans (``tool.name``, ``input.value`` / ``output.value``), ``agent.name``,
+handoff TOOL spans named ``handoff to X`` (openai-agents instrumentation) and annotations.
+Also covers LangChain / LangGraph and Google ADK as instrumented by OpenInference.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tracechat.genai.messages import parse_message, parse_messages
+from tracechat.genai.types import Feedback, Message, Part, SpanFacts
+from tracechat.genai.values import flattened, indexed, json_text, number, structured, text
+
+_HANDOFF_PREFIX = "handoff to "
+
+
+def extract(facts: SpanFacts) -> None:
+    a = facts.attributes
+    kind = text(a.get("openinference.span.kind"))
+    facts.fill("agent_name", text(a.get("agent.name")) or (text(a.get("graph.node.id")) if kind == "AGENT" else None))
+    facts.fill("input_messages", _messages(a, "llm.input_messages."))
+    facts.fill("output_messages", _messages(a, "llm.output_messages."))
+    facts.fill("tool_definitions", _tools(a))
+    facts.fill("reasoning_tokens", number(a.get("llm.token_count.completion_details.reasoning")))
+    facts.fill("input_text", text(a.get("input.value")))
+    facts.fill("output_text", text(a.get("output.value")))
+    if kind == "LLM":
+        facts.fill("input_messages", parse_messages(a.get("input.value")))
+        facts.fill("output_messages", _response_messages(a.get("output.value")))
+    if kind == "TOOL":
+        if facts.name.startswith(_HANDOFF_PREFIX):
+            facts.fill("handoff_to", facts.name[len(_HANDOFF_PREFIX) :].strip() or text(a.get("output.value")))
+            facts.fill("handoff_from", text(a.get("input.value")))
+        else:
+            facts.fill("tool_call_id", text(a.get("tool.id")) or text(a.get("tool_call.id")))
+            facts.fill("tool_arguments", json_text(a.get("input.value")))
+            facts.fill("tool_result", json_text(a.get("output.value")))
+    facts.feedback.extend(_annotations(a))
+
+
+def _messages(attributes: dict[str, Any], prefix: str) -> list[Message] | None:
+    items = flattened(attributes, prefix)
+    if not items:
+        return None
+    messages = []
+    for item in items:
+        raw = item.get("message", {})
+        if not isinstance(raw, dict):
+            continue
+        message = Message(str(raw.get("role") or "user"))
+        parsed = parse_message({"role": raw.get("role") or "user", "content": raw.get("content")})
+        if parsed:
+            message = parsed
+        for content in indexed(raw.get("contents", {})):
+            part = _content_part(content.get("message_content", {}) if isinstance(content, dict) else {})
+            if part:
+                message.parts.append(part)
+        for call in indexed(raw.get("tool_calls", {})):
+            tool_call = call.get("tool_call", {}) if isinstance(call, dict) else {}
+            function = tool_call.get("function", {})
+            message.parts.append(
+                Part(
+                    "tool_call",
+                    id=text(tool_call.get("id")),
+                    name=text(function.get("name")),
+                    arguments=json_text(function.get("arguments")),
+                )
+            )
+        if raw.get("tool_call_id") and message.role == "tool":
+            body = "\n".join(message.texts()) or None
+            message.parts = [Part("tool_result", id=str(raw["tool_call_id"]), text=body)]
+        messages.append(message)
+    return messages
+
+
+def _content_part(content: dict[str, Any]) -> Part | None:
+    kind = content.get("type")
+    if kind == "reasoning":
+        return Part("reasoning", text=text(content.get("text")))
+    if kind == "image":
+        image = content.get("image", {})
+        url = image.get("image", {}).get("url") if isinstance(image, dict) else None
+        message = parse_message({"role": "user", "content": [{"type": "image_url", "image_url": {"url": url}}]})
+        return message.parts[0] if message and message.parts else None
+    if kind == "tool_use":
+        return Part("tool_call", id=text(content.get("id")), name=text(content.get("name")))
+    value = text(content.get("text"))
+    return Part("text", text=value) if value else None
+
+
+def _tools(attributes: dict[str, Any]) -> list[Any] | None:
+    tools = [structured(t.get("tool", {}).get("json_schema")) for t in flattened(attributes, "llm.tools.")]
+    found = [t for t in tools if t is not None]
+    return found or None
+
+
+def _response_messages(value: Any) -> list[Message] | None:
+    """An LLM span's ``output.value`` that is the raw provider response."""
+    document = structured(value)
+    if isinstance(document, dict) and isinstance(document.get("choices"), list):
+        return parse_messages([c.get("message", c) for c in document["choices"] if isinstance(c, dict)])
+    if isinstance(document, dict) and isinstance(document.get("output"), list):
+        return parse_messages(document["output"])
+    return None
+
+
+def _annotations(attributes: dict[str, Any]) -> list[Feedback]:
+    found = []
+    for prefix, field in (("annotations.", "annotation"), ("evaluations.", "evaluation")):
+        for item in flattened(attributes, prefix):
+            body = item.get(field, {})
+            if not isinstance(body, dict) or not body.get("name"):
+                continue
+            score = body.get("score")
+            found.append(
+                Feedback(
+                    name=str(body["name"]),
+                    score=float(score) if isinstance(score, (int, float)) and not isinstance(score, bool) else None,
+                    label=text(body.get("label")),
+                    comment=text(body.get("explanation")),
+                    source=f"openinference.{field}",
+                )
+            )
+    return found

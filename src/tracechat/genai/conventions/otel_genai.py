@@ -1,0 +1,74 @@
+"""OpenTelemetry GenAI semantic conventions, span attributes.
+
+Follows semantic-conventions v1.26 through v1.41.1 and the drafts of the
+semantic-conventions-genai repository (transfer / handoff refinements) as of 2026-08:
+``gen_ai.input.messages`` / ``gen_ai.output.messages`` / ``gen_ai.system_instructions`` /
+``gen_ai.tool.definitions`` (1.37+), ``gen_ai.tool.call.*`` (1.38+), reasoning tokens
+(1.41), the ≤1.27 span events ``gen_ai.content.prompt`` / ``gen_ai.content.completion``, and
+the handoff keys OpenLLMetry and the contrib openai-agents processor use.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tracechat.genai.messages import parse_messages
+from tracechat.genai.types import SpanFacts
+from tracechat.genai.values import json_text, number, structured, text
+
+
+def extract(facts: SpanFacts) -> None:
+    a = facts.attributes
+    facts.fill("agent_name", text(a.get("gen_ai.agent.name")) or text(a.get("gen_ai.agent.id")))
+    facts.fill("input_messages", parse_messages(a.get("gen_ai.input.messages")))
+    facts.fill("output_messages", parse_messages(a.get("gen_ai.output.messages")))
+    facts.fill("system_instructions", instructions_text(a.get("gen_ai.system_instructions")))
+    facts.fill("tool_definitions", tool_definitions(a.get("gen_ai.tool.definitions")))
+    facts.fill("tool_call_id", text(a.get("gen_ai.tool.call.id")))
+    facts.fill("tool_arguments", json_text(a.get("gen_ai.tool.call.arguments")))
+    facts.fill("tool_result", json_text(a.get("gen_ai.tool.call.result")))
+    for key in ("gen_ai.usage.reasoning.output_tokens", "gen_ai.usage.reasoning_tokens"):
+        facts.fill("reasoning_tokens", number(a.get(key)))
+    facts.fill("handoff_from", text(a.get("gen_ai.handoff.from_agent")))
+    facts.fill("handoff_to", text(a.get("gen_ai.handoff.to_agent")) or text(a.get("gen_ai.transfer.target.name")))
+    if facts.handoff_to and not facts.handoff_from:
+        facts.fill("handoff_from", facts.agent_name)
+    for event in facts.events:  # ≤ 1.27: content as span events
+        if event.name == "gen_ai.content.prompt":
+            facts.fill("input_messages", parse_messages(event.attributes.get("gen_ai.prompt")))
+        elif event.name == "gen_ai.content.completion":
+            facts.fill("output_messages", parse_messages(event.attributes.get("gen_ai.completion")))
+        elif event.name == "gen_ai.tool.input":
+            facts.fill("tool_arguments", json_text(event.attributes.get("gen_ai.tool.call.arguments")))
+        elif event.name == "gen_ai.tool.output":
+            facts.fill("tool_result", json_text(event.attributes.get("gen_ai.tool.call.result")))
+
+
+def instructions_text(value: Any) -> str | None:
+    """System instructions: a list of parts (1.37+), or plain text."""
+    document = structured(value)
+    if isinstance(document, list):
+        pieces = []
+        for part in document:
+            if isinstance(part, str):
+                pieces.append(part)
+            elif isinstance(part, dict):
+                content = part.get("content", part.get("text"))
+                if isinstance(content, str):
+                    pieces.append(content)
+        return "\n".join(pieces) or None
+    if isinstance(document, dict):
+        content = document.get("content", document.get("text"))
+        return content if isinstance(content, str) else None
+    return text(value)
+
+
+def tool_definitions(value: Any) -> list[Any] | None:
+    document = structured(value)
+    if isinstance(document, dict):
+        document = [document]
+    if isinstance(document, list):
+        # Vercel's ai.prompt.tools is a list of JSON strings
+        parsed = [structured(item) if isinstance(item, str) else item for item in document]
+        return [item for item in parsed if item is not None] or None
+    return None

@@ -1,0 +1,78 @@
+"""What kind of step a span is: by operation first, then by span name, then by content."""
+
+from __future__ import annotations
+
+from tracechat.genai.types import Kind, SpanFacts
+
+_OPERATIONS = {
+    **dict.fromkeys(("chat", "text_completion", "generate_content", "completion", "responses"), Kind.LLM),
+    "execute_tool": Kind.TOOL,
+    **dict.fromkeys(("invoke_agent", "create_agent", "agent"), Kind.AGENT),
+    **dict.fromkeys(
+        ("invoke_workflow", "workflow", "chain", "task", "agent_step", "step", "turn", "plan"), Kind.WORKFLOW
+    ),
+    **dict.fromkeys(("handoff", "agent_handoff", "transfer"), Kind.HANDOFF),
+    **dict.fromkeys(("compact_events", "compaction", "compact", "context_compaction"), Kind.COMPACTION),
+    **dict.fromkeys(("embeddings", "retrieval", "rerank", "search_memory"), Kind.EMBEDDING),
+    **dict.fromkeys(("guardrail", "guardrail_check"), Kind.GUARDRAIL),
+}
+
+_PREFIXES = (
+    ("handoff to ", Kind.HANDOFF),
+    ("Handoff: ", Kind.HANDOFF),
+    ("agent_handoff", Kind.HANDOFF),
+    ("compact_events", Kind.COMPACTION),
+    ("call_llm", Kind.LLM),
+    ("Responses API", Kind.LLM),
+    ("Generation", Kind.LLM),
+    ("chat ", Kind.LLM),
+    ("text_completion", Kind.LLM),
+    ("generate_content", Kind.LLM),
+    ("execute_tool", Kind.TOOL),
+    ("Function: ", Kind.TOOL),
+    ("running tool", Kind.TOOL),
+    ("invoke_agent", Kind.AGENT),
+    ("Agent run: ", Kind.AGENT),
+    ("agent run", Kind.AGENT),
+    ("invoke_workflow", Kind.WORKFLOW),
+    ("invocation", Kind.WORKFLOW),
+    ("embeddings", Kind.EMBEDDING),
+)
+_SUFFIXES = (
+    (".handoff", Kind.HANDOFF),
+    (".chat", Kind.LLM),
+    (".completion", Kind.LLM),
+    (".agent", Kind.AGENT),
+    (".workflow", Kind.WORKFLOW),
+    (".task", Kind.WORKFLOW),
+    (".tool", Kind.TOOL),
+)
+
+
+def classify(facts: SpanFacts) -> Kind:
+    if facts.handoff_to:
+        return Kind.HANDOFF
+    kind = _OPERATIONS.get((facts.operation or "").lower()) or _by_name(facts.name) or _by_content(facts)
+    if kind is Kind.AGENT and not facts.agent_name:
+        return Kind.WORKFLOW  # e.g. the synthetic "Agent workflow" root of agent SDK exporters
+    return kind
+
+
+def _by_name(name: str) -> Kind | None:
+    for prefix, kind in _PREFIXES:
+        if name.startswith(prefix):
+            return kind
+    for suffix, kind in _SUFFIXES:
+        if name.endswith(suffix):
+            return kind
+    return None
+
+
+def _by_content(facts: SpanFacts) -> Kind:
+    if facts.output_messages is not None or (facts.input_messages is not None and facts.model):
+        return Kind.LLM
+    if facts.tool_name:
+        return Kind.TOOL
+    if facts.compaction_summary or facts.compaction_items_before is not None:
+        return Kind.COMPACTION
+    return Kind.OTHER

@@ -1,0 +1,214 @@
+"""Chat messages in any of the shapes instrumentations record, read into ``Message``s.
+
+Shapes are recognised by what their fields mean, not by which library sent them:
+OTel GenAI parts (``{role, parts:[{type, content}]}``), OpenAI chat messages (``content``
+string or list, ``tool_calls``, ``tool_call_id``, ``reasoning_content``), OpenAI Responses
+items (``function_call``, ``function_call_output``, ``reasoning``), Vercel AI SDK parts
+(``tool-call``, ``tool-result``), Gemini / Google ADK contents (``function_call``,
+``function_response``, ``thought``), Pydantic AI (``thinking``, ``result``) and
+Anthropic blocks (``tool_use``, ``tool_result``).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Any
+
+from tracechat.genai.types import Media, Message, Part
+from tracechat.genai.values import is_placeholder, json_text, structured
+
+_ROLES = {"model": "assistant", "ai": "assistant", "developer": "system", "human": "user", "function": "tool"}
+_TEXT = {"text", "input_text", "output_text", "message", "refusal"}
+_REASONING = {"reasoning", "thinking", "redacted_thinking", "reasoning_text", "summary_text"}
+_CALL = {"tool_call", "tool-call", "function_call", "tool_use", "function", "server_tool_call"}
+_RESULT = {"tool_call_response", "tool-result", "function_call_output", "tool_result", "function_response"}
+_MEDIA = {"blob", "file", "uri", "image", "image_url", "input_image", "audio", "input_audio", "binary", "file_data"}
+
+
+def parse_messages(value: Any) -> list[Message] | None:
+    """Messages from a JSON string or structured value; None when absent or unreadable."""
+    document = structured(value)
+    if isinstance(document, dict):
+        for key in ("messages", "contents", "input", "history"):
+            if isinstance(document.get(key), list):
+                document = document[key]
+                break
+        else:
+            document = [document]
+    if not isinstance(document, list):
+        return None
+    messages = [m for m in (parse_message(item) for item in document) if m is not None]
+    return messages if messages or not document else None
+
+
+def parse_message(item: Any) -> Message | None:
+    if isinstance(item, str):
+        return Message("user", [Part("text", text=item)]) if not is_placeholder(item) else None
+    if not isinstance(item, dict):
+        return None
+    item_type = item.get("type")
+    if item_type in _CALL | _RESULT | _REASONING and "role" not in item:
+        part = parse_part(item)  # a Responses API item that is a single part
+        return Message("tool" if part and part.kind == "tool_result" else "assistant", [part] if part else [])
+    role = _ROLES.get(str(item.get("role", "user")).lower(), str(item.get("role", "user")).lower())
+    message = Message(role, name=item.get("name") if isinstance(item.get("name"), str) else None)
+    for key in ("parts", "content"):
+        message.parts.extend(_parts(item.get(key)))
+    if isinstance(item.get("message"), dict):  # gen_ai.choice bodies: {message: {content, role}}
+        nested = parse_message(item["message"])
+        if nested:
+            message.role = nested.role if "role" in item["message"] else message.role
+            message.parts.extend(nested.parts)
+    for key in ("reasoning_content", "reasoning"):
+        if isinstance(item.get(key), str) and item[key]:
+            message.parts.insert(0, Part("reasoning", text=item[key]))
+    for call in item.get("tool_calls") or ():
+        part = _call_part(call)
+        if part:
+            message.parts.append(part)
+    tool_call_id = item.get("tool_call_id") or (item.get("id") if role == "tool" else None)
+    if role == "tool" and tool_call_id:
+        _as_tool_result(message, str(tool_call_id))
+    return message
+
+
+def _parts(value: Any) -> list[Part]:
+    if value is None or is_placeholder(value):
+        return []
+    if isinstance(value, str):
+        return [Part("text", text=value)]
+    if isinstance(value, dict):
+        value = [value]
+    if not isinstance(value, list):
+        return [Part("text", text=str(value))]
+    return [p for p in (parse_part(v) for v in value) if p is not None]
+
+
+def parse_part(value: Any) -> Part | None:
+    if isinstance(value, str):
+        return None if is_placeholder(value) else Part("text", text=value)
+    if not isinstance(value, dict):
+        return None
+    kind = str(value.get("type") or _implied_type(value)).lower()
+    if kind in _TEXT:
+        content = value.get("content", value.get("text"))
+        return Part("text", text=content) if isinstance(content, str) and not is_placeholder(content) else None
+    if kind in _REASONING:
+        return Part("reasoning", text=_reasoning_text(value))
+    if kind in _CALL:
+        return _call_part(value)
+    if kind in _RESULT:
+        return _result_part(value)
+    if kind in _MEDIA or "modality" in value:
+        return Part("media", media=_media(value))
+    content = value.get("content", value.get("text"))
+    return Part("text", text=content) if isinstance(content, str) and content else None
+
+
+def _implied_type(value: dict[str, Any]) -> str:
+    """Gemini-style parts say what they are by which key they carry."""
+    if value.get("thought") is True:
+        return "reasoning"
+    for key in ("function_call", "functionCall"):
+        if key in value:
+            return "function_call"
+    for key in ("function_response", "functionResponse"):
+        if key in value:
+            return "function_response"
+    if "inline_data" in value or "inlineData" in value or "file_data" in value:
+        return "blob"
+    return "text"
+
+
+def _reasoning_text(value: dict[str, Any]) -> str | None:
+    for key in ("content", "text", "thinking", "reasoning"):
+        if isinstance(value.get(key), str) and value[key]:
+            return str(value[key])
+    summary = value.get("summary")
+    if isinstance(summary, list):
+        texts = [str(s["text"]) for s in summary if isinstance(s, dict) and isinstance(s.get("text"), str)]
+        return "\n\n".join(texts) or None
+    return None
+
+
+def _call_part(value: Any) -> Part | None:
+    if not isinstance(value, dict):
+        return None
+    inner = value.get("function_call") or value.get("functionCall") or value.get("function")
+    source = inner if isinstance(inner, dict) else value
+    name = source.get("name") or value.get("toolName") or value.get("name")
+    arguments = next((source[k] for k in ("arguments", "args", "input") if k in source), None)
+    call_id = value.get("id") or value.get("toolCallId") or value.get("call_id") or source.get("id")
+    return Part("tool_call", id=_opt_str(call_id), name=_opt_str(name), arguments=json_text(arguments))
+
+
+def _result_part(value: dict[str, Any]) -> Part:
+    inner = value.get("function_response") or value.get("functionResponse")
+    source = inner if isinstance(inner, dict) else value
+    result = next((source[k] for k in ("response", "result", "output", "content") if k in source), None)
+    if isinstance(result, dict) and result.get("type") in ("text", "json", "error-text", "error-json"):
+        result = result.get("value")  # Vercel v5 tool-result output
+    call_id = value.get("id") or value.get("toolCallId") or value.get("call_id") or value.get("tool_use_id")
+    return Part(
+        "tool_result",
+        id=_opt_str(call_id or source.get("id")),
+        name=_opt_str(source.get("name") or value.get("toolName")),
+        text=_result_text(result),
+    )
+
+
+def _result_text(result: Any) -> str | None:
+    if isinstance(result, list) and all(isinstance(r, dict) and "text" in r for r in result):
+        return "\n".join(str(r["text"]) for r in result)
+    return json_text(result)
+
+
+def _as_tool_result(message: Message, tool_call_id: str) -> None:
+    """An OpenAI ``role: tool`` message: its text is the result of one call."""
+    if any(p.kind == "tool_result" for p in message.parts):
+        for part in message.parts:
+            if part.kind == "tool_result" and not part.id:
+                part.id = tool_call_id
+        return
+    body = "\n".join(p.text for p in message.parts if p.kind == "text" and p.text) or None
+    message.parts = [Part("tool_result", id=tool_call_id, text=body)]
+
+
+def _media(value: dict[str, Any]) -> Media:
+    inline = value.get("inline_data") or value.get("inlineData")
+    if isinstance(inline, dict):
+        value = {**value, **inline}
+    image_url = value.get("image_url")
+    uri = value.get("uri") or value.get("url") or (image_url.get("url") if isinstance(image_url, dict) else image_url)
+    if isinstance(value.get("file_data"), dict):
+        uri = uri or value["file_data"].get("file_uri") or value["file_data"].get("uri")
+    mime_type = value.get("mime_type") or value.get("mimeType") or value.get("media_type")
+    data = _base64(value.get("content") or value.get("data"))
+    if isinstance(uri, str) and uri.startswith("data:"):
+        header, _, payload = uri.partition(",")
+        mime_type = mime_type or header[5:].split(";")[0] or None
+        data, uri = _base64(payload), None
+    modality = value.get("modality") or (str(mime_type).split("/")[0] if mime_type else None)
+    return Media(
+        modality=_opt_str(modality),
+        mime_type=_opt_str(mime_type),
+        uri=_opt_str(uri),
+        data=data,
+        file_id=_opt_str(value.get("file_id")),
+    )
+
+
+def _base64(value: Any) -> bytes | None:
+    if isinstance(value, bytes):
+        return value
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+
+
+def _opt_str(value: Any) -> str | None:
+    return str(value) if value not in (None, "") else None

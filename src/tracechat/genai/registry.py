@@ -1,0 +1,73 @@
+"""Stored spans → ``SpanFacts``: the promoted columns first (they already encode each
+field's precedence across conventions), then every convention in order, first value wins."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from tracechat.genai.conventions import (
+    google_adk,
+    openai_agents,
+    openinference,
+    openllmetry,
+    otel_events,
+    otel_genai,
+    pydantic_ai,
+    vercel,
+    weave,
+)
+from tracechat.genai.kinds import classify
+from tracechat.genai.types import SpanFacts
+from tracechat.model.span import Attributes, LogPayload, SpanPayload
+from tracechat.model.stored import StoredSpan
+
+CONVENTIONS: tuple[Callable[[SpanFacts], None], ...] = (
+    weave.extract,  # explicit overrides written by Weave's own plugins
+    otel_genai.extract,
+    otel_events.extract,
+    openinference.extract,
+    openllmetry.extract,
+    vercel.extract,
+    pydantic_ai.extract,
+    openai_agents.extract,
+    google_adk.extract,
+)
+"""In precedence order. Each reads only its own keys, so the order matters only where two
+conventions describe the same field on one span (e.g. OpenLLMetry's migrated packages)."""
+
+
+def normalize(span: StoredSpan, payload: SpanPayload, logs: list[LogPayload], resource: Attributes) -> SpanFacts:
+    facts = SpanFacts(
+        span_id=span.span_id,
+        parent_span_id=span.parent_span_id,
+        name=span.name,
+        start_ns=span.start_ns,
+        end_ns=span.end_ns,
+        status_code=span.status_code,
+        status_message=span.status_message,
+        attributes=payload.attributes,
+        events=payload.events,
+        logs=logs,
+        resource=resource,
+        operation=span.operation,
+        agent_name=span.agent_name,
+        request_model=span.request_model,
+        response_model=span.response_model,
+        provider=span.provider,
+        tool_name=span.tool_name,
+        input_tokens=span.input_tokens,
+        output_tokens=span.output_tokens,
+    )
+    for extract in CONVENTIONS:
+        extract(facts)
+    facts.kind = classify(facts)
+    if facts.tool_name is None and facts.kind.value == "tool":
+        facts.tool_name = _tool_name_from_span_name(facts.name)
+    return facts
+
+
+def _tool_name_from_span_name(name: str) -> str:
+    for prefix in ("execute_tool ", "running tool ", "Function: "):
+        if name.startswith(prefix):
+            return name[len(prefix) :].strip() or name
+    return name

@@ -1,0 +1,127 @@
+"""The neutral shapes every convention is translated into."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any
+
+from tracechat.model.span import Attributes, LogPayload, SpanEvent
+
+
+class Kind(enum.Enum):
+    """What a span is, for reading a trajectory."""
+
+    AGENT = "agent"
+    LLM = "llm"
+    TOOL = "tool"
+    HANDOFF = "handoff"
+    COMPACTION = "compaction"
+    WORKFLOW = "workflow"  # a container: workflow, chain, task, step, turn
+    EMBEDDING = "embedding"  # embeddings, retrieval, rerank: not conversation
+    GUARDRAIL = "guardrail"
+    OTHER = "other"
+
+
+@dataclass(slots=True)
+class Media:
+    modality: str | None = None
+    mime_type: str | None = None
+    uri: str | None = None
+    data: bytes | None = None
+    file_id: str | None = None
+
+
+@dataclass(slots=True)
+class Part:
+    """One piece of a message. ``kind`` is text, reasoning, tool_call, tool_result or media."""
+
+    kind: str
+    text: str | None = None
+    id: str | None = None
+    name: str | None = None
+    arguments: str | None = None
+    media: Media | None = None
+
+
+@dataclass(slots=True)
+class Message:
+    role: str
+    parts: list[Part] = field(default_factory=list)
+    name: str | None = None
+
+    def texts(self, kind: str = "text") -> list[str]:
+        return [p.text for p in self.parts if p.kind == kind and p.text]
+
+    def text(self, kind: str = "text") -> str | None:
+        found = self.texts(kind)
+        return "\n\n".join(found) if found else None
+
+    def of_kind(self, kind: str) -> list[Part]:
+        return [p for p in self.parts if p.kind == kind]
+
+
+@dataclass(slots=True)
+class Feedback:
+    name: str
+    score: float | None = None
+    label: str | None = None
+    value: Any = None
+    comment: str | None = None
+    author: str | None = None
+    source: str = "span"
+
+
+@dataclass(slots=True)
+class SpanFacts:
+    """What one span says, whatever convention said it. ``None`` means not recorded."""
+
+    span_id: str
+    parent_span_id: str | None
+    name: str
+    start_ns: int
+    end_ns: int
+    status_code: int
+    status_message: str | None
+    attributes: Attributes
+    events: tuple[SpanEvent, ...]
+    logs: list[LogPayload]
+    resource: Attributes
+    kind: Kind = Kind.OTHER
+    operation: str | None = None
+    agent_name: str | None = None
+    request_model: str | None = None
+    response_model: str | None = None
+    provider: str | None = None
+    input_messages: list[Message] | None = None
+    output_messages: list[Message] | None = None
+    system_instructions: str | None = None
+    tool_definitions: list[Any] | None = None
+    tool_name: str | None = None
+    tool_call_id: str | None = None
+    tool_arguments: str | None = None
+    tool_result: str | None = None
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    reasoning_tokens: int | None = None
+    handoff_from: str | None = None
+    handoff_to: str | None = None
+    compaction_summary: str | None = None
+    compaction_items_before: int | None = None
+    compaction_items_after: int | None = None
+    input_text: str | None = None
+    output_text: str | None = None
+    feedback: list[Feedback] = field(default_factory=list)
+
+    def fill(self, name: str, value: Any) -> None:
+        """Set a field unless a convention of higher precedence already did."""
+        if value is not None and getattr(self, name) is None:
+            setattr(self, name, value)
+
+    @property
+    def model(self) -> str | None:
+        return self.response_model or self.request_model
+
+    @property
+    def duration_ms(self) -> int:
+        return max(0, (self.end_ns - self.start_ns) // 1_000_000)

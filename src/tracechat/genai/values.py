@@ -1,0 +1,134 @@
+"""Tolerant readers for attribute values: JSON strings or structured OTLP values, truncated
+JSON, redaction placeholders, numbers sent as text."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+REDACTED = frozenset(
+    {"", "{}", "[]", "null", "<redacted>", "__redacted__", "[redacted]", "redacted", "readacted", "<omitted>"}
+)
+"""Placeholders instrumentations write when content capture is off (compared lowercased)."""
+
+
+def is_placeholder(value: Any) -> bool:
+    return isinstance(value, str) and value.strip().lower() in REDACTED
+
+
+def text(value: Any) -> str | None:
+    """A string value that is real content, or None."""
+    if value is None or is_placeholder(value):
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (bytes, bytearray)):
+        return None
+    return json.dumps(value, ensure_ascii=False)
+
+
+def number(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str):
+        try:
+            return int(float(value))
+        except ValueError:
+            return None
+    return None
+
+
+def structured(value: Any) -> Any:
+    """A JSON document given as a JSON string or as a structured value; None when absent,
+    redacted or not JSON. Truncated JSON is closed up where that is unambiguous."""
+    if value is None or is_placeholder(value):
+        return None
+    if not isinstance(value, str):
+        return value
+    stripped = value.strip()
+    if not stripped or stripped[0] not in "[{":
+        return None
+    try:
+        return json.loads(stripped)
+    except ValueError:
+        return _repair(stripped)
+
+
+def json_text(value: Any) -> str | None:
+    """Arguments or results as JSON text: strings stay as they are, structures are dumped."""
+    if value is None or is_placeholder(value):
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (bytes, bytearray)):
+        return None
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _repair(truncated: str) -> Any:
+    """Close the strings and brackets a cut-off JSON document left open."""
+    closers: list[str] = []
+    in_string = False
+    escaped = False
+    for char in truncated:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            closers.append("]" if char == "[" else "}")
+        elif char in "]}" and closers:
+            closers.pop()
+    body = truncated.rstrip("\\") if escaped else truncated
+    candidates = [body + ('"' if in_string else "") + "".join(reversed(closers))]
+    # a cut after a key or a comma needs the dangling piece dropped
+    trimmed = body[: max(body.rfind(","), body.rfind("[") + 1, body.rfind("{") + 1)]
+    candidates.append(trimmed + "".join(reversed(closers)))
+    for candidate in candidates:
+        try:
+            return json.loads(candidate)
+        except ValueError:
+            continue
+    return None
+
+
+def flattened(attributes: dict[str, Any], prefix: str) -> list[dict[str, Any]]:
+    """``prefix.0.a.b = x`` style attributes as a list of nested dicts, by index."""
+    items: dict[int, dict[str, Any]] = {}
+    for key, value in attributes.items():
+        if not key.startswith(prefix):
+            continue
+        index_text, _, rest = key[len(prefix) :].partition(".")
+        if not index_text.isdigit():
+            continue
+        node = items.setdefault(int(index_text), {})
+        if rest:
+            _put(node, rest, value)
+    return [items[i] for i in sorted(items)]
+
+
+def _put(node: dict[str, Any], dotted: str, value: Any) -> None:
+    head, _, rest = dotted.partition(".")
+    if not rest:
+        node[head] = value
+        return
+    child = node.get(head)
+    if not isinstance(child, dict):
+        child = {}
+        node[head] = child
+    _put(child, rest, value)
+
+
+def indexed(node: dict[str, Any]) -> list[Any]:
+    """The values of a dict keyed by decimal indexes ("0", "1", …), in order."""
+    keys = sorted((int(k), k) for k in node if isinstance(k, str) and k.isdigit())
+    return [node[k] for _, k in keys]

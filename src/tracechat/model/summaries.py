@@ -1,0 +1,57 @@
+"""Trace summaries for lists and dashboards, read from the trace index alone."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel
+
+
+class TraceSummary(BaseModel):
+    trace_id: str
+    root_span_name: str | None
+    started_at: datetime | None
+    duration_ms: int | None
+    agents: list[str]
+    models: list[str]
+    span_count: int
+    input_tokens: int | None
+    output_tokens: int | None
+    cost: float | None
+    has_error: bool
+    conversation_id: str | None = None
+
+
+class TraceList(BaseModel):
+    traces: list[TraceSummary]
+    total: int
+    limit: int
+    offset: int
+
+
+@dataclass(frozen=True, slots=True)
+class TraceFilter:
+    """What ``GET /agents/traces`` narrows by; None means no condition."""
+
+    since_ns: int | None = None
+    until_ns: int | None = None
+    agent_name: str | None = None
+    model: str | None = None
+    has_error: bool | None = None
+    text: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredFeedback:
+    id: str
+    trace_id: str
+    span_id: str | None
+    name: str
+    score: float | None
+    label: str | None
+    value: Any
+    comment: str | None
+    author: str | None
+    created_at: datetime

@@ -1,0 +1,122 @@
+"""The agent trajectory of one trace: the response of ``POST /agents/traces/chat``.
+
+Each message has a ``type`` and exactly one entry of that name; the others are left out
+of the JSON. Inside an entry, values that were not recorded are ``null``, never invented.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SerializationInfo, SerializerFunctionWrapHandler, model_serializer
+
+MessageType = Literal[
+    "agent_start", "user_message", "assistant_message", "tool_call", "agent_handoff", "context_compacted"
+]
+ENTRY_TYPES: tuple[str, ...] = (
+    "agent_start",
+    "user_message",
+    "assistant_message",
+    "tool_call",
+    "agent_handoff",
+    "context_compacted",
+)
+
+
+class Feedback(BaseModel):
+    id: str | None = Field(default=None, description="Id of stored feedback; null for feedback read from spans.")
+    name: str
+    score: float | None = None
+    label: str | None = None
+    value: Any = None
+    comment: str | None = None
+    author: str | None = None
+    span_id: str | None = None
+    created_at: datetime | None = None
+    source: str = Field(default="api", description="api, or the span convention it was read from.")
+
+
+class AgentStart(BaseModel):
+    model: str | None = None
+    system_instructions: str | None = None
+    tool_definitions: str | None = Field(default=None, description="JSON text of the tool definitions.")
+
+
+class UserMessage(BaseModel):
+    text: str | None = None
+    content_refs: list[str] = Field(default_factory=list)
+
+
+class AssistantMessage(BaseModel):
+    text: str | None = None
+    model: str | None = None
+    reasoning_content: str | None = None
+    reasoning_tokens: int | None = None
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    duration_ms: int | None = None
+    content_refs: list[str] = Field(default_factory=list)
+
+
+class ToolCall(BaseModel):
+    tool_name: str | None = None
+    tool_call_id: str | None = None
+    tool_arguments: str | None = Field(default=None, description="JSON text, as the model or tool received it.")
+    tool_result: str | None = None
+    duration_ms: int | None = None
+    content_refs: list[str] = Field(default_factory=list)
+
+
+class AgentHandoff(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    from_agent: str | None = None
+    to_agent: str | None = None
+
+
+class ContextCompacted(BaseModel):
+    compaction_summary: str | None = None
+    compaction_items_before: int | None = None
+    compaction_items_after: int | None = None
+
+
+class AgentChatMessage(BaseModel):
+    type: MessageType
+    span_id: str
+    agent_name: str | None = None
+    started_at: datetime
+    agent_start: AgentStart | None = None
+    user_message: UserMessage | None = None
+    assistant_message: AssistantMessage | None = None
+    tool_call: ToolCall | None = None
+    agent_handoff: AgentHandoff | None = None
+    context_compacted: ContextCompacted | None = None
+    feedback: list[Feedback] | None = None
+
+    @model_serializer(mode="wrap")
+    def _only_the_set_entry(self, handler: SerializerFunctionWrapHandler, info: SerializationInfo) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        for name in ENTRY_TYPES:
+            if name != self.type:
+                data.pop(name, None)
+        if self.feedback is None:
+            data.pop("feedback", None)
+        return data
+
+    @property
+    def entry(self) -> BaseModel:
+        value = getattr(self, self.type)
+        assert isinstance(value, BaseModel)
+        return value
+
+
+class AgentChatTrajectory(BaseModel):
+    trace_id: str
+    root_span_name: str | None = None
+    provider: str | None = None
+    total_duration_ms: int | None = Field(
+        default=None,
+        description="Wall-clock duration of the root span (of the whole trace when it has no single root).",
+    )
+    messages: list[AgentChatMessage] = Field(default_factory=list)
+    feedback: list[Feedback] | None = None

@@ -1,0 +1,1 @@
+"""Read side: trajectories and trace summaries, built from stored spans by pure steps."""

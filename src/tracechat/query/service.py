@@ -1,0 +1,158 @@
+"""Trace reads for the API: one method per route, each a few steps over the store."""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from datetime import UTC, datetime
+from typing import Any
+
+from tracechat.errors import NotFound
+from tracechat.genai.registry import normalize
+from tracechat.genai.types import Feedback as SpanFeedback
+from tracechat.genai.types import SpanFacts
+from tracechat.ingest.codec import decode_log_payload, decode_resource, decode_span_payload
+from tracechat.model.span import Attributes, LogPayload
+from tracechat.model.summaries import StoredFeedback, TraceFilter, TraceList, TraceSummary
+from tracechat.model.trajectory import AgentChatTrajectory, Feedback
+from tracechat.query.content import Content, ContentRefs
+from tracechat.query.trajectory import build_trajectory
+from tracechat.store.protocol import SpanStore
+
+
+class TraceQueries:
+    def __init__(self, store: SpanStore) -> None:
+        self._store = store
+
+    def trajectory(self, project: str, trace_id: str, include_feedback: bool = False) -> AgentChatTrajectory:
+        trajectory, facts, trace_logs = self._build(project, trace_id, ContentRefs(trace_id))
+        if include_feedback:
+            self._attach_feedback(project, trajectory, facts, trace_logs)
+        return trajectory
+
+    def content(self, project: str, ref: str) -> Content:
+        trace_id = ref.split(".", 1)[0]
+        refs = ContentRefs(trace_id)
+        try:
+            self._build(project, trace_id, refs)
+        except NotFound:
+            raise NotFound(f"no content {ref!r} in project {project!r}") from None
+        found = refs.found.get(ref)
+        if found is None:
+            raise NotFound(f"no content {ref!r} in project {project!r}")
+        return found
+
+    def list_traces(self, project: str, where: TraceFilter, limit: int, offset: int) -> TraceList:
+        rows, total = self._store.list_traces(project, where, limit, offset)
+        return TraceList(traces=[_summary(row) for row in rows], total=total, limit=limit, offset=offset)
+
+    def add_feedback(self, project: str, trace_id: str, span_id: str | None, fields: dict[str, Any]) -> Feedback:
+        if self._store.trace(project, trace_id) is None:
+            raise NotFound(f"no trace {trace_id} in project {project!r}")
+        stored = StoredFeedback(
+            id=uuid.uuid4().hex,
+            trace_id=trace_id,
+            span_id=span_id,
+            created_at=datetime.now(UTC),
+            **fields,
+        )
+        self._store.add_feedback(project, stored)
+        return _from_stored(stored)
+
+    # -- steps -----------------------------------------------------------------------------
+
+    def _build(
+        self, project: str, trace_id: str, refs: ContentRefs
+    ) -> tuple[AgentChatTrajectory, list[SpanFacts], list[LogPayload]]:
+        entry = self._store.trace(project, trace_id)
+        if entry is None or entry.span_count == 0:
+            raise NotFound(f"no trace {trace_id} in project {project!r}")
+        facts, trace_logs = self._normalize(project, trace_id)
+        trajectory = build_trajectory(trace_id, facts, entry.root_span_name, refs)
+        return trajectory, facts, trace_logs
+
+    def _normalize(self, project: str, trace_id: str) -> tuple[list[SpanFacts], list[LogPayload]]:
+        """Step 1 of the trajectory: stored spans and their logs → ``SpanFacts``."""
+        logs_by_span: dict[str | None, list[LogPayload]] = defaultdict(list)
+        for log in self._store.trace_logs(project, trace_id):
+            logs_by_span[log.span_id].append(decode_log_payload(log.raw))
+        resources: dict[bytes, Attributes] = {}
+        facts = []
+        for span in self._store.trace_spans(project, trace_id):
+            resource = resources.get(span.resource)
+            if resource is None:
+                resource = resources[span.resource] = decode_resource(span.resource)
+            payload = decode_span_payload(span.raw)
+            facts.append(normalize(span, payload, logs_by_span.get(span.span_id, []), resource))
+        return facts, logs_by_span.get(None, [])
+
+    def _attach_feedback(
+        self, project: str, trajectory: AgentChatTrajectory, facts: list[SpanFacts], trace_logs: list[LogPayload]
+    ) -> None:
+        by_span: dict[str | None, list[Feedback]] = defaultdict(list)
+        for stored in self._store.feedback(project, trajectory.trace_id):
+            by_span[stored.span_id].append(_from_stored(stored))
+        for span in facts:
+            by_span[span.span_id].extend(_from_span(f, span.span_id) for f in span.feedback)
+        for log in trace_logs:
+            if (log.event_name or log.attributes.get("event.name")) == "gen_ai.evaluation.result":
+                name = str(log.attributes.get("gen_ai.evaluation.name") or "evaluation")
+                score = log.attributes.get("gen_ai.evaluation.score.value")
+                score = float(score) if isinstance(score, (int, float)) and not isinstance(score, bool) else None
+                label = log.attributes.get("gen_ai.evaluation.score.label")
+                by_span[None].append(Feedback(name=name, score=score, label=label, source="gen_ai.evaluation.result"))
+        trace_level = by_span.pop(None, [])
+        for message in trajectory.messages:
+            if message.span_id in by_span:
+                message.feedback = by_span.pop(message.span_id)
+            else:
+                message.feedback = []
+        for leftover in by_span.values():  # feedback on spans that show no message
+            trace_level.extend(leftover)
+        trajectory.feedback = trace_level
+
+
+def _from_stored(stored: StoredFeedback) -> Feedback:
+    return Feedback(
+        id=stored.id,
+        name=stored.name,
+        score=stored.score,
+        label=stored.label,
+        value=stored.value,
+        comment=stored.comment,
+        author=stored.author,
+        span_id=stored.span_id,
+        created_at=stored.created_at,
+        source="api",
+    )
+
+
+def _from_span(feedback: SpanFeedback, span_id: str) -> Feedback:
+    return Feedback(
+        name=feedback.name,
+        score=feedback.score,
+        label=feedback.label,
+        value=feedback.value,
+        comment=feedback.comment,
+        author=feedback.author,
+        span_id=span_id,
+        source=feedback.source,
+    )
+
+
+def _summary(row: tuple[Any, ...]) -> TraceSummary:
+    trace_id, root, start_ns, duration_ns, agents, models, spans, tokens_in, tokens_out, cost, error, conv = row
+    return TraceSummary(
+        trace_id=trace_id,
+        root_span_name=root,
+        started_at=datetime.fromtimestamp(start_ns / 1e9, tz=UTC) if start_ns is not None else None,
+        duration_ms=max(0, duration_ns // 1_000_000) if duration_ns is not None else None,
+        agents=list(agents),
+        models=list(models),
+        span_count=spans,
+        input_tokens=tokens_in,
+        output_tokens=tokens_out,
+        cost=round(cost, 8) if cost is not None else None,
+        has_error=error,
+        conversation_id=conv,
+    )

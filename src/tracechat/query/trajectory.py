@@ -1,0 +1,513 @@
+"""One trace → the conversation a person reads (``AgentChatTrajectory``).
+
+The steps, in this order (each small and pure):
+
+1. ``normalize``: every stored span, with its log records, through the conventions
+   (``genai.registry``) into ``SpanFacts``.
+2. ``build_tree``: parents and children in reading order; orphans become roots.
+3. ``Reader.read``: one depth-first walk that emits entries:
+   - agent spans: ``agent_start`` at an agent's first appearance (model, instructions and
+     tools from the span, else from its first model call), ``context_compacted`` when the
+     span records a compaction;
+   - model calls: ``agent_start`` for the first call of a trace with no agent span and when
+     an agent's instructions change; ``context_compacted`` when the history shrinks with a
+     summary in place of earlier items; the input's *new* messages (``transcript``) as
+     ``user_message``\\s and as results of tool calls read earlier; the output as one
+     ``assistant_message``; output tool calls that no tool span records as ``tool_call``\\s;
+   - tool spans: ``tool_call`` (or ``agent_handoff`` for ``transfer_to_*`` tools);
+   - handoff and compaction spans: ``agent_handoff``, ``context_compacted``;
+   - any other span with no children (and not inside a model call): a ``tool_call`` step
+     named after the span;
+   - whenever the next entry belongs to another agent than the last one, an
+     ``agent_handoff`` first, unless one was just recorded.
+4. ``fallbacks``: the user's question from an agent or root span when no model call
+   recorded it, and the agent's final answer when no model call did (mirror suppression:
+   an agent span's output is used only then).
+5. The response: root name, provider, wall-clock duration, feedback.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from tracechat.genai.types import Kind, Message, Part, SpanFacts
+from tracechat.model.trajectory import (
+    AgentChatMessage,
+    AgentChatTrajectory,
+    AgentHandoff,
+    AgentStart,
+    AssistantMessage,
+    ContextCompacted,
+    Feedback,
+    ToolCall,
+    UserMessage,
+)
+from tracechat.query.content import ContentRefs
+from tracechat.query.transcript import Transcript, after_last_exchange, conversation, key
+from tracechat.query.tree import Node, build_tree, walk
+
+_TRANSFER = re.compile(r"^transfer_to_(?P<agent>.+)$")
+_STEP_KINDS = (Kind.OTHER, Kind.WORKFLOW, Kind.EMBEDDING, Kind.GUARDRAIL)
+
+
+def canonical(agent: str | None) -> str:
+    return re.sub(r"[^a-z0-9]", "", (agent or "").lower())
+
+
+@dataclass(slots=True)
+class _AgentState:
+    instructions: str | None = None
+    last_input: int | None = None  # conversation messages in its previous model call
+    last_first_key: tuple[str, str, tuple[str, ...], tuple[str, ...]] | None = None
+
+
+@dataclass(slots=True)
+class Reader:
+    """The walk of step 3. State is what a person reading the trace would remember."""
+
+    trace_id: str
+    tool_spans: list[SpanFacts]
+    content: ContentRefs
+    messages: list[AgentChatMessage] = field(default_factory=list)
+    transcript: Transcript = field(default_factory=Transcript)
+    agents: dict[str, _AgentState] = field(default_factory=dict)
+    active_agent: str | None = None
+    open_calls: dict[str, ToolCall] = field(default_factory=dict)
+    covered_calls: set[str] = field(default_factory=set)
+    assistant_spans: set[str] = field(default_factory=set)
+
+    def read(self, roots: list[Node]) -> None:
+        for node, entering in walk(roots):
+            if entering:
+                self._enter(node)
+            elif node.facts.kind is Kind.AGENT:
+                self._agent_output(node)
+
+    # -- spans -----------------------------------------------------------------------------
+
+    def _enter(self, node: Node) -> None:
+        facts = node.facts
+        if facts.kind is Kind.AGENT:
+            self._agent(node)
+        elif facts.kind is Kind.LLM:
+            if node.first_descendant(Kind.LLM) is None:  # with nested model calls, the innermost speaks
+                self._model_call(node)
+        elif facts.kind is Kind.TOOL:
+            self._tool(node)
+        elif facts.kind is Kind.HANDOFF:
+            self._handoff(facts, facts.handoff_from or self.active_agent, facts.handoff_to)
+        elif facts.kind is Kind.COMPACTION:
+            self._compaction(
+                facts, facts.compaction_summary, facts.compaction_items_before, facts.compaction_items_after
+            )
+        elif facts.kind in _STEP_KINDS and not node.children and not node.has_ancestor(Kind.LLM):
+            self._step(node)
+
+    def _agent(self, node: Node) -> None:
+        facts = node.facts
+        name = facts.agent_name
+        first_call = node.first_descendant(Kind.LLM)
+        call = first_call.facts if first_call else None
+        if (name or "") not in self.agents:
+            self._agent_start(
+                facts,
+                name,
+                model=facts.request_model or (call.model if call else None) or facts.response_model,
+                instructions=facts.system_instructions or (_system_text(call) if call else None),
+                tools=facts.tool_definitions
+                if facts.tool_definitions is not None
+                else (call.tool_definitions if call else None),
+            )
+        if facts.compaction_summary or facts.compaction_items_before is not None:
+            self._compaction(
+                facts, facts.compaction_summary, facts.compaction_items_before, facts.compaction_items_after
+            )
+
+    def _agent_output(self, node: Node) -> None:
+        """An agent span's own answer, only when no model call inside it gave one."""
+        if any(d.facts.span_id in self.assistant_spans for d in node.descendants()):
+            return
+        facts = node.facts
+        text = _output_text(facts)
+        if text is None:
+            return
+        tokens_in, tokens_out = facts.input_tokens, facts.output_tokens
+        self._assistant(facts, facts.agent_name, text, None, facts.model, tokens_in, tokens_out, facts.reasoning_tokens)
+
+    def _model_call(self, node: Node) -> None:
+        facts = node.facts
+        agent = self._agent_of(node)
+        state = self.agents.get(agent or "")
+        instructions = _system_text(facts)
+        if (agent or "") not in self.agents or (
+            instructions and state and state.instructions and instructions != state.instructions
+        ):
+            self._agent_start(facts, agent, facts.model, instructions, facts.tool_definitions)
+        state = self.agents[agent or ""]
+        if facts.input_messages is not None:
+            self._input(facts, agent, state, conversation(facts.input_messages))
+        self._output(node, agent)
+
+    def _input(self, facts: SpanFacts, agent: str | None, state: _AgentState, inputs: list[Message]) -> None:
+        if not self.transcript:
+            history = inputs[: len(inputs) - len(after_last_exchange(inputs))]
+            self.transcript.absorb(history)
+        fresh = self.transcript.new_messages(inputs)
+        fresh = self._detect_compaction(facts, agent, state, inputs, fresh)
+        for message in fresh:
+            self._input_message(facts, agent, message)
+        self.transcript.absorb(inputs)
+        state.last_input = len(inputs)
+        state.last_first_key = key(inputs[0]) if inputs else None
+
+    def _detect_compaction(
+        self, facts: SpanFacts, agent: str | None, state: _AgentState, inputs: list[Message], fresh: list[Message]
+    ) -> list[Message]:
+        """The history shrank and starts with something new: a summary replaced earlier items."""
+        if state.last_input is None or not inputs or state.last_first_key is None:
+            return fresh
+        if key(inputs[0]) == state.last_first_key or len(inputs) >= state.last_input:
+            return fresh
+        leading = []
+        for message in inputs:
+            if self.transcript.known(message):
+                break
+            leading.append(message)
+        if not leading or len(leading) == len(inputs):
+            return fresh  # nothing kept from before: a fresh context, not a compaction
+        summary = "\n\n".join(t for m in leading for t in m.texts()) or None
+        self._compaction(facts, summary, state.last_input, len(inputs), agent=agent)
+        return [m for m in fresh if all(m is not lead for lead in leading)]
+
+    def _input_message(self, facts: SpanFacts, agent: str | None, message: Message) -> None:
+        for part in message.of_kind("tool_result"):
+            self._tool_result(facts, agent, part)
+        if message.role == "user":
+            refs: list[str] = [self.content.media(facts.span_id, p.media) for p in message.of_kind("media") if p.media]
+            text = self.content.text(facts.span_id, message.text(), refs)
+            if text is not None or refs:
+                entry = UserMessage(text=text, content_refs=refs)
+                self._emit(facts, agent, "user_message", entry, at=facts.start_ns)
+
+    def _output(self, node: Node, agent: str | None) -> None:
+        facts = node.facts
+        outputs = facts.output_messages
+        if outputs is None:
+            self._assistant(
+                facts, agent, None, None, facts.model, facts.input_tokens, facts.output_tokens, facts.reasoning_tokens
+            )
+            return
+        replies = [m for m in outputs if m.role != "user"]
+        text = "\n\n".join(t for m in replies for t in m.texts()) or None
+        reasoning = "\n\n".join(t for m in replies for t in m.texts("reasoning")) or None
+        refs = [self.content.media(facts.span_id, p.media) for m in replies for p in m.of_kind("media") if p.media]
+        if text or reasoning or refs or not any(m.of_kind("tool_call") for m in replies):
+            self._assistant(
+                facts,
+                agent,
+                text,
+                reasoning,
+                facts.model,
+                facts.input_tokens,
+                facts.output_tokens,
+                facts.reasoning_tokens,
+                refs,
+            )
+        for message in replies:
+            for call in message.of_kind("tool_call"):
+                self._requested_call(facts, agent, call)
+        self.transcript.add(replies)
+
+    def _assistant(
+        self,
+        facts: SpanFacts,
+        agent: str | None,
+        text: str | None,
+        reasoning: str | None,
+        model: str | None,
+        input_tokens: int | None,
+        output_tokens: int | None,
+        reasoning_tokens: int | None,
+        refs: list[str] | None = None,
+    ) -> None:
+        refs = list(refs or [])
+        entry = AssistantMessage(
+            text=self.content.text(facts.span_id, text, refs),
+            model=model,
+            reasoning_content=self.content.text(facts.span_id, reasoning, refs),
+            reasoning_tokens=reasoning_tokens,
+            input_tokens=input_tokens,
+            output_tokens=output_tokens,
+            duration_ms=facts.duration_ms,
+            content_refs=refs,
+        )
+        if text is not None or reasoning is not None:
+            self.assistant_spans.add(facts.span_id)
+        self._emit(facts, agent, "assistant_message", entry, at=facts.start_ns)
+
+    def _requested_call(self, facts: SpanFacts, agent: str | None, call: Part) -> None:
+        """A tool call in a model's output; emitted here only if no tool span records it."""
+        transfer = _TRANSFER.match(call.name or "")
+        if transfer:
+            target = _argument(call.arguments, "agent_name") or transfer.group("agent")
+            self._handoff(facts, agent, target, at=facts.end_ns)
+            return
+        if self._covered(facts, call):
+            return
+        entry = ToolCall(tool_name=call.name, tool_call_id=call.id, tool_arguments=call.arguments)
+        self._emit(facts, agent, "tool_call", entry, at=facts.end_ns)
+        self.open_calls[call.id or call.name or ""] = entry
+
+    def _covered(self, facts: SpanFacts, call: Part) -> bool:
+        for tool in self.tool_spans:
+            if call.id and tool.tool_call_id:
+                if call.id == tool.tool_call_id:
+                    self.covered_calls.add(call.id)
+                    if tool.tool_arguments is None:
+                        tool.tool_arguments = call.arguments
+                    return True
+            elif (
+                tool.tool_name == call.name
+                and tool.start_ns >= facts.start_ns
+                and tool.span_id not in self.covered_calls
+            ):
+                self.covered_calls.add(tool.span_id)
+                if tool.tool_arguments is None:
+                    tool.tool_arguments = call.arguments
+                return True
+        return False
+
+    def _tool_result(self, facts: SpanFacts, agent: str | None, part: Part) -> None:
+        call = self.open_calls.pop(part.id or part.name or "", None)
+        if call is None and not part.id:
+            call = next((c for k, c in self.open_calls.items() if c.tool_name == part.name), None)
+        if call is not None:
+            call.tool_result = self.content.text(facts.span_id, part.text, call.content_refs)
+            return
+        if part.id and part.id in self.covered_calls:
+            return
+        if part.id and any(t.tool_call_id == part.id for t in self.tool_spans):
+            return
+        if any(m.type == "tool_call" and m.tool_call and m.tool_call.tool_call_id == part.id for m in self.messages):
+            return
+        entry = ToolCall(tool_name=part.name, tool_call_id=part.id, tool_result=part.text)
+        self._emit(facts, agent, "tool_call", entry, at=facts.start_ns)
+
+    def _tool(self, node: Node) -> None:
+        facts = node.facts
+        agent = self._agent_of(node)
+        transfer = _TRANSFER.match(facts.tool_name or "")
+        if transfer:
+            target = _argument(facts.tool_arguments, "agent_name") or transfer.group("agent")
+            self._handoff(facts, agent, target)
+            return
+        refs: list[str] = []
+        entry = ToolCall(
+            tool_name=facts.tool_name,
+            tool_call_id=facts.tool_call_id,
+            tool_arguments=self.content.text(facts.span_id, facts.tool_arguments, refs),
+            tool_result=self.content.text(facts.span_id, facts.tool_result, refs),
+            duration_ms=facts.duration_ms,
+            content_refs=refs,
+        )
+        if facts.tool_call_id:
+            self.covered_calls.add(facts.tool_call_id)
+        self._emit(facts, agent, "tool_call", entry, at=facts.start_ns)
+
+    def _step(self, node: Node) -> None:
+        """A span no convention explains, shown as a step named after it."""
+        facts = node.facts
+        refs: list[str] = []
+        entry = ToolCall(
+            tool_name=facts.name,
+            tool_arguments=self.content.text(facts.span_id, facts.input_text, refs),
+            tool_result=self.content.text(facts.span_id, facts.output_text, refs),
+            duration_ms=facts.duration_ms,
+            content_refs=refs,
+        )
+        self._emit(facts, self._agent_of(node), "tool_call", entry, at=facts.start_ns)
+
+    # -- entries ---------------------------------------------------------------------------
+
+    def _agent_start(
+        self, facts: SpanFacts, agent: str | None, model: str | None, instructions: str | None, tools: object
+    ) -> None:
+        state = self.agents.setdefault(agent or "", _AgentState())
+        state.instructions = instructions
+        entry = AgentStart(
+            model=model,
+            system_instructions=instructions,
+            tool_definitions=json.dumps(tools, ensure_ascii=False) if tools is not None else None,
+        )
+        self._emit(facts, agent, "agent_start", entry, at=facts.start_ns)
+
+    def _handoff(self, facts: SpanFacts, source: str | None, target: str | None, at: int | None = None) -> None:
+        if target is None or canonical(target) == canonical(self.active_agent):
+            if target is not None:
+                self.active_agent = self.active_agent or target
+            return
+        entry = AgentHandoff(from_agent=source, to_agent=target)
+        self._append(facts, source, "agent_handoff", entry, at if at is not None else facts.start_ns)
+        self.active_agent = target
+
+    def _compaction(
+        self,
+        facts: SpanFacts,
+        summary: str | None,
+        before: int | None,
+        after: int | None,
+        agent: str | None = None,
+    ) -> None:
+        entry = ContextCompacted(
+            compaction_summary=summary, compaction_items_before=before, compaction_items_after=after
+        )
+        self._emit(facts, agent or self.active_agent, "context_compacted", entry, at=facts.start_ns)
+
+    def _emit(self, facts: SpanFacts, agent: str | None, kind: str, entry: object, at: int) -> None:
+        previous = self.active_agent
+        if agent is not None and previous is not None and canonical(agent) != canonical(previous):
+            self._append(facts, previous, "agent_handoff", AgentHandoff(from_agent=previous, to_agent=agent), at)
+        if agent is not None:
+            self.active_agent = agent
+        self._append(facts, agent, kind, entry, at)
+
+    def _append(self, facts: SpanFacts, agent: str | None, kind: str, entry: object, at: int) -> None:
+        message = AgentChatMessage.model_validate(
+            {"type": kind, "span_id": facts.span_id, "agent_name": agent, "started_at": _time(at), kind: entry}
+        )
+        self.messages.append(message)
+
+    def _agent_of(self, node: Node) -> str | None:
+        ancestor: Node | None = node
+        while ancestor is not None:
+            if ancestor.facts.kind is Kind.AGENT and ancestor.facts.agent_name:
+                return ancestor.facts.agent_name
+            ancestor = ancestor.parent
+        return node.facts.agent_name or self.active_agent
+
+
+def _system_text(facts: SpanFacts) -> str | None:
+    if facts.system_instructions:
+        return facts.system_instructions
+    system = [t for m in facts.input_messages or () if m.role == "system" for t in m.texts()]
+    return "\n".join(system) or None
+
+
+def _output_text(facts: SpanFacts) -> str | None:
+    if facts.output_messages:
+        text = "\n\n".join(t for m in facts.output_messages if m.role != "user" for t in m.texts())
+        if text:
+            return text
+    return facts.output_text
+
+
+def _argument(arguments: str | None, name: str) -> str | None:
+    try:
+        document = json.loads(arguments or "")
+    except ValueError:
+        return None
+    value = document.get(name) if isinstance(document, dict) else None
+    return value if isinstance(value, str) and value else None
+
+
+def _time(ns: int) -> datetime:
+    return datetime.fromtimestamp(ns / 1e9, tz=UTC)
+
+
+def _user_fallback(reader: Reader, spans: Iterable[SpanFacts]) -> None:
+    """Step 4a: no model call recorded the question; take it from an agent span, else any."""
+    if any(m.type == "user_message" for m in reader.messages):
+        return
+    ordered = sorted(spans, key=lambda s: (s.kind is not Kind.AGENT, s.start_ns))
+    for facts in ordered:
+        text = _last_user_text(facts.input_messages) or _plain(facts.input_text)
+        if text:
+            refs: list[str] = []
+            entry = UserMessage(text=reader.content.text(facts.span_id, text, refs), content_refs=refs)
+            message = AgentChatMessage.model_validate(
+                {
+                    "type": "user_message",
+                    "span_id": facts.span_id,
+                    "agent_name": facts.agent_name,
+                    "started_at": _time(facts.start_ns),
+                    "user_message": entry,
+                }
+            )
+            position = next((i for i, m in enumerate(reader.messages) if m.type != "agent_start"), len(reader.messages))
+            reader.messages.insert(position, message)
+            return
+
+
+def _last_user_text(messages: list[Message] | None) -> str | None:
+    for message in reversed(messages or []):
+        if message.role == "user" and message.text():
+            return message.text()
+    return None
+
+
+def _plain(value: str | None) -> str | None:
+    """A span's generic input, when it reads as a question rather than a data structure."""
+    if value is None:
+        return None
+    try:
+        document = json.loads(value)
+    except ValueError:
+        return value
+    if isinstance(document, str):
+        return document
+    if isinstance(document, dict):
+        for name in ("input", "prompt", "question", "query", "message", "user_input"):
+            if isinstance(document.get(name), str):
+                return str(document[name])
+    return None
+
+
+def build_trajectory(
+    trace_id: str,
+    spans: list[SpanFacts],
+    root_span_name: str | None,
+    content: ContentRefs | None = None,
+) -> AgentChatTrajectory:
+    """Steps 2–5 (step 1, normalizing, is ``query.service``'s)."""
+    content = content or ContentRefs(trace_id)
+    roots = build_tree(spans)
+    tools = sorted((s for s in spans if s.kind is Kind.TOOL), key=lambda s: s.start_ns)
+    reader = Reader(trace_id, tools, content)
+    reader.read(roots)
+    _user_fallback(reader, spans)
+    return AgentChatTrajectory(
+        trace_id=trace_id,
+        root_span_name=root_span_name or (roots[0].facts.name if roots else None),
+        provider=_provider(roots, spans),
+        total_duration_ms=_duration(roots, spans),
+        messages=reader.messages,
+    )
+
+
+def _provider(roots: list[Node], spans: list[SpanFacts]) -> str | None:
+    for node in roots:
+        if node.facts.provider:
+            return node.facts.provider.lower()
+    counts: dict[str, int] = {}
+    for facts in spans:
+        if facts.kind is Kind.LLM and facts.provider:
+            counts[facts.provider.lower()] = counts.get(facts.provider.lower(), 0) + 1
+    return max(counts, key=lambda p: counts[p]) if counts else None
+
+
+def _duration(roots: list[Node], spans: list[SpanFacts]) -> int | None:
+    true_roots = [r for r in roots if r.facts.parent_span_id is None]
+    if len(true_roots) == 1:
+        return true_roots[0].facts.duration_ms
+    if not spans:
+        return None
+    start = min(s.start_ns for s in spans)
+    end = max(s.end_ns for s in spans)
+    return max(0, (end - start) // 1_000_000)
+
+
+__all__ = ["Feedback", "Reader", "build_trajectory", "canonical"]
