@@ -47,7 +47,7 @@ from tracechat.model.trajectory import (
     UserMessage,
 )
 from tracechat.query.content import ContentRefs
-from tracechat.query.transcript import Transcript, after_last_exchange, conversation, key
+from tracechat.query.transcript import Transcript, conversation, current_turn, key
 from tracechat.query.tree import Node, build_tree, walk
 
 _TRANSFER = re.compile(r"^transfer_to_(?P<agent>.+)$")
@@ -61,7 +61,7 @@ def canonical(agent: str | None) -> str:
 @dataclass(slots=True)
 class _AgentState:
     instructions: str | None = None
-    last_input: int | None = None  # conversation messages in its previous model call
+    last_context: int | None = None  # messages its previous model call saw, plus its replies
     last_first_key: tuple[str, str, tuple[str, ...], tuple[str, ...]] | None = None
 
 
@@ -78,6 +78,7 @@ class Reader:
     active_agent: str | None = None
     open_calls: dict[str, ToolCall] = field(default_factory=dict)
     covered_calls: set[str] = field(default_factory=set)
+    requested_ids: set[str] = field(default_factory=set)
     assistant_spans: set[str] = field(default_factory=set)
 
     def read(self, roots: list[Node]) -> None:
@@ -154,23 +155,22 @@ class Reader:
 
     def _input(self, facts: SpanFacts, agent: str | None, state: _AgentState, inputs: list[Message]) -> None:
         if not self.transcript:
-            history = inputs[: len(inputs) - len(after_last_exchange(inputs))]
+            history = inputs[: len(inputs) - len(current_turn(inputs))]
             self.transcript.absorb(history)
         fresh = self.transcript.new_messages(inputs)
         fresh = self._detect_compaction(facts, agent, state, inputs, fresh)
         for message in fresh:
             self._input_message(facts, agent, message)
         self.transcript.absorb(inputs)
-        state.last_input = len(inputs)
+        state.last_context = len(inputs)
         state.last_first_key = key(inputs[0]) if inputs else None
 
     def _detect_compaction(
         self, facts: SpanFacts, agent: str | None, state: _AgentState, inputs: list[Message], fresh: list[Message]
     ) -> list[Message]:
-        """The history shrank and starts with something new: a summary replaced earlier items."""
-        if state.last_input is None or not inputs or state.last_first_key is None:
-            return fresh
-        if key(inputs[0]) == state.last_first_key or len(inputs) >= state.last_input:
+        """The history starts with something new, keeps part of what came before, and is
+        shorter than the context would have been: a summary replaced earlier items."""
+        if state.last_context is None or not inputs or key(inputs[0]) == state.last_first_key:
             return fresh
         leading = []
         for message in inputs:
@@ -179,11 +179,16 @@ class Reader:
             leading.append(message)
         if not leading or len(leading) == len(inputs):
             return fresh  # nothing kept from before: a fresh context, not a compaction
+        trailing_new = len(fresh) - len(leading)
+        if len(inputs) >= state.last_context + trailing_new:
+            return fresh  # nothing was dropped: new material in front (e.g. retrieved context)
         summary = "\n\n".join(t for m in leading for t in m.texts()) or None
-        self._compaction(facts, summary, state.last_input, len(inputs), agent=agent)
+        self._compaction(facts, summary, state.last_context, len(inputs), agent=agent)
         return [m for m in fresh if all(m is not lead for lead in leading)]
 
     def _input_message(self, facts: SpanFacts, agent: str | None, message: Message) -> None:
+        for call in message.of_kind("tool_call"):  # a call made where no traced output shows it
+            self._requested_call(facts, agent, call)
         for part in message.of_kind("tool_result"):
             self._tool_result(facts, agent, part)
         if message.role == "user":
@@ -221,6 +226,9 @@ class Reader:
             for call in message.of_kind("tool_call"):
                 self._requested_call(facts, agent, call)
         self.transcript.add(replies)
+        state = self.agents.get(agent or "")
+        if state is not None and state.last_context is not None:
+            state.last_context += len(replies)
 
     def _assistant(
         self,
@@ -256,28 +264,30 @@ class Reader:
             target = _argument(call.arguments, "agent_name") or transfer.group("agent")
             self._handoff(facts, agent, target, at=facts.end_ns)
             return
-        if self._covered(facts, call):
+        if self._covered(facts, call) or (call.id and call.id in self.requested_ids):
             return
+        if call.id:
+            self.requested_ids.add(call.id)
         entry = ToolCall(tool_name=call.name, tool_call_id=call.id, tool_arguments=call.arguments)
         self._emit(facts, agent, "tool_call", entry, at=facts.end_ns)
         self.open_calls[call.id or call.name or ""] = entry
 
     def _covered(self, facts: SpanFacts, call: Part) -> bool:
+        """Whether a tool span records this call: same id, or (ids missing) the same tool
+        starting after the request. The span then learns what only the request said."""
         for tool in self.tool_spans:
             if call.id and tool.tool_call_id:
-                if call.id == tool.tool_call_id:
-                    self.covered_calls.add(call.id)
-                    if tool.tool_arguments is None:
-                        tool.tool_arguments = call.arguments
-                    return True
-            elif (
-                tool.tool_name == call.name
-                and tool.start_ns >= facts.start_ns
-                and tool.span_id not in self.covered_calls
-            ):
-                self.covered_calls.add(tool.span_id)
-                if tool.tool_arguments is None:
-                    tool.tool_arguments = call.arguments
+                matched = call.id == tool.tool_call_id
+            else:
+                matched = (
+                    tool.tool_name == call.name
+                    and tool.start_ns >= facts.start_ns
+                    and tool.span_id not in self.covered_calls
+                )
+            if matched:
+                self.covered_calls.update(i for i in (tool.span_id, call.id) if i)
+                tool.tool_call_id = tool.tool_call_id or call.id
+                tool.tool_arguments = tool.tool_arguments if tool.tool_arguments is not None else call.arguments
                 return True
         return False
 

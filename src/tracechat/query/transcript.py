@@ -61,10 +61,13 @@ class Transcript:
             self.seen[k] = max(self.seen[k], n)
 
 
-def after_last_exchange(messages: list[Message]) -> list[Message]:
-    """The first input of a trace may carry earlier turns: keep what follows the last
-    assistant or tool message (the turn this trace serves)."""
+def current_turn(messages: list[Message]) -> list[Message]:
+    """The first input of a trace may carry earlier turns: keep the last run of user messages
+    and what follows it (the turn this trace serves)."""
+    start = None
     for index in range(len(messages) - 1, -1, -1):
-        if messages[index].role not in ("user", "system"):
-            return messages[index + 1 :]
-    return messages
+        if messages[index].role == "user":
+            start = index
+        elif start is not None:
+            break
+    return messages if start is None else messages[start:]

@@ -1,0 +1,528 @@
+"""Each instrumentation convention's own keys, read into the same trajectory."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.traces import TraceBuilder, as_json, outline, trajectory
+from tracechat.store.duck import DuckDBStore
+
+EXPECTED = [
+    ("agent_start", "You are a weather bot."),
+    ("user_message", "Weather in Paris?"),
+    ("tool_call", "get_weather"),
+    ("assistant_message", "18C in Paris."),
+]
+
+
+def _read(store: DuckDBStore, trace: TraceBuilder) -> list[tuple[str, str | None]]:
+    return [(kind, main) for kind, _agent, main in outline(trajectory(store, trace))]
+
+
+def test_otel_per_message_log_events(store: DuckDBStore) -> None:
+    """semconv 1.28–1.36: content in gen_ai.*.message / gen_ai.choice log records."""
+    trace = TraceBuilder()
+    first = trace.span("chat gpt-4o", {"gen_ai.operation.name": "chat", "gen_ai.request.model": "gpt-4o"})
+    trace.log(first, "gen_ai.system.message", {"content": "You are a weather bot."})
+    trace.log(first, "gen_ai.user.message", {"content": "Weather in Paris?"})
+    call = {"id": "c1", "type": "function", "function": {"name": "get_weather", "arguments": '{"city":"Paris"}'}}
+    trace.log(first, "gen_ai.choice", {"index": 0, "finish_reason": "tool_calls", "message": {"tool_calls": [call]}})
+    second = trace.span("chat gpt-4o", {"gen_ai.operation.name": "chat", "gen_ai.request.model": "gpt-4o"}, start_ms=20)
+    trace.log(second, "gen_ai.system.message", {"content": "You are a weather bot."})
+    trace.log(second, "gen_ai.user.message", {"content": "Weather in Paris?"})
+    trace.log(second, "gen_ai.assistant.message", {"tool_calls": [call]})
+    trace.log(second, "gen_ai.tool.message", {"content": "18C", "id": "c1"})
+    trace.log(second, "gen_ai.choice", {"index": 0, "finish_reason": "stop", "message": {"content": "18C in Paris."}})
+    result = trajectory(store, trace)
+    assert [(k, m) for k, _, m in outline(result)] == EXPECTED
+    call_entry = result.messages[2].tool_call
+    assert call_entry is not None
+    assert (call_entry.tool_arguments, call_entry.tool_result) == ('{"city":"Paris"}', "18C")
+
+
+def test_otel_operation_details_event_and_span_events_of_1_27(store: DuckDBStore) -> None:
+    trace = TraceBuilder()
+    details = trace.span("chat m", {"gen_ai.operation.name": "chat"})
+    trace.log(
+        details,
+        "gen_ai.client.inference.operation.details",
+        "",
+        {
+            "gen_ai.input.messages": as_json([{"role": "user", "parts": [{"type": "text", "content": "Hi"}]}]),
+            "gen_ai.output.messages": as_json([{"role": "assistant", "parts": [{"type": "text", "content": "Hello"}]}]),
+        },
+    )
+    trace.span(
+        "chat m",
+        {"gen_ai.operation.name": "chat"},
+        start_ms=20,
+        events=[
+            ("gen_ai.content.prompt", {"gen_ai.prompt": as_json([{"role": "user", "content": "Bye"}])}),
+            ("gen_ai.content.completion", {"gen_ai.completion": as_json([{"role": "assistant", "content": "Ciao"}])}),
+        ],
+    )
+    assert [m for k, m in _read(store, trace) if k != "agent_start"] == ["Hi", "Hello", "Bye", "Ciao"]
+
+
+def test_openinference_flattened_messages_and_tool_span(store: DuckDBStore) -> None:
+    trace = TraceBuilder()
+    agent = trace.span("Weather", {"openinference.span.kind": "AGENT", "agent.name": "Weather"}, duration_ms=100)
+    trace.span(
+        "ChatCompletion",
+        {
+            "openinference.span.kind": "LLM",
+            "llm.model_name": "gpt-4o",
+            "llm.input_messages.0.message.role": "system",
+            "llm.input_messages.0.message.content": "You are a weather bot.",
+            "llm.input_messages.1.message.role": "user",
+            "llm.input_messages.1.message.content": "Weather in Paris?",
+            "llm.output_messages.0.message.role": "assistant",
+            "llm.output_messages.0.message.tool_calls.0.tool_call.id": "c1",
+            "llm.output_messages.0.message.tool_calls.0.tool_call.function.name": "get_weather",
+            "llm.output_messages.0.message.tool_calls.0.tool_call.function.arguments": '{"city": "Paris"}',
+            "llm.tools.0.tool.json_schema": as_json({"type": "function", "function": {"name": "get_weather"}}),
+        },
+        parent=agent,
+        start_ms=1,
+    )
+    trace.span(
+        "get_weather",
+        {
+            "openinference.span.kind": "TOOL",
+            "tool.name": "get_weather",
+            "input.value": '{"city": "Paris"}',
+            "output.value": "18C",
+        },
+        parent=agent,
+        start_ms=20,
+    )
+    trace.span(
+        "ChatCompletion",
+        {
+            "openinference.span.kind": "LLM",
+            "llm.model_name": "gpt-4o",
+            "llm.input_messages.0.message.role": "system",
+            "llm.input_messages.0.message.content": "You are a weather bot.",
+            "llm.input_messages.1.message.role": "user",
+            "llm.input_messages.1.message.content": "Weather in Paris?",
+            "llm.input_messages.2.message.role": "assistant",
+            "llm.input_messages.2.message.tool_calls.0.tool_call.id": "c1",
+            "llm.input_messages.2.message.tool_calls.0.tool_call.function.name": "get_weather",
+            "llm.input_messages.3.message.role": "tool",
+            "llm.input_messages.3.message.tool_call_id": "c1",
+            "llm.input_messages.3.message.content": "18C",
+            "llm.output_messages.0.message.role": "assistant",
+            "llm.output_messages.0.message.contents.0.message_content.type": "reasoning",
+            "llm.output_messages.0.message.contents.0.message_content.text": "Sunny.",
+            "llm.output_messages.0.message.contents.1.message_content.type": "text",
+            "llm.output_messages.0.message.contents.1.message_content.text": "18C in Paris.",
+            "llm.token_count.completion_details.reasoning": 7,
+        },
+        parent=agent,
+        start_ms=40,
+    )
+    result = trajectory(store, trace)
+    assert [(k, m) for k, _, m in outline(result)] == EXPECTED
+    start, answer = result.messages[0].agent_start, result.messages[3].assistant_message
+    assert start is not None
+    assert start.tool_definitions is not None
+    assert "get_weather" in start.tool_definitions
+    assert answer is not None
+    assert (answer.reasoning_content, answer.reasoning_tokens) == ("Sunny.", 7)
+    assert {m.agent_name for m in result.messages} == {"Weather"}
+
+
+def test_openinference_handoff_tool_span(store: DuckDBStore) -> None:
+    trace = TraceBuilder()
+    root = trace.span("Agent workflow", {"openinference.span.kind": "AGENT"}, duration_ms=100)
+    triage = trace.span("Triage", {"openinference.span.kind": "AGENT", "agent.name": "Triage"}, parent=root, start_ms=1)
+    trace.span(
+        "handoff to Weather",
+        {"openinference.span.kind": "TOOL", "input.value": "Triage", "output.value": "Weather"},
+        parent=triage,
+        start_ms=5,
+    )
+    weather = trace.span(
+        "Weather", {"openinference.span.kind": "AGENT", "agent.name": "Weather"}, parent=root, start_ms=10
+    )
+    trace.span(
+        "ChatCompletion",
+        {
+            "openinference.span.kind": "LLM",
+            "llm.output_messages.0.message.role": "assistant",
+            "llm.output_messages.0.message.content": "Sunny",
+        },
+        parent=weather,
+        start_ms=11,
+    )
+    result = trajectory(store, trace)
+    handoffs = [m.agent_handoff for m in result.messages if m.agent_handoff]
+    assert [(h.from_agent, h.to_agent) for h in handoffs] == [("Triage", "Weather")]
+    assert "Agent workflow" not in {m.agent_name for m in result.messages}
+
+
+def test_openllmetry_indexed_prompt_and_completion(store: DuckDBStore) -> None:
+    trace = TraceBuilder()
+    workflow = trace.span("weather.workflow", {"traceloop.span.kind": "workflow"}, duration_ms=100)
+    trace.span(
+        "openai.chat",
+        {
+            "llm.request.type": "chat",
+            "gen_ai.request.model": "gpt-4o",
+            "gen_ai.prompt.0.role": "system",
+            "gen_ai.prompt.0.content": "You are a weather bot.",
+            "gen_ai.prompt.1.role": "user",
+            "gen_ai.prompt.1.content": "Weather in Paris?",
+            "gen_ai.completion.0.role": "assistant",
+            "gen_ai.completion.0.tool_calls.0.id": "c1",
+            "gen_ai.completion.0.tool_calls.0.name": "get_weather",
+            "gen_ai.completion.0.tool_calls.0.arguments": '{"city": "Paris"}',
+            "llm.request.functions.0.name": "get_weather",
+        },
+        parent=workflow,
+        start_ms=1,
+    )
+    trace.span(
+        "get_weather.tool",
+        {
+            "traceloop.span.kind": "tool",
+            "traceloop.entity.name": "get_weather",
+            "traceloop.entity.input": '{"args": [], "kwargs": {"city": "Paris"}}',
+            "traceloop.entity.output": '"18C"',
+        },
+        parent=workflow,
+        start_ms=20,
+    )
+    trace.span(
+        "openai.chat",
+        {
+            "llm.request.type": "chat",
+            "gen_ai.prompt.0.role": "system",
+            "gen_ai.prompt.0.content": "You are a weather bot.",
+            "gen_ai.prompt.1.role": "user",
+            "gen_ai.prompt.1.content": "Weather in Paris?",
+            "gen_ai.completion.0.role": "assistant",
+            "gen_ai.completion.0.content": "18C in Paris.",
+            "gen_ai.usage.reasoning_tokens": 3,
+        },
+        parent=workflow,
+        start_ms=40,
+    )
+    result = trajectory(store, trace)
+    assert [(k, m) for k, _, m in outline(result)] == EXPECTED
+    tool = result.messages[2].tool_call
+    assert tool is not None
+    assert (tool.tool_arguments, tool.tool_result) == ('{"city": "Paris"}', '"18C"')
+    answer = result.messages[3].assistant_message
+    assert answer is not None
+    assert answer.reasoning_tokens == 3
+
+
+def test_vercel_ai_sdk_legacy_attributes(store: DuckDBStore) -> None:
+    trace = TraceBuilder()
+    outer = trace.span(
+        "ai.generateText",
+        {
+            "ai.operationId": "ai.generateText",
+            "ai.telemetry.functionId": "weather-agent",
+            "ai.prompt": as_json({"system": "You are a weather bot.", "prompt": "Weather in Paris?"}),
+        },
+        duration_ms=100,
+    )
+    trace.span(
+        "ai.generateText.doGenerate",
+        {
+            "ai.operationId": "ai.generateText.doGenerate",
+            "ai.model.id": "gpt-4o",
+            "ai.prompt.messages": as_json(
+                [
+                    {"role": "system", "content": "You are a weather bot."},
+                    {"role": "user", "content": [{"type": "text", "text": "Weather in Paris?"}]},
+                ]
+            ),
+            "ai.response.toolCalls": as_json(
+                [{"toolCallId": "c1", "toolName": "get_weather", "args": {"city": "Paris"}}]
+            ),
+            "ai.prompt.tools": [as_json({"type": "function", "name": "get_weather"})],
+        },
+        parent=outer,
+        start_ms=1,
+    )
+    trace.span(
+        "ai.toolCall",
+        {
+            "ai.operationId": "ai.toolCall",
+            "ai.toolCall.name": "get_weather",
+            "ai.toolCall.id": "c1",
+            "ai.toolCall.args": '{"city":"Paris"}',
+            "ai.toolCall.result": '"18C"',
+        },
+        parent=outer,
+        start_ms=20,
+    )
+    trace.span(
+        "ai.generateText.doGenerate",
+        {
+            "ai.operationId": "ai.generateText.doGenerate",
+            "ai.model.id": "gpt-4o",
+            "ai.prompt.messages": as_json(
+                [
+                    {"role": "system", "content": "You are a weather bot."},
+                    {"role": "user", "content": [{"type": "text", "text": "Weather in Paris?"}]},
+                    {
+                        "role": "assistant",
+                        "content": [
+                            {
+                                "type": "tool-call",
+                                "toolCallId": "c1",
+                                "toolName": "get_weather",
+                                "input": {"city": "Paris"},
+                            }
+                        ],
+                    },
+                    {
+                        "role": "tool",
+                        "content": [
+                            {
+                                "type": "tool-result",
+                                "toolCallId": "c1",
+                                "toolName": "get_weather",
+                                "output": {"type": "json", "value": "18C"},
+                            }
+                        ],
+                    },
+                ]
+            ),
+            "ai.response.text": "18C in Paris.",
+            "ai.usage.reasoningTokens": 2,
+        },
+        parent=outer,
+        start_ms=40,
+    )
+    result = trajectory(store, trace)
+    assert [(k, m) for k, _, m in outline(result)] == EXPECTED
+    assert {m.agent_name for m in result.messages} == {"weather-agent"}
+
+
+def test_pydantic_ai_format_1_events_and_format_2_tool_span(store: DuckDBStore) -> None:
+    trace = TraceBuilder()
+    run = trace.span("agent run", {"agent_name": "weather", "model_name": "gpt-4o"}, duration_ms=100)
+    events = [
+        {"event.name": "gen_ai.system.message", "role": "system", "content": "You are a weather bot."},
+        {"event.name": "gen_ai.user.message", "role": "user", "content": "Weather in Paris?"},
+        {
+            "event.name": "gen_ai.choice",
+            "index": 0,
+            "message": {
+                "role": "assistant",
+                "tool_calls": [
+                    {
+                        "id": "c1",
+                        "type": "function",
+                        "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'},
+                    }
+                ],
+            },
+        },
+    ]
+    trace.span("chat gpt-4o", {"gen_ai.operation.name": "chat", "events": as_json(events)}, parent=run, start_ms=1)
+    trace.span(
+        "running tool",
+        {
+            "gen_ai.tool.name": "get_weather",
+            "gen_ai.tool.call.id": "c1",
+            "tool_arguments": '{"city": "Paris"}',
+            "tool_response": "18C",
+        },
+        parent=run,
+        start_ms=20,
+    )
+    later = [*events[:2], {"event.name": "gen_ai.choice", "message": {"role": "assistant", "content": "18C in Paris."}}]
+    trace.span(
+        "chat gpt-4o",
+        {"gen_ai.operation.name": "chat", "events": as_json(later), "gen_ai.usage.details.reasoning_tokens": 5},
+        parent=run,
+        start_ms=40,
+    )
+    result = trajectory(store, trace)
+    assert [(k, m) for k, _, m in outline(result)] == EXPECTED
+    answer = result.messages[3].assistant_message
+    assert answer is not None
+    assert answer.reasoning_tokens == 5
+
+
+def test_pydantic_ai_dialect_thinking_parts_and_result_key(store: DuckDBStore) -> None:
+    trace = TraceBuilder()
+    output = [
+        {
+            "role": "assistant",
+            "parts": [{"type": "thinking", "content": "Let me see."}, {"type": "text", "content": "Done."}],
+        }
+    ]
+    trace.span(
+        "chat m",
+        {
+            "gen_ai.operation.name": "chat",
+            "gen_ai.input.messages": as_json(
+                [
+                    {
+                        "role": "user",
+                        "parts": [{"type": "tool_call_response", "id": "x", "name": "t", "result": {"ok": True}}],
+                    }
+                ]
+            ),
+            "gen_ai.output.messages": as_json(output),
+        },
+    )
+    result = trajectory(store, trace)
+    answer = next(m.assistant_message for m in result.messages if m.assistant_message)
+    assert (answer.text, answer.reasoning_content) == ("Done.", "Let me see.")
+    tool = next(m.tool_call for m in result.messages if m.tool_call)
+    assert (tool.tool_name, tool.tool_result) == ("t", '{"ok": true}')
+
+
+def test_google_adk_schema_1(store: DuckDBStore) -> None:
+    trace = TraceBuilder()
+    agent = trace.span(
+        "invoke_agent weather",
+        {"gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": "weather"},
+        duration_ms=100,
+    )
+    request = {
+        "model": "gemini-2.0-flash",
+        "config": {"system_instruction": "You are a weather bot."},
+        "contents": [{"role": "user", "parts": [{"text": "Weather in Paris?"}]}],
+    }
+    response = {
+        "content": {
+            "role": "model",
+            "parts": [
+                {"thought": True, "text": "Think."},
+                {"function_call": {"id": "c1", "name": "get_weather", "args": {"city": "Paris"}}},
+            ],
+        }
+    }
+    trace.span(
+        "call_llm",
+        {"gcp.vertex.agent.llm_request": as_json(request), "gcp.vertex.agent.llm_response": as_json(response)},
+        parent=agent,
+        start_ms=1,
+    )
+    trace.span(
+        "execute_tool get_weather",
+        {
+            "gen_ai.operation.name": "execute_tool",
+            "gen_ai.tool.name": "get_weather",
+            "gen_ai.tool.call.id": "c1",
+            "gcp.vertex.agent.tool_response": '{"result": "18C"}',
+        },
+        parent=agent,
+        start_ms=20,
+    )
+    final = {"content": {"role": "model", "parts": [{"text": "18C in Paris."}]}}
+    request2 = {
+        **request,
+        "contents": [
+            *request["contents"],
+            {"role": "model", "parts": [response["content"]["parts"][1]]},
+            {
+                "role": "user",
+                "parts": [{"function_response": {"id": "c1", "name": "get_weather", "response": {"result": "18C"}}}],
+            },
+        ],
+    }
+    trace.span(
+        "call_llm",
+        {"gcp.vertex.agent.llm_request": as_json(request2), "gcp.vertex.agent.llm_response": as_json(final)},
+        parent=agent,
+        start_ms=40,
+    )
+    got = _read(store, trace)
+    assert got == [
+        ("agent_start", "You are a weather bot."),
+        ("user_message", "Weather in Paris?"),
+        ("assistant_message", None),
+        ("tool_call", "get_weather"),
+        ("assistant_message", "18C in Paris."),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("gen_ai.usage.reasoning.output_tokens", 9),
+        ("gen_ai.usage.reasoning_tokens", 9),
+        ("llm.usage.reasoning_tokens", 9),
+        ("llm.token_count.completion_details.reasoning", 9),
+        ("gen_ai.usage.details.reasoning_tokens", 9),
+        ("ai.usage.reasoningTokens", 9),
+        ("weave.usage.reasoning_tokens", 9),
+    ],
+)
+def test_reasoning_tokens_under_every_key(store: DuckDBStore, key: str, value: int) -> None:
+    trace = TraceBuilder()
+    trace.span(
+        "chat m",
+        {
+            "gen_ai.operation.name": "chat",
+            key: value,
+            "gen_ai.output.messages": as_json([{"role": "assistant", "parts": [{"type": "text", "content": "x"}]}]),
+        },
+    )
+    answer = next(m.assistant_message for m in trajectory(store, trace).messages if m.assistant_message)
+    assert answer.reasoning_tokens == 9
+
+
+@pytest.mark.parametrize(
+    "output",
+    [
+        [{"role": "assistant", "parts": [{"type": "reasoning", "content": "R"}]}],  # OTel 1.38
+        [{"role": "assistant", "parts": [{"type": "thinking", "content": "R"}]}],  # Pydantic AI
+        [{"role": "assistant", "content": "", "reasoning_content": "R"}],  # OpenAI-compatible servers
+        [{"role": "assistant", "content": [{"type": "reasoning", "text": "R"}]}],  # Vercel
+        [{"type": "reasoning", "summary": [{"type": "summary_text", "text": "R"}]}],  # OpenAI Responses
+        [{"role": "model", "parts": [{"thought": True, "text": "R"}]}],  # Gemini
+    ],
+)
+def test_reasoning_content_in_every_shape(store: DuckDBStore, output: list[object]) -> None:
+    trace = TraceBuilder()
+    trace.span("chat m", {"gen_ai.operation.name": "chat", "gen_ai.output.messages": as_json(output)})
+    answer = next(m.assistant_message for m in trajectory(store, trace).messages if m.assistant_message)
+    assert answer.reasoning_content == "R"
+
+
+def test_weave_compaction_on_a_turn_span(store: DuckDBStore) -> None:
+    trace = TraceBuilder()
+    trace.span(
+        "invoke_agent claude-code",
+        {
+            "gen_ai.operation.name": "invoke_agent",
+            "gen_ai.agent.name": "claude-code",
+            "weave.compaction.summary": "Earlier: set up repo.",
+            "weave.compaction.items_before": 40,
+            "weave.compaction.items_after": 3,
+        },
+    )
+    compacted = next(m.context_compacted for m in trajectory(store, trace).messages if m.context_compacted)
+    assert (compacted.compaction_summary, compacted.compaction_items_before, compacted.compaction_items_after) == (
+        "Earlier: set up repo.",
+        40,
+        3,
+    )
+
+
+def test_draft_transfer_attributes_are_a_handoff(store: DuckDBStore) -> None:
+    trace = TraceBuilder()
+    agent = trace.span("invoke_agent triage", {"gen_ai.operation.name": "invoke_agent"}, duration_ms=50)
+    trace.span(
+        "execute_tool transfer_to_weather weather",
+        {
+            "gen_ai.operation.name": "execute_tool",
+            "gen_ai.transfer.mode": "pass_control",
+            "gen_ai.transfer.target.name": "weather",
+        },
+        parent=agent,
+        start_ms=1,
+    )
+    handoff = next(m.agent_handoff for m in trajectory(store, trace).messages if m.agent_handoff)
+    assert (handoff.from_agent, handoff.to_agent) == ("triage", "weather")

@@ -1,0 +1,255 @@
+"""The reading rules of a trajectory, on traces built span by span (conventions aside)."""
+
+from __future__ import annotations
+
+from tests.traces import TraceBuilder, as_json, outline, trajectory
+from tracechat.store.duck import DuckDBStore
+
+SYSTEM = as_json([{"type": "text", "content": "You are a weather bot."}])
+TOOLS = as_json([{"type": "function", "name": "get_weather"}])
+U1 = {"role": "user", "parts": [{"type": "text", "content": "Weather in Paris?"}]}
+CALL = {
+    "role": "assistant",
+    "parts": [{"type": "tool_call", "id": "c1", "name": "get_weather", "arguments": {"city": "Paris"}}],
+}
+RESULT = {"role": "tool", "parts": [{"type": "tool_call_response", "id": "c1", "response": "18C"}]}
+A1 = {"role": "assistant", "parts": [{"type": "text", "content": "18C in Paris."}]}
+U2 = {"role": "user", "parts": [{"type": "text", "content": "And tomorrow?"}]}
+A2 = {"role": "assistant", "parts": [{"type": "text", "content": "Rain tomorrow."}]}
+
+
+def chat(inputs: list[object], outputs: list[object], **extra: object) -> dict[str, object]:
+    return {
+        "gen_ai.operation.name": "chat",
+        "gen_ai.request.model": "gpt-4o",
+        "gen_ai.input.messages": as_json(inputs),
+        "gen_ai.output.messages": as_json(outputs),
+        **extra,
+    }
+
+
+def test_history_is_read_once_and_tool_result_comes_from_the_next_input(store: DuckDBStore) -> None:
+    trace = TraceBuilder()
+    trace.span("chat gpt-4o", chat([U1], [CALL], **{"gen_ai.system_instructions": SYSTEM}), start_ms=0)
+    trace.span("chat gpt-4o", chat([U1, CALL, RESULT], [A1]), start_ms=20)
+    trace.span("chat gpt-4o", chat([U1, CALL, RESULT, A1, U2], [A2]), start_ms=40)
+    result = trajectory(store, trace)
+    assert outline(result) == [
+        ("agent_start", None, "You are a weather bot."),
+        ("user_message", None, "Weather in Paris?"),
+        ("tool_call", None, "get_weather"),
+        ("assistant_message", None, "18C in Paris."),
+        ("user_message", None, "And tomorrow?"),
+        ("assistant_message", None, "Rain tomorrow."),
+    ]
+    call = result.messages[2].tool_call
+    assert call is not None
+    assert (call.tool_call_id, call.tool_arguments, call.tool_result) == ("c1", '{"city": "Paris"}', "18C")
+
+
+def test_a_tool_span_is_the_one_entry_for_its_call(store: DuckDBStore) -> None:
+    trace = TraceBuilder()
+    agent = trace.span("invoke_agent weather", {"gen_ai.operation.name": "invoke_agent"}, duration_ms=100)
+    trace.span("chat gpt-4o", chat([U1], [CALL]), parent=agent, start_ms=1)
+    trace.span(
+        "execute_tool get_weather",
+        {"gen_ai.operation.name": "execute_tool", "gen_ai.tool.call.id": "c1", "gen_ai.tool.call.result": "18C"},
+        parent=agent,
+        start_ms=20,
+        duration_ms=7,
+    )
+    trace.span("chat gpt-4o", chat([U1, CALL, RESULT], [A1]), parent=agent, start_ms=30)
+    result = trajectory(store, trace)
+    assert [m.type for m in result.messages] == ["agent_start", "user_message", "tool_call", "assistant_message"]
+    call = result.messages[2].tool_call
+    assert call is not None
+    assert (call.tool_name, call.tool_arguments, call.tool_result, call.duration_ms) == (
+        "get_weather",
+        '{"city": "Paris"}',
+        "18C",
+        7,
+    )
+    assert {m.agent_name for m in result.messages} == {"weather"}
+    assert result.total_duration_ms == 100
+
+
+def test_agent_start_from_first_model_call_and_again_when_instructions_change(store: DuckDBStore) -> None:
+    trace = TraceBuilder()
+    first = {"gen_ai.system_instructions": SYSTEM, "gen_ai.tool.definitions": TOOLS}
+    trace.span("chat gpt-4o", chat([U1], [A1], **first))
+    changed = as_json([{"type": "text", "content": "Be brief."}])
+    trace.span("chat gpt-4o", chat([U1, A1, U2], [A2], **{"gen_ai.system_instructions": changed}), start_ms=20)
+    result = trajectory(store, trace)
+    starts = [m.agent_start for m in result.messages if m.agent_start]
+    assert [s.system_instructions for s in starts] == ["You are a weather bot.", "Be brief."]
+    assert starts[0].model == "gpt-4o"
+    assert starts[0].tool_definitions == '[{"type": "function", "name": "get_weather"}]'
+
+
+def test_next_agent_taking_over_is_a_handoff(store: DuckDBStore) -> None:
+    trace = TraceBuilder()
+    root = trace.span("workflow", {}, duration_ms=100)
+    triage = trace.span("invoke_agent triage", {"gen_ai.operation.name": "invoke_agent"}, parent=root, start_ms=1)
+    trace.span(
+        "chat gpt-4o",
+        chat([U1], [{"role": "assistant", "parts": [{"type": "text", "content": "Passing on."}]}]),
+        parent=triage,
+        start_ms=2,
+    )
+    weather = trace.span("invoke_agent weather", {"gen_ai.operation.name": "invoke_agent"}, parent=root, start_ms=20)
+    trace.span("chat gpt-4o", chat([U1], [A1]), parent=weather, start_ms=21)
+    result = trajectory(store, trace)
+    assert outline(result) == [
+        ("agent_start", "triage", None),
+        ("user_message", "triage", "Weather in Paris?"),
+        ("assistant_message", "triage", "Passing on."),
+        ("agent_handoff", "triage", "weather"),
+        ("agent_start", "weather", None),
+        ("assistant_message", "weather", "18C in Paris."),
+    ]
+
+
+def test_transfer_tool_and_handoff_span_make_one_handoff(store: DuckDBStore) -> None:
+    trace = TraceBuilder()
+    triage = trace.span("invoke_agent Triage", {"gen_ai.operation.name": "invoke_agent"}, duration_ms=15)
+    transfer = {
+        "role": "assistant",
+        "parts": [{"type": "tool_call", "id": "t1", "name": "transfer_to_weather_agent", "arguments": "{}"}],
+    }
+    trace.span("chat gpt-4o", chat([U1], [transfer]), parent=triage, start_ms=1)
+    trace.span(
+        "Triage → Weather Agent.handoff",
+        {
+            "traceloop.span.kind": "handoff",
+            "gen_ai.handoff.from_agent": "Triage",
+            "gen_ai.handoff.to_agent": "Weather Agent",
+        },
+        parent=triage,
+        start_ms=12,
+    )
+    weather = trace.span("invoke_agent Weather Agent", {"gen_ai.operation.name": "invoke_agent"}, start_ms=20)
+    trace.span("chat gpt-4o", chat([U1, transfer], [A1]), parent=weather, start_ms=21)
+    kinds = [(m.type, m.agent_handoff.to_agent if m.agent_handoff else None) for m in trajectory(store, trace).messages]
+    assert kinds == [
+        ("agent_start", None),
+        ("user_message", None),
+        ("agent_handoff", "weather_agent"),
+        ("agent_start", None),
+        ("assistant_message", None),
+    ]
+
+
+def test_compaction_span_and_shrinking_history(store: DuckDBStore) -> None:
+    trace = TraceBuilder()
+    agent = trace.span("invoke_agent helper", {"gen_ai.operation.name": "invoke_agent"}, duration_ms=100)
+    trace.span("chat gpt-4o", chat([U1, CALL, RESULT], [A1]), parent=agent, start_ms=1)
+    trace.span(
+        "compact_events token_threshold",
+        {"gen_ai.operation.name": "compact_events", "gen_ai.compaction.event_count": 4},
+        parent=agent,
+        start_ms=10,
+    )
+    summary = {"role": "user", "parts": [{"type": "text", "content": "Summary: user asked about Paris; 18C."}]}
+    trace.span("chat gpt-4o", chat([summary, A1, U2], [A2]), parent=agent, start_ms=20)
+    result = trajectory(store, trace)
+    compactions = [m.context_compacted for m in result.messages if m.context_compacted]
+    assert compactions[0].compaction_items_before == 4
+    assert compactions[1].compaction_summary == "Summary: user asked about Paris; 18C."
+    assert (compactions[1].compaction_items_before, compactions[1].compaction_items_after) == (4, 3)
+    users = [m.user_message.text for m in result.messages if m.user_message]
+    assert users == ["Weather in Paris?", "And tomorrow?"]  # the summary is not a user turn
+
+
+def test_orphans_several_roots_and_clock_skew_are_all_shown(store: DuckDBStore) -> None:
+    trace = TraceBuilder()
+    root = trace.span("invoke_agent a", {"gen_ai.operation.name": "invoke_agent"}, start_ms=10, duration_ms=50)
+    trace.span("chat gpt-4o", chat([U1], [A1]), parent=root, start_ms=5)  # starts before its parent
+    trace.span("execute_tool lookup", {"gen_ai.operation.name": "execute_tool"}, parent="00000000000000ff", start_ms=70)
+    trace.span("second root", {}, start_ms=80)
+    result = trajectory(store, trace)
+    assert [m.type for m in result.messages] == [
+        "agent_start",
+        "user_message",
+        "assistant_message",
+        "tool_call",
+        "tool_call",
+    ]
+    assert result.messages[-1].tool_call is not None
+    assert result.messages[-1].tool_call.tool_name == "second root"
+    assert result.total_duration_ms == 85  # no single root: the whole trace's wall clock, 5 ms to 90 ms
+
+
+def test_unknown_spans_are_steps_but_not_inside_a_model_call(store: DuckDBStore) -> None:
+    trace = TraceBuilder()
+    call = trace.span("chat gpt-4o", chat([U1], [A1]))
+    trace.span("POST /v1/chat/completions", {"http.method": "POST"}, parent=call, start_ms=1)
+    trace.span("db.query", {"input.value": "select 1", "output.value": "1"}, start_ms=30)
+    result = trajectory(store, trace)
+    steps = [m.tool_call for m in result.messages if m.tool_call]
+    assert [(s.tool_name, s.tool_arguments, s.tool_result) for s in steps] == [("db.query", "select 1", "1")]
+
+
+def test_content_not_captured_is_null_never_invented(store: DuckDBStore) -> None:
+    trace = TraceBuilder()
+    trace.span(
+        "chat gpt-4o",
+        {
+            "gen_ai.operation.name": "chat",
+            "gen_ai.request.model": "m",
+            "gen_ai.input.messages": "<REDACTED>",
+            "gen_ai.usage.input_tokens": 3,
+            "gen_ai.usage.output_tokens": 2,
+        },
+    )
+    trace.span(
+        "execute_tool t",
+        {
+            "gen_ai.operation.name": "execute_tool",
+            "gen_ai.tool.call.arguments": "{}",
+            "gen_ai.tool.call.result": "__REDACTED__",
+        },
+        start_ms=20,
+    )
+    result = trajectory(store, trace)
+    assert [m.type for m in result.messages] == ["agent_start", "assistant_message", "tool_call"]
+    reply, call = result.messages[1].assistant_message, result.messages[2].tool_call
+    assert reply is not None
+    assert (reply.text, reply.input_tokens, reply.output_tokens) == (None, 3, 2)
+    assert call is not None
+    assert (call.tool_arguments, call.tool_result) == (None, None)
+
+
+def test_structured_values_and_truncated_json_are_read(store: DuckDBStore) -> None:
+    trace = TraceBuilder()
+    structured_input = [{"role": "user", "parts": [{"type": "text", "content": "Hi there"}]}]
+    truncated = '[{"role": "assistant", "parts": [{"type": "text", "content": "Hello! How can I he'
+    trace.span(
+        "chat m",
+        {
+            "gen_ai.operation.name": "chat",
+            "gen_ai.input.messages": structured_input,
+            "gen_ai.output.messages": truncated,
+        },
+    )
+    result = trajectory(store, trace)
+    assert [m.user_message.text for m in result.messages if m.user_message] == ["Hi there"]
+    assert [m.assistant_message.text for m in result.messages if m.assistant_message] == ["Hello! How can I he"]
+
+
+def test_agent_output_is_used_only_when_no_model_call_answered(store: DuckDBStore) -> None:
+    trace = TraceBuilder()
+    agent = trace.span(
+        "invoke_agent a", {"gen_ai.operation.name": "invoke_agent", "gen_ai.output.messages": as_json([A1])}
+    )
+    trace.span("chat gpt-4o", chat([U1], [A1]), parent=agent, start_ms=1)
+    assert [m.type for m in trajectory(store, trace).messages].count("assistant_message") == 1
+    bare = TraceBuilder()
+    bare.span(
+        "invoke_agent b",
+        {"gen_ai.operation.name": "invoke_agent", "input.value": "What now?", "output.value": "Nothing."},
+    )
+    assert outline(trajectory(store, bare)) == [
+        ("agent_start", "b", None),
+        ("user_message", "b", "What now?"),
+        ("assistant_message", "b", "Nothing."),
+    ]
