@@ -6,6 +6,7 @@ import json
 import threading
 from collections import OrderedDict
 from concurrent.futures import Future
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
@@ -273,7 +274,7 @@ class DuckDBStore:
                 "value": json.dumps(feedback.value) if feedback.value is not None else None,
                 "comment": feedback.comment,
                 "author": feedback.author,
-                "created_at": feedback.created_at,
+                "created_at": feedback.created_at.astimezone(UTC).replace(tzinfo=None),
             },
         )
 
@@ -297,4 +298,5 @@ class DuckDBStore:
 def _feedback(row: tuple[Any, ...]) -> StoredFeedback:
     identifier, trace_id, span_id, name, score, label, value, comment, author, created_at = row
     decoded = json.loads(value) if value is not None else None
-    return StoredFeedback(identifier, trace_id, span_id, name, score, label, decoded, comment, author, created_at)
+    created = created_at.replace(tzinfo=UTC)
+    return StoredFeedback(identifier, trace_id, span_id, name, score, label, decoded, comment, author, created)

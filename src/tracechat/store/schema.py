@@ -107,7 +107,7 @@ CREATE TABLE IF NOT EXISTS feedback (
     value VARCHAR,
     comment VARCHAR,
     author VARCHAR,
-    created_at TIMESTAMPTZ NOT NULL
+    created_at TIMESTAMP NOT NULL  -- UTC
 );
 """
 

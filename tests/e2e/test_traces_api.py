@@ -1,0 +1,253 @@
+"""The trace endpoints over real HTTP: contract shape, errors, isolation, lists, feedback
+and content references."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.servers import InProcessServer, settings_for_test
+from tests.traces import TraceBuilder, as_json
+from tracechat.auth.keys import KeyRing, NewKey
+from tracechat.ingest.otlp import Encoding, encode_logs_request, encode_trace_request
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+def send(server: InProcessServer, trace: TraceBuilder, project: str = "default", token: str | None = None) -> None:
+    headers = {"Content-Type": "application/x-protobuf"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    request = trace.trace_request()
+    request.resource_spans[0].resource.attributes.add(key="tracechat.project").value.string_value = project
+    body = encode_trace_request(request, Encoding.PROTOBUF)
+    assert httpx.post(f"{server.otlp_http}/v1/traces", content=body, headers=headers).status_code == 200
+    if trace.logs:
+        logs = trace.logs_request()
+        logs.resource_logs[0].resource.attributes.add(key="tracechat.project").value.string_value = project
+        body = encode_logs_request(logs, Encoding.PROTOBUF)
+        assert httpx.post(f"{server.otlp_http}/v1/logs", content=body, headers=headers).status_code == 200
+
+
+def weather_trace(error: bool = False, model: str = "gpt-4o") -> TraceBuilder:
+    trace = TraceBuilder()
+    agent = trace.span("invoke_agent weather", {"gen_ai.operation.name": "invoke_agent"}, duration_ms=120)
+    trace.span(
+        "chat " + model,
+        {
+            "gen_ai.operation.name": "chat",
+            "gen_ai.request.model": model,
+            "gen_ai.provider.name": "openai",
+            "gen_ai.usage.input_tokens": 1000,
+            "gen_ai.usage.output_tokens": 100,
+            "gen_ai.input.messages": as_json(
+                [
+                    {
+                        "role": "user",
+                        "parts": [
+                            {"type": "text", "content": "What is in this picture?"},
+                            {
+                                "type": "blob",
+                                "modality": "image",
+                                "mime_type": "image/png",
+                                "content": base64.b64encode(PNG).decode(),
+                            },
+                        ],
+                    }
+                ]
+            ),
+            "gen_ai.output.messages": as_json(
+                [{"role": "assistant", "parts": [{"type": "text", "content": "x" * 70_000}]}]
+            ),
+        },
+        parent=agent,
+        start_ms=1,
+        error=error,
+    )
+    return trace
+
+
+def test_trajectory_in_the_contract_shape(server: InProcessServer) -> None:
+    trace = weather_trace()
+    send(server, trace)
+    response = httpx.post(
+        f"{server.api}/agents/traces/chat", json={"project_id": "default", "trace_id": trace.trace_hex.upper()}
+    )
+    assert response.status_code == 200
+    body = response.json()
+    assert set(body) == {"trace_id", "root_span_name", "provider", "total_duration_ms", "messages", "feedback"}
+    assert (body["root_span_name"], body["provider"], body["total_duration_ms"]) == (
+        "invoke_agent weather",
+        "openai",
+        120,
+    )
+    for message in body["messages"]:
+        entries = {
+            "agent_start",
+            "user_message",
+            "assistant_message",
+            "tool_call",
+            "agent_handoff",
+            "context_compacted",
+        }
+        assert set(message) == {"type", "span_id", "agent_name", "started_at", message["type"]}
+        assert message["type"] in entries
+        assert message["started_at"].endswith("Z")
+    user = next(m["user_message"] for m in body["messages"] if m["type"] == "user_message")
+    assert user["text"] == "What is in this picture?"
+    [image_ref] = user["content_refs"]
+    image = httpx.get(f"{server.api}/agents/traces/content/{image_ref}", params={"project_id": "default"})
+    assert (image.status_code, image.headers["content-type"], image.content) == (200, "image/png", PNG)
+    answer = next(m["assistant_message"] for m in body["messages"] if m["type"] == "assistant_message")
+    assert len(answer["text"]) < 3000
+    [text_ref] = answer["content_refs"]
+    whole = httpx.get(f"{server.api}/agents/traces/content/{text_ref}")
+    assert whole.text == "x" * 70_000
+    assert httpx.get(f"{server.api}/agents/traces/content/{trace.trace_hex}.0000000000000002.00").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"project_id": "default"},
+        {"project_id": "default", "trace_id": "xyz"},
+        {"trace_id": "ab" * 16},
+        {"project_id": "default", "trace_id": "ab" * 16, "include_feedback": "maybe"},
+    ],
+)
+def test_malformed_requests_are_422(server: InProcessServer, body: dict[str, object]) -> None:
+    response = httpx.post(f"{server.api}/agents/traces/chat", json=body)
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "invalid_request"
+
+
+def test_unknown_trace_is_404(server: InProcessServer) -> None:
+    response = httpx.post(f"{server.api}/agents/traces/chat", json={"project_id": "default", "trace_id": "ab" * 16})
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
+
+
+@pytest.fixture
+def keyed(tmp_path: Path) -> Iterator[tuple[InProcessServer, NewKey, NewKey]]:
+    keys = KeyRing(tmp_path / "data" / "keys.json")
+    alpha, beta = keys.create(project="alpha", admin=False), keys.create(project="beta", admin=False)
+    server = InProcessServer(settings_for_test(tmp_path / "data"))
+    yield server, alpha, beta
+    server.stop()
+
+
+def test_keys_see_only_their_project(keyed: tuple[InProcessServer, NewKey, NewKey]) -> None:
+    server, alpha, beta = keyed
+    trace = weather_trace()
+    send(server, trace, token=alpha.token)
+    url = f"{server.api}/agents/traces/chat"
+    request = {"project_id": "alpha", "trace_id": trace.trace_hex}
+    assert httpx.post(url, json=request).status_code == 401
+    assert (
+        httpx.post(
+            url, json=request, headers={"Authorization": "Basic " + base64.b64encode(b"tck_x:y").decode()}
+        ).status_code
+        == 401
+    )
+    assert httpx.post(url, json=request, headers={"Authorization": f"Basic {alpha.basic}"}).status_code == 200
+    assert httpx.post(url, json=request, headers={"Authorization": f"Basic {beta.basic}"}).status_code == 403
+    as_beta = {"project_id": "beta", "trace_id": trace.trace_hex}
+    assert httpx.post(url, json=as_beta, headers={"Authorization": f"Basic {beta.basic}"}).status_code == 404
+    listing = httpx.get(f"{server.api}/agents/traces", headers={"Authorization": f"Bearer {beta.token}"}).json()
+    assert listing["total"] == 0
+    assert (
+        httpx.get(
+            f"{server.api}/agents/traces",
+            params={"project_id": "alpha"},
+            headers={"Authorization": f"Bearer {beta.token}"},
+        ).status_code
+        == 403
+    )
+
+
+def test_list_filters_pages_and_reads_only_the_index(server: InProcessServer) -> None:
+    traces = [weather_trace(), weather_trace(error=True), weather_trace(model="gpt-4o-mini")]
+    for trace in traces:
+        send(server, trace)
+    url = f"{server.api}/agents/traces"
+    everything = httpx.get(url).json()
+    assert everything["total"] == 3
+    row = everything["traces"][0]
+    assert set(row) >= {
+        "trace_id",
+        "root_span_name",
+        "started_at",
+        "duration_ms",
+        "agents",
+        "models",
+        "span_count",
+        "input_tokens",
+        "output_tokens",
+        "cost",
+        "has_error",
+    }
+    assert (row["agents"], row["span_count"], row["input_tokens"], row["output_tokens"]) == (["weather"], 2, 1000, 100)
+    assert row["cost"] > 0
+    assert [t["trace_id"] for t in httpx.get(url, params={"has_error": "true"}).json()["traces"]] == [
+        traces[1].trace_hex
+    ]
+    assert httpx.get(url, params={"model": "gpt-4o-mini"}).json()["total"] == 1
+    assert httpx.get(url, params={"agent_name": "weather"}).json()["total"] == 3
+    assert httpx.get(url, params={"q": "weather"}).json()["total"] == 3
+    assert httpx.get(url, params={"q": traces[2].trace_hex}).json()["total"] == 1
+    assert httpx.get(url, params={"since": "2100-01-01T00:00:00Z"}).json()["total"] == 0
+    page = httpx.get(url, params={"limit": 2, "offset": 2}).json()
+    assert (page["limit"], page["offset"], len(page["traces"]), page["total"]) == (2, 2, 1, 3)
+    assert httpx.get(url, params={"limit": 0}).status_code == 422
+
+
+def test_feedback_from_the_api_and_from_spans(server: InProcessServer) -> None:
+    trace = weather_trace()
+    chat_span = "0000000000000002"
+    trace.span(
+        "score", {"annotations.0.annotation.name": "correctness", "annotations.0.annotation.score": 0.5}, start_ms=200
+    )
+    trace.log(
+        chat_span,
+        "gen_ai.evaluation.result",
+        "",
+        {"gen_ai.evaluation.name": "relevance", "gen_ai.evaluation.score.value": 0.9},
+    )
+    send(server, trace)
+    url = f"{server.api}/agents/traces/feedback"
+    on_trace = {"project_id": "default", "trace_id": trace.trace_hex, "name": "thumbs", "label": "up", "author": "ana"}
+    created = httpx.post(url, json=on_trace)
+    assert created.status_code == 201
+    assert created.json()["label"] == "up"
+    on_span = {"project_id": "default", "trace_id": trace.trace_hex, "span_id": chat_span, "name": "tone", "score": 1}
+    assert httpx.post(url, json=on_span).status_code == 201
+    assert httpx.post(url, json={**on_trace, "label": None}).status_code == 422
+    assert httpx.post(url, json={**on_trace, "trace_id": "cd" * 16}).status_code == 404
+    body = httpx.post(
+        f"{server.api}/agents/traces/chat",
+        json={"project_id": "default", "trace_id": trace.trace_hex, "include_feedback": True},
+    ).json()
+    assert {f["name"] for f in body["feedback"]} == {"thumbs"}
+    step = next(m for m in body["messages"] if m["type"] == "tool_call" and m["tool_call"]["tool_name"] == "score")
+    assert [(f["name"], f["score"], f["source"]) for f in step["feedback"]] == [
+        ("correctness", 0.5, "openinference.annotation")
+    ]
+    on_chat = {f["name"] for m in body["messages"] if m["span_id"] == chat_span for f in m["feedback"]}
+    assert on_chat == {"tone", "relevance"}
+    plain = httpx.post(
+        f"{server.api}/agents/traces/chat", json={"project_id": "default", "trace_id": trace.trace_hex}
+    ).json()
+    assert plain["feedback"] is None
+    assert all("feedback" not in m for m in plain["messages"])
+
+
+def test_openapi_documents_the_trace_endpoints(server: InProcessServer) -> None:
+    schema = httpx.get(f"{server.api}/openapi.json").json()
+    assert {"/agents/traces/chat", "/agents/traces", "/agents/traces/feedback", "/agents/traces/content/{ref}"} <= set(
+        schema["paths"]
+    )
