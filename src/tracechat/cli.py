@@ -1,11 +1,14 @@
-"""The ``tracechat`` command: serve, keys, load, export."""
+"""The ``tracechat`` command: serve, keys, load, trajectory, export."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import sys
+import urllib.error
+import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -14,6 +17,7 @@ from tracechat.config import Settings
 from tracechat.errors import TracechatError
 
 DEFAULT_OTLP_HTTP = "http://127.0.0.1:4318"
+DEFAULT_API = "http://127.0.0.1:8000"
 
 
 def _sample_traces_dir() -> Path | None:
@@ -85,6 +89,37 @@ def _cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_trajectory(args: argparse.Namespace) -> int:
+    from tracechat.model.trajectory import AgentChatTrajectory
+    from tracechat.render import render
+
+    body = {"project_id": args.project, "trace_id": args.trace_id, "include_feedback": args.feedback}
+    answer = _api_post(args.endpoint.rstrip("/") + "/agents/traces/chat", body, args.key)
+    if args.json:
+        print(json.dumps(answer, indent=2))
+        return 0
+    print(render(AgentChatTrajectory.model_validate(answer), color=sys.stdout.isatty()))
+    return 0
+
+
+def _api_post(url: str, body: dict[str, Any], token: str | None) -> Any:
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    request = urllib.request.Request(url, data=json.dumps(body).encode(), headers=headers, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        try:
+            detail = json.loads(exc.read())["error"]["message"]
+        except (ValueError, KeyError, TypeError):
+            detail = exc.reason
+        raise TracechatError(f"{url} answered {exc.code}: {detail}") from None
+    except urllib.error.URLError as exc:
+        raise TracechatError(f"cannot reach {url}: {exc.reason}; is 'tracechat serve' running?") from None
+
+
 def _add_server_flags(parser: argparse.ArgumentParser, *, listeners: bool) -> None:
     parser.add_argument("--data-dir", help="directory of the DuckDB file and keys (TRACECHAT_DATA_DIR)")
     if not listeners:
@@ -139,6 +174,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="API key token (TRACECHAT_KEY)",
     )
     load.set_defaults(run=_cmd_load)
+
+    trajectory = commands.add_parser("trajectory", help="print one trace's agent trajectory")
+    trajectory.add_argument("trace_id")
+    trajectory.add_argument("--project", default=os.environ.get("TRACECHAT_PROJECT", "default"))
+    trajectory.add_argument(
+        "--endpoint",
+        default=os.environ.get("TRACECHAT_API", DEFAULT_API),
+        help=f"HTTP API base URL (TRACECHAT_API, default {DEFAULT_API})",
+    )
+    trajectory.add_argument("--key", default=os.environ.get("TRACECHAT_KEY"), help="API key token (TRACECHAT_KEY)")
+    trajectory.add_argument("--feedback", action="store_true", help="include feedback")
+    trajectory.add_argument("--json", action="store_true", help="print the JSON the API returns")
+    trajectory.set_defaults(run=_cmd_trajectory)
 
     export = commands.add_parser("export", help="write the store as hive-partitioned Parquet")
     export.add_argument("directory")

@@ -65,3 +65,33 @@ def test_export_while_the_server_runs_says_why_it_cannot(server: InProcessServer
     result = _tracechat("export", str(tmp_path / "out"), "--data-dir", str(data_dir))
     assert result.returncode == 2
     assert "stop the server first" in result.stderr
+
+
+def test_trajectory_prints_readably(server: InProcessServer) -> None:
+    from tests.traces import TraceBuilder, as_json
+
+    trace = TraceBuilder()
+    trace.span(
+        "chat gpt-4o",
+        {
+            "gen_ai.operation.name": "chat",
+            "gen_ai.request.model": "gpt-4o",
+            "gen_ai.input.messages": as_json([{"role": "user", "content": "Hello?"}]),
+            "gen_ai.output.messages": as_json([{"role": "assistant", "content": "Hi there."}]),
+            "gen_ai.usage.input_tokens": 5,
+            "gen_ai.usage.output_tokens": 3,
+        },
+    )
+    trace.store_in(server.service.store, project="default")
+    result = _tracechat("trajectory", trace.trace_hex, "--endpoint", server.api)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith(f"trace {trace.trace_hex}")
+    assert any(line.startswith("USER") for line in lines)
+    assert "    Hello?" in lines
+    assert any(line.startswith("ASSISTANT gpt-4o · 5 in / 3 out") for line in lines)
+    as_json_out = _tracechat("trajectory", trace.trace_hex, "--endpoint", server.api, "--json")
+    assert json.loads(as_json_out.stdout)["trace_id"] == trace.trace_hex
+    missing = _tracechat("trajectory", "ab" * 16, "--endpoint", server.api)
+    assert missing.returncode == 2
+    assert "404" in missing.stderr
