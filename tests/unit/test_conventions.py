@@ -212,7 +212,7 @@ def test_openllmetry_indexed_prompt_and_completion(store: DuckDBStore) -> None:
     assert [(k, m) for k, _, m in outline(result)] == EXPECTED
     tool = result.messages[2].tool_call
     assert tool is not None
-    assert (tool.tool_arguments, tool.tool_result) == ('{"city": "Paris"}', '"18C"')
+    assert (tool.tool_arguments, tool.tool_result) == ('{"city": "Paris"}', "18C")
     answer = result.messages[3].assistant_message
     assert answer is not None
     assert answer.reasoning_tokens == 3

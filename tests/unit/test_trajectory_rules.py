@@ -133,7 +133,7 @@ def test_transfer_tool_and_handoff_span_make_one_handoff(store: DuckDBStore) -> 
     assert kinds == [
         ("agent_start", None),
         ("user_message", None),
-        ("agent_handoff", "weather_agent"),
+        ("agent_handoff", "Weather Agent"),  # the handoff span names the agent better than the tool name
         ("agent_start", None),
         ("assistant_message", None),
     ]

@@ -79,6 +79,7 @@ class Reader:
     open_calls: dict[str, ToolCall] = field(default_factory=dict)
     covered_calls: set[str] = field(default_factory=set)
     requested_ids: set[str] = field(default_factory=set)
+    calls_by_id: dict[str, ToolCall] = field(default_factory=dict)
     assistant_spans: set[str] = field(default_factory=set)
 
     def read(self, roots: list[Node]) -> None:
@@ -261,8 +262,10 @@ class Reader:
         """A tool call in a model's output; emitted here only if no tool span records it."""
         transfer = _TRANSFER.match(call.name or "")
         if transfer:
+            if call.id:
+                self.covered_calls.add(call.id)  # its result ("transferred") is not a tool result to show
             target = _argument(call.arguments, "agent_name") or transfer.group("agent")
-            self._handoff(facts, agent, target, at=facts.end_ns)
+            self._handoff(facts, agent, target, at=facts.end_ns, guessed=True)
             return
         if self._covered(facts, call) or (call.id and call.id in self.requested_ids):
             return
@@ -295,14 +298,13 @@ class Reader:
         call = self.open_calls.pop(part.id or part.name or "", None)
         if call is None and not part.id:
             call = next((c for k, c in self.open_calls.items() if c.tool_name == part.name), None)
+        if call is None and part.id:
+            call = self.calls_by_id.get(part.id)
         if call is not None:
-            call.tool_result = self.content.text(facts.span_id, part.text, call.content_refs)
+            if call.tool_result is None:  # e.g. a tool span that did not record its result
+                call.tool_result = self.content.text(facts.span_id, part.text, call.content_refs)
             return
-        if part.id and part.id in self.covered_calls:
-            return
-        if part.id and any(t.tool_call_id == part.id for t in self.tool_spans):
-            return
-        if any(m.type == "tool_call" and m.tool_call and m.tool_call.tool_call_id == part.id for m in self.messages):
+        if part.id and (part.id in self.covered_calls or any(t.tool_call_id == part.id for t in self.tool_spans)):
             return
         entry = ToolCall(tool_name=part.name, tool_call_id=part.id, tool_result=part.text)
         self._emit(facts, agent, "tool_call", entry, at=facts.start_ns)
@@ -312,8 +314,10 @@ class Reader:
         agent = self._agent_of(node)
         transfer = _TRANSFER.match(facts.tool_name or "")
         if transfer:
+            if facts.tool_call_id:
+                self.covered_calls.add(facts.tool_call_id)
             target = _argument(facts.tool_arguments, "agent_name") or transfer.group("agent")
-            self._handoff(facts, agent, target)
+            self._handoff(facts, agent, target, guessed=True)
             return
         refs: list[str] = []
         entry = ToolCall(
@@ -355,10 +359,18 @@ class Reader:
         )
         self._emit(facts, agent, "agent_start", entry, at=facts.start_ns)
 
-    def _handoff(self, facts: SpanFacts, source: str | None, target: str | None, at: int | None = None) -> None:
-        if target is None or canonical(target) == canonical(self.active_agent):
-            if target is not None:
-                self.active_agent = self.active_agent or target
+    def _handoff(
+        self, facts: SpanFacts, source: str | None, target: str | None, at: int | None = None, guessed: bool = False
+    ) -> None:
+        """``guessed``: the target comes from a ``transfer_to_*`` tool name, which an explicit
+        handoff record of the same transfer may later name better."""
+        if target is None:
+            return
+        if canonical(target) == canonical(self.active_agent):
+            last = next((m.agent_handoff for m in reversed(self.messages) if m.agent_handoff), None)
+            if not guessed and last is not None and canonical(last.to_agent) == canonical(target):
+                last.to_agent, last.from_agent = target, source or last.from_agent
+                self.active_agent = target
             return
         entry = AgentHandoff(from_agent=source, to_agent=target)
         self._append(facts, source, "agent_handoff", entry, at if at is not None else facts.start_ns)
@@ -390,6 +402,8 @@ class Reader:
             {"type": kind, "span_id": facts.span_id, "agent_name": agent, "started_at": _time(at), kind: entry}
         )
         self.messages.append(message)
+        if message.tool_call is not None and message.tool_call.tool_call_id:
+            self.calls_by_id.setdefault(message.tool_call.tool_call_id, message.tool_call)
 
     def _agent_of(self, node: Node) -> str | None:
         ancestor: Node | None = node

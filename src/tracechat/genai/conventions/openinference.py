@@ -51,11 +51,11 @@ def _messages(attributes: dict[str, Any], prefix: str) -> list[Message] | None:
         raw = item.get("message", {})
         if not isinstance(raw, dict):
             continue
-        message = Message(str(raw.get("role") or "user"))
-        parsed = parse_message({"role": raw.get("role") or "user", "content": raw.get("content")})
-        if parsed:
-            message = parsed
-        for content in indexed(raw.get("contents", {})):
+        contents = indexed(raw.get("contents", {}))
+        # ``content`` and ``contents`` may both be set to the same text; the parts win
+        parsed = parse_message({"role": raw.get("role") or "user", "content": None if contents else raw.get("content")})
+        message = parsed or Message(str(raw.get("role") or "user"))
+        for content in contents:
             part = _content_part(content.get("message_content", {}) if isinstance(content, dict) else {})
             if part:
                 message.parts.append(part)

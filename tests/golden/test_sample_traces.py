@@ -1,0 +1,64 @@
+"""Golden trajectories: every case in sample_traces/ (real captures from real
+instrumentation libraries) replayed through the OTLP/gRPC receiver and read back through
+the HTTP API, compared with its reviewed ``expected/trajectory.json``.
+
+``TRACECHAT_REWRITE_GOLDENS=1`` writes what the service answers now, for review.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import grpc
+import httpx
+import pytest
+
+from tests.servers import InProcessServer, settings_for_test
+from tracechat.ingest.loader import find_request_files
+from tracechat.ingest.otlp import Signal
+
+SAMPLES = Path(__file__).resolve().parents[2] / "sample_traces"
+CASES = sorted(p for p in SAMPLES.iterdir() if (p / "requests").is_dir()) if SAMPLES.is_dir() else []
+REWRITE = os.environ.get("TRACECHAT_REWRITE_GOLDENS") == "1"
+METHODS = {
+    Signal.TRACES: "/opentelemetry.proto.collector.trace.v1.TraceService/Export",
+    Signal.LOGS: "/opentelemetry.proto.collector.logs.v1.LogsService/Export",
+}
+
+
+def replay(server: InProcessServer, case: Path) -> None:
+    with grpc.insecure_channel(server.grpc_endpoint) as channel:
+        for file in find_request_files([case / "requests"]):
+            channel.unary_unary(METHODS[file.signal])(file.path.read_bytes(), timeout=30)
+
+
+def trajectories(server: InProcessServer) -> Any:
+    listing = httpx.get(f"{server.api}/agents/traces", params={"limit": 500}).json()
+    found = []
+    for row in sorted(listing["traces"], key=lambda t: (t["started_at"], t["trace_id"])):
+        body = {"project_id": "default", "trace_id": row["trace_id"], "include_feedback": True}
+        found.append(httpx.post(f"{server.api}/agents/traces/chat", json=body).json())
+    return found[0] if len(found) == 1 else found
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_sample_trace_reads_as_reviewed(case: Path, tmp_path: Path) -> None:
+    server = InProcessServer(settings_for_test(tmp_path / "data"))
+    try:
+        replay(server, case)
+        got = trajectories(server)
+    finally:
+        server.stop()
+    expected_file = case / "expected" / "trajectory.json"
+    if REWRITE:
+        expected_file.parent.mkdir(exist_ok=True)
+        expected_file.write_text(json.dumps(got, indent=2, ensure_ascii=False) + "\n")
+    assert expected_file.exists(), f"{case.name}: no expected/trajectory.json (TRACECHAT_REWRITE_GOLDENS=1 writes it)"
+    assert got == json.loads(expected_file.read_text())
+
+
+def test_there_are_sample_traces() -> None:
+    assert len(CASES) >= 6, "sample_traces/ should hold the captured cases"
