@@ -13,6 +13,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from tracechat.genai.types import Media, Message, Part
@@ -24,6 +27,53 @@ _REASONING = {"reasoning", "thinking", "redacted_thinking", "reasoning_text", "s
 _CALL = {"tool_call", "tool-call", "function_call", "tool_use", "function", "server_tool_call"}
 _RESULT = {"tool_call_response", "tool-result", "function_call_output", "tool_result", "function_response"}
 _MEDIA = {"blob", "file", "uri", "image", "image_url", "input_image", "audio", "input_audio", "binary", "file_data"}
+
+
+class PrefixCache:
+    """Every model call repeats the history before it, so parsing each input from scratch is
+    quadratic in the conversation. Within one trace, an input whose first items equal those
+    of a recent input reuses their parsed messages and parses only the rest."""
+
+    RECENT = 8
+
+    def __init__(self) -> None:
+        self._recent: list[tuple[list[Any], list[Message | None]]] = []
+
+    def parse(self, items: list[Any]) -> list[Message | None]:
+        reused: list[Message | None] = []
+        for raw, parsed in reversed(self._recent):
+            shared = _common_prefix(raw, items)
+            if shared > len(reused):
+                reused = parsed[:shared]
+                if shared == len(raw):
+                    break
+        result = reused + [parse_message(item) for item in items[len(reused) :]]
+        self._recent.append((items, result))
+        del self._recent[: -self.RECENT]
+        return result
+
+
+def _common_prefix(a: list[Any], b: list[Any]) -> int:
+    limit = min(len(a), len(b))
+    if not limit or a[0] != b[0]:
+        return 0
+    index = 1
+    while index < limit and a[index] == b[index]:
+        index += 1
+    return index
+
+
+_cache: ContextVar[PrefixCache | None] = ContextVar("tracechat_message_cache", default=None)
+
+
+@contextmanager
+def shared_history() -> Iterator[None]:
+    """Parse the messages of one trace's spans with a ``PrefixCache``."""
+    token = _cache.set(PrefixCache())
+    try:
+        yield
+    finally:
+        _cache.reset(token)
 
 
 def parse_messages(value: Any) -> list[Message] | None:
@@ -38,7 +88,9 @@ def parse_messages(value: Any) -> list[Message] | None:
             document = [document]
     if not isinstance(document, list):
         return None
-    messages = [m for m in (parse_message(item) for item in document) if m is not None]
+    cache = _cache.get()
+    parsed = cache.parse(document) if cache is not None else [parse_message(item) for item in document]
+    messages = [m for m in parsed if m is not None]
     return messages if messages or not document else None
 
 

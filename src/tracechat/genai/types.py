@@ -49,6 +49,8 @@ class Message:
     role: str
     parts: list[Part] = field(default_factory=list)
     name: str | None = None
+    key: tuple[str, str, tuple[str, ...], tuple[str, ...]] | None = field(default=None, repr=False, compare=False)
+    """Set once by ``query.transcript.key``; messages shared between inputs keep it."""
 
     def texts(self, kind: str = "text") -> list[str]:
         return [p.text for p in self.parts if p.kind == kind and p.text]

@@ -8,11 +8,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from tracechat.errors import NotFound
+from tracechat.genai.messages import shared_history
 from tracechat.genai.registry import normalize
 from tracechat.genai.types import Feedback as SpanFeedback
 from tracechat.genai.types import SpanFacts
 from tracechat.ingest.codec import decode_log_payload, decode_resource, decode_span_payload
 from tracechat.model.span import Attributes, LogPayload
+from tracechat.model.stored import StoredSpan
 from tracechat.model.summaries import StoredFeedback, TraceFilter, TraceList, TraceSummary
 from tracechat.model.trajectory import AgentChatTrajectory, Feedback
 from tracechat.query.content import Content, ContentRefs
@@ -78,13 +80,19 @@ class TraceQueries:
             logs_by_span[log.span_id].append(decode_log_payload(log.raw))
         resources: dict[bytes, Attributes] = {}
         facts = []
-        for span in self._store.trace_spans(project, trace_id):
-            resource = resources.get(span.resource)
-            if resource is None:
-                resource = resources[span.resource] = decode_resource(span.resource)
-            payload = decode_span_payload(span.raw)
-            facts.append(normalize(span, payload, logs_by_span.get(span.span_id, []), resource))
+        with shared_history():
+            for span in self._store.trace_spans(project, trace_id):
+                facts.append(self._facts(span, resources, logs_by_span))
         return facts, logs_by_span.get(None, [])
+
+    @staticmethod
+    def _facts(
+        span: StoredSpan, resources: dict[bytes, Attributes], logs: dict[str | None, list[LogPayload]]
+    ) -> SpanFacts:
+        resource = resources.get(span.resource)
+        if resource is None:
+            resource = resources[span.resource] = decode_resource(span.resource)
+        return normalize(span, decode_span_payload(span.raw), logs.get(span.span_id, []), resource)
 
     def _attach_feedback(
         self, project: str, trajectory: AgentChatTrajectory, facts: list[SpanFacts], trace_logs: list[LogPayload]

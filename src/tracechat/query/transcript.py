@@ -17,11 +17,13 @@ Key = tuple[str, str, tuple[str, ...], tuple[str, ...]]
 
 
 def key(message: Message) -> Key:
-    role = "assistant" if message.role not in ("user", "tool", "system") else message.role
-    body = " ".join(" ".join(message.texts()).split())
-    calls = tuple(p.id or p.name or "" for p in message.of_kind("tool_call"))
-    results = tuple(p.id or p.name or "" for p in message.of_kind("tool_result"))
-    return (role, body, calls, results)
+    if message.key is None:
+        role = "assistant" if message.role not in ("user", "tool", "system") else message.role
+        body = " ".join(" ".join(message.texts()).split())
+        calls = tuple(p.id or p.name or "" for p in message.of_kind("tool_call"))
+        results = tuple(p.id or p.name or "" for p in message.of_kind("tool_result"))
+        message.key = (role, body, calls, results)
+    return message.key
 
 
 def conversation(messages: list[Message]) -> list[Message]:
