@@ -59,14 +59,25 @@ def structured(value: Any) -> Any:
 
 
 def json_text(value: Any) -> str | None:
-    """Arguments or results as JSON text: strings stay as they are, structures are dumped."""
+    """Arguments or results as JSON text: structures are dumped; a string stays as it is,
+    unless it is itself a JSON-encoded string (``"\"18C\""``), which is unwrapped."""
     if value is None or is_placeholder(value):
         return None
     if isinstance(value, str):
-        return value
+        return _unquoted(value)
     if isinstance(value, (bytes, bytearray)):
         return None
     return json.dumps(value, ensure_ascii=False)
+
+
+def _unquoted(value: str) -> str:
+    if len(value) < 2 or value[0] != '"' or value[-1] != '"':
+        return value
+    try:
+        inner = json.loads(value)
+    except ValueError:
+        return value
+    return inner if isinstance(inner, str) else value
 
 
 def _repair(truncated: str) -> Any:

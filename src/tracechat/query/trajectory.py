@@ -367,9 +367,12 @@ class Reader:
         if target is None:
             return
         if canonical(target) == canonical(self.active_agent):
-            last = next((m.agent_handoff for m in reversed(self.messages) if m.agent_handoff), None)
-            if not guessed and last is not None and canonical(last.to_agent) == canonical(target):
-                last.to_agent, last.from_agent = target, source or last.from_agent
+            last = next((m for m in reversed(self.messages) if m.agent_handoff), None)
+            if not guessed and last and last.agent_handoff and canonical(last.agent_handoff.to_agent) == canonical(target):
+                # the explicit record of a handoff guessed from a tool call: it names it better
+                last.agent_handoff.to_agent = target
+                last.agent_handoff.from_agent = source or last.agent_handoff.from_agent
+                last.span_id, last.started_at = facts.span_id, _time(facts.start_ns)
                 self.active_agent = target
             return
         entry = AgentHandoff(from_agent=source, to_agent=target)

@@ -5,7 +5,6 @@ migrated to ``gen_ai.input.messages``: indexed ``gen_ai.prompt.N.*`` / ``gen_ai.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from tracechat.genai.messages import parse_message
@@ -23,7 +22,7 @@ def extract(facts: SpanFacts) -> None:
     kind = text(a.get("traceloop.span.kind"))
     entity = text(a.get("traceloop.entity.name"))
     entity_input = _entity_value(a.get("traceloop.entity.input"))
-    entity_output = _unquoted(json_text(a.get("traceloop.entity.output")))
+    entity_output = json_text(a.get("traceloop.entity.output"))
     if kind == "tool":
         facts.fill("tool_name", entity)
         facts.fill("tool_arguments", entity_input)
@@ -73,17 +72,6 @@ def _functions(attributes: dict[str, Any]) -> list[Any] | None:
         if f.get("name")
     ]
     return found or None
-
-
-def _unquoted(value: str | None) -> str | None:
-    """A return value that was a string arrives JSON-encoded (``"\"text\""``)."""
-    if value and value.startswith('"'):
-        try:
-            inner = json.loads(value)
-        except ValueError:
-            return value
-        return inner if isinstance(inner, str) else value
-    return value
 
 
 def _entity_value(value: Any) -> str | None:

@@ -1,0 +1,70 @@
+"""OpenLLMetry: traceloop-sdk + its opentelemetry-instrumentation-openai, plain openai client.
+
+Traceloop.init exports OTLP/HTTP protobuf to the sink (api_endpoint = the sink, no API key,
+so no Traceloop cloud features), with only the OpenAI instrumentor enabled and telemetry,
+metrics and logs off. The run is a @workflow, the tool a @tool, so the spans carry
+traceloop.span.kind / traceloop.entity.* like a typical OpenLLMetry app.
+
+With CAPTURE_REASONING=1 the model is "deepseek-reasoner": the fake server then returns
+message.reasoning_content and usage.completion_tokens_details.reasoning_tokens.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+import _common as c
+
+REASONING = os.environ.get("CAPTURE_REASONING") == "1"
+
+
+def main() -> int:
+    from openai import OpenAI
+    from opentelemetry import trace
+    from traceloop.sdk import Traceloop
+    from traceloop.sdk.decorators import tool, workflow
+    from traceloop.sdk.instruments import Instruments
+
+    Traceloop.init(
+        app_name="weather-assistant",
+        api_endpoint=c.otlp_base(),
+        telemetry_enabled=False,
+        instruments={Instruments.OPENAI},
+    )
+
+    @tool(name="get_weather")
+    def get_weather(city: str) -> str:
+        return c.get_weather(city)
+
+    model = "deepseek-reasoner" if REASONING else c.MODEL
+
+    @workflow(name="weather_chat")
+    def weather_chat(question: str) -> str:
+        client = OpenAI()
+        messages: list[dict] = [
+            {"role": "system", "content": c.SYSTEM_PROMPT},
+            {"role": "user", "content": question},
+        ]
+        for _ in range(4):  # bounded tool loop
+            resp = client.chat.completions.create(model=model, messages=messages, tools=[c.WEATHER_TOOL])
+            msg = resp.choices[0].message
+            messages.append(c.assistant_message_dict(msg))
+            if not msg.tool_calls:
+                return msg.content or ""
+            for tc in msg.tool_calls:
+                result = get_weather(**json.loads(tc.function.arguments or "{}"))
+                messages.append({"role": "tool", "tool_call_id": tc.id, "content": result})
+        raise RuntimeError("tool loop did not finish")
+
+    answer = weather_chat(c.QUESTION)
+    print(f"answer: {answer}")
+    tp = trace.get_tracer_provider()
+    tp.force_flush()  # type: ignore[attr-defined]
+    tp.shutdown()  # type: ignore[attr-defined]
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

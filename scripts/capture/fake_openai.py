@@ -1,0 +1,642 @@
+"""A small scripted OpenAI-compatible model server for capturing real instrumentation output.
+
+Stdlib only. Listens on 127.0.0.1 (ephemeral port unless --port is given), prints
+``PORT <n>`` on its first stdout line, and answers:
+
+* ``POST /v1/chat/completions``  (non-streaming, and ``stream: true`` SSE with
+  ``data: ...`` chunks, streamed tool_calls, ``stream_options.include_usage`` and
+  ``data: [DONE]``)
+* ``POST /v1/responses``         (the Responses API, non-streaming and streaming SSE events)
+* ``GET  /v1/models``            (a tiny list, for clients that probe it)
+
+Replies are deterministic and decided from the request alone (see ``decide``):
+
+* the last input is a tool result of ``get_weather``  -> final text answer built from it
+* a ``transfer_to_<agent>`` tool is offered and no handoff happened yet -> call it
+* a ``get_weather`` tool is offered and the pending user question names a city or the
+  weather -> call ``get_weather`` with ``{"city": "<City>"}``
+* otherwise -> a short text answer
+
+A model name containing ``reason`` (e.g. ``deepseek-reasoner``) or a Responses request with
+a ``reasoning`` parameter makes the reply carry reasoning: ``message.reasoning_content``
+plus ``usage.completion_tokens_details.reasoning_tokens`` for chat completions (as
+DeepSeek / vLLM do), a ``reasoning`` output item with a summary plus
+``usage.output_tokens_details.reasoning_tokens`` for the Responses API.
+
+Every request is appended as one JSON line to ``--log FILE`` if given (for debugging).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import re
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+CITIES = ("Paris", "London", "Tokyo", "Berlin", "Madrid", "Rome", "New York")
+WEATHER_WORDS = ("weather", "temperature", "forecast", "raining", "sunny")
+# Fixed so that runs are reproducible (real timestamps live in the spans anyway).
+CREATED = 1767225600  # 2026-01-01T00:00:00Z
+
+
+class Counter:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._n = 0
+
+    def next(self) -> int:
+        with self._lock:
+            self._n += 1
+            return self._n
+
+
+COUNTER = Counter()
+
+
+def ntokens(value: Any) -> int:
+    """A deterministic, roughly realistic token estimate (~4 chars a token)."""
+    text = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+    return max(1, (len(text) + 3) // 4)
+
+
+def short_hash(*parts: str, n: int = 24) -> str:
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:n]
+
+
+def find_city(text: str) -> str | None:
+    for city in CITIES:
+        if city.lower() in text.lower():
+            return city
+    return None
+
+
+def is_weather_question(text: str) -> bool:
+    low = text.lower()
+    return find_city(text) is not None or any(w in low for w in WEATHER_WORDS)
+
+
+def weather_answer(tool_output: str, city_hint: str | None) -> str:
+    try:
+        data = json.loads(tool_output)
+    except (TypeError, ValueError):
+        data = None
+    if isinstance(data, dict) and "temperature_c" in data:
+        city = data.get("city") or city_hint or "the city"
+        return (
+            f"It is currently {data.get('condition', 'clear')} in {city}, "
+            f"{data['temperature_c']} °C with {data.get('humidity', 50)}% humidity."
+        )
+    return f"Here is what I found: {tool_output}"
+
+
+REASONING_TEXT = (
+    "The user asks about the weather in {city}. The tool reported the current "
+    "conditions, so I can answer directly with the temperature and the sky."
+)
+REASONING_TEXT_NO_TOOL = (
+    "The user asks a simple question. I should think it through step by step and give a short, direct answer."
+)
+
+
+# ---------------------------------------------------------------------------------------
+# Decision logic, shared by both APIs. A "turn" is a normalized view of the request.
+# ---------------------------------------------------------------------------------------
+
+
+class Turn:
+    """What the model sees: offered tool names, last user text, last tool result."""
+
+    def __init__(self) -> None:
+        self.tools: list[str] = []
+        self.last_kind: str = "user"  # "user" | "tool"
+        self.last_user_text: str = ""
+        self.last_tool_name: str | None = None
+        self.last_tool_output: str = ""
+        self.handoff_done: bool = False
+        self.instructions: str = ""
+
+
+def decide(turn: Turn, reasoning: bool) -> dict[str, Any]:
+    """Return {'text': str|None, 'tool': (name, args_json)|None, 'reasoning': str|None}."""
+    city = find_city(turn.last_user_text)
+    out: dict[str, Any] = {"text": None, "tool": None, "reasoning": None}
+    transfer = [t for t in turn.tools if t.startswith("transfer_to_")]
+    pending_question = turn.last_kind == "user" or (
+        turn.last_kind == "tool" and (turn.last_tool_name or "").startswith("transfer_to_")
+    )
+    if turn.last_kind == "tool" and turn.last_tool_name == "get_weather":
+        out["text"] = weather_answer(turn.last_tool_output, city)
+        if reasoning:
+            out["reasoning"] = REASONING_TEXT.format(city=city or "the city")
+    elif pending_question and transfer and not turn.handoff_done:
+        out["tool"] = (transfer[0], "{}")
+    elif pending_question and "get_weather" in turn.tools and is_weather_question(turn.last_user_text):
+        out["tool"] = ("get_weather", json.dumps({"city": city or "Paris"}))
+        if reasoning:
+            out["reasoning"] = (
+                f"The user wants the weather in {city or 'Paris'}. I should call the get_weather tool first."
+            )
+    else:
+        if is_weather_question(turn.last_user_text):
+            out["text"] = f"I cannot look up live weather for {city or 'that place'} without a tool."
+        else:
+            out["text"] = "Hello! I am a scripted test model. Ask me about the weather."
+        if reasoning:
+            out["reasoning"] = REASONING_TEXT_NO_TOOL
+    return out
+
+
+def text_of(content: Any) -> str:
+    """Flatten OpenAI message content (str or list of parts) into text."""
+    if content is None:
+        return ""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        parts = []
+        for p in content:
+            if isinstance(p, dict):
+                parts.append(str(p.get("text") or p.get("content") or ""))
+            else:
+                parts.append(str(p))
+        return "".join(parts)
+    return str(content)
+
+
+def chunks_of(text: str, n: int = 3) -> list[str]:
+    """Split text into n roughly equal pieces on spaces (deterministic)."""
+    words = re.split(r"(?<= )", text)
+    if len(words) <= n:
+        return [w for w in words if w]
+    size = (len(words) + n - 1) // n
+    return ["".join(words[i : i + size]) for i in range(0, len(words), size)]
+
+
+# ---------------------------------------------------------------------------------------
+# Chat Completions
+# ---------------------------------------------------------------------------------------
+
+
+def chat_turn(body: dict[str, Any]) -> Turn:
+    turn = Turn()
+    for t in body.get("tools") or []:
+        fn = t.get("function") or {}
+        if fn.get("name"):
+            turn.tools.append(fn["name"])
+    messages = body.get("messages") or []
+    call_names: dict[str, str] = {}
+    for m in messages:
+        role = m.get("role")
+        if role in ("system", "developer"):
+            turn.instructions = text_of(m.get("content"))
+        if role == "assistant":
+            for tc in m.get("tool_calls") or []:
+                name = (tc.get("function") or {}).get("name", "")
+                call_names[tc.get("id", "")] = name
+                if name.startswith("transfer_to_"):
+                    turn.handoff_done = True
+        if role == "user":
+            turn.last_user_text = text_of(m.get("content"))
+    if messages:
+        last = messages[-1]
+        if last.get("role") == "tool":
+            turn.last_kind = "tool"
+            turn.last_tool_name = call_names.get(last.get("tool_call_id", ""), "get_weather")
+            turn.last_tool_output = text_of(last.get("content"))
+    return turn
+
+
+def chat_usage(body: dict[str, Any], completion_text: str, reasoning: str | None) -> dict[str, Any]:
+    prompt = ntokens(body.get("messages") or []) + ntokens(body.get("tools") or [])
+    reasoning_tokens = ntokens(reasoning) if reasoning else 0
+    completion = ntokens(completion_text) + reasoning_tokens
+    return {
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "total_tokens": prompt + completion,
+        "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
+        "completion_tokens_details": {
+            "reasoning_tokens": reasoning_tokens,
+            "audio_tokens": 0,
+            "accepted_prediction_tokens": 0,
+            "rejected_prediction_tokens": 0,
+        },
+    }
+
+
+def chat_completion(body: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Return (full response, list of stream chunks without usage chunk)."""
+    model = body.get("model") or "gpt-4o-mini"
+    reasoning = "reason" in model.lower()
+    turn = chat_turn(body)
+    d = decide(turn, reasoning)
+    n = COUNTER.next()
+    rid = f"chatcmpl-fake{n:04d}{short_hash(json.dumps(body, sort_keys=True), n=8)}"
+    message: dict[str, Any] = {"role": "assistant", "content": d["text"], "refusal": None}
+    finish = "stop"
+    tool_call = None
+    if d["tool"]:
+        name, args = d["tool"]
+        call_id = f"call_{short_hash(rid, name, args)}"
+        tool_call = {"id": call_id, "type": "function", "function": {"name": name, "arguments": args}}
+        message["tool_calls"] = [tool_call]
+        finish = "tool_calls"
+    if d["reasoning"]:
+        message["reasoning_content"] = d["reasoning"]
+    completion_text = (d["text"] or "") + (json.dumps(tool_call) if tool_call else "")
+    usage = chat_usage(body, completion_text, d["reasoning"])
+    full = {
+        "id": rid,
+        "object": "chat.completion",
+        "created": CREATED + n,
+        "model": model,
+        "system_fingerprint": "fp_fake0001",
+        "service_tier": "default",
+        "choices": [{"index": 0, "message": message, "logprobs": None, "finish_reason": finish}],
+        "usage": usage,
+    }
+
+    def chunk(delta: dict[str, Any], finish_reason: str | None = None) -> dict[str, Any]:
+        return {
+            "id": rid,
+            "object": "chat.completion.chunk",
+            "created": CREATED + n,
+            "model": model,
+            "system_fingerprint": "fp_fake0001",
+            "service_tier": "default",
+            "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish_reason}],
+        }
+
+    chunks = [chunk({"role": "assistant", "content": "" if not tool_call else None, "refusal": None})]
+    if d["reasoning"]:
+        for piece in chunks_of(d["reasoning"]):
+            chunks.append(chunk({"reasoning_content": piece}))
+    if d["text"]:
+        for piece in chunks_of(d["text"]):
+            chunks.append(chunk({"content": piece}))
+    if tool_call:
+        fn = tool_call["function"]
+        chunks.append(
+            chunk(
+                {
+                    "tool_calls": [
+                        {
+                            "index": 0,
+                            "id": tool_call["id"],
+                            "type": "function",
+                            "function": {"name": fn["name"], "arguments": ""},
+                        }
+                    ]
+                }
+            )
+        )
+        args = fn["arguments"]
+        half = len(args) // 2
+        for piece in (args[:half], args[half:]):
+            if piece:
+                chunks.append(chunk({"tool_calls": [{"index": 0, "function": {"arguments": piece}}]}))
+    chunks.append(chunk({}, finish))
+    return full, chunks
+
+
+# ---------------------------------------------------------------------------------------
+# Responses API
+# ---------------------------------------------------------------------------------------
+
+
+def responses_turn(body: dict[str, Any]) -> Turn:
+    turn = Turn()
+    turn.instructions = text_of(body.get("instructions"))
+    for t in body.get("tools") or []:
+        name = t.get("name") or (t.get("function") or {}).get("name")
+        if name:
+            turn.tools.append(name)
+    inp = body.get("input")
+    items: list[dict[str, Any]] = (
+        [{"type": "message", "role": "user", "content": inp}] if isinstance(inp, str) else list(inp or [])
+    )
+    call_names: dict[str, str] = {}
+    for it in items:
+        typ = it.get("type") or ("message" if "role" in it else None)
+        if typ == "message" and it.get("role") == "user":
+            turn.last_user_text = text_of(it.get("content"))
+        if typ == "function_call":
+            call_names[it.get("call_id", "")] = it.get("name", "")
+            if str(it.get("name", "")).startswith("transfer_to_"):
+                turn.handoff_done = True
+    if items:
+        last = items[-1]
+        typ = last.get("type") or ("message" if "role" in last else None)
+        if typ == "function_call_output":
+            turn.last_kind = "tool"
+            turn.last_tool_name = call_names.get(last.get("call_id", ""), "get_weather")
+            out = last.get("output")
+            turn.last_tool_output = out if isinstance(out, str) else json.dumps(out)
+    return turn
+
+
+def response_object(body: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Return (completed response, output items)."""
+    model = body.get("model") or "gpt-4o-mini"
+    reasoning = "reason" in model.lower() or bool(body.get("reasoning"))
+    turn = responses_turn(body)
+    d = decide(turn, reasoning)
+    n = COUNTER.next()
+    h = short_hash(json.dumps(body, sort_keys=True), n=8)
+    rid = f"resp_fake{n:04d}{h}"
+    output: list[dict[str, Any]] = []
+    if d["reasoning"]:
+        output.append(
+            {
+                "type": "reasoning",
+                "id": f"rs_fake{n:04d}{h}",
+                "summary": [{"type": "summary_text", "text": d["reasoning"]}],
+                "status": "completed",
+            }
+        )
+    if d["tool"]:
+        name, args = d["tool"]
+        output.append(
+            {
+                "type": "function_call",
+                "id": f"fc_fake{n:04d}{h}",
+                "call_id": f"call_{short_hash(rid, name, args)}",
+                "name": name,
+                "arguments": args,
+                "status": "completed",
+            }
+        )
+    if d["text"]:
+        output.append(
+            {
+                "type": "message",
+                "id": f"msg_fake{n:04d}{h}",
+                "status": "completed",
+                "role": "assistant",
+                "content": [{"type": "output_text", "text": d["text"], "annotations": [], "logprobs": []}],
+            }
+        )
+    input_tokens = (
+        ntokens(body.get("input") or "") + ntokens(body.get("instructions") or "") + ntokens(body.get("tools") or [])
+    )
+    reasoning_tokens = ntokens(d["reasoning"]) if d["reasoning"] else 0
+    output_tokens = ntokens([o for o in output if o["type"] != "reasoning"]) + reasoning_tokens
+    resp = {
+        "id": rid,
+        "object": "response",
+        "created_at": CREATED + n,
+        "status": "completed",
+        "background": False,
+        "error": None,
+        "incomplete_details": None,
+        "instructions": body.get("instructions"),
+        "max_output_tokens": body.get("max_output_tokens"),
+        "model": model,
+        "output": output,
+        "parallel_tool_calls": body.get("parallel_tool_calls", True),
+        "previous_response_id": body.get("previous_response_id"),
+        "reasoning": {
+            "effort": (body.get("reasoning") or {}).get("effort"),
+            "summary": (body.get("reasoning") or {}).get("summary"),
+        },
+        "service_tier": "default",
+        "store": body.get("store", True),
+        "temperature": body.get("temperature", 1.0),
+        "text": body.get("text") or {"format": {"type": "text"}},
+        "tool_choice": body.get("tool_choice") or "auto",
+        "tools": body.get("tools") or [],
+        "top_p": body.get("top_p", 1.0),
+        "truncation": body.get("truncation") or "disabled",
+        "usage": {
+            "input_tokens": input_tokens,
+            "input_tokens_details": {"cached_tokens": 0},
+            "output_tokens": output_tokens,
+            "output_tokens_details": {"reasoning_tokens": reasoning_tokens},
+            "total_tokens": input_tokens + output_tokens,
+        },
+        "user": None,
+        "metadata": body.get("metadata") or {},
+    }
+    return resp, output
+
+
+def response_events(resp: dict[str, Any]) -> list[dict[str, Any]]:
+    events: list[dict[str, Any]] = []
+    seq = 0
+
+    def ev(typ: str, **fields: Any) -> None:
+        nonlocal seq
+        events.append({"type": typ, "sequence_number": seq, **fields})
+        seq += 1
+
+    in_progress = dict(resp, status="in_progress", output=[], usage=None)
+    ev("response.created", response=in_progress)
+    ev("response.in_progress", response=in_progress)
+    for idx, item in enumerate(resp["output"]):
+        if item["type"] == "message":
+            ev("response.output_item.added", output_index=idx, item=dict(item, status="in_progress", content=[]))
+            part = item["content"][0]
+            ev(
+                "response.content_part.added",
+                item_id=item["id"],
+                output_index=idx,
+                content_index=0,
+                part={"type": "output_text", "text": "", "annotations": [], "logprobs": []},
+            )
+            for piece in chunks_of(part["text"]):
+                ev(
+                    "response.output_text.delta",
+                    item_id=item["id"],
+                    output_index=idx,
+                    content_index=0,
+                    delta=piece,
+                    logprobs=[],
+                )
+            ev(
+                "response.output_text.done",
+                item_id=item["id"],
+                output_index=idx,
+                content_index=0,
+                text=part["text"],
+                logprobs=[],
+            )
+            ev("response.content_part.done", item_id=item["id"], output_index=idx, content_index=0, part=part)
+        elif item["type"] == "function_call":
+            ev("response.output_item.added", output_index=idx, item=dict(item, status="in_progress", arguments=""))
+            args = item["arguments"]
+            half = len(args) // 2
+            for piece in (args[:half], args[half:]):
+                if piece:
+                    ev("response.function_call_arguments.delta", item_id=item["id"], output_index=idx, delta=piece)
+            ev(
+                "response.function_call_arguments.done",
+                item_id=item["id"],
+                output_index=idx,
+                name=item["name"],
+                arguments=args,
+            )
+        elif item["type"] == "reasoning":
+            ev("response.output_item.added", output_index=idx, item=dict(item, status="in_progress", summary=[]))
+            for sidx, summ in enumerate(item["summary"]):
+                ev(
+                    "response.reasoning_summary_part.added",
+                    item_id=item["id"],
+                    output_index=idx,
+                    summary_index=sidx,
+                    part={"type": "summary_text", "text": ""},
+                )
+                for piece in chunks_of(summ["text"]):
+                    ev(
+                        "response.reasoning_summary_text.delta",
+                        item_id=item["id"],
+                        output_index=idx,
+                        summary_index=sidx,
+                        delta=piece,
+                    )
+                ev(
+                    "response.reasoning_summary_text.done",
+                    item_id=item["id"],
+                    output_index=idx,
+                    summary_index=sidx,
+                    text=summ["text"],
+                )
+                ev(
+                    "response.reasoning_summary_part.done",
+                    item_id=item["id"],
+                    output_index=idx,
+                    summary_index=sidx,
+                    part=summ,
+                )
+        ev("response.output_item.done", output_index=idx, item=item)
+    ev("response.completed", response=resp)
+    return events
+
+
+# ---------------------------------------------------------------------------------------
+# HTTP
+# ---------------------------------------------------------------------------------------
+
+
+def read_body(handler: BaseHTTPRequestHandler) -> bytes:
+    """The request body, with Content-Length or Transfer-Encoding: chunked (node sends that)."""
+    if "chunked" in (handler.headers.get("Transfer-Encoding") or "").lower():
+        out = bytearray()
+        for _ in range(1_000_000):  # bounded: at most this many chunks
+            size_line = handler.rfile.readline(65537)
+            size = int(size_line.split(b";", 1)[0].strip() or b"0", 16)
+            if size == 0:
+                while handler.rfile.readline(65537).strip():  # trailers up to the blank line
+                    pass
+                break
+            out += handler.rfile.read(size)
+            handler.rfile.readline(65537)  # CRLF after the chunk
+        return bytes(out)
+    length = int(handler.headers.get("Content-Length") or 0)
+    return handler.rfile.read(length) if length else b""
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "fake-openai/1.0"
+    log_file = None  # type: ignore[var-annotated]
+    log_lock = threading.Lock()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        sys.stderr.write("fake_openai: " + (format % args) + "\n")
+
+    def _log(self, path: str, body: Any) -> None:
+        if self.log_file is None:
+            return
+        with self.log_lock, open(self.log_file, "a", encoding="utf-8") as f:
+            f.write(json.dumps({"path": path, "body": body}, sort_keys=True) + "\n")
+
+    def _send_json(self, status: int, obj: Any) -> None:
+        data = json.dumps(obj).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("x-request-id", f"req_fake{COUNTER._n:04d}")
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _start_sse(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream; charset=utf-8")
+        self.send_header("Cache-Control", "no-cache")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.close_connection = True
+
+    def _sse(self, data: str, event: str | None = None) -> None:
+        msg = (f"event: {event}\n" if event else "") + f"data: {data}\n\n"
+        self.wfile.write(msg.encode())
+        self.wfile.flush()
+
+    def do_GET(self) -> None:
+        if self.path.rstrip("/").endswith("/models"):
+            self._send_json(
+                200,
+                {
+                    "object": "list",
+                    "data": [{"id": "gpt-4o-mini", "object": "model", "created": CREATED, "owned_by": "fake"}],
+                },
+            )
+        else:
+            self._send_json(404, {"error": {"message": f"no route {self.path}", "type": "invalid_request_error"}})
+
+    def do_POST(self) -> None:
+        raw = read_body(self)
+        try:
+            body = json.loads(raw or b"{}")
+        except ValueError:
+            self._send_json(400, {"error": {"message": "invalid JSON", "type": "invalid_request_error"}})
+            return
+        path = self.path.split("?", 1)[0].rstrip("/")
+        self._log(path, body)
+        if path.endswith("/chat/completions"):
+            full, chunks = chat_completion(body)
+            if body.get("stream"):
+                self._start_sse()
+                for c in chunks:
+                    self._sse(json.dumps(c))
+                if (body.get("stream_options") or {}).get("include_usage"):
+                    usage_chunk = dict(chunks[-1], choices=[], usage=full["usage"])
+                    self._sse(json.dumps(usage_chunk))
+                self._sse("[DONE]")
+            else:
+                self._send_json(200, full)
+        elif path.endswith("/responses"):
+            resp, _ = response_object(body)
+            if body.get("stream"):
+                self._start_sse()
+                for e in response_events(resp):
+                    self._sse(json.dumps(e), event=e["type"])
+            else:
+                self._send_json(200, resp)
+        else:
+            self._send_json(404, {"error": {"message": f"no route {self.path}", "type": "invalid_request_error"}})
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--log", default=None, help="append each request as a JSON line to this file")
+    args = ap.parse_args()
+    Handler.log_file = args.log
+    server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
+    server.daemon_threads = True
+    print(f"PORT {server.server_address[1]}", flush=True)
+    try:
+        server.serve_forever(poll_interval=0.2)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
+if __name__ == "__main__":
+    main()

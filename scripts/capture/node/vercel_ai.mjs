@@ -1,0 +1,80 @@
+// Vercel AI SDK (npm `ai` + `@ai-sdk/openai`) with experimental_telemetry, exporting spans
+// with @opentelemetry/sdk-trace-node + @opentelemetry/exporter-trace-otlp-proto to the sink.
+//
+// generateText with a system prompt, a user question, a get_weather tool with `execute`, and
+// stopWhen: stepCountIs(5): the model calls the tool, the SDK runs it and calls the model
+// again for the final answer. `createOpenAI({ baseURL })` points at the fake server; the
+// default `openai(modelId)` model of @ai-sdk/openai uses the Responses API (POST /v1/responses).
+//
+// With CAPTURE_STREAM=1 it uses streamText instead (SSE from the fake server).
+//
+// Env (set by ../capture.py): OPENAI_BASE_URL, OPENAI_API_KEY, OTEL_EXPORTER_OTLP_ENDPOINT.
+
+import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
+import { createOpenAI } from '@ai-sdk/openai';
+import { generateText, stepCountIs, streamText, tool } from 'ai';
+import { z } from 'zod';
+
+const SYSTEM_PROMPT =
+  'You are a helpful weather assistant. Use the get_weather tool to look up current ' +
+  'conditions before answering, and answer in one short sentence.';
+const QUESTION = "What's the weather like in Paris today?";
+const WEATHER = {
+  Paris: { temperature_c: 18, condition: 'sunny', humidity: 55 },
+  London: { temperature_c: 12, condition: 'light rain', humidity: 81 },
+};
+
+const endpoint = process.env.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/$/, '');
+const provider = new NodeTracerProvider({
+  resource: defaultResource().merge(resourceFromAttributes({ 'service.name': 'weather-agent' })),
+  spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter({ url: `${endpoint}/v1/traces` }))],
+});
+provider.register();
+
+const openai = createOpenAI({ baseURL: process.env.OPENAI_BASE_URL, apiKey: process.env.OPENAI_API_KEY });
+
+const getWeather = tool({
+  description: 'Get the current weather for a city.',
+  inputSchema: z.object({ city: z.string().describe('City name, e.g. Paris') }),
+  execute: async ({ city }) =>
+    JSON.stringify({ city, ...(WEATHER[city] ?? { temperature_c: 20, condition: 'clear', humidity: 50 }) }),
+});
+
+let exitCode = 0;
+try {
+  const options = {
+    model: openai('gpt-4o-mini'),
+    system: SYSTEM_PROMPT,
+    prompt: QUESTION,
+    tools: { get_weather: getWeather },
+    stopWhen: stepCountIs(5),
+    experimental_telemetry: { isEnabled: true, functionId: 'weather-agent', metadata: { sessionId: 'session-weather-0001' } },
+  };
+  let text, steps;
+  if (process.env.CAPTURE_STREAM === '1') {
+    const result = streamText(options);
+    let streamed = '';
+    for await (const delta of result.textStream) streamed += delta;
+    text = streamed;
+    steps = await result.steps;
+  } else {
+    const result = await generateText(options);
+    text = result.text;
+    steps = result.steps;
+  }
+  console.log(`answer: ${text} (steps: ${steps.length})`);
+  if (steps.length < 2) {
+    console.error('expected a tool step and a final step');
+    exitCode = 1;
+  }
+} catch (err) {
+  console.error(err);
+  exitCode = 1;
+} finally {
+  await provider.forceFlush();
+  await provider.shutdown();
+}
+process.exit(exitCode);
