@@ -368,7 +368,8 @@ class Reader:
             return
         if canonical(target) == canonical(self.active_agent):
             last = next((m for m in reversed(self.messages) if m.agent_handoff), None)
-            if not guessed and last and last.agent_handoff and canonical(last.agent_handoff.to_agent) == canonical(target):
+            renames = last is not None and last.agent_handoff is not None and not guessed
+            if renames and last and last.agent_handoff and canonical(last.agent_handoff.to_agent) == canonical(target):
                 # the explicit record of a handoff guessed from a tool call: it names it better
                 last.agent_handoff.to_agent = target
                 last.agent_handoff.from_agent = source or last.agent_handoff.from_agent
