@@ -158,6 +158,8 @@ async def serve(settings: Settings, sample_traces: Path | None = None) -> None:
     await stop.wait()
     print("tracechat: shutting down (finishing commits in flight)", file=sys.stderr, flush=True)
     await running.stop()
+    gc.unfreeze()  # let the objects frozen at start be finalized (DuckDB's bindings check at exit)
+    gc.collect()
     print("tracechat: stopped", file=sys.stderr, flush=True)
 
 

@@ -55,6 +55,7 @@ class DuckDBStore:
         self._scopes: OrderedDict[str, tuple[bytes, bytes]] = OrderedDict()
         self._scopes_lock = threading.Lock()
         self._known_scopes: set[str] = set()
+        self._cursors: list[duckdb.DuckDBPyConnection] = []
         self._writer: GroupCommitWriter[StagedBatch] = GroupCommitWriter(
             self._commit,
             max_queue_bytes=max_queue_bytes,
@@ -144,6 +145,8 @@ class DuckDBStore:
         if cursor is None:
             cursor = self._con.cursor()
             self._local.cursor = cursor
+            with self._scopes_lock:
+                self._cursors.append(cursor)
         return cursor
 
     def trace(self, project: str, trace_id: str) -> TraceIndexEntry | None:
@@ -292,6 +295,11 @@ class DuckDBStore:
 
     def close(self) -> None:
         self._writer.close()
+        with self._scopes_lock:
+            for cursor in self._cursors:
+                cursor.close()
+            self._cursors.clear()
+        self._local = threading.local()
         self._con.close()
 
 
