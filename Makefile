@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint check unit e2e bench bench-ingest clean
+.PHONY: run test lint unit e2e golden bench bench-ingest bench-trajectory bench-storage clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,11 +31,20 @@ unit: $(STAMP)
 e2e: $(STAMP)
 	$(BIN)/pytest tests/e2e
 
-## bench: ingest throughput (see docs/benchmarks.md)
-bench: bench-ingest
+golden: $(STAMP)
+	$(BIN)/pytest tests/golden
+
+## bench: ingest throughput, trajectory latency, storage (see docs/benchmarks.md)
+bench: bench-ingest bench-trajectory bench-storage
 
 bench-ingest: $(STAMP)
 	$(BIN)/python bench/ingest.py
+
+bench-trajectory: $(STAMP)
+	$(BIN)/python bench/trajectory.py
+
+bench-storage: $(STAMP)
+	$(BIN)/python bench/storage.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

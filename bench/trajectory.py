@@ -25,11 +25,12 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench.workload import agent_trace, requests  # noqa: E402
-from tests.servers import InProcessServer, settings_for_test  # noqa: E402
-from tracechat.ingest.flatten import flatten_traces  # noqa: E402
-from tracechat.ingest.wire import span_slices  # noqa: E402
-from tracechat.model.records import IngestBatch, SpanColumns  # noqa: E402
+from tests.servers import InProcessServer, settings_for_test
+
+from bench.workload import agent_trace, requests
+from tracechat.ingest.flatten import flatten_traces
+from tracechat.ingest.wire import span_slices
+from tracechat.model.records import IngestBatch, SpanColumns
 
 POOL_SPANS = 100_000
 GROUP = 16  # requests per commit while loading
