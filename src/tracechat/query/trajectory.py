@@ -367,17 +367,22 @@ class Reader:
         if target is None:
             return
         if canonical(target) == canonical(self.active_agent):
-            last = next((m for m in reversed(self.messages) if m.agent_handoff), None)
-            renames = last is not None and last.agent_handoff is not None and not guessed
-            if renames and last and last.agent_handoff and canonical(last.agent_handoff.to_agent) == canonical(target):
-                # the explicit record of a handoff guessed from a tool call: it names it better
-                last.agent_handoff.to_agent = target
-                last.agent_handoff.from_agent = source or last.agent_handoff.from_agent
-                last.span_id, last.started_at = facts.span_id, _time(facts.start_ns)
-                self.active_agent = target
+            if not guessed:
+                self._rename_guessed_handoff(facts, source, target)
             return
         entry = AgentHandoff(from_agent=source, to_agent=target)
         self._append(facts, source, "agent_handoff", entry, at if at is not None else facts.start_ns)
+        self.active_agent = target
+
+    def _rename_guessed_handoff(self, facts: SpanFacts, source: str | None, target: str) -> None:
+        """An explicit record of a handoff already read from a ``transfer_to_*`` call names
+        the agents better and is the span the handoff really is."""
+        last = next((m for m in reversed(self.messages) if m.agent_handoff), None)
+        if last is None or last.agent_handoff is None or canonical(last.agent_handoff.to_agent) != canonical(target):
+            return
+        last.agent_handoff.to_agent = target
+        last.agent_handoff.from_agent = source or last.agent_handoff.from_agent
+        last.span_id, last.started_at = facts.span_id, _time(facts.start_ns)
         self.active_agent = target
 
     def _compaction(
