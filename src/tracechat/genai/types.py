@@ -115,6 +115,11 @@ class SpanFacts:
     output_text: str | None = None
     feedback: list[Feedback] = field(default_factory=list)
 
+    def has(self, *prefixes: str) -> bool:
+        """Whether any attribute key starts with one of ``prefixes`` (conventions skip spans
+        that carry none of their keys)."""
+        return any(key.startswith(prefixes) for key in self.attributes)
+
     def fill(self, name: str, value: Any) -> None:
         """Set a field unless a convention of higher precedence already did."""
         if value is not None and getattr(self, name) is None:

@@ -71,3 +71,14 @@ class TraceIndexEntry:
     agents: tuple[str, ...]
     models: tuple[str, ...]
     conversation_id: str | None
+    first_batch: int = 0
+    last_batch: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class StoredTrace:
+    """Everything stored about one trace: its index entry, spans (start order) and logs."""
+
+    entry: TraceIndexEntry
+    spans: list[StoredSpan]
+    logs: list[StoredLog]

@@ -14,7 +14,7 @@ from tracechat.genai.types import Feedback as SpanFeedback
 from tracechat.genai.types import SpanFacts
 from tracechat.ingest.codec import decode_log_payload, decode_resource, decode_span_payload
 from tracechat.model.span import Attributes, LogPayload
-from tracechat.model.stored import StoredSpan
+from tracechat.model.stored import StoredSpan, StoredTrace
 from tracechat.model.summaries import StoredFeedback, TraceFilter, TraceList, TraceSummary
 from tracechat.model.trajectory import AgentChatTrajectory, Feedback
 from tracechat.query.content import Content, ContentRefs
@@ -66,23 +66,21 @@ class TraceQueries:
     def _build(
         self, project: str, trace_id: str, refs: ContentRefs
     ) -> tuple[AgentChatTrajectory, list[SpanFacts], list[LogPayload]]:
-        entry = self._store.trace(project, trace_id)
-        if entry is None or entry.span_count == 0:
+        stored = self._store.read_trace(project, trace_id)
+        if stored is None or not stored.spans:
             raise NotFound(f"no trace {trace_id} in project {project!r}")
-        facts, trace_logs = self._normalize(project, trace_id)
-        trajectory = build_trajectory(trace_id, facts, entry.root_span_name, refs)
+        facts, trace_logs = self._normalize(stored)
+        trajectory = build_trajectory(trace_id, facts, stored.entry.root_span_name, refs)
         return trajectory, facts, trace_logs
 
-    def _normalize(self, project: str, trace_id: str) -> tuple[list[SpanFacts], list[LogPayload]]:
+    def _normalize(self, stored: StoredTrace) -> tuple[list[SpanFacts], list[LogPayload]]:
         """Step 1 of the trajectory: stored spans and their logs → ``SpanFacts``."""
         logs_by_span: dict[str | None, list[LogPayload]] = defaultdict(list)
-        for log in self._store.trace_logs(project, trace_id):
+        for log in stored.logs:
             logs_by_span[log.span_id].append(decode_log_payload(log.raw))
         resources: dict[bytes, Attributes] = {}
-        facts = []
         with shared_history():
-            for span in self._store.trace_spans(project, trace_id):
-                facts.append(self._facts(span, resources, logs_by_span))
+            facts = [self._facts(span, resources, logs_by_span) for span in stored.spans]
         return facts, logs_by_span.get(None, [])
 
     @staticmethod

@@ -14,7 +14,7 @@ import duckdb
 import pyarrow as pa
 
 from tracechat.model.records import IngestBatch
-from tracechat.model.stored import StoredLog, StoredSpan, TraceIndexEntry
+from tracechat.model.stored import StoredLog, StoredSpan, StoredTrace, TraceIndexEntry
 from tracechat.model.summaries import StoredFeedback, TraceFilter
 from tracechat.store import sql
 from tracechat.store.schema import ensure_schema
@@ -171,6 +171,8 @@ class DuckDBStore:
             agents=tuple(row[14]),
             models=tuple(row[15]),
             conversation_id=row[16],
+            first_batch=row[17],
+            last_batch=row[18],
         )
 
     def _batch_range(self, project: str, trace_id: str) -> tuple[int, int] | None:
@@ -185,17 +187,31 @@ class DuckDBStore:
         return (int(row[0]), int(row[1])) if row else None
 
     def trace_spans(self, project: str, trace_id: str) -> list[StoredSpan]:
-        return [StoredSpan(*row) for row in self._trace_rows(sql.TRACE_SPANS, project, trace_id)]
+        batches = self._batch_range(project, trace_id)
+        return self._spans(project, trace_id, batches) if batches else []
 
     def trace_logs(self, project: str, trace_id: str) -> list[StoredLog]:
-        return [StoredLog(*row) for row in self._trace_rows(sql.TRACE_LOGS, project, trace_id)]
+        batches = self._batch_range(project, trace_id)
+        return self._logs(project, trace_id, batches) if batches else []
 
-    def _trace_rows(self, query: str, project: str, trace_id: str) -> list[tuple[Any, ...]]:
+    def read_trace(self, project: str, trace_id: str) -> StoredTrace | None:
+        entry = self.trace(project, trace_id)
+        if entry is None:
+            return None
+        batches = (entry.first_batch, entry.last_batch)
+        spans = self._spans(project, trace_id, batches) if entry.span_count else []
+        logs = self._logs(project, trace_id, batches) if entry.log_count else []
+        return StoredTrace(entry, spans, logs)
+
+    def _spans(self, project: str, trace_id: str, batches: tuple[int, int]) -> list[StoredSpan]:
+        return [StoredSpan(*row) for row in self._trace_rows(sql.TRACE_SPANS, project, trace_id, batches)]
+
+    def _logs(self, project: str, trace_id: str, batches: tuple[int, int]) -> list[StoredLog]:
+        return [StoredLog(*row) for row in self._trace_rows(sql.TRACE_LOGS, project, trace_id, batches)]
+
+    def _trace_rows(self, query: str, project: str, trace_id: str, batches: tuple[int, int]) -> list[tuple[Any, ...]]:
         """Rows of ``query`` within the trace's batch range, their scope id (the last column)
         replaced by the resource and scope bytes."""
-        batches = self._batch_range(project, trace_id)
-        if batches is None:
-            return []
         params = {"first": batches[0], "last": batches[1], "project": project, "trace_id": trace_id}
         rows = self._cursor().execute(query, params).fetchall()
         scopes = self._scopes_of({row[-1] for row in rows})

@@ -6,7 +6,7 @@ from concurrent.futures import Future
 from typing import Any, Protocol
 
 from tracechat.model.records import IngestBatch
-from tracechat.model.stored import StoredLog, StoredSpan, TraceIndexEntry
+from tracechat.model.stored import StoredLog, StoredSpan, StoredTrace, TraceIndexEntry
 from tracechat.model.summaries import StoredFeedback, TraceFilter
 
 
@@ -25,6 +25,10 @@ class SpanStore(Protocol):
 
     def trace(self, project: str, trace_id: str) -> TraceIndexEntry | None:
         """The trace index entry, or None when the project holds no such trace."""
+        ...
+
+    def read_trace(self, project: str, trace_id: str) -> StoredTrace | None:
+        """The trace's index entry, spans and logs in as few reads as the store can, or None."""
         ...
 
     def trace_spans(self, project: str, trace_id: str) -> list[StoredSpan]:

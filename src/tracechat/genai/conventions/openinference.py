@@ -20,6 +20,8 @@ _HANDOFF_PREFIX = "handoff to "
 
 def extract(facts: SpanFacts) -> None:
     a = facts.attributes
+    if not facts.has("llm.", "openinference.", "input.", "output.", "tool.", "agent.", "annotations.", "evaluations."):
+        return
     kind = text(a.get("openinference.span.kind"))
     facts.fill("agent_name", text(a.get("agent.name")) or (text(a.get("graph.node.id")) if kind == "AGENT" else None))
     facts.fill("input_messages", _messages(a, "llm.input_messages."))

@@ -14,6 +14,8 @@ from tracechat.genai.values import flattened, indexed, json_text, number, struct
 
 def extract(facts: SpanFacts) -> None:
     a = facts.attributes
+    if not facts.has("gen_ai.prompt.", "gen_ai.completion.", "llm.", "traceloop.", "gen_ai.usage.reasoning"):
+        return
     facts.fill("input_messages", _messages(flattened(a, "gen_ai.prompt.")))
     facts.fill("output_messages", _messages(flattened(a, "gen_ai.completion."), default_role="assistant"))
     facts.fill("tool_definitions", _functions(a))
