@@ -1,14 +1,15 @@
 """Trajectory and list latency as the store grows: ``POST /agents/traces/chat`` for 50- and
 500-span traces, and the first page of ``GET /agents/traces``, at several store sizes.
 
-    .venv/bin/python bench/trajectory.py [--sizes 100000,1000000,10000000] [--requests 200]
+    .venv/bin/python bench/trajectory.py [--sizes 100000,1000000,10000000] [--rounds 2]
 
 The store is grown by committing one pool of realistic agent traces (bench/workload.py,
 about 2.4 KB per span) again and again under new project names, so every copy is stored
-(the dedupe key includes the project) without generating millions of new spans. Probe
-traces are added at the start (old, far from the store's end) and after each growth step
-(recent). Latency is measured over real HTTP against the real server in this process while
-no ingest runs.
+(the dedupe key includes the project) without generating millions of new spans. Before
+each growth step, 50 new probe traces of 50 spans and 5 of 500 spans are added, so the
+probes are spread through the file; after it, the store is checkpointed (data compressed
+as it rests) and every probe is read over real HTTP, each once per round: distinct traces,
+cold reads. No ingest runs while measuring.
 """
 
 from __future__ import annotations
@@ -72,34 +73,43 @@ def grow(server: InProcessServer, batches: list[IngestBatch], copies: range) -> 
             future.result()
 
 
-def latency(client: httpx.Client, method: str, url: str, body: dict[str, object] | None, n: int) -> dict[str, float]:
-    samples = []
-    for _ in range(n):
-        started = time.perf_counter()
-        response = client.request(method, url, json=body) if body is not None else client.request(method, url)
-        samples.append((time.perf_counter() - started) * 1000)
-        response.raise_for_status()
-    samples.sort()
+def timed(client: httpx.Client, method: str, url: str, body: dict[str, object] | None) -> float:
+    started = time.perf_counter()
+    response = client.request(method, url, json=body) if body is not None else client.request(method, url)
+    elapsed = (time.perf_counter() - started) * 1000
+    response.raise_for_status()
+    return elapsed
+
+
+def summary(samples: list[float]) -> dict[str, float]:
+    samples = sorted(samples)
     return {
         "p50_ms": round(statistics.median(samples), 2),
         "p99_ms": round(samples[min(len(samples) - 1, int(len(samples) * 0.99))], 2),
+        "n": len(samples),
     }
 
 
-def measure(server: InProcessServer, probes: dict[str, str], n: int) -> dict[str, object]:
+def measure(server: InProcessServer, probes: dict[int, list[str]], rounds: int) -> dict[str, object]:
+    """Every probe trace read once per round (distinct traces: cold reads, as a user browsing)."""
     results: dict[str, object] = {}
     with httpx.Client(base_url=server.api, timeout=60) as client:
-        for name, trace_id in probes.items():
-            body = {"project_id": "probe", "trace_id": trace_id}
-            results[name] = latency(client, "POST", "/agents/traces/chat", body, n)
-        results["list_first_page"] = latency(client, "GET", "/agents/traces?project_id=bench-0&limit=50", None, n)
+        for size, trace_ids in probes.items():
+            samples = [
+                timed(client, "POST", "/agents/traces/chat", {"project_id": "probe", "trace_id": trace_id})
+                for _ in range(rounds)
+                for trace_id in trace_ids
+            ]
+            results[f"trajectory_{size}_spans"] = summary(samples)
+        pages = [timed(client, "GET", "/agents/traces?project_id=bench-0&limit=50", None) for _ in range(100)]
+        results["list_first_page"] = summary(pages)
     return results
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="100000,1000000,10000000")
-    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--rounds", type=int, default=2, help="reads of every probe trace per measurement")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     batches = pool()
@@ -107,27 +117,27 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         server = InProcessServer(settings_for_test(Path(scratch) / "data"))
         try:
-            probes = {"old_50_spans": probe(server, 50, 1), "old_500_spans": probe(server, 500, 2)}
+            probes: dict[int, list[str]] = {50: [], 500: []}
             copies = 0
             report = []
             for size in sizes:
+                for n in range(50):
+                    probes[50].append(probe(server, 50, seed=len(probes[50]) + 1000 * copies + n))
+                for n in range(5):
+                    probes[500].append(probe(server, 500, seed=len(probes[500]) + 1000 * copies + 500 + n))
                 target = max(1, round(size / per_copy))
                 started = time.perf_counter()
                 grow(server, batches, range(copies, target))
                 load_s = time.perf_counter() - started
+                loaded = (target - copies) * per_copy
                 copies = target
-                probes[f"new_50_spans@{size}"] = probe(server, 50, 100 + copies)
-                spans = server.service.store.span_count()
-                row = {"store_spans": spans, "load_spans_per_s": round((target * per_copy) / max(load_s, 1e-9))}
-                row.update(
-                    measure(
-                        server,
-                        {k: v for k, v in probes.items() if not k.startswith("new") or k.endswith(f"@{size}")},
-                        args.requests,
-                    )
-                )
-                db = Path(scratch) / "data" / "tracechat.duckdb"
-                row["file_mb"] = round(db.stat().st_size / 1e6)
+                server.service.store.checkpoint()  # measure reads of compressed, checkpointed data
+                row: dict[str, object] = {
+                    "store_spans": server.service.store.span_count(),
+                    "load_spans_per_s": round(loaded / max(load_s, 1e-9)),
+                }
+                row.update(measure(server, probes, args.rounds))
+                row["file_mb"] = round((Path(scratch) / "data" / "tracechat.duckdb").stat().st_size / 1e6)
                 report.append(row)
                 print(json.dumps(row), flush=True)
         finally:

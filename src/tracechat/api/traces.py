@@ -66,11 +66,13 @@ def _project(principal: Principal, project_id: str | None) -> str:
 
 
 @router.post("/chat", response_model=AgentChatTrajectory, summary="Genai Traces Chat")
-def trajectory(request: TrajectoryRequest, principal: PrincipalDep, service: ServiceDep) -> AgentChatTrajectory:
+def trajectory(request: TrajectoryRequest, principal: PrincipalDep, service: ServiceDep) -> Response:
     """Structured chat view: a linear sequence of messages representing the agent trajectory
     for a single trace."""
     project = _project(principal, request.project_id)
-    return service.traces.trajectory(project, request.trace_id, request.include_feedback)
+    result = service.traces.trajectory(project, request.trace_id, request.include_feedback)
+    # Already a validated model: serialize once instead of letting FastAPI validate a copy.
+    return Response(result.model_dump_json(), media_type="application/json")
 
 
 @router.get("", response_model=TraceList, summary="List traces, newest first")

@@ -309,6 +309,10 @@ class DuckDBStore:
         )
         return [_feedback(row) for row in rows]
 
+    def checkpoint(self) -> None:
+        """Write everything committed into the compressed file and empty the WAL."""
+        self._cursor().execute("CHECKPOINT")
+
     def close(self) -> None:
         self._writer.close()
         with self._scopes_lock:
