@@ -8,8 +8,9 @@ about 2.4 KB per span) again and again under new project names, so every copy is
 (the dedupe key includes the project) without generating millions of new spans. Before
 each growth step, 50 new probe traces of 50 spans and 5 of 500 spans are added, so the
 probes are spread through the file; after it, the store is checkpointed (data compressed
-as it rests) and every probe is read over real HTTP, each once per round: distinct traces,
-cold reads. No ingest runs while measuring.
+as it rests), a real ``tracechat serve`` is started on it as a child process, and every
+probe is read over HTTP from this process, each once per round: distinct traces, cold
+reads, no ingest running.
 """
 
 from __future__ import annotations
@@ -26,12 +27,13 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tests.servers import InProcessServer, settings_for_test
+from tests.servers import ChildServer
 
 from bench.workload import agent_trace, requests
 from tracechat.ingest.flatten import flatten_traces
 from tracechat.ingest.wire import span_slices
 from tracechat.model.records import IngestBatch, SpanColumns
+from tracechat.store.duck import DuckDBStore
 
 POOL_SPANS = 100_000
 GROUP = 16  # requests per commit while loading
@@ -50,7 +52,7 @@ def as_project(batch: IngestBatch, project: str) -> IngestBatch:
     return IngestBatch(spans=spans, scopes=batch.scopes, size_bytes=batch.size_bytes)
 
 
-def probe(server: InProcessServer, spans: int, seed: int) -> str:
+def probe(store: DuckDBStore, spans: int, seed: int) -> str:
     """One agent trace of ``spans`` spans in project 'probe'; returns its trace id."""
     import random
 
@@ -60,13 +62,11 @@ def probe(server: InProcessServer, spans: int, seed: int) -> str:
     trace = agent_trace(random.Random(seed), turns, message_words=6, start_ns=1_770_000_000_000_000_000 + seed)
     request = ExportTraceServiceRequest()
     request.resource_spans.add().scope_spans.add().spans.extend(trace)
-    batch = flatten_traces(request, lambda resource: "probe").batch
-    server.service.store.submit(batch).result()
+    store.submit(flatten_traces(request, lambda resource: "probe").batch).result()
     return trace[0].trace_id.hex()
 
 
-def grow(server: InProcessServer, batches: list[IngestBatch], copies: range) -> None:
-    store = server.service.store
+def grow(store: DuckDBStore, batches: list[IngestBatch], copies: range) -> None:
     for copy in copies:
         pending = [store.submit(as_project(b, f"bench-{copy}")) for b in batches]
         for future in pending:
@@ -90,7 +90,7 @@ def summary(samples: list[float]) -> dict[str, float]:
     }
 
 
-def measure(server: InProcessServer, probes: dict[int, list[str]], rounds: int) -> dict[str, object]:
+def measure(server: ChildServer, probes: dict[int, list[str]], rounds: int) -> dict[str, object]:
     """Every probe trace read once per round (distinct traces: cold reads, as a user browsing)."""
     results: dict[str, object] = {}
     with httpx.Client(base_url=server.api, timeout=60) as client:
@@ -115,34 +115,43 @@ def main() -> None:
     batches = pool()
     per_copy = sum(len(b.spans) for b in batches)
     with tempfile.TemporaryDirectory() as scratch:
-        server = InProcessServer(settings_for_test(Path(scratch) / "data"))
-        try:
-            probes: dict[int, list[str]] = {50: [], 500: []}
-            copies = 0
-            report = []
-            for size in sizes:
-                for n in range(50):
-                    probes[50].append(probe(server, 50, seed=len(probes[50]) + 1000 * copies + n))
-                for n in range(5):
-                    probes[500].append(probe(server, 500, seed=len(probes[500]) + 1000 * copies + 500 + n))
-                target = max(1, round(size / per_copy))
-                started = time.perf_counter()
-                grow(server, batches, range(copies, target))
-                load_s = time.perf_counter() - started
-                loaded = (target - copies) * per_copy
-                copies = target
-                server.service.store.checkpoint()  # measure reads of compressed, checkpointed data
-                row: dict[str, object] = {
-                    "store_spans": server.service.store.span_count(),
-                    "load_spans_per_s": round(loaded / max(load_s, 1e-9)),
-                }
+        data_dir = Path(scratch) / "data"
+        probes: dict[int, list[str]] = {50: [], 500: []}
+        copies = 0
+        report = []
+        for size in sizes:
+            store = DuckDBStore(data_dir / "tracechat.duckdb")
+            for n in range(50):
+                probes[50].append(probe(store, 50, seed=len(probes[50]) + 1000 * copies + n))
+            for n in range(5):
+                probes[500].append(probe(store, 500, seed=len(probes[500]) + 1000 * copies + 500 + n))
+            target = max(1, round(size / per_copy))
+            started = time.perf_counter()
+            grow(store, batches, range(copies, target))
+            load_s = time.perf_counter() - started
+            loaded = (target - copies) * per_copy
+            copies = target
+            spans = store.span_count()
+            store.checkpoint()  # measure reads of compressed, checkpointed data
+            store.close()
+            server = ChildServer.start(data_dir)  # the real `tracechat serve`, queried from another process
+            try:
+                row: dict[str, object] = {"store_spans": spans, "load_spans_per_s": round(loaded / max(load_s, 1e-9))}
                 row.update(measure(server, probes, args.rounds))
-                row["file_mb"] = round((Path(scratch) / "data" / "tracechat.duckdb").stat().st_size / 1e6)
-                report.append(row)
-                print(json.dumps(row), flush=True)
-        finally:
-            server.stop()
+                row["server_rss_mb"] = round(peak_rss_mb(server.process.pid))
+            finally:
+                server.terminate()
+            row["file_mb"] = round((data_dir / "tracechat.duckdb").stat().st_size / 1e6)
+            report.append(row)
+            print(json.dumps(row), flush=True)
     print(json.dumps(report, indent=2))
+
+
+def peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
 
 
 if __name__ == "__main__":

@@ -204,7 +204,9 @@ class DuckDBStore:
         return StoredTrace(entry, spans, logs)
 
     def _spans(self, project: str, trace_id: str, batches: tuple[int, int]) -> list[StoredSpan]:
-        return [StoredSpan(*row) for row in self._trace_rows(sql.TRACE_SPANS, project, trace_id, batches)]
+        spans = [StoredSpan(*row) for row in self._trace_rows(sql.TRACE_SPANS, project, trace_id, batches)]
+        spans.sort(key=lambda span: (span.start_ns, span.span_id))
+        return spans
 
     def _logs(self, project: str, trace_id: str, batches: tuple[int, int]) -> list[StoredLog]:
         return [StoredLog(*row) for row in self._trace_rows(sql.TRACE_LOGS, project, trace_id, batches)]
@@ -268,13 +270,15 @@ class DuckDBStore:
             params["text"] = where.text
             params["pattern"] = "%" + where.text.replace("%", "").replace("_", "") + "%"
         cursor = self._cursor()
-        total_row = cursor.execute(f"SELECT count(*) FROM traces WHERE {clause}", params).fetchone()
-        page = cursor.execute(
-            f"SELECT {sql.TRACE_LIST_COLUMNS} FROM traces WHERE {clause} "
+        rows = cursor.execute(
+            f"SELECT {sql.TRACE_LIST_COLUMNS}, count(*) OVER () FROM traces WHERE {clause} "
             "ORDER BY start_ns DESC, trace_id LIMIT $limit OFFSET $offset",
             {**params, "limit": limit, "offset": offset},
         ).fetchall()
-        return page, int(total_row[0]) if total_row else 0
+        if rows:
+            return [row[:-1] for row in rows], int(rows[0][-1])
+        total = cursor.execute(f"SELECT count(*) FROM traces WHERE {clause}", params).fetchone()
+        return [], int(total[0]) if total else 0
 
     def add_feedback(self, project: str, feedback: StoredFeedback) -> None:
         """Stored in its own small transaction on this thread's cursor (feedback is rare and
