@@ -1,0 +1,423 @@
+"""Step 3 of a trajectory: one depth-first walk over the span tree that emits the entries
+a person reading the trace would write down (see ``query.trajectory`` for the whole order)."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from tracechat.genai.types import Kind, Message, Part, SpanFacts
+from tracechat.model.trajectory import (
+    AgentChatMessage,
+    AgentHandoff,
+    AgentStart,
+    AssistantMessage,
+    ContextCompacted,
+    ToolCall,
+    UserMessage,
+)
+from tracechat.query.content import ContentRefs
+from tracechat.query.transcript import Transcript, conversation, current_turn, key
+from tracechat.query.tree import Node, walk
+
+_TRANSFER = re.compile(r"^transfer_to_(?P<agent>.+)$")
+_STEP_KINDS = (Kind.OTHER, Kind.WORKFLOW, Kind.EMBEDDING, Kind.GUARDRAIL)
+
+
+def canonical(agent: str | None) -> str:
+    return re.sub(r"[^a-z0-9]", "", (agent or "").lower())
+
+
+@dataclass(slots=True)
+class _AgentState:
+    instructions: str | None = None
+    last_context: int | None = None  # messages its previous model call saw, plus its replies
+    last_first_key: tuple[str, str, tuple[str, ...], tuple[str, ...]] | None = None
+
+
+@dataclass(slots=True)
+class Reader:
+    """The walk of step 3. State is what a person reading the trace would remember."""
+
+    trace_id: str
+    tool_spans: list[SpanFacts]
+    content: ContentRefs
+    messages: list[AgentChatMessage] = field(default_factory=list)
+    transcript: Transcript = field(default_factory=Transcript)
+    agents: dict[str, _AgentState] = field(default_factory=dict)
+    active_agent: str | None = None
+    open_calls: dict[str, ToolCall] = field(default_factory=dict)
+    covered_calls: set[str] = field(default_factory=set)
+    requested_ids: set[str] = field(default_factory=set)
+    calls_by_id: dict[str, ToolCall] = field(default_factory=dict)
+    assistant_spans: set[str] = field(default_factory=set)
+
+    def read(self, roots: list[Node]) -> None:
+        for node, entering in walk(roots):
+            if entering:
+                self._enter(node)
+            elif node.facts.kind is Kind.AGENT:
+                self._agent_output(node)
+
+    # -- spans -----------------------------------------------------------------------------
+
+    def _enter(self, node: Node) -> None:
+        facts = node.facts
+        if facts.kind is Kind.AGENT:
+            self._agent(node)
+        elif facts.kind is Kind.LLM:
+            if node.first_descendant(Kind.LLM) is None:  # with nested model calls, the innermost speaks
+                self._model_call(node)
+        elif facts.kind is Kind.TOOL:
+            self._tool(node)
+        elif facts.kind is Kind.HANDOFF:
+            self._handoff(facts, facts.handoff_from or self.active_agent, facts.handoff_to)
+        elif facts.kind is Kind.COMPACTION:
+            self._compaction(
+                facts, facts.compaction_summary, facts.compaction_items_before, facts.compaction_items_after
+            )
+        elif facts.kind in _STEP_KINDS and not node.children and not node.has_ancestor(Kind.LLM):
+            self._step(node)
+
+    def _agent(self, node: Node) -> None:
+        facts = node.facts
+        name = facts.agent_name
+        first_call = node.first_descendant(Kind.LLM)
+        call = first_call.facts if first_call else None
+        if (name or "") not in self.agents:
+            self._agent_start(
+                facts,
+                name,
+                model=facts.request_model or (call.model if call else None) or facts.response_model,
+                instructions=facts.system_instructions or (_system_text(call) if call else None),
+                tools=facts.tool_definitions
+                if facts.tool_definitions is not None
+                else (call.tool_definitions if call else None),
+            )
+        if facts.compaction_summary or facts.compaction_items_before is not None:
+            self._compaction(
+                facts, facts.compaction_summary, facts.compaction_items_before, facts.compaction_items_after
+            )
+
+    def _agent_output(self, node: Node) -> None:
+        """An agent span's own answer, only when no model call inside it gave one."""
+        if any(d.facts.span_id in self.assistant_spans for d in node.descendants()):
+            return
+        facts = node.facts
+        text = _output_text(facts)
+        if text is None:
+            return
+        tokens_in, tokens_out = facts.input_tokens, facts.output_tokens
+        self._assistant(facts, facts.agent_name, text, None, facts.model, tokens_in, tokens_out, facts.reasoning_tokens)
+
+    def _model_call(self, node: Node) -> None:
+        facts = node.facts
+        agent = self._agent_of(node)
+        state = self.agents.get(agent or "")
+        instructions = _system_text(facts)
+        if (agent or "") not in self.agents or (
+            instructions and state and state.instructions and instructions != state.instructions
+        ):
+            self._agent_start(facts, agent, facts.model, instructions, facts.tool_definitions)
+        state = self.agents[agent or ""]
+        if facts.input_messages is not None:
+            self._input(facts, agent, state, conversation(facts.input_messages))
+        self._output(node, agent)
+
+    def _input(self, facts: SpanFacts, agent: str | None, state: _AgentState, inputs: list[Message]) -> None:
+        if not self.transcript:
+            history = inputs[: len(inputs) - len(current_turn(inputs))]
+            self.transcript.absorb(history)
+        fresh = self.transcript.new_messages(inputs)
+        fresh = self._detect_compaction(facts, agent, state, inputs, fresh)
+        for message in fresh:
+            self._input_message(facts, agent, message)
+        self.transcript.absorb(inputs)
+        state.last_context = len(inputs)
+        state.last_first_key = key(inputs[0]) if inputs else None
+
+    def _detect_compaction(
+        self, facts: SpanFacts, agent: str | None, state: _AgentState, inputs: list[Message], fresh: list[Message]
+    ) -> list[Message]:
+        """The history starts with something new, keeps part of what came before, and is
+        shorter than the context would have been: a summary replaced earlier items."""
+        if state.last_context is None or not inputs or key(inputs[0]) == state.last_first_key:
+            return fresh
+        leading = []
+        for message in inputs:
+            if self.transcript.known(message):
+                break
+            leading.append(message)
+        if not leading or len(leading) == len(inputs):
+            return fresh  # nothing kept from before: a fresh context, not a compaction
+        trailing_new = len(fresh) - len(leading)
+        if len(inputs) >= state.last_context + trailing_new:
+            return fresh  # nothing was dropped: new material in front (e.g. retrieved context)
+        summary = "\n\n".join(t for m in leading for t in m.texts()) or None
+        self._compaction(facts, summary, state.last_context, len(inputs), agent=agent)
+        return [m for m in fresh if all(m is not lead for lead in leading)]
+
+    def _input_message(self, facts: SpanFacts, agent: str | None, message: Message) -> None:
+        for call in message.of_kind("tool_call"):  # a call made where no traced output shows it
+            self._requested_call(facts, agent, call)
+        for part in message.of_kind("tool_result"):
+            self._tool_result(facts, agent, part)
+        if message.role == "user":
+            refs: list[str] = [self.content.media(facts.span_id, p.media) for p in message.of_kind("media") if p.media]
+            text = self.content.text(facts.span_id, message.text(), refs)
+            if text is not None or refs:
+                entry = UserMessage(text=text, content_refs=refs)
+                self._emit(facts, agent, "user_message", entry, at=facts.start_ns)
+
+    def _output(self, node: Node, agent: str | None) -> None:
+        facts = node.facts
+        outputs = facts.output_messages
+        if outputs is None:
+            self._assistant(
+                facts, agent, None, None, facts.model, facts.input_tokens, facts.output_tokens, facts.reasoning_tokens
+            )
+            return
+        replies = [m for m in outputs if m.role != "user"]
+        text = "\n\n".join(t for m in replies for t in m.texts()) or None
+        reasoning = "\n\n".join(t for m in replies for t in m.texts("reasoning")) or None
+        refs = [self.content.media(facts.span_id, p.media) for m in replies for p in m.of_kind("media") if p.media]
+        if text or reasoning or refs or not any(m.of_kind("tool_call") for m in replies):
+            self._assistant(
+                facts,
+                agent,
+                text,
+                reasoning,
+                facts.model,
+                facts.input_tokens,
+                facts.output_tokens,
+                facts.reasoning_tokens,
+                refs,
+            )
+        for message in replies:
+            for call in message.of_kind("tool_call"):
+                self._requested_call(facts, agent, call)
+        self.transcript.add(replies)
+        state = self.agents.get(agent or "")
+        if state is not None and state.last_context is not None:
+            state.last_context += len(replies)
+
+    def _assistant(
+        self,
+        facts: SpanFacts,
+        agent: str | None,
+        text: str | None,
+        reasoning: str | None,
+        model: str | None,
+        input_tokens: int | None,
+        output_tokens: int | None,
+        reasoning_tokens: int | None,
+        refs: list[str] | None = None,
+    ) -> None:
+        refs = list(refs or [])
+        entry = AssistantMessage(
+            text=self.content.text(facts.span_id, text, refs),
+            model=model,
+            reasoning_content=self.content.text(facts.span_id, reasoning, refs),
+            reasoning_tokens=reasoning_tokens,
+            input_tokens=input_tokens,
+            output_tokens=output_tokens,
+            duration_ms=facts.duration_ms,
+            content_refs=refs,
+        )
+        if text is not None or reasoning is not None:
+            self.assistant_spans.add(facts.span_id)
+        self._emit(facts, agent, "assistant_message", entry, at=facts.start_ns)
+
+    def _requested_call(self, facts: SpanFacts, agent: str | None, call: Part) -> None:
+        """A tool call in a model's output; emitted here only if no tool span records it."""
+        transfer = _TRANSFER.match(call.name or "")
+        if transfer:
+            if call.id:
+                self.covered_calls.add(call.id)  # its result ("transferred") is not a tool result to show
+            target = _argument(call.arguments, "agent_name") or transfer.group("agent")
+            self._handoff(facts, agent, target, at=facts.end_ns, guessed=True)
+            return
+        if self._covered(facts, call) or (call.id and call.id in self.requested_ids):
+            return
+        if call.id:
+            self.requested_ids.add(call.id)
+        entry = ToolCall(tool_name=call.name, tool_call_id=call.id, tool_arguments=call.arguments)
+        self._emit(facts, agent, "tool_call", entry, at=facts.end_ns)
+        self.open_calls[call.id or call.name or ""] = entry
+
+    def _covered(self, facts: SpanFacts, call: Part) -> bool:
+        """Whether a tool span records this call: same id, or (ids missing) the same tool
+        starting after the request. The span then learns what only the request said."""
+        for tool in self.tool_spans:
+            if call.id and tool.tool_call_id:
+                matched = call.id == tool.tool_call_id
+            else:
+                matched = (
+                    tool.tool_name == call.name
+                    and tool.start_ns >= facts.start_ns
+                    and tool.span_id not in self.covered_calls
+                )
+            if matched:
+                self.covered_calls.update(i for i in (tool.span_id, call.id) if i)
+                tool.tool_call_id = tool.tool_call_id or call.id
+                tool.tool_arguments = tool.tool_arguments if tool.tool_arguments is not None else call.arguments
+                return True
+        return False
+
+    def _tool_result(self, facts: SpanFacts, agent: str | None, part: Part) -> None:
+        call = self.open_calls.pop(part.id or part.name or "", None)
+        if call is None and not part.id:
+            call = next((c for k, c in self.open_calls.items() if c.tool_name == part.name), None)
+        if call is None and part.id:
+            call = self.calls_by_id.get(part.id)
+        if call is not None:
+            if call.tool_result is None:  # e.g. a tool span that did not record its result
+                call.tool_result = self.content.text(facts.span_id, part.text, call.content_refs)
+            return
+        if part.id and (part.id in self.covered_calls or any(t.tool_call_id == part.id for t in self.tool_spans)):
+            return
+        entry = ToolCall(tool_name=part.name, tool_call_id=part.id, tool_result=part.text)
+        self._emit(facts, agent, "tool_call", entry, at=facts.start_ns)
+
+    def _tool(self, node: Node) -> None:
+        facts = node.facts
+        agent = self._agent_of(node)
+        transfer = _TRANSFER.match(facts.tool_name or "")
+        if transfer:
+            if facts.tool_call_id:
+                self.covered_calls.add(facts.tool_call_id)
+            target = _argument(facts.tool_arguments, "agent_name") or transfer.group("agent")
+            self._handoff(facts, agent, target, guessed=True)
+            return
+        refs: list[str] = []
+        entry = ToolCall(
+            tool_name=facts.tool_name,
+            tool_call_id=facts.tool_call_id,
+            tool_arguments=self.content.text(facts.span_id, facts.tool_arguments, refs),
+            tool_result=self.content.text(facts.span_id, facts.tool_result, refs),
+            duration_ms=facts.duration_ms,
+            content_refs=refs,
+        )
+        if facts.tool_call_id:
+            self.covered_calls.add(facts.tool_call_id)
+        self._emit(facts, agent, "tool_call", entry, at=facts.start_ns)
+
+    def _step(self, node: Node) -> None:
+        """A span no convention explains, shown as a step named after it."""
+        facts = node.facts
+        refs: list[str] = []
+        entry = ToolCall(
+            tool_name=facts.name,
+            tool_arguments=self.content.text(facts.span_id, facts.input_text, refs),
+            tool_result=self.content.text(facts.span_id, facts.output_text, refs),
+            duration_ms=facts.duration_ms,
+            content_refs=refs,
+        )
+        self._emit(facts, self._agent_of(node), "tool_call", entry, at=facts.start_ns)
+
+    # -- entries ---------------------------------------------------------------------------
+
+    def _agent_start(
+        self, facts: SpanFacts, agent: str | None, model: str | None, instructions: str | None, tools: object
+    ) -> None:
+        state = self.agents.setdefault(agent or "", _AgentState())
+        state.instructions = instructions
+        entry = AgentStart(
+            model=model,
+            system_instructions=instructions,
+            tool_definitions=json.dumps(tools, ensure_ascii=False) if tools is not None else None,
+        )
+        self._emit(facts, agent, "agent_start", entry, at=facts.start_ns)
+
+    def _handoff(
+        self, facts: SpanFacts, source: str | None, target: str | None, at: int | None = None, guessed: bool = False
+    ) -> None:
+        """``guessed``: the target comes from a ``transfer_to_*`` tool name, which an explicit
+        handoff record of the same transfer may later name better."""
+        if target is None:
+            return
+        if canonical(target) == canonical(self.active_agent):
+            if not guessed:
+                self._rename_guessed_handoff(facts, source, target)
+            return
+        entry = AgentHandoff(from_agent=source, to_agent=target)
+        self._append(facts, source, "agent_handoff", entry, at if at is not None else facts.start_ns)
+        self.active_agent = target
+
+    def _rename_guessed_handoff(self, facts: SpanFacts, source: str | None, target: str) -> None:
+        """An explicit record of a handoff already read from a ``transfer_to_*`` call names
+        the agents better and is the span the handoff really is."""
+        last = next((m for m in reversed(self.messages) if m.agent_handoff), None)
+        if last is None or last.agent_handoff is None or canonical(last.agent_handoff.to_agent) != canonical(target):
+            return
+        last.agent_handoff.to_agent = target
+        last.agent_handoff.from_agent = source or last.agent_handoff.from_agent
+        last.span_id, last.started_at = facts.span_id, time_of(facts.start_ns)
+        self.active_agent = target
+
+    def _compaction(
+        self,
+        facts: SpanFacts,
+        summary: str | None,
+        before: int | None,
+        after: int | None,
+        agent: str | None = None,
+    ) -> None:
+        entry = ContextCompacted(
+            compaction_summary=summary, compaction_items_before=before, compaction_items_after=after
+        )
+        self._emit(facts, agent or self.active_agent, "context_compacted", entry, at=facts.start_ns)
+
+    def _emit(self, facts: SpanFacts, agent: str | None, kind: str, entry: object, at: int) -> None:
+        previous = self.active_agent
+        if agent is not None and previous is not None and canonical(agent) != canonical(previous):
+            self._append(facts, previous, "agent_handoff", AgentHandoff(from_agent=previous, to_agent=agent), at)
+        if agent is not None:
+            self.active_agent = agent
+        self._append(facts, agent, kind, entry, at)
+
+    def _append(self, facts: SpanFacts, agent: str | None, kind: str, entry: object, at: int) -> None:
+        message = AgentChatMessage.model_validate(
+            {"type": kind, "span_id": facts.span_id, "agent_name": agent, "started_at": time_of(at), kind: entry}
+        )
+        self.messages.append(message)
+        if message.tool_call is not None and message.tool_call.tool_call_id:
+            self.calls_by_id.setdefault(message.tool_call.tool_call_id, message.tool_call)
+
+    def _agent_of(self, node: Node) -> str | None:
+        ancestor: Node | None = node
+        while ancestor is not None:
+            if ancestor.facts.kind is Kind.AGENT and ancestor.facts.agent_name:
+                return ancestor.facts.agent_name
+            ancestor = ancestor.parent
+        return node.facts.agent_name or self.active_agent
+
+
+def _system_text(facts: SpanFacts) -> str | None:
+    if facts.system_instructions:
+        return facts.system_instructions
+    system = [t for m in facts.input_messages or () if m.role == "system" for t in m.texts()]
+    return "\n".join(system) or None
+
+
+def _output_text(facts: SpanFacts) -> str | None:
+    if facts.output_messages:
+        text = "\n\n".join(t for m in facts.output_messages if m.role != "user" for t in m.texts())
+        if text:
+            return text
+    return facts.output_text
+
+
+def _argument(arguments: str | None, name: str) -> str | None:
+    try:
+        document = json.loads(arguments or "")
+    except ValueError:
+        return None
+    value = document.get(name) if isinstance(document, dict) else None
+    return value if isinstance(value, str) and value else None
+
+
+def time_of(ns: int) -> datetime:
+    return datetime.fromtimestamp(ns / 1e9, tz=UTC)
