@@ -123,3 +123,17 @@ def test_a_foreign_duckdb_file_is_refused(tmp_path: Path) -> None:
         con.execute("CREATE TABLE meta (key VARCHAR, value VARCHAR)")
     with pytest.raises(StoreVersionError, match="not written by tracechat"):
         DuckDBStore(path)
+
+
+def test_a_version_1_file_is_migrated(tmp_path: Path) -> None:
+    from tracechat.store.schema import TABLES
+
+    path = tmp_path / "old.duckdb"
+    with duckdb.connect(str(path)) as con:
+        con.execute(TABLES)
+        con.execute("INSERT INTO meta VALUES ('schema_version', '1')")
+    migrated = DuckDBStore(path)
+    version = migrated._cursor().execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    assert version == (str(SCHEMA_VERSION),)
+    assert migrated._cursor().execute("SELECT count(*) FROM chats").fetchone() == (0,)
+    migrated.close()

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from fastapi import FastAPI
 
 from tracechat import __version__
-from tracechat.api import ops, traces
+from tracechat.api import chats, ops, traces
 from tracechat.api.errors import install_error_handlers
 
 if TYPE_CHECKING:
@@ -24,4 +24,5 @@ def create_api(service: Service) -> FastAPI:
     install_error_handlers(app)
     app.include_router(ops.router)
     app.include_router(traces.router)
+    app.include_router(chats.router)
     return app

@@ -140,6 +140,11 @@ class DuckDBStore:
 
     # -- reading -----------------------------------------------------------------------------
 
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        """This thread's read cursor on the database (also used for the small chat and
+        feedback transactions that do not go through the span writer)."""
+        return self._cursor()
+
     def _cursor(self) -> duckdb.DuckDBPyConnection:
         cursor: duckdb.DuckDBPyConnection | None = getattr(self._local, "cursor", None)
         if cursor is None:

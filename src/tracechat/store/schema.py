@@ -9,6 +9,8 @@ Layout (see docs/storage.md for the reasoning):
   groups by their min/max statistics.
 - ``logs``: OTLP log records, linked to spans by ``trace_id``/``span_id``.
 - ``scopes``: each distinct resource + instrumentation scope, stored once.
+- ``chats`` / ``chat_messages``: the assistant's conversations (a chat and a conversation
+  are one row) and their messages, with integer ids; deleting a chat only marks it.
 - ``feedback``: feedback people and programs attached to a trace or a span through the API.
 - ``traces``: the trace index, updated in the same commit as the spans: list views read only
   this table, and ``first_batch``/``last_batch`` locate a trace's rows without an index.
@@ -22,7 +24,7 @@ import duckdb
 
 from tracechat.errors import StoreVersionError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 TABLES = """
 CREATE TABLE IF NOT EXISTS meta (
@@ -99,6 +101,31 @@ CREATE TABLE IF NOT EXISTS traces (
 -- DuckDB serves point lookups from a single-column index, not from the composite key:
 -- finding a trace's entry goes from a scan (2.5 ms at 100k traces) to 0.4 ms.
 CREATE INDEX IF NOT EXISTS traces_by_trace_id ON traces (trace_id);
+"""
+
+CHAT_TABLES = """
+CREATE SEQUENCE IF NOT EXISTS chat_message_ids START 1;
+CREATE TABLE IF NOT EXISTS chats (
+    id VARCHAR PRIMARY KEY,
+    project VARCHAR NOT NULL,
+    user_id VARCHAR NOT NULL,
+    agent_id VARCHAR NOT NULL,
+    title VARCHAR NOT NULL,
+    trace_ids VARCHAR[] NOT NULL,
+    created_at TIMESTAMP NOT NULL,  -- UTC
+    updated_at TIMESTAMP NOT NULL,
+    deleted_at TIMESTAMP
+);
+CREATE TABLE IF NOT EXISTS chat_messages (
+    id BIGINT PRIMARY KEY DEFAULT nextval('chat_message_ids'),
+    chat_id VARCHAR NOT NULL,
+    role VARCHAR NOT NULL,
+    content VARCHAR,
+    tool_calls VARCHAR,
+    tool_call_id VARCHAR,
+    metadata VARCHAR,
+    created_at TIMESTAMP NOT NULL
+);
 CREATE TABLE IF NOT EXISTS feedback (
     id VARCHAR PRIMARY KEY,
     project VARCHAR NOT NULL,
@@ -117,8 +144,13 @@ CREATE TABLE IF NOT EXISTS feedback (
 
 Migration = Callable[[duckdb.DuckDBPyConnection], None]
 
-MIGRATIONS: dict[int, Migration] = {}
-"""``MIGRATIONS[n]`` brings a file from schema ``n`` to ``n + 1``; empty while there is one schema."""
+
+def _add_chats(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(CHAT_TABLES)
+
+
+MIGRATIONS: dict[int, Migration] = {1: _add_chats}
+"""``MIGRATIONS[n]`` brings a file from schema ``n`` to ``n + 1``."""
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
@@ -126,6 +158,7 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     version = _stored_version(con)
     if version is None:
         con.execute(TABLES)
+        con.execute(CHAT_TABLES)
         con.execute("INSERT INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
         return
     if version > SCHEMA_VERSION:

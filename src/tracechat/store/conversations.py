@@ -1,0 +1,203 @@
+"""Chat threads and messages in the DuckDB file.
+
+Small transactions on the calling thread's cursor: chat traffic is a handful of rows per
+turn and must not wait behind span group commits.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from tracechat.model.chat import ChatMessage, ChatToolCall, NewMessage
+from tracechat.store.duck import DuckDBStore
+
+
+@dataclass(frozen=True, slots=True)
+class ChatRow:
+    id: str
+    project: str
+    user_id: str
+    agent_id: str
+    title: str
+    trace_ids: list[str]
+    created_at: datetime
+    updated_at: datetime
+    message_count: int
+
+
+_CHAT_COLUMNS = """
+    c.id, c.project, c.user_id, c.agent_id, c.title, c.trace_ids, c.created_at, c.updated_at,
+    (SELECT count(*) FROM chat_messages m WHERE m.chat_id = c.id)
+"""
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.astimezone(UTC).replace(tzinfo=None)
+
+
+def _row(values: tuple[Any, ...]) -> ChatRow:
+    identifier, project, user_id, agent_id, title, traces, created, updated, count = values
+    return ChatRow(
+        identifier,
+        project,
+        user_id,
+        agent_id,
+        title,
+        list(traces),
+        created.replace(tzinfo=UTC),
+        updated.replace(tzinfo=UTC),
+        int(count),
+    )
+
+
+class ChatRecords:
+    def __init__(self, store: DuckDBStore) -> None:
+        self._store = store
+
+    def create(self, row: ChatRow) -> None:
+        self._store.cursor().execute(
+            "INSERT INTO chats VALUES"
+            " ($id, $project, $user_id, $agent_id, $title, $trace_ids, $created, $updated, NULL)",
+            {
+                "id": row.id,
+                "project": row.project,
+                "user_id": row.user_id,
+                "agent_id": row.agent_id,
+                "title": row.title,
+                "trace_ids": row.trace_ids,
+                "created": _utc(row.created_at),
+                "updated": _utc(row.updated_at),
+            },
+        )
+
+    def get(self, project: str, chat_id: str) -> ChatRow | None:
+        found = (
+            self._store.cursor()
+            .execute(
+                f"SELECT {_CHAT_COLUMNS} FROM chats c"
+                " WHERE c.id = $id AND c.project = $project AND c.deleted_at IS NULL",
+                {"id": chat_id, "project": project},
+            )
+            .fetchone()
+        )
+        return _row(found) if found else None
+
+    def page(
+        self,
+        project: str,
+        limit: int,
+        offset: int,
+        order_by: Literal["updated_at", "created_at"],
+        order: Literal["desc", "asc"],
+        agent_id: str | None = None,
+    ) -> tuple[list[ChatRow], int]:
+        where = "c.project = $project AND c.deleted_at IS NULL" + (" AND c.agent_id = $agent" if agent_id else "")
+        params: dict[str, Any] = {"project": project, **({"agent": agent_id} if agent_id else {})}
+        cursor = self._store.cursor()
+        total = cursor.execute(f"SELECT count(*) FROM chats c WHERE {where}", params).fetchone()
+        direction = "DESC" if order == "desc" else "ASC"  # both from a closed set: safe to format
+        rows = cursor.execute(
+            f"SELECT {_CHAT_COLUMNS} FROM chats c WHERE {where} ORDER BY c.{order_by} {direction}, c.id "
+            "LIMIT $limit OFFSET $offset",
+            {**params, "limit": limit, "offset": offset},
+        ).fetchall()
+        return [_row(r) for r in rows], int(total[0]) if total else 0
+
+    def update(self, chat_id: str, title: str | None, messages: list[NewMessage] | None, now: datetime) -> None:
+        cursor = self._store.cursor()
+        cursor.execute("BEGIN TRANSACTION")
+        try:
+            if title is not None:
+                cursor.execute("UPDATE chats SET title = $title WHERE id = $id", {"title": title, "id": chat_id})
+            if messages is not None:
+                cursor.execute("DELETE FROM chat_messages WHERE chat_id = $id", {"id": chat_id})
+                self._insert(cursor, chat_id, messages, now)
+            cursor.execute("UPDATE chats SET updated_at = $now WHERE id = $id", {"now": _utc(now), "id": chat_id})
+            cursor.execute("COMMIT")
+        except BaseException:
+            cursor.execute("ROLLBACK")
+            raise
+
+    def soft_delete(self, chat_id: str, now: datetime) -> None:
+        self._store.cursor().execute(
+            "UPDATE chats SET deleted_at = $now WHERE id = $id", {"now": _utc(now), "id": chat_id}
+        )
+
+    def add_messages(self, chat_id: str, messages: list[NewMessage], now: datetime) -> list[int]:
+        cursor = self._store.cursor()
+        cursor.execute("BEGIN TRANSACTION")
+        try:
+            ids = self._insert(cursor, chat_id, messages, now)
+            cursor.execute("UPDATE chats SET updated_at = $now WHERE id = $id", {"now": _utc(now), "id": chat_id})
+            cursor.execute("COMMIT")
+        except BaseException:
+            cursor.execute("ROLLBACK")
+            raise
+        return ids
+
+    def add_trace(self, chat_id: str, trace_id: str) -> None:
+        self._store.cursor().execute(
+            "UPDATE chats SET trace_ids = list_append(trace_ids, $trace) WHERE id = $id",
+            {"trace": trace_id, "id": chat_id},
+        )
+
+    def messages(
+        self, chat_id: str, limit: int | None = None, before: int | None = None, after: int | None = None
+    ) -> tuple[list[ChatMessage], int]:
+        """Messages oldest first; with ``limit``, the newest ``limit`` of those in range. Also
+        the number in range."""
+        where = "chat_id = $id" + (" AND id < $before" if before is not None else "")
+        where += " AND id > $after" if after is not None else ""
+        params: dict[str, Any] = {"id": chat_id}
+        params.update({k: v for k, v in (("before", before), ("after", after)) if v is not None})
+        cursor = self._store.cursor()
+        total = cursor.execute(f"SELECT count(*) FROM chat_messages WHERE {where}", params).fetchone()
+        query = (
+            "SELECT id, role, content, tool_calls, tool_call_id, metadata, created_at FROM chat_messages "
+            f"WHERE {where} ORDER BY id DESC" + (" LIMIT $limit" if limit is not None else "")
+        )
+        rows = cursor.execute(query, {**params, **({"limit": limit} if limit is not None else {})}).fetchall()
+        return [_message(r) for r in reversed(rows)], int(total[0]) if total else 0
+
+    def delete_messages(self, chat_id: str) -> int:
+        cursor = self._store.cursor()
+        count = cursor.execute("SELECT count(*) FROM chat_messages WHERE chat_id = $id", {"id": chat_id}).fetchone()
+        cursor.execute("DELETE FROM chat_messages WHERE chat_id = $id", {"id": chat_id})
+        return int(count[0]) if count else 0
+
+    @staticmethod
+    def _insert(cursor: Any, chat_id: str, messages: list[NewMessage], now: datetime) -> list[int]:
+        ids = []
+        for message in messages:
+            calls = json.dumps([c.model_dump() for c in message.tool_calls]) if message.tool_calls else None
+            row = cursor.execute(
+                "INSERT INTO chat_messages (chat_id, role, content, tool_calls, tool_call_id, metadata, created_at) "
+                "VALUES ($chat, $role, $content, $calls, $call_id, $metadata, $now) RETURNING id",
+                {
+                    "chat": chat_id,
+                    "role": message.role,
+                    "content": message.content,
+                    "calls": calls,
+                    "call_id": message.tool_call_id,
+                    "metadata": json.dumps(message.metadata) if message.metadata is not None else None,
+                    "now": _utc(now),
+                },
+            ).fetchone()
+            ids.append(int(row[0]))
+        return ids
+
+
+def _message(row: tuple[Any, ...]) -> ChatMessage:
+    identifier, role, content, calls, call_id, metadata, created = row
+    return ChatMessage(
+        id=identifier,
+        role=role,
+        content=content,
+        tool_calls=[ChatToolCall.model_validate(c) for c in json.loads(calls)] if calls else None,
+        tool_call_id=call_id,
+        metadata=json.loads(metadata) if metadata else None,
+        created_at=created.replace(tzinfo=UTC),
+    )
