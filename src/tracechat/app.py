@@ -22,6 +22,7 @@ from starlette.types import ASGIApp
 from tracechat import __version__
 from tracechat.api.app import create_api
 from tracechat.auth.keys import KeyRing
+from tracechat.chat.assistant import Assistant
 from tracechat.chat.threads import ChatThreads
 from tracechat.config import Settings, is_loopback
 from tracechat.errors import TracechatError
@@ -31,6 +32,7 @@ from tracechat.ingest.loader import load_paths_in_process
 from tracechat.ingest.receiver import Receiver
 from tracechat.metrics import Metrics
 from tracechat.query.service import TraceQueries
+from tracechat.store.analytics import TraceAnalytics
 from tracechat.store.conversations import ChatRecords
 from tracechat.store.duck import DuckDBStore
 
@@ -64,7 +66,9 @@ class Service:
         self.metrics.watch_queue(lambda: writer.queued_bytes, lambda: writer.queued_items)
         self.receiver = Receiver(self.store, self.keys, self.metrics)
         self.traces = TraceQueries(self.store)
-        self.chats = ChatThreads(ChatRecords(self.store))
+        records = ChatRecords(self.store)
+        self.chats = ChatThreads(records)
+        self.assistant = Assistant(self.chats, records, TraceAnalytics(self.store), self.traces)
 
     def close(self) -> None:
         self.store.close()

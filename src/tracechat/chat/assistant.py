@@ -1,0 +1,208 @@
+"""One assistant turn: the model is called, its tool calls run against the store, their
+results go back to it, until it answers. Everything said is stored in the chat as it
+happens, and the turn is a stream of domain events that the API encodes (JSON or SSE).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from tracechat.auth.keys import Principal
+from tracechat.chat import tools
+from tracechat.chat.analyst import Analyst
+from tracechat.chat.models import ChatModel, ModelRequest, ReasoningDelta, TextDelta, ToolCallRequest, Usage
+from tracechat.chat.threads import ChatThreads
+from tracechat.errors import InvalidInput, NotFound
+from tracechat.model.chat import ChatMessage, ChatToolCall, NewMessage, ToolCallFunction
+from tracechat.query.service import TraceQueries
+from tracechat.store.analytics import TraceAnalytics
+from tracechat.store.conversations import ChatRecords
+
+MAX_STEPS = 8
+TITLE_CHARS = 60
+SYSTEM_PROMPT = (
+    "You are tracechat's trace analyst. You answer questions about the traces of the user's AI agents "
+    "(errors, latency, token use and cost, single trajectories) by calling the tools given to you, and "
+    "you cite trace ids from their results."
+)
+
+
+# -- domain events ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class TurnStarted:
+    message_id: str
+    chat_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class StepStarted:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Reasoning:
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Text:
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ToolInput:
+    call_id: str
+    name: str
+    arguments: Any
+
+
+@dataclass(frozen=True, slots=True)
+class ToolOutput:
+    call_id: str
+    output: Any
+
+
+@dataclass(frozen=True, slots=True)
+class StepFinished:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class TurnFinished:
+    chat_id: str
+    response: str
+    usage: Usage
+    message: ChatMessage | None
+
+
+TurnEvent = TurnStarted | StepStarted | Reasoning | Text | ToolInput | ToolOutput | StepFinished | TurnFinished
+
+
+@dataclass(slots=True)
+class TurnRequest:
+    messages: list[NewMessage]
+    chat_id: str | None = None
+    model: str | None = None
+    system_prompt: str | None = None
+    context: Any = None
+    allowed_tools: list[str] | None = None
+
+
+@dataclass(slots=True)
+class _Step:
+    text: list[str] = field(default_factory=list)
+    calls: list[ToolCallRequest] = field(default_factory=list)
+
+
+class Assistant:
+    def __init__(
+        self, threads: ChatThreads, records: ChatRecords, analytics: TraceAnalytics, traces: TraceQueries
+    ) -> None:
+        self._threads = threads
+        self._records = records
+        self._analytics = analytics
+        self._traces = traces
+        self._models: dict[str, ChatModel] = {Analyst.name: Analyst()}
+
+    @property
+    def models(self) -> list[ChatModel]:
+        return list(self._models.values())
+
+    def model(self, name: str | None) -> ChatModel:
+        chosen = self._models.get(name or Analyst.name)
+        if chosen is None:
+            raise InvalidInput(f"unknown model {name!r}; available: {', '.join(self._models)}")
+        return chosen
+
+    def prepare(self, project: str, principal: Principal, request: TurnRequest) -> tuple[ChatModel, str]:
+        """Everything that can fail before an answer starts (so a stream never opens on it)."""
+        model = self.model(request.model)
+        if not request.messages:
+            raise InvalidInput("messages must hold at least one message")
+        if request.chat_id is None:
+            first = next((m.content for m in request.messages if m.role == "user" and m.content), None)
+            title = first[:TITLE_CHARS] if first else None
+            return model, self._threads.create(project, principal, title).id
+        if self._records.get(project, request.chat_id) is None:
+            raise NotFound(f"no chat {request.chat_id!r}")
+        return model, request.chat_id
+
+    def turn(self, project: str, model: ChatModel, chat_id: str, request: TurnRequest) -> Iterator[TurnEvent]:
+        history, _ = self._records.messages(chat_id)
+        self._records.add_messages(chat_id, request.messages, datetime.now(UTC))
+        conversation = [_system(request)] + [_wire(m) for m in history] + [_wire(m) for m in request.messages]
+        context = tools.ToolContext(project, self._analytics, self._traces, tools.now_ns())
+        definitions = tools.definitions(request.allowed_tools)
+        usage = Usage(model=model.name)
+        yield TurnStarted(f"msg_{uuid.uuid4().hex}", chat_id)
+        answer, last = "", None
+        for _ in range(MAX_STEPS):
+            yield StepStarted()
+            step = _Step()
+            for event in model.stream(ModelRequest(conversation, definitions)):
+                yield from _model_event(event, step, usage)
+            answer = "".join(step.text)
+            last = self._store_reply(chat_id, conversation, answer, step.calls)
+            for call in step.calls:
+                result = tools.call(context, call.name, call.arguments)
+                yield ToolOutput(call.id, json.loads(result))
+                tool_message = NewMessage(role="tool", content=result, tool_call_id=call.id)
+                self._records.add_messages(chat_id, [tool_message], datetime.now(UTC))
+                conversation.append(_wire(tool_message))
+            yield StepFinished()
+            if not step.calls:
+                break
+        yield TurnFinished(chat_id, answer, usage, last)
+
+    def _store_reply(
+        self, chat_id: str, conversation: list[dict[str, Any]], text: str, calls: list[ToolCallRequest]
+    ) -> ChatMessage | None:
+        tool_calls = [
+            ChatToolCall(id=c.id, function=ToolCallFunction(name=c.name, arguments=c.arguments)) for c in calls
+        ]
+        reply = NewMessage(role="assistant", content=text or None, tool_calls=tool_calls or None)
+        [message_id] = self._records.add_messages(chat_id, [reply], datetime.now(UTC))
+        conversation.append(_wire(reply))
+        stored, _ = self._records.messages(chat_id, after=message_id - 1, limit=1)
+        return stored[0] if stored else None
+
+
+def _model_event(event: Any, step: _Step, usage: Usage) -> Iterator[TurnEvent]:
+    if isinstance(event, ReasoningDelta):
+        yield Reasoning(event.text)
+    elif isinstance(event, TextDelta):
+        step.text.append(event.text)
+        yield Text(event.text)
+    elif isinstance(event, ToolCallRequest):
+        step.calls.append(event)
+        try:
+            arguments = json.loads(event.arguments or "{}")
+        except ValueError:
+            arguments = event.arguments
+        yield ToolInput(event.id, event.name, arguments)
+    elif isinstance(event, Usage):
+        usage.add(event)
+
+
+def _system(request: TurnRequest) -> dict[str, Any]:
+    prompt = request.system_prompt or SYSTEM_PROMPT
+    if request.context is not None:
+        prompt += "\n\nContext from the caller:\n" + json.dumps(request.context, default=str)
+    return {"role": "system", "content": prompt}
+
+
+def _wire(message: NewMessage) -> dict[str, Any]:
+    """A stored or new message in the OpenAI chat shape the models read."""
+    wire: dict[str, Any] = {"role": message.role, "content": message.content}
+    if message.tool_calls:
+        wire["tool_calls"] = [c.model_dump() for c in message.tool_calls]
+    if message.tool_call_id:
+        wire["tool_call_id"] = message.tool_call_id
+    return wire

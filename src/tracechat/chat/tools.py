@@ -1,0 +1,217 @@
+"""The assistant's tools over the trace store, scoped to the caller's project.
+
+Each has a JSON-schema ``parameters`` (the OpenAI function-calling shape, which the other
+providers are given in theirs) and returns a JSON-able result. A tool never raises: a bad
+argument comes back as ``{"error": …}`` for the model to read.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from tracechat.errors import TracechatError
+from tracechat.model.ids import parse_trace_id
+from tracechat.model.summaries import TraceFilter
+from tracechat.query.service import TraceQueries
+from tracechat.store.analytics import TraceAnalytics
+
+HOUR_NS = 3_600 * 1_000_000_000
+_TEXT_PREVIEW = 400
+
+
+@dataclass(frozen=True, slots=True)
+class ToolContext:
+    project: str
+    analytics: TraceAnalytics
+    traces: TraceQueries
+    now_ns: int
+
+    def since(self, hours: Any) -> int:
+        return self.now_ns - int(max(1, min(int(hours), 24 * 365))) * HOUR_NS
+
+
+Run = Callable[[ToolContext, dict[str, Any]], Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Tool:
+    name: str
+    description: str
+    parameters: dict[str, Any]
+    run: Run
+
+    def definition(self) -> dict[str, Any]:
+        return {
+            "type": "function",
+            "function": {"name": self.name, "description": self.description, "parameters": self.parameters},
+        }
+
+
+def _schema(**properties: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "object", "properties": properties, "additionalProperties": False}
+
+
+_HOURS = {"type": "integer", "minimum": 1, "description": "How far back to look, in hours."}
+_LIMIT = {"type": "integer", "minimum": 1, "maximum": 50}
+
+
+def _errors(context: ToolContext, args: dict[str, Any]) -> Any:
+    hours = args.get("hours", 24)
+    groups = context.analytics.errors(context.project, context.since(hours), int(args.get("limit", 10)))
+    for group in groups:
+        group.pop("last_seen_ns", None)
+    return {"hours": hours, "error_groups": groups}
+
+
+def _slowest(context: ToolContext, args: dict[str, Any]) -> Any:
+    what, hours, limit = args.get("what", "traces"), args.get("hours", 24), int(args.get("limit", 5))
+    if what == "spans":
+        return {"hours": hours, "spans": context.analytics.slowest_spans(context.project, context.since(hours), limit)}
+    return {"hours": hours, "traces": context.analytics.slowest_traces(context.project, context.since(hours), limit)}
+
+
+def _usage(context: ToolContext, args: dict[str, Any]) -> Any:
+    group_by, hours = args.get("group_by", "model"), args.get("hours", 24)
+    if group_by not in ("model", "agent"):
+        return {"error": "group_by must be 'model' or 'agent'"}
+    return {
+        "hours": hours,
+        "group_by": group_by,
+        "usage": context.analytics.usage(context.project, context.since(hours), group_by),
+    }
+
+
+def _trajectory(context: ToolContext, args: dict[str, Any]) -> Any:
+    trace_id = parse_trace_id(str(args.get("trace_id", "")))
+    trajectory = context.traces.trajectory(context.project, trace_id)
+    steps = []
+    for message in trajectory.messages:
+        entry = message.entry.model_dump(exclude_none=True, exclude={"content_refs"})
+        for key, value in entry.items():
+            if isinstance(value, str) and len(value) > _TEXT_PREVIEW:
+                entry[key] = value[:_TEXT_PREVIEW] + "…"
+        steps.append({"type": message.type, "agent": message.agent_name, **entry})
+    return {
+        "trace_id": trace_id,
+        "root_span_name": trajectory.root_span_name,
+        "total_duration_ms": trajectory.total_duration_ms,
+        "steps": steps,
+    }
+
+
+def _search(context: ToolContext, args: dict[str, Any]) -> Any:
+    hours, limit = args.get("hours", 24 * 7), int(args.get("limit", 10))
+    if args.get("tool"):
+        ids = context.analytics.traces_with_tool(context.project, str(args["tool"]), context.since(hours), limit)
+        return {"hours": hours, "trace_ids_with_tool": ids}
+    where = TraceFilter(
+        since_ns=context.since(hours),
+        agent_name=args.get("agent"),
+        model=args.get("model"),
+        has_error=args.get("has_error"),
+        text=args.get("text"),
+    )
+    found = context.traces.list_traces(context.project, where, limit, 0)
+    rows = [
+        t.model_dump(
+            mode="json",
+            include={
+                "trace_id",
+                "root_span_name",
+                "started_at",
+                "duration_ms",
+                "agents",
+                "models",
+                "has_error",
+                "cost",
+            },
+        )
+        for t in found.traces
+    ]
+    return {"hours": hours, "total": found.total, "traces": rows}
+
+
+def _catalog(context: ToolContext, args: dict[str, Any]) -> Any:
+    return {
+        "hours": args.get("hours", 24 * 7),
+        **context.analytics.catalog(context.project, context.since(args.get("hours", 24 * 7))),
+    }
+
+
+TOOLS: dict[str, Tool] = {
+    tool.name: tool
+    for tool in (
+        Tool(
+            "find_errors",
+            "Recent errors, grouped by span name and error message, with counts and example trace ids.",
+            _schema(hours=_HOURS, limit=_LIMIT),
+            _errors,
+        ),
+        Tool(
+            "find_slowest",
+            "The slowest traces (or spans) in a time window.",
+            _schema(what={"type": "string", "enum": ["traces", "spans"]}, hours=_HOURS, limit=_LIMIT),
+            _slowest,
+        ),
+        Tool(
+            "token_usage",
+            "Token use and cost by model or by agent over a time window.",
+            _schema(group_by={"type": "string", "enum": ["model", "agent"]}, hours=_HOURS),
+            _usage,
+        ),
+        Tool(
+            "get_trajectory",
+            "One trace read as a conversation: agent starts, messages, tool calls, handoffs.",
+            {**_schema(trace_id={"type": "string", "description": "32 hexadecimal digits."}), "required": ["trace_id"]},
+            _trajectory,
+        ),
+        Tool(
+            "search_traces",
+            "Find traces by text (root span name, trace id), agent, model, tool, or errors.",
+            _schema(
+                text={"type": "string"},
+                agent={"type": "string"},
+                model={"type": "string"},
+                tool={"type": "string"},
+                has_error={"type": "boolean"},
+                hours=_HOURS,
+                limit=_LIMIT,
+            ),
+            _search,
+        ),
+        Tool(
+            "list_agents_and_models",
+            "The agents, models and tools seen in the project's traces.",
+            _schema(hours=_HOURS),
+            _catalog,
+        ),
+    )
+}
+
+
+def definitions(allowed: list[str] | None = None) -> list[dict[str, Any]]:
+    return [tool.definition() for name, tool in TOOLS.items() if allowed is None or name in allowed]
+
+
+def call(context: ToolContext, name: str, arguments: str | None) -> str:
+    """Run one tool; the result (or an error the model can read) as JSON text."""
+    tool = TOOLS.get(name)
+    if tool is None:
+        return json.dumps({"error": f"no tool named {name!r}; tools: {', '.join(TOOLS)}"})
+    try:
+        parsed = json.loads(arguments or "{}")
+        if not isinstance(parsed, dict):
+            raise ValueError("arguments must be a JSON object")
+        return json.dumps(tool.run(context, parsed), default=str)
+    except (ValueError, TypeError, KeyError) as exc:
+        return json.dumps({"error": f"bad arguments for {name}: {exc}"})
+    except TracechatError as exc:
+        return json.dumps({"error": exc.message})
+
+
+def now_ns() -> int:
+    return time.time_ns()

@@ -1,0 +1,136 @@
+"""``POST /api/v1/chat`` (seed 000) with the built-in analyst over real traces from
+sample_traces/: JSON answers, continuing a chat, the AI SDK UI message stream parsed event
+by event, and errors."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.golden.test_sample_traces import SAMPLES
+from tests.servers import InProcessServer
+from tracechat.ingest.loader import load_paths_in_process
+
+
+@pytest.fixture
+def api(server: InProcessServer) -> Iterator[httpx.Client]:
+    load_paths_in_process(server.service.receiver, [SAMPLES])
+    with httpx.Client(base_url=server.api, timeout=60) as client:
+        yield client
+
+
+def ask(api: httpx.Client, question: str, **extra: Any) -> httpx.Response:
+    return api.post("/api/v1/chat", json={"messages": [{"role": "user", "content": question}], **extra})
+
+
+def sse(response: httpx.Response) -> list[Any]:
+    events = []
+    for block in response.text.split("\n\n"):
+        if block.strip():
+            assert block.startswith("data: "), block
+            payload = block[len("data: ") :]
+            events.append(payload if payload == "[DONE]" else json.loads(payload))
+    return events
+
+
+def test_seed_example_gets_an_answer_with_usage(api: httpx.Client) -> None:
+    response = ask(api, "What errors are happening in production right now?")
+    assert response.status_code == 200
+    body = response.json()
+    assert set(body) == {"chat_id", "response", "usage"}
+    assert set(body["usage"]) == {
+        "input_tokens",
+        "output_tokens",
+        "cache_creation_input_tokens",
+        "cache_read_input_tokens",
+        "cost",
+        "model",
+        "api_calls_count",
+    }
+    assert body["usage"]["model"] == "tracechat-analyst"
+    assert body["usage"]["cost"] == 0
+    assert body["usage"]["api_calls_count"] == 2  # plan + answer
+    assert "errors" in body["response"].lower()
+
+
+def test_questions_are_answered_from_the_traces(api: httpx.Client) -> None:
+    tokens = ask(api, "Which agent spends the most tokens?").json()["response"]
+    assert "`weather_agent` spends the most tokens" in tokens
+    catalog = ask(api, "Which agents and models are there?").json()["response"]
+    assert "Triage Agent" in catalog
+    assert "gpt-4o-mini" in catalog
+    assert "get_weather" in catalog
+    slow = ask(api, "What are the slowest traces this week?").json()["response"]
+    assert "Slowest traces in the last 7 days" in slow
+    trace_id = api.get("/agents/traces", params={"q": "Agent workflow"}).json()["traces"][0]["trace_id"]
+    about = ask(api, f"What happened in trace {trace_id}?").json()["response"]
+    assert trace_id in about
+    assert "agent_handoff" in about
+
+
+def test_a_chat_continues_and_keeps_tool_calls_in_history(api: httpx.Client) -> None:
+    first = ask(api, "Which agent spends the most tokens?").json()
+    again = ask(api, "And which models are there?", chat_id=first["chat_id"]).json()
+    assert again["chat_id"] == first["chat_id"]
+    chat = api.get(f"/api/v1/chats/{first['chat_id']}").json()
+    assert chat["title"] == "Which agent spends the most tokens?"
+    roles = [m["role"] for m in chat["messages"]]
+    assert roles == ["user", "assistant", "tool", "assistant"] * 2
+    call = chat["messages"][1]["tool_calls"][0]
+    assert call["type"] == "function"
+    assert call["function"]["name"] == "token_usage"
+    assert chat["messages"][2]["tool_call_id"] == call["id"]
+
+
+def test_stream_is_the_ai_sdk_ui_message_stream(api: httpx.Client) -> None:
+    response = api.post(
+        "/api/v1/chat",
+        params={"stream": "true"},
+        json={"messages": [{"role": "user", "content": "Which agent spends the most tokens?"}]},
+    )
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/event-stream")
+    assert response.headers["x-vercel-ai-ui-message-stream"] == "v1"
+    events = sse(response)
+    assert events[-1] == "[DONE]"
+    kinds = [e["type"] for e in events[:-1]]
+    assert kinds[0] == "start"
+    assert kinds[-1] == "finish"
+    assert kinds.count("start-step") == kinds.count("finish-step") == 2
+    for opened, closed in (("reasoning-start", "reasoning-end"), ("text-start", "text-end")):
+        assert kinds.count(opened) == kinds.count(closed) >= 1
+    call = next(e for e in events[:-1] if e["type"] == "tool-input-available")
+    output = next(e for e in events[:-1] if e["type"] == "tool-output-available")
+    assert (call["toolName"], output["toolCallId"]) == ("token_usage", call["toolCallId"])
+    assert kinds.index("tool-output-available") < kinds.index("finish-step")
+    text = "".join(e["delta"] for e in events[:-1] if e["type"] == "text-delta")
+    assert "`weather_agent` spends the most tokens" in text
+    finish = events[-2]
+    assert finish["messageMetadata"]["usage"]["model"] == "tracechat-analyst"
+    chat_id = events[0]["messageMetadata"]["chatId"]
+    assert api.get(f"/api/v1/chats/{chat_id}").status_code == 200
+
+
+def test_errors(api: httpx.Client) -> None:
+    unknown = ask(api, "hi", model="gpt-nope")
+    assert unknown.status_code == 400
+    assert "tracechat-analyst" in unknown.json()["error"]["message"]
+    assert api.post("/api/v1/chat", json={"messages": []}).status_code == 422
+    assert api.post("/api/v1/chat", json={"messages": [{"role": "wizard", "content": "x"}]}).status_code == 422
+    assert ask(api, "hi", chat_id="00000000-0000-0000-0000-000000000000").status_code == 404
+    streamed = api.post(
+        "/api/v1/chat",
+        params={"stream": "true"},
+        json={"messages": [{"role": "user", "content": "x"}], "model": "nope"},
+    )
+    assert streamed.status_code == 400  # refused before the stream opens
+
+
+def test_models_are_listed(api: httpx.Client) -> None:
+    models = api.get("/api/v1/models").json()["models"]
+    assert models[0]["id"] == "tracechat-analyst"
+    assert "not a language model" in models[0]["description"].lower() or models[0]["provider"] == "tracechat"
