@@ -23,6 +23,7 @@ from tracechat import __version__
 from tracechat.api.app import create_api
 from tracechat.auth.keys import KeyRing
 from tracechat.chat.assistant import Assistant
+from tracechat.chat.selftrace import SelfTracer
 from tracechat.chat.threads import ChatThreads
 from tracechat.config import Settings, is_loopback
 from tracechat.errors import TracechatError
@@ -68,9 +69,11 @@ class Service:
         self.traces = TraceQueries(self.store)
         records = ChatRecords(self.store)
         self.chats = ChatThreads(records)
-        self.assistant = Assistant(self.chats, records, TraceAnalytics(self.store), self.traces)
+        self.selftrace = SelfTracer(self.receiver)
+        self.assistant = Assistant(self.chats, records, TraceAnalytics(self.store), self.traces, self.selftrace)
 
     def close(self) -> None:
+        self.selftrace.shutdown()
         self.store.close()
 
 

@@ -41,7 +41,7 @@ def test_seed_example_gets_an_answer_with_usage(api: httpx.Client) -> None:
     response = ask(api, "What errors are happening in production right now?")
     assert response.status_code == 200
     body = response.json()
-    assert set(body) == {"chat_id", "response", "usage"}
+    assert set(body) == {"chat_id", "response", "usage", "trace_id"}  # trace_id: the turn's own trace
     assert set(body["usage"]) == {
         "input_tokens",
         "output_tokens",
@@ -134,3 +134,29 @@ def test_models_are_listed(api: httpx.Client) -> None:
     models = api.get("/api/v1/models").json()["models"]
     assert models[0]["id"] == "tracechat-analyst"
     assert "not a language model" in models[0]["description"].lower() or models[0]["provider"] == "tracechat"
+
+
+def test_each_turn_is_traced_into_the_store_and_reads_as_a_trajectory(api: httpx.Client) -> None:
+    body = ask(api, "Which agent spends the most tokens?").json()
+    trace_id = body["trace_id"]
+    chat = api.get(f"/api/v1/chats/{body['chat_id']}").json()
+    assert chat["trace_ids"] == [trace_id]
+    trajectory = api.post("/agents/traces/chat", json={"project_id": "default", "trace_id": trace_id}).json()
+    assert trajectory["root_span_name"] == "invoke_agent trace-analyst"
+    kinds = [(m["type"], m["agent_name"]) for m in trajectory["messages"]]
+    assert kinds == [
+        ("agent_start", "trace-analyst"),
+        ("user_message", "trace-analyst"),
+        ("tool_call", "trace-analyst"),
+        ("assistant_message", "trace-analyst"),
+    ]
+    tool = trajectory["messages"][2]["tool_call"]
+    assert tool["tool_name"] == "token_usage"
+    assert "weather_agent" in tool["tool_result"]
+    answer = trajectory["messages"][3]["assistant_message"]
+    assert answer["text"] == body["response"]
+    assert answer["model"] == "tracechat-analyst"
+    listed = api.get("/agents/traces", params={"q": trace_id}).json()["traces"][0]
+    assert listed["conversation_id"] == body["chat_id"]
+    again = ask(api, "And the errors?", chat_id=body["chat_id"]).json()
+    assert api.get(f"/api/v1/chats/{body['chat_id']}").json()["trace_ids"] == [trace_id, again["trace_id"]]

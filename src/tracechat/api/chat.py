@@ -40,6 +40,7 @@ class ChatResponse(BaseModel):
     chat_id: str
     response: str
     usage: UsageOut
+    trace_id: str = Field(description="This turn's own trace: read it with POST /agents/traces/chat.")
 
 
 class ModelInfo(BaseModel):
@@ -73,7 +74,9 @@ def chat(
         body_stream = ui_stream.encode(ui_stream.chunks(events))
         return StreamingResponse(body_stream, media_type=ui_stream.MEDIA_TYPE, headers=ui_stream.HEADERS)
     finished = next(e for e in events if isinstance(e, TurnFinished))
-    return ChatResponse(chat_id=finished.chat_id, response=finished.response, usage=_usage(finished.usage))
+    return ChatResponse(
+        chat_id=finished.chat_id, response=finished.response, usage=_usage(finished.usage), trace_id=finished.trace_id
+    )
 
 
 @router.get("/models", response_model=ModelList, summary="Models the assistant can use")

@@ -7,15 +7,18 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from opentelemetry.trace import Span, SpanKind
+
 from tracechat.auth.keys import Principal
-from tracechat.chat import tools
+from tracechat.chat import selftrace, tools
 from tracechat.chat.analyst import Analyst
 from tracechat.chat.models import ChatModel, ModelRequest, ReasoningDelta, TextDelta, ToolCallRequest, Usage
+from tracechat.chat.selftrace import SelfTracer
 from tracechat.chat.threads import ChatThreads
 from tracechat.errors import InvalidInput, NotFound
 from tracechat.model.chat import ChatMessage, ChatToolCall, NewMessage, ToolCallFunction
@@ -24,6 +27,7 @@ from tracechat.store.analytics import TraceAnalytics
 from tracechat.store.conversations import ChatRecords
 
 MAX_STEPS = 8
+AGENT_NAME = "trace-analyst"
 TITLE_CHARS = 60
 SYSTEM_PROMPT = (
     "You are tracechat's trace analyst. You answer questions about the traces of the user's AI agents "
@@ -39,6 +43,7 @@ SYSTEM_PROMPT = (
 class TurnStarted:
     message_id: str
     chat_id: str
+    trace_id: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +85,7 @@ class TurnFinished:
     response: str
     usage: Usage
     message: ChatMessage | None
+    trace_id: str
 
 
 TurnEvent = TurnStarted | StepStarted | Reasoning | Text | ToolInput | ToolOutput | StepFinished | TurnFinished
@@ -103,12 +109,18 @@ class _Step:
 
 class Assistant:
     def __init__(
-        self, threads: ChatThreads, records: ChatRecords, analytics: TraceAnalytics, traces: TraceQueries
+        self,
+        threads: ChatThreads,
+        records: ChatRecords,
+        analytics: TraceAnalytics,
+        traces: TraceQueries,
+        selftrace: SelfTracer,
     ) -> None:
         self._threads = threads
         self._records = records
         self._analytics = analytics
         self._traces = traces
+        self._selftrace = selftrace
         self._models: dict[str, ChatModel] = {Analyst.name: Analyst()}
 
     @property
@@ -137,29 +149,94 @@ class Assistant:
     def turn(self, project: str, model: ChatModel, chat_id: str, request: TurnRequest) -> Iterator[TurnEvent]:
         history, _ = self._records.messages(chat_id)
         self._records.add_messages(chat_id, request.messages, datetime.now(UTC))
-        conversation = [_system(request)] + [_wire(m) for m in history] + [_wire(m) for m in request.messages]
+        system = _system(request)
+        conversation = [system] + [_wire(m) for m in history] + [_wire(m) for m in request.messages]
+        tracer = self._selftrace.tracer(project)
+        root = tracer.start_span(f"invoke_agent {AGENT_NAME}", kind=SpanKind.INTERNAL)
+        _agent_attributes(root, model, chat_id, system, request)
+        trace_id = selftrace.trace_id_of(root)
+        self._records.add_trace(chat_id, trace_id)
+        usage = Usage(model=model.name)
+        try:
+            yield TurnStarted(f"msg_{uuid.uuid4().hex}", chat_id, trace_id)
+            answer, last = yield from self._steps(project, model, chat_id, request, conversation, usage, tracer, root)
+            root.set_attribute(
+                "gen_ai.output.messages", selftrace.otel_messages([{"role": "assistant", "content": answer}])
+            )
+            _usage_attributes(root, usage)
+        except BaseException as error:  # includes the client going away (GeneratorExit)
+            selftrace.fail(root, error)
+            raise
+        finally:
+            root.end()
+        yield TurnFinished(chat_id, answer, usage, last, trace_id)
+
+    def _steps(
+        self,
+        project: str,
+        model: ChatModel,
+        chat_id: str,
+        request: TurnRequest,
+        conversation: list[dict[str, Any]],
+        usage: Usage,
+        tracer: Any,
+        root: Span,
+    ) -> Generator[TurnEvent, None, tuple[str, ChatMessage | None]]:
         context = tools.ToolContext(project, self._analytics, self._traces, tools.now_ns())
         definitions = tools.definitions(request.allowed_tools)
-        usage = Usage(model=model.name)
-        yield TurnStarted(f"msg_{uuid.uuid4().hex}", chat_id)
         answer, last = "", None
         for _ in range(MAX_STEPS):
             yield StepStarted()
-            step = _Step()
-            for event in model.stream(ModelRequest(conversation, definitions)):
-                yield from _model_event(event, step, usage)
-            answer = "".join(step.text)
-            last = self._store_reply(chat_id, conversation, answer, step.calls)
+            step, step_usage = _Step(), Usage(model=model.name)
+            call_span = selftrace.child(tracer, root, f"chat {model.name}", SpanKind.CLIENT)
+            _call_attributes(call_span, model, conversation, definitions)
+            try:
+                for event in model.stream(ModelRequest(conversation, definitions)):
+                    yield from _model_event(event, step, step_usage)
+            except BaseException as error:
+                selftrace.fail(call_span, error)
+                raise
+            finally:
+                usage.add(step_usage)
+                answer = "".join(step.text)
+                last = self._store_reply(chat_id, conversation, answer, step.calls)
+                call_span.set_attribute("gen_ai.output.messages", selftrace.otel_messages(conversation[-1:]))
+                _usage_attributes(call_span, step_usage)
+                call_span.end()
             for call in step.calls:
-                result = tools.call(context, call.name, call.arguments)
-                yield ToolOutput(call.id, json.loads(result))
-                tool_message = NewMessage(role="tool", content=result, tool_call_id=call.id)
-                self._records.add_messages(chat_id, [tool_message], datetime.now(UTC))
-                conversation.append(_wire(tool_message))
+                yield self._run_tool(context, chat_id, conversation, call, tracer, root)
             yield StepFinished()
             if not step.calls:
                 break
-        yield TurnFinished(chat_id, answer, usage, last)
+        return answer, last
+
+    def _run_tool(
+        self,
+        context: tools.ToolContext,
+        chat_id: str,
+        conversation: list[dict[str, Any]],
+        call: ToolCallRequest,
+        tracer: Any,
+        root: Span,
+    ) -> ToolOutput:
+        span = selftrace.child(tracer, root, f"execute_tool {call.name}")
+        span.set_attributes(
+            {
+                "gen_ai.operation.name": "execute_tool",
+                "gen_ai.tool.name": call.name,
+                "gen_ai.tool.call.id": call.id,
+                "gen_ai.tool.call.arguments": call.arguments,
+            }
+        )
+        try:
+            result = tools.call(context, call.name, call.arguments)
+            span.set_attribute("gen_ai.tool.call.result", result)
+        finally:
+            span.end()
+        tool_message = NewMessage(role="tool", content=result, tool_call_id=call.id)
+        self._records.add_messages(chat_id, [tool_message], datetime.now(UTC))
+        conversation.append(_wire(tool_message))
+        return ToolOutput(call.id, json.loads(result))
 
     def _store_reply(
         self, chat_id: str, conversation: list[dict[str, Any]], text: str, calls: list[ToolCallRequest]
@@ -172,6 +249,45 @@ class Assistant:
         conversation.append(_wire(reply))
         stored, _ = self._records.messages(chat_id, after=message_id - 1, limit=1)
         return stored[0] if stored else None
+
+
+def _agent_attributes(span: Span, model: ChatModel, chat_id: str, system: dict[str, Any], request: TurnRequest) -> None:
+    span.set_attributes(
+        {
+            "gen_ai.operation.name": "invoke_agent",
+            "gen_ai.agent.name": AGENT_NAME,
+            "gen_ai.conversation.id": chat_id,
+            "gen_ai.provider.name": model.provider,
+            "gen_ai.request.model": model.name,
+            "gen_ai.system_instructions": json.dumps([{"type": "text", "content": system["content"]}]),
+            "gen_ai.input.messages": selftrace.otel_messages([_wire(m) for m in request.messages]),
+        }
+    )
+
+
+def _call_attributes(
+    span: Span, model: ChatModel, conversation: list[dict[str, Any]], definitions: list[dict[str, Any]]
+) -> None:
+    span.set_attributes(
+        {
+            "gen_ai.operation.name": "chat",
+            "gen_ai.provider.name": model.provider,
+            "gen_ai.request.model": model.name,
+            "gen_ai.system_instructions": json.dumps([{"type": "text", "content": conversation[0]["content"]}]),
+            "gen_ai.input.messages": selftrace.otel_messages(conversation[1:]),
+            "gen_ai.tool.definitions": json.dumps([d["function"] for d in definitions]),
+        }
+    )
+
+
+def _usage_attributes(span: Span, usage: Usage) -> None:
+    span.set_attributes(
+        {
+            "gen_ai.response.model": usage.model,
+            "gen_ai.usage.input_tokens": usage.input_tokens,
+            "gen_ai.usage.output_tokens": usage.output_tokens,
+        }
+    )
 
 
 def _model_event(event: Any, step: _Step, usage: Usage) -> Iterator[TurnEvent]:

@@ -63,7 +63,8 @@ def chunks(events: Iterable[TurnEvent]) -> Iterator[Chunk]:
 
 def _chunks_of(event: TurnEvent, parts: _Parts) -> Iterator[Chunk]:
     if isinstance(event, TurnStarted):
-        yield {"type": "start", "messageId": event.message_id, "messageMetadata": {"chatId": event.chat_id}}
+        started = {"chatId": event.chat_id, "traceId": event.trace_id}
+        yield {"type": "start", "messageId": event.message_id, "messageMetadata": started}
     elif isinstance(event, StepStarted):
         yield {"type": "start-step"}
     elif isinstance(event, Reasoning):
@@ -88,7 +89,8 @@ def _chunks_of(event: TurnEvent, parts: _Parts) -> Iterator[Chunk]:
     elif isinstance(event, TurnFinished):
         yield from parts.close()
         usage = asdict(event.usage)
-        yield {"type": "finish", "messageMetadata": {"chatId": event.chat_id, "usage": usage}}
+        finished = {"chatId": event.chat_id, "traceId": event.trace_id, "usage": usage}
+        yield {"type": "finish", "messageMetadata": finished}
 
 
 def encode(stream: Iterable[Chunk]) -> Iterator[bytes]:
