@@ -22,6 +22,7 @@ from starlette.types import ASGIApp
 from tracechat import __version__
 from tracechat.api.app import create_api
 from tracechat.auth.keys import KeyRing
+from tracechat.chat.agents import Agents
 from tracechat.chat.assistant import Assistant
 from tracechat.chat.selftrace import SelfTracer
 from tracechat.chat.threads import ChatThreads
@@ -34,7 +35,7 @@ from tracechat.ingest.receiver import Receiver
 from tracechat.metrics import Metrics
 from tracechat.query.service import TraceQueries
 from tracechat.store.analytics import TraceAnalytics
-from tracechat.store.conversations import ChatRecords
+from tracechat.store.conversations import AgentRecords, ChatRecords
 from tracechat.store.duck import DuckDBStore
 
 log = logging.getLogger("tracechat")
@@ -71,6 +72,7 @@ class Service:
         self.chats = ChatThreads(records)
         self.selftrace = SelfTracer(self.receiver)
         self.assistant = Assistant(self.chats, records, TraceAnalytics(self.store), self.traces, self.selftrace)
+        self.agents = Agents(AgentRecords(self.store), records, self.chats, self.assistant)
 
     def close(self) -> None:
         self.selftrace.shutdown()

@@ -79,12 +79,18 @@ class Analyst:
     def stream(self, request: ModelRequest) -> Iterator[ModelEvent]:
         question = _last_user_text(request.messages)
         results = _results_since_question(request.messages)
+        available = {t["function"]["name"] for t in request.tools}
         if not results:
-            calls = plan(question)
-            yield ReasoningDelta("Plan: " + "; ".join(f"{name}({json.dumps(args)})" for name, args in calls) + ".")
-            for name, args in calls:
-                yield ToolCallRequest(f"call_{uuid.uuid4().hex[:24]}", name, json.dumps(args))
-            answer = ""
+            calls = [(name, args) for name, args in plan(question) if name in available]
+            if calls:
+                yield ReasoningDelta("Plan: " + "; ".join(f"{n}({json.dumps(a)})" for n, a in calls) + ".")
+                for name, args in calls:
+                    yield ToolCallRequest(f"call_{uuid.uuid4().hex[:24]}", name, json.dumps(args))
+                answer = ""
+            else:
+                yield ReasoningDelta("None of the tools this agent may use answers that question.")
+                answer = f"My tools ({', '.join(sorted(available)) or 'none'}) cannot answer that question."
+                yield TextDelta(answer)
         else:
             yield ReasoningDelta(f"Read {len(results)} tool result(s); writing the answer.")
             answer = compose(results)

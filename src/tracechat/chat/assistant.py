@@ -204,7 +204,7 @@ class Assistant:
                 _usage_attributes(call_span, step_usage)
                 call_span.end()
             for call in step.calls:
-                yield self._run_tool(context, chat_id, conversation, call, tracer, root)
+                yield self._run_tool(context, chat_id, conversation, call, tracer, root, request.allowed_tools)
             yield StepFinished()
             if not step.calls:
                 break
@@ -218,6 +218,7 @@ class Assistant:
         call: ToolCallRequest,
         tracer: Any,
         root: Span,
+        allowed: list[str] | None,
     ) -> ToolOutput:
         span = selftrace.child(tracer, root, f"execute_tool {call.name}")
         span.set_attributes(
@@ -229,7 +230,7 @@ class Assistant:
             }
         )
         try:
-            result = tools.call(context, call.name, call.arguments)
+            result = tools.call(context, call.name, call.arguments, allowed)
             span.set_attribute("gen_ai.tool.call.result", result)
         finally:
             span.end()

@@ -25,10 +25,16 @@ class ChatThreads:
         self._records = records
 
     def create(
-        self, project: str, principal: Principal, title: str | None, agent_id: str = BUILT_IN_AGENT
+        self,
+        project: str,
+        principal: Principal,
+        title: str | None,
+        agent_id: str = BUILT_IN_AGENT,
+        chat_id: str | None = None,
     ) -> ChatPublic:
         now = datetime.now(UTC)
-        row = ChatRow(str(uuid.uuid4()), project, user_id(principal), agent_id, title or DEFAULT_TITLE, [], now, now, 0)
+        identifier = chat_id or str(uuid.uuid4())
+        row = ChatRow(identifier, project, user_id(principal), agent_id, title or DEFAULT_TITLE, [], now, now, 0)
         self._records.create(row)
         return self._public(row)
 

@@ -197,11 +197,13 @@ def definitions(allowed: list[str] | None = None) -> list[dict[str, Any]]:
     return [tool.definition() for name, tool in TOOLS.items() if allowed is None or name in allowed]
 
 
-def call(context: ToolContext, name: str, arguments: str | None) -> str:
-    """Run one tool; the result (or an error the model can read) as JSON text."""
+def call(context: ToolContext, name: str, arguments: str | None, allowed: list[str] | None = None) -> str:
+    """Run one tool; the result (or an error the model can read) as JSON text. A tool outside
+    ``allowed`` (when given) is refused like an unknown one."""
     tool = TOOLS.get(name)
-    if tool is None:
-        return json.dumps({"error": f"no tool named {name!r}; tools: {', '.join(TOOLS)}"})
+    names = [n for n in TOOLS if allowed is None or n in allowed]
+    if tool is None or name not in names:
+        return json.dumps({"error": f"no tool named {name!r} for this agent; tools: {', '.join(names)}"})
     try:
         parsed = json.loads(arguments or "{}")
         if not isinstance(parsed, dict):

@@ -64,3 +64,31 @@ class ChatList(BaseModel):
     total: int = Field(description="Chats not deleted, in all.")
     limit: int
     offset: int
+
+
+class AgentPublic(BaseModel):
+    id: str
+    name: str
+    system_prompt: str | None
+    model: str | None = Field(description="None: the default model.")
+    allowed_tools: list[str] | None = Field(description="None: every tool.")
+    built_in: bool
+    created_at: datetime | None
+
+
+class AgentList(BaseModel):
+    agents: list[AgentPublic]
+
+
+class AgentMessage(ChatMessage):
+    conversation_id: str
+
+
+class HistoryMeta(BaseModel):
+    total: int = Field(description="Messages in the requested range (conversation, before, after).")
+    has_more: bool = Field(description="Older messages in the range than the ones returned.")
+
+
+class AgentHistory(BaseModel):
+    messages: list[AgentMessage]
+    meta: HistoryMeta

@@ -162,6 +162,50 @@ class ChatRecords:
         rows = cursor.execute(query, {**params, **({"limit": limit} if limit is not None else {})}).fetchall()
         return [_message(r) for r in reversed(rows)], int(total[0]) if total else 0
 
+    def agent_messages(
+        self,
+        project: str,
+        agent_id: str,
+        conversation_id: str | None,
+        limit: int,
+        before: int | None,
+        after: int | None,
+    ) -> tuple[list[tuple[str, ChatMessage]], int]:
+        """(conversation id, message) of an agent's conversations, oldest first: the newest
+        ``limit`` in the range, and how many the range holds."""
+        where = "c.project = $project AND c.agent_id = $agent AND c.deleted_at IS NULL"
+        params: dict[str, Any] = {"project": project, "agent": agent_id}
+        for name, value, condition in (
+            ("conversation", conversation_id, "c.id = $conversation"),
+            ("before", before, "m.id < $before"),
+            ("after", after, "m.id > $after"),
+        ):
+            if value is not None:
+                where += f" AND {condition}"
+                params[name] = value
+        source = f"FROM chat_messages m JOIN chats c ON c.id = m.chat_id WHERE {where}"
+        cursor = self._store.cursor()
+        total = cursor.execute(f"SELECT count(*) {source}", params).fetchone()
+        rows = cursor.execute(
+            "SELECT c.id, m.id, m.role, m.content, m.tool_calls, m.tool_call_id, m.metadata, m.created_at "
+            f"{source} ORDER BY m.id DESC LIMIT $limit",
+            {**params, "limit": limit},
+        ).fetchall()
+        return [(row[0], _message(row[1:])) for row in reversed(rows)], int(total[0]) if total else 0
+
+    def clear_agent(self, project: str, agent_id: str, conversation_id: str | None) -> int:
+        """Delete the messages of one conversation, or of all the agent's; how many went."""
+        where = "chat_id IN (SELECT id FROM chats WHERE project = $project AND agent_id = $agent"
+        params: dict[str, Any] = {"project": project, "agent": agent_id}
+        if conversation_id is not None:
+            where += " AND id = $conversation"
+            params["conversation"] = conversation_id
+        where += ")"
+        cursor = self._store.cursor()
+        count = cursor.execute(f"SELECT count(*) FROM chat_messages WHERE {where}", params).fetchone()
+        cursor.execute(f"DELETE FROM chat_messages WHERE {where}", params)
+        return int(count[0]) if count else 0
+
     def delete_messages(self, chat_id: str) -> int:
         cursor = self._store.cursor()
         count = cursor.execute("SELECT count(*) FROM chat_messages WHERE chat_id = $id", {"id": chat_id}).fetchone()
@@ -200,4 +244,71 @@ def _message(row: tuple[Any, ...]) -> ChatMessage:
         tool_call_id=call_id,
         metadata=json.loads(metadata) if metadata else None,
         created_at=created.replace(tzinfo=UTC),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class AgentRow:
+    id: str
+    project: str
+    name: str
+    system_prompt: str | None
+    model: str | None
+    allowed_tools: list[str] | None
+    created_at: datetime
+
+
+class AgentRecords:
+    def __init__(self, store: DuckDBStore) -> None:
+        self._store = store
+
+    def create(self, row: AgentRow) -> None:
+        self._store.cursor().execute(
+            "INSERT INTO agents VALUES ($id, $project, $name, $prompt, $model, $tools, $created)",
+            {
+                "id": row.id,
+                "project": row.project,
+                "name": row.name,
+                "prompt": row.system_prompt,
+                "model": row.model,
+                "tools": row.allowed_tools,
+                "created": _utc(row.created_at),
+            },
+        )
+
+    def get(self, project: str, agent_id: str) -> AgentRow | None:
+        found = (
+            self._store.cursor()
+            .execute(
+                "SELECT id, project, name, system_prompt, model, allowed_tools, created_at FROM agents"
+                " WHERE id = $id AND project = $project",
+                {"id": agent_id, "project": project},
+            )
+            .fetchone()
+        )
+        return _agent(found) if found else None
+
+    def all(self, project: str) -> list[AgentRow]:
+        rows = (
+            self._store.cursor()
+            .execute(
+                "SELECT id, project, name, system_prompt, model, allowed_tools, created_at FROM agents"
+                " WHERE project = $project ORDER BY created_at, id",
+                {"project": project},
+            )
+            .fetchall()
+        )
+        return [_agent(r) for r in rows]
+
+
+def _agent(row: tuple[Any, ...]) -> AgentRow:
+    identifier, project, name, prompt, model, tools, created = row
+    return AgentRow(
+        identifier,
+        project,
+        name,
+        prompt,
+        model,
+        list(tools) if tools is not None else None,
+        created.replace(tzinfo=UTC),
     )

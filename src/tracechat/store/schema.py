@@ -116,6 +116,15 @@ CREATE TABLE IF NOT EXISTS chats (
     updated_at TIMESTAMP NOT NULL,
     deleted_at TIMESTAMP
 );
+CREATE TABLE IF NOT EXISTS agents (
+    id VARCHAR PRIMARY KEY,
+    project VARCHAR NOT NULL,
+    name VARCHAR NOT NULL,
+    system_prompt VARCHAR,
+    model VARCHAR,
+    allowed_tools VARCHAR[],
+    created_at TIMESTAMP NOT NULL
+);
 CREATE TABLE IF NOT EXISTS chat_messages (
     id BIGINT PRIMARY KEY DEFAULT nextval('chat_message_ids'),
     chat_id VARCHAR NOT NULL,
