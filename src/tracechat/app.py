@@ -24,6 +24,7 @@ from tracechat.api.app import create_api
 from tracechat.auth.keys import KeyRing
 from tracechat.chat.agents import Agents
 from tracechat.chat.assistant import Assistant
+from tracechat.chat.providers.config import models_from_environment
 from tracechat.chat.selftrace import SelfTracer
 from tracechat.chat.threads import ChatThreads
 from tracechat.config import Settings, is_loopback
@@ -71,7 +72,9 @@ class Service:
         records = ChatRecords(self.store)
         self.chats = ChatThreads(records)
         self.selftrace = SelfTracer(self.receiver)
-        self.assistant = Assistant(self.chats, records, TraceAnalytics(self.store), self.traces, self.selftrace)
+        self.assistant = Assistant(
+            self.chats, records, TraceAnalytics(self.store), self.traces, self.selftrace, models_from_environment()
+        )
         self.agents = Agents(AgentRecords(self.store), records, self.chats, self.assistant)
 
     def close(self) -> None:

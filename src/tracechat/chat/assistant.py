@@ -115,6 +115,7 @@ class Assistant:
         analytics: TraceAnalytics,
         traces: TraceQueries,
         selftrace: SelfTracer,
+        models: list[ChatModel] | None = None,
     ) -> None:
         self._threads = threads
         self._records = records
@@ -122,6 +123,7 @@ class Assistant:
         self._traces = traces
         self._selftrace = selftrace
         self._models: dict[str, ChatModel] = {Analyst.name: Analyst()}
+        self._models.update({m.name: m for m in models or ()})
 
     @property
     def models(self) -> list[ChatModel]:
