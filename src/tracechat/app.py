@@ -24,6 +24,7 @@ from tracechat.api.app import create_api
 from tracechat.auth.keys import KeyRing
 from tracechat.chat.agents import Agents
 from tracechat.chat.assistant import Assistant
+from tracechat.chat.limits import RateLimiter
 from tracechat.chat.providers.config import models_from_environment
 from tracechat.chat.selftrace import SelfTracer
 from tracechat.chat.threads import ChatThreads
@@ -75,6 +76,7 @@ class Service:
         self.assistant = Assistant(
             self.chats, records, TraceAnalytics(self.store), self.traces, self.selftrace, models_from_environment()
         )
+        self.chat_limit = RateLimiter(settings.chat_requests_per_minute)
         self.agents = Agents(AgentRecords(self.store), records, self.chats, self.assistant)
 
     def close(self) -> None:

@@ -46,6 +46,9 @@ class Settings(BaseSettings):
         description="Most request bytes grouped into one commit.",
     )
     grpc_workers: int = Field(default=16, gt=0, description="Threads serving OTLP/gRPC calls.")
+    chat_requests_per_minute: int = Field(
+        default=60, ge=0, description="Assistant turns a key may start per minute (0: no limit)."
+    )
 
     @property
     def database_path(self) -> Path:

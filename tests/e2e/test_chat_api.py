@@ -160,3 +160,21 @@ def test_each_turn_is_traced_into_the_store_and_reads_as_a_trajectory(api: httpx
     assert listed["conversation_id"] == body["chat_id"]
     again = ask(api, "And the errors?", chat_id=body["chat_id"]).json()
     assert api.get(f"/api/v1/chats/{body['chat_id']}").json()["trace_ids"] == [trace_id, again["trace_id"]]
+
+
+def test_too_many_turns_for_a_key_is_429_with_retry_after(tmp_path: Any) -> None:
+    from tests.servers import settings_for_test
+
+    server = InProcessServer(settings_for_test(tmp_path / "data", chat_requests_per_minute=6))
+    try:
+        with httpx.Client(base_url=server.api, timeout=60) as client:
+            answers = [ask(client, "Which models are there?").status_code for _ in range(3)]
+            assert answers[0] == 200
+            assert 429 in answers
+            limited = ask(client, "Which models are there?")
+            assert limited.status_code == 429
+            assert int(limited.headers["Retry-After"]) >= 1
+            assert limited.json()["error"]["code"] == "rate_limited"
+            assert client.get("/api/v1/chats").status_code == 200  # reading is not limited
+    finally:
+        server.stop()

@@ -76,6 +76,7 @@ def send(
     agent_id: str, body: SendMessage, principal: PrincipalDep, service: ServiceDep, project_id: ProjectParam = None
 ) -> Any:
     project = chat_project(principal, project_id)
+    service.chat_limit.check(principal)
     model, chat_id, request = service.agents.prepare(
         project, principal, agent_id, body.message, body.conversation_id, body.context, body.system_prompt
     )

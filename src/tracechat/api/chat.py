@@ -67,6 +67,7 @@ def chat(
     project_id: ProjectParam = None,
 ) -> Any:
     project = chat_project(principal, project_id)
+    service.chat_limit.check(principal)
     request = TurnRequest(body.messages, body.chat_id, body.model, body.system_prompt)
     model, chat_id = service.assistant.prepare(project, principal, request)
     events = service.assistant.turn(project, model, chat_id, request)
