@@ -112,3 +112,37 @@ def test_errors(api: httpx.Client) -> None:
     assert api.post(CHAT, json={"message": ""}).status_code == 422
     assert api.post(CHAT, json={"message": "   "}).status_code == 400
     assert api.post(CHAT, json={"message": "hi", "conversation_id": "bad id!"}).status_code == 400
+
+
+def test_agents_and_conversations_stay_in_their_project(tmp_path: Any) -> None:
+    from tests.servers import settings_for_test
+    from tracechat.auth.keys import KeyRing
+
+    keys = KeyRing(tmp_path / "data" / "keys.json")
+    alpha, beta = keys.create(project="alpha", admin=False), keys.create(project="beta", admin=False)
+    server = InProcessServer(settings_for_test(tmp_path / "data"))
+    try:
+        with httpx.Client(base_url=server.api, timeout=60) as client:
+            as_alpha, as_beta = {"Authorization": f"Bearer {alpha.token}"}, {"Authorization": f"Bearer {beta.token}"}
+            agent = client.post("/api/agents", json={"name": "Alpha's"}, headers=as_alpha).json()
+            client.post(CHAT, json={"message": "Which models?", "conversation_id": "shared-name"}, headers=as_alpha)
+            assert client.get(f"/api/agents/{agent['id']}/chat", headers=as_beta).status_code == 404
+            assert [a["id"] for a in client.get("/api/agents", headers=as_beta).json()["agents"]] == ["trace-analyst"]
+            theirs = client.get(CHAT, params={"conversation_id": "shared-name"}, headers=as_beta).json()
+            assert theirs["meta"]["total"] == 0
+            assert client.delete(CHAT, headers=as_beta).json()["deleted"] == 0
+            assert (
+                client.get(CHAT, params={"conversation_id": "shared-name"}, headers=as_alpha).json()["meta"]["total"]
+                == 4
+            )
+            mine = client.post(
+                CHAT, json={"message": "Which models?", "conversation_id": "shared-name"}, headers=as_beta
+            )
+            assert mine.status_code == 200  # the same name in another project is another conversation
+            assert (
+                client.get(CHAT, params={"conversation_id": "shared-name"}, headers=as_alpha).json()["meta"]["total"]
+                == 4
+            )
+            assert client.post(CHAT, json={"message": "hi"}).status_code == 401
+    finally:
+        server.stop()

@@ -116,3 +116,21 @@ def test_provider_failure_is_502_with_its_message(api: httpx.Client, scripted: S
     )
     chunks = [json.loads(b[6:]) for b in streamed.text.split("\n\n") if b.strip() and b != "data: [DONE]"]
     assert chunks[-1] == {"type": "error", "errorText": "openai-compatible answered 529: model overloaded"}
+
+
+def test_agent_context_and_system_prompt_reach_the_model(api: httpx.Client, scripted: ScriptedModels) -> None:
+    agent = api.post(
+        "/api/agents", json={"name": "Llama", "model": "local-llama", "system_prompt": "You watch costs."}
+    ).json()
+    sent = api.post(
+        f"/api/agents/{agent['id']}/chat", json={"message": "Which model?", "context": {"team": "payments"}}
+    )
+    assert sent.status_code == 200
+    assert sent.json()["content"].strip() == ANSWER
+    system = scripted.requests[0]["body"]["messages"][0]
+    assert system["role"] == "system"
+    assert system["content"].startswith("You watch costs.")
+    assert '"team": "payments"' in system["content"]
+    override = api.post(f"/api/agents/{agent['id']}/chat", json={"message": "x", "system_prompt": "Override."})
+    assert override.status_code == 200
+    assert scripted.requests[-1]["body"]["messages"][0]["content"] == "Override."

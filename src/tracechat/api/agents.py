@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from tracechat.api.chats import ProjectParam, chat_project
 from tracechat.api.deps import PrincipalDep, ServiceDep
+from tracechat.api.streams import relay
 from tracechat.chat import agent_stream
 from tracechat.chat.assistant import TurnFinished
 from tracechat.errors import StorageUnavailable
@@ -77,17 +78,17 @@ def send(
 ) -> Any:
     project = chat_project(principal, project_id)
     service.chat_limit.check(principal)
-    model, chat_id, request = service.agents.prepare(
+    model, chat_id, conversation_id, request = service.agents.prepare(
         project, principal, agent_id, body.message, body.conversation_id, body.context, body.system_prompt
     )
     events = service.assistant.turn(project, model, chat_id, request)
     if body.stream:
-        stream = agent_stream.encode(agent_stream.chunks(events))
+        stream = relay(agent_stream.encode(agent_stream.chunks(events, conversation_id)))
         return StreamingResponse(stream, media_type=agent_stream.MEDIA_TYPE, headers=agent_stream.HEADERS)
     finished = next(e for e in events if isinstance(e, TurnFinished))
     if finished.message is None:
         raise StorageUnavailable("the reply was not stored")
-    return AgentMessage(**finished.message.model_dump(), conversation_id=chat_id)
+    return AgentMessage(**finished.message.model_dump(), conversation_id=conversation_id)
 
 
 @router.delete("/{agent_id}/chat", response_model=Cleared, summary="Clear history (one conversation or all)")

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 
 from tracechat.api.chats import ProjectParam, chat_project
 from tracechat.api.deps import PrincipalDep, ServiceDep
+from tracechat.api.streams import relay
 from tracechat.chat import ui_stream
 from tracechat.chat.assistant import TurnFinished, TurnRequest
 from tracechat.chat.models import Usage
@@ -72,7 +73,7 @@ def chat(
     model, chat_id = service.assistant.prepare(project, principal, request)
     events = service.assistant.turn(project, model, chat_id, request)
     if stream:
-        body_stream = ui_stream.encode(ui_stream.chunks(events))
+        body_stream = relay(ui_stream.encode(ui_stream.chunks(events)))
         return StreamingResponse(body_stream, media_type=ui_stream.MEDIA_TYPE, headers=ui_stream.HEADERS)
     finished = next(e for e in events if isinstance(e, TurnFinished))
     return ChatResponse(

@@ -12,7 +12,7 @@ from tracechat.auth.keys import Principal
 from tracechat.chat import tools
 from tracechat.chat.assistant import SYSTEM_PROMPT, Assistant, TurnRequest
 from tracechat.chat.models import ChatModel
-from tracechat.chat.threads import BUILT_IN_AGENT, ChatThreads
+from tracechat.chat.threads import BUILT_IN_AGENT, ChatThreads, conversation_key
 from tracechat.errors import InvalidInput, NotFound
 from tracechat.model.chat import AgentHistory, AgentMessage, AgentPublic, HistoryMeta, NewMessage
 from tracechat.store.conversations import AgentRecords, AgentRow, ChatRecords
@@ -87,13 +87,15 @@ class Agents:
         after: int | None,
     ) -> AgentHistory:
         self.get(project, agent_id)
-        rows, total = self._records.agent_messages(project, agent_id, conversation_id, limit, before, after)
+        key = self._chat_of(project, conversation_id) if conversation_id else None
+        rows, total = self._records.agent_messages(project, agent_id, key, limit, before, after)
         messages = [AgentMessage(**m.model_dump(), conversation_id=c) for c, m in rows]
         return AgentHistory(messages=messages, meta=HistoryMeta(total=total, has_more=total > len(messages)))
 
     def clear(self, project: str, agent_id: str, conversation_id: str | None) -> int:
         self.get(project, agent_id)
-        return self._records.clear_agent(project, agent_id, conversation_id)
+        key = self._chat_of(project, conversation_id) if conversation_id else None
+        return self._records.clear_agent(project, agent_id, key)
 
     def prepare(
         self,
@@ -104,7 +106,8 @@ class Agents:
         conversation_id: str | None,
         context: Any,
         system_prompt: str | None,
-    ) -> tuple[ChatModel, str, TurnRequest]:
+    ) -> tuple[ChatModel, str, str, TurnRequest]:
+        """The model, the chat id, the conversation id the client sees, and the turn."""
         agent = self.get(project, agent_id)
         if not message.strip():
             raise InvalidInput("message must not be empty")
@@ -117,7 +120,14 @@ class Agents:
         )
         model = self._assistant.model(agent.model)
         chat_id = self._conversation(project, principal, agent_id, conversation_id, message)
-        return model, chat_id, request
+        return model, chat_id, conversation_id or chat_id, request
+
+    def _chat_of(self, project: str, conversation_id: str) -> str:
+        """The chat behind a conversation id: one the client named, or one we generated."""
+        named = conversation_key(project, conversation_id)
+        if self._records.get(project, named) is None and self._records.get(project, conversation_id) is not None:
+            return conversation_id
+        return named
 
     def _conversation(
         self, project: str, principal: Principal, agent_id: str, conversation_id: str | None, message: str
@@ -126,9 +136,9 @@ class Agents:
             return self._threads.create(project, principal, message[:_TITLE_CHARS], agent_id).id
         if not _CONVERSATION_ID.fullmatch(conversation_id):
             raise InvalidInput("conversation_id must be 1-128 letters, digits or . _ : -")
-        existing = self._records.get(project, conversation_id)
+        existing = self._records.get(project, self._chat_of(project, conversation_id))
         if existing is None:
             return self._threads.create(project, principal, message[:_TITLE_CHARS], agent_id, conversation_id).id
         if existing.agent_id != agent_id:
             raise NotFound(f"conversation {conversation_id!r} belongs to another agent")
-        return conversation_id
+        return existing.id

@@ -15,6 +15,15 @@ BUILT_IN_AGENT = "trace-analyst"
 _USERS = uuid.UUID("6f1d1e62-8d2b-4c43-9e57-0c1f5d7d3a10")  # namespace for user ids derived from keys
 
 
+_CONVERSATIONS = uuid.UUID("0b7f35a4-5c1e-4d2b-a8f6-2f6d0a9c4e71")
+
+
+def conversation_key(project: str, conversation_id: str) -> str:
+    """The chat id behind a conversation id a client chose: the same name in two projects
+    is two chats."""
+    return str(uuid.uuid5(_CONVERSATIONS, f"{project}\x00{conversation_id}"))
+
+
 def user_id(principal: Principal) -> str:
     """A stable UUID for the caller: one per API key, one for open mode."""
     return str(uuid.uuid5(_USERS, principal.key_id or "open-mode"))
@@ -30,12 +39,12 @@ class ChatThreads:
         principal: Principal,
         title: str | None,
         agent_id: str = BUILT_IN_AGENT,
-        chat_id: str | None = None,
+        conversation_id: str | None = None,
     ) -> ChatPublic:
         now = datetime.now(UTC)
-        identifier = chat_id or str(uuid.uuid4())
+        identifier = conversation_key(project, conversation_id) if conversation_id else str(uuid.uuid4())
         row = ChatRow(identifier, project, user_id(principal), agent_id, title or DEFAULT_TITLE, [], now, now, 0)
-        self._records.create(row)
+        self._records.create(row, external_id=conversation_id)
         return self._public(row)
 
     def page(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from dataclasses import asdict
 from typing import Any
 
@@ -93,7 +93,7 @@ def _chunks_of(event: TurnEvent, parts: _Parts) -> Iterator[Chunk]:
         yield {"type": "finish", "messageMetadata": finished}
 
 
-def encode(stream: Iterable[Chunk]) -> Iterator[bytes]:
+def encode(stream: Iterable[Chunk]) -> Generator[bytes, None, None]:
     """Server-Sent Events: one ``data:`` line per chunk, ``[DONE]`` at the end."""
     for chunk in stream:
         yield f"data: {json.dumps(chunk, default=str)}\n\n".encode()

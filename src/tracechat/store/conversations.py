@@ -57,10 +57,10 @@ class ChatRecords:
     def __init__(self, store: DuckDBStore) -> None:
         self._store = store
 
-    def create(self, row: ChatRow) -> None:
+    def create(self, row: ChatRow, external_id: str | None = None) -> None:
         self._store.cursor().execute(
             "INSERT INTO chats VALUES"
-            " ($id, $project, $user_id, $agent_id, $title, $trace_ids, $created, $updated, NULL)",
+            " ($id, $project, $user_id, $agent_id, $title, $trace_ids, $created, $updated, NULL, $external)",
             {
                 "id": row.id,
                 "project": row.project,
@@ -70,6 +70,7 @@ class ChatRecords:
                 "trace_ids": row.trace_ids,
                 "created": _utc(row.created_at),
                 "updated": _utc(row.updated_at),
+                "external": external_id,
             },
         )
 
@@ -187,7 +188,8 @@ class ChatRecords:
         cursor = self._store.cursor()
         total = cursor.execute(f"SELECT count(*) {source}", params).fetchone()
         rows = cursor.execute(
-            "SELECT c.id, m.id, m.role, m.content, m.tool_calls, m.tool_call_id, m.metadata, m.created_at "
+            "SELECT coalesce(c.external_id, c.id), m.id, m.role, m.content, m.tool_calls, m.tool_call_id,"
+            " m.metadata, m.created_at "
             f"{source} ORDER BY m.id DESC LIMIT $limit",
             {**params, "limit": limit},
         ).fetchall()

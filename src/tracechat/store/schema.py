@@ -114,7 +114,8 @@ CREATE TABLE IF NOT EXISTS chats (
     trace_ids VARCHAR[] NOT NULL,
     created_at TIMESTAMP NOT NULL,  -- UTC
     updated_at TIMESTAMP NOT NULL,
-    deleted_at TIMESTAMP
+    deleted_at TIMESTAMP,
+    external_id VARCHAR  -- a conversation id chosen by the client (seed 002), shown in its place
 );
 CREATE TABLE IF NOT EXISTS agents (
     id VARCHAR PRIMARY KEY,
