@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -18,6 +19,8 @@ class ScriptedModels:
     def __init__(self) -> None:
         self.requests: list[dict[str, Any]] = []
         self.fail_with: int | None = None
+        self.slow_seconds = 0.0  # > 0: stream chunk by chunk, this long apart
+        self.aborted = threading.Event()  # set when a slow stream's reader went away
         handler = self._handler()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -45,7 +48,22 @@ class ScriptedModels:
                     self._send(models.fail_with, b'{"error": {"message": "model overloaded"}}', "application/json")
                     return
                 chunks = _openai(body) if self.path.endswith("/chat/completions") else _anthropic(body)
-                self._send(200, b"".join(chunks), "text/event-stream")
+                if models.slow_seconds:
+                    self._trickle(chunks)
+                else:
+                    self._send(200, b"".join(chunks), "text/event-stream")
+
+            def _trickle(self, chunks: Iterator[bytes]) -> None:
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.end_headers()
+                try:
+                    for chunk in [*chunks] * 50:  # long enough to be cut off
+                        self.wfile.write(chunk)
+                        self.wfile.flush()
+                        time.sleep(models.slow_seconds)
+                except (BrokenPipeError, ConnectionResetError):
+                    models.aborted.set()
 
             def _send(self, status: int, payload: bytes, content_type: str) -> None:
                 self.send_response(status)

@@ -134,3 +134,13 @@ def test_agent_context_and_system_prompt_reach_the_model(api: httpx.Client, scri
     override = api.post(f"/api/agents/{agent['id']}/chat", json={"message": "x", "system_prompt": "Override."})
     assert override.status_code == 200
     assert scripted.requests[-1]["body"]["messages"][0]["content"] == "Override."
+
+
+def test_a_client_that_leaves_stops_the_model_call(api: httpx.Client, scripted: ScriptedModels) -> None:
+    scripted.slow_seconds = 0.02
+    body = {"model": "local-llama", "messages": [{"role": "user", "content": "Which model?"}]}
+    with api.stream("POST", "/api/v1/chat", params={"stream": "true"}, json=body) as response:
+        for line in response.iter_lines():
+            if "start-step" in line:
+                break  # leave while the model is still streaming
+    assert scripted.aborted.wait(10), "the provider kept streaming to nobody"
