@@ -69,3 +69,10 @@ def test_agent_name_from_span_name_or_traceloop_entity() -> None:
 
 def test_non_string_values_become_text() -> None:
     assert _promoted({"gen_ai.request.model": 4})["request_model"] == "4"
+
+
+def test_vercel_function_id_names_the_agent_of_its_outer_span() -> None:
+    outer = {"ai.operationId": "ai.generateText", "ai.telemetry.functionId": "weather-agent"}
+    assert _promoted(outer)["agent_name"] == "weather-agent"
+    inner = {"ai.operationId": "ai.generateText.doGenerate", "ai.telemetry.functionId": "weather-agent"}
+    assert "agent_name" not in _promoted(inner)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from fastapi import FastAPI
 
 from tracechat import __version__
-from tracechat.api import agents, chat, chats, ops, traces
+from tracechat.api import agents, chat, chats, ops, traces, viewer
 from tracechat.api.errors import install_error_handlers
 
 if TYPE_CHECKING:
@@ -27,4 +27,5 @@ def create_api(service: Service) -> FastAPI:
     app.include_router(chats.router)
     app.include_router(chat.router)
     app.include_router(agents.router)
+    viewer.mount(app)
     return app

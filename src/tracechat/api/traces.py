@@ -5,14 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from tracechat.api.deps import PrincipalDep, ServiceDep
 from tracechat.auth.keys import Principal
 from tracechat.ingest.projects import DEFAULT_PROJECT
-from tracechat.model.summaries import TraceFilter, TraceList
+from tracechat.model.summaries import SpanList, TraceFilter, TraceList
 from tracechat.model.trajectory import AgentChatTrajectory, Feedback
 
 router = APIRouter(prefix="/agents/traces", tags=["traces"])
@@ -99,6 +99,16 @@ def list_traces(
         text=q or None,
     )
     return service.traces.list_traces(project, where, limit, offset)
+
+
+@router.get("/{trace_id}/spans", response_model=SpanList, summary="A trace's spans, raw, with their timing")
+def spans(
+    trace_id: Annotated[str, Path(pattern=TRACE_ID)],
+    principal: PrincipalDep,
+    service: ServiceDep,
+    project_id: str | None = None,
+) -> SpanList:
+    return service.traces.spans(_project(principal, project_id), trace_id.lower())
 
 
 @router.post("/feedback", response_model=Feedback, status_code=201, summary="Attach feedback to a trace or span")

@@ -113,6 +113,7 @@ PROMOTED_KEYS: dict[str, Sequence[str | tuple[str, Transform]]] = {
 
 PROMOTED_COLUMNS = SPAN_TEXT_COLUMNS + SPAN_INT_COLUMNS
 _TRACELOOP_ENTITY = "traceloop.entity.name"
+_VERCEL_FUNCTION = "ai.telemetry.functionId"
 _SCRATCH = len(PROMOTED_COLUMNS)  # slot for traceloop.entity.name, resolved after the scan
 _WORST = 1 << 30
 _INT64 = 1 << 63
@@ -126,6 +127,7 @@ def _build_slots() -> dict[str, tuple[int, int, Transform | None, bool]]:
             key, transform = (entry, None) if isinstance(entry, str) else entry
             slots[key] = (index, rank, transform, column in SPAN_INT_COLUMNS)
     slots[_TRACELOOP_ENTITY] = (_SCRATCH, 0, None, False)
+    slots[_VERCEL_FUNCTION] = (_SCRATCH, 1, None, False)
     return slots
 
 
@@ -163,7 +165,8 @@ def promote(attributes: Iterable[Any], span_name: str) -> list[Any]:
 
 
 def _fill_agent_name(values: list[Any], span_name: str) -> None:
-    """Agents named only by a Traceloop entity or by an ``invoke_agent X`` span name."""
+    """Agents named only by a Traceloop entity, a Vercel AI SDK function id, or by an
+    ``invoke_agent X`` span name."""
     if values[_AGENT] is not None or values[_OPERATION] != "invoke_agent":
         return
     if values[_SCRATCH]:

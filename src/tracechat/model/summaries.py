@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 
 class TraceSummary(BaseModel):
@@ -22,6 +22,27 @@ class TraceSummary(BaseModel):
     cost: float | None
     has_error: bool
     conversation_id: str | None = None
+
+
+class SpanView(BaseModel):
+    """One span as the viewer shows it: timing for the waterfall, everything else raw."""
+
+    span_id: str
+    parent_span_id: str | None
+    name: str
+    kind: str = Field(description="What tracechat reads the span as: agent, llm, tool, handoff, …")
+    start_ns: int
+    end_ns: int
+    status_code: int
+    status_message: str | None
+    attributes: dict[str, Any]
+    events: list[dict[str, Any]]
+    resource: dict[str, Any]
+
+
+class SpanList(BaseModel):
+    trace_id: str
+    spans: list[SpanView]
 
 
 class TraceList(BaseModel):

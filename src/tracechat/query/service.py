@@ -12,10 +12,10 @@ from tracechat.genai.messages import shared_history
 from tracechat.genai.registry import normalize
 from tracechat.genai.types import Feedback as SpanFeedback
 from tracechat.genai.types import SpanFacts
-from tracechat.ingest.codec import decode_log_payload, decode_resource, decode_span_payload
+from tracechat.ingest.codec import decode_log_payload, decode_resource, decode_span_payload, json_safe
 from tracechat.model.span import Attributes, LogPayload
 from tracechat.model.stored import StoredSpan, StoredTrace
-from tracechat.model.summaries import StoredFeedback, TraceFilter, TraceList, TraceSummary
+from tracechat.model.summaries import SpanList, SpanView, StoredFeedback, TraceFilter, TraceList, TraceSummary
 from tracechat.model.trajectory import AgentChatTrajectory, Feedback
 from tracechat.query.content import Content, ContentRefs
 from tracechat.query.trajectory import build_trajectory
@@ -43,6 +43,31 @@ class TraceQueries:
         if found is None:
             raise NotFound(f"no content {ref!r} in project {project!r}")
         return found
+
+    def spans(self, project: str, trace_id: str) -> SpanList:
+        stored = self._store.read_trace(project, trace_id)
+        if stored is None or not stored.spans:
+            raise NotFound(f"no trace {trace_id} in project {project!r}")
+        facts, _ = self._normalize(stored)
+        views = [
+            SpanView(
+                span_id=f.span_id,
+                parent_span_id=f.parent_span_id,
+                name=f.name,
+                kind=f.kind.value,
+                start_ns=f.start_ns,
+                end_ns=f.end_ns,
+                status_code=f.status_code,
+                status_message=f.status_message,
+                attributes=json_safe(f.attributes),
+                events=[
+                    {"name": e.name, "time_ns": e.time_ns, "attributes": json_safe(e.attributes)} for e in f.events
+                ],
+                resource=json_safe(f.resource),
+            )
+            for f in facts
+        ]
+        return SpanList(trace_id=trace_id, spans=views)
 
     def list_traces(self, project: str, where: TraceFilter, limit: int, offset: int) -> TraceList:
         rows, total = self._store.list_traces(project, where, limit, offset)

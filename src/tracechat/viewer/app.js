@@ -1,0 +1,326 @@
+// tracechat viewer: trace list and trajectory pages over the HTTP API. No build step, no
+// dependencies. Every piece of trace content is set as text (never parsed as HTML).
+
+const state = {
+  key: localStorage.getItem("tracechat.key") || "",
+  project: new URLSearchParams(location.search).get("project") || localStorage.getItem("tracechat.project") || "",
+  refresh: null,
+};
+
+// -- small helpers ---------------------------------------------------------------------------
+
+function h(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs)) {
+    if (value === null || value === undefined || value === false) continue;
+    if (name.startsWith("on")) node.addEventListener(name.slice(2), value);
+    else if (name === "class") node.className = value;
+    else node.setAttribute(name, value === true ? "" : value);
+  }
+  for (const child of children.flat()) {
+    if (child === null || child === undefined || child === false) continue;
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return node;
+}
+
+function status(text) { document.getElementById("status").textContent = text || ""; }
+
+async function api(path, options = {}) {
+  const headers = { ...(options.headers || {}) };
+  if (state.key) headers.Authorization = `Bearer ${state.key}`;
+  if (options.json !== undefined) {
+    headers["Content-Type"] = "application/json";
+    options = { ...options, body: JSON.stringify(options.json) };
+  }
+  const response = await fetch(path, { ...options, headers });
+  if (!response.ok) {
+    let message = `${response.status} ${response.statusText}`;
+    try { message = (await response.json()).error.message || message; } catch (_) { /* not JSON */ }
+    const error = new Error(message);
+    error.status = response.status;
+    throw error;
+  }
+  return response;
+}
+
+function withProject(path, params = {}) {
+  const query = new URLSearchParams();
+  if (state.project) query.set("project_id", state.project);
+  for (const [name, value] of Object.entries(params)) if (value !== "" && value !== null && value !== undefined) query.set(name, value);
+  const text = query.toString();
+  return text ? `${path}?${text}` : path;
+}
+
+const fmtMs = (ms) => (ms === null || ms === undefined ? "–" : ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms} ms`);
+const fmtTime = (iso) => (iso ? new Date(iso).toLocaleString() : "–");
+const fmtNum = (n) => (n === null || n === undefined ? "–" : Number(n).toLocaleString());
+const fmtCost = (c) => (c === null || c === undefined ? "–" : `$${Number(c).toFixed(4)}`);
+
+function pretty(text) {
+  if (text === null || text === undefined) return "";
+  try { return JSON.stringify(JSON.parse(text), null, 2); } catch (_) { return String(text); }
+}
+
+function link(path, label, attrs = {}) {
+  return h("a", { href: path, onclick: (event) => { event.preventDefault(); navigate(path); }, ...attrs }, label);
+}
+
+// -- routing ---------------------------------------------------------------------------------
+
+function navigate(path) {
+  history.pushState({}, "", path);
+  route();
+}
+
+function route() {
+  clearInterval(state.refresh);
+  status("");
+  const main = document.getElementById("main");
+  main.replaceChildren();
+  const match = location.pathname.match(/^\/traces\/([0-9a-fA-F]{32})$/);
+  (match ? traceView(main, match[1].toLowerCase()) : listView(main)).catch((error) => {
+    main.replaceChildren(h("p", { class: "error-mark", role: "alert" }, error.message));
+  });
+}
+
+// -- trace list ------------------------------------------------------------------------------
+
+const SINCE = { "1h": 1, "24h": 24, "7d": 24 * 7, "30d": 24 * 30, all: null };
+
+async function listView(main) {
+  const form = h("form", { class: "filters", "aria-label": "Filter traces" },
+    h("label", {}, "Since ", h("select", { name: "since" }, ...Object.keys(SINCE).map((k) => h("option", { value: k, selected: k === "7d" }, k)))),
+    h("label", {}, "Agent ", h("input", { name: "agent_name", size: 12 })),
+    h("label", {}, "Model ", h("input", { name: "model", size: 12 })),
+    h("label", {}, h("input", { type: "checkbox", name: "has_error" }), " errors only"),
+    h("label", {}, "Search ", h("input", { name: "q", type: "search", size: 18, placeholder: "name, trace id, agent" })),
+    h("button", { type: "submit" }, "Apply"));
+  const body = h("tbody");
+  const table = h("table", { class: "traces" },
+    h("thead", {}, h("tr", {},
+      ...["Started", "Root span", "Agents", "Models", "Duration", "Spans", "Tokens in / out", "Cost", ""].map((t, i) =>
+        h("th", { scope: "col", class: i >= 4 && i <= 7 ? "num" : null }, t)))),
+    body);
+  const pager = h("div", { class: "pager" });
+  main.append(h("h1", { class: "visually-hidden" }, "Traces"), form, table, pager);
+  let offset = 0;
+  const limit = 50;
+
+  async function load() {
+    const data = new FormData(form);
+    const hours = SINCE[data.get("since")];
+    const params = {
+      limit, offset,
+      since: hours ? new Date(Date.now() - hours * 3600e3).toISOString() : "",
+      agent_name: data.get("agent_name"), model: data.get("model"), q: data.get("q"),
+      has_error: data.get("has_error") ? "true" : "",
+    };
+    const page = await (await api(withProject("/agents/traces", params))).json();
+    body.replaceChildren(...page.traces.map(traceRow));
+    if (!page.traces.length) body.append(h("tr", {}, h("td", { colspan: 9 }, "No traces match.")));
+    pager.replaceChildren(
+      h("button", { type: "button", disabled: offset === 0, onclick: () => { offset = Math.max(0, offset - limit); load(); } }, "Newer"),
+      h("span", { class: "meta" }, `${page.total ? offset + 1 : 0}–${offset + page.traces.length} of ${page.total}`),
+      h("button", { type: "button", disabled: offset + limit >= page.total, onclick: () => { offset += limit; load(); } }, "Older"));
+    status(`updated ${new Date().toLocaleTimeString()}`);
+  }
+
+  form.addEventListener("submit", (event) => { event.preventDefault(); offset = 0; load().catch((e) => status(e.message)); });
+  await load();
+  // New traces appear without a reload while the first page is shown.
+  state.refresh = setInterval(() => { if (offset === 0 && !document.hidden) load().catch((e) => status(e.message)); }, 5000);
+}
+
+function traceRow(trace) {
+  const path = withTraceLink(trace.trace_id);
+  return h("tr", { "data-trace-id": trace.trace_id },
+    h("td", {}, fmtTime(trace.started_at)),
+    h("td", {}, link(path, trace.root_span_name || trace.trace_id)),
+    h("td", {}, trace.agents.join(", ")),
+    h("td", {}, trace.models.join(", ")),
+    h("td", { class: "num" }, fmtMs(trace.duration_ms)),
+    h("td", { class: "num" }, fmtNum(trace.span_count)),
+    h("td", { class: "num" }, `${fmtNum(trace.input_tokens)} / ${fmtNum(trace.output_tokens)}`),
+    h("td", { class: "num" }, fmtCost(trace.cost)),
+    h("td", {}, trace.has_error ? h("span", { class: "error-mark", title: "has errors" }, "error") : ""));
+}
+
+function withTraceLink(traceId) {
+  return state.project ? `/traces/${traceId}?project=${encodeURIComponent(state.project)}` : `/traces/${traceId}`;
+}
+
+// -- one trajectory --------------------------------------------------------------------------
+
+async function traceView(main, traceId) {
+  const request = { project_id: state.project || "default", trace_id: traceId, include_feedback: true };
+  const [trajectory, spans] = await Promise.all([
+    api("/agents/traces/chat", { method: "POST", json: request }).then((r) => r.json()),
+    api(withProject(`/agents/traces/${traceId}/spans`)).then((r) => r.json()),
+  ]);
+  const spanById = new Map(spans.spans.map((s) => [s.span_id, s]));
+  const details = h("pre", { id: "span-details", "aria-live": "polite" }, "Select a message or a span to see its raw attributes.");
+  const select = (spanId) => {
+    for (const node of document.querySelectorAll("[aria-selected]")) node.setAttribute("aria-selected", node.dataset.spanId === spanId);
+    const span = spanById.get(spanId);
+    details.textContent = span ? JSON.stringify({ name: span.name, kind: span.kind, status: span.status_message, attributes: span.attributes, events: span.events }, null, 2) : "";
+  };
+  const messages = h("section", { class: "messages", "aria-label": "Conversation" });
+  renderInBatches(messages, trajectory.messages, (m) => messageNode(m, select));
+  main.append(
+    h("div", { class: "trace-head" },
+      h("h1", {}, trajectory.root_span_name || traceId),
+      h("div", { class: "meta" }, `trace ${traceId} · ${trajectory.provider || "provider unknown"} · ${fmtMs(trajectory.total_duration_ms)} · ${trajectory.messages.length} messages · `,
+        link(state.project ? `/?project=${encodeURIComponent(state.project)}` : "/", "all traces"))),
+    h("div", { class: "layout" },
+      messages,
+      h("aside", { class: "side" },
+        h("section", { class: "panel" }, h("h2", {}, "Timeline"), waterfall(spans.spans, select)),
+        h("section", { class: "panel" }, h("h2", {}, "Span"), details),
+        h("section", { class: "panel" }, h("h2", {}, "Feedback"), feedbackPanel(trajectory, traceId)))));
+}
+
+function renderInBatches(container, items, render, size = 200) {
+  // Long trajectories stay smooth: the first batch at once, the rest between frames;
+  // each message also skips layout while off screen (content-visibility in the CSS).
+  let index = 0;
+  const step = () => {
+    const end = Math.min(items.length, index + size);
+    for (; index < end; index++) container.append(render(items[index]));
+    if (index < items.length) requestAnimationFrame(step);
+  };
+  step();
+}
+
+function messageNode(message, select) {
+  const entry = message[message.type];
+  const who = h("div", { class: "who" }, [LABELS[message.type], message.agent_name].filter(Boolean).join(" · "), " · ", new Date(message.started_at).toLocaleTimeString());
+  const node = h("article", {
+    class: `msg ${message.type}`, tabindex: 0, "data-span-id": message.span_id, "aria-selected": "false",
+    onclick: () => select(message.span_id), onkeydown: (e) => { if (e.key === "Enter") select(message.span_id); },
+  }, who, ...RENDER[message.type](entry), ...refs(entry.content_refs), ...feedbackOf(message.feedback));
+  return node;
+}
+
+const LABELS = {
+  agent_start: "agent start", user_message: "user", assistant_message: "assistant",
+  tool_call: "tool", agent_handoff: "handoff", context_compacted: "context compacted",
+};
+
+const RENDER = {
+  agent_start: (e) => [
+    h("div", {}, e.model ? `model ${e.model}` : "model not recorded"),
+    e.system_instructions ? h("details", {}, h("summary", {}, "Instructions"), h("div", { class: "text" }, e.system_instructions)) : null,
+    e.tool_definitions ? h("details", {}, h("summary", {}, "Tool definitions"), h("pre", {}, pretty(e.tool_definitions))) : null,
+  ],
+  user_message: (e) => [h("div", { class: "text" }, e.text ?? "(not recorded)")],
+  assistant_message: (e) => [
+    h("div", { class: "meta" }, [e.model, e.input_tokens !== null ? `${fmtNum(e.input_tokens)} in / ${fmtNum(e.output_tokens)} out` : null,
+      e.reasoning_tokens ? `${fmtNum(e.reasoning_tokens)} reasoning` : null, fmtMs(e.duration_ms)].filter(Boolean).join(" · ")),
+    e.reasoning_content ? h("details", {}, h("summary", {}, "Reasoning"), h("div", { class: "text" }, e.reasoning_content)) : null,
+    h("div", { class: "text" }, e.text ?? "(no text recorded)"),
+  ],
+  tool_call: (e) => [
+    h("div", {}, h("strong", {}, e.tool_name || "tool"), h("span", { class: "meta" }, ` · ${fmtMs(e.duration_ms)}`)),
+    h("details", { class: "tool-arguments" }, h("summary", {}, "Arguments"), h("pre", {}, pretty(e.tool_arguments) || "(not recorded)")),
+    h("details", { class: "tool-result" }, h("summary", {}, "Result"), h("pre", {}, pretty(e.tool_result) || "(not recorded)")),
+  ],
+  agent_handoff: (e) => [h("div", {}, `${e.from_agent || "?"} → ${e.to_agent || "?"}`)],
+  context_compacted: (e) => [
+    h("div", {}, `${e.compaction_items_before ?? "?"} → ${e.compaction_items_after ?? "?"} items`),
+    e.compaction_summary ? h("details", {}, h("summary", {}, "Summary"), h("div", { class: "text" }, e.compaction_summary)) : null,
+  ],
+};
+
+function refs(contentRefs) {
+  return (contentRefs || []).map((ref) => {
+    const holder = h("div", {});
+    api(withProject(`/agents/traces/content/${ref}`)).then(async (response) => {
+      const blob = await response.blob();
+      const url = URL.createObjectURL(blob);
+      holder.append(blob.type.startsWith("image/") ? h("img", { class: "ref", src: url, alt: "attached image" })
+        : h("a", { href: url, download: ref }, `content (${blob.type || "file"}, ${blob.size} bytes)`));
+    }).catch((error) => holder.append(h("span", { class: "meta" }, `content unavailable: ${error.message}`)));
+    return holder;
+  });
+}
+
+function feedbackOf(feedback) {
+  if (!feedback || !feedback.length) return [];
+  return [h("div", { class: "meta" }, feedback.map((f) => `${f.name}: ${f.score ?? f.label ?? f.value ?? ""}`).join(" · "))];
+}
+
+function waterfall(spans, select) {
+  if (!spans.length) return h("p", {}, "No spans.");
+  const start = Math.min(...spans.map((s) => s.start_ns));
+  const end = Math.max(...spans.map((s) => s.end_ns));
+  const total = Math.max(1, end - start);
+  const depth = new Map();
+  const byId = new Map(spans.map((s) => [s.span_id, s]));
+  const level = (s, seen = 0) => (seen > 64 || !s.parent_span_id || !byId.has(s.parent_span_id) ? 0 : 1 + level(byId.get(s.parent_span_id), seen + 1));
+  for (const s of spans) depth.set(s.span_id, level(s));
+  return h("div", { class: "waterfall", role: "list" }, spans.map((s) => {
+    const left = ((s.start_ns - start) / total) * 100;
+    const width = Math.max(0.3, ((s.end_ns - s.start_ns) / total) * 100);
+    return h("div", {
+      class: "row", role: "listitem", tabindex: 0, "data-span-id": s.span_id, "aria-selected": "false",
+      title: `${s.name} · ${fmtMs(Math.round((s.end_ns - s.start_ns) / 1e6))}`,
+      onclick: () => select(s.span_id), onkeydown: (e) => { if (e.key === "Enter") select(s.span_id); },
+    },
+    h("span", { class: "label", style: `padding-left:${depth.get(s.span_id) * 10}px` }, s.name),
+    h("span", { class: "track" }, h("span", { class: `bar ${s.status_code === 2 ? "error" : s.kind}`, style: `left:${left}%;width:${width}%` })));
+  }));
+}
+
+function feedbackPanel(trajectory, traceId) {
+  const list = h("ul", { class: "feedback-list" }, (trajectory.feedback || []).map((f) =>
+    h("li", {}, `${f.name}: ${f.score ?? f.label ?? f.value ?? ""}${f.comment ? ` — ${f.comment}` : ""}${f.author ? ` (${f.author})` : ""}`)));
+  const form = h("form", { class: "feedback-form", "aria-label": "Add feedback" },
+    h("input", { name: "name", placeholder: "name (e.g. helpful)", required: true, size: 12 }),
+    h("input", { name: "label", placeholder: "label", size: 8 }),
+    h("input", { name: "score", type: "number", step: "any", placeholder: "score", size: 6 }),
+    h("input", { name: "comment", placeholder: "comment", size: 16 }),
+    h("button", { type: "submit" }, "Add"));
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const data = new FormData(form);
+    const body = { project_id: state.project || "default", trace_id: traceId, name: data.get("name") };
+    if (data.get("label")) body.label = data.get("label");
+    if (data.get("score")) body.score = Number(data.get("score"));
+    if (data.get("comment")) body.comment = data.get("comment");
+    try {
+      const created = await (await api("/agents/traces/feedback", { method: "POST", json: body })).json();
+      list.append(h("li", {}, `${created.name}: ${created.score ?? created.label ?? ""}${created.comment ? ` — ${created.comment}` : ""}`));
+      form.reset();
+      status("feedback added");
+    } catch (error) { status(error.message); }
+  });
+  return h("div", {}, list, form);
+}
+
+// -- start -----------------------------------------------------------------------------------
+
+function setupAccess() {
+  const form = document.getElementById("access");
+  form.project.value = state.project;
+  form.key.value = state.key;
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    state.project = form.project.value.trim();
+    state.key = form.key.value.trim();
+    localStorage.setItem("tracechat.project", state.project);
+    localStorage.setItem("tracechat.key", state.key);
+    route();
+  });
+  const saved = localStorage.getItem("tracechat.theme");
+  if (saved) document.documentElement.dataset.theme = saved;
+  document.getElementById("theme").addEventListener("click", () => {
+    const dark = getComputedStyle(document.documentElement).colorScheme === "dark";
+    document.documentElement.dataset.theme = dark ? "light" : "dark";
+    localStorage.setItem("tracechat.theme", document.documentElement.dataset.theme);
+  });
+}
+
+window.addEventListener("popstate", route);
+setupAccess();
+route();

@@ -1,0 +1,107 @@
+"""The viewer in a real headless Chromium (Debian's ``chromium``, driven by Playwright):
+what the pages show is what the API returns. Screenshots go to test-artifacts/."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.golden.test_sample_traces import SAMPLES
+from tests.servers import InProcessServer
+from tracechat.ingest.loader import load_paths_in_process
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+if not CHROMIUM.exists():
+    if os.environ.get("CI"):
+        raise RuntimeError("the browser tests need Debian's chromium; .ci/run installs it")
+    pytest.skip("Debian's chromium is not installed (apt-get install chromium)", allow_module_level=True)
+
+from playwright.sync_api import Page, sync_playwright  # noqa: E402
+
+
+@pytest.fixture
+def page(server: InProcessServer) -> Iterator[Page]:
+    load_paths_in_process(server.service.receiver, [SAMPLES])
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=FLAGS)
+        context = browser.new_context(base_url=server.api, viewport={"width": 1400, "height": 1000})
+        yield context.new_page()
+        context.close()
+        browser.close()
+
+
+def _api(server: InProcessServer, method: str, path: str, **kwargs: Any) -> Any:
+    return httpx.request(method, f"{server.api}{path}", timeout=30, **kwargs).json()
+
+
+def test_list_shows_the_traces_the_api_lists(page: Page, server: InProcessServer) -> None:
+    page.goto("/")
+    page.wait_for_selector("table.traces tbody tr[data-trace-id]")
+    listed = _api(server, "GET", "/agents/traces", params={"limit": 50})
+    shown = page.eval_on_selector_all("tbody tr[data-trace-id]", "rows => rows.map(r => r.dataset.traceId)")
+    assert shown == [t["trace_id"] for t in listed["traces"]]
+    assert page.inner_text(".pager .meta") == f"1–{len(shown)} of {listed['total']}"
+    page.screenshot(path=str(ARTIFACTS / "viewer-list.png"), full_page=True)
+    page.fill("input[name=q]", "Agent workflow")
+    page.click("form.filters button[type=submit]")
+    page.wait_for_function("document.querySelectorAll('tbody tr[data-trace-id]').length === 1")
+
+
+def test_trajectory_page_shows_the_messages_the_api_returns(page: Page, server: InProcessServer) -> None:
+    trace = _api(server, "GET", "/agents/traces", params={"q": "Agent workflow"})["traces"][0]
+    expected = _api(
+        server, "POST", "/agents/traces/chat", json={"project_id": "default", "trace_id": trace["trace_id"]}
+    )
+    page.goto("/")
+    page.click(f"tr[data-trace-id='{trace['trace_id']}'] a")
+    page.wait_for_selector("article.msg")
+    assert page.url.endswith(f"/traces/{trace['trace_id']}")
+    shown = page.eval_on_selector_all("article.msg", "nodes => nodes.map(n => [n.classList[1], n.dataset.spanId])")
+    assert shown == [[m["type"], m["span_id"]] for m in expected["messages"]]
+    assert "Triage Agent → Weather Agent" in page.inner_text("article.agent_handoff")
+    tool = page.locator("article.tool_call").first
+    result = tool.locator("details.tool-result")
+    assert result.get_attribute("open") is None
+    result.locator("summary").click()
+    assert result.get_attribute("open") is not None
+    assert "Paris" in result.inner_text()
+    page.locator("article.user_message").first.click()
+    assert '"attributes"' in page.inner_text("#span-details")
+    assert page.locator(".waterfall .row").count() == len(
+        _api(server, "GET", f"/agents/traces/{trace['trace_id']}/spans")["spans"]
+    )
+    page.screenshot(path=str(ARTIFACTS / "viewer-trajectory.png"), full_page=True)
+
+
+def test_feedback_added_on_the_page_is_stored(page: Page, server: InProcessServer) -> None:
+    trace = _api(server, "GET", "/agents/traces")["traces"][0]
+    page.goto(f"/traces/{trace['trace_id']}")
+    page.wait_for_selector("form.feedback-form")
+    page.fill("form.feedback-form input[name=name]", "helpful")
+    page.fill("form.feedback-form input[name=label]", "yes")
+    page.click("form.feedback-form button[type=submit]")
+    page.wait_for_selector(".feedback-list li")
+    stored = _api(
+        server,
+        "POST",
+        "/agents/traces/chat",
+        json={"project_id": "default", "trace_id": trace["trace_id"], "include_feedback": True},
+    )["feedback"]
+    assert [(f["name"], f["label"]) for f in stored] == [("helpful", "yes")]
