@@ -105,3 +105,24 @@ def test_feedback_added_on_the_page_is_stored(page: Page, server: InProcessServe
         json={"project_id": "default", "trace_id": trace["trace_id"], "include_feedback": True},
     )["feedback"]
     assert [(f["name"], f["label"]) for f in stored] == [("helpful", "yes")]
+
+
+def test_chat_streams_an_answer_and_links_its_traces(page: Page, server: InProcessServer) -> None:
+    page.goto("/chat")
+    page.fill("textarea[name=message]", "What are the slowest traces this week?")
+    page.click("form.chat-form button[type=submit]")
+    page.wait_for_selector("article.assistant_message:not(.streaming) .answer a")
+    answer = page.inner_text("article.assistant_message .answer")
+    assert answer.startswith("Slowest traces in the last 7 days")
+    assert page.locator("article.assistant_message details.tool-call").count() == 1
+    assert "/chat/" in page.url  # the new chat has an address
+    assert page.locator(".chat-list a").count() == 1
+    page.screenshot(path=str(ARTIFACTS / "viewer-chat.png"), full_page=True)
+    first_trace = page.locator("article.assistant_message .answer a").first
+    trace_id = first_trace.inner_text()
+    first_trace.click()
+    page.wait_for_selector("article.msg")
+    assert page.url.endswith(f"/traces/{trace_id}")
+    page.go_back()
+    page.wait_for_selector("article.user_message")  # the chat reloads from the store
+    assert "slowest traces" in page.inner_text("article.user_message")

@@ -26,6 +26,16 @@ def trace_page(trace_id: str) -> HTMLResponse:
     return _page()
 
 
+@router.get("/chat")
+def chat_page() -> HTMLResponse:
+    return _page()
+
+
+@router.get("/chat/{chat_id}")
+def chat_thread_page(chat_id: str) -> HTMLResponse:
+    return _page()
+
+
 def mount(app: FastAPI) -> None:
     app.include_router(router)
     app.mount("/viewer", StaticFiles(directory=str(VIEWER)), name="viewer")

@@ -79,7 +79,9 @@ function route() {
   const main = document.getElementById("main");
   main.replaceChildren();
   const match = location.pathname.match(/^\/traces\/([0-9a-fA-F]{32})$/);
-  (match ? traceView(main, match[1].toLowerCase()) : listView(main)).catch((error) => {
+  const chat = location.pathname.match(/^\/chat(?:\/([\w-]+))?$/);
+  const view = match ? traceView(main, match[1].toLowerCase()) : chat ? chatView(main, chat[1] || null) : listView(main);
+  view.catch((error) => {
     main.replaceChildren(h("p", { class: "error-mark", role: "alert" }, error.message));
   });
 }
@@ -296,6 +298,136 @@ function feedbackPanel(trajectory, traceId) {
     } catch (error) { status(error.message); }
   });
   return h("div", {}, list, form);
+}
+
+// -- chat with the trace analyst -------------------------------------------------------------
+
+const TRACE_ID = /\b([0-9a-f]{32})\b/g;
+
+function linked(text) {
+  // Trace ids become links to their trajectories.
+  const nodes = [];
+  let last = 0;
+  for (const match of String(text).matchAll(TRACE_ID)) {
+    nodes.push(text.slice(last, match.index), link(withTraceLink(match[1]), match[1]));
+    last = match.index + match[1].length;
+  }
+  nodes.push(text.slice(last));
+  return nodes;
+}
+
+function inline(text) {
+  // The Markdown answers use: **bold** and `code`. Built as nodes, never as HTML.
+  return String(text).split(/(\*\*[^*]+\*\*|`[^`]+`)/).map((piece) => {
+    if (piece.startsWith("**") && piece.endsWith("**") && piece.length > 4) return h("strong", {}, linked(piece.slice(2, -2)));
+    if (piece.startsWith("`") && piece.endsWith("`") && piece.length > 2) return h("code", {}, linked(piece.slice(1, -1)));
+    return linked(piece);
+  });
+}
+
+function linkedText(text) {
+  const node = h("div", { class: "text markdown" });
+  let list = null;
+  for (const line of String(text).split("\n")) {
+    if (line.startsWith("- ")) {
+      if (!list) node.append((list = h("ul")));
+      list.append(h("li", {}, inline(line.slice(2))));
+    } else {
+      list = null;
+      node.append(h("p", {}, inline(line)));
+    }
+  }
+  return node;
+}
+
+async function chatView(main, chatId) {
+  const chats = h("nav", { class: "chat-list", "aria-label": "Chats" });
+  const thread = h("section", { class: "messages", "aria-label": "Messages", "aria-live": "polite" });
+  const input = h("textarea", { name: "message", rows: 2, placeholder: "Ask about your traces, e.g. Which agent spends the most tokens?", required: true });
+  const form = h("form", { class: "chat-form", "aria-label": "Ask the trace analyst" }, input, h("button", { type: "submit" }, "Send"));
+  main.append(h("div", { class: "chat-layout" },
+    h("aside", { class: "panel" }, h("h2", {}, "Chats"), h("button", { type: "button", onclick: () => navigate("/chat") }, "New chat"), chats),
+    h("div", {}, thread, form)));
+
+  async function loadChats() {
+    const list = await (await api(withProject("/api/v1/chats", { limit: 100 }))).json();
+    chats.replaceChildren(...list.chats.map((c) => h("div", {}, link(`/chat/${c.id}`, c.title, { "aria-current": c.id === chatId ? "page" : null }))));
+  }
+  if (chatId) {
+    const chat = await (await api(withProject(`/api/v1/chats/${chatId}`))).json();
+    for (const message of chat.messages) if (message.role !== "system") thread.append(chatMessage(message));
+  }
+  await loadChats();
+  input.addEventListener("keydown", (e) => { if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); form.requestSubmit(); } });
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const question = input.value.trim();
+    if (!question) return;
+    input.value = "";
+    thread.append(chatMessage({ role: "user", content: question }));
+    const answer = h("article", { class: "msg assistant_message streaming" }, h("div", { class: "who" }, "assistant"));
+    thread.append(answer);
+    try {
+      const started = await streamAnswer(question, chatId, answer);
+      if (!chatId && started.chatId) { chatId = started.chatId; history.replaceState({}, "", `/chat/${chatId}`); }
+      await loadChats();
+    } catch (error) {
+      answer.append(h("p", { class: "error-mark", role: "alert" }, error.message));
+    } finally {
+      answer.classList.remove("streaming");
+    }
+  });
+  input.focus();
+}
+
+function chatMessage(message) {
+  if (message.role === "tool") {
+    return h("article", { class: "msg tool_call" }, h("div", { class: "who" }, "tool result"),
+      h("details", {}, h("summary", {}, "Result"), h("pre", {}, pretty(message.content))));
+  }
+  const node = h("article", { class: `msg ${message.role === "user" ? "user_message" : "assistant_message"}` },
+    h("div", { class: "who" }, message.role));
+  if (message.content) node.append(linkedText(message.content));
+  for (const call of message.tool_calls || []) {
+    node.append(h("details", { class: "tool-call" }, h("summary", {}, `tool ${call.function.name}`), h("pre", {}, pretty(call.function.arguments))));
+  }
+  return node;
+}
+
+async function streamAnswer(question, chatId, into) {
+  // The AI SDK UI message stream: one JSON chunk per SSE event.
+  const body = { messages: [{ role: "user", content: question }] };
+  if (chatId) body.chat_id = chatId;
+  const response = await api(withProject("/api/v1/chat", { stream: "true" }), { method: "POST", json: body });
+  const reader = response.body.getReader();
+  const decoder = new TextDecoder();
+  const started = {};
+  let buffer = "", reasoning = null, text = null, textContent = "";
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    buffer += decoder.decode(value, { stream: true });
+    let cut;
+    while ((cut = buffer.indexOf("\n\n")) >= 0) {
+      const event = buffer.slice(0, cut).replace(/^data: /, "");
+      buffer = buffer.slice(cut + 2);
+      if (event === "[DONE]") continue;
+      const chunk = JSON.parse(event);
+      if (chunk.type === "start") Object.assign(started, chunk.messageMetadata || {});
+      else if (chunk.type === "reasoning-start") { reasoning = h("div", { class: "text" }); into.append(h("details", { class: "reasoning" }, h("summary", {}, "Reasoning"), reasoning)); }
+      else if (chunk.type === "reasoning-delta") reasoning.append(chunk.delta);
+      else if (chunk.type === "tool-input-available") into.append(h("details", { class: "tool-call" }, h("summary", {}, `tool ${chunk.toolName}`), h("pre", {}, JSON.stringify(chunk.input, null, 2))));
+      else if (chunk.type === "tool-output-available") into.append(h("details", { class: "tool-output" }, h("summary", {}, "tool result"), h("pre", {}, JSON.stringify(chunk.output, null, 2))));
+      else if (chunk.type === "text-start") { text = h("div", { class: "text answer" }); textContent = ""; into.append(text); }
+      else if (chunk.type === "text-delta") { textContent += chunk.delta; text.textContent = textContent; }
+      else if (chunk.type === "text-end") text.replaceWith(Object.assign(linkedText(textContent), { className: "text answer" }));
+      else if (chunk.type === "finish") {
+        const meta = chunk.messageMetadata || {};
+        into.append(h("div", { class: "meta" }, `${meta.usage?.model || ""} · `, link(withTraceLink(meta.traceId), "this turn's trace")));
+      } else if (chunk.type === "error") into.append(h("p", { class: "error-mark", role: "alert" }, chunk.errorText));
+    }
+  }
+  return started;
 }
 
 // -- start -----------------------------------------------------------------------------------
