@@ -126,3 +126,74 @@ def test_chat_streams_an_answer_and_links_its_traces(page: Page, server: InProce
     page.go_back()
     page.wait_for_selector("article.user_message")  # the chat reloads from the store
     assert "slowest traces" in page.inner_text("article.user_message")
+
+
+def test_a_thousand_message_trajectory_renders_whole(page: Page, server: InProcessServer) -> None:
+    from tests.traces import TraceBuilder, as_json
+
+    trace = TraceBuilder()
+    history: list[dict[str, Any]] = []
+    for turn in range(333):  # user + tool call + answer per turn: about a thousand messages
+        history.append({"role": "user", "parts": [{"type": "text", "content": f"question {turn}"}]})
+        call = {
+            "role": "assistant",
+            "parts": [{"type": "tool_call", "id": f"c{turn}", "name": "lookup", "arguments": {"n": turn}}],
+        }
+        trace.span(
+            "chat m",
+            {
+                "gen_ai.operation.name": "chat",
+                "gen_ai.input.messages": as_json(history),
+                "gen_ai.output.messages": as_json([call]),
+            },
+            start_ms=turn * 10,
+        )
+        history += [
+            call,
+            {"role": "tool", "parts": [{"type": "tool_call_response", "id": f"c{turn}", "response": "ok"}]},
+        ]
+        answer = {"role": "assistant", "parts": [{"type": "text", "content": f"answer {turn}"}]}
+        trace.span(
+            "chat m",
+            {
+                "gen_ai.operation.name": "chat",
+                "gen_ai.input.messages": as_json(history),
+                "gen_ai.output.messages": as_json([answer]),
+            },
+            start_ms=turn * 10 + 5,
+        )
+        history.append(answer)
+    trace.store_in(server.service.store, project="default")
+    expected = _api(server, "POST", "/agents/traces/chat", json={"project_id": "default", "trace_id": trace.trace_hex})
+    assert len(expected["messages"]) >= 1000
+    page.goto(f"/traces/{trace.trace_hex}")
+    page.wait_for_function(f"document.querySelectorAll('article.msg').length === {len(expected['messages'])}")
+    last = page.locator("article.msg").last
+    last.scroll_into_view_if_needed()  # off-screen messages are laid out only when near the viewport
+    page.wait_for_function("el => el.innerText.endsWith('answer 332')", arg=last.element_handle())
+
+
+def test_keys_are_asked_for_and_other_projects_stay_closed(tmp_path: Path) -> None:
+    from tests.servers import settings_for_test
+    from tracechat.auth.keys import KeyRing
+
+    key = KeyRing(tmp_path / "data" / "keys.json").create(project="default", admin=False)
+    server = InProcessServer(settings_for_test(tmp_path / "data"))
+    load_paths_in_process(server.service.receiver, [SAMPLES])
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=FLAGS)
+            view = browser.new_page(base_url=server.api)
+            view.goto("/")
+            assert "API key" in view.inner_text("[role=alert]")
+            view.fill("#key", key.token)
+            view.click("#access button[type=submit]")
+            view.wait_for_selector("tbody tr[data-trace-id]")
+            view.fill("#project", "someone-else")
+            view.click("#access button[type=submit]")
+            view.wait_for_selector("[role=alert]")
+            assert "may not access project 'someone-else'" in view.inner_text("[role=alert]")
+            assert view.locator("tbody tr[data-trace-id]").count() == 0
+            browser.close()
+    finally:
+        server.stop()
