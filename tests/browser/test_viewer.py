@@ -197,3 +197,38 @@ def test_keys_are_asked_for_and_other_projects_stay_closed(tmp_path: Path) -> No
             browser.close()
     finally:
         server.stop()
+
+
+ONE_PIXEL_PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+
+
+def test_images_show_inline_and_the_dark_theme_applies(page: Page, server: InProcessServer) -> None:
+    from tests.traces import TraceBuilder, as_json
+
+    trace = TraceBuilder()
+    parts = [
+        {"type": "text", "content": "What is this?"},
+        {"type": "blob", "modality": "image", "mime_type": "image/png", "content": ONE_PIXEL_PNG},
+    ]
+    trace.span(
+        "chat m",
+        {
+            "gen_ai.operation.name": "chat",
+            "gen_ai.input.messages": as_json([{"role": "user", "parts": parts}]),
+            "gen_ai.output.messages": as_json(
+                [{"role": "assistant", "parts": [{"type": "text", "content": "A pixel."}]}]
+            ),
+        },
+    )
+    trace.store_in(server.service.store, project="default")
+    page.goto(f"/traces/{trace.trace_hex}")
+    page.wait_for_function(
+        "() => { const i = document.querySelector('img.ref'); return i && i.complete && i.naturalWidth === 1; }"
+    )
+    page.click("#theme")
+    assert page.evaluate("document.documentElement.dataset.theme") == "dark"
+    assert page.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(13, 17, 23)"
+    page.screenshot(path=str(ARTIFACTS / "viewer-dark.png"), full_page=True)
+    page.reload()
+    page.wait_for_selector("article.msg")
+    assert page.evaluate("document.documentElement.dataset.theme") == "dark"  # remembered

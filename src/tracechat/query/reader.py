@@ -324,6 +324,8 @@ class Reader:
     ) -> None:
         state = self.agents.setdefault(agent or "", _AgentState())
         state.instructions = instructions
+        if agent is None and model is None and instructions is None and tools is None:
+            return  # nothing to say: no agent, model, instructions or tools were recorded
         entry = AgentStart(
             model=model,
             system_instructions=instructions,
