@@ -133,7 +133,7 @@ def test_a_thousand_message_trajectory_renders_whole(page: Page, server: InProce
 
     trace = TraceBuilder()
     history: list[dict[str, Any]] = []
-    for turn in range(333):  # user + tool call + answer per turn: about a thousand messages
+    for turn in range(334):  # user + tool call + answer per turn: over a thousand messages
         history.append({"role": "user", "parts": [{"type": "text", "content": f"question {turn}"}]})
         call = {
             "role": "assistant",
@@ -170,7 +170,7 @@ def test_a_thousand_message_trajectory_renders_whole(page: Page, server: InProce
     page.wait_for_function(f"document.querySelectorAll('article.msg').length === {len(expected['messages'])}")
     last = page.locator("article.msg").last
     last.scroll_into_view_if_needed()  # off-screen messages are laid out only when near the viewport
-    page.wait_for_function("el => el.innerText.endsWith('answer 332')", arg=last.element_handle())
+    page.wait_for_function("el => el.innerText.endsWith('answer 333')", arg=last.element_handle())
 
 
 def test_keys_are_asked_for_and_other_projects_stay_closed(tmp_path: Path) -> None:
