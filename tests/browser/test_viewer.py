@@ -232,3 +232,17 @@ def test_images_show_inline_and_the_dark_theme_applies(page: Page, server: InPro
     page.reload()
     page.wait_for_selector("article.msg")
     assert page.evaluate("document.documentElement.dataset.theme") == "dark"  # remembered
+
+
+def test_new_traces_appear_without_a_reload(page: Page, server: InProcessServer) -> None:
+    import time
+
+    from tests.traces import BASE_NS, MS, TraceBuilder
+
+    page.goto("/")
+    page.wait_for_selector("tbody tr[data-trace-id]")
+    fresh = TraceBuilder()
+    fresh.span("a brand new trace", {"gen_ai.operation.name": "chat"}, start_ms=(time.time_ns() - BASE_NS) // MS)
+    fresh.store_in(server.service.store, project="default")
+    page.wait_for_selector(f"tr[data-trace-id='{fresh.trace_hex}']", timeout=15_000)
+    assert page.locator("tbody tr[data-trace-id]").first.get_attribute("data-trace-id") == fresh.trace_hex
