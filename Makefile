@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint unit e2e golden bench bench-ingest bench-trajectory bench-storage clean
+.PHONY: run test lint unit e2e golden fuzz-long bench bench-ingest bench-trajectory bench-storage clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,10 @@ e2e: $(STAMP)
 
 golden: $(STAMP)
 	$(BIN)/pytest tests/golden
+
+## fuzz-long: the property-based fuzzers with 20,000 examples each (minutes, not seconds)
+fuzz-long: $(STAMP)
+	TRACECHAT_FUZZ_EXAMPLES=20000 $(BIN)/pytest tests/fuzz -p no:cacheprovider
 
 ## bench: ingest throughput, trajectory latency, storage (see docs/benchmarks.md)
 bench: bench-ingest bench-trajectory bench-storage

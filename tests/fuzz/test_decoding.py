@@ -14,13 +14,14 @@ from hypothesis import strategies as st
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.trace.v1.trace_pb2 import Span as PB2Span
 
+from tests.fuzz import examples
 from tracechat.errors import InvalidInput, TracechatError
 from tracechat.ingest.compression import decompress
 from tracechat.ingest.flatten import flatten_logs, flatten_traces
 from tracechat.ingest.otlp import Encoding, decode_logs_request, decode_trace_request
 from tracechat.ingest.wire import WireFormatError, span_slices
 
-FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FUZZ = settings(max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=40),
