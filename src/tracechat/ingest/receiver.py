@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from starlette.concurrency import run_in_threadpool
 
 from tracechat.auth.keys import KeyRing, Principal
-from tracechat.errors import TracechatError
-from tracechat.ingest.flatten import Flattened, flatten_logs, flatten_traces
+from tracechat.errors import InvalidInput, TracechatError
+from tracechat.ingest.flatten import Flattened, ProjectOf, flatten_logs, flatten_traces
 from tracechat.ingest.otlp import (
     Encoding,
     Signal,
@@ -25,7 +25,7 @@ from tracechat.ingest.otlp import (
     decode_trace_request,
 )
 from tracechat.ingest.projects import project_resolver
-from tracechat.ingest.wire import SpanSlices, WireFormatError, span_slices
+from tracechat.ingest.wire import SpanSlices, WireFormatError, salvage, span_slices
 from tracechat.metrics import Metrics
 from tracechat.store.protocol import SpanStore
 
@@ -121,8 +121,7 @@ class Receiver:
             principal = caller if isinstance(caller, Principal) else self._keys.authenticate(caller)
             projects = project_resolver(principal)
             if signal is Signal.TRACES:
-                request = decode_trace_request(body, encoding)
-                flat = flatten_traces(request, projects, _slices(body) if encoding is Encoding.PROTOBUF else None)
+                flat = _flatten_traces(body, encoding, projects)
             else:
                 flat = flatten_logs(decode_logs_request(body, encoding), projects)
         except TracechatError as exc:
@@ -164,6 +163,30 @@ class Receiver:
         rejected = self._metrics.spans_rejected if accepted.signal is Signal.TRACES else self._metrics.logs_rejected
         rejected.labels(exc.code).inc(count)
         self._metrics.export_requests.labels(transport, accepted.signal.value, exc.code).inc()
+
+
+def _flatten_traces(body: bytes, encoding: Encoding, projects: ProjectOf) -> Flattened:
+    """Decode and flatten a trace request. A protobuf request refused as a whole because of
+    some of its spans (invalid UTF-8, say) keeps the spans that parse on their own, and the
+    others are reported in ``partial_success``."""
+    try:
+        request = decode_trace_request(body, encoding)
+    except InvalidInput as refused:
+        if encoding is not Encoding.PROTOBUF:
+            raise
+        try:
+            request, dropped, problems = salvage(body)
+        except WireFormatError:
+            raise refused from None
+        kept = sum(len(ss.spans) for rs in request.resource_spans for ss in rs.scope_spans)
+        if not dropped or not kept:
+            raise refused from None
+        flat = flatten_traces(request, projects)
+        for problem in problems:
+            where, _, why = problem.partition(": ")
+            flat.reject(where, why)
+        return flat
+    return flatten_traces(request, projects, _slices(body) if encoding is Encoding.PROTOBUF else None)
 
 
 def _slices(body: bytes) -> SpanSlices | None:

@@ -11,6 +11,7 @@ parsed message makes the caller fall back to re-serializing.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 _LEN = 2
 _FIXED64 = 1
@@ -40,6 +41,49 @@ def span_slices(body: bytes) -> SpanSlices:
             scopes.append([bytes(view[a:b]) for a, b in _len_fields(view, scope_start, scope_end, _SPANS)])
         resources.append(scopes)
     return resources
+
+
+def salvage(body: bytes) -> tuple[Any, int, list[str]]:
+    """A trace request protobuf refused as a whole (e.g. invalid UTF-8 in one span), rebuilt
+    from the resources, scopes and spans that parse on their own: (request, spans left
+    out, why). Raises ``WireFormatError`` when even the outer framing is broken."""
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+    from opentelemetry.proto.common.v1.common_pb2 import InstrumentationScope
+    from opentelemetry.proto.resource.v1.resource_pb2 import Resource
+    from opentelemetry.proto.trace.v1.trace_pb2 import Span
+
+    view = memoryview(body)
+    request = ExportTraceServiceRequest()
+    dropped = 0
+    problems: list[str] = []
+    for i, (start, end) in enumerate(_len_fields(view, 0, len(view), _RESOURCE_SPANS)):
+        resource_spans = request.resource_spans.add()
+        for r_start, r_end in _len_fields(view, start, end, 1):  # ResourceSpans.resource
+            resource_spans.resource.CopyFrom(_parsed(Resource, view[r_start:r_end]) or Resource())
+        for j, (s_start, s_end) in enumerate(_len_fields(view, start, end, _SCOPE_SPANS)):
+            scope_spans = resource_spans.scope_spans.add()
+            for c_start, c_end in _len_fields(view, s_start, s_end, 1):  # ScopeSpans.scope
+                scope_spans.scope.CopyFrom(_parsed(InstrumentationScope, view[c_start:c_end]) or InstrumentationScope())
+            for k, (a, b) in enumerate(_len_fields(view, s_start, s_end, _SPANS)):
+                span = _parsed(Span, view[a:b])
+                if span is None:
+                    dropped += 1
+                    problems.append(
+                        f"resource_spans[{i}].scope_spans[{j}].spans[{k}]: not a valid span "
+                        "(invalid UTF-8 or malformed fields)"
+                    )
+                else:
+                    scope_spans.spans.append(span)
+    return request, dropped, problems
+
+
+def _parsed(message_type: Any, data: memoryview) -> Any:
+    from google.protobuf.message import DecodeError
+
+    try:
+        return message_type.FromString(bytes(data))
+    except DecodeError:
+        return None
 
 
 def _len_fields(view: memoryview, pos: int, end: int, wanted: int) -> Iterator[tuple[int, int]]:
