@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 from collections import OrderedDict
@@ -102,7 +103,7 @@ class DuckDBStore:
                 con.execute(sql.INDEX_LOGS, {"batch": batch_no})
             con.execute("COMMIT")
         except BaseException:
-            con.execute("ROLLBACK")
+            _roll_back(con)
             raise
         finally:
             for name in ("staged_scopes", "staged_spans", "staged_logs"):
@@ -337,3 +338,10 @@ def _feedback(row: tuple[Any, ...]) -> StoredFeedback:
     decoded = json.loads(value) if value is not None else None
     created = created_at.replace(tzinfo=UTC)
     return StoredFeedback(identifier, trace_id, span_id, name, score, label, decoded, comment, author, created)
+
+
+def _roll_back(con: duckdb.DuckDBPyConnection) -> None:
+    """Undo a failed transaction. A COMMIT that failed (disk full at the WAL write) was
+    already rolled back by DuckDB; the error that matters is the one that made it fail."""
+    with contextlib.suppress(duckdb.Error):
+        con.execute("ROLLBACK")
