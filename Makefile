@@ -34,9 +34,14 @@ e2e: $(STAMP)
 golden: $(STAMP)
 	$(BIN)/pytest tests/golden
 
-## fuzz-long: the property-based fuzzers with 20,000 examples each (minutes, not seconds)
+## fuzz-long: property-based fuzzers at 20,000 examples (500 per API operation), then ten
+## minutes of coverage-guided atheris on the ingest-to-trajectory pipeline (findings in fuzz-findings/)
 fuzz-long: $(STAMP)
 	TRACECHAT_FUZZ_EXAMPLES=20000 $(BIN)/pytest tests/fuzz -p no:cacheprovider
+	mkdir -p fuzz-findings fuzz-corpus
+	$(BIN)/python tests/fuzz/atheris_pipeline.py --seed fuzz-corpus
+	$(BIN)/python tests/fuzz/atheris_pipeline.py -max_total_time=600 -rss_limit_mb=4096 \
+		-artifact_prefix=fuzz-findings/ fuzz-corpus
 
 ## bench: ingest throughput, trajectory latency, storage (see docs/benchmarks.md)
 bench: bench-ingest bench-trajectory bench-storage

@@ -126,6 +126,27 @@ def test_malformed_requests_are_422(server: InProcessServer, body: dict[str, obj
     assert response.json()["error"]["code"] == "invalid_request"
 
 
+def test_unparseable_json_is_400_in_the_one_error_shape(server: InProcessServer) -> None:
+    """Found by schemathesis: the framework's own errors used to answer ``{"detail": ...}``."""
+    response = httpx.post(
+        f"{server.api}/agents/traces/chat", content=b"\xa5P,4{f", headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "bad_request"
+    wrong_method = httpx.delete(f"{server.api}/agents/traces/chat")
+    assert wrong_method.status_code == 405
+    assert wrong_method.json()["error"]["code"] == "method_not_allowed"
+
+
+@pytest.mark.parametrize("offset", [2**64, 10**38])
+def test_an_offset_beyond_64_bits_is_422_not_500(server: InProcessServer, offset: int) -> None:
+    """Found by schemathesis: DuckDB overflowed on an unbounded offset."""
+    for path in ("/agents/traces", "/api/v1/chats"):
+        response = httpx.get(f"{server.api}{path}", params={"offset": offset})
+        assert response.status_code == 422, path
+        assert response.json()["error"]["code"] == "invalid_request"
+
+
 def test_unknown_trace_is_404(server: InProcessServer) -> None:
     response = httpx.post(f"{server.api}/agents/traces/chat", json={"project_id": "default", "trace_id": "ab" * 16})
     assert response.status_code == 404

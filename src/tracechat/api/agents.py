@@ -9,7 +9,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from tracechat.api.chats import ProjectParam, chat_project
-from tracechat.api.deps import PrincipalDep, ServiceDep
+from tracechat.api.deps import Cursor, PrincipalDep, ServiceDep
 from tracechat.api.streams import relay
 from tracechat.chat import agent_stream
 from tracechat.chat.assistant import TurnFinished
@@ -59,8 +59,8 @@ def history(
     service: ServiceDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     conversation_id: str | None = None,
-    before: int | None = None,
-    after: int | None = None,
+    before: Cursor = None,
+    after: Cursor = None,
     project_id: ProjectParam = None,
 ) -> AgentHistory:
     project = chat_project(principal, project_id)

@@ -8,7 +8,7 @@ from fastapi import FastAPI
 
 from tracechat import __version__
 from tracechat.api import agents, chat, chats, ops, traces, viewer
-from tracechat.api.errors import install_error_handlers
+from tracechat.api.errors import ERROR_RESPONSES, install_error_handlers
 
 if TYPE_CHECKING:
     from tracechat.app import Service
@@ -22,10 +22,10 @@ def create_api(service: Service) -> FastAPI:
     )
     app.state.service = service
     install_error_handlers(app)
-    app.include_router(ops.router)
-    app.include_router(traces.router)
-    app.include_router(chats.router)
-    app.include_router(chat.router)
-    app.include_router(agents.router)
+    app.include_router(ops.router, responses=ERROR_RESPONSES)
+    app.include_router(traces.router, responses=ERROR_RESPONSES)
+    app.include_router(chats.router, responses=ERROR_RESPONSES)
+    app.include_router(chat.router, responses=ERROR_RESPONSES)
+    app.include_router(agents.router, responses=ERROR_RESPONSES)
     viewer.mount(app)
     return app

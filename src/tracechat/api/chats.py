@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
 
-from tracechat.api.deps import PrincipalDep, ServiceDep
+from tracechat.api.deps import Offset, PrincipalDep, ServiceDep
 from tracechat.auth.keys import Principal
 from tracechat.ingest.projects import DEFAULT_PROJECT
 from tracechat.model.chat import ChatList, ChatPublic, NewMessage
@@ -47,7 +47,7 @@ def list_chats(
     principal: PrincipalDep,
     service: ServiceDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
     order_by: Literal["updated_at", "created_at"] = "updated_at",
     order: Literal["desc", "asc"] = "desc",
     project_id: ProjectParam = None,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, Query, Request
 
 from tracechat.auth.keys import Principal
 
@@ -31,3 +31,9 @@ async def get_principal(
 
 ServiceDep = Annotated["Service", Depends(get_service)]
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+_BIGINT_MAX = 2**63 - 1
+
+Offset = Annotated[int, Query(ge=0, le=_BIGINT_MAX, description="How many items to skip.")]
+"""Paging offsets are bounded by what the store's 64-bit integers can hold."""
+Cursor = Annotated[int | None, Query(ge=0, le=_BIGINT_MAX, description="A message id from an earlier page.")]

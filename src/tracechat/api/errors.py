@@ -3,12 +3,42 @@
 from __future__ import annotations
 
 import math
+from http import HTTPStatus
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException
 
 from tracechat.errors import TracechatError
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+
+
+class ErrorBody(BaseModel):
+    """What every API error answers with."""
+
+    error: ErrorDetail
+
+
+_ERRORS: dict[int, str] = {
+    400: "The request is malformed",
+    401: "Authentication is required or failed",
+    403: "The key may not read or write this project",
+    404: "No such trace, span, content, chat or agent in this project",
+    413: "The request body is too large",
+    422: "A field is missing or invalid",
+    429: "Rate limited; retry after the Retry-After header",
+    503: "Temporarily unavailable (storage full or write queue saturated); retry after the Retry-After header",
+}
+ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
+    status: {"model": ErrorBody, "description": description} for status, description in _ERRORS.items()
+}
+"""The error answers any API route may give, documented once for the OpenAPI schema."""
 
 
 def error_body(code: str, message: str) -> dict[str, dict[str, str]]:
@@ -28,6 +58,12 @@ def install_error_handlers(app: FastAPI) -> None:
             status_code=exc.http_status,
             headers=headers,
         )
+
+    @app.exception_handler(HTTPException)
+    async def framework_error(request: Request, exc: HTTPException) -> JSONResponse:
+        """Errors the framework raises itself (unparseable body, unknown route, wrong method)."""
+        code = HTTPStatus(exc.status_code).phrase.lower().replace(" ", "_").replace("-", "_")
+        return JSONResponse(error_body(code, str(exc.detail)), status_code=exc.status_code, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:

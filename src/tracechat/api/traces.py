@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, Field, field_validator, model_validator
 
-from tracechat.api.deps import PrincipalDep, ServiceDep
+from tracechat.api.deps import Offset, PrincipalDep, ServiceDep
 from tracechat.auth.keys import Principal
 from tracechat.ingest.projects import DEFAULT_PROJECT
 from tracechat.model.summaries import SpanList, TraceFilter, TraceList
@@ -81,7 +81,7 @@ def list_traces(
     service: ServiceDep,
     project_id: str | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
     since: datetime | None = None,
     until: datetime | None = None,
     agent_name: str | None = None,

@@ -14,7 +14,7 @@ from tracechat.genai.types import Feedback as SpanFeedback
 from tracechat.genai.types import SpanFacts
 from tracechat.ingest.codec import decode_log_payload, decode_resource, decode_span_payload, json_safe
 from tracechat.model.span import Attributes, LogPayload
-from tracechat.model.stored import StoredSpan, StoredTrace
+from tracechat.model.stored import StoredLog, StoredSpan
 from tracechat.model.summaries import SpanList, SpanView, StoredFeedback, TraceFilter, TraceList, TraceSummary
 from tracechat.model.trajectory import AgentChatTrajectory, Feedback
 from tracechat.query.content import Content, ContentRefs
@@ -48,7 +48,7 @@ class TraceQueries:
         stored = self._store.read_trace(project, trace_id)
         if stored is None or not stored.spans:
             raise NotFound(f"no trace {trace_id} in project {project!r}")
-        facts, _ = self._normalize(stored)
+        facts, _ = trace_facts(stored.spans, stored.logs)
         views = [
             SpanView(
                 span_id=f.span_id,
@@ -94,28 +94,9 @@ class TraceQueries:
         stored = self._store.read_trace(project, trace_id)
         if stored is None or not stored.spans:
             raise NotFound(f"no trace {trace_id} in project {project!r}")
-        facts, trace_logs = self._normalize(stored)
+        facts, trace_logs = trace_facts(stored.spans, stored.logs)
         trajectory = build_trajectory(trace_id, facts, stored.entry.root_span_name, refs)
         return trajectory, facts, trace_logs
-
-    def _normalize(self, stored: StoredTrace) -> tuple[list[SpanFacts], list[LogPayload]]:
-        """Step 1 of the trajectory: stored spans and their logs → ``SpanFacts``."""
-        logs_by_span: dict[str | None, list[LogPayload]] = defaultdict(list)
-        for log in stored.logs:
-            logs_by_span[log.span_id].append(decode_log_payload(log.raw))
-        resources: dict[bytes, Attributes] = {}
-        with shared_history():
-            facts = [self._facts(span, resources, logs_by_span) for span in stored.spans]
-        return facts, logs_by_span.get(None, [])
-
-    @staticmethod
-    def _facts(
-        span: StoredSpan, resources: dict[bytes, Attributes], logs: dict[str | None, list[LogPayload]]
-    ) -> SpanFacts:
-        resource = resources.get(span.resource)
-        if resource is None:
-            resource = resources[span.resource] = decode_resource(span.resource)
-        return normalize(span, decode_span_payload(span.raw), logs.get(span.span_id, []), resource)
 
     def _attach_feedback(
         self, project: str, trajectory: AgentChatTrajectory, facts: list[SpanFacts], trace_logs: list[LogPayload]
@@ -187,3 +168,22 @@ def _summary(row: tuple[Any, ...]) -> TraceSummary:
         has_error=error,
         conversation_id=conv,
     )
+
+
+def trace_facts(spans: list[StoredSpan], logs: list[StoredLog]) -> tuple[list[SpanFacts], list[LogPayload]]:
+    """Step 1 of the trajectory: stored spans and their logs → ``SpanFacts``, plus the logs
+    that belong to no span."""
+    logs_by_span: dict[str | None, list[LogPayload]] = defaultdict(list)
+    for log in logs:
+        logs_by_span[log.span_id].append(decode_log_payload(log.raw))
+    resources: dict[bytes, Attributes] = {}
+    with shared_history():
+        facts = [_facts(span, resources, logs_by_span) for span in spans]
+    return facts, logs_by_span.get(None, [])
+
+
+def _facts(span: StoredSpan, resources: dict[bytes, Attributes], logs: dict[str | None, list[LogPayload]]) -> SpanFacts:
+    resource = resources.get(span.resource)
+    if resource is None:
+        resource = resources[span.resource] = decode_resource(span.resource)
+    return normalize(span, decode_span_payload(span.raw), logs.get(span.span_id, []), resource)
