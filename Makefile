@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint unit e2e golden fuzz-long bench bench-ingest bench-trajectory bench-storage clean
+.PHONY: run test lint unit e2e golden fuzz-long bench bench-ingest bench-trajectory bench-storage bench-load bench-soak clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -54,6 +54,15 @@ bench-trajectory: $(STAMP)
 
 bench-storage: $(STAMP)
 	$(BIN)/python bench/storage.py
+
+## bench-load: ingest at saturation with trajectory queries and chat (docs/reliability.md)
+bench-load: $(STAMP)
+	$(BIN)/python bench/load.py --seconds 60 --clients 24 --queue-mb 1
+	$(BIN)/python bench/load.py --seconds 60 --clients 24
+
+## bench-soak: SIGKILL and restart the server 20 times under writes; lost must be 0
+bench-soak: $(STAMP)
+	$(BIN)/python bench/soak.py --kills 20 --clients 4
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

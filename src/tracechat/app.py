@@ -64,6 +64,7 @@ class Service:
             settings.database_path,
             max_queue_bytes=settings.queue_max_bytes,
             max_commit_bytes=settings.commit_max_bytes,
+            memory_mb=settings.store_memory_mb,
             observer=self.metrics.observe_commit,
         )
         writer = self.store.writer

@@ -45,6 +45,11 @@ class Settings(BaseSettings):
         gt=0,
         description="Most request bytes grouped into one commit.",
     )
+    store_memory_mb: int = Field(
+        default=1024,
+        ge=64,
+        description="Memory DuckDB may use for its caches and queries; past it, it evicts or spills to disk.",
+    )
     grpc_workers: int = Field(default=16, gt=0, description="Threads serving OTLP/gRPC calls.")
     chat_requests_per_minute: int = Field(
         default=60, ge=0, description="Assistant turns a key may start per minute (0: no limit)."

@@ -108,6 +108,16 @@ def test_everything_survives_reopening(tmp_path: Path) -> None:
     second.close()
 
 
+def test_memory_is_bounded_by_the_setting(tmp_path: Path) -> None:
+    store = DuckDBStore(tmp_path / "t.duckdb", memory_mb=256)
+    try:
+        limit = store.cursor().execute("SELECT current_setting('memory_limit')").fetchone()
+        assert limit is not None
+        assert limit[0] == "256.0 MiB"
+    finally:
+        store.close()
+
+
 def test_a_newer_schema_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "t.duckdb"
     DuckDBStore(path).close()

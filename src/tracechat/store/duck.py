@@ -45,11 +45,13 @@ class DuckDBStore:
         *,
         max_queue_bytes: int = 256 << 20,
         max_commit_bytes: int = 64 << 20,
+        memory_mb: int = 1024,
         observer: CommitObserver | None = None,
     ) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self._con = duckdb.connect(str(path), config=DUCKDB_CONFIG)
+        # Bounded, so the server's memory is too: DuckDB otherwise takes 80% of the machine.
+        self._con = duckdb.connect(str(path), config={**DUCKDB_CONFIG, "memory_limit": f"{memory_mb}MiB"})
         ensure_schema(self._con)
         self._next_batch = self._last_batch() + 1
         self._local = threading.local()
