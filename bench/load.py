@@ -300,6 +300,7 @@ def load(seconds: float, clients: int, queue_mb: int, sdk_rate: int) -> dict[str
         server = ChildServer.start(data_dir, env=env)
         rss = RssSampler(server.process.pid)
         rss.start()
+        # Client seeds apart from the workload's (11): the same seed would draw the template's own ids.
         ingest = [IngestClient("grpc" if n % 2 == 0 else "http", server, pool, 1000 + n) for n in range(clients)]
         sdks = [
             SdkProducer("load-sdk-grpc", GrpcSpanExporter(endpoint=server.grpc_endpoint, insecure=True), sdk_rate),
