@@ -25,6 +25,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests.servers import ChildServer
 
+from bench.proc import peak_rss_mb
 from bench.workload import requests
 
 VARIANTS = {"3kb": {"turns": 8, "message_words": 66}, "30kb": {"turns": 8, "message_words": 1350}}
@@ -76,13 +77,6 @@ def send_all(endpoint: str, bodies: list[bytes], clients: int) -> float:
     for channel in channels:
         channel.close()
     return elapsed
-
-
-def peak_rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def once(bodies: list[bytes], clients: int) -> tuple[float, float, int]:

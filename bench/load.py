@@ -39,6 +39,7 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests.servers import ChildServer
 
+from bench.proc import cpu_seconds, peak_rss_mb, status_mb
 from bench.workload import requests
 
 EXPORT = "/opentelemetry.proto.collector.trace.v1.TraceService/Export"
@@ -240,14 +241,14 @@ class RssSampler(threading.Thread):
     def __init__(self, pid: int) -> None:
         super().__init__(daemon=True, name="rss")
         self.pid, self.stop, self.samples_mb = pid, threading.Event(), [0.0]
-        self.started, self.cpu_at_start = time.monotonic(), _cpu_seconds(pid)
+        self.started, self.cpu_at_start = time.monotonic(), cpu_seconds(pid)
 
     def cpu_percent(self) -> float:
-        return round(100 * (_cpu_seconds(self.pid) - self.cpu_at_start) / (time.monotonic() - self.started))
+        return round(100 * (cpu_seconds(self.pid) - self.cpu_at_start) / (time.monotonic() - self.started))
 
     def run(self) -> None:
         while not self.stop.wait(0.25):
-            self.samples_mb.append(_status_mb(self.pid, "VmRSS"))
+            self.samples_mb.append(status_mb(self.pid, "VmRSS"))
 
     def timeline_mb(self, points: int = 6) -> list[int]:
         """RSS at evenly spaced moments of the run: flat at the end means bounded."""
@@ -255,22 +256,7 @@ class RssSampler(threading.Thread):
         return [round(samples[min(len(samples) - 1, i * len(samples) // points)]) for i in range(1, points + 1)]
 
     def peak_mb(self) -> float:
-        return max(_status_mb(self.pid, "VmHWM"), *self.samples_mb)
-
-
-def _status_mb(pid: int, field: str) -> float:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith(field + ":"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
-
-
-def _cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return max(peak_rss_mb(self.pid), *self.samples_mb)
 
 
 def stored_spans(database: Path) -> dict[str, int]:

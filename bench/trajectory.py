@@ -29,6 +29,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests.servers import ChildServer
 
+from bench.proc import peak_rss_mb
 from bench.workload import agent_trace, requests
 from tracechat.ingest.flatten import flatten_traces
 from tracechat.ingest.wire import span_slices
@@ -145,13 +146,6 @@ def main() -> None:
             report.append(row)
             print(json.dumps(row), flush=True)
     print(json.dumps(report, indent=2))
-
-
-def peak_rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 if __name__ == "__main__":

@@ -37,6 +37,8 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from http_body import read_body  # a sibling: these run as scripts
+
 CITIES = ("Paris", "London", "Tokyo", "Berlin", "Madrid", "Rome", "New York")
 WEATHER_WORDS = ("weather", "temperature", "forecast", "raining", "sunny")
 # Fixed so that runs are reproducible (real timestamps live in the spans anyway).
@@ -519,24 +521,6 @@ def response_events(resp: dict[str, Any]) -> list[dict[str, Any]]:
 # ---------------------------------------------------------------------------------------
 # HTTP
 # ---------------------------------------------------------------------------------------
-
-
-def read_body(handler: BaseHTTPRequestHandler) -> bytes:
-    """The request body, with Content-Length or Transfer-Encoding: chunked (node sends that)."""
-    if "chunked" in (handler.headers.get("Transfer-Encoding") or "").lower():
-        out = bytearray()
-        for _ in range(1_000_000):  # bounded: at most this many chunks
-            size_line = handler.rfile.readline(65537)
-            size = int(size_line.split(b";", 1)[0].strip() or b"0", 16)
-            if size == 0:
-                while handler.rfile.readline(65537).strip():  # trailers up to the blank line
-                    pass
-                break
-            out += handler.rfile.read(size)
-            handler.rfile.readline(65537)  # CRLF after the chunk
-        return bytes(out)
-    length = int(handler.headers.get("Content-Length") or 0)
-    return handler.rfile.read(length) if length else b""
 
 
 class Handler(BaseHTTPRequestHandler):

@@ -9,11 +9,9 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-import httpx
-
 from tracechat import pricing
 from tracechat.chat.models import ModelEvent, ModelRequest, ReasoningDelta, TextDelta, ToolCallRequest, Usage
-from tracechat.chat.providers.sse import ProviderError, check, events
+from tracechat.chat.providers.sse import ProviderError, post_events
 
 API_VERSION = "2023-06-01"
 MAX_TOKENS = 4096
@@ -46,16 +44,8 @@ class Anthropic:
             ]
         blocks: dict[int, dict[str, Any]] = {}
         usage = Usage(model=self.name, api_calls_count=1)
-        try:
-            with (
-                httpx.Client(timeout=self._timeout) as client,
-                client.stream("POST", self._url, json=body, headers=self._headers) as response,
-            ):
-                check(response, self.provider)
-                for name, data in events(response):
-                    yield from _event(name or data.get("type"), data, blocks, usage)
-        except httpx.HTTPError as exc:
-            raise ProviderError(f"anthropic at {self._url} failed: {exc}") from None
+        for name, data in post_events(self._url, body, self._headers, self._timeout, self.provider):
+            yield from _event(name or data.get("type"), data, blocks, usage)
         for index in sorted(blocks):
             block = blocks[index]
             if block["type"] == "tool_use":

@@ -8,11 +8,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
-
 from tracechat import pricing
 from tracechat.chat.models import ModelEvent, ModelRequest, ReasoningDelta, TextDelta, ToolCallRequest, Usage
-from tracechat.chat.providers.sse import ProviderError, check, events
+from tracechat.chat.providers.sse import ProviderError, post_events
 
 
 @dataclass(slots=True)
@@ -43,16 +41,8 @@ class OpenAICompatible:
             body["tools"] = request.tools
         calls: dict[int, _Call] = {}
         usage = Usage(model=self.name, api_calls_count=1)
-        try:
-            with (
-                httpx.Client(timeout=self._timeout) as client,
-                client.stream("POST", self._url, json=body, headers=self._headers) as response,
-            ):
-                check(response, self.provider)
-                for _, chunk in events(response):
-                    yield from self._chunk(chunk, calls, usage)
-        except httpx.HTTPError as exc:
-            raise ProviderError(f"{self.provider} at {self._url} failed: {exc}") from None
+        for _, chunk in post_events(self._url, body, self._headers, self._timeout, self.provider):
+            yield from self._chunk(chunk, calls, usage)
         for index in sorted(calls):
             call = calls[index]
             yield ToolCallRequest(call.id or f"call_{index}", call.name, "".join(call.arguments) or "{}")

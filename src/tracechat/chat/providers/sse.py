@@ -18,6 +18,22 @@ class ProviderError(TracechatError):
     code = "provider_error"
 
 
+def post_events(
+    url: str, body: dict[str, Any], headers: dict[str, str], timeout: float, provider: str
+) -> Iterator[tuple[str | None, Any]]:
+    """POST ``body`` and yield the SSE events of the answer; an error status or a transport
+    failure becomes a ``ProviderError`` naming ``provider``."""
+    try:
+        with (
+            httpx.Client(timeout=timeout) as client,
+            client.stream("POST", url, json=body, headers=headers) as response,
+        ):
+            check(response, provider)
+            yield from events(response)
+    except httpx.HTTPError as exc:
+        raise ProviderError(f"{provider} at {url} failed: {exc}") from None
+
+
 def events(response: httpx.Response) -> Iterator[tuple[str | None, Any]]:
     """(event name, parsed data) of each SSE event; ``[DONE]`` ends the stream."""
     name: str | None = None
