@@ -77,8 +77,9 @@ class TraceIndexEntry:
 
 @dataclass(frozen=True, slots=True)
 class StoredTrace:
-    """Everything stored about one trace: its index entry, spans (start order) and logs."""
+    """Everything a trajectory reads of one trace: its root span's name (from the index),
+    spans (start order) and logs."""
 
-    entry: TraceIndexEntry
+    root_span_name: str | None
     spans: list[StoredSpan]
     logs: list[StoredLog]

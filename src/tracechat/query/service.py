@@ -95,7 +95,7 @@ class TraceQueries:
         if stored is None or not stored.spans:
             raise NotFound(f"no trace {trace_id} in project {project!r}")
         facts, trace_logs = trace_facts(stored.spans, stored.logs)
-        trajectory = build_trajectory(trace_id, facts, stored.entry.root_span_name, refs)
+        trajectory = build_trajectory(trace_id, facts, stored.root_span_name, refs)
         return trajectory, facts, trace_logs
 
     def _attach_feedback(

@@ -158,7 +158,8 @@ class DuckDBStore:
         return cursor
 
     def trace(self, project: str, trace_id: str) -> TraceIndexEntry | None:
-        row = self._cursor().execute(sql.TRACE_ENTRY, {"project": project, "trace_id": trace_id}).fetchone()
+        rows = self._cursor().execute(sql.TRACE_ENTRY, {"trace_id": trace_id}).fetchall()
+        row = next((row for row in rows if row[0] == project), None)
         if row is None:
             return None
         return TraceIndexEntry(
@@ -183,16 +184,14 @@ class DuckDBStore:
             last_batch=row[18],
         )
 
+    def _location(self, project: str, trace_id: str) -> tuple[Any, ...] | None:
+        """(project, first batch, last batch, span count, log count, root name) of the trace."""
+        rows = self._cursor().execute(sql.TRACE_LOCATION, {"trace_id": trace_id}).fetchall()
+        return next((row for row in rows if row[0] == project), None)
+
     def _batch_range(self, project: str, trace_id: str) -> tuple[int, int] | None:
-        row = (
-            self._cursor()
-            .execute(
-                "SELECT first_batch, last_batch FROM traces WHERE project = $project AND trace_id = $trace_id",
-                {"project": project, "trace_id": trace_id},
-            )
-            .fetchone()
-        )
-        return (int(row[0]), int(row[1])) if row else None
+        row = self._location(project, trace_id)
+        return (row[1], row[2]) if row else None
 
     def trace_spans(self, project: str, trace_id: str) -> list[StoredSpan]:
         batches = self._batch_range(project, trace_id)
@@ -203,13 +202,13 @@ class DuckDBStore:
         return self._logs(project, trace_id, batches) if batches else []
 
     def read_trace(self, project: str, trace_id: str) -> StoredTrace | None:
-        entry = self.trace(project, trace_id)
-        if entry is None:
+        row = self._location(project, trace_id)
+        if row is None:
             return None
-        batches = (entry.first_batch, entry.last_batch)
-        spans = self._spans(project, trace_id, batches) if entry.span_count else []
-        logs = self._logs(project, trace_id, batches) if entry.log_count else []
-        return StoredTrace(entry, spans, logs)
+        _, first, last, span_count, log_count, root_span_name = row
+        spans = self._spans(project, trace_id, (first, last)) if span_count else []
+        logs = self._logs(project, trace_id, (first, last)) if log_count else []
+        return StoredTrace(root_span_name, spans, logs)
 
     def _spans(self, project: str, trace_id: str, batches: tuple[int, int]) -> list[StoredSpan]:
         spans = [StoredSpan(*row) for row in self._trace_rows(sql.TRACE_SPANS, project, trace_id, batches)]

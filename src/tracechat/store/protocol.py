@@ -28,7 +28,7 @@ class SpanStore(Protocol):
         ...
 
     def read_trace(self, project: str, trace_id: str) -> StoredTrace | None:
-        """The trace's index entry, spans and logs in as few reads as the store can, or None."""
+        """The trace's root span name, spans and logs in as few reads as the store can, or None."""
         ...
 
     def trace_spans(self, project: str, trace_id: str) -> list[StoredSpan]:

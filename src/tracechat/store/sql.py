@@ -96,8 +96,18 @@ SELECT project, trace_id, start_ns, end_ns, span_count, log_count,
     root.span_id, root.name, root.has_parent, root.start_ns, root.end_ns, has_error,
     coalesce(input_tokens, agent_input_tokens), coalesce(output_tokens, agent_output_tokens),
     agents, models, conversation_id, first_batch, last_batch
-FROM traces WHERE project = $project AND trace_id = $trace_id
+FROM traces WHERE trace_id = $trace_id
 """
+"""Every project's entry for one trace id; the caller keeps its own project's. DuckDB looks
+a trace up in the ``trace_id`` index only when that is the statement's sole predicate:
+adding ``project = $project`` turns the lookup into a scan of the whole index table
+(0.4 ms against 34 ms at a million traces)."""
+
+TRACE_LOCATION = """
+SELECT project, first_batch, last_batch, span_count, log_count, root.name
+FROM traces WHERE trace_id = $trace_id
+"""
+"""What reading a trace's rows needs of its entries (a column less costs a column's decoding)."""
 
 TRACE_SPANS = """
 SELECT project, trace_id, span_id, parent_span_id, name, kind, start_ns, end_ns, status_code,
