@@ -77,11 +77,16 @@ def test_root_is_the_parentless_span_even_when_it_arrives_last(store: DuckDBStor
     assert entry.start_ns == 50  # the trace starts at its earliest span, skew and all
 
 
-def test_logs_before_spans_are_found_with_the_trace(store: DuckDBStore) -> None:
+def _logs_of(trace: bytes) -> IngestBatch:
+    """One log record on span 1 of ``trace``."""
     request = ExportLogsServiceRequest()
     record = request.resource_logs.add().scope_logs.add().log_records.add()
-    record.trace_id, record.span_id, record.time_unix_nano = TRACE, (1).to_bytes(8, "big"), 5
-    store.submit(flatten_logs(request, lambda resource: "p").batch).result()
+    record.trace_id, record.span_id, record.time_unix_nano = trace, (1).to_bytes(8, "big"), 5
+    return flatten_logs(request, lambda resource: "p").batch
+
+
+def test_logs_before_spans_are_found_with_the_trace(store: DuckDBStore) -> None:
+    store.submit(_logs_of(TRACE)).result()
     store.submit(_spans((1, None, 1))).result()
     assert len(store.trace_logs("p", TRACE.hex())) == 1
     assert len(_ids(store)) == 1
@@ -146,4 +151,33 @@ def test_a_version_1_file_is_migrated(tmp_path: Path) -> None:
     version = migrated._cursor().execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
     assert version == (str(SCHEMA_VERSION),)
     assert migrated._cursor().execute("SELECT count(*) FROM chats").fetchone() == (0,)
+    migrated.close()
+
+
+def test_a_version_2_file_keeps_its_spans_and_logs_when_migrated(tmp_path: Path) -> None:
+    path = tmp_path / "v2.duckdb"
+    store = DuckDBStore(path)
+    for number in range(1, 6):  # five commits: five batches whose order must survive
+        store.submit(_spans((number, None if number == 1 else 1, number))).result()
+    store.submit(_logs_of(TRACE)).result()
+    before = [(s.span_id, s.raw) for s in store.trace_spans("p", TRACE.hex())]
+    store.close()
+    with duckdb.connect(str(path)) as con:  # as schema 2 left them: text columns without a codec
+        for table in ("spans", "logs"):
+            con.execute(f"CREATE TABLE {table}_plain AS SELECT * FROM {table}")
+            con.execute(f"DROP TABLE {table}")
+            con.execute(f"ALTER TABLE {table}_plain RENAME TO {table}")
+        con.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
+
+    migrated = DuckDBStore(path)
+    assert [(s.span_id, s.raw) for s in migrated.trace_spans("p", TRACE.hex())] == before
+    assert len(migrated.trace_logs("p", TRACE.hex())) == 1
+    migrated.checkpoint()
+    codecs = migrated.cursor().execute(
+        "SELECT DISTINCT compression FROM pragma_storage_info('spans')"
+        " WHERE column_name = 'span_id' AND segment_type = 'VARCHAR'"
+    )
+    assert codecs.fetchall() == [("DICT_FSST",)]
+    version = migrated.cursor().execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    assert version == (str(SCHEMA_VERSION),)
     migrated.close()
