@@ -18,6 +18,8 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
+import orjson
+
 from tracechat.genai.types import Media, Message, Part
 from tracechat.genai.values import is_placeholder, json_text, structured
 
@@ -32,12 +34,31 @@ _MEDIA = {"blob", "file", "uri", "image", "image_url", "input_image", "audio", "
 class PrefixCache:
     """Every model call repeats the history before it, so parsing each input from scratch is
     quadratic in the conversation. Within one trace, an input whose first items equal those
-    of a recent input reuses their parsed messages and parses only the rest."""
+    of a recent input reuses their parsed messages and parses only the rest; an input given
+    as JSON text that extends a recent one character for character has only its new items
+    decoded (instrumentations serialize the same list the same way each time)."""
 
     RECENT = 8
 
     def __init__(self) -> None:
         self._recent: list[tuple[list[Any], list[Message | None]]] = []
+        self._texts: list[tuple[str, list[Any]]] = []
+
+    def load(self, text: str) -> Any:
+        """``structured(text)``, reusing the items of a recent JSON array it extends."""
+        stripped = text.strip()
+        if stripped.startswith("[") and stripped.endswith("]"):
+            for earlier, items in reversed(self._texts):
+                extended = _extension(earlier, stripped, items)
+                if extended is not None:
+                    break
+            else:
+                extended = structured(stripped)
+            if isinstance(extended, list):
+                self._texts.append((stripped, extended))
+                del self._texts[: -self.RECENT]
+            return extended
+        return structured(stripped)
 
     def parse(self, items: list[Any]) -> list[Message | None]:
         reused: list[Message | None] = []
@@ -53,12 +74,28 @@ class PrefixCache:
         return result
 
 
+def _extension(earlier: str, text: str, items: list[Any]) -> list[Any] | None:
+    """The items of ``text`` when it is the JSON array ``earlier`` with items appended:
+    ``[a, b`` + ``, c]`` decodes as ``items`` + ``[c]``; None when it is not."""
+    head = earlier[:-1].rstrip()
+    if len(text) <= len(head) or not text.startswith(head) or not items:
+        return None
+    rest = text[len(head) :].lstrip()
+    if rest == "]":
+        return list(items)
+    if not rest.startswith(","):
+        return None
+    try:
+        tail = orjson.loads("[" + rest[1:])
+    except orjson.JSONDecodeError:
+        return None
+    return [*items, *tail] if isinstance(tail, list) else None
+
+
 def _common_prefix(a: list[Any], b: list[Any]) -> int:
     limit = min(len(a), len(b))
-    if not limit or a[0] != b[0]:
-        return 0
-    index = 1
-    while index < limit and a[index] == b[index]:
+    index = 0
+    while index < limit and (a[index] is b[index] or a[index] == b[index]):
         index += 1
     return index
 
@@ -78,7 +115,8 @@ def shared_history() -> Iterator[None]:
 
 def parse_messages(value: Any) -> list[Message] | None:
     """Messages from a JSON string or structured value; None when absent or unreadable."""
-    document = structured(value)
+    cache = _cache.get()
+    document = cache.load(value) if cache is not None and isinstance(value, str) else structured(value)
     if isinstance(document, dict):
         for key in ("messages", "contents", "input", "history"):
             if isinstance(document.get(key), list):
@@ -88,7 +126,6 @@ def parse_messages(value: Any) -> list[Message] | None:
             document = [document]
     if not isinstance(document, list):
         return None
-    cache = _cache.get()
     parsed = cache.parse(document) if cache is not None else [parse_message(item) for item in document]
     messages = [m for m in parsed if m is not None]
     return messages if messages or not document else None
@@ -190,7 +227,7 @@ def _call_part(value: Any) -> Part | None:
     inner = value.get("function_call") or value.get("functionCall") or value.get("function")
     source = inner if isinstance(inner, dict) else value
     name = source.get("name") or value.get("toolName") or value.get("name")
-    arguments = next((source[k] for k in ("arguments", "args", "input") if k in source), None)
+    arguments = _first_present(source, ("arguments", "args", "input"))
     call_id = value.get("id") or value.get("toolCallId") or value.get("call_id") or source.get("id")
     return Part("tool_call", id=_opt_str(call_id), name=_opt_str(name), arguments=json_text(arguments))
 
@@ -198,7 +235,7 @@ def _call_part(value: Any) -> Part | None:
 def _result_part(value: dict[str, Any]) -> Part:
     inner = value.get("function_response") or value.get("functionResponse")
     source = inner if isinstance(inner, dict) else value
-    result = next((source[k] for k in ("response", "result", "output", "content") if k in source), None)
+    result = _first_present(source, ("response", "result", "output", "content"))
     if isinstance(result, dict) and result.get("type") in ("text", "json", "error-text", "error-json"):
         result = result.get("value")  # Vercel v5 tool-result output
     call_id = value.get("id") or value.get("toolCallId") or value.get("call_id") or value.get("tool_use_id")
@@ -208,6 +245,14 @@ def _result_part(value: dict[str, Any]) -> Part:
         name=_opt_str(source.get("name") or value.get("toolName")),
         text=_result_text(result),
     )
+
+
+def _first_present(source: dict[str, Any], keys: tuple[str, ...]) -> Any:
+    """The value under the first of ``keys`` present (even when that value is null)."""
+    for key in keys:
+        if key in source:
+            return source[key]
+    return None
 
 
 def _result_text(result: Any) -> str | None:

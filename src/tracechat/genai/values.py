@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import orjson
+
 REDACTED = frozenset(
     {"", "{}", "[]", "null", "<redacted>", "__redacted__", "[redacted]", "redacted", "readacted", "<omitted>"}
 )
@@ -52,10 +54,20 @@ def structured(value: Any) -> Any:
     stripped = value.strip()
     if not stripped or stripped[0] not in "[{":
         return None
+    return _loads(stripped)
+
+
+def _loads(document: str) -> Any:
+    """Parse JSON; orjson first (histories are parsed on every read, it is 3× faster), the
+    standard library for what orjson refuses (NaN, Infinity), then repair truncation."""
     try:
-        return json.loads(stripped)
+        return orjson.loads(document)
+    except orjson.JSONDecodeError:
+        pass
+    try:
+        return json.loads(document)
     except ValueError:
-        return _repair(stripped)
+        return _repair(document)
 
 
 def json_text(value: Any) -> str | None:
