@@ -39,9 +39,10 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
-    from tracechat.app import serve
+    from tracechat.app import event_loop_factory, serve
 
-    asyncio.run(serve(_settings(args), sample_traces=_sample_traces_dir()))
+    with asyncio.Runner(loop_factory=event_loop_factory()) as runner:
+        runner.run(serve(_settings(args), sample_traces=_sample_traces_dir()))
     return 0
 
 
