@@ -2,6 +2,7 @@
 500-span traces, and the first page of ``GET /agents/traces``, at several store sizes.
 
     .venv/bin/python bench/trajectory.py [--sizes 100000,1000000,10000000] [--rounds 2]
+        [--data-dir DIR [--measure-only]]
 
 The store is grown by committing one pool of realistic agent traces (bench/workload.py,
 about 2.4 KB per span) again and again under new project names, so every copy is stored
@@ -11,6 +12,10 @@ probes are spread through the file; after it, the store is checkpointed (data co
 as it rests), a real ``tracechat serve`` is started on it as a child process, and every
 probe is read over HTTP from this process, each once per round: distinct traces, cold
 reads, no ingest running.
+
+``--data-dir`` keeps the grown store (and its probe ids, in ``probes.json``); with
+``--measure-only`` a kept store is measured again without growing it, to compare changes
+to the read path on the same file.
 """
 
 from __future__ import annotations
@@ -111,41 +116,69 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="100000,1000000,10000000")
     parser.add_argument("--rounds", type=int, default=2, help="reads of every probe trace per measurement")
+    parser.add_argument("--data-dir", type=Path, help="grow the store here and keep it (default: a temporary one)")
+    parser.add_argument("--measure-only", action="store_true", help="measure the store kept in --data-dir as it is")
     args = parser.parse_args()
+    if args.measure_only:
+        if args.data_dir is None:
+            parser.error("--measure-only needs --data-dir")
+        print(json.dumps(measure_kept(args.data_dir, args.rounds), indent=2))
+        return
     sizes = [int(s) for s in args.sizes.split(",")]
+    if args.data_dir is not None:
+        args.data_dir.mkdir(parents=True, exist_ok=True)
+        report = grow_and_measure(args.data_dir, sizes, args.rounds)
+    else:
+        with tempfile.TemporaryDirectory() as scratch:
+            report = grow_and_measure(Path(scratch), sizes, args.rounds)
+    print(json.dumps(report, indent=2))
+
+
+def grow_and_measure(root: Path, sizes: list[int], rounds: int) -> list[dict[str, object]]:
     batches = pool()
     per_copy = sum(len(b.spans) for b in batches)
-    with tempfile.TemporaryDirectory() as scratch:
-        data_dir = Path(scratch) / "data"
-        probes: dict[int, list[str]] = {50: [], 500: []}
-        copies = 0
-        report = []
-        for size in sizes:
-            store = DuckDBStore(data_dir / "tracechat.duckdb")
-            for n in range(50):
-                probes[50].append(probe(store, 50, seed=len(probes[50]) + 1000 * copies + n))
-            for n in range(5):
-                probes[500].append(probe(store, 500, seed=len(probes[500]) + 1000 * copies + 500 + n))
-            target = max(1, round(size / per_copy))
-            started = time.perf_counter()
-            grow(store, batches, range(copies, target))
-            load_s = time.perf_counter() - started
-            loaded = (target - copies) * per_copy
-            copies = target
-            spans = store.span_count()
-            store.checkpoint()  # measure reads of compressed, checkpointed data
-            store.close()
-            server = ChildServer.start(data_dir)  # the real `tracechat serve`, queried from another process
-            try:
-                row: dict[str, object] = {"store_spans": spans, "load_spans_per_s": round(loaded / max(load_s, 1e-9))}
-                row.update(measure(server, probes, args.rounds))
-                row["server_rss_mb"] = round(peak_rss_mb(server.process.pid))
-            finally:
-                server.terminate()
-            row["file_mb"] = round((data_dir / "tracechat.duckdb").stat().st_size / 1e6)
-            report.append(row)
-            print(json.dumps(row), flush=True)
-    print(json.dumps(report, indent=2))
+    data_dir = root / "data"
+    probes: dict[int, list[str]] = {50: [], 500: []}
+    copies = 0
+    report = []
+    for size in sizes:
+        store = DuckDBStore(data_dir / "tracechat.duckdb")
+        for n in range(50):
+            probes[50].append(probe(store, 50, seed=len(probes[50]) + 1000 * copies + n))
+        for n in range(5):
+            probes[500].append(probe(store, 500, seed=len(probes[500]) + 1000 * copies + 500 + n))
+        target = max(1, round(size / per_copy))
+        started = time.perf_counter()
+        grow(store, batches, range(copies, target))
+        load_s = time.perf_counter() - started
+        loaded = (target - copies) * per_copy
+        copies = target
+        spans = store.span_count()
+        store.checkpoint()  # measure reads of compressed, checkpointed data
+        store.close()
+        (root / "probes.json").write_text(json.dumps(probes))
+        row: dict[str, object] = {"store_spans": spans, "load_spans_per_s": round(loaded / max(load_s, 1e-9))}
+        row.update(measure_server(data_dir, probes, rounds))
+        report.append(row)
+        print(json.dumps(row), flush=True)
+    return report
+
+
+def measure_kept(root: Path, rounds: int) -> dict[str, object]:
+    probes = {int(size): ids for size, ids in json.loads((root / "probes.json").read_text()).items()}
+    return measure_server(root / "data", probes, rounds)
+
+
+def measure_server(data_dir: Path, probes: dict[int, list[str]], rounds: int) -> dict[str, object]:
+    """Start the real `tracechat serve` on the store and query it from this process."""
+    server = ChildServer.start(data_dir)
+    try:
+        row = measure(server, probes, rounds)
+        row["server_rss_mb"] = round(peak_rss_mb(server.process.pid))
+    finally:
+        server.terminate()
+    row["file_mb"] = round((data_dir / "tracechat.duckdb").stat().st_size / 1e6)
+    return row
 
 
 if __name__ == "__main__":
