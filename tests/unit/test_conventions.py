@@ -212,7 +212,7 @@ def test_openllmetry_indexed_prompt_and_completion(store: DuckDBStore) -> None:
     assert [(k, m) for k, _, m in outline(result)] == EXPECTED
     tool = result.messages[2].tool_call
     assert tool is not None
-    assert (tool.tool_arguments, tool.tool_result) == ('{"city": "Paris"}', "18C")
+    assert (tool.tool_arguments, tool.tool_result) == ('{"city":"Paris"}', "18C")
     answer = result.messages[3].assistant_message
     assert answer is not None
     assert answer.reasoning_tokens == 3
@@ -378,7 +378,7 @@ def test_pydantic_ai_dialect_thinking_parts_and_result_key(store: DuckDBStore) -
     answer = next(m.assistant_message for m in result.messages if m.assistant_message)
     assert (answer.text, answer.reasoning_content) == ("Done.", "Let me see.")
     tool = next(m.tool_call for m in result.messages if m.tool_call)
-    assert (tool.tool_name, tool.tool_result) == ("t", '{"ok": true}')
+    assert (tool.tool_name, tool.tool_result) == ("t", '{"ok":true}')
 
 
 def test_google_adk_schema_1(store: DuckDBStore) -> None:

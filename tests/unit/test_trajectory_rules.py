@@ -44,7 +44,7 @@ def test_history_is_read_once_and_tool_result_comes_from_the_next_input(store: D
     ]
     call = result.messages[2].tool_call
     assert call is not None
-    assert (call.tool_call_id, call.tool_arguments, call.tool_result) == ("c1", '{"city": "Paris"}', "18C")
+    assert (call.tool_call_id, call.tool_arguments, call.tool_result) == ("c1", '{"city":"Paris"}', "18C")
 
 
 def test_a_tool_span_is_the_one_entry_for_its_call(store: DuckDBStore) -> None:
@@ -65,7 +65,7 @@ def test_a_tool_span_is_the_one_entry_for_its_call(store: DuckDBStore) -> None:
     assert call is not None
     assert (call.tool_name, call.tool_arguments, call.tool_result, call.duration_ms) == (
         "get_weather",
-        '{"city": "Paris"}',
+        '{"city":"Paris"}',
         "18C",
         7,
     )
@@ -83,7 +83,7 @@ def test_agent_start_from_first_model_call_and_again_when_instructions_change(st
     starts = [m.agent_start for m in result.messages if m.agent_start]
     assert [s.system_instructions for s in starts] == ["You are a weather bot.", "Be brief."]
     assert starts[0].model == "gpt-4o"
-    assert starts[0].tool_definitions == '[{"type": "function", "name": "get_weather"}]'
+    assert starts[0].tool_definitions == '[{"type":"function","name":"get_weather"}]'
 
 
 def test_next_agent_taking_over_is_a_handoff(store: DuckDBStore) -> None:

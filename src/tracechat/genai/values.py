@@ -26,7 +26,16 @@ def text(value: Any) -> str | None:
         return value
     if isinstance(value, (bytes, bytearray)):
         return None
-    return json.dumps(value, ensure_ascii=False)
+    return dumps(value)
+
+
+def dumps(value: Any) -> str:
+    """Compact JSON text of a structured value (orjson; the standard library for what orjson
+    refuses, such as integers beyond 64 bits or keys that are not strings)."""
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
 
 
 def number(value: Any) -> int | None:
@@ -79,7 +88,7 @@ def json_text(value: Any) -> str | None:
         return _unquoted(value)
     if isinstance(value, (bytes, bytearray)):
         return None
-    return json.dumps(value, ensure_ascii=False)
+    return dumps(value)
 
 
 def _unquoted(value: str) -> str:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from tracechat.genai.types import Kind, Message, Part, SpanFacts
+from tracechat.genai.values import dumps
 from tracechat.model.trajectory import (
     AgentChatMessage,
     AgentHandoff,
@@ -329,7 +330,7 @@ class Reader:
         entry = AgentStart(
             model=model,
             system_instructions=instructions,
-            tool_definitions=json.dumps(tools, ensure_ascii=False) if tools is not None else None,
+            tool_definitions=dumps(tools) if tools is not None else None,
         )
         self._emit(facts, agent, "agent_start", entry, at=facts.start_ns)
 
