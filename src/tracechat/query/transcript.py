@@ -8,6 +8,7 @@ history, leaves part of it out, or reorders it.
 
 from __future__ import annotations
 
+import operator
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -34,14 +35,25 @@ def conversation(messages: list[Message]) -> list[Message]:
 @dataclass(slots=True)
 class Transcript:
     seen: Counter[Key] = field(default_factory=Counter)
+    # The input absorbed last and its key counts. The next model call's input usually starts
+    # with the very same Message objects (genai.messages.PrefixCache shares them), so only
+    # what follows them needs looking at: linear in the conversation, not quadratic.
+    _last: list[Message] = field(default_factory=list)
+    _last_counts: Counter[Key] = field(default_factory=Counter)
 
     def __bool__(self) -> bool:
         return bool(self.seen)
 
     def new_messages(self, messages: list[Message]) -> list[Message]:
-        remaining = Counter(self.seen)
+        if self._extends_last(messages):
+            # every message of the last input was absorbed, so all of them are known here
+            start, remaining = len(self._last), Counter()
+            for k in {key(m) for m in messages[start:]}:
+                remaining[k] = self.seen[k] - self._last_counts[k]
+        else:
+            start, remaining = 0, Counter(self.seen)
         fresh = []
-        for message in messages:
+        for message in messages[start:]:
             k = key(message)
             if remaining[k] > 0:
                 remaining[k] -= 1
@@ -58,9 +70,20 @@ class Transcript:
 
     def absorb(self, messages: list[Message]) -> None:
         """Make every message of an input known (at least as often as it appears there)."""
-        counts = Counter(key(m) for m in messages)
-        for k, n in counts.items():
-            self.seen[k] = max(self.seen[k], n)
+        if self._extends_last(messages):
+            counts = self._last_counts.copy()
+            added = [key(m) for m in messages[len(self._last) :]]
+        else:
+            counts = Counter()
+            added = [key(m) for m in messages]
+        counts.update(added)
+        for k in set(added):
+            self.seen[k] = max(self.seen[k], counts[k])
+        self._last, self._last_counts = list(messages), counts
+
+    def _extends_last(self, messages: list[Message]) -> bool:
+        last = self._last
+        return bool(last) and len(messages) >= len(last) and all(map(operator.is_, messages, last))
 
 
 def current_turn(messages: list[Message]) -> list[Message]:
