@@ -45,6 +45,7 @@ class Transcript:
         return bool(self.seen)
 
     def new_messages(self, messages: list[Message]) -> list[Message]:
+        remaining: Counter[Key]
         if self._extends_last(messages):
             # every message of the last input was absorbed, so all of them are known here
             start, remaining = len(self._last), Counter()
