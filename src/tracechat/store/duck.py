@@ -13,7 +13,9 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+from opentelemetry.proto.trace.v1.trace_pb2 import Span as PB2Span
 
+from tracechat.ingest.flatten import span_fields
 from tracechat.model.records import IngestBatch
 from tracechat.model.stored import StoredLog, StoredSpan, StoredTrace, TraceIndexEntry
 from tracechat.model.summaries import StoredFeedback, TraceFilter
@@ -211,7 +213,8 @@ class DuckDBStore:
         return StoredTrace(root_span_name, spans, logs)
 
     def _spans(self, project: str, trace_id: str, batches: tuple[int, int]) -> list[StoredSpan]:
-        spans = [StoredSpan(*row) for row in self._trace_rows(sql.TRACE_SPANS, project, trace_id, batches)]
+        rows = self._trace_rows(sql.TRACE_SPANS, project, trace_id, batches)
+        spans = [StoredSpan(*_span_row(project, trace_id, raw, resource, scope)) for raw, resource, scope in rows]
         spans.sort(key=lambda span: (span.start_ns, span.span_id))
         return spans
 
@@ -346,3 +349,8 @@ def _roll_back(con: duckdb.DuckDBPyConnection) -> None:
     already rolled back by DuckDB; the error that matters is the one that made it fail."""
     with contextlib.suppress(duckdb.Error):
         con.execute("ROLLBACK")
+
+
+def _span_row(project: str, trace_id: str, raw: bytes, resource: bytes, scope: bytes) -> tuple[Any, ...]:
+    """A stored span's fields in ``StoredSpan`` order, its columns derived from its payload."""
+    return (project, trace_id, *span_fields(PB2Span.FromString(raw)), raw, resource, scope)

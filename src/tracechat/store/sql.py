@@ -110,14 +110,13 @@ FROM traces WHERE trace_id = $trace_id
 """What reading a trace's rows needs of its entries (a column less costs a column's decoding)."""
 
 TRACE_SPANS = """
-SELECT $project, $trace_id, span_id, parent_span_id, name, kind, start_ns, end_ns, status_code,
-    status_message, operation, agent_name, request_model, response_model, provider, tool_name,
-    conversation_id, input_tokens, output_tokens, raw, scope_id
-FROM spans
+SELECT raw, scope_id FROM spans
 WHERE batch BETWEEN $first AND $last AND project = $project AND trace_id = $trace_id
 """
-"""Unordered: sorting a trace's few rows in Python is cheaper than DuckDB's sort setup.
-The project and trace id are given, not read: every column read decodes a vector of it."""
+"""Only the payload: every column read decodes a vector of it, and the span's own fields
+and promoted attributes come out of the payload again (``ingest.flatten.span_fields``)
+for less than reading them. Unordered: sorting a trace's few rows in Python is cheaper
+than DuckDB's sort setup."""
 
 TRACE_LOGS = """
 SELECT $project, $trace_id, span_id, time_ns, observed_ns, severity_number, severity_text,
