@@ -80,9 +80,8 @@ def grow(store: DuckDBStore, batches: list[IngestBatch], copies: range) -> None:
 
 
 class Connection:
-    """One keep-alive HTTP/1.1 connection from the standard library: it spends about 0.1 ms
-    of the benchmark's own time per request where httpx spends about 1 ms, so the figures
-    are the server's (docs/benchmarks.md gives both)."""
+    """One keep-alive HTTP/1.1 connection from the standard library, so the figures are the
+    server's: httpx adds about 0.7 ms of its own to each request (docs/benchmarks.md)."""
 
     def __init__(self, base_url: str) -> None:
         address = urlsplit(base_url)
