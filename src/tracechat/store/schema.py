@@ -18,11 +18,14 @@ Layout (see docs/storage.md for the reasoning):
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 import duckdb
 
 from tracechat.errors import StoreVersionError
+
+log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 3
 
@@ -206,6 +209,7 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     for step in range(version, SCHEMA_VERSION):
         if step not in MIGRATIONS:
             raise StoreVersionError(f"no migration from schema {step}; export with an older tracechat first")
+        log.warning("bringing the database from schema %d to %d (a large store takes minutes)", step, step + 1)
         con.execute("BEGIN TRANSACTION")
         try:
             MIGRATIONS[step](con)
