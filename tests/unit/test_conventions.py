@@ -526,3 +526,91 @@ def test_draft_transfer_attributes_are_a_handoff(store: DuckDBStore) -> None:
     )
     handoff = next(m.agent_handoff for m in trajectory(store, trace).messages if m.agent_handoff)
     assert (handoff.from_agent, handoff.to_agent) == ("triage", "weather")
+
+
+def _langgraph(kind: str, node: str | None = None, namespace: str | None = None, **extra: object) -> dict[str, object]:
+    """Attributes of a span OpenInference's LangChain instrumentation writes in a LangGraph run."""
+    metadata: dict[str, object] = {"thread_id": "t1", "ls_integration": "langgraph"}
+    if node is not None:
+        metadata |= {"langgraph_node": node, "langgraph_checkpoint_ns": namespace or f"{node}:1"}
+    return {"openinference.span.kind": kind, "metadata": as_json(metadata), **extra}
+
+
+def _oi_llm(
+    inputs: list[tuple[str, str]], answer: str | None, call: tuple[str, str, str] | None = None
+) -> dict[str, object]:
+    attributes: dict[str, object] = {"openinference.span.kind": "LLM", "llm.model_name": "gpt-4o"}
+    for i, (role, content) in enumerate(inputs):
+        attributes[f"llm.input_messages.{i}.message.role"] = role
+        attributes[f"llm.input_messages.{i}.message.content"] = content
+    attributes["llm.output_messages.0.message.role"] = "assistant"
+    if answer is not None:
+        attributes["llm.output_messages.0.message.content"] = answer
+    if call is not None:
+        call_id, name, arguments = call
+        attributes["llm.output_messages.0.message.tool_calls.0.tool_call.id"] = call_id
+        attributes["llm.output_messages.0.message.tool_calls.0.tool_call.function.name"] = name
+        attributes["llm.output_messages.0.message.tool_calls.0.tool_call.function.arguments"] = arguments
+    return attributes
+
+
+def test_langgraph_nodes_are_steps_of_their_agent_and_plumbing_is_not_shown(store: DuckDBStore) -> None:
+    trace = TraceBuilder()
+    graph = trace.span("weather_agent", _langgraph("AGENT"), duration_ms=100)
+    node = trace.span("agent", _langgraph("AGENT", "agent"), parent=graph, start_ms=1, duration_ms=20)
+    trace.span("call_model", _langgraph("CHAIN", "agent", **{"input.value": "{}"}), parent=node, start_ms=2)
+    question = [("system", "Be brief."), ("user", "Weather in Paris?")]
+    trace.span(
+        "ChatOpenAI", _oi_llm(question, None, ("c1", "get_weather", '{"city": "Paris"}')), parent=node, start_ms=3
+    )
+    tools = trace.span("tools", _langgraph("CHAIN", "tools"), parent=graph, start_ms=30, duration_ms=10)
+    result = as_json({"type": "tool", "data": {"content": "18C", "tool_call_id": "c1", "name": "get_weather"}})
+    tool = {
+        "openinference.span.kind": "TOOL",
+        "tool.name": "get_weather",
+        "input.value": "Paris",
+        "output.value": result,
+    }
+    trace.span("get_weather", tool, parent=tools, start_ms=31, duration_ms=5)
+    node = trace.span("agent", _langgraph("AGENT", "agent"), parent=graph, start_ms=50, duration_ms=20)
+    history = [*question, ("assistant", ""), ("tool", "18C")]
+    trace.span("ChatOpenAI", _oi_llm(history, "18C in Paris."), parent=node, start_ms=51)
+    got = trajectory(store, trace)
+    assert outline(got) == [
+        ("agent_start", "weather_agent", "Be brief."),
+        ("user_message", "weather_agent", "Weather in Paris?"),
+        ("tool_call", "weather_agent", "get_weather"),  # no "call_model" step, no handoff to "agent"
+        ("assistant_message", "weather_agent", "18C in Paris."),
+    ]
+    call = got.messages[2].entry
+    # the model's JSON arguments over the tool span's bare input; the message's content as the result
+    assert (call.tool_arguments, call.tool_result) == ('{"city": "Paris"}', "18C")
+
+
+def test_a_langgraph_node_running_its_own_graph_stays_an_agent(store: DuckDBStore) -> None:
+    trace = TraceBuilder()
+    graph = trace.span("supervisor_agent", _langgraph("AGENT"), duration_ms=100)
+    trace.span("ChatOpenAI", _oi_llm([("user", "Weather in Paris?")], "Asking the expert."), parent=graph, start_ms=1)
+    expert = trace.span(
+        "weather_agent", _langgraph("AGENT", "weather_agent"), parent=graph, start_ms=10, duration_ms=50
+    )
+    inner = trace.span(
+        "agent", _langgraph("AGENT", "agent", "weather_agent:1|agent:2"), parent=expert, start_ms=11, duration_ms=20
+    )
+    trace.span("ChatOpenAI", _oi_llm([("user", "Weather in Paris?")], "18C in Paris."), parent=inner, start_ms=12)
+    assert [(t, agent) for t, agent, _ in outline(trajectory(store, trace))] == [
+        ("agent_start", "supervisor_agent"),
+        ("user_message", "supervisor_agent"),
+        ("assistant_message", "supervisor_agent"),
+        ("agent_handoff", "supervisor_agent"),  # to weather_agent; its inner "agent" node is no third agent
+        ("agent_start", "weather_agent"),
+        ("assistant_message", "weather_agent"),
+    ]
+
+
+def test_a_chain_step_outside_any_agent_is_still_shown(store: DuckDBStore) -> None:
+    trace = TraceBuilder()
+    root = trace.span("pipeline", {"openinference.span.kind": "CHAIN"}, duration_ms=50)
+    step = {"openinference.span.kind": "CHAIN", "input.value": as_json({"path": "/docs"})}
+    trace.span("load_documents", step, parent=root, start_ms=1)
+    assert outline(trajectory(store, trace)) == [("tool_call", None, "load_documents")]

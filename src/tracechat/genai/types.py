@@ -113,6 +113,10 @@ class SpanFacts:
     compaction_items_after: int | None = None
     input_text: str | None = None
     output_text: str | None = None
+    graph_node: str | None = None
+    """The graph node this span runs in (LangGraph's ``langgraph_node``)."""
+    graph_depth: int | None = None
+    """How deeply that graph is nested in others (1: a top-level graph's node)."""
     feedback: list[Feedback] = field(default_factory=list)
 
     def has(self, *prefixes: str) -> bool:

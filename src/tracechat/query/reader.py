@@ -79,8 +79,16 @@ class Reader:
             self._compaction(
                 facts, facts.compaction_summary, facts.compaction_items_before, facts.compaction_items_after
             )
-        elif facts.kind in _STEP_KINDS and not node.children and not node.has_ancestor(Kind.LLM):
+        elif facts.kind in _STEP_KINDS and not node.children and self._shows_as_step(node):
             self._step(node)
+
+    @staticmethod
+    def _shows_as_step(node: Node) -> bool:
+        """Not inside a model call, and not a chain inside an agent (its plumbing: the
+        agent's model and tool calls already show what it did)."""
+        if node.has_ancestor(Kind.LLM):
+            return False
+        return not (node.facts.kind is Kind.WORKFLOW and node.has_ancestor(Kind.AGENT))
 
     def _agent(self, node: Node) -> None:
         facts = node.facts
@@ -263,7 +271,8 @@ class Reader:
             if matched:
                 self.covered_calls.update(i for i in (tool.span_id, call.id) if i)
                 tool.tool_call_id = tool.tool_call_id or call.id
-                tool.tool_arguments = tool.tool_arguments if tool.tool_arguments is not None else call.arguments
+                if call.arguments is not None and not _is_document(tool.tool_arguments):
+                    tool.tool_arguments = call.arguments  # the request's JSON over e.g. a bare "Paris"
                 return True
         return False
 
@@ -396,6 +405,11 @@ class Reader:
                 return ancestor.facts.agent_name
             ancestor = ancestor.parent
         return node.facts.agent_name or self.active_agent
+
+
+def _is_document(arguments: str | None) -> bool:
+    """Whether tool arguments are a JSON object or array (not absent, not a bare value)."""
+    return arguments is not None and arguments.lstrip()[:1] in ("{", "[")
 
 
 def _system_text(facts: SpanFacts) -> str | None:

@@ -5,6 +5,8 @@ The steps, in this order (each small and pure):
 1. ``normalize``: every stored span, with its log records, through the conventions
    (``genai.registry``) into ``SpanFacts``.
 2. ``build_tree``: parents and children in reading order; orphans become roots.
+   ``fold_graph_nodes``: an agent span that is one node of its agent's graph is a step of
+   that agent, not another agent.
 3. ``Reader.read``: one depth-first walk that emits entries:
    - agent spans: ``agent_start`` at an agent's first appearance (model, instructions and
      tools from the span, else from its first model call), ``context_compacted`` when the
@@ -17,7 +19,8 @@ The steps, in this order (each small and pure):
    - tool spans: ``tool_call`` (or ``agent_handoff`` for ``transfer_to_*`` tools);
    - handoff and compaction spans: ``agent_handoff``, ``context_compacted``;
    - any other span with no children (and not inside a model call): a ``tool_call`` step
-     named after the span;
+     named after the span, unless it is a chain or workflow step inside an agent (the
+     agent's model and tool calls already say what it did);
    - whenever the next entry belongs to another agent than the last one, an
      ``agent_handoff`` first, unless one was just recorded.
 4. ``fallbacks``: the user's question from an agent or root span when no model call
@@ -95,6 +98,7 @@ def build_trajectory(
     """Steps 2–5 (step 1, normalizing, is ``query.service``'s)."""
     content = content or ContentRefs(trace_id)
     roots = build_tree(spans)
+    fold_graph_nodes(roots)
     tools = sorted((s for s in spans if s.kind is Kind.TOOL), key=lambda s: s.start_ns)
     reader = Reader(trace_id, tools, content)
     reader.read(roots)
@@ -106,6 +110,24 @@ def build_trajectory(
         total_duration_ms=_duration(roots, spans),
         messages=reader.messages,
     )
+
+
+def fold_graph_nodes(roots: list[Node]) -> None:
+    """Step 2b. Instrumentations mark a graph's node runs as agent spans when the node is
+    called "agent" (OpenInference on LangGraph's prebuilt agent). A node run inside an agent
+    (``graph_node`` names the span itself) is a step of that agent, unless it runs a graph
+    of its own (a sub-agent: something below it runs in a deeper graph)."""
+    for root in roots:
+        for node in (root, *root.descendants()):
+            facts = node.facts
+            if facts.kind is not Kind.AGENT or facts.graph_node != facts.name or not node.has_ancestor(Kind.AGENT):
+                continue
+            depth = facts.graph_depth or 0
+            if any((d.facts.graph_depth or 0) > depth for d in node.descendants()):
+                continue
+            facts.kind = Kind.WORKFLOW
+            if facts.agent_name == facts.name:  # named only after its span
+                facts.agent_name = None
 
 
 def _provider(roots: list[Node], spans: list[SpanFacts]) -> str | None:

@@ -24,6 +24,7 @@ def extract(facts: SpanFacts) -> None:
         return
     kind = text(a.get("openinference.span.kind"))
     facts.fill("agent_name", text(a.get("agent.name")) or (text(a.get("graph.node.id")) if kind == "AGENT" else None))
+    _graph(facts, structured(a.get("metadata")), kind)
     facts.fill("input_messages", _messages(a, "llm.input_messages."))
     facts.fill("output_messages", _messages(a, "llm.output_messages."))
     facts.fill("tool_definitions", _tools(a))
@@ -39,9 +40,40 @@ def extract(facts: SpanFacts) -> None:
             facts.fill("handoff_from", text(a.get("input.value")))
         else:
             facts.fill("tool_call_id", text(a.get("tool.id")) or text(a.get("tool_call.id")))
-            facts.fill("tool_arguments", json_text(a.get("input.value")))
-            facts.fill("tool_result", json_text(a.get("output.value")))
+            facts.fill("tool_arguments", json_text(_message_content(a.get("input.value"))))
+            facts.fill("tool_result", json_text(_message_content(a.get("output.value"))))
     facts.feedback.extend(_annotations(a))
+
+
+def _graph(facts: SpanFacts, metadata: Any, kind: str | None) -> None:
+    """LangGraph's run metadata: the node a span runs in, and how deeply its graph is nested
+    (``langgraph_checkpoint_ns`` is ``node:id`` per graph level, joined by ``|``). A
+    LangGraph run marked AGENT is named after its graph (``create_react_agent(name=...)``)."""
+    if not isinstance(metadata, dict) or metadata.get("ls_integration") != "langgraph":
+        return
+    if kind == "AGENT":
+        facts.fill("agent_name", facts.name)
+    facts.fill("graph_node", text(metadata.get("langgraph_node")))
+    namespace = metadata.get("langgraph_checkpoint_ns")
+    if isinstance(namespace, str) and namespace:
+        facts.fill("graph_depth", namespace.count("|") + 1)
+
+
+_LANGCHAIN_MESSAGE_TYPES = {"human", "ai", "system", "tool", "function", "chat", "AIMessageChunk"}
+
+
+def _message_content(value: Any) -> Any:
+    """A tool's input or output that is a serialized LangChain message (``{"type": "tool",
+    "data": {"content": ...}}``, or the ``{"lc": 1, "kwargs": {"content": ...}}`` form)
+    stands for its content."""
+    document = structured(value) if isinstance(value, str) else value
+    if isinstance(document, dict):
+        data = document.get("data") if document.get("type") in _LANGCHAIN_MESSAGE_TYPES else None
+        if document.get("lc") == 1 and isinstance(document.get("kwargs"), dict):
+            data = document["kwargs"]
+        if isinstance(data, dict) and "content" in data:
+            return data["content"]
+    return value
 
 
 def _messages(attributes: dict[str, Any], prefix: str) -> list[Message] | None:
