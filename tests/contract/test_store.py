@@ -167,6 +167,7 @@ def test_a_version_2_file_keeps_its_spans_and_logs_when_migrated(tmp_path: Path)
             con.execute(f"CREATE TABLE {table}_plain AS SELECT * FROM {table}")
             con.execute(f"DROP TABLE {table}")
             con.execute(f"ALTER TABLE {table}_plain RENAME TO {table}")
+        con.execute("DROP INDEX feedback_by_trace_id")
         con.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
 
     migrated = DuckDBStore(path)
@@ -178,6 +179,8 @@ def test_a_version_2_file_keeps_its_spans_and_logs_when_migrated(tmp_path: Path)
         " WHERE column_name = 'span_id' AND segment_type = 'VARCHAR'"
     )
     assert codecs.fetchall() == [("DICT_FSST",)]
+    index = migrated.cursor().execute("SELECT count(*) FROM duckdb_indexes() WHERE index_name = 'feedback_by_trace_id'")
+    assert index.fetchone() == (1,)
     version = migrated.cursor().execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
     assert version == (str(SCHEMA_VERSION),)
     migrated.close()

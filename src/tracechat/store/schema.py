@@ -169,6 +169,7 @@ CREATE TABLE IF NOT EXISTS feedback (
     author VARCHAR,
     created_at TIMESTAMP NOT NULL  -- UTC
 );
+CREATE INDEX IF NOT EXISTS feedback_by_trace_id ON feedback (trace_id);
 """
 
 
@@ -181,12 +182,14 @@ def _add_chats(con: duckdb.DuckDBPyConnection) -> None:
 
 def _dictionary_coded_text(con: duckdb.DuckDBPyConnection) -> None:
     """Rewrite ``spans`` and ``logs`` with their short text columns dictionary-coded (see
-    ``_TEXT``); rows keep their order, which the batch ranges of the trace index rely on."""
+    ``_TEXT``); rows keep their order, which the batch ranges of the trace index rely on.
+    Index feedback by trace id."""
     for table, ddl in (("spans", SPANS), ("logs", LOGS)):
         con.execute(f"ALTER TABLE {table} RENAME TO {table}_v2")
         con.execute(ddl)
         con.execute(f"INSERT INTO {table} SELECT * FROM {table}_v2")  # insertion order is kept
         con.execute(f"DROP TABLE {table}_v2")
+    con.execute("CREATE INDEX IF NOT EXISTS feedback_by_trace_id ON feedback (trace_id)")
 
 
 MIGRATIONS: dict[int, Migration] = {1: _add_chats, 2: _dictionary_coded_text}
