@@ -43,6 +43,7 @@ KEYS = [
     "gcp.vertex.agent.llm_request",
     "traceloop.entity.output",
     "gen_ai.usage.reasoning.output_tokens",
+    "metadata",
 ]
 OPERATIONS = ["chat", "execute_tool", "invoke_agent", "handoff", "compact_events", "embeddings", "weird_new_op"]
 
@@ -69,7 +70,16 @@ message = st.fixed_dictionaries(
         "tool_call_id": st.text(max_size=4),
     },
 )
+# LangGraph run metadata as OpenInference's LangChain instrumentation writes it
+graph_metadata = st.fixed_dictionaries(
+    {"ls_integration": st.sampled_from(["langgraph", "langchain_chat_model"])},
+    optional={
+        "langgraph_node": st.sampled_from(["agent", "tools", "step", "agent run"]),
+        "langgraph_checkpoint_ns": st.sampled_from(["agent:1", "a:1|agent:2", "", "|", 7]),
+    },
+).map(json.dumps)
 values = st.one_of(
+    graph_metadata,
     st.text(max_size=30),
     st.integers(min_value=-(2**40), max_value=2**40),
     st.booleans(),
@@ -89,6 +99,7 @@ span = st.fixed_dictionaries(
                 "POST /x",
                 "compact_events",
                 "agent run",
+                "agent",
                 "running tool",
                 "openai.chat",
             ]
