@@ -14,15 +14,10 @@ from tracechat.query.transcript import Key, Transcript, key
 
 
 def _reference_new(seen: Counter[Key], messages: list[Message]) -> list[Message]:
-    remaining = Counter(seen)
-    fresh = []
-    for message in messages:
-        k = key(message)
-        if remaining[k] > 0:
-            remaining[k] -= 1
-        else:
-            fresh.append(message)
-    return fresh
+    """The rule, stated plainly: the n-th occurrence of a key in an input is new when the
+    conversation so far holds fewer than n messages with that key."""
+    keys = [key(m) for m in messages]
+    return [m for i, m in enumerate(messages) if keys[:i].count(keys[i]) >= seen[keys[i]]]
 
 
 def _message(text: str) -> Message:
