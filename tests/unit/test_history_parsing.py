@@ -46,6 +46,12 @@ def test_a_truncated_extension_is_repaired_like_any_truncated_input() -> None:
     assert cache.load(cut + "]") == structured(cut + "]")
 
 
+def test_a_repaired_input_is_not_taken_as_the_prefix_of_the_next() -> None:
+    cache = PrefixCache()
+    assert cache.load("[1, [2]") == [1, [2]]  # a bracket missing: closed up
+    assert cache.load("[1, [2, 3]") == structured("[1, [2, 3]")  # not [1, [2], 3]
+
+
 def test_redaction_placeholders_stay_absent() -> None:
     cache = PrefixCache()
     assert cache.load("[]") is None

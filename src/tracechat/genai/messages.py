@@ -18,10 +18,8 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
-import orjson
-
 from tracechat.genai.types import Media, Message, Part
-from tracechat.genai.values import is_placeholder, json_text, structured
+from tracechat.genai.values import is_placeholder, json_text, parse_json, structured
 
 _ROLES = {"model": "assistant", "ai": "assistant", "developer": "system", "human": "user", "function": "tool"}
 _TEXT = {"text", "input_text", "output_text", "message", "refusal"}
@@ -45,20 +43,24 @@ class PrefixCache:
         self._texts: list[tuple[str, list[Any]]] = []
 
     def load(self, text: str) -> Any:
-        """``structured(text)``, reusing the items of a recent JSON array it extends."""
+        """``structured(text)``, reusing the items of a recent JSON array it extends. Only
+        arrays that are valid JSON are remembered (a repaired one may not be a prefix)."""
         stripped = text.strip()
-        if stripped.startswith("[") and stripped.endswith("]"):
-            for earlier, items in reversed(self._texts):
-                extended = _extension(earlier, stripped, items)
-                if extended is not None:
-                    break
-            else:
-                extended = structured(stripped)
-            if isinstance(extended, list):
-                self._texts.append((stripped, extended))
-                del self._texts[: -self.RECENT]
-            return extended
-        return structured(stripped)
+        if not (stripped.startswith("[") and stripped.endswith("]")) or is_placeholder(stripped):
+            return structured(stripped)
+        for earlier, items in reversed(self._texts):
+            document = _extension(earlier, stripped, items)
+            if document is not None:
+                break
+        else:
+            try:
+                document = parse_json(stripped)
+            except ValueError:
+                return structured(stripped)  # truncated: repaired, not remembered
+        if isinstance(document, list):
+            self._texts.append((stripped, document))
+            del self._texts[: -self.RECENT]
+        return document
 
     def parse(self, items: list[Any]) -> list[Message | None]:
         reused: list[Message | None] = []
@@ -86,8 +88,8 @@ def _extension(earlier: str, text: str, items: list[Any]) -> list[Any] | None:
     if not rest.startswith(","):
         return None
     try:
-        tail = orjson.loads("[" + rest[1:])
-    except orjson.JSONDecodeError:
+        tail = parse_json("[" + rest[1:])
+    except ValueError:
         return None
     return [*items, *tail] if isinstance(tail, list) else None
 

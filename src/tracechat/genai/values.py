@@ -67,16 +67,19 @@ def structured(value: Any) -> Any:
 
 
 def _loads(document: str) -> Any:
-    """Parse JSON; orjson first (histories are parsed on every read, it is 3× faster), the
-    standard library for what orjson refuses (NaN, Infinity), then repair truncation."""
+    try:
+        return parse_json(document)
+    except ValueError:
+        return _repair(document)
+
+
+def parse_json(document: str) -> Any:
+    """Strict JSON: orjson first (histories are parsed on every read, it is 3× faster), the
+    standard library for what orjson refuses (NaN, Infinity). Raises ``ValueError``."""
     try:
         return orjson.loads(document)
     except orjson.JSONDecodeError:
-        pass
-    try:
         return json.loads(document)
-    except ValueError:
-        return _repair(document)
 
 
 def json_text(value: Any) -> str | None:
