@@ -168,6 +168,13 @@ def test_a_version_2_file_keeps_its_spans_and_logs_when_migrated(tmp_path: Path)
             con.execute(f"DROP TABLE {table}")
             con.execute(f"ALTER TABLE {table}_plain RENAME TO {table}")
         con.execute("DROP INDEX feedback_by_trace_id")
+        con.execute("DROP INDEX chat_messages_by_chat")
+        con.execute("ALTER TABLE chats DROP COLUMN message_count")
+        con.execute("INSERT INTO chats VALUES ('c1', 'p', 'u', 'a', 't', [], now(), now(), NULL, NULL)")
+        for text in ("hello", "again"):
+            con.execute(
+                "INSERT INTO chat_messages (chat_id, role, content, created_at) VALUES ('c1', 'user', ?, now())", [text]
+            )
         con.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
 
     migrated = DuckDBStore(path)
@@ -179,8 +186,9 @@ def test_a_version_2_file_keeps_its_spans_and_logs_when_migrated(tmp_path: Path)
         " WHERE column_name = 'span_id' AND segment_type = 'VARCHAR'"
     )
     assert codecs.fetchall() == [("DICT_FSST",)]
-    index = migrated.cursor().execute("SELECT count(*) FROM duckdb_indexes() WHERE index_name = 'feedback_by_trace_id'")
-    assert index.fetchone() == (1,)
+    indexes = migrated.cursor().execute("SELECT index_name FROM duckdb_indexes() ORDER BY 1").fetchall()
+    assert {("feedback_by_trace_id",), ("chat_messages_by_chat",)} <= set(indexes)
+    assert migrated.cursor().execute("SELECT message_count FROM chats WHERE id = 'c1'").fetchone() == (2,)
     version = migrated.cursor().execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
     assert version == (str(SCHEMA_VERSION),)
     migrated.close()

@@ -29,9 +29,12 @@ class ChatRow:
 
 
 _CHAT_COLUMNS = """
-    c.id, c.project, c.user_id, c.agent_id, c.title, c.trace_ids, c.created_at, c.updated_at,
-    (SELECT count(*) FROM chat_messages m WHERE m.chat_id = c.id)
+    c.id, c.project, c.user_id, c.agent_id, c.title, c.trace_ids, c.created_at, c.updated_at, c.message_count
 """
+
+_OF_CHAT = "WITH m AS MATERIALIZED (SELECT * FROM chat_messages WHERE chat_id = $id)"
+"""One chat's messages, found through the ``chat_id`` index: DuckDB uses an index only for a
+statement whose sole predicate is on its column, so range conditions go outside."""
 
 
 def _utc(moment: datetime) -> datetime:
@@ -60,7 +63,7 @@ class ChatRecords:
     def create(self, row: ChatRow, external_id: str | None = None) -> None:
         self._store.cursor().execute(
             "INSERT INTO chats VALUES"
-            " ($id, $project, $user_id, $agent_id, $title, $trace_ids, $created, $updated, NULL, $external)",
+            " ($id, $project, $user_id, $agent_id, $title, $trace_ids, $created, $updated, NULL, $external, 0)",
             {
                 "id": row.id,
                 "project": row.project,
@@ -75,16 +78,15 @@ class ChatRecords:
         )
 
     def get(self, project: str, chat_id: str) -> ChatRow | None:
+        # by id alone (its primary key index), then the project and deletion
         found = (
             self._store.cursor()
-            .execute(
-                f"SELECT {_CHAT_COLUMNS} FROM chats c"
-                " WHERE c.id = $id AND c.project = $project AND c.deleted_at IS NULL",
-                {"id": chat_id, "project": project},
-            )
+            .execute(f"SELECT {_CHAT_COLUMNS}, c.deleted_at IS NULL FROM chats c WHERE c.id = $id", {"id": chat_id})
             .fetchone()
         )
-        return _row(found) if found else None
+        if found is None or found[1] != project or not found[-1]:
+            return None
+        return _row(found[:-1])
 
     def page(
         self,
@@ -115,6 +117,7 @@ class ChatRecords:
                 cursor.execute("UPDATE chats SET title = $title WHERE id = $id", {"title": title, "id": chat_id})
             if messages is not None:
                 cursor.execute("DELETE FROM chat_messages WHERE chat_id = $id", {"id": chat_id})
+                cursor.execute("UPDATE chats SET message_count = 0 WHERE id = $id", {"id": chat_id})
                 self._insert(cursor, chat_id, messages, now)
             cursor.execute("UPDATE chats SET updated_at = $now WHERE id = $id", {"now": _utc(now), "id": chat_id})
             cursor.execute("COMMIT")
@@ -150,14 +153,14 @@ class ChatRecords:
     ) -> tuple[list[ChatMessage], int]:
         """Messages oldest first; with ``limit``, the newest ``limit`` of those in range. Also
         the number in range."""
-        where = "chat_id = $id" + (" AND id < $before" if before is not None else "")
+        where = "true" + (" AND id < $before" if before is not None else "")
         where += " AND id > $after" if after is not None else ""
         params: dict[str, Any] = {"id": chat_id}
         params.update({k: v for k, v in (("before", before), ("after", after)) if v is not None})
         cursor = self._store.cursor()
-        total = cursor.execute(f"SELECT count(*) FROM chat_messages WHERE {where}", params).fetchone()
+        total = cursor.execute(f"{_OF_CHAT} SELECT count(*) FROM m WHERE {where}", params).fetchone()
         query = (
-            "SELECT id, role, content, tool_calls, tool_call_id, metadata, created_at FROM chat_messages "
+            f"{_OF_CHAT} SELECT id, role, content, tool_calls, tool_call_id, metadata, created_at FROM m "
             f"WHERE {where} ORDER BY id DESC" + (" LIMIT $limit" if limit is not None else "")
         )
         rows = cursor.execute(query, {**params, **({"limit": limit} if limit is not None else {})}).fetchall()
@@ -197,21 +200,19 @@ class ChatRecords:
 
     def clear_agent(self, project: str, agent_id: str, conversation_id: str | None) -> int:
         """Delete the messages of one conversation, or of all the agent's; how many went."""
-        where = "chat_id IN (SELECT id FROM chats WHERE project = $project AND agent_id = $agent"
+        where = "project = $project AND agent_id = $agent"
         params: dict[str, Any] = {"project": project, "agent": agent_id}
         if conversation_id is not None:
             where += " AND id = $conversation"
             params["conversation"] = conversation_id
-        where += ")"
-        cursor = self._store.cursor()
-        count = cursor.execute(f"SELECT count(*) FROM chat_messages WHERE {where}", params).fetchone()
-        cursor.execute(f"DELETE FROM chat_messages WHERE {where}", params)
-        return int(count[0]) if count else 0
+        chats = self._store.cursor().execute(f"SELECT id FROM chats WHERE {where}", params).fetchall()
+        return sum(self.delete_messages(chat_id) for (chat_id,) in chats)
 
     def delete_messages(self, chat_id: str) -> int:
         cursor = self._store.cursor()
         count = cursor.execute("SELECT count(*) FROM chat_messages WHERE chat_id = $id", {"id": chat_id}).fetchone()
         cursor.execute("DELETE FROM chat_messages WHERE chat_id = $id", {"id": chat_id})
+        cursor.execute("UPDATE chats SET message_count = 0 WHERE id = $id", {"id": chat_id})
         return int(count[0]) if count else 0
 
     @staticmethod
@@ -233,6 +234,9 @@ class ChatRecords:
                 },
             ).fetchone()
             ids.append(int(row[0]))
+        cursor.execute(
+            "UPDATE chats SET message_count = message_count + $n WHERE id = $id", {"n": len(ids), "id": chat_id}
+        )
         return ids
 
 

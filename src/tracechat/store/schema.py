@@ -135,7 +135,8 @@ CREATE TABLE IF NOT EXISTS chats (
     created_at TIMESTAMP NOT NULL,  -- UTC
     updated_at TIMESTAMP NOT NULL,
     deleted_at TIMESTAMP,
-    external_id VARCHAR  -- a conversation id chosen by the client (seed 002), shown in its place
+    external_id VARCHAR,  -- a conversation id chosen by the client (seed 002), shown in its place
+    message_count BIGINT NOT NULL DEFAULT 0  -- kept with the messages: counting them scans
 );
 CREATE TABLE IF NOT EXISTS agents (
     id VARCHAR PRIMARY KEY,
@@ -156,6 +157,7 @@ CREATE TABLE IF NOT EXISTS chat_messages (
     metadata VARCHAR,
     created_at TIMESTAMP NOT NULL
 );
+CREATE INDEX IF NOT EXISTS chat_messages_by_chat ON chat_messages (chat_id);
 CREATE TABLE IF NOT EXISTS feedback (
     id VARCHAR PRIMARY KEY,
     project VARCHAR NOT NULL,
@@ -183,13 +185,19 @@ def _add_chats(con: duckdb.DuckDBPyConnection) -> None:
 def _dictionary_coded_text(con: duckdb.DuckDBPyConnection) -> None:
     """Rewrite ``spans`` and ``logs`` with their short text columns dictionary-coded (see
     ``_TEXT``); rows keep their order, which the batch ranges of the trace index rely on.
-    Index feedback by trace id."""
+    Index feedback by trace id and chat messages by chat; keep each chat's message count."""
     for table, ddl in (("spans", SPANS), ("logs", LOGS)):
         con.execute(f"ALTER TABLE {table} RENAME TO {table}_v2")
         con.execute(ddl)
         con.execute(f"INSERT INTO {table} SELECT * FROM {table}_v2")  # insertion order is kept
         con.execute(f"DROP TABLE {table}_v2")
     con.execute("CREATE INDEX IF NOT EXISTS feedback_by_trace_id ON feedback (trace_id)")
+    con.execute("CREATE INDEX IF NOT EXISTS chat_messages_by_chat ON chat_messages (chat_id)")
+    con.execute("ALTER TABLE chats ADD COLUMN IF NOT EXISTS message_count BIGINT DEFAULT 0")
+    con.execute(
+        "UPDATE chats SET message_count = n FROM"
+        " (SELECT chat_id, count(*) AS n FROM chat_messages GROUP BY chat_id) m WHERE chats.id = m.chat_id"
+    )
 
 
 MIGRATIONS: dict[int, Migration] = {1: _add_chats, 2: _dictionary_coded_text}
