@@ -65,11 +65,15 @@ def test_new_conversation_when_omitted_and_clearing(api: httpx.Client) -> None:
     first = api.post(CHAT, json={"message": "Which models are there?"}).json()
     second = api.post(CHAT, json={"message": "What errors happened?"}).json()
     assert first["conversation_id"] != second["conversation_id"]
+    counts = {c["id"]: c["message_count"] for c in api.get("/api/v1/chats").json()["chats"]}
+    assert (counts[first["conversation_id"]], counts[second["conversation_id"]]) == (4, 4)
     cleared = api.delete(CHAT, params={"conversation_id": first["conversation_id"]}).json()
     assert cleared == {"success": True, "deleted": 4}
     assert api.get(CHAT, params={"conversation_id": first["conversation_id"]}).json()["meta"]["total"] == 0
     everything = api.delete(CHAT).json()
     assert everything == {"success": True, "deleted": 4}
+    counts = {c["id"]: c["message_count"] for c in api.get("/api/v1/chats").json()["chats"]}
+    assert (counts[first["conversation_id"]], counts[second["conversation_id"]]) == (0, 0)
 
 
 def test_stream_start_delta_done(api: httpx.Client) -> None:

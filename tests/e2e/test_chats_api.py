@@ -68,11 +68,18 @@ def test_get_update_and_replace_messages(api: httpx.Client) -> None:
     ids = [m["id"] for m in replaced["messages"]]
     assert ids == sorted(ids)
     assert all(isinstance(i, int) for i in ids)
+    assert _message_count(api, chat["id"]) == 3
     again = api.put(f"{URL}/{chat['id']}", json={"messages": messages[:1]}).json()
     assert len(again["messages"]) == 1
+    assert _message_count(api, chat["id"]) == 1
     assert api.get(f"{URL}/{chat['id']}").json() == again
     assert api.put(f"{URL}/{chat['id']}", json={"messages": [{"role": "robot", "content": "x"}]}).status_code == 422
     assert api.put(f"{URL}/{chat['id']}", json={"title": "y" * 256}).status_code == 422
+
+
+def _message_count(api: httpx.Client, chat_id: str) -> int:
+    count: int = next(c["message_count"] for c in api.get(URL).json()["chats"] if c["id"] == chat_id)
+    return count
 
 
 def test_list_pages_orders_and_excludes_deleted(api: httpx.Client) -> None:
