@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint unit e2e golden fuzz-long bench bench-ingest bench-trajectory bench-storage bench-load bench-soak clean
+.PHONY: run test lint unit e2e golden fuzz-long bench bench-ingest bench-trajectory bench-storage bench-chats bench-load bench-soak clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,8 +43,8 @@ fuzz-long: $(STAMP)
 	$(BIN)/python tests/fuzz/atheris_pipeline.py -max_total_time=600 -rss_limit_mb=4096 \
 		-artifact_prefix=fuzz-findings/ fuzz-corpus
 
-## bench: ingest throughput, trajectory latency, storage (see docs/benchmarks.md)
-bench: bench-ingest bench-trajectory bench-storage
+## bench: ingest throughput, trajectory latency, storage, chat lookups (see docs/benchmarks.md)
+bench: bench-ingest bench-trajectory bench-storage bench-chats
 
 bench-ingest: $(STAMP)
 	$(BIN)/python bench/ingest.py
@@ -54,6 +54,9 @@ bench-trajectory: $(STAMP)
 
 bench-storage: $(STAMP)
 	$(BIN)/python bench/storage.py
+
+bench-chats: $(STAMP)
+	$(BIN)/python bench/chats.py
 
 ## bench-load: ingest at saturation with trajectory queries and chat (docs/reliability.md)
 bench-load: $(STAMP)
