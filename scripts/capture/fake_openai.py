@@ -34,10 +34,10 @@ import json
 import re
 import sys
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
-from http_body import read_body  # a sibling: these run as scripts
+from http_body import read_body, serve  # a sibling: these run as scripts
 
 CITIES = ("Paris", "London", "Tokyo", "Berlin", "Madrid", "Rome", "New York")
 WEATHER_WORDS = ("weather", "temperature", "forecast", "raining", "sunny")
@@ -611,15 +611,7 @@ def main() -> None:
     ap.add_argument("--log", default=None, help="append each request as a JSON line to this file")
     args = ap.parse_args()
     Handler.log_file = args.log
-    server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
-    server.daemon_threads = True
-    print(f"PORT {server.server_address[1]}", flush=True)
-    try:
-        server.serve_forever(poll_interval=0.2)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
+    serve(Handler, args.port)
 
 
 if __name__ == "__main__":

@@ -1,8 +1,9 @@
-"""Reading a request body in the capture tools' stdlib HTTP servers."""
+"""What the capture tools' two stdlib HTTP servers share: reading a request body, and
+serving on a loopback port until interrupted."""
 
 from __future__ import annotations
 
-from http.server import BaseHTTPRequestHandler
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
 def read_body(handler: BaseHTTPRequestHandler) -> bytes:
@@ -21,3 +22,17 @@ def read_body(handler: BaseHTTPRequestHandler) -> bytes:
         return bytes(out)
     length = int(handler.headers.get("Content-Length") or 0)
     return handler.rfile.read(length) if length else b""
+
+
+def serve(handler: type[BaseHTTPRequestHandler], port: int) -> None:
+    """Serve on 127.0.0.1:``port`` (0: a free one), announcing the port as ``PORT n`` on
+    stdout for capture.py, until interrupted."""
+    server = ThreadingHTTPServer(("127.0.0.1", port), handler)
+    server.daemon_threads = True
+    print(f"PORT {server.server_address[1]}", flush=True)
+    try:
+        server.serve_forever(poll_interval=0.2)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()

@@ -7,21 +7,14 @@ of the JSON. Inside an entry, values that were not recorded are ``null``, never 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, SerializationInfo, SerializerFunctionWrapHandler, model_serializer
 
 MessageType = Literal[
     "agent_start", "user_message", "assistant_message", "tool_call", "agent_handoff", "context_compacted"
 ]
-ENTRY_TYPES: tuple[str, ...] = (
-    "agent_start",
-    "user_message",
-    "assistant_message",
-    "tool_call",
-    "agent_handoff",
-    "context_compacted",
-)
+ENTRY_TYPES: tuple[str, ...] = get_args(MessageType)
 
 
 class Feedback(BaseModel):

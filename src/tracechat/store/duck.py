@@ -159,11 +159,18 @@ class DuckDBStore:
                 self._cursors.append(cursor)
         return cursor
 
+    def _of_trace(self, query: str, project: str, trace_id: str) -> list[tuple[Any, ...]]:
+        """The rows ``query`` finds for the trace id (through its index: the trace id is the
+        statement's only condition, see ``sql.TRACE_ENTRY``) that belong to ``project``,
+        named by their first column."""
+        rows = self._cursor().execute(query, {"trace_id": trace_id}).fetchall()
+        return [row for row in rows if row[0] == project]
+
     def trace(self, project: str, trace_id: str) -> TraceIndexEntry | None:
-        rows = self._cursor().execute(sql.TRACE_ENTRY, {"trace_id": trace_id}).fetchall()
-        row = next((row for row in rows if row[0] == project), None)
-        if row is None:
+        rows = self._of_trace(sql.TRACE_ENTRY, project, trace_id)
+        if not rows:
             return None
+        row = rows[0]
         return TraceIndexEntry(
             project=row[0],
             trace_id=row[1],
@@ -188,8 +195,8 @@ class DuckDBStore:
 
     def _location(self, project: str, trace_id: str) -> tuple[Any, ...] | None:
         """(project, first batch, last batch, span count, log count, root name) of the trace."""
-        rows = self._cursor().execute(sql.TRACE_LOCATION, {"trace_id": trace_id}).fetchall()
-        return next((row for row in rows if row[0] == project), None)
+        rows = self._of_trace(sql.TRACE_LOCATION, project, trace_id)
+        return rows[0] if rows else None
 
     def _batch_range(self, project: str, trace_id: str) -> tuple[int, int] | None:
         row = self._location(project, trace_id)
@@ -312,17 +319,7 @@ class DuckDBStore:
         )
 
     def feedback(self, project: str, trace_id: str) -> list[StoredFeedback]:
-        # by trace id alone, so DuckDB uses its index (see sql.TRACE_ENTRY); then the project
-        rows = (
-            self._cursor()
-            .execute(
-                "SELECT project, id, trace_id, span_id, name, score, label, value, comment, author, created_at"
-                " FROM feedback WHERE trace_id = $trace_id ORDER BY created_at, id",
-                {"trace_id": trace_id},
-            )
-            .fetchall()
-        )
-        return [_feedback(row[1:]) for row in rows if row[0] == project]
+        return [_feedback(row[1:]) for row in self._of_trace(sql.TRACE_FEEDBACK, project, trace_id)]
 
     def checkpoint(self) -> None:
         """Write everything committed into the compressed file and empty the WAL."""

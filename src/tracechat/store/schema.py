@@ -182,7 +182,7 @@ def _add_chats(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(CHAT_TABLES)
 
 
-def _dictionary_coded_text(con: duckdb.DuckDBPyConnection) -> None:
+def _to_schema_3(con: duckdb.DuckDBPyConnection) -> None:
     """Rewrite ``spans`` and ``logs`` with their short text columns dictionary-coded (see
     ``_TEXT``); rows keep their order, which the batch ranges of the trace index rely on.
     Index feedback by trace id and chat messages by chat; keep each chat's message count."""
@@ -200,7 +200,7 @@ def _dictionary_coded_text(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-MIGRATIONS: dict[int, Migration] = {1: _add_chats, 2: _dictionary_coded_text}
+MIGRATIONS: dict[int, Migration] = {1: _add_chats, 2: _to_schema_3}
 """``MIGRATIONS[n]`` brings a file from schema ``n`` to ``n + 1``."""
 
 

@@ -109,6 +109,12 @@ FROM traces WHERE trace_id = $trace_id
 """
 """What reading a trace's rows needs of its entries (a column less costs a column's decoding)."""
 
+TRACE_FEEDBACK = """
+SELECT project, id, trace_id, span_id, name, score, label, value, comment, author, created_at
+FROM feedback WHERE trace_id = $trace_id ORDER BY created_at, id
+"""
+"""Every project's feedback on one trace id, through the ``trace_id`` index (as TRACE_ENTRY)."""
+
 TRACE_SPANS = """
 SELECT raw, scope_id FROM spans
 WHERE batch BETWEEN $first AND $last AND project = $project AND trace_id = $trace_id
