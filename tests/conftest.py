@@ -5,8 +5,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.samples import clock
 from tests.servers import InProcessServer, settings_for_test
 from tracechat.store.duck import DuckDBStore
+
+__all__ = ["clock"]  # a fixture for every test module
 
 
 @pytest.fixture

@@ -51,6 +51,8 @@ def as_json(value: Any) -> str:
 @dataclass
 class TraceBuilder:
     trace_id: bytes = field(default_factory=lambda: os.urandom(16))
+    base_ns: int = BASE_NS
+    """When ``start_ms=0`` is: a fixed day, or now for tests of time-windowed views."""
     spans: list[Span] = field(default_factory=list)
     logs: list[LogRecord] = field(default_factory=list)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
@@ -75,8 +77,8 @@ class TraceBuilder:
             trace_id=self.trace_id,
             span_id=span_id,
             name=name,
-            start_time_unix_nano=BASE_NS + start_ms * MS,
-            end_time_unix_nano=BASE_NS + (start_ms + duration_ms) * MS,
+            start_time_unix_nano=self.base_ns + start_ms * MS,
+            end_time_unix_nano=self.base_ns + (start_ms + duration_ms) * MS,
         )
         if parent:
             span.parent_span_id = bytes.fromhex(parent)
@@ -92,7 +94,7 @@ class TraceBuilder:
         return span_id.hex()
 
     def log(self, span_id: str | None, event_name: str, body: Any, attributes: dict[str, Any] | None = None) -> None:
-        record = LogRecord(trace_id=self.trace_id, event_name=event_name, time_unix_nano=BASE_NS)
+        record = LogRecord(trace_id=self.trace_id, event_name=event_name, time_unix_nano=self.base_ns)
         if span_id:
             record.span_id = bytes.fromhex(span_id)
         record.body.CopyFrom(any_value(body))

@@ -11,6 +11,7 @@ import logging
 import signal
 import socket
 import sys
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -215,9 +216,10 @@ def _load_demo(service: Service, sample_traces: Path | None) -> None:
             flush=True,
         )
         return
-    loaded = load_paths_in_process(service.receiver, [sample_traces])
+    loaded = load_paths_in_process(service.receiver, [sample_traces], end_at_ns=time.time_ns())
     print(
-        f"tracechat: --demo: loaded {loaded.spans} spans from {loaded.files} files in {sample_traces}",
+        f"tracechat: --demo: loaded {loaded.spans} spans from {loaded.files} files in {sample_traces},"
+        " each sample moved in time to end now",
         flush=True,
     )
 

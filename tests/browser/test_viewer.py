@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.golden.test_sample_traces import SAMPLES
+from tests.samples import load_recent_samples
 from tests.servers import InProcessServer
-from tracechat.ingest.loader import load_paths_in_process
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -36,12 +36,13 @@ from playwright.sync_api import Page, sync_playwright  # noqa: E402
 
 
 @pytest.fixture
-def page(server: InProcessServer) -> Iterator[Page]:
-    load_paths_in_process(server.service.receiver, [SAMPLES])
+def page(server: InProcessServer, clock: datetime) -> Iterator[Page]:
+    load_recent_samples(server.service.receiver)
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=FLAGS)
         context = browser.new_context(base_url=server.api, viewport={"width": 1400, "height": 1000})
+        context.clock.install(time=datetime.now(UTC))  # the page's clock is the server's
         yield context.new_page()
         context.close()
         browser.close()
@@ -179,7 +180,7 @@ def test_keys_are_asked_for_and_other_projects_stay_closed(tmp_path: Path) -> No
 
     key = KeyRing(tmp_path / "data" / "keys.json").create(project="default", admin=False)
     server = InProcessServer(settings_for_test(tmp_path / "data"))
-    load_paths_in_process(server.service.receiver, [SAMPLES])
+    load_recent_samples(server.service.receiver)
     try:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=FLAGS)

@@ -6,19 +6,19 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.golden.test_sample_traces import SAMPLES
+from tests.samples import load_recent_samples
 from tests.servers import InProcessServer
-from tracechat.ingest.loader import load_paths_in_process
 
 
 @pytest.fixture
-def api(server: InProcessServer) -> Iterator[httpx.Client]:
-    load_paths_in_process(server.service.receiver, [SAMPLES])
+def api(server: InProcessServer, clock: datetime) -> Iterator[httpx.Client]:
+    load_recent_samples(server.service.receiver)
     with httpx.Client(base_url=server.api, timeout=60) as client:
         yield client
 

@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.golden.test_sample_traces import SAMPLES
+from tests.samples import load_recent_samples
 from tests.scripted_models import ANSWER, REASONING, ScriptedModels
 from tests.servers import InProcessServer, settings_for_test
-from tracechat.ingest.loader import load_paths_in_process
 
 
 @pytest.fixture
@@ -24,7 +24,8 @@ def scripted() -> Iterator[ScriptedModels]:
 
 
 @pytest.fixture
-def api(tmp_path: Path, scripted: ScriptedModels, monkeypatch: pytest.MonkeyPatch) -> Iterator[httpx.Client]:
+def provided(tmp_path: Path, scripted: ScriptedModels, monkeypatch: pytest.MonkeyPatch) -> Iterator[InProcessServer]:
+    """A server whose providers are configured by environment to call the scripted models."""
     monkeypatch.setenv("TRACECHAT_OPENAI_BASE_URL", scripted.url + "/v1")
     monkeypatch.setenv("TRACECHAT_OPENAI_API_KEY", "sk-test")
     monkeypatch.setenv("TRACECHAT_OPENAI_MODELS", "local-llama")
@@ -32,10 +33,15 @@ def api(tmp_path: Path, scripted: ScriptedModels, monkeypatch: pytest.MonkeyPatc
     monkeypatch.setenv("TRACECHAT_ANTHROPIC_BASE_URL", scripted.url)
     monkeypatch.setenv("TRACECHAT_ANTHROPIC_MODELS", "claude-sonnet-4-5")
     server = InProcessServer(settings_for_test(tmp_path / "data"))
-    load_paths_in_process(server.service.receiver, [SAMPLES])
-    with httpx.Client(base_url=server.api, timeout=60) as client:
-        yield client
+    yield server
     server.stop()
+
+
+@pytest.fixture
+def api(provided: InProcessServer, clock: datetime) -> Iterator[httpx.Client]:
+    load_recent_samples(provided.service.receiver)
+    with httpx.Client(base_url=provided.api, timeout=60) as client:
+        yield client
 
 
 @pytest.mark.parametrize("model", ["local-llama", "claude-sonnet-4-5"])

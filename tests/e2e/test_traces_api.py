@@ -4,14 +4,17 @@ and content references."""
 from __future__ import annotations
 
 import base64
+import time
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
 
+from tests.samples import ALL_TIME
 from tests.servers import InProcessServer, settings_for_test
-from tests.traces import TraceBuilder, as_json
+from tests.traces import BASE_NS, TraceBuilder, as_json
 from tracechat.auth.keys import KeyRing, NewKey
 from tracechat.ingest.otlp import Encoding, encode_logs_request, encode_trace_request
 
@@ -33,8 +36,8 @@ def send(server: InProcessServer, trace: TraceBuilder, project: str = "default",
         assert httpx.post(f"{server.otlp_http}/v1/logs", content=body, headers=headers).status_code == 200
 
 
-def weather_trace(error: bool = False, model: str = "gpt-4o") -> TraceBuilder:
-    trace = TraceBuilder()
+def weather_trace(error: bool = False, model: str = "gpt-4o", base_ns: int = BASE_NS) -> TraceBuilder:
+    trace = TraceBuilder(base_ns=base_ns)
     agent = trace.span("invoke_agent weather", {"gen_ai.operation.name": "invoke_agent"}, duration_ms=120)
     trace.span(
         "chat " + model,
@@ -191,13 +194,24 @@ def test_keys_see_only_their_project(keyed: tuple[InProcessServer, NewKey, NewKe
     )
 
 
-def test_list_filters_pages_and_reads_only_the_index(server: InProcessServer) -> None:
-    traces = [weather_trace(), weather_trace(error=True), weather_trace(model="gpt-4o-mini")]
-    for trace in traces:
+def test_list_filters_pages_and_reads_only_the_index(server: InProcessServer, clock: datetime) -> None:
+    recent = time.time_ns() - 60 * 10**9
+    traces = [
+        weather_trace(base_ns=recent),
+        weather_trace(error=True, base_ns=recent + 1),
+        weather_trace(model="gpt-4o-mini", base_ns=recent + 2),
+    ]
+    old = weather_trace(base_ns=recent - 8 * 24 * 3600 * 10**9)  # outside the default window of 7 days
+    for trace in [*traces, old]:
         send(server, trace)
     url = f"{server.api}/agents/traces"
     everything = httpx.get(url).json()
     assert everything["total"] == 3
+    window_start = datetime.fromisoformat(everything["since"])
+    assert abs(window_start - (clock - timedelta(days=7))) < timedelta(minutes=5)
+    assert old.trace_hex not in {t["trace_id"] for t in everything["traces"]}
+    all_time = httpx.get(url, params={"since": ALL_TIME}).json()
+    assert (all_time["total"], all_time["traces"][-1]["trace_id"]) == (4, old.trace_hex)
     row = everything["traces"][0]
     assert set(row) >= {
         "trace_id",
@@ -272,3 +286,4 @@ def test_openapi_documents_the_trace_endpoints(server: InProcessServer) -> None:
     assert {"/agents/traces/chat", "/agents/traces", "/agents/traces/feedback", "/agents/traces/content/{ref}"} <= set(
         schema["paths"]
     )
+

@@ -19,17 +19,15 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from tests.fuzz import examples
+from tests.samples import load_recent_samples
 from tests.servers import InProcessServer, settings_for_test
-from tracechat.ingest.loader import load_paths_in_process
-
-SAMPLES = Path(__file__).resolve().parents[2] / "sample_traces"
 
 
 @pytest.fixture(scope="module")
 def api_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InProcessServer]:
     data_dir: Path = tmp_path_factory.mktemp("openapi") / "data"
     running = InProcessServer(settings_for_test(data_dir, chat_requests_per_minute=100_000))
-    load_paths_in_process(running.service.receiver, [SAMPLES])
+    load_recent_samples(running.service.receiver)
     yield running
     running.stop()
 

@@ -16,11 +16,11 @@ import grpc
 import httpx
 import pytest
 
+from tests.samples import ALL_TIME, SAMPLES
 from tests.servers import InProcessServer, settings_for_test
 from tracechat.ingest.loader import find_request_files
 from tracechat.ingest.otlp import Signal
 
-SAMPLES = Path(__file__).resolve().parents[2] / "sample_traces"
 CASES = sorted(p for p in SAMPLES.iterdir() if (p / "requests").is_dir()) if SAMPLES.is_dir() else []
 REWRITE = os.environ.get("TRACECHAT_REWRITE_GOLDENS") == "1"
 METHODS = {
@@ -36,7 +36,7 @@ def replay(server: InProcessServer, case: Path) -> None:
 
 
 def trajectories(server: InProcessServer) -> Any:
-    listing = httpx.get(f"{server.api}/agents/traces", params={"limit": 500}).json()
+    listing = httpx.get(f"{server.api}/agents/traces", params={"limit": 500, "since": ALL_TIME}).json()
     found = []
     for row in sorted(listing["traces"], key=lambda t: (t["started_at"], t["trace_id"])):
         body = {"project_id": "default", "trace_id": row["trace_id"], "include_feedback": True}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 from tracechat.api.deps import Offset, PrincipalDep, ServiceDep
 from tracechat.auth.keys import Principal
 from tracechat.ingest.projects import DEFAULT_PROJECT
-from tracechat.model.summaries import SpanList, TraceFilter, TraceList
+from tracechat.model.summaries import DEFAULT_WINDOW, SpanList, TraceFilter, TraceList
 from tracechat.model.trajectory import AgentChatTrajectory, Feedback
 
 router = APIRouter(prefix="/agents/traces", tags=["traces"])
@@ -82,7 +82,7 @@ def list_traces(
     project_id: str | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Offset = 0,
-    since: datetime | None = None,
+    since: Annotated[datetime | None, Query(description="Default: 7 days before now (the default window).")] = None,
     until: datetime | None = None,
     agent_name: str | None = None,
     model: str | None = None,
@@ -90,6 +90,7 @@ def list_traces(
     q: Annotated[str | None, Query(max_length=200, description="Root span name, trace id, agent or model.")] = None,
 ) -> TraceList:
     project = _project(principal, project_id)
+    since = since or datetime.now(UTC) - DEFAULT_WINDOW
     where = TraceFilter(
         since_ns=_ns(since),
         until_ns=_ns(until),
@@ -98,7 +99,7 @@ def list_traces(
         has_error=has_error,
         text=q or None,
     )
-    return service.traces.list_traces(project, where, limit, offset)
+    return service.traces.list_traces(project, where, limit, offset).model_copy(update={"since": since})
 
 
 @router.get("/{trace_id}/spans", response_model=SpanList, summary="A trace's spans, raw, with their timing")

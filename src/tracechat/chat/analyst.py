@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from tracechat.chat.models import ModelEvent, ModelRequest, ReasoningDelta, TextDelta, ToolCallRequest, Usage
+from tracechat.model.summaries import DEFAULT_WINDOW_HOURS
 
 NAME = "tracechat-analyst"
 _TRACE_ID = re.compile(r"\b[0-9a-fA-F]{32}\b")
@@ -28,11 +29,13 @@ def _hours(question: str) -> int:
     if match:
         return int(match.group(1)) * _UNITS[match.group(2)[0].lower()]
     lowered = question.lower()
+    if any(w in lowered for w in ("right now", "today", "currently", "at the moment")):
+        return 24
     if "week" in lowered:
         return 168
     if "month" in lowered:
         return 24 * 30
-    return 24
+    return DEFAULT_WINDOW_HOURS
 
 
 def plan(question: str) -> list[tuple[str, dict[str, Any]]]:
@@ -66,9 +69,12 @@ def plan(question: str) -> list[tuple[str, dict[str, Any]]]:
             "which tools",
         )
     ):
-        calls.append(("list_agents_and_models", {"hours": max(hours, 168)}))
+        calls.append(("list_agents_and_models", {"hours": max(hours, DEFAULT_WINDOW_HOURS)}))
     if not calls:
-        calls = [("list_agents_and_models", {"hours": 168}), ("find_slowest", {"what": "traces", "hours": hours})]
+        calls = [
+            ("list_agents_and_models", {"hours": DEFAULT_WINDOW_HOURS}),
+            ("find_slowest", {"what": "traces", "hours": hours}),
+        ]
     return calls
 
 
@@ -141,7 +147,7 @@ def compose(results: list[tuple[str, Any]]) -> str:
 
 
 def _window(result: dict[str, Any]) -> str:
-    hours = int(result.get("hours", 24))
+    hours = int(result.get("hours", DEFAULT_WINDOW_HOURS))
     return f"the last {hours // 24} days" if hours >= 48 and hours % 24 == 0 else f"the last {hours} hours"
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from tracechat.errors import TracechatError
 from tracechat.model.ids import parse_trace_id
-from tracechat.model.summaries import TraceFilter
+from tracechat.model.summaries import DEFAULT_WINDOW_HOURS, TraceFilter
 from tracechat.query.service import TraceQueries
 from tracechat.store.analytics import TraceAnalytics
 
@@ -55,12 +55,20 @@ def _schema(**properties: dict[str, Any]) -> dict[str, Any]:
     return {"type": "object", "properties": properties, "additionalProperties": False}
 
 
-_HOURS = {"type": "integer", "minimum": 1, "description": "How far back to look, in hours."}
+_HOURS = {
+    "type": "integer",
+    "minimum": 1,
+    "description": f"How far back to look, in hours (default {DEFAULT_WINDOW_HOURS}).",
+}
 _LIMIT = {"type": "integer", "minimum": 1, "maximum": 50}
 
 
+def _hours(args: dict[str, Any]) -> Any:
+    return args.get("hours", DEFAULT_WINDOW_HOURS)
+
+
 def _errors(context: ToolContext, args: dict[str, Any]) -> Any:
-    hours = args.get("hours", 24)
+    hours = _hours(args)
     groups = context.analytics.errors(context.project, context.since(hours), int(args.get("limit", 10)))
     for group in groups:
         group.pop("last_seen_ns", None)
@@ -68,14 +76,14 @@ def _errors(context: ToolContext, args: dict[str, Any]) -> Any:
 
 
 def _slowest(context: ToolContext, args: dict[str, Any]) -> Any:
-    what, hours, limit = args.get("what", "traces"), args.get("hours", 24), int(args.get("limit", 5))
+    what, hours, limit = args.get("what", "traces"), _hours(args), int(args.get("limit", 5))
     if what == "spans":
         return {"hours": hours, "spans": context.analytics.slowest_spans(context.project, context.since(hours), limit)}
     return {"hours": hours, "traces": context.analytics.slowest_traces(context.project, context.since(hours), limit)}
 
 
 def _usage(context: ToolContext, args: dict[str, Any]) -> Any:
-    group_by, hours = args.get("group_by", "model"), args.get("hours", 24)
+    group_by, hours = args.get("group_by", "model"), _hours(args)
     if group_by not in ("model", "agent"):
         return {"error": "group_by must be 'model' or 'agent'"}
     return {
@@ -104,7 +112,7 @@ def _trajectory(context: ToolContext, args: dict[str, Any]) -> Any:
 
 
 def _search(context: ToolContext, args: dict[str, Any]) -> Any:
-    hours, limit = args.get("hours", 24 * 7), int(args.get("limit", 10))
+    hours, limit = _hours(args), int(args.get("limit", 10))
     if args.get("tool"):
         ids = context.analytics.traces_with_tool(context.project, str(args["tool"]), context.since(hours), limit)
         return {"hours": hours, "trace_ids_with_tool": ids}
@@ -137,8 +145,8 @@ def _search(context: ToolContext, args: dict[str, Any]) -> Any:
 
 def _catalog(context: ToolContext, args: dict[str, Any]) -> Any:
     return {
-        "hours": args.get("hours", 24 * 7),
-        **context.analytics.catalog(context.project, context.since(args.get("hours", 24 * 7))),
+        "hours": _hours(args),
+        **context.analytics.catalog(context.project, context.since(_hours(args))),
     }
 
 

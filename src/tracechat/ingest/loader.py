@@ -14,12 +14,19 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import (
+    ExportLogsServiceRequest as PB2LogsRequest,
+)
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+    ExportTraceServiceRequest as PB2TraceRequest,
+)
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceResponse as PB2TraceResponse,
 )
 
 from tracechat.auth.keys import OPEN
 from tracechat.errors import InvalidInput
+from tracechat.ingest import retime
 from tracechat.ingest.otlp import (
     Encoding,
     Signal,
@@ -80,22 +87,37 @@ def _classify(path: Path, strict: bool) -> RequestFile | None:
     return None
 
 
-def count_records(file: RequestFile, body: bytes) -> int:
-    if file.signal is Signal.TRACES:
-        request = decode_trace_request(body, file.encoding)
+def _record_count(request: PB2TraceRequest | PB2LogsRequest) -> int:
+    if isinstance(request, PB2TraceRequest):
         return sum(len(ss.spans) for rs in request.resource_spans for ss in rs.scope_spans)
-    logs = decode_logs_request(body, file.encoding)
-    return sum(len(sl.log_records) for rl in logs.resource_logs for sl in rl.scope_logs)
+    return sum(len(sl.log_records) for rl in request.resource_logs for sl in rl.scope_logs)
 
 
-def load_paths_in_process(receiver: Receiver, paths: Iterable[Path]) -> LoadSummary:
-    """Feed request files through the receiver as an admin would send them."""
+def load_paths_in_process(receiver: Receiver, paths: Iterable[Path], end_at_ns: int | None = None) -> LoadSummary:
+    """Feed request files through the receiver as an admin would send them.
+
+    With ``end_at_ns``, the requests of each folder are moved in time together so that the
+    folder's latest span ends then (``serve --demo``: captured traces look recent on any day).
+    """
     summary = LoadSummary()
-    for file in find_request_files(paths):
-        body = file.path.read_bytes()
-        result = receiver.export_as(OPEN, file.signal, body, file.encoding, "file")
-        _tally(summary, file, count_records(file, body), result.rejected)
+    files = list(find_request_files(paths))
+    for folder in dict.fromkeys(file.path.parent for file in files):
+        group = [(file, decode_request(file)) for file in files if file.path.parent == folder]
+        latest = retime.latest_ns(request for _, request in group)
+        offset = end_at_ns - latest if end_at_ns is not None and latest is not None else 0
+        for file, request in group:
+            retime.shift(request, offset)
+            body = request.SerializeToString()
+            result = receiver.export_as(OPEN, file.signal, body, Encoding.PROTOBUF, "file")
+            _tally(summary, file, _record_count(request), result.rejected)
     return summary
+
+
+def decode_request(file: RequestFile) -> PB2TraceRequest | PB2LogsRequest:
+    body = file.path.read_bytes()
+    if file.signal is Signal.TRACES:
+        return decode_trace_request(body, file.encoding)
+    return decode_logs_request(body, file.encoding)
 
 
 def send_paths(paths: Iterable[Path], endpoint: str, token: str | None) -> LoadSummary:
@@ -103,13 +125,14 @@ def send_paths(paths: Iterable[Path], endpoint: str, token: str | None) -> LoadS
     summary = LoadSummary()
     for file in find_request_files(paths):
         body = file.path.read_bytes()
+        request = decode_request(file)
         rejected = _post(
             endpoint.rstrip("/") + f"/v1/{file.signal.value}",
             body,
             file.encoding,
             token,
         )
-        _tally(summary, file, count_records(file, body), rejected)
+        _tally(summary, file, _record_count(request), rejected)
     return summary
 
 

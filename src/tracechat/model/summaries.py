@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel, Field
+
+DEFAULT_WINDOW = timedelta(days=7)
+"""The one default time window: the trace list (API and viewer) and the assistant's tools
+look this far back unless asked for another window."""
+DEFAULT_WINDOW_HOURS = int(DEFAULT_WINDOW.total_seconds()) // 3600
 
 
 class TraceSummary(BaseModel):
@@ -50,6 +55,9 @@ class TraceList(BaseModel):
     total: int
     limit: int
     offset: int
+    since: datetime | None = Field(
+        default=None, description="Where the listed window starts: `since` as asked, else 7 days before now."
+    )
 
 
 @dataclass(frozen=True, slots=True)
