@@ -31,6 +31,13 @@ class InvalidInput(TracechatError):
     code = "invalid_input"
 
 
+class InvalidRequest(InvalidInput):
+    """A well-formed request whose fields or parameters the route does not take."""
+
+    http_status = 422
+    code = "invalid_request"
+
+
 class UnsupportedMediaType(InvalidInput):
     """A content type or content encoding the receiver does not speak."""
 
@@ -68,6 +75,14 @@ class NotFound(TracechatError):
     http_status = 404
     grpc_code = grpc.StatusCode.NOT_FOUND
     code = "not_found"
+
+
+class MethodNotAllowed(TracechatError):
+    """The path exists, but not for this method."""
+
+    http_status = 405
+    grpc_code = grpc.StatusCode.UNIMPLEMENTED
+    code = "method_not_allowed"
 
 
 class Retryable(TracechatError):

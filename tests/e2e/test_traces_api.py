@@ -287,3 +287,39 @@ def test_openapi_documents_the_trace_endpoints(server: InProcessServer) -> None:
         schema["paths"]
     )
 
+
+@pytest.mark.parametrize(
+    ("path", "params", "unknown"),
+    [
+        ("/agents/traces", {"agent": "weather_agent", "errors": "true"}, "'agent', 'errors'"),
+        ("/api/v1/chats", {"sort": "title"}, "'sort'"),
+        ("/healthz", {"verbose": "1"}, "'verbose'"),
+    ],
+)
+def test_an_unknown_query_parameter_is_422_naming_the_accepted_ones(
+    server: InProcessServer, path: str, params: dict[str, str], unknown: str
+) -> None:
+    response = httpx.get(f"{server.api}{path}", params=params)
+    assert response.status_code == 422
+    message = response.json()["error"]["message"]
+    assert message.startswith(f"unknown query parameter(s) {unknown}; this route takes: ")
+    if path == "/agents/traces":
+        assert message.endswith("agent_name, has_error, limit, model, offset, project_id, q, since, until")
+
+
+def test_a_json_body_is_read_as_json_whatever_its_content_type(server: InProcessServer) -> None:
+    trace = weather_trace()
+    send(server, trace)
+    body = as_json({"project_id": "default", "trace_id": trace.trace_hex})
+    for content_type in ("application/x-www-form-urlencoded", "text/plain", None):
+        headers = {"Content-Type": content_type} if content_type else {}
+        answer = httpx.post(f"{server.api}/agents/traces/chat", content=body, headers=headers)
+        assert answer.status_code == 200, (content_type, answer.text)
+        assert answer.json()["trace_id"] == trace.trace_hex
+    form = httpx.post(f"{server.api}/agents/traces/chat", data={"project_id": "default", "trace_id": trace.trace_hex})
+    assert form.status_code == 415
+    assert form.json()["error"] == {
+        "code": "unsupported_media_type",
+        "message": "this route takes a JSON body (Content-Type: application/json); "
+        "the body sent (application/x-www-form-urlencoded) is not JSON",
+    }

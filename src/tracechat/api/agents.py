@@ -11,12 +11,13 @@ from pydantic import BaseModel, Field
 from tracechat.api.chats import ProjectParam, chat_project
 from tracechat.api.deps import Cursor, PrincipalDep, ServiceDep
 from tracechat.api.streams import relay
+from tracechat.api.strict import StrictRoute
 from tracechat.chat import agent_stream
 from tracechat.chat.assistant import TurnFinished
 from tracechat.errors import StorageUnavailable
 from tracechat.model.chat import AgentHistory, AgentList, AgentMessage, AgentPublic
 
-router = APIRouter(prefix="/api/agents", tags=["agents"])
+router = APIRouter(prefix="/api/agents", tags=["agents"], route_class=StrictRoute)
 
 
 class CreateAgent(BaseModel):

@@ -12,12 +12,13 @@ from pydantic import BaseModel, Field
 from tracechat.api.chats import ProjectParam, chat_project
 from tracechat.api.deps import PrincipalDep, ServiceDep
 from tracechat.api.streams import relay
+from tracechat.api.strict import StrictRoute
 from tracechat.chat import ui_stream
 from tracechat.chat.assistant import TurnFinished, TurnRequest
 from tracechat.chat.models import Usage
 from tracechat.model.chat import NewMessage
 
-router = APIRouter(prefix="/api/v1", tags=["chat"])
+router = APIRouter(prefix="/api/v1", tags=["chat"], route_class=StrictRoute)
 
 
 class ChatRequest(BaseModel):

@@ -8,11 +8,12 @@ from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
 
 from tracechat.api.deps import Offset, PrincipalDep, ServiceDep
+from tracechat.api.strict import StrictRoute
 from tracechat.auth.keys import Principal
 from tracechat.ingest.projects import DEFAULT_PROJECT
 from tracechat.model.chat import ChatList, ChatPublic, NewMessage
 
-router = APIRouter(prefix="/api/v1/chats", tags=["chats"])
+router = APIRouter(prefix="/api/v1/chats", tags=["chats"], route_class=StrictRoute)
 
 
 class CreateChat(BaseModel):

@@ -8,9 +8,10 @@ from pydantic import BaseModel
 
 from tracechat import __version__
 from tracechat.api.deps import PrincipalDep, ServiceDep
+from tracechat.api.strict import StrictRoute
 from tracechat.metrics import CONTENT_TYPE
 
-router = APIRouter(tags=["operations"])
+router = APIRouter(tags=["operations"], route_class=StrictRoute)
 
 
 class Health(BaseModel):

@@ -10,12 +10,13 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from tracechat.api.deps import Offset, PrincipalDep, ServiceDep
+from tracechat.api.strict import StrictRoute
 from tracechat.auth.keys import Principal
 from tracechat.ingest.projects import DEFAULT_PROJECT
 from tracechat.model.summaries import DEFAULT_WINDOW, SpanList, TraceFilter, TraceList
 from tracechat.model.trajectory import AgentChatTrajectory, Feedback
 
-router = APIRouter(prefix="/agents/traces", tags=["traces"])
+router = APIRouter(prefix="/agents/traces", tags=["traces"], route_class=StrictRoute)
 
 TRACE_ID = r"^[0-9a-fA-F]{32}$"
 SPAN_ID = r"^[0-9a-fA-F]{16}$"
