@@ -183,3 +183,62 @@ def test_an_unusable_project_name_is_refused_with_its_reason(server: InProcessSe
     response = _post(server, "/v1/traces", request.SerializeToString(), PROTOBUF)
     assert response.status_code == 400
     assert "project name 'a/b'" in _status(response).message
+
+
+def _status(response: httpx.Response) -> status_pb2.Status:
+    if response.headers["content-type"].startswith("application/json"):
+        status = status_pb2.Status()
+        status.message = response.json()["message"]
+        status.code = response.json()["code"]
+        return status
+    return status_pb2.Status.FromString(response.content)
+
+
+@pytest.mark.parametrize(
+    ("path", "headers", "expected_type"),
+    [
+        ("/v1/trace", PROTOBUF, "application/x-protobuf"),
+        ("/", JSON, "application/json"),
+        ("/v1/logz", {}, "application/json"),
+    ],
+)
+def test_an_unknown_path_answers_in_the_otlp_error_shape_naming_the_right_paths(
+    server: InProcessServer, path: str, headers: dict[str, str], expected_type: str
+) -> None:
+    response = _post(server, path, _request(b"\x02" * 8).SerializeToString(), headers)
+    assert response.status_code == 404
+    assert response.headers["content-type"].startswith(expected_type)
+    status = _status(response)
+    assert status.code == 5  # NOT_FOUND
+    assert f"no OTLP endpoint at {path}" in status.message
+    assert "POST /v1/traces and POST /v1/logs" in status.message
+
+
+def test_the_sdk_metrics_exporter_is_told_metrics_are_not_collected(server: InProcessServer) -> None:
+    from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+
+    reader = InMemoryMetricReader()
+    provider = MeterProvider(metric_readers=[reader])
+    provider.get_meter("t").create_counter("requests").add(1)
+    data = reader.get_metrics_data()
+    assert data is not None
+    exporter = OTLPMetricExporter(endpoint=f"{server.otlp_http}/v1/metrics")
+    from opentelemetry.sdk.metrics.export import MetricExportResult
+
+    assert exporter.export(data) is MetricExportResult.FAILURE
+    provider.shutdown()
+    response = _post(server, "/v1/metrics", b"", PROTOBUF)
+    assert response.status_code == 404
+    status = status_pb2.Status.FromString(response.content)
+    assert status.message == "tracechat does not collect metrics; it serves POST /v1/traces and POST /v1/logs"
+
+
+def test_a_wrong_method_is_405_in_the_otlp_error_shape(server: InProcessServer) -> None:
+    response = httpx.get(f"{server.otlp_http}/v1/traces", timeout=30)
+    assert response.status_code == 405
+    assert response.json() == {
+        "code": 12,  # UNIMPLEMENTED
+        "message": "GET /v1/traces is not served; this receiver serves POST /v1/traces and POST /v1/logs",
+    }

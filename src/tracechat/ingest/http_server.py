@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from tracechat.errors import PayloadTooLarge, TracechatError, UnsupportedMediaType
+from tracechat.errors import MethodNotAllowed, NotFound, PayloadTooLarge, TracechatError, UnsupportedMediaType
 from tracechat.ingest.compression import decompress
 from tracechat.ingest.otlp import Encoding, Signal, encode_export_response
 from tracechat.ingest.receiver import Receiver
@@ -46,11 +46,36 @@ def otlp_http_app(receiver: Receiver, max_request_bytes: int) -> Starlette:
         payload = encode_export_response(signal, result.rejected, result.error_message, encoding)
         return Response(payload, media_type=encoding.value)
 
+    async def metrics(request: Request) -> Response:
+        # The OTel SDKs export metrics to the same endpoint as traces: tell them plainly.
+        refusal = NotFound(f"tracechat does not collect metrics; it serves {SERVED}")
+        return error_response(refusal, _answer_encoding(request))
+
     routes = [
         Route("/v1/traces", traces, methods=["POST"]),
         Route("/v1/logs", logs, methods=["POST"]),
+        Route("/v1/metrics", metrics, methods=["POST"]),
     ]
-    return Starlette(routes=routes)
+    return Starlette(routes=routes, exception_handlers={404: _no_such_path, 405: _wrong_method})
+
+
+SERVED = "POST /v1/traces and POST /v1/logs"
+
+
+async def _no_such_path(request: Request, exc: Exception) -> Response:
+    refusal = NotFound(f"no OTLP endpoint at {request.url.path}; this receiver serves {SERVED}")
+    return error_response(refusal, _answer_encoding(request))
+
+
+async def _wrong_method(request: Request, exc: Exception) -> Response:
+    refusal = MethodNotAllowed(f"{request.method} {request.url.path} is not served; this receiver serves {SERVED}")
+    return error_response(refusal, _answer_encoding(request))
+
+
+def _answer_encoding(request: Request) -> Encoding:
+    """The request's encoding when it names one; else JSON, which a person can read."""
+    media_type = (request.headers.get("content-type") or "").split(";", 1)[0].strip().lower()
+    return _MEDIA_TYPES.get(media_type, Encoding.JSON)
 
 
 def _encoding(content_type: str | None) -> Encoding:
