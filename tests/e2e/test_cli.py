@@ -95,3 +95,17 @@ def test_trajectory_prints_readably(server: InProcessServer) -> None:
     missing = _tracechat("trajectory", "ab" * 16, "--endpoint", server.api)
     assert missing.returncode == 2
     assert "404" in missing.stderr
+
+
+def test_trajectory_into_a_closed_pipe_ends_quietly(server: InProcessServer) -> None:
+    from tests.traces import TraceBuilder, as_json
+
+    trace = TraceBuilder()
+    answer = as_json([{"role": "assistant", "content": "x" * 5_000}])
+    for step in range(40):  # 200 kB of answers: more than a pipe holds
+        trace.span("chat gpt-4o", {"gen_ai.operation.name": "chat", "gen_ai.output.messages": answer}, start_ms=step)
+    trace.store_in(server.service.store, project="default")
+    command = f"{sys.executable} -m tracechat trajectory {trace.trace_hex} --endpoint {server.api} --json | head -c 10"
+    run = subprocess.run(["bash", "-c", command], capture_output=True, text=True, timeout=120)
+    assert run.stdout == '{\n  "trace'
+    assert run.stderr == ""
