@@ -5,7 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
+from tests.traces import TraceBuilder, as_json
 from tracechat.chat import tools
+from tracechat.model.names import model_family
+from tracechat.model.summaries import TraceFilter
 from tracechat.query.service import TraceQueries
 from tracechat.store.analytics import TraceAnalytics
 from tracechat.store.duck import DuckDBStore
@@ -34,3 +39,73 @@ def test_every_tool_has_a_schema_a_provider_accepts(tmp_path: Path) -> None:
         assert definition["type"] == "function"
         assert function["parameters"]["type"] == "object"
         assert function["description"]
+
+
+def _call(trace: TraceBuilder, name: str, tokens: tuple[int, int], parent: str, **attributes: str) -> str:
+    return trace.span(
+        name,
+        {
+            "gen_ai.operation.name": "chat",
+            "gen_ai.request.model": "gpt-4o-mini",
+            "gen_ai.usage.input_tokens": tokens[0],
+            "gen_ai.usage.output_tokens": tokens[1],
+            "gen_ai.output.messages": as_json([{"role": "assistant", "content": name}]),
+            **attributes,
+        },
+        parent=parent,
+        start_ms=len(trace.spans) * 10,
+    )
+
+
+def test_tokens_by_agent_follow_the_agent_the_trajectory_names(store: DuckDBStore) -> None:
+    trace = TraceBuilder(base_ns=tools.now_ns() - 60 * 10**9)
+    triage = trace.span("invoke_agent triage", {"gen_ai.operation.name": "invoke_agent"}, duration_ms=500)
+    _call(trace, "chat triage", (42, 17), triage)  # names no agent: it is the enclosing agent's
+    step = trace.span("step", {"gen_ai.operation.name": "chain"}, parent=triage, start_ms=100)
+    weather = trace.span(
+        "weather run", {"gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": "weather"}, parent=step
+    )
+    _call(trace, "chat weather", (100, 10), weather, **{"gen_ai.agent.name": "triage"})  # nearest agent wins
+    _call(trace, "chat alone", (5, 1), "", **{"gen_ai.agent.name": "solo"})  # no agent above: its own name
+    trace.store_in(store)
+    usage = json.loads(tools.call(_context(store), "token_usage", '{"group_by": "agent"}'))["usage"]
+    by_agent = {row["agent"]: (row["calls"], row["input_tokens"], row["output_tokens"]) for row in usage}
+    assert by_agent == {"weather": (1, 100, 10), "triage": (1, 42, 17), "solo": (1, 5, 1)}
+    trajectory = TraceQueries(store).trajectory("p", trace.trace_hex)
+    answered = {
+        m.entry.text: m.agent_name for m in trajectory.messages if m.type == "assistant_message" and m.entry.text
+    }
+    assert answered == {"chat triage": "triage", "chat weather": "weather", "chat alone": "solo"}
+
+
+@pytest.mark.parametrize(
+    ("name", "family"),
+    [
+        ("gpt-4o-mini-2024-07-18", "gpt-4o-mini"),
+        ("claude-3-5-sonnet@20240620", "claude-3-5-sonnet"),
+        ("claude-sonnet-4-5-20250929", "claude-sonnet-4-5"),
+        ("gpt-4-0613", "gpt-4"),
+        ("gpt-4o-mini", "gpt-4o-mini"),
+        ("gemini-1.5-pro-002", "gemini-1.5-pro-002"),
+        ("gpt-4-1106-preview", "gpt-4-1106-preview"),
+    ],
+)
+def test_a_dated_snapshot_is_its_model(name: str, family: str) -> None:
+    assert model_family(name) == family
+
+
+def test_request_and_response_names_of_one_model_count_as_one(store: DuckDBStore) -> None:
+    trace = TraceBuilder(base_ns=tools.now_ns() - 60 * 10**9)
+    agent = trace.span(
+        "invoke_agent a", {"gen_ai.operation.name": "invoke_agent", "gen_ai.request.model": "gpt-4o-mini"}
+    )
+    _call(trace, "first", (10, 1), agent, **{"gen_ai.response.model": "gpt-4o-mini-2024-07-18"})
+    _call(trace, "second", (20, 2), agent)  # the request name only
+    trace.store_in(store)
+    context = _context(store)
+    usage = json.loads(tools.call(context, "token_usage", '{"group_by": "model"}'))["usage"]
+    assert [(row["model"], row["calls"], row["input_tokens"]) for row in usage] == [("gpt-4o-mini", 2, 30)]
+    catalog = json.loads(tools.call(context, "list_agents_and_models", "{}"))
+    assert catalog["models"] == [{"model": "gpt-4o-mini", "traces": 1}]
+    listed = TraceQueries(store).list_traces("p", TraceFilter(model="gpt-4o-mini"), 10, 0)
+    assert [t.models for t in listed.traces] == [["gpt-4o-mini"]]

@@ -13,6 +13,7 @@ from tracechat.api.deps import Offset, PrincipalDep, ServiceDep
 from tracechat.api.strict import StrictRoute
 from tracechat.auth.keys import Principal
 from tracechat.ingest.projects import DEFAULT_PROJECT
+from tracechat.model.names import model_family
 from tracechat.model.summaries import DEFAULT_WINDOW, SpanList, TraceFilter, TraceList
 from tracechat.model.trajectory import AgentChatTrajectory, Feedback
 
@@ -96,7 +97,7 @@ def list_traces(
         since_ns=_ns(since),
         until_ns=_ns(until),
         agent_name=agent_name,
-        model=model,
+        model=model_family(model) if model else None,
         has_error=has_error,
         text=q or None,
     )

@@ -15,6 +15,7 @@ from typing import Any
 
 from tracechat.errors import TracechatError
 from tracechat.model.ids import parse_trace_id
+from tracechat.model.names import model_family
 from tracechat.model.summaries import DEFAULT_WINDOW_HOURS, TraceFilter
 from tracechat.query.service import TraceQueries
 from tracechat.store.analytics import TraceAnalytics
@@ -119,7 +120,7 @@ def _search(context: ToolContext, args: dict[str, Any]) -> Any:
     where = TraceFilter(
         since_ns=context.since(hours),
         agent_name=args.get("agent"),
-        model=args.get("model"),
+        model=model_family(str(args["model"])) if args.get("model") else None,
         has_error=args.get("has_error"),
         text=args.get("text"),
     )

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from tracechat.genai.types import Kind, SpanFacts
 
+AGENT_OPERATIONS = ("invoke_agent", "create_agent", "agent")
+"""Operations that make a span an agent's. The agent of any span is the nearest such span at
+or above it that names its agent, else the agent the span names itself: the trajectory
+(query/reader.py) and the assistant's token statistics (store/analytics.py) both read so."""
+
 _OPERATIONS = {
     **dict.fromkeys(("chat", "text_completion", "generate_content", "completion", "responses"), Kind.LLM),
     "execute_tool": Kind.TOOL,
-    **dict.fromkeys(("invoke_agent", "create_agent", "agent"), Kind.AGENT),
+    **dict.fromkeys(AGENT_OPERATIONS, Kind.AGENT),
     **dict.fromkeys(
         ("invoke_workflow", "workflow", "chain", "task", "agent_step", "step", "turn", "plan"), Kind.WORKFLOW
     ),

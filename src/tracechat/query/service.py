@@ -13,6 +13,7 @@ from tracechat.genai.registry import normalize
 from tracechat.genai.types import Feedback as SpanFeedback
 from tracechat.genai.types import SpanFacts
 from tracechat.ingest.codec import decode_log_payload, decode_resource, decode_span_payload, json_safe
+from tracechat.model.names import model_family
 from tracechat.model.span import Attributes, LogPayload
 from tracechat.model.stored import StoredLog, StoredSpan
 from tracechat.model.summaries import SpanList, SpanView, StoredFeedback, TraceFilter, TraceList, TraceSummary
@@ -160,7 +161,7 @@ def _summary(row: tuple[Any, ...]) -> TraceSummary:
         started_at=datetime.fromtimestamp(start_ns / 1e9, tz=UTC) if start_ns is not None else None,
         duration_ms=max(0, duration_ns // 1_000_000) if duration_ns is not None else None,
         agents=list(agents),
-        models=list(models),
+        models=list(dict.fromkeys(model_family(m) for m in models)),  # stored before names were one
         span_count=spans,
         input_tokens=tokens_in,
         output_tokens=tokens_out,

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from tracechat.genai.kinds import AGENT_OPERATIONS
+from tracechat.model.names import MODEL_OF_SPAN_SQL, SNAPSHOT_SUFFIX
 from tracechat.store.duck import DuckDBStore
 from tracechat.store.sql import AGGREGATING_OPERATIONS
 
+_AGENT_OPERATIONS = "(" + ", ".join(f"'{op}'" for op in AGENT_OPERATIONS) + ")"
 _MODEL_CALLS = "(operation IS NULL OR operation NOT IN (" + ", ".join(f"'{op}'" for op in AGGREGATING_OPERATIONS) + "))"
 
 
@@ -54,14 +57,47 @@ class TraceAnalytics:
         )
 
     def usage(self, project: str, since_ns: int, group_by: str) -> list[dict[str, Any]]:
-        column = {"model": "coalesce(response_model, request_model)", "agent": "agent_name"}[group_by]
+        """Tokens and cost of the model calls that started since then, by model or by agent
+        (the agent a call belongs to: ``AGENT_OPERATIONS``' rule, as the trajectory reads it)."""
+        column = {"model": "model", "agent": "agent"}[group_by]
         return self._rows(
             f"""
+            WITH RECURSIVE calls AS (
+                SELECT trace_id, span_id, parent_span_id, agent_name, operation, request_model,
+                    response_model, input_tokens, output_tokens, cost
+                FROM spans
+                WHERE project = $project AND start_ns >= $since AND {_MODEL_CALLS}
+                    AND (input_tokens IS NOT NULL OR output_tokens IS NOT NULL)
+            ),
+            agents AS (
+                SELECT trace_id, span_id, parent_span_id, agent_name FROM spans
+                WHERE project = $project AND operation IN {_AGENT_OPERATIONS}
+                    AND trace_id IN (SELECT trace_id FROM calls)
+            ),
+            parents AS (
+                SELECT trace_id, span_id, parent_span_id FROM spans
+                WHERE project = $project AND trace_id IN (SELECT trace_id FROM calls)
+            ),
+            up(trace_id, span_id, ancestor, depth) AS (  -- each call, then each of its ancestors
+                SELECT trace_id, span_id, span_id, 0 FROM calls
+                UNION ALL
+                SELECT up.trace_id, up.span_id, p.parent_span_id, up.depth + 1
+                FROM up JOIN parents p ON p.trace_id = up.trace_id AND p.span_id = up.ancestor
+                WHERE p.parent_span_id IS NOT NULL AND up.depth < 256
+            ),
+            enclosing AS (
+                SELECT up.trace_id, up.span_id, arg_min(a.agent_name, up.depth) AS agent
+                FROM up JOIN agents a ON a.trace_id = up.trace_id AND a.span_id = up.ancestor
+                WHERE a.agent_name IS NOT NULL
+                GROUP BY up.trace_id, up.span_id
+            ),
+            attributed AS (
+                SELECT c.*, coalesce(e.agent, c.agent_name) AS agent, {MODEL_OF_SPAN_SQL} AS model
+                FROM calls c LEFT JOIN enclosing e ON e.trace_id = c.trace_id AND e.span_id = c.span_id
+            )
             SELECT {column} AS {group_by}, count(*) AS calls, sum(input_tokens) AS input_tokens,
                 sum(output_tokens) AS output_tokens, round(sum(cost), 6) AS cost
-            FROM spans
-            WHERE project = $project AND start_ns >= $since AND {_MODEL_CALLS}
-                AND (input_tokens IS NOT NULL OR output_tokens IS NOT NULL) AND {column} IS NOT NULL
+            FROM attributed WHERE {column} IS NOT NULL
             GROUP BY ALL ORDER BY coalesce(sum(input_tokens), 0) + coalesce(sum(output_tokens), 0) DESC
             """,
             {"project": project, "since": since_ns},
@@ -83,7 +119,8 @@ class TraceAnalytics:
             params,
         )
         models = self._rows(
-            "SELECT model, count(*) AS traces FROM (SELECT unnest(models) AS model FROM traces"
+            "SELECT model, count(DISTINCT trace_id) AS traces FROM (SELECT trace_id,"
+            f" regexp_replace(unnest(models), '{SNAPSHOT_SUFFIX}', '') AS model FROM traces"
             " WHERE project = $project AND start_ns >= $since) GROUP BY model ORDER BY traces DESC",
             params,
         )

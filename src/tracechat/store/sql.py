@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from tracechat.model.names import MODEL_OF_SPAN_SQL
+
 # Spans that sum their children's usage; their tokens are kept apart so totals don't double.
 AGGREGATING_OPERATIONS = (
     "invoke_agent",
@@ -58,7 +60,7 @@ SELECT project, trace_id, $batch, $batch, min(start_ns), max(end_ns), count(*), 
     sum(cost) FILTER (WHERE operation IS NULL OR operation NOT IN {_AGGREGATING}),
     sum(cost) FILTER (WHERE operation IN {_AGGREGATING}),
     coalesce(list_distinct(list(agent_name)), []),
-    coalesce(list_distinct(list(coalesce(response_model, request_model))), []),
+    coalesce(list_distinct(list({MODEL_OF_SPAN_SQL})), []),
     any_value(conversation_id)
 FROM spans WHERE batch = $batch
 GROUP BY project, trace_id
