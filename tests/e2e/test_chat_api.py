@@ -41,7 +41,7 @@ def test_seed_example_gets_an_answer_with_usage(api: httpx.Client) -> None:
     response = ask(api, "What errors are happening in production right now?")
     assert response.status_code == 200
     body = response.json()
-    assert set(body) == {"chat_id", "response", "usage", "trace_id"}  # trace_id: the turn's own trace
+    assert set(body) == {"chat_id", "response", "usage", "trace_id", "trace_project"}  # the turn's own trace
     assert set(body["usage"]) == {
         "input_tokens",
         "output_tokens",
@@ -141,7 +141,8 @@ def test_each_turn_is_traced_into_the_store_and_reads_as_a_trajectory(api: httpx
     trace_id = body["trace_id"]
     chat = api.get(f"/api/v1/chats/{body['chat_id']}").json()
     assert chat["trace_ids"] == [trace_id]
-    trajectory = api.post("/agents/traces/chat", json={"project_id": "default", "trace_id": trace_id}).json()
+    assert body["trace_project"] == "default:analyst"
+    trajectory = api.post("/agents/traces/chat", json={"project_id": "default:analyst", "trace_id": trace_id}).json()
     assert trajectory["root_span_name"] == "invoke_agent trace-analyst"
     kinds = [(m["type"], m["agent_name"]) for m in trajectory["messages"]]
     assert kinds == [
@@ -156,8 +157,10 @@ def test_each_turn_is_traced_into_the_store_and_reads_as_a_trajectory(api: httpx
     answer = trajectory["messages"][3]["assistant_message"]
     assert answer["text"] == body["response"]
     assert answer["model"] == "tracechat-analyst"
-    listed = api.get("/agents/traces", params={"q": trace_id}).json()["traces"][0]
+    listed = api.get("/agents/traces", params={"q": trace_id, "project_id": "default:analyst"}).json()["traces"][0]
     assert listed["conversation_id"] == body["chat_id"]
+    assert api.get("/agents/traces", params={"q": trace_id}).json()["total"] == 0  # not among the user's traces
+    assert "tracechat-analyst" not in ask(api, "Which models are there?").json()["response"]
     again = ask(api, "And the errors?", chat_id=body["chat_id"]).json()
     assert api.get(f"/api/v1/chats/{body['chat_id']}").json()["trace_ids"] == [trace_id, again["trace_id"]]
 

@@ -89,6 +89,12 @@ def test_nothing_of_one_project_reaches_another_projects_key(tmp_path: Path) -> 
                 ("POST", f"/api/agents/{agent['id']}/chat", {"json": {"message": "?"}}),
                 ("DELETE", f"/api/agents/{agent['id']}/chat", {}),
                 ("GET", "/api/agents", {"params": {"project_id": "alpha"}}),
+                ("GET", "/agents/traces", {"params": {"project_id": "alpha:analyst"}}),
+                (
+                    "POST",
+                    "/agents/traces/chat",
+                    {"json": {"project_id": "alpha:analyst", "trace_id": chat["trace_id"]}},
+                ),
             ]
             for method, path, options in attempts:
                 response = client.request(method, path, headers=b, **options)
@@ -101,6 +107,9 @@ def test_nothing_of_one_project_reaches_another_projects_key(tmp_path: Path) -> 
                 assert SECRET not in own.text
                 assert trace.trace_hex not in own.text
                 assert "alpha agent" not in own.text
+            own_turn = {"project_id": chat["trace_project"], "trace_id": chat["trace_id"]}
+            assert chat["trace_project"] == "alpha:analyst"
+            assert client.post("/agents/traces/chat", json=own_turn, headers=a).status_code == 200  # alpha reads it
             metrics = client.get("/metrics", headers=b).text
             assert "alpha" not in metrics
             assert "project" not in metrics

@@ -43,6 +43,7 @@ class ChatResponse(BaseModel):
     response: str
     usage: UsageOut
     trace_id: str = Field(description="This turn's own trace: read it with POST /agents/traces/chat.")
+    trace_project: str = Field(description="The project that trace is in: the chat's project + ':analyst'.")
 
 
 class ModelInfo(BaseModel):
@@ -78,7 +79,11 @@ def chat(
         return StreamingResponse(body_stream, media_type=ui_stream.MEDIA_TYPE, headers=ui_stream.HEADERS)
     finished = next(e for e in events if isinstance(e, TurnFinished))
     return ChatResponse(
-        chat_id=finished.chat_id, response=finished.response, usage=_usage(finished.usage), trace_id=finished.trace_id
+        chat_id=finished.chat_id,
+        response=finished.response,
+        usage=_usage(finished.usage),
+        trace_id=finished.trace_id,
+        trace_project=finished.trace_project,
     )
 
 

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from tracechat.api.deps import Offset, PrincipalDep, ServiceDep
 from tracechat.api.strict import StrictRoute
 from tracechat.auth.keys import Principal
-from tracechat.ingest.projects import DEFAULT_PROJECT
+from tracechat.ingest.projects import DEFAULT_PROJECT, valid_project
 from tracechat.model.chat import ChatList, ChatPublic, NewMessage
 
 router = APIRouter(prefix="/api/v1/chats", tags=["chats"], route_class=StrictRoute)
@@ -27,7 +27,7 @@ class UpdateChat(BaseModel):
 
 def chat_project(principal: Principal, project_id: str | None) -> str:
     """A key's chats live in its project; admin keys and open mode may name one."""
-    project = project_id or principal.project or DEFAULT_PROJECT
+    project = valid_project(project_id or principal.project or DEFAULT_PROJECT)  # not an analyst project
     principal.check_access(project)
     return project
 

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 
 from tracechat.api.deps import Offset, PrincipalDep, ServiceDep
 from tracechat.api.strict import StrictRoute
-from tracechat.auth.keys import Principal
+from tracechat.auth.keys import ANALYST_SUFFIX, Principal
 from tracechat.ingest.projects import DEFAULT_PROJECT
 from tracechat.model.names import model_family
 from tracechat.model.summaries import DEFAULT_WINDOW, SpanList, TraceFilter, TraceList
@@ -20,13 +20,14 @@ from tracechat.model.trajectory import AgentChatTrajectory, Feedback
 router = APIRouter(prefix="/agents/traces", tags=["traces"], route_class=StrictRoute)
 
 TRACE_ID = r"^[0-9a-fA-F]{32}$"
+PROJECT_ID_MAX = 128 + len(ANALYST_SUFFIX)  # a project's name, or its analyst project's
 SPAN_ID = r"^[0-9a-fA-F]{16}$"
 
 
 class TrajectoryRequest(BaseModel):
     """Request to get the structured chat / trajectory view for a trace."""
 
-    project_id: str = Field(min_length=1, max_length=128)
+    project_id: str = Field(min_length=1, max_length=PROJECT_ID_MAX)
     trace_id: str = Field(pattern=TRACE_ID, description="32 hexadecimal digits.")
     include_feedback: bool = False
 
@@ -39,7 +40,7 @@ class TrajectoryRequest(BaseModel):
 class FeedbackRequest(BaseModel):
     """Feedback on a whole trace (no ``span_id``) or on one of its spans."""
 
-    project_id: str = Field(min_length=1, max_length=128)
+    project_id: str = Field(min_length=1, max_length=PROJECT_ID_MAX)
     trace_id: str = Field(pattern=TRACE_ID)
     span_id: str | None = Field(default=None, pattern=SPAN_ID)
     name: str = Field(min_length=1, max_length=200, description="What is judged, e.g. 'helpfulness'.")

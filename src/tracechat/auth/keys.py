@@ -25,6 +25,7 @@ from pathlib import Path
 from tracechat.errors import InvalidInput, PermissionDenied, Unauthenticated
 
 KEY_PREFIX = "tck_"
+ANALYST_SUFFIX = ":analyst"
 _RELOAD_INTERVAL_S = 1.0
 
 
@@ -37,7 +38,7 @@ class Principal:
     admin: bool
 
     def can_access(self, project: str) -> bool:
-        return self.admin or self.project == project
+        return self.admin or (self.project is not None and project in (self.project, analyst_project(self.project)))
 
     def check_access(self, project: str) -> None:
         if not self.can_access(project):
@@ -45,6 +46,13 @@ class Principal:
 
 
 OPEN = Principal(key_id=None, project=None, admin=True)
+
+
+def analyst_project(project: str) -> str:
+    """Where the trace analyst's own turns are traced for ``project``: beside it, not in it,
+    so its self-traces stay out of the project's lists and statistics; a key of the project
+    reads both."""
+    return project + ANALYST_SUFFIX
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,7 @@ from typing import Any
 
 from opentelemetry.trace import Span, SpanKind
 
-from tracechat.auth.keys import Principal
+from tracechat.auth.keys import Principal, analyst_project
 from tracechat.chat import selftrace, tools
 from tracechat.chat.analyst import Analyst
 from tracechat.chat.models import ChatModel, ModelRequest, ReasoningDelta, TextDelta, ToolCallRequest, Usage
@@ -44,6 +44,7 @@ class TurnStarted:
     message_id: str
     chat_id: str
     trace_id: str
+    trace_project: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +87,7 @@ class TurnFinished:
     usage: Usage
     message: ChatMessage | None
     trace_id: str
+    trace_project: str
 
 
 TurnEvent = TurnStarted | StepStarted | Reasoning | Text | ToolInput | ToolOutput | StepFinished | TurnFinished
@@ -160,7 +162,7 @@ class Assistant:
         self._records.add_trace(chat_id, trace_id)
         usage = Usage(model=model.name)
         try:
-            yield TurnStarted(f"msg_{uuid.uuid4().hex}", chat_id, trace_id)
+            yield TurnStarted(f"msg_{uuid.uuid4().hex}", chat_id, trace_id, analyst_project(project))
             answer, last = yield from self._steps(project, model, chat_id, request, conversation, usage, tracer, root)
             root.set_attribute(
                 "gen_ai.output.messages", selftrace.otel_messages([{"role": "assistant", "content": answer}])
@@ -171,7 +173,7 @@ class Assistant:
             raise
         finally:
             root.end()
-        yield TurnFinished(chat_id, answer, usage, last, trace_id)
+        yield TurnFinished(chat_id, answer, usage, last, trace_id, analyst_project(project))
 
     def _steps(
         self,

@@ -21,7 +21,7 @@ from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter, SpanExportResult
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 
-from tracechat.auth.keys import OPEN
+from tracechat.auth.keys import Principal, analyst_project
 from tracechat.errors import TracechatError
 from tracechat.ingest.otlp import Encoding, Signal
 from tracechat.ingest.receiver import Receiver
@@ -30,15 +30,17 @@ SERVICE_NAME = "tracechat-assistant"
 
 
 class ReceiverExporter(SpanExporter):
-    """An OTLP exporter whose wire is a function call into our own receiver."""
+    """An OTLP exporter whose wire is a function call into our own receiver, as a key of
+    the project the spans belong to."""
 
-    def __init__(self, receiver: Receiver) -> None:
+    def __init__(self, receiver: Receiver, project: str) -> None:
         self._receiver = receiver
+        self._as = Principal(key_id=None, project=project, admin=False)
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
         body = encode_spans(spans).SerializeToString()
         try:
-            self._receiver.export_as(OPEN, Signal.TRACES, body, Encoding.PROTOBUF, "self")
+            self._receiver.export_as(self._as, Signal.TRACES, body, Encoding.PROTOBUF, "self")
         except TracechatError:
             return SpanExportResult.FAILURE
         return SpanExportResult.SUCCESS
@@ -48,10 +50,10 @@ class ReceiverExporter(SpanExporter):
 
 
 class SelfTracer:
-    """Tracers per project (the project is a resource attribute, as for any client)."""
+    """Tracers per project, exporting into the project's analyst project (``analyst_project``)."""
 
     def __init__(self, receiver: Receiver) -> None:
-        self._exporter = ReceiverExporter(receiver)
+        self._receiver = receiver
         self._providers: dict[str, TracerProvider] = {}
         self._lock = threading.Lock()
 
@@ -59,9 +61,10 @@ class SelfTracer:
         with self._lock:
             provider = self._providers.get(project)
             if provider is None:
-                resource = Resource.create({"service.name": SERVICE_NAME, "tracechat.project": project})
+                traced_in = analyst_project(project)
+                resource = Resource.create({"service.name": SERVICE_NAME, "tracechat.project": traced_in})
                 provider = TracerProvider(resource=resource)
-                provider.add_span_processor(SimpleSpanProcessor(self._exporter))
+                provider.add_span_processor(SimpleSpanProcessor(ReceiverExporter(self._receiver, traced_in)))
                 self._providers[project] = provider
         return provider.get_tracer("tracechat.chat")
 

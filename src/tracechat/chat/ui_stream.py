@@ -63,8 +63,7 @@ def chunks(events: Iterable[TurnEvent]) -> Iterator[Chunk]:
 
 def _chunks_of(event: TurnEvent, parts: _Parts) -> Iterator[Chunk]:
     if isinstance(event, TurnStarted):
-        started = {"chatId": event.chat_id, "traceId": event.trace_id}
-        yield {"type": "start", "messageId": event.message_id, "messageMetadata": started}
+        yield {"type": "start", "messageId": event.message_id, "messageMetadata": _turn(event)}
     elif isinstance(event, StepStarted):
         yield {"type": "start-step"}
     elif isinstance(event, Reasoning):
@@ -88,9 +87,12 @@ def _chunks_of(event: TurnEvent, parts: _Parts) -> Iterator[Chunk]:
         yield {"type": "finish-step"}
     elif isinstance(event, TurnFinished):
         yield from parts.close()
-        usage = asdict(event.usage)
-        finished = {"chatId": event.chat_id, "traceId": event.trace_id, "usage": usage}
-        yield {"type": "finish", "messageMetadata": finished}
+        yield {"type": "finish", "messageMetadata": {**_turn(event), "usage": asdict(event.usage)}}
+
+
+def _turn(event: TurnStarted | TurnFinished) -> dict[str, str]:
+    """What the start and finish chunks say of the turn: its chat, and its own trace."""
+    return {"chatId": event.chat_id, "traceId": event.trace_id, "traceProject": event.trace_project}
 
 
 def encode(stream: Iterable[Chunk]) -> Generator[bytes, None, None]:

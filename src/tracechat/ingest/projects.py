@@ -10,7 +10,7 @@ import re
 
 from opentelemetry.proto.resource.v1.resource_pb2 import Resource as PB2Resource
 
-from tracechat.auth.keys import Principal
+from tracechat.auth.keys import ANALYST_SUFFIX, Principal
 from tracechat.errors import InvalidInput
 from tracechat.ingest.flatten import ProjectOf
 
@@ -24,6 +24,8 @@ def valid_project(name: str) -> str:
         raise InvalidInput(
             f"project name {name[:80]!r} must be 1-128 letters, digits or . _ : @ -, starting with a letter or digit"
         )
+    if name.endswith(ANALYST_SUFFIX):
+        raise InvalidInput(f"project names ending in {ANALYST_SUFFIX!r} are kept for the trace analyst's own traces")
     return name
 
 

@@ -423,7 +423,7 @@ async function streamAnswer(question, chatId, into) {
       else if (chunk.type === "text-end") text.replaceWith(Object.assign(linkedText(textContent), { className: "text answer" }));
       else if (chunk.type === "finish") {
         const meta = chunk.messageMetadata || {};
-        into.append(h("div", { class: "meta" }, `${meta.usage?.model || ""} · `, link(withTraceLink(meta.traceId), "this turn's trace")));
+        into.append(h("div", { class: "meta" }, `${meta.usage?.model || ""} · `, link(`/traces/${meta.traceId}?project=${encodeURIComponent(meta.traceProject)}`, "this turn's trace")));
       } else if (chunk.type === "error") into.append(h("p", { class: "error-mark", role: "alert" }, chunk.errorText));
     }
   }
