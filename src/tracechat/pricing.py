@@ -8,6 +8,7 @@ estimate at each model's base rate (see docs/storage.md).
 from __future__ import annotations
 
 import threading
+from decimal import Decimal
 from functools import lru_cache
 
 from genai_prices import Usage, calc_price
@@ -37,3 +38,13 @@ def cost(provider: str | None, model: str | None, input_tokens: int | None, outp
     if rates is None:
         return None
     return (input_tokens or 0) * rates[0] + (output_tokens or 0) * rates[1]
+
+
+def dollars(cost: float) -> str:
+    """A cost as a person reads it: cents for a dollar or more, else three significant digits
+    written out ($0.042, $0.0000381), never rounded away to $0.0000."""
+    if cost >= 1:
+        return f"${cost:,.2f}"
+    if cost <= 0:
+        return "$0"
+    return "$" + format(Decimal(f"{cost:.3g}"), "f")

@@ -16,12 +16,18 @@ from typing import Any
 
 from tracechat.chat.models import ModelEvent, ModelRequest, ReasoningDelta, TextDelta, ToolCallRequest, Usage
 from tracechat.model.summaries import DEFAULT_WINDOW_HOURS
+from tracechat.pricing import dollars
 
 NAME = "tracechat-analyst"
 _TRACE_ID = re.compile(r"\b[0-9a-fA-F]{32}\b")
 _WINDOW = re.compile(r"(?:last|past)\s+(\d+)\s*(hour|hr|h|day|d|week|w)", re.IGNORECASE)
 _UNITS = {"h": 1, "d": 24, "w": 168}
 _TOOL_NAMED = re.compile(r"\btool\s+[`'\"]?([\w.-]+)", re.IGNORECASE)
+_MENTIONED = re.compile(
+    r"\b(?:mention(?:s|ed|ing)?|contain(?:s|ed|ing)?|(?:talk|talks|talked|say|says|said) about|with the (?:word|text))"
+    r"\s+[`'\"“]?(?P<text>[^`'\"”?]+?)[`'\"”]?\s*[?.!]*$",
+    re.IGNORECASE,
+)
 
 
 def _hours(question: str) -> int:
@@ -52,6 +58,9 @@ def plan(question: str) -> list[tuple[str, dict[str, Any]]]:
         calls.append(("find_slowest", {"what": "spans" if "span" in lowered else "traces", "hours": hours}))
     if any(w in lowered for w in ("token", "cost", "spend", "expensive", "usage", "$")):
         calls.append(("token_usage", {"group_by": "agent" if "agent" in lowered else "model", "hours": hours}))
+    mentioned = _MENTIONED.search(question.strip())
+    if mentioned:
+        calls.append(("search_traces", {"text": mentioned.group("text").strip(), "hours": hours}))
     tool = _TOOL_NAMED.search(question)
     if tool and tool.group(1).lower() not in ("calls", "call", "use", "usage"):
         calls.append(("search_traces", {"tool": tool.group(1), "hours": hours}))
@@ -185,7 +194,7 @@ def _usage(result: Any) -> str:
         return f"No token use recorded in {_window(result)}."
     lines = [f"**Token use by {key} in {_window(result)}:**"]
     for row in rows:
-        cost = f", ${row['cost']:.4f}" if row.get("cost") is not None else ""
+        cost = f", {dollars(row['cost'])}" if row.get("cost") is not None else ""
         lines.append(
             f"- `{row[key]}`: {row['input_tokens'] or 0} in / {row['output_tokens'] or 0} out tokens "
             f"over {row['calls']} calls{cost}"

@@ -1,0 +1,52 @@
+"""The built-in analyst's reading of questions and writing of answers."""
+
+from __future__ import annotations
+
+import pytest
+
+from tracechat.chat.analyst import compose, plan
+from tracechat.model.summaries import DEFAULT_WINDOW_HOURS
+from tracechat.pricing import dollars
+
+
+@pytest.mark.parametrize(
+    ("question", "text"),
+    [
+        ("Which traces mention Lisbon?", "Lisbon"),
+        ('Find the traces that contain "refund policy".', "refund policy"),
+        ("What did the agents say about Paris?", "Paris"),
+        ("traces with the word timeout", "timeout"),
+    ],
+)
+def test_a_question_about_what_was_said_searches_the_text(question: str, text: str) -> None:
+    assert plan(question) == [("search_traces", {"text": text, "hours": DEFAULT_WINDOW_HOURS})]
+
+
+@pytest.mark.parametrize(
+    ("question", "hours"),
+    [
+        ("Which agent spends the most tokens?", DEFAULT_WINDOW_HOURS),
+        ("What errors are happening right now?", 24),
+        ("Slowest traces this month?", 24 * 30),
+        ("Errors in the last 3 hours?", 3),
+    ],
+)
+def test_the_window_is_the_default_unless_the_question_names_one(question: str, hours: int) -> None:
+    assert {args["hours"] for _, args in plan(question)} == {hours}
+
+
+@pytest.mark.parametrize(
+    ("cost", "shown"),
+    [(0.0000381, "$0.0000381"), (0.042, "$0.042"), (0.000243, "$0.000243"), (1.234, "$1.23"), (0.0, "$0")],
+)
+def test_costs_read_as_they_are(cost: float, shown: str) -> None:
+    assert dollars(cost) == shown
+
+
+def test_a_small_cost_is_not_rounded_away_in_an_answer() -> None:
+    usage = {
+        "hours": 168,
+        "group_by": "model",
+        "usage": [{"model": "gpt-4o-mini", "calls": 1, "input_tokens": 100, "output_tokens": 10, "cost": 0.0000381}],
+    }
+    assert "over 1 calls, $0.0000381" in compose([("token_usage", usage)])
