@@ -148,13 +148,16 @@ def test_each_turn_is_traced_into_the_store_and_reads_as_a_trajectory(api: httpx
     assert kinds == [
         ("agent_start", "trace-analyst"),
         ("user_message", "trace-analyst"),
+        ("assistant_message", "trace-analyst"),  # the plan: it only asked for the tool
         ("tool_call", "trace-analyst"),
         ("assistant_message", "trace-analyst"),
     ]
-    tool = trajectory["messages"][2]["tool_call"]
+    plan = trajectory["messages"][2]["assistant_message"]
+    tool = trajectory["messages"][3]["tool_call"]
+    assert plan["tool_calls"] == [{"id": tool["tool_call_id"], "name": "token_usage"}]
     assert tool["tool_name"] == "token_usage"
     assert "weather_agent" in tool["tool_result"]
-    answer = trajectory["messages"][3]["assistant_message"]
+    answer = trajectory["messages"][4]["assistant_message"]
     assert answer["text"] == body["response"]
     assert answer["model"] == "tracechat-analyst"
     listed = api.get("/agents/traces", params={"q": trace_id, "project_id": "default:analyst"}).json()["traces"][0]

@@ -244,8 +244,11 @@ def test_list_filters_pages_and_reads_only_the_index(server: InProcessServer, cl
 def test_feedback_from_the_api_and_from_spans(server: InProcessServer) -> None:
     trace = weather_trace()
     chat_span = "0000000000000002"
-    trace.span(
-        "score", {"annotations.0.annotation.name": "correctness", "annotations.0.annotation.score": 0.5}, start_ms=200
+    annotation = {"annotations.0.annotation.name": "correctness", "annotations.0.annotation.score": 0.5}
+    tool = {"gen_ai.operation.name": "execute_tool", **annotation}
+    trace.span("score", tool, start_ms=200)  # on a span that is an entry
+    plumbing = trace.span(
+        "grader", {"annotations.0.annotation.name": "style", "annotations.0.annotation.score": 1}, start_ms=210
     )
     trace.log(
         chat_span,
@@ -267,7 +270,8 @@ def test_feedback_from_the_api_and_from_spans(server: InProcessServer) -> None:
         f"{server.api}/agents/traces/chat",
         json={"project_id": "default", "trace_id": trace.trace_hex, "include_feedback": True},
     ).json()
-    assert {f["name"] for f in body["feedback"]} == {"thumbs"}
+    # feedback on a span that makes no entry (plumbing) is the trace's, naming its span
+    assert {(f["name"], f["span_id"]) for f in body["feedback"]} == {("thumbs", None), ("style", plumbing)}
     step = next(m for m in body["messages"] if m["type"] == "tool_call" and m["tool_call"]["tool_name"] == "score")
     assert [(f["name"], f["score"], f["source"]) for f in step["feedback"]] == [
         ("correctness", 0.5, "openinference.annotation")

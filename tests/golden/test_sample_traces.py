@@ -1,6 +1,7 @@
 """Golden trajectories: every case in sample_traces/ (real captures from real
 instrumentation libraries) replayed through the OTLP/gRPC receiver and read back through
-the HTTP API, compared with its reviewed ``expected/trajectory.json``.
+the HTTP API, compared with its reviewed ``expected/trajectory.json`` and checked against
+the invariants every trajectory keeps (``tests/invariants.py``).
 
 ``TRACECHAT_REWRITE_GOLDENS=1`` writes what the service answers now, for review.
 """
@@ -16,6 +17,7 @@ import grpc
 import httpx
 import pytest
 
+from tests import invariants
 from tests.samples import ALL_TIME, SAMPLES
 from tests.servers import InProcessServer, settings_for_test
 from tracechat.ingest.loader import find_request_files
@@ -40,7 +42,10 @@ def trajectories(server: InProcessServer) -> Any:
     found = []
     for row in sorted(listing["traces"], key=lambda t: (t["started_at"], t["trace_id"])):
         body = {"project_id": "default", "trace_id": row["trace_id"], "include_feedback": True}
-        found.append(httpx.post(f"{server.api}/agents/traces/chat", json=body).json())
+        trajectory = httpx.post(f"{server.api}/agents/traces/chat", json=body).json()
+        spans = httpx.get(f"{server.api}/agents/traces/{row['trace_id']}/spans").json()["spans"]
+        invariants.check(trajectory, spans, (row["input_tokens"] or 0, row["output_tokens"] or 0))
+        found.append(trajectory)
     return found[0] if len(found) == 1 else found
 
 

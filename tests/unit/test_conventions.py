@@ -10,6 +10,7 @@ from tracechat.store.duck import DuckDBStore
 EXPECTED = [
     ("agent_start", "You are a weather bot."),
     ("user_message", "Weather in Paris?"),
+    ("assistant_message", None),  # the call that only asked for the tool
     ("tool_call", "get_weather"),
     ("assistant_message", "18C in Paris."),
 ]
@@ -35,7 +36,7 @@ def test_otel_per_message_log_events(store: DuckDBStore) -> None:
     trace.log(second, "gen_ai.choice", {"index": 0, "finish_reason": "stop", "message": {"content": "18C in Paris."}})
     result = trajectory(store, trace)
     assert [(k, m) for k, _, m in outline(result)] == EXPECTED
-    call_entry = result.messages[2].tool_call
+    call_entry = next(m.tool_call for m in result.messages if m.tool_call)
     assert call_entry is not None
     assert (call_entry.tool_arguments, call_entry.tool_result) == ('{"city":"Paris"}', "18C")
 
@@ -123,7 +124,7 @@ def test_openinference_flattened_messages_and_tool_span(store: DuckDBStore) -> N
     )
     result = trajectory(store, trace)
     assert [(k, m) for k, _, m in outline(result)] == EXPECTED
-    start, answer = result.messages[0].agent_start, result.messages[3].assistant_message
+    start, answer = result.messages[0].agent_start, result.messages[-1].assistant_message
     assert start is not None
     assert start.tool_definitions is not None
     assert "get_weather" in start.tool_definitions
@@ -210,10 +211,10 @@ def test_openllmetry_indexed_prompt_and_completion(store: DuckDBStore) -> None:
     )
     result = trajectory(store, trace)
     assert [(k, m) for k, _, m in outline(result)] == EXPECTED
-    tool = result.messages[2].tool_call
+    tool = next(m.tool_call for m in result.messages if m.tool_call)
     assert tool is not None
     assert (tool.tool_arguments, tool.tool_result) == ('{"city":"Paris"}', "18C")
-    answer = result.messages[3].assistant_message
+    answer = result.messages[-1].assistant_message
     assert answer is not None
     assert answer.reasoning_tokens == 3
 
@@ -346,7 +347,7 @@ def test_pydantic_ai_format_1_events_and_format_2_tool_span(store: DuckDBStore) 
     )
     result = trajectory(store, trace)
     assert [(k, m) for k, _, m in outline(result)] == EXPECTED
-    answer = result.messages[3].assistant_message
+    answer = result.messages[-1].assistant_message
     assert answer is not None
     assert answer.reasoning_tokens == 5
 
@@ -579,10 +580,11 @@ def test_langgraph_nodes_are_steps_of_their_agent_and_plumbing_is_not_shown(stor
     assert outline(got) == [
         ("agent_start", "weather_agent", "Be brief."),
         ("user_message", "weather_agent", "Weather in Paris?"),
+        ("assistant_message", "weather_agent", None),
         ("tool_call", "weather_agent", "get_weather"),  # no "call_model" step, no handoff to "agent"
         ("assistant_message", "weather_agent", "18C in Paris."),
     ]
-    call = got.messages[2].entry
+    call = got.messages[3].entry
     # the model's JSON arguments over the tool span's bare input; the message's content as the result
     assert (call.tool_arguments, call.tool_result) == ('{"city": "Paris"}', "18C")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tests.traces import TraceBuilder, as_json, outline, trajectory
+from tracechat.query.service import TraceQueries
 from tracechat.store.duck import DuckDBStore
 
 SYSTEM = as_json([{"type": "text", "content": "You are a weather bot."}])
@@ -37,12 +38,13 @@ def test_history_is_read_once_and_tool_result_comes_from_the_next_input(store: D
     assert outline(result) == [
         ("agent_start", None, "You are a weather bot."),
         ("user_message", None, "Weather in Paris?"),
+        ("assistant_message", None, None),  # asked for the tool
         ("tool_call", None, "get_weather"),
         ("assistant_message", None, "18C in Paris."),
         ("user_message", None, "And tomorrow?"),
         ("assistant_message", None, "Rain tomorrow."),
     ]
-    call = result.messages[2].tool_call
+    call = result.messages[3].tool_call
     assert call is not None
     assert (call.tool_call_id, call.tool_arguments, call.tool_result) == ("c1", '{"city":"Paris"}', "18C")
 
@@ -60,8 +62,14 @@ def test_a_tool_span_is_the_one_entry_for_its_call(store: DuckDBStore) -> None:
     )
     trace.span("chat gpt-4o", chat([U1, CALL, RESULT], [A1]), parent=agent, start_ms=30)
     result = trajectory(store, trace)
-    assert [m.type for m in result.messages] == ["agent_start", "user_message", "tool_call", "assistant_message"]
-    call = result.messages[2].tool_call
+    assert [m.type for m in result.messages] == [
+        "agent_start",
+        "user_message",
+        "assistant_message",  # the call that asked for the tool
+        "tool_call",
+        "assistant_message",
+    ]
+    call = result.messages[3].tool_call
     assert call is not None
     assert (call.tool_name, call.tool_arguments, call.tool_result, call.duration_ms) == (
         "get_weather",
@@ -133,6 +141,7 @@ def test_transfer_tool_and_handoff_span_make_one_handoff(store: DuckDBStore) -> 
     assert kinds == [
         ("agent_start", None),
         ("user_message", None),
+        ("assistant_message", None),  # Triage's call that asked for the transfer
         ("agent_handoff", "Weather Agent"),  # the handoff span names the agent better than the tool name
         ("agent_start", None),
         ("assistant_message", None),
@@ -165,7 +174,7 @@ def test_orphans_several_roots_and_clock_skew_are_all_shown(store: DuckDBStore) 
     root = trace.span("invoke_agent a", {"gen_ai.operation.name": "invoke_agent"}, start_ms=10, duration_ms=50)
     trace.span("chat gpt-4o", chat([U1], [A1]), parent=root, start_ms=5)  # starts before its parent
     trace.span("execute_tool lookup", {"gen_ai.operation.name": "execute_tool"}, parent="00000000000000ff", start_ms=70)
-    trace.span("second root", {}, start_ms=80)
+    trace.span("second root", {"openinference.span.kind": "CHAIN", "output.value": "done"}, start_ms=80)
     result = trajectory(store, trace)
     assert [m.type for m in result.messages] == [
         "agent_start",
@@ -179,14 +188,21 @@ def test_orphans_several_roots_and_clock_skew_are_all_shown(store: DuckDBStore) 
     assert result.total_duration_ms == 85  # no single root: the whole trace's wall clock, 5 ms to 90 ms
 
 
-def test_unknown_spans_are_steps_but_not_inside_a_model_call(store: DuckDBStore) -> None:
+def test_plumbing_makes_no_entry_and_a_step_needs_content(store: DuckDBStore) -> None:
     trace = TraceBuilder()
     call = trace.span("chat gpt-4o", chat([U1], [A1]))
     trace.span("POST /v1/chat/completions", {"http.method": "POST"}, parent=call, start_ms=1)
-    trace.span("db.query", {"input.value": "select 1", "output.value": "1"}, start_ms=30)
+    trace.span("db.query", {"db.statement": "select 1"}, start_ms=30)  # plumbing
+    trace.span("autogen publish", {"messaging.operation": "publish", "input.value": "{}"}, start_ms=35)
+    trace.span("parse", {"openinference.span.kind": "CHAIN"}, start_ms=40)  # a workflow step that said nothing
+    trace.span(
+        "retrieve", {"openinference.span.kind": "CHAIN", "input.value": "Paris", "output.value": "doc"}, start_ms=50
+    )
     result = trajectory(store, trace)
     steps = [m.tool_call for m in result.messages if m.tool_call]
-    assert [(s.tool_name, s.tool_arguments, s.tool_result) for s in steps] == [("db.query", "select 1", "1")]
+    assert [(s.tool_name, s.tool_arguments, s.tool_result) for s in steps] == [("retrieve", "Paris", "doc")]
+    listed = {v.name for v in TraceQueries(store).spans("p", trace.trace_hex).spans}
+    assert {"db.query", "autogen publish", "parse", "POST /v1/chat/completions"} <= listed  # still in the span list
 
 
 def test_content_not_captured_is_null_never_invented(store: DuckDBStore) -> None:
@@ -253,3 +269,66 @@ def test_agent_output_is_used_only_when_no_model_call_answered(store: DuckDBStor
         ("user_message", "b", "What now?"),
         ("assistant_message", "b", "Nothing."),
     ]
+
+
+def test_a_call_that_only_asked_for_tools_is_an_assistant_entry_with_its_calls(store: DuckDBStore) -> None:
+    trace = TraceBuilder()
+    agent = trace.span("invoke_agent weather", {"gen_ai.operation.name": "invoke_agent"}, duration_ms=100)
+    usage = {"gen_ai.usage.input_tokens": 42, "gen_ai.usage.output_tokens": 17}
+    finish = {"gen_ai.response.finish_reasons": ["tool_calls"]}
+    trace.span("chat gpt-4o", chat([U1], [CALL], **usage, **finish), parent=agent, start_ms=1)
+    tool = {"gen_ai.operation.name": "execute_tool", "gen_ai.tool.call.id": "c1", "gen_ai.tool.call.result": "18C"}
+    trace.span("execute_tool get_weather", tool, parent=agent, start_ms=20)
+    answer_usage = {"gen_ai.usage.input_tokens": 88, "gen_ai.usage.output_tokens": 14}
+    trace.span("chat gpt-4o", chat([U1, CALL, RESULT], [A1], **answer_usage), parent=agent, start_ms=30)
+    result = trajectory(store, trace)
+    asked = result.messages[2].assistant_message
+    assert asked is not None
+    assert (asked.text, asked.input_tokens, asked.output_tokens, asked.finish_reason) == (None, 42, 17, "tool_calls")
+    assert [(c.id, c.name) for c in asked.tool_calls or ()] == [("c1", "get_weather")]
+    assert result.messages[3].type == "tool_call"
+    replies = [m.assistant_message for m in result.messages if m.assistant_message]
+    assert sum(r.input_tokens or 0 for r in replies) == 130  # as the trace list counts them
+    assert sum(r.output_tokens or 0 for r in replies) == 31
+
+
+def test_an_agents_own_answer_does_not_count_its_calls_tokens_twice(store: DuckDBStore) -> None:
+    trace = TraceBuilder()
+    answer = as_json([{"role": "assistant", "content": "Done: 18C."}])
+    agent = trace.span(
+        "invoke_agent weather",
+        {"gen_ai.operation.name": "invoke_agent", "gen_ai.output.messages": answer, "gen_ai.usage.input_tokens": 42},
+        duration_ms=100,
+    )
+    trace.span("chat gpt-4o", chat([U1], [CALL], **{"gen_ai.usage.input_tokens": 42}), parent=agent, start_ms=1)
+    result = trajectory(store, trace)
+    replies = [m.assistant_message for m in result.messages if m.assistant_message]
+    assert [(r.text, r.input_tokens) for r in replies] == [(None, 42), ("Done: 18C.", None)]
+
+
+def test_a_failed_tool_shows_its_error(store: DuckDBStore) -> None:
+    trace = TraceBuilder()
+    trace.span("chat gpt-4o", chat([U1], [CALL]))
+    failed = {"gen_ai.operation.name": "execute_tool", "gen_ai.tool.call.id": "c1", "gen_ai.tool.name": "get_weather"}
+    tool_id = trace.span("execute_tool get_weather", failed, start_ms=20, error=True)
+    trace.spans[-1].status.message = "ConnectionError: weather service down"
+    trace.span("execute_tool ok", {"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": "ok"}, start_ms=30)
+    result = trajectory(store, trace)
+    calls = {m.span_id: m.tool_call for m in result.messages if m.tool_call}
+    assert calls[tool_id].error == "ConnectionError: weather service down"
+    assert [c.error for i, c in calls.items() if i != tool_id] == [None]
+
+
+def test_a_tool_and_the_call_reading_its_result_in_one_millisecond_read_in_causal_order(store: DuckDBStore) -> None:
+    """The OTel JS SDK stamps to the millisecond; the answer must not come before the tool."""
+    trace = TraceBuilder()
+    agent = trace.span("invoke_agent weather", {"gen_ai.operation.name": "invoke_agent"}, duration_ms=100)
+    trace.span("chat gpt-4o", chat([U1], [CALL]), parent=agent, start_ms=1, duration_ms=9)
+    tool = {"gen_ai.operation.name": "execute_tool", "gen_ai.tool.call.id": "c1", "gen_ai.tool.name": "get_weather"}
+    # the answer's span id sorts first, and both start and end in the same millisecond
+    answer_id = trace.span("chat gpt-4o", chat([U1, CALL, RESULT], [A1]), parent=agent, start_ms=10, duration_ms=0)
+    tool_id = trace.span("execute_tool get_weather", tool, parent=agent, start_ms=10, duration_ms=0)
+    assert answer_id < tool_id
+    result = trajectory(store, trace)
+    order = [m.span_id for m in result.messages if m.type in ("tool_call", "assistant_message")]
+    assert order[1:] == [tool_id, answer_id]

@@ -106,6 +106,7 @@ class SpanFacts:
     input_tokens: int | None = None
     output_tokens: int | None = None
     reasoning_tokens: int | None = None
+    finish_reason: str | None = None
     handoff_from: str | None = None
     handoff_to: str | None = None
     compaction_summary: str | None = None

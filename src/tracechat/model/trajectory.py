@@ -41,7 +41,15 @@ class UserMessage(BaseModel):
     content_refs: list[str] = Field(default_factory=list)
 
 
+class RequestedToolCall(BaseModel):
+    id: str | None = None
+    name: str | None = None
+
+
 class AssistantMessage(BaseModel):
+    """One model call, whatever it produced: ``text`` is null for a call that only asked
+    for tools (its calls are in ``tool_calls``)."""
+
     text: str | None = None
     model: str | None = None
     reasoning_content: str | None = None
@@ -50,6 +58,10 @@ class AssistantMessage(BaseModel):
     output_tokens: int | None = None
     duration_ms: int | None = None
     content_refs: list[str] = Field(default_factory=list)
+    tool_calls: list[RequestedToolCall] | None = Field(
+        default=None, description="Extension: the tools this call asked for, in the order asked."
+    )
+    finish_reason: str | None = Field(default=None, description="Extension: why the model stopped, as recorded.")
 
 
 class ToolCall(BaseModel):
@@ -59,6 +71,7 @@ class ToolCall(BaseModel):
     tool_result: str | None = None
     duration_ms: int | None = None
     content_refs: list[str] = Field(default_factory=list)
+    error: str | None = Field(default=None, description="Extension: the span's status message when the tool failed.")
 
 
 class AgentHandoff(BaseModel):

@@ -16,6 +16,7 @@ from tracechat.model.trajectory import (
     AgentStart,
     AssistantMessage,
     ContextCompacted,
+    RequestedToolCall,
     ToolCall,
     UserMessage,
 )
@@ -23,8 +24,11 @@ from tracechat.query.content import ContentRefs
 from tracechat.query.transcript import Transcript, conversation, current_turn, key
 from tracechat.query.tree import Node, walk
 
+STATUS_ERROR = 2  # OTLP Status.STATUS_CODE_ERROR
 _TRANSFER = re.compile(r"^transfer_to_(?P<agent>.+)$")
-_STEP_KINDS = (Kind.OTHER, Kind.WORKFLOW, Kind.EMBEDDING, Kind.GUARDRAIL)
+_STEP_KINDS = (Kind.WORKFLOW, Kind.EMBEDDING, Kind.GUARDRAIL)
+"""Kinds of span that are agent work when they record content; a span of no kind a
+convention knows (HTTP, database, messaging…) is plumbing: in the span list, not an entry."""
 
 
 def canonical(agent: str | None) -> str:
@@ -53,7 +57,10 @@ class Reader:
     covered_calls: set[str] = field(default_factory=set)
     requested_ids: set[str] = field(default_factory=set)
     calls_by_id: dict[str, ToolCall] = field(default_factory=dict)
-    assistant_spans: set[str] = field(default_factory=set)
+    answered_spans: set[str] = field(default_factory=set)
+    """Spans whose assistant entry said something (text or reasoning)."""
+    counted_spans: set[str] = field(default_factory=set)
+    """Spans whose assistant entry carries their tokens: every model call's."""
 
     def read(self, roots: list[Node]) -> None:
         for node, entering in walk(roots):
@@ -84,11 +91,13 @@ class Reader:
 
     @staticmethod
     def _shows_as_step(node: Node) -> bool:
-        """Not inside a model call, and not a chain inside an agent (its plumbing: the
-        agent's model and tool calls already show what it did)."""
-        if node.has_ancestor(Kind.LLM):
+        """It recorded an input or output, is not inside a model call, and is not a chain
+        inside an agent (its plumbing: the agent's model and tool calls already show what
+        it did)."""
+        facts = node.facts
+        if (facts.input_text is None and facts.output_text is None) or node.has_ancestor(Kind.LLM):
             return False
-        return not (node.facts.kind is Kind.WORKFLOW and node.has_ancestor(Kind.AGENT))
+        return not (facts.kind is Kind.WORKFLOW and node.has_ancestor(Kind.AGENT))
 
     def _agent(self, node: Node) -> None:
         facts = node.facts
@@ -111,15 +120,14 @@ class Reader:
             )
 
     def _agent_output(self, node: Node) -> None:
-        """An agent span's own answer, only when no model call inside it gave one."""
-        if any(d.facts.span_id in self.assistant_spans for d in node.descendants()):
+        """An agent span's own answer, only when no model call inside it gave one; its
+        tokens only when no model call inside counted them already."""
+        inside = {d.facts.span_id for d in node.descendants()}
+        if inside & self.answered_spans:
             return
-        facts = node.facts
-        text = _output_text(facts)
-        if text is None:
-            return
-        tokens_in, tokens_out = facts.input_tokens, facts.output_tokens
-        self._assistant(facts, facts.agent_name, text, None, facts.model, tokens_in, tokens_out, facts.reasoning_tokens)
+        text = _output_text(node.facts)
+        if text is not None:
+            self._assistant(node.facts, node.facts.agent_name, text, counted=not inside & self.counted_spans)
 
     def _model_call(self, node: Node) -> None:
         facts = node.facts
@@ -181,32 +189,18 @@ class Reader:
                 self._emit(facts, agent, "user_message", entry, at=facts.start_ns)
 
     def _output(self, node: Node, agent: str | None) -> None:
+        """The call's one assistant entry (also when it only asked for tools), then the
+        tool calls it asked for that no tool span records."""
         facts = node.facts
-        outputs = facts.output_messages
-        if outputs is None:
-            self._assistant(
-                facts, agent, None, None, facts.model, facts.input_tokens, facts.output_tokens, facts.reasoning_tokens
-            )
-            return
-        replies = [m for m in outputs if m.role != "user"]
+        replies = [m for m in facts.output_messages or () if m.role != "user"]
         text = "\n\n".join(t for m in replies for t in m.texts()) or None
         reasoning = "\n\n".join(t for m in replies for t in m.texts("reasoning")) or None
         refs = [self.content.media(facts.span_id, p.media) for m in replies for p in m.of_kind("media") if p.media]
-        if text or reasoning or refs or not any(m.of_kind("tool_call") for m in replies):
-            self._assistant(
-                facts,
-                agent,
-                text,
-                reasoning,
-                facts.model,
-                facts.input_tokens,
-                facts.output_tokens,
-                facts.reasoning_tokens,
-                refs,
-            )
-        for message in replies:
-            for call in message.of_kind("tool_call"):
-                self._requested_call(facts, agent, call)
+        calls = [call for message in replies for call in message.of_kind("tool_call")]
+        requested = [RequestedToolCall(id=call.id, name=call.name) for call in calls]
+        self._assistant(facts, agent, text, reasoning, refs, requested or None)
+        for call in calls:
+            self._requested_call(facts, agent, call)
         self.transcript.add(replies)
         state = self.agents.get(agent or "")
         if state is not None and state.last_context is not None:
@@ -217,26 +211,29 @@ class Reader:
         facts: SpanFacts,
         agent: str | None,
         text: str | None,
-        reasoning: str | None,
-        model: str | None,
-        input_tokens: int | None,
-        output_tokens: int | None,
-        reasoning_tokens: int | None,
+        reasoning: str | None = None,
         refs: list[str] | None = None,
+        tool_calls: list[RequestedToolCall] | None = None,
+        counted: bool = True,
     ) -> None:
+        """``counted``: the entry carries the span's tokens (not when calls inside did)."""
         refs = list(refs or [])
         entry = AssistantMessage(
             text=self.content.text(facts.span_id, text, refs),
-            model=model,
+            model=facts.model,
             reasoning_content=self.content.text(facts.span_id, reasoning, refs),
-            reasoning_tokens=reasoning_tokens,
-            input_tokens=input_tokens,
-            output_tokens=output_tokens,
+            reasoning_tokens=facts.reasoning_tokens if counted else None,
+            input_tokens=facts.input_tokens if counted else None,
+            output_tokens=facts.output_tokens if counted else None,
             duration_ms=facts.duration_ms,
             content_refs=refs,
+            tool_calls=tool_calls,
+            finish_reason=facts.finish_reason,
         )
         if text is not None or reasoning is not None:
-            self.assistant_spans.add(facts.span_id)
+            self.answered_spans.add(facts.span_id)
+        if counted:
+            self.counted_spans.add(facts.span_id)
         self._emit(facts, agent, "assistant_message", entry, at=facts.start_ns)
 
     def _requested_call(self, facts: SpanFacts, agent: str | None, call: Part) -> None:
@@ -309,13 +306,14 @@ class Reader:
             tool_result=self.content.text(facts.span_id, facts.tool_result, refs),
             duration_ms=facts.duration_ms,
             content_refs=refs,
+            error=(facts.status_message or "failed") if facts.status_code == STATUS_ERROR else None,
         )
         if facts.tool_call_id:
             self.covered_calls.add(facts.tool_call_id)
         self._emit(facts, agent, "tool_call", entry, at=facts.start_ns)
 
     def _step(self, node: Node) -> None:
-        """A span no convention explains, shown as a step named after it."""
+        """A workflow, retrieval or guardrail step with content, shown as a step named after it."""
         facts = node.facts
         refs: list[str] = []
         entry = ToolCall(

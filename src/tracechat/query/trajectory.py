@@ -15,12 +15,15 @@ The steps, in this order (each small and pure):
      an agent's instructions change; ``context_compacted`` when the history shrinks with a
      summary in place of earlier items; the input's *new* messages (``transcript``) as
      ``user_message``\\s and as results of tool calls read earlier; the output as one
-     ``assistant_message``; output tool calls that no tool span records as ``tool_call``\\s;
+     ``assistant_message`` (also when it only asked for tools: its ``tool_calls``); output
+     tool calls that no tool span records as ``tool_call``\\s;
    - tool spans: ``tool_call`` (or ``agent_handoff`` for ``transfer_to_*`` tools);
    - handoff and compaction spans: ``agent_handoff``, ``context_compacted``;
-   - any other span with no children (and not inside a model call): a ``tool_call`` step
-     named after the span, unless it is a chain or workflow step inside an agent (the
-     agent's model and tool calls already say what it did);
+   - a workflow, retrieval or guardrail span with no children that recorded an input or
+     output (and is not inside a model call): a ``tool_call`` step named after the span,
+     unless it is a chain or workflow step inside an agent (the agent's model and tool
+     calls already say what it did); a span of no kind a convention knows (HTTP, database,
+     messaging) is plumbing and makes no entry (it stays in the span list);
    - whenever the next entry belongs to another agent than the last one, an
      ``agent_handoff`` first, unless one was just recorded.
 4. ``fallbacks``: the user's question from an agent or root span when no model call
@@ -42,10 +45,13 @@ from tracechat.query.tree import Node, build_tree
 
 
 def _user_fallback(reader: Reader, spans: Iterable[SpanFacts]) -> None:
-    """Step 4a: no model call recorded the question; take it from an agent span, else any."""
+    """Step 4a: no model call recorded the question; take it from an agent span, else from
+    any span with agent meaning (never from plumbing)."""
     if any(m.type == "user_message" for m in reader.messages):
         return
-    ordered = sorted(spans, key=lambda s: (s.kind is not Kind.AGENT, s.start_ns))
+    ordered = sorted(
+        (s for s in spans if s.kind is not Kind.OTHER), key=lambda s: (s.kind is not Kind.AGENT, s.start_ns)
+    )
     for facts in ordered:
         text = _last_user_text(facts.input_messages) or _plain(facts.input_text)
         if text:

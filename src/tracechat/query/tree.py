@@ -1,9 +1,11 @@
 """The span tree of a trace, in reading order.
 
 Spans whose parent never arrived become roots of their own (nothing is dropped). Siblings
-are read in start order; at equal starts the enclosing (later-ending) span comes first; the
-span id breaks ties so the order is stable. A child that starts before its parent (clock
-skew between processes) stays under its parent.
+are read in start order. Clocks stamp to the millisecond (the OTel JS SDK), so a tool and
+the model call that reads its result often start together: equal starts are broken by that
+evidence first (a span whose input holds another's tool result comes after it), then by
+end time, then by span id so the order is stable — never by duration. A child that starts
+before its parent (clock skew between processes) stays under its parent.
 """
 
 from __future__ import annotations
@@ -42,7 +44,32 @@ class Node:
 
 
 def _order(node: Node) -> tuple[int, int, str]:
-    return (node.facts.start_ns, -node.facts.end_ns, node.facts.span_id)
+    return (node.facts.start_ns, node.facts.end_ns, node.facts.span_id)
+
+
+def _reads_result_of(reader: SpanFacts, tool: SpanFacts) -> bool:
+    call_id = tool.tool_call_id
+    if tool.kind is not Kind.TOOL or not call_id or reader.input_messages is None:
+        return False
+    return any(part.id == call_id for message in reader.input_messages for part in message.of_kind("tool_result"))
+
+
+def _in_causal_order(nodes: list[Node]) -> None:
+    """Sorted by ``_order``; among spans that start together, move each tool span in front
+    of the first sibling that read its result."""
+    for index in range(1, len(nodes)):
+        moving, start = nodes[index], nodes[index].facts.start_ns
+        run = index
+        while run > 0 and nodes[run - 1].facts.start_ns == start:
+            run -= 1
+        reader = next((at for at in range(run, index) if _reads_result_of(nodes[at].facts, moving.facts)), None)
+        if reader is not None:
+            nodes.insert(reader, nodes.pop(index))
+
+
+def _sort(nodes: list[Node]) -> None:
+    nodes.sort(key=_order)
+    _in_causal_order(nodes)
 
 
 def build_tree(spans: list[SpanFacts]) -> list[Node]:
@@ -57,8 +84,8 @@ def build_tree(spans: list[SpanFacts]) -> list[Node]:
             node.parent = parent
             parent.children.append(node)
     for node in nodes.values():
-        node.children.sort(key=_order)
-    roots.sort(key=_order)
+        _sort(node.children)
+    _sort(roots)
     return roots
 
 

@@ -19,6 +19,7 @@ def extract(facts: SpanFacts) -> None:
     facts.fill("input_messages", _messages(flattened(a, "gen_ai.prompt.")))
     facts.fill("output_messages", _messages(flattened(a, "gen_ai.completion."), default_role="assistant"))
     facts.fill("tool_definitions", _functions(a))
+    facts.fill("finish_reason", text(a.get("gen_ai.completion.0.finish_reason")))
     for key in ("gen_ai.usage.reasoning_tokens", "llm.usage.reasoning_tokens"):
         facts.fill("reasoning_tokens", number(a.get(key)))
     kind = text(a.get("traceloop.span.kind"))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tracechat.genai.conventions.otel_genai import instructions_text, tool_definitions
+from tracechat.genai.conventions.otel_genai import first_finish_reason, instructions_text, tool_definitions
 from tracechat.genai.messages import parse_message, parse_messages
 from tracechat.genai.types import Feedback, Message, SpanFacts
 from tracechat.genai.values import text
@@ -33,6 +33,8 @@ def extract(facts: SpanFacts) -> None:
             message = _message(body, attributes, "assistant")
             if message:
                 outputs.append(message)
+            if isinstance(body, dict):
+                facts.fill("finish_reason", text(body.get("finish_reason")))
         elif name == "gen_ai.client.inference.operation.details":
             _details(facts, {**attributes, **(body if isinstance(body, dict) else {})})
         elif name == "gen_ai.evaluation.result":
@@ -76,6 +78,7 @@ def _details(facts: SpanFacts, attributes: dict[str, Any]) -> None:
     facts.fill("output_messages", parse_messages(attributes.get("gen_ai.output.messages")))
     facts.fill("system_instructions", instructions_text(attributes.get("gen_ai.system_instructions")))
     facts.fill("tool_definitions", tool_definitions(attributes.get("gen_ai.tool.definitions")))
+    facts.fill("finish_reason", first_finish_reason(attributes.get("gen_ai.response.finish_reasons")))
 
 
 def _evaluation(attributes: dict[str, Any], body: Any) -> Feedback:

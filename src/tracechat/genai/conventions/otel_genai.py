@@ -29,6 +29,8 @@ def extract(facts: SpanFacts) -> None:
     facts.fill("tool_result", json_text(a.get("gen_ai.tool.call.result")))
     for key in ("gen_ai.usage.reasoning.output_tokens", "gen_ai.usage.reasoning_tokens"):
         facts.fill("reasoning_tokens", number(a.get(key)))
+    facts.fill("finish_reason", first_finish_reason(a.get("gen_ai.response.finish_reasons")))
+    facts.fill("finish_reason", _output_finish_reason(a.get("gen_ai.output.messages")))
     facts.fill("handoff_from", text(a.get("gen_ai.handoff.from_agent")))
     facts.fill("handoff_to", text(a.get("gen_ai.handoff.to_agent")) or text(a.get("gen_ai.transfer.target.name")))
     if facts.handoff_to and not facts.handoff_from:
@@ -42,6 +44,21 @@ def extract(facts: SpanFacts) -> None:
             facts.fill("tool_arguments", json_text(event.attributes.get("gen_ai.tool.call.arguments")))
         elif event.name == "gen_ai.tool.output":
             facts.fill("tool_result", json_text(event.attributes.get("gen_ai.tool.call.result")))
+
+
+def first_finish_reason(value: Any) -> str | None:
+    """``gen_ai.response.finish_reasons``: an array (or its JSON text), one per choice."""
+    document = structured(value)
+    if isinstance(document, list):
+        return next((str(r) for r in document if r), None)
+    return text(value)
+
+
+def _output_finish_reason(value: Any) -> str | None:
+    document = structured(value)
+    if isinstance(document, list):
+        return next((str(m["finish_reason"]) for m in document if isinstance(m, dict) and m.get("finish_reason")), None)
+    return None
 
 
 def instructions_text(value: Any) -> str | None:

@@ -24,6 +24,7 @@ def extract(facts: SpanFacts) -> None:
     facts.fill("tool_definitions", tool_definitions(a.get("ai.prompt.tools")))
     facts.fill("output_messages", _response(a))
     facts.fill("reasoning_tokens", number(a.get("ai.usage.reasoningTokens")))
+    facts.fill("finish_reason", text(a.get("ai.response.finishReason")))
     facts.fill("tool_call_id", text(a.get("ai.toolCall.id")))
     facts.fill("tool_arguments", json_text(a.get("ai.toolCall.args", a.get("ai.toolCall.input"))))
     facts.fill("tool_result", json_text(a.get("ai.toolCall.result", a.get("ai.toolCall.output"))))

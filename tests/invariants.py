@@ -1,0 +1,81 @@
+"""What every trajectory must satisfy, whatever framework wrote the trace (checked on every
+sample trace and on fuzzed span trees):
+
+1. every model call (the innermost span of a call) has exactly one assistant entry, and an
+   assistant entry comes only from a model call or an agent's own answer;
+2. every tool span appears once (a ``transfer_to_*`` tool is the handoff it makes);
+3. the assistant entries' tokens add up to the trace's totals (samples only: fuzzed spans
+   carry tokens on spans that are no model call);
+4. no entry comes from a span of no kind a convention knows (plumbing);
+5. causal order: a requested tool call after the entry that asked for it; and entries in
+   time order where the spans' clocks agree.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+AGENT_WORK = {"agent", "llm", "tool", "handoff", "compaction", "workflow", "embedding", "guardrail"}
+
+
+def check(
+    trajectory: dict[str, Any],
+    spans: list[dict[str, Any]],
+    totals: tuple[int, int] | None = None,
+    one_clock: bool = True,
+) -> None:
+    """``one_clock``: the spans' clocks agree (not so in fuzzed trees, whose children may
+    start before their parents): entries are then in time order too."""
+    by_id = {s["span_id"]: s for s in spans}
+    messages = trajectory["messages"]
+    assistants = Counter(m["span_id"] for m in messages if m["type"] == "assistant_message")
+    for call in _model_calls(spans):
+        assert assistants[call] == 1, f"model call {by_id[call]['name']!r} has {assistants[call]} assistant entries"
+    for span_id in assistants:
+        assert by_id[span_id]["kind"] in ("llm", "agent"), f"assistant entry from {by_id[span_id]['name']!r}"
+    tools = Counter(m["span_id"] for m in messages if m["type"] == "tool_call")
+    for span in spans:
+        if span["kind"] == "tool" and not span["name"].split(" ")[-1].startswith("transfer_to_"):
+            assert tools[span["span_id"]] == 1, f"tool span {span['name']!r} shows {tools[span['span_id']]} times"
+    if totals is not None:
+        got = tuple(
+            sum(m["assistant_message"][k] or 0 for m in messages if m["type"] == "assistant_message")
+            for k in ("input_tokens", "output_tokens")
+        )
+        assert got == totals, f"assistant tokens {got} != the trace's {totals}"
+    for message in messages:
+        kind = by_id[message["span_id"]]["kind"]
+        assert kind in AGENT_WORK, f"{message['type']} from plumbing span {by_id[message['span_id']]['name']!r}"
+    _check_order(messages, one_clock)
+
+
+def _model_calls(spans: list[dict[str, Any]]) -> list[str]:
+    """Model-call spans with no model call below them (with nested calls, the innermost)."""
+    children: dict[str | None, list[str]] = {}
+    for span in spans:
+        children.setdefault(span["parent_span_id"], []).append(span["span_id"])
+    kinds = {s["span_id"]: s["kind"] for s in spans}
+
+    def has_llm_below(span_id: str, seen: set[str]) -> bool:
+        for child in children.get(span_id, []):
+            if child not in seen and (kinds[child] == "llm" or has_llm_below(child, seen | {child})):
+                return True
+        return False
+
+    return [s["span_id"] for s in spans if s["kind"] == "llm" and not has_llm_below(s["span_id"], {s["span_id"]})]
+
+
+def _check_order(messages: list[dict[str, Any]], one_clock: bool) -> None:
+    times = [m["started_at"] for m in messages]
+    assert not one_clock or times == sorted(times), "entries are not in time order"
+    asked: dict[str, int] = {}
+    for index, message in enumerate(messages):
+        if message["type"] == "assistant_message":
+            for call in message["assistant_message"]["tool_calls"] or ():
+                if call["id"]:
+                    asked.setdefault(call["id"], index)
+    for index, message in enumerate(messages):
+        call_id = message["tool_call"]["tool_call_id"] if message["type"] == "tool_call" else None
+        if call_id in asked:
+            assert asked[call_id] < index, f"tool call {call_id} comes before the model call that asked for it"
