@@ -143,7 +143,7 @@ class Assistant:
         if request.chat_id is None:
             first = next((m.content for m in request.messages if m.role == "user" and m.content), None)
             title = first[:TITLE_CHARS] if first else None
-            return model, self._threads.create(project, principal, title).id
+            return model, self._threads.start(project, principal, title).id
         if self._records.get(project, request.chat_id) is None:
             raise NotFound(f"no chat {request.chat_id!r}")
         return model, request.chat_id

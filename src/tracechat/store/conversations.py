@@ -26,10 +26,19 @@ class ChatRow:
     created_at: datetime
     updated_at: datetime
     message_count: int
+    external_id: str | None = None
+    """The id the client chose for the chat (seed 002's ``conversation_id``, the AI SDK's chat
+    ``id``); ``id`` is then derived from it and the project."""
+
+    @property
+    def public_id(self) -> str:
+        """The id the API shows: the client's own when it chose one."""
+        return self.external_id or self.id
 
 
 _CHAT_COLUMNS = """
-    c.id, c.project, c.user_id, c.agent_id, c.title, c.trace_ids, c.created_at, c.updated_at, c.message_count
+    c.id, c.project, c.user_id, c.agent_id, c.title, c.trace_ids, c.created_at, c.updated_at, c.message_count,
+    c.external_id
 """
 
 _OF_CHAT = "WITH m AS MATERIALIZED (SELECT * FROM chat_messages WHERE chat_id = $id)"
@@ -42,7 +51,7 @@ def _utc(moment: datetime) -> datetime:
 
 
 def _row(values: tuple[Any, ...]) -> ChatRow:
-    identifier, project, user_id, agent_id, title, traces, created, updated, count = values
+    identifier, project, user_id, agent_id, title, traces, created, updated, count, external = values
     return ChatRow(
         identifier,
         project,
@@ -53,6 +62,7 @@ def _row(values: tuple[Any, ...]) -> ChatRow:
         created.replace(tzinfo=UTC),
         updated.replace(tzinfo=UTC),
         int(count),
+        external,
     )
 
 
@@ -60,7 +70,7 @@ class ChatRecords:
     def __init__(self, store: DuckDBStore) -> None:
         self._store = store
 
-    def create(self, row: ChatRow, external_id: str | None = None) -> None:
+    def create(self, row: ChatRow) -> None:
         self._store.cursor().execute(
             "INSERT INTO chats VALUES"
             " ($id, $project, $user_id, $agent_id, $title, $trace_ids, $created, $updated, NULL, $external, 0)",
@@ -73,7 +83,7 @@ class ChatRecords:
                 "trace_ids": row.trace_ids,
                 "created": _utc(row.created_at),
                 "updated": _utc(row.updated_at),
-                "external": external_id,
+                "external": row.external_id,
             },
         )
 
