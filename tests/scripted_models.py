@@ -20,6 +20,7 @@ class ScriptedModels:
         self.requests: list[dict[str, Any]] = []
         self.fail_with: int | None = None
         self.slow_seconds = 0.0  # > 0: stream chunk by chunk, this long apart
+        self.never_answer = False  # call token_usage again and again
         self.aborted = threading.Event()  # set when a slow stream's reader went away
         handler = self._handler()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
@@ -47,7 +48,10 @@ class ScriptedModels:
                 if models.fail_with:
                     self._send(models.fail_with, b'{"error": {"message": "model overloaded"}}', "application/json")
                     return
-                chunks = _openai(body) if self.path.endswith("/chat/completions") else _anthropic(body)
+                answering = _answering(body) and not models.never_answer
+                chunks = (
+                    _openai(body, answering) if self.path.endswith("/chat/completions") else _anthropic(body, answering)
+                )
                 if models.slow_seconds:
                     self._trickle(chunks)
                 else:
@@ -88,9 +92,9 @@ def _data(payload: Any, event: str | None = None) -> bytes:
     return f"{head}data: {json.dumps(payload)}\n\n".encode()
 
 
-def _openai(body: dict[str, Any]) -> Iterator[bytes]:
+def _openai(body: dict[str, Any], answering: bool) -> Iterator[bytes]:
     model = body["model"]
-    if not _answering(body):
+    if not answering:
         call = {
             "index": 0,
             "id": "call_scripted",
@@ -121,10 +125,10 @@ def _openai(body: dict[str, Any]) -> Iterator[bytes]:
     yield b"data: [DONE]\n\n"
 
 
-def _anthropic(body: dict[str, Any]) -> Iterator[bytes]:
+def _anthropic(body: dict[str, Any], answering: bool) -> Iterator[bytes]:
     usage = {"input_tokens": 120, "cache_creation_input_tokens": 7, "cache_read_input_tokens": 3}
     yield _data({"type": "message_start", "message": {"model": body["model"], "usage": usage}}, "message_start")
-    if not _answering(body):
+    if not answering:
         block = {"type": "tool_use", "id": "toolu_scripted", "name": "token_usage", "input": {}}
         yield _data({"type": "content_block_start", "index": 0, "content_block": block}, "content_block_start")
         for piece in ('{"group_', 'by": "model"}'):

@@ -13,6 +13,7 @@ import pytest
 from tests.golden.test_sample_traces import SAMPLES
 from tests.scripted_models import ANSWER, REASONING, ScriptedModels
 from tests.servers import InProcessServer, settings_for_test
+from tracechat.chat.assistant import MAX_STEPS
 from tracechat.ingest.loader import load_paths_in_process
 
 
@@ -116,6 +117,20 @@ def test_provider_failure_is_502_with_its_message(api: httpx.Client, scripted: S
     )
     chunks = [json.loads(b[6:]) for b in streamed.text.split("\n\n") if b.strip() and b != "data: [DONE]"]
     assert chunks[-1] == {"type": "error", "errorText": "openai-compatible answered 529: model overloaded"}
+
+
+def test_a_model_that_never_stops_calling_tools_finishes_for_tool_calls(
+    api: httpx.Client, scripted: ScriptedModels
+) -> None:
+    scripted.never_answer = True
+    streamed = api.post(
+        "/api/v1/chat",
+        params={"stream": "true"},
+        json={"model": "local-llama", "messages": [{"role": "user", "content": "x"}]},
+    )
+    chunks = [json.loads(b[6:]) for b in streamed.text.split("\n\n") if b.strip() and b != "data: [DONE]"]
+    assert [c["type"] for c in chunks].count("tool-input-available") == MAX_STEPS
+    assert (chunks[-1]["type"], chunks[-1]["finishReason"]) == ("finish", "tool-calls")
 
 
 def test_agent_context_and_system_prompt_reach_the_model(api: httpx.Client, scripted: ScriptedModels) -> None:

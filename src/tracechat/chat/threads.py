@@ -55,6 +55,8 @@ class ChatThreads:
         """A new chat; its row, whose ``id`` (not the public one) keys its messages."""
         now = datetime.now(UTC)
         identifier = conversation_key(project, conversation_id) if conversation_id else str(uuid.uuid4())
+        if conversation_id and self._records.taken(identifier):  # a deleted chat keeps its row
+            raise NotFound(f"chat {conversation_id!r} was deleted; name a new chat with another id")
         owner = user_id(principal)
         row = ChatRow(identifier, project, owner, agent_id, title or DEFAULT_TITLE, [], now, now, 0, conversation_id)
         self._records.create(row)

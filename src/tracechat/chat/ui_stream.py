@@ -1,9 +1,10 @@
 """Turn events → the Vercel AI SDK UI message stream (protocol v1), so ``useChat`` and other
 AI SDK clients render an answer unchanged: ``start``, ``start-step``,
 ``reasoning-start|delta|end``, ``text-start|delta|end``, ``tool-input-available``,
-``tool-output-available``, ``finish-step``, ``finish`` (usage in ``messageMetadata``),
-``error``, then ``[DONE]``. Parts left open are closed before a tool call, a step end or an
-error."""
+``tool-output-available``, ``finish-step``, ``finish`` (``finishReason``; usage in
+``messageMetadata``), ``error``, then ``[DONE]``. Parts left open are closed before a tool
+call, a step end or an error. No ``finish`` follows an ``error``: ``useChat`` stops reading
+at the error."""
 
 from __future__ import annotations
 
@@ -90,7 +91,7 @@ def _chunks_of(event: TurnEvent, parts: _Parts) -> Iterator[Chunk]:
         yield from parts.close()
         usage = asdict(event.usage)
         finished = {"chatId": event.chat_id, "traceId": event.trace_id, "usage": usage}
-        yield {"type": "finish", "messageMetadata": finished}
+        yield {"type": "finish", "finishReason": event.finish_reason, "messageMetadata": finished}
 
 
 def encode(stream: Iterable[Chunk]) -> Generator[bytes, None, None]:

@@ -98,6 +98,11 @@ class ChatRecords:
             return None
         return _row(found[:-1])
 
+    def taken(self, chat_id: str) -> bool:
+        """Whether a chat, deleted or not, has this id."""
+        found = self._store.cursor().execute("SELECT count(*) FROM chats WHERE id = $id", {"id": chat_id}).fetchone()
+        return bool(found and found[0])
+
     def page(
         self,
         project: str,
@@ -140,10 +145,16 @@ class ChatRecords:
             "UPDATE chats SET deleted_at = $now WHERE id = $id", {"now": _utc(now), "id": chat_id}
         )
 
-    def add_messages(self, chat_id: str, messages: list[NewMessage], now: datetime) -> list[int]:
+    def add_messages(
+        self, chat_id: str, messages: list[NewMessage], now: datetime, drop_after: int | None = None
+    ) -> list[int]:
+        """Store messages; with ``drop_after``, first delete the chat's messages with a greater id
+        (a regenerated answer, an edited message), in the same transaction."""
         cursor = self._store.cursor()
         cursor.execute("BEGIN TRANSACTION")
         try:
+            if drop_after is not None:
+                self._drop_after(cursor, chat_id, drop_after)
             ids = self._insert(cursor, chat_id, messages, now)
             cursor.execute("UPDATE chats SET updated_at = $now WHERE id = $id", {"now": _utc(now), "id": chat_id})
             cursor.execute("COMMIT")
@@ -224,6 +235,18 @@ class ChatRecords:
         cursor.execute("DELETE FROM chat_messages WHERE chat_id = $id", {"id": chat_id})
         cursor.execute("UPDATE chats SET message_count = 0 WHERE id = $id", {"id": chat_id})
         return int(count[0]) if count else 0
+
+    @staticmethod
+    def _drop_after(cursor: Any, chat_id: str, message_id: int) -> None:
+        dropped = cursor.execute(
+            f"{_OF_CHAT} SELECT count(*) FROM m WHERE id > $after", {"id": chat_id, "after": message_id}
+        ).fetchone()
+        cursor.execute(
+            "DELETE FROM chat_messages WHERE chat_id = $id AND id > $after", {"id": chat_id, "after": message_id}
+        )
+        cursor.execute(
+            "UPDATE chats SET message_count = message_count - $n WHERE id = $id", {"n": int(dropped[0]), "id": chat_id}
+        )
 
     @staticmethod
     def _insert(cursor: Any, chat_id: str, messages: list[NewMessage], now: datetime) -> list[int]:
