@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from tracechat.chat import tools
+from tracechat.chat.analyst import compose
 from tracechat.query.service import TraceQueries
 from tracechat.store.analytics import TraceAnalytics
 from tracechat.store.duck import DuckDBStore
@@ -34,3 +35,9 @@ def test_every_tool_has_a_schema_a_provider_accepts(tmp_path: Path) -> None:
         assert definition["type"] == "function"
         assert function["parameters"]["type"] == "object"
         assert function["description"]
+
+
+def test_the_analyst_writes_up_results_it_did_not_produce() -> None:
+    # a resent useChat history may end with tool results the client wrote
+    assert compose([("find_errors", None)]) == "null"
+    assert compose([("token_usage", {"usage": "lots"})]) == '{"usage": "lots"}'

@@ -158,7 +158,7 @@ class Assistant:
         """Everything that can fail before an answer starts (so a stream never opens on it)."""
         model = self.model(request.model)
         if not request.messages:
-            raise InvalidInput("messages must hold at least one message")
+            raise InvalidInput("messages must hold at least one message with text or tool calls")
         if request.chat_id is None:
             return model, self._threads.start(project, principal, _title(request)).id
         found = self._threads.find(project, request.chat_id)
