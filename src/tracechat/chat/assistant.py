@@ -10,14 +10,23 @@ import uuid
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any
 
 from opentelemetry.trace import Span, SpanKind
 
 from tracechat.auth.keys import Principal
 from tracechat.chat import selftrace, tools, ui_messages
 from tracechat.chat.analyst import Analyst
-from tracechat.chat.models import ChatModel, ModelRequest, ReasoningDelta, TextDelta, ToolCallRequest, Usage
+from tracechat.chat.models import (
+    ChatModel,
+    FinishReason,
+    ModelRequest,
+    ReasoningDelta,
+    Stopped,
+    TextDelta,
+    ToolCallRequest,
+    Usage,
+)
 from tracechat.chat.selftrace import SelfTracer
 from tracechat.chat.threads import ChatThreads, check_client_id
 from tracechat.errors import InvalidInput, NotFound
@@ -80,10 +89,6 @@ class StepFinished:
     pass
 
 
-FinishReason = Literal["stop", "tool-calls"]
-"""Why a turn ended, in the AI SDK's words: answered, or out of steps while calling tools."""
-
-
 @dataclass(frozen=True, slots=True)
 class TurnFinished:
     chat_id: str
@@ -114,6 +119,12 @@ class TurnRequest:
 class _Step:
     text: list[str] = field(default_factory=list)
     calls: list[ToolCallRequest] = field(default_factory=list)
+    stopped: FinishReason | None = None
+
+    @property
+    def finish_reason(self) -> FinishReason:
+        """Of a step that called no tools: how the provider says it ended, else ``stop``."""
+        return "stop" if self.stopped in (None, "tool-calls") else self.stopped
 
 
 @dataclass(slots=True)
@@ -236,7 +247,7 @@ class Assistant:
                 yield self._run_tool(context, thread, call, tracer, root, request.allowed_tools)
             yield StepFinished()
             if not step.calls:
-                reason = "stop"
+                reason = step.finish_reason
                 break
         return answer, last, reason
 
@@ -337,6 +348,8 @@ def _model_event(event: Any, step: _Step, usage: Usage) -> Iterator[TurnEvent]:
         except ValueError:
             arguments = event.arguments
         yield ToolInput(event.id, event.name, arguments)
+    elif isinstance(event, Stopped):
+        step.stopped = event.reason
     elif isinstance(event, Usage):
         usage.add(event)
 
