@@ -164,3 +164,14 @@ def test_finish_says_why_the_answer_ended(api: httpx.Client) -> None:
     chunks = streamed(api, {"id": "chat-g", "messages": [user("u1", Q1)]})
     assert chunks[-1]["type"] == "finish"
     assert chunks[-1]["finishReason"] == "stop"
+
+
+def test_a_turn_traces_what_it_answers_not_the_resent_history(api: httpx.Client) -> None:
+    two_turns(api, "chat-i")
+    second = api.get("/api/v1/chats/chat-i").json()["trace_ids"][1]
+    spans = api.get(f"/agents/traces/{second}/spans", params={"project_id": "default"}).json()["spans"]
+    root = next(s for s in spans if s["parent_span_id"] is None)
+    asked = json.loads(root["attributes"]["gen_ai.input.messages"])
+    assert [(m["role"], m["parts"][0]["content"]) for m in asked] == [("user", Q2)]
+    trajectory = api.post("/agents/traces/chat", json={"project_id": "default", "trace_id": second}).json()
+    assert [m["user_message"]["text"] for m in trajectory["messages"] if m["type"] == "user_message"] == [Q2]
