@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+NODE_STAMP := tests/node/node_modules/.installed
 
 .PHONY: run test lint unit e2e golden fuzz-long bench bench-ingest bench-trajectory bench-storage bench-chats bench-load bench-soak clean
 
@@ -12,12 +13,17 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# the AI SDK's chat client, which tests/e2e/test_use_chat_node.py drives under node
+$(NODE_STAMP): tests/node/package.json tests/node/package-lock.json
+	npm ci --prefix tests/node --no-audit --no-fund
+	touch $(NODE_STAMP)
+
 ## run: set up and start the service on its embedded default (sample traces loaded)
 run: $(STAMP)
 	$(BIN)/tracechat serve --demo
 
 ## test: lint, type-check, then the whole test suite
-test: lint
+test: lint $(NODE_STAMP)
 	$(BIN)/pytest
 
 lint: $(STAMP)
@@ -28,7 +34,7 @@ lint: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/pytest tests/unit tests/contract
 
-e2e: $(STAMP)
+e2e: $(STAMP) $(NODE_STAMP)
 	$(BIN)/pytest tests/e2e
 
 golden: $(STAMP)
@@ -68,4 +74,4 @@ bench-soak: $(STAMP)
 	$(BIN)/python bench/soak.py --kills 20 --clients 4
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache tests/node/node_modules

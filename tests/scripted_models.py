@@ -20,6 +20,8 @@ class ScriptedModels:
         self.requests: list[dict[str, Any]] = []
         self.fail_with: int | None = None
         self.slow_seconds = 0.0  # > 0: stream chunk by chunk, this long apart
+        self.never_answer = False  # call token_usage again and again
+        self.cut_short = False  # the answer stops at its token limit
         self.aborted = threading.Event()  # set when a slow stream's reader went away
         handler = self._handler()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
@@ -47,7 +49,9 @@ class ScriptedModels:
                 if models.fail_with:
                     self._send(models.fail_with, b'{"error": {"message": "model overloaded"}}', "application/json")
                     return
-                chunks = _openai(body) if self.path.endswith("/chat/completions") else _anthropic(body)
+                answering = _answering(body) and not models.never_answer
+                speak = _openai if self.path.endswith("/chat/completions") else _anthropic
+                chunks = speak(body, answering, models.cut_short)
                 if models.slow_seconds:
                     self._trickle(chunks)
                 else:
@@ -88,9 +92,9 @@ def _data(payload: Any, event: str | None = None) -> bytes:
     return f"{head}data: {json.dumps(payload)}\n\n".encode()
 
 
-def _openai(body: dict[str, Any]) -> Iterator[bytes]:
+def _openai(body: dict[str, Any], answering: bool, cut_short: bool) -> Iterator[bytes]:
     model = body["model"]
-    if not _answering(body):
+    if not answering:
         call = {
             "index": 0,
             "id": "call_scripted",
@@ -111,6 +115,8 @@ def _openai(body: dict[str, Any]) -> Iterator[bytes]:
         yield _data({"model": model, "choices": [{"index": 0, "delta": {"reasoning_content": REASONING}}]})
         for word in ANSWER.split(" "):
             yield _data({"model": model, "choices": [{"index": 0, "delta": {"content": word + " "}}]})
+    stop = "tool_calls" if not answering else "length" if cut_short else "stop"
+    yield _data({"model": model, "choices": [{"index": 0, "delta": {}, "finish_reason": stop}]})
     yield _data(
         {
             "model": model,
@@ -121,10 +127,10 @@ def _openai(body: dict[str, Any]) -> Iterator[bytes]:
     yield b"data: [DONE]\n\n"
 
 
-def _anthropic(body: dict[str, Any]) -> Iterator[bytes]:
+def _anthropic(body: dict[str, Any], answering: bool, cut_short: bool) -> Iterator[bytes]:
     usage = {"input_tokens": 120, "cache_creation_input_tokens": 7, "cache_read_input_tokens": 3}
     yield _data({"type": "message_start", "message": {"model": body["model"], "usage": usage}}, "message_start")
-    if not _answering(body):
+    if not answering:
         block = {"type": "tool_use", "id": "toolu_scripted", "name": "token_usage", "input": {}}
         yield _data({"type": "content_block_start", "index": 0, "content_block": block}, "content_block_start")
         for piece in ('{"group_', 'by": "model"}'):
@@ -145,5 +151,8 @@ def _anthropic(body: dict[str, Any]) -> Iterator[bytes]:
             {"type": "content_block_delta", "index": 1, "delta": {"type": "text_delta", "text": ANSWER}},
             "content_block_delta",
         )
-    yield _data({"type": "message_delta", "usage": {"output_tokens": 30}}, "message_delta")
+    stop = "tool_use" if not answering else "max_tokens" if cut_short else "end_turn"
+    yield _data(
+        {"type": "message_delta", "delta": {"stop_reason": stop}, "usage": {"output_tokens": 30}}, "message_delta"
+    )
     yield _data({"type": "message_stop"}, "message_stop")

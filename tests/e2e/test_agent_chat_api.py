@@ -76,6 +76,17 @@ def test_new_conversation_when_omitted_and_clearing(api: httpx.Client) -> None:
     assert (counts[first["conversation_id"]], counts[second["conversation_id"]]) == (0, 0)
 
 
+def test_a_named_conversation_is_a_chat_under_its_own_name(api: httpx.Client) -> None:
+    api.post(CHAT, json={"message": "Which models are there?", "conversation_id": "conv-7"})
+    listed = [c for c in api.get("/api/v1/chats").json()["chats"] if c["id"] == "conv-7"]
+    assert [c["message_count"] for c in listed] == [4]
+    chat = api.get("/api/v1/chats/conv-7").json()
+    assert (chat["id"], [m["role"] for m in chat["messages"]]) == ("conv-7", ["user", "assistant", "tool", "assistant"])
+    assert api.put("/api/v1/chats/conv-7", json={"title": "renamed"}).json()["title"] == "renamed"
+    assert api.delete("/api/v1/chats/conv-7").status_code == 204
+    assert api.get("/api/v1/chats/conv-7").status_code == 404
+
+
 def test_stream_start_delta_done(api: httpx.Client) -> None:
     response = api.post(CHAT, json={"message": "Which agent spends the most tokens?", "stream": True})
     assert response.headers["content-type"].startswith("text/event-stream")

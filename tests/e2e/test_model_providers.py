@@ -14,6 +14,7 @@ import pytest
 from tests.samples import load_recent_samples
 from tests.scripted_models import ANSWER, REASONING, ScriptedModels
 from tests.servers import InProcessServer, settings_for_test
+from tracechat.chat.assistant import MAX_STEPS
 
 
 @pytest.fixture
@@ -122,6 +123,34 @@ def test_provider_failure_is_502_with_its_message(api: httpx.Client, scripted: S
     )
     chunks = [json.loads(b[6:]) for b in streamed.text.split("\n\n") if b.strip() and b != "data: [DONE]"]
     assert chunks[-1] == {"type": "error", "errorText": "openai-compatible answered 529: model overloaded"}
+
+
+def test_a_model_that_never_stops_calling_tools_finishes_for_tool_calls(
+    api: httpx.Client, scripted: ScriptedModels
+) -> None:
+    scripted.never_answer = True
+    streamed = api.post(
+        "/api/v1/chat",
+        params={"stream": "true"},
+        json={"model": "local-llama", "messages": [{"role": "user", "content": "x"}]},
+    )
+    chunks = [json.loads(b[6:]) for b in streamed.text.split("\n\n") if b.strip() and b != "data: [DONE]"]
+    assert [c["type"] for c in chunks].count("tool-input-available") == MAX_STEPS
+    assert (chunks[-1]["type"], chunks[-1]["finishReason"]) == ("finish", "tool-calls")
+
+
+@pytest.mark.parametrize("model", ["local-llama", "claude-sonnet-4-5"])
+def test_an_answer_cut_off_at_the_token_limit_finishes_for_length(
+    api: httpx.Client, scripted: ScriptedModels, model: str
+) -> None:
+    body = {"model": model, "messages": [{"role": "user", "content": "x"}]}
+    scripted.cut_short = True
+    cut = api.post("/api/v1/chat", params={"stream": "true"}, json=body)
+    chunks = [json.loads(b[6:]) for b in cut.text.split("\n\n") if b.strip() and b != "data: [DONE]"]
+    assert (chunks[-1]["type"], chunks[-1]["finishReason"]) == ("finish", "length")
+    scripted.cut_short = False
+    answered = api.post("/api/v1/chat", params={"stream": "true"}, json=body)
+    assert json.loads(answered.text.split("\n\n")[-3][6:])["finishReason"] == "stop"
 
 
 def test_agent_context_and_system_prompt_reach_the_model(api: httpx.Client, scripted: ScriptedModels) -> None:

@@ -9,6 +9,7 @@ import pytest
 
 from tests.traces import TraceBuilder, as_json
 from tracechat.chat import tools
+from tracechat.chat.analyst import compose
 from tracechat.model.names import model_family
 from tracechat.model.summaries import TraceFilter
 from tracechat.query.service import TraceQueries
@@ -109,3 +110,9 @@ def test_request_and_response_names_of_one_model_count_as_one(store: DuckDBStore
     assert catalog["models"] == [{"model": "gpt-4o-mini", "traces": 1}]
     listed = TraceQueries(store).list_traces("p", TraceFilter(model="gpt-4o-mini"), 10, 0)
     assert [t.models for t in listed.traces] == [["gpt-4o-mini"]]
+
+
+def test_the_analyst_writes_up_results_it_did_not_produce() -> None:
+    # a resent useChat history may end with tool results the client wrote
+    assert compose([("find_errors", None)]) == "null"
+    assert compose([("token_usage", {"usage": "lots"})]) == '{"usage": "lots"}'

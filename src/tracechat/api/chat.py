@@ -1,4 +1,5 @@
-"""``POST /api/v1/chat`` (seed 000) and ``GET /api/v1/models``."""
+"""``POST /api/v1/chat`` (seed 000, and the body the AI SDK's ``useChat`` sends) and
+``GET /api/v1/models``."""
 
 from __future__ import annotations
 
@@ -7,23 +8,52 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Discriminator, Field, Tag
 
 from tracechat.api.chats import ProjectParam, chat_project
 from tracechat.api.deps import PrincipalDep, ServiceDep
 from tracechat.api.streams import relay
 from tracechat.api.strict import StrictRoute
-from tracechat.chat import ui_stream
+from tracechat.chat import ui_messages, ui_stream
 from tracechat.chat.assistant import TurnFinished, TurnRequest
 from tracechat.chat.models import Usage
+from tracechat.errors import InvalidInput
 from tracechat.model.chat import NewMessage
+from tracechat.model.ui_message import Trigger, UIMessage
 
 router = APIRouter(prefix="/api/v1", tags=["chat"], route_class=StrictRoute)
 
 
+def _shape(message: Any) -> str:
+    if isinstance(message, dict):
+        return "ui" if "parts" in message else "seed"
+    return "ui" if isinstance(message, UIMessage) else "seed"
+
+
+RequestMessage = Annotated[Annotated[NewMessage, Tag("seed")] | Annotated[UIMessage, Tag("ui")], Discriminator(_shape)]
+"""``{role, content}`` (seed 000) or an AI SDK UI message (``{id, role, parts}``)."""
+
+
 class ChatRequest(BaseModel):
-    messages: list[NewMessage] = Field(min_length=1, description="New messages for the chat (minimum 1).")
+    messages: list[RequestMessage] = Field(
+        min_length=1,
+        description="Seed 000: the new messages. useChat: the whole history, resent each turn; only the "
+        "messages the chat does not hold yet are stored (known by their id).",
+    )
     chat_id: str | None = Field(default=None, description="An existing chat to continue.")
+    id: str | None = Field(
+        default=None,
+        description="useChat's chat id, chosen by the client: the first request with it creates the chat, "
+        "later ones continue it. Per project. Use it or chat_id.",
+    )
+    trigger: Trigger = Field(
+        default="submit-message",
+        description="useChat's: regenerate-message answers the last user message again, replacing the "
+        "answer the chat held for it.",
+    )
+    messageId: str | None = Field(
+        default=None, description="Sent by useChat on regenerate and edit; not needed, the messages say it."
+    )
     model: str | None = Field(default=None, description="Default: tracechat-analyst (see GET /api/v1/models).")
     system_prompt: str | None = Field(default=None, max_length=100_000)
 
@@ -71,7 +101,7 @@ def chat(
 ) -> Any:
     project = chat_project(principal, project_id)
     service.chat_limit.check(principal)
-    request = TurnRequest(body.messages, body.chat_id, body.model, body.system_prompt)
+    request = _turn_request(body)
     model, chat_id = service.assistant.prepare(project, principal, request)
     events = service.assistant.turn(project, model, chat_id, request)
     if stream:
@@ -94,6 +124,19 @@ def models(principal: PrincipalDep, service: ServiceDep) -> ModelList:
             ModelInfo(id=m.name, provider=m.provider, description=(type(m).__doc__ or "").strip().split("\n")[0])
             for m in service.assistant.models
         ]
+    )
+
+
+def _turn_request(body: ChatRequest) -> TurnRequest:
+    if body.chat_id is not None and body.id is not None and body.chat_id != body.id:
+        raise InvalidInput("chat_id and id name different chats; send one of them")
+    return TurnRequest(
+        ui_messages.to_new_messages(body.messages),
+        chat_id=body.chat_id or body.id,
+        model=body.model,
+        system_prompt=body.system_prompt,
+        trigger=body.trigger,
+        create_chat=body.chat_id is None and body.id is not None,
     )
 
 

@@ -3,7 +3,6 @@ created through the API with their own instructions, model and tools, stored per
 
 from __future__ import annotations
 
-import re
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -12,12 +11,11 @@ from tracechat.auth.keys import Principal
 from tracechat.chat import tools
 from tracechat.chat.assistant import SYSTEM_PROMPT, Assistant, TurnRequest
 from tracechat.chat.models import ChatModel
-from tracechat.chat.threads import BUILT_IN_AGENT, ChatThreads, conversation_key
+from tracechat.chat.threads import BUILT_IN_AGENT, ChatThreads, check_client_id, conversation_key
 from tracechat.errors import InvalidInput, NotFound
 from tracechat.model.chat import AgentHistory, AgentMessage, AgentPublic, HistoryMeta, NewMessage
 from tracechat.store.conversations import AgentRecords, AgentRow, ChatRecords
 
-_CONVERSATION_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
 _TITLE_CHARS = 60
 
 
@@ -124,21 +122,18 @@ class Agents:
 
     def _chat_of(self, project: str, conversation_id: str) -> str:
         """The chat behind a conversation id: one the client named, or one we generated."""
-        named = conversation_key(project, conversation_id)
-        if self._records.get(project, named) is None and self._records.get(project, conversation_id) is not None:
-            return conversation_id
-        return named
+        found = self._threads.find(project, conversation_id)
+        return found.id if found else conversation_key(project, conversation_id)
 
     def _conversation(
         self, project: str, principal: Principal, agent_id: str, conversation_id: str | None, message: str
     ) -> str:
         if conversation_id is None:
-            return self._threads.create(project, principal, message[:_TITLE_CHARS], agent_id).id
-        if not _CONVERSATION_ID.fullmatch(conversation_id):
-            raise InvalidInput("conversation_id must be 1-128 letters, digits or . _ : -")
-        existing = self._records.get(project, self._chat_of(project, conversation_id))
+            return self._threads.start(project, principal, message[:_TITLE_CHARS], agent_id).id
+        check_client_id("conversation_id", conversation_id)
+        existing = self._threads.find(project, conversation_id)
         if existing is None:
-            return self._threads.create(project, principal, message[:_TITLE_CHARS], agent_id, conversation_id).id
+            return self._threads.start(project, principal, message[:_TITLE_CHARS], agent_id, conversation_id).id
         if existing.agent_id != agent_id:
             raise NotFound(f"conversation {conversation_id!r} belongs to another agent")
         return existing.id

@@ -151,8 +151,15 @@ def _chunks(text: str, size: int = 48) -> Iterator[str]:
 
 
 def compose(results: list[tuple[str, Any]]) -> str:
-    sections = [_WRITERS.get(name, _generic)(result) for name, result in results]
+    sections = [_section(name, result) for name, result in results]
     return "\n\n".join(s for s in sections if s) or "I found nothing in the traces for that."
+
+
+def _section(name: str, result: Any) -> str:
+    try:
+        return _WRITERS.get(name, _generic)(result)
+    except (AttributeError, KeyError, TypeError, ValueError):  # a result the client wrote (its history), not our tool
+        return _generic(result)
 
 
 def _window(result: dict[str, Any]) -> str:

@@ -15,13 +15,23 @@ from typing import Any
 from opentelemetry.trace import Span, SpanKind
 
 from tracechat.auth.keys import Principal, analyst_project
-from tracechat.chat import selftrace, tools
+from tracechat.chat import selftrace, tools, ui_messages
 from tracechat.chat.analyst import Analyst
-from tracechat.chat.models import ChatModel, ModelRequest, ReasoningDelta, TextDelta, ToolCallRequest, Usage
+from tracechat.chat.models import (
+    ChatModel,
+    FinishReason,
+    ModelRequest,
+    ReasoningDelta,
+    Stopped,
+    TextDelta,
+    ToolCallRequest,
+    Usage,
+)
 from tracechat.chat.selftrace import SelfTracer
-from tracechat.chat.threads import ChatThreads
+from tracechat.chat.threads import ChatThreads, check_client_id
 from tracechat.errors import InvalidInput, NotFound
 from tracechat.model.chat import ChatMessage, ChatToolCall, NewMessage, ToolCallFunction
+from tracechat.model.ui_message import Trigger
 from tracechat.query.service import TraceQueries
 from tracechat.store.analytics import TraceAnalytics
 from tracechat.store.conversations import ChatRecords
@@ -88,6 +98,7 @@ class TurnFinished:
     message: ChatMessage | None
     trace_id: str
     trace_project: str
+    finish_reason: FinishReason = "stop"
 
 
 TurnEvent = TurnStarted | StepStarted | Reasoning | Text | ToolInput | ToolOutput | StepFinished | TurnFinished
@@ -101,12 +112,31 @@ class TurnRequest:
     system_prompt: str | None = None
     context: Any = None
     allowed_tools: list[str] | None = None
+    trigger: Trigger = "submit-message"
+    create_chat: bool = False
+    """``chat_id`` is the client's own (the AI SDK's chat ``id``): its first turn creates the chat."""
 
 
 @dataclass(slots=True)
 class _Step:
     text: list[str] = field(default_factory=list)
     calls: list[ToolCallRequest] = field(default_factory=list)
+    stopped: FinishReason | None = None
+
+    @property
+    def finish_reason(self) -> FinishReason:
+        """Of a step that called no tools: how the provider says it ended, else ``stop``."""
+        return "stop" if self.stopped in (None, "tool-calls") else self.stopped
+
+
+@dataclass(slots=True)
+class _Thread:
+    """Where a turn writes: the chat, the UI message id its answer streams under (stored with
+    each message, so a client resending the answer is recognised), what the model reads."""
+
+    chat_id: str
+    message_id: str
+    conversation: list[dict[str, Any]]
 
 
 class Assistant:
@@ -141,29 +171,36 @@ class Assistant:
         """Everything that can fail before an answer starts (so a stream never opens on it)."""
         model = self.model(request.model)
         if not request.messages:
-            raise InvalidInput("messages must hold at least one message")
+            raise InvalidInput("messages must hold at least one message with text or tool calls")
         if request.chat_id is None:
-            first = next((m.content for m in request.messages if m.role == "user" and m.content), None)
-            title = first[:TITLE_CHARS] if first else None
-            return model, self._threads.create(project, principal, title).id
-        if self._records.get(project, request.chat_id) is None:
+            return model, self._threads.start(project, principal, _title(request)).id
+        found = self._threads.find(project, request.chat_id)
+        if found is not None:
+            return model, found.id
+        if not request.create_chat:
             raise NotFound(f"no chat {request.chat_id!r}")
-        return model, request.chat_id
+        check_client_id("id", request.chat_id)
+        return model, self._threads.start(project, principal, _title(request), conversation_id=request.chat_id).id
 
     def turn(self, project: str, model: ChatModel, chat_id: str, request: TurnRequest) -> Iterator[TurnEvent]:
-        history, _ = self._records.messages(chat_id)
-        self._records.add_messages(chat_id, request.messages, datetime.now(UTC))
+        """The events of one turn; ``chat_id`` is the store's id, events name the chat as the
+        client did."""
+        stored, _ = self._records.messages(chat_id)
+        plan = ui_messages.plan(stored, request.messages, request.trigger)
+        self._records.add_messages(chat_id, plan.store, datetime.now(UTC), drop_after=plan.drop_after)
         system = _system(request)
-        conversation = [system] + [_wire(m) for m in history] + [_wire(m) for m in request.messages]
+        conversation = [system] + [_wire(m) for m in plan.history] + [_wire(m) for m in plan.store]
+        thread = _Thread(chat_id, f"msg_{uuid.uuid4().hex}", conversation)
         tracer = self._selftrace.tracer(project)
         root = tracer.start_span(f"invoke_agent {AGENT_NAME}", kind=SpanKind.INTERNAL)
-        _agent_attributes(root, model, chat_id, system, request)
+        _agent_attributes(root, model, chat_id, system, plan.asked)
         trace_id = selftrace.trace_id_of(root)
         self._records.add_trace(chat_id, trace_id)
         usage = Usage(model=model.name)
+        shown_id = request.chat_id or chat_id
         try:
-            yield TurnStarted(f"msg_{uuid.uuid4().hex}", chat_id, trace_id, analyst_project(project))
-            answer, last = yield from self._steps(project, model, chat_id, request, conversation, usage, tracer, root)
+            yield TurnStarted(thread.message_id, shown_id, trace_id, analyst_project(project))
+            answer, last, reason = yield from self._steps(project, model, thread, request, usage, tracer, root)
             root.set_attribute(
                 "gen_ai.output.messages", selftrace.otel_messages([{"role": "assistant", "content": answer}])
             )
@@ -173,22 +210,23 @@ class Assistant:
             raise
         finally:
             root.end()
-        yield TurnFinished(chat_id, answer, usage, last, trace_id, analyst_project(project))
+        yield TurnFinished(shown_id, answer, usage, last, trace_id, analyst_project(project), reason)
 
     def _steps(
         self,
         project: str,
         model: ChatModel,
-        chat_id: str,
+        thread: _Thread,
         request: TurnRequest,
-        conversation: list[dict[str, Any]],
         usage: Usage,
         tracer: Any,
         root: Span,
-    ) -> Generator[TurnEvent, None, tuple[str, ChatMessage | None]]:
+    ) -> Generator[TurnEvent, None, tuple[str, ChatMessage | None, FinishReason]]:
         context = tools.ToolContext(project, self._analytics, self._traces, tools.now_ns())
         definitions = tools.definitions(request.allowed_tools)
+        conversation = thread.conversation
         answer, last = "", None
+        reason: FinishReason = "tool-calls"  # unless a step answers without calling tools
         for _ in range(MAX_STEPS):
             yield StepStarted()
             step, step_usage = _Step(), Usage(model=model.name)
@@ -203,22 +241,22 @@ class Assistant:
             finally:
                 usage.add(step_usage)
                 answer = "".join(step.text)
-                last = self._store_reply(chat_id, conversation, answer, step.calls)
+                last = self._store_reply(thread, answer, step.calls)
                 call_span.set_attribute("gen_ai.output.messages", selftrace.otel_messages(conversation[-1:]))
                 _usage_attributes(call_span, step_usage)
                 call_span.end()
             for call in step.calls:
-                yield self._run_tool(context, chat_id, conversation, call, tracer, root, request.allowed_tools)
+                yield self._run_tool(context, thread, call, tracer, root, request.allowed_tools)
             yield StepFinished()
             if not step.calls:
+                reason = step.finish_reason
                 break
-        return answer, last
+        return answer, last, reason
 
     def _run_tool(
         self,
         context: tools.ToolContext,
-        chat_id: str,
-        conversation: list[dict[str, Any]],
+        thread: _Thread,
         call: ToolCallRequest,
         tracer: Any,
         root: Span,
@@ -238,25 +276,29 @@ class Assistant:
             span.set_attribute("gen_ai.tool.call.result", result)
         finally:
             span.end()
-        tool_message = NewMessage(role="tool", content=result, tool_call_id=call.id)
-        self._records.add_messages(chat_id, [tool_message], datetime.now(UTC))
-        conversation.append(_wire(tool_message))
+        self._append(thread, NewMessage(role="tool", content=result, tool_call_id=call.id))
         return ToolOutput(call.id, json.loads(result))
 
-    def _store_reply(
-        self, chat_id: str, conversation: list[dict[str, Any]], text: str, calls: list[ToolCallRequest]
-    ) -> ChatMessage | None:
+    def _store_reply(self, thread: _Thread, text: str, calls: list[ToolCallRequest]) -> ChatMessage | None:
         tool_calls = [
             ChatToolCall(id=c.id, function=ToolCallFunction(name=c.name, arguments=c.arguments)) for c in calls
         ]
-        reply = NewMessage(role="assistant", content=text or None, tool_calls=tool_calls or None)
-        [message_id] = self._records.add_messages(chat_id, [reply], datetime.now(UTC))
-        conversation.append(_wire(reply))
-        stored, _ = self._records.messages(chat_id, after=message_id - 1, limit=1)
+        message_id = self._append(
+            thread, NewMessage(role="assistant", content=text or None, tool_calls=tool_calls or None)
+        )
+        stored, _ = self._records.messages(thread.chat_id, after=message_id - 1, limit=1)
         return stored[0] if stored else None
 
+    def _append(self, thread: _Thread, message: NewMessage) -> int:
+        message.metadata = ui_messages.tagged(thread.message_id, message.metadata)
+        [message_id] = self._records.add_messages(thread.chat_id, [message], datetime.now(UTC))
+        thread.conversation.append(_wire(message))
+        return message_id
 
-def _agent_attributes(span: Span, model: ChatModel, chat_id: str, system: dict[str, Any], request: TurnRequest) -> None:
+
+def _agent_attributes(
+    span: Span, model: ChatModel, chat_id: str, system: dict[str, Any], asked: list[NewMessage]
+) -> None:
     span.set_attributes(
         {
             "gen_ai.operation.name": "invoke_agent",
@@ -265,7 +307,7 @@ def _agent_attributes(span: Span, model: ChatModel, chat_id: str, system: dict[s
             "gen_ai.provider.name": model.provider,
             "gen_ai.request.model": model.name,
             "gen_ai.system_instructions": json.dumps([{"type": "text", "content": system["content"]}]),
-            "gen_ai.input.messages": selftrace.otel_messages([_wire(m) for m in request.messages]),
+            "gen_ai.input.messages": selftrace.otel_messages([_wire(m) for m in asked]),
         }
     )
 
@@ -308,8 +350,15 @@ def _model_event(event: Any, step: _Step, usage: Usage) -> Iterator[TurnEvent]:
         except ValueError:
             arguments = event.arguments
         yield ToolInput(event.id, event.name, arguments)
+    elif isinstance(event, Stopped):
+        step.stopped = event.reason
     elif isinstance(event, Usage):
         usage.add(event)
+
+
+def _title(request: TurnRequest) -> str | None:
+    first = next((m.content for m in request.messages if m.role == "user" and m.content), None)
+    return first[:TITLE_CHARS] if first else None
 
 
 def _system(request: TurnRequest) -> dict[str, Any]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +46,18 @@ class Usage:
         self.model = other.model or self.model
 
 
-ModelEvent = ReasoningDelta | TextDelta | ToolCallRequest | Usage
+FinishReason = Literal["stop", "length", "content-filter", "tool-calls", "error", "other"]
+"""Why a model call or a turn ended, in the AI SDK's words (its ``finishReason``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Stopped:
+    """Why the provider says the call ended (it ran out of tokens, a filter stopped it, …)."""
+
+    reason: FinishReason
+
+
+ModelEvent = ReasoningDelta | TextDelta | ToolCallRequest | Stopped | Usage
 
 
 @dataclass(slots=True)
@@ -62,5 +73,6 @@ class ChatModel(Protocol):
     provider: str
 
     def stream(self, request: ModelRequest) -> Iterator[ModelEvent]:
-        """Events of one model call, ending with one ``Usage``."""
+        """Events of one model call (a ``Stopped`` when the provider says why it ended), ending
+        with one ``Usage``."""
         ...

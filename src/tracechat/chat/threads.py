@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import UTC, datetime
 from typing import Literal
 
 from tracechat.auth.keys import Principal
-from tracechat.errors import NotFound
+from tracechat.errors import InvalidInput, NotFound
 from tracechat.model.chat import DEFAULT_TITLE, ChatItem, ChatList, ChatPublic, NewMessage
 from tracechat.store.conversations import ChatRecords, ChatRow
 
@@ -16,12 +17,19 @@ _USERS = uuid.UUID("6f1d1e62-8d2b-4c43-9e57-0c1f5d7d3a10")  # namespace for user
 
 
 _CONVERSATIONS = uuid.UUID("0b7f35a4-5c1e-4d2b-a8f6-2f6d0a9c4e71")
+_CLIENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
 
 
 def conversation_key(project: str, conversation_id: str) -> str:
     """The chat id behind a conversation id a client chose: the same name in two projects
     is two chats."""
     return str(uuid.uuid5(_CONVERSATIONS, f"{project}\x00{conversation_id}"))
+
+
+def check_client_id(field: str, value: str) -> None:
+    """A chat id a client chooses is shown back in URLs and lists: keep it plain."""
+    if not _CLIENT_ID.fullmatch(value):
+        raise InvalidInput(f"{field} must be 1-128 letters, digits or . _ : -")
 
 
 def user_id(principal: Principal) -> str:
@@ -33,19 +41,26 @@ class ChatThreads:
     def __init__(self, records: ChatRecords) -> None:
         self._records = records
 
-    def create(
+    def create(self, project: str, principal: Principal, title: str | None) -> ChatPublic:
+        return self._public(self.start(project, principal, title))
+
+    def start(
         self,
         project: str,
         principal: Principal,
         title: str | None,
         agent_id: str = BUILT_IN_AGENT,
         conversation_id: str | None = None,
-    ) -> ChatPublic:
+    ) -> ChatRow:
+        """A new chat; its row, whose ``id`` (not the public one) keys its messages."""
         now = datetime.now(UTC)
         identifier = conversation_key(project, conversation_id) if conversation_id else str(uuid.uuid4())
-        row = ChatRow(identifier, project, user_id(principal), agent_id, title or DEFAULT_TITLE, [], now, now, 0)
-        self._records.create(row, external_id=conversation_id)
-        return self._public(row)
+        if conversation_id and self._records.taken(identifier):  # a deleted chat keeps its row
+            raise NotFound(f"chat {conversation_id!r} was deleted; name a new chat with another id")
+        owner = user_id(principal)
+        row = ChatRow(identifier, project, owner, agent_id, title or DEFAULT_TITLE, [], now, now, 0, conversation_id)
+        self._records.create(row)
+        return row
 
     def page(
         self,
@@ -58,20 +73,23 @@ class ChatThreads:
         rows, total = self._records.page(project, limit, offset, order_by, order)
         return ChatList(chats=[_item(row) for row in rows], total=total, limit=limit, offset=offset)
 
+    def find(self, project: str, chat_id: str) -> ChatRow | None:
+        """The chat a client calls ``chat_id``: one it named so itself, else the one with that id."""
+        return self._records.get(project, conversation_key(project, chat_id)) or self._records.get(project, chat_id)
+
     def get(self, project: str, chat_id: str) -> ChatPublic:
         return self._public(self._row(project, chat_id))
 
     def update(self, project: str, chat_id: str, title: str | None, messages: list[NewMessage] | None) -> ChatPublic:
-        self._row(project, chat_id)
-        self._records.update(chat_id, title, messages, datetime.now(UTC))
+        row = self._row(project, chat_id)
+        self._records.update(row.id, title, messages, datetime.now(UTC))
         return self.get(project, chat_id)
 
     def delete(self, project: str, chat_id: str) -> None:
-        self._row(project, chat_id)
-        self._records.soft_delete(chat_id, datetime.now(UTC))
+        self._records.soft_delete(self._row(project, chat_id).id, datetime.now(UTC))
 
     def _row(self, project: str, chat_id: str) -> ChatRow:
-        row = self._records.get(project, chat_id)
+        row = self.find(project, chat_id)
         if row is None:
             raise NotFound(f"no chat {chat_id!r}")
         return row
@@ -79,7 +97,7 @@ class ChatThreads:
     def _public(self, row: ChatRow) -> ChatPublic:
         messages, _ = self._records.messages(row.id)
         return ChatPublic(
-            id=row.id,
+            id=row.public_id,
             user_id=row.user_id,
             title=row.title,
             messages=messages,
@@ -91,7 +109,7 @@ class ChatThreads:
 
 def _item(row: ChatRow) -> ChatItem:
     return ChatItem(
-        id=row.id,
+        id=row.public_id,
         user_id=row.user_id,
         title=row.title,
         message_count=row.message_count,

@@ -1,9 +1,10 @@
 """Turn events → the Vercel AI SDK UI message stream (protocol v1), so ``useChat`` and other
 AI SDK clients render an answer unchanged: ``start``, ``start-step``,
 ``reasoning-start|delta|end``, ``text-start|delta|end``, ``tool-input-available``,
-``tool-output-available``, ``finish-step``, ``finish`` (usage in ``messageMetadata``),
-``error``, then ``[DONE]``. Parts left open are closed before a tool call, a step end or an
-error."""
+``tool-output-available``, ``finish-step``, ``finish`` (``finishReason``; usage in
+``messageMetadata``), ``error``, then ``[DONE]``. Parts left open are closed before a tool
+call, a step end or an error. No ``finish`` follows an ``error``: ``useChat`` stops reading
+at the error."""
 
 from __future__ import annotations
 
@@ -87,7 +88,12 @@ def _chunks_of(event: TurnEvent, parts: _Parts) -> Iterator[Chunk]:
         yield {"type": "finish-step"}
     elif isinstance(event, TurnFinished):
         yield from parts.close()
-        yield {"type": "finish", "messageMetadata": {**_turn(event), "usage": asdict(event.usage)}}
+        usage = asdict(event.usage)
+        yield {
+            "type": "finish",
+            "finishReason": event.finish_reason,
+            "messageMetadata": {**_turn(event), "usage": usage},
+        }
 
 
 def _turn(event: TurnStarted | TurnFinished) -> dict[str, str]:

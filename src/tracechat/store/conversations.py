@@ -26,10 +26,19 @@ class ChatRow:
     created_at: datetime
     updated_at: datetime
     message_count: int
+    external_id: str | None = None
+    """The id the client chose for the chat (seed 002's ``conversation_id``, the AI SDK's chat
+    ``id``); ``id`` is then derived from it and the project."""
+
+    @property
+    def public_id(self) -> str:
+        """The id the API shows: the client's own when it chose one."""
+        return self.external_id or self.id
 
 
 _CHAT_COLUMNS = """
-    c.id, c.project, c.user_id, c.agent_id, c.title, c.trace_ids, c.created_at, c.updated_at, c.message_count
+    c.id, c.project, c.user_id, c.agent_id, c.title, c.trace_ids, c.created_at, c.updated_at, c.message_count,
+    c.external_id
 """
 
 _OF_CHAT = "WITH m AS MATERIALIZED (SELECT * FROM chat_messages WHERE chat_id = $id)"
@@ -42,7 +51,7 @@ def _utc(moment: datetime) -> datetime:
 
 
 def _row(values: tuple[Any, ...]) -> ChatRow:
-    identifier, project, user_id, agent_id, title, traces, created, updated, count = values
+    identifier, project, user_id, agent_id, title, traces, created, updated, count, external = values
     return ChatRow(
         identifier,
         project,
@@ -53,6 +62,7 @@ def _row(values: tuple[Any, ...]) -> ChatRow:
         created.replace(tzinfo=UTC),
         updated.replace(tzinfo=UTC),
         int(count),
+        external,
     )
 
 
@@ -60,7 +70,7 @@ class ChatRecords:
     def __init__(self, store: DuckDBStore) -> None:
         self._store = store
 
-    def create(self, row: ChatRow, external_id: str | None = None) -> None:
+    def create(self, row: ChatRow) -> None:
         self._store.cursor().execute(
             "INSERT INTO chats VALUES"
             " ($id, $project, $user_id, $agent_id, $title, $trace_ids, $created, $updated, NULL, $external, 0)",
@@ -73,7 +83,7 @@ class ChatRecords:
                 "trace_ids": row.trace_ids,
                 "created": _utc(row.created_at),
                 "updated": _utc(row.updated_at),
-                "external": external_id,
+                "external": row.external_id,
             },
         )
 
@@ -87,6 +97,11 @@ class ChatRecords:
         if found is None or found[1] != project or not found[-1]:
             return None
         return _row(found[:-1])
+
+    def taken(self, chat_id: str) -> bool:
+        """Whether a chat, deleted or not, has this id."""
+        found = self._store.cursor().execute("SELECT count(*) FROM chats WHERE id = $id", {"id": chat_id}).fetchone()
+        return bool(found and found[0])
 
     def page(
         self,
@@ -130,10 +145,16 @@ class ChatRecords:
             "UPDATE chats SET deleted_at = $now WHERE id = $id", {"now": _utc(now), "id": chat_id}
         )
 
-    def add_messages(self, chat_id: str, messages: list[NewMessage], now: datetime) -> list[int]:
+    def add_messages(
+        self, chat_id: str, messages: list[NewMessage], now: datetime, drop_after: int | None = None
+    ) -> list[int]:
+        """Store messages; with ``drop_after``, first delete the chat's messages with a greater id
+        (a regenerated answer, an edited message), in the same transaction."""
         cursor = self._store.cursor()
         cursor.execute("BEGIN TRANSACTION")
         try:
+            if drop_after is not None:
+                self._drop_after(cursor, chat_id, drop_after)
             ids = self._insert(cursor, chat_id, messages, now)
             cursor.execute("UPDATE chats SET updated_at = $now WHERE id = $id", {"now": _utc(now), "id": chat_id})
             cursor.execute("COMMIT")
@@ -214,6 +235,18 @@ class ChatRecords:
         cursor.execute("DELETE FROM chat_messages WHERE chat_id = $id", {"id": chat_id})
         cursor.execute("UPDATE chats SET message_count = 0 WHERE id = $id", {"id": chat_id})
         return int(count[0]) if count else 0
+
+    @staticmethod
+    def _drop_after(cursor: Any, chat_id: str, message_id: int) -> None:
+        dropped = cursor.execute(
+            f"{_OF_CHAT} SELECT count(*) FROM m WHERE id > $after", {"id": chat_id, "after": message_id}
+        ).fetchone()
+        cursor.execute(
+            "DELETE FROM chat_messages WHERE chat_id = $id AND id > $after", {"id": chat_id, "after": message_id}
+        )
+        cursor.execute(
+            "UPDATE chats SET message_count = message_count - $n WHERE id = $id", {"n": int(dropped[0]), "id": chat_id}
+        )
 
     @staticmethod
     def _insert(cursor: Any, chat_id: str, messages: list[NewMessage], now: datetime) -> list[int]:

@@ -10,7 +10,16 @@ from collections.abc import Iterator
 from typing import Any
 
 from tracechat import pricing
-from tracechat.chat.models import ModelEvent, ModelRequest, ReasoningDelta, TextDelta, ToolCallRequest, Usage
+from tracechat.chat.models import (
+    FinishReason,
+    ModelEvent,
+    ModelRequest,
+    ReasoningDelta,
+    Stopped,
+    TextDelta,
+    ToolCallRequest,
+    Usage,
+)
 from tracechat.chat.providers.sse import ProviderError, post_events
 
 API_VERSION = "2023-06-01"
@@ -85,6 +94,18 @@ def _event(
             blocks[int(data.get("index", 0))]["input"].append(delta.get("partial_json", ""))
     elif kind == "message_delta":
         usage.output_tokens = int(data.get("usage", {}).get("output_tokens") or usage.output_tokens)
+        stop = data.get("delta", {}).get("stop_reason")
+        if stop:
+            yield Stopped(_REASONS.get(stop, "other"))
+
+
+_REASONS: dict[str, FinishReason] = {
+    "end_turn": "stop",
+    "stop_sequence": "stop",
+    "max_tokens": "length",
+    "tool_use": "tool-calls",
+    "refusal": "content-filter",
+}
 
 
 def to_anthropic(messages: list[dict[str, Any]]) -> tuple[str, list[dict[str, Any]]]:

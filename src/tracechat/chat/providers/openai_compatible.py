@@ -9,7 +9,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tracechat import pricing
-from tracechat.chat.models import ModelEvent, ModelRequest, ReasoningDelta, TextDelta, ToolCallRequest, Usage
+from tracechat.chat.models import (
+    FinishReason,
+    ModelEvent,
+    ModelRequest,
+    ReasoningDelta,
+    Stopped,
+    TextDelta,
+    ToolCallRequest,
+    Usage,
+)
 from tracechat.chat.providers.sse import ProviderError, post_events
 
 
@@ -57,6 +66,8 @@ class OpenAICompatible:
         if isinstance(chunk.get("usage"), dict):
             _usage(chunk["usage"], usage)
         for choice in chunk.get("choices") or ():
+            if choice.get("finish_reason"):
+                yield Stopped(_REASONS.get(choice["finish_reason"], "other"))
             delta = choice.get("delta") or {}
             reasoning = delta.get("reasoning_content") or delta.get("reasoning")
             if reasoning:
@@ -70,6 +81,15 @@ class OpenAICompatible:
                 call.name = function.get("name") or call.name
                 if function.get("arguments"):
                     call.arguments.append(function["arguments"])
+
+
+_REASONS: dict[str, FinishReason] = {
+    "stop": "stop",
+    "length": "length",
+    "tool_calls": "tool-calls",
+    "function_call": "tool-calls",
+    "content_filter": "content-filter",
+}
 
 
 def _usage(reported: dict[str, Any], usage: Usage) -> None:
