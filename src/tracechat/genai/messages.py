@@ -5,15 +5,22 @@ OTel GenAI parts (``{role, parts:[{type, content}]}``), OpenAI chat messages (``
 string or list, ``tool_calls``, ``tool_call_id``, ``reasoning_content``), OpenAI Responses
 items (``function_call``, ``function_call_output``, ``reasoning``), Vercel AI SDK parts
 (``tool-call``, ``tool-result``), Gemini / Google ADK contents (``function_call``,
-``function_response``, ``thought``), Pydantic AI (``thinking``, ``result``) and
-Anthropic blocks (``tool_use``, ``tool_result``).
+``function_response``, ``thought``), Pydantic AI (``thinking``, ``result``), Anthropic blocks (``tool_use``,
+``tool_result``), Bedrock Converse blocks (``{"text"}``, ``{"toolUse"}``, ``{"toolResult"}``,
+as Strands records them) and ReAct transcripts (an ``Observation:`` is a tool's result,
+not the user speaking).
+
+Tool arguments and results often arrive inside a wrapper that only carries one value
+(``{"result": …}``, ``[{"text": …}]``, ``{"args": [], "kwargs": {…}}``): ``plain_result``
+and ``plain_arguments`` read such a wrapper as the value it carries. The raw span keeps
+the original.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
@@ -161,7 +168,22 @@ def parse_message(item: Any) -> Message | None:
     tool_call_id = item.get("tool_call_id") or (item.get("id") if role == "tool" else None)
     if role == "tool" and tool_call_id:
         _as_tool_result(message, str(tool_call_id))
+    elif role == "user":
+        _as_observation(message)
     return message
+
+
+_OBSERVATION = "Observation:"
+
+
+def _as_observation(message: Message) -> None:
+    """A ReAct agent hands a tool's output back as a user message ``Observation: …``: it is
+    the result of the tool the model just called, not the user speaking."""
+    text = message.text()
+    if text is not None and text.lstrip().startswith(_OBSERVATION):
+        result = text.lstrip()[len(_OBSERVATION) :].strip()
+        message.role = "tool"
+        message.parts = [Part("tool_result", text=result or None)]
 
 
 def _parts(value: Any) -> list[Part]:
@@ -198,13 +220,13 @@ def parse_part(value: Any) -> Part | None:
 
 
 def _implied_type(value: dict[str, Any]) -> str:
-    """Gemini-style parts say what they are by which key they carry."""
-    if value.get("thought") is True:
+    """Gemini and Bedrock parts say what they are by which key they carry."""
+    if value.get("thought") is True or "reasoningContent" in value:
         return "reasoning"
-    for key in ("function_call", "functionCall"):
+    for key in ("function_call", "functionCall", "toolUse"):
         if key in value:
             return "function_call"
-    for key in ("function_response", "functionResponse"):
+    for key in ("function_response", "functionResponse", "toolResult"):
         if key in value:
             return "function_response"
     if "inline_data" in value or "inlineData" in value or "file_data" in value:
@@ -226,21 +248,33 @@ def _reasoning_text(value: dict[str, Any]) -> str | None:
 def _call_part(value: Any) -> Part | None:
     if not isinstance(value, dict):
         return None
-    inner = value.get("function_call") or value.get("functionCall") or value.get("function")
+    inner = value.get("function_call") or value.get("functionCall") or value.get("function") or value.get("toolUse")
     source = inner if isinstance(inner, dict) else value
     name = source.get("name") or value.get("toolName") or value.get("name")
     arguments = _first_present(source, ("arguments", "args", "input"))
-    call_id = value.get("id") or value.get("toolCallId") or value.get("call_id") or source.get("id")
-    return Part("tool_call", id=_opt_str(call_id), name=_opt_str(name), arguments=json_text(arguments))
+    call_id = (
+        value.get("id")
+        or value.get("toolCallId")
+        or value.get("call_id")
+        or source.get("id")
+        or source.get("toolUseId")
+    )
+    return Part("tool_call", id=_opt_str(call_id), name=_opt_str(name), arguments=plain_arguments(json_text(arguments)))
 
 
 def _result_part(value: dict[str, Any]) -> Part:
-    inner = value.get("function_response") or value.get("functionResponse")
+    inner = value.get("function_response") or value.get("functionResponse") or value.get("toolResult")
     source = inner if isinstance(inner, dict) else value
     result = _first_present(source, ("response", "result", "output", "content"))
     if isinstance(result, dict) and result.get("type") in ("text", "json", "error-text", "error-json"):
         result = result.get("value")  # Vercel v5 tool-result output
-    call_id = value.get("id") or value.get("toolCallId") or value.get("call_id") or value.get("tool_use_id")
+    call_id = (
+        value.get("id")
+        or value.get("toolCallId")
+        or value.get("call_id")
+        or value.get("tool_use_id")
+        or source.get("toolUseId")
+    )
     return Part(
         "tool_result",
         id=_opt_str(call_id or source.get("id")),
@@ -258,9 +292,65 @@ def _first_present(source: dict[str, Any], keys: tuple[str, ...]) -> Any:
 
 
 def _result_text(result: Any) -> str | None:
-    if isinstance(result, list) and all(isinstance(r, dict) and "text" in r for r in result):
-        return "\n".join(str(r["text"]) for r in result)
-    return json_text(result)
+    return plain_result(json_text(result))
+
+
+_CARRIERS = ("result", "output", "response", "content", "value", "return_value", "json", "text")
+"""Keys of a wrapper object that carries one value: ``{"result": 18}`` is 18."""
+
+
+def plain_result(value: str | None) -> str | None:
+    """JSON text of a tool's result, with a wrapper that carries one value read as that
+    value: ``{"result": …}`` (Google ADK), ``[{"text": …}]`` (Bedrock blocks, MCP),
+    ``[{"json": …}]``; anything else as it is."""
+    return _unwrapped(value, _carried)
+
+
+def plain_arguments(value: str | None) -> str | None:
+    """JSON text of a tool's arguments, ``{"args": [], "kwargs": {…}}`` (smolagents,
+    LlamaIndex) read as the keyword arguments. A one-key object stays: ``{"text": …}`` is
+    an argument named text."""
+    return _unwrapped(value, _call_arguments)
+
+
+def _unwrapped(value: str | None, unwrap: Callable[[Any], Any]) -> str | None:
+    if value is None or value[:1] not in ("{", "["):
+        return value
+    try:
+        document = parse_json(value)
+    except ValueError:
+        return value
+    carried = unwrap(document)
+    if carried is document:
+        return value
+    return carried if isinstance(carried, str) else json_text(carried)
+
+
+def _call_arguments(document: Any) -> Any:
+    if isinstance(document, dict) and set(document) in ({"args", "kwargs"}, {"kwargs"}):
+        args, kwargs = document.get("args") or [], document.get("kwargs")
+        if not args and isinstance(kwargs, dict):
+            return kwargs
+    return document
+
+
+def _carried(document: Any, depth: int = 0) -> Any:
+    if depth > 4:
+        return document
+    if isinstance(document, list) and document and all(_is_text_block(b) for b in document):
+        return "\n".join(str(b["text"]) for b in document)
+    if isinstance(document, list) and len(document) == 1 and isinstance(document[0], dict):
+        inner = _carried(document[0], depth + 1)  # [{"json": {…}}]: a one-block list
+        return inner if inner is not document[0] else document
+    if isinstance(document, dict) and len(document) == 1:
+        ((key, inner),) = document.items()
+        if key in _CARRIERS:
+            return _carried(inner, depth + 1)
+    return document
+
+
+def _is_text_block(block: Any) -> bool:
+    return isinstance(block, dict) and isinstance(block.get("text"), str) and set(block) <= {"text", "type"}
 
 
 def _as_tool_result(message: Message, tool_call_id: str) -> None:

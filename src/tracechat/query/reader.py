@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from tracechat.genai.messages import plain_arguments, plain_result
 from tracechat.genai.types import Kind, Message, Part, SpanFacts
 from tracechat.genai.values import dumps
 from tracechat.model.trajectory import (
@@ -274,6 +275,9 @@ class Reader:
         return False
 
     def _tool_result(self, facts: SpanFacts, agent: str | None, part: Part) -> None:
+        if not part.id and not part.name:
+            self._observation(facts, part)
+            return
         call = self.open_calls.pop(part.id or part.name or "", None)
         if call is None and not part.id:
             call = next((c for k, c in self.open_calls.items() if c.tool_name == part.name), None)
@@ -287,6 +291,13 @@ class Reader:
             return
         entry = ToolCall(tool_name=part.name, tool_call_id=part.id, tool_result=part.text)
         self._emit(facts, agent, "tool_call", entry, at=facts.start_ns)
+
+    def _observation(self, facts: SpanFacts, part: Part) -> None:
+        """A result that names no call (a ReAct ``Observation:``) answers the last tool call;
+        it is no entry of its own."""
+        last = next((m.tool_call for m in reversed(self.messages) if m.tool_call is not None), None)
+        if last is not None and last.tool_result is None:
+            last.tool_result = self.content.text(facts.span_id, part.text, last.content_refs)
 
     def _tool(self, node: Node) -> None:
         facts = node.facts
@@ -302,8 +313,8 @@ class Reader:
         entry = ToolCall(
             tool_name=facts.tool_name,
             tool_call_id=facts.tool_call_id,
-            tool_arguments=self.content.text(facts.span_id, facts.tool_arguments, refs),
-            tool_result=self.content.text(facts.span_id, facts.tool_result, refs),
+            tool_arguments=self.content.text(facts.span_id, plain_arguments(facts.tool_arguments), refs),
+            tool_result=self.content.text(facts.span_id, plain_result(facts.tool_result), refs),
             duration_ms=facts.duration_ms,
             content_refs=refs,
             error=(facts.status_message or "failed") if facts.status_code == STATUS_ERROR else None,

@@ -1,0 +1,107 @@
+"""Content in the shapes frameworks record, read by meaning (genai/messages.py): Bedrock
+Converse blocks, wrappers that carry one value, ReAct observations."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.traces import TraceBuilder, as_json, outline, trajectory
+from tracechat.genai.messages import plain_arguments, plain_result
+from tracechat.store.duck import DuckDBStore
+
+QUESTION = {"role": "user", "content": [{"text": "Weather in Paris?"}]}
+ASKS = {
+    "role": "assistant",
+    "content": [{"toolUse": {"toolUseId": "t1", "name": "get_weather", "input": {"city": "Paris"}}}],
+}
+ANSWERED = {"role": "user", "content": [{"toolResult": {"toolUseId": "t1", "content": [{"text": "18C"}]}}]}
+
+
+def _chat(inputs: list[object], output: object, start_ms: int) -> tuple[str, dict[str, object], int]:
+    attributes = {
+        "gen_ai.operation.name": "chat",
+        "gen_ai.input.messages": as_json(inputs),
+        "gen_ai.output.messages": as_json([output]),
+    }
+    return "chat m", attributes, start_ms
+
+
+def test_bedrock_converse_blocks_read_as_text_tool_calls_and_results(store: DuckDBStore) -> None:
+    trace = TraceBuilder()
+    for name, attributes, start in (
+        _chat([QUESTION], ASKS, 0),
+        _chat([QUESTION, ASKS, ANSWERED], {"role": "assistant", "content": [{"text": "18C in Paris."}]}, 20),
+    ):
+        trace.span(name, attributes, start_ms=start)
+    result = trajectory(store, trace)
+    assert [(kind, main) for kind, _, main in outline(result)] == [
+        ("user_message", "Weather in Paris?"),  # no model, instructions or tools recorded: no agent_start
+        ("assistant_message", None),
+        ("tool_call", "get_weather"),
+        ("assistant_message", "18C in Paris."),
+    ]
+    call = result.messages[2].tool_call
+    assert call is not None
+    assert (call.tool_call_id, call.tool_arguments, call.tool_result) == ("t1", '{"city":"Paris"}', "18C")
+
+
+@pytest.mark.parametrize(
+    ("recorded", "shown"),
+    [
+        ('{"result": "sunny"}', "sunny"),  # Google ADK
+        ('{"result": {"temp": 18}}', '{"temp":18}'),
+        ('[{"text": "18C"}]', "18C"),  # Bedrock / MCP text blocks
+        ('[{"type": "text", "text": "a"}, {"type": "text", "text": "b"}]', "a\nb"),
+        ('[{"json": {"temp": 18}}]', '{"temp":18}'),
+        ('{"city": "Paris"}', '{"city": "Paris"}'),  # not a wrapper: as recorded
+        ('["Paris"]', '["Paris"]'),
+        ("sunny", "sunny"),
+    ],
+)
+def test_a_result_wrapper_that_carries_one_value_reads_as_it(recorded: str, shown: str) -> None:
+    assert plain_result(recorded) == shown
+
+
+@pytest.mark.parametrize(
+    ("recorded", "shown"),
+    [
+        ('{"args": [], "kwargs": {"city": "Paris"}}', '{"city":"Paris"}'),  # smolagents, LlamaIndex
+        ('{"kwargs": {"city": "Paris"}}', '{"city":"Paris"}'),
+        ('{"text": "hello"}', '{"text": "hello"}'),  # an argument named text stays
+        ('{"args": ["Paris"], "kwargs": {}}', '{"args": ["Paris"], "kwargs": {}}'),
+    ],
+)
+def test_call_arguments_wrapped_as_args_and_kwargs_read_as_the_keywords(recorded: str, shown: str) -> None:
+    assert plain_arguments(recorded) == shown
+
+
+def test_a_tool_spans_wrapped_values_are_shown_unwrapped(store: DuckDBStore) -> None:
+    trace = TraceBuilder()
+    tool = {
+        "gen_ai.operation.name": "execute_tool",
+        "gen_ai.tool.name": "get_weather",
+        "gen_ai.tool.call.arguments": '{"args": [], "kwargs": {"city": "Paris"}}',
+        "gen_ai.tool.call.result": '{"result": "sunny"}',
+    }
+    trace.span("execute_tool get_weather", tool)
+    [message] = [m for m in trajectory(store, trace).messages if m.tool_call]
+    assert message.tool_call is not None
+    assert (message.tool_call.tool_arguments, message.tool_call.tool_result) == ('{"city":"Paris"}', "sunny")
+
+
+def test_a_react_observation_is_the_tools_result_not_a_user_turn(store: DuckDBStore) -> None:
+    question = {"role": "user", "content": "Weather in Paris?"}
+    thought = {"role": "assistant", "content": "Thought: I need the weather.\nAction: get_weather"}
+    observation = {"role": "user", "content": "Observation: 18C and sunny"}
+    final = {"role": "assistant", "content": "Answer: 18C."}
+    trace = TraceBuilder()
+    agent = trace.span("invoke_agent react", {"gen_ai.operation.name": "invoke_agent"}, duration_ms=100)
+    _, first, _ = _chat([question], thought, 1)
+    trace.span("chat m", first, parent=agent, start_ms=1)
+    trace.span("execute_tool get_weather", {"gen_ai.operation.name": "execute_tool"}, parent=agent, start_ms=20)
+    _, second, _ = _chat([question, thought, observation], final, 40)
+    trace.span("chat m", second, parent=agent, start_ms=40)
+    result = trajectory(store, trace)
+    assert [m.user_message.text for m in result.messages if m.user_message] == ["Weather in Paris?"]
+    [call] = [m.tool_call for m in result.messages if m.tool_call]
+    assert (call.tool_name, call.tool_result) == ("get_weather", "18C and sunny")
