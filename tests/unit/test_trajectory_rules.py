@@ -332,3 +332,37 @@ def test_a_tool_and_the_call_reading_its_result_in_one_millisecond_read_in_causa
     result = trajectory(store, trace)
     order = [m.span_id for m in result.messages if m.type in ("tool_call", "assistant_message")]
     assert order[1:] == [tool_id, answer_id]
+
+
+def test_a_guessed_handoff_names_the_agent_as_it_names_itself(store: DuckDBStore) -> None:
+    trace = TraceBuilder()
+    transfer = {
+        "role": "assistant",
+        "parts": [{"type": "tool_call", "id": "t1", "name": "transfer_to_weather_agent", "arguments": {}}],
+    }
+    triage = {"gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": "Triage"}
+    first = trace.span("invoke_agent Triage", triage, duration_ms=15)
+    trace.span("chat gpt-4o", chat([U1], [transfer]), parent=first, start_ms=1)
+    weather = {"gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": "Weather Agent"}
+    second = trace.span("invoke_agent Weather Agent", weather, start_ms=20)
+    trace.span("chat gpt-4o", chat([U1, transfer], [A1]), parent=second, start_ms=21)
+    handoffs = [m.agent_handoff for m in trajectory(store, trace).messages if m.agent_handoff]
+    assert [(h.from_agent, h.to_agent) for h in handoffs] == [("Triage", "Weather Agent")]
+
+
+def test_constructing_an_agent_starts_nothing(store: DuckDBStore) -> None:
+    trace = TraceBuilder()
+    tools = {"gen_ai.agent.tools": as_json([{"name": "get_weather"}])}
+    trace.span("create_agent helper", {"gen_ai.operation.name": "create_agent", "gen_ai.agent.name": "helper"})
+    named = {"gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": "weather", **tools}
+    agent = trace.span("invoke_agent weather", named, start_ms=10, duration_ms=50)
+    trace.span("chat gpt-4o", chat([U1], [A1]), parent=agent, start_ms=11)
+    result = trajectory(store, trace)
+    assert [(m.type, m.agent_name) for m in result.messages] == [
+        ("agent_start", "weather"),
+        ("user_message", "weather"),
+        ("assistant_message", "weather"),
+    ]
+    start = result.messages[0].agent_start
+    assert start is not None
+    assert start.tool_definitions == '[{"name":"get_weather"}]'  # gen_ai.agent.tools, as Strands records them

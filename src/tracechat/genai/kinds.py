@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tracechat.genai.types import Kind, SpanFacts
 
-AGENT_OPERATIONS = ("invoke_agent", "create_agent", "agent")
+AGENT_OPERATIONS = ("invoke_agent", "agent")
 """Operations that make a span an agent's. The agent of any span is the nearest such span at
 or above it that names its agent, else the agent the span names itself: the trajectory
 (query/reader.py) and the assistant's token statistics (store/analytics.py) both read so."""
@@ -13,6 +13,7 @@ _OPERATIONS = {
     **dict.fromkeys(("chat", "text_completion", "generate_content", "completion", "responses"), Kind.LLM),
     "execute_tool": Kind.TOOL,
     **dict.fromkeys(AGENT_OPERATIONS, Kind.AGENT),
+    "create_agent": Kind.WORKFLOW,  # constructing an agent (often before anything runs) starts nothing
     **dict.fromkeys(
         ("invoke_workflow", "workflow", "chain", "task", "agent_step", "step", "turn", "plan"), Kind.WORKFLOW
     ),

@@ -367,6 +367,13 @@ class Reader:
         self._append(facts, source, "agent_handoff", entry, at if at is not None else facts.start_ns)
         self.active_agent = target
 
+    def _name_as_it_names_itself(self, guessed: str, agent: str) -> None:
+        """A handoff guessed from ``transfer_to_weather_agent`` names the agent that takes
+        over as the agent then calls itself ("Weather Agent")."""
+        last = next((m.agent_handoff for m in reversed(self.messages) if m.agent_handoff), None)
+        if last is not None and last.to_agent == guessed:
+            last.to_agent = agent
+
     def _rename_guessed_handoff(self, facts: SpanFacts, source: str | None, target: str) -> None:
         """An explicit record of a handoff already read from a ``transfer_to_*`` call names
         the agents better and is the span the handoff really is."""
@@ -395,6 +402,8 @@ class Reader:
         previous = self.active_agent
         if agent is not None and previous is not None and canonical(agent) != canonical(previous):
             self._append(facts, previous, "agent_handoff", AgentHandoff(from_agent=previous, to_agent=agent), at)
+        elif agent is not None and previous is not None and agent != previous:
+            self._name_as_it_names_itself(previous, agent)
         if agent is not None:
             self.active_agent = agent
         self._append(facts, agent, kind, entry, at)

@@ -24,6 +24,7 @@ def extract(facts: SpanFacts) -> None:
     facts.fill("output_messages", parse_messages(a.get("gen_ai.output.messages")))
     facts.fill("system_instructions", instructions_text(a.get("gen_ai.system_instructions")))
     facts.fill("tool_definitions", tool_definitions(a.get("gen_ai.tool.definitions")))
+    facts.fill("tool_definitions", tool_definitions(a.get("gen_ai.agent.tools")))  # Strands, on the agent span
     facts.fill("tool_call_id", text(a.get("gen_ai.tool.call.id")))
     facts.fill("tool_arguments", json_text(a.get("gen_ai.tool.call.arguments")))
     facts.fill("tool_result", json_text(a.get("gen_ai.tool.call.result")))
