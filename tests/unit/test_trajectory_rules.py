@@ -366,3 +366,17 @@ def test_constructing_an_agent_starts_nothing(store: DuckDBStore) -> None:
     start = result.messages[0].agent_start
     assert start is not None
     assert start.tool_definitions == '[{"name":"get_weather"}]'  # gen_ai.agent.tools, as Strands records them
+
+
+def test_one_call_recorded_by_nested_spans_is_one_entry_from_the_span_with_content(store: DuckDBStore) -> None:
+    """ADK's call_llm (content) over a client instrumentation's span (tokens only)."""
+    trace = TraceBuilder()
+    outer = trace.span("call_llm", chat([U1], [A1]), duration_ms=50)
+    usage = {"gen_ai.operation.name": "chat", "gen_ai.usage.input_tokens": 12, "gen_ai.usage.output_tokens": 3}
+    trace.span("chat gpt-4o", usage, parent=outer, start_ms=1, duration_ms=40)
+    result = trajectory(store, trace)
+    [answer] = [m for m in result.messages if m.assistant_message]
+    assert answer.span_id == outer
+    assert answer.assistant_message is not None
+    assert (answer.assistant_message.text, answer.assistant_message.input_tokens) == ("18C in Paris.", 12)
+    assert [m.user_message.text for m in result.messages if m.user_message] == ["Weather in Paris?"]

@@ -77,8 +77,8 @@ class Reader:
         if facts.kind is Kind.AGENT:
             self._agent(node)
         elif facts.kind is Kind.LLM:
-            if node.first_descendant(Kind.LLM) is None:  # with nested model calls, the innermost speaks
-                self._model_call(node)
+            if not node.has_ancestor(Kind.LLM):  # one call recorded by nested spans speaks once
+                self._model_call(_speaker(node))
         elif facts.kind is Kind.TOOL:
             self._tool(node)
         elif facts.kind is Kind.HANDOFF:
@@ -423,6 +423,29 @@ class Reader:
                 return ancestor.facts.agent_name
             ancestor = ancestor.parent
         return node.facts.agent_name or self.active_agent
+
+
+def _speaker(outermost: Node) -> Node:
+    """Of a model call recorded by nested spans (double instrumentation; ADK's ``call_llm``
+    over ``generate_content``), the span that speaks for it: the innermost that holds the
+    content, else the innermost. Tokens it lacks come from the others, counted once."""
+    chain = [outermost, *(d for d in outermost.descendants() if d.facts.kind is Kind.LLM)]
+    with_content = [n for n in chain if n.facts.input_messages is not None or n.facts.output_messages is not None]
+    speaker = _deepest(with_content or chain)
+    for other in chain:
+        for name in ("input_tokens", "output_tokens", "reasoning_tokens", "finish_reason", "response_model"):
+            speaker.facts.fill(name, getattr(other.facts, name))
+    return speaker
+
+
+def _deepest(nodes: list[Node]) -> Node:
+    def depth(node: Node) -> int:
+        found, parent = 0, node.parent
+        while parent is not None:
+            found, parent = found + 1, parent.parent
+        return found
+
+    return max(nodes, key=depth)
 
 
 def _is_document(arguments: str | None) -> bool:
