@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
+from playwright.sync_api import Locator
 
 from tests.servers import InProcessServer
 
@@ -35,3 +36,10 @@ def require_chromium() -> None:
 
 def api(server: InProcessServer, method: str, path: str, **kwargs: Any) -> Any:
     return httpx.request(method, f"{server.api}{path}", timeout=30, **kwargs).json()
+
+
+def rendered_text(locator: Locator) -> str:
+    """``innerText`` once it is laid out: messages skip layout until they are near the screen
+    (``content-visibility: auto``), and until the first layout their text reads as empty."""
+    locator.page.wait_for_function("el => el.innerText.trim() !== ''", arg=locator.element_handle())
+    return locator.inner_text()

@@ -17,7 +17,7 @@ function h(tag, attrs = {}, ...children) {
     else if (name === "class") node.className = value;
     else node.setAttribute(name, value === true ? "" : value);
   }
-  for (const child of children.flat()) {
+  for (const child of children.flat(Infinity)) { // helpers return nested lists of nodes
     if (child === null || child === undefined || child === false) continue;
     node.append(child instanceof Node ? child : document.createTextNode(String(child)));
   }
@@ -319,7 +319,7 @@ function linked(text) {
 function inline(text) {
   // The Markdown answers use: **bold** and `code`. Built as nodes, never as HTML.
   return String(text).split(/(\*\*[^*]+\*\*|`[^`]+`)/).map((piece) => {
-    if (piece.startsWith("**") && piece.endsWith("**") && piece.length > 4) return h("strong", {}, linked(piece.slice(2, -2)));
+    if (piece.startsWith("**") && piece.endsWith("**") && piece.length > 4) return h("strong", {}, inline(piece.slice(2, -2)));
     if (piece.startsWith("`") && piece.endsWith("`") && piece.length > 2) return h("code", {}, linked(piece.slice(1, -1)));
     return linked(piece);
   });
@@ -351,7 +351,7 @@ async function chatView(main, chatId) {
 
   async function loadChats() {
     const list = await (await api(withProject("/api/v1/chats", { limit: 100 }))).json();
-    chats.replaceChildren(...list.chats.map((c) => h("div", {}, link(`/chat/${c.id}`, c.title, { "aria-current": c.id === chatId ? "page" : null }))));
+    chats.replaceChildren(...list.chats.map((c) => link(`/chat/${c.id}`, c.title, { title: c.title, "aria-current": c.id === chatId ? "page" : null })));
   }
   if (chatId) {
     const chat = await (await api(withProject(`/api/v1/chats/${chatId}`))).json();
@@ -385,9 +385,11 @@ function chatMessage(message) {
     return h("article", { class: "msg tool_call" }, h("div", { class: "who" }, "tool result"),
       h("details", {}, h("summary", {}, "Result"), h("pre", {}, pretty(message.content))));
   }
-  const node = h("article", { class: `msg ${message.role === "user" ? "user_message" : "assistant_message"}` },
+  const user = message.role === "user";
+  const node = h("article", { class: `msg ${user ? "user_message" : "assistant_message"}` },
     h("div", { class: "who" }, message.role));
-  if (message.content) node.append(linkedText(message.content));
+  // What a person typed shows as typed (only trace ids become links); answers are Markdown.
+  if (message.content) node.append(user ? h("div", { class: "text" }, linked(message.content)) : linkedText(message.content));
   for (const call of message.tool_calls || []) {
     node.append(h("details", { class: "tool-call" }, h("summary", {}, `tool ${call.function.name}`), h("pre", {}, pretty(call.function.arguments))));
   }
