@@ -55,7 +55,16 @@ function withProject(path, params = {}) {
 const fmtMs = (ms) => (ms === null || ms === undefined ? "–" : ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms} ms`);
 const fmtTime = (iso) => (iso ? new Date(iso).toLocaleString() : "–");
 const fmtNum = (n) => (n === null || n === undefined ? "–" : Number(n).toLocaleString());
-const fmtCost = (c) => (c === null || c === undefined ? "–" : `$${Number(c).toFixed(4)}`);
+
+function fmtCost(cost) {
+  // Dollars and cents from $1 up ($1.23); below, three significant digits and at least cents,
+  // so $0.042 and $0.0000381 read as they are instead of rounding to $0.0000.
+  if (cost === null || cost === undefined) return "–";
+  const n = Number(cost);
+  if (n === 0 || Math.abs(n) >= 1) return `$${n.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
+  const decimals = Math.min(20, Math.max(2, 2 - Math.floor(Math.log10(Math.abs(n)))));
+  return `$${n.toFixed(decimals).replace(/(\.\d\d\d*?)0+$/, "$1")}`;
+}
 
 function pretty(text) {
   if (text === null || text === undefined) return "";
@@ -89,6 +98,7 @@ function route() {
 // -- trace list ------------------------------------------------------------------------------
 
 const SINCE = { "1h": 1, "24h": 24, "7d": 24 * 7, "30d": 24 * 30, all: null };
+const ALL_TIME = "1970-01-01T00:00:00Z"; // a `since` before any trace
 
 async function listView(main) {
   const form = h("form", { class: "filters", "aria-label": "Filter traces" },
@@ -144,7 +154,7 @@ function traceRow(trace) {
     h("td", { class: "num" }, fmtMs(trace.duration_ms)),
     h("td", { class: "num" }, fmtNum(trace.span_count)),
     h("td", { class: "num" }, `${fmtNum(trace.input_tokens)} / ${fmtNum(trace.output_tokens)}`),
-    h("td", { class: "num" }, fmtCost(trace.cost)),
+    h("td", { class: "num cost" }, fmtCost(trace.cost)),
     h("td", {}, trace.has_error ? h("span", { class: "error-mark", title: "has errors" }, "error") : ""));
 }
 
@@ -156,9 +166,10 @@ function withTraceLink(traceId) {
 
 async function traceView(main, traceId) {
   const request = { project_id: state.project || "default", trace_id: traceId, include_feedback: true };
-  const [trajectory, spans] = await Promise.all([
+  const [trajectory, spans, summary] = await Promise.all([
     api("/agents/traces/chat", { method: "POST", json: request }).then((r) => r.json()),
     api(withProject(`/agents/traces/${traceId}/spans`)).then((r) => r.json()),
+    traceSummary(traceId),
   ]);
   const spanById = new Map(spans.spans.map((s) => [s.span_id, s]));
   const details = h("pre", { id: "span-details", "aria-live": "polite" }, "Select a message or a span to see its raw attributes.");
@@ -173,6 +184,7 @@ async function traceView(main, traceId) {
     h("div", { class: "trace-head" },
       h("h1", {}, trajectory.root_span_name || traceId),
       h("div", { class: "meta" }, `trace ${traceId} · ${trajectory.provider || "provider unknown"} · ${fmtMs(trajectory.total_duration_ms)} · ${trajectory.messages.length} messages · `,
+        summary ? [`${fmtNum(summary.input_tokens)} in / ${fmtNum(summary.output_tokens)} out tokens · `, h("span", { class: "cost" }, fmtCost(summary.cost)), " · "] : null,
         link(state.project ? `/?project=${encodeURIComponent(state.project)}` : "/", "all traces"))),
     h("div", { class: "layout" },
       messages,
@@ -180,6 +192,14 @@ async function traceView(main, traceId) {
         h("section", { class: "panel" }, h("h2", {}, "Timeline"), waterfall(spans.spans, select)),
         h("section", { class: "panel" }, h("h2", {}, "Span"), details),
         h("section", { class: "panel" }, h("h2", {}, "Feedback"), feedbackPanel(trajectory, traceId)))));
+}
+
+async function traceSummary(traceId) {
+  // The trace's totals (tokens, cost) as the list has them; the page does without if it fails.
+  try {
+    const page = await (await api(withProject("/agents/traces", { q: traceId, since: ALL_TIME, limit: 1 }))).json();
+    return page.traces.find((t) => t.trace_id === traceId) || null;
+  } catch (_) { return null; }
 }
 
 function renderInBatches(container, items, render, size = 200) {
@@ -344,7 +364,8 @@ async function chatView(main, chatId) {
   const chats = h("nav", { class: "chat-list", "aria-label": "Chats" });
   const thread = h("section", { class: "messages", "aria-label": "Messages", "aria-live": "polite" });
   const input = h("textarea", { name: "message", rows: 2, placeholder: "Ask about your traces, e.g. Which agent spends the most tokens?", required: true });
-  const form = h("form", { class: "chat-form", "aria-label": "Ask the trace analyst" }, input, h("button", { type: "submit" }, "Send"));
+  const model = h("select", { name: "model", "aria-label": "Model", hidden: true });
+  const form = h("form", { class: "chat-form", "aria-label": "Ask the trace analyst" }, input, model, h("button", { type: "submit" }, "Send"));
   main.append(h("div", { class: "chat-layout" },
     h("aside", { class: "panel" }, h("h2", {}, "Chats"), h("button", { type: "button", onclick: () => navigate("/chat") }, "New chat"), chats),
     h("div", {}, thread, form)));
@@ -358,6 +379,7 @@ async function chatView(main, chatId) {
     for (const message of chat.messages) if (message.role !== "system") thread.append(chatMessage(message));
   }
   await loadChats();
+  await loadModels(model);
   input.addEventListener("keydown", (e) => { if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); form.requestSubmit(); } });
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -368,7 +390,7 @@ async function chatView(main, chatId) {
     const answer = h("article", { class: "msg assistant_message streaming" }, h("div", { class: "who" }, "assistant"));
     thread.append(answer);
     try {
-      const started = await streamAnswer(question, chatId, answer);
+      const started = await streamAnswer(question, chatId, model.value, answer);
       if (!chatId && started.chatId) { chatId = started.chatId; history.replaceState({}, "", `/chat/${chatId}`); }
       await loadChats();
     } catch (error) {
@@ -396,10 +418,18 @@ function chatMessage(message) {
   return node;
 }
 
-async function streamAnswer(question, chatId, into) {
+async function loadModels(select) {
+  // The built-in analyst comes first; a choice appears only when the server has more models.
+  const { models } = await (await api("/api/v1/models")).json();
+  select.replaceChildren(...models.map((m) => h("option", { value: m.id, title: m.description }, `${m.id} (${m.provider})`)));
+  select.hidden = models.length < 2;
+}
+
+async function streamAnswer(question, chatId, model, into) {
   // The AI SDK UI message stream: one JSON chunk per SSE event.
   const body = { messages: [{ role: "user", content: question }] };
   if (chatId) body.chat_id = chatId;
+  if (model) body.model = model;
   const response = await api(withProject("/api/v1/chat", { stream: "true" }), { method: "POST", json: body });
   const reader = response.body.getReader();
   const decoder = new TextDecoder();
@@ -424,8 +454,10 @@ async function streamAnswer(question, chatId, into) {
       else if (chunk.type === "text-delta") { textContent += chunk.delta; text.textContent = textContent; }
       else if (chunk.type === "text-end") text.replaceWith(Object.assign(linkedText(textContent), { className: "text answer" }));
       else if (chunk.type === "finish") {
-        const meta = chunk.messageMetadata || {};
-        into.append(h("div", { class: "meta" }, `${meta.usage?.model || ""} · `, link(withTraceLink(meta.traceId), "this turn's trace")));
+        const { usage, traceId } = chunk.messageMetadata || {};
+        into.append(h("div", { class: "meta usage" },
+          usage ? [`${usage.model} · ${fmtNum(usage.input_tokens)} in / ${fmtNum(usage.output_tokens)} out tokens · `, h("span", { class: "cost" }, fmtCost(usage.cost)), " · "] : null,
+          link(withTraceLink(traceId), "this turn's trace")));
       } else if (chunk.type === "error") into.append(h("p", { class: "error-mark", role: "alert" }, chunk.errorText));
     }
   }
