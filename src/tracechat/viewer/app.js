@@ -5,6 +5,7 @@ const state = {
   key: localStorage.getItem("tracechat.key") || "",
   project: new URLSearchParams(location.search).get("project") || localStorage.getItem("tracechat.project") || "",
   refresh: null,
+  listPath: null, // the list as last shown, filters and all: where a trajectory's "trace list" goes
 };
 
 // -- small helpers ---------------------------------------------------------------------------
@@ -97,17 +98,84 @@ function route() {
 
 // -- trace list ------------------------------------------------------------------------------
 
-const SINCE = { "1h": 1, "24h": 24, "7d": 24 * 7, "30d": 24 * 30, all: null };
+// The list's filters live in its address (/?since=30d&q=Lisbon&errors=1&offset=50): a link
+// shows the same traces and a reload keeps them. No `since` means the API's default window.
+const WINDOWS = [["1h", "last hour"], ["24h", "last 24 hours"], ["", "last 7 days"], ["30d", "last 30 days"], ["all", "all time"]];
+const HOURS = { "1h": 1, "24h": 24, "30d": 24 * 30 };
 const ALL_TIME = "1970-01-01T00:00:00Z"; // a `since` before any trace
+const PAGE_SIZE = 50;
+
+function readFilters(search) {
+  const query = new URLSearchParams(search);
+  const since = query.get("since") || "";
+  return {
+    since: since === "7d" ? "" : since, until: query.get("until") || "",
+    agent: query.get("agent") || "", model: query.get("model") || "", q: query.get("q") || "",
+    errors: query.get("errors") === "1", offset: Math.max(0, Number.parseInt(query.get("offset"), 10) || 0),
+  };
+}
+
+function listPath(filters) {
+  const query = new URLSearchParams();
+  if (state.project) query.set("project", state.project);
+  for (const name of ["since", "until", "agent", "model", "q"]) if (filters[name]) query.set(name, filters[name]);
+  if (filters.errors) query.set("errors", "1");
+  if (filters.offset) query.set("offset", filters.offset);
+  const text = query.toString();
+  return text ? `/?${text}` : "/";
+}
+
+function listParams(filters) {
+  const hours = HOURS[filters.since];
+  // "" leaves the API its default window; a `since` that is no preset is a moment, sent as given.
+  const since = filters.since === "all" ? ALL_TIME : hours ? new Date(Date.now() - hours * 3600e3).toISOString() : filters.since;
+  return {
+    limit: PAGE_SIZE, offset: filters.offset, since, until: filters.until,
+    agent_name: filters.agent, model: filters.model, q: filters.q, has_error: filters.errors ? "true" : "",
+  };
+}
+
+function windowText(filters) {
+  const preset = WINDOWS.find(([value]) => value === filters.since);
+  const since = !preset ? `since ${fmtTime(filters.since)}` : filters.since === "all" ? "" : `in the ${preset[1]}`;
+  return [since, filters.until ? `until ${fmtTime(filters.until)}` : ""].filter(Boolean).join(" ");
+}
+
+// <input type="datetime-local"> speaks local time without a zone; the address keeps UTC.
+function localInput(iso) {
+  const moment = new Date(iso);
+  if (!iso || Number.isNaN(moment.getTime())) return null;
+  return new Date(moment.getTime() - moment.getTimezoneOffset() * 60e3).toISOString().slice(0, 19);
+}
+const utcMoment = (local) => new Date(local).toISOString().replace(".000Z", "Z");
+
+function filterForm(filters) {
+  const windows = WINDOWS.map(([value, label]) => h("option", { value, selected: value === filters.since }, value ? label : `${label} (default)`));
+  if (!WINDOWS.some(([value]) => value === filters.since)) windows.push(h("option", { value: filters.since, selected: true }, windowText({ since: filters.since })));
+  return h("form", { class: "filters", "aria-label": "Filter traces" },
+    h("label", {}, "Since ", h("select", { name: "since" }, windows)),
+    h("label", {}, "Until ", h("input", { name: "until", type: "datetime-local", step: 1, title: "empty: now", value: localInput(filters.until) })),
+    h("label", {}, "Agent ", h("input", { name: "agent", size: 12, value: filters.agent })),
+    h("label", {}, "Model ", h("input", { name: "model", size: 12, value: filters.model })),
+    h("label", {}, h("input", { type: "checkbox", name: "errors", checked: filters.errors }), " errors only"),
+    h("label", {}, "Search ", h("input", { name: "q", type: "search", size: 22, placeholder: "name, trace id, agent", value: filters.q })),
+    h("button", { type: "submit" }, "Apply"));
+}
+
+function formFilters(form) {
+  const data = new FormData(form);
+  const text = (name) => data.get(name).trim();
+  return {
+    since: data.get("since"), until: data.get("until") ? utcMoment(data.get("until")) : "",
+    agent: text("agent"), model: text("model"), q: text("q"), errors: data.has("errors"), offset: 0,
+  };
+}
 
 async function listView(main) {
-  const form = h("form", { class: "filters", "aria-label": "Filter traces" },
-    h("label", {}, "Since ", h("select", { name: "since" }, ...Object.keys(SINCE).map((k) => h("option", { value: k, selected: k === "7d" }, k)))),
-    h("label", {}, "Agent ", h("input", { name: "agent_name", size: 12 })),
-    h("label", {}, "Model ", h("input", { name: "model", size: 12 })),
-    h("label", {}, h("input", { type: "checkbox", name: "has_error" }), " errors only"),
-    h("label", {}, "Search ", h("input", { name: "q", type: "search", size: 18, placeholder: "name, trace id, agent" })),
-    h("button", { type: "submit" }, "Apply"));
+  let filters = readFilters(location.search);
+  state.listPath = listPath(filters);
+  history.replaceState({}, "", state.listPath); // one spelling per view
+  const form = filterForm(filters);
   const body = h("tbody");
   const table = h("table", { class: "traces" },
     h("thead", {}, h("tr", {},
@@ -116,32 +184,36 @@ async function listView(main) {
     body);
   const pager = h("div", { class: "pager" });
   main.append(h("h1", { class: "visually-hidden" }, "Traces"), form, table, pager);
-  let offset = 0;
-  const limit = 50;
+  let asked = 0; // the latest load wins, whether a refresh or a new filter started first
 
   async function load() {
-    const data = new FormData(form);
-    const hours = SINCE[data.get("since")];
-    const params = {
-      limit, offset,
-      since: hours ? new Date(Date.now() - hours * 3600e3).toISOString() : "",
-      agent_name: data.get("agent_name"), model: data.get("model"), q: data.get("q"),
-      has_error: data.get("has_error") ? "true" : "",
-    };
-    const page = await (await api(withProject("/agents/traces", params))).json();
+    const mine = ++asked;
+    const page = await (await api(withProject("/agents/traces", listParams(filters)))).json();
+    const empty = page.traces.length ? null : "No traces match.";
+    if (mine !== asked) return;
     body.replaceChildren(...page.traces.map(traceRow));
-    if (!page.traces.length) body.append(h("tr", {}, h("td", { colspan: 9 }, "No traces match.")));
+    if (empty) body.append(h("tr", {}, h("td", { colspan: 9, class: "empty" }, empty)));
+    pager.hidden = !page.traces.length;
     pager.replaceChildren(
-      h("button", { type: "button", disabled: offset === 0, onclick: () => { offset = Math.max(0, offset - limit); load(); } }, "Newer"),
-      h("span", { class: "meta" }, `${page.total ? offset + 1 : 0}–${offset + page.traces.length} of ${page.total}`),
-      h("button", { type: "button", disabled: offset + limit >= page.total, onclick: () => { offset += limit; load(); } }, "Older"));
+      h("button", { type: "button", disabled: filters.offset === 0, onclick: () => show({ ...filters, offset: Math.max(0, filters.offset - PAGE_SIZE) }) }, "Newer"),
+      h("span", { class: "meta" }, `${filters.offset + 1}–${filters.offset + page.traces.length} of ${page.total}`),
+      h("button", { type: "button", disabled: filters.offset + PAGE_SIZE >= page.total, onclick: () => show({ ...filters, offset: filters.offset + PAGE_SIZE }) }, "Older"));
     status(`updated ${new Date().toLocaleTimeString()}`);
   }
 
-  form.addEventListener("submit", (event) => { event.preventDefault(); offset = 0; load().catch((e) => status(e.message)); });
+  function show(next) {
+    // Each view its own history entry, so Back returns to the one before.
+    filters = next;
+    state.listPath = listPath(filters);
+    if (state.listPath !== location.pathname + location.search) history.pushState({}, "", state.listPath);
+    load().catch((e) => status(e.message));
+  }
+
+  form.addEventListener("submit", (event) => { event.preventDefault(); show(formFilters(form)); });
+  form.addEventListener("change", (event) => { if (event.target.matches("select, [type=checkbox]")) form.requestSubmit(); });
   await load();
   // New traces appear without a reload while the first page is shown.
-  state.refresh = setInterval(() => { if (offset === 0 && !document.hidden) load().catch((e) => status(e.message)); }, 5000);
+  state.refresh = setInterval(() => { if (filters.offset === 0 && !document.hidden) load().catch((e) => status(e.message)); }, 5000);
 }
 
 function traceRow(trace) {
@@ -185,7 +257,7 @@ async function traceView(main, traceId) {
       h("h1", {}, trajectory.root_span_name || traceId),
       h("div", { class: "meta" }, `trace ${traceId} · ${trajectory.provider || "provider unknown"} · ${fmtMs(trajectory.total_duration_ms)} · ${trajectory.messages.length} messages · `,
         summary ? [`${fmtNum(summary.input_tokens)} in / ${fmtNum(summary.output_tokens)} out tokens · `, h("span", { class: "cost" }, fmtCost(summary.cost)), " · "] : null,
-        link(state.project ? `/?project=${encodeURIComponent(state.project)}` : "/", "all traces"))),
+        link(state.listPath || (state.project ? `/?project=${encodeURIComponent(state.project)}` : "/"), "trace list"))),
     h("div", { class: "layout" },
       messages,
       h("aside", { class: "side" },
