@@ -1,4 +1,5 @@
-"""The trace list's filters live in its address, so a link or a reload shows the same traces."""
+"""The trace list's filters live in its address, so a link or a reload shows the same traces;
+an empty window says why and offers the traces before it."""
 
 from __future__ import annotations
 
@@ -11,9 +12,10 @@ from urllib.parse import parse_qsl, urlsplit
 from playwright.sync_api import Page
 
 from tests.browser.chromium import ARTIFACTS, api
-from tests.samples import ALL_TIME
+from tests.samples import ALL_TIME, SAMPLES
 from tests.servers import InProcessServer
 from tests.traces import MS, TraceBuilder
+from tracechat.ingest.loader import load_paths_in_process
 
 DAY_MS = 24 * 3600 * 1000
 
@@ -126,3 +128,32 @@ def test_until_and_the_page_offset_are_in_the_address_too(page: Page, server: In
     page.wait_for_url("**/?since=all&offset=5")
     page.wait_for_selector(".pager .meta:has-text('6–')")
     assert shown_rows(page) == listed_rows(server, since=ALL_TIME, offset=5)
+
+
+def test_an_empty_window_says_why_and_offers_the_older_traces(empty_page: Page, server: InProcessServer) -> None:
+    page = empty_page
+    page.goto("/")
+    empty = page.locator("td.empty")
+    assert empty.inner_text().startswith("No traces in project default yet: send OpenTelemetry spans")
+
+    ten_days_ago = time.time_ns() - 10 * DAY_MS * MS
+    load_paths_in_process(server.service.receiver, [SAMPLES], end_at_ns=ten_days_ago)
+    older = api(server, "GET", "/agents/traces", params={"since": ALL_TIME})["total"]
+    assert older == 12
+    assert listed_rows(server) == []  # nothing in the default window
+    page.reload()
+    page.wait_for_selector("td.empty a")
+    assert empty.inner_text() == "No traces in the last 7 days — 12 older traces: show all time"
+    page.screenshot(path=str(ARTIFACTS / "viewer-list-empty-window.png"), full_page=True)
+    empty.locator("a").click()
+    page.wait_for_url("**/?since=all")
+    page.wait_for_selector("tbody tr[data-trace-id]")
+    assert shown_rows(page) == listed_rows(server, since=ALL_TIME)
+    assert page.input_value("select[name=since]") == "all"
+
+    page.goto("/?since=24h&model=gpt-4o-mini")
+    page.wait_for_selector("td.empty a")
+    assert empty.inner_text() == "No traces match in the last 24 hours — 10 older traces match: show all time"
+    page.goto("/?q=no-such-trace")
+    page.wait_for_selector("td.empty")
+    assert empty.inner_text() == "No traces match in the last 7 days, nor before."

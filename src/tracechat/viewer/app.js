@@ -189,7 +189,7 @@ async function listView(main) {
   async function load() {
     const mine = ++asked;
     const page = await (await api(withProject("/agents/traces", listParams(filters)))).json();
-    const empty = page.traces.length ? null : "No traces match.";
+    const empty = page.traces.length ? null : await emptyState(filters, page);
     if (mine !== asked) return;
     body.replaceChildren(...page.traces.map(traceRow));
     if (empty) body.append(h("tr", {}, h("td", { colspan: 9, class: "empty" }, empty)));
@@ -214,6 +214,23 @@ async function listView(main) {
   await load();
   // New traces appear without a reload while the first page is shown.
   state.refresh = setInterval(() => { if (filters.offset === 0 && !document.hidden) load().catch((e) => status(e.message)); }, 5000);
+}
+
+async function emptyState(filters, page) {
+  // Say why the list is empty, and offer the way out: one count of the traces before the window.
+  const narrowed = filters.agent || filters.model || filters.q || filters.errors;
+  const none = narrowed ? "No traces match" : "No traces";
+  const where = windowText(filters);
+  if (filters.offset) return [`${none} this far back. `, link(listPath({ ...filters, offset: 0 }), "First page")];
+  if (filters.since === "all") return `${none}${where ? ` ${where}` : ""}.`;
+  const before = { ...listParams({ ...filters, offset: 0 }), limit: 1, since: ALL_TIME, until: page.since || listParams(filters).since };
+  const older = (await (await api(withProject("/agents/traces", before))).json()).total;
+  if (!older && !narrowed && !filters.until) {
+    return `No traces in project ${state.project || "default"} yet: send OpenTelemetry spans to tracechat's OTLP ports (4317 gRPC, 4318 HTTP by default), or start it with --demo.`;
+  }
+  if (!older) return `${none} ${where}, nor before.`;
+  const count = `${fmtNum(older)} older trace${older === 1 ? "" : "s"}${narrowed ? (older === 1 ? " matches" : " match") : ""}`;
+  return [`${none} ${where} — ${count}: `, link(listPath({ ...filters, since: "all", offset: 0 }), "show all time")];
 }
 
 function traceRow(trace) {
