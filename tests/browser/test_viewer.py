@@ -3,59 +3,20 @@ what the pages show is what the API returns. Screenshots go to test-artifacts/."
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import httpx
-import pytest
+from playwright.sync_api import Browser, Page
 
+from tests.browser.chromium import ARTIFACTS, api
 from tests.samples import load_recent_samples
 from tests.servers import InProcessServer
-
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-if not CHROMIUM.exists():
-    if os.environ.get("CI"):
-        raise RuntimeError("the browser tests need Debian's chromium; .ci/run installs it")
-    pytest.skip("Debian's chromium is not installed (apt-get install chromium)", allow_module_level=True)
-
-from playwright.sync_api import Page, sync_playwright  # noqa: E402
-
-
-@pytest.fixture
-def page(server: InProcessServer, clock: datetime) -> Iterator[Page]:
-    load_recent_samples(server.service.receiver)
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=FLAGS)
-        context = browser.new_context(base_url=server.api, viewport={"width": 1400, "height": 1000})
-        context.clock.install(time=datetime.now(UTC))  # the page's clock is the server's
-        yield context.new_page()
-        context.close()
-        browser.close()
-
-
-def _api(server: InProcessServer, method: str, path: str, **kwargs: Any) -> Any:
-    return httpx.request(method, f"{server.api}{path}", timeout=30, **kwargs).json()
 
 
 def test_list_shows_the_traces_the_api_lists(page: Page, server: InProcessServer) -> None:
     page.goto("/")
     page.wait_for_selector("table.traces tbody tr[data-trace-id]")
-    listed = _api(server, "GET", "/agents/traces", params={"limit": 50})
+    listed = api(server, "GET", "/agents/traces", params={"limit": 50})
     shown = page.eval_on_selector_all("tbody tr[data-trace-id]", "rows => rows.map(r => r.dataset.traceId)")
     assert shown == [t["trace_id"] for t in listed["traces"]]
     assert page.inner_text(".pager .meta") == f"1–{len(shown)} of {listed['total']}"
@@ -66,10 +27,8 @@ def test_list_shows_the_traces_the_api_lists(page: Page, server: InProcessServer
 
 
 def test_trajectory_page_shows_the_messages_the_api_returns(page: Page, server: InProcessServer) -> None:
-    trace = _api(server, "GET", "/agents/traces", params={"q": "Agent workflow"})["traces"][0]
-    expected = _api(
-        server, "POST", "/agents/traces/chat", json={"project_id": "default", "trace_id": trace["trace_id"]}
-    )
+    trace = api(server, "GET", "/agents/traces", params={"q": "Agent workflow"})["traces"][0]
+    expected = api(server, "POST", "/agents/traces/chat", json={"project_id": "default", "trace_id": trace["trace_id"]})
     page.goto("/")
     page.click(f"tr[data-trace-id='{trace['trace_id']}'] a")
     page.wait_for_selector("article.msg")
@@ -86,20 +45,20 @@ def test_trajectory_page_shows_the_messages_the_api_returns(page: Page, server: 
     page.locator("article.user_message").first.click()
     assert '"attributes"' in page.inner_text("#span-details")
     assert page.locator(".waterfall .row").count() == len(
-        _api(server, "GET", f"/agents/traces/{trace['trace_id']}/spans")["spans"]
+        api(server, "GET", f"/agents/traces/{trace['trace_id']}/spans")["spans"]
     )
     page.screenshot(path=str(ARTIFACTS / "viewer-trajectory.png"), full_page=True)
 
 
 def test_feedback_added_on_the_page_is_stored(page: Page, server: InProcessServer) -> None:
-    trace = _api(server, "GET", "/agents/traces")["traces"][0]
+    trace = api(server, "GET", "/agents/traces")["traces"][0]
     page.goto(f"/traces/{trace['trace_id']}")
     page.wait_for_selector("form.feedback-form")
     page.fill("form.feedback-form input[name=name]", "helpful")
     page.fill("form.feedback-form input[name=label]", "yes")
     page.click("form.feedback-form button[type=submit]")
     page.wait_for_selector(".feedback-list li")
-    stored = _api(
+    stored = api(
         server,
         "POST",
         "/agents/traces/chat",
@@ -165,7 +124,7 @@ def test_a_thousand_message_trajectory_renders_whole(page: Page, server: InProce
         )
         history.append(answer)
     trace.store_in(server.service.store, project="default")
-    expected = _api(server, "POST", "/agents/traces/chat", json={"project_id": "default", "trace_id": trace.trace_hex})
+    expected = api(server, "POST", "/agents/traces/chat", json={"project_id": "default", "trace_id": trace.trace_hex})
     assert len(expected["messages"]) >= 1000
     page.goto(f"/traces/{trace.trace_hex}")
     page.wait_for_function(f"document.querySelectorAll('article.msg').length === {len(expected['messages'])}")
@@ -174,7 +133,7 @@ def test_a_thousand_message_trajectory_renders_whole(page: Page, server: InProce
     page.wait_for_function("el => el.innerText.endsWith('answer 333')", arg=last.element_handle())
 
 
-def test_keys_are_asked_for_and_other_projects_stay_closed(tmp_path: Path) -> None:
+def test_keys_are_asked_for_and_other_projects_stay_closed(browser: Browser, tmp_path: Path) -> None:
     from tests.servers import settings_for_test
     from tracechat.auth.keys import KeyRing
 
@@ -182,20 +141,18 @@ def test_keys_are_asked_for_and_other_projects_stay_closed(tmp_path: Path) -> No
     server = InProcessServer(settings_for_test(tmp_path / "data"))
     load_recent_samples(server.service.receiver)
     try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=FLAGS)
-            view = browser.new_page(base_url=server.api)
-            view.goto("/")
-            assert "API key" in view.inner_text("[role=alert]")
-            view.fill("#key", key.token)
-            view.click("#access button[type=submit]")
-            view.wait_for_selector("tbody tr[data-trace-id]")
-            view.fill("#project", "someone-else")
-            view.click("#access button[type=submit]")
-            view.wait_for_selector("[role=alert]")
-            assert "may not access project 'someone-else'" in view.inner_text("[role=alert]")
-            assert view.locator("tbody tr[data-trace-id]").count() == 0
-            browser.close()
+        view = browser.new_page(base_url=server.api)
+        view.goto("/")
+        assert "API key" in view.inner_text("[role=alert]")
+        view.fill("#key", key.token)
+        view.click("#access button[type=submit]")
+        view.wait_for_selector("tbody tr[data-trace-id]")
+        view.fill("#project", "someone-else")
+        view.click("#access button[type=submit]")
+        view.wait_for_selector("[role=alert]")
+        assert "may not access project 'someone-else'" in view.inner_text("[role=alert]")
+        assert view.locator("tbody tr[data-trace-id]").count() == 0
+        view.close()
     finally:
         server.stop()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 
 from tracechat import __version__
 from tracechat.api import agents, chat, chats, ops, traces, viewer
@@ -15,7 +16,10 @@ if TYPE_CHECKING:
 
 
 def create_api(service: Service) -> FastAPI:
-    app = FastAPI(
+    # /docs from the Swagger UI files that fastapi-offline ships, not from a CDN, so it works
+    # with no internet. No /redoc: ReDoc's bundle always loads its logo from its CDN.
+    app = FastAPIOffline(
+        redoc_url=None,
         title="tracechat",
         version=__version__,
         summary="Agent trajectories from OpenTelemetry spans, and an assistant that reads them.",

@@ -5,6 +5,7 @@ const state = {
   key: localStorage.getItem("tracechat.key") || "",
   project: new URLSearchParams(location.search).get("project") || localStorage.getItem("tracechat.project") || "",
   refresh: null,
+  listPath: null, // the list as last shown, filters and all: where a trajectory's "trace list" goes
 };
 
 // -- small helpers ---------------------------------------------------------------------------
@@ -17,7 +18,7 @@ function h(tag, attrs = {}, ...children) {
     else if (name === "class") node.className = value;
     else node.setAttribute(name, value === true ? "" : value);
   }
-  for (const child of children.flat()) {
+  for (const child of children.flat(Infinity)) { // helpers return nested lists of nodes
     if (child === null || child === undefined || child === false) continue;
     node.append(child instanceof Node ? child : document.createTextNode(String(child)));
   }
@@ -55,7 +56,16 @@ function withProject(path, params = {}) {
 const fmtMs = (ms) => (ms === null || ms === undefined ? "–" : ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms} ms`);
 const fmtTime = (iso) => (iso ? new Date(iso).toLocaleString() : "–");
 const fmtNum = (n) => (n === null || n === undefined ? "–" : Number(n).toLocaleString());
-const fmtCost = (c) => (c === null || c === undefined ? "–" : `$${Number(c).toFixed(4)}`);
+
+function fmtCost(cost) {
+  // Dollars and cents from $1 up ($1.23); below, three significant digits and at least cents,
+  // so $0.042 and $0.0000381 read as they are instead of rounding to $0.0000.
+  if (cost === null || cost === undefined) return "–";
+  const n = Number(cost);
+  if (n === 0 || Math.abs(n) >= 1) return `$${n.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
+  const decimals = Math.min(20, Math.max(2, 2 - Math.floor(Math.log10(Math.abs(n)))));
+  return `$${n.toFixed(decimals).replace(/(\.\d\d\d*?)0+$/, "$1")}`;
+}
 
 function pretty(text) {
   if (text === null || text === undefined) return "";
@@ -88,16 +98,84 @@ function route() {
 
 // -- trace list ------------------------------------------------------------------------------
 
-const SINCE = { "1h": 1, "24h": 24, "7d": 24 * 7, "30d": 24 * 30, all: null };
+// The list's filters live in its address (/?since=30d&q=Lisbon&errors=1&offset=50): a link
+// shows the same traces and a reload keeps them. No `since` means the API's default window.
+const WINDOWS = [["1h", "last hour"], ["24h", "last 24 hours"], ["", "last 7 days"], ["30d", "last 30 days"], ["all", "all time"]];
+const HOURS = { "1h": 1, "24h": 24, "30d": 24 * 30 };
+const ALL_TIME = "1970-01-01T00:00:00Z"; // a `since` before any trace
+const PAGE_SIZE = 50;
+
+function readFilters(search) {
+  const query = new URLSearchParams(search);
+  const since = query.get("since") || "";
+  return {
+    since: since === "7d" ? "" : since, until: query.get("until") || "",
+    agent: query.get("agent") || "", model: query.get("model") || "", q: query.get("q") || "",
+    errors: query.get("errors") === "1", offset: Math.max(0, Number.parseInt(query.get("offset"), 10) || 0),
+  };
+}
+
+function listPath(filters) {
+  const query = new URLSearchParams();
+  if (state.project) query.set("project", state.project);
+  for (const name of ["since", "until", "agent", "model", "q"]) if (filters[name]) query.set(name, filters[name]);
+  if (filters.errors) query.set("errors", "1");
+  if (filters.offset) query.set("offset", filters.offset);
+  const text = query.toString();
+  return text ? `/?${text}` : "/";
+}
+
+function listParams(filters) {
+  const hours = HOURS[filters.since];
+  // "" leaves the API its default window; a `since` that is no preset is a moment, sent as given.
+  const since = filters.since === "all" ? ALL_TIME : hours ? new Date(Date.now() - hours * 3600e3).toISOString() : filters.since;
+  return {
+    limit: PAGE_SIZE, offset: filters.offset, since, until: filters.until,
+    agent_name: filters.agent, model: filters.model, q: filters.q, has_error: filters.errors ? "true" : "",
+  };
+}
+
+function windowText(filters) {
+  const preset = WINDOWS.find(([value]) => value === filters.since);
+  const since = !preset ? `since ${fmtTime(filters.since)}` : filters.since === "all" ? "" : `in the ${preset[1]}`;
+  return [since, filters.until ? `until ${fmtTime(filters.until)}` : ""].filter(Boolean).join(" ");
+}
+
+// <input type="datetime-local"> speaks local time without a zone; the address keeps UTC.
+function localInput(iso) {
+  const moment = new Date(iso);
+  if (!iso || Number.isNaN(moment.getTime())) return null;
+  return new Date(moment.getTime() - moment.getTimezoneOffset() * 60e3).toISOString().slice(0, 19);
+}
+const utcMoment = (local) => new Date(local).toISOString().replace(".000Z", "Z");
+
+function filterForm(filters) {
+  const windows = WINDOWS.map(([value, label]) => h("option", { value, selected: value === filters.since }, value ? label : `${label} (default)`));
+  if (!WINDOWS.some(([value]) => value === filters.since)) windows.push(h("option", { value: filters.since, selected: true }, windowText({ since: filters.since })));
+  return h("form", { class: "filters", "aria-label": "Filter traces" },
+    h("label", {}, "Since ", h("select", { name: "since" }, windows)),
+    h("label", {}, "Until ", h("input", { name: "until", type: "datetime-local", step: 1, title: "empty: now", value: localInput(filters.until) })),
+    h("label", {}, "Agent ", h("input", { name: "agent", size: 12, value: filters.agent })),
+    h("label", {}, "Model ", h("input", { name: "model", size: 12, value: filters.model })),
+    h("label", {}, h("input", { type: "checkbox", name: "errors", checked: filters.errors }), " errors only"),
+    h("label", {}, "Search ", h("input", { name: "q", type: "search", size: 22, placeholder: "name, trace id, agent", value: filters.q })),
+    h("button", { type: "submit" }, "Apply"));
+}
+
+function formFilters(form) {
+  const data = new FormData(form);
+  const text = (name) => data.get(name).trim();
+  return {
+    since: data.get("since"), until: data.get("until") ? utcMoment(data.get("until")) : "",
+    agent: text("agent"), model: text("model"), q: text("q"), errors: data.has("errors"), offset: 0,
+  };
+}
 
 async function listView(main) {
-  const form = h("form", { class: "filters", "aria-label": "Filter traces" },
-    h("label", {}, "Since ", h("select", { name: "since" }, ...Object.keys(SINCE).map((k) => h("option", { value: k, selected: k === "7d" }, k)))),
-    h("label", {}, "Agent ", h("input", { name: "agent_name", size: 12 })),
-    h("label", {}, "Model ", h("input", { name: "model", size: 12 })),
-    h("label", {}, h("input", { type: "checkbox", name: "has_error" }), " errors only"),
-    h("label", {}, "Search ", h("input", { name: "q", type: "search", size: 18, placeholder: "name, trace id, agent" })),
-    h("button", { type: "submit" }, "Apply"));
+  let filters = readFilters(location.search);
+  state.listPath = listPath(filters);
+  history.replaceState({}, "", state.listPath); // one spelling per view
+  const form = filterForm(filters);
   const body = h("tbody");
   const table = h("table", { class: "traces" },
     h("thead", {}, h("tr", {},
@@ -106,32 +184,53 @@ async function listView(main) {
     body);
   const pager = h("div", { class: "pager" });
   main.append(h("h1", { class: "visually-hidden" }, "Traces"), form, table, pager);
-  let offset = 0;
-  const limit = 50;
+  let asked = 0; // the latest load wins, whether a refresh or a new filter started first
 
   async function load() {
-    const data = new FormData(form);
-    const hours = SINCE[data.get("since")];
-    const params = {
-      limit, offset,
-      since: hours ? new Date(Date.now() - hours * 3600e3).toISOString() : "",
-      agent_name: data.get("agent_name"), model: data.get("model"), q: data.get("q"),
-      has_error: data.get("has_error") ? "true" : "",
-    };
-    const page = await (await api(withProject("/agents/traces", params))).json();
+    const mine = ++asked;
+    const page = await (await api(withProject("/agents/traces", listParams(filters)))).json();
+    const empty = page.traces.length ? null : await emptyState(filters, page);
+    if (mine !== asked) return;
     body.replaceChildren(...page.traces.map(traceRow));
-    if (!page.traces.length) body.append(h("tr", {}, h("td", { colspan: 9 }, "No traces match.")));
+    if (empty) body.append(h("tr", {}, h("td", { colspan: 9, class: "empty" }, empty)));
+    pager.hidden = !page.traces.length;
     pager.replaceChildren(
-      h("button", { type: "button", disabled: offset === 0, onclick: () => { offset = Math.max(0, offset - limit); load(); } }, "Newer"),
-      h("span", { class: "meta" }, `${page.total ? offset + 1 : 0}–${offset + page.traces.length} of ${page.total}`),
-      h("button", { type: "button", disabled: offset + limit >= page.total, onclick: () => { offset += limit; load(); } }, "Older"));
+      h("button", { type: "button", disabled: filters.offset === 0, onclick: () => show({ ...filters, offset: Math.max(0, filters.offset - PAGE_SIZE) }) }, "Newer"),
+      h("span", { class: "meta" }, `${filters.offset + 1}–${filters.offset + page.traces.length} of ${page.total}`),
+      h("button", { type: "button", disabled: filters.offset + PAGE_SIZE >= page.total, onclick: () => show({ ...filters, offset: filters.offset + PAGE_SIZE }) }, "Older"));
     status(`updated ${new Date().toLocaleTimeString()}`);
   }
 
-  form.addEventListener("submit", (event) => { event.preventDefault(); offset = 0; load().catch((e) => status(e.message)); });
+  function show(next) {
+    // Each view its own history entry, so Back returns to the one before.
+    filters = next;
+    state.listPath = listPath(filters);
+    if (state.listPath !== location.pathname + location.search) history.pushState({}, "", state.listPath);
+    load().catch((e) => status(e.message));
+  }
+
+  form.addEventListener("submit", (event) => { event.preventDefault(); show(formFilters(form)); });
+  form.addEventListener("change", (event) => { if (event.target.matches("select, [type=checkbox]")) form.requestSubmit(); });
   await load();
   // New traces appear without a reload while the first page is shown.
-  state.refresh = setInterval(() => { if (offset === 0 && !document.hidden) load().catch((e) => status(e.message)); }, 5000);
+  state.refresh = setInterval(() => { if (filters.offset === 0 && !document.hidden) load().catch((e) => status(e.message)); }, 5000);
+}
+
+async function emptyState(filters, page) {
+  // Say why the list is empty, and offer the way out: one count of the traces before the window.
+  const narrowed = filters.agent || filters.model || filters.q || filters.errors;
+  const none = narrowed ? "No traces match" : "No traces";
+  const where = windowText(filters);
+  if (filters.offset) return [`${none} this far back. `, link(listPath({ ...filters, offset: 0 }), "First page")];
+  if (filters.since === "all") return `${none}${where ? ` ${where}` : ""}.`;
+  const before = { ...listParams({ ...filters, offset: 0 }), limit: 1, since: ALL_TIME, until: page.since || listParams(filters).since };
+  const older = (await (await api(withProject("/agents/traces", before))).json()).total;
+  if (!older && !narrowed && !filters.until) {
+    return `No traces in project ${state.project || "default"} yet: send OpenTelemetry spans to tracechat's OTLP ports (4317 gRPC, 4318 HTTP by default), or start it with --demo.`;
+  }
+  if (!older) return `${none} ${where}, nor before.`;
+  const count = `${fmtNum(older)} older trace${older === 1 ? "" : "s"}${narrowed ? (older === 1 ? " matches" : " match") : ""}`;
+  return [`${none} ${where} — ${count}: `, link(listPath({ ...filters, since: "all", offset: 0 }), "show all time")];
 }
 
 function traceRow(trace) {
@@ -144,7 +243,7 @@ function traceRow(trace) {
     h("td", { class: "num" }, fmtMs(trace.duration_ms)),
     h("td", { class: "num" }, fmtNum(trace.span_count)),
     h("td", { class: "num" }, `${fmtNum(trace.input_tokens)} / ${fmtNum(trace.output_tokens)}`),
-    h("td", { class: "num" }, fmtCost(trace.cost)),
+    h("td", { class: "num cost" }, fmtCost(trace.cost)),
     h("td", {}, trace.has_error ? h("span", { class: "error-mark", title: "has errors" }, "error") : ""));
 }
 
@@ -156,9 +255,10 @@ function withTraceLink(traceId) {
 
 async function traceView(main, traceId) {
   const request = { project_id: state.project || "default", trace_id: traceId, include_feedback: true };
-  const [trajectory, spans] = await Promise.all([
+  const [trajectory, spans, summary] = await Promise.all([
     api("/agents/traces/chat", { method: "POST", json: request }).then((r) => r.json()),
     api(withProject(`/agents/traces/${traceId}/spans`)).then((r) => r.json()),
+    traceSummary(traceId),
   ]);
   const spanById = new Map(spans.spans.map((s) => [s.span_id, s]));
   const details = h("pre", { id: "span-details", "aria-live": "polite" }, "Select a message or a span to see its raw attributes.");
@@ -173,13 +273,23 @@ async function traceView(main, traceId) {
     h("div", { class: "trace-head" },
       h("h1", {}, trajectory.root_span_name || traceId),
       h("div", { class: "meta" }, `trace ${traceId} · ${trajectory.provider || "provider unknown"} · ${fmtMs(trajectory.total_duration_ms)} · ${trajectory.messages.length} messages · `,
-        link(state.project ? `/?project=${encodeURIComponent(state.project)}` : "/", "all traces"))),
+        summary?.input_tokens != null ? `${fmtNum(summary.input_tokens)} in / ${fmtNum(summary.output_tokens)} out tokens · ` : null,
+        summary?.cost != null ? [h("span", { class: "cost" }, fmtCost(summary.cost)), " · "] : null,
+        link(state.listPath || (state.project ? `/?project=${encodeURIComponent(state.project)}` : "/"), "trace list"))),
     h("div", { class: "layout" },
       messages,
       h("aside", { class: "side" },
         h("section", { class: "panel" }, h("h2", {}, "Timeline"), waterfall(spans.spans, select)),
         h("section", { class: "panel" }, h("h2", {}, "Span"), details),
         h("section", { class: "panel" }, h("h2", {}, "Feedback"), feedbackPanel(trajectory, traceId)))));
+}
+
+async function traceSummary(traceId) {
+  // The trace's totals (tokens, cost) as the list has them; the page does without if it fails.
+  try {
+    const page = await (await api(withProject("/agents/traces", { q: traceId, since: ALL_TIME, limit: 1 }))).json();
+    return page.traces.find((t) => t.trace_id === traceId) || null;
+  } catch (_) { return null; }
 }
 
 function renderInBatches(container, items, render, size = 200) {
@@ -319,7 +429,7 @@ function linked(text) {
 function inline(text) {
   // The Markdown answers use: **bold** and `code`. Built as nodes, never as HTML.
   return String(text).split(/(\*\*[^*]+\*\*|`[^`]+`)/).map((piece) => {
-    if (piece.startsWith("**") && piece.endsWith("**") && piece.length > 4) return h("strong", {}, linked(piece.slice(2, -2)));
+    if (piece.startsWith("**") && piece.endsWith("**") && piece.length > 4) return h("strong", {}, inline(piece.slice(2, -2)));
     if (piece.startsWith("`") && piece.endsWith("`") && piece.length > 2) return h("code", {}, linked(piece.slice(1, -1)));
     return linked(piece);
   });
@@ -344,20 +454,22 @@ async function chatView(main, chatId) {
   const chats = h("nav", { class: "chat-list", "aria-label": "Chats" });
   const thread = h("section", { class: "messages", "aria-label": "Messages", "aria-live": "polite" });
   const input = h("textarea", { name: "message", rows: 2, placeholder: "Ask about your traces, e.g. Which agent spends the most tokens?", required: true });
-  const form = h("form", { class: "chat-form", "aria-label": "Ask the trace analyst" }, input, h("button", { type: "submit" }, "Send"));
+  const model = h("select", { name: "model", "aria-label": "Model", hidden: true });
+  const form = h("form", { class: "chat-form", "aria-label": "Ask the trace analyst" }, input, model, h("button", { type: "submit" }, "Send"));
   main.append(h("div", { class: "chat-layout" },
     h("aside", { class: "panel" }, h("h2", {}, "Chats"), h("button", { type: "button", onclick: () => navigate("/chat") }, "New chat"), chats),
     h("div", {}, thread, form)));
 
   async function loadChats() {
     const list = await (await api(withProject("/api/v1/chats", { limit: 100 }))).json();
-    chats.replaceChildren(...list.chats.map((c) => h("div", {}, link(`/chat/${c.id}`, c.title, { "aria-current": c.id === chatId ? "page" : null }))));
+    chats.replaceChildren(...list.chats.map((c) => link(`/chat/${c.id}`, c.title, { title: c.title, "aria-current": c.id === chatId ? "page" : null })));
   }
   if (chatId) {
     const chat = await (await api(withProject(`/api/v1/chats/${chatId}`))).json();
     for (const message of chat.messages) if (message.role !== "system") thread.append(chatMessage(message));
   }
   await loadChats();
+  await loadModels(model);
   input.addEventListener("keydown", (e) => { if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); form.requestSubmit(); } });
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -368,7 +480,7 @@ async function chatView(main, chatId) {
     const answer = h("article", { class: "msg assistant_message streaming" }, h("div", { class: "who" }, "assistant"));
     thread.append(answer);
     try {
-      const started = await streamAnswer(question, chatId, answer);
+      const started = await streamAnswer(question, chatId, model.value, answer);
       if (!chatId && started.chatId) { chatId = started.chatId; history.replaceState({}, "", `/chat/${chatId}`); }
       await loadChats();
     } catch (error) {
@@ -385,19 +497,29 @@ function chatMessage(message) {
     return h("article", { class: "msg tool_call" }, h("div", { class: "who" }, "tool result"),
       h("details", {}, h("summary", {}, "Result"), h("pre", {}, pretty(message.content))));
   }
-  const node = h("article", { class: `msg ${message.role === "user" ? "user_message" : "assistant_message"}` },
+  const user = message.role === "user";
+  const node = h("article", { class: `msg ${user ? "user_message" : "assistant_message"}` },
     h("div", { class: "who" }, message.role));
-  if (message.content) node.append(linkedText(message.content));
+  // What a person typed shows as typed (only trace ids become links); answers are Markdown.
+  if (message.content) node.append(user ? h("div", { class: "text" }, linked(message.content)) : linkedText(message.content));
   for (const call of message.tool_calls || []) {
     node.append(h("details", { class: "tool-call" }, h("summary", {}, `tool ${call.function.name}`), h("pre", {}, pretty(call.function.arguments))));
   }
   return node;
 }
 
-async function streamAnswer(question, chatId, into) {
+async function loadModels(select) {
+  // The built-in analyst comes first; a choice appears only when the server has more models.
+  const { models } = await (await api("/api/v1/models")).json();
+  select.replaceChildren(...models.map((m) => h("option", { value: m.id, title: m.description }, `${m.id} (${m.provider})`)));
+  select.hidden = models.length < 2;
+}
+
+async function streamAnswer(question, chatId, model, into) {
   // The AI SDK UI message stream: one JSON chunk per SSE event.
   const body = { messages: [{ role: "user", content: question }] };
   if (chatId) body.chat_id = chatId;
+  if (model) body.model = model;
   const response = await api(withProject("/api/v1/chat", { stream: "true" }), { method: "POST", json: body });
   const reader = response.body.getReader();
   const decoder = new TextDecoder();
@@ -422,8 +544,10 @@ async function streamAnswer(question, chatId, into) {
       else if (chunk.type === "text-delta") { textContent += chunk.delta; text.textContent = textContent; }
       else if (chunk.type === "text-end") text.replaceWith(Object.assign(linkedText(textContent), { className: "text answer" }));
       else if (chunk.type === "finish") {
-        const meta = chunk.messageMetadata || {};
-        into.append(h("div", { class: "meta" }, `${meta.usage?.model || ""} · `, link(`/traces/${meta.traceId}?project=${encodeURIComponent(meta.traceProject)}`, "this turn's trace")));
+        const { usage, traceId, traceProject } = chunk.messageMetadata || {};
+        into.append(h("div", { class: "meta usage" },
+          usage ? [`${usage.model} · ${fmtNum(usage.input_tokens)} in / ${fmtNum(usage.output_tokens)} out tokens · `, h("span", { class: "cost" }, fmtCost(usage.cost)), " · "] : null,
+          link(`/traces/${traceId}?project=${encodeURIComponent(traceProject)}`, "this turn's trace")));
       } else if (chunk.type === "error") into.append(h("p", { class: "error-mark", role: "alert" }, chunk.errorText));
     }
   }
