@@ -3,11 +3,13 @@ instrumentation libraries) replayed through the OTLP/gRPC receiver and read back
 the HTTP API, compared with its reviewed ``expected/trajectory.json`` and checked against
 the invariants every trajectory keeps (``tests/invariants.py``).
 
-``TRACECHAT_REWRITE_GOLDENS=1`` writes what the service answers now, for review.
+``TRACECHAT_REWRITE_GOLDENS=1`` writes what the service answers now and fails with the
+difference, for a person to review; it is refused under ``CI``.
 """
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
 from pathlib import Path
@@ -58,11 +60,25 @@ def test_sample_trace_reads_as_reviewed(case: Path, tmp_path: Path) -> None:
     finally:
         server.stop()
     expected_file = case / "expected" / "trajectory.json"
+    committed = expected_file.read_text() if expected_file.exists() else None
     if REWRITE:
-        expected_file.parent.mkdir(exist_ok=True)
-        expected_file.write_text(json.dumps(got, indent=2, ensure_ascii=False) + "\n")
-    assert expected_file.exists(), f"{case.name}: no expected/trajectory.json (TRACECHAT_REWRITE_GOLDENS=1 writes it)"
-    assert got == json.loads(expected_file.read_text())
+        _rewrite(expected_file, committed, got)
+    assert committed is not None, f"{case.name}: no expected/trajectory.json (TRACECHAT_REWRITE_GOLDENS=1 writes it)"
+    assert got == json.loads(committed)
+
+
+def _rewrite(expected_file: Path, committed: str | None, got: Any) -> None:
+    """Write what the service answers now and fail with the difference, for a person to
+    review before committing; never in CI, where a golden must be compared, not replaced."""
+    if os.environ.get("CI"):
+        pytest.fail("TRACECHAT_REWRITE_GOLDENS is refused under CI: goldens are reviewed by a person")
+    written = json.dumps(got, indent=2, ensure_ascii=False) + "\n"
+    if written == committed:
+        return
+    expected_file.parent.mkdir(exist_ok=True)
+    expected_file.write_text(written)
+    diff = difflib.unified_diff((committed or "").splitlines(), written.splitlines(), "committed", "now", lineterm="")
+    pytest.fail(f"{expected_file} rewritten; review the difference:\n" + "\n".join(diff), pytrace=False)
 
 
 def test_there_are_sample_traces() -> None:
