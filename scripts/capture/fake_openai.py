@@ -11,7 +11,11 @@ Stdlib only. Listens on 127.0.0.1 (ephemeral port unless --port is given), print
 
 Replies are deterministic and decided from the request alone (see ``decide``):
 
-* the last input is a tool result of ``get_weather``  -> final text answer built from it
+* the last input is a tool result of ``get_weather``  -> final text answer built from it, or,
+  when a ``final_answer`` tool is offered (smolagents' ToolCallingAgent), a call of
+  ``final_answer`` with that text as its ``answer`` argument; with ``final_answer`` offered,
+  a user message ``Observation:\n<result>`` (how smolagents sends a tool result back) is
+  read as the tool result of the tool named in the ``Calling tools:`` message before it
 * a ``transfer_to_<agent>`` tool is offered and no handoff happened yet -> call it
 * a ``get_weather`` tool is offered and the pending user question names a city or the
   weather -> call ``get_weather`` with ``{"city": "<City>"}``
@@ -130,7 +134,9 @@ def decide(turn: Turn, reasoning: bool) -> dict[str, Any]:
     pending_question = turn.last_kind == "user" or (
         turn.last_kind == "tool" and (turn.last_tool_name or "").startswith("transfer_to_")
     )
-    if turn.last_kind == "tool" and turn.last_tool_name == "get_weather":
+    if turn.last_kind == "tool" and turn.last_tool_name == "get_weather" and "final_answer" in turn.tools:
+        out["tool"] = ("final_answer", json.dumps({"answer": weather_answer(turn.last_tool_output, city)}))
+    elif turn.last_kind == "tool" and turn.last_tool_name == "get_weather":
         out["text"] = weather_answer(turn.last_tool_output, city)
         if reasoning:
             out["reasoning"] = REASONING_TEXT.format(city=city or "the city")
@@ -209,7 +215,30 @@ def chat_turn(body: dict[str, Any]) -> Turn:
             turn.last_kind = "tool"
             turn.last_tool_name = call_names.get(last.get("tool_call_id", ""), "get_weather")
             turn.last_tool_output = text_of(last.get("content"))
+        elif "final_answer" in turn.tools:
+            read_observation(turn, messages)
     return turn
+
+
+OBSERVATION = re.compile(r"\A(?:Call id: \S+\n)?Observation:\n(?P<output>.*)\Z", re.S)
+CALLED_TOOL = re.compile(r"""['"]name['"]\s*:\s*['"](?P<name>[\w-]+)['"]""")
+
+
+def read_observation(turn: Turn, messages: list[dict[str, Any]]) -> None:
+    """smolagents' ToolCallingAgent sends a tool call back as an assistant text
+    ``Calling tools:\n[{'id': ..., 'function': {'name': ..., 'arguments': ...}}]`` and its
+    result as a user text ``Observation:\n<result>``: read that as a tool result, and the
+    user's question as the last user message before it."""
+    match = OBSERVATION.match(text_of(messages[-1].get("content")) if messages[-1].get("role") == "user" else "")
+    if match is None:
+        return
+    turn.last_kind = "tool"
+    turn.last_tool_output = match.group("output")
+    calls = [text_of(m.get("content")) for m in messages[:-1] if m.get("role") == "assistant"]
+    names = CALLED_TOOL.findall(calls[-1]) if calls and calls[-1].startswith("Calling tools:") else []
+    turn.last_tool_name = names[-1] if names else "get_weather"
+    users = [text_of(m.get("content")) for m in messages[:-1] if m.get("role") == "user"]
+    turn.last_user_text = next((u for u in reversed(users) if not OBSERVATION.match(u)), "")
 
 
 def chat_usage(body: dict[str, Any], completion_text: str, reasoning: str | None) -> dict[str, Any]:
