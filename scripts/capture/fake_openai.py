@@ -17,6 +17,10 @@ Replies are deterministic and decided from the request alone (see ``decide``):
   a user message ``Observation:\n<result>`` (how smolagents sends a tool result back) is
   read as the tool result of the tool named in the ``Calling tools:`` message before it
 * a ``transfer_to_<agent>`` tool is offered and no handoff happened yet -> call it
+* a ``handoff_to_agent`` tool is offered (a Strands Swarm), the pending user message lists
+  ``Agent name: <name>.`` and has no ``Handoff Message:`` line yet -> call
+  ``handoff_to_agent({"agent_name": "<name>", "message": ...})``; after its result -> a short
+  text saying so
 * a ``get_weather`` tool is offered and the pending user question names a city or the
   weather -> call ``get_weather`` with ``{"city": "<City>"}``
 * otherwise -> a short text answer
@@ -140,8 +144,13 @@ def decide(turn: Turn, reasoning: bool) -> dict[str, Any]:
         out["text"] = weather_answer(turn.last_tool_output, city)
         if reasoning:
             out["reasoning"] = REASONING_TEXT.format(city=city or "the city")
+    elif turn.last_kind == "tool" and turn.last_tool_name == "handoff_to_agent":
+        out["text"] = "I have handed your question over to the agent that can answer it."
     elif pending_question and transfer and not turn.handoff_done:
         out["tool"] = (transfer[0], "{}")
+    elif pending_question and "handoff_to_agent" in turn.tools and (target := swarm_handoff_target(turn)):
+        message = f"The user asks about the weather in {city}." if city else "Please answer the user's question."
+        out["tool"] = ("handoff_to_agent", json.dumps({"agent_name": target, "message": message}))
     elif pending_question and "get_weather" in turn.tools and is_weather_question(turn.last_user_text):
         out["tool"] = ("get_weather", json.dumps({"city": city or "Paris"}))
         if reasoning:
@@ -156,6 +165,20 @@ def decide(turn: Turn, reasoning: bool) -> dict[str, Any]:
         if reasoning:
             out["reasoning"] = REASONING_TEXT_NO_TOOL
     return out
+
+
+SWARM_AGENT = re.compile(r"^Agent name: (?P<name>[^.\s]+)\.", re.M)
+SWARM_HANDED_OVER = re.compile(r"^Handoff Message:", re.M)
+
+
+def swarm_handoff_target(turn: Turn) -> str | None:
+    """A Strands Swarm node's input (``Context:\n...``) lists the other agents
+    (``Agent name: X.``) and has a ``Handoff Message:`` line once a handoff brought it there:
+    hand off only before that."""
+    if turn.handoff_done or SWARM_HANDED_OVER.search(turn.last_user_text):
+        return None
+    match = SWARM_AGENT.search(turn.last_user_text)
+    return match.group("name") if match else None
 
 
 def text_of(content: Any) -> str:
