@@ -39,7 +39,14 @@ VENV_PY = VENV / "bin" / "python"
 # opentelemetry-instrumentation-openai-v2 2.3b0 (the last release with the legacy per-message
 # events) cannot share a venv with 2.4b0, so the legacy case has its own.
 VENV_LEGACY = HERE / ".venv-legacy"
-VENV_LEGACY_PY = VENV_LEGACY / "bin" / "python"
+# strands-agents requires openai<3 and mcp<2.2, the main venv pins openai 3.x and mcp 2.3.
+VENV_STRANDS = HERE / ".venv-strands"
+# venv name in cases.toml -> (venv dir, requirements file); "main" is the default.
+VENVS = {
+    "main": (VENV, "requirements.txt"),
+    "legacy": (VENV_LEGACY, "requirements-legacy.txt"),
+    "strands": (VENV_STRANDS, "requirements-strands.txt"),
+}
 NODE_DIR = HERE / "node"
 CASE_TIMEOUT_S = 180
 SERVER_START_TIMEOUT_S = 20
@@ -61,7 +68,8 @@ class Case:
 def load_cases() -> list[Case]:
     """Read cases.toml (see the comment at its top)."""
     data = tomllib.loads((HERE / "cases.toml").read_text())
-    subst = {"{venv}": str(VENV_PY), "{venv-legacy}": str(VENV_LEGACY_PY), "{here}": str(HERE)}
+    subst = {"{venv}": str(VENV_PY), "{here}": str(HERE)}
+    subst.update({f"{{venv-{name}}}": str(d / "bin" / "python") for name, (d, _req) in VENVS.items() if name != "main"})
     cases = []
     for raw in data["case"]:
         cmd = []
@@ -77,7 +85,7 @@ def load_cases() -> list[Case]:
                 python_packages=raw.get("python_packages", []),
                 npm_packages=raw.get("npm_packages", []),
                 env=raw.get("env", {}),
-                venv_py=VENV_LEGACY_PY if raw.get("venv") == "legacy" else VENV_PY,
+                venv_py=VENVS[raw.get("venv", "main")][0] / "bin" / "python",
                 expect=raw.get("expect", []),
             )
         )
@@ -93,7 +101,7 @@ BY_NAME = {c.name: c for c in CASES}
 
 def run_setup() -> None:
     """Create the venv and node_modules from requirements.txt / package-lock.json."""
-    for venv, req in ((VENV, "requirements.txt"), (VENV_LEGACY, "requirements-legacy.txt")):
+    for venv, req in VENVS.values():
         if not (venv / "bin" / "python").exists():
             subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
         pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "--no-deps", "-r", str(HERE / req)]

@@ -11,8 +11,16 @@ Stdlib only. Listens on 127.0.0.1 (ephemeral port unless --port is given), print
 
 Replies are deterministic and decided from the request alone (see ``decide``):
 
-* the last input is a tool result of ``get_weather``  -> final text answer built from it
+* the last input is a tool result of ``get_weather``  -> final text answer built from it, or,
+  when a ``final_answer`` tool is offered (smolagents' ToolCallingAgent), a call of
+  ``final_answer`` with that text as its ``answer`` argument; with ``final_answer`` offered,
+  a user message ``Observation:\n<result>`` (how smolagents sends a tool result back) is
+  read as the tool result of the tool named in the ``Calling tools:`` message before it
 * a ``transfer_to_<agent>`` tool is offered and no handoff happened yet -> call it
+* a ``handoff_to_agent`` tool is offered (a Strands Swarm), the pending user message lists
+  ``Agent name: <name>.`` and has no ``Handoff Message:`` line yet -> call
+  ``handoff_to_agent({"agent_name": "<name>", "message": ...})``; after its result -> a short
+  text saying so
 * a ``get_weather`` tool is offered and the pending user question names a city or the
   weather -> call ``get_weather`` with ``{"city": "<City>"}``
 * otherwise -> a short text answer
@@ -130,12 +138,19 @@ def decide(turn: Turn, reasoning: bool) -> dict[str, Any]:
     pending_question = turn.last_kind == "user" or (
         turn.last_kind == "tool" and (turn.last_tool_name or "").startswith("transfer_to_")
     )
-    if turn.last_kind == "tool" and turn.last_tool_name == "get_weather":
+    if turn.last_kind == "tool" and turn.last_tool_name == "get_weather" and "final_answer" in turn.tools:
+        out["tool"] = ("final_answer", json.dumps({"answer": weather_answer(turn.last_tool_output, city)}))
+    elif turn.last_kind == "tool" and turn.last_tool_name == "get_weather":
         out["text"] = weather_answer(turn.last_tool_output, city)
         if reasoning:
             out["reasoning"] = REASONING_TEXT.format(city=city or "the city")
+    elif turn.last_kind == "tool" and turn.last_tool_name == "handoff_to_agent":
+        out["text"] = "I have handed your question over to the agent that can answer it."
     elif pending_question and transfer and not turn.handoff_done:
         out["tool"] = (transfer[0], "{}")
+    elif pending_question and "handoff_to_agent" in turn.tools and (target := swarm_handoff_target(turn)):
+        message = f"The user asks about the weather in {city}." if city else "Please answer the user's question."
+        out["tool"] = ("handoff_to_agent", json.dumps({"agent_name": target, "message": message}))
     elif pending_question and "get_weather" in turn.tools and is_weather_question(turn.last_user_text):
         out["tool"] = ("get_weather", json.dumps({"city": city or "Paris"}))
         if reasoning:
@@ -150,6 +165,20 @@ def decide(turn: Turn, reasoning: bool) -> dict[str, Any]:
         if reasoning:
             out["reasoning"] = REASONING_TEXT_NO_TOOL
     return out
+
+
+SWARM_AGENT = re.compile(r"^Agent name: (?P<name>[^.\s]+)\.", re.M)
+SWARM_HANDED_OVER = re.compile(r"^Handoff Message:", re.M)
+
+
+def swarm_handoff_target(turn: Turn) -> str | None:
+    """A Strands Swarm node's input (``Context:\n...``) lists the other agents
+    (``Agent name: X.``) and has a ``Handoff Message:`` line once a handoff brought it there:
+    hand off only before that."""
+    if turn.handoff_done or SWARM_HANDED_OVER.search(turn.last_user_text):
+        return None
+    match = SWARM_AGENT.search(turn.last_user_text)
+    return match.group("name") if match else None
 
 
 def text_of(content: Any) -> str:
@@ -209,7 +238,30 @@ def chat_turn(body: dict[str, Any]) -> Turn:
             turn.last_kind = "tool"
             turn.last_tool_name = call_names.get(last.get("tool_call_id", ""), "get_weather")
             turn.last_tool_output = text_of(last.get("content"))
+        elif "final_answer" in turn.tools:
+            read_observation(turn, messages)
     return turn
+
+
+OBSERVATION = re.compile(r"\A(?:Call id: \S+\n)?Observation:\n(?P<output>.*)\Z", re.S)
+CALLED_TOOL = re.compile(r"""['"]name['"]\s*:\s*['"](?P<name>[\w-]+)['"]""")
+
+
+def read_observation(turn: Turn, messages: list[dict[str, Any]]) -> None:
+    """smolagents' ToolCallingAgent sends a tool call back as an assistant text
+    ``Calling tools:\n[{'id': ..., 'function': {'name': ..., 'arguments': ...}}]`` and its
+    result as a user text ``Observation:\n<result>``: read that as a tool result, and the
+    user's question as the last user message before it."""
+    match = OBSERVATION.match(text_of(messages[-1].get("content")) if messages[-1].get("role") == "user" else "")
+    if match is None:
+        return
+    turn.last_kind = "tool"
+    turn.last_tool_output = match.group("output")
+    calls = [text_of(m.get("content")) for m in messages[:-1] if m.get("role") == "assistant"]
+    names = CALLED_TOOL.findall(calls[-1]) if calls and calls[-1].startswith("Calling tools:") else []
+    turn.last_tool_name = names[-1] if names else "get_weather"
+    users = [text_of(m.get("content")) for m in messages[:-1] if m.get("role") == "user"]
+    turn.last_user_text = next((u for u in reversed(users) if not OBSERVATION.match(u)), "")
 
 
 def chat_usage(body: dict[str, Any], completion_text: str, reasoning: str | None) -> dict[str, Any]:

@@ -59,7 +59,7 @@ def test_seed_example_gets_an_answer_with_usage(api: httpx.Client) -> None:
 
 def test_questions_are_answered_from_the_traces(api: httpx.Client) -> None:
     tokens = ask(api, "Which agent spends the most tokens?").json()["response"]
-    assert "`weather-agent` spends the most tokens" in tokens
+    assert "`weather_agent` spends the most tokens" in tokens
     catalog = ask(api, "Which agents and models are there?").json()["response"]
     assert "Triage Agent" in catalog
     assert "gpt-4o-mini" in catalog
@@ -108,7 +108,7 @@ def test_stream_is_the_ai_sdk_ui_message_stream(api: httpx.Client) -> None:
     assert (call["toolName"], output["toolCallId"]) == ("token_usage", call["toolCallId"])
     assert kinds.index("tool-output-available") < kinds.index("finish-step")
     text = "".join(e["delta"] for e in events[:-1] if e["type"] == "text-delta")
-    assert "`weather-agent` spends the most tokens" in text
+    assert "`weather_agent` spends the most tokens" in text
     finish = events[-2]
     assert finish["messageMetadata"]["usage"]["model"] == "tracechat-analyst"
     chat_id = events[0]["messageMetadata"]["chatId"]
