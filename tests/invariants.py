@@ -3,7 +3,8 @@ sample trace and on fuzzed span trees):
 
 1. every model call has exactly one assistant entry (one call recorded by nested spans
    too), and an assistant entry comes only from a model call or an agent's own answer;
-2. every tool span appears once (a ``transfer_to_*`` tool is the handoff it makes);
+2. every tool span appears once (a transfer tool is the handoff it makes, an answer tool
+   the answer of the call that asked for it);
 3. the assistant entries' tokens add up to the trace's totals (samples only: fuzzed spans
    carry tokens on spans that are no model call);
 4. no entry comes from a span of no kind a convention knows (plumbing);
@@ -38,7 +39,7 @@ def check(
         assert by_id[span_id]["kind"] in ("llm", "agent"), f"assistant entry from {by_id[span_id]['name']!r}"
     tools = Counter(m["span_id"] for m in messages if m["type"] == "tool_call")
     for span in spans:
-        if span["kind"] == "tool" and not span["name"].split(" ")[-1].startswith("transfer_to_"):
+        if span["kind"] == "tool" and not _hands_off_or_answers(span):
             assert tools[span["span_id"]] == 1, f"tool span {span['name']!r} shows {tools[span['span_id']]} times"
     if totals is not None:
         got = tuple(
@@ -52,26 +53,47 @@ def check(
     _check_order(messages, one_clock)
 
 
+def _hands_off_or_answers(span: dict[str, Any]) -> bool:
+    """A tool that hands the conversation to another agent is that handoff; one through which
+    the agent answers (smolagents' ``final_answer``) is the answer of the call that asked."""
+    attributes = span["attributes"]
+    name = str(attributes.get("gen_ai.tool.name") or attributes.get("tool.name") or span["name"].split(" ")[-1])
+    return name.startswith(("transfer_to_", "handoff_to_")) or name in ("final_answer", "final_result")
+
+
 def _model_calls(spans: list[dict[str, Any]]) -> list[set[str]]:
     """Each model call as the spans that record it: an outermost model-call span and the
-    model-call spans below it (double instrumentation records one call twice)."""
+    model-call spans below it (double instrumentation records one call twice). A span in a
+    parent cycle has no parent (query/tree.py)."""
     parents = {s["span_id"]: s["parent_span_id"] for s in spans}
     kinds = {s["span_id"]: s["kind"] for s in spans}
 
+    def tree_parent(span_id: str) -> str | None:
+        parent = parents.get(span_id)
+        return parent if parent in kinds and not _in_cycle(span_id, parents) else None
+
     def outermost(span_id: str) -> str:
-        top, seen, parent = span_id, {span_id}, parents.get(span_id)
-        while parent in kinds and parent not in seen:
-            seen.add(parent)
-            if kinds[parent] == "llm":
-                top = parent
-            parent = parents.get(parent)
+        top, node = span_id, tree_parent(span_id)
+        while node is not None:
+            top = node if kinds[node] == "llm" else top
+            node = tree_parent(node)
         return top
 
     calls: dict[str, set[str]] = {}
-    for span in spans:
-        if span["kind"] == "llm":
-            calls.setdefault(outermost(span["span_id"]), set()).add(span["span_id"])
+    for span_id, kind in kinds.items():
+        if kind == "llm":
+            calls.setdefault(outermost(span_id), set()).add(span_id)
     return list(calls.values())
+
+
+def _in_cycle(span_id: str, parents: dict[str, str | None]) -> bool:
+    seen, parent = set(), parents.get(span_id)
+    while parent in parents and parent not in seen:
+        if parent == span_id:
+            return True
+        seen.add(parent)
+        parent = parents[parent]
+    return False
 
 
 def _check_order(messages: list[dict[str, Any]], one_clock: bool) -> None:

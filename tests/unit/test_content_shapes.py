@@ -67,6 +67,11 @@ def test_a_result_wrapper_that_carries_one_value_reads_as_it(recorded: str, show
     [
         ('{"args": [], "kwargs": {"city": "Paris"}}', '{"city":"Paris"}'),  # smolagents, LlamaIndex
         ('{"kwargs": {"city": "Paris"}}', '{"city":"Paris"}'),
+        ('{"args": [], "sanitize_inputs_outputs": true, "kwargs": {"city": "Paris"}}', '{"city":"Paris"}'),
+        (
+            '{"args": [], "kwargs": {"city": "Paris"}, "note": "x"}',
+            '{"args": [], "kwargs": {"city": "Paris"}, "note": "x"}',
+        ),
         ('{"text": "hello"}', '{"text": "hello"}'),  # an argument named text stays
         ('{"args": ["Paris"], "kwargs": {}}', '{"args": ["Paris"], "kwargs": {}}'),
     ],

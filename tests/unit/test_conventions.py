@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.traces import TraceBuilder, as_json, outline, trajectory
+from tracechat.query.service import TraceQueries
 from tracechat.store.duck import DuckDBStore
 
 EXPECTED = [
@@ -616,3 +617,47 @@ def test_a_chain_step_outside_any_agent_is_still_shown(store: DuckDBStore) -> No
     step = {"openinference.span.kind": "CHAIN", "input.value": as_json({"path": "/docs"})}
     trace.span("load_documents", step, parent=root, start_ms=1)
     assert outline(trajectory(store, trace)) == [("tool_call", None, "load_documents")]
+
+
+def test_strands_latest_mode_events_tool_names_and_finish_reason(store: DuckDBStore) -> None:
+    """strands-agents 1.62 (gen_ai_latest_experimental): content in span events named
+    gen_ai.client.inference.operation.details, tools as a list of names on the agent span,
+    finish reasons inside the output messages, a swarm as invoke_swarm."""
+    trace = TraceBuilder()
+    swarm = trace.span("invoke_swarm", {"gen_ai.operation.name": "invoke_swarm"}, duration_ms=100)
+    agent_attributes = {
+        "gen_ai.operation.name": "invoke_agent",
+        "gen_ai.agent.name": "weather_agent",
+        "gen_ai.agent.tools": as_json(["get_weather"]),
+    }
+    agent = trace.span("invoke_agent weather_agent", agent_attributes, parent=swarm, start_ms=1, duration_ms=90)
+    output = [
+        {"role": "assistant", "parts": [{"type": "text", "content": "18C in Paris."}], "finish_reason": "end_turn"}
+    ]
+    details = {
+        "gen_ai.input.messages": as_json(
+            [{"role": "user", "parts": [{"type": "text", "content": "Weather in Paris?"}]}]
+        ),
+        "gen_ai.output.messages": as_json(output),
+    }
+    trace.span(
+        "chat",
+        {"gen_ai.operation.name": "chat"},
+        parent=agent,
+        start_ms=2,
+        events=[("gen_ai.client.inference.operation.details", details)],
+    )
+    trace.span("execute_event_loop_cycle", {"event_loop.cycle_id": "c1"}, parent=agent, start_ms=3)
+    result = trajectory(store, trace)
+    assert [(k, a, m) for k, a, m in outline(result)] == [
+        ("agent_start", "weather_agent", None),
+        ("user_message", "weather_agent", "Weather in Paris?"),
+        ("assistant_message", "weather_agent", "18C in Paris."),
+    ]
+    start, answer = result.messages[0].agent_start, result.messages[2].assistant_message
+    assert start is not None
+    assert start.tool_definitions == '["get_weather"]'
+    assert answer is not None
+    assert answer.finish_reason == "end_turn"
+    kinds = {v.name: v.kind for v in TraceQueries(store).spans("p", trace.trace_hex).spans}
+    assert (kinds["invoke_swarm"], kinds["execute_event_loop_cycle"]) == ("workflow", "other")

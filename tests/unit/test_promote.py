@@ -65,6 +65,9 @@ def test_agent_name_from_span_name_or_traceloop_entity() -> None:
     assert _promoted(traceloop)["agent_name"] == "Researcher"
     # an entity name is not an agent name on other kinds of span
     assert "agent_name" not in _promoted({"traceloop.span.kind": "task", "traceloop.entity.name": "step"})
+    # smolagents: an agent span named after the method its agent object ran
+    assert _promoted({"openinference.span.kind": "AGENT"}, "weather_agent.run")["agent_name"] == "weather_agent"
+    assert "agent_name" not in _promoted({"openinference.span.kind": "CHAIN"}, "weather_agent.run")
 
 
 def test_non_string_values_become_text() -> None:

@@ -380,3 +380,75 @@ def test_one_call_recorded_by_nested_spans_is_one_entry_from_the_span_with_conte
     assert answer.assistant_message is not None
     assert (answer.assistant_message.text, answer.assistant_message.input_tokens) == ("18C in Paris.", 12)
     assert [m.user_message.text for m in result.messages if m.user_message] == ["Weather in Paris?"]
+
+
+def test_a_frameworks_wrapping_of_the_question_is_no_second_user_turn(store: DuckDBStore) -> None:
+    """Strands' Swarm hands each agent 'Context:\\nUser Request: …'; the swarm span holds the question."""
+    trace = TraceBuilder()
+    question = as_json([{"role": "user", "parts": [{"type": "text", "content": "Weather in Paris?"}]}])
+    swarm = trace.span(
+        "invoke_swarm", {"gen_ai.operation.name": "invoke_swarm", "gen_ai.input.messages": question}, duration_ms=90
+    )
+    for index, agent in enumerate(("triage", "weather")):
+        wrapped = {
+            "role": "user",
+            "parts": [{"type": "text", "content": f"Context:\nUser Request: Weather in Paris?\nYou are {agent}."}],
+        }
+        named = {"gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": agent}
+        span = trace.span(f"invoke_agent {agent}", named, parent=swarm, start_ms=10 + 40 * index, duration_ms=30)
+        trace.span("chat gpt-4o", chat([wrapped], [A1]), parent=span, start_ms=11 + 40 * index)
+    result = trajectory(store, trace)
+    users = [(m.span_id, m.agent_name, m.user_message.text) for m in result.messages if m.user_message]
+    assert users == [(swarm, None, "Weather in Paris?")]
+    assert result.messages[0].type == "user_message"  # where the swarm started: before the first agent
+
+
+def test_a_handoff_tool_hands_over_where_it_ran_and_the_last_word_before_is_no_handback(store: DuckDBStore) -> None:
+    trace = TraceBuilder()
+    handoff = {"type": "tool_call", "id": "h1", "name": "handoff_to_agent", "arguments": {"agent_name": "weather"}}
+    asks = {"role": "assistant", "parts": [handoff]}
+    handed = {"role": "tool", "parts": [{"type": "tool_call_response", "id": "h1", "response": "handed over"}]}
+    triage = trace.span(
+        "invoke_agent triage", {"gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": "triage"}, duration_ms=30
+    )
+    trace.span("chat gpt-4o", chat([U1], [asks]), parent=triage, start_ms=1)
+    tool = {
+        "gen_ai.operation.name": "execute_tool",
+        "gen_ai.tool.name": "handoff_to_agent",
+        "gen_ai.tool.call.id": "h1",
+    }
+    tool_span = trace.span("execute_tool handoff_to_agent", tool, parent=triage, start_ms=10)
+    trace.span("chat gpt-4o", chat([U1, asks, handed], [A1]), parent=triage, start_ms=20)  # a last word
+    weather = trace.span(
+        "invoke_agent weather", {"gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": "weather"}, start_ms=40
+    )
+    trace.span("chat gpt-4o", chat([U1], [A1]), parent=weather, start_ms=41)
+    handoffs = [
+        (m.span_id, m.agent_handoff.from_agent, m.agent_handoff.to_agent)
+        for m in trajectory(store, trace).messages
+        if m.agent_handoff
+    ]
+    assert handoffs == [(tool_span, "triage", "weather")]
+
+
+def test_an_answer_tool_is_the_answer_of_the_call_that_asked_for_it(store: DuckDBStore) -> None:
+    trace = TraceBuilder()
+    final = {"type": "tool_call", "id": "f1", "name": "final_answer", "arguments": {"answer": "18C in Paris."}}
+    trace.span("chat gpt-4o", chat([U1], [{"role": "assistant", "parts": [final]}]))
+    trace.span("FinalAnswerTool", {"openinference.span.kind": "TOOL", "tool.name": "final_answer"}, start_ms=20)
+    result = trajectory(store, trace)
+    assert [m.type for m in result.messages] == ["agent_start", "user_message", "assistant_message"]
+    answer = result.messages[-1].assistant_message
+    assert answer is not None
+    assert answer.text == "18C in Paris."
+    assert [c.name for c in answer.tool_calls or ()] == ["final_answer"]
+
+
+def test_spans_whose_parents_form_a_cycle_are_roots(store: DuckDBStore) -> None:
+    trace = TraceBuilder()
+    trace.span("chat gpt-4o", chat([U1], [A1]), parent="0000000000000002")
+    trace.span("chat gpt-4o", chat([U1, A1, U2], [A2]), parent="0000000000000001", start_ms=10)
+    trace.span("execute_tool t", {"gen_ai.operation.name": "execute_tool"}, parent="0000000000000002", start_ms=12)
+    result = trajectory(store, trace)
+    assert [m.type for m in result.messages].count("assistant_message") == 2  # one per call, both read
+    assert any(m.type == "tool_call" for m in result.messages)  # below the cycle, still under its parent

@@ -58,10 +58,17 @@ _SUFFIXES = (
 def classify(facts: SpanFacts) -> Kind:
     if facts.handoff_to:
         return Kind.HANDOFF
-    kind = _OPERATIONS.get((facts.operation or "").lower()) or _by_name(facts.name) or _by_content(facts)
+    operation = (facts.operation or "").lower()
+    kind = _OPERATIONS.get(operation) or _invoked(operation) or _by_name(facts.name) or _by_content(facts)
     if kind is Kind.AGENT and not facts.agent_name:
         return Kind.WORKFLOW  # e.g. the synthetic "Agent workflow" root of agent SDK exporters
     return kind
+
+
+def _invoked(operation: str) -> Kind | None:
+    """``invoke_swarm``, ``invoke_graph``, ``invoke_team``…: running something that is not
+    one agent is a workflow (``invoke_agent`` is matched before)."""
+    return Kind.WORKFLOW if operation.startswith("invoke_") else None
 
 
 def _by_name(name: str) -> Kind | None:

@@ -327,10 +327,12 @@ def _unwrapped(value: str | None, unwrap: Callable[[Any], Any]) -> str | None:
 
 
 def _call_arguments(document: Any) -> Any:
-    if isinstance(document, dict) and set(document) in ({"args", "kwargs"}, {"kwargs"}):
-        args, kwargs = document.get("args") or [], document.get("kwargs")
-        if not args and isinstance(kwargs, dict):
-            return kwargs
+    """``{"args": [], "kwargs": {…}}``, with or without the framework's own flags beside
+    (smolagents' ``sanitize_inputs_outputs``): the keyword arguments."""
+    if isinstance(document, dict) and isinstance(document.get("kwargs"), dict) and not document.get("args"):
+        flags = set(document) - {"args", "kwargs"}
+        if all(isinstance(document[f], bool | None) for f in flags):
+            return document["kwargs"]
     return document
 
 

@@ -8,6 +8,7 @@ OpenInference, OpenLLMetry/Traceloop, Vercel AI SDK, and the rest.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -164,15 +165,22 @@ def promote(attributes: Iterable[Any], span_name: str) -> list[Any]:
     return values[:_SCRATCH]
 
 
+_METHOD_OF = re.compile(r"^(?P<agent>[A-Za-z_][\w-]*)\.[a-z_]+$")
+"""``weather_agent.run``: a span named after the method an agent object ran."""
+
+
 def _fill_agent_name(values: list[Any], span_name: str) -> None:
-    """Agents named only by a Traceloop entity, a Vercel AI SDK function id, or by an
-    ``invoke_agent X`` span name."""
+    """Agents named only by a Traceloop entity, a Vercel AI SDK function id, or by their
+    span's name: ``invoke_agent X``, or ``X.run`` (the agent object's method: smolagents)."""
     if values[_AGENT] is not None or values[_OPERATION] != "invoke_agent":
         return
+    method_of = _METHOD_OF.match(span_name)
     if values[_SCRATCH]:
         values[_AGENT] = values[_SCRATCH]
     elif span_name.startswith("invoke_agent "):
         values[_AGENT] = span_name[len("invoke_agent ") :].strip() or None
+    elif method_of:
+        values[_AGENT] = method_of.group("agent")
 
 
 def _text_value(value: Any) -> str | None:

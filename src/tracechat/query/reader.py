@@ -26,7 +26,12 @@ from tracechat.query.transcript import Transcript, conversation, current_turn, k
 from tracechat.query.tree import Node, walk
 
 STATUS_ERROR = 2  # OTLP Status.STATUS_CODE_ERROR
-_TRANSFER = re.compile(r"^transfer_to_(?P<agent>.+)$")
+_TRANSFER = re.compile(r"^(?:transfer|handoff)_to_(?P<agent>.+)$")
+"""A tool that hands the conversation to another agent (``transfer_to_weather_agent``,
+Strands' ``handoff_to_agent`` with the agent in its ``agent_name`` argument)."""
+ANSWER_TOOLS = ("final_answer", "final_result")
+"""Tools through which an agent gives its answer (smolagents, Pydantic AI's output tool):
+the call that asks for one is the answer; the tool itself is no step of its own."""
 _STEP_KINDS = (Kind.WORKFLOW, Kind.EMBEDDING, Kind.GUARDRAIL)
 """Kinds of span that are agent work when they record content; a span of no kind a
 convention knows (HTTP, database, messaging…) is plumbing: in the span list, not an entry."""
@@ -54,10 +59,14 @@ class Reader:
     transcript: Transcript = field(default_factory=Transcript)
     agents: dict[str, _AgentState] = field(default_factory=dict)
     active_agent: str | None = None
+    pending_to: str | None = None
+    """The agent a transfer tool handed over to, until it speaks."""
     open_calls: dict[str, ToolCall] = field(default_factory=dict)
     covered_calls: set[str] = field(default_factory=set)
     requested_ids: set[str] = field(default_factory=set)
     calls_by_id: dict[str, ToolCall] = field(default_factory=dict)
+    questions: set[str] = field(default_factory=set)
+    """Questions already read from the agent or workflow span that was asked them."""
     answered_spans: set[str] = field(default_factory=set)
     """Spans whose assistant entry said something (text or reasoning)."""
     counted_spans: set[str] = field(default_factory=set)
@@ -141,17 +150,18 @@ class Reader:
             self._agent_start(facts, agent, facts.model, instructions, facts.tool_definitions)
         state = self.agents[agent or ""]
         if facts.input_messages is not None:
-            self._input(facts, agent, state, conversation(facts.input_messages))
+            self._input(node, agent, state, conversation(facts.input_messages))
         self._output(node, agent)
 
-    def _input(self, facts: SpanFacts, agent: str | None, state: _AgentState, inputs: list[Message]) -> None:
+    def _input(self, node: Node, agent: str | None, state: _AgentState, inputs: list[Message]) -> None:
+        facts = node.facts
         if not self.transcript:
             history = inputs[: len(inputs) - len(current_turn(inputs))]
             self.transcript.absorb(history)
         fresh = self.transcript.new_messages(inputs)
         fresh = self._detect_compaction(facts, agent, state, inputs, fresh)
         for message in fresh:
-            self._input_message(facts, agent, message)
+            self._input_message(node, agent, message)
         self.transcript.absorb(inputs)
         state.last_context = len(inputs)
         state.last_first_key = key(inputs[0]) if inputs else None
@@ -177,17 +187,37 @@ class Reader:
         self._compaction(facts, summary, state.last_context, len(inputs), agent=agent)
         return [m for m in fresh if all(m is not lead for lead in leading)]
 
-    def _input_message(self, facts: SpanFacts, agent: str | None, message: Message) -> None:
+    def _input_message(self, node: Node, agent: str | None, message: Message) -> None:
+        facts = node.facts
         for call in message.of_kind("tool_call"):  # a call made where no traced output shows it
             self._requested_call(facts, agent, call)
         for part in message.of_kind("tool_result"):
             self._tool_result(facts, agent, part)
-        if message.role == "user":
-            refs: list[str] = [self.content.media(facts.span_id, p.media) for p in message.of_kind("media") if p.media]
-            text = self.content.text(facts.span_id, message.text(), refs)
-            if text is not None or refs:
-                entry = UserMessage(text=text, content_refs=refs)
-                self._emit(facts, agent, "user_message", entry, at=facts.start_ns)
+        if message.role != "user":
+            return
+        wrapped = _wrapped_question(node, message.text())
+        if wrapped is not None:
+            self._question(*wrapped)
+            return
+        refs: list[str] = [self.content.media(facts.span_id, p.media) for p in message.of_kind("media") if p.media]
+        text = self.content.text(facts.span_id, message.text(), refs)
+        if text is not None or refs:
+            entry = UserMessage(text=text, content_refs=refs)
+            self._emit(facts, agent, "user_message", entry, at=facts.start_ns)
+
+    def _question(self, asked: Node, question: str) -> None:
+        """The user's question as the agent or workflow span that was asked recorded it,
+        once, where that span starts (a framework's wrapping of it is no user turn)."""
+        if question in self.questions:
+            return
+        self.questions.add(question)
+        refs: list[str] = []
+        entry = UserMessage(text=self.content.text(asked.facts.span_id, question, refs), content_refs=refs)
+        agent = asked.facts.agent_name if asked.facts.kind is Kind.AGENT else None
+        self._append(asked.facts, agent, "user_message", entry, asked.facts.start_ns)
+        placed = self.messages.pop()
+        at = next((i for i, m in enumerate(self.messages) if m.started_at > placed.started_at), len(self.messages))
+        self.messages.insert(at, placed)
 
     def _output(self, node: Node, agent: str | None) -> None:
         """The call's one assistant entry (also when it only asked for tools), then the
@@ -199,9 +229,14 @@ class Reader:
         refs = [self.content.media(facts.span_id, p.media) for m in replies for p in m.of_kind("media") if p.media]
         calls = [call for message in replies for call in message.of_kind("tool_call")]
         requested = [RequestedToolCall(id=call.id, name=call.name) for call in calls]
+        answers = [call for call in calls if call.name in ANSWER_TOOLS]
+        text = text or next((a for a in map(_answer_of, answers) if a), None)
         self._assistant(facts, agent, text, reasoning, refs, requested or None)
         for call in calls:
-            self._requested_call(facts, agent, call)
+            if call in answers:
+                self.covered_calls.add(call.id or "")
+            else:
+                self._requested_call(facts, agent, call)
         self.transcript.add(replies)
         state = self.agents.get(agent or "")
         if state is not None and state.last_context is not None:
@@ -243,6 +278,10 @@ class Reader:
         if transfer:
             if call.id:
                 self.covered_calls.add(call.id)  # its result ("transferred") is not a tool result to show
+            span = self._transfer_span(call)
+            if span is not None:  # the tool span is where control passed; it learns whom to
+                span.tool_arguments = span.tool_arguments or call.arguments
+                return
             target = _argument(call.arguments, "agent_name") or transfer.group("agent")
             self._handoff(facts, agent, target, at=facts.end_ns, guessed=True)
             return
@@ -253,6 +292,9 @@ class Reader:
         entry = ToolCall(tool_name=call.name, tool_call_id=call.id, tool_arguments=call.arguments)
         self._emit(facts, agent, "tool_call", entry, at=facts.end_ns)
         self.open_calls[call.id or call.name or ""] = entry
+
+    def _transfer_span(self, call: Part) -> SpanFacts | None:
+        return next((t for t in self.tool_spans if call.id and t.tool_call_id == call.id), None)
 
     def _covered(self, facts: SpanFacts, call: Part) -> bool:
         """Whether a tool span records this call: same id, or (ids missing) the same tool
@@ -269,8 +311,10 @@ class Reader:
             if matched:
                 self.covered_calls.update(i for i in (tool.span_id, call.id) if i)
                 tool.tool_call_id = tool.tool_call_id or call.id
-                if call.arguments is not None and not _is_document(tool.tool_arguments):
-                    tool.tool_arguments = call.arguments  # the request's JSON over e.g. a bare "Paris"
+                if call.arguments is not None and (
+                    not _is_document(tool.tool_arguments) or plain_arguments(tool.tool_arguments) != tool.tool_arguments
+                ):
+                    tool.tool_arguments = call.arguments  # the request's JSON over a bare "Paris" or a wrapper
                 return True
         return False
 
@@ -301,6 +345,8 @@ class Reader:
 
     def _tool(self, node: Node) -> None:
         facts = node.facts
+        if facts.tool_name in ANSWER_TOOLS:
+            return  # the model call that asked for it holds the answer
         agent = self._agent_of(node)
         transfer = _TRANSFER.match(facts.tool_name or "")
         if transfer:
@@ -355,17 +401,21 @@ class Reader:
     def _handoff(
         self, facts: SpanFacts, source: str | None, target: str | None, at: int | None = None, guessed: bool = False
     ) -> None:
-        """``guessed``: the target comes from a ``transfer_to_*`` tool name, which an explicit
-        handoff record of the same transfer may later name better."""
+        """``guessed``: read from a transfer tool, which an explicit handoff record of the same
+        transfer may later name better. Control passes when the agent taken over to speaks
+        (``pending_to``): the agent handing over may still say a last word first."""
         if target is None:
             return
-        if canonical(target) == canonical(self.active_agent):
+        if canonical(target) in (canonical(self.pending_to), canonical(self.active_agent)):
             if not guessed:
                 self._rename_guessed_handoff(facts, source, target)
             return
         entry = AgentHandoff(from_agent=source, to_agent=target)
         self._append(facts, source, "agent_handoff", entry, at if at is not None else facts.start_ns)
-        self.active_agent = target
+        if guessed:
+            self.pending_to = target
+        else:
+            self.active_agent, self.pending_to = target, None
 
     def _name_as_it_names_itself(self, guessed: str, agent: str) -> None:
         """A handoff guessed from ``transfer_to_weather_agent`` names the agent that takes
@@ -383,7 +433,7 @@ class Reader:
         last.agent_handoff.to_agent = target
         last.agent_handoff.from_agent = source or last.agent_handoff.from_agent
         last.span_id, last.started_at = facts.span_id, time_of(facts.start_ns)
-        self.active_agent = target
+        self.active_agent, self.pending_to = target, None
 
     def _compaction(
         self,
@@ -399,9 +449,13 @@ class Reader:
         self._emit(facts, agent or self.active_agent, "context_compacted", entry, at=facts.start_ns)
 
     def _emit(self, facts: SpanFacts, agent: str | None, kind: str, entry: object, at: int) -> None:
-        previous = self.active_agent
-        if agent is not None and previous is not None and canonical(agent) != canonical(previous):
+        previous, pending = self.active_agent, self.pending_to
+        if agent is not None and pending is not None and canonical(agent) == canonical(pending):
+            self._name_as_it_names_itself(pending, agent)  # the handoff already recorded takes effect
+            self.pending_to = None
+        elif agent is not None and previous is not None and canonical(agent) != canonical(previous):
             self._append(facts, previous, "agent_handoff", AgentHandoff(from_agent=previous, to_agent=agent), at)
+            self.pending_to = None
         elif agent is not None and previous is not None and agent != previous:
             self._name_as_it_names_itself(previous, agent)
         if agent is not None:
@@ -423,6 +477,57 @@ class Reader:
                 return ancestor.facts.agent_name
             ancestor = ancestor.parent
         return node.facts.agent_name or self.active_agent
+
+
+def _answer_of(call: Part) -> str | None:
+    """What an answer tool was asked to answer: its ``answer`` argument, else all of them."""
+    return _argument(call.arguments, "answer") or call.arguments
+
+
+def recorded_question(facts: SpanFacts) -> str | None:
+    """The question a span says it was asked: its last user message, else its input when
+    that reads as a question."""
+    return _last_user_text(facts.input_messages) or _plain(facts.input_text)
+
+
+def _wrapped_question(node: Node, text: str | None) -> tuple[Node, str] | None:
+    """The question an enclosing agent or workflow span was asked, when ``text`` (a model
+    call's user message) is a framework's wrapping of it: ``Context:\nUser Request: …``
+    (Strands' Swarm), ``New task:\n…`` (smolagents)."""
+    if not text:
+        return None
+    ancestor = node.parent
+    while ancestor is not None:
+        if ancestor.facts.kind in (Kind.AGENT, Kind.WORKFLOW):
+            question = recorded_question(ancestor.facts)
+            if question and question.strip() != text.strip() and question.strip() in text:
+                return ancestor, question.strip()
+        ancestor = ancestor.parent
+    return None
+
+
+def _last_user_text(messages: list[Message] | None) -> str | None:
+    for message in reversed(messages or []):
+        if message.role == "user" and message.text():
+            return message.text()
+    return None
+
+
+def _plain(value: str | None) -> str | None:
+    """A span's generic input, when it reads as a question rather than a data structure."""
+    if value is None:
+        return None
+    try:
+        document = json.loads(value)
+    except ValueError:
+        return value
+    if isinstance(document, str):
+        return document
+    if isinstance(document, dict):
+        for name in ("input", "prompt", "question", "query", "message", "user_input", "task"):
+            if isinstance(document.get(name), str):
+                return str(document[name])
+    return None
 
 
 def _speaker(outermost: Node) -> Node:

@@ -34,13 +34,12 @@ The steps, in this order (each small and pure):
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 
-from tracechat.genai.types import Kind, Message, SpanFacts
+from tracechat.genai.types import Kind, SpanFacts
 from tracechat.model.trajectory import AgentChatMessage, AgentChatTrajectory, UserMessage
 from tracechat.query.content import ContentRefs
-from tracechat.query.reader import Reader, time_of
+from tracechat.query.reader import Reader, recorded_question, time_of
 from tracechat.query.tree import Node, build_tree
 
 
@@ -53,7 +52,7 @@ def _user_fallback(reader: Reader, spans: Iterable[SpanFacts]) -> None:
         (s for s in spans if s.kind is not Kind.OTHER), key=lambda s: (s.kind is not Kind.AGENT, s.start_ns)
     )
     for facts in ordered:
-        text = _last_user_text(facts.input_messages) or _plain(facts.input_text)
+        text = recorded_question(facts)
         if text:
             refs: list[str] = []
             entry = UserMessage(text=reader.content.text(facts.span_id, text, refs), content_refs=refs)
@@ -69,30 +68,6 @@ def _user_fallback(reader: Reader, spans: Iterable[SpanFacts]) -> None:
             position = next((i for i, m in enumerate(reader.messages) if m.type != "agent_start"), len(reader.messages))
             reader.messages.insert(position, message)
             return
-
-
-def _last_user_text(messages: list[Message] | None) -> str | None:
-    for message in reversed(messages or []):
-        if message.role == "user" and message.text():
-            return message.text()
-    return None
-
-
-def _plain(value: str | None) -> str | None:
-    """A span's generic input, when it reads as a question rather than a data structure."""
-    if value is None:
-        return None
-    try:
-        document = json.loads(value)
-    except ValueError:
-        return value
-    if isinstance(document, str):
-        return document
-    if isinstance(document, dict):
-        for name in ("input", "prompt", "question", "query", "message", "user_input"):
-            if isinstance(document.get(name), str):
-                return str(document[name])
-    return None
 
 
 def build_trajectory(

@@ -73,12 +73,15 @@ def _sort(nodes: list[Node]) -> None:
 
 
 def build_tree(spans: list[SpanFacts]) -> list[Node]:
-    """Roots of the trace in reading order, each with its children ordered."""
+    """Roots of the trace in reading order, each with its children ordered. A span whose
+    parent is missing, or whose parents lead back to itself (a cycle: every span of it),
+    is a root."""
     nodes = {s.span_id: Node(s) for s in spans}
+    parents = {s.span_id: s.parent_span_id for s in spans}
     roots: list[Node] = []
     for node in nodes.values():
         parent = nodes.get(node.facts.parent_span_id or "")
-        if parent is None or parent is node or _would_cycle(node, parent):
+        if parent is None or _in_cycle(node.facts.span_id, parents):
             roots.append(node)
         else:
             node.parent = parent
@@ -89,14 +92,16 @@ def build_tree(spans: list[SpanFacts]) -> list[Node]:
     return roots
 
 
-def _would_cycle(node: Node, parent: Node) -> bool:
-    seen = 0
-    ancestor: Node | None = parent
-    while ancestor is not None and seen < MAX_DEPTH:
-        if ancestor is node:
+def _in_cycle(span_id: str, parents: dict[str, str | None]) -> bool:
+    """Whether following parents from ``span_id`` comes back to it (a chain deeper than
+    any real trace counts as one too)."""
+    seen: set[str] = set()
+    ancestor = parents.get(span_id)
+    while ancestor is not None and ancestor in parents and ancestor not in seen:
+        if ancestor == span_id or len(seen) >= MAX_DEPTH:
             return True
-        ancestor = ancestor.parent
-        seen += 1
+        seen.add(ancestor)
+        ancestor = parents[ancestor]
     return False
 
 

@@ -8,7 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from tracechat.genai.conventions.otel_genai import first_finish_reason, instructions_text, tool_definitions
+from tracechat.genai.conventions.otel_genai import (
+    first_finish_reason,
+    instructions_text,
+    output_finish_reason,
+    tool_definitions,
+)
 from tracechat.genai.messages import parse_message, parse_messages
 from tracechat.genai.types import Feedback, Message, SpanFacts
 from tracechat.genai.values import text
@@ -79,6 +84,7 @@ def _details(facts: SpanFacts, attributes: dict[str, Any]) -> None:
     facts.fill("system_instructions", instructions_text(attributes.get("gen_ai.system_instructions")))
     facts.fill("tool_definitions", tool_definitions(attributes.get("gen_ai.tool.definitions")))
     facts.fill("finish_reason", first_finish_reason(attributes.get("gen_ai.response.finish_reasons")))
+    facts.fill("finish_reason", output_finish_reason(attributes.get("gen_ai.output.messages")))
 
 
 def _evaluation(attributes: dict[str, Any], body: Any) -> Feedback:

@@ -31,7 +31,7 @@ def extract(facts: SpanFacts) -> None:
     for key in ("gen_ai.usage.reasoning.output_tokens", "gen_ai.usage.reasoning_tokens"):
         facts.fill("reasoning_tokens", number(a.get(key)))
     facts.fill("finish_reason", first_finish_reason(a.get("gen_ai.response.finish_reasons")))
-    facts.fill("finish_reason", _output_finish_reason(a.get("gen_ai.output.messages")))
+    facts.fill("finish_reason", output_finish_reason(a.get("gen_ai.output.messages")))
     facts.fill("handoff_from", text(a.get("gen_ai.handoff.from_agent")))
     facts.fill("handoff_to", text(a.get("gen_ai.handoff.to_agent")) or text(a.get("gen_ai.transfer.target.name")))
     if facts.handoff_to and not facts.handoff_from:
@@ -55,7 +55,8 @@ def first_finish_reason(value: Any) -> str | None:
     return text(value)
 
 
-def _output_finish_reason(value: Any) -> str | None:
+def output_finish_reason(value: Any) -> str | None:
+    """The first ``finish_reason`` of ``gen_ai.output.messages`` (one per choice)."""
     document = structured(value)
     if isinstance(document, list):
         return next((str(m["finish_reason"]) for m in document if isinstance(m, dict) and m.get("finish_reason")), None)
@@ -86,7 +87,14 @@ def tool_definitions(value: Any) -> list[Any] | None:
     if isinstance(document, dict):
         document = [document]
     if isinstance(document, list):
-        # Vercel's ai.prompt.tools is a list of JSON strings
-        parsed = [structured(item) if isinstance(item, str) else item for item in document]
+        # Vercel's ai.prompt.tools is a list of JSON strings; Strands' gen_ai.agent.tools a
+        # list of tool names
+        parsed = [_definition(item) for item in document]
         return [item for item in parsed if item is not None] or None
     return None
+
+
+def _definition(item: Any) -> Any:
+    if not isinstance(item, str):
+        return item
+    return structured(item) if item.lstrip()[:1] in ("{", "[") else (text(item) or None)
