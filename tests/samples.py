@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 import time_machine
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
-from tracechat.ingest.loader import LoadSummary, load_paths_in_process
+from tracechat.ingest.loader import LoadSummary, decode_request, find_request_files, load_paths_in_process
 from tracechat.ingest.receiver import Receiver
 
 SAMPLES = Path(__file__).resolve().parents[1] / "sample_traces"
@@ -37,3 +38,13 @@ def clock(request: pytest.FixtureRequest) -> Iterator[datetime]:
         return
     with time_machine.travel(start, tick=True):
         yield start
+
+
+def sample_trace_count() -> int:
+    """How many traces the samples hold (some cases hold several)."""
+    ids: set[bytes] = set()
+    for file in find_request_files([SAMPLES]):
+        request = decode_request(file)
+        if isinstance(request, ExportTraceServiceRequest):
+            ids.update(s.trace_id for rs in request.resource_spans for ss in rs.scope_spans for s in ss.spans)
+    return len(ids)

@@ -12,7 +12,7 @@ from urllib.parse import parse_qsl, urlsplit
 from playwright.sync_api import Page
 
 from tests.browser.chromium import ARTIFACTS, api
-from tests.samples import ALL_TIME, SAMPLES
+from tests.samples import ALL_TIME, SAMPLES, sample_trace_count
 from tests.servers import InProcessServer
 from tests.traces import MS, TraceBuilder
 from tracechat.ingest.loader import load_paths_in_process
@@ -139,11 +139,11 @@ def test_an_empty_window_says_why_and_offers_the_older_traces(empty_page: Page, 
     ten_days_ago = time.time_ns() - 10 * DAY_MS * MS
     load_paths_in_process(server.service.receiver, [SAMPLES], end_at_ns=ten_days_ago)
     older = api(server, "GET", "/agents/traces", params={"since": ALL_TIME})["total"]
-    assert older == 12
+    assert older == sample_trace_count()
     assert listed_rows(server) == []  # nothing in the default window
     page.reload()
     page.wait_for_selector("td.empty a")
-    assert empty.inner_text() == "No traces in the last 7 days — 12 older traces: show all time"
+    assert empty.inner_text() == f"No traces in the last 7 days — {older} older traces: show all time"
     page.screenshot(path=str(ARTIFACTS / "viewer-list-empty-window.png"), full_page=True)
     empty.locator("a").click()
     page.wait_for_url("**/?since=all")
@@ -151,9 +151,11 @@ def test_an_empty_window_says_why_and_offers_the_older_traces(empty_page: Page, 
     assert shown_rows(page) == listed_rows(server, since=ALL_TIME)
     assert page.input_value("select[name=since]") == "all"
 
+    mini = api(server, "GET", "/agents/traces", params={"since": ALL_TIME, "model": "gpt-4o-mini"})["total"]
+    assert 0 < mini < older
     page.goto("/?since=24h&model=gpt-4o-mini")
     page.wait_for_selector("td.empty a")
-    assert empty.inner_text() == "No traces match in the last 24 hours — 10 older traces match: show all time"
+    assert empty.inner_text() == f"No traces match in the last 24 hours — {mini} older traces match: show all time"
     page.goto("/?q=no-such-trace")
     page.wait_for_selector("td.empty")
     assert empty.inner_text() == "No traces match in the last 7 days, nor before."
