@@ -71,6 +71,7 @@ class Service:
         )
         writer = self.store.writer
         self.metrics.watch_queue(lambda: writer.queued_bytes, lambda: writer.queued_items)
+        self.metrics.watch_search(self.store.search_lag)
         self.receiver = Receiver(self.store, self.keys, self.metrics)
         self.traces = TraceQueries(self.store)
         records = ChatRecords(self.store)

@@ -77,7 +77,13 @@ class DuckDBStore:
             # A commit that stored nothing new (all spans sent before) leaves no row to
             # recount its number from, but the index has seen it: never number a batch again.
             last_batch = max(last_batch, self._search.indexed_batch())
-            self._indexer = Indexer(self._search, self._batch_rows, last_batch, refresh_s=search_refresh_s)
+            self._indexer = Indexer(
+                self._search,
+                self._batch_rows,
+                last_batch,
+                refresh_s=search_refresh_s,
+                busy=lambda: self._writer.queued_items > 0,
+            )
         self._next_batch = last_batch + 1
         self._writer: GroupCommitWriter[StagedBatch] = GroupCommitWriter(
             self._commit,
@@ -172,6 +178,10 @@ class DuckDBStore:
         spans = [StoredSpan(*(row + no_scope)) for row in span_rows]
         logs = [StoredLog(*(row + no_scope)) for row in log_rows]
         return spans, logs
+
+    def search_lag(self) -> int:
+        """Commits whose text is not searchable yet (0 without an index)."""
+        return self._next_batch - 1 - self._indexer.indexed_batch if self._indexer is not None else 0
 
     def wait_searchable(self, timeout: float) -> bool:
         """Wait until the text of every span committed so far is searchable (benchmarks and

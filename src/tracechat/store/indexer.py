@@ -35,6 +35,9 @@ BatchReader = Callable[[int], tuple[list[StoredSpan], list[StoredLog]]]
 """The spans and log records (payloads only, no resource or scope) a batch stored."""
 
 _RETRY_S = 5.0
+_SLICE_S = 0.005
+_BUSY_SHARE = 0.25
+"""While requests wait for the writer, the indexer works at most this share of the time."""
 
 
 class TraceMemory:
@@ -63,10 +66,21 @@ class TraceMemory:
 
 
 class Indexer:
-    def __init__(self, index: SearchIndex, read_batch: BatchReader, committed: int, *, refresh_s: float) -> None:
+    def __init__(
+        self,
+        index: SearchIndex,
+        read_batch: BatchReader,
+        committed: int,
+        *,
+        refresh_s: float,
+        busy: Callable[[], bool] = lambda: False,
+    ) -> None:
+        """``busy``: whether requests are waiting for the writer; the indexer then slows down."""
         self._index = index
         self._read = read_batch
         self._refresh_s = refresh_s
+        self._busy = busy
+        self._slice_started = time.perf_counter()
         self._memory = TraceMemory()
         indexed = index.indexed_batch()
         self._committed = committed
@@ -166,6 +180,18 @@ class Indexer:
                     for piece in _texts_of(span):
                         if self._memory.is_new(project, trace_id, piece.field, piece.text):
                             yield IndexedText(project, trace_id, span.span_id, piece.field, piece.text, span.start_ns)
+            self._pace()
+
+    def _pace(self) -> None:
+        """Give way to ingest. Indexing is Python work that takes the GIL and a core from the
+        threads decoding requests and from the writer; while requests wait for a commit,
+        acknowledging them comes first, and the index falls behind until the load eases."""
+        worked = time.perf_counter() - self._slice_started
+        if worked < _SLICE_S:
+            return
+        if self._busy():
+            time.sleep(worked * (1 - _BUSY_SHARE) / _BUSY_SHARE)
+        self._slice_started = time.perf_counter()
 
     def _log_texts(self, logs: list[StoredLog]) -> Iterator[IndexedText]:
         by_span: dict[tuple[str, str, str | None], list[StoredLog]] = defaultdict(list)

@@ -158,7 +158,8 @@ class SearchIndex:
         return [str(bucket["key"]) for bucket in result["traces"]["buckets"]]
 
     def matches(self, project: str, text: str, trace_ids: list[str], per_trace: int) -> dict[str, list[SpanMatch]]:
-        """For each trace, its pieces of text that match, best first, with a snippet."""
+        """For each of the traces with text that matches: its pieces that do, best first,
+        with a snippet."""
         query = self.text_query(text)
         if query is None or not trace_ids:
             return {}
@@ -170,8 +171,8 @@ class SearchIndex:
             of_trace = (Occur.Must, Query.term_query(self._schema, "trace_id", trace_id))
             conditions = [self._project(project), of_trace, (Occur.Must, query)]
             hits = searcher.search(Query.boolean_query(conditions), per_trace)
-            documents = [searcher.doc(address) for _, address in hits.hits]
-            found[trace_id] = [_match(document, snippets) for document in documents]
+            if hits.hits:
+                found[trace_id] = [_match(searcher.doc(address), snippets) for _, address in hits.hits]
         return found
 
     def _project(self, project: str) -> tuple[Occur, Query]:
