@@ -332,7 +332,7 @@ class DuckDBStore:
         params.update({name: value for name, value in optional.items() if value is not None})
         if where.text:
             params["text"] = where.text
-            params["pattern"] = "%" + where.text.replace("%", "").replace("_", "") + "%"
+            params["pattern"] = "%" + sql.like_escaped(where.text) + "%"
         if hits:
             params["hits"] = hits
         cursor = self._cursor()

@@ -141,6 +141,12 @@ TRACE_LIST_COLUMNS = """
 """
 
 
+def like_escaped(text: str) -> str:
+    """``text`` matched literally by ``ILIKE … ESCAPE '\\'`` (span names have underscores:
+    ``invoke_agent``; leaving them out would find nothing)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 def trace_list_where(
     *, since: bool, until: bool, agent: bool, model: bool, has_error: bool | None, text: bool, text_hits: bool
 ) -> str:
@@ -159,7 +165,7 @@ def trace_list_where(
         conditions.append("has_error" if has_error else "NOT has_error")
     if text:
         conditions.append(
-            "(root.name ILIKE $pattern OR trace_id = lower($text) OR conversation_id = $text"
+            "(root.name ILIKE $pattern ESCAPE '\\' OR trace_id = lower($text) OR conversation_id = $text"
             " OR list_contains(agents, $text) OR list_contains(models, $text)"
             + (" OR trace_id IN (SELECT unnest($hits)))" if text_hits else ")")
         )
