@@ -34,3 +34,29 @@ def test_every_tool_has_a_schema_a_provider_accepts(tmp_path: Path) -> None:
         assert definition["type"] == "function"
         assert function["parameters"]["type"] == "object"
         assert function["description"]
+
+
+def test_search_traces_finds_what_was_said_and_where(tmp_path: Path) -> None:
+    from tests.contract.test_search import travel_trace
+    from tests.traces import BASE_NS
+
+    store = DuckDBStore(tmp_path / "t.duckdb", search_dir=tmp_path / "search")
+    try:
+        trace = travel_trace()
+        trace.store_in(store)
+        other = travel_trace(question="Any trains to Faro?")
+        other.store_in(store, project="q")
+        assert store.wait_searchable(10)
+        hour = 3_600 * 1_000_000_000
+        context = tools.ToolContext("p", TraceAnalytics(store), TraceQueries(store), BASE_NS + hour)
+        found = json.loads(tools.call(context, "search_traces", json.dumps({"text": "Lisbon"})))
+        assert found["total"] == 1
+        [row] = found["traces"]
+        assert row["trace_id"] == trace.trace_hex
+        assert {(m["span_id"], m["field"]) for m in row["matches"]} == {
+            ("0000000000000002", "user_message"),
+            ("0000000000000004", "assistant_message"),
+        }
+        assert json.loads(tools.call(context, "search_traces", json.dumps({"text": "faro"})))["total"] == 0
+    finally:
+        store.close()
