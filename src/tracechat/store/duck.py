@@ -333,9 +333,22 @@ class DuckDBStore:
         if where.text:
             params["text"] = where.text
             params["pattern"] = "%" + sql.like_escaped(where.text) + "%"
-        if hits:
-            params["hits"] = hits
         cursor = self._cursor()
+        if hits:
+            # A registered Arrow column joins in half the time of a list parameter (55k ids:
+            # 68 ms against 133). DuckDB 2.0 refuses to register while an earlier statement's
+            # result is open on the cursor (a fetchone() leaves it so): finish it first.
+            cursor.complete()
+            cursor.register(sql.TEXT_HITS, pa.table({"trace_id": hits}))
+        try:
+            return self._trace_page(cursor, clause, params, limit, offset)
+        finally:
+            if hits:
+                cursor.unregister(sql.TEXT_HITS)
+
+    def _trace_page(
+        self, cursor: duckdb.DuckDBPyConnection, clause: str, params: dict[str, Any], limit: int, offset: int
+    ) -> tuple[list[tuple[Any, ...]], int]:
         rows = cursor.execute(
             f"SELECT {sql.TRACE_LIST_COLUMNS}, count(*) OVER () FROM traces WHERE {clause} "
             "ORDER BY start_ns DESC, trace_id LIMIT $limit OFFSET $offset",

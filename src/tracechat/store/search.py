@@ -29,9 +29,10 @@ from the store (catch-up from batch 0)."""
 _ANALYZER = "conversation"
 _WRITER_HEAP_BYTES = 64_000_000
 _SNIPPET_CHARS = 160
-MAX_TRACES = 10_000
-"""A text search narrows the trace list to at most this many traces (the newest by span
-start), so that combining it with the list's other filters stays one query."""
+MAX_TRACES = 100_000
+"""A text search narrows the trace list to at most this many traces of the project (the
+newest, by span start, when more match), so that combining it with the list's other
+filters stays one query."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,9 +141,9 @@ class SearchIndex:
         return Query.boolean_query([(Occur.Must, Query.term_query(self._schema, "text", w)) for w in words])
 
     def trace_ids(self, project: str, text: str, since_ns: int | None = None) -> list[str]:
-        """Traces of ``project`` with a span whose text matches, newest first, at most
-        ``MAX_TRACES``. ``since_ns`` leaves out spans that started before it (no trace that
-        starts at or after it has one)."""
+        """Traces of ``project`` with a span whose text matches, at most ``MAX_TRACES``, in
+        no particular order. ``since_ns`` leaves out spans that started before it (no trace
+        that starts at or after it has one)."""
         query = self.text_query(text)
         if query is None:
             return []
@@ -150,11 +151,16 @@ class SearchIndex:
         if since_ns is not None:
             since = Query.range_query(self._schema, "start_ns", FieldType.Integer, since_ns, None)
             conditions.append((Occur.Must, since))
-        newest = {"newest": {"max": {"field": "start_ns"}}}
-        terms = {"field": "trace_id", "size": MAX_TRACES, "order": {"newest": "desc"}}
-        result: dict[str, Any] = self._index.searcher().aggregate(
-            Query.boolean_query(conditions), {"traces": {"terms": terms, "aggs": newest}}
-        )
+        matching = Query.boolean_query(conditions)
+        found = self._aggregate(matching, {"terms": {"field": "trace_id", "size": MAX_TRACES}})
+        if len(found) == MAX_TRACES:  # more match: keep the newest (an aggregation 3x as slow)
+            terms = {"field": "trace_id", "size": MAX_TRACES, "order": {"newest": "desc"}}
+            found = self._aggregate(matching, {"terms": terms, "aggs": {"newest": {"max": {"field": "start_ns"}}}})
+        return found
+
+    def _aggregate(self, query: Query, traces: dict[str, Any]) -> list[str]:
+        """The trace ids of the buckets of a terms aggregation (run without the GIL)."""
+        result: dict[str, Any] = self._index.searcher().aggregate(query, {"traces": traces})
         return [str(bucket["key"]) for bucket in result["traces"]["buckets"]]
 
     def matches(self, project: str, text: str, trace_ids: list[str], per_trace: int) -> dict[str, list[SpanMatch]]:

@@ -141,6 +141,10 @@ TRACE_LIST_COLUMNS = """
 """
 
 
+TEXT_HITS = "text_hits"
+"""The name under which a trace list registers the trace ids the search index found."""
+
+
 def like_escaped(text: str) -> str:
     """``text`` matched literally by ``ILIKE … ESCAPE '\\'`` (span names have underscores:
     ``invoke_agent``; leaving them out would find nothing)."""
@@ -151,7 +155,8 @@ def trace_list_where(
     *, since: bool, until: bool, agent: bool, model: bool, has_error: bool | None, text: bool, text_hits: bool
 ) -> str:
     """The WHERE clause of a trace list; parameters are named after the conditions.
-    ``text_hits``: the traces the full-text index found for the text (``$hits``) match too."""
+    ``text_hits``: the traces the full-text index found for the text (the table registered
+    as ``TEXT_HITS``) match too."""
     conditions = ["project = $project", "span_count > 0"]
     if since:
         conditions.append("start_ns >= $since")
@@ -167,7 +172,7 @@ def trace_list_where(
         conditions.append(
             "(root.name ILIKE $pattern ESCAPE '\\' OR trace_id = lower($text) OR conversation_id = $text"
             " OR list_contains(agents, $text) OR list_contains(models, $text)"
-            + (" OR trace_id IN (SELECT unnest($hits)))" if text_hits else ")")
+            + (f" OR trace_id IN (SELECT trace_id FROM {TEXT_HITS}))" if text_hits else ")")
         )
     return " AND ".join(conditions)
 
