@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tracechat.chat import tools
+from tracechat.chat import analyst, tools
 from tracechat.query.service import TraceQueries
 from tracechat.store.analytics import TraceAnalytics
 from tracechat.store.duck import DuckDBStore
@@ -58,5 +58,7 @@ def test_search_traces_finds_what_was_said_and_where(tmp_path: Path) -> None:
             ("0000000000000004", "assistant_message"),
         }
         assert json.loads(tools.call(context, "search_traces", json.dumps({"text": "faro"})))["total"] == 0
+        answer = analyst._WRITERS["search_traces"](found)
+        assert "user message in span `0000000000000002`: “Book me a flight to Lisbon next week”" in answer
     finally:
         store.close()
