@@ -36,7 +36,7 @@ BatchReader = Callable[[int], tuple[list[StoredSpan], list[StoredLog]]]
 
 _RETRY_S = 5.0
 _SLICE_S = 0.005
-_BUSY_SHARE = 0.25
+_BUSY_SHARE = 0.1
 """While requests wait for the writer, the indexer works at most this share of the time."""
 
 
