@@ -12,7 +12,9 @@ import pytest
 from tests.traces import BASE_NS, MS, TraceBuilder, as_json
 from tracechat.model.summaries import TraceFilter, TraceList
 from tracechat.query.service import TraceQueries
+from tracechat.store import indexer
 from tracechat.store.duck import DuckDBStore
+from tracechat.store.search import SearchIndex
 
 
 def _open(root: Path, search: bool = True) -> DuckDBStore:
@@ -219,3 +221,23 @@ def test_batch_numbers_are_not_reused_after_a_commit_of_duplicates_only(tmp_path
         assert _find(reopened, "sintra").total == 1
     finally:
         reopened.close()
+
+
+def test_a_failed_index_commit_is_retried_without_losing_text(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(indexer, "_RETRY_S", 0.01)
+    failures = [OSError("No space left on device")]
+    commit = SearchIndex.commit
+
+    def failing_once(self: SearchIndex, batch: int) -> None:
+        if failures:
+            raise failures.pop()
+        commit(self, batch)
+
+    monkeypatch.setattr(SearchIndex, "commit", failing_once)
+    store = _open(tmp_path)
+    try:
+        travel_trace().store_in(store)
+        assert _find(store, "lisbon").total == 1
+        assert not failures
+    finally:
+        store.close()

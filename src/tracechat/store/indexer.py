@@ -136,6 +136,7 @@ class Indexer:
                 log.exception("the search index could not take batch %d; retrying in %.0f s", batch, _RETRY_S)
                 self._index.rollback()
                 self._added = self._indexed
+                self._memory = TraceMemory()  # it remembers text just rolled back as indexed
                 time.sleep(_RETRY_S)
         if self._added > self._indexed:
             self._commit()
