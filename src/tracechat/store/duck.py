@@ -39,6 +39,8 @@ DUCKDB_CONFIG: dict[str, str | bool | int | float | list[str]] = {
 }
 _KNOWN_SCOPES_MAX = 100_000
 TEXT_MATCHES_PER_TRACE = 3
+_SATURATED = 0.8
+"""Writer load past which the search indexer gives way (``store.indexer``)."""
 
 
 class DuckDBStore:
@@ -82,7 +84,7 @@ class DuckDBStore:
                 self._batch_rows,
                 last_batch,
                 refresh_s=search_refresh_s,
-                busy=lambda: self._writer.queued_items > 0,
+                busy=lambda: self._writer.queued_items > 0 and self._writer.load > _SATURATED,
             )
         self._next_batch = last_batch + 1
         self._writer: GroupCommitWriter[StagedBatch] = GroupCommitWriter(

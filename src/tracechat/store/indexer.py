@@ -37,7 +37,7 @@ BatchReader = Callable[[int], tuple[list[StoredSpan], list[StoredLog]]]
 _RETRY_S = 5.0
 _SLICE_S = 0.005
 _BUSY_SHARE = 0.1
-"""While requests wait for the writer, the indexer works at most this share of the time."""
+"""While the writer is saturated, the indexer works at most this share of the time."""
 
 
 class TraceMemory:
@@ -75,7 +75,8 @@ class Indexer:
         refresh_s: float,
         busy: Callable[[], bool] = lambda: False,
     ) -> None:
-        """``busy``: whether requests are waiting for the writer; the indexer then slows down."""
+        """``busy``: whether the writer is saturated (requests wait for it while it commits
+        nearly all the time); the indexer then slows down."""
         self._index = index
         self._read = read_batch
         self._refresh_s = refresh_s
@@ -185,8 +186,9 @@ class Indexer:
 
     def _pace(self) -> None:
         """Give way to ingest. Indexing is Python work that takes the GIL and a core from the
-        threads decoding requests and from the writer; while requests wait for a commit,
-        acknowledging them comes first, and the index falls behind until the load eases."""
+        threads decoding requests and from the writer; while the writer is saturated,
+        acknowledging requests comes first, and the index falls behind until the load eases.
+        Below that it indexes at full speed: its text stays fresh."""
         worked = time.perf_counter() - self._slice_started
         if worked < _SLICE_S:
             return
