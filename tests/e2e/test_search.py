@@ -122,6 +122,35 @@ def test_a_search_never_returns_another_projects_traces(keyed: tuple[InProcessSe
     assert refused.status_code == 403
 
 
+def _children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
+
+
+def _all_gone(pids: list[int], timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not any(_running(pid) for pid in pids):
+            return True
+        time.sleep(0.1)
+    return False
+
+
 def _behind(data_dir: Path) -> bool:
     """Whether the index on disk holds less than the store (read while no server runs)."""
     index = SearchIndex(data_dir / "search")
@@ -145,8 +174,11 @@ def test_an_index_behind_after_sigkill_catches_up_on_start(tmp_path: Path) -> No
     word = unique_word()
     exporter = grpc_exporter(server.grpc_endpoint)
     assert exporter.export(conversation(word)) is SpanExportResult.SUCCESS
+    helpers = _children(server.process.pid)  # the indexer's worker process among them
+    assert helpers
     server.kill()  # SIGKILL right after the acknowledgement
     exporter.shutdown()
+    assert _all_gone(helpers, timeout=10), "the server's helper processes outlived it"
     assert _behind(data_dir)
     restarted = ChildServer.start(data_dir)
     try:

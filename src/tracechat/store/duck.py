@@ -171,15 +171,12 @@ class DuckDBStore:
         ).fetchone()
         return int(row[0]) if row else 0
 
-    def _batch_rows(self, batch_no: int) -> tuple[list[StoredSpan], list[StoredLog]]:
-        """What one commit stored, payloads without resource and scope (the indexer's reads)."""
+    def _batch_rows(self, batch_no: int) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+        """What one commit stored, as rows of ``sql.BATCH_SPANS`` and ``sql.BATCH_LOGS`` (the
+        indexer's reads)."""
         cursor = self._cursor()
-        no_scope = (b"", b"")  # resource and scope: the text is in the payload
-        span_rows = cursor.execute(sql.BATCH_SPANS, {"batch": batch_no}).fetchall()
-        log_rows = cursor.execute(sql.BATCH_LOGS, {"batch": batch_no}).fetchall()
-        spans = [StoredSpan(*(row + no_scope)) for row in span_rows]
-        logs = [StoredLog(*(row + no_scope)) for row in log_rows]
-        return spans, logs
+        spans = cursor.execute(sql.BATCH_SPANS, {"batch": batch_no}).fetchall()
+        return spans, cursor.execute(sql.BATCH_LOGS, {"batch": batch_no}).fetchall()
 
     def search_lag(self) -> int:
         """Commits whose text is not searchable yet (0 without an index)."""

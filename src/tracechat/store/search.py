@@ -13,7 +13,6 @@ from __future__ import annotations
 import shutil
 import threading
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +20,7 @@ import tantivy
 from tantivy import Document, FieldType, Occur, Query
 
 from tracechat.model.summaries import SpanMatch
+from tracechat.store.texts import IndexedText
 
 VERSION = "v1"
 """A new schema gets a new directory: the old index is removed and the new one is built
@@ -33,16 +33,6 @@ MAX_TRACES = 100_000
 """A text search narrows the trace list to at most this many traces of the project (the
 newest, by span start, when more match), so that combining it with the list's other
 filters stays one query."""
-
-
-@dataclass(frozen=True, slots=True)
-class IndexedText:
-    project: str
-    trace_id: str
-    span_id: str | None
-    field: str
-    text: str
-    start_ns: int
 
 
 def _schema() -> tantivy.Schema:
