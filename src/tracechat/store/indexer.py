@@ -39,6 +39,7 @@ BatchReader = Callable[[int], tuple[Rows, Rows]]
 """The rows of spans and of log records a batch stored (``store.texts.batch_texts``)."""
 
 _RETRY_S = 5.0
+_WORKER_NICENESS = 10
 _BUSY_SHARE = 0.1
 """While the writer is saturated, the indexer works at most this share of the time."""
 
@@ -185,7 +186,7 @@ class Indexer:
         gRPC's threads is not safe)."""
         if self._pool is None:
             spawn = multiprocessing.get_context("spawn")
-            self._pool = ProcessPoolExecutor(1, mp_context=spawn, initializer=_follow, initargs=(os.getpid(),))
+            self._pool = ProcessPoolExecutor(1, mp_context=spawn, initializer=_worker_start, initargs=(os.getpid(),))
         return self._pool
 
     def _warm_up(self) -> None:
@@ -211,9 +212,11 @@ class Indexer:
             time.sleep(worked * (1 - _BUSY_SHARE) / _BUSY_SHARE)
 
 
-def _follow(server: int) -> None:
-    """In the worker: exit once the server that started it is gone. Killed, it cannot
-    stop the worker, which would otherwise live on, orphaned."""
+def _worker_start(server: int) -> None:
+    """In the worker: run at a lower priority than the server, so that where both want a
+    core the threads decoding requests and the writer get it; and exit once the server
+    that started it is gone (killed, it cannot stop the worker, which would live on)."""
+    os.nice(_WORKER_NICENESS)
 
     def watch() -> None:
         while os.getppid() == server:
