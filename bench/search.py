@@ -12,7 +12,7 @@ its search index, so the index is built as the store grows; then it is checkpoin
 real ``tracechat serve`` is started on it and each query is timed over one keep-alive
 connection. ``freshness`` starts a fresh server, sends workload requests over OTLP/gRPC at
 each rate and, every half second, one small trace with a word of its own; from that
-trace's acknowledgement, it asks ``q`` every 10 ms until the trace is found.
+trace's acknowledgement, it asks ``q`` every 50 ms until the trace is found.
 """
 
 from __future__ import annotations
@@ -196,7 +196,7 @@ def steady(server: ChildServer, bodies: list[bytes], rate: int, seconds: float) 
             export(probe_request(word, time.time_ns()).SerializeToString(), timeout=60)
             acknowledged = time.perf_counter()
             while not api.get("/agents/traces", params={"project_id": PROJECT, "q": word}).json()["total"]:
-                time.sleep(0.01)
+                time.sleep(0.05)
             delays.append(time.perf_counter() - acknowledged)
             time.sleep(max(0.0, 0.5 - delays[-1]))
         stop.set()
