@@ -13,25 +13,20 @@ the server's GIL, which the threads decoding requests and the writer need (measu
 5k spans/s in one process: the indexer held the GIL for two thirds of the time any thread
 did, and each batch took three to five times as long as alone).
 
-Every model call repeats the conversation so far in its input; indexing each input whole
-would index a trace's history once per call. The indexer remembers, for recent traces,
-which pieces of text it has indexed, and adds only the new ones: each is found on the
-first span that carried it.
+The worker hands out only the text a trace does not have in the index yet
+(``store.texts.NewTexts``): every model call repeats the history in its input.
 """
 
 from __future__ import annotations
 
 import logging
-import multiprocessing
-import os
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 
 from tracechat.store.search import SearchIndex
-from tracechat.store.texts import Rows, batch_texts
+from tracechat.store.texts import Rows
+from tracechat.store.textworker import TextWorker
 
 log = logging.getLogger(__name__)
 
@@ -39,34 +34,8 @@ BatchReader = Callable[[int], tuple[Rows, Rows]]
 """The rows of spans and of log records a batch stored (``store.texts.batch_texts``)."""
 
 _RETRY_S = 5.0
-_WORKER_NICENESS = 10
 _BUSY_SHARE = 0.1
 """While the writer is saturated, the indexer works at most this share of the time."""
-
-
-class TraceMemory:
-    """Which pieces of text recent traces already have in the index. Bounded: a trace
-    forgotten (or all of them, after a restart) may have some history indexed again, which
-    costs a little space and no correctness."""
-
-    def __init__(self, traces: int = 10_000) -> None:
-        self._traces = traces
-        self._seen: OrderedDict[tuple[str, str], set[int]] = OrderedDict()
-
-    def is_new(self, project: str, trace_id: str, field: str, text: str) -> bool:
-        key = (project, trace_id)
-        seen = self._seen.get(key)
-        if seen is None:
-            seen = self._seen[key] = set()
-            if len(self._seen) > self._traces:
-                self._seen.popitem(last=False)
-        else:
-            self._seen.move_to_end(key)
-        digest = hash((field, text))
-        if digest in seen:
-            return False
-        seen.add(digest)
-        return True
 
 
 class Indexer:
@@ -85,9 +54,8 @@ class Indexer:
         self._read = read_batch
         self._refresh_s = refresh_s
         self._busy = busy
-        self._pool: ProcessPoolExecutor | None = None
+        self._worker = TextWorker()
         self._warm_up()
-        self._memory = TraceMemory()
         indexed = index.indexed_batch()
         self._committed = committed
         self._added = self._indexed = indexed
@@ -127,8 +95,7 @@ class Indexer:
             self._closing = True
             self._cond.notify()
         self._thread.join()
-        if self._pool is not None:
-            self._pool.shutdown()
+        self._worker.stop()
         self._index.close()
 
     # -- the thread ---------------------------------------------------------------------------
@@ -144,8 +111,9 @@ class Indexer:
                 log.exception("the search index could not take batch %d; retrying in %.0f s", batch, _RETRY_S)
                 self._index.rollback()
                 self._added = self._indexed
-                self._memory = TraceMemory()  # it remembers text just rolled back as indexed
-                self._stop_worker()  # a new one next time, in case it was what failed
+                # a new worker next time: this one may be what failed, and it remembers the
+                # text just rolled back as indexed
+                self._worker.stop()
                 time.sleep(_RETRY_S)
         if self._added > self._indexed:
             self._commit()
@@ -169,8 +137,8 @@ class Indexer:
     def _add(self, batch: int) -> None:
         started = time.perf_counter()
         span_rows, log_rows = self._read(batch)
-        texts = self._worker().submit(batch_texts, span_rows, log_rows).result() if span_rows or log_rows else []
-        self._index.add(t for t in texts if self._memory.is_new(t.project, t.trace_id, t.field, t.text))
+        texts = self._worker.texts(span_rows, log_rows) if span_rows or log_rows else []
+        self._index.add(texts)
         self._added = batch
         self._pace(time.perf_counter() - started)
 
@@ -181,27 +149,14 @@ class Indexer:
             self._indexed = self._added
             self._cond.notify_all()
 
-    def _worker(self) -> ProcessPoolExecutor:
-        """The process that reads text out of spans (spawned: forking a process that runs
-        gRPC's threads is not safe)."""
-        if self._pool is None:
-            spawn = multiprocessing.get_context("spawn")
-            self._pool = ProcessPoolExecutor(1, mp_context=spawn, initializer=_worker_start, initargs=(os.getpid(),))
-        return self._pool
-
     def _warm_up(self) -> None:
-        """Start the worker now (0.3 s to spawn it and import the readers), so that the
+        """Start the worker now (0.3 s to start it and import the readers), so that the
         first spans after a start are as fresh as any later ones."""
         try:
-            self._worker().submit(batch_texts, [], []).result()
+            self._worker.texts([], [])
         except Exception:  # the thread starts another one when it first needs it
             log.exception("the search indexer's worker process did not start")
-            self._stop_worker()
-
-    def _stop_worker(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
-            self._pool = None
+            self._worker.stop()
 
     def _pace(self, worked: float) -> None:
         """Give way to ingest. Reading text takes a core from the threads decoding requests
@@ -210,17 +165,3 @@ class Indexer:
         full speed: its text stays fresh."""
         if self._busy():
             time.sleep(worked * (1 - _BUSY_SHARE) / _BUSY_SHARE)
-
-
-def _worker_start(server: int) -> None:
-    """In the worker: run at a lower priority than the server, so that where both want a
-    core the threads decoding requests and the writer get it; and exit once the server
-    that started it is gone (killed, it cannot stop the worker, which would live on)."""
-    os.nice(_WORKER_NICENESS)
-
-    def watch() -> None:
-        while os.getppid() == server:
-            time.sleep(0.5)
-        os._exit(0)
-
-    threading.Thread(target=watch, name="follow-server", daemon=True).start()

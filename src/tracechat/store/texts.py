@@ -1,12 +1,18 @@
-"""The conversation text of one committed batch, as the search index takes it: pure work
-on the batch's rows, run in the indexer's worker process (``store.indexer``)."""
+"""The conversation text of committed batches, as the search index takes it: work on the
+batches' rows, run in the indexer's worker process (``store.textworker``).
+
+Every model call repeats the conversation so far in its input; indexing each input whole
+would index a trace's history once per call. ``NewTexts`` remembers, for recent traces,
+which pieces of text it has handed out, and hands out only the new ones: each is found on
+the first span that carried it. It runs in the worker so that only new text crosses the
+pipe (measured: the repeated pieces, 5.4 per span, cost 49 µs a span to pickle and load).
+"""
 
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
-from dataclasses import dataclass
-from typing import Any
+from collections import OrderedDict, defaultdict
+from typing import Any, NamedTuple
 
 from tracechat.genai.messages import shared_history
 from tracechat.genai.registry import normalize, normalize_logs
@@ -20,14 +26,50 @@ Rows = list[tuple[Any, ...]]
 _NO_SCOPE = (b"", b"")  # resource and scope: the text is in the payload
 
 
-@dataclass(frozen=True, slots=True)
-class IndexedText:
+class IndexedText(NamedTuple):  # a tuple: it crosses the pipe several times a span
     project: str
     trace_id: str
     span_id: str | None
     field: str
     text: str
     start_ns: int
+
+
+class TraceMemory:
+    """Which pieces of text recent traces already have in the index. Bounded: a trace
+    forgotten (or all of them, after a restart) may have some history indexed again, which
+    costs a little space and no correctness."""
+
+    def __init__(self, traces: int = 10_000) -> None:
+        self._traces = traces
+        self._seen: OrderedDict[tuple[str, str], set[int]] = OrderedDict()
+
+    def is_new(self, project: str, trace_id: str, field: str, text: str) -> bool:
+        key = (project, trace_id)
+        seen = self._seen.get(key)
+        if seen is None:
+            seen = self._seen[key] = set()
+            if len(self._seen) > self._traces:
+                self._seen.popitem(last=False)
+        else:
+            self._seen.move_to_end(key)
+        digest = hash((field, text))
+        if digest in seen:
+            return False
+        seen.add(digest)
+        return True
+
+
+class NewTexts:
+    """The pieces of text of each batch that its traces do not have in the index yet. Its
+    memory must be dropped (a new instance) when the index drops what it was given."""
+
+    def __init__(self) -> None:
+        self._memory = TraceMemory()
+
+    def of_batch(self, span_rows: Rows, log_rows: Rows) -> list[IndexedText]:
+        is_new = self._memory.is_new
+        return [t for t in batch_texts(span_rows, log_rows) if is_new(t.project, t.trace_id, t.field, t.text)]
 
 
 def batch_texts(span_rows: Rows, log_rows: Rows) -> list[IndexedText]:
