@@ -84,7 +84,7 @@ class DuckDBStore:
                 self._batch_rows,
                 last_batch,
                 refresh_s=search_refresh_s,
-                busy=lambda: self._writer.queued_items > 0 and self._writer.load > _SATURATED,
+                busy=self._ingest_saturated,
             )
         self._next_batch = last_batch + 1
         self._writer: GroupCommitWriter[StagedBatch] = GroupCommitWriter(
@@ -177,6 +177,12 @@ class DuckDBStore:
         cursor = self._cursor()
         spans = cursor.execute(sql.BATCH_SPANS, {"batch": batch_no}).fetchall()
         return spans, cursor.execute(sql.BATCH_LOGS, {"batch": batch_no}).fetchall()
+
+    def _ingest_saturated(self) -> bool:
+        """Whether clients are waiting on the writer: several requests queued, or one while
+        it commits nearly all the time (the search indexer then gives way)."""
+        queued = self._writer.queued_items
+        return queued >= 2 or (queued > 0 and self._writer.load > _SATURATED)
 
     def search_lag(self) -> int:
         """Commits whose text is not searchable yet (0 without an index)."""
