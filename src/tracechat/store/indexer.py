@@ -35,7 +35,7 @@ BatchReader = Callable[[int], tuple[Rows, Rows]]
 
 _RETRY_S = 5.0
 _BUSY_SHARE = 0.1
-"""While the writer is saturated, the indexer works at most this share of the time."""
+"""While ingest is saturated, the indexer works at most this share of the time."""
 
 
 class Indexer:

@@ -26,7 +26,7 @@ Rows = list[tuple[Any, ...]]
 _NO_SCOPE = (b"", b"")  # resource and scope: the text is in the payload
 
 
-class IndexedText(NamedTuple):  # a tuple: it crosses the pipe several times a span
+class IndexedText(NamedTuple):  # a tuple: each one is pickled across the pipe, and tuples are cheap to
     project: str
     trace_id: str
     span_id: str | None
