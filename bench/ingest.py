@@ -2,16 +2,21 @@
 to a real ``tracechat serve``, acknowledged only after commit.
 
     .venv/bin/python bench/ingest.py [--spans 50000] [--variant 3kb|30kb] [--clients 8] [--repeat 3]
+        [--no-search]
 
 Reports spans/s and MB/s from the first send to the last acknowledgement (every span then
 committed), the parse-only floor (``ExportTraceServiceRequest.FromString`` on the same
-requests in one process), the server's peak RSS and the bytes on disk per span.
+requests in one process), the server's peak RSS and the bytes on disk per span (the
+DuckDB file; the full-text index apart). With the full-text index on (the default), also
+how long after the last acknowledgement its text was all searchable and the index's size;
+``--no-search`` runs the server without the index, for comparison.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import tempfile
 import threading
@@ -20,6 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import grpc
+import httpx
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -79,19 +85,41 @@ def send_all(endpoint: str, bodies: list[bytes], clients: int) -> float:
     return elapsed
 
 
-def once(bodies: list[bytes], clients: int) -> tuple[float, float, int]:
-    """(seconds, server peak RSS MB, bytes on disk) of one run into a fresh store."""
+def search_lag(api: str) -> int:
+    """Commits the server's full-text index has not made searchable yet."""
+    metrics = httpx.get(f"{api}/metrics", timeout=30).text
+    found = re.search(r"^tracechat_search_lag_batches (\S+)$", metrics, re.MULTILINE)
+    return int(float(found.group(1))) if found else 0
+
+
+def wait_searchable(api: str, timeout: float = 600) -> float:
+    """Seconds until the index has caught up with every commit."""
+    started = time.perf_counter()
+    while search_lag(api) and time.perf_counter() - started < timeout:
+        time.sleep(0.02)
+    return time.perf_counter() - started
+
+
+def directory_bytes(directory: Path) -> int:
+    return sum(p.stat().st_size for p in directory.rglob("*") if p.is_file())
+
+
+def once(bodies: list[bytes], clients: int, search: bool) -> tuple[float, float, int, float, int]:
+    """(seconds, server peak RSS MB, bytes on disk, seconds from the last acknowledgement
+    until the text was searchable, search index bytes) of one run into a fresh store."""
     with tempfile.TemporaryDirectory() as scratch:
         data_dir = Path(scratch) / "data"
-        server = ChildServer.start(data_dir)
+        server = ChildServer.start(data_dir, env={"TRACECHAT_SEARCH_INDEX": "1" if search else "0"})
         elapsed = send_all(server.grpc_endpoint, bodies, clients)
+        searchable = wait_searchable(server.api) if search else 0.0
         rss = peak_rss_mb(server.process.pid)
         server.terminate()
         disk = sum(p.stat().st_size for p in data_dir.glob("tracechat.duckdb*"))
-    return elapsed, rss, disk
+        index = directory_bytes(data_dir / "search") if search else 0
+    return elapsed, rss, disk, searchable, index
 
 
-def run(total: int, variant: str, clients: int, per_request: int, repeat: int) -> dict[str, object]:
+def run(total: int, variant: str, clients: int, per_request: int, repeat: int, search: bool) -> dict[str, object]:
     bodies = build(total, variant, per_request)
     spans = sum(
         len(ss.spans)
@@ -101,10 +129,11 @@ def run(total: int, variant: str, clients: int, per_request: int, repeat: int) -
     )
     megabytes = sum(len(b) for b in bodies) / 1e6
     parse_only, parse_and_visit = parse_floor(bodies)
-    runs = sorted(once(bodies, clients) for _ in range(repeat))
-    elapsed, rss, disk = runs[len(runs) // 2]
+    runs = sorted(once(bodies, clients, search) for _ in range(repeat))
+    elapsed, rss, disk, searchable, index = runs[len(runs) // 2]
     return {
         "variant": variant,
+        "search_index": search,
         "requests": len(bodies),
         "spans": spans,
         "request_mb": round(megabytes, 1),
@@ -119,6 +148,9 @@ def run(total: int, variant: str, clients: int, per_request: int, repeat: int) -
         "parse_and_visit_spans_per_s": round(spans / parse_and_visit),
         "server_peak_rss_mb": round(rss),
         "disk_bytes_per_span": round(disk / spans),
+        "searchable_after_last_ack_s": round(searchable, 2),
+        "all_runs_searchable_after_s": [round(r[3], 2) for r in runs],
+        "search_index_bytes_per_span": round(index / spans),
     }
 
 
@@ -129,8 +161,10 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--repeat", type=int, default=3, help="runs into fresh stores; the median is reported")
     parser.add_argument("--spans-per-request", type=int, default=512)
+    parser.add_argument("--no-search", action="store_true", help="run the server without the full-text index")
     args = parser.parse_args()
-    print(json.dumps(run(args.spans, args.variant, args.clients, args.spans_per_request, args.repeat), indent=2))
+    report = run(args.spans, args.variant, args.clients, args.spans_per_request, args.repeat, not args.no_search)
+    print(json.dumps(report, indent=2))
 
 
 if __name__ == "__main__":

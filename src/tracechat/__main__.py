@@ -1,3 +1,4 @@
 from tracechat.cli import main
 
-raise SystemExit(main())
+if __name__ == "__main__":  # the search indexer's worker process imports this module again
+    raise SystemExit(main())

@@ -67,9 +67,12 @@ class Service:
             max_commit_bytes=settings.commit_max_bytes,
             memory_mb=settings.store_memory_mb,
             observer=self.metrics.observe_commit,
+            search_dir=settings.search_path,
+            search_refresh_s=settings.search_refresh_s,
         )
         writer = self.store.writer
         self.metrics.watch_queue(lambda: writer.queued_bytes, lambda: writer.queued_items)
+        self.metrics.watch_search(self.store.search_lag)
         self.receiver = Receiver(self.store, self.keys, self.metrics)
         self.traces = TraceQueries(self.store)
         records = ChatRecords(self.store)

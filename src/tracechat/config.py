@@ -18,7 +18,7 @@ class Settings(BaseSettings):
 
     data_dir: Path = Field(
         default=Path("./tracechat-data"),
-        description="Where the DuckDB file and keys live.",
+        description="Where the DuckDB file, the search index and keys live.",
     )
     host: str = Field(default="127.0.0.1", description="Address every listener binds to.")
     grpc_port: int = Field(default=4317, ge=0, le=65535, description="OTLP/gRPC port (0 picks a free one).")
@@ -50,6 +50,18 @@ class Settings(BaseSettings):
         ge=64,
         description="Memory DuckDB may use for its caches and queries; past it, it evicts or spills to disk.",
     )
+    search_index: bool = Field(
+        default=True,
+        description="Keep a full-text index of what the traces say (messages, tool arguments and results) for q "
+        "in GET /agents/traces; without it q matches names only.",
+    )
+    search_refresh_s: float = Field(
+        default=0.2,
+        gt=0,
+        le=3600,
+        description="How often at most the full-text index commits: committed spans wait up to this long (plus the "
+        "indexing) before their text is searchable.",
+    )
     grpc_workers: int = Field(default=16, gt=0, description="Threads serving OTLP/gRPC calls.")
     chat_requests_per_minute: int = Field(
         default=60, ge=0, description="Assistant turns a key may start per minute (0: no limit)."
@@ -58,6 +70,10 @@ class Settings(BaseSettings):
     @property
     def database_path(self) -> Path:
         return self.data_dir / "tracechat.duckdb"
+
+    @property
+    def search_path(self) -> Path | None:
+        return self.data_dir / "search" if self.search_index else None
 
     @property
     def keys_path(self) -> Path:

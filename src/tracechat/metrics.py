@@ -78,6 +78,12 @@ class Metrics:
             registry=r,
         )
 
+        self.search_lag = Gauge(
+            "tracechat_search_lag_batches",
+            "Commits whose text is not searchable yet (the full-text index trails the store by design).",
+            registry=r,
+        )
+
     def observe_commit(self, seconds: float, requests: int) -> None:
         self.commit_seconds.observe(seconds)
         self.commit_requests.observe(requests)
@@ -85,6 +91,9 @@ class Metrics:
     def watch_queue(self, queued_bytes: Callable[[], float], queued_requests: Callable[[], float]) -> None:
         self.queue_bytes.set_function(queued_bytes)
         self.queue_requests.set_function(queued_requests)
+
+    def watch_search(self, lag_batches: Callable[[], float]) -> None:
+        self.search_lag.set_function(lag_batches)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

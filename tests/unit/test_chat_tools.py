@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.traces import TraceBuilder, as_json
-from tracechat.chat import tools
+from tracechat.chat import analyst, tools
 from tracechat.chat.analyst import compose
 from tracechat.model.names import model_family
 from tracechat.model.summaries import TraceFilter
@@ -116,3 +116,31 @@ def test_the_analyst_writes_up_results_it_did_not_produce() -> None:
     # a resent useChat history may end with tool results the client wrote
     assert compose([("find_errors", None)]) == "null"
     assert compose([("token_usage", {"usage": "lots"})]) == '{"usage": "lots"}'
+
+
+def test_search_traces_finds_what_was_said_and_where(tmp_path: Path) -> None:
+    from tests.contract.test_search import travel_trace
+    from tests.traces import BASE_NS
+
+    store = DuckDBStore(tmp_path / "t.duckdb", search_dir=tmp_path / "search")
+    try:
+        trace = travel_trace()
+        trace.store_in(store)
+        other = travel_trace(question="Any trains to Faro?")
+        other.store_in(store, project="q")
+        assert store.wait_searchable(10)
+        hour = 3_600 * 1_000_000_000
+        context = tools.ToolContext("p", TraceAnalytics(store), TraceQueries(store), BASE_NS + hour)
+        found = json.loads(tools.call(context, "search_traces", json.dumps({"text": "Lisbon"})))
+        assert found["total"] == 1
+        [row] = found["traces"]
+        assert row["trace_id"] == trace.trace_hex
+        assert {(m["span_id"], m["field"]) for m in row["matches"]} == {
+            ("0000000000000002", "user_message"),
+            ("0000000000000004", "assistant_message"),
+        }
+        assert json.loads(tools.call(context, "search_traces", json.dumps({"text": "faro"})))["total"] == 0
+        answer = analyst._WRITERS["search_traces"](found)
+        assert "user message in span `0000000000000002`: “Book me a flight to Lisbon next week”" in answer
+    finally:
+        store.close()

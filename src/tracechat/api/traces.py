@@ -90,7 +90,15 @@ def list_traces(
     agent_name: str | None = None,
     model: str | None = None,
     has_error: bool | None = None,
-    q: Annotated[str | None, Query(max_length=200, description="Root span name, trace id, agent or model.")] = None,
+    q: Annotated[
+        str | None,
+        Query(
+            max_length=200,
+            description="Text to find: every word in one message, tool argument or tool result of the trace "
+            '(or a "quoted phrase"), or in its root span name; or a trace id, agent or model. '
+            "Each trace found says which spans matched (matches).",
+        ),
+    ] = None,
 ) -> TraceList:
     project = _project(principal, project_id)
     since = since or datetime.now(UTC) - DEFAULT_WINDOW

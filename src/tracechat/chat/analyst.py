@@ -244,8 +244,17 @@ def _search(result: Any) -> str:
         return "No matching traces."
     return f"**{result.get('total', len(rows))} matching traces**, newest first:\n" + "\n".join(
         f"- `{t['trace_id']}` {t['root_span_name']} ({t['duration_ms']} ms{', error' if t['has_error'] else ''})"
+        + _said(t.get("matches") or [])
         for t in rows
     )
+
+
+def _said(matches: list[dict[str, Any]]) -> str:
+    """Where the text was found: the first matching passage and the field it is in."""
+    if not matches:
+        return ""
+    first = matches[0]
+    return f" — {first['field'].replace('_', ' ')} in span `{first['span_id']}`: “{first['snippet']}”"
 
 
 def _catalog(result: Any) -> str:

@@ -137,6 +137,7 @@ def _search(context: ToolContext, args: dict[str, Any]) -> Any:
                 "models",
                 "has_error",
                 "cost",
+                "matches",
             },
         )
         for t in found.traces
@@ -180,9 +181,12 @@ TOOLS: dict[str, Tool] = {
         ),
         Tool(
             "search_traces",
-            "Find traces by text (root span name, trace id), agent, model, tool, or errors.",
+            "Find traces by what was said in them (words in any user, assistant or system message, reasoning, "
+            "tool argument or tool result; every word must occur in one of them, or put a phrase in double "
+            "quotes), by root span name or trace id, or by agent, model, tool, or errors. Each trace found lists "
+            "the spans whose text matched, with the field and a snippet.",
             _schema(
-                text={"type": "string"},
+                text={"type": "string", "description": "Words to find, e.g. Lisbon, or a trace id or span name."},
                 agent={"type": "string"},
                 model={"type": "string"},
                 tool={"type": "string"},

@@ -71,3 +71,24 @@ def _tool_name_from_span_name(name: str) -> str:
         if name.startswith(prefix):
             return name[len(prefix) :].strip() or name
     return name
+
+
+def normalize_logs(span_id: str | None, logs: list[LogPayload]) -> SpanFacts:
+    """What log records linked to one span say by themselves, without the span (the search
+    indexer reads them as they are committed, often in another commit than their span)."""
+    facts = SpanFacts(
+        span_id=span_id or "",
+        parent_span_id=None,
+        name="",
+        start_ns=0,
+        end_ns=0,
+        status_code=0,
+        status_message=None,
+        attributes={},
+        events=(),
+        logs=logs,
+        resource={},
+    )
+    for extract in CONVENTIONS:
+        extract(facts)
+    return facts

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -12,6 +12,30 @@ DEFAULT_WINDOW = timedelta(days=7)
 """The one default time window: the trace list (API and viewer) and the assistant's tools
 look this far back unless asked for another window."""
 DEFAULT_WINDOW_HOURS = int(DEFAULT_WINDOW.total_seconds()) // 3600
+
+TextField = Literal[
+    "user_message",
+    "assistant_message",
+    "system_instructions",
+    "reasoning",
+    "tool_arguments",
+    "tool_result",
+    "compaction_summary",
+    "input",
+    "output",
+]
+"""Which text of a span a search matched: a message by its role (``user_message``,
+``assistant_message``, ``system_instructions``), ``reasoning``, a tool call's
+``tool_arguments`` or ``tool_result``, a ``compaction_summary``, or the generic ``input`` /
+``output`` of a span that recorded no messages."""
+
+
+class SpanMatch(BaseModel):
+    """A span whose text matched ``q``."""
+
+    span_id: str | None = Field(description="The span the text was recorded on (null: a log record of no span).")
+    field: TextField
+    snippet: str = Field(description="The matching passage, up to about 160 characters.")
 
 
 class TraceSummary(BaseModel):
@@ -27,6 +51,11 @@ class TraceSummary(BaseModel):
     cost: float | None
     has_error: bool
     conversation_id: str | None = None
+    matches: list[SpanMatch] = Field(
+        default_factory=list,
+        description="With q: the spans whose message text, tool arguments or tool results matched (at most 3, "
+        "best first); empty when only the root span name, trace id, agent or model matched, and without q.",
+    )
 
 
 class SpanView(BaseModel):

@@ -72,7 +72,12 @@ class TraceQueries:
 
     def list_traces(self, project: str, where: TraceFilter, limit: int, offset: int) -> TraceList:
         rows, total = self._store.list_traces(project, where, limit, offset)
-        return TraceList(traces=[_summary(row) for row in rows], total=total, limit=limit, offset=offset)
+        traces = [_summary(row) for row in rows]
+        if where.text and traces:
+            found = self._store.text_matches(project, where.text, [t.trace_id for t in traces])
+            for summary in traces:
+                summary.matches = found.get(summary.trace_id, [])
+        return TraceList(traces=traces, total=total, limit=limit, offset=offset)
 
     def add_feedback(self, project: str, trace_id: str, span_id: str | None, fields: dict[str, Any]) -> Feedback:
         if self._store.trace(project, trace_id) is None:

@@ -7,7 +7,7 @@ from typing import Any, Protocol
 
 from tracechat.model.records import IngestBatch
 from tracechat.model.stored import StoredLog, StoredSpan, StoredTrace, TraceIndexEntry
-from tracechat.model.summaries import StoredFeedback, TraceFilter
+from tracechat.model.summaries import SpanMatch, StoredFeedback, TraceFilter
 
 
 class SpanStore(Protocol):
@@ -20,6 +20,11 @@ class SpanStore(Protocol):
         batch is stored. Raises ``Overloaded`` (retryable, nothing queued) when the write
         queue is full. A span already stored (same project, trace_id and span_id, as OTLP
         retries send) is stored once.
+
+        The conversation text of the batch (``list_traces``' ``where.text``) becomes
+        searchable after the future resolves, by design not with it, and within about a
+        second under a load the store keeps up with; a process killed before that loses
+        none of it either: the search index catches up from the store when it starts.
         """
         ...
 
@@ -43,7 +48,21 @@ class SpanStore(Protocol):
         self, project: str, where: TraceFilter, limit: int, offset: int
     ) -> tuple[list[tuple[Any, ...]], int]:
         """A page of the trace index (newest first) and the number of traces matching in all.
-        Reads only the trace index, never spans."""
+        Reads only the trace index and the search index, never spans.
+
+        ``where.text`` matches a trace by its root span name (substring), trace id,
+        conversation id, agents or models, or by the conversation text of any of its spans
+        in the search index (every word, or a "quoted phrase", in one message, tool
+        argument or tool result), only ever within ``project``; a text search considers at
+        most the 100,000 newest traces whose text matches. The other conditions of
+        ``where`` apply to text matches as to all, and the count is of traces matching all."""
+        ...
+
+    def text_matches(self, project: str, text: str, trace_ids: list[str]) -> dict[str, list[SpanMatch]]:
+        """For those of ``trace_ids`` in ``project`` whose conversation text matches ``text``
+        (as in ``list_traces``): the matching spans, best first, a few per trace, each with
+        the field that matched and a snippet of it. Reads only the search index; a trace
+        without text matches is absent."""
         ...
 
     def add_feedback(self, project: str, feedback: StoredFeedback) -> None:

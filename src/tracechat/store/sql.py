@@ -143,8 +143,22 @@ TRACE_LIST_COLUMNS = """
 """
 
 
-def trace_list_where(*, since: bool, until: bool, agent: bool, model: bool, has_error: bool | None, text: bool) -> str:
-    """The WHERE clause of a trace list; parameters are named after the conditions."""
+TEXT_HITS = "text_hits"
+"""The name under which a trace list registers the trace ids the search index found."""
+
+
+def like_escaped(text: str) -> str:
+    """``text`` matched literally by ``ILIKE … ESCAPE '\\'`` (span names have underscores:
+    ``invoke_agent``; leaving them out would find nothing)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def trace_list_where(
+    *, since: bool, until: bool, agent: bool, model: bool, has_error: bool | None, text: bool, text_hits: bool
+) -> str:
+    """The WHERE clause of a trace list; parameters are named after the conditions.
+    ``text_hits``: the traces the full-text index found for the text (the table registered
+    as ``TEXT_HITS``) match too."""
     conditions = ["project = $project", "span_count > 0"]
     if since:
         conditions.append("start_ns >= $since")
@@ -158,7 +172,24 @@ def trace_list_where(*, since: bool, until: bool, agent: bool, model: bool, has_
         conditions.append("has_error" if has_error else "NOT has_error")
     if text:
         conditions.append(
-            "(root.name ILIKE $pattern OR trace_id = lower($text) OR conversation_id = $text"
-            " OR list_contains(agents, $text) OR list_contains(models, $text))"
+            "(root.name ILIKE $pattern ESCAPE '\\' OR trace_id = lower($text) OR conversation_id = $text"
+            " OR list_contains(agents, $text) OR list_contains(models, $text)"
+            + (f" OR trace_id IN (SELECT trace_id FROM {TEXT_HITS}))" if text_hits else ")")
         )
     return " AND ".join(conditions)
+
+
+BATCH_SPANS = """
+SELECT project, trace_id, span_id, parent_span_id, name, kind, start_ns, end_ns, status_code, status_message,
+    operation, agent_name, request_model, response_model, provider, tool_name, conversation_id,
+    input_tokens, output_tokens, raw
+FROM spans WHERE batch = $batch
+"""
+"""The spans one commit stored, for the search indexer: its columns are read rather than
+derived from the payload, since a whole batch's rows are read at once."""
+
+BATCH_LOGS = """
+SELECT project, trace_id, span_id, time_ns, observed_ns, severity_number, severity_text, event_name, raw
+FROM logs WHERE batch = $batch AND trace_id IS NOT NULL
+"""
+"""The log records one commit stored that belong to a trace, for the search indexer."""

@@ -40,6 +40,8 @@ class WriterStats:
     last_commit_seconds: float = 0.0
 
 
+_LOAD_WINDOW_S = 1.0
+
 CommitObserver = Callable[[float, int], None]
 """Told the duration (seconds) and item count of every successful commit."""
 
@@ -62,6 +64,7 @@ class GroupCommitWriter(Generic[T]):
         self._queued_bytes = 0
         self._cond = threading.Condition()
         self._closing = False
+        self._recent: deque[tuple[float, float]] = deque()  # (end, seconds) of recent commits
         self.stats = WriterStats()
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
@@ -73,6 +76,13 @@ class GroupCommitWriter(Generic[T]):
     @property
     def queued_items(self) -> int:
         return len(self._queue)
+
+    @property
+    def load(self) -> float:
+        """The share of the last second the writer spent committing: near 1 when ingest
+        is as fast as the store can take it."""
+        since = time.monotonic() - _LOAD_WINDOW_S
+        return min(1.0, sum(seconds for end, seconds in list(self._recent) if end > since) / _LOAD_WINDOW_S)
 
     def submit(self, item: T, size: int) -> Future[None]:
         """Queue ``item``; the future resolves once it is committed.
@@ -147,10 +157,17 @@ class GroupCommitWriter(Generic[T]):
         self.stats.committed_items += len(group)
         self.stats.commit_seconds_total += elapsed
         self.stats.last_commit_seconds = elapsed
+        self._remember_load(elapsed)
         if self._observer:
             self._observer(elapsed, len(group))
         for pending in group:
             pending.future.set_result(None)
+
+    def _remember_load(self, elapsed: float) -> None:
+        now = time.monotonic()
+        self._recent.append((now, elapsed))
+        while self._recent and self._recent[0][0] <= now - _LOAD_WINDOW_S:
+            self._recent.popleft()
 
     def _fail(self, group: list[_Pending[T]], error: Exception) -> None:
         self.stats.failed_commits += 1
