@@ -5,6 +5,7 @@ by event, and errors."""
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
@@ -184,3 +185,15 @@ def test_too_many_turns_for_a_key_is_429_with_retry_after(tmp_path: Any) -> None
             assert client.get("/api/v1/chats").status_code == 200  # reading is not limited
     finally:
         server.stop()
+
+
+def test_a_question_about_what_was_said_finds_the_traces_that_said_it(api: httpx.Client) -> None:
+    deadline = time.monotonic() + 5  # the index follows commits within a second (docs/storage.md)
+    while (listed := api.get("/agents/traces", params={"q": "London"}).json())["total"] == 0:
+        assert time.monotonic() < deadline, "the samples never became searchable"
+        time.sleep(0.05)
+    expected = {t["trace_id"] for t in listed["traces"]}
+    answer = ask(api, "Which traces mention London?").json()["response"]
+    assert answer.startswith(f"**{listed['total']} matching traces**")
+    assert {trace_id for trace_id in expected if f"`{trace_id}`" in answer} == expected
+    assert "London" in answer  # it quotes where the text was found
