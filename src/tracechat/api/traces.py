@@ -142,5 +142,12 @@ def content(ref: str, principal: PrincipalDep, service: ServiceDep, project_id: 
     return Response(found.data, media_type=found.media_type, headers={"Cache-Control": "private, max-age=3600"})
 
 
+_LATEST_NS = 2**63 - 1
+
+
 def _ns(moment: datetime | None) -> int | None:
-    return int(moment.timestamp() * 1e9) if moment is not None else None
+    """Nanoseconds since 1970 as the store keeps them (64 bits): a moment before 1970 or
+    after 2262 is the nearest one it can hold."""
+    if moment is None:
+        return None
+    return min(max(0, int(moment.timestamp() * 1e9)), _LATEST_NS)
