@@ -188,12 +188,20 @@ def test_too_many_turns_for_a_key_is_429_with_retry_after(tmp_path: Any) -> None
 
 
 def test_a_question_about_what_was_said_finds_the_traces_that_said_it(api: httpx.Client) -> None:
+    every = api.get("/agents/traces", params={"limit": 500}).json()["traces"]
+    saying = {t["trace_id"] for t in every if "London" in _trajectory_text(api, t["trace_id"])}
+    assert saying
     deadline = time.monotonic() + 5  # the index follows commits within a second (docs/storage.md)
-    while (listed := api.get("/agents/traces", params={"q": "London"}).json())["total"] == 0:
-        assert time.monotonic() < deadline, "the samples never became searchable"
+    while (listed := api.get("/agents/traces", params={"q": "London"}).json())["total"] < len(saying):
+        assert time.monotonic() < deadline, "the samples never all became searchable"
         time.sleep(0.05)
+    assert {t["trace_id"] for t in listed["traces"]} == saying
     expected = {t["trace_id"] for t in listed["traces"]}
     answer = ask(api, "Which traces mention London?").json()["response"]
     assert answer.startswith(f"**{listed['total']} matching traces**")
     assert {trace_id for trace_id in expected if f"`{trace_id}`" in answer} == expected
     assert "London" in answer  # it quotes where the text was found
+
+
+def _trajectory_text(api: httpx.Client, trace_id: str) -> str:
+    return api.post("/agents/traces/chat", json={"project_id": "default", "trace_id": trace_id}).text
