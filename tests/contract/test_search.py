@@ -12,7 +12,7 @@ import pytest
 from tests.traces import BASE_NS, MS, TraceBuilder, as_json
 from tracechat.model.summaries import TraceFilter, TraceList
 from tracechat.query.service import TraceQueries
-from tracechat.store import indexer
+from tracechat.store import indexer, search
 from tracechat.store.duck import DuckDBStore
 from tracechat.store.search import SearchIndex
 
@@ -241,3 +241,17 @@ def test_a_failed_index_commit_is_retried_without_losing_text(tmp_path: Path, mo
         assert not failures
     finally:
         store.close()
+
+
+def test_past_the_cap_a_text_search_keeps_the_newest_traces(
+    searchable: DuckDBStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(search, "MAX_TRACES", 2)  # tantivy allows 65,000 buckets; the rule is the same
+    traces = [travel_trace() for _ in range(3)]
+    for minutes, trace in enumerate(traces):
+        for span in trace.spans:
+            span.start_time_unix_nano += minutes * 60_000 * MS
+            span.end_time_unix_nano += minutes * 60_000 * MS
+        trace.store_in(searchable)
+    found = _find(searchable, "next week")
+    assert (found.total, [t.trace_id for t in found.traces]) == (2, [traces[2].trace_hex, traces[1].trace_hex])

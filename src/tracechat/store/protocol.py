@@ -54,7 +54,7 @@ class SpanStore(Protocol):
         conversation id, agents or models, or by the conversation text of any of its spans
         in the search index (every word, or a "quoted phrase", in one message, tool
         argument or tool result), only ever within ``project``; a text search considers at
-        most the 100,000 newest traces whose text matches. The other conditions of
+        most the 50,000 newest traces whose text matches. The other conditions of
         ``where`` apply to text matches as to all, and the count is of traces matching all."""
         ...
 

@@ -29,10 +29,10 @@ from the store (catch-up from batch 0)."""
 _ANALYZER = "conversation"
 _WRITER_HEAP_BYTES = 64_000_000
 _SNIPPET_CHARS = 160
-MAX_TRACES = 100_000
+MAX_TRACES = 50_000
 """A text search narrows the trace list to at most this many traces of the project (the
 newest, by span start, when more match), so that combining it with the list's other
-filters stays one query."""
+filters stays one query. tantivy refuses aggregations of more than 65,000 buckets."""
 
 
 def _schema() -> tantivy.Schema:
