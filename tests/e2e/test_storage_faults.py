@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -31,7 +32,18 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
             raise RuntimeError(f"cannot mount a tmpfs for the full-disk test: {mounted.stderr.decode()}")
         pytest.skip("mounting a tmpfs needs root")
     yield mount_point
-    subprocess.run(["umount", str(mount_point)], check=False)
+    _unmount(mount_point)
+
+
+def _unmount(mount_point: Path) -> None:
+    """A process that had the disk open (the search index's worker) may still be exiting;
+    a mount left behind would make pytest's clean-up of old temp folders fail later."""
+    deadline = time.monotonic() + 10
+    while subprocess.run(["umount", str(mount_point)], capture_output=True, check=False).returncode != 0:
+        if time.monotonic() > deadline:
+            subprocess.run(["umount", "--lazy", str(mount_point)], check=True)
+            return
+        time.sleep(0.1)
 
 
 def _request() -> tuple[bytes, str]:
