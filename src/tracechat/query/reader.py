@@ -3,7 +3,6 @@ a person reading the trace would write down (see ``query.trajectory`` for the wh
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -22,6 +21,15 @@ from tracechat.model.trajectory import (
     UserMessage,
 )
 from tracechat.query.content import ContentRefs
+from tracechat.query.spans import (
+    answer_of,
+    argument,
+    is_document,
+    output_text,
+    speaker,
+    system_text,
+    wrapped_question,
+)
 from tracechat.query.transcript import Transcript, conversation, current_turn, key
 from tracechat.query.tree import Node, walk
 
@@ -87,7 +95,7 @@ class Reader:
             self._agent(node)
         elif facts.kind is Kind.LLM:
             if not node.has_ancestor(Kind.LLM):  # one call recorded by nested spans speaks once
-                self._model_call(_speaker(node))
+                self._model_call(speaker(node))
         elif facts.kind is Kind.TOOL:
             self._tool(node)
         elif facts.kind is Kind.HANDOFF:
@@ -119,7 +127,7 @@ class Reader:
                 facts,
                 name,
                 model=facts.request_model or (call.model if call else None) or facts.response_model,
-                instructions=facts.system_instructions or (_system_text(call) if call else None),
+                instructions=facts.system_instructions or (system_text(call) if call else None),
                 tools=facts.tool_definitions
                 if facts.tool_definitions is not None
                 else (call.tool_definitions if call else None),
@@ -135,7 +143,7 @@ class Reader:
         inside = {d.facts.span_id for d in node.descendants()}
         if inside & self.answered_spans:
             return
-        text = _output_text(node.facts)
+        text = output_text(node.facts)
         if text is not None:
             self._assistant(node.facts, node.facts.agent_name, text, counted=not inside & self.counted_spans)
 
@@ -143,7 +151,7 @@ class Reader:
         facts = node.facts
         agent = self._agent_of(node)
         state = self.agents.get(agent or "")
-        instructions = _system_text(facts)
+        instructions = system_text(facts)
         if (agent or "") not in self.agents or (
             instructions and state and state.instructions and instructions != state.instructions
         ):
@@ -195,7 +203,7 @@ class Reader:
             self._tool_result(facts, agent, part)
         if message.role != "user":
             return
-        wrapped = _wrapped_question(node, message.text())
+        wrapped = wrapped_question(node, message.text())
         if wrapped is not None:
             self._question(*wrapped)
             return
@@ -230,7 +238,7 @@ class Reader:
         calls = [call for message in replies for call in message.of_kind("tool_call")]
         requested = [RequestedToolCall(id=call.id, name=call.name) for call in calls]
         answers = [call for call in calls if call.name in ANSWER_TOOLS]
-        text = text or next((a for a in map(_answer_of, answers) if a), None)
+        text = text or next((a for a in map(answer_of, answers) if a), None)
         self._assistant(facts, agent, text, reasoning, refs, requested or None)
         for call in calls:
             if call in answers:
@@ -282,7 +290,7 @@ class Reader:
             if span is not None:  # the tool span is where control passed; it learns whom to
                 span.tool_arguments = span.tool_arguments or call.arguments
                 return
-            target = _argument(call.arguments, "agent_name") or transfer.group("agent")
+            target = argument(call.arguments, "agent_name") or transfer.group("agent")
             self._handoff(facts, agent, target, at=facts.end_ns, guessed=True)
             return
         if self._covered(facts, call) or (call.id and call.id in self.requested_ids):
@@ -312,7 +320,7 @@ class Reader:
                 self.covered_calls.update(i for i in (tool.span_id, call.id) if i)
                 tool.tool_call_id = tool.tool_call_id or call.id
                 if call.arguments is not None and (
-                    not _is_document(tool.tool_arguments) or plain_arguments(tool.tool_arguments) != tool.tool_arguments
+                    not is_document(tool.tool_arguments) or plain_arguments(tool.tool_arguments) != tool.tool_arguments
                 ):
                     tool.tool_arguments = call.arguments  # the request's JSON over a bare "Paris" or a wrapper
                 return True
@@ -352,7 +360,7 @@ class Reader:
         if transfer:
             if facts.tool_call_id:
                 self.covered_calls.add(facts.tool_call_id)
-            target = _argument(facts.tool_arguments, "agent_name") or transfer.group("agent")
+            target = argument(facts.tool_arguments, "agent_name") or transfer.group("agent")
             self._handoff(facts, agent, target, guessed=True)
             return
         refs: list[str] = []
@@ -477,109 +485,6 @@ class Reader:
                 return ancestor.facts.agent_name
             ancestor = ancestor.parent
         return node.facts.agent_name or self.active_agent
-
-
-def _answer_of(call: Part) -> str | None:
-    """What an answer tool was asked to answer: its ``answer`` argument, else all of them."""
-    return _argument(call.arguments, "answer") or call.arguments
-
-
-def recorded_question(facts: SpanFacts) -> str | None:
-    """The question a span says it was asked: its last user message, else its input when
-    that reads as a question."""
-    return _last_user_text(facts.input_messages) or _plain(facts.input_text)
-
-
-def _wrapped_question(node: Node, text: str | None) -> tuple[Node, str] | None:
-    """The question an enclosing agent or workflow span was asked, when ``text`` (a model
-    call's user message) is a framework's wrapping of it: ``Context:\nUser Request: …``
-    (Strands' Swarm), ``New task:\n…`` (smolagents)."""
-    if not text:
-        return None
-    ancestor = node.parent
-    while ancestor is not None:
-        if ancestor.facts.kind in (Kind.AGENT, Kind.WORKFLOW):
-            question = recorded_question(ancestor.facts)
-            if question and question.strip() != text.strip() and question.strip() in text:
-                return ancestor, question.strip()
-        ancestor = ancestor.parent
-    return None
-
-
-def _last_user_text(messages: list[Message] | None) -> str | None:
-    for message in reversed(messages or []):
-        if message.role == "user" and message.text():
-            return message.text()
-    return None
-
-
-def _plain(value: str | None) -> str | None:
-    """A span's generic input, when it reads as a question rather than a data structure."""
-    if value is None:
-        return None
-    try:
-        document = json.loads(value)
-    except ValueError:
-        return value
-    if isinstance(document, str):
-        return document
-    if isinstance(document, dict):
-        for name in ("input", "prompt", "question", "query", "message", "user_input", "task"):
-            if isinstance(document.get(name), str):
-                return str(document[name])
-    return None
-
-
-def _speaker(outermost: Node) -> Node:
-    """Of a model call recorded by nested spans (double instrumentation; ADK's ``call_llm``
-    over ``generate_content``), the span that speaks for it: the innermost that holds the
-    content, else the innermost. Tokens it lacks come from the others, counted once."""
-    chain = [outermost, *(d for d in outermost.descendants() if d.facts.kind is Kind.LLM)]
-    with_content = [n for n in chain if n.facts.input_messages is not None or n.facts.output_messages is not None]
-    speaker = _deepest(with_content or chain)
-    for other in chain:
-        for name in ("input_tokens", "output_tokens", "reasoning_tokens", "finish_reason", "response_model"):
-            speaker.facts.fill(name, getattr(other.facts, name))
-    return speaker
-
-
-def _deepest(nodes: list[Node]) -> Node:
-    def depth(node: Node) -> int:
-        found, parent = 0, node.parent
-        while parent is not None:
-            found, parent = found + 1, parent.parent
-        return found
-
-    return max(nodes, key=depth)
-
-
-def _is_document(arguments: str | None) -> bool:
-    """Whether tool arguments are a JSON object or array (not absent, not a bare value)."""
-    return arguments is not None and arguments.lstrip()[:1] in ("{", "[")
-
-
-def _system_text(facts: SpanFacts) -> str | None:
-    if facts.system_instructions:
-        return facts.system_instructions
-    system = [t for m in facts.input_messages or () if m.role == "system" for t in m.texts()]
-    return "\n".join(system) or None
-
-
-def _output_text(facts: SpanFacts) -> str | None:
-    if facts.output_messages:
-        text = "\n\n".join(t for m in facts.output_messages if m.role != "user" for t in m.texts())
-        if text:
-            return text
-    return facts.output_text
-
-
-def _argument(arguments: str | None, name: str) -> str | None:
-    try:
-        document = json.loads(arguments or "")
-    except ValueError:
-        return None
-    value = document.get(name) if isinstance(document, dict) else None
-    return value if isinstance(value, str) and value else None
 
 
 def time_of(ns: int) -> datetime:

@@ -39,7 +39,8 @@ from collections.abc import Iterable
 from tracechat.genai.types import Kind, SpanFacts
 from tracechat.model.trajectory import AgentChatMessage, AgentChatTrajectory, UserMessage
 from tracechat.query.content import ContentRefs
-from tracechat.query.reader import Reader, recorded_question, time_of
+from tracechat.query.reader import Reader, time_of
+from tracechat.query.spans import recorded_question
 from tracechat.query.tree import Node, build_tree
 
 

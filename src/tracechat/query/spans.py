@@ -1,0 +1,113 @@
+"""What one span says, as the trajectory's walk asks it: the question it was asked, the
+answer an answer tool carries, which of several spans recording one model call speaks, and
+small readings of arguments and outputs. Pure functions over ``SpanFacts`` and tree nodes."""
+
+from __future__ import annotations
+
+import json
+
+from tracechat.genai.types import Kind, Message, Part, SpanFacts
+from tracechat.query.tree import Node
+
+
+def answer_of(call: Part) -> str | None:
+    """What an answer tool was asked to answer: its ``answer`` argument, else all of them."""
+    return argument(call.arguments, "answer") or call.arguments
+
+
+def recorded_question(facts: SpanFacts) -> str | None:
+    """The question a span says it was asked: its last user message, else its input when
+    that reads as a question."""
+    return last_user_text(facts.input_messages) or plain(facts.input_text)
+
+
+def wrapped_question(node: Node, text: str | None) -> tuple[Node, str] | None:
+    """The question an enclosing agent or workflow span was asked, when ``text`` (a model
+    call's user message) is a framework's wrapping of it: ``Context:\nUser Request: …``
+    (Strands' Swarm), ``New task:\n…`` (smolagents)."""
+    if not text:
+        return None
+    ancestor = node.parent
+    while ancestor is not None:
+        if ancestor.facts.kind in (Kind.AGENT, Kind.WORKFLOW):
+            question = recorded_question(ancestor.facts)
+            if question and question.strip() != text.strip() and question.strip() in text:
+                return ancestor, question.strip()
+        ancestor = ancestor.parent
+    return None
+
+
+def last_user_text(messages: list[Message] | None) -> str | None:
+    for message in reversed(messages or []):
+        if message.role == "user" and message.text():
+            return message.text()
+    return None
+
+
+def plain(value: str | None) -> str | None:
+    """A span's generic input, when it reads as a question rather than a data structure."""
+    if value is None:
+        return None
+    try:
+        document = json.loads(value)
+    except ValueError:
+        return value
+    if isinstance(document, str):
+        return document
+    if isinstance(document, dict):
+        for name in ("input", "prompt", "question", "query", "message", "user_input", "task"):
+            if isinstance(document.get(name), str):
+                return str(document[name])
+    return None
+
+
+def speaker(outermost: Node) -> Node:
+    """Of a model call recorded by nested spans (double instrumentation; ADK's ``call_llm``
+    over ``generate_content``), the span that speaks for it: the innermost that holds the
+    content, else the innermost. Tokens it lacks come from the others, counted once."""
+    chain = [outermost, *(d for d in outermost.descendants() if d.facts.kind is Kind.LLM)]
+    with_content = [n for n in chain if n.facts.input_messages is not None or n.facts.output_messages is not None]
+    speaker = deepest(with_content or chain)
+    for other in chain:
+        for name in ("input_tokens", "output_tokens", "reasoning_tokens", "finish_reason", "response_model"):
+            speaker.facts.fill(name, getattr(other.facts, name))
+    return speaker
+
+
+def deepest(nodes: list[Node]) -> Node:
+    def depth(node: Node) -> int:
+        found, parent = 0, node.parent
+        while parent is not None:
+            found, parent = found + 1, parent.parent
+        return found
+
+    return max(nodes, key=depth)
+
+
+def is_document(arguments: str | None) -> bool:
+    """Whether tool arguments are a JSON object or array (not absent, not a bare value)."""
+    return arguments is not None and arguments.lstrip()[:1] in ("{", "[")
+
+
+def system_text(facts: SpanFacts) -> str | None:
+    if facts.system_instructions:
+        return facts.system_instructions
+    system = [t for m in facts.input_messages or () if m.role == "system" for t in m.texts()]
+    return "\n".join(system) or None
+
+
+def output_text(facts: SpanFacts) -> str | None:
+    if facts.output_messages:
+        text = "\n\n".join(t for m in facts.output_messages if m.role != "user" for t in m.texts())
+        if text:
+            return text
+    return facts.output_text
+
+
+def argument(arguments: str | None, name: str) -> str | None:
+    try:
+        document = json.loads(arguments or "")
+    except ValueError:
+        return None
+    value = document.get(name) if isinstance(document, dict) else None
+    return value if isinstance(value, str) and value else None
