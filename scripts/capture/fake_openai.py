@@ -128,12 +128,32 @@ class Turn:
         self.last_tool_output: str = ""
         self.handoff_done: bool = False
         self.instructions: str = ""
+        self.trailing_outputs: list[tuple[str, str]] = []  # (tool name, output) of the last results in a row
+
+
+def find_cities(text: str) -> list[str]:
+    """Every city the text names, in the order it names them."""
+    low = text.lower()
+    found = [(low.find(city.lower()), city) for city in CITIES if city.lower() in low]
+    return [city for _, city in sorted(found)]
 
 
 def decide(turn: Turn, reasoning: bool) -> dict[str, Any]:
-    """Return {'text': str|None, 'tool': (name, args_json)|None, 'reasoning': str|None}."""
+    """Return {'text': str|None, 'tool': (name, args_json)|None, 'reasoning': str|None}, plus
+    'tools': [(name, args_json), ...] when the model asks for several tools at once."""
     city = find_city(turn.last_user_text)
     out: dict[str, Any] = {"text": None, "tool": None, "reasoning": None}
+    cities = find_cities(turn.last_user_text)
+    weather_results = [o for name, o in turn.trailing_outputs if name == "get_weather"]
+    if len(cities) >= 2 and turn.last_kind == "tool" and len(weather_results) >= 2:
+        # parallel calls answered: one sentence per city, in the order the results came
+        out["text"] = " ".join(weather_answer(o, None) for o in weather_results)
+        return out
+    if len(cities) >= 2 and turn.last_kind == "user" and "get_weather" in turn.tools and not turn.tools[1:]:
+        # a question naming several cities: one get_weather call per city, in one response
+        out["tools"] = [("get_weather", json.dumps({"city": c})) for c in cities]
+        out["tool"] = out["tools"][0]
+        return out
     transfer = [t for t in turn.tools if t.startswith("transfer_to_")]
     pending_question = turn.last_kind == "user" or (
         turn.last_kind == "tool" and (turn.last_tool_name or "").startswith("transfer_to_")
@@ -240,6 +260,11 @@ def chat_turn(body: dict[str, Any]) -> Turn:
             turn.last_tool_output = text_of(last.get("content"))
         elif "final_answer" in turn.tools:
             read_observation(turn, messages)
+        for m in reversed(messages):
+            if m.get("role") != "tool":
+                break
+            name = call_names.get(m.get("tool_call_id", ""), "get_weather")
+            turn.trailing_outputs.insert(0, (name, text_of(m.get("content"))))
     return turn
 
 
@@ -292,16 +317,17 @@ def chat_completion(body: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str
     rid = f"chatcmpl-fake{n:04d}{short_hash(json.dumps(body, sort_keys=True), n=8)}"
     message: dict[str, Any] = {"role": "assistant", "content": d["text"], "refusal": None}
     finish = "stop"
-    tool_call = None
-    if d["tool"]:
-        name, args = d["tool"]
+    tool_calls = []
+    for name, args in d.get("tools") or ([d["tool"]] if d["tool"] else []):
         call_id = f"call_{short_hash(rid, name, args)}"
-        tool_call = {"id": call_id, "type": "function", "function": {"name": name, "arguments": args}}
-        message["tool_calls"] = [tool_call]
+        tool_calls.append({"id": call_id, "type": "function", "function": {"name": name, "arguments": args}})
+    tool_call = tool_calls[0] if tool_calls else None
+    if tool_calls:
+        message["tool_calls"] = tool_calls
         finish = "tool_calls"
     if d["reasoning"]:
         message["reasoning_content"] = d["reasoning"]
-    completion_text = (d["text"] or "") + (json.dumps(tool_call) if tool_call else "")
+    completion_text = (d["text"] or "") + "".join(json.dumps(tc) for tc in tool_calls)
     usage = chat_usage(body, completion_text, d["reasoning"])
     full = {
         "id": rid,
@@ -332,15 +358,15 @@ def chat_completion(body: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str
     if d["text"]:
         for piece in chunks_of(d["text"]):
             chunks.append(chunk({"content": piece}))
-    if tool_call:
-        fn = tool_call["function"]
+    for index, tc in enumerate(tool_calls):
+        fn = tc["function"]
         chunks.append(
             chunk(
                 {
                     "tool_calls": [
                         {
-                            "index": 0,
-                            "id": tool_call["id"],
+                            "index": index,
+                            "id": tc["id"],
                             "type": "function",
                             "function": {"name": fn["name"], "arguments": ""},
                         }
@@ -352,7 +378,7 @@ def chat_completion(body: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str
         half = len(args) // 2
         for piece in (args[:half], args[half:]):
             if piece:
-                chunks.append(chunk({"tool_calls": [{"index": 0, "function": {"arguments": piece}}]}))
+                chunks.append(chunk({"tool_calls": [{"index": index, "function": {"arguments": piece}}]}))
     chunks.append(chunk({}, finish))
     return full, chunks
 
@@ -390,6 +416,12 @@ def responses_turn(body: dict[str, Any]) -> Turn:
             turn.last_tool_name = call_names.get(last.get("call_id", ""), "get_weather")
             out = last.get("output")
             turn.last_tool_output = out if isinstance(out, str) else json.dumps(out)
+        for it in reversed(items):
+            if (it.get("type") or ("message" if "role" in it else None)) != "function_call_output":
+                break
+            out = it.get("output")
+            name = call_names.get(it.get("call_id", ""), "get_weather")
+            turn.trailing_outputs.insert(0, (name, out if isinstance(out, str) else json.dumps(out)))
     return turn
 
 
@@ -412,12 +444,11 @@ def response_object(body: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str
                 "status": "completed",
             }
         )
-    if d["tool"]:
-        name, args = d["tool"]
+    for index, (name, args) in enumerate(d.get("tools") or ([d["tool"]] if d["tool"] else [])):
         output.append(
             {
                 "type": "function_call",
-                "id": f"fc_fake{n:04d}{h}",
+                "id": f"fc_fake{n:04d}{h}" + (f"_{index}" if index else ""),
                 "call_id": f"call_{short_hash(rid, name, args)}",
                 "name": name,
                 "arguments": args,
