@@ -25,6 +25,10 @@ Replies are deterministic and decided from the request alone (see ``decide``):
   weather -> call ``get_weather`` with ``{"city": "<City>"}``
 * otherwise -> a short text answer
 
+A Responses request with ``context_management=[{"type": "compaction", "compact_threshold": N}]``
+whose context after its last ``compaction`` input item has reached N tokens gets a
+``compaction`` output item (``encrypted_content``) first, as OpenAI's server-side compaction.
+
 A model name containing ``reason`` (e.g. ``deepseek-reasoner``) or a Responses request with
 a ``reasoning`` parameter makes the reply carry reasoning: ``message.reasoning_content``
 plus ``usage.completion_tokens_details.reasoning_tokens`` for chat completions (as
@@ -435,6 +439,15 @@ def response_object(body: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str
     h = short_hash(json.dumps(body, sort_keys=True), n=8)
     rid = f"resp_fake{n:04d}{h}"
     output: list[dict[str, Any]] = []
+    if compacts(body):
+        output.append(
+            {
+                "type": "compaction",
+                "id": f"cmp_fake{n:04d}{h}",
+                "encrypted_content": "gAAAAfake" + short_hash(rid, "compaction", n=32),
+                "created_by": "server",
+            }
+        )
     if d["reasoning"]:
         output.append(
             {
@@ -509,6 +522,23 @@ def response_object(body: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str
     return resp, output
 
 
+def compacts(body: dict[str, Any]) -> bool:
+    """Server-side compaction (``context_management=[{"type": "compaction",
+    "compact_threshold": N}]``): the context after the last compaction item of the input (the
+    server drops what one replaced) has reached N tokens."""
+    thresholds = [
+        int(entry["compact_threshold"])
+        for entry in body.get("context_management") or []
+        if isinstance(entry, dict) and entry.get("type") == "compaction" and entry.get("compact_threshold")
+    ]
+    if not thresholds:
+        return False
+    inp = body.get("input")
+    items = [inp] if isinstance(inp, str) else list(inp or [])
+    last = max((i for i, it in enumerate(items) if isinstance(it, dict) and it.get("type") == "compaction"), default=-1)
+    return ntokens(items[last + 1 :]) >= min(thresholds)
+
+
 def response_events(resp: dict[str, Any]) -> list[dict[str, Any]]:
     events: list[dict[str, Any]] = []
     seq = 0
@@ -564,6 +594,8 @@ def response_events(resp: dict[str, Any]) -> list[dict[str, Any]]:
                 name=item["name"],
                 arguments=args,
             )
+        elif item["type"] == "compaction":
+            ev("response.output_item.added", output_index=idx, item=item)
         elif item["type"] == "reasoning":
             ev("response.output_item.added", output_index=idx, item=dict(item, status="in_progress", summary=[]))
             for sidx, summ in enumerate(item["summary"]):
