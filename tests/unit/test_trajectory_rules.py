@@ -452,3 +452,36 @@ def test_spans_whose_parents_form_a_cycle_are_roots(store: DuckDBStore) -> None:
     result = trajectory(store, trace)
     assert [m.type for m in result.messages].count("assistant_message") == 2  # one per call, both read
     assert any(m.type == "tool_call" for m in result.messages)  # below the cycle, still under its parent
+
+
+def test_a_call_that_says_its_conversation_was_compacted_shows_one_compaction(store: DuckDBStore) -> None:
+    """Server-side compaction (OpenAI's ``context_management``, recorded by util-genai as
+    ``gen_ai.conversation.compacted``): one ``context_compacted`` before the reply of the
+    call that first says so, of the context it was sent; the calls after it that carry the
+    compaction in their input say so too, and are no compaction of their own, until a call
+    no longer says so."""
+
+    def said(role: str, content: str) -> dict[str, object]:
+        return {"role": role, "parts": [{"type": "text", "content": content}]}
+
+    history = [U1]
+    trace = TraceBuilder()
+    for turn, flag in enumerate((None, True, True, None, "true")):
+        extra = {"gen_ai.conversation.compacted": flag} if flag is not None else {}
+        reply = said("assistant", f"Answer {turn}.")
+        trace.span("chat gpt-4o", chat(history, [reply], **extra), start_ms=20 * turn)
+        history = [*history, reply, said("user", f"Question {turn + 1}?")]
+    result = trajectory(store, trace)
+    kinds = [m.type for m in result.messages if m.type != "agent_start"]
+    assert kinds == [
+        *("user_message", "assistant_message"),
+        *("user_message", "context_compacted", "assistant_message"),
+        *("user_message", "assistant_message"),  # still compacted: the same compaction
+        *("user_message", "assistant_message"),
+        *("user_message", "context_compacted", "assistant_message"),  # compacted again
+    ]
+    compactions = [m.context_compacted for m in result.messages if m.context_compacted]
+    assert [(c.compaction_summary, c.compaction_items_before, c.compaction_items_after) for c in compactions] == [
+        (None, 3, None),
+        (None, 9, None),
+    ]
