@@ -46,6 +46,9 @@ VENVS = {
     "main": (VENV, "requirements.txt"),
     "legacy": (VENV_LEGACY, "requirements-legacy.txt"),
     "strands": (VENV_STRANDS, "requirements-strands.txt"),
+    # opentelemetry-instrumentation-genai-openai needs opentelemetry-util-genai 1.3b0, which
+    # breaks the main venv's opentelemetry-instrumentation-openai-v2 2.4b0 at import.
+    "genai": (HERE / ".venv-genai", "requirements-genai.txt"),
 }
 NODE_DIR = HERE / "node"
 CASE_TIMEOUT_S = 180
