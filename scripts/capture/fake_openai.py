@@ -7,6 +7,8 @@ Stdlib only. Listens on 127.0.0.1 (ephemeral port unless --port is given), print
   ``data: ...`` chunks, streamed tool_calls, ``stream_options.include_usage`` and
   ``data: [DONE]``)
 * ``POST /v1/responses``         (the Responses API, non-streaming and streaming SSE events)
+* ``POST /v1/messages``          (the Anthropic Messages API: ``text`` / ``tool_use`` blocks,
+  ``tool_result`` blocks read back; JSON, and ``stream: true`` SSE events)
 * ``GET  /v1/models``            (a tiny list, for clients that probe it)
 
 Replies are deterministic and decided from the request alone (see ``decide``):
@@ -634,6 +636,116 @@ def response_events(resp: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 # ---------------------------------------------------------------------------------------
+# Anthropic Messages API
+# ---------------------------------------------------------------------------------------
+
+
+def anthropic_text(content: Any) -> str:
+    """The text blocks of an Anthropic message's content (a string or a list of blocks)."""
+    if isinstance(content, str):
+        return content
+    return "".join(b.get("text", "") for b in content or [] if isinstance(b, dict) and b.get("type") == "text")
+
+
+def anthropic_turn(body: dict[str, Any]) -> Turn:
+    turn = Turn()
+    system = body.get("system")
+    turn.instructions = system if isinstance(system, str) else anthropic_text(system)
+    turn.tools = [t["name"] for t in body.get("tools") or [] if isinstance(t, dict) and t.get("name")]
+    call_names: dict[str, str] = {}
+    messages = body.get("messages") or []
+    for m in messages:
+        content = m.get("content")
+        blocks = content if isinstance(content, list) else []
+        if m.get("role") == "assistant":
+            for b in blocks:
+                if isinstance(b, dict) and b.get("type") == "tool_use":
+                    call_names[b.get("id", "")] = b.get("name", "")
+        elif m.get("role") == "user" and anthropic_text(content):
+            turn.last_user_text = anthropic_text(content)
+    last = messages[-1] if messages else {}
+    results = [
+        b
+        for b in (last.get("content") if isinstance(last.get("content"), list) else [])
+        if isinstance(b, dict) and b.get("type") == "tool_result"
+    ]
+    if last.get("role") == "user" and results:
+        turn.last_kind = "tool"
+        for b in results:
+            output = b.get("content")
+            text = output if isinstance(output, str) else anthropic_text(output)
+            turn.trailing_outputs.append((call_names.get(b.get("tool_use_id", ""), "get_weather"), text))
+        turn.last_tool_name, turn.last_tool_output = turn.trailing_outputs[-1]
+    return turn
+
+
+def anthropic_message(body: dict[str, Any]) -> dict[str, Any]:
+    """A Messages API response: ``text`` and ``tool_use`` content blocks, ``stop_reason``
+    ``tool_use`` / ``end_turn``, usage with the cache counters."""
+    model = body.get("model") or "claude-sonnet-4-5"
+    d = decide(anthropic_turn(body), reasoning=False)
+    n = COUNTER.next()
+    h = short_hash(json.dumps(body, sort_keys=True), n=8)
+    rid = f"msg_fake{n:04d}{h}"
+    content: list[dict[str, Any]] = []
+    if d["text"]:
+        content.append({"type": "text", "text": d["text"]})
+    for name, args in d.get("tools") or ([d["tool"]] if d["tool"] else []):
+        content.append(
+            {"type": "tool_use", "id": f"toolu_{short_hash(rid, name, args)}", "name": name, "input": json.loads(args)}
+        )
+    input_tokens = (
+        ntokens(body.get("messages") or []) + ntokens(body.get("system") or "") + ntokens(body.get("tools") or [])
+    )
+    return {
+        "id": rid,
+        "type": "message",
+        "role": "assistant",
+        "model": model,
+        "content": content,
+        "stop_reason": "tool_use" if any(b["type"] == "tool_use" for b in content) else "end_turn",
+        "stop_sequence": None,
+        "usage": {
+            "input_tokens": input_tokens,
+            "output_tokens": ntokens(content),
+            "cache_creation_input_tokens": 0,
+            "cache_read_input_tokens": 0,
+            "service_tier": "standard",
+        },
+    }
+
+
+def anthropic_events(message: dict[str, Any]) -> list[dict[str, Any]]:
+    """The SSE events of a streamed Messages response: ``message_start``, per block
+    ``content_block_start`` / ``_delta`` (``text_delta``, ``input_json_delta``) / ``_stop``,
+    ``message_delta`` (stop reason, output tokens), ``message_stop``."""
+    usage = message["usage"]
+    start = dict(message, content=[], stop_reason=None, usage=dict(usage, output_tokens=1))
+    events: list[dict[str, Any]] = [{"type": "message_start", "message": start}]
+    for index, block in enumerate(message["content"]):
+        if block["type"] == "text":
+            events.append(
+                {"type": "content_block_start", "index": index, "content_block": {"type": "text", "text": ""}}
+            )
+            for piece in chunks_of(block["text"]):
+                events.append(
+                    {"type": "content_block_delta", "index": index, "delta": {"type": "text_delta", "text": piece}}
+                )
+        else:
+            events.append({"type": "content_block_start", "index": index, "content_block": dict(block, input={})})
+            args = json.dumps(block["input"])
+            half = len(args) // 2
+            for piece in (args[:half], args[half:]):
+                delta = {"type": "input_json_delta", "partial_json": piece}
+                events.append({"type": "content_block_delta", "index": index, "delta": delta})
+        events.append({"type": "content_block_stop", "index": index})
+    final = {"stop_reason": message["stop_reason"], "stop_sequence": None}
+    events.append({"type": "message_delta", "delta": final, "usage": {"output_tokens": usage["output_tokens"]}})
+    events.append({"type": "message_stop"})
+    return events
+
+
+# ---------------------------------------------------------------------------------------
 # HTTP
 # ---------------------------------------------------------------------------------------
 
@@ -716,6 +828,14 @@ class Handler(BaseHTTPRequestHandler):
                     self._sse(json.dumps(e), event=e["type"])
             else:
                 self._send_json(200, resp)
+        elif path.endswith("/v1/messages"):
+            message = anthropic_message(body)
+            if body.get("stream"):
+                self._start_sse()
+                for e in anthropic_events(message):
+                    self._sse(json.dumps(e), event=e["type"])
+            else:
+                self._send_json(200, message)
         else:
             self._send_json(404, {"error": {"message": f"no route {self.path}", "type": "invalid_request_error"}})
 
