@@ -166,3 +166,28 @@ def test_json_text_that_is_no_list_of_blocks_stays_text(store: DuckDBStore, text
     trace.span("chat", {"gen_ai.operation.name": "chat"}, events=[("gen_ai.user.message", {"content": text})])
     [user] = [m.user_message for m in trajectory(store, trace).messages if m.user_message]
     assert user.text == text
+
+
+def test_an_openinference_tool_use_content_is_the_call_beside_it_once(store: DuckDBStore) -> None:
+    """openinference-instrumentation-anthropic: ``contents.0.message_content.type = tool_use``
+    with the call in ``contents.0.tool_call.*``, and the same call again in ``tool_calls.0``:
+    one call, named; the span's ``llm.finish_reason`` as recorded."""
+    out = "llm.output_messages.0.message."
+    call = {"id": "toolu_1", "function.name": "get_weather", "function.arguments": '{"city": "Paris"}'}
+    attributes: dict[str, object] = {
+        "openinference.span.kind": "LLM",
+        "llm.model_name": "claude",
+        "llm.input_messages.0.message.role": "user",
+        "llm.input_messages.0.message.content": "Weather in Paris?",
+        f"{out}role": "assistant",
+        f"{out}contents.0.message_content.type": "tool_use",
+        **{f"{out}contents.0.tool_call.{k}": v for k, v in call.items()},
+        **{f"{out}tool_calls.0.tool_call.{k}": v for k, v in call.items()},
+        "llm.finish_reason": "tool_use",
+    }
+    trace = TraceBuilder()
+    trace.span("messages.create", attributes)
+    [asked] = [m.assistant_message for m in trajectory(store, trace).messages if m.assistant_message]
+    assert asked.tool_calls is not None
+    assert [(c.id, c.name) for c in asked.tool_calls] == [("toolu_1", "get_weather")]
+    assert asked.finish_reason == "tool_use"
