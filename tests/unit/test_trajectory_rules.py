@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tests.traces import TraceBuilder, as_json, outline, trajectory
+from tracechat.model.summaries import TraceFilter
 from tracechat.query.service import TraceQueries
 from tracechat.store.duck import DuckDBStore
 
@@ -485,3 +486,40 @@ def test_a_call_that_says_its_conversation_was_compacted_shows_one_compaction(st
         (None, 3, None),
         (None, 9, None),
     ]
+
+
+def test_one_call_recorded_by_a_model_call_span_inside_another_counts_its_tokens_once(store: DuckDBStore) -> None:
+    """Double instrumentation (OpenInference's LLM span over the Anthropic SDK's own ``chat``
+    span): one assistant entry, and the trace list counts the call's tokens once too."""
+    usage = {"gen_ai.usage.input_tokens": 117, "gen_ai.usage.output_tokens": 29}
+    trace = TraceBuilder()
+    root = trace.span("weather-chat", {}, duration_ms=100)
+    outer = trace.span("messages.create", chat([U1], [A1], **usage), parent=root, start_ms=1, duration_ms=50)
+    trace.span("anthropic.messages.create", {"gen_ai.operation.name": "chat", **usage}, parent=outer, start_ms=2)
+    tool = trace.span("execute_tool get_weather", {"gen_ai.operation.name": "execute_tool"}, parent=root, start_ms=60)
+    trace.span("plain", {"gen_ai.usage.input_tokens": 5}, parent=tool, start_ms=61)  # not inside a model call
+    result = trajectory(store, trace)
+    assistants = [m.assistant_message for m in result.messages if m.assistant_message]
+    assert [(a.input_tokens, a.output_tokens) for a in assistants] == [(117, 29)]
+    [listed] = TraceQueries(store).list_traces("p", TraceFilter(since_ns=0), 10, 0).traces
+    assert (listed.input_tokens, listed.output_tokens) == (122, 29)
+
+
+def test_one_call_recorded_by_two_sibling_spans_speaks_once_and_counts_once(store: DuckDBStore) -> None:
+    """OpenLLMetry's span beside the Anthropic SDK's own (neither is current in the other):
+    the model-call span within the other's time with the same input tokens is the same
+    call; a sibling call with other input tokens, or outside its time, is a call of its own."""
+    usage = {"gen_ai.usage.input_tokens": 117, "gen_ai.usage.output_tokens": 30}
+    trace = TraceBuilder()
+    root = trace.span("weather-chat", {}, duration_ms=200)
+    trace.span("anthropic.chat", chat([U1], [CALL], **usage), parent=root, start_ms=1, duration_ms=50)
+    sdk = {"gen_ai.operation.name": "chat", "gen_ai.usage.input_tokens": 117, "gen_ai.usage.output_tokens": 29}
+    trace.span("anthropic.messages.create", sdk, parent=root, start_ms=5, duration_ms=40)
+    other = {**sdk, "gen_ai.usage.input_tokens": 50}  # another call that happens to overlap
+    trace.span("chat other", other, parent=root, start_ms=10, duration_ms=20)
+    trace.span("chat later", sdk, parent=root, start_ms=100, duration_ms=20)  # not within: a call of its own
+    result = trajectory(store, trace)
+    assistants = [m.assistant_message for m in result.messages if m.assistant_message]
+    assert [(a.input_tokens, a.output_tokens) for a in assistants] == [(117, 30), (50, 29), (117, 29)]
+    [listed] = TraceQueries(store).list_traces("p", TraceFilter(since_ns=0), 10, 0).traces
+    assert (listed.input_tokens, listed.output_tokens) == (284, 88)
