@@ -49,6 +49,7 @@ VENVS = {
     # opentelemetry-instrumentation-genai-openai needs opentelemetry-util-genai 1.3b0, which
     # breaks the main venv's opentelemetry-instrumentation-openai-v2 2.4b0 at import.
     "genai": (HERE / ".venv-genai", "requirements-genai.txt"),
+    "anthropic": (HERE / ".venv-anthropic", "requirements-anthropic.txt"),
 }
 NODE_DIR = HERE / "node"
 CASE_TIMEOUT_S = 180
