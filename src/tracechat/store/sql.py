@@ -61,7 +61,7 @@ SELECT project, trace_id, $batch, $batch, min(start_ns), max(end_ns), count(*), 
     sum(cost) FILTER (WHERE operation IN {_AGGREGATING}),
     coalesce(list_distinct(list(agent_name)), []),
     coalesce(list_distinct(list({MODEL_OF_SPAN_SQL})), []),
-    any_value(conversation_id)
+    min(conversation_id)  -- as store/sessions.py: INDEX_SESSIONS reads it
 FROM spans WHERE batch = $batch
 GROUP BY project, trace_id
 ON CONFLICT (project, trace_id) DO UPDATE SET
