@@ -35,13 +35,26 @@ The steps, in this order (each small and pure):
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
 
 from tracechat.genai.types import Kind, SpanFacts
 from tracechat.model.trajectory import AgentChatMessage, AgentChatTrajectory, UserMessage
 from tracechat.query.content import ContentRefs
 from tracechat.query.reader import Reader, time_of
 from tracechat.query.spans import recorded_question
+from tracechat.query.transcript import Transcript
 from tracechat.query.tree import Node, build_tree
+
+
+@dataclass(slots=True)
+class Known:
+    """What the earlier traces of a session showed, for reading a later one (which repeats
+    them in its model input): the conversation read so far and the agents met
+    (``query.session``)."""
+
+    transcript: Transcript = field(default_factory=Transcript)
+    agents: dict[str, Any] = field(default_factory=dict)
 
 
 def _user_fallback(reader: Reader, spans: Iterable[SpanFacts]) -> None:
@@ -76,13 +89,17 @@ def build_trajectory(
     spans: list[SpanFacts],
     root_span_name: str | None,
     content: ContentRefs | None = None,
+    known: Known | None = None,
 ) -> AgentChatTrajectory:
-    """Steps 2–5 (step 1, normalizing, is ``query.service``'s)."""
+    """Steps 2–5 (step 1, normalizing, is ``query.service``'s). ``known``: read as a later
+    trace of a session, whose earlier traces showed that (and learn what this one shows)."""
     content = content or ContentRefs(trace_id)
     roots = build_tree(spans)
     fold_graph_nodes(roots)
     tools = sorted((s for s in spans if s.kind is Kind.TOOL), key=lambda s: s.start_ns)
     reader = Reader(trace_id, tools, content)
+    if known is not None:
+        reader.transcript, reader.agents = known.transcript, known.agents
     reader.read(roots)
     _user_fallback(reader, spans)
     return AgentChatTrajectory(
