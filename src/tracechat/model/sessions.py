@@ -71,6 +71,7 @@ class SessionTrace(BaseModel):
 
 class SessionTrajectory(BaseModel):
     session_id: str
+    summary: SessionSummary | None = Field(default=None, description="The session's figures, as the list has them.")
     traces: list[SessionTrace]
     messages: list[SessionMessage] = Field(
         default_factory=list,

@@ -24,7 +24,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from tracechat.genai.types import SpanFacts
-from tracechat.model.sessions import SessionMessage, SessionTrace, SessionTrajectory
+from tracechat.model.sessions import SessionMessage, SessionSummary, SessionTrace, SessionTrajectory
 from tracechat.model.trajectory import AgentChatTrajectory
 from tracechat.query.content import ContentRefs
 from tracechat.query.reader import time_of
@@ -53,7 +53,12 @@ def read_traces(traces: Iterable[TraceOfSession]) -> list[AgentChatTrajectory]:
     return [build_trajectory(t.trace_id, t.spans, t.root_span_name, ContentRefs(t.trace_id), known) for t in traces]
 
 
-def merge(session_id: str, traces: list[TraceOfSession], read: list[AgentChatTrajectory]) -> SessionTrajectory:
+def merge(
+    session_id: str,
+    traces: list[TraceOfSession],
+    read: list[AgentChatTrajectory],
+    summary: SessionSummary | None = None,
+) -> SessionTrajectory:
     """One trajectory out of the traces' (``read_traces``), each entry naming its trace."""
     messages = [
         SessionMessage.model_validate({**dict(message), "trace_id": trajectory.trace_id})
@@ -71,7 +76,7 @@ def merge(session_id: str, traces: list[TraceOfSession], read: list[AgentChatTra
         )
         for trace, trajectory in zip(traces, read, strict=True)
     ]
-    return SessionTrajectory(session_id=session_id, traces=parts, messages=messages)
+    return SessionTrajectory(session_id=session_id, summary=summary, traces=parts, messages=messages)
 
 
 def build_session(session_id: str, traces: Iterable[TraceOfSession]) -> SessionTrajectory:

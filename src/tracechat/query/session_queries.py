@@ -38,4 +38,4 @@ class SessionQueries(TraceQueries):
         if include_feedback:
             for trace, trajectory in zip(ordered, read, strict=True):
                 self._attach_feedback(project, trajectory, trace.spans, logs[trace.trace_id])
-        return merge(session_id, ordered, read)
+        return merge(session_id, ordered, read, entry.summary)
