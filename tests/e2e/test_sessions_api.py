@@ -193,3 +193,18 @@ def test_unknown_session_is_404_and_unknown_parameters_422(server: InProcessServ
     response = httpx.get(f"{server.api}/agents/sessions", params={"session": "x"})
     assert response.status_code == 422
     assert response.json()["error"]["message"].endswith("agent_name, limit, offset, project_id, since, until")
+
+
+def test_feedback_on_a_trace_and_a_span_comes_back_in_the_session(server: InProcessServer) -> None:
+    turns = conversation("rated", BASE_NS)[:2]
+    for trace in turns:
+        send(server, trace)
+    second, answer_span = turns[1].trace_hex, turns[1].spans[1].span_id.hex()
+    for extra in ({}, {"span_id": answer_span}):
+        body = {"project_id": "default", "trace_id": second, "name": "helpful", "score": 1, **extra}
+        assert httpx.post(f"{server.api}/agents/traces/feedback", json=body).status_code == 201
+    trajectory = read(server, "rated", include_feedback=True).json()
+    assert [len(t["feedback"]) for t in trajectory["traces"]] == [0, 1]
+    rated = [m for m in trajectory["messages"] if m["feedback"]]  # on the span's first entry, as in one trace
+    assert [(m["trace_id"], m["span_id"], m["type"]) for m in rated] == [(second, answer_span, "user_message")]
+    assert "feedback" not in read(server, "rated").json()["messages"][0]
