@@ -284,7 +284,7 @@ def test_close_commits_what_is_queued_then_refuses() -> None:
     closer.start()
     while not writer._closing:  # close() has said so before it joins
         threading.Event().wait(0.001)
-    with pytest.raises(StorageUnavailable, match="shutting down") as caught:
+    with pytest.raises(StorageUnavailable, match=r"^the server is shutting down$") as caught:
         writer.submit(9, 1)
     assert caught.value.retry_after == 5.0
     gate.release.set()
@@ -293,3 +293,25 @@ def test_close_commits_what_is_queued_then_refuses() -> None:
     assert all(f.done() and f.exception() is None for f in futures)
     assert functools.reduce(operator.iadd, gate.groups, []) == [0, 1, 2]
     assert not writer._thread.is_alive()
+
+
+def test_close_gives_up_after_its_timeout_when_a_commit_hangs() -> None:
+    gate = Gate()
+    writer = _writer(gate)
+    held = writer.submit(0, 1)
+    _busy(writer, gate)
+    writer.close(timeout=0.05)  # returns although the commit has not finished
+    assert writer._thread.is_alive()
+    assert not held.done()
+    gate.release.set()
+    held.result(WAIT)
+    writer.close()
+
+
+def test_the_writer_thread_is_named_and_does_not_keep_the_process_alive() -> None:
+    writer = _writer(Gate(hold=False))
+    assert (writer._thread.name, writer._thread.daemon) == ("tracechat-writer", True)
+    writer.close()
+    named = _writer(Gate(hold=False), name="spans-writer")
+    assert named._thread.name == "spans-writer"
+    named.close()
