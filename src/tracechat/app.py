@@ -22,7 +22,7 @@ from starlette.types import ASGIApp
 
 from tracechat import __version__
 from tracechat.api.app import create_api
-from tracechat.auth.keys import KeyRing
+from tracechat.auth.keys import Clock, KeyRing
 from tracechat.chat.agents import Agents
 from tracechat.chat.assistant import Assistant
 from tracechat.chat.limits import RateLimiter
@@ -52,9 +52,10 @@ class ConfigurationError(TracechatError):
 class Service:
     """Everything one running tracechat holds, wired together."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, clock: Clock = time.monotonic) -> None:
+        """``clock``: when key files are re-read (tests move it instead of waiting)."""
         self.settings = settings
-        self.keys = KeyRing(settings.keys_path)
+        self.keys = KeyRing(settings.keys_path, clock=clock)
         if self.keys.open_mode and not is_loopback(settings.host):
             raise ConfigurationError(
                 f"refusing to listen on {settings.host} with no API keys configured (open mode is for "
@@ -133,8 +134,8 @@ class RunningServer:
         self._tasks: list[asyncio.Task[None]] = []
 
     @classmethod
-    async def start(cls, settings: Settings) -> RunningServer:
-        service = Service(settings)
+    async def start(cls, settings: Settings, *, clock: Clock = time.monotonic) -> RunningServer:
+        service = Service(settings, clock=clock)
         try:
             grpc_server, grpc_port = build_grpc_server(
                 service.receiver, settings.host, settings.grpc_port, settings.max_request_bytes, settings.grpc_workers

@@ -12,8 +12,8 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 from tracechat.api.deps import Offset, PrincipalDep, ServiceDep
 from tracechat.api.strict import StrictRoute
 from tracechat.auth.keys import ANALYST_SUFFIX, Principal
-from tracechat.ingest.projects import DEFAULT_PROJECT
 from tracechat.model.names import model_family
+from tracechat.model.projects import DEFAULT_PROJECT, readable_project
 from tracechat.model.summaries import DEFAULT_WINDOW, SpanList, TraceFilter, TraceList
 from tracechat.model.trajectory import AgentChatTrajectory, Feedback
 
@@ -63,7 +63,7 @@ class FeedbackRequest(BaseModel):
 
 
 def _project(principal: Principal, project_id: str | None) -> str:
-    project = project_id or principal.project or DEFAULT_PROJECT
+    project = readable_project(project_id or principal.project or DEFAULT_PROJECT)
     principal.check_access(project)
     return project
 
