@@ -10,6 +10,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from tracechat.api.deps import Offset, PrincipalDep, ServiceDep
+from tracechat.api.security import content_headers
 from tracechat.api.strict import StrictRoute
 from tracechat.auth.keys import ANALYST_SUFFIX, Principal
 from tracechat.model.names import model_family
@@ -139,7 +140,8 @@ def add_feedback(request: FeedbackRequest, principal: PrincipalDep, service: Ser
 def content(ref: str, principal: PrincipalDep, service: ServiceDep, project_id: str | None = None) -> Response:
     project = _project(principal, project_id)
     found = service.traces.content(project, ref)
-    return Response(found.data, media_type=found.media_type, headers={"Cache-Control": "private, max-age=3600"})
+    headers = {"Cache-Control": "private, max-age=3600", **content_headers(found.media_type, ref)}
+    return Response(found.data, media_type=found.media_type, headers=headers)
 
 
 _LATEST_NS = 2**63 - 1
