@@ -15,6 +15,7 @@ import duckdb
 import pyarrow as pa
 from opentelemetry.proto.trace.v1.trace_pb2 import Span as PB2Span
 
+from tracechat.genai.values import bounded_json
 from tracechat.ingest.flatten import span_fields
 from tracechat.model.records import IngestBatch
 from tracechat.model.stored import StoredLog, StoredSpan, StoredTrace, TraceIndexEntry
@@ -411,7 +412,7 @@ class DuckDBStore:
 
 def _feedback(row: tuple[Any, ...]) -> StoredFeedback:
     identifier, trace_id, span_id, name, score, label, value, comment, author, created_at = row
-    decoded = json.loads(value) if value is not None else None
+    decoded = bounded_json(value) if value is not None else None
     created = created_at.replace(tzinfo=UTC)
     return StoredFeedback(identifier, trace_id, span_id, name, score, label, decoded, comment, author, created)
 
