@@ -70,10 +70,13 @@ class Service:
             observer=self.metrics.observe_commit,
             search_dir=settings.search_path,
             search_refresh_s=settings.search_refresh_s,
+            verify=settings.verify_store,
         )
         writer = self.store.writer
         self.metrics.watch_queue(lambda: writer.queued_bytes, lambda: writer.queued_items)
         self.metrics.watch_search(self.store.search_lag)
+        store = self.store
+        self.metrics.watch_store(lambda: float(store.problem is not None))
         self.receiver = Receiver(self.store, self.keys, self.metrics)
         self.traces = TraceQueries(self.store)
         records = ChatRecords(self.store)
