@@ -22,6 +22,7 @@ from starlette.types import ASGIApp
 
 from tracechat import __version__
 from tracechat.api.app import create_api
+from tracechat.api.security import SecurityHeaders
 from tracechat.auth.keys import Clock, KeyRing
 from tracechat.chat.agents import Agents
 from tracechat.chat.assistant import Assistant
@@ -148,7 +149,9 @@ class RunningServer:
         except BaseException:
             service.close()
             raise
-        otlp = _uvicorn(otlp_http_app(service.receiver, settings.max_request_bytes))
+        # Open mode answers loopback Host names only here too: a rebinding page could write spans.
+        otlp_app = otlp_http_app(service.receiver, settings.max_request_bytes)
+        otlp = _uvicorn(SecurityHeaders(otlp_app, open_mode=lambda: service.keys.open_mode, docs_path=None))
         api = _uvicorn(create_api(service))
         ports = Ports(grpc_port, otlp_sock.getsockname()[1], api_sock.getsockname()[1])
         running = cls(service, grpc_server, [otlp, api], ports)

@@ -87,6 +87,13 @@ def test_open_mode_refuses_other_host_names(server: InProcessServer, host: str) 
         assert "answers only loopback host names" in response.json()["error"]["message"]
 
 
+def test_open_mode_otlp_http_refuses_other_host_names(server: InProcessServer) -> None:
+    headers = {"Content-Type": "application/x-protobuf"}
+    refused = httpx.post(f"{server.otlp_http}/v1/traces", content=b"", headers={**headers, "Host": "evil.example"})
+    assert refused.status_code == 421
+    assert httpx.post(f"{server.otlp_http}/v1/traces", content=b"", headers=headers).status_code == 200
+
+
 @pytest.mark.parametrize("host", ["localhost", "localhost:8000", "127.0.0.1:1234", "[::1]:8000", "LOCALHOST", "[::1]"])
 def test_open_mode_answers_loopback_host_names(server: InProcessServer, host: str) -> None:
     response = httpx.get(f"{server.api}/agents/traces", headers={"Host": host}, timeout=30)
