@@ -18,7 +18,6 @@ from pathlib import Path
 
 import grpc
 import uvicorn
-from grpc_health.v1.health import HealthServicer
 from starlette.types import ASGIApp
 
 from tracechat import __version__
@@ -32,7 +31,7 @@ from tracechat.chat.selftrace import SelfTracer
 from tracechat.chat.threads import ChatThreads
 from tracechat.config import Settings, is_loopback
 from tracechat.errors import TracechatError
-from tracechat.grpcapi.servicer import add_query_services
+from tracechat.grpcapi.servicer import QueryServices, add_query_services
 from tracechat.ingest.grpc_server import build_grpc_server
 from tracechat.ingest.http_server import otlp_http_app
 from tracechat.ingest.loader import load_paths_in_process
@@ -128,12 +127,12 @@ class RunningServer:
     """The three listeners of one service, started together and stopped in order."""
 
     def __init__(
-        self, service: Service, grpc_server: grpc.Server, health: HealthServicer, http: list[_Server], ports: Ports
+        self, service: Service, grpc_server: grpc.Server, queries: QueryServices, http: list[_Server], ports: Ports
     ) -> None:
         self.service = service
         self.ports = ports
         self._grpc = grpc_server
-        self._health = health
+        self._queries = queries
         self._http = http
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -146,7 +145,7 @@ class RunningServer:
             )
             # the trajectory queries beside OTLP, on the same port and keys; each watch holds
             # one of the server's threads, so half of them at most
-            health = add_query_services(
+            queries = add_query_services(
                 grpc_server, service.traces, service.store, service.keys, max(1, settings.grpc_workers // 2)
             )
             otlp_sock = _listen(settings.host, settings.otlp_http_port)
@@ -157,7 +156,7 @@ class RunningServer:
         otlp = _uvicorn(otlp_http_app(service.receiver, settings.max_request_bytes))
         api = _uvicorn(create_api(service))
         ports = Ports(grpc_port, otlp_sock.getsockname()[1], api_sock.getsockname()[1])
-        running = cls(service, grpc_server, health, [otlp, api], ports)
+        running = cls(service, grpc_server, queries, [otlp, api], ports)
         grpc_server.start()
         running._tasks = [
             asyncio.create_task(otlp.serve(sockets=[otlp_sock])),
@@ -169,7 +168,7 @@ class RunningServer:
 
     async def stop(self) -> None:
         """Stop accepting, let requests in flight finish their commits, close the store."""
-        self._health.enter_graceful_shutdown()  # health checks answer NOT_SERVING from now
+        self._queries.begin_shutdown()  # health answers NOT_SERVING, watches end
         await asyncio.to_thread(self._grpc.stop(SHUTDOWN_GRACE_S).wait)
         for server in self._http:
             server.should_exit = True

@@ -15,7 +15,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from tracechat.auth.keys import KeyRing, Principal
-from tracechat.errors import Overloaded, TracechatError
+from tracechat.errors import Overloaded, Retryable, TracechatError
 from tracechat.grpcapi import codec
 from tracechat.grpcapi.watch import follow
 from tracechat.ingest.grpc_server import LOGS_SERVICE, TRACE_SERVICE, abort, metadata_value
@@ -38,6 +38,18 @@ class TraceQueryServicer(pb_query_grpc.TraceQueryServiceServicer):
         self._keys = keys
         self._watch_slots = threading.BoundedSemaphore(max_watches)
         self._max_watches = max_watches
+        self._closing = threading.Event()
+        self._lock = threading.Lock()
+        self._wakers: set[Callable[[], None]] = set()
+
+    def close(self) -> None:
+        """End the watches at once (the server is stopping): each ends UNAVAILABLE, to be
+        watched again elsewhere or after the restart."""
+        self._closing.set()
+        with self._lock:
+            wakers = list(self._wakers)
+        for wake in wakers:
+            wake()
 
     def GetTrajectory(
         self, request: pb_query.GetTrajectoryRequest, context: grpc.ServicerContext
@@ -68,6 +80,14 @@ class TraceQueryServicer(pb_query_grpc.TraceQueryServiceServicer):
             project = _project(principal, ref.project_id)
             if not self._watch_slots.acquire(blocking=False):
                 raise Overloaded(f"{self._max_watches} trajectories are watched already; retry later", retry_after=5)
+            wakers: list[Callable[[], None]] = []
+
+            def on_stop(wake: Callable[[], None]) -> None:
+                wakers.append(wake)
+                with self._lock:
+                    self._wakers.add(wake)
+                context.add_callback(wake)
+
             try:
                 yield from follow(
                     self._traces,
@@ -75,10 +95,14 @@ class TraceQueryServicer(pb_query_grpc.TraceQueryServiceServicer):
                     project,
                     ref.trace_id,
                     quiet.total_seconds(),
-                    on_stop=lambda wake: _on_done(context, wake),
-                    stopped=lambda: not context.is_active(),
+                    on_stop=on_stop,
+                    stopped=lambda: self._closing.is_set() or not context.is_active(),
                 )
+                if self._closing.is_set():
+                    raise Retryable("the server is shutting down; watch again", retry_after=1)
             finally:
+                with self._lock:
+                    self._wakers.difference_update(wakers)
                 self._watch_slots.release()
 
     def _principal(self, context: grpc.ServicerContext) -> Principal:
@@ -93,10 +117,6 @@ def _project(principal: Principal, project_id: str | None) -> str:
     return project
 
 
-def _on_done(context: grpc.ServicerContext, callback: Callable[[], None]) -> None:
-    context.add_callback(callback)
-
-
 @contextlib.contextmanager
 def _status_on_error(context: grpc.ServicerContext) -> Iterator[None]:
     try:
@@ -105,12 +125,26 @@ def _status_on_error(context: grpc.ServicerContext) -> Iterator[None]:
         abort(context, exc)
 
 
+class QueryServices:
+    """What ``add_query_services`` registered, to be told when the server stops."""
+
+    def __init__(self, queries: TraceQueryServicer, checker: health.HealthServicer) -> None:
+        self._queries = queries
+        self._checker = checker
+
+    def begin_shutdown(self) -> None:
+        """Health checks answer NOT_SERVING from now (load balancers move away) and watches
+        end, so the server's grace period is left to the exports in flight."""
+        self._checker.enter_graceful_shutdown()
+        self._queries.close()
+
+
 def add_query_services(
     server: grpc.Server, traces: TraceQueries, store: SpanStore, keys: KeyRing, max_watches: int
-) -> health.HealthServicer:
-    """Register TraceQueryService, health and reflection on ``server`` (before it starts);
-    the health servicer, to report the shutdown on."""
-    pb_query_grpc.add_TraceQueryServiceServicer_to_server(TraceQueryServicer(traces, store, keys, max_watches), server)
+) -> QueryServices:
+    """Register TraceQueryService, health and reflection on ``server`` (before it starts)."""
+    queries = TraceQueryServicer(traces, store, keys, max_watches)
+    pb_query_grpc.add_TraceQueryServiceServicer_to_server(queries, server)
     checker = health.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(checker, server)
     services = [TRACE_SERVICE, LOGS_SERVICE, QUERY_SERVICE]
@@ -118,4 +152,4 @@ def add_query_services(
         checker.set(name, health_pb2.HealthCheckResponse.SERVING)
     health_name = health_pb2.DESCRIPTOR.services_by_name["Health"].full_name
     reflection.enable_server_reflection([*services, health_name, reflection.SERVICE_NAME], server)
-    return checker
+    return QueryServices(queries, checker)
