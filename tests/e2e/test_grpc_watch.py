@@ -160,9 +160,19 @@ def test_a_trace_that_never_comes_is_not_found(server: InProcessServer) -> None:
     assert watcher.error.details() == f"no trace {'ab' * 16} in project 'default'"
 
 
+def _send_one_trace(server: InProcessServer) -> str:
+    spans = make_agent_spans(turns=1)
+    exporter = grpc_exporter(server.grpc_endpoint)
+    assert exporter.export(spans) is SpanExportResult.SUCCESS
+    exporter.shutdown()
+    return format(spans[0].context.trace_id, "032x")
+
+
 def test_a_cancelled_watch_frees_its_place(small_server: InProcessServer) -> None:
-    first = Watcher(small_server.grpc_endpoint, "cd" * 16, quiet_s=600)
-    second = Watcher(small_server.grpc_endpoint, "cd" * 16, quiet_s=600)
+    trace_id = _send_one_trace(small_server)
+    first = Watcher(small_server.grpc_endpoint, trace_id, quiet_s=600)
+    first.wait_for(lambda held: len(held) > 0)  # it is being served: it holds the one place
+    second = Watcher(small_server.grpc_endpoint, trace_id, quiet_s=600)
     second.finish()
     assert second.error is not None
     assert second.error.code() is grpc.StatusCode.RESOURCE_EXHAUSTED
@@ -194,11 +204,7 @@ def test_quiet_for_is_bounded(server: InProcessServer) -> None:
 def test_stopping_the_server_ends_the_watches(tmp_path: Path) -> None:
     server = InProcessServer(settings_for_test(tmp_path / "data"))
     try:
-        spans = make_agent_spans(turns=1)
-        exporter = grpc_exporter(server.grpc_endpoint)
-        assert exporter.export(spans) is SpanExportResult.SUCCESS
-        exporter.shutdown()
-        watcher = Watcher(server.grpc_endpoint, format(spans[0].context.trace_id, "032x"), quiet_s=600)
+        watcher = Watcher(server.grpc_endpoint, _send_one_trace(server), quiet_s=600)
         watcher.wait_for(lambda held: len(held) > 0)
     finally:
         server.stop()
