@@ -62,7 +62,9 @@ class Settings(BaseSettings):
         description="How often at most the full-text index commits: committed spans wait up to this long (plus the "
         "indexing) before their text is searchable.",
     )
-    grpc_workers: int = Field(default=16, gt=0, description="Threads serving gRPC calls (OTLP exports and trajectory queries; at most half watch at once).")
+    grpc_workers: int = Field(
+        default=16, gt=0, description="Threads serving gRPC calls: OTLP exports and queries (at most half watch)."
+    )
     chat_requests_per_minute: int = Field(
         default=60, ge=0, description="Assistant turns a key may start per minute (0: no limit)."
     )
