@@ -21,7 +21,9 @@ from tests.otel import grpc_exporter, make_agent_spans
 from tests.protojson import as_proto3, proto_json
 from tests.samples import ALL_TIME, load_recent_samples, sample_trace_count
 from tests.servers import InProcessServer, settings_for_test
+from tests.traces import TraceBuilder
 from tracechat.auth.keys import KeyRing, NewKey
+from tracechat.ingest.otlp import Encoding, encode_trace_request
 from tracechat.v1 import query_pb2 as q
 from tracechat.v1 import query_pb2_grpc as qg
 from tracechat.v1 import trajectory_pb2 as pb
@@ -245,3 +247,20 @@ def test_reflection_and_health_answer_unconfigured(demo: InProcessServer) -> Non
         method = pool.FindServiceByName("tracechat.v1.TraceQueryService").methods_by_name["WatchTrajectory"]
         assert method.output_type.fields_by_name["changes"].message_type.name == "MessageChange"
         assert method.server_streaming
+
+
+def test_a_trajectory_larger_than_grpcs_default_limit_is_served(demo: InProcessServer) -> None:
+    trace = TraceBuilder()
+    for n in range(90):  # 90 tool results of 60 KB: about 5.4 MB of trajectory
+        attributes = {"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": "read"}
+        trace.span("execute_tool read", {**attributes, "gen_ai.tool.call.result": f"{n:02d}" + "x" * 60_000})
+    body = encode_trace_request(trace.trace_request(), Encoding.PROTOBUF)
+    headers = {"Content-Type": "application/x-protobuf"}
+    assert httpx.post(f"{demo.otlp_http}/v1/traces", content=body, headers=headers).status_code == 200
+    options = [("grpc.max_receive_message_length", 64 << 20)]
+    with grpc.insecure_channel(demo.grpc_endpoint, options=options) as channel:
+        got = qg.TraceQueryServiceStub(channel).GetTrajectory(
+            q.GetTrajectoryRequest(project_id="default", trace_id=trace.trace_hex)
+        )
+    assert got.ByteSize() > 4 << 20
+    assert [m.tool_call.tool_result[:2] for m in got.messages] == [f"{n:02d}" for n in range(90)]

@@ -21,7 +21,9 @@ from tracechat.ingest.receiver import Receiver
 
 TRACE_SERVICE = "opentelemetry.proto.collector.trace.v1.TraceService"
 LOGS_SERVICE = "opentelemetry.proto.collector.logs.v1.LogsService"
-MAX_RESPONSE_BYTES = 4 * 1024 * 1024
+MAX_RESPONSE_BYTES = 64 * 1024 * 1024
+"""Export answers are small, but a trajectory (``TraceQueryService``) keeps up to 64 KiB of
+text per entry, so a long one passes gRPC's usual 4 MiB; its clients raise their receive limit."""
 
 
 def build_grpc_server(
