@@ -132,7 +132,7 @@ class RunningServer:
         self.service = service
         self.ports = ports
         self._grpc = grpc_server
-        self._queries = queries
+        self.queries = queries
         self._http = http
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -168,7 +168,7 @@ class RunningServer:
 
     async def stop(self) -> None:
         """Stop accepting, let requests in flight finish their commits, close the store."""
-        self._queries.begin_shutdown()  # health answers NOT_SERVING, watches end
+        self.queries.begin_shutdown()  # health answers NOT_SERVING, watches end
         await asyncio.to_thread(self._grpc.stop(SHUTDOWN_GRACE_S).wait)
         for server in self._http:
             server.should_exit = True

@@ -14,6 +14,7 @@ from pathlib import Path
 import grpc
 import pytest
 from google.protobuf.duration_pb2 import Duration
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter, SpanExportResult
@@ -206,9 +207,13 @@ def test_stopping_the_server_ends_the_watches(tmp_path: Path) -> None:
     try:
         watcher = Watcher(server.grpc_endpoint, _send_one_trace(server), quiet_s=600)
         watcher.wait_for(lambda held: len(held) > 0)
+        server.running.queries.begin_shutdown()  # what stop() does first
+        watcher.finish()
+        with grpc.insecure_channel(server.grpc_endpoint) as channel:
+            health = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(service=""))
+        assert health.status == health_pb2.HealthCheckResponse.NOT_SERVING  # load balancers move away
     finally:
         server.stop()
-    watcher.finish()
     assert watcher.error is not None
     assert (watcher.error.code(), watcher.error.details()) == (
         grpc.StatusCode.UNAVAILABLE,
