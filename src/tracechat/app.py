@@ -32,7 +32,7 @@ from tracechat.chat.threads import ChatThreads
 from tracechat.config import Settings, is_loopback
 from tracechat.errors import TracechatError
 from tracechat.ingest.grpc_server import build_grpc_server
-from tracechat.ingest.http_server import otlp_http_app
+from tracechat.ingest.http_server import InflateLimits, otlp_http_app
 from tracechat.ingest.loader import load_paths_in_process
 from tracechat.ingest.receiver import Receiver
 from tracechat.metrics import Metrics
@@ -144,7 +144,8 @@ class RunningServer:
         except BaseException:
             service.close()
             raise
-        otlp = _uvicorn(otlp_http_app(service.receiver, settings.max_request_bytes))
+        inflate = InflateLimits(settings.max_gzip_members, settings.decompress_max_s)
+        otlp = _uvicorn(otlp_http_app(service.receiver, settings.max_request_bytes, inflate))
         api = _uvicorn(create_api(service))
         ports = Ports(grpc_port, otlp_sock.getsockname()[1], api_sock.getsockname()[1])
         running = cls(service, grpc_server, [otlp, api], ports)
