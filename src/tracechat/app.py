@@ -30,8 +30,9 @@ from tracechat.chat.providers.config import models_from_environment
 from tracechat.chat.selftrace import SelfTracer
 from tracechat.chat.threads import ChatThreads
 from tracechat.config import Settings, is_loopback
+from tracechat.connections import ConnectionLimits, descriptor_budget, guarded_protocol
 from tracechat.errors import TracechatError
-from tracechat.ingest.grpc_server import build_grpc_server
+from tracechat.ingest.grpc_server import GrpcLimits, build_grpc_server
 from tracechat.ingest.http_server import InflateLimits, otlp_http_app
 from tracechat.ingest.loader import load_paths_in_process
 from tracechat.ingest.receiver import Receiver
@@ -117,9 +118,27 @@ def _listen(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _uvicorn(app: ASGIApp) -> _Server:
-    config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False, timeout_keep_alive=30)
+def _uvicorn(app: ASGIApp, limits: ConnectionLimits) -> _Server:
+    config = uvicorn.Config(
+        app,
+        http=guarded_protocol(limits),
+        log_level="warning",
+        lifespan="off",
+        access_log=False,
+        timeout_keep_alive=30,
+    )
     return _Server(config)
+
+
+def connection_limits(settings: Settings) -> ConnectionLimits:
+    """The settings' limits, the connection cap lowered to what the descriptor limit holds."""
+    budget = descriptor_budget(settings.max_connections)
+    return ConnectionLimits(
+        max_connections=budget.per_listener,
+        max_header_bytes=settings.max_header_bytes,
+        header_timeout_s=settings.header_timeout_s,
+        body_timeout_s=settings.body_timeout_s,
+    )
 
 
 class RunningServer:
@@ -134,10 +153,16 @@ class RunningServer:
 
     @classmethod
     async def start(cls, settings: Settings) -> RunningServer:
+        limits = connection_limits(settings)
         service = Service(settings)
         try:
             grpc_server, grpc_port = build_grpc_server(
-                service.receiver, settings.host, settings.grpc_port, settings.max_request_bytes, settings.grpc_workers
+                service.receiver,
+                settings.host,
+                settings.grpc_port,
+                settings.max_request_bytes,
+                settings.grpc_workers,
+                GrpcLimits(limits.max_connections, limits.header_timeout_s),
             )
             otlp_sock = _listen(settings.host, settings.otlp_http_port)
             api_sock = _listen(settings.host, settings.port)
@@ -145,8 +170,8 @@ class RunningServer:
             service.close()
             raise
         inflate = InflateLimits(settings.max_gzip_members, settings.decompress_max_s)
-        otlp = _uvicorn(otlp_http_app(service.receiver, settings.max_request_bytes, inflate))
-        api = _uvicorn(create_api(service))
+        otlp = _uvicorn(otlp_http_app(service.receiver, settings.max_request_bytes, inflate), limits)
+        api = _uvicorn(create_api(service), limits)
         ports = Ports(grpc_port, otlp_sock.getsockname()[1], api_sock.getsockname()[1])
         running = cls(service, grpc_server, [otlp, api], ports)
         grpc_server.start()

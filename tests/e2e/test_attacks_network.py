@@ -9,11 +9,16 @@ import socket
 import time
 from pathlib import Path
 
+import grpc
 import httpx
 from google.rpc import status_pb2
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
-from tests.servers import InProcessServer, settings_for_test
+from tests.servers import ChildServer, InProcessServer, settings_for_test
+from tracechat.auth.keys import KeyRing
 
+PROTOBUF = {"Content-Type": "application/x-protobuf"}
+EXPORT_TRACES = "/opentelemetry.proto.collector.trace.v1.TraceService/Export"
 EMPTY_MEMBER = gzip.compress(b"", mtime=0)  # 20 bytes
 
 
@@ -67,3 +72,143 @@ def test_inflating_runs_beside_the_event_loop(tmp_path: Path) -> None:
             assert _status_line(bomb).split()[1] in ("400", "413")
     finally:
         server.stop()
+
+
+def _until_closed(sock: socket.socket, timeout: float = 60) -> bytes:
+    """Everything the server writes until it closes the connection (the test waits on that)."""
+    sock.settimeout(timeout)
+    received = b""
+    try:
+        while chunk := sock.recv(65536):
+            received += chunk
+    except (ConnectionResetError, BrokenPipeError):
+        pass
+    return received
+
+
+def _export_grpc(endpoint: str) -> None:
+    with grpc.insecure_channel(endpoint) as channel:
+        export = channel.unary_unary(EXPORT_TRACES)
+        export(ExportTraceServiceRequest().SerializeToString(), timeout=10, wait_for_ready=True)
+
+
+def test_idle_connections_leave_every_listener_answering(tmp_path: Path) -> None:
+    # 256 descriptors for the whole server (the review's 1,024, scaled down): 150 idle sockets
+    # on each listener would take all of them. Each listener keeps its share, closes the
+    # longest idle connection for a new one, and closes silent ones after the header timeout.
+    server = ChildServer.start(tmp_path / "data", env={"TRACECHAT_HEADER_TIMEOUT_S": "2"}, open_files=256)
+    idle: list[socket.socket] = []
+    try:
+        for port in (server.ports.grpc, server.ports.api, server.ports.otlp_http):
+            idle += [socket.create_connection(("127.0.0.1", port)) for _ in range(150)]
+        assert httpx.get(f"{server.api}/healthz", timeout=30).status_code == 200
+        empty = ExportTraceServiceRequest().SerializeToString()
+        exported = httpx.post(f"{server.otlp_http}/v1/traces", content=empty, headers=PROTOBUF, timeout=30)
+        assert exported.status_code == 200
+        _export_grpc(server.grpc_endpoint)
+        for sock in idle:  # each closed by the server: evicted at once, or after 2 s of silence
+            assert b"200 OK" not in _until_closed(sock, timeout=30)
+        assert server.process.poll() is None
+        assert any("open-file limit 256" in line for line in server.output)
+    finally:
+        for sock in idle:
+            sock.close()
+        server.terminate()
+
+
+def test_oversized_headers_are_431_and_healthz_answers(server: InProcessServer) -> None:
+    sock = socket.create_connection(("127.0.0.1", server.ports.api))
+    with sock:
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: ")
+        sent = 0
+        try:
+            while sent < 16 * 1024 * 1024:  # the review's 128 MiB, scaled down
+                sock.sendall(b"a" * 65536)
+                sent += 65536
+            sock.sendall(b"\r\n\r\n")
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # closed by the server before the header ended, as it should be
+        answer = _until_closed(sock)
+    assert sent < 16 * 1024 * 1024 or answer.startswith(b"HTTP/1.1 431"), answer[:100]
+    assert httpx.get(f"{server.api}/healthz").status_code == 200
+    # Headers just under the limit pass, and a large body in the same write is not counted.
+    fits = httpx.get(f"{server.api}/healthz", headers={"X-Fill": "b" * 60_000})
+    assert fits.status_code == 200
+    body = _request_bytes(2000)
+    big = _raw_post(server.ports.otlp_http, "/v1/traces", body, PROTOBUF)
+    with big:
+        assert _status_line(big).split()[1] == "200"
+
+
+def test_a_stalled_body_is_closed_after_the_body_timeout(tmp_path: Path) -> None:
+    server = InProcessServer(settings_for_test(tmp_path / "data", body_timeout_s=1, header_timeout_s=1))
+    try:
+        stalled = socket.create_connection(("127.0.0.1", server.ports.otlp_http))
+        silent = socket.create_connection(("127.0.0.1", server.ports.api))
+        with stalled, silent:
+            head = "POST /v1/traces HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-protobuf\r\n"
+            stalled.sendall(f"{head}Content-Length: 1000\r\n\r\n".encode() + b"\n\x00")
+            assert _until_closed(stalled) == b""
+            assert _until_closed(silent).startswith(b"HTTP/1.1 408")
+        assert httpx.get(f"{server.api}/healthz").status_code == 200
+    finally:
+        server.stop()
+
+
+def _request_bytes(spans: int) -> bytes:
+    request = ExportTraceServiceRequest()
+    scope = request.resource_spans.add().scope_spans.add()
+    for n in range(spans):
+        span = scope.spans.add(trace_id=b"\x01" * 16, span_id=n.to_bytes(8, "big"), name="s" * 500)
+        span.start_time_unix_nano, span.end_time_unix_nano = 1, 2
+    return request.SerializeToString()
+
+
+def _peak_rss_kb(pid: int) -> int:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(next(line for line in status.splitlines() if line.startswith("VmHWM:")).split()[1])
+
+
+def _send_body(port: int, head: str, size: int, chunked: bool = False) -> bytes:
+    """Write ``size`` bytes of body after ``head`` until done or the server stops reading;
+    then what the server answered."""
+    sock = socket.create_connection(("127.0.0.1", port))
+    with sock:
+        sock.sendall(head.encode())
+        piece = b"x" * (1 << 20)
+        try:
+            for _ in range(size // len(piece)):
+                sock.sendall(b"100000\r\n" + piece + b"\r\n" if chunked else piece)
+            if chunked:
+                sock.sendall(b"0\r\n\r\n")
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        return _until_closed(sock)
+
+
+def test_oversized_api_bodies_are_refused_while_reading(tmp_path: Path) -> None:
+    # Four unauthenticated 384 MiB POST /api/v1/chat took the server from 0.25 to 2.9 GB.
+    key = KeyRing(tmp_path / "data" / "keys.json").create(project="shop", admin=False)
+    server = ChildServer.start(tmp_path / "data")
+    try:
+        before = _peak_rss_kb(server.process.pid)
+        chat = "POST /api/v1/chat HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        unauthenticated = _send_body(server.ports.api, f"{chat}Content-Length: {256 << 20}\r\n\r\n", 256 << 20)
+        assert unauthenticated.startswith(b"HTTP/1.1 401"), unauthenticated[:200]
+        authorized = f"{chat}Authorization: Bearer {key.token}\r\n"
+        declared = _send_body(server.ports.api, f"{authorized}Content-Length: {256 << 20}\r\n\r\n", 256 << 20)
+        assert declared.startswith(b"HTTP/1.1 413"), declared[:200]
+        streamed = _send_body(server.ports.api, f"{authorized}Transfer-Encoding: chunked\r\n\r\n", 64 << 20, True)
+        assert streamed.startswith(b"HTTP/1.1 413"), streamed[:200]
+        assert b"payload_too_large" in streamed
+        grown_mb = (_peak_rss_kb(server.process.pid) - before) / 1024
+        assert grown_mb < 64, f"the server grew by {grown_mb:.0f} MB reading bodies it refused"
+        assert httpx.get(f"{server.api}/healthz").status_code == 200
+        small = httpx.post(
+            f"{server.api}/agents/traces/feedback",
+            json={"project_id": "shop", "trace_id": "ab" * 16, "name": "n", "comment": "c" * 1000},
+            headers={"Authorization": f"Bearer {key.token}"},
+        )
+        assert small.status_code == 404  # read whole and answered by the route: no such trace
+    finally:
+        server.terminate()

@@ -9,6 +9,7 @@ from fastapi_offline import FastAPIOffline
 
 from tracechat import __version__
 from tracechat.api import agents, chat, chats, ops, traces, viewer
+from tracechat.api.body_limit import BodyLimit
 from tracechat.api.errors import ERROR_RESPONSES, install_error_handlers
 
 if TYPE_CHECKING:
@@ -32,4 +33,5 @@ def create_api(service: Service) -> FastAPI:
     app.include_router(chat.router, responses=ERROR_RESPONSES)
     app.include_router(agents.router, responses=ERROR_RESPONSES)
     viewer.mount(app)
+    app.add_middleware(BodyLimit, keys=lambda: service.keys, limit=service.settings.api_max_body_bytes)
     return app
