@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import anyio.to_thread
 import grpc
 import uvicorn
 from starlette.types import ASGIApp
@@ -75,7 +76,7 @@ class Service:
         self.metrics.watch_queue(lambda: writer.queued_bytes, lambda: writer.queued_items)
         self.metrics.watch_search(self.store.search_lag)
         self.receiver = Receiver(self.store, self.keys, self.metrics)
-        self.traces = TraceQueries(self.store)
+        self.traces = TraceQueries(self.store, settings.trajectory_max_spans)
         records = ChatRecords(self.store)
         self.chats = ChatThreads(records)
         self.selftrace = SelfTracer(self.receiver)
@@ -154,6 +155,8 @@ class RunningServer:
     @classmethod
     async def start(cls, settings: Settings) -> RunningServer:
         limits = connection_limits(settings)
+        # The API's sync handlers run on this loop's default threads; ingest has its own.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.api_threads
         service = Service(settings)
         try:
             grpc_server, grpc_port = build_grpc_server(

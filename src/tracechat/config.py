@@ -72,6 +72,23 @@ class Settings(BaseSettings):
         description="Open connections each listener keeps (OTLP/gRPC, OTLP/HTTP, API); past it a new one "
         "replaces the longest-idle one. Lowered at start if the descriptor limit cannot hold three of them.",
     )
+    api_threads: int = Field(
+        default=16,
+        gt=0,
+        description="Threads serving the HTTP API's reads and writes; ingest and /healthz never wait for them.",
+    )
+    read_concurrency: int = Field(
+        default=4,
+        gt=0,
+        description="Trace reads (trajectories, span lists, content, the trace list) running at once; others wait, "
+        "and are cancelled if their client leaves first.",
+    )
+    trajectory_max_spans: int = Field(
+        default=20_000,
+        gt=0,
+        description="Largest trace (in spans) whose trajectory, span list or content is read; a larger one is "
+        "answered 422 trace_too_large before anything of it is read (a 50,000-span read took ~1 GB).",
+    )
     queue_max_bytes: int = Field(
         default=256 * MIB,
         gt=0,

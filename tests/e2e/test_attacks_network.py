@@ -4,6 +4,8 @@ attack as the review ran it, smaller but of the same shape, on loopback."""
 from __future__ import annotations
 
 import gzip
+import json
+import os
 import select
 import socket
 import time
@@ -18,6 +20,7 @@ from tests.servers import ChildServer, InProcessServer, settings_for_test
 from tracechat.auth.keys import KeyRing
 
 PROTOBUF = {"Content-Type": "application/x-protobuf"}
+JSON = {"Content-Type": "application/json"}
 EXPORT_TRACES = "/opentelemetry.proto.collector.trace.v1.TraceService/Export"
 EMPTY_MEMBER = gzip.compress(b"", mtime=0)  # 20 bytes
 
@@ -212,3 +215,110 @@ def test_oversized_api_bodies_are_refused_while_reading(tmp_path: Path) -> None:
         assert small.status_code == 404  # read whole and answered by the route: no such trace
     finally:
         server.terminate()
+
+
+def _agent_trace(spans: int) -> tuple[str, bytes]:
+    """One trace of ``spans`` model calls, each with a little history: work to read."""
+    request = ExportTraceServiceRequest()
+    scope = request.resource_spans.add().scope_spans.add()
+    trace_id, now = os.urandom(16), time.time_ns()
+    for n in range(spans):
+        span = scope.spans.add(
+            trace_id=trace_id,
+            span_id=os.urandom(8),
+            name=f"chat {n}",
+            start_time_unix_nano=now + n * 1000,
+            end_time_unix_nano=now + n * 1000 + 500,
+        )
+        attributes = {
+            "gen_ai.operation.name": "chat",
+            "gen_ai.request.model": "gpt-4o-mini",
+            "gen_ai.input.messages": json.dumps([{"role": "user", "parts": [{"type": "text", "content": f"q{n}"}]}]),
+            "gen_ai.output.messages": json.dumps(
+                [{"role": "assistant", "parts": [{"type": "text", "content": f"answer {n} " * 20}]}]
+            ),
+        }
+        for key, value in attributes.items():
+            span.attributes.add(key=key).value.string_value = value
+    return trace_id.hex(), request.SerializeToString()
+
+
+def _store(server: InProcessServer | ChildServer, body: bytes) -> None:
+    response = httpx.post(f"{server.otlp_http}/v1/traces", content=body, headers=PROTOBUF, timeout=120)
+    assert response.status_code == 200
+
+
+def test_a_trace_past_the_read_limit_is_refused_before_it_is_read(tmp_path: Path) -> None:
+    server = InProcessServer(settings_for_test(tmp_path / "data", trajectory_max_spans=1000))
+    try:
+        trace_id, body = _agent_trace(1001)
+        _store(server, body)
+        reads = [
+            httpx.post(f"{server.api}/agents/traces/chat", json={"project_id": "default", "trace_id": trace_id}),
+            httpx.get(f"{server.api}/agents/traces/{trace_id}/spans"),
+            httpx.get(f"{server.api}/agents/traces/content/{trace_id}.{'0' * 16}.{'0' * 32}"),
+        ]
+        for refused in reads:
+            assert refused.status_code == 422
+            assert refused.json()["error"]["code"] == "trace_too_large"
+            assert "1001 spans, more than the 1000" in refused.json()["error"]["message"]
+        fits_id, fits = _agent_trace(1000)
+        _store(server, fits)
+        chat = httpx.post(f"{server.api}/agents/traces/chat", json={"project_id": "default", "trace_id": fits_id})
+        assert chat.status_code == 200
+    finally:
+        server.stop()
+
+
+def test_slow_readers_leave_health_and_ingest_their_own_capacity(tmp_path: Path) -> None:
+    # 45 readers of a large trace: more than the 40 threads the API, /healthz and OTLP/HTTP
+    # decoding once shared. /healthz and an export are answered while no read has been.
+    server = ChildServer.start(tmp_path / "data")
+    readers: list[socket.socket] = []
+    try:
+        trace_id, body = _agent_trace(3000)
+        _store(server, body)
+        request = json.dumps({"project_id": "default", "trace_id": trace_id}).encode()
+        readers = [_raw_post(server.ports.api, "/agents/traces/chat", request, JSON) for _ in range(45)]
+        _wait_for_metric(server, "tracechat_api_reads_in_progress", 45)
+        assert httpx.get(f"{server.api}/healthz", timeout=600).status_code == 200
+        assert not any(_answered(reader) for reader in readers), "/healthz waited for a read"
+        _, small = _agent_trace(5)
+        _store(server, small)
+        assert not any(_answered(reader) for reader in readers), "the export waited for a read"
+        assert [_status_line(reader).split()[1] for reader in readers] == ["200"] * 45
+    finally:
+        for reader in readers:
+            reader.close()
+        server.terminate()
+
+
+def test_reads_whose_client_left_are_cancelled(tmp_path: Path) -> None:
+    server = InProcessServer(settings_for_test(tmp_path / "data", read_concurrency=1))
+    try:
+        trace_id, body = _agent_trace(3000)
+        _store(server, body)
+        request = json.dumps({"project_id": "default", "trace_id": trace_id}).encode()
+        leavers = [_raw_post(server.ports.api, "/agents/traces/chat", request, JSON) for _ in range(10)]
+        _wait_for_metric(server, "tracechat_api_reads_in_progress", 10)
+        for sock in leavers:
+            sock.close()
+        _wait_for_metric(server, "tracechat_api_reads_abandoned_total", 10)
+        assert _metric(server, "tracechat_api_reads_in_progress") <= 1  # at most the one running
+        after = httpx.post(f"{server.api}/agents/traces/chat", content=request, headers=JSON, timeout=120)
+        assert after.status_code == 200
+    finally:
+        server.stop()
+
+
+def _wait_for_metric(server: InProcessServer | ChildServer, name: str, at_least: float) -> None:
+    deadline = time.monotonic() + 120
+    while _metric(server, name) < at_least:
+        assert time.monotonic() < deadline, f"{name} never reached {at_least}"
+        time.sleep(0.02)
+
+
+def _metric(server: InProcessServer | ChildServer, name: str) -> float:
+    text = httpx.get(f"{server.api}/metrics", timeout=60).text
+    line = next((line for line in text.splitlines() if line.startswith(name + " ")), None)
+    return float(line.split()[1]) if line else 0.0

@@ -11,6 +11,7 @@ from tracechat import __version__
 from tracechat.api import agents, chat, chats, ops, traces, viewer
 from tracechat.api.body_limit import BodyLimit
 from tracechat.api.errors import ERROR_RESPONSES, install_error_handlers
+from tracechat.api.reads import ReadCapacity
 
 if TYPE_CHECKING:
     from tracechat.app import Service
@@ -33,5 +34,8 @@ def create_api(service: Service) -> FastAPI:
     app.include_router(chat.router, responses=ERROR_RESPONSES)
     app.include_router(agents.router, responses=ERROR_RESPONSES)
     viewer.mount(app)
+    # Outermost last: the key and the body's size are checked before a read is relayed.
+    reads = service.settings.read_concurrency
+    app.add_middleware(ReadCapacity, prefixes=("/agents/traces",), concurrency=reads, metrics=service.metrics)
     app.add_middleware(BodyLimit, keys=lambda: service.keys, limit=service.settings.api_max_body_bytes)
     return app

@@ -21,7 +21,8 @@ class Health(BaseModel):
 
 
 @router.get("/healthz", response_model=Health, summary="Liveness and write-queue depth")
-def healthz(service: ServiceDep) -> Health:
+async def healthz(service: ServiceDep) -> Health:
+    # On the event loop, never in a thread: it answers while every API thread is busy.
     return Health(
         status="ok",
         version=__version__,

@@ -7,7 +7,7 @@ from collections import defaultdict
 from datetime import UTC, datetime
 from typing import Any
 
-from tracechat.errors import NotFound
+from tracechat.errors import NotFound, TraceTooLarge
 from tracechat.genai.messages import shared_history
 from tracechat.genai.registry import normalize
 from tracechat.genai.types import Feedback as SpanFeedback
@@ -22,10 +22,13 @@ from tracechat.query.content import Content, ContentRefs
 from tracechat.query.trajectory import build_trajectory
 from tracechat.store.protocol import SpanStore
 
+DEFAULT_MAX_SPANS = 20_000
+
 
 class TraceQueries:
-    def __init__(self, store: SpanStore) -> None:
+    def __init__(self, store: SpanStore, max_spans: int = DEFAULT_MAX_SPANS) -> None:
         self._store = store
+        self._max_spans = max_spans
 
     def trajectory(self, project: str, trace_id: str, include_feedback: bool = False) -> AgentChatTrajectory:
         trajectory, facts, trace_logs = self._build(project, trace_id, ContentRefs(trace_id))
@@ -46,6 +49,7 @@ class TraceQueries:
         return found
 
     def spans(self, project: str, trace_id: str) -> SpanList:
+        self._check_size(project, trace_id)
         stored = self._store.read_trace(project, trace_id)
         if stored is None or not stored.spans:
             raise NotFound(f"no trace {trace_id} in project {project!r}")
@@ -94,9 +98,20 @@ class TraceQueries:
 
     # -- steps -----------------------------------------------------------------------------
 
+    def _check_size(self, project: str, trace_id: str) -> None:
+        """Refuse a read whose memory and time would grow past the bound, before reading it
+        (the index knows the span count)."""
+        entry = self._store.trace(project, trace_id)
+        if entry is not None and entry.span_count > self._max_spans:
+            raise TraceTooLarge(
+                f"trace {trace_id} has {entry.span_count} spans, more than the {self._max_spans} one read may "
+                "take (TRACECHAT_TRAJECTORY_MAX_SPANS)"
+            )
+
     def _build(
         self, project: str, trace_id: str, refs: ContentRefs
     ) -> tuple[AgentChatTrajectory, list[SpanFacts], list[LogPayload]]:
+        self._check_size(project, trace_id)
         stored = self._store.read_trace(project, trace_id)
         if stored is None or not stored.spans:
             raise NotFound(f"no trace {trace_id} in project {project!r}")
