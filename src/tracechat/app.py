@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import gc
 import logging
+import os
 import signal
 import socket
 import sys
@@ -30,7 +31,7 @@ from tracechat.chat.limits import RateLimiter
 from tracechat.chat.providers.config import models_from_environment
 from tracechat.chat.selftrace import SelfTracer
 from tracechat.chat.threads import ChatThreads
-from tracechat.config import Settings, is_loopback
+from tracechat.config import MIB, Settings, is_loopback
 from tracechat.connections import ConnectionLimits, descriptor_budget, guarded_protocol
 from tracechat.errors import TracechatError
 from tracechat.ingest.grpc_server import GrpcLimits, build_grpc_server
@@ -127,6 +128,7 @@ def _uvicorn(app: ASGIApp, limits: ConnectionLimits) -> _Server:
         lifespan="off",
         access_log=False,
         timeout_keep_alive=30,
+        timeout_graceful_shutdown=int(SHUTDOWN_GRACE_S),
     )
     return _Server(config)
 
@@ -187,12 +189,31 @@ class RunningServer:
         return running
 
     async def stop(self) -> None:
-        """Stop accepting, let requests in flight finish their commits, close the store."""
+        """Stop accepting, let requests in flight finish their commits, close the store;
+        saying what it does, since closing a large store takes seconds."""
+        started = time.monotonic()
+        otlp, api = (len(server.server_state.tasks) for server in self._http)
+        _progress(
+            f"stopping the listeners: no new connections; requests in flight (OTLP/HTTP {otlp}, API {api}, "
+            f"and any on OTLP/gRPC) get up to {SHUTDOWN_GRACE_S:g} s to finish"
+        )
         await asyncio.to_thread(self._grpc.stop(SHUTDOWN_GRACE_S).wait)
         for server in self._http:
             server.should_exit = True
         await asyncio.gather(*self._tasks)
-        self.service.close()
+        _progress(f"listeners stopped ({time.monotonic() - started:.1f} s); {self._closing_store()}")
+        # In a thread, so the event loop still hears a second signal while the store closes.
+        await asyncio.to_thread(self.service.close)
+        _progress(f"store closed ({time.monotonic() - started:.1f} s since the signal)")
+
+    def _closing_store(self) -> str:
+        queued = self.service.store.writer.queued_bytes
+        wal = self.service.settings.database_path.with_name(self.service.settings.database_path.name + ".wal")
+        wal_mb = wal.stat().st_size / MIB if wal.exists() else 0.0
+        return (
+            f"closing the store: committing {queued} queued bytes, then DuckDB writes its {wal_mb:.0f} MB "
+            "write-ahead log into the database file (a large one takes seconds)"
+        )
 
 
 async def serve(settings: Settings, sample_traces: Path | None = None) -> None:
@@ -201,17 +222,37 @@ async def serve(settings: Settings, sample_traces: Path | None = None) -> None:
     running = await RunningServer.start(settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stop.set)
+
+    def first_signal(signum: int) -> None:
+        _progress(f"{signal.Signals(signum).name}: shutting down; send it again to exit at once")
+        stop.set()
+        for again in SIGNALS:
+            loop.add_signal_handler(again, _exit_now, again)
+
+    for signum in SIGNALS:
+        loop.add_signal_handler(signum, first_signal, signum)
     if settings.demo:
         await asyncio.to_thread(_load_demo, running.service, sample_traces)
     _announce(settings, running.service, running.ports)
     await stop.wait()
-    print("tracechat: shutting down (finishing commits in flight)", file=sys.stderr, flush=True)
     await running.stop()
     gc.unfreeze()  # let the objects frozen at start be finalized (DuckDB's bindings check at exit)
     gc.collect()
     print("tracechat: stopped", file=sys.stderr, flush=True)
+
+
+SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+
+def _progress(message: str) -> None:
+    print(f"tracechat: {message}", file=sys.stderr, flush=True)
+
+
+def _exit_now(signum: int) -> None:
+    """A second signal: leave without finishing. What was acknowledged is committed already
+    (as after a kill); the next start replays DuckDB's write-ahead log."""
+    _progress(f"{signal.Signals(signum).name} again: exiting at once, without closing the store")
+    os._exit(128 + signum)
 
 
 def event_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
