@@ -217,8 +217,9 @@ def test_oversized_api_bodies_are_refused_while_reading(tmp_path: Path) -> None:
         server.terminate()
 
 
-def _agent_trace(spans: int) -> tuple[str, bytes]:
-    """One trace of ``spans`` model calls, each with a little history: work to read."""
+def _agent_trace(spans: int, long_answer: str = "") -> tuple[str, bytes]:
+    """One trace of ``spans`` model calls, each with a little history: work to read. The
+    last answer is ``long_answer`` when given."""
     request = ExportTraceServiceRequest()
     scope = request.resource_spans.add().scope_spans.add()
     trace_id, now = os.urandom(16), time.time_ns()
@@ -235,12 +236,16 @@ def _agent_trace(spans: int) -> tuple[str, bytes]:
             "gen_ai.request.model": "gpt-4o-mini",
             "gen_ai.input.messages": json.dumps([{"role": "user", "parts": [{"type": "text", "content": f"q{n}"}]}]),
             "gen_ai.output.messages": json.dumps(
-                [{"role": "assistant", "parts": [{"type": "text", "content": f"answer {n} " * 20}]}]
+                [{"role": "assistant", "parts": [{"type": "text", "content": _answer(n, spans, long_answer)}]}]
             ),
         }
         for key, value in attributes.items():
             span.attributes.add(key=key).value.string_value = value
     return trace_id.hex(), request.SerializeToString()
+
+
+def _answer(n: int, spans: int, long_answer: str) -> str:
+    return long_answer if long_answer and n == spans - 1 else f"answer {n} " * 20
 
 
 def _store(server: InProcessServer | ChildServer, body: bytes) -> None:
@@ -256,18 +261,44 @@ def test_a_trace_past_the_read_limit_is_refused_before_it_is_read(tmp_path: Path
         reads = [
             httpx.post(f"{server.api}/agents/traces/chat", json={"project_id": "default", "trace_id": trace_id}),
             httpx.get(f"{server.api}/agents/traces/{trace_id}/spans"),
-            httpx.get(f"{server.api}/agents/traces/content/{trace_id}.{'0' * 16}.{'0' * 32}"),
         ]
         for refused in reads:
             assert refused.status_code == 422
             assert refused.json()["error"]["code"] == "trace_too_large"
             assert "1001 spans, more than the 1000" in refused.json()["error"]["message"]
+        no_span = httpx.get(f"{server.api}/agents/traces/content/{trace_id}.{'0' * 16}.{'0' * 32}")
+        assert no_span.status_code == 404
         fits_id, fits = _agent_trace(1000)
         _store(server, fits)
         chat = httpx.post(f"{server.api}/agents/traces/chat", json={"project_id": "default", "trace_id": fits_id})
         assert chat.status_code == 200
     finally:
         server.stop()
+
+
+def test_content_is_read_from_its_span_not_by_rebuilding_the_trace(tmp_path: Path) -> None:
+    # Each attachment fetch rebuilt the whole trajectory (a 1,000-image trace: 150 s of
+    # server work for one view). Shown here by a trace too large to rebuild at all.
+    long_answer = "the whole answer " * 5000  # past the inline limit: a content reference
+    trace_id, body = _agent_trace(1001, long_answer)
+    reader = InProcessServer(settings_for_test(tmp_path / "data"))
+    try:
+        _store(reader, body)
+        trajectory = httpx.post(
+            f"{reader.api}/agents/traces/chat", json={"project_id": "default", "trace_id": trace_id}, timeout=120
+        ).json()
+        [ref] = [r for m in trajectory["messages"] for r in (m.get("assistant_message") or {}).get("content_refs", [])]
+    finally:
+        reader.stop()
+    bounded = InProcessServer(settings_for_test(tmp_path / "data", trajectory_max_spans=1000))
+    try:
+        rebuilt = httpx.post(f"{bounded.api}/agents/traces/chat", json={"project_id": "default", "trace_id": trace_id})
+        assert rebuilt.status_code == 422
+        content = httpx.get(f"{bounded.api}/agents/traces/content/{ref}")
+        assert content.status_code == 200
+        assert content.text == long_answer
+    finally:
+        bounded.stop()
 
 
 def test_slow_readers_leave_health_and_ingest_their_own_capacity(tmp_path: Path) -> None:

@@ -37,15 +37,25 @@ class TraceQueries:
         return trajectory
 
     def content(self, project: str, ref: str) -> Content:
-        trace_id = ref.split(".", 1)[0]
+        """What ``ref`` (``{trace_id}.{span_id}.{digest}``) names, read from its span alone; the
+        whole trace only if that span's own reading does not hold it."""
+        missing = NotFound(f"no content {ref!r} in project {project!r}")
+        trace_id, _, rest = ref.partition(".")
+        span_id = rest.partition(".")[0]
+        one = self._store.read_span(project, trace_id, span_id)
+        if one is None or not one.spans:
+            raise missing
         refs = ContentRefs(trace_id)
-        try:
-            self._build(project, trace_id, refs)
-        except NotFound:
-            raise NotFound(f"no content {ref!r} in project {project!r}") from None
+        facts, _ = trace_facts(one.spans, one.logs)
+        build_trajectory(trace_id, facts, one.root_span_name, refs)
+        if ref not in refs.found:
+            try:
+                self._build(project, trace_id, refs)
+            except NotFound:
+                raise missing from None
         found = refs.found.get(ref)
         if found is None:
-            raise NotFound(f"no content {ref!r} in project {project!r}")
+            raise missing
         return found
 
     def spans(self, project: str, trace_id: str) -> SpanList:
