@@ -57,9 +57,9 @@ def test_a_gzip_member_bomb_is_refused_at_once(server: InProcessServer) -> None:
 
 
 def test_inflating_runs_beside_the_event_loop(tmp_path: Path) -> None:
-    # With no member cap, 3 million members take seconds to inflate even linearly: /healthz
-    # must answer, again and again, while that body is still being inflated.
-    server = InProcessServer(settings_for_test(tmp_path / "data", max_gzip_members=10**9))
+    # With no member cap (and a long time bound), 3 million members take ~15 s to inflate
+    # even linearly: /healthz must answer, again and again, while that body is inflated.
+    server = InProcessServer(settings_for_test(tmp_path / "data", max_gzip_members=10**9, decompress_max_s=120))
     try:
         bomb = _raw_post(
             server.ports.otlp_http,

@@ -13,11 +13,18 @@ from dataclasses import dataclass
 from google.protobuf import json_format
 from google.rpc import status_pb2
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from tracechat.errors import MethodNotAllowed, NotFound, PayloadTooLarge, TracechatError, UnsupportedMediaType
+from tracechat.errors import (
+    InvalidInput,
+    MethodNotAllowed,
+    NotFound,
+    PayloadTooLarge,
+    TracechatError,
+    UnsupportedMediaType,
+)
 from tracechat.ingest.compression import MAX_MEMBERS, MAX_SECONDS, decompress
 from tracechat.ingest.otlp import Encoding, Signal, encode_export_response
 from tracechat.ingest.receiver import Receiver
@@ -113,11 +120,14 @@ async def _read_body(request: Request, limit: int) -> bytes:
         raise PayloadTooLarge(f"request body of {declared} bytes is larger than the limit of {limit} bytes")
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise PayloadTooLarge(f"request body is larger than the limit of {limit} bytes")
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise PayloadTooLarge(f"request body is larger than the limit of {limit} bytes")
+            chunks.append(chunk)
+    except ClientDisconnect:  # gone, or closed for stalling: nobody reads the answer
+        raise InvalidInput(f"the connection closed after {size} bytes of the request body") from None
     return b"".join(chunks)
 
 
