@@ -72,7 +72,8 @@ def test_inflating_runs_beside_the_event_loop(tmp_path: Path) -> None:
             for _ in range(10):
                 assert httpx.get(f"{server.api}/healthz", timeout=60).status_code == 200
             assert not _answered(bomb), "the bomb was answered first: /healthz waited for it"
-            assert _status_line(bomb).split()[1] in ("400", "413")
+            # Empty members inflate to an empty (valid) request: 200 if done within the bound.
+            assert _status_line(bomb).split()[1] in ("200", "413")
     finally:
         server.stop()
 
