@@ -50,6 +50,12 @@ class Settings(BaseSettings):
         gt=0,
         description="Largest request body the HTTP API (port 8000) reads; counted while reading, past it 413.",
     )
+    chat_max_body_bytes: int = Field(
+        default=16 * MIB,
+        gt=0,
+        description="Largest body of the chat routes (/api/v1/chat, /api/v1/chats, /api/agents): useChat resends "
+        "the whole history, tool results included, every turn.",
+    )
     max_header_bytes: int = Field(
         default=64 * 1024,
         ge=1024,

@@ -214,6 +214,21 @@ def test_oversized_api_bodies_are_refused_while_reading(tmp_path: Path) -> None:
             headers={"Authorization": f"Bearer {key.token}"},
         )
         assert small.status_code == 404  # read whole and answered by the route: no such trace
+        large = httpx.post(
+            f"{server.api}/agents/traces/feedback",
+            json={"project_id": "shop", "trace_id": "ab" * 16, "name": "n", "comment": "c" * (2 << 20)},
+            headers={"Authorization": f"Bearer {key.token}"},
+        )
+        assert large.status_code == 413  # 1 MiB here; the chat routes take 16 MiB (whole histories)
+        history = [
+            {"id": f"m{n}", "role": "user", "parts": [{"type": "text", "text": "x" * 100_000}]} for n in range(20)
+        ]
+        long_chat = httpx.post(
+            f"{server.api}/api/v1/chat",
+            json={"messages": history, "model": "no-such-model"},
+            headers={"Authorization": f"Bearer {key.token}"},
+        )
+        assert long_chat.status_code != 413, long_chat.text
     finally:
         server.terminate()
 

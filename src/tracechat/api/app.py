@@ -37,5 +37,7 @@ def create_api(service: Service) -> FastAPI:
     # Outermost last: the key and the body's size are checked before a read is relayed.
     reads = service.settings.read_concurrency
     app.add_middleware(ReadCapacity, prefixes=("/agents/traces",), concurrency=reads, metrics=service.metrics)
-    app.add_middleware(BodyLimit, keys=lambda: service.keys, limit=service.settings.api_max_body_bytes)
+    settings = service.settings
+    histories = dict.fromkeys(("/api/v1/chat", "/api/agents"), settings.chat_max_body_bytes)  # chats too
+    app.add_middleware(BodyLimit, keys=lambda: service.keys, limit=settings.api_max_body_bytes, per_route=histories)
     return app
