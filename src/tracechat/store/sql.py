@@ -157,6 +157,17 @@ and promoted attributes come out of the payload again (``ingest.flatten.span_fie
 for less than reading them. Unordered: sorting a trace's few rows in Python is cheaper
 than DuckDB's sort setup."""
 
+ONE_SPAN = TRACE_SPANS + "AND span_id = $span_id\n"
+"""One span of a trace (content references name their span: reading it alone is enough)."""
+
+SPAN_LOGS = """
+SELECT $project, $trace_id, span_id, time_ns, observed_ns, severity_number, severity_text,
+    event_name, raw, scope_id
+FROM logs
+WHERE batch BETWEEN $first AND $last AND project = $project AND trace_id = $trace_id AND span_id = $span_id
+ORDER BY time_ns, observed_ns
+"""
+
 TRACE_LOGS = """
 SELECT $project, $trace_id, span_id, time_ns, observed_ns, severity_number, severity_text,
     event_name, raw, scope_id
