@@ -50,28 +50,33 @@ def insert_spans(columns: str, *, skip_stored: bool, dedupe_batch: bool) -> str:
 
 
 _COUNTED = f"(operation IS NULL OR operation NOT IN {_AGGREGATING}) AND NOT inside_call"
-"""A span's usage counts in the trace's totals unless it sums others' (an agent's) or its
-model call is another span's, recorded again: below a model call that counted tokens, or a
-model call within a sibling model call's time with the same input tokens (query/tree.py:
-``_fold_repeated_calls``, the trajectory's same rule)."""
+"""A span's usage counts in the trace's totals unless it sums others' (an agent's) or it is
+a model call recorded again: below a span that counted the same input tokens (double
+instrumentation; ADK's ``call_llm`` over ``generate_content``), or within a sibling model
+call's time with the same input tokens (query/tree.py: ``_fold_repeated_calls``, the
+trajectory's same rule)."""
 
 INDEX_SPANS = f"""
 INSERT INTO traces
-WITH calls AS (
-    SELECT project, trace_id, span_id, parent_span_id, start_ns, end_ns, input_tokens FROM spans
-    WHERE batch = $batch AND operation IN {_MODEL_CALLS}
-        AND (input_tokens IS NOT NULL OR output_tokens IS NOT NULL)
+WITH usage AS (
+    SELECT project, trace_id, span_id, parent_span_id, start_ns, end_ns, input_tokens,
+        operation IN {_MODEL_CALLS} AS model_call
+    FROM spans
+    WHERE batch = $batch AND input_tokens IS NOT NULL
+        AND (operation IS NULL OR operation NOT IN {_AGGREGATING})
 ),
 batch_spans AS (
     SELECT s.*,
-        EXISTS (SELECT 1 FROM calls c WHERE c.project = s.project AND c.trace_id = s.trace_id
-                AND c.span_id = s.parent_span_id)
-        OR (s.operation IN {_MODEL_CALLS} AND EXISTS (
-            SELECT 1 FROM calls c WHERE c.project = s.project AND c.trace_id = s.trace_id
-                AND c.parent_span_id IS NOT DISTINCT FROM s.parent_span_id AND c.span_id <> s.span_id
-                AND c.input_tokens = s.input_tokens AND c.start_ns <= s.start_ns AND c.end_ns >= s.end_ns
-                AND (c.start_ns < s.start_ns OR c.end_ns > s.end_ns OR c.span_id < s.span_id)
-        )) AS inside_call
+        s.operation IN {_MODEL_CALLS} AND (
+            EXISTS (SELECT 1 FROM usage c WHERE c.project = s.project AND c.trace_id = s.trace_id
+                    AND c.span_id = s.parent_span_id AND c.input_tokens = s.input_tokens)
+            OR EXISTS (
+                SELECT 1 FROM usage c WHERE c.model_call AND c.project = s.project
+                    AND c.trace_id = s.trace_id AND c.span_id <> s.span_id
+                    AND c.parent_span_id IS NOT DISTINCT FROM s.parent_span_id
+                    AND c.input_tokens = s.input_tokens AND c.start_ns <= s.start_ns AND c.end_ns >= s.end_ns
+                    AND (c.start_ns < s.start_ns OR c.end_ns > s.end_ns OR c.span_id < s.span_id))
+        ) AS inside_call
     FROM spans s
     WHERE s.batch = $batch
 )
