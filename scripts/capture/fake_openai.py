@@ -43,6 +43,7 @@ Every request is appended as one JSON line to ``--log FILE`` if given (for debug
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import re
@@ -100,6 +101,9 @@ def weather_answer(tool_output: str, city_hint: str | None) -> str:
         data = json.loads(tool_output)
     except (TypeError, ValueError):
         data = None
+    if isinstance(data, dict) and set(data) == {"result"} and isinstance(data["result"], str):
+        with contextlib.suppress(ValueError):  # Google ADK sends a return value as {"result": <value>}
+            data = json.loads(data["result"])
     if isinstance(data, dict) and "temperature_c" in data:
         city = data.get("city") or city_hint or "the city"
         return (
