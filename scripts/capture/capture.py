@@ -51,6 +51,7 @@ VENVS = {
     "genai": (HERE / ".venv-genai", "requirements-genai.txt"),
     "anthropic": (HERE / ".venv-anthropic", "requirements-anthropic.txt"),
     "adk": (HERE / ".venv-adk", "requirements-adk.txt"),
+    "sk": (HERE / ".venv-sk", "requirements-sk.txt"),
 }
 NODE_DIR = HERE / "node"
 CASE_TIMEOUT_S = 180
