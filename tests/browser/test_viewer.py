@@ -78,6 +78,13 @@ def test_chat_streams_an_answer_and_links_its_traces(page: Page, server: InProce
     assert "/chat/" in page.url  # the new chat has an address
     assert page.locator(".chat-list a").count() == 1
     page.screenshot(path=str(ARTIFACTS / "viewer-chat.png"), full_page=True)
+    # the links are the user's slowest traces, slowest first, not the analyst's own turn
+    samples = api(server, "GET", "/agents/traces", params={"limit": 500})["traces"]
+    duration = {t["trace_id"]: t["duration_ms"] for t in samples}
+    linked = page.locator("article.assistant_message .answer a").all_inner_texts()
+    assert linked
+    assert set(linked) <= set(duration)
+    assert [duration[t] for t in linked] == sorted(duration.values(), reverse=True)[: len(linked)]
     first_trace = page.locator("article.assistant_message .answer a").first
     trace_id = first_trace.inner_text()
     first_trace.click()
