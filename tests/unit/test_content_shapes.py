@@ -221,3 +221,18 @@ def test_a_log_body_that_is_json_but_no_message_stays_text(store: DuckDBStore) -
     trace.log(chat, "gen_ai.user.message", '{"city": "Paris"}')
     [user] = [m.user_message for m in trajectory(store, trace).messages if m.user_message]
     assert user.text == '{"city": "Paris"}'
+
+
+def test_the_anthropic_sdks_stop_reason_is_the_calls_finish_reason(store: DuckDBStore) -> None:
+    """The Anthropic SDK's own spans record the stop reason only as
+    ``anthropic.message.stop_reason``; an OTel finish reason, where recorded, comes first."""
+    trace = TraceBuilder()
+    base = {
+        "gen_ai.operation.name": "chat",
+        "gen_ai.request.model": "claude",
+        "anthropic.message.stop_reason": "end_turn",
+    }
+    trace.span("anthropic.messages.create", base, start_ms=0)
+    trace.span("anthropic.messages.create", {**base, "gen_ai.response.finish_reasons": ["stop"]}, start_ms=20)
+    replies = [m.assistant_message for m in trajectory(store, trace).messages if m.assistant_message]
+    assert [r.finish_reason for r in replies] == ["end_turn", "stop"]
