@@ -23,7 +23,7 @@ def test_list_shows_the_traces_the_api_lists(page: Page, server: InProcessServer
     page.screenshot(path=str(ARTIFACTS / "viewer-list.png"), full_page=True)
     page.fill("input[name=q]", "Agent workflow")
     page.click("form.filters button[type=submit]")
-    page.wait_for_function("document.querySelectorAll('tbody tr[data-trace-id]').length === 1")
+    page.wait_for_function("() => document.querySelectorAll('tbody tr[data-trace-id]').length === 1")
 
 
 def test_trajectory_page_shows_the_messages_the_api_returns(page: Page, server: InProcessServer) -> None:
@@ -134,7 +134,7 @@ def test_a_thousand_message_trajectory_renders_whole(page: Page, server: InProce
     expected = api(server, "POST", "/agents/traces/chat", json={"project_id": "default", "trace_id": trace.trace_hex})
     assert len(expected["messages"]) >= 1000
     page.goto(f"/traces/{trace.trace_hex}")
-    page.wait_for_function(f"document.querySelectorAll('article.msg').length === {len(expected['messages'])}")
+    page.wait_for_function(f"() => document.querySelectorAll('article.msg').length === {len(expected['messages'])}")
     last = page.locator("article.msg").last
     last.scroll_into_view_if_needed()  # off-screen messages are laid out only when near the viewport
     page.wait_for_function("el => el.innerText.endsWith('answer 333')", arg=last.element_handle())
