@@ -1,7 +1,9 @@
 """Trajectory fidelity: how many sample traces read exactly as their reviewed golden.
 
     .venv/bin/python bench/fidelity.py [CASE ...]          # default: every case in sample_traces/
-    PYTHONPATH=/path/to/older/src .venv/bin/python bench/fidelity.py ...   # an older reader
+    PYTHONPATH=/tmp/older/src .venv/bin/python /tmp/older/bench/fidelity.py   # an older reader
+
+(for an older reader, its own ``tests`` too: docs/benchmarks.md says how)
 
 Each case is replayed through the OTLP/gRPC receiver of an in-process server (as
 tests/golden/test_sample_traces.py does) and each of its traces' trajectory is compared
