@@ -32,6 +32,7 @@ from tracechat.chat.selftrace import SelfTracer
 from tracechat.chat.threads import ChatThreads
 from tracechat.config import Settings, is_loopback
 from tracechat.errors import TracechatError
+from tracechat.grpcapi.servicer import QueryServices, add_query_services
 from tracechat.ingest.grpc_server import build_grpc_server
 from tracechat.ingest.http_server import otlp_http_app
 from tracechat.ingest.loader import load_paths_in_process
@@ -132,10 +133,13 @@ def _uvicorn(app: ASGIApp) -> _Server:
 class RunningServer:
     """The three listeners of one service, started together and stopped in order."""
 
-    def __init__(self, service: Service, grpc_server: grpc.Server, http: list[_Server], ports: Ports) -> None:
+    def __init__(
+        self, service: Service, grpc_server: grpc.Server, queries: QueryServices, http: list[_Server], ports: Ports
+    ) -> None:
         self.service = service
         self.ports = ports
         self._grpc = grpc_server
+        self.queries = queries
         self._http = http
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -145,6 +149,11 @@ class RunningServer:
         try:
             grpc_server, grpc_port = build_grpc_server(
                 service.receiver, settings.host, settings.grpc_port, settings.max_request_bytes, settings.grpc_workers
+            )
+            # the trajectory queries beside OTLP, on the same port and keys; each watch holds
+            # one of the server's threads, so half of them at most
+            queries = add_query_services(
+                grpc_server, service.traces, service.store, service.keys, max(1, settings.grpc_workers // 2)
             )
             otlp_sock = _listen(settings.host, settings.otlp_http_port)
             api_sock = _listen(settings.host, settings.port)
@@ -156,7 +165,7 @@ class RunningServer:
         otlp = _uvicorn(SecurityHeaders(otlp_app, open_mode=lambda: service.keys.open_mode, docs_path=None))
         api = _uvicorn(create_api(service))
         ports = Ports(grpc_port, otlp_sock.getsockname()[1], api_sock.getsockname()[1])
-        running = cls(service, grpc_server, [otlp, api], ports)
+        running = cls(service, grpc_server, queries, [otlp, api], ports)
         grpc_server.start()
         running._tasks = [
             asyncio.create_task(otlp.serve(sockets=[otlp_sock])),
@@ -168,6 +177,7 @@ class RunningServer:
 
     async def stop(self) -> None:
         """Stop accepting, let requests in flight finish their commits, close the store."""
+        self.queries.begin_shutdown()  # health answers NOT_SERVING, watches end
         await asyncio.to_thread(self._grpc.stop(SHUTDOWN_GRACE_S).wait)
         for server in self._http:
             server.should_exit = True

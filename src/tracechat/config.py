@@ -67,7 +67,9 @@ class Settings(BaseSettings):
         description="Read every block of the store once after it opens (in the background), so a damaged file "
         "is found early: writes are then refused and /healthz says why.",
     )
-    grpc_workers: int = Field(default=16, gt=0, description="Threads serving OTLP/gRPC calls.")
+    grpc_workers: int = Field(
+        default=16, gt=0, description="Threads serving gRPC calls: OTLP exports and queries (at most half watch)."
+    )
     chat_requests_per_minute: int = Field(
         default=60, ge=0, description="Assistant turns a key may start per minute (0: no limit)."
     )

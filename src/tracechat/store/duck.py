@@ -16,6 +16,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 from opentelemetry.proto.trace.v1.trace_pb2 import Span as PB2Span
 
 from tracechat.errors import StorageUnavailable, StoreCorrupted
@@ -26,6 +27,7 @@ from tracechat.model.sessions import SessionEntry, SessionFilter, SessionSummary
 from tracechat.model.stored import StoredLog, StoredSpan, StoredTrace, TraceIndexEntry
 from tracechat.model.summaries import SpanMatch, StoredFeedback, TraceFilter
 from tracechat.store import sessions, sql
+from tracechat.store.commits import CommitFeed, TraceWatch
 from tracechat.store.indexer import Indexer
 from tracechat.store.integrity import CommitLedger, Verifier, check_file_size, corruption_of, invalidated
 from tracechat.store.schema import ensure_schema
@@ -122,6 +124,7 @@ class DuckDBStore:
         self._cursors: list[duckdb.DuckDBPyConnection] = []
         self._search: SearchIndex | None = None
         self._indexer: Indexer | None = None
+        self._feed = CommitFeed()
         last_batch = self._last_batch()
         if search_dir is not None:
             self._search = SearchIndex(search_dir)
@@ -211,6 +214,8 @@ class DuckDBStore:
         self._remember_scopes(scopes)
         if self._indexer is not None:
             self._indexer.committed(batch_no)
+        if self._feed.watched:
+            self._feed.publish(_trace_ids(spans, logs))
 
     def _new_scopes(self, scopes: pa.Table | None) -> pa.Table | None:
         """The staged scopes not committed before (most requests repeat their resource)."""
@@ -300,6 +305,9 @@ class DuckDBStore:
         it commits nearly all the time (the search indexer then gives way)."""
         queued = self._writer.queued_items
         return queued >= 2 or (queued > 0 and self._writer.load > _SATURATED)
+
+    def watch_trace(self, trace_id: str) -> TraceWatch:
+        return self._feed.subscribe(trace_id)
 
     def search_lag(self) -> int:
         """Commits whose text is not searchable yet (0 without an index)."""
@@ -551,6 +559,15 @@ def _feedback(row: tuple[Any, ...]) -> StoredFeedback:
     decoded = bounded_json(value) if value is not None else None
     created = created_at.replace(tzinfo=UTC)
     return StoredFeedback(identifier, trace_id, span_id, name, score, label, decoded, comment, author, created)
+
+
+def _trace_ids(*tables: pa.Table | None) -> set[str]:
+    """The trace ids of the rows of a commit."""
+    found: set[str] = set()
+    for table in tables:
+        if table is not None:
+            found.update(pc.unique(table.column("trace_id")).to_pylist())
+    return found
 
 
 def _roll_back(con: duckdb.DuckDBPyConnection) -> None:
