@@ -50,6 +50,8 @@ VENVS = {
     # breaks the main venv's opentelemetry-instrumentation-openai-v2 2.4b0 at import.
     "genai": (HERE / ".venv-genai", "requirements-genai.txt"),
     "anthropic": (HERE / ".venv-anthropic", "requirements-anthropic.txt"),
+    "adk": (HERE / ".venv-adk", "requirements-adk.txt"),
+    "sk": (HERE / ".venv-sk", "requirements-sk.txt"),
 }
 NODE_DIR = HERE / "node"
 CASE_TIMEOUT_S = 180

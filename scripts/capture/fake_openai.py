@@ -43,6 +43,7 @@ Every request is appended as one JSON line to ``--log FILE`` if given (for debug
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import re
@@ -100,6 +101,9 @@ def weather_answer(tool_output: str, city_hint: str | None) -> str:
         data = json.loads(tool_output)
     except (TypeError, ValueError):
         data = None
+    if isinstance(data, dict) and set(data) == {"result"} and isinstance(data["result"], str):
+        with contextlib.suppress(ValueError):  # Google ADK sends a return value as {"result": <value>}
+            data = json.loads(data["result"])
     if isinstance(data, dict) and "temperature_c" in data:
         city = data.get("city") or city_hint or "the city"
         return (
@@ -146,7 +150,28 @@ def find_cities(text: str) -> list[str]:
 
 def decide(turn: Turn, reasoning: bool) -> dict[str, Any]:
     """Return {'text': str|None, 'tool': (name, args_json)|None, 'reasoning': str|None}, plus
-    'tools': [(name, args_json), ...] when the model asks for several tools at once."""
+    'tools': [(name, args_json), ...] when the model asks for several tools at once. A tool
+    offered under a plugin-qualified name (``WeatherPlugin-get_weather``, as Semantic Kernel
+    names a plugin's function) is ``get_weather``, called by that name."""
+    qualified = next((t for t in turn.tools if t.endswith("-get_weather")), None)
+    if qualified is None:
+        return _decide(turn, reasoning)
+
+    def plain(name: str | None) -> str | None:
+        return "get_weather" if name == qualified else name
+
+    turn.tools = [plain(t) or t for t in turn.tools]
+    turn.last_tool_name = plain(turn.last_tool_name)
+    turn.trailing_outputs = [(plain(n) or n, o) for n, o in turn.trailing_outputs]
+    out = _decide(turn, reasoning)
+    if out["tool"] and out["tool"][0] == "get_weather":
+        out["tool"] = (qualified, out["tool"][1])
+    if out.get("tools"):
+        out["tools"] = [(qualified if n == "get_weather" else n, a) for n, a in out["tools"]]
+    return out
+
+
+def _decide(turn: Turn, reasoning: bool) -> dict[str, Any]:
     city = find_city(turn.last_user_text)
     out: dict[str, Any] = {"text": None, "tool": None, "reasoning": None}
     cities = find_cities(turn.last_user_text)

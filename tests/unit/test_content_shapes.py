@@ -191,3 +191,48 @@ def test_an_openinference_tool_use_content_is_the_call_beside_it_once(store: Duc
     assert asked.tool_calls is not None
     assert [(c.id, c.name) for c in asked.tool_calls] == [("toolu_1", "get_weather")]
     assert asked.finish_reason == "tool_use"
+
+
+def test_a_log_body_that_is_the_json_text_of_a_message_is_that_message(store: DuckDBStore) -> None:
+    """Semantic Kernel's sensitive diagnostics: each message a log record whose body is the
+    JSON text of the message, the reply ``{"message": {…}, "finish_reason": …}``."""
+    asks = {"role": "assistant", "tool_calls": [{"id": "c1", "function": {"name": "get_weather", "arguments": "{}"}}]}
+    trace = TraceBuilder()
+    chat = trace.span("chat m", {"gen_ai.operation.name": "chat", "gen_ai.request.model": "m"})
+    trace.log(chat, "gen_ai.system.message", json.dumps({"role": "system", "content": "Be brief."}))
+    trace.log(chat, "gen_ai.user.message", json.dumps({"role": "user", "content": "Weather in Paris?"}))
+    trace.log(chat, "gen_ai.choice", json.dumps({"message": asks, "finish_reason": "tool_calls"}))
+    got = trajectory(store, trace)
+    assert [(kind, main) for kind, _, main in outline(got)] == [
+        ("agent_start", "Be brief."),
+        ("user_message", "Weather in Paris?"),
+        ("assistant_message", None),
+        ("tool_call", "get_weather"),
+    ]
+    asked = got.messages[2].assistant_message
+    assert asked is not None
+    assert asked.finish_reason == "tool_calls"
+    assert [c.name for c in asked.tool_calls or []] == ["get_weather"]
+
+
+def test_a_log_body_that_is_json_but_no_message_stays_text(store: DuckDBStore) -> None:
+    trace = TraceBuilder()
+    chat = trace.span("chat m", {"gen_ai.operation.name": "chat"})
+    trace.log(chat, "gen_ai.user.message", '{"city": "Paris"}')
+    [user] = [m.user_message for m in trajectory(store, trace).messages if m.user_message]
+    assert user.text == '{"city": "Paris"}'
+
+
+def test_the_anthropic_sdks_stop_reason_is_the_calls_finish_reason(store: DuckDBStore) -> None:
+    """The Anthropic SDK's own spans record the stop reason only as
+    ``anthropic.message.stop_reason``; an OTel finish reason, where recorded, comes first."""
+    trace = TraceBuilder()
+    base = {
+        "gen_ai.operation.name": "chat",
+        "gen_ai.request.model": "claude",
+        "anthropic.message.stop_reason": "end_turn",
+    }
+    trace.span("anthropic.messages.create", base, start_ms=0)
+    trace.span("anthropic.messages.create", {**base, "gen_ai.response.finish_reasons": ["stop"]}, start_ms=20)
+    replies = [m.assistant_message for m in trajectory(store, trace).messages if m.assistant_message]
+    assert [r.finish_reason for r in replies] == ["end_turn", "stop"]

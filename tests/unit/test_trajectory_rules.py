@@ -5,6 +5,7 @@ from __future__ import annotations
 from tests.traces import TraceBuilder, as_json, outline, trajectory
 from tracechat.model.summaries import TraceFilter
 from tracechat.query.service import TraceQueries
+from tracechat.store.analytics import TraceAnalytics
 from tracechat.store.duck import DuckDBStore
 
 SYSTEM = as_json([{"type": "text", "content": "You are a weather bot."}])
@@ -516,14 +517,21 @@ def test_one_call_recorded_by_a_model_call_span_inside_another_counts_its_tokens
     trace = TraceBuilder()
     root = trace.span("weather-chat", {}, duration_ms=100)
     outer = trace.span("messages.create", chat([U1], [A1], **usage), parent=root, start_ms=1, duration_ms=50)
-    trace.span("anthropic.messages.create", {"gen_ai.operation.name": "chat", **usage}, parent=outer, start_ms=2)
+    sdk = {"gen_ai.operation.name": "chat", "gen_ai.request.model": "gpt-4o", **usage}
+    trace.span("anthropic.messages.create", sdk, parent=outer, start_ms=2)
     tool = trace.span("execute_tool get_weather", {"gen_ai.operation.name": "execute_tool"}, parent=root, start_ms=60)
     trace.span("plain", {"gen_ai.usage.input_tokens": 5}, parent=tool, start_ms=61)  # not inside a model call
+    # Google ADK schema 1: call_llm (no operation) over generate_content, both with the usage
+    adk = {"gen_ai.usage.input_tokens": 40, "gen_ai.usage.output_tokens": 4}
+    call_llm = trace.span("call_llm", {"gen_ai.request.model": "gpt-4o", **adk}, parent=root, start_ms=70)
+    trace.span("generate_content m", chat([U1, A1, U2], [A2], **adk), parent=call_llm, start_ms=71)
     result = trajectory(store, trace)
     assistants = [m.assistant_message for m in result.messages if m.assistant_message]
-    assert [(a.input_tokens, a.output_tokens) for a in assistants] == [(117, 29)]
+    assert [(a.input_tokens, a.output_tokens) for a in assistants] == [(117, 29), (40, 4)]
     [listed] = TraceQueries(store).list_traces("p", TraceFilter(since_ns=0), 10, 0).traces
-    assert (listed.input_tokens, listed.output_tokens) == (122, 29)
+    assert (listed.input_tokens, listed.output_tokens) == (162, 33)
+    usage = TraceAnalytics(store).usage("p", 0, "model")  # the assistant's "tokens by model" too
+    assert [(row["calls"], row["input_tokens"]) for row in usage] == [(2, 157)]
 
 
 def test_one_call_recorded_by_two_sibling_spans_speaks_once_and_counts_once(store: DuckDBStore) -> None:
@@ -534,7 +542,8 @@ def test_one_call_recorded_by_two_sibling_spans_speaks_once_and_counts_once(stor
     trace = TraceBuilder()
     root = trace.span("weather-chat", {}, duration_ms=200)
     trace.span("anthropic.chat", chat([U1], [CALL], **usage), parent=root, start_ms=1, duration_ms=50)
-    sdk = {"gen_ai.operation.name": "chat", "gen_ai.usage.input_tokens": 117, "gen_ai.usage.output_tokens": 29}
+    sdk = {"gen_ai.operation.name": "chat", "gen_ai.request.model": "gpt-4o", "gen_ai.usage.input_tokens": 117}
+    sdk["gen_ai.usage.output_tokens"] = 29
     trace.span("anthropic.messages.create", sdk, parent=root, start_ms=5, duration_ms=40)
     other = {**sdk, "gen_ai.usage.input_tokens": 50}  # another call that happens to overlap
     trace.span("chat other", other, parent=root, start_ms=10, duration_ms=20)
@@ -544,3 +553,36 @@ def test_one_call_recorded_by_two_sibling_spans_speaks_once_and_counts_once(stor
     assert [(a.input_tokens, a.output_tokens) for a in assistants] == [(117, 30), (50, 29), (117, 29)]
     [listed] = TraceQueries(store).list_traces("p", TraceFilter(since_ns=0), 10, 0).traces
     assert (listed.input_tokens, listed.output_tokens) == (284, 88)
+    usage = TraceAnalytics(store).usage("p", 0, "model")
+    assert [(row["calls"], row["input_tokens"]) for row in usage] == [(3, 284)]
+
+
+def test_elided_content_is_not_captured_and_the_innermost_call_names_the_provider(store: DuckDBStore) -> None:
+    """Google ADK schema 1: ``call_llm`` holds the request and response; the client span
+    inside it has only ``<elided>`` log bodies (content capture off), which are no content,
+    so ``call_llm`` speaks; the provider is the inner span's (the model's, not ADK's)."""
+    request = {"contents": [{"role": "user", "parts": [{"text": "Weather in Paris?"}]}], "model": "m"}
+    response = {"content": {"role": "model", "parts": [{"text": "18C in Paris."}]}}
+    trace = TraceBuilder()
+    root = trace.span("invocation", {}, duration_ms=60)
+    outer = trace.span(
+        "call_llm",
+        {
+            "gen_ai.system": "gcp.vertex.agent",
+            "gcp.vertex.agent.llm_request": as_json(request),
+            "gcp.vertex.agent.llm_response": as_json(response),
+        },
+        parent=root,
+        duration_ms=50,
+    )
+    inner = trace.span(
+        "generate_content m", {"gen_ai.operation.name": "generate_content", "gen_ai.system": "openai"}, parent=outer
+    )
+    trace.log(inner, "gen_ai.user.message", {"content": "<elided>"})
+    trace.log(inner, "gen_ai.choice", {"content": "<elided>", "index": 0})
+    result = trajectory(store, trace)
+    assert [(kind, main) for kind, _, main in outline(result) if kind != "agent_start"] == [
+        ("user_message", "Weather in Paris?"),
+        ("assistant_message", "18C in Paris."),
+    ]
+    assert result.provider == "openai"

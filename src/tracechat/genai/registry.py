@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from tracechat.genai.conventions import (
+    anthropic_sdk,
     google_adk,
     openai_agents,
     openinference,
@@ -31,6 +32,7 @@ CONVENTIONS: tuple[Callable[[SpanFacts], None], ...] = (
     pydantic_ai.extract,
     openai_agents.extract,
     google_adk.extract,
+    anthropic_sdk.extract,
 )
 """In precedence order. Each reads only its own keys, so the order matters only where two
 conventions describe the same field on one span (e.g. OpenLLMetry's migrated packages)."""

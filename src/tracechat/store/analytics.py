@@ -5,13 +5,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from tracechat.genai.kinds import AGENT_OPERATIONS
+from tracechat.genai.kinds import AGENT_OPERATIONS, MODEL_CALL_OPERATIONS
 from tracechat.model.names import MODEL_OF_SPAN_SQL, SNAPSHOT_SUFFIX
 from tracechat.store.duck import DuckDBStore
-from tracechat.store.sql import AGGREGATING_OPERATIONS
+from tracechat.store.sql import AGGREGATING_OPERATIONS, recorded_again
 
 _AGENT_OPERATIONS = "(" + ", ".join(f"'{op}'" for op in AGENT_OPERATIONS) + ")"
-_MODEL_CALLS = "(operation IS NULL OR operation NOT IN (" + ", ".join(f"'{op}'" for op in AGGREGATING_OPERATIONS) + "))"
+_AGGREGATING = "(" + ", ".join(f"'{op}'" for op in AGGREGATING_OPERATIONS) + ")"
+_MODEL_CALLS = f"(operation IS NULL OR operation NOT IN {_AGGREGATING})"
+_MODEL_CALL_OPERATIONS = "(" + ", ".join(f"'{op}'" for op in MODEL_CALL_OPERATIONS) + ")"
 
 
 class TraceAnalytics:
@@ -62,12 +64,20 @@ class TraceAnalytics:
         column = {"model": "model", "agent": "agent"}[group_by]
         return self._rows(
             f"""
-            WITH RECURSIVE calls AS (
-                SELECT trace_id, span_id, parent_span_id, agent_name, operation, request_model,
-                    response_model, input_tokens, output_tokens, cost
+            WITH RECURSIVE usage AS (
+                SELECT project, trace_id, span_id, parent_span_id, start_ns, end_ns, input_tokens,
+                    operation IN {_MODEL_CALL_OPERATIONS} AS model_call
                 FROM spans
-                WHERE project = $project AND start_ns >= $since AND {_MODEL_CALLS}
-                    AND (input_tokens IS NOT NULL OR output_tokens IS NOT NULL)
+                WHERE project = $project AND start_ns >= $since AND {_MODEL_CALLS} AND input_tokens IS NOT NULL
+            ),
+            calls AS (  -- one call recorded by two spans counts once, as in the trace list
+                SELECT s.trace_id, s.span_id, s.parent_span_id, s.agent_name, s.operation, s.request_model,
+                    s.response_model, s.input_tokens, s.output_tokens, s.cost
+                FROM spans s
+                WHERE s.project = $project AND s.start_ns >= $since
+                    AND (s.operation IS NULL OR s.operation NOT IN {_AGGREGATING})
+                    AND (s.input_tokens IS NOT NULL OR s.output_tokens IS NOT NULL)
+                    AND NOT coalesce({recorded_again("s", "usage")}, false)
             ),
             agents AS (
                 SELECT trace_id, span_id, parent_span_id, agent_name FROM spans
