@@ -21,9 +21,20 @@ Replies are deterministic and decided from the request alone (see ``decide``):
   ``Agent name: <name>.`` and has no ``Handoff Message:`` line yet -> call
   ``handoff_to_agent({"agent_name": "<name>", "message": ...})``; after its result -> a short
   text saying so
+* a ``delegate_work_to_coworker`` tool is offered (CrewAI's delegation), no delegation
+  happened yet and the pending question is about the weather -> call it with the first
+  coworker its description lists (``...coworkers: <name>``); after its result -> that result
+  as the answer
 * a ``get_weather`` tool is offered and the pending user question names a city or the
   weather -> call ``get_weather`` with ``{"city": "<City>"}``
 * otherwise -> a short text answer
+
+A request that offers no ``tools`` but whose messages describe tools in the ReAct text format
+(``Action:`` / ``Action Input:`` instructions naming ``get_weather``, as LlamaIndex's ReActAgent
+and CrewAI write them) is answered in that format (``react_reply``): ``Thought: ...\nAction:
+get_weather\nAction Input: {"city": "Paris"}`` for the question, and after an
+``Observation: <result>`` (in the last message, whatever its role) ``Thought: ...\nAnswer: ...``
+(``Final Answer:`` when the prompt asks for that).
 
 A model name containing ``reason`` (e.g. ``deepseek-reasoner``) or a Responses request with
 a ``reasoning`` parameter makes the reply carry reasoning: ``message.reasoning_content``
@@ -128,6 +139,7 @@ class Turn:
         self.last_tool_output: str = ""
         self.handoff_done: bool = False
         self.instructions: str = ""
+        self.descriptions: dict[str, str] = {}
 
 
 def decide(turn: Turn, reasoning: bool) -> dict[str, Any]:
@@ -144,6 +156,18 @@ def decide(turn: Turn, reasoning: bool) -> dict[str, Any]:
         out["text"] = weather_answer(turn.last_tool_output, city)
         if reasoning:
             out["reasoning"] = REASONING_TEXT.format(city=city or "the city")
+    elif turn.last_kind == "tool" and turn.last_tool_name == DELEGATE:
+        out["text"] = turn.last_tool_output
+    elif (
+        pending_question
+        and DELEGATE in turn.tools
+        and not turn.handoff_done
+        and is_weather_question(turn.last_user_text)
+        and (coworker := COWORKERS.search(turn.descriptions.get(DELEGATE, "")))
+    ):
+        task = f"Find the current weather in {city or 'Paris'}."
+        args = {"task": task, "context": f"A traveller asks: {turn.last_user_text.strip()}", "coworker": coworker["name"]}
+        out["tool"] = (DELEGATE, json.dumps(args))
     elif turn.last_kind == "tool" and turn.last_tool_name == "handoff_to_agent":
         out["text"] = "I have handed your question over to the agent that can answer it."
     elif pending_question and transfer and not turn.handoff_done:
@@ -167,6 +191,8 @@ def decide(turn: Turn, reasoning: bool) -> dict[str, Any]:
     return out
 
 
+DELEGATE = "delegate_work_to_coworker"
+COWORKERS = re.compile(r"coworkers: (?P<name>[^,\n]+)")
 SWARM_AGENT = re.compile(r"^Agent name: (?P<name>[^.\s]+)\.", re.M)
 SWARM_HANDED_OVER = re.compile(r"^Handoff Message:", re.M)
 
@@ -218,6 +244,7 @@ def chat_turn(body: dict[str, Any]) -> Turn:
         fn = t.get("function") or {}
         if fn.get("name"):
             turn.tools.append(fn["name"])
+            turn.descriptions[fn["name"]] = str(fn.get("description") or "")
     messages = body.get("messages") or []
     call_names: dict[str, str] = {}
     for m in messages:
@@ -228,7 +255,7 @@ def chat_turn(body: dict[str, Any]) -> Turn:
             for tc in m.get("tool_calls") or []:
                 name = (tc.get("function") or {}).get("name", "")
                 call_names[tc.get("id", "")] = name
-                if name.startswith("transfer_to_"):
+                if name.startswith("transfer_to_") or name == DELEGATE:
                     turn.handoff_done = True
         if role == "user":
             turn.last_user_text = text_of(m.get("content"))
@@ -264,6 +291,36 @@ def read_observation(turn: Turn, messages: list[dict[str, Any]]) -> None:
     turn.last_user_text = next((u for u in reversed(users) if not OBSERVATION.match(u)), "")
 
 
+REACT_TOOL = re.compile(r"(?:Tool Name: |one of \[)(?P<name>get_weather)\b")
+REACT_OBSERVATION = re.compile(r"Observation:\s*(?P<output>.*)\Z", re.S)
+
+
+def react_reply(body: dict[str, Any]) -> str | None:
+    """The ReAct text reply for a request whose prompt describes tools as text, else None."""
+    if body.get("tools"):
+        return None
+    messages = body.get("messages") or []
+    prompt = "\n".join(text_of(m.get("content")) for m in messages if m.get("role") in ("system", "developer", "user"))
+    if "Action Input" not in prompt or not REACT_TOOL.search(prompt):
+        return None
+    final = "Final Answer:" if "Final Answer:" in prompt else "Answer:"
+    last = text_of(messages[-1].get("content")) if messages else ""
+    observed = REACT_OBSERVATION.search(last)
+    questions = [
+        text_of(m.get("content"))
+        for m in messages
+        if m.get("role") == "user" and is_weather_question(text_of(m.get("content")))
+    ]
+    city = find_city(questions[-1]) if questions else None
+    if observed is not None:
+        answer = weather_answer(observed.group("output").strip(), city)
+        return f"Thought: I can answer without using any more tools.\n{final} {answer}"
+    if questions:
+        args = json.dumps({"city": city or "Paris"})
+        return f"Thought: I need to use a tool to help me answer the question.\nAction: get_weather\nAction Input: {args}"
+    return None
+
+
 def chat_usage(body: dict[str, Any], completion_text: str, reasoning: str | None) -> dict[str, Any]:
     prompt = ntokens(body.get("messages") or []) + ntokens(body.get("tools") or [])
     reasoning_tokens = ntokens(reasoning) if reasoning else 0
@@ -288,6 +345,9 @@ def chat_completion(body: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str
     reasoning = "reason" in model.lower()
     turn = chat_turn(body)
     d = decide(turn, reasoning)
+    react = react_reply(body)
+    if react is not None:
+        d = {"text": react, "tool": None, "reasoning": None}
     n = COUNTER.next()
     rid = f"chatcmpl-fake{n:04d}{short_hash(json.dumps(body, sort_keys=True), n=8)}"
     message: dict[str, Any] = {"role": "assistant", "content": d["text"], "refusal": None}
