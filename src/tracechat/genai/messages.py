@@ -122,6 +122,10 @@ def shared_history() -> Iterator[None]:
         _cache.reset(token)
 
 
+_MESSAGE_FIELDS = {"role", "parts", "content", "message", "tool_calls", "type", "text"}
+"""A lone object is read as a message only when it has a field a message has."""
+
+
 def parse_messages(value: Any) -> list[Message] | None:
     """Messages from a JSON string or structured value; None when absent or unreadable."""
     cache = _cache.get()
@@ -132,6 +136,8 @@ def parse_messages(value: Any) -> list[Message] | None:
                 document = document[key]
                 break
         else:
+            if not _MESSAGE_FIELDS & set(document):
+                return None  # a call's arguments ({"tools", "user_msg", "chat_history"}), not a message
             document = [document]
     if not isinstance(document, list):
         return None
