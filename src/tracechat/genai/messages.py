@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -176,7 +177,35 @@ def parse_message(item: Any) -> Message | None:
         _as_tool_result(message, str(tool_call_id))
     elif role == "user":
         _as_observation(message)
+    elif role == "assistant":
+        _as_react_step(message)
     return message
+
+
+_REACT_ACTION = re.compile(
+    r"\AThought:\s*(?P<thought>.*?)\s*\nAction:\s*(?P<name>[\w.-]+)\s*\nAction Input:\s*(?P<input>.*?)\s*\Z", re.S
+)
+_REACT_ANSWER = re.compile(r"\AThought:\s*(?P<thought>.*?)\s*\n(?:Final )?Answer:\s*(?P<answer>.*?)\s*\Z", re.S)
+
+
+def _as_react_step(message: Message) -> None:
+    """A ReAct agent's model writes its step as text: ``Thought: …`` then ``Action: <tool>``
+    and ``Action Input: <arguments>``, or ``Answer: …`` (``Final Answer: …``). The thought
+    is its reasoning, the action a call of that tool, the answer its text."""
+    if len(message.parts) != 1 or message.parts[0].kind != "text" or not message.parts[0].text:
+        return
+    text = message.parts[0].text.strip()
+    action = _REACT_ACTION.match(text)
+    if action is not None:
+        arguments = action["input"]
+        document = structured(arguments)
+        arguments = json_text(document) if document is not None else arguments
+        call = Part("tool_call", name=action["name"], arguments=arguments)
+        message.parts = [Part("reasoning", text=action["thought"]), call]
+        return
+    answer = _REACT_ANSWER.match(text)
+    if answer is not None:
+        message.parts = [Part("reasoning", text=answer["thought"]), Part("text", text=answer["answer"])]
 
 
 _OBSERVATION = "Observation:"
