@@ -332,12 +332,17 @@ def _result_text(result: Any) -> str | None:
 
 _CARRIERS = ("result", "output", "response", "content", "value", "return_value", "json", "text")
 """Keys of a wrapper object that carries one value: ``{"result": 18}`` is 18."""
+_ABOUT_THE_CALL = {"tool_name", "raw_input", "raw_output", "is_error", "isError"}
+"""What a tool's result object says besides its content blocks: which call it answers,
+what went in and came out raw, whether it failed (the span's status says that too)."""
 
 
 def plain_result(value: str | None) -> str | None:
     """JSON text of a tool's result, with a wrapper that carries one value read as that
     value: ``{"result": …}`` (Google ADK), ``[{"text": …}]`` (Bedrock blocks, MCP),
-    ``[{"json": …}]``; anything else as it is."""
+    ``[{"json": …}]``, text blocks beside facts about the call (``{"blocks": […],
+    "tool_name", "raw_input", "raw_output", "is_error"}``: LlamaIndex's ``ToolOutput``);
+    anything else as it is."""
     return _unwrapped(value, _carried)
 
 
@@ -383,6 +388,10 @@ def _carried(document: Any, depth: int = 0) -> Any:
         ((key, inner),) = document.items()
         if key in _CARRIERS:
             return _carried(inner, depth + 1)
+    if isinstance(document, dict) and set(document) - _ABOUT_THE_CALL in ({"blocks"}, {"content"}):
+        blocks = document.get("blocks", document.get("content"))
+        if isinstance(blocks, list) and blocks and all(_is_text_block(b) for b in blocks):
+            return _carried(blocks, depth + 1)  # LlamaIndex's ToolOutput, MCP's CallToolResult
     return document
 
 
