@@ -79,8 +79,11 @@ class Reader:
     """Spans whose assistant entry said something (text or reasoning)."""
     counted_spans: set[str] = field(default_factory=set)
     """Spans whose assistant entry carries their tokens: every model call's."""
+    calling_roots: set[str] = field(default_factory=set)
+    """Roots of the trees that hold a model call."""
 
     def read(self, roots: list[Node]) -> None:
+        self.calling_roots = {r.facts.span_id for r in roots if r.first_descendant(Kind.LLM) is not None}
         for node, entering in walk(roots):
             if entering:
                 self._enter(node)
@@ -107,15 +110,16 @@ class Reader:
         elif facts.kind in _STEP_KINDS and not node.children and self._shows_as_step(node):
             self._step(node)
 
-    @staticmethod
-    def _shows_as_step(node: Node) -> bool:
+    def _shows_as_step(self, node: Node) -> bool:
         """It recorded an input or output, is not inside a model call, and is not a chain
-        inside an agent (its plumbing: the agent's model and tool calls already show what
-        it did)."""
+        inside an agent or inside a run that calls a model (its plumbing: a workflow's
+        bookkeeping steps, whose work the model and tool calls already show)."""
         facts = node.facts
         if (facts.input_text is None and facts.output_text is None) or node.has_ancestor(Kind.LLM):
             return False
-        return not (facts.kind is Kind.WORKFLOW and node.has_ancestor(Kind.AGENT))
+        if facts.kind is not Kind.WORKFLOW:
+            return True
+        return not node.has_ancestor(Kind.AGENT) and _root(node).facts.span_id not in self.calling_roots
 
     def _agent(self, node: Node) -> None:
         facts = node.facts
@@ -305,14 +309,15 @@ class Reader:
         return next((t for t in self.tool_spans if call.id and t.tool_call_id == call.id), None)
 
     def _covered(self, facts: SpanFacts, call: Part) -> bool:
-        """Whether a tool span records this call: same id, or (ids missing) the same tool
-        starting after the request. The span then learns what only the request said."""
+        """Whether a tool span records this call: same id, or (ids missing) the same tool,
+        also when the span gives its display name for the function's, starting after the
+        request. The span then learns what only the request said."""
         for tool in self.tool_spans:
             if call.id and tool.tool_call_id:
                 matched = call.id == tool.tool_call_id
             else:
                 matched = (
-                    tool.tool_name == call.name
+                    canonical(tool.tool_name) == canonical(call.name)  # "Delegate work to coworker"
                     and tool.start_ns >= facts.start_ns
                     and tool.span_id not in self.covered_calls
                 )
@@ -479,12 +484,23 @@ class Reader:
             self.calls_by_id.setdefault(message.tool_call.tool_call_id, message.tool_call)
 
     def _agent_of(self, node: Node) -> str | None:
+        """The nearest enclosing agent that names itself; but a tool that calls a model runs
+        an agent of its own (an agent used as a tool, CrewAI's delegation), which is not the
+        agent that called the tool: unnamed when no agent span inside the tool names it."""
         ancestor: Node | None = node
         while ancestor is not None:
             if ancestor.facts.kind is Kind.AGENT and ancestor.facts.agent_name:
                 return ancestor.facts.agent_name
+            if ancestor is not node and ancestor.facts.kind is Kind.TOOL and ancestor.first_descendant(Kind.LLM):
+                return None
             ancestor = ancestor.parent
         return node.facts.agent_name or self.active_agent
+
+
+def _root(node: Node) -> Node:
+    while node.parent is not None:
+        node = node.parent
+    return node
 
 
 def time_of(ns: int) -> datetime:
