@@ -29,6 +29,7 @@ def extract(facts: SpanFacts) -> None:
     facts.fill("output_messages", _messages(a, "llm.output_messages."))
     facts.fill("tool_definitions", _tools(a))
     facts.fill("reasoning_tokens", number(a.get("llm.token_count.completion_details.reasoning")))
+    facts.fill("finish_reason", text(a.get("llm.finish_reason")))
     facts.fill("input_text", text(a.get("input.value")))
     facts.fill("output_text", text(a.get("output.value")))
     if kind == "LLM":
