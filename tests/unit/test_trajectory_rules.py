@@ -452,3 +452,87 @@ def test_spans_whose_parents_form_a_cycle_are_roots(store: DuckDBStore) -> None:
     result = trajectory(store, trace)
     assert [m.type for m in result.messages].count("assistant_message") == 2  # one per call, both read
     assert any(m.type == "tool_call" for m in result.messages)  # below the cycle, still under its parent
+
+
+def test_a_span_marked_as_a_model_call_that_recorded_none_makes_no_entry(store: DuckDBStore) -> None:
+    """LlamaIndex marks the step that builds a request as an LLM span: a model name, its
+    arguments and the request it built, nothing a model returned."""
+    trace = TraceBuilder()
+    step = trace.span("agent step", {"openinference.span.kind": "CHAIN"}, duration_ms=100)
+    builder = {
+        "openinference.span.kind": "LLM",
+        "llm.model_name": "gpt-4o",
+        "input.value": as_json({"tools": ["<FunctionTool>"], "chat_history": ["..."]}),
+        "output.value": as_json({"messages": ["ChatMessage(...)"]}),
+    }
+    trace.span("OpenAI._prepare_chat_with_tools", builder, parent=step, start_ms=1)
+    trace.span("chat gpt-4o", chat([U1], [A1]), parent=step, start_ms=5)
+    result = trajectory(store, trace)
+    assert [(m.type, m.span_id) for m in result.messages if m.type != "user_message"] == [
+        ("agent_start", result.messages[-1].span_id),
+        ("assistant_message", result.messages[-1].span_id),
+    ]
+    kinds = {v.name: v.kind for v in TraceQueries(store).spans("p", trace.trace_hex).spans}
+    assert kinds["OpenAI._prepare_chat_with_tools"] == "other"  # still listed, as no model call
+
+
+def test_a_workflows_bookkeeping_steps_in_a_run_that_calls_a_model_make_no_entry(store: DuckDBStore) -> None:
+    """LlamaIndex's agent workflow: its steps (init_run, parse_agent_output…) record Python
+    reprs of events; the model and tool calls show what the run did."""
+    trace = TraceBuilder()
+    run = trace.span("FunctionAgent.run", {"openinference.span.kind": "CHAIN"}, duration_ms=100)
+    events = {"openinference.span.kind": "CHAIN", "input.value": '{"ev": "StartEvent()"}', "output.value": "Input()"}
+    trace.span("BaseWorkflowAgent.init_run", events, parent=run, start_ms=1)
+    trace.span("chat gpt-4o", chat([U1], [A1]), parent=run, start_ms=5)
+    trace.span("BaseWorkflowAgent.parse_agent_output", events, parent=run, start_ms=30)
+    result = trajectory(store, trace)
+    assert [m.type for m in result.messages] == ["agent_start", "user_message", "assistant_message"]
+
+
+def test_a_tool_span_with_the_display_name_of_the_called_function_is_that_call(store: DuckDBStore) -> None:
+    """CrewAI's tool span says `Delegate work to coworker` for `delegate_work_to_coworker`,
+    with no call id: one tool call, not two."""
+    call = {"role": "assistant", "parts": [{"type": "tool_call", "id": "c9", "name": "delegate_work_to_coworker"}]}
+    trace = TraceBuilder()
+    agent = trace.span("lead", {"gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": "lead"}, duration_ms=90)
+    trace.span("chat gpt-4o", chat([U1], [call]), parent=agent, start_ms=1)
+    tool = {"openinference.span.kind": "TOOL", "tool.name": "Delegate work to coworker", "output.value": "done"}
+    trace.span("Delegate work to coworker.run", tool, parent=agent, start_ms=20)
+    result = trajectory(store, trace)
+    calls = [m.tool_call for m in result.messages if m.tool_call]
+    assert [(c.tool_name, c.tool_call_id, c.tool_result) for c in calls] == [
+        ("Delegate work to coworker", "c9", "done")
+    ]
+
+
+def test_a_tool_that_calls_a_model_runs_an_agent_of_its_own(store: DuckDBStore) -> None:
+    """CrewAI's delegation through OpenInference: the coworker's model calls run inside the
+    delegation tool's span, under the delegating agent's span, and no span names the
+    coworker: its entries are an unnamed agent's, not the delegating agent's."""
+    lead_system = {"gen_ai.system_instructions": as_json([{"type": "text", "content": "You lead."}])}
+    member_system = {"gen_ai.system_instructions": as_json([{"type": "text", "content": "You look it up."}])}
+    delegate = {"role": "assistant", "parts": [{"type": "tool_call", "id": "d1", "name": "delegate"}]}
+    trace = TraceBuilder()
+    agent = trace.span("lead", {"gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": "lead"}, duration_ms=90)
+    trace.span("chat gpt-4o", chat([U1], [delegate], **lead_system), parent=agent, start_ms=1)
+    tool = trace.span(
+        "delegate",
+        {"gen_ai.operation.name": "execute_tool", "gen_ai.tool.call.id": "d1"},
+        parent=agent,
+        start_ms=10,
+        duration_ms=40,
+    )
+    trace.span("chat gpt-4o", chat([U2], [A2], **member_system), parent=tool, start_ms=11)
+    final = [U1, delegate, {"role": "tool", "parts": [{"type": "tool_call_response", "id": "d1", "response": "Rain"}]}]
+    trace.span("chat gpt-4o", chat(final, [A1], **lead_system), parent=agent, start_ms=60)
+    result = trajectory(store, trace)
+    assert [(m.type, m.agent_name) for m in result.messages] == [
+        ("agent_start", "lead"),
+        ("user_message", "lead"),
+        ("assistant_message", "lead"),
+        ("tool_call", "lead"),
+        ("agent_start", None),  # the member, with its own instructions
+        ("user_message", None),
+        ("assistant_message", None),
+        ("assistant_message", "lead"),  # the lead again, with no second start
+    ]
