@@ -206,6 +206,36 @@ def _as_react_step(message: Message) -> None:
     answer = _REACT_ANSWER.match(text)
     if answer is not None:
         message.parts = [Part("reasoning", text=answer["thought"]), Part("text", text=answer["answer"])]
+        return
+    _as_field_step(message, text)
+
+
+_FIELD = re.compile(r"^\[\[ ## (?P<name>\w+) ## \]\]\s*$", re.M)
+_STEP_FIELDS = {"next_thought": "reasoning", "reasoning": "reasoning", "answer": "text"}
+
+
+def _as_field_step(message: Message, text: str) -> None:
+    """DSPy writes a step as sections ``[[ ## name ## ]]``: a ReAct step is
+    ``next_thought``, ``next_tool_name`` and ``next_tool_args`` (a thought and a tool call),
+    an answer ``reasoning`` and ``answer``. Sections of other names leave the text as it is."""
+    marks = list(_FIELD.finditer(text))
+    if not marks or text[: marks[0].start()].strip():
+        return
+    fields = {
+        m["name"]: text[m.end() : marks[i + 1].start() if i + 1 < len(marks) else len(text)].strip()
+        for i, m in enumerate(marks)
+    }
+    fields.pop("completed", None)
+    if not fields or not set(fields) <= {*_STEP_FIELDS, "next_tool_name", "next_tool_args"}:
+        return
+    parts = [Part(_STEP_FIELDS[name], text=value) for name, value in fields.items() if name in _STEP_FIELDS and value]
+    if fields.get("next_tool_name"):
+        arguments = fields.get("next_tool_args")
+        document = structured(arguments) if arguments else None
+        parts.append(
+            Part("tool_call", name=fields["next_tool_name"], arguments=json_text(document) if document else arguments)
+        )
+    message.parts = parts
 
 
 _OBSERVATION = "Observation:"
