@@ -174,3 +174,20 @@ def test_an_object_with_no_field_of_a_message_is_no_message() -> None:
     assert parse_messages(as_json({"tools": ["<FunctionTool>"], "user_msg": None, "chat_history": ["..."]})) is None
     [message] = parse_messages(as_json({"role": "user", "content": "Hi"})) or []
     assert message.text() == "Hi"
+
+
+def test_a_step_written_in_fields_is_a_thought_and_a_tool_call_or_reasoning_and_an_answer() -> None:
+    """DSPy's ReAct writes its step as `[[ ## field ## ]]` sections."""
+    step = "[[ ## next_thought ## ]]\nLook it up.\n\n[[ ## next_tool_name ## ]]\nget_weather\n\n"
+    step += '[[ ## next_tool_args ## ]]\n{"city": "Paris"}\n\n[[ ## completed ## ]]'
+    [asked] = parse_messages(as_json([{"role": "assistant", "content": step}])) or []
+    assert [(p.kind, p.text, p.name, p.arguments) for p in asked.parts] == [
+        ("reasoning", "Look it up.", None, None),
+        ("tool_call", None, "get_weather", '{"city":"Paris"}'),
+    ]
+    answer = "[[ ## reasoning ## ]]\nThe tool said so.\n\n[[ ## answer ## ]]\n18C in Paris.\n\n[[ ## completed ## ]]"
+    [answered] = parse_messages(as_json([{"role": "assistant", "content": answer}])) or []
+    assert (answered.text("reasoning"), answered.text()) == ("The tool said so.", "18C in Paris.")
+    other = "[[ ## summary ## ]]\nA summary.\n\n[[ ## completed ## ]]"  # another signature's fields: as written
+    [kept] = parse_messages(as_json([{"role": "assistant", "content": other}])) or []
+    assert kept.text() == other

@@ -536,3 +536,11 @@ def test_a_tool_that_calls_a_model_runs_an_agent_of_its_own(store: DuckDBStore) 
         ("assistant_message", None),
         ("assistant_message", "lead"),  # the lead again, with no second start
     ]
+
+
+def test_a_tool_span_named_after_the_method_its_tool_ran_is_that_tool(store: DuckDBStore) -> None:
+    """DSPy's tool spans record no tool name: `get_weather.__call__`."""
+    trace = TraceBuilder()
+    trace.span("get_weather.__call__", {"openinference.span.kind": "TOOL", "output.value": "18C"})
+    calls = [m.tool_call for m in trajectory(store, trace).messages if m.tool_call]
+    assert [c.tool_name for c in calls] == ["get_weather"]
