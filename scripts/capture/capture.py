@@ -46,6 +46,8 @@ VENV_STRANDS = HERE / ".venv-strands"
 VENV_AUTOGEN = HERE / ".venv-autogen"
 VENV_LLAMAINDEX = HERE / ".venv-llamaindex"
 VENV_CREWAI = HERE / ".venv-crewai"
+VENV_DSPY = HERE / ".venv-dspy"
+VENV_HAYSTACK = HERE / ".venv-haystack"
 # venv name in cases.toml -> (venv dir, requirements file); "main" is the default.
 VENVS = {
     "main": (VENV, "requirements.txt"),
@@ -54,6 +56,8 @@ VENVS = {
     "autogen": (VENV_AUTOGEN, "requirements-autogen.txt"),
     "llamaindex": (VENV_LLAMAINDEX, "requirements-llamaindex.txt"),
     "crewai": (VENV_CREWAI, "requirements-crewai.txt"),
+    "dspy": (VENV_DSPY, "requirements-dspy.txt"),
+    "haystack": (VENV_HAYSTACK, "requirements-haystack.txt"),
 }
 NODE_DIR = HERE / "node"
 CASE_TIMEOUT_S = 180

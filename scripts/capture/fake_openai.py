@@ -36,6 +36,12 @@ get_weather\nAction Input: {"city": "Paris"}`` for the question, and after an
 ``Observation: <result>`` (in the last message, whatever its role) ``Thought: ...\nAnswer: ...``
 (``Final Answer:`` when the prompt asks for that).
 
+A request in DSPy's field format (a system prompt naming output fields ``[[ ## name ## ]]``)
+is answered in it (``dspy_reply``): a ReAct step (``next_thought``, ``next_tool_name``,
+``next_tool_args``) calls ``get_weather`` for the question and ``finish`` once the trajectory
+holds an observation; the extract step (``reasoning``, ``answer``) answers from that
+observation.
+
 A model name containing ``reason`` (e.g. ``deepseek-reasoner``) or a Responses request with
 a ``reasoning`` parameter makes the reply carry reasoning: ``message.reasoning_content``
 plus ``usage.completion_tokens_details.reasoning_tokens`` for chat completions (as
@@ -321,6 +327,42 @@ def react_reply(body: dict[str, Any]) -> str | None:
     return None
 
 
+DSPY_FIELD = re.compile(r"\[\[ ## (?P<name>\w+) ## \]\]")
+DSPY_OBSERVATION = re.compile(r"\[\[ ## observation_\d+ ## \]\]\s*(?P<output>\{.*?\})", re.S)
+
+
+def dspy_reply(body: dict[str, Any]) -> str | None:
+    """The reply in DSPy's ChatAdapter format for a request that asks for DSPy fields."""
+    messages = body.get("messages") or []
+    system = "\n".join(text_of(m.get("content")) for m in messages if m.get("role") == "system")
+    wanted = set(DSPY_FIELD.findall(system))
+    if not wanted:
+        return None
+    user = text_of(messages[-1].get("content")) if messages else ""
+    city = find_city(user) or "Paris"
+    observed = DSPY_OBSERVATION.findall(user)
+    fields: list[tuple[str, str]] = []
+    if {"next_thought", "next_tool_name", "next_tool_args"} <= wanted:
+        if observed:
+            fields = [
+                ("next_thought", "I have the current weather, so I can finish."),
+                ("next_tool_name", "finish"),
+                ("next_tool_args", "{}"),
+            ]
+        else:
+            fields = [
+                ("next_thought", f"I should look up the current weather in {city}."),
+                ("next_tool_name", "get_weather"),
+                ("next_tool_args", json.dumps({"city": city})),
+            ]
+    elif {"reasoning", "answer"} <= wanted:
+        answer = weather_answer(observed[-1], city) if observed else f"I do not know the weather in {city}."
+        fields = [("reasoning", "The get_weather tool reported the current conditions."), ("answer", answer)]
+    else:
+        return None
+    return "\n\n".join(f"[[ ## {name} ## ]]\n{value}" for name, value in fields) + "\n\n[[ ## completed ## ]]"
+
+
 def chat_usage(body: dict[str, Any], completion_text: str, reasoning: str | None) -> dict[str, Any]:
     prompt = ntokens(body.get("messages") or []) + ntokens(body.get("tools") or [])
     reasoning_tokens = ntokens(reasoning) if reasoning else 0
@@ -345,7 +387,7 @@ def chat_completion(body: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str
     reasoning = "reason" in model.lower()
     turn = chat_turn(body)
     d = decide(turn, reasoning)
-    react = react_reply(body)
+    react = react_reply(body) or dspy_reply(body)
     if react is not None:
         d = {"text": react, "tool": None, "reasoning": None}
     n = COUNTER.next()
