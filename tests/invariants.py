@@ -63,8 +63,8 @@ def _hands_off_or_answers(span: dict[str, Any]) -> bool:
 
 def _model_calls(spans: list[dict[str, Any]]) -> list[set[str]]:
     """Each model call as the spans that record it: an outermost model-call span and the
-    model-call spans below it (double instrumentation records one call twice). A span in a
-    parent cycle has no parent (query/tree.py)."""
+    model-call spans below it (double instrumentation records one call twice), with sibling
+    spans of the same response. A span in a parent cycle has no parent (query/tree.py)."""
     parents = {s["span_id"]: s["parent_span_id"] for s in spans}
     kinds = {s["span_id"]: s["kind"] for s in spans}
 
@@ -83,7 +83,25 @@ def _model_calls(spans: list[dict[str, Any]]) -> list[set[str]]:
     for span_id, kind in kinds.items():
         if kind == "llm":
             calls.setdefault(outermost(span_id), set()).add(span_id)
-    return list(calls.values())
+    return _same_response(calls, {s["span_id"]: s for s in spans})
+
+
+def _same_response(calls: dict[str, set[str]], by_id: dict[str, dict[str, Any]]) -> list[set[str]]:
+    """Sibling model-call spans that name the same provider response record one call (an
+    instrumentation beside the client's own telemetry, e.g. OpenLLMetry and the Anthropic SDK)."""
+    merged: dict[tuple[str | None, str], set[str]] = {}
+    found: list[set[str]] = []
+    for top, members in calls.items():
+        response = by_id[top]["attributes"].get("gen_ai.response.id")
+        if not response:
+            found.append(members)
+            continue
+        key = (by_id[top]["parent_span_id"], str(response))
+        if key not in merged:
+            merged[key] = set()
+            found.append(merged[key])
+        merged[key].update(members)
+    return found
 
 
 def _in_cycle(span_id: str, parents: dict[str, str | None]) -> bool:

@@ -58,6 +58,10 @@ VENVS = {
     "crewai": (VENV_CREWAI, "requirements-crewai.txt"),
     "dspy": (VENV_DSPY, "requirements-dspy.txt"),
     "haystack": (VENV_HAYSTACK, "requirements-haystack.txt"),
+    # opentelemetry-instrumentation-genai-openai needs opentelemetry-util-genai 1.3b0, which
+    # breaks the main venv's opentelemetry-instrumentation-openai-v2 2.4b0 at import.
+    "genai": (HERE / ".venv-genai", "requirements-genai.txt"),
+    "anthropic": (HERE / ".venv-anthropic", "requirements-anthropic.txt"),
 }
 NODE_DIR = HERE / "node"
 CASE_TIMEOUT_S = 180

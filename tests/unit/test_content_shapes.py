@@ -3,6 +3,8 @@ Converse blocks, wrappers that carry one value, ReAct observations."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tests.traces import TraceBuilder, as_json, outline, trajectory
@@ -110,6 +112,85 @@ def test_a_react_observation_is_the_tools_result_not_a_user_turn(store: DuckDBSt
     assert [m.user_message.text for m in result.messages if m.user_message] == ["Weather in Paris?"]
     [call] = [m.tool_call for m in result.messages if m.tool_call]
     assert (call.tool_name, call.tool_result) == ("get_weather", "18C and sunny")
+
+
+def test_content_recorded_as_json_text_of_blocks_reads_as_those_blocks(store: DuckDBStore) -> None:
+    """Strands' legacy per-message events: ``content`` and a ``gen_ai.choice``'s ``message``
+    are the JSON text of Bedrock blocks; they are the message, not text that shows JSON."""
+    blocks = json.dumps
+    system = ("gen_ai.system.message", {"content": blocks([{"text": "Be brief."}])})
+    user = ("gen_ai.user.message", {"content": blocks([{"text": "Weather in Paris?"}])})
+    asks = [{"toolUse": {"toolUseId": "t1", "name": "get_weather", "input": {"city": "Paris"}}}]
+    result = [{"toolResult": {"toolUseId": "t1", "status": "success", "content": [{"text": "18C"}]}}]
+    trace = TraceBuilder()
+    trace.span(
+        "chat",
+        {"gen_ai.operation.name": "chat", "gen_ai.request.model": "m"},
+        events=[system, user, ("gen_ai.choice", {"finish_reason": "tool_use", "message": blocks(asks)})],
+        start_ms=0,
+    )
+    trace.span(
+        "execute_tool get_weather", {"gen_ai.operation.name": "execute_tool", "gen_ai.tool.call.id": "t1"}, start_ms=10
+    )
+    trace.span(
+        "chat",
+        {"gen_ai.operation.name": "chat", "gen_ai.request.model": "m"},
+        events=[
+            system,
+            user,
+            ("gen_ai.assistant.message", {"content": blocks(asks)}),
+            ("gen_ai.tool.message", {"content": blocks(result)}),
+            ("gen_ai.choice", {"finish_reason": "end_turn", "message": blocks([{"text": "18C in Paris."}])}),
+        ],
+        start_ms=20,
+    )
+    got = trajectory(store, trace)
+    assert [(kind, main) for kind, _, main in outline(got)] == [
+        ("agent_start", "Be brief."),
+        ("user_message", "Weather in Paris?"),
+        ("assistant_message", None),
+        ("tool_call", "get_weather"),
+        ("assistant_message", "18C in Paris."),
+    ]
+    _, _, asked, call, _ = got.messages
+    assert asked.assistant_message is not None
+    assert asked.assistant_message.tool_calls is not None
+    assert [c.name for c in asked.assistant_message.tool_calls] == ["get_weather"]
+    assert call.tool_call is not None
+    assert (call.tool_call.tool_arguments, call.tool_call.tool_result) == ('{"city":"Paris"}', "18C")
+
+
+@pytest.mark.parametrize("text", ['[{"city": "Paris"}]', "[1, 2]", "[not json", '["a"]'])
+def test_json_text_that_is_no_list_of_blocks_stays_text(store: DuckDBStore, text: str) -> None:
+    trace = TraceBuilder()
+    trace.span("chat", {"gen_ai.operation.name": "chat"}, events=[("gen_ai.user.message", {"content": text})])
+    [user] = [m.user_message for m in trajectory(store, trace).messages if m.user_message]
+    assert user.text == text
+
+
+def test_an_openinference_tool_use_content_is_the_call_beside_it_once(store: DuckDBStore) -> None:
+    """openinference-instrumentation-anthropic: ``contents.0.message_content.type = tool_use``
+    with the call in ``contents.0.tool_call.*``, and the same call again in ``tool_calls.0``:
+    one call, named; the span's ``llm.finish_reason`` as recorded."""
+    out = "llm.output_messages.0.message."
+    call = {"id": "toolu_1", "function.name": "get_weather", "function.arguments": '{"city": "Paris"}'}
+    attributes: dict[str, object] = {
+        "openinference.span.kind": "LLM",
+        "llm.model_name": "claude",
+        "llm.input_messages.0.message.role": "user",
+        "llm.input_messages.0.message.content": "Weather in Paris?",
+        f"{out}role": "assistant",
+        f"{out}contents.0.message_content.type": "tool_use",
+        **{f"{out}contents.0.tool_call.{k}": v for k, v in call.items()},
+        **{f"{out}tool_calls.0.tool_call.{k}": v for k, v in call.items()},
+        "llm.finish_reason": "tool_use",
+    }
+    trace = TraceBuilder()
+    trace.span("messages.create", attributes)
+    [asked] = [m.assistant_message for m in trajectory(store, trace).messages if m.assistant_message]
+    assert asked.tool_calls is not None
+    assert [(c.id, c.name) for c in asked.tool_calls] == [("toolu_1", "get_weather")]
+    assert asked.finish_reason == "tool_use"
 
 
 @pytest.mark.parametrize(

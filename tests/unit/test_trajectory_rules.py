@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tests.traces import TraceBuilder, as_json, outline, trajectory
+from tracechat.model.summaries import TraceFilter
 from tracechat.query.service import TraceQueries
 from tracechat.store.duck import DuckDBStore
 
@@ -452,6 +453,76 @@ def test_spans_whose_parents_form_a_cycle_are_roots(store: DuckDBStore) -> None:
     result = trajectory(store, trace)
     assert [m.type for m in result.messages].count("assistant_message") == 2  # one per call, both read
     assert any(m.type == "tool_call" for m in result.messages)  # below the cycle, still under its parent
+
+
+def test_a_call_that_says_its_conversation_was_compacted_shows_one_compaction(store: DuckDBStore) -> None:
+    """Server-side compaction (OpenAI's ``context_management``, recorded by util-genai as
+    ``gen_ai.conversation.compacted``): one ``context_compacted`` before the reply of the
+    call that first says so, of the context it was sent; the calls after it that carry the
+    compaction in their input say so too, and are no compaction of their own, until a call
+    no longer says so."""
+
+    def said(role: str, content: str) -> dict[str, object]:
+        return {"role": role, "parts": [{"type": "text", "content": content}]}
+
+    history = [U1]
+    trace = TraceBuilder()
+    for turn, flag in enumerate((None, True, True, None, "true")):
+        extra = {"gen_ai.conversation.compacted": flag} if flag is not None else {}
+        reply = said("assistant", f"Answer {turn}.")
+        trace.span("chat gpt-4o", chat(history, [reply], **extra), start_ms=20 * turn)
+        history = [*history, reply, said("user", f"Question {turn + 1}?")]
+    result = trajectory(store, trace)
+    kinds = [m.type for m in result.messages if m.type != "agent_start"]
+    assert kinds == [
+        *("user_message", "assistant_message"),
+        *("user_message", "context_compacted", "assistant_message"),
+        *("user_message", "assistant_message"),  # still compacted: the same compaction
+        *("user_message", "assistant_message"),
+        *("user_message", "context_compacted", "assistant_message"),  # compacted again
+    ]
+    compactions = [m.context_compacted for m in result.messages if m.context_compacted]
+    assert [(c.compaction_summary, c.compaction_items_before, c.compaction_items_after) for c in compactions] == [
+        (None, 3, None),
+        (None, 9, None),
+    ]
+
+
+def test_one_call_recorded_by_a_model_call_span_inside_another_counts_its_tokens_once(store: DuckDBStore) -> None:
+    """Double instrumentation (OpenInference's LLM span over the Anthropic SDK's own ``chat``
+    span): one assistant entry, and the trace list counts the call's tokens once too."""
+    usage = {"gen_ai.usage.input_tokens": 117, "gen_ai.usage.output_tokens": 29}
+    trace = TraceBuilder()
+    root = trace.span("weather-chat", {}, duration_ms=100)
+    outer = trace.span("messages.create", chat([U1], [A1], **usage), parent=root, start_ms=1, duration_ms=50)
+    trace.span("anthropic.messages.create", {"gen_ai.operation.name": "chat", **usage}, parent=outer, start_ms=2)
+    tool = trace.span("execute_tool get_weather", {"gen_ai.operation.name": "execute_tool"}, parent=root, start_ms=60)
+    trace.span("plain", {"gen_ai.usage.input_tokens": 5}, parent=tool, start_ms=61)  # not inside a model call
+    result = trajectory(store, trace)
+    assistants = [m.assistant_message for m in result.messages if m.assistant_message]
+    assert [(a.input_tokens, a.output_tokens) for a in assistants] == [(117, 29)]
+    [listed] = TraceQueries(store).list_traces("p", TraceFilter(since_ns=0), 10, 0).traces
+    assert (listed.input_tokens, listed.output_tokens) == (122, 29)
+
+
+def test_one_call_recorded_by_two_sibling_spans_speaks_once_and_counts_once(store: DuckDBStore) -> None:
+    """OpenLLMetry's span beside the Anthropic SDK's own (neither is current in the other):
+    the model-call span within the other's time with the same input tokens is the same
+    call; a sibling call with other input tokens, or outside its time, is a call of its own."""
+    usage = {"gen_ai.usage.input_tokens": 117, "gen_ai.usage.output_tokens": 30}
+    trace = TraceBuilder()
+    root = trace.span("weather-chat", {}, duration_ms=200)
+    trace.span("anthropic.chat", chat([U1], [CALL], **usage), parent=root, start_ms=1, duration_ms=50)
+    sdk = {"gen_ai.operation.name": "chat", "gen_ai.usage.input_tokens": 117, "gen_ai.usage.output_tokens": 29}
+    trace.span("anthropic.messages.create", sdk, parent=root, start_ms=5, duration_ms=40)
+    other = {**sdk, "gen_ai.usage.input_tokens": 50}  # another call that happens to overlap
+    trace.span("chat other", other, parent=root, start_ms=10, duration_ms=20)
+    trace.span("chat later", sdk, parent=root, start_ms=100, duration_ms=20)  # not within: a call of its own
+    result = trajectory(store, trace)
+    assistants = [m.assistant_message for m in result.messages if m.assistant_message]
+    assert [(a.input_tokens, a.output_tokens) for a in assistants] == [(117, 30), (50, 29), (117, 29)]
+    [listed] = TraceQueries(store).list_traces("p", TraceFilter(since_ns=0), 10, 0).traces
+    assert (listed.input_tokens, listed.output_tokens) == (284, 88)
 
 
 def test_a_span_marked_as_a_model_call_that_recorded_none_makes_no_entry(store: DuckDBStore) -> None:

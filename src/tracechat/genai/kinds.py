@@ -9,8 +9,13 @@ AGENT_OPERATIONS = ("invoke_agent", "agent")
 or above it that names its agent, else the agent the span names itself: the trajectory
 (query/reader.py) and the assistant's token statistics (store/analytics.py) both read so."""
 
+MODEL_CALL_OPERATIONS = ("chat", "text_completion", "generate_content", "completion", "responses")
+"""Operations that make a span a model call. One call recorded by a model-call span inside
+another (double instrumentation) counts its tokens once, in the trajectory and in the
+trace list (store/sql.py: INDEX_SPANS)."""
+
 _OPERATIONS = {
-    **dict.fromkeys(("chat", "text_completion", "generate_content", "completion", "responses"), Kind.LLM),
+    **dict.fromkeys(MODEL_CALL_OPERATIONS, Kind.LLM),
     "execute_tool": Kind.TOOL,
     **dict.fromkeys(AGENT_OPERATIONS, Kind.AGENT),
     "create_agent": Kind.WORKFLOW,  # constructing an agent (often before anything runs) starts nothing

@@ -165,6 +165,8 @@ def parse_message(item: Any) -> Message | None:
         if nested:
             message.role = nested.role if "role" in item["message"] else message.role
             message.parts.extend(nested.parts)
+    elif isinstance(item.get("message"), str):  # {message: "<text or JSON content blocks>"}
+        message.parts.extend(_parts(item["message"]))
     for key in ("reasoning_content", "reasoning"):
         if isinstance(item.get(key), str) and item[key]:
             message.parts.insert(0, Part("reasoning", text=item[key]))
@@ -255,12 +257,41 @@ def _parts(value: Any) -> list[Part]:
     if value is None or is_placeholder(value):
         return []
     if isinstance(value, str):
-        return [Part("text", text=value)]
+        blocks = _serialized_blocks(value)
+        if blocks is None:
+            return [Part("text", text=value)]
+        value = blocks
     if isinstance(value, dict):
         value = [value]
     if not isinstance(value, list):
         return [Part("text", text=str(value))]
     return [p for p in (parse_part(v) for v in value) if p is not None]
+
+
+def _serialized_blocks(text: str) -> list[Any] | None:
+    """Content given as the JSON text of a list of content blocks (``'[{"text": …}]'``, as
+    Strands' legacy events record a message's content): those blocks, not text that shows
+    JSON. None when the text is not such a list."""
+    if not text.lstrip().startswith("["):
+        return None
+    try:
+        document = parse_json(text)
+    except ValueError:
+        return None
+    if isinstance(document, list) and document and all(_is_block(item) for item in document):
+        return document
+    return None
+
+
+def _is_block(value: Any) -> bool:
+    """A dict that says it is a content block: by its ``type``, or by the one key that
+    Gemini / Bedrock blocks carry."""
+    if not isinstance(value, dict):
+        return False
+    kind = value.get("type")
+    if isinstance(kind, str):
+        return kind.lower() in _TEXT | _REASONING | _CALL | _RESULT | _MEDIA
+    return _implied_type(value) != "text" or isinstance(value.get("text"), str)
 
 
 def parse_part(value: Any) -> Part | None:

@@ -54,6 +54,7 @@ class _AgentState:
     instructions: str | None = None
     last_context: int | None = None  # messages its previous model call saw, plus its replies
     last_first_key: tuple[str, str, tuple[str, ...], tuple[str, ...]] | None = None
+    compacted: bool = False  # its last model call said the conversation had been compacted
 
 
 @dataclass(slots=True)
@@ -163,7 +164,18 @@ class Reader:
         state = self.agents[agent or ""]
         if facts.input_messages is not None:
             self._input(node, agent, state, conversation(facts.input_messages))
+        self._compacted(facts, agent, state)
         self._output(node, agent)
+
+    def _compacted(self, facts: SpanFacts, agent: str | None, state: _AgentState) -> None:
+        """A call that says its conversation was compacted (the provider did it on the server,
+        e.g. OpenAI's ``context_management``): a compaction before its reply, of the context
+        it was sent. The calls after it say so too (the compaction item stays in their
+        input): one compaction, until a call no longer says so."""
+        if facts.conversation_compacted and not state.compacted:
+            before = len(conversation(facts.input_messages)) if facts.input_messages is not None else None
+            self._compaction(facts, None, before, None, agent=agent)
+        state.compacted = bool(facts.conversation_compacted)
 
     def _input(self, node: Node, agent: str | None, state: _AgentState, inputs: list[Message]) -> None:
         facts = node.facts

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from tracechat.genai.kinds import MODEL_CALL_OPERATIONS
 from tracechat.model.names import MODEL_OF_SPAN_SQL
 
 # Spans that sum their children's usage; their tokens are kept apart so totals don't double.
@@ -14,6 +15,7 @@ AGGREGATING_OPERATIONS = (
     "agent_step",
 )
 _AGGREGATING = "(" + ", ".join(f"'{op}'" for op in AGGREGATING_OPERATIONS) + ")"
+_MODEL_CALLS = "(" + ", ".join(f"'{op}'" for op in MODEL_CALL_OPERATIONS) + ")"
 
 
 def _add(column: str) -> str:
@@ -47,22 +49,46 @@ def insert_spans(columns: str, *, skip_stored: bool, dedupe_batch: bool) -> str:
     return f"INSERT INTO spans SELECT $batch, {selected} FROM {source}{qualify}"
 
 
+_COUNTED = f"(operation IS NULL OR operation NOT IN {_AGGREGATING}) AND NOT inside_call"
+"""A span's usage counts in the trace's totals unless it sums others' (an agent's) or its
+model call is another span's, recorded again: below a model call that counted tokens, or a
+model call within a sibling model call's time with the same input tokens (query/tree.py:
+``_fold_repeated_calls``, the trajectory's same rule)."""
+
 INDEX_SPANS = f"""
 INSERT INTO traces
+WITH calls AS (
+    SELECT project, trace_id, span_id, parent_span_id, start_ns, end_ns, input_tokens FROM spans
+    WHERE batch = $batch AND operation IN {_MODEL_CALLS}
+        AND (input_tokens IS NOT NULL OR output_tokens IS NOT NULL)
+),
+batch_spans AS (
+    SELECT s.*,
+        EXISTS (SELECT 1 FROM calls c WHERE c.project = s.project AND c.trace_id = s.trace_id
+                AND c.span_id = s.parent_span_id)
+        OR (s.operation IN {_MODEL_CALLS} AND EXISTS (
+            SELECT 1 FROM calls c WHERE c.project = s.project AND c.trace_id = s.trace_id
+                AND c.parent_span_id IS NOT DISTINCT FROM s.parent_span_id AND c.span_id <> s.span_id
+                AND c.input_tokens = s.input_tokens AND c.start_ns <= s.start_ns AND c.end_ns >= s.end_ns
+                AND (c.start_ns < s.start_ns OR c.end_ns > s.end_ns OR c.span_id < s.span_id)
+        )) AS inside_call
+    FROM spans s
+    WHERE s.batch = $batch
+)
 SELECT project, trace_id, $batch, $batch, min(start_ns), max(end_ns), count(*), 0,
     min({{'has_parent': parent_span_id IS NOT NULL, 'start_ns': start_ns, 'name': name,
           'span_id': span_id, 'end_ns': end_ns}}),
     bool_or(status_code = 2),
-    sum(input_tokens) FILTER (WHERE operation IS NULL OR operation NOT IN {_AGGREGATING}),
-    sum(output_tokens) FILTER (WHERE operation IS NULL OR operation NOT IN {_AGGREGATING}),
+    sum(input_tokens) FILTER (WHERE {_COUNTED}),
+    sum(output_tokens) FILTER (WHERE {_COUNTED}),
     sum(input_tokens) FILTER (WHERE operation IN {_AGGREGATING}),
     sum(output_tokens) FILTER (WHERE operation IN {_AGGREGATING}),
-    sum(cost) FILTER (WHERE operation IS NULL OR operation NOT IN {_AGGREGATING}),
+    sum(cost) FILTER (WHERE {_COUNTED}),
     sum(cost) FILTER (WHERE operation IN {_AGGREGATING}),
     coalesce(list_distinct(list(agent_name)), []),
     coalesce(list_distinct(list({MODEL_OF_SPAN_SQL})), []),
     any_value(conversation_id)
-FROM spans WHERE batch = $batch
+FROM batch_spans
 GROUP BY project, trace_id
 ON CONFLICT (project, trace_id) DO UPDATE SET
     last_batch = excluded.last_batch,
