@@ -615,3 +615,11 @@ def test_a_tool_span_named_after_the_method_its_tool_ran_is_that_tool(store: Duc
     trace.span("get_weather.__call__", {"openinference.span.kind": "TOOL", "output.value": "18C"})
     calls = [m.tool_call for m in trajectory(store, trace).messages if m.tool_call]
     assert [c.tool_name for c in calls] == ["get_weather"]
+
+
+def test_the_provider_is_the_model_calls_not_a_framework_the_root_names(store: DuckDBStore) -> None:
+    """CrewAI's crew span says `gen_ai.provider.name = crewai`; its model calls are OpenAI's."""
+    trace = TraceBuilder()
+    crew = trace.span("crewai.workflow", {"gen_ai.operation.name": "invoke_agent", "gen_ai.provider.name": "crewai"})
+    trace.span("openai.chat", chat([U1], [A1], **{"gen_ai.provider.name": "openai"}), parent=crew, start_ms=1)
+    assert trajectory(store, trace).provider == "openai"

@@ -113,13 +113,17 @@ def fold_graph_nodes(roots: list[Node]) -> None:
 
 
 def _provider(roots: list[Node], spans: list[SpanFacts]) -> str | None:
-    for node in roots:
-        if node.facts.provider:
-            return node.facts.provider.lower()
+    """The model provider: the root's, unless no model call is that provider's (an agent
+    framework's root may name the framework: CrewAI's crew span says `crewai`); else the
+    most frequent among model calls."""
     counts: dict[str, int] = {}
     for facts in spans:
         if facts.kind is Kind.LLM and facts.provider:
             counts[facts.provider.lower()] = counts.get(facts.provider.lower(), 0) + 1
+    for node in roots:
+        root = (node.facts.provider or "").lower()
+        if root and (not counts or any(p == root or p.startswith(root + ".") for p in counts)):
+            return root
     return max(counts, key=lambda p: counts[p]) if counts else None
 
 
