@@ -58,7 +58,12 @@ def _hands_off_or_answers(span: dict[str, Any]) -> bool:
     the agent answers (smolagents' ``final_answer``) is the answer of the call that asked."""
     attributes = span["attributes"]
     name = str(attributes.get("gen_ai.tool.name") or attributes.get("tool.name") or span["name"].split(" ")[-1])
-    return name.startswith(("transfer_to_", "handoff_to_")) or name in ("final_answer", "final_result")
+    return name.startswith(("transfer_to_", "handoff_to_")) or name in (
+        "handoff",
+        "transfer",
+        "final_answer",
+        "final_result",
+    )
 
 
 def _model_calls(spans: list[dict[str, Any]]) -> list[set[str]]:

@@ -623,3 +623,38 @@ def test_the_provider_is_the_model_calls_not_a_framework_the_root_names(store: D
     crew = trace.span("crewai.workflow", {"gen_ai.operation.name": "invoke_agent", "gen_ai.provider.name": "crewai"})
     trace.span("openai.chat", chat([U1], [A1], **{"gen_ai.provider.name": "openai"}), parent=crew, start_ms=1)
     assert trajectory(store, trace).provider == "openai"
+
+
+def test_a_handoff_tool_naming_its_agent_in_to_agent_hands_over_to_it_where_it_ran(store: DuckDBStore) -> None:
+    """LlamaIndex's AgentWorkflow: a `handoff` tool with `to_agent`, a tool span without a
+    call id, and no agent spans: the call after it, with other instructions, is that agent's."""
+    triage = {"gen_ai.system_instructions": as_json([{"type": "text", "content": "Route it."}])}
+    weather = {"gen_ai.system_instructions": as_json([{"type": "text", "content": "Answer it."}])}
+    handoff = {
+        "role": "assistant",
+        "parts": [{"type": "tool_call", "id": "h1", "name": "handoff", "arguments": {"to_agent": "weather_agent"}}],
+    }
+    handed = {"role": "tool", "parts": [{"type": "tool_call_response", "id": "h1", "response": "Agent weather_agent…"}]}
+    trace = TraceBuilder()
+    run = trace.span("AgentWorkflow.run", {"openinference.span.kind": "CHAIN"}, duration_ms=100)
+    trace.span("chat gpt-4o", chat([U1], [handoff], **triage), parent=run, start_ms=1)
+    tool = {
+        "openinference.span.kind": "TOOL",
+        "tool.name": "handoff",
+        "input.value": '{"kwargs": {"to_agent": "weather_agent"}}',
+    }
+    handoff_span = trace.span("FunctionTool.acall", tool, parent=run, start_ms=20)
+    trace.span("chat gpt-4o", chat([U1, handoff, handed], [A1], **weather), parent=run, start_ms=40)
+    result = trajectory(store, trace)
+    assert [(m.type, m.agent_name) for m in result.messages] == [
+        ("agent_start", None),
+        ("user_message", None),
+        ("assistant_message", None),
+        ("agent_handoff", None),
+        ("agent_start", "weather_agent"),
+        ("assistant_message", "weather_agent"),
+    ]
+    handed_over = result.messages[3]
+    assert handed_over.span_id == handoff_span  # where control passed
+    assert handed_over.agent_handoff is not None
+    assert handed_over.agent_handoff.to_agent == "weather_agent"

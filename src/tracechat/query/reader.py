@@ -34,9 +34,11 @@ from tracechat.query.transcript import Transcript, conversation, current_turn, k
 from tracechat.query.tree import Node, walk
 
 STATUS_ERROR = 2  # OTLP Status.STATUS_CODE_ERROR
-_TRANSFER = re.compile(r"^(?:transfer|handoff)_to_(?P<agent>.+)$")
+_TRANSFER = re.compile(r"^(?:(?:transfer|handoff)_to_(?P<agent>.+)|transfer|handoff)$")
 """A tool that hands the conversation to another agent (``transfer_to_weather_agent``,
-Strands' ``handoff_to_agent`` with the agent in its ``agent_name`` argument)."""
+Strands' ``handoff_to_agent`` with the agent in its ``agent_name`` argument, LlamaIndex's
+``handoff`` with it in ``to_agent``)."""
+_TARGET_ARGUMENTS = ("agent_name", "to_agent")
 ANSWER_TOOLS = ("final_answer", "final_result")
 """Tools through which an agent gives its answer (smolagents, Pydantic AI's output tool):
 the call that asks for one is the answer; the tool itself is no step of its own."""
@@ -157,6 +159,9 @@ class Reader:
         agent = self._agent_of(node)
         state = self.agents.get(agent or "")
         instructions = system_text(facts)
+        if self._takes_over(node, state, instructions):
+            agent = self.pending_to
+            state = self.agents.get(agent or "")
         if (agent or "") not in self.agents or (
             instructions and state and state.instructions and instructions != state.instructions
         ):
@@ -302,12 +307,11 @@ class Reader:
         if transfer:
             if call.id:
                 self.covered_calls.add(call.id)  # its result ("transferred") is not a tool result to show
-            span = self._transfer_span(call)
+            span = self._transfer_span(facts, call)
             if span is not None:  # the tool span is where control passed; it learns whom to
                 span.tool_arguments = span.tool_arguments or call.arguments
                 return
-            target = argument(call.arguments, "agent_name") or transfer.group("agent")
-            self._handoff(facts, agent, target, at=facts.end_ns, guessed=True)
+            self._handoff(facts, agent, _target(call.arguments, transfer), at=facts.end_ns, guessed=True)
             return
         if self._covered(facts, call) or (call.id and call.id in self.requested_ids):
             return
@@ -317,8 +321,16 @@ class Reader:
         self._emit(facts, agent, "tool_call", entry, at=facts.end_ns)
         self.open_calls[call.id or call.name or ""] = entry
 
-    def _transfer_span(self, call: Part) -> SpanFacts | None:
-        return next((t for t in self.tool_spans if call.id and t.tool_call_id == call.id), None)
+    def _transfer_span(self, facts: SpanFacts, call: Part) -> SpanFacts | None:
+        """The tool span of a transfer call: the same id, or (the span has none) the same
+        tool starting after the request."""
+        for tool in self.tool_spans:
+            if call.id and tool.tool_call_id:
+                if tool.tool_call_id == call.id:
+                    return tool
+            elif tool.tool_name == call.name and tool.start_ns >= facts.start_ns:
+                return tool
+        return None
 
     def _covered(self, facts: SpanFacts, call: Part) -> bool:
         """Whether a tool span records this call: same id, or (ids missing) the same tool,
@@ -377,8 +389,7 @@ class Reader:
         if transfer:
             if facts.tool_call_id:
                 self.covered_calls.add(facts.tool_call_id)
-            target = argument(facts.tool_arguments, "agent_name") or transfer.group("agent")
-            self._handoff(facts, agent, target, guessed=True)
+            self._handoff(facts, agent, _target(plain_arguments(facts.tool_arguments), transfer), guessed=True)
             return
         refs: list[str] = []
         entry = ToolCall(
@@ -495,6 +506,22 @@ class Reader:
         if message.tool_call is not None and message.tool_call.tool_call_id:
             self.calls_by_id.setdefault(message.tool_call.tool_call_id, message.tool_call)
 
+    def _takes_over(self, node: Node, state: _AgentState | None, instructions: str | None) -> bool:
+        """After a handoff, a model call no span names the agent of, with instructions that
+        are not the handing agent's, is the agent handed to (LlamaIndex's AgentWorkflow
+        records no agent spans; its `handoff` tool names the agent)."""
+        if self.pending_to is None or self._span_agent(node) is not None or not instructions:
+            return False
+        return state is None or state.instructions != instructions
+
+    def _span_agent(self, node: Node) -> str | None:
+        """The agent the spans name for this one (``_agent_of`` without the running agent)."""
+        active, self.active_agent = self.active_agent, None
+        try:
+            return self._agent_of(node)
+        finally:
+            self.active_agent = active
+
     def _agent_of(self, node: Node) -> str | None:
         """The nearest enclosing agent that names itself; but a tool that calls a model runs
         an agent of its own (an agent used as a tool, CrewAI's delegation), which is not the
@@ -507,6 +534,12 @@ class Reader:
                 return None
             ancestor = ancestor.parent
         return node.facts.agent_name or self.active_agent
+
+
+def _target(arguments: str | None, transfer: re.Match[str]) -> str | None:
+    """The agent a transfer tool hands to: named in its arguments, else in its name."""
+    named = (argument(arguments, name) for name in _TARGET_ARGUMENTS)
+    return next((n for n in named if n), None) or transfer.group("agent")
 
 
 def _root(node: Node) -> Node:
