@@ -23,6 +23,9 @@ Replies are deterministic and decided from the request alone (see ``decide``):
   ``Agent name: <name>.`` and has no ``Handoff Message:`` line yet -> call
   ``handoff_to_agent({"agent_name": "<name>", "message": ...})``; after its result -> a short
   text saying so
+* a ``handoff`` tool is offered (LlamaIndex's AgentWorkflow) whose description lists
+  ``Currently available agents: {'<name>': ...}`` and no handoff happened yet -> call it
+  with ``{"to_agent": "<name>", "reason": ...}``
 * a ``delegate_work_to_coworker`` tool is offered (CrewAI's delegation), no delegation
   happened yet and the pending question is about the weather -> call it with the first
   coworker its description lists (``...coworkers: <name>``); after its result -> that result
@@ -179,7 +182,8 @@ def decide(turn: Turn, reasoning: bool) -> dict[str, Any]:
         return out
     transfer = [t for t in turn.tools if t.startswith("transfer_to_")]
     pending_question = turn.last_kind == "user" or (
-        turn.last_kind == "tool" and (turn.last_tool_name or "").startswith("transfer_to_")
+        turn.last_kind == "tool"
+        and ((turn.last_tool_name or "").startswith("transfer_to_") or turn.last_tool_name == HANDOFF)
     )
     if turn.last_kind == "tool" and turn.last_tool_name == "get_weather" and "final_answer" in turn.tools:
         out["tool"] = ("final_answer", json.dumps({"answer": weather_answer(turn.last_tool_output, city)}))
@@ -203,6 +207,13 @@ def decide(turn: Turn, reasoning: bool) -> dict[str, Any]:
         out["text"] = "I have handed your question over to the agent that can answer it."
     elif pending_question and transfer and not turn.handoff_done:
         out["tool"] = (transfer[0], "{}")
+    elif (
+        pending_question
+        and HANDOFF in turn.tools
+        and not turn.handoff_done
+        and (target := HANDOFF_AGENTS.search(turn.descriptions.get(HANDOFF, "")))
+    ):
+        out["tool"] = (HANDOFF, json.dumps({"to_agent": target["name"], "reason": "The user asks about the weather."}))
     elif pending_question and "handoff_to_agent" in turn.tools and (target := swarm_handoff_target(turn)):
         message = f"The user asks about the weather in {city}." if city else "Please answer the user's question."
         out["tool"] = ("handoff_to_agent", json.dumps({"agent_name": target, "message": message}))
@@ -222,6 +233,8 @@ def decide(turn: Turn, reasoning: bool) -> dict[str, Any]:
     return out
 
 
+HANDOFF = "handoff"
+HANDOFF_AGENTS = re.compile(r"available agents:\s*\{'(?P<name>[^']+)'")
 DELEGATE = "delegate_work_to_coworker"
 COWORKERS = re.compile(r"coworkers: (?P<name>[^,\n]+)")
 SWARM_AGENT = re.compile(r"^Agent name: (?P<name>[^.\s]+)\.", re.M)
@@ -286,7 +299,7 @@ def chat_turn(body: dict[str, Any]) -> Turn:
             for tc in m.get("tool_calls") or []:
                 name = (tc.get("function") or {}).get("name", "")
                 call_names[tc.get("id", "")] = name
-                if name.startswith("transfer_to_") or name == DELEGATE:
+                if name.startswith("transfer_to_") or name in (DELEGATE, HANDOFF):
                     turn.handoff_done = True
         if role == "user":
             turn.last_user_text = text_of(m.get("content"))

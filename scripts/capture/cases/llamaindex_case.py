@@ -2,6 +2,7 @@
 
     llamaindex_case.py function   # FunctionAgent: the model calls get_weather as an OpenAI tool
     llamaindex_case.py react      # ReActAgent: Thought / Action / Action Input text, Observation back
+    llamaindex_case.py handoff    # AgentWorkflow: triage_agent hands off to weather_agent (`handoff` tool)
 
 `LlamaIndexInstrumentor().instrument(tracer_provider=...)` hooks LlamaIndex's own
 instrumentation dispatcher (workflow steps, LLM calls, tool calls). The LLM is
@@ -18,7 +19,7 @@ import _common as c
 
 
 async def run(mode: str) -> None:
-    from llama_index.core.agent.workflow import FunctionAgent, ReActAgent
+    from llama_index.core.agent.workflow import AgentWorkflow, FunctionAgent, ReActAgent
     from llama_index.core.tools import FunctionTool
     from llama_index.llms.openai import OpenAI
 
@@ -30,8 +31,25 @@ async def run(mode: str) -> None:
     tools = [FunctionTool.from_defaults(fn=get_weather)]
     if mode == "function":
         agent = FunctionAgent(name="weather_agent", tools=tools, llm=llm, system_prompt=c.SYSTEM_PROMPT)
-    else:
+    elif mode == "react":
         agent = ReActAgent(name="weather_agent", tools=tools, llm=llm, system_prompt=c.SYSTEM_PROMPT)
+    else:
+        triage = FunctionAgent(
+            name="triage_agent",
+            description="Routes each question to the agent that can answer it.",
+            system_prompt="You are a triage agent. Hand weather questions off to weather_agent.",
+            llm=llm,
+            can_handoff_to=["weather_agent"],
+        )
+        weather = FunctionAgent(
+            name="weather_agent",
+            description="Answers questions about the current weather in a city.",
+            system_prompt=c.SYSTEM_PROMPT,
+            tools=tools,
+            llm=llm,
+            can_handoff_to=[],
+        )
+        agent = AgentWorkflow(agents=[triage, weather], root_agent="triage_agent")
     answer = await agent.run(user_msg=c.QUESTION)
     print(f"answer: {answer}")
 
