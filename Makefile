@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 NODE_STAMP := tests/node/node_modules/.installed
 
-.PHONY: run test lint unit e2e golden fuzz-long bench bench-ingest bench-trajectory bench-storage bench-chats bench-load bench-soak clean
+.PHONY: run test lint unit e2e golden fuzz-long bench bench-ingest bench-trajectory bench-storage bench-chats bench-sessions bench-load bench-soak clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -49,8 +49,8 @@ fuzz-long: $(STAMP)
 	$(BIN)/python tests/fuzz/atheris_pipeline.py -max_total_time=600 -rss_limit_mb=4096 \
 		-artifact_prefix=fuzz-findings/ fuzz-corpus
 
-## bench: ingest throughput, trajectory latency, storage, chat lookups (see docs/benchmarks.md)
-bench: bench-ingest bench-trajectory bench-storage bench-chats
+## bench: ingest throughput, trajectory latency, storage, chat lookups, the session index (see docs/benchmarks.md)
+bench: bench-ingest bench-trajectory bench-storage bench-chats bench-sessions
 
 bench-ingest: $(STAMP)
 	$(BIN)/python bench/ingest.py
@@ -63,6 +63,9 @@ bench-storage: $(STAMP)
 
 bench-chats: $(STAMP)
 	$(BIN)/python bench/chats.py
+
+bench-sessions: $(STAMP)
+	$(BIN)/python bench/sessions.py
 
 ## bench-load: ingest at saturation with trajectory queries and chat (docs/reliability.md)
 bench-load: $(STAMP)

@@ -37,6 +37,7 @@ from tracechat.ingest.loader import load_paths_in_process
 from tracechat.ingest.receiver import Receiver
 from tracechat.metrics import Metrics
 from tracechat.query.service import TraceQueries
+from tracechat.query.session_queries import SessionQueries
 from tracechat.store.analytics import TraceAnalytics
 from tracechat.store.conversations import AgentRecords, ChatRecords
 from tracechat.store.duck import DuckDBStore
@@ -74,7 +75,8 @@ class Service:
         self.metrics.watch_queue(lambda: writer.queued_bytes, lambda: writer.queued_items)
         self.metrics.watch_search(self.store.search_lag)
         self.receiver = Receiver(self.store, self.keys, self.metrics)
-        self.traces = TraceQueries(self.store)
+        self.sessions = SessionQueries(self.store)
+        self.traces: TraceQueries = self.sessions  # (the assistant's tools read sessions through it)
         records = ChatRecords(self.store)
         self.chats = ChatThreads(records)
         self.selftrace = SelfTracer(self.receiver)

@@ -95,12 +95,29 @@ def _cmd_trajectory(args: argparse.Namespace) -> int:
     from tracechat.model.trajectory import AgentChatTrajectory
     from tracechat.render import render
 
+    if (args.trace_id is None) == (args.session is None):
+        raise TracechatError("give a trace id or --session ID (one of them)")
+    if args.session is not None:
+        return _session_trajectory(args)
     body = {"project_id": args.project, "trace_id": args.trace_id, "include_feedback": args.feedback}
     answer = _api_post(args.endpoint.rstrip("/") + "/agents/traces/chat", body, args.key)
     if args.json:
         print(json.dumps(answer, indent=2))
         return 0
     print(render(AgentChatTrajectory.model_validate(answer), color=sys.stdout.isatty()))
+    return 0
+
+
+def _session_trajectory(args: argparse.Namespace) -> int:
+    from tracechat.model.sessions import SessionTrajectory
+    from tracechat.render import render_session
+
+    body = {"project_id": args.project, "session_id": args.session, "include_feedback": args.feedback}
+    answer = _api_post(args.endpoint.rstrip("/") + "/agents/sessions/chat", body, args.key)
+    if args.json:
+        print(json.dumps(answer, indent=2))
+        return 0
+    print(render_session(SessionTrajectory.model_validate(answer), color=sys.stdout.isatty()))
     return 0
 
 
@@ -177,8 +194,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     load.set_defaults(run=_cmd_load)
 
-    trajectory = commands.add_parser("trajectory", help="print one trace's agent trajectory")
-    trajectory.add_argument("trace_id")
+    trajectory = commands.add_parser(
+        "trajectory", help="print one trace's agent trajectory, or a session's (--session) over all its traces"
+    )
+    trajectory.add_argument("trace_id", nargs="?")
+    trajectory.add_argument("--session", metavar="ID", help="a session (conversation) id instead of a trace id")
     trajectory.add_argument("--project", default=os.environ.get("TRACECHAT_PROJECT", "default"))
     trajectory.add_argument(
         "--endpoint",

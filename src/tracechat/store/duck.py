@@ -17,9 +17,10 @@ from opentelemetry.proto.trace.v1.trace_pb2 import Span as PB2Span
 
 from tracechat.ingest.flatten import span_fields
 from tracechat.model.records import IngestBatch
+from tracechat.model.sessions import SessionEntry, SessionFilter, SessionSummary
 from tracechat.model.stored import StoredLog, StoredSpan, StoredTrace, TraceIndexEntry
 from tracechat.model.summaries import SpanMatch, StoredFeedback, TraceFilter
-from tracechat.store import sql
+from tracechat.store import sessions, sql
 from tracechat.store.indexer import Indexer
 from tracechat.store.schema import ensure_schema
 from tracechat.store.search import SearchIndex
@@ -123,6 +124,7 @@ class DuckDBStore:
             if spans is not None:
                 con.register("staged_spans", spans)
                 self._insert_spans(con, batch_no)
+                con.execute(sessions.INDEX_SESSIONS, {"batch": batch_no})  # reads the trace index before
                 con.execute(sql.INDEX_SPANS, {"batch": batch_no})
             if logs is not None:
                 con.register("staged_logs", logs)
@@ -363,6 +365,14 @@ class DuckDBStore:
             return [row[:-1] for row in rows], int(rows[0][-1])
         total = cursor.execute(f"SELECT count(*) FROM traces WHERE {clause}", params).fetchone()
         return [], int(total[0]) if total else 0
+
+    def list_sessions(
+        self, project: str, where: SessionFilter, limit: int, offset: int
+    ) -> tuple[list[SessionSummary], int]:
+        return sessions.list_page(self._cursor(), project, where, limit, offset)
+
+    def session(self, project: str, session_id: str) -> SessionEntry | None:
+        return sessions.entry(self._cursor(), project, session_id)
 
     def text_matches(self, project: str, text: str, trace_ids: list[str]) -> dict[str, list[SpanMatch]]:
         if self._search is None:

@@ -6,6 +6,7 @@ from concurrent.futures import Future
 from typing import Any, Protocol
 
 from tracechat.model.records import IngestBatch
+from tracechat.model.sessions import SessionEntry, SessionFilter, SessionSummary
 from tracechat.model.stored import StoredLog, StoredSpan, StoredTrace, TraceIndexEntry
 from tracechat.model.summaries import SpanMatch, StoredFeedback, TraceFilter
 
@@ -56,6 +57,20 @@ class SpanStore(Protocol):
         argument or tool result), only ever within ``project``; a text search considers at
         most the 50,000 newest traces whose text matches. The other conditions of
         ``where`` apply to text matches as to all, and the count is of traces matching all."""
+        ...
+
+    def list_sessions(
+        self, project: str, where: SessionFilter, limit: int, offset: int
+    ) -> tuple[list[SessionSummary], int]:
+        """A page of the session index (the most recently active first) and the number of
+        sessions matching in all. Reads only the session index, never spans or traces. A
+        session's figures are those of every trace committed in it so far (the trace
+        index's, summed); a trace is in the session its spans name first."""
+        ...
+
+    def session(self, project: str, session_id: str) -> SessionEntry | None:
+        """The session's index entry and its trace ids, or None when the project has no
+        such session."""
         ...
 
     def text_matches(self, project: str, text: str, trace_ids: list[str]) -> dict[str, list[SpanMatch]]:

@@ -14,7 +14,7 @@ AGGREGATING_OPERATIONS = (
     "task",
     "agent_step",
 )
-_AGGREGATING = "(" + ", ".join(f"'{op}'" for op in AGGREGATING_OPERATIONS) + ")"
+AGGREGATING = "(" + ", ".join(f"'{op}'" for op in AGGREGATING_OPERATIONS) + ")"
 _MODEL_CALLS = "(" + ", ".join(f"'{op}'" for op in MODEL_CALL_OPERATIONS) + ")"
 
 
@@ -49,15 +49,13 @@ def insert_spans(columns: str, *, skip_stored: bool, dedupe_batch: bool) -> str:
     return f"INSERT INTO spans SELECT $batch, {selected} FROM {source}{qualify}"
 
 
-_COUNTED = f"(operation IS NULL OR operation NOT IN {_AGGREGATING}) AND NOT inside_call"
+COUNTED = f"(operation IS NULL OR operation NOT IN {AGGREGATING}) AND NOT inside_call"
 """A span's usage counts in the trace's totals unless it sums others' (an agent's) or its
 model call is another span's, recorded again: below a model call that counted tokens, or a
 model call within a sibling model call's time with the same input tokens (query/tree.py:
 ``_fold_repeated_calls``, the trajectory's same rule)."""
 
-INDEX_SPANS = f"""
-INSERT INTO traces
-WITH calls AS (
+COMMIT_SPANS = f"""calls AS (
     SELECT project, trace_id, span_id, parent_span_id, start_ns, end_ns, input_tokens FROM spans
     WHERE batch = $batch AND operation IN {_MODEL_CALLS}
         AND (input_tokens IS NOT NULL OR output_tokens IS NOT NULL)
@@ -75,19 +73,26 @@ batch_spans AS (
     FROM spans s
     WHERE s.batch = $batch
 )
+"""
+"""The spans of this commit (``$batch``), each marked ``inside_call`` when its usage is another
+span's recorded again; a ``WITH`` list for the statements that index a commit."""
+
+INDEX_SPANS = f"""
+INSERT INTO traces
+WITH {COMMIT_SPANS}
 SELECT project, trace_id, $batch, $batch, min(start_ns), max(end_ns), count(*), 0,
     min({{'has_parent': parent_span_id IS NOT NULL, 'start_ns': start_ns, 'name': name,
           'span_id': span_id, 'end_ns': end_ns}}),
     bool_or(status_code = 2),
-    sum(input_tokens) FILTER (WHERE {_COUNTED}),
-    sum(output_tokens) FILTER (WHERE {_COUNTED}),
-    sum(input_tokens) FILTER (WHERE operation IN {_AGGREGATING}),
-    sum(output_tokens) FILTER (WHERE operation IN {_AGGREGATING}),
-    sum(cost) FILTER (WHERE {_COUNTED}),
-    sum(cost) FILTER (WHERE operation IN {_AGGREGATING}),
+    sum(input_tokens) FILTER (WHERE {COUNTED}),
+    sum(output_tokens) FILTER (WHERE {COUNTED}),
+    sum(input_tokens) FILTER (WHERE operation IN {AGGREGATING}),
+    sum(output_tokens) FILTER (WHERE operation IN {AGGREGATING}),
+    sum(cost) FILTER (WHERE {COUNTED}),
+    sum(cost) FILTER (WHERE operation IN {AGGREGATING}),
     coalesce(list_distinct(list(agent_name)), []),
     coalesce(list_distinct(list({MODEL_OF_SPAN_SQL})), []),
-    any_value(conversation_id)
+    min(conversation_id)  -- as store/sessions.py: INDEX_SESSIONS reads it
 FROM batch_spans
 GROUP BY project, trace_id
 ON CONFLICT (project, trace_id) DO UPDATE SET

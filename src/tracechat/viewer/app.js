@@ -1,6 +1,8 @@
 // tracechat viewer: trace list and trajectory pages over the HTTP API. No build step, no
 // dependencies. Every piece of trace content is set as text (never parsed as HTML).
 
+import { sessionListView, sessionPath, sessionView } from "./sessions.js";
+
 const state = {
   key: localStorage.getItem("tracechat.key") || "",
   project: new URLSearchParams(location.search).get("project") || localStorage.getItem("tracechat.project") || "",
@@ -90,7 +92,9 @@ function route() {
   main.replaceChildren();
   const match = location.pathname.match(/^\/traces\/([0-9a-fA-F]{32})$/);
   const chat = location.pathname.match(/^\/chat(?:\/([\w-]+))?$/);
-  const view = match ? traceView(main, match[1].toLowerCase()) : chat ? chatView(main, chat[1] || null) : listView(main);
+  const sessions = location.pathname.match(/^\/sessions(?:\/(.+))?$/);
+  const view = match ? traceView(main, match[1].toLowerCase()) : chat ? chatView(main, chat[1] || null)
+    : sessions ? (sessions[1] ? sessionView(main, decodeURIComponent(sessions[1])) : sessionListView(main)) : listView(main);
   view.catch((error) => {
     main.replaceChildren(h("p", { class: "error-mark", role: "alert" }, error.message));
   });
@@ -275,6 +279,7 @@ async function traceView(main, traceId) {
       h("div", { class: "meta" }, `trace ${traceId} · ${trajectory.provider || "provider unknown"} · ${fmtMs(trajectory.total_duration_ms)} · ${trajectory.messages.length} messages · `,
         summary?.input_tokens != null ? `${fmtNum(summary.input_tokens)} in / ${fmtNum(summary.output_tokens)} out tokens · ` : null,
         summary?.cost != null ? [h("span", { class: "cost" }, fmtCost(summary.cost)), " · "] : null,
+        summary?.conversation_id ? [link(sessionPath(summary.conversation_id), `session ${summary.conversation_id}`, { class: "session-link" }), " · "] : null,
         link(state.listPath || (state.project ? `/?project=${encodeURIComponent(state.project)}` : "/"), "trace list"))),
     h("div", { class: "layout" },
       messages,
@@ -580,3 +585,5 @@ function setupAccess() {
 window.addEventListener("popstate", route);
 setupAccess();
 route();
+
+export { ALL_TIME, HOURS, PAGE_SIZE, WINDOWS, api, fmtCost, fmtMs, fmtNum, fmtTime, h, link, messageNode, state, status, withProject, withTraceLink };
