@@ -658,3 +658,53 @@ def test_a_handoff_tool_naming_its_agent_in_to_agent_hands_over_to_it_where_it_r
     assert handed_over.span_id == handoff_span  # where control passed
     assert handed_over.agent_handoff is not None
     assert handed_over.agent_handoff.to_agent == "weather_agent"
+
+
+def test_one_tool_call_recorded_by_nested_spans_of_the_same_tool_is_one_entry(store: DuckDBStore) -> None:
+    """OpenInference's AutoGen TOOL span (arguments, result) over AutoGen's own
+    `execute_tool` span (the call id) of the same call."""
+    trace = TraceBuilder()
+    agent = trace.span(
+        "weather", {"gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": "weather"}, duration_ms=90
+    )
+    trace.span("chat gpt-4o", chat([U1], [CALL]), parent=agent, start_ms=1)
+    outer = {
+        "openinference.span.kind": "TOOL",
+        "tool.name": "get_weather",
+        "input.value": '{"city": "Paris"}',
+        "output.value": "18C",
+    }
+    tool = trace.span("weather.get_weather", outer, parent=agent, start_ms=20, duration_ms=10)
+    inner = {"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": "get_weather", "gen_ai.tool.call.id": "c1"}
+    trace.span("execute_tool get_weather", inner, parent=tool, start_ms=21, duration_ms=5)
+    result = trajectory(store, trace)
+    calls = [(m.span_id, m.tool_call) for m in result.messages if m.tool_call]
+    assert [(span_id, c.tool_call_id, c.tool_result) for span_id, c in calls] == [(tool, "c1", "18C")]
+
+
+def test_the_note_a_transfer_returned_is_no_user_turn_of_the_agent_taken_over(store: DuckDBStore) -> None:
+    """AutoGen's Swarm gives the agent handed to the transfer tool's result as a user message."""
+    note = "Transferred to weather, adopting the role of weather immediately."
+    transfer = {"role": "assistant", "parts": [{"type": "tool_call", "id": "t1", "name": "transfer_to_weather"}]}
+    trace = TraceBuilder()
+    triage = trace.span(
+        "triage", {"gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": "triage"}, duration_ms=30
+    )
+    trace.span("chat gpt-4o", chat([U1], [transfer]), parent=triage, start_ms=1)
+    handed = {
+        "openinference.span.kind": "TOOL",
+        "tool.name": "transfer_to_weather",
+        "input.value": "{}",
+        "output.value": note,
+    }
+    trace.span("triage.transfer_to_weather", handed, parent=triage, start_ms=20)
+    weather = trace.span(
+        "weather", {"gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": "weather"}, start_ms=40
+    )
+    passed = {"role": "user", "parts": [{"type": "text", "content": note}]}
+    trace.span("chat gpt-4o", chat([U1, passed], [A1]), parent=weather, start_ms=41)
+    result = trajectory(store, trace)
+    assert [m.user_message.text for m in result.messages if m.user_message] == ["Weather in Paris?"]
+    assert [(h.from_agent, h.to_agent) for h in (m.agent_handoff for m in result.messages) if h] == [
+        ("triage", "weather")
+    ]

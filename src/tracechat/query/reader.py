@@ -84,6 +84,8 @@ class Reader:
     """Spans whose assistant entry carries their tokens: every model call's."""
     calling_roots: set[str] = field(default_factory=set)
     """Roots of the trees that hold a model call."""
+    handoff_notes: set[str] = field(default_factory=set)
+    """What transfer tools returned: the note a handoff passes to the agent taken over."""
 
     def read(self, roots: list[Node]) -> None:
         self.calling_roots = {r.facts.span_id for r in roots if r.first_descendant(Kind.LLM) is not None}
@@ -224,6 +226,8 @@ class Reader:
             self._tool_result(facts, agent, part)
         if message.role != "user":
             return
+        if (message.text() or "").strip() in self.handoff_notes:
+            return  # the transfer's result, passed to the agent taken over as a user message (AutoGen)
         wrapped = wrapped_question(node, message.text())
         if wrapped is not None:
             self._question(*wrapped)
@@ -384,11 +388,16 @@ class Reader:
         facts = node.facts
         if facts.tool_name in ANSWER_TOOLS:
             return  # the model call that asked for it holds the answer
+        if _inside_the_same_tool(node):
+            return  # one call recorded by nested spans (two instrumentations): the outer speaks
         agent = self._agent_of(node)
         transfer = _TRANSFER.match(facts.tool_name or "")
         if transfer:
             if facts.tool_call_id:
                 self.covered_calls.add(facts.tool_call_id)
+            note = plain_result(facts.tool_result)
+            if note and note.strip():
+                self.handoff_notes.add(note.strip())
             self._handoff(facts, agent, _target(plain_arguments(facts.tool_arguments), transfer), guessed=True)
             return
         refs: list[str] = []
@@ -540,6 +549,19 @@ def _target(arguments: str | None, transfer: re.Match[str]) -> str | None:
     """The agent a transfer tool hands to: named in its arguments, else in its name."""
     named = (argument(arguments, name) for name in _TARGET_ARGUMENTS)
     return next((n for n in named if n), None) or transfer.group("agent")
+
+
+def _inside_the_same_tool(node: Node) -> bool:
+    """Whether a tool span runs inside a tool span of the same tool: OpenInference's
+    AutoGen TOOL span (arguments, result) over AutoGen's own ``execute_tool`` (call id)."""
+    name, parent = canonical(node.facts.tool_name), node.parent
+    while parent is not None and parent.facts.kind is not Kind.LLM:
+        if parent.facts.kind is Kind.TOOL and canonical(parent.facts.tool_name) == name:
+            return True
+        if parent.facts.kind is Kind.AGENT:
+            return False
+        parent = parent.parent
+    return False
 
 
 def _root(node: Node) -> Node:
