@@ -8,6 +8,7 @@ in one span of the application's (`run weather team`), as AutoGen's tracing guid
 
     autogen_case.py agent   # AssistantAgent("weather_agent", tools=[get_weather]).run(task=...)
     autogen_case.py swarm   # Swarm([triage_agent -> handoff weather_agent, weather_agent])
+    autogen_case.py swarm openinference   # the same traced by openinference-instrumentation-autogen-agentchat
 """
 
 from __future__ import annotations
@@ -67,9 +68,16 @@ async def run(mode: str) -> None:
 def main() -> int:
     tp = c.make_tracer_provider("weather-autogen")
 
-    from opentelemetry.instrumentation.openai import OpenAIInstrumentor
+    if "openinference" in sys.argv[2:]:
+        # OpenInference's AutoGen instrumentation instead of AutoGen's own spans + OpenLLMetry
+        from openinference.instrumentation.autogen_agentchat import AutogenAgentChatInstrumentor
 
-    OpenAIInstrumentor().instrument(tracer_provider=tp)
+        os.environ["AUTOGEN_DISABLE_RUNTIME_TRACING"] = "true"
+        AutogenAgentChatInstrumentor().instrument(tracer_provider=tp)
+    else:
+        from opentelemetry.instrumentation.openai import OpenAIInstrumentor
+
+        OpenAIInstrumentor().instrument(tracer_provider=tp)
     # As AutoGen's tracing guide does: the whole run inside one span of the application's.
     with tp.get_tracer("weather-autogen").start_as_current_span("run weather team"):
         asyncio.run(run(sys.argv[1] if len(sys.argv) > 1 else "agent"))
