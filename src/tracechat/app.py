@@ -22,7 +22,8 @@ from starlette.types import ASGIApp
 
 from tracechat import __version__
 from tracechat.api.app import create_api
-from tracechat.auth.keys import KeyRing
+from tracechat.api.security import SecurityHeaders
+from tracechat.auth.keys import Clock, KeyRing
 from tracechat.chat.agents import Agents
 from tracechat.chat.assistant import Assistant
 from tracechat.chat.limits import RateLimiter
@@ -53,9 +54,10 @@ class ConfigurationError(TracechatError):
 class Service:
     """Everything one running tracechat holds, wired together."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, clock: Clock = time.monotonic) -> None:
+        """``clock``: when key files are re-read (tests move it instead of waiting)."""
         self.settings = settings
-        self.keys = KeyRing(settings.keys_path)
+        self.keys = KeyRing(settings.keys_path, clock=clock)
         if self.keys.open_mode and not is_loopback(settings.host):
             raise ConfigurationError(
                 f"refusing to listen on {settings.host} with no API keys configured (open mode is for "
@@ -70,10 +72,13 @@ class Service:
             observer=self.metrics.observe_commit,
             search_dir=settings.search_path,
             search_refresh_s=settings.search_refresh_s,
+            verify=settings.verify_store,
         )
         writer = self.store.writer
         self.metrics.watch_queue(lambda: writer.queued_bytes, lambda: writer.queued_items)
         self.metrics.watch_search(self.store.search_lag)
+        store = self.store
+        self.metrics.watch_store(lambda: float(store.problem is not None))
         self.receiver = Receiver(self.store, self.keys, self.metrics)
         self.sessions = SessionQueries(self.store)
         self.traces: TraceQueries = self.sessions  # (the assistant's tools read sessions through it)
@@ -135,8 +140,8 @@ class RunningServer:
         self._tasks: list[asyncio.Task[None]] = []
 
     @classmethod
-    async def start(cls, settings: Settings) -> RunningServer:
-        service = Service(settings)
+    async def start(cls, settings: Settings, *, clock: Clock = time.monotonic) -> RunningServer:
+        service = Service(settings, clock=clock)
         try:
             grpc_server, grpc_port = build_grpc_server(
                 service.receiver, settings.host, settings.grpc_port, settings.max_request_bytes, settings.grpc_workers
@@ -146,7 +151,9 @@ class RunningServer:
         except BaseException:
             service.close()
             raise
-        otlp = _uvicorn(otlp_http_app(service.receiver, settings.max_request_bytes))
+        # Open mode answers loopback Host names only here too: a rebinding page could write spans.
+        otlp_app = otlp_http_app(service.receiver, settings.max_request_bytes)
+        otlp = _uvicorn(SecurityHeaders(otlp_app, open_mode=lambda: service.keys.open_mode, docs_path=None))
         api = _uvicorn(create_api(service))
         ports = Ports(grpc_port, otlp_sock.getsockname()[1], api_sock.getsockname()[1])
         running = cls(service, grpc_server, [otlp, api], ports)

@@ -218,10 +218,7 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     """Create the tables of a new file, or check (and migrate) an existing one."""
     version = _stored_version(con)
     if version is None:
-        con.execute(TABLES)
-        con.execute(sessions.TABLE)
-        con.execute(CHAT_TABLES)
-        con.execute("INSERT INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
+        _create(con)
         return
     if version > SCHEMA_VERSION:
         raise StoreVersionError(
@@ -242,6 +239,22 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
         con.execute("COMMIT")
 
 
+def _create(con: duckdb.DuckDBPyConnection) -> None:
+    """Every table and the schema version in one transaction: a process killed during its
+    very first start leaves an empty file, never tables without a version (which no later
+    start could tell from a foreign file)."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(TABLES)
+        con.execute(sessions.TABLE)
+        con.execute(CHAT_TABLES)
+        con.execute("INSERT INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
+
+
 def _stored_version(con: duckdb.DuckDBPyConnection) -> int | None:
     has_meta = con.execute(
         "SELECT count(*) FROM information_schema.tables WHERE table_name = 'meta' AND table_schema = 'main'"
@@ -250,5 +263,8 @@ def _stored_version(con: duckdb.DuckDBPyConnection) -> int | None:
         return None
     row = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
     if row is None:
-        raise StoreVersionError("the database has no schema version; it was not written by tracechat")
+        raise StoreVersionError(
+            "the database has no schema version; it was not written by tracechat (or an older build "
+            "killed during its first start: if it holds nothing, delete it)"
+        )
     return int(row[0])
