@@ -59,17 +59,23 @@ def _tool_calls(spans: list[dict[str, Any]]) -> list[set[str]]:
     tool nested in it (two instrumentations record one call twice). Transfer and answer
     tools are handoffs and answers, not tool calls."""
     by_id = {s["span_id"]: s for s in spans}
+    parents = {s["span_id"]: s["parent_span_id"] for s in spans}
+
+    def tree_parent(span_id: str) -> dict[str, Any] | None:  # as query/tree.py builds it
+        parent = parents.get(span_id)
+        return by_id[parent] if parent in by_id and not _in_cycle(span_id, parents) else None
+
     calls: dict[str, set[str]] = {}
     for span in spans:
         if span["kind"] != "tool" or _hands_off_or_answers(span):
             continue
-        top, parent = span["span_id"], by_id.get(span["parent_span_id"] or "")
+        top, parent = span["span_id"], tree_parent(span["span_id"])
         seen = {top}
         while parent is not None and parent["span_id"] not in seen and parent["kind"] not in ("llm", "agent"):
             seen.add(parent["span_id"])
             if parent["kind"] == "tool" and _tool_name(parent) == _tool_name(span):
                 top = parent["span_id"]
-            parent = by_id.get(parent["parent_span_id"] or "")
+            parent = tree_parent(parent["span_id"])
         calls.setdefault(top, set()).add(span["span_id"])
     return list(calls.values())
 
