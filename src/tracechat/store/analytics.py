@@ -60,7 +60,8 @@ class TraceAnalytics:
 
     def usage(self, project: str, since_ns: int, group_by: str) -> list[dict[str, Any]]:
         """Tokens and cost of the model calls that started since then, by model or by agent
-        (the agent a call belongs to: ``AGENT_OPERATIONS``' rule, as the trajectory reads it)."""
+        (the agent a call belongs to: ``AGENT_OPERATIONS``' rule, as the trajectory reads it:
+        the nearest enclosing agent, unless a tool nearer still ran the call, an agent of its own)."""
         column = {"model": "model", "agent": "agent"}[group_by]
         return self._rows(
             f"""
@@ -96,14 +97,24 @@ class TraceAnalytics:
                 WHERE p.parent_span_id IS NOT NULL AND up.depth < 256
             ),
             enclosing AS (
-                SELECT up.trace_id, up.span_id, arg_min(a.agent_name, up.depth) AS agent
+                SELECT up.trace_id, up.span_id, arg_min(a.agent_name, up.depth) AS agent, min(up.depth) AS depth
                 FROM up JOIN agents a ON a.trace_id = up.trace_id AND a.span_id = up.ancestor
                 WHERE a.agent_name IS NOT NULL
                 GROUP BY up.trace_id, up.span_id
             ),
+            in_tool AS (  -- a tool that calls a model runs an agent of its own, not the caller's
+                SELECT up.trace_id, up.span_id, min(up.depth) AS depth
+                FROM up JOIN spans t ON t.project = $project AND t.trace_id = up.trace_id
+                    AND t.span_id = up.ancestor AND t.operation = 'execute_tool'
+                WHERE up.depth > 0
+                GROUP BY up.trace_id, up.span_id
+            ),
             attributed AS (
-                SELECT c.*, coalesce(e.agent, c.agent_name) AS agent, {MODEL_OF_SPAN_SQL} AS model
+                SELECT c.*, {MODEL_OF_SPAN_SQL} AS model,
+                    CASE WHEN t.depth < coalesce(e.depth, 1 << 30) THEN NULL
+                        ELSE coalesce(e.agent, c.agent_name) END AS agent
                 FROM calls c LEFT JOIN enclosing e ON e.trace_id = c.trace_id AND e.span_id = c.span_id
+                    LEFT JOIN in_tool t ON t.trace_id = c.trace_id AND t.span_id = c.span_id
             )
             SELECT {column} AS {group_by}, count(*) AS calls, sum(input_tokens) AS input_tokens,
                 sum(output_tokens) AS output_tokens, round(sum(cost), 6) AS cost
