@@ -35,6 +35,7 @@ from tracechat.ingest.grpc_server import build_grpc_server
 from tracechat.ingest.http_server import otlp_http_app
 from tracechat.ingest.loader import load_paths_in_process
 from tracechat.ingest.receiver import Receiver
+from tracechat.live_export import ExportJobs
 from tracechat.metrics import Metrics
 from tracechat.query.service import TraceQueries
 from tracechat.query.session_queries import SessionQueries
@@ -85,6 +86,7 @@ class Service:
         )
         self.chat_limit = RateLimiter(settings.chat_requests_per_minute)
         self.agents = Agents(AgentRecords(self.store), records, self.chats, self.assistant)
+        self.exports = ExportJobs(self.store, settings.data_dir / "exports")
 
     def close(self) -> None:
         self.selftrace.shutdown()

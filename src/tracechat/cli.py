@@ -80,15 +80,9 @@ def _cmd_load(args: argparse.Namespace) -> int:
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    from tracechat.export import export_parquet
+    from tracechat import export_commands
 
-    settings = _settings(args)
-    written = export_parquet(settings.database_path, Path(args.directory), project=args.project)
-    print(
-        f"wrote {written.spans} spans and {written.log_records} log records "
-        f"in {written.files} files to {args.directory}"
-    )
-    return 0
+    return export_commands.run(args, _settings(args))
 
 
 def _cmd_trajectory(args: argparse.Namespace) -> int:
@@ -210,10 +204,15 @@ def build_parser() -> argparse.ArgumentParser:
     trajectory.add_argument("--json", action="store_true", help="print the JSON the API returns")
     trajectory.set_defaults(run=_cmd_trajectory)
 
-    export = commands.add_parser("export", help="write the store as hive-partitioned Parquet")
+    export = commands.add_parser(
+        "export", help="write the store as hive-partitioned Parquet (or trajectories as JSON lines)"
+    )
     export.add_argument("directory")
     export.add_argument("--project", help="only this project")
     _add_server_flags(export, listeners=False)
+    from tracechat.export_commands import add_flags
+
+    add_flags(export)
     export.set_defaults(run=_cmd_export)
     return parser
 

@@ -6,6 +6,7 @@ import contextlib
 import json
 import threading
 from collections import OrderedDict
+from collections.abc import Iterator
 from concurrent.futures import Future
 from datetime import UTC
 from pathlib import Path
@@ -402,6 +403,22 @@ class DuckDBStore:
 
     def feedback(self, project: str, trace_id: str) -> list[StoredFeedback]:
         return [_feedback(row[1:]) for row in self._of_trace(sql.TRACE_FEEDBACK, project, trace_id)]
+
+    @contextlib.contextmanager
+    def snapshot(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A cursor of its own in one read transaction: everything it reads is as of the
+        moment it began, while the writer goes on committing (DuckDB's MVCC). For long
+        reads (a live export) on the caller's thread, never the writer's."""
+        cursor = self._con.cursor()
+        try:
+            cursor.execute("BEGIN TRANSACTION")
+            # DuckDB starts a transaction on a file at its first read of it, not at BEGIN:
+            # read now, so that the snapshot is of this moment.
+            cursor.execute("SELECT count(*) FROM meta").fetchall()
+            yield cursor
+        finally:
+            _roll_back(cursor)
+            cursor.close()
 
     def checkpoint(self) -> None:
         """Write everything committed into the compressed file and empty the WAL."""
