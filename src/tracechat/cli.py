@@ -69,9 +69,12 @@ def _cmd_keys_list(args: argparse.Namespace) -> int:
 
 
 def _cmd_load(args: argparse.Namespace) -> int:
-    from tracechat.ingest.loader import send_paths
+    from tracechat.ingest.loader import find_request_files, send_paths
+    from tracechat.progress import shown
 
-    summary = send_paths([Path(p) for p in args.paths], args.endpoint, args.key)
+    paths = [Path(p) for p in args.paths]
+    with shown("loading", sum(1 for _ in find_request_files(paths)), "files") as progress:
+        summary = send_paths(paths, args.endpoint, args.key, on_file=progress.advance)
     print(
         f"sent {summary.files} files: {summary.spans} spans and {summary.log_records} log records stored, "
         f"{summary.rejected} rejected"

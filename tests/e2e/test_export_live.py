@@ -18,7 +18,7 @@ import httpx
 from opentelemetry.sdk.trace.export import SpanExportResult
 
 from tests.otel import grpc_exporter, make_agent_spans
-from tests.samples import ALL_TIME, load_recent_samples
+from tests.samples import ALL_TIME, SAMPLES, load_recent_samples
 from tests.servers import InProcessServer, settings_for_test
 from tracechat.auth.keys import KeyRing
 from tracechat.export import log_columns, span_columns
@@ -91,7 +91,8 @@ def test_export_jobs_over_http(server: InProcessServer) -> None:
     assert job["as_of"] is not None
     assert sorted(p.name for p in (Path(job["directory"]) / "spans").iterdir()) == ["project=alpha"]
     assert httpx.post(f"{server.api}/admin/exports", json={"name": "../up"}).status_code == 422
-    assert httpx.get(f"{server.api}/admin/exports/nope").status_code == 404
+    assert httpx.get(f"{server.api}/admin/exports/{'0' * 32}").status_code == 404
+    assert httpx.get(f"{server.api}/admin/exports/nope").status_code == 422
 
 
 def test_exports_need_an_admin_key(tmp_path: Path) -> None:
@@ -167,3 +168,11 @@ def test_offline_export_shows_its_progress(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "exporting: 10/10 rows (100%)" in result.stderr
     assert "wrote 10 spans" in result.stdout
+
+
+def test_load_of_a_folder_shows_its_progress(server: InProcessServer) -> None:
+    folder = SAMPLES / "pydantic-ai-session" / "requests"
+    files = len(list(folder.iterdir()))
+    result = _tracechat("load", str(folder), "--endpoint", server.otlp_http)
+    assert result.returncode == 0, result.stderr
+    assert f"loading: {files}/{files} files (100%)" in result.stderr

@@ -5,7 +5,9 @@ server's disk and may hold every project."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Path
 from pydantic import BaseModel, Field
 
 from tracechat.api.deps import PrincipalDep, ServiceDep
@@ -14,6 +16,8 @@ from tracechat.api.traces import PROJECT_ID_MAX
 from tracechat.auth.keys import Principal
 from tracechat.errors import PermissionDenied
 from tracechat.live_export import ExportJob
+
+EXPORT_ID = r"^[0-9a-f]{32}$"
 
 router = APIRouter(prefix="/admin/exports", tags=["operations"], route_class=StrictRoute)
 
@@ -46,6 +50,8 @@ def start_export(request: ExportRequest, principal: PrincipalDep, service: Servi
 
 
 @router.get("/{export_id}", response_model=ExportJob, summary="How far an export is")
-def export_status(export_id: str, principal: PrincipalDep, service: ServiceDep) -> ExportJob:
+def export_status(
+    export_id: Annotated[str, Path(pattern=EXPORT_ID)], principal: PrincipalDep, service: ServiceDep
+) -> ExportJob:
     _admin(principal)
     return service.exports.get(export_id)
