@@ -22,6 +22,7 @@ from starlette.types import ASGIApp
 
 from tracechat import __version__
 from tracechat.api.app import create_api
+from tracechat.api.migrating import Switch, migrating_app
 from tracechat.auth.keys import KeyRing
 from tracechat.chat.agents import Agents
 from tracechat.chat.assistant import Assistant
@@ -37,6 +38,8 @@ from tracechat.ingest.loader import load_paths_in_process
 from tracechat.ingest.receiver import Receiver
 from tracechat.live_export import ExportJobs
 from tracechat.metrics import Metrics
+from tracechat.migration import MigrationStatus
+from tracechat.progress import migration_shown
 from tracechat.query.service import TraceQueries
 from tracechat.query.session_queries import SessionQueries
 from tracechat.store.analytics import TraceAnalytics
@@ -54,14 +57,9 @@ class ConfigurationError(TracechatError):
 class Service:
     """Everything one running tracechat holds, wired together."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, migration: MigrationStatus | None = None) -> None:
         self.settings = settings
-        self.keys = KeyRing(settings.keys_path)
-        if self.keys.open_mode and not is_loopback(settings.host):
-            raise ConfigurationError(
-                f"refusing to listen on {settings.host} with no API keys configured (open mode is for "
-                "loopback only); create one with 'tracechat keys create --project NAME' or use --host 127.0.0.1"
-            )
+        self.keys = _keys_allowed(settings)
         self.metrics = Metrics()
         self.store = DuckDBStore(
             settings.database_path,
@@ -71,6 +69,7 @@ class Service:
             observer=self.metrics.observe_commit,
             search_dir=settings.search_path,
             search_refresh_s=settings.search_refresh_s,
+            migration=migration,
         )
         writer = self.store.writer
         self.metrics.watch_queue(lambda: writer.queued_bytes, lambda: writer.queued_items)
@@ -91,6 +90,16 @@ class Service:
     def close(self) -> None:
         self.selftrace.shutdown()
         self.store.close()
+
+
+def _keys_allowed(settings: Settings) -> KeyRing:
+    keys = KeyRing(settings.keys_path)
+    if keys.open_mode and not is_loopback(settings.host):
+        raise ConfigurationError(
+            f"refusing to listen on {settings.host} with no API keys configured (open mode is for "
+            "loopback only); create one with 'tracechat keys create --project NAME' or use --host 127.0.0.1"
+        )
+    return keys
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,25 +147,37 @@ class RunningServer:
 
     @classmethod
     async def start(cls, settings: Settings) -> RunningServer:
-        service = Service(settings)
+        """Listen on the API port first, answering "migrating, N% done" while the store
+        opens (and migrates), then serve everything."""
+        _keys_allowed(settings)  # before binding anything
+        migration = MigrationStatus()
+        api_sock = _listen(settings.host, settings.port)
+        switch = Switch(migrating_app(migration))
+        api = _uvicorn(switch)
+        api_task = asyncio.create_task(api.serve(sockets=[api_sock]))
+        try:
+            with migration_shown(migration):
+                service = await asyncio.to_thread(Service, settings, migration)
+        except BaseException:
+            api.should_exit = True
+            await api_task
+            raise
         try:
             grpc_server, grpc_port = build_grpc_server(
                 service.receiver, settings.host, settings.grpc_port, settings.max_request_bytes, settings.grpc_workers
             )
             otlp_sock = _listen(settings.host, settings.otlp_http_port)
-            api_sock = _listen(settings.host, settings.port)
         except BaseException:
+            api.should_exit = True
+            await api_task
             service.close()
             raise
         otlp = _uvicorn(otlp_http_app(service.receiver, settings.max_request_bytes))
-        api = _uvicorn(create_api(service))
+        switch.target = create_api(service)
         ports = Ports(grpc_port, otlp_sock.getsockname()[1], api_sock.getsockname()[1])
         running = cls(service, grpc_server, [otlp, api], ports)
         grpc_server.start()
-        running._tasks = [
-            asyncio.create_task(otlp.serve(sockets=[otlp_sock])),
-            asyncio.create_task(api.serve(sockets=[api_sock])),
-        ]
+        running._tasks = [asyncio.create_task(otlp.serve(sockets=[otlp_sock])), api_task]
         while not all(server.started for server in running._http):
             await asyncio.sleep(0.01)
         return running

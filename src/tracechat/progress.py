@@ -15,6 +15,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, TaskProgressColumn, TextColumn, TimeRemainingColumn
 from rich.progress import Progress as RichProgress
 
+from tracechat.migration import MigrationStatus
+
 LOG_EVERY_S = 5.0
 
 
@@ -106,3 +108,29 @@ def _bar(progress: Progress, out: TextIO) -> Iterator[None]:
             stop.set()
             updater.join()
             bar.update(task, completed=progress.done)
+
+
+@contextmanager
+def migration_shown(status: MigrationStatus, stream: TextIO | None = None) -> Iterator[None]:
+    """While the block runs: if a schema migration begins, show its percent done until it
+    ends (nothing at all when the store needs none)."""
+    stop = threading.Event()
+
+    def show() -> None:
+        while not status.began.wait(0.1):
+            if stop.is_set():
+                return
+        if status.finished and not status.active:
+            return
+        with shown("migrating the database", 100, "%", stream=stream) as progress:
+            while status.active and not stop.wait(0.25):
+                progress.done = status.percent
+            progress.done = status.percent
+
+    watcher = threading.Thread(target=show, name="migration-shown", daemon=True)
+    watcher.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        watcher.join()

@@ -17,6 +17,7 @@ import pyarrow as pa
 from opentelemetry.proto.trace.v1.trace_pb2 import Span as PB2Span
 
 from tracechat.ingest.flatten import span_fields
+from tracechat.migration import MigrationStatus
 from tracechat.model.records import IngestBatch
 from tracechat.model.sessions import SessionEntry, SessionFilter, SessionSummary
 from tracechat.model.stored import StoredLog, StoredSpan, StoredTrace, TraceIndexEntry
@@ -58,6 +59,7 @@ class DuckDBStore:
         observer: CommitObserver | None = None,
         search_dir: Path | None = None,
         search_refresh_s: float = 0.2,
+        migration: MigrationStatus | None = None,
     ) -> None:
         """``search_dir``: where the full-text index of conversation text lives (None: no
         index; a text search then matches names only). ``search_refresh_s``: how often at
@@ -67,7 +69,7 @@ class DuckDBStore:
         self.path = path
         # Bounded, so the server's memory is too: DuckDB otherwise takes 80% of the machine.
         self._con = duckdb.connect(str(path), config={**DUCKDB_CONFIG, "memory_limit": f"{memory_mb}MiB"})
-        ensure_schema(self._con)
+        ensure_schema(self._con, migration)
         self._local = threading.local()
         self._scopes: OrderedDict[str, tuple[bytes, bytes]] = OrderedDict()
         self._scopes_lock = threading.Lock()
