@@ -17,6 +17,7 @@ from typing import IO, Any
 import httpx
 
 from tracechat.app import Ports, RunningServer
+from tracechat.auth.keys import Clock
 from tracechat.config import Settings
 
 
@@ -45,12 +46,12 @@ class _Endpoints:
 class InProcessServer(_Endpoints):
     """``RunningServer`` on an event loop of its own thread, so tests can call it synchronously."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, clock: Clock = time.monotonic) -> None:
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="test-server-loop", daemon=True)
         self._thread.start()
         try:
-            self.running: RunningServer = self._call(RunningServer.start(settings))
+            self.running: RunningServer = self._call(RunningServer.start(settings, clock=clock))
         except BaseException:
             self._shutdown_loop()
             raise

@@ -23,7 +23,8 @@ from starlette.types import ASGIApp
 from tracechat import __version__
 from tracechat.api.app import create_api
 from tracechat.api.migrating import Switch, migrating_app
-from tracechat.auth.keys import KeyRing
+from tracechat.api.security import SecurityHeaders
+from tracechat.auth.keys import Clock, KeyRing
 from tracechat.chat.agents import Agents
 from tracechat.chat.assistant import Assistant
 from tracechat.chat.limits import RateLimiter
@@ -32,6 +33,7 @@ from tracechat.chat.selftrace import SelfTracer
 from tracechat.chat.threads import ChatThreads
 from tracechat.config import Settings, is_loopback
 from tracechat.errors import TracechatError
+from tracechat.grpcapi.servicer import QueryServices, add_query_services
 from tracechat.ingest.grpc_server import build_grpc_server
 from tracechat.ingest.http_server import otlp_http_app
 from tracechat.ingest.loader import load_paths_in_process
@@ -57,9 +59,13 @@ class ConfigurationError(TracechatError):
 class Service:
     """Everything one running tracechat holds, wired together."""
 
-    def __init__(self, settings: Settings, migration: MigrationStatus | None = None) -> None:
+    def __init__(
+        self, settings: Settings, *, clock: Clock = time.monotonic, migration: MigrationStatus | None = None
+    ) -> None:
+        """``clock``: when key files are re-read (tests move it instead of waiting).
+        ``migration``: told how far a schema migration of the store is."""
         self.settings = settings
-        self.keys = _keys_allowed(settings)
+        self.keys = _keys_allowed(settings, clock)
         self.metrics = Metrics()
         self.store = DuckDBStore(
             settings.database_path,
@@ -69,11 +75,14 @@ class Service:
             observer=self.metrics.observe_commit,
             search_dir=settings.search_path,
             search_refresh_s=settings.search_refresh_s,
+            verify=settings.verify_store,
             migration=migration,
         )
         writer = self.store.writer
         self.metrics.watch_queue(lambda: writer.queued_bytes, lambda: writer.queued_items)
         self.metrics.watch_search(self.store.search_lag)
+        store = self.store
+        self.metrics.watch_store(lambda: float(store.problem is not None))
         self.receiver = Receiver(self.store, self.keys, self.metrics)
         self.sessions = SessionQueries(self.store)
         self.traces: TraceQueries = self.sessions  # (the assistant's tools read sessions through it)
@@ -92,8 +101,8 @@ class Service:
         self.store.close()
 
 
-def _keys_allowed(settings: Settings) -> KeyRing:
-    keys = KeyRing(settings.keys_path)
+def _keys_allowed(settings: Settings, clock: Clock = time.monotonic) -> KeyRing:
+    keys = KeyRing(settings.keys_path, clock=clock)
     if keys.open_mode and not is_loopback(settings.host):
         raise ConfigurationError(
             f"refusing to listen on {settings.host} with no API keys configured (open mode is for "
@@ -138,26 +147,29 @@ def _uvicorn(app: ASGIApp) -> _Server:
 class RunningServer:
     """The three listeners of one service, started together and stopped in order."""
 
-    def __init__(self, service: Service, grpc_server: grpc.Server, http: list[_Server], ports: Ports) -> None:
+    def __init__(
+        self, service: Service, grpc_server: grpc.Server, queries: QueryServices, http: list[_Server], ports: Ports
+    ) -> None:
         self.service = service
         self.ports = ports
         self._grpc = grpc_server
+        self.queries = queries
         self._http = http
         self._tasks: list[asyncio.Task[None]] = []
 
     @classmethod
-    async def start(cls, settings: Settings) -> RunningServer:
+    async def start(cls, settings: Settings, *, clock: Clock = time.monotonic) -> RunningServer:
         """Listen on the API port first, answering "migrating, N% done" while the store
         opens (and migrates), then serve everything."""
-        _keys_allowed(settings)  # before binding anything
+        keys = _keys_allowed(settings, clock)  # before binding anything
         migration = MigrationStatus()
         api_sock = _listen(settings.host, settings.port)
-        switch = Switch(migrating_app(migration))
+        switch = Switch(SecurityHeaders(migrating_app(migration), open_mode=lambda: keys.open_mode, docs_path=None))
         api = _uvicorn(switch)
         api_task = asyncio.create_task(api.serve(sockets=[api_sock]))
         try:
             with migration_shown(migration):
-                service = await asyncio.to_thread(Service, settings, migration)
+                service = await asyncio.to_thread(Service, settings, clock=clock, migration=migration)
         except BaseException:
             api.should_exit = True
             await api_task
@@ -166,16 +178,23 @@ class RunningServer:
             grpc_server, grpc_port = build_grpc_server(
                 service.receiver, settings.host, settings.grpc_port, settings.max_request_bytes, settings.grpc_workers
             )
+            # the trajectory queries beside OTLP, on the same port and keys; each watch holds
+            # one of the server's threads, so half of them at most
+            queries = add_query_services(
+                grpc_server, service.traces, service.store, service.keys, max(1, settings.grpc_workers // 2)
+            )
             otlp_sock = _listen(settings.host, settings.otlp_http_port)
         except BaseException:
             api.should_exit = True
             await api_task
             service.close()
             raise
-        otlp = _uvicorn(otlp_http_app(service.receiver, settings.max_request_bytes))
+        # Open mode answers loopback Host names only here too: a rebinding page could write spans.
+        otlp_app = otlp_http_app(service.receiver, settings.max_request_bytes)
+        otlp = _uvicorn(SecurityHeaders(otlp_app, open_mode=lambda: service.keys.open_mode, docs_path=None))
         switch.target = create_api(service)
         ports = Ports(grpc_port, otlp_sock.getsockname()[1], api_sock.getsockname()[1])
-        running = cls(service, grpc_server, [otlp, api], ports)
+        running = cls(service, grpc_server, queries, [otlp, api], ports)
         grpc_server.start()
         running._tasks = [asyncio.create_task(otlp.serve(sockets=[otlp_sock])), api_task]
         while not all(server.started for server in running._http):
@@ -184,6 +203,7 @@ class RunningServer:
 
     async def stop(self) -> None:
         """Stop accepting, let requests in flight finish their commits, close the store."""
+        self.queries.begin_shutdown()  # health answers NOT_SERVING, watches end
         await asyncio.to_thread(self._grpc.stop(SHUTDOWN_GRACE_S).wait)
         for server in self._http:
             server.should_exit = True

@@ -68,6 +68,22 @@ def _cmd_keys_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_keys_revoke(args: argparse.Namespace) -> int:
+    from tracechat.auth.keys import KeyRing
+
+    keys = KeyRing(_settings(args).keys_path)
+    revoked = keys.revoke(args.key_id)
+    scope = "admin" if revoked.admin else f"project={revoked.project}"
+    print(f"revoked {revoked.key_id}  {scope}; a running server refuses it within a second")
+    if not keys.list():
+        print(
+            "no keys are left: a running server now refuses every request until a key is created "
+            "(started again with no keys, it would be in open mode, on loopback only)",
+            file=sys.stderr,
+        )
+    return 0
+
+
 def _cmd_load(args: argparse.Namespace) -> int:
     from tracechat.ingest.loader import find_request_files, send_paths
     from tracechat.progress import shown
@@ -84,7 +100,10 @@ def _cmd_load(args: argparse.Namespace) -> int:
 
 def _cmd_export(args: argparse.Namespace) -> int:
     from tracechat import export_commands
+    from tracechat.model.projects import readable_project
 
+    if args.project is not None:
+        readable_project(args.project)
     return export_commands.run(args, _settings(args))
 
 
@@ -176,6 +195,10 @@ def build_parser() -> argparse.ArgumentParser:
     listing = keys.add_parser("list", help="list key ids and their projects")
     _add_server_flags(listing, listeners=False)
     listing.set_defaults(run=_cmd_keys_list)
+    revoke = keys.add_parser("revoke", help="remove a key; a running server refuses it within a second")
+    revoke.add_argument("key_id", help="the id 'keys list' shows (tck_...)")
+    _add_server_flags(revoke, listeners=False)
+    revoke.set_defaults(run=_cmd_keys_revoke)
 
     load = commands.add_parser("load", help="send OTLP request files (.pb, .json) to a running server")
     load.add_argument("paths", nargs="+", help="files or directories")

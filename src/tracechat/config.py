@@ -62,7 +62,14 @@ class Settings(BaseSettings):
         description="How often at most the full-text index commits: committed spans wait up to this long (plus the "
         "indexing) before their text is searchable.",
     )
-    grpc_workers: int = Field(default=16, gt=0, description="Threads serving OTLP/gRPC calls.")
+    verify_store: bool = Field(
+        default=True,
+        description="Read every block of the store once after it opens (in the background), so a damaged file "
+        "is found early: writes are then refused and /healthz says why.",
+    )
+    grpc_workers: int = Field(
+        default=16, gt=0, description="Threads serving gRPC calls: OTLP exports and queries (at most half watch)."
+    )
     chat_requests_per_minute: int = Field(
         default=60, ge=0, description="Assistant turns a key may start per minute (0: no limit)."
     )

@@ -111,6 +111,16 @@ class StorageUnavailable(Retryable):
     code = "storage_unavailable"
 
 
+class StoreCorrupted(StorageUnavailable):
+    """The database file is damaged: nothing more is written to it until it is restored.
+    Retryable, so clients keep what they hold (a long delay: it takes a person)."""
+
+    code = "store_corrupt"
+
+    def __init__(self, message: str, retry_after: float = 60.0) -> None:
+        super().__init__(message, retry_after)
+
+
 class StoreVersionError(TracechatError):
     """The database file was written by a schema this build cannot open."""
 

@@ -84,6 +84,15 @@ class Metrics:
             registry=r,
         )
 
+        self.store_corrupt = Gauge(
+            "tracechat_store_corrupt",
+            "1 when the store found its file damaged and takes no more writes (see /healthz), else 0.",
+            registry=r,
+        )
+
+    def watch_store(self, corrupt: Callable[[], float]) -> None:
+        self.store_corrupt.set_function(corrupt)
+
     def observe_commit(self, seconds: float, requests: int) -> None:
         self.commit_seconds.observe(seconds)
         self.commit_requests.observe(requests)

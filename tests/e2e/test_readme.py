@@ -71,6 +71,8 @@ def test_a_readme_command_works_as_printed(command: str, demo: ChildServer, tmp_
         "TRACECHAT_API": demo.api,  # `tracechat trajectory` without --endpoint: the default port, here
         "TRACECHAT_DATA_DIR": str(tmp_path / "keys-data"),
     }
+    if "keys revoke tck_…" in command:  # the README's placeholder for a key made before
+        command = command.replace("tck_…", _created_key_id(env))
     run = subprocess.run(
         ["bash", "-o", "pipefail", "-c", as_run_here(command, demo, trace_id, session_id)],
         cwd=ROOT,
@@ -88,3 +90,14 @@ def test_a_readme_command_works_as_printed(command: str, demo: ChildServer, tmp_
             assert answer["traces"], "the demo's traces are in the default window"
         if "/api/v1/chat" in command:
             assert "spends the most tokens" in answer["response"]
+
+
+def _created_key_id(env: dict[str, str]) -> str:
+    made = subprocess.run(
+        [f"{VENV_BIN}tracechat", "keys", "create", "--project", "shop"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return next(line.split()[-1] for line in made.stdout.splitlines() if line.startswith("key id:"))

@@ -170,6 +170,27 @@ def test_compaction_span_and_shrinking_history(store: DuckDBStore) -> None:
     assert users == ["Weather in Paris?", "And tomorrow?"]  # the summary is not a user turn
 
 
+def test_new_material_in_front_of_a_whole_history_is_no_compaction(store: DuckDBStore) -> None:
+    """Retrieved context put before the conversation changes its first message, but nothing
+    of what came before was dropped: the context grew, it was not compacted."""
+    retrieved = {"role": "user", "parts": [{"type": "text", "content": "Context: Paris forecast, 18C."}]}
+    trace = TraceBuilder()
+    agent = trace.span("invoke_agent helper", {"gen_ai.operation.name": "invoke_agent"}, duration_ms=100)
+    trace.span("chat gpt-4o", chat([U1, CALL, RESULT], [A1]), parent=agent, start_ms=1)
+    trace.span("chat gpt-4o", chat([retrieved, U1, CALL, RESULT, A1, U2], [A2]), parent=agent, start_ms=20)
+    result = trajectory(store, trace)
+    assert [m.type for m in result.messages if m.context_compacted] == []
+    assert outline(result) == [
+        ("agent_start", "helper", None),
+        ("user_message", "helper", "Weather in Paris?"),
+        ("tool_call", "helper", "get_weather"),
+        ("assistant_message", "helper", "18C in Paris."),
+        ("user_message", "helper", "Context: Paris forecast, 18C."),
+        ("user_message", "helper", "And tomorrow?"),
+        ("assistant_message", "helper", "Rain tomorrow."),
+    ]
+
+
 def test_orphans_several_roots_and_clock_skew_are_all_shown(store: DuckDBStore) -> None:
     trace = TraceBuilder()
     root = trace.span("invoke_agent a", {"gen_ai.operation.name": "invoke_agent"}, start_ms=10, duration_ms=50)

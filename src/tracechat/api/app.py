@@ -10,15 +10,20 @@ from fastapi_offline import FastAPIOffline
 from tracechat import __version__
 from tracechat.api import agents, chat, chats, exports, ops, sessions, traces, trajectories, viewer
 from tracechat.api.errors import ERROR_RESPONSES, install_error_handlers
+from tracechat.api.security import SecurityHeaders
 
 if TYPE_CHECKING:
     from tracechat.app import Service
+
+
+DOCS = "/docs"
 
 
 def create_api(service: Service) -> FastAPI:
     # /docs from the Swagger UI files that fastapi-offline ships, not from a CDN, so it works
     # with no internet. No /redoc: ReDoc's bundle always loads its logo from its CDN.
     app = FastAPIOffline(
+        docs_url=DOCS,
         redoc_url=None,
         title="tracechat",
         version=__version__,
@@ -35,4 +40,5 @@ def create_api(service: Service) -> FastAPI:
     app.include_router(chat.router, responses=ERROR_RESPONSES)
     app.include_router(agents.router, responses=ERROR_RESPONSES)
     viewer.mount(app)
+    app.add_middleware(SecurityHeaders, open_mode=lambda: service.keys.open_mode, docs_path=DOCS)
     return app

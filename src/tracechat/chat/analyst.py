@@ -95,6 +95,10 @@ def plan(question: str) -> list[tuple[str, dict[str, Any]]]:
 
 
 class Analyst:
+    """Not a language model: picks trace tools by the words of the question and answers from their results.
+
+    Works offline with no provider configured; every answer is reproducible."""
+
     name = NAME
     provider = "tracechat"
 

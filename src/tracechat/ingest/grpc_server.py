@@ -21,7 +21,9 @@ from tracechat.ingest.receiver import Receiver
 
 TRACE_SERVICE = "opentelemetry.proto.collector.trace.v1.TraceService"
 LOGS_SERVICE = "opentelemetry.proto.collector.logs.v1.LogsService"
-MAX_RESPONSE_BYTES = 4 * 1024 * 1024
+MAX_RESPONSE_BYTES = 64 * 1024 * 1024
+"""Export answers are small, but a trajectory (``TraceQueryService``) keeps up to 64 KiB of
+text per entry, so a long one passes gRPC's usual 4 MiB; its clients raise their receive limit."""
 
 
 def build_grpc_server(
@@ -46,17 +48,22 @@ def build_grpc_server(
     return server, bound
 
 
+def abort(context: grpc.ServicerContext, exc: TracechatError) -> None:
+    """End the call with the error's status (``abort_with_status`` raises)."""
+    context.abort_with_status(rpc_status.to_status(status_of(exc)))
+
+
 def _address(host: str, port: int) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 def _service(name: str, receiver: Receiver, signal: Signal) -> grpc.GenericRpcHandler[bytes, bytes]:
     def export(request: bytes, context: grpc.ServicerContext) -> bytes:
-        authorization = _metadata(context, "authorization")
+        authorization = metadata_value(context, "authorization")
         try:
             result = receiver.export(signal, request, Encoding.PROTOBUF, authorization, "grpc")
         except TracechatError as exc:
-            context.abort_with_status(rpc_status.to_status(_status(exc)))
+            context.abort_with_status(rpc_status.to_status(status_of(exc)))
             raise  # abort_with_status raises; this line only satisfies type checkers
         return encode_export_response(signal, result.rejected, result.error_message, Encoding.PROTOBUF)
 
@@ -64,14 +71,15 @@ def _service(name: str, receiver: Receiver, signal: Signal) -> grpc.GenericRpcHa
     return grpc.method_handlers_generic_handler(name, {"Export": handler})
 
 
-def _metadata(context: grpc.ServicerContext, key: str) -> str | None:
+def metadata_value(context: grpc.ServicerContext, key: str) -> str | None:
     for name, value in context.invocation_metadata() or ():
         if name == key:
             return value if isinstance(value, str) else value.decode()
     return None
 
 
-def _status(exc: TracechatError) -> status_pb2.Status:
+def status_of(exc: TracechatError) -> status_pb2.Status:
+    """The gRPC status of an error: its code, its message, ``RetryInfo`` when retryable."""
     status = status_pb2.Status(code=exc.grpc_code.value[0], message=exc.message)
     if exc.retry_after is not None:
         detail = any_pb2.Any()

@@ -9,6 +9,7 @@ from tracechat.model.records import IngestBatch
 from tracechat.model.sessions import SessionEntry, SessionFilter, SessionSummary
 from tracechat.model.stored import StoredLog, StoredSpan, StoredTrace, TraceIndexEntry
 from tracechat.model.summaries import SpanMatch, StoredFeedback, TraceFilter
+from tracechat.store.commits import TraceWatch
 
 
 class SpanStore(Protocol):
@@ -27,6 +28,13 @@ class SpanStore(Protocol):
         second under a load the store keeps up with; a process killed before that loses
         none of it either: the search index catches up from the store when it starts.
         """
+        ...
+
+    def watch_trace(self, trace_id: str) -> TraceWatch:
+        """Be woken by every commit that stores spans or log records of ``trace_id``, from now
+        until the watch is closed: woken after the commit, so a read then sees what it stored,
+        and before its requests are acknowledged. Commits of that id in any project wake it;
+        the watcher reads its own project."""
         ...
 
     def trace(self, project: str, trace_id: str) -> TraceIndexEntry | None:

@@ -222,10 +222,7 @@ def ensure_schema(con: duckdb.DuckDBPyConnection, status: MigrationStatus | None
     ``status`` how far the migration is."""
     version = _stored_version(con)
     if version is None:
-        con.execute(TABLES)
-        con.execute(sessions.TABLE)
-        con.execute(CHAT_TABLES)
-        con.execute("INSERT INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
+        _create(con)
         return
     if version > SCHEMA_VERSION:
         raise StoreVersionError(
@@ -280,6 +277,22 @@ def watching(con: duckdb.DuckDBPyConnection, status: MigrationStatus, every_s: f
         con.execute("RESET enable_progress_bar_print")
 
 
+def _create(con: duckdb.DuckDBPyConnection) -> None:
+    """Every table and the schema version in one transaction: a process killed during its
+    very first start leaves an empty file, never tables without a version (which no later
+    start could tell from a foreign file)."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(TABLES)
+        con.execute(sessions.TABLE)
+        con.execute(CHAT_TABLES)
+        con.execute("INSERT INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
+
+
 def _stored_version(con: duckdb.DuckDBPyConnection) -> int | None:
     has_meta = con.execute(
         "SELECT count(*) FROM information_schema.tables WHERE table_name = 'meta' AND table_schema = 'main'"
@@ -288,5 +301,8 @@ def _stored_version(con: duckdb.DuckDBPyConnection) -> int | None:
         return None
     row = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
     if row is None:
-        raise StoreVersionError("the database has no schema version; it was not written by tracechat")
+        raise StoreVersionError(
+            "the database has no schema version; it was not written by tracechat (or an older build "
+            "killed during its first start: if it holds nothing, delete it)"
+        )
     return int(row[0])

@@ -18,6 +18,7 @@ function h(tag, attrs = {}, ...children) {
     if (value === null || value === undefined || value === false) continue;
     if (name.startsWith("on")) node.addEventListener(name.slice(2), value);
     else if (name === "class") node.className = value;
+    else if (name === "style") node.style.cssText = value; // CSSOM: the CSP allows no inline style attributes
     else node.setAttribute(name, value === true ? "" : value);
   }
   for (const child of children.flat(Infinity)) { // helpers return nested lists of nodes
@@ -349,14 +350,20 @@ const RENDER = {
   ],
 };
 
+const RASTER_IMAGES = new Set(["image/png", "image/jpeg", "image/gif", "image/webp"]);
+
 function refs(contentRefs) {
   return (contentRefs || []).map((ref) => {
     const holder = h("div", {});
     api(withProject(`/agents/traces/content/${ref}`)).then(async (response) => {
       const blob = await response.blob();
-      const url = URL.createObjectURL(blob);
-      holder.append(blob.type.startsWith("image/") ? h("img", { class: "ref", src: url, alt: "attached image" })
-        : h("a", { href: url, download: ref }, `content (${blob.type || "file"}, ${blob.size} bytes)`));
+      const claimed = blob.type.split(";")[0].trim().toLowerCase();
+      // A blob: URL runs in this page's origin: only raster images keep their type (an SVG or
+      // HTML attachment could script); anything else becomes bytes the browser only downloads.
+      const safe = RASTER_IMAGES.has(claimed) ? blob : new Blob([blob], { type: "application/octet-stream" });
+      const url = URL.createObjectURL(safe);
+      holder.append(RASTER_IMAGES.has(claimed) ? h("img", { class: "ref", src: url, alt: "attached image" })
+        : h("a", { href: url, download: ref }, `content (${claimed || "file"}, ${blob.size} bytes)`));
     }).catch((error) => holder.append(h("span", { class: "meta" }, `content unavailable: ${error.message}`)));
     return holder;
   });
