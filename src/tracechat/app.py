@@ -97,6 +97,7 @@ class Service:
         self.exports = ExportJobs(self.store, settings.data_dir / "exports")
 
     def close(self) -> None:
+        self.exports.close()
         self.selftrace.shutdown()
         self.store.close()
 

@@ -19,7 +19,7 @@ from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, Field
 
-from tracechat.errors import InvalidRequest, NotFound, Overloaded, TracechatError
+from tracechat.errors import InvalidRequest, NotFound, Overloaded, StorageUnavailable, TracechatError
 from tracechat.export import log_columns, span_columns
 from tracechat.store import parquet
 
@@ -31,6 +31,10 @@ class Snapshots(Protocol):
 
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+
+
+class _Stopped(TracechatError):
+    code = "export_stopped"
 
 
 class ExportJob(BaseModel):
@@ -92,6 +96,8 @@ class ExportJobs:
         self._root = root
         self._jobs: dict[str, _Job] = {}
         self._lock = threading.Lock()
+        self._closing = threading.Event()
+        self._threads: list[threading.Thread] = []
 
     def start(self, name: str | None, project: str | None) -> ExportJob:
         started = datetime.now(UTC)
@@ -100,20 +106,37 @@ class ExportJobs:
             raise InvalidRequest("name: letters, digits, '.', '_' and '-', starting with a letter or digit")
         directory = self._root / name
         with self._lock:
+            if self._closing.is_set():
+                raise StorageUnavailable("the server is shutting down")
             if any(j.status == "running" for j in self._jobs.values()):
                 raise Overloaded("an export is running; wait for it to finish", retry_after=5)
             if directory.exists() and any(directory.iterdir()):
                 raise InvalidRequest(f"{directory} exists and is not empty; choose another name")
             job = _Job(uuid.uuid4().hex, directory, project, started)
             self._jobs[job.id] = job
-        threading.Thread(target=self._run, args=(job,), name=f"export-{job.id[:8]}", daemon=True).start()
+        self._threads = [t for t in self._threads if t.is_alive()]
+        thread = threading.Thread(target=self._run, args=(job,), name=f"export-{job.id[:8]}", daemon=True)
+        self._threads.append(thread)
+        thread.start()
         return job.view()
+
+    def close(self, timeout: float = 30) -> None:
+        """Stop a running export at its next chunk (it ends ``failed``), before the store
+        closes under it."""
+        self._closing.set()
+        for thread in self._threads:
+            thread.join(timeout)
 
     def get(self, job_id: str) -> ExportJob:
         job = self._jobs.get(job_id)
         if job is None:
             raise NotFound(f"no export {job_id!r}")
         return job.view()
+
+    def _written(self, job: _Job, table: str, rows: int) -> None:
+        job.rows[table] += rows
+        if self._closing.is_set():
+            raise _Stopped("the server is shutting down; the export was stopped")
 
     def _run(self, job: _Job) -> None:
         try:
@@ -127,7 +150,7 @@ class ExportJobs:
                     decode_span=span_columns,
                     decode_log=log_columns,
                     project=job.project,
-                    on_rows=lambda table, n: job.rows.__setitem__(table, job.rows[table] + n),
+                    on_rows=lambda table, n: self._written(job, table, n),
                 )
             job.files = summary.files
             job.status = "done"

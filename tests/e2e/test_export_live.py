@@ -15,12 +15,14 @@ from typing import Any
 import atif
 import duckdb
 import httpx
+import pytest
 from opentelemetry.sdk.trace.export import SpanExportResult
 
 from tests.otel import grpc_exporter, make_agent_spans
 from tests.samples import ALL_TIME, SAMPLES, load_recent_samples
 from tests.servers import InProcessServer, settings_for_test
 from tracechat.auth.keys import KeyRing
+from tracechat.errors import StorageUnavailable
 from tracechat.export import log_columns, span_columns
 from tracechat.store import parquet
 
@@ -176,3 +178,16 @@ def test_load_of_a_folder_shows_its_progress(server: InProcessServer) -> None:
     result = _tracechat("load", str(folder), "--endpoint", server.otlp_http)
     assert result.returncode == 0, result.stderr
     assert f"loading: {files}/{files} files (100%)" in result.stderr
+
+
+def test_a_server_stopping_stops_its_export_first(tmp_path: Path) -> None:
+    server = InProcessServer(settings_for_test(tmp_path / "data"))
+    _send(server, 2)
+    jobs = server.service.exports
+    started = httpx.post(f"{server.api}/admin/exports", json={"name": "late"}).json()
+    server.stop()  # joins the export's thread before the store closes
+    finished = jobs.get(started["id"])
+    assert finished.status in ("done", "failed")
+    assert finished.finished_at is not None
+    with pytest.raises(StorageUnavailable):  # and no export starts once it is closing
+        jobs.start("after", None)
