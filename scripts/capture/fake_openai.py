@@ -23,10 +23,29 @@ Replies are deterministic and decided from the request alone (see ``decide``):
   ``Agent name: <name>.`` and has no ``Handoff Message:`` line yet -> call
   ``handoff_to_agent({"agent_name": "<name>", "message": ...})``; after its result -> a short
   text saying so
+* a ``handoff`` tool is offered (LlamaIndex's AgentWorkflow) whose description lists
+  ``Currently available agents: {'<name>': ...}`` and no handoff happened yet -> call it
+  with ``{"to_agent": "<name>", "reason": ...}``
+* a ``delegate_work_to_coworker`` tool is offered (CrewAI's delegation), no delegation
+  happened yet and the pending question is about the weather -> call it with the first
+  coworker its description lists (``...coworkers: <name>``); after its result -> that result
+  as the answer
 * a ``get_weather`` tool is offered and the pending user question names a city or the
   weather -> call ``get_weather`` with ``{"city": "<City>"}``
 * otherwise -> a short text answer
 
+A request that offers no ``tools`` but whose messages describe tools in the ReAct text format
+(``Action:`` / ``Action Input:`` instructions naming ``get_weather``, as LlamaIndex's ReActAgent
+and CrewAI write them) is answered in that format (``react_reply``): ``Thought: ...\nAction:
+get_weather\nAction Input: {"city": "Paris"}`` for the question, and after an
+``Observation: <result>`` (in the last message, whatever its role) ``Thought: ...\nAnswer: ...``
+(``Final Answer:`` when the prompt asks for that).
+
+A request in DSPy's field format (a system prompt naming output fields ``[[ ## name ## ]]``)
+is answered in it (``dspy_reply``): a ReAct step (``next_thought``, ``next_tool_name``,
+``next_tool_args``) calls ``get_weather`` for the question and ``finish`` once the trajectory
+holds an observation; the extract step (``reasoning``, ``answer``) answers from that
+observation.
 A Responses request with ``context_management=[{"type": "compaction", "compact_threshold": N}]``
 whose context after its last ``compaction`` input item has reached N tokens gets a
 ``compaction`` output item (``encrypted_content``) first, as OpenAI's server-side compaction.
@@ -43,6 +62,7 @@ Every request is appended as one JSON line to ``--log FILE`` if given (for debug
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import re
@@ -100,6 +120,9 @@ def weather_answer(tool_output: str, city_hint: str | None) -> str:
         data = json.loads(tool_output)
     except (TypeError, ValueError):
         data = None
+    if isinstance(data, dict) and set(data) == {"result"} and isinstance(data["result"], str):
+        with contextlib.suppress(ValueError):  # Google ADK sends a return value as {"result": <value>}
+            data = json.loads(data["result"])
     if isinstance(data, dict) and "temperature_c" in data:
         city = data.get("city") or city_hint or "the city"
         return (
@@ -134,6 +157,7 @@ class Turn:
         self.last_tool_output: str = ""
         self.handoff_done: bool = False
         self.instructions: str = ""
+        self.descriptions: dict[str, str] = {}
         self.trailing_outputs: list[tuple[str, str]] = []  # (tool name, output) of the last results in a row
 
 
@@ -146,7 +170,28 @@ def find_cities(text: str) -> list[str]:
 
 def decide(turn: Turn, reasoning: bool) -> dict[str, Any]:
     """Return {'text': str|None, 'tool': (name, args_json)|None, 'reasoning': str|None}, plus
-    'tools': [(name, args_json), ...] when the model asks for several tools at once."""
+    'tools': [(name, args_json), ...] when the model asks for several tools at once. A tool
+    offered under a plugin-qualified name (``WeatherPlugin-get_weather``, as Semantic Kernel
+    names a plugin's function) is ``get_weather``, called by that name."""
+    qualified = next((t for t in turn.tools if t.endswith("-get_weather")), None)
+    if qualified is None:
+        return _decide(turn, reasoning)
+
+    def plain(name: str | None) -> str | None:
+        return "get_weather" if name == qualified else name
+
+    turn.tools = [plain(t) or t for t in turn.tools]
+    turn.last_tool_name = plain(turn.last_tool_name)
+    turn.trailing_outputs = [(plain(n) or n, o) for n, o in turn.trailing_outputs]
+    out = _decide(turn, reasoning)
+    if out["tool"] and out["tool"][0] == "get_weather":
+        out["tool"] = (qualified, out["tool"][1])
+    if out.get("tools"):
+        out["tools"] = [(qualified if n == "get_weather" else n, a) for n, a in out["tools"]]
+    return out
+
+
+def _decide(turn: Turn, reasoning: bool) -> dict[str, Any]:
     city = find_city(turn.last_user_text)
     out: dict[str, Any] = {"text": None, "tool": None, "reasoning": None}
     cities = find_cities(turn.last_user_text)
@@ -162,7 +207,8 @@ def decide(turn: Turn, reasoning: bool) -> dict[str, Any]:
         return out
     transfer = [t for t in turn.tools if t.startswith("transfer_to_")]
     pending_question = turn.last_kind == "user" or (
-        turn.last_kind == "tool" and (turn.last_tool_name or "").startswith("transfer_to_")
+        turn.last_kind == "tool"
+        and ((turn.last_tool_name or "").startswith("transfer_to_") or turn.last_tool_name == HANDOFF)
     )
     if turn.last_kind == "tool" and turn.last_tool_name == "get_weather" and "final_answer" in turn.tools:
         out["tool"] = ("final_answer", json.dumps({"answer": weather_answer(turn.last_tool_output, city)}))
@@ -170,10 +216,29 @@ def decide(turn: Turn, reasoning: bool) -> dict[str, Any]:
         out["text"] = weather_answer(turn.last_tool_output, city)
         if reasoning:
             out["reasoning"] = REASONING_TEXT.format(city=city or "the city")
+    elif turn.last_kind == "tool" and turn.last_tool_name == DELEGATE:
+        out["text"] = turn.last_tool_output
+    elif (
+        pending_question
+        and DELEGATE in turn.tools
+        and not turn.handoff_done
+        and is_weather_question(turn.last_user_text)
+        and (coworker := COWORKERS.search(turn.descriptions.get(DELEGATE, "")))
+    ):
+        task = f"Find the current weather in {city or 'Paris'}."
+        args = {"task": task, "context": f"A traveller asks: {turn.last_user_text.strip()}", "coworker": coworker["name"]}
+        out["tool"] = (DELEGATE, json.dumps(args))
     elif turn.last_kind == "tool" and turn.last_tool_name == "handoff_to_agent":
         out["text"] = "I have handed your question over to the agent that can answer it."
     elif pending_question and transfer and not turn.handoff_done:
         out["tool"] = (transfer[0], "{}")
+    elif (
+        pending_question
+        and HANDOFF in turn.tools
+        and not turn.handoff_done
+        and (target := HANDOFF_AGENTS.search(turn.descriptions.get(HANDOFF, "")))
+    ):
+        out["tool"] = (HANDOFF, json.dumps({"to_agent": target["name"], "reason": "The user asks about the weather."}))
     elif pending_question and "handoff_to_agent" in turn.tools and (target := swarm_handoff_target(turn)):
         message = f"The user asks about the weather in {city}." if city else "Please answer the user's question."
         out["tool"] = ("handoff_to_agent", json.dumps({"agent_name": target, "message": message}))
@@ -193,6 +258,10 @@ def decide(turn: Turn, reasoning: bool) -> dict[str, Any]:
     return out
 
 
+HANDOFF = "handoff"
+HANDOFF_AGENTS = re.compile(r"available agents:\s*\{'(?P<name>[^']+)'")
+DELEGATE = "delegate_work_to_coworker"
+COWORKERS = re.compile(r"coworkers: (?P<name>[^,\n]+)")
 SWARM_AGENT = re.compile(r"^Agent name: (?P<name>[^.\s]+)\.", re.M)
 SWARM_HANDED_OVER = re.compile(r"^Handoff Message:", re.M)
 
@@ -244,6 +313,7 @@ def chat_turn(body: dict[str, Any]) -> Turn:
         fn = t.get("function") or {}
         if fn.get("name"):
             turn.tools.append(fn["name"])
+            turn.descriptions[fn["name"]] = str(fn.get("description") or "")
     messages = body.get("messages") or []
     call_names: dict[str, str] = {}
     for m in messages:
@@ -254,7 +324,7 @@ def chat_turn(body: dict[str, Any]) -> Turn:
             for tc in m.get("tool_calls") or []:
                 name = (tc.get("function") or {}).get("name", "")
                 call_names[tc.get("id", "")] = name
-                if name.startswith("transfer_to_"):
+                if name.startswith("transfer_to_") or name in (DELEGATE, HANDOFF):
                     turn.handoff_done = True
         if role == "user":
             turn.last_user_text = text_of(m.get("content"))
@@ -295,6 +365,72 @@ def read_observation(turn: Turn, messages: list[dict[str, Any]]) -> None:
     turn.last_user_text = next((u for u in reversed(users) if not OBSERVATION.match(u)), "")
 
 
+REACT_TOOL = re.compile(r"(?:Tool Name: |one of \[)(?P<name>get_weather)\b")
+REACT_OBSERVATION = re.compile(r"Observation:\s*(?P<output>.*)\Z", re.S)
+
+
+def react_reply(body: dict[str, Any]) -> str | None:
+    """The ReAct text reply for a request whose prompt describes tools as text, else None."""
+    if body.get("tools"):
+        return None
+    messages = body.get("messages") or []
+    prompt = "\n".join(text_of(m.get("content")) for m in messages if m.get("role") in ("system", "developer", "user"))
+    if "Action Input" not in prompt or not REACT_TOOL.search(prompt):
+        return None
+    final = "Final Answer:" if "Final Answer:" in prompt else "Answer:"
+    last = text_of(messages[-1].get("content")) if messages else ""
+    observed = REACT_OBSERVATION.search(last)
+    questions = [
+        text_of(m.get("content"))
+        for m in messages
+        if m.get("role") == "user" and is_weather_question(text_of(m.get("content")))
+    ]
+    city = find_city(questions[-1]) if questions else None
+    if observed is not None:
+        answer = weather_answer(observed.group("output").strip(), city)
+        return f"Thought: I can answer without using any more tools.\n{final} {answer}"
+    if questions:
+        args = json.dumps({"city": city or "Paris"})
+        return f"Thought: I need to use a tool to help me answer the question.\nAction: get_weather\nAction Input: {args}"
+    return None
+
+
+DSPY_FIELD = re.compile(r"\[\[ ## (?P<name>\w+) ## \]\]")
+DSPY_OBSERVATION = re.compile(r"\[\[ ## observation_\d+ ## \]\]\s*(?P<output>\{.*?\})", re.S)
+
+
+def dspy_reply(body: dict[str, Any]) -> str | None:
+    """The reply in DSPy's ChatAdapter format for a request that asks for DSPy fields."""
+    messages = body.get("messages") or []
+    system = "\n".join(text_of(m.get("content")) for m in messages if m.get("role") == "system")
+    wanted = set(DSPY_FIELD.findall(system))
+    if not wanted:
+        return None
+    user = text_of(messages[-1].get("content")) if messages else ""
+    city = find_city(user) or "Paris"
+    observed = DSPY_OBSERVATION.findall(user)
+    fields: list[tuple[str, str]] = []
+    if {"next_thought", "next_tool_name", "next_tool_args"} <= wanted:
+        if observed:
+            fields = [
+                ("next_thought", "I have the current weather, so I can finish."),
+                ("next_tool_name", "finish"),
+                ("next_tool_args", "{}"),
+            ]
+        else:
+            fields = [
+                ("next_thought", f"I should look up the current weather in {city}."),
+                ("next_tool_name", "get_weather"),
+                ("next_tool_args", json.dumps({"city": city})),
+            ]
+    elif {"reasoning", "answer"} <= wanted:
+        answer = weather_answer(observed[-1], city) if observed else f"I do not know the weather in {city}."
+        fields = [("reasoning", "The get_weather tool reported the current conditions."), ("answer", answer)]
+    else:
+        return None
+    return "\n\n".join(f"[[ ## {name} ## ]]\n{value}" for name, value in fields) + "\n\n[[ ## completed ## ]]"
+
+
 def chat_usage(body: dict[str, Any], completion_text: str, reasoning: str | None) -> dict[str, Any]:
     prompt = ntokens(body.get("messages") or []) + ntokens(body.get("tools") or [])
     reasoning_tokens = ntokens(reasoning) if reasoning else 0
@@ -319,6 +455,9 @@ def chat_completion(body: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str
     reasoning = "reason" in model.lower()
     turn = chat_turn(body)
     d = decide(turn, reasoning)
+    react = react_reply(body) or dspy_reply(body)
+    if react is not None:
+        d = {"text": react, "tool": None, "reasoning": None}
     n = COUNTER.next()
     rid = f"chatcmpl-fake{n:04d}{short_hash(json.dumps(body, sort_keys=True), n=8)}"
     message: dict[str, Any] = {"role": "assistant", "content": d["text"], "refusal": None}

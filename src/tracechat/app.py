@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import gc
 import logging
+import os
 import signal
 import socket
 import sys
@@ -16,6 +17,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import anyio.to_thread
 import grpc
 import uvicorn
 from starlette.types import ASGIApp
@@ -31,11 +33,12 @@ from tracechat.chat.limits import RateLimiter
 from tracechat.chat.providers.config import models_from_environment
 from tracechat.chat.selftrace import SelfTracer
 from tracechat.chat.threads import ChatThreads
-from tracechat.config import Settings, is_loopback
+from tracechat.config import MIB, Settings, is_loopback
+from tracechat.connections import ConnectionLimits, descriptor_budget, guarded_protocol
 from tracechat.errors import TracechatError
 from tracechat.grpcapi.servicer import QueryServices, add_query_services
-from tracechat.ingest.grpc_server import build_grpc_server
-from tracechat.ingest.http_server import otlp_http_app
+from tracechat.ingest.grpc_server import GrpcLimits, build_grpc_server
+from tracechat.ingest.http_server import InflateLimits, otlp_http_app
 from tracechat.ingest.loader import load_paths_in_process
 from tracechat.ingest.receiver import Receiver
 from tracechat.live_export import ExportJobs
@@ -84,7 +87,7 @@ class Service:
         store = self.store
         self.metrics.watch_store(lambda: float(store.problem is not None))
         self.receiver = Receiver(self.store, self.keys, self.metrics)
-        self.sessions = SessionQueries(self.store)
+        self.sessions = SessionQueries(self.store, settings.trajectory_max_spans)
         self.traces: TraceQueries = self.sessions  # (the assistant's tools read sessions through it)
         records = ChatRecords(self.store)
         self.chats = ChatThreads(records)
@@ -140,9 +143,28 @@ def _listen(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _uvicorn(app: ASGIApp) -> _Server:
-    config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False, timeout_keep_alive=30)
+def _uvicorn(app: ASGIApp, limits: ConnectionLimits) -> _Server:
+    config = uvicorn.Config(
+        app,
+        http=guarded_protocol(limits),
+        log_level="warning",
+        lifespan="off",
+        access_log=False,
+        timeout_keep_alive=30,
+        timeout_graceful_shutdown=int(SHUTDOWN_GRACE_S),
+    )
     return _Server(config)
+
+
+def connection_limits(settings: Settings) -> ConnectionLimits:
+    """The settings' limits, the connection cap lowered to what the descriptor limit holds."""
+    budget = descriptor_budget(settings.max_connections)
+    return ConnectionLimits(
+        max_connections=budget.per_listener,
+        max_header_bytes=settings.max_header_bytes,
+        header_timeout_s=settings.header_timeout_s,
+        body_timeout_s=settings.body_timeout_s,
+    )
 
 
 class RunningServer:
@@ -163,10 +185,13 @@ class RunningServer:
         """Listen on the API port first, answering "migrating, N% done" while the store
         opens (and migrates), then serve everything."""
         keys = _keys_allowed(settings, clock)  # before binding anything
+        limits = connection_limits(settings)
+        # The API's sync handlers run on this loop's default threads; ingest has its own.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.api_threads
         migration = MigrationStatus()
         api_sock = _listen(settings.host, settings.port)
         switch = Switch(SecurityHeaders(migrating_app(migration), open_mode=lambda: keys.open_mode, docs_path=None))
-        api = _uvicorn(switch)
+        api = _uvicorn(switch, limits)
         api_task = asyncio.create_task(api.serve(sockets=[api_sock]))
         try:
             with migration_shown(migration):
@@ -177,7 +202,12 @@ class RunningServer:
             raise
         try:
             grpc_server, grpc_port = build_grpc_server(
-                service.receiver, settings.host, settings.grpc_port, settings.max_request_bytes, settings.grpc_workers
+                service.receiver,
+                settings.host,
+                settings.grpc_port,
+                settings.max_request_bytes,
+                settings.grpc_workers,
+                GrpcLimits(limits.max_connections, limits.header_timeout_s),
             )
             # the trajectory queries beside OTLP, on the same port and keys; each watch holds
             # one of the server's threads, so half of them at most
@@ -191,8 +221,9 @@ class RunningServer:
             service.close()
             raise
         # Open mode answers loopback Host names only here too: a rebinding page could write spans.
-        otlp_app = otlp_http_app(service.receiver, settings.max_request_bytes)
-        otlp = _uvicorn(SecurityHeaders(otlp_app, open_mode=lambda: service.keys.open_mode, docs_path=None))
+        inflate = InflateLimits(settings.max_gzip_members, settings.decompress_max_s)
+        otlp_app = otlp_http_app(service.receiver, settings.max_request_bytes, inflate)
+        otlp = _uvicorn(SecurityHeaders(otlp_app, open_mode=lambda: service.keys.open_mode, docs_path=None), limits)
         switch.target = create_api(service)
         ports = Ports(grpc_port, otlp_sock.getsockname()[1], api_sock.getsockname()[1])
         running = cls(service, grpc_server, queries, [otlp, api], ports)
@@ -203,13 +234,32 @@ class RunningServer:
         return running
 
     async def stop(self) -> None:
-        """Stop accepting, let requests in flight finish their commits, close the store."""
+        """Stop accepting, let requests in flight finish their commits, close the store;
+        saying what it does, since closing a large store takes seconds."""
+        started = time.monotonic()
+        otlp, api = (len(server.server_state.tasks) for server in self._http)
+        _progress(
+            f"stopping the listeners: no new connections; requests in flight (OTLP/HTTP {otlp}, API {api}, "
+            f"and any on OTLP/gRPC) get up to {SHUTDOWN_GRACE_S:g} s to finish"
+        )
         self.queries.begin_shutdown()  # health answers NOT_SERVING, watches end
         await asyncio.to_thread(self._grpc.stop(SHUTDOWN_GRACE_S).wait)
         for server in self._http:
             server.should_exit = True
         await asyncio.gather(*self._tasks)
-        self.service.close()
+        _progress(f"listeners stopped ({time.monotonic() - started:.1f} s); {self._closing_store()}")
+        # In a thread, so the event loop still hears a second signal while the store closes.
+        await asyncio.to_thread(self.service.close)
+        _progress(f"store closed ({time.monotonic() - started:.1f} s since the signal)")
+
+    def _closing_store(self) -> str:
+        queued = self.service.store.writer.queued_bytes
+        wal = self.service.settings.database_path.with_name(self.service.settings.database_path.name + ".wal")
+        wal_mb = wal.stat().st_size / MIB if wal.exists() else 0.0
+        return (
+            f"closing the store: committing {queued} queued bytes, then DuckDB writes its {wal_mb:.0f} MB "
+            "write-ahead log into the database file (a large one takes seconds)"
+        )
 
 
 async def serve(settings: Settings, sample_traces: Path | None = None) -> None:
@@ -218,17 +268,37 @@ async def serve(settings: Settings, sample_traces: Path | None = None) -> None:
     running = await RunningServer.start(settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stop.set)
+
+    def first_signal(signum: int) -> None:
+        _progress(f"{signal.Signals(signum).name}: shutting down; send it again to exit at once")
+        stop.set()
+        for again in SIGNALS:
+            loop.add_signal_handler(again, _exit_now, again)
+
+    for signum in SIGNALS:
+        loop.add_signal_handler(signum, first_signal, signum)
     if settings.demo:
         await asyncio.to_thread(_load_demo, running.service, sample_traces)
     _announce(settings, running.service, running.ports)
     await stop.wait()
-    print("tracechat: shutting down (finishing commits in flight)", file=sys.stderr, flush=True)
     await running.stop()
     gc.unfreeze()  # let the objects frozen at start be finalized (DuckDB's bindings check at exit)
     gc.collect()
     print("tracechat: stopped", file=sys.stderr, flush=True)
+
+
+SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+
+def _progress(message: str) -> None:
+    print(f"tracechat: {message}", file=sys.stderr, flush=True)
+
+
+def _exit_now(signum: int) -> None:
+    """A second signal: leave without finishing. What was acknowledged is committed already
+    (as after a kill); the next start replays DuckDB's write-ahead log."""
+    _progress(f"{signal.Signals(signum).name} again: exiting at once, without closing the store")
+    os._exit(128 + signum)
 
 
 def event_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:

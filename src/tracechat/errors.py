@@ -53,6 +53,13 @@ class PayloadTooLarge(InvalidInput):
     code = "payload_too_large"
 
 
+class TraceTooLarge(InvalidInput):
+    """The trace has more spans than one read may take (``TRACECHAT_TRAJECTORY_MAX_SPANS``)."""
+
+    http_status = 422
+    code = "trace_too_large"
+
+
 class Unauthenticated(TracechatError):
     """Credentials are missing or do not match a key."""
 

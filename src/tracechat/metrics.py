@@ -67,6 +67,16 @@ class Metrics:
             buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256),
             registry=r,
         )
+        self.reads_abandoned = Counter(
+            "tracechat_api_reads_abandoned",
+            "Trace reads whose client left before the answer; cancelled unless already running.",
+            registry=r,
+        )
+        self.reads_in_progress = Gauge(
+            "tracechat_api_reads_in_progress",
+            "Trace reads running or waiting for their turn (TRACECHAT_READ_CONCURRENCY run at once).",
+            registry=r,
+        )
         self.queue_bytes = Gauge(
             "tracechat_write_queue_bytes",
             "Request bytes waiting for a commit.",

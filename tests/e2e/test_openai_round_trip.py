@@ -27,6 +27,7 @@ FAKE_MODEL = Path(__file__).resolve().parents[2] / "scripts" / "capture" / "fake
 NOT_ROUND_TRIPPED = {
     "smolagents": "sends tool results back as user messages ('Observation: …'), not as tool messages",
     "strands-agents-parallel": "its last model call's recorded input holds one of the two parallel tool results",
+    "llamaindex-react-agent": "records its tool calls and results with no ids, which OpenAI chat messages need",
     "reasoning-openinference": "records the reasoning of the earlier answer as an assistant message of its own",
 }
 """Cases whose recorded input is not the chat-completions conversation, and why."""

@@ -6,6 +6,9 @@ The instrumentation comes from the environment that ../capture.py sets per case:
   (``AnthropicInstrumentor``: LLM spans with ``llm.input_messages.*`` / ``llm.output_messages.*``)
 * CAPTURE_INSTRUMENTATION=openllmetry -> traceloop's opentelemetry-instrumentation-anthropic
   (``AnthropicInstrumentor``: ``anthropic.chat`` spans)
+* CAPTURE_INSTRUMENTATION=sdk -> none: the Anthropic SDK's own tracing alone (on by default
+  once a global TracerProvider exists; ANTHROPIC_OPEN_TELEMETRY_TRACES_CONTENT_MODE=content
+  asks it for content)
 
 CAPTURE_STREAM=1 streams the replies (``messages.create(stream=True)``, SSE events, folded into
 the final message with the SDK's own accumulator).
@@ -52,9 +55,11 @@ def main() -> int:
     which = os.environ["CAPTURE_INSTRUMENTATION"]
     if which == "openinference":
         from openinference.instrumentation.anthropic import AnthropicInstrumentor
-    else:
+    elif which == "openllmetry":
         from opentelemetry.instrumentation.anthropic import AnthropicInstrumentor  # type: ignore[no-redef]
-    AnthropicInstrumentor().instrument(tracer_provider=tp)
+    if which in ("openinference", "openllmetry"):
+        AnthropicInstrumentor().instrument(tracer_provider=tp)
+    # else ("sdk"): only the Anthropic SDK's own telemetry
 
     from anthropic import Anthropic
 

@@ -9,7 +9,9 @@ from fastapi_offline import FastAPIOffline
 
 from tracechat import __version__
 from tracechat.api import agents, chat, chats, exports, ops, sessions, traces, trajectories, viewer
+from tracechat.api.body_limit import BodyLimit
 from tracechat.api.errors import ERROR_RESPONSES, install_error_handlers
+from tracechat.api.reads import ReadCapacity
 from tracechat.api.security import SecurityHeaders
 
 if TYPE_CHECKING:
@@ -40,5 +42,12 @@ def create_api(service: Service) -> FastAPI:
     app.include_router(chat.router, responses=ERROR_RESPONSES)
     app.include_router(agents.router, responses=ERROR_RESPONSES)
     viewer.mount(app)
+    # Outermost last: the Host and the key and the body's size are checked before a read is relayed.
+    reads = service.settings.read_concurrency
+    prefixes = ("/agents/traces", "/agents/sessions")
+    app.add_middleware(ReadCapacity, prefixes=prefixes, concurrency=reads, metrics=service.metrics)
+    settings = service.settings
+    histories = dict.fromkeys(("/api/v1/chat", "/api/agents"), settings.chat_max_body_bytes)  # chats too
+    app.add_middleware(BodyLimit, keys=lambda: service.keys, limit=settings.api_max_body_bytes, per_route=histories)
     app.add_middleware(SecurityHeaders, open_mode=lambda: service.keys.open_mode, docs_path=DOCS)
     return app

@@ -28,7 +28,8 @@ class Health(BaseModel):
     summary="Liveness and write-queue depth",
     responses={503: {"model": Health, "description": "The store is damaged and takes no writes"}},
 )
-def healthz(service: ServiceDep) -> Response:
+async def healthz(service: ServiceDep) -> Response:
+    # On the event loop, never in a thread: it answers while every API thread is busy.
     problem = service.store.problem
     health = Health(
         status="ok" if problem is None else "store_corrupt",

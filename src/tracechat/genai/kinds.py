@@ -67,7 +67,23 @@ def classify(facts: SpanFacts) -> Kind:
     kind = _OPERATIONS.get(operation) or _invoked(operation) or _by_name(facts.name) or _by_content(facts)
     if kind is Kind.AGENT and not facts.agent_name:
         return Kind.WORKFLOW  # e.g. the synthetic "Agent workflow" root of agent SDK exporters
+    if kind is Kind.LLM and not _called_a_model(facts):
+        return Kind.OTHER  # e.g. LlamaIndex's request builder, marked LLM, that sends nothing
     return kind
+
+
+def _called_a_model(facts: SpanFacts) -> bool:
+    """Whether a span marked as a model call recorded anything of one: the messages sent or
+    received, tokens, a finish reason, or a failure. A span that only names the model (a
+    step that builds the request, whose output is that request) called none."""
+    return (
+        facts.input_messages is not None
+        or facts.output_messages is not None
+        or facts.input_tokens is not None
+        or facts.output_tokens is not None
+        or facts.finish_reason is not None
+        or facts.status_code == 2
+    )
 
 
 def _invoked(operation: str) -> Kind | None:

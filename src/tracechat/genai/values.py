@@ -9,7 +9,10 @@ from typing import Any
 import orjson
 
 REDACTED = frozenset(
-    {"", "{}", "[]", "null", "<redacted>", "__redacted__", "[redacted]", "redacted", "readacted", "<omitted>"}
+    {
+        *("", "{}", "[]", "null", "<redacted>", "__redacted__", "[redacted]", "redacted", "readacted", "<omitted>"),
+        "<elided>",  # Google ADK's log bodies without OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT
+    }
 )
 """Placeholders instrumentations write when content capture is off (compared lowercased)."""
 

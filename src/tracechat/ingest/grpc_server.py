@@ -8,6 +8,7 @@ exactly as it decodes OTLP/HTTP bodies. Errors become gRPC statuses; retryable o
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 import grpc
@@ -26,17 +27,40 @@ MAX_RESPONSE_BYTES = 64 * 1024 * 1024
 text per entry, so a long one passes gRPC's usual 4 MiB; its clients raise their receive limit."""
 
 
+@dataclass(frozen=True, slots=True)
+class GrpcLimits:
+    max_connections: int = 1000
+    handshake_timeout_s: float = 10.0
+    idle_timeout_s: float = 300.0
+    """A connection with no call for this long is closed (exporters reconnect on their own)."""
+    queued_calls: int = 256
+    """Calls waiting for a worker thread; past them a call is refused with RESOURCE_EXHAUSTED."""
+
+
 def build_grpc_server(
-    receiver: Receiver, host: str, port: int, max_request_bytes: int, workers: int
+    receiver: Receiver,
+    host: str,
+    port: int,
+    max_request_bytes: int,
+    workers: int,
+    limits: GrpcLimits | None = None,
 ) -> tuple[grpc.Server, int]:
     """A started-later gRPC server and the port it bound (``port=0`` picks a free one)."""
+    limits = limits or GrpcLimits()
     server = grpc.server(
         ThreadPoolExecutor(max_workers=workers, thread_name_prefix="otlp-grpc"),
         options=[
             ("grpc.max_receive_message_length", max_request_bytes),
             ("grpc.max_send_message_length", MAX_RESPONSE_BYTES),
             ("grpc.so_reuseport", 0),
+            # A connection that never completes the HTTP/2 handshake, or sits with no call,
+            # is closed; past the cap new connections are refused, leaving descriptors for
+            # the other listeners.
+            ("grpc.max_allowed_incoming_connections", limits.max_connections),
+            ("grpc.server_handshake_timeout_ms", int(limits.handshake_timeout_s * 1000)),
+            ("grpc.max_connection_idle_ms", int(limits.idle_timeout_s * 1000)),
         ],
+        maximum_concurrent_rpcs=workers + limits.queued_calls,
     )
     server.add_generic_rpc_handlers(
         (

@@ -16,7 +16,7 @@ class SessionQueries(TraceQueries):
     @classmethod
     def over(cls, traces: TraceQueries) -> SessionQueries:
         """Session reads over the store ``traces`` reads (itself when it reads sessions already)."""
-        return traces if isinstance(traces, SessionQueries) else cls(traces._store)
+        return traces if isinstance(traces, SessionQueries) else cls(traces._store, traces._max_spans)
 
     def list_sessions(self, project: str, where: SessionFilter, limit: int, offset: int) -> SessionList:
         rows, total = self._store.list_sessions(project, where, limit, offset)

@@ -139,13 +139,21 @@ def fold_graph_nodes(roots: list[Node]) -> None:
 
 
 def _provider(roots: list[Node], spans: list[SpanFacts]) -> str | None:
-    for node in roots:
-        if node.facts.provider:
-            return node.facts.provider.lower()
+    """The model provider: the root's, unless no model call is that provider's (an agent
+    framework's root may name the framework: CrewAI's crew span says `crewai`); else the
+    most frequent among model calls, each call counted by its innermost span (the one nearest
+    the wire: ADK's ``call_llm`` names ADK itself, the client's ``generate_content`` inside it
+    the model's provider)."""
     counts: dict[str, int] = {}
-    for facts in spans:
-        if facts.kind is Kind.LLM and facts.provider:
-            counts[facts.provider.lower()] = counts.get(facts.provider.lower(), 0) + 1
+    for root in roots:
+        for node in (root, *root.descendants()):
+            facts = node.facts
+            if facts.kind is Kind.LLM and facts.provider and node.first_descendant(Kind.LLM) is None:
+                counts[facts.provider.lower()] = counts.get(facts.provider.lower(), 0) + 1
+    for node in roots:
+        named = (node.facts.provider or "").lower()
+        if named and (not counts or any(p == named or p.startswith(named + ".") for p in counts)):
+            return named
     return max(counts, key=lambda p: counts[p]) if counts else None
 
 

@@ -401,6 +401,16 @@ class DuckDBStore:
         logs = self._logs(project, trace_id, (first, last)) if log_count else []
         return StoredTrace(root_span_name, spans, logs)
 
+    def read_span(self, project: str, trace_id: str, span_id: str) -> StoredTrace | None:
+        row = self._location(project, trace_id)
+        if row is None:
+            return None
+        batches, only = (row[1], row[2]), {"span_id": span_id}
+        raw = self._trace_rows(sql.ONE_SPAN, project, trace_id, batches, only)
+        spans = [StoredSpan(*_span_row(project, trace_id, *columns)) for columns in raw]
+        logs = [StoredLog(*columns) for columns in self._trace_rows(sql.SPAN_LOGS, project, trace_id, batches, only)]
+        return StoredTrace(row[5], spans, logs)
+
     def _spans(self, project: str, trace_id: str, batches: tuple[int, int]) -> list[StoredSpan]:
         rows = self._trace_rows(sql.TRACE_SPANS, project, trace_id, batches)
         spans = [StoredSpan(*_span_row(project, trace_id, raw, resource, scope)) for raw, resource, scope in rows]
@@ -410,10 +420,12 @@ class DuckDBStore:
     def _logs(self, project: str, trace_id: str, batches: tuple[int, int]) -> list[StoredLog]:
         return [StoredLog(*row) for row in self._trace_rows(sql.TRACE_LOGS, project, trace_id, batches)]
 
-    def _trace_rows(self, query: str, project: str, trace_id: str, batches: tuple[int, int]) -> list[tuple[Any, ...]]:
+    def _trace_rows(
+        self, query: str, project: str, trace_id: str, batches: tuple[int, int], extra: dict[str, str] | None = None
+    ) -> list[tuple[Any, ...]]:
         """Rows of ``query`` within the trace's batch range, their scope id (the last column)
         replaced by the resource and scope bytes."""
-        params = {"first": batches[0], "last": batches[1], "project": project, "trace_id": trace_id}
+        params = {"first": batches[0], "last": batches[1], "project": project, "trace_id": trace_id, **(extra or {})}
         rows = self._cursor().execute(query, params).fetchall()
         scopes = self._scopes_of({row[-1] for row in rows})
         return [(*row[:-1], *scopes[row[-1]]) for row in rows]

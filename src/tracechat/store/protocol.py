@@ -45,6 +45,11 @@ class SpanStore(Protocol):
         """The trace's root span name, spans and logs in as few reads as the store can, or None."""
         ...
 
+    def read_span(self, project: str, trace_id: str, span_id: str) -> StoredTrace | None:
+        """``read_trace`` of one span: the trace's root span name, the span (or no span when
+        the trace has no such span) and the logs linked to it; None for an unknown trace."""
+        ...
+
     def trace_spans(self, project: str, trace_id: str) -> list[StoredSpan]:
         """Every span of the trace, in start-time order; empty for an unknown trace."""
         ...

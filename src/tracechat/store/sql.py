@@ -49,27 +49,40 @@ def insert_spans(columns: str, *, skip_stored: bool, dedupe_batch: bool) -> str:
     return f"INSERT INTO spans SELECT $batch, {selected} FROM {source}{qualify}"
 
 
-COUNTED = f"(operation IS NULL OR operation NOT IN {AGGREGATING}) AND NOT inside_call"
-"""A span's usage counts in the trace's totals unless it sums others' (an agent's) or its
-model call is another span's, recorded again: below a model call that counted tokens, or a
-model call within a sibling model call's time with the same input tokens (query/tree.py:
-``_fold_repeated_calls``, the trajectory's same rule)."""
+def recorded_again(span: str, usage: str) -> str:
+    """Whether ``span`` (a table alias) is a model call that another span already counted:
+    below a span with the same input tokens (double instrumentation; ADK's ``call_llm`` over
+    ``generate_content``), or within a sibling model call's time with the same input tokens
+    (query/tree.py: ``_fold_repeated_calls``, the trajectory's same rule). ``usage`` is a
+    relation of the candidate spans with usage (``project, trace_id, span_id,
+    parent_span_id, start_ns, end_ns, input_tokens, model_call``), agents' sums left out."""
+    s, c = span, "c"
+    return f"""{s}.operation IN {_MODEL_CALLS} AND (
+        EXISTS (SELECT 1 FROM {usage} {c} WHERE {c}.project = {s}.project AND {c}.trace_id = {s}.trace_id
+                AND {c}.span_id = {s}.parent_span_id AND {c}.input_tokens = {s}.input_tokens)
+        OR EXISTS (
+            SELECT 1 FROM {usage} {c} WHERE {c}.model_call AND {c}.project = {s}.project
+                AND {c}.trace_id = {s}.trace_id AND {c}.span_id <> {s}.span_id
+                AND {c}.parent_span_id IS NOT DISTINCT FROM {s}.parent_span_id
+                AND {c}.input_tokens = {s}.input_tokens AND {c}.start_ns <= {s}.start_ns
+                AND {c}.end_ns >= {s}.end_ns
+                AND ({c}.start_ns < {s}.start_ns OR {c}.end_ns > {s}.end_ns OR {c}.span_id < {s}.span_id))
+    )"""
 
-COMMIT_SPANS = f"""calls AS (
-    SELECT project, trace_id, span_id, parent_span_id, start_ns, end_ns, input_tokens FROM spans
-    WHERE batch = $batch AND operation IN {_MODEL_CALLS}
-        AND (input_tokens IS NOT NULL OR output_tokens IS NOT NULL)
+
+COUNTED = f"(operation IS NULL OR operation NOT IN {AGGREGATING}) AND NOT inside_call"
+"""A span's usage counts in the trace's totals unless it sums others' (an agent's) or it is
+a model call recorded again (``recorded_again``)."""
+
+COMMIT_SPANS = f"""usage AS (
+    SELECT project, trace_id, span_id, parent_span_id, start_ns, end_ns, input_tokens,
+        operation IN {_MODEL_CALLS} AS model_call
+    FROM spans
+    WHERE batch = $batch AND input_tokens IS NOT NULL
+        AND (operation IS NULL OR operation NOT IN {AGGREGATING})
 ),
 batch_spans AS (
-    SELECT s.*,
-        EXISTS (SELECT 1 FROM calls c WHERE c.project = s.project AND c.trace_id = s.trace_id
-                AND c.span_id = s.parent_span_id)
-        OR (s.operation IN {_MODEL_CALLS} AND EXISTS (
-            SELECT 1 FROM calls c WHERE c.project = s.project AND c.trace_id = s.trace_id
-                AND c.parent_span_id IS NOT DISTINCT FROM s.parent_span_id AND c.span_id <> s.span_id
-                AND c.input_tokens = s.input_tokens AND c.start_ns <= s.start_ns AND c.end_ns >= s.end_ns
-                AND (c.start_ns < s.start_ns OR c.end_ns > s.end_ns OR c.span_id < s.span_id)
-        )) AS inside_call
+    SELECT s.*, {recorded_again("s", "usage")} AS inside_call
     FROM spans s
     WHERE s.batch = $batch
 )
@@ -156,6 +169,17 @@ WHERE batch BETWEEN $first AND $last AND project = $project AND trace_id = $trac
 and promoted attributes come out of the payload again (``ingest.flatten.span_fields``)
 for less than reading them. Unordered: sorting a trace's few rows in Python is cheaper
 than DuckDB's sort setup."""
+
+ONE_SPAN = TRACE_SPANS + "AND span_id = $span_id\n"
+"""One span of a trace (content references name their span: reading it alone is enough)."""
+
+SPAN_LOGS = """
+SELECT $project, $trace_id, span_id, time_ns, observed_ns, severity_number, severity_text,
+    event_name, raw, scope_id
+FROM logs
+WHERE batch BETWEEN $first AND $last AND project = $project AND trace_id = $trace_id AND span_id = $span_id
+ORDER BY time_ns, observed_ns
+"""
 
 TRACE_LOGS = """
 SELECT $project, $trace_id, span_id, time_ns, observed_ns, severity_number, severity_text,
