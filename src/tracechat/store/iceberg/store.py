@@ -55,6 +55,8 @@ _COMMIT_ATTEMPTS = 20
 is how many receivers may beat one commit in a row before its requests are refused."""
 _UNKNOWN_BACKOFF_S = (0.05, 0.2, 0.5, 1.0, 2.0)
 _INDEX_ATTEMPTS = 4
+_POOL_WAIT_S = 5.0
+"""How long a call waits for a PostgreSQL connection before it fails (retryably)."""
 _CATALOG_LOCK = 7_412_000
 """Advisory lock held while a node creates the catalog's tables and tracechat's, so nodes
 starting together do not race on ``CREATE``."""
@@ -95,12 +97,21 @@ class IcebergStore:
         memory_mb: int = 512,
     ) -> None:
         self._pool: ConnectionPool[psycopg.Connection[tuple[Any, ...]]] = ConnectionPool(
-            libpq_uri(catalog_uri), min_size=1, max_size=pool_size, kwargs={"autocommit": True}, open=True
+            libpq_uri(catalog_uri),
+            min_size=1,
+            max_size=pool_size,
+            kwargs={"autocommit": True, "connect_timeout": 5},
+            timeout=_POOL_WAIT_S,
+            # A connection that a PostgreSQL restart broke is found and replaced when taken.
+            check=ConnectionPool.check_connection,
+            open=True,
         )
         try:
             self.index = TraceIndex(self._pool)
             with self._catalog_lock():
-                self.catalog = SqlCatalog("tracechat", uri=sqlalchemy_uri(catalog_uri), warehouse=warehouse)
+                self.catalog = SqlCatalog(
+                    "tracechat", uri=sqlalchemy_uri(catalog_uri), warehouse=warehouse, pool_pre_ping="true"
+                )
                 self.index.ensure_schema()
                 self._create_tables()
         except BaseException:

@@ -45,6 +45,11 @@ TABLE_PROPERTIES: Final = {
     # reader skips every row group whose trace id range does not hold it.
     "write.parquet.row-group-limit": "4096",
     "format-version": "2",
+    # pyiceberg re-bases a commit another writer beat by itself; receivers beat each other
+    # all the time, so it retries sooner than its default 100 ms and more often.
+    "commit.retry.num-retries": "10",
+    "commit.retry.min-wait-ms": "10",
+    "commit.retry.max-wait-ms": "500",
 }
 
 

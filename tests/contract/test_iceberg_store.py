@@ -1,0 +1,180 @@
+"""What the Iceberg store promises beyond the Protocol: its layout, commits that are never
+written twice, and many receivers and readers on one catalog (a real PostgreSQL from
+``tests.postgres``, a warehouse in the test's directory)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+import pytest
+import sqlalchemy.exc
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+from pyiceberg.expressions import AlwaysTrue
+from pyiceberg.table import Table
+
+from tests.postgres import PostgresServer
+from tracechat.errors import StorageUnavailable
+from tracechat.ingest.flatten import flatten_traces
+from tracechat.model.records import IngestBatch
+from tracechat.store.iceberg import tables
+from tracechat.store.iceberg.store import IcebergStore, _of_trace
+
+Opener = Callable[[], IcebergStore]
+
+
+@pytest.fixture
+def open_iceberg(postgres: PostgresServer, tmp_path: Path) -> Iterator[Opener]:
+    """Opens stores (receivers or readers) on one catalog and warehouse; closes them all."""
+    dsn = postgres.create_database()
+    warehouse = (tmp_path / "warehouse").as_uri()
+    opened: list[IcebergStore] = []
+
+    def opener() -> IcebergStore:
+        opened.append(IcebergStore(dsn, warehouse))
+        return opened[-1]
+
+    yield opener
+    for store in opened:
+        store.close()
+
+
+def _trace(number: int) -> bytes:
+    return number.to_bytes(16, "big")
+
+
+def _batch(*spans: tuple[bytes, int], project: str = "p") -> IngestBatch:
+    """Spans from (trace id, span number); span 1 of a trace is its root, the rest its children."""
+    request = ExportTraceServiceRequest()
+    scope = request.resource_spans.add().scope_spans.add()
+    for trace, number in spans:
+        span = scope.spans.add(trace_id=trace, span_id=number.to_bytes(8, "big"), name=f"span {number}")
+        span.start_time_unix_nano = 1_700_000_000_000_000_000 + number * 1000
+        span.end_time_unix_nano = span.start_time_unix_nano + 500
+        if number != 1:
+            span.parent_span_id = (1).to_bytes(8, "big")
+    return flatten_traces(request, lambda resource: project).batch
+
+
+def _spans_table(store: IcebergStore) -> Table:
+    return store.catalog.load_table(tables.SPANS)
+
+
+def _snapshots_of_batches(table: Table) -> list[str]:
+    return [s.summary.get(tables.BATCH_PROPERTY, "") for s in table.metadata.snapshots if s.summary is not None]
+
+
+def test_files_are_partitioned_by_project_day_and_bucket_and_sorted_by_trace_id(open_iceberg: Opener) -> None:
+    store = open_iceberg()
+    spans = [(_trace(t), n) for n in (3, 1, 2) for t in range(40, 0, -1)]  # arrival order: neither trace nor span
+    store.submit(_batch(*spans)).result()
+    files = [task.file.file_path for task in _spans_table(store).scan().plan_files()]
+    assert 1 < len(files) <= tables.TRACE_BUCKETS
+    for path in files:
+        assert "/project=p/day=2023-11-14/trace_bucket=" in path
+        trace_ids = pq.read_table(path.removeprefix("file://"), columns=["trace_id"]).column("trace_id").to_pylist()
+        assert trace_ids == sorted(trace_ids)
+    assert sum(pq.read_metadata(path.removeprefix("file://")).num_rows for path in files) == 120
+
+
+def test_a_trace_is_planned_from_its_own_bucket_only(open_iceberg: Opener) -> None:
+    store = open_iceberg()
+    store.submit(_batch(*[(_trace(t), 1) for t in range(1, 65)])).result()
+    row = store.index.row("p", _trace(7).hex())
+    assert row is not None
+    all_files = store._files(tables.SPANS, 0, AlwaysTrue())
+    assert all_files is not None
+    planned = store._files(
+        tables.SPANS, row.span_seq, _of_trace("p", row.trace_id, "start_time", row.start_ns or 0, row.end_ns or 0)
+    )
+    assert planned is not None
+    assert len(planned) == 1
+    assert len(all_files) > 8  # 64 traces fill most of the 16 buckets
+
+
+def test_a_commit_whose_reply_was_lost_is_found_and_not_written_again(
+    open_iceberg: Opener, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = open_iceberg()
+    real_commit = store.catalog.commit_table
+    lost = []
+
+    def commit_then_lose_the_reply(*args: Any, **kwargs: Any) -> Any:
+        response = real_commit(*args, **kwargs)  # committed in PostgreSQL…
+        if not lost:
+            lost.append(response)  # …but the receiver never hears of it, once
+            raise sqlalchemy.exc.OperationalError("COMMIT", None, Exception("server closed the connection"))
+        return response
+
+    monkeypatch.setattr(store.catalog, "commit_table", commit_then_lose_the_reply)
+    store.submit(_batch((_trace(1), 1), (_trace(1), 2))).result()
+    assert lost
+    table = _spans_table(store)
+    batches = _snapshots_of_batches(table)
+    assert len(batches) == 1  # one snapshot: the retry found the first
+    assert table.scan().to_arrow().num_rows == 2
+    assert [s.span_id for s in store.trace_spans("p", _trace(1).hex())] == ["0000000000000001", "0000000000000002"]
+
+
+def test_a_trace_split_across_receivers_and_re_sent_through_both_reads_whole_once(open_iceberg: Opener) -> None:
+    first, second, reader = open_iceberg(), open_iceberg(), open_iceberg()
+    trace = _trace(5)
+    first.submit(_batch((trace, 1), (trace, 2), (trace, 3))).result()
+    second.submit(_batch((trace, 3), (trace, 4))).result()  # span 3 re-sent through another receiver
+    first.submit(_batch((trace, 4), (trace, 5))).result()  # and span 4 back through the first
+    entry = reader.trace("p", trace.hex())
+    assert entry is not None
+    assert (entry.span_count, entry.root_span_name) == (5, "span 1")
+    assert [s.name for s in reader.trace_spans("p", trace.hex())] == [f"span {n}" for n in range(1, 6)]
+    stored = reader.read_trace("p", trace.hex())
+    assert stored is not None
+    assert len(stored.spans) == 5
+    assert reader.span_count("p") == 5
+
+
+def test_concurrent_receivers_lose_and_double_nothing(open_iceberg: Opener) -> None:
+    receivers = [open_iceberg(), open_iceberg()]
+    shared = _trace(999)
+    failures: list[BaseException] = []
+
+    def send(receiver: IcebergStore, offset: int) -> None:
+        try:
+            for request in range(12):
+                own = [(_trace(offset + request * 10 + t), n) for t in range(10) for n in (1, 2)]
+                span = 2 + offset // 1000 * 100 + request  # each receiver adds its own spans to one trace
+                receiver.submit(_batch(*own, (shared, span), (shared, 1))).result()
+        except BaseException as exc:
+            failures.append(exc)
+
+    threads = [threading.Thread(target=send, args=(r, 1000 * (i + 1))) for i, r in enumerate(receivers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not failures
+    reader = open_iceberg()
+    assert reader.span_count("p") == 2 * 12 * 10 * 2 + 1 + 2 * 12
+    assert len(reader.trace_spans("p", shared.hex())) == 1 + 2 * 12
+    rows = _spans_table(reader).scan().to_arrow()
+    pairs = zip(rows.column("trace_id").to_pylist(), rows.column("span_id").to_pylist(), strict=True)
+    own = [pair for pair in pairs if pair[0] != shared.hex()]
+    assert len(own) == len(set(own)) == 2 * 12 * 10 * 2  # each stored once: nothing re-sent, nothing lost
+
+
+def test_postgres_away_fails_the_batch_retryably_and_then_recovers(postgres: PostgresServer, tmp_path: Path) -> None:
+    store = IcebergStore(postgres.create_database(), (tmp_path / "warehouse").as_uri())
+    try:
+        store.submit(_batch((_trace(1), 1))).result()
+        postgres.stop()
+        try:
+            with pytest.raises(StorageUnavailable):
+                store.submit(_batch((_trace(1), 2))).result(timeout=60)
+        finally:
+            postgres.start()
+        store.submit(_batch((_trace(1), 3))).result(timeout=60)
+        assert [s.name for s in store.trace_spans("p", _trace(1).hex())] == ["span 1", "span 3"]
+    finally:
+        store.close()
