@@ -37,9 +37,8 @@ from tracechat.ingest.loader import load_paths_in_process
 from tracechat.ingest.receiver import Receiver
 from tracechat.metrics import Metrics
 from tracechat.query.service import TraceQueries
-from tracechat.store.analytics import TraceAnalytics
 from tracechat.store.conversations import AgentRecords, ChatRecords
-from tracechat.store.duck import DuckDBStore
+from tracechat.store.opening import open_stores
 
 log = logging.getLogger("tracechat")
 SHUTDOWN_GRACE_S = 10.0
@@ -61,32 +60,25 @@ class Service:
                 "loopback only); create one with 'tracechat keys create --project NAME' or use --host 127.0.0.1"
             )
         self.metrics = Metrics()
-        self.store = DuckDBStore(
-            settings.database_path,
-            max_queue_bytes=settings.queue_max_bytes,
-            max_commit_bytes=settings.commit_max_bytes,
-            memory_mb=settings.store_memory_mb,
-            observer=self.metrics.observe_commit,
-            search_dir=settings.search_path,
-            search_refresh_s=settings.search_refresh_s,
-        )
+        self.stores = open_stores(settings, observer=self.metrics.observe_commit)
+        self.store = self.stores.spans
         writer = self.store.writer
         self.metrics.watch_queue(lambda: writer.queued_bytes, lambda: writer.queued_items)
         self.metrics.watch_search(self.store.search_lag)
         self.receiver = Receiver(self.store, self.keys, self.metrics)
         self.traces = TraceQueries(self.store)
-        records = ChatRecords(self.store)
+        records = ChatRecords(self.stores.records)
         self.chats = ChatThreads(records)
         self.selftrace = SelfTracer(self.receiver)
         self.assistant = Assistant(
-            self.chats, records, TraceAnalytics(self.store), self.traces, self.selftrace, models_from_environment()
+            self.chats, records, self.stores.analytics, self.traces, self.selftrace, models_from_environment()
         )
         self.chat_limit = RateLimiter(settings.chat_requests_per_minute)
-        self.agents = Agents(AgentRecords(self.store), records, self.chats, self.assistant)
+        self.agents = Agents(AgentRecords(self.stores.records), records, self.chats, self.assistant)
 
     def close(self) -> None:
         self.selftrace.shutdown()
-        self.store.close()
+        self.stores.close()
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,24 +127,30 @@ class RunningServer:
     @classmethod
     async def start(cls, settings: Settings) -> RunningServer:
         service = Service(settings)
+        receives = settings.role != "query"  # a query node (--role query) serves the API only
         try:
             grpc_server, grpc_port = build_grpc_server(
-                service.receiver, settings.host, settings.grpc_port, settings.max_request_bytes, settings.grpc_workers
+                service.receiver,
+                settings.host,
+                settings.grpc_port if receives else 0,
+                settings.max_request_bytes,
+                settings.grpc_workers,
             )
-            otlp_sock = _listen(settings.host, settings.otlp_http_port)
+            otlp_sock = _listen(settings.host, settings.otlp_http_port) if receives else None
             api_sock = _listen(settings.host, settings.port)
         except BaseException:
             service.close()
             raise
-        otlp = _uvicorn(otlp_http_app(service.receiver, settings.max_request_bytes))
         api = _uvicorn(create_api(service))
-        ports = Ports(grpc_port, otlp_sock.getsockname()[1], api_sock.getsockname()[1])
-        running = cls(service, grpc_server, [otlp, api], ports)
-        grpc_server.start()
-        running._tasks = [
-            asyncio.create_task(otlp.serve(sockets=[otlp_sock])),
-            asyncio.create_task(api.serve(sockets=[api_sock])),
-        ]
+        otlp = _uvicorn(otlp_http_app(service.receiver, settings.max_request_bytes)) if otlp_sock else None
+        otlp_port = otlp_sock.getsockname()[1] if otlp_sock else 0
+        ports = Ports(grpc_port if receives else 0, otlp_port, api_sock.getsockname()[1])
+        running = cls(service, grpc_server, [api] if otlp is None else [otlp, api], ports)
+        if receives:
+            grpc_server.start()
+        running._tasks = [asyncio.create_task(api.serve(sockets=[api_sock]))]
+        if otlp is not None and otlp_sock is not None:
+            running._tasks.append(asyncio.create_task(otlp.serve(sockets=[otlp_sock])))
         while not all(server.started for server in running._http):
             await asyncio.sleep(0.01)
         return running
@@ -230,12 +228,15 @@ def _load_demo(service: Service, sample_traces: Path | None) -> None:
 def _announce(settings: Settings, service: Service, ports: Ports) -> None:
     host = settings.host
     web = f"[{host}]" if ":" in host else host
-    lines = [
-        f"tracechat {__version__}: data in {settings.database_path}",
-        f"  OTLP/gRPC  {web}:{ports.grpc}",
-        f"  OTLP/HTTP  http://{web}:{ports.otlp_http}/v1/traces",
-        f"  API        http://{web}:{ports.api}/  (docs /docs, health /healthz, metrics /metrics)",
-    ]
+    data = (
+        f"tables in {settings.warehouse} ({settings.role})" if settings.store == "iceberg" else settings.database_path
+    )
+    lines = [f"tracechat {__version__}: data in {data}"]
+    if ports.grpc:
+        lines.append(f"  OTLP/gRPC  {web}:{ports.grpc}")
+    if ports.otlp_http:
+        lines.append(f"  OTLP/HTTP  http://{web}:{ports.otlp_http}/v1/traces")
+    lines.append(f"  API        http://{web}:{ports.api}/  (docs /docs, health /healthz, metrics /metrics)")
     if service.keys.open_mode:
         lines.append("  open mode: no API keys configured, so every request is allowed; listening on loopback only")
     print("\n".join(lines), flush=True)

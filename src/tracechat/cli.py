@@ -32,7 +32,7 @@ def _sample_traces_dir() -> Path | None:
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    names = ("data_dir", "host", "grpc_port", "otlp_http_port", "port")
+    names = ("data_dir", "host", "grpc_port", "otlp_http_port", "port", "store", "catalog_uri", "warehouse", "role")
     overrides: dict[str, Any] = {n: getattr(args, n) for n in names if getattr(args, n, None) is not None}
     if getattr(args, "demo", False):
         overrides["demo"] = True
@@ -142,6 +142,18 @@ def _add_server_flags(parser: argparse.ArgumentParser, *, listeners: bool) -> No
         "--demo",
         action="store_true",
         help="load sample_traces/ into an empty store (TRACECHAT_DEMO)",
+    )
+    parser.add_argument(
+        "--store",
+        choices=("duckdb", "iceberg"),
+        help="one DuckDB file (default) or Iceberg tables shared by many nodes (TRACECHAT_STORE; docs/scale-out.md)",
+    )
+    parser.add_argument("--catalog-uri", help="PostgreSQL catalog, postgresql://… (TRACECHAT_CATALOG_URI)")
+    parser.add_argument("--warehouse", help="where the tables' files live, file:///… (TRACECHAT_WAREHOUSE)")
+    parser.add_argument(
+        "--role",
+        choices=("ingest", "query", "all"),
+        help="with --store iceberg: ingest, query (API only) or all (TRACECHAT_ROLE, default all)",
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -66,6 +67,27 @@ class Settings(BaseSettings):
     chat_requests_per_minute: int = Field(
         default=60, ge=0, description="Assistant turns a key may start per minute (0: no limit)."
     )
+
+    store: Literal["duckdb", "iceberg"] = Field(
+        default="duckdb",
+        description="Where spans live: one DuckDB file in --data-dir, or Iceberg tables shared by many nodes "
+        "through a PostgreSQL catalog (docs/scale-out.md).",
+    )
+    catalog_uri: str | None = Field(
+        default=None, description="With --store iceberg: the PostgreSQL catalog, postgresql://user@host:port/db."
+    )
+    warehouse: str | None = Field(
+        default=None, description="With --store iceberg: where the tables' files live, file:///shared/dir."
+    )
+    role: Literal["ingest", "query", "all"] = Field(
+        default="all",
+        description="With --store iceberg: ingest (OTLP receivers and the API), query (the API only) or all.",
+    )
+
+    @property
+    def local_database_path(self) -> Path:
+        """With --store iceberg: the node's own file for chats and agents."""
+        return self.data_dir / "tracechat-local.duckdb"
 
     @property
     def database_path(self) -> Path:

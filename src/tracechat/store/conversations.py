@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from tracechat.model.chat import ChatMessage, ChatToolCall, NewMessage
-from tracechat.store.duck import DuckDBStore
+from tracechat.store.local import CursorSource
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +67,7 @@ def _row(values: tuple[Any, ...]) -> ChatRow:
 
 
 class ChatRecords:
-    def __init__(self, store: DuckDBStore) -> None:
+    def __init__(self, store: CursorSource) -> None:
         self._store = store
 
     def create(self, row: ChatRow) -> None:
@@ -298,7 +298,7 @@ class AgentRow:
 
 
 class AgentRecords:
-    def __init__(self, store: DuckDBStore) -> None:
+    def __init__(self, store: CursorSource) -> None:
         self._store = store
 
     def create(self, row: AgentRow) -> None:

@@ -1,0 +1,107 @@
+"""Which store a server runs on (``--store``), opened with what goes with it: the DuckDB file
+holds spans, chats and agents together; on the Iceberg store the spans, the trace index
+and feedback are shared through the catalog's PostgreSQL and a node keeps its chats and
+agents in a DuckDB file of its own (``store.local``) until they move to PostgreSQL too."""
+
+from __future__ import annotations
+
+from concurrent.futures import Future
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from tracechat.config import Settings
+from tracechat.errors import TracechatError
+from tracechat.model.records import IngestBatch
+from tracechat.store.analytics import TraceAnalytics
+from tracechat.store.duck import DuckDBStore
+from tracechat.store.local import CursorSource, LocalDatabase
+from tracechat.store.protocol import SpanStore
+from tracechat.store.staging import StagedBatch
+from tracechat.store.writer import CommitObserver, GroupCommitWriter
+
+
+class StoreConfigurationError(TracechatError):
+    code = "configuration"
+
+
+class Unsupported(TracechatError):
+    http_status = 501
+    code = "unsupported"
+
+
+class ServedStore(SpanStore, Protocol):
+    """A span store as a server runs it: its writer's queue is watched, its search lag too."""
+
+    @property
+    def writer(self) -> GroupCommitWriter[StagedBatch]: ...
+
+    def search_lag(self) -> int: ...
+
+    def wait_searchable(self, timeout: float) -> bool: ...
+
+    def submit(self, batch: IngestBatch) -> Future[None]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Stores:
+    spans: ServedStore
+    records: CursorSource
+    """Where chats and agents live."""
+    analytics: TraceAnalytics
+    local: LocalDatabase | None = None
+
+    def close(self) -> None:
+        self.spans.close()
+        if self.local is not None:
+            self.local.close()
+
+
+class _NoAnalytics(TraceAnalytics):
+    """The assistant's statistics tools on a store they cannot read yet: each call says so
+    (the model reads the error) instead of answering from nothing."""
+
+    def _rows(self, query: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+        raise Unsupported("this tool does not run on the Iceberg store yet; read traces one by one instead")
+
+
+def open_stores(settings: Settings, observer: CommitObserver | None = None) -> Stores:
+    if settings.store == "duckdb":
+        if settings.role != "all":
+            raise StoreConfigurationError(
+                f"--role {settings.role} needs --store iceberg: one DuckDB file has one process"
+            )
+        store = DuckDBStore(
+            settings.database_path,
+            max_queue_bytes=settings.queue_max_bytes,
+            max_commit_bytes=settings.commit_max_bytes,
+            memory_mb=settings.store_memory_mb,
+            observer=observer,
+            search_dir=settings.search_path,
+            search_refresh_s=settings.search_refresh_s,
+        )
+        return Stores(store, store, TraceAnalytics(store))
+    from tracechat.store.iceberg.store import IcebergStore
+
+    if not settings.catalog_uri or not settings.warehouse:
+        raise StoreConfigurationError(
+            "--store iceberg needs --catalog-uri postgresql://… and --warehouse file:///… "
+            "(TRACECHAT_CATALOG_URI, TRACECHAT_WAREHOUSE)"
+        )
+    if not settings.catalog_uri.startswith(("postgresql://", "postgres://", "postgresql+psycopg://")):
+        raise StoreConfigurationError("--catalog-uri must be a postgresql:// URI (the PostgreSQL catalog)")
+    if not settings.warehouse.startswith("file://"):
+        raise StoreConfigurationError("--warehouse must be a file:// URI for now (s3:// is not wired in yet)")
+    iceberg = IcebergStore(
+        settings.catalog_uri,
+        settings.warehouse,
+        max_queue_bytes=settings.queue_max_bytes,
+        max_commit_bytes=settings.commit_max_bytes,
+        observer=observer,
+        memory_mb=settings.store_memory_mb,
+    )
+    try:
+        local = LocalDatabase(settings.local_database_path)
+    except BaseException:
+        iceberg.close()
+        raise
+    return Stores(iceberg, local, _NoAnalytics(local), local)
