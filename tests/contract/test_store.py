@@ -68,6 +68,13 @@ def test_duplicates_within_and_across_commits_are_stored_once(store: SpanStore) 
     assert entry.span_count == 3
 
 
+def test_a_request_of_spans_all_stored_before_is_acknowledged(store: SpanStore) -> None:
+    store.submit(_spans((1, None, 1), (2, 1, 2))).result()
+    store.submit(_spans((2, 1, 2), (1, None, 1))).result()  # an OTLP retry of a request that was stored
+    assert len(_ids(store)) == 2
+    assert store.span_count("p") == 2
+
+
 def test_root_is_the_parentless_span_even_when_it_arrives_last(store: SpanStore) -> None:
     store.submit(_spans((2, 1, 50))).result()  # child first; its parent is missing so far
     entry = store.trace("p", TRACE.hex())

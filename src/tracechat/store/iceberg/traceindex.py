@@ -289,7 +289,7 @@ def without_spans(spans: pa.Table, held: dict[tuple[str, str], set[str]]) -> pa.
         strict=True,
     )
     fresh = [i for i, (p, t, s) in enumerate(columns) if s not in held.get((p, t), ())]
-    return spans if len(fresh) == spans.num_rows else spans.take(fresh)
+    return spans if len(fresh) == spans.num_rows else spans.take(pa.array(fresh, pa.int64()))
 
 
 def _keys_param(keys: Iterable[tuple[str, str]]) -> tuple[list[str], list[str]]:

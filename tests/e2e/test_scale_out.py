@@ -1,0 +1,109 @@
+"""Many nodes on one catalog: two receivers (``tracechat serve --store iceberg --role ingest``
+as child processes) and a reader (``--role query``) on one PostgreSQL catalog and one
+warehouse directory, fed by the real OTel SDK exporters."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from opentelemetry.sdk.trace.export import SpanExportResult
+
+from tests.otel import grpc_exporter, http_exporter, make_agent_spans, span_ids
+from tests.postgres import PostgresServer
+from tests.servers import ChildServer, InProcessServer, settings_for_test
+
+
+@pytest.fixture
+def catalog(postgres: PostgresServer, tmp_path: Path) -> tuple[str, str]:
+    """(catalog URI, warehouse URI) of a fresh catalog."""
+    return postgres.create_database(), (tmp_path / "warehouse").as_uri()
+
+
+def _receiver(data_dir: Path, catalog: tuple[str, str]) -> ChildServer:
+    uri, warehouse = catalog
+    return ChildServer.start(
+        data_dir, "--store", "iceberg", "--catalog-uri", uri, "--warehouse", warehouse, "--role", "ingest"
+    )
+
+
+@pytest.fixture
+def receivers(tmp_path: Path, catalog: tuple[str, str]) -> Iterator[list[ChildServer]]:
+    started = [_receiver(tmp_path / f"receiver-{n}", catalog) for n in (1, 2)]
+    yield started
+    for receiver in started:
+        if receiver.process.poll() is None:
+            receiver.terminate()
+
+
+@pytest.fixture
+def reader(tmp_path: Path, catalog: tuple[str, str]) -> Iterator[InProcessServer]:
+    uri, warehouse = catalog
+    settings = settings_for_test(
+        tmp_path / "reader", store="iceberg", catalog_uri=uri, warehouse=warehouse, role="query"
+    )
+    running = InProcessServer(settings)
+    yield running
+    running.stop()
+
+
+def _hex(trace_id: int) -> str:
+    return format(trace_id, "032x")
+
+
+def test_a_trace_split_across_receivers_reads_whole_through_the_reader(
+    receivers: list[ChildServer], reader: InProcessServer
+) -> None:
+    spans = make_agent_spans(turns=3)
+    first, second = receivers
+    to_first = grpc_exporter(first.grpc_endpoint)
+    to_second = http_exporter(second.otlp_http)
+    half = len(spans) // 2
+    assert to_first.export(spans[:half]) is SpanExportResult.SUCCESS
+    assert to_second.export(spans[half:]) is SpanExportResult.SUCCESS
+    assert to_second.export(spans[:2]) is SpanExportResult.SUCCESS  # a retry that went to the other receiver
+    to_first.shutdown()
+    to_second.shutdown()
+
+    trace_id = _hex(spans[0].context.trace_id)
+    assert reader.ports.grpc == reader.ports.otlp_http == 0  # a query node receives nothing
+    listed = httpx.get(f"{reader.api}/agents/traces", params={"project_id": "default"}).json()
+    assert [(t["trace_id"], t["span_count"]) for t in listed["traces"]] == [(trace_id, len(spans))]
+    assert listed["traces"][0]["input_tokens"] == 100 + 101 + 102
+    raw = httpx.get(f"{reader.api}/agents/traces/{trace_id}/spans", params={"project_id": "default"}).json()
+    assert {(trace_id, s["span_id"]) for s in raw["spans"]} == span_ids(spans)
+    trajectory = httpx.post(f"{reader.api}/agents/traces/chat", json={"project_id": "default", "trace_id": trace_id})
+    assert trajectory.status_code == 200
+    kinds = [m["type"] for m in trajectory.json()["messages"]]
+    assert kinds.count("tool_call") == 3
+    assert kinds.count("assistant_message") == 3
+
+
+@pytest.mark.slow
+def test_spans_acknowledged_before_a_receiver_is_killed_are_all_read(
+    receivers: list[ChildServer], reader: InProcessServer, tmp_path: Path, catalog: tuple[str, str]
+) -> None:
+    first, second = receivers
+    acknowledged: list[str] = []
+    exporter = grpc_exporter(first.grpc_endpoint)
+    for _ in range(6):
+        spans = make_agent_spans(turns=1)
+        assert exporter.export(spans) is SpanExportResult.SUCCESS
+        acknowledged.append(_hex(spans[0].context.trace_id))
+    exporter.shutdown()
+    first.kill()  # SIGKILL: whatever was acknowledged is in the shared tables already
+    restarted = _receiver(tmp_path / "receiver-1", catalog)
+    try:
+        for receiver in (restarted, second):
+            spans = make_agent_spans(turns=1)
+            again = http_exporter(receiver.otlp_http)
+            assert again.export(spans) is SpanExportResult.SUCCESS
+            again.shutdown()
+            acknowledged.append(_hex(spans[0].context.trace_id))
+    finally:
+        restarted.terminate()
+    listed = httpx.get(f"{reader.api}/agents/traces", params={"project_id": "default", "limit": 100}).json()
+    assert sorted(t["trace_id"] for t in listed["traces"]) == sorted(acknowledged)
+    assert all(t["span_count"] == 3 for t in listed["traces"])
