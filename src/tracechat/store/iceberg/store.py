@@ -190,7 +190,11 @@ class IcebergStore:
         """Commit ``rows`` to the table as one snapshot tagged with ``batch_id``; its
         sequence number. The data files are written once, whatever the retries."""
         table = self._table(name, 0)
-        files = list(_dataframe_to_data_files(table_metadata=table.metadata, df=rows, io=table.io))
+        files = [
+            data_file
+            for part in tables.partitions(rows)
+            for data_file in _dataframe_to_data_files(table_metadata=table.metadata, df=part, io=table.io)
+        ]
         unknown = 0
         for _ in range(_COMMIT_ATTEMPTS):
             try:

@@ -11,6 +11,7 @@ values per file), so the tables are whole for an engine that is not tracechat.
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import Final
 
 import pyarrow as pa
@@ -149,9 +150,52 @@ def _unique_rows(rows: pa.Table, keys: list[str]) -> pa.Table:
     return rows.take(first)
 
 
+_PARTITION = "_partition"
+
+
+def _in_partitions(rows: pa.Table, time_column: str, order_column: str) -> pa.Table:
+    """``rows`` sorted by partition (project, day, trace-id bucket), then trace id and time,
+    with the partition's ordinal in a column ``partitions`` takes off again."""
+    day = DayTransform().pyarrow_transform(TimestampType())(rows.column(time_column))
+    bucket = BucketTransform(TRACE_BUCKETS).pyarrow_transform(StringType())(rows.column("trace_id"))
+    keyed = rows.append_column("_day", day).append_column("_bucket", bucket)
+    order = ["project", "_day", "_bucket", "trace_id", order_column]
+    keyed = keyed.sort_by([(name, "ascending") for name in order])
+    return keyed.drop_columns(["_day", "_bucket"]).append_column(
+        _PARTITION, _ordinals(keyed.select(["project", "_day", "_bucket"]))
+    )
+
+
+def _ordinals(keys: pa.Table) -> pa.Array:
+    """For rows sorted by ``keys``: the number of the distinct key each row has (0, 0, 1, …)."""
+    if not keys.num_rows:
+        return pa.array([], pa.int64())
+    changed = None
+    for column in keys.columns:
+        values = column.combine_chunks()
+        step = pc.not_equal(values.slice(1), values.slice(0, len(values) - 1))
+        changed = step if changed is None else pc.or_(changed, step)
+    assert changed is not None
+    starts = pc.cumulative_sum(pc.cast(pc.fill_null(changed, True), pa.int64()))
+    return pa.concat_arrays([pa.array([0], pa.int64()), starts])
+
+
+def partitions(rows: pa.Table) -> list[pa.Table]:
+    """The rows of ``span_rows`` or ``log_rows`` split by partition (slices, no copies), the
+    helper column dropped: pyiceberg, given the whole table, filters it once per partition."""
+    ordinals = rows.column(_PARTITION).combine_chunks()
+    rows = rows.drop_columns([_PARTITION])
+    count = len(ordinals)
+    if not count:
+        return []
+    changes = pc.indices_nonzero(pc.not_equal(ordinals.slice(1), ordinals.slice(0, count - 1))).to_pylist()
+    bounds = [0, *(i + 1 for i in changes), count]
+    return [rows.slice(start, end - start) for start, end in pairwise(bounds)]
+
+
 def span_rows(spans: pa.Table, scopes: pa.Table, batch: str) -> pa.Table:
     """The spans table's rows for staged spans (``store.staging.SPAN_SCHEMA``): each span
-    once, sorted by project, trace id and start."""
+    once, sorted by partition, trace id and start (``partitions`` splits them)."""
     spans = _unique_rows(spans, ["project", "trace_id", "span_id"])
     resource, scope = _inline_scopes(spans, scopes)
     columns = {
@@ -187,12 +231,13 @@ def span_rows(spans: pa.Table, scopes: pa.Table, batch: str) -> pa.Table:
         "batch": pa.array([batch] * spans.num_rows, pa.string()),
     }
     table = pa.Table.from_arrays([columns[f.name] for f in SPAN_ARROW], schema=SPAN_ARROW)
-    return table.sort_by([("project", "ascending"), ("trace_id", "ascending"), ("start_ns", "ascending")])
+    return _in_partitions(table, "start_time", "start_ns")
 
 
 def log_rows(logs: pa.Table, scopes: pa.Table, batch: str) -> pa.Table:
-    """The logs table's rows for staged log records, sorted by project, trace id and time.
-    A record without a time is filed under the day it was observed."""
+    """The logs table's rows for staged log records, sorted by partition, trace id and time
+    (``partitions`` splits them). A record without a time is filed under the day it was
+    observed."""
     resource, scope = _inline_scopes(logs, scopes)
     time_ns = pc.if_else(pc.equal(logs.column("time_ns"), 0), logs.column("observed_ns"), logs.column("time_ns"))
     columns = {
@@ -205,4 +250,4 @@ def log_rows(logs: pa.Table, scopes: pa.Table, batch: str) -> pa.Table:
         "batch": pa.array([batch] * logs.num_rows, pa.string()),
     }
     table = pa.Table.from_arrays([columns[f.name] for f in LOG_ARROW], schema=LOG_ARROW)
-    return table.sort_by([("project", "ascending"), ("trace_id", "ascending"), ("time_ns", "ascending")])
+    return _in_partitions(table, "time", "time_ns")
