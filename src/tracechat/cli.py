@@ -91,6 +91,22 @@ def _cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_maintain(args: argparse.Namespace) -> int:
+    from datetime import timedelta
+
+    from tracechat.store.iceberg.maintain import run_maintenance
+
+    settings = _settings(args)
+    if not settings.catalog_uri or not settings.warehouse:
+        raise TracechatError(
+            "maintain needs --catalog-uri and --warehouse (TRACECHAT_CATALOG_URI, TRACECHAT_WAREHOUSE)"
+        )
+    grace = timedelta(minutes=args.grace_minutes)
+    report = run_maintenance(settings.catalog_uri, settings.warehouse, grace=grace, min_files=args.min_files)
+    print(json.dumps(report.as_dict()))
+    return 0
+
+
 def _cmd_trajectory(args: argparse.Namespace) -> int:
     from tracechat.model.trajectory import AgentChatTrajectory
     from tracechat.render import render
@@ -207,6 +223,20 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--project", help="only this project")
     _add_server_flags(export, listeners=False)
     export.set_defaults(run=_cmd_export)
+
+    maintain = commands.add_parser(
+        "maintain", help="compact, expire and clean the shared Iceberg tables (beside running nodes)"
+    )
+    maintain.add_argument("--catalog-uri", help="PostgreSQL catalog, postgresql://… (TRACECHAT_CATALOG_URI)")
+    maintain.add_argument("--warehouse", help="the tables' warehouse, file:///… (TRACECHAT_WAREHOUSE)")
+    maintain.add_argument(
+        "--grace-minutes",
+        type=float,
+        default=60.0,
+        help="snapshots and unreferenced files younger than this stay (in-flight reads and writes; default 60)",
+    )
+    maintain.add_argument("--min-files", type=int, default=4, help="compact a partition with this many small files")
+    maintain.set_defaults(run=_cmd_maintain)
     return parser
 
 

@@ -4,16 +4,21 @@ written twice, and many receivers and readers on one catalog (a real PostgreSQL 
 
 from __future__ import annotations
 
+import os
 import threading
+import time
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import sqlalchemy.exc
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
-from pyiceberg.expressions import AlwaysTrue
+from pyiceberg.expressions import AlwaysTrue, EqualTo, Reference
+from pyiceberg.expressions.literals import literal
 from pyiceberg.table import Table
 
 from tests.postgres import PostgresServer
@@ -21,9 +26,12 @@ from tracechat.errors import StorageUnavailable
 from tracechat.ingest.flatten import flatten_traces
 from tracechat.model.records import IngestBatch
 from tracechat.store.iceberg import tables
+from tracechat.store.iceberg.maintain import run_maintenance
 from tracechat.store.iceberg.store import IcebergStore, _of_trace
 
 Opener = Callable[[], IcebergStore]
+GRACE = timedelta(seconds=5)
+"""Maintenance's grace period in these tests: longer than any commit takes here."""
 
 
 @pytest.fixture
@@ -35,11 +43,19 @@ def open_iceberg(postgres: PostgresServer, tmp_path: Path) -> Iterator[Opener]:
 
     def opener() -> IcebergStore:
         opened.append(IcebergStore(dsn, warehouse))
+        DSNS[id(opened[-1])] = dsn
         return opened[-1]
 
     yield opener
     for store in opened:
         store.close()
+
+
+DSNS: dict[int, str] = {}
+
+
+def store_dsn(store: IcebergStore) -> str:
+    return DSNS[id(store)]
 
 
 def _trace(number: int) -> bytes:
@@ -178,3 +194,60 @@ def test_postgres_away_fails_the_batch_retryably_and_then_recovers(postgres: Pos
         assert [s.name for s in store.trace_spans("p", _trace(1).hex())] == ["span 1", "span 3"]
     finally:
         store.close()
+
+
+def test_maintenance_beside_a_receiver_compacts_expires_and_cleans_without_losing_a_span(
+    open_iceberg: Opener,
+) -> None:
+    store = open_iceberg()
+    traces = [_trace(t) for t in range(1, 9)]
+    for number in range(1, 9):  # eight commits: eight small files in each trace's bucket
+        store.submit(_batch(*[(trace, number) for trace in traces])).result()
+    table = _spans_table(store)
+    slipped = table.scan(row_filter=EqualTo(term=Reference("trace_id"), value=literal(traces[0].hex()))).to_arrow()
+    one_partition = pa.array([0] * slipped.num_rows, pa.int64())  # one trace: one partition
+    store._append(tables.SPANS, slipped.append_column("_partition", one_partition), "a-race")  # a race's copies
+    data_dir = Path(table.metadata.location.removeprefix("file://")) / "data"
+    old_orphan, young_orphan = data_dir / "old-orphan.parquet", data_dir / "young-orphan.parquet"
+    old_orphan.write_bytes(b"left by a writer that died before its commit")
+    os.utime(old_orphan, (time.time() - 3600, time.time() - 3600))
+    files_before = len(list(_spans_table(store).scan().plan_files()))
+    time.sleep(GRACE.total_seconds() + 0.5)  # what was written so far is past the grace period
+    young_orphan.write_bytes(b"a writer's file, its commit in flight")
+    # young however long maintenance takes on a loaded machine (the receiver's own in-flight
+    # files are the real case: every span it acknowledged is read back below)
+    os.utime(young_orphan, (time.time() + 60, time.time() + 60))
+
+    stop = threading.Event()
+    sent: list[bytes] = []
+
+    def keep_receiving() -> None:
+        number = 100
+        while not stop.is_set():
+            trace = _trace(1000 + number)
+            store.submit(_batch((trace, 1), (trace, 2))).result()
+            sent.append(trace)
+            number += 1
+            time.sleep(0.1)  # a receiver's group commits leave the catalog some room
+
+    receiving = threading.Thread(target=keep_receiving)
+    receiving.start()
+    try:
+        report = run_maintenance(store_dsn(store), table.metadata.location.rsplit("/tracechat/", 1)[0], grace=GRACE)
+    finally:
+        stop.set()
+        receiving.join()
+
+    assert report.compacted_partitions >= 1
+    assert report.duplicate_rows_dropped == slipped.num_rows
+    assert report.snapshots_expired >= 8
+    assert not old_orphan.exists()
+    assert young_orphan.exists()
+    reader = open_iceberg()
+    for trace in traces:
+        assert [s.name for s in reader.trace_spans("p", trace.hex())] == [f"span {n}" for n in range(1, 9)]
+    for trace in sent:
+        assert len(reader.trace_spans("p", trace.hex())) == 2
+    rows = _spans_table(reader).scan().to_arrow()
+    assert rows.num_rows == 8 * 8 + 2 * len(sent)  # every span once: the copies went with compaction
+    assert len(list(_spans_table(reader).scan().plan_files())) < files_before + len(sent)

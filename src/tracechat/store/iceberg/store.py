@@ -35,6 +35,7 @@ from pyiceberg.exceptions import CommitFailedException, NamespaceAlreadyExistsEr
 from pyiceberg.expressions import And, BooleanExpression, EqualTo, GreaterThanOrEqual, LessThanOrEqual, Reference
 from pyiceberg.expressions.literals import literal
 from pyiceberg.io.pyarrow import _dataframe_to_data_files
+from pyiceberg.manifest import DataFile
 from pyiceberg.table import Table
 from pyiceberg.table.snapshots import Snapshot
 
@@ -55,8 +56,14 @@ _COMMIT_ATTEMPTS = 20
 is how many receivers may beat one commit in a row before its requests are refused."""
 _UNKNOWN_BACKOFF_S = (0.05, 0.2, 0.5, 1.0, 2.0)
 _INDEX_ATTEMPTS = 4
+METADATA_MAX_AGE_S = 60.0
+"""How old a reader's view of a table may get: far below ``maintain``'s grace period, so
+no read plans files from a snapshot whose files maintenance has removed."""
 _POOL_WAIT_S = 5.0
 """How long a call waits for a PostgreSQL connection before it fails (retryably)."""
+COMMIT_GATE = 7_412_002
+"""Advisory lock every Iceberg commit holds: shared by receivers, exclusive for a
+maintenance commit (``store.iceberg.maintain``)."""
 _CATALOG_LOCK = 7_412_000
 """Advisory lock held while a node creates the catalog's tables and tracechat's, so nodes
 starting together do not race on ``CREATE``."""
@@ -119,6 +126,7 @@ class IcebergStore:
             raise
         self._closed = False
         self._tables: dict[str, Table] = {}
+        self._loaded: dict[str, float] = {}
         self._tables_lock = threading.Lock()
         self._duck = duckdb.connect(":memory:", config={"threads": 1, "memory_limit": f"{memory_mb}MiB"})
         self._local = threading.local()
@@ -195,6 +203,16 @@ class IcebergStore:
             for part in tables.partitions(rows)
             for data_file in _dataframe_to_data_files(table_metadata=table.metadata, df=part, io=table.io)
         ]
+        with self._pool.connection() as gate:
+            # Shared: receivers commit side by side; maintenance takes the gate alone for
+            # its few commits, which would otherwise lose every race to a busy receiver.
+            gate.execute("SELECT pg_advisory_lock_shared(%s)", [COMMIT_GATE])
+            try:
+                return self._commit_files(name, table, files, batch_id)
+            finally:
+                gate.execute("SELECT pg_advisory_unlock_shared(%s)", [COMMIT_GATE])
+
+    def _commit_files(self, name: str, table: Table, files: list[DataFile], batch_id: str) -> int:
         unknown = 0
         for _ in range(_COMMIT_ATTEMPTS):
             try:
@@ -250,15 +268,19 @@ class IcebergStore:
     # -- tables --------------------------------------------------------------------------------
 
     def _table(self, name: str, at_least: int) -> Table:
-        """The table as of sequence number ``at_least`` or later (reloaded when older)."""
+        """The table as of sequence number ``at_least`` or later, loaded less than
+        ``METADATA_MAX_AGE_S`` ago (reloaded otherwise)."""
         cached = self._tables.get(name)
-        if cached is not None and _sequence_of(cached) >= at_least:
+        fresh = self._loaded.get(name, 0.0) > time.monotonic() - METADATA_MAX_AGE_S
+        if cached is not None and fresh and _sequence_of(cached) >= at_least:
             return cached
         return self._reload(name)
 
     def _reload(self, name: str) -> Table:
+        loaded = time.monotonic()
         table = self.catalog.load_table(name)
         self._remember(name, table)
+        self._loaded[name] = loaded
         return table
 
     def _remember(self, name: str, table: Table) -> None:

@@ -51,6 +51,10 @@ TABLE_PROPERTIES: Final = {
     "commit.retry.num-retries": "10",
     "commit.retry.min-wait-ms": "10",
     "commit.retry.max-wait-ms": "500",
+    # Rows are only ever appended; the one rewrite, compaction (``maintain``), replaces named
+    # files, which must still exist, and new appends beside it are no conflict. (pyiceberg's
+    # default, serializable, refuses a rewrite while any receiver appends: never, under load.)
+    "write.delete.isolation-level": "snapshot",
 }
 
 
@@ -141,7 +145,7 @@ def _inline_scopes(rows: pa.Table, scopes: pa.Table) -> tuple[pa.ChunkedArray, p
     return scopes.column("resource").take(position), scopes.column("scope").take(position)
 
 
-def _unique_rows(rows: pa.Table, keys: list[str]) -> pa.Table:
+def unique_rows(rows: pa.Table, keys: list[str]) -> pa.Table:
     """The first row of each distinct ``keys`` (an OTLP retry inside one commit)."""
     numbered = rows.append_column("_row", pa.array(range(rows.num_rows), pa.int64()))
     first = numbered.group_by(keys, use_threads=False).aggregate([("_row", "min")]).column("_row_min")
@@ -196,7 +200,7 @@ def partitions(rows: pa.Table) -> list[pa.Table]:
 def span_rows(spans: pa.Table, scopes: pa.Table, batch: str) -> pa.Table:
     """The spans table's rows for staged spans (``store.staging.SPAN_SCHEMA``): each span
     once, sorted by partition, trace id and start (``partitions`` splits them)."""
-    spans = _unique_rows(spans, ["project", "trace_id", "span_id"])
+    spans = unique_rows(spans, ["project", "trace_id", "span_id"])
     resource, scope = _inline_scopes(spans, scopes)
     columns = {
         "project": spans.column("project"),
