@@ -4,6 +4,10 @@ warehouse directory, fed by the real OTel SDK exporters."""
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -107,3 +111,34 @@ def test_spans_acknowledged_before_a_receiver_is_killed_are_all_read(
     listed = httpx.get(f"{reader.api}/agents/traces", params={"project_id": "default", "limit": 100}).json()
     assert sorted(t["trace_id"] for t in listed["traces"]) == sorted(acknowledged)
     assert all(t["span_count"] == 3 for t in listed["traces"])
+
+
+def _tracechat(*args: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "tracechat", *args]
+    env = {**os.environ, "TRACECHAT_DATA_DIR": str(data_dir)}
+    return subprocess.run(command, capture_output=True, text=True, timeout=120, env=env, check=False)
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--store", "iceberg"], "--store iceberg needs --catalog-uri"),
+        (["--store", "iceberg", "--catalog-uri", "mysql://x/y", "--warehouse", "file:///w"], "postgresql://"),
+        (["--role", "query"], "--role query needs --store iceberg"),
+    ],
+)
+def test_a_store_misconfigured_is_refused_with_what_to_do(flags: list[str], message: str, tmp_path: Path) -> None:
+    done = _tracechat("serve", "--port", "0", "--grpc-port", "0", "--otlp-http-port", "0", *flags, data_dir=tmp_path)
+    assert done.returncode == 2
+    assert message in done.stderr
+
+
+def test_maintain_runs_on_the_catalog_and_reports(
+    catalog: tuple[str, str], reader: InProcessServer, tmp_path: Path
+) -> None:
+    uri, warehouse = catalog  # the reader created the tables
+    done = _tracechat("maintain", "--catalog-uri", uri, "--warehouse", warehouse, data_dir=tmp_path)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["tables"] == ["tracechat.spans", "tracechat.logs"]
+    assert report["orphans_removed"] == 0
