@@ -34,7 +34,6 @@ from pyiceberg.catalog.sql import SqlCatalog
 from pyiceberg.exceptions import CommitFailedException, NamespaceAlreadyExistsError, TableAlreadyExistsError
 from pyiceberg.expressions import And, BooleanExpression, EqualTo, GreaterThanOrEqual, LessThanOrEqual, Reference
 from pyiceberg.expressions.literals import literal
-from pyiceberg.io.pyarrow import _dataframe_to_data_files
 from pyiceberg.manifest import DataFile
 from pyiceberg.table import Table
 from pyiceberg.table.snapshots import Snapshot
@@ -45,6 +44,7 @@ from tracechat.model.records import IngestBatch
 from tracechat.model.stored import StoredLog, StoredSpan, StoredTrace, TraceIndexEntry
 from tracechat.model.summaries import SpanMatch, StoredFeedback, TraceFilter
 from tracechat.store.iceberg import tables
+from tracechat.store.iceberg.files import write_data_files
 from tracechat.store.iceberg.traceindex import TraceIndex, TraceRow, entry, without_spans
 from tracechat.store.staging import StagedBatch, concat, stage
 from tracechat.store.writer import CommitObserver, GroupCommitWriter
@@ -198,11 +198,7 @@ class IcebergStore:
         """Commit ``rows`` to the table as one snapshot tagged with ``batch_id``; its
         sequence number. The data files are written once, whatever the retries."""
         table = self._table(name, 0)
-        files = [
-            data_file
-            for part in tables.partitions(rows)
-            for data_file in _dataframe_to_data_files(table_metadata=table.metadata, df=part, io=table.io)
-        ]
+        files = write_data_files(table, rows)
         with self._pool.connection() as gate:
             # Shared: receivers commit side by side; maintenance takes the gate alone for
             # its few commits, which would otherwise lose every race to a busy receiver.
