@@ -22,7 +22,6 @@ from starlette.types import ASGIApp
 
 from tracechat import __version__
 from tracechat.api.app import create_api
-from tracechat.auth.keys import KeyRing
 from tracechat.chat.agents import Agents
 from tracechat.chat.assistant import Assistant
 from tracechat.chat.limits import RateLimiter
@@ -38,7 +37,7 @@ from tracechat.ingest.receiver import Receiver
 from tracechat.metrics import Metrics
 from tracechat.query.service import TraceQueries
 from tracechat.store.conversations import AgentRecords, ChatRecords
-from tracechat.store.opening import open_stores
+from tracechat.store.opening import open_keys, open_stores
 
 log = logging.getLogger("tracechat")
 SHUTDOWN_GRACE_S = 10.0
@@ -53,7 +52,7 @@ class Service:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.keys = KeyRing(settings.keys_path)
+        self.keys = open_keys(settings)
         if self.keys.open_mode and not is_loopback(settings.host):
             raise ConfigurationError(
                 f"refusing to listen on {settings.host} with no API keys configured (open mode is for "

@@ -48,10 +48,9 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
 
 def _cmd_keys_create(args: argparse.Namespace) -> int:
-    from tracechat.auth.keys import KeyRing
+    from tracechat.store.opening import open_keys
 
-    settings = _settings(args)
-    key = KeyRing(settings.keys_path).create(project=args.project, admin=args.admin)
+    key = open_keys(_settings(args)).create(project=args.project, admin=args.admin)
     scope = "admin (every project)" if key.admin else f"project {key.project!r}"
     print(f"key id:  {key.key_id}\nsecret:  {key.secret}\nscope:   {scope}")
     print(f"Bearer token:  {key.token}")
@@ -61,9 +60,9 @@ def _cmd_keys_create(args: argparse.Namespace) -> int:
 
 
 def _cmd_keys_list(args: argparse.Namespace) -> int:
-    from tracechat.auth.keys import KeyRing
+    from tracechat.store.opening import open_keys
 
-    for key in KeyRing(_settings(args).keys_path).list():
+    for key in open_keys(_settings(args)).list():
         print(f"{key.key_id}  {'admin' if key.admin else 'project=' + str(key.project)}")
     return 0
 

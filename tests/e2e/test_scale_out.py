@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -113,10 +115,10 @@ def test_spans_acknowledged_before_a_receiver_is_killed_are_all_read(
     assert all(t["span_count"] == 3 for t in listed["traces"])
 
 
-def _tracechat(*args: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
+def _tracechat(*args: str, data_dir: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     command = [sys.executable, "-m", "tracechat", *args]
-    env = {**os.environ, "TRACECHAT_DATA_DIR": str(data_dir)}
-    return subprocess.run(command, capture_output=True, text=True, timeout=120, env=env, check=False)
+    environment = {**os.environ, "TRACECHAT_DATA_DIR": str(data_dir), **(env or {})}
+    return subprocess.run(command, capture_output=True, text=True, timeout=120, env=environment, check=False)
 
 
 @pytest.mark.parametrize(
@@ -142,3 +144,30 @@ def test_maintain_runs_on_the_catalog_and_reports(
     report = json.loads(done.stdout)
     assert report["tables"] == ["tracechat.spans", "tracechat.logs"]
     assert report["orphans_removed"] == 0
+
+
+def test_a_key_created_once_is_known_to_every_node(
+    receivers: list[ChildServer], reader: InProcessServer, catalog: tuple[str, str], tmp_path: Path
+) -> None:
+    uri, _ = catalog
+    env_store = {"TRACECHAT_STORE": "iceberg", "TRACECHAT_CATALOG_URI": uri}
+    created = _tracechat("keys", "create", "--project", "shop", data_dir=tmp_path / "cli", env=env_store)
+    assert created.returncode == 0, created.stderr
+    token = re.search(r"Bearer token:\s+(\S+)", created.stdout)
+    assert token is not None
+    assert not (tmp_path / "cli" / "keys.json").exists()  # in PostgreSQL, not in a node's file
+    headers = {"authorization": f"Bearer {token.group(1)}"}
+    spans = make_agent_spans(turns=1)
+    deadline = time.monotonic() + 30
+    while True:  # each node re-reads the keys within a second of their change
+        refused = http_exporter(receivers[1].otlp_http).export(spans)
+        if refused is SpanExportResult.FAILURE or time.monotonic() > deadline:
+            break
+    assert refused is SpanExportResult.FAILURE
+    assert http_exporter(receivers[1].otlp_http, headers=headers).export(spans) is SpanExportResult.SUCCESS
+    api = f"{reader.api}/agents/traces"
+    assert httpx.get(api, params={"project_id": "shop"}).status_code == 401
+    listed = httpx.get(api, params={"project_id": "shop"}, headers=headers).json()
+    assert [t["trace_id"] for t in listed["traces"]] == [_hex(spans[0].context.trace_id)]
+    listing = _tracechat("keys", "list", data_dir=tmp_path / "cli", env=env_store)
+    assert "project=shop" in listing.stdout

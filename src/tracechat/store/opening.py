@@ -1,7 +1,8 @@
 """Which store a server runs on (``--store``), opened with what goes with it: the DuckDB file
 holds spans, chats and agents together; on the Iceberg store the spans, the trace index
 and feedback are shared through the catalog's PostgreSQL and a node keeps its chats and
-agents in a DuckDB file of its own (``store.local``) until they move to PostgreSQL too."""
+agents in a DuckDB file of its own (``store.local``) until they move to PostgreSQL too; API
+keys are in PostgreSQL then as well (``open_keys``)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from tracechat.auth.keys import KeyRing
 from tracechat.config import Settings
 from tracechat.errors import TracechatError
 from tracechat.model.records import IngestBatch
@@ -62,6 +64,16 @@ class _NoAnalytics(TraceAnalytics):
 
     def _rows(self, query: str, params: dict[str, Any]) -> list[dict[str, Any]]:
         raise Unsupported("this tool does not run on the Iceberg store yet; read traces one by one instead")
+
+
+def open_keys(settings: Settings) -> KeyRing:
+    """The API keys: ``keys.json`` in the data directory, or with ``--store iceberg`` the
+    catalog's PostgreSQL, shared by every node."""
+    if settings.store == "iceberg" and settings.catalog_uri:
+        from tracechat.store.iceberg.keys import PostgresKeyRing
+
+        return PostgresKeyRing(settings.catalog_uri)
+    return KeyRing(settings.keys_path)
 
 
 def open_stores(settings: Settings, observer: CommitObserver | None = None) -> Stores:
