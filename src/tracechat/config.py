@@ -85,11 +85,6 @@ class Settings(BaseSettings):
     )
 
     @property
-    def local_database_path(self) -> Path:
-        """With --store iceberg: the node's own file for chats and agents."""
-        return self.data_dir / "tracechat-local.duckdb"
-
-    @property
     def database_path(self) -> Path:
         return self.data_dir / "tracechat.duckdb"
 

@@ -171,3 +171,17 @@ def test_a_key_created_once_is_known_to_every_node(
     assert [t["trace_id"] for t in listed["traces"]] == [_hex(spans[0].context.trace_id)]
     listing = _tracechat("keys", "list", data_dir=tmp_path / "cli", env=env_store)
     assert "project=shop" in listing.stdout
+
+
+def test_a_chat_made_on_one_node_is_read_and_changed_on_another(
+    receivers: list[ChildServer], reader: InProcessServer
+) -> None:
+    made = httpx.post(f"{reader.api}/api/v1/chats", json={"title": "shared"})
+    assert made.status_code == 201
+    chat_id = made.json()["id"]
+    elsewhere = f"{receivers[0].api}/api/v1/chats/{chat_id}"
+    messages = [{"role": "user", "content": "hello from another node"}]
+    assert httpx.put(elsewhere, json={"messages": messages}).status_code == 200
+    read = httpx.get(f"{reader.api}/api/v1/chats/{chat_id}").json()
+    assert [m["content"] for m in read["messages"]] == ["hello from another node"]
+    assert [c["id"] for c in httpx.get(f"{receivers[1].api}/api/v1/chats").json()["chats"]] == [chat_id]

@@ -7,7 +7,7 @@ from typing import Any
 
 from tracechat.genai.kinds import AGENT_OPERATIONS
 from tracechat.model.names import MODEL_OF_SPAN_SQL, SNAPSHOT_SUFFIX
-from tracechat.store.local import CursorSource
+from tracechat.store.cursors import DuckCursorSource
 from tracechat.store.sql import AGGREGATING_OPERATIONS
 
 _AGENT_OPERATIONS = "(" + ", ".join(f"'{op}'" for op in AGENT_OPERATIONS) + ")"
@@ -15,7 +15,7 @@ _MODEL_CALLS = "(operation IS NULL OR operation NOT IN (" + ", ".join(f"'{op}'" 
 
 
 class TraceAnalytics:
-    def __init__(self, store: CursorSource) -> None:
+    def __init__(self, store: DuckCursorSource) -> None:
         self._store = store
 
     def _rows(self, query: str, params: dict[str, Any]) -> list[dict[str, Any]]:

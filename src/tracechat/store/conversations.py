@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from tracechat.model.chat import ChatMessage, ChatToolCall, NewMessage
-from tracechat.store.local import CursorSource
+from tracechat.store.cursors import CursorSource
 
 
 @dataclass(frozen=True, slots=True)

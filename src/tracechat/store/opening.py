@@ -1,8 +1,7 @@
 """Which store a server runs on (``--store``), opened with what goes with it: the DuckDB file
-holds spans, chats and agents together; on the Iceberg store the spans, the trace index
-and feedback are shared through the catalog's PostgreSQL and a node keeps its chats and
-agents in a DuckDB file of its own (``store.local``) until they move to PostgreSQL too; API
-keys are in PostgreSQL then as well (``open_keys``)."""
+holds spans, chats and agents together; on the Iceberg store the spans' trace index,
+feedback, chats, agents and API keys (``open_keys``) are all in the catalog's PostgreSQL,
+shared by every node."""
 
 from __future__ import annotations
 
@@ -10,13 +9,15 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+import duckdb
+
 from tracechat.auth.keys import KeyRing
 from tracechat.config import Settings
 from tracechat.errors import TracechatError
 from tracechat.model.records import IngestBatch
 from tracechat.store.analytics import TraceAnalytics
+from tracechat.store.cursors import CursorSource
 from tracechat.store.duck import DuckDBStore
-from tracechat.store.local import CursorSource, LocalDatabase
 from tracechat.store.protocol import SpanStore
 from tracechat.store.staging import StagedBatch
 from tracechat.store.writer import CommitObserver, GroupCommitWriter
@@ -44,18 +45,31 @@ class ServedStore(SpanStore, Protocol):
     def submit(self, batch: IngestBatch) -> Future[None]: ...
 
 
+class _Closable(Protocol):
+    def close(self) -> None: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Stores:
     spans: ServedStore
     records: CursorSource
     """Where chats and agents live."""
     analytics: TraceAnalytics
-    local: LocalDatabase | None = None
+    own_records: _Closable | None = None
+    """``records`` when it is not ``spans`` (closed after it)."""
 
     def close(self) -> None:
         self.spans.close()
-        if self.local is not None:
-            self.local.close()
+        if self.own_records is not None:
+            self.own_records.close()
+
+
+class _NoSpans:
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        raise Unsupported("this tool does not run on the Iceberg store yet; read traces one by one instead")
+
+
+_NO_SPANS = _NoSpans()
 
 
 class _NoAnalytics(TraceAnalytics):
@@ -92,6 +106,7 @@ def open_stores(settings: Settings, observer: CommitObserver | None = None) -> S
             search_refresh_s=settings.search_refresh_s,
         )
         return Stores(store, store, TraceAnalytics(store))
+    from tracechat.store.iceberg.records import PostgresRecords
     from tracechat.store.iceberg.store import IcebergStore
 
     if not settings.catalog_uri or not settings.warehouse:
@@ -112,8 +127,8 @@ def open_stores(settings: Settings, observer: CommitObserver | None = None) -> S
         memory_mb=settings.store_memory_mb,
     )
     try:
-        local = LocalDatabase(settings.local_database_path)
+        records = PostgresRecords(settings.catalog_uri)
     except BaseException:
         iceberg.close()
         raise
-    return Stores(iceberg, local, _NoAnalytics(local), local)
+    return Stores(iceberg, records, _NoAnalytics(_NO_SPANS), records)
