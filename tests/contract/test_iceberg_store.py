@@ -28,6 +28,7 @@ from tracechat.model.records import IngestBatch
 from tracechat.store.iceberg import tables
 from tracechat.store.iceberg.maintain import run_maintenance
 from tracechat.store.iceberg.store import IcebergStore, _of_trace
+from tracechat.store.staging import stage
 
 Opener = Callable[[], IcebergStore]
 GRACE = timedelta(seconds=5)
@@ -77,6 +78,10 @@ def _batch(*spans: tuple[bytes, int], project: str = "p") -> IngestBatch:
 
 def _spans_table(store: IcebergStore) -> Table:
     return store.catalog.load_table(tables.SPANS)
+
+
+def _warehouse(table: Table) -> str:
+    return table.metadata.location.rsplit("/tracechat/", 1)[0]
 
 
 def _snapshots_of_batches(table: Table) -> list[str]:
@@ -233,7 +238,7 @@ def test_maintenance_beside_a_receiver_compacts_expires_and_cleans_without_losin
     receiving = threading.Thread(target=keep_receiving)
     receiving.start()
     try:
-        report = run_maintenance(store_dsn(store), table.metadata.location.rsplit("/tracechat/", 1)[0], grace=GRACE)
+        report = run_maintenance(store_dsn(store), _warehouse(table), grace=GRACE)
     finally:
         stop.set()
         receiving.join()
@@ -251,3 +256,21 @@ def test_maintenance_beside_a_receiver_compacts_expires_and_cleans_without_losin
     rows = _spans_table(reader).scan().to_arrow()
     assert rows.num_rows == 8 * 8 + 2 * len(sent)  # every span once: the copies went with compaction
     assert len(list(_spans_table(reader).scan().plan_files())) < files_before + len(sent)
+
+
+def test_a_batch_left_unindexed_by_a_dead_receiver_is_indexed_by_maintenance(open_iceberg: Opener) -> None:
+    store = open_iceberg()
+    store.submit(_batch((_trace(1), 1))).result()
+    staged = stage(_batch((_trace(1), 2), (_trace(2), 1)))
+    lost = tables.span_rows(staged.spans, staged.scopes, "lost-batch")
+    store._append(tables.SPANS, lost, "lost-batch")  # committed to Iceberg; the receiver died here
+    assert store.span_count("p") == 1
+    table = _spans_table(store)
+    young = run_maintenance(store_dsn(store), _warehouse(table), grace=GRACE)
+    assert young.batches_reindexed == 0  # a receiver may still be between its two commits
+    report = run_maintenance(store_dsn(store), _warehouse(table), grace=GRACE, unindexed_after=timedelta(0))
+    assert report.batches_reindexed == 1
+    assert store.span_count("p") == 3
+    assert [s.name for s in store.trace_spans("p", _trace(1).hex())] == ["span 1", "span 2"]
+    again = run_maintenance(store_dsn(store), _warehouse(table), grace=GRACE, unindexed_after=timedelta(0))
+    assert again.batches_reindexed == 0

@@ -1,6 +1,9 @@
 """Upkeep of the shared tables (``tracechat maintain``), safe beside running receivers and
 readers:
 
+0. **Re-index**: a batch a receiver committed to Iceberg but never recorded in the trace
+   index (it died between the two commits, and its client never sent it again) is found by
+   the batch id in its snapshot and recorded, so its spans are listed and read.
 1. **Compact**: in each partition holding several small files, the files are read, their
    rows sorted by trace id (a span stored twice, through two receivers, kept once) and
    written as one file, which replaces exactly those files in one snapshot. Rows receivers
@@ -29,13 +32,17 @@ from typing import Any
 import psycopg
 import pyarrow as pa
 import pyarrow.parquet as pq
+from psycopg_pool import ConnectionPool
 from pyiceberg.exceptions import CommitFailedException
+from pyiceberg.expressions import EqualTo, Reference
+from pyiceberg.expressions.literals import literal
 from pyiceberg.io.pyarrow import _dataframe_to_data_files
 from pyiceberg.manifest import DataFile
 from pyiceberg.table import Table
 
 from tracechat.store.iceberg import tables
 from tracechat.store.iceberg.store import COMMIT_GATE
+from tracechat.store.iceberg.traceindex import TraceIndex
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +51,9 @@ MAINTAIN_PROPERTY = "tracechat.maintain"
 _SMALL_BYTES = 32 << 20
 """Files below this are compacted when their partition has ``min_files`` of them."""
 _REPLACE_ATTEMPTS = 5
+UNINDEXED_AFTER = timedelta(minutes=5)
+"""A receiver's batch committed to Iceberg this long ago and still not in the trace index
+was left there by a receiver that died between its two commits."""
 
 
 @dataclass
@@ -56,6 +66,7 @@ class MaintenanceReport:
     snapshots_expired: int = 0
     orphans_removed: int = 0
     orphans_kept_young: int = 0
+    batches_reindexed: int = 0
     tables: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -184,16 +195,51 @@ def remove_orphans(table: Table, *, grace: timedelta, report: MaintenanceReport)
         report.orphans_removed += 1
 
 
+def unindexed_batches(table: Table, index: TraceIndex, *, older_than: timedelta) -> list[tuple[str, int]]:
+    """(batch id, sequence number) of the table's snapshots written by a receiver whose index
+    transaction never ran (it died between the two), committed longer ago than
+    ``older_than`` (a receiver still between its two commits is left alone)."""
+    cutoff_ms = (time.time() - older_than.total_seconds()) * 1000
+    tagged = {
+        str(s.summary[tables.BATCH_PROPERTY]): s.sequence_number or 0
+        for s in table.metadata.snapshots
+        if s.summary is not None and tables.BATCH_PROPERTY in s.summary and s.timestamp_ms < cutoff_ms
+    }
+    return [(batch, tagged[batch]) for batch in index.unrecorded(list(tagged))]
+
+
+def reindex(
+    tables_by_name: dict[str, Table], index: TraceIndex, *, older_than: timedelta, report: MaintenanceReport
+) -> None:
+    """Record in the trace index the batches found by ``unindexed_batches``: their spans
+    become listed and readable (a span the index holds already counts once, as ever)."""
+    found: dict[str, dict[str, tuple[pa.Table, int]]] = defaultdict(dict)
+    for name, table in tables_by_name.items():
+        for batch, sequence in unindexed_batches(table, index, older_than=older_than):
+            rows = table.scan(row_filter=EqualTo(term=Reference("batch"), value=literal(batch))).to_arrow()
+            found[batch][name] = (rows, sequence)
+    for batch, by_table in found.items():
+        spans, span_seq = by_table.get(tables.SPANS, (None, 0))
+        logs, log_seq = by_table.get(tables.LOGS, (None, 0))
+        if index.record(batch, spans, logs, span_seq, log_seq):
+            report.batches_reindexed += 1
+
+
 def maintain(
     tables_by_name: dict[str, Table],
     gate: psycopg.Connection[tuple[Any, ...]],
     *,
     grace: timedelta = DEFAULT_GRACE,
     min_files: int = 4,
+    index: TraceIndex | None = None,
+    unindexed_after: timedelta = UNINDEXED_AFTER,
 ) -> MaintenanceReport:
-    """Compact, expire and remove orphans in every table (see the module's docstring).
-    ``gate``: a connection to the catalog's database, for its commit gate."""
+    """Index batches a receiver left unindexed (with ``index``), then compact, expire and
+    remove orphans in every table (see the module's docstring). ``gate``: a connection to
+    the catalog's database, for its commit gate."""
     report = MaintenanceReport()
+    if index is not None:
+        reindex(tables_by_name, index, older_than=unindexed_after, report=report)
     for name, table in tables_by_name.items():
         report.tables.append(name)
         compact(table, name, gate, min_files=min_files, report=report)
@@ -204,7 +250,12 @@ def maintain(
 
 
 def run_maintenance(
-    catalog_uri: str, warehouse: str, *, grace: timedelta = DEFAULT_GRACE, min_files: int = 4
+    catalog_uri: str,
+    warehouse: str,
+    *,
+    grace: timedelta = DEFAULT_GRACE,
+    min_files: int = 4,
+    unindexed_after: timedelta = UNINDEXED_AFTER,
 ) -> MaintenanceReport:
     """``maintain`` on the tables of the catalog (the ``tracechat maintain`` command)."""
     from pyiceberg.catalog.sql import SqlCatalog
@@ -212,9 +263,16 @@ def run_maintenance(
     from tracechat.store.iceberg.store import libpq_uri, sqlalchemy_uri
 
     catalog = SqlCatalog("tracechat", uri=sqlalchemy_uri(catalog_uri), warehouse=warehouse, pool_pre_ping="true")
+    pool: ConnectionPool[psycopg.Connection[tuple[Any, ...]]] = ConnectionPool(
+        libpq_uri(catalog_uri), min_size=1, max_size=2, kwargs={"autocommit": True}, open=True
+    )
+    index = TraceIndex(pool)
     try:
+        index.ensure_schema()
         with psycopg.connect(libpq_uri(catalog_uri), autocommit=True) as gate:
             found = {n: catalog.load_table(n) for n in (tables.SPANS, tables.LOGS) if catalog.table_exists(n)}
-            return maintain(found, gate, grace=grace, min_files=min_files)
+            return maintain(found, gate, grace=grace, min_files=min_files, index=index, unindexed_after=unindexed_after)
     finally:
+        index.close()
+        pool.close()
         catalog.engine.dispose()

@@ -395,6 +395,18 @@ class TraceIndex:
         for project, trace_id, count, start, end in aggregates:
             rows[(project, trace_id)] = merge_logs(rows[(project, trace_id)], count, start, end, seq)
 
+    def unrecorded(self, batch_ids: list[str]) -> list[str]:
+        """Those of ``batch_ids`` the index has not recorded."""
+        if not batch_ids:
+            return []
+        with self._pool.connection() as con:
+            rows = con.execute(
+                f"SELECT id FROM unnest(%s::text[]) AS b(id) WHERE NOT EXISTS"
+                f" (SELECT 1 FROM {BATCHES} WHERE batch_id = b.id)",
+                [batch_ids],
+            ).fetchall()
+        return [row[0] for row in rows]
+
     # -- reading ---------------------------------------------------------------------------
 
     def row(self, project: str, trace_id: str) -> TraceRow | None:
