@@ -274,3 +274,37 @@ def test_a_batch_left_unindexed_by_a_dead_receiver_is_indexed_by_maintenance(ope
     assert [s.name for s in store.trace_spans("p", _trace(1).hex())] == ["span 1", "span 2"]
     again = run_maintenance(store_dsn(store), _warehouse(table), grace=GRACE, unindexed_after=timedelta(0))
     assert again.batches_reindexed == 0
+
+
+def test_the_tables_read_the_same_through_engines_that_are_not_tracechat(
+    open_iceberg: Opener, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import chdb
+    import duckdb
+
+    store = open_iceberg()
+    for number in range(1, 4):
+        store.submit(_batch(*[(_trace(t), number) for t in range(1, 7)])).result()
+    store.submit(_batch((_trace(50), 1), project="other")).result()
+    table = _spans_table(store)
+    by_name = [("span 1", 6), ("span 2", 6), ("span 3", 6)]
+
+    arrow = table.scan(row_filter=EqualTo(term=Reference("project"), value=literal("p"))).to_arrow()  # pyiceberg
+    assert arrow.num_rows == store.span_count("p") == 18
+    assert sorted(arrow.group_by("name").aggregate([("name", "count")]).to_pylist(), key=str) == sorted(
+        ({"name": n, "name_count": c} for n, c in by_name), key=str
+    )
+
+    monkeypatch.chdir(_warehouse(table).removeprefix("file://"))  # chDB reads below its working directory
+    clickhouse = chdb.query(
+        "SELECT name, count() FROM icebergLocal('tracechat/spans') WHERE project = 'p' GROUP BY name ORDER BY name",
+        "CSV",
+    )
+    assert str(clickhouse).splitlines() == [f'"{n}",{c}' for n, c in by_name]
+
+    files = f"{_warehouse(table).removeprefix('file://')}/tracechat/spans/data/**/*.parquet"
+    rows = duckdb.sql(
+        f"SELECT name, count(*) FROM read_parquet('{files}', hive_partitioning = true)"
+        " WHERE project = 'p' GROUP BY name ORDER BY name"
+    ).fetchall()
+    assert rows == by_name
