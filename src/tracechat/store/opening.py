@@ -83,11 +83,25 @@ class _NoAnalytics(TraceAnalytics):
 def open_keys(settings: Settings) -> KeyRing:
     """The API keys: ``keys.json`` in the data directory, or with ``--store iceberg`` the
     catalog's PostgreSQL, shared by every node."""
-    if settings.store == "iceberg" and settings.catalog_uri:
+    if settings.store == "iceberg":
         from tracechat.store.iceberg.keys import PostgresKeyRing
 
-        return PostgresKeyRing(settings.catalog_uri)
+        return PostgresKeyRing(_iceberg_settings(settings, warehouse=False)[0])
     return KeyRing(settings.keys_path)
+
+
+def _iceberg_settings(settings: Settings, *, warehouse: bool = True) -> tuple[str, str]:
+    """The catalog URI and warehouse of ``--store iceberg``, checked."""
+    if not settings.catalog_uri or (warehouse and not settings.warehouse):
+        raise StoreConfigurationError(
+            "--store iceberg needs --catalog-uri postgresql://… and --warehouse file:///… "
+            "(TRACECHAT_CATALOG_URI, TRACECHAT_WAREHOUSE)"
+        )
+    if not settings.catalog_uri.startswith(("postgresql://", "postgres://", "postgresql+psycopg://")):
+        raise StoreConfigurationError("--catalog-uri must be a postgresql:// URI (the PostgreSQL catalog)")
+    if warehouse and not str(settings.warehouse).startswith("file://"):
+        raise StoreConfigurationError("--warehouse must be a file:// URI for now (s3:// is not wired in yet)")
+    return settings.catalog_uri, settings.warehouse or ""
 
 
 def open_stores(settings: Settings, observer: CommitObserver | None = None) -> Stores:
@@ -109,25 +123,17 @@ def open_stores(settings: Settings, observer: CommitObserver | None = None) -> S
     from tracechat.store.iceberg.records import PostgresRecords
     from tracechat.store.iceberg.store import IcebergStore
 
-    if not settings.catalog_uri or not settings.warehouse:
-        raise StoreConfigurationError(
-            "--store iceberg needs --catalog-uri postgresql://… and --warehouse file:///… "
-            "(TRACECHAT_CATALOG_URI, TRACECHAT_WAREHOUSE)"
-        )
-    if not settings.catalog_uri.startswith(("postgresql://", "postgres://", "postgresql+psycopg://")):
-        raise StoreConfigurationError("--catalog-uri must be a postgresql:// URI (the PostgreSQL catalog)")
-    if not settings.warehouse.startswith("file://"):
-        raise StoreConfigurationError("--warehouse must be a file:// URI for now (s3:// is not wired in yet)")
+    catalog_uri, warehouse = _iceberg_settings(settings)
     iceberg = IcebergStore(
-        settings.catalog_uri,
-        settings.warehouse,
+        catalog_uri,
+        warehouse,
         max_queue_bytes=settings.queue_max_bytes,
         max_commit_bytes=settings.commit_max_bytes,
         observer=observer,
         memory_mb=settings.store_memory_mb,
     )
     try:
-        records = PostgresRecords(settings.catalog_uri)
+        records = PostgresRecords(catalog_uri)
     except BaseException:
         iceberg.close()
         raise
