@@ -7,6 +7,7 @@ tests do, the cluster runs as the ``postgres`` user, in a directory it owns.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import glob
 import os
@@ -59,6 +60,7 @@ class PostgresServer:
         self.port = _free_port()
         self._process: subprocess.Popen[bytes] | None = None
         self._run([str(self._bin / "initdb"), "-D", str(self.data), "-U", self.user, "-A", "trust", "-E", "UTF8"])
+        atexit.register(self.close)  # a run killed before its teardown still stops its cluster
         self.start()
 
     def _as_user(self) -> dict[str, Any]:
