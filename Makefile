@@ -5,15 +5,19 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 NODE_STAMP := tests/node/node_modules/.installed
 
-.PHONY: run test lint unit e2e golden fuzz-long bench bench-ingest bench-trajectory bench-storage bench-chats bench-load bench-soak clean
+.PHONY: run test lint proto-check unit e2e golden fuzz-long bench bench-ingest bench-trajectory bench-storage bench-chats bench-sessions bench-load bench-soak clean
 
-$(STAMP): pyproject.toml
+PROTOS := $(wildcard proto/tracechat/v1/*.proto)
+
+# the install also generates tracechat.v1 from proto/ (setup.py runs scripts/gen_proto.py)
+$(STAMP): pyproject.toml setup.py scripts/gen_proto.py $(PROTOS)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-# the AI SDK's chat client, which tests/e2e/test_use_chat_node.py drives under node
+# the AI SDK's chat client, which tests/e2e/test_use_chat_node.py drives under node; the gRPC
+# client of tests/e2e/test_grpc_node.py; buf, which checks proto/
 $(NODE_STAMP): tests/node/package.json tests/node/package-lock.json
 	npm ci --prefix tests/node --no-audit --no-fund
 	touch $(NODE_STAMP)
@@ -23,8 +27,12 @@ run: $(STAMP)
 	$(BIN)/tracechat serve --demo
 
 ## test: lint, type-check, then the whole test suite
-test: lint $(NODE_STAMP)
+test: lint proto-check
 	$(BIN)/pytest
+
+## proto-check: buf lint, format and breaking changes against main (scripts/buf_check.sh)
+proto-check: $(NODE_STAMP)
+	scripts/buf_check.sh
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
@@ -49,8 +57,8 @@ fuzz-long: $(STAMP)
 	$(BIN)/python tests/fuzz/atheris_pipeline.py -max_total_time=600 -rss_limit_mb=4096 \
 		-artifact_prefix=fuzz-findings/ fuzz-corpus
 
-## bench: ingest throughput, trajectory latency, storage, chat lookups (see docs/benchmarks.md)
-bench: bench-ingest bench-trajectory bench-storage bench-chats
+## bench: ingest throughput, trajectory latency, storage, chat lookups, the session index (see docs/benchmarks.md)
+bench: bench-ingest bench-trajectory bench-storage bench-chats bench-sessions
 
 bench-ingest: $(STAMP)
 	$(BIN)/python bench/ingest.py
@@ -63,6 +71,9 @@ bench-storage: $(STAMP)
 
 bench-chats: $(STAMP)
 	$(BIN)/python bench/chats.py
+
+bench-sessions: $(STAMP)
+	$(BIN)/python bench/sessions.py
 
 ## bench-load: ingest at saturation with trajectory queries and chat (docs/reliability.md)
 bench-load: $(STAMP)

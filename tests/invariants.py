@@ -3,7 +3,7 @@ sample trace and on fuzzed span trees):
 
 1. every model call has exactly one assistant entry (one call recorded by nested spans
    too), and an assistant entry comes only from a model call or an agent's own answer;
-2. every tool span appears once (a transfer tool is the handoff it makes, an answer tool
+2. every tool call appears once, however many nested spans of the same tool record it (a transfer tool is the handoff it makes, an answer tool
    the answer of the call that asked for it);
 3. the assistant entries' tokens add up to the trace's totals (samples only: fuzzed spans
    carry tokens on spans that are no model call);
@@ -38,9 +38,10 @@ def check(
     for span_id in assistants:
         assert by_id[span_id]["kind"] in ("llm", "agent"), f"assistant entry from {by_id[span_id]['name']!r}"
     tools = Counter(m["span_id"] for m in messages if m["type"] == "tool_call")
-    for span in spans:
-        if span["kind"] == "tool" and not _hands_off_or_answers(span):
-            assert tools[span["span_id"]] == 1, f"tool span {span['name']!r} shows {tools[span['span_id']]} times"
+    for call in _tool_calls(spans):
+        shown = sum(tools[span_id] for span_id in call)
+        names = sorted(by_id[span_id]["name"] for span_id in call)
+        assert shown == 1, f"the tool call recorded by {names} shows {shown} times"
     if totals is not None:
         got = tuple(
             sum(m["assistant_message"][k] or 0 for m in messages if m["type"] == "assistant_message")
@@ -53,18 +54,55 @@ def check(
     _check_order(messages, one_clock)
 
 
+def _tool_calls(spans: list[dict[str, Any]]) -> list[set[str]]:
+    """Each tool call as the spans that record it: a tool span and the spans of the same
+    tool nested in it (two instrumentations record one call twice). Transfer and answer
+    tools are handoffs and answers, not tool calls."""
+    by_id = {s["span_id"]: s for s in spans}
+    parents = {s["span_id"]: s["parent_span_id"] for s in spans}
+
+    def tree_parent(span_id: str) -> dict[str, Any] | None:  # as query/tree.py builds it
+        parent = parents.get(span_id)
+        return by_id[parent] if parent in by_id and not _in_cycle(span_id, parents) else None
+
+    calls: dict[str, set[str]] = {}
+    for span in spans:
+        if span["kind"] != "tool" or _hands_off_or_answers(span):
+            continue
+        top, parent = span["span_id"], tree_parent(span["span_id"])
+        seen = {top}
+        while parent is not None and parent["span_id"] not in seen and parent["kind"] not in ("llm", "agent"):
+            seen.add(parent["span_id"])
+            if parent["kind"] == "tool" and _tool_name(parent) == _tool_name(span):
+                top = parent["span_id"]
+            parent = tree_parent(parent["span_id"])
+        calls.setdefault(top, set()).add(span["span_id"])
+    return list(calls.values())
+
+
+def _tool_name(span: dict[str, Any]) -> str:
+    attributes = span["attributes"]
+    name = str(attributes.get("gen_ai.tool.name") or attributes.get("tool.name") or span["name"].split(" ")[-1])
+    return "".join(c for c in name.lower() if c.isalnum())
+
+
 def _hands_off_or_answers(span: dict[str, Any]) -> bool:
     """A tool that hands the conversation to another agent is that handoff; one through which
     the agent answers (smolagents' ``final_answer``) is the answer of the call that asked."""
     attributes = span["attributes"]
     name = str(attributes.get("gen_ai.tool.name") or attributes.get("tool.name") or span["name"].split(" ")[-1])
-    return name.startswith(("transfer_to_", "handoff_to_")) or name in ("final_answer", "final_result")
+    return name.startswith(("transfer_to_", "handoff_to_")) or name in (
+        "handoff",
+        "transfer",
+        "final_answer",
+        "final_result",
+    )
 
 
 def _model_calls(spans: list[dict[str, Any]]) -> list[set[str]]:
     """Each model call as the spans that record it: an outermost model-call span and the
-    model-call spans below it (double instrumentation records one call twice). A span in a
-    parent cycle has no parent (query/tree.py)."""
+    model-call spans below it (double instrumentation records one call twice), with sibling
+    spans of the same response. A span in a parent cycle has no parent (query/tree.py)."""
     parents = {s["span_id"]: s["parent_span_id"] for s in spans}
     kinds = {s["span_id"]: s["kind"] for s in spans}
 
@@ -83,7 +121,25 @@ def _model_calls(spans: list[dict[str, Any]]) -> list[set[str]]:
     for span_id, kind in kinds.items():
         if kind == "llm":
             calls.setdefault(outermost(span_id), set()).add(span_id)
-    return list(calls.values())
+    return _same_response(calls, {s["span_id"]: s for s in spans})
+
+
+def _same_response(calls: dict[str, set[str]], by_id: dict[str, dict[str, Any]]) -> list[set[str]]:
+    """Sibling model-call spans that name the same provider response record one call (an
+    instrumentation beside the client's own telemetry, e.g. OpenLLMetry and the Anthropic SDK)."""
+    merged: dict[tuple[str | None, str], set[str]] = {}
+    found: list[set[str]] = []
+    for top, members in calls.items():
+        response = by_id[top]["attributes"].get("gen_ai.response.id")
+        if not response:
+            found.append(members)
+            continue
+        key = (by_id[top]["parent_span_id"], str(response))
+        if key not in merged:
+            merged[key] = set()
+            found.append(merged[key])
+        merged[key].update(members)
+    return found
 
 
 def _in_cycle(span_id: str, parents: dict[str, str | None]) -> bool:

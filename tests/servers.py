@@ -4,8 +4,10 @@ a child process that a test may SIGKILL."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import re
+import resource
 import subprocess
 import sys
 import threading
@@ -17,6 +19,7 @@ from typing import IO, Any
 import httpx
 
 from tracechat.app import Ports, RunningServer
+from tracechat.auth.keys import Clock
 from tracechat.config import Settings
 
 
@@ -45,12 +48,12 @@ class _Endpoints:
 class InProcessServer(_Endpoints):
     """``RunningServer`` on an event loop of its own thread, so tests can call it synchronously."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, clock: Clock = time.monotonic) -> None:
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="test-server-loop", daemon=True)
         self._thread.start()
         try:
-            self.running: RunningServer = self._call(RunningServer.start(settings))
+            self.running: RunningServer = self._call(RunningServer.start(settings, clock=clock))
         except BaseException:
             self._shutdown_loop()
             raise
@@ -87,7 +90,15 @@ class ChildServer(_Endpoints):
     drain: threading.Thread | None = None
 
     @classmethod
-    def start(cls, data_dir: Path, *extra: str, env: dict[str, str] | None = None, timeout: float = 60) -> ChildServer:
+    def start(
+        cls,
+        data_dir: Path,
+        *extra: str,
+        env: dict[str, str] | None = None,
+        timeout: float = 60,
+        open_files: int | None = None,
+    ) -> ChildServer:
+        """``open_files``: the child's RLIMIT_NOFILE, soft and hard (so it cannot raise it)."""
         command = [sys.executable, "-m", "tracechat", "serve", "--data-dir", str(data_dir)]
         command += ["--grpc-port", "0", "--otlp-http-port", "0", "--port", "0", *extra]
         process = subprocess.Popen(
@@ -96,6 +107,7 @@ class ChildServer(_Endpoints):
             stderr=subprocess.STDOUT,
             text=True,
             env={**os.environ, **(env or {})},
+            preexec_fn=None if open_files is None else functools.partial(_limit_open_files, open_files),
         )
         assert process.stdout is not None
         output: list[str] = []
@@ -146,6 +158,10 @@ class ChildServer(_Endpoints):
     def _finish_output(self) -> None:
         if self.drain is not None:
             self.drain.join(10)
+
+
+def _limit_open_files(count: int) -> None:
+    resource.setrlimit(resource.RLIMIT_NOFILE, (count, count))
 
 
 def _readline(stream: IO[str], deadline: float) -> str | None:

@@ -41,11 +41,29 @@ VENV_PY = VENV / "bin" / "python"
 VENV_LEGACY = HERE / ".venv-legacy"
 # strands-agents requires openai<3 and mcp<2.2, the main venv pins openai 3.x and mcp 2.3.
 VENV_STRANDS = HERE / ".venv-strands"
+# Frameworks new to the reader (issue 11), each in its own venv: a normal resolve of the
+# framework and its instrumentation, frozen (they pin openai and OTel versions of their own).
+VENV_AUTOGEN = HERE / ".venv-autogen"
+VENV_LLAMAINDEX = HERE / ".venv-llamaindex"
+VENV_CREWAI = HERE / ".venv-crewai"
+VENV_DSPY = HERE / ".venv-dspy"
+VENV_HAYSTACK = HERE / ".venv-haystack"
 # venv name in cases.toml -> (venv dir, requirements file); "main" is the default.
 VENVS = {
     "main": (VENV, "requirements.txt"),
     "legacy": (VENV_LEGACY, "requirements-legacy.txt"),
     "strands": (VENV_STRANDS, "requirements-strands.txt"),
+    "autogen": (VENV_AUTOGEN, "requirements-autogen.txt"),
+    "llamaindex": (VENV_LLAMAINDEX, "requirements-llamaindex.txt"),
+    "crewai": (VENV_CREWAI, "requirements-crewai.txt"),
+    "dspy": (VENV_DSPY, "requirements-dspy.txt"),
+    "haystack": (VENV_HAYSTACK, "requirements-haystack.txt"),
+    # opentelemetry-instrumentation-genai-openai needs opentelemetry-util-genai 1.3b0, which
+    # breaks the main venv's opentelemetry-instrumentation-openai-v2 2.4b0 at import.
+    "genai": (HERE / ".venv-genai", "requirements-genai.txt"),
+    "anthropic": (HERE / ".venv-anthropic", "requirements-anthropic.txt"),
+    "adk": (HERE / ".venv-adk", "requirements-adk.txt"),
+    "sk": (HERE / ".venv-sk", "requirements-sk.txt"),
 }
 NODE_DIR = HERE / "node"
 CASE_TIMEOUT_S = 180

@@ -118,7 +118,8 @@ def dump_logs(path: Path, width: int) -> None:
 
 
 def all_text(files: list[Path]) -> str:
-    """Every attribute value, event attribute and log body of the files, as one string."""
+    """Every attribute value (and span attribute ``key=value``), event attribute and log body
+    of the files, as one string."""
     out: list[str] = []
 
     def add(v: Any) -> None:
@@ -132,7 +133,8 @@ def all_text(files: list[Path]) -> str:
                 for ss in rs.scope_spans:
                     for sp in ss.spans:
                         add(sp.name)
-                        for v in attrs(sp.attributes).values():
+                        for k, v in attrs(sp.attributes).items():
+                            add(f"{k}={json.dumps(v, ensure_ascii=False)}")  # so --expect can name a key
                             add(v)
                         for ev in sp.events:
                             add(ev.name)

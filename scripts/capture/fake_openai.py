@@ -7,6 +7,8 @@ Stdlib only. Listens on 127.0.0.1 (ephemeral port unless --port is given), print
   ``data: ...`` chunks, streamed tool_calls, ``stream_options.include_usage`` and
   ``data: [DONE]``)
 * ``POST /v1/responses``         (the Responses API, non-streaming and streaming SSE events)
+* ``POST /v1/messages``          (the Anthropic Messages API: ``text`` / ``tool_use`` blocks,
+  ``tool_result`` blocks read back; JSON, and ``stream: true`` SSE events)
 * ``GET  /v1/models``            (a tiny list, for clients that probe it)
 
 Replies are deterministic and decided from the request alone (see ``decide``):
@@ -21,9 +23,32 @@ Replies are deterministic and decided from the request alone (see ``decide``):
   ``Agent name: <name>.`` and has no ``Handoff Message:`` line yet -> call
   ``handoff_to_agent({"agent_name": "<name>", "message": ...})``; after its result -> a short
   text saying so
+* a ``handoff`` tool is offered (LlamaIndex's AgentWorkflow) whose description lists
+  ``Currently available agents: {'<name>': ...}`` and no handoff happened yet -> call it
+  with ``{"to_agent": "<name>", "reason": ...}``
+* a ``delegate_work_to_coworker`` tool is offered (CrewAI's delegation), no delegation
+  happened yet and the pending question is about the weather -> call it with the first
+  coworker its description lists (``...coworkers: <name>``); after its result -> that result
+  as the answer
 * a ``get_weather`` tool is offered and the pending user question names a city or the
   weather -> call ``get_weather`` with ``{"city": "<City>"}``
 * otherwise -> a short text answer
+
+A request that offers no ``tools`` but whose messages describe tools in the ReAct text format
+(``Action:`` / ``Action Input:`` instructions naming ``get_weather``, as LlamaIndex's ReActAgent
+and CrewAI write them) is answered in that format (``react_reply``): ``Thought: ...\nAction:
+get_weather\nAction Input: {"city": "Paris"}`` for the question, and after an
+``Observation: <result>`` (in the last message, whatever its role) ``Thought: ...\nAnswer: ...``
+(``Final Answer:`` when the prompt asks for that).
+
+A request in DSPy's field format (a system prompt naming output fields ``[[ ## name ## ]]``)
+is answered in it (``dspy_reply``): a ReAct step (``next_thought``, ``next_tool_name``,
+``next_tool_args``) calls ``get_weather`` for the question and ``finish`` once the trajectory
+holds an observation; the extract step (``reasoning``, ``answer``) answers from that
+observation.
+A Responses request with ``context_management=[{"type": "compaction", "compact_threshold": N}]``
+whose context after its last ``compaction`` input item has reached N tokens gets a
+``compaction`` output item (``encrypted_content``) first, as OpenAI's server-side compaction.
 
 A model name containing ``reason`` (e.g. ``deepseek-reasoner``) or a Responses request with
 a ``reasoning`` parameter makes the reply carry reasoning: ``message.reasoning_content``
@@ -37,6 +62,7 @@ Every request is appended as one JSON line to ``--log FILE`` if given (for debug
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import re
@@ -94,6 +120,9 @@ def weather_answer(tool_output: str, city_hint: str | None) -> str:
         data = json.loads(tool_output)
     except (TypeError, ValueError):
         data = None
+    if isinstance(data, dict) and set(data) == {"result"} and isinstance(data["result"], str):
+        with contextlib.suppress(ValueError):  # Google ADK sends a return value as {"result": <value>}
+            data = json.loads(data["result"])
     if isinstance(data, dict) and "temperature_c" in data:
         city = data.get("city") or city_hint or "the city"
         return (
@@ -128,15 +157,58 @@ class Turn:
         self.last_tool_output: str = ""
         self.handoff_done: bool = False
         self.instructions: str = ""
+        self.descriptions: dict[str, str] = {}
+        self.trailing_outputs: list[tuple[str, str]] = []  # (tool name, output) of the last results in a row
+
+
+def find_cities(text: str) -> list[str]:
+    """Every city the text names, in the order it names them."""
+    low = text.lower()
+    found = [(low.find(city.lower()), city) for city in CITIES if city.lower() in low]
+    return [city for _, city in sorted(found)]
 
 
 def decide(turn: Turn, reasoning: bool) -> dict[str, Any]:
-    """Return {'text': str|None, 'tool': (name, args_json)|None, 'reasoning': str|None}."""
+    """Return {'text': str|None, 'tool': (name, args_json)|None, 'reasoning': str|None}, plus
+    'tools': [(name, args_json), ...] when the model asks for several tools at once. A tool
+    offered under a plugin-qualified name (``WeatherPlugin-get_weather``, as Semantic Kernel
+    names a plugin's function) is ``get_weather``, called by that name."""
+    qualified = next((t for t in turn.tools if t.endswith("-get_weather")), None)
+    if qualified is None:
+        return _decide(turn, reasoning)
+
+    def plain(name: str | None) -> str | None:
+        return "get_weather" if name == qualified else name
+
+    turn.tools = [plain(t) or t for t in turn.tools]
+    turn.last_tool_name = plain(turn.last_tool_name)
+    turn.trailing_outputs = [(plain(n) or n, o) for n, o in turn.trailing_outputs]
+    out = _decide(turn, reasoning)
+    if out["tool"] and out["tool"][0] == "get_weather":
+        out["tool"] = (qualified, out["tool"][1])
+    if out.get("tools"):
+        out["tools"] = [(qualified if n == "get_weather" else n, a) for n, a in out["tools"]]
+    return out
+
+
+def _decide(turn: Turn, reasoning: bool) -> dict[str, Any]:
     city = find_city(turn.last_user_text)
     out: dict[str, Any] = {"text": None, "tool": None, "reasoning": None}
+    cities = find_cities(turn.last_user_text)
+    weather_results = [o for name, o in turn.trailing_outputs if name == "get_weather"]
+    if len(cities) >= 2 and turn.last_kind == "tool" and len(weather_results) >= 2:
+        # parallel calls answered: one sentence per city, in the order the results came
+        out["text"] = " ".join(weather_answer(o, None) for o in weather_results)
+        return out
+    if len(cities) >= 2 and turn.last_kind == "user" and "get_weather" in turn.tools and not turn.tools[1:]:
+        # a question naming several cities: one get_weather call per city, in one response
+        out["tools"] = [("get_weather", json.dumps({"city": c})) for c in cities]
+        out["tool"] = out["tools"][0]
+        return out
     transfer = [t for t in turn.tools if t.startswith("transfer_to_")]
     pending_question = turn.last_kind == "user" or (
-        turn.last_kind == "tool" and (turn.last_tool_name or "").startswith("transfer_to_")
+        turn.last_kind == "tool"
+        and ((turn.last_tool_name or "").startswith("transfer_to_") or turn.last_tool_name == HANDOFF)
     )
     if turn.last_kind == "tool" and turn.last_tool_name == "get_weather" and "final_answer" in turn.tools:
         out["tool"] = ("final_answer", json.dumps({"answer": weather_answer(turn.last_tool_output, city)}))
@@ -144,10 +216,29 @@ def decide(turn: Turn, reasoning: bool) -> dict[str, Any]:
         out["text"] = weather_answer(turn.last_tool_output, city)
         if reasoning:
             out["reasoning"] = REASONING_TEXT.format(city=city or "the city")
+    elif turn.last_kind == "tool" and turn.last_tool_name == DELEGATE:
+        out["text"] = turn.last_tool_output
+    elif (
+        pending_question
+        and DELEGATE in turn.tools
+        and not turn.handoff_done
+        and is_weather_question(turn.last_user_text)
+        and (coworker := COWORKERS.search(turn.descriptions.get(DELEGATE, "")))
+    ):
+        task = f"Find the current weather in {city or 'Paris'}."
+        args = {"task": task, "context": f"A traveller asks: {turn.last_user_text.strip()}", "coworker": coworker["name"]}
+        out["tool"] = (DELEGATE, json.dumps(args))
     elif turn.last_kind == "tool" and turn.last_tool_name == "handoff_to_agent":
         out["text"] = "I have handed your question over to the agent that can answer it."
     elif pending_question and transfer and not turn.handoff_done:
         out["tool"] = (transfer[0], "{}")
+    elif (
+        pending_question
+        and HANDOFF in turn.tools
+        and not turn.handoff_done
+        and (target := HANDOFF_AGENTS.search(turn.descriptions.get(HANDOFF, "")))
+    ):
+        out["tool"] = (HANDOFF, json.dumps({"to_agent": target["name"], "reason": "The user asks about the weather."}))
     elif pending_question and "handoff_to_agent" in turn.tools and (target := swarm_handoff_target(turn)):
         message = f"The user asks about the weather in {city}." if city else "Please answer the user's question."
         out["tool"] = ("handoff_to_agent", json.dumps({"agent_name": target, "message": message}))
@@ -167,6 +258,10 @@ def decide(turn: Turn, reasoning: bool) -> dict[str, Any]:
     return out
 
 
+HANDOFF = "handoff"
+HANDOFF_AGENTS = re.compile(r"available agents:\s*\{'(?P<name>[^']+)'")
+DELEGATE = "delegate_work_to_coworker"
+COWORKERS = re.compile(r"coworkers: (?P<name>[^,\n]+)")
 SWARM_AGENT = re.compile(r"^Agent name: (?P<name>[^.\s]+)\.", re.M)
 SWARM_HANDED_OVER = re.compile(r"^Handoff Message:", re.M)
 
@@ -218,6 +313,7 @@ def chat_turn(body: dict[str, Any]) -> Turn:
         fn = t.get("function") or {}
         if fn.get("name"):
             turn.tools.append(fn["name"])
+            turn.descriptions[fn["name"]] = str(fn.get("description") or "")
     messages = body.get("messages") or []
     call_names: dict[str, str] = {}
     for m in messages:
@@ -228,7 +324,7 @@ def chat_turn(body: dict[str, Any]) -> Turn:
             for tc in m.get("tool_calls") or []:
                 name = (tc.get("function") or {}).get("name", "")
                 call_names[tc.get("id", "")] = name
-                if name.startswith("transfer_to_"):
+                if name.startswith("transfer_to_") or name in (DELEGATE, HANDOFF):
                     turn.handoff_done = True
         if role == "user":
             turn.last_user_text = text_of(m.get("content"))
@@ -240,6 +336,11 @@ def chat_turn(body: dict[str, Any]) -> Turn:
             turn.last_tool_output = text_of(last.get("content"))
         elif "final_answer" in turn.tools:
             read_observation(turn, messages)
+        for m in reversed(messages):
+            if m.get("role") != "tool":
+                break
+            name = call_names.get(m.get("tool_call_id", ""), "get_weather")
+            turn.trailing_outputs.insert(0, (name, text_of(m.get("content"))))
     return turn
 
 
@@ -262,6 +363,72 @@ def read_observation(turn: Turn, messages: list[dict[str, Any]]) -> None:
     turn.last_tool_name = names[-1] if names else "get_weather"
     users = [text_of(m.get("content")) for m in messages[:-1] if m.get("role") == "user"]
     turn.last_user_text = next((u for u in reversed(users) if not OBSERVATION.match(u)), "")
+
+
+REACT_TOOL = re.compile(r"(?:Tool Name: |one of \[)(?P<name>get_weather)\b")
+REACT_OBSERVATION = re.compile(r"Observation:\s*(?P<output>.*)\Z", re.S)
+
+
+def react_reply(body: dict[str, Any]) -> str | None:
+    """The ReAct text reply for a request whose prompt describes tools as text, else None."""
+    if body.get("tools"):
+        return None
+    messages = body.get("messages") or []
+    prompt = "\n".join(text_of(m.get("content")) for m in messages if m.get("role") in ("system", "developer", "user"))
+    if "Action Input" not in prompt or not REACT_TOOL.search(prompt):
+        return None
+    final = "Final Answer:" if "Final Answer:" in prompt else "Answer:"
+    last = text_of(messages[-1].get("content")) if messages else ""
+    observed = REACT_OBSERVATION.search(last)
+    questions = [
+        text_of(m.get("content"))
+        for m in messages
+        if m.get("role") == "user" and is_weather_question(text_of(m.get("content")))
+    ]
+    city = find_city(questions[-1]) if questions else None
+    if observed is not None:
+        answer = weather_answer(observed.group("output").strip(), city)
+        return f"Thought: I can answer without using any more tools.\n{final} {answer}"
+    if questions:
+        args = json.dumps({"city": city or "Paris"})
+        return f"Thought: I need to use a tool to help me answer the question.\nAction: get_weather\nAction Input: {args}"
+    return None
+
+
+DSPY_FIELD = re.compile(r"\[\[ ## (?P<name>\w+) ## \]\]")
+DSPY_OBSERVATION = re.compile(r"\[\[ ## observation_\d+ ## \]\]\s*(?P<output>\{.*?\})", re.S)
+
+
+def dspy_reply(body: dict[str, Any]) -> str | None:
+    """The reply in DSPy's ChatAdapter format for a request that asks for DSPy fields."""
+    messages = body.get("messages") or []
+    system = "\n".join(text_of(m.get("content")) for m in messages if m.get("role") == "system")
+    wanted = set(DSPY_FIELD.findall(system))
+    if not wanted:
+        return None
+    user = text_of(messages[-1].get("content")) if messages else ""
+    city = find_city(user) or "Paris"
+    observed = DSPY_OBSERVATION.findall(user)
+    fields: list[tuple[str, str]] = []
+    if {"next_thought", "next_tool_name", "next_tool_args"} <= wanted:
+        if observed:
+            fields = [
+                ("next_thought", "I have the current weather, so I can finish."),
+                ("next_tool_name", "finish"),
+                ("next_tool_args", "{}"),
+            ]
+        else:
+            fields = [
+                ("next_thought", f"I should look up the current weather in {city}."),
+                ("next_tool_name", "get_weather"),
+                ("next_tool_args", json.dumps({"city": city})),
+            ]
+    elif {"reasoning", "answer"} <= wanted:
+        answer = weather_answer(observed[-1], city) if observed else f"I do not know the weather in {city}."
+        fields = [("reasoning", "The get_weather tool reported the current conditions."), ("answer", answer)]
+    else:
+        return None
+    return "\n\n".join(f"[[ ## {name} ## ]]\n{value}" for name, value in fields) + "\n\n[[ ## completed ## ]]"
 
 
 def chat_usage(body: dict[str, Any], completion_text: str, reasoning: str | None) -> dict[str, Any]:
@@ -288,20 +455,24 @@ def chat_completion(body: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str
     reasoning = "reason" in model.lower()
     turn = chat_turn(body)
     d = decide(turn, reasoning)
+    react = react_reply(body) or dspy_reply(body)
+    if react is not None:
+        d = {"text": react, "tool": None, "reasoning": None}
     n = COUNTER.next()
     rid = f"chatcmpl-fake{n:04d}{short_hash(json.dumps(body, sort_keys=True), n=8)}"
     message: dict[str, Any] = {"role": "assistant", "content": d["text"], "refusal": None}
     finish = "stop"
-    tool_call = None
-    if d["tool"]:
-        name, args = d["tool"]
+    tool_calls = []
+    for name, args in d.get("tools") or ([d["tool"]] if d["tool"] else []):
         call_id = f"call_{short_hash(rid, name, args)}"
-        tool_call = {"id": call_id, "type": "function", "function": {"name": name, "arguments": args}}
-        message["tool_calls"] = [tool_call]
+        tool_calls.append({"id": call_id, "type": "function", "function": {"name": name, "arguments": args}})
+    tool_call = tool_calls[0] if tool_calls else None
+    if tool_calls:
+        message["tool_calls"] = tool_calls
         finish = "tool_calls"
     if d["reasoning"]:
         message["reasoning_content"] = d["reasoning"]
-    completion_text = (d["text"] or "") + (json.dumps(tool_call) if tool_call else "")
+    completion_text = (d["text"] or "") + "".join(json.dumps(tc) for tc in tool_calls)
     usage = chat_usage(body, completion_text, d["reasoning"])
     full = {
         "id": rid,
@@ -332,15 +503,15 @@ def chat_completion(body: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str
     if d["text"]:
         for piece in chunks_of(d["text"]):
             chunks.append(chunk({"content": piece}))
-    if tool_call:
-        fn = tool_call["function"]
+    for index, tc in enumerate(tool_calls):
+        fn = tc["function"]
         chunks.append(
             chunk(
                 {
                     "tool_calls": [
                         {
-                            "index": 0,
-                            "id": tool_call["id"],
+                            "index": index,
+                            "id": tc["id"],
                             "type": "function",
                             "function": {"name": fn["name"], "arguments": ""},
                         }
@@ -352,7 +523,7 @@ def chat_completion(body: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str
         half = len(args) // 2
         for piece in (args[:half], args[half:]):
             if piece:
-                chunks.append(chunk({"tool_calls": [{"index": 0, "function": {"arguments": piece}}]}))
+                chunks.append(chunk({"tool_calls": [{"index": index, "function": {"arguments": piece}}]}))
     chunks.append(chunk({}, finish))
     return full, chunks
 
@@ -390,6 +561,12 @@ def responses_turn(body: dict[str, Any]) -> Turn:
             turn.last_tool_name = call_names.get(last.get("call_id", ""), "get_weather")
             out = last.get("output")
             turn.last_tool_output = out if isinstance(out, str) else json.dumps(out)
+        for it in reversed(items):
+            if (it.get("type") or ("message" if "role" in it else None)) != "function_call_output":
+                break
+            out = it.get("output")
+            name = call_names.get(it.get("call_id", ""), "get_weather")
+            turn.trailing_outputs.insert(0, (name, out if isinstance(out, str) else json.dumps(out)))
     return turn
 
 
@@ -403,6 +580,15 @@ def response_object(body: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str
     h = short_hash(json.dumps(body, sort_keys=True), n=8)
     rid = f"resp_fake{n:04d}{h}"
     output: list[dict[str, Any]] = []
+    if compacts(body):
+        output.append(
+            {
+                "type": "compaction",
+                "id": f"cmp_fake{n:04d}{h}",
+                "encrypted_content": "gAAAAfake" + short_hash(rid, "compaction", n=32),
+                "created_by": "server",
+            }
+        )
     if d["reasoning"]:
         output.append(
             {
@@ -412,12 +598,11 @@ def response_object(body: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str
                 "status": "completed",
             }
         )
-    if d["tool"]:
-        name, args = d["tool"]
+    for index, (name, args) in enumerate(d.get("tools") or ([d["tool"]] if d["tool"] else [])):
         output.append(
             {
                 "type": "function_call",
-                "id": f"fc_fake{n:04d}{h}",
+                "id": f"fc_fake{n:04d}{h}" + (f"_{index}" if index else ""),
                 "call_id": f"call_{short_hash(rid, name, args)}",
                 "name": name,
                 "arguments": args,
@@ -478,6 +663,23 @@ def response_object(body: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str
     return resp, output
 
 
+def compacts(body: dict[str, Any]) -> bool:
+    """Server-side compaction (``context_management=[{"type": "compaction",
+    "compact_threshold": N}]``): the context after the last compaction item of the input (the
+    server drops what one replaced) has reached N tokens."""
+    thresholds = [
+        int(entry["compact_threshold"])
+        for entry in body.get("context_management") or []
+        if isinstance(entry, dict) and entry.get("type") == "compaction" and entry.get("compact_threshold")
+    ]
+    if not thresholds:
+        return False
+    inp = body.get("input")
+    items = [inp] if isinstance(inp, str) else list(inp or [])
+    last = max((i for i, it in enumerate(items) if isinstance(it, dict) and it.get("type") == "compaction"), default=-1)
+    return ntokens(items[last + 1 :]) >= min(thresholds)
+
+
 def response_events(resp: dict[str, Any]) -> list[dict[str, Any]]:
     events: list[dict[str, Any]] = []
     seq = 0
@@ -533,6 +735,8 @@ def response_events(resp: dict[str, Any]) -> list[dict[str, Any]]:
                 name=item["name"],
                 arguments=args,
             )
+        elif item["type"] == "compaction":
+            ev("response.output_item.added", output_index=idx, item=item)
         elif item["type"] == "reasoning":
             ev("response.output_item.added", output_index=idx, item=dict(item, status="in_progress", summary=[]))
             for sidx, summ in enumerate(item["summary"]):
@@ -567,6 +771,116 @@ def response_events(resp: dict[str, Any]) -> list[dict[str, Any]]:
                 )
         ev("response.output_item.done", output_index=idx, item=item)
     ev("response.completed", response=resp)
+    return events
+
+
+# ---------------------------------------------------------------------------------------
+# Anthropic Messages API
+# ---------------------------------------------------------------------------------------
+
+
+def anthropic_text(content: Any) -> str:
+    """The text blocks of an Anthropic message's content (a string or a list of blocks)."""
+    if isinstance(content, str):
+        return content
+    return "".join(b.get("text", "") for b in content or [] if isinstance(b, dict) and b.get("type") == "text")
+
+
+def anthropic_turn(body: dict[str, Any]) -> Turn:
+    turn = Turn()
+    system = body.get("system")
+    turn.instructions = system if isinstance(system, str) else anthropic_text(system)
+    turn.tools = [t["name"] for t in body.get("tools") or [] if isinstance(t, dict) and t.get("name")]
+    call_names: dict[str, str] = {}
+    messages = body.get("messages") or []
+    for m in messages:
+        content = m.get("content")
+        blocks = content if isinstance(content, list) else []
+        if m.get("role") == "assistant":
+            for b in blocks:
+                if isinstance(b, dict) and b.get("type") == "tool_use":
+                    call_names[b.get("id", "")] = b.get("name", "")
+        elif m.get("role") == "user" and anthropic_text(content):
+            turn.last_user_text = anthropic_text(content)
+    last = messages[-1] if messages else {}
+    results = [
+        b
+        for b in (last.get("content") if isinstance(last.get("content"), list) else [])
+        if isinstance(b, dict) and b.get("type") == "tool_result"
+    ]
+    if last.get("role") == "user" and results:
+        turn.last_kind = "tool"
+        for b in results:
+            output = b.get("content")
+            text = output if isinstance(output, str) else anthropic_text(output)
+            turn.trailing_outputs.append((call_names.get(b.get("tool_use_id", ""), "get_weather"), text))
+        turn.last_tool_name, turn.last_tool_output = turn.trailing_outputs[-1]
+    return turn
+
+
+def anthropic_message(body: dict[str, Any]) -> dict[str, Any]:
+    """A Messages API response: ``text`` and ``tool_use`` content blocks, ``stop_reason``
+    ``tool_use`` / ``end_turn``, usage with the cache counters."""
+    model = body.get("model") or "claude-sonnet-4-5"
+    d = decide(anthropic_turn(body), reasoning=False)
+    n = COUNTER.next()
+    h = short_hash(json.dumps(body, sort_keys=True), n=8)
+    rid = f"msg_fake{n:04d}{h}"
+    content: list[dict[str, Any]] = []
+    if d["text"]:
+        content.append({"type": "text", "text": d["text"]})
+    for name, args in d.get("tools") or ([d["tool"]] if d["tool"] else []):
+        content.append(
+            {"type": "tool_use", "id": f"toolu_{short_hash(rid, name, args)}", "name": name, "input": json.loads(args)}
+        )
+    input_tokens = (
+        ntokens(body.get("messages") or []) + ntokens(body.get("system") or "") + ntokens(body.get("tools") or [])
+    )
+    return {
+        "id": rid,
+        "type": "message",
+        "role": "assistant",
+        "model": model,
+        "content": content,
+        "stop_reason": "tool_use" if any(b["type"] == "tool_use" for b in content) else "end_turn",
+        "stop_sequence": None,
+        "usage": {
+            "input_tokens": input_tokens,
+            "output_tokens": ntokens(content),
+            "cache_creation_input_tokens": 0,
+            "cache_read_input_tokens": 0,
+            "service_tier": "standard",
+        },
+    }
+
+
+def anthropic_events(message: dict[str, Any]) -> list[dict[str, Any]]:
+    """The SSE events of a streamed Messages response: ``message_start``, per block
+    ``content_block_start`` / ``_delta`` (``text_delta``, ``input_json_delta``) / ``_stop``,
+    ``message_delta`` (stop reason, output tokens), ``message_stop``."""
+    usage = message["usage"]
+    start = dict(message, content=[], stop_reason=None, usage=dict(usage, output_tokens=1))
+    events: list[dict[str, Any]] = [{"type": "message_start", "message": start}]
+    for index, block in enumerate(message["content"]):
+        if block["type"] == "text":
+            events.append(
+                {"type": "content_block_start", "index": index, "content_block": {"type": "text", "text": ""}}
+            )
+            for piece in chunks_of(block["text"]):
+                events.append(
+                    {"type": "content_block_delta", "index": index, "delta": {"type": "text_delta", "text": piece}}
+                )
+        else:
+            events.append({"type": "content_block_start", "index": index, "content_block": dict(block, input={})})
+            args = json.dumps(block["input"])
+            half = len(args) // 2
+            for piece in (args[:half], args[half:]):
+                delta = {"type": "input_json_delta", "partial_json": piece}
+                events.append({"type": "content_block_delta", "index": index, "delta": delta})
+        events.append({"type": "content_block_stop", "index": index})
+    final = {"stop_reason": message["stop_reason"], "stop_sequence": None}
+    events.append({"type": "message_delta", "delta": final, "usage": {"output_tokens": usage["output_tokens"]}})
+    events.append({"type": "message_stop"})
     return events
 
 
@@ -653,6 +967,14 @@ class Handler(BaseHTTPRequestHandler):
                     self._sse(json.dumps(e), event=e["type"])
             else:
                 self._send_json(200, resp)
+        elif path.endswith("/v1/messages"):
+            message = anthropic_message(body)
+            if body.get("stream"):
+                self._start_sse()
+                for e in anthropic_events(message):
+                    self._sse(json.dumps(e), event=e["type"])
+            else:
+                self._send_json(200, message)
         else:
             self._send_json(404, {"error": {"message": f"no route {self.path}", "type": "invalid_request_error"}})
 

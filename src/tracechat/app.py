@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import gc
 import logging
+import os
 import signal
 import socket
 import sys
@@ -16,26 +17,32 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import anyio.to_thread
 import grpc
 import uvicorn
 from starlette.types import ASGIApp
 
 from tracechat import __version__
 from tracechat.api.app import create_api
+from tracechat.api.security import SecurityHeaders
+from tracechat.auth.keys import Clock
 from tracechat.chat.agents import Agents
 from tracechat.chat.assistant import Assistant
 from tracechat.chat.limits import RateLimiter
 from tracechat.chat.providers.config import models_from_environment
 from tracechat.chat.selftrace import SelfTracer
 from tracechat.chat.threads import ChatThreads
-from tracechat.config import Settings, is_loopback
+from tracechat.config import MIB, Settings, is_loopback
+from tracechat.connections import ConnectionLimits, descriptor_budget, guarded_protocol
 from tracechat.errors import TracechatError
-from tracechat.ingest.grpc_server import build_grpc_server
-from tracechat.ingest.http_server import otlp_http_app
+from tracechat.grpcapi.servicer import QueryServices, add_query_services
+from tracechat.ingest.grpc_server import GrpcLimits, build_grpc_server
+from tracechat.ingest.http_server import InflateLimits, otlp_http_app
 from tracechat.ingest.loader import load_paths_in_process
 from tracechat.ingest.receiver import Receiver
 from tracechat.metrics import Metrics
 from tracechat.query.service import TraceQueries
+from tracechat.query.session_queries import SessionQueries
 from tracechat.store.conversations import AgentRecords, ChatRecords
 from tracechat.store.opening import open_keys, open_stores
 
@@ -50,9 +57,10 @@ class ConfigurationError(TracechatError):
 class Service:
     """Everything one running tracechat holds, wired together."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, clock: Clock = time.monotonic) -> None:
+        """``clock``: when key files are re-read (tests move it instead of waiting)."""
         self.settings = settings
-        self.keys = open_keys(settings)
+        self.keys = open_keys(settings, clock=clock)
         if self.keys.open_mode and not is_loopback(settings.host):
             raise ConfigurationError(
                 f"refusing to listen on {settings.host} with no API keys configured (open mode is for "
@@ -64,8 +72,11 @@ class Service:
         writer = self.store.writer
         self.metrics.watch_queue(lambda: writer.queued_bytes, lambda: writer.queued_items)
         self.metrics.watch_search(self.store.search_lag)
+        store = self.store
+        self.metrics.watch_store(lambda: float(store.problem is not None))
         self.receiver = Receiver(self.store, self.keys, self.metrics)
-        self.traces = TraceQueries(self.store)
+        self.sessions = SessionQueries(self.store, settings.trajectory_max_spans)
+        self.traces: TraceQueries = self.sessions  # (the assistant's tools read sessions through it)
         records = ChatRecords(self.stores.records)
         self.chats = ChatThreads(records)
         self.selftrace = SelfTracer(self.receiver)
@@ -108,25 +119,52 @@ def _listen(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _uvicorn(app: ASGIApp) -> _Server:
-    config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False, timeout_keep_alive=30)
+def _uvicorn(app: ASGIApp, limits: ConnectionLimits) -> _Server:
+    config = uvicorn.Config(
+        app,
+        http=guarded_protocol(limits),
+        log_level="warning",
+        lifespan="off",
+        access_log=False,
+        timeout_keep_alive=30,
+        timeout_graceful_shutdown=int(SHUTDOWN_GRACE_S),
+    )
     return _Server(config)
+
+
+def connection_limits(settings: Settings) -> ConnectionLimits:
+    """The settings' limits, the connection cap lowered to what the descriptor limit holds."""
+    budget = descriptor_budget(settings.max_connections)
+    return ConnectionLimits(
+        max_connections=budget.per_listener,
+        max_header_bytes=settings.max_header_bytes,
+        header_timeout_s=settings.header_timeout_s,
+        body_timeout_s=settings.body_timeout_s,
+    )
 
 
 class RunningServer:
     """The three listeners of one service, started together and stopped in order."""
 
-    def __init__(self, service: Service, grpc_server: grpc.Server, http: list[_Server], ports: Ports) -> None:
+    def __init__(
+        self, service: Service, grpc_server: grpc.Server, queries: QueryServices, http: list[_Server], ports: Ports
+    ) -> None:
         self.service = service
         self.ports = ports
         self._grpc = grpc_server
+        self.queries = queries
         self._http = http
         self._tasks: list[asyncio.Task[None]] = []
 
     @classmethod
-    async def start(cls, settings: Settings) -> RunningServer:
-        service = Service(settings)
-        receives = settings.role != "query"  # a query node (--role query) serves the API only
+    async def start(cls, settings: Settings, *, clock: Clock = time.monotonic) -> RunningServer:
+        limits = connection_limits(settings)
+        # The API's sync handlers run on this loop's default threads; ingest has its own.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.api_threads
+        service = Service(settings, clock=clock)
+        # A query node (--role query) serves the HTTP API only: no OTLP listener, and no gRPC
+        # port either (the gRPC query service shares the OTLP/gRPC server).
+        receives = settings.role != "query"
         try:
             grpc_server, grpc_port = build_grpc_server(
                 service.receiver,
@@ -134,17 +172,28 @@ class RunningServer:
                 settings.grpc_port if receives else 0,
                 settings.max_request_bytes,
                 settings.grpc_workers,
+                GrpcLimits(limits.max_connections, limits.header_timeout_s),
+            )
+            # the trajectory queries beside OTLP, on the same port and keys; each watch holds
+            # one of the server's threads, so half of them at most
+            queries = add_query_services(
+                grpc_server, service.traces, service.store, service.keys, max(1, settings.grpc_workers // 2)
             )
             otlp_sock = _listen(settings.host, settings.otlp_http_port) if receives else None
             api_sock = _listen(settings.host, settings.port)
         except BaseException:
             service.close()
             raise
-        api = _uvicorn(create_api(service))
-        otlp = _uvicorn(otlp_http_app(service.receiver, settings.max_request_bytes)) if otlp_sock else None
-        otlp_port = otlp_sock.getsockname()[1] if otlp_sock else 0
+        # Open mode answers loopback Host names only here too: a rebinding page could write spans.
+        inflate = InflateLimits(settings.max_gzip_members, settings.decompress_max_s)
+        api = _uvicorn(create_api(service), limits)
+        otlp: _Server | None = None
+        if otlp_sock is not None:
+            otlp_app = otlp_http_app(service.receiver, settings.max_request_bytes, inflate)
+            otlp = _uvicorn(SecurityHeaders(otlp_app, open_mode=lambda: service.keys.open_mode, docs_path=None), limits)
+        otlp_port = otlp_sock.getsockname()[1] if otlp_sock is not None else 0
         ports = Ports(grpc_port if receives else 0, otlp_port, api_sock.getsockname()[1])
-        running = cls(service, grpc_server, [api] if otlp is None else [otlp, api], ports)
+        running = cls(service, grpc_server, queries, [api] if otlp is None else [api, otlp], ports)
         if receives:
             grpc_server.start()
         running._tasks = [asyncio.create_task(api.serve(sockets=[api_sock]))]
@@ -155,12 +204,36 @@ class RunningServer:
         return running
 
     async def stop(self) -> None:
-        """Stop accepting, let requests in flight finish their commits, close the store."""
+        """Stop accepting, let requests in flight finish their commits, close the store;
+        saying what it does, since closing a large store takes seconds."""
+        started = time.monotonic()
+        api, *otlp_server = self._http  # no OTLP/HTTP server on a query node
+        api_n = len(api.server_state.tasks)
+        otlp = sum(len(server.server_state.tasks) for server in otlp_server)
+        _progress(
+            f"stopping the listeners: no new connections; requests in flight (OTLP/HTTP {otlp}, API {api_n}, "
+            f"and any on OTLP/gRPC) get up to {SHUTDOWN_GRACE_S:g} s to finish"
+        )
+        self.queries.begin_shutdown()  # health answers NOT_SERVING, watches end
         await asyncio.to_thread(self._grpc.stop(SHUTDOWN_GRACE_S).wait)
         for server in self._http:
             server.should_exit = True
         await asyncio.gather(*self._tasks)
-        self.service.close()
+        _progress(f"listeners stopped ({time.monotonic() - started:.1f} s); {self._closing_store()}")
+        # In a thread, so the event loop still hears a second signal while the store closes.
+        await asyncio.to_thread(self.service.close)
+        _progress(f"store closed ({time.monotonic() - started:.1f} s since the signal)")
+
+    def _closing_store(self) -> str:
+        queued = self.service.store.writer.queued_bytes
+        if self.service.settings.store == "iceberg":
+            return f"closing the store: committing {queued} queued bytes to the Iceberg tables"
+        wal = self.service.settings.database_path.with_name(self.service.settings.database_path.name + ".wal")
+        wal_mb = wal.stat().st_size / MIB if wal.exists() else 0.0
+        return (
+            f"closing the store: committing {queued} queued bytes, then DuckDB writes its {wal_mb:.0f} MB "
+            "write-ahead log into the database file (a large one takes seconds)"
+        )
 
 
 async def serve(settings: Settings, sample_traces: Path | None = None) -> None:
@@ -169,17 +242,37 @@ async def serve(settings: Settings, sample_traces: Path | None = None) -> None:
     running = await RunningServer.start(settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stop.set)
+
+    def first_signal(signum: int) -> None:
+        _progress(f"{signal.Signals(signum).name}: shutting down; send it again to exit at once")
+        stop.set()
+        for again in SIGNALS:
+            loop.add_signal_handler(again, _exit_now, again)
+
+    for signum in SIGNALS:
+        loop.add_signal_handler(signum, first_signal, signum)
     if settings.demo:
         await asyncio.to_thread(_load_demo, running.service, sample_traces)
     _announce(settings, running.service, running.ports)
     await stop.wait()
-    print("tracechat: shutting down (finishing commits in flight)", file=sys.stderr, flush=True)
     await running.stop()
     gc.unfreeze()  # let the objects frozen at start be finalized (DuckDB's bindings check at exit)
     gc.collect()
     print("tracechat: stopped", file=sys.stderr, flush=True)
+
+
+SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+
+def _progress(message: str) -> None:
+    print(f"tracechat: {message}", file=sys.stderr, flush=True)
+
+
+def _exit_now(signum: int) -> None:
+    """A second signal: leave without finishing. What was acknowledged is committed already
+    (as after a kill); the next start replays DuckDB's write-ahead log."""
+    _progress(f"{signal.Signals(signum).name} again: exiting at once, without closing the store")
+    os._exit(128 + signum)
 
 
 def event_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:

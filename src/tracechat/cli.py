@@ -67,6 +67,22 @@ def _cmd_keys_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_keys_revoke(args: argparse.Namespace) -> int:
+    from tracechat.auth.keys import KeyRing
+
+    keys = KeyRing(_settings(args).keys_path)
+    revoked = keys.revoke(args.key_id)
+    scope = "admin" if revoked.admin else f"project={revoked.project}"
+    print(f"revoked {revoked.key_id}  {scope}; a running server refuses it within a second")
+    if not keys.list():
+        print(
+            "no keys are left: a running server now refuses every request until a key is created "
+            "(started again with no keys, it would be in open mode, on loopback only)",
+            file=sys.stderr,
+        )
+    return 0
+
+
 def _cmd_load(args: argparse.Namespace) -> int:
     from tracechat.ingest.loader import send_paths
 
@@ -80,8 +96,11 @@ def _cmd_load(args: argparse.Namespace) -> int:
 
 def _cmd_export(args: argparse.Namespace) -> int:
     from tracechat.export import export_parquet
+    from tracechat.model.projects import readable_project
 
     settings = _settings(args)
+    if args.project is not None:
+        readable_project(args.project)
     written = export_parquet(settings.database_path, Path(args.directory), project=args.project)
     print(
         f"wrote {written.spans} spans and {written.log_records} log records "
@@ -110,12 +129,29 @@ def _cmd_trajectory(args: argparse.Namespace) -> int:
     from tracechat.model.trajectory import AgentChatTrajectory
     from tracechat.render import render
 
+    if (args.trace_id is None) == (args.session is None):
+        raise TracechatError("give a trace id or --session ID (one of them)")
+    if args.session is not None:
+        return _session_trajectory(args)
     body = {"project_id": args.project, "trace_id": args.trace_id, "include_feedback": args.feedback}
     answer = _api_post(args.endpoint.rstrip("/") + "/agents/traces/chat", body, args.key)
     if args.json:
         print(json.dumps(answer, indent=2))
         return 0
     print(render(AgentChatTrajectory.model_validate(answer), color=sys.stdout.isatty()))
+    return 0
+
+
+def _session_trajectory(args: argparse.Namespace) -> int:
+    from tracechat.model.sessions import SessionTrajectory
+    from tracechat.render import render_session
+
+    body = {"project_id": args.project, "session_id": args.session, "include_feedback": args.feedback}
+    answer = _api_post(args.endpoint.rstrip("/") + "/agents/sessions/chat", body, args.key)
+    if args.json:
+        print(json.dumps(answer, indent=2))
+        return 0
+    print(render_session(SessionTrajectory.model_validate(answer), color=sys.stdout.isatty()))
     return 0
 
 
@@ -189,6 +225,10 @@ def build_parser() -> argparse.ArgumentParser:
     listing = keys.add_parser("list", help="list key ids and their projects")
     _add_server_flags(listing, listeners=False)
     listing.set_defaults(run=_cmd_keys_list)
+    revoke = keys.add_parser("revoke", help="remove a key; a running server refuses it within a second")
+    revoke.add_argument("key_id", help="the id 'keys list' shows (tck_...)")
+    _add_server_flags(revoke, listeners=False)
+    revoke.set_defaults(run=_cmd_keys_revoke)
 
     load = commands.add_parser("load", help="send OTLP request files (.pb, .json) to a running server")
     load.add_argument("paths", nargs="+", help="files or directories")
@@ -204,8 +244,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     load.set_defaults(run=_cmd_load)
 
-    trajectory = commands.add_parser("trajectory", help="print one trace's agent trajectory")
-    trajectory.add_argument("trace_id")
+    trajectory = commands.add_parser(
+        "trajectory", help="print one trace's agent trajectory, or a session's (--session) over all its traces"
+    )
+    trajectory.add_argument("trace_id", nargs="?")
+    trajectory.add_argument("--session", metavar="ID", help="a session (conversation) id instead of a trace id")
     trajectory.add_argument("--project", default=os.environ.get("TRACECHAT_PROJECT", "default"))
     trajectory.add_argument(
         "--endpoint",

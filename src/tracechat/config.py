@@ -36,6 +36,66 @@ class Settings(BaseSettings):
         gt=0,
         description="Largest OTLP request accepted, measured after decompression.",
     )
+    max_gzip_members: int = Field(
+        default=100,
+        gt=0,
+        description="Most gzip members one OTLP request body may hold (a body of many empty members is a bomb).",
+    )
+    decompress_max_s: float = Field(
+        default=10.0,
+        gt=0,
+        description="Longest one request body may take to decompress before it is refused with 413.",
+    )
+    api_max_body_bytes: int = Field(
+        default=1 * MIB,
+        gt=0,
+        description="Largest request body the HTTP API (port 8000) reads; counted while reading, past it 413.",
+    )
+    chat_max_body_bytes: int = Field(
+        default=16 * MIB,
+        gt=0,
+        description="Largest body of the chat routes (/api/v1/chat, /api/v1/chats, /api/agents): useChat resends "
+        "the whole history, tool results included, every turn.",
+    )
+    max_header_bytes: int = Field(
+        default=64 * 1024,
+        ge=1024,
+        description="Largest request line plus headers on the HTTP listeners; past it 431 and the connection closes.",
+    )
+    header_timeout_s: float = Field(
+        default=10.0,
+        gt=0,
+        description="An HTTP connection must send a request's headers within this long of opening (or of its "
+        "previous response), and gRPC its handshake; else it is closed.",
+    )
+    body_timeout_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="Longest pause between two parts of a request body before the connection is closed.",
+    )
+    max_connections: int = Field(
+        default=1000,
+        gt=0,
+        description="Open connections each listener keeps (OTLP/gRPC, OTLP/HTTP, API); past it a new one "
+        "replaces the longest-idle one. Lowered at start if the descriptor limit cannot hold three of them.",
+    )
+    api_threads: int = Field(
+        default=16,
+        gt=0,
+        description="Threads serving the HTTP API's reads and writes; ingest and /healthz never wait for them.",
+    )
+    read_concurrency: int = Field(
+        default=4,
+        gt=0,
+        description="Trace reads (trajectories, span lists, content, the trace list) running at once; others wait, "
+        "and are cancelled if their client leaves first.",
+    )
+    trajectory_max_spans: int = Field(
+        default=20_000,
+        gt=0,
+        description="Largest trace (in spans) whose trajectory, span list or content is read; a larger one is "
+        "answered 422 trace_too_large before anything of it is read (a 50,000-span read took ~1 GB).",
+    )
     queue_max_bytes: int = Field(
         default=256 * MIB,
         gt=0,
@@ -63,7 +123,14 @@ class Settings(BaseSettings):
         description="How often at most the full-text index commits: committed spans wait up to this long (plus the "
         "indexing) before their text is searchable.",
     )
-    grpc_workers: int = Field(default=16, gt=0, description="Threads serving OTLP/gRPC calls.")
+    verify_store: bool = Field(
+        default=True,
+        description="Read every block of the store once after it opens (in the background), so a damaged file "
+        "is found early: writes are then refused and /healthz says why.",
+    )
+    grpc_workers: int = Field(
+        default=16, gt=0, description="Threads serving gRPC calls: OTLP exports and queries (at most half watch)."
+    )
     chat_requests_per_minute: int = Field(
         default=60, ge=0, description="Assistant turns a key may start per minute (0: no limit)."
     )

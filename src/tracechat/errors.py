@@ -53,6 +53,13 @@ class PayloadTooLarge(InvalidInput):
     code = "payload_too_large"
 
 
+class TraceTooLarge(InvalidInput):
+    """The trace has more spans than one read may take (``TRACECHAT_TRAJECTORY_MAX_SPANS``)."""
+
+    http_status = 422
+    code = "trace_too_large"
+
+
 class Unauthenticated(TracechatError):
     """Credentials are missing or do not match a key."""
 
@@ -109,6 +116,16 @@ class StorageUnavailable(Retryable):
     """The store failed to commit (disk full, I/O error, shutting down)."""
 
     code = "storage_unavailable"
+
+
+class StoreCorrupted(StorageUnavailable):
+    """The database file is damaged: nothing more is written to it until it is restored.
+    Retryable, so clients keep what they hold (a long delay: it takes a person)."""
+
+    code = "store_corrupt"
+
+    def __init__(self, message: str, retry_after: float = 60.0) -> None:
+        super().__init__(message, retry_after)
 
 
 class StoreVersionError(TracechatError):

@@ -67,6 +67,16 @@ class Metrics:
             buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256),
             registry=r,
         )
+        self.reads_abandoned = Counter(
+            "tracechat_api_reads_abandoned",
+            "Trace reads whose client left before the answer; cancelled unless already running.",
+            registry=r,
+        )
+        self.reads_in_progress = Gauge(
+            "tracechat_api_reads_in_progress",
+            "Trace reads running or waiting for their turn (TRACECHAT_READ_CONCURRENCY run at once).",
+            registry=r,
+        )
         self.queue_bytes = Gauge(
             "tracechat_write_queue_bytes",
             "Request bytes waiting for a commit.",
@@ -83,6 +93,15 @@ class Metrics:
             "Commits whose text is not searchable yet (the full-text index trails the store by design).",
             registry=r,
         )
+
+        self.store_corrupt = Gauge(
+            "tracechat_store_corrupt",
+            "1 when the store found its file damaged and takes no more writes (see /healthz), else 0.",
+            registry=r,
+        )
+
+    def watch_store(self, corrupt: Callable[[], float]) -> None:
+        self.store_corrupt.set_function(corrupt)
 
     def observe_commit(self, seconds: float, requests: int) -> None:
         self.commit_seconds.observe(seconds)

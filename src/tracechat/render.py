@@ -6,6 +6,7 @@ import json
 import textwrap
 from collections.abc import Callable
 
+from tracechat.model.sessions import SessionTrajectory
 from tracechat.model.trajectory import AgentChatMessage, AgentChatTrajectory
 
 WIDTH = 100
@@ -40,6 +41,25 @@ def render(trajectory: AgentChatTrajectory, color: bool = False) -> str:
     if trajectory.feedback:
         lines.append(style("feedback", "1"))
         lines.extend(f"  {f.name}: {f.score if f.score is not None else f.label}" for f in trajectory.feedback)
+    return "\n".join(lines)
+
+
+def render_session(session: SessionTrajectory, color: bool = False) -> str:
+    """The session's conversation, with a line where each of its traces (turns) begins."""
+    style = Style(color)
+    lines = [style(f"session {session.session_id} · {len(session.traces)} traces", "1")]
+    heads = {}
+    for number, trace in enumerate(session.traces, 1):
+        duration = f"{trace.total_duration_ms} ms" if trace.total_duration_ms is not None else None
+        parts = (f"turn {number}", f"trace {trace.trace_id}", trace.root_span_name, duration)
+        heads[trace.trace_id] = style("── " + " · ".join(p for p in parts if p), "2")
+        if trace.feedback:
+            heads[trace.trace_id] += "".join(f"\n  feedback {f.name}: {f.score or f.label}" for f in trace.feedback)
+    for message in session.messages:
+        head = heads.pop(message.trace_id, None)
+        if head is not None:
+            lines.extend(["", head])
+        lines.extend(_message(message, style))
     return "\n".join(lines)
 
 

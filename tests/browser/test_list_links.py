@@ -76,7 +76,7 @@ def test_filters_set_on_the_page_are_in_its_address_and_a_fresh_page_shows_the_s
         q="weather lookup",
     )
     assert len(expected) == 2  # the failures of 2 and 20 days ago
-    page.wait_for_function(f"document.querySelectorAll('tbody tr[data-trace-id]').length === {len(expected)}")
+    page.wait_for_function(f"() => document.querySelectorAll('tbody tr[data-trace-id]').length === {len(expected)}")
     assert shown_rows(page) == expected
     page.screenshot(path=str(ARTIFACTS / "viewer-list-filtered.png"), full_page=True)
 
@@ -99,7 +99,7 @@ def test_filters_set_on_the_page_are_in_its_address_and_a_fresh_page_shows_the_s
     page.go_back()
     page.wait_for_url("**/?since=30d")
     back = listed_rows(server, since=days_ago(30))
-    page.wait_for_function(f"document.querySelectorAll('tbody tr[data-trace-id]').length === {len(back)}")
+    page.wait_for_function(f"() => document.querySelectorAll('tbody tr[data-trace-id]').length === {len(back)}")
     assert shown_rows(page) == back
     assert page.input_value("input[name=agent]") == ""
 

@@ -23,7 +23,7 @@ def test_list_shows_the_traces_the_api_lists(page: Page, server: InProcessServer
     page.screenshot(path=str(ARTIFACTS / "viewer-list.png"), full_page=True)
     page.fill("input[name=q]", "Agent workflow")
     page.click("form.filters button[type=submit]")
-    page.wait_for_function("document.querySelectorAll('tbody tr[data-trace-id]').length === 1")
+    page.wait_for_function("() => document.querySelectorAll('tbody tr[data-trace-id]').length === 1")
 
 
 def test_trajectory_page_shows_the_messages_the_api_returns(page: Page, server: InProcessServer) -> None:
@@ -78,6 +78,13 @@ def test_chat_streams_an_answer_and_links_its_traces(page: Page, server: InProce
     assert "/chat/" in page.url  # the new chat has an address
     assert page.locator(".chat-list a").count() == 1
     page.screenshot(path=str(ARTIFACTS / "viewer-chat.png"), full_page=True)
+    # the links are the user's slowest traces, slowest first, not the analyst's own turn
+    samples = api(server, "GET", "/agents/traces", params={"limit": 500})["traces"]
+    duration = {t["trace_id"]: t["duration_ms"] for t in samples}
+    linked = page.locator("article.assistant_message .answer a").all_inner_texts()
+    assert linked
+    assert set(linked) <= set(duration)
+    assert [duration[t] for t in linked] == sorted(duration.values(), reverse=True)[: len(linked)]
     first_trace = page.locator("article.assistant_message .answer a").first
     trace_id = first_trace.inner_text()
     first_trace.click()
@@ -127,7 +134,7 @@ def test_a_thousand_message_trajectory_renders_whole(page: Page, server: InProce
     expected = api(server, "POST", "/agents/traces/chat", json={"project_id": "default", "trace_id": trace.trace_hex})
     assert len(expected["messages"]) >= 1000
     page.goto(f"/traces/{trace.trace_hex}")
-    page.wait_for_function(f"document.querySelectorAll('article.msg').length === {len(expected['messages'])}")
+    page.wait_for_function(f"() => document.querySelectorAll('article.msg').length === {len(expected['messages'])}")
     last = page.locator("article.msg").last
     last.scroll_into_view_if_needed()  # off-screen messages are laid out only when near the viewport
     page.wait_for_function("el => el.innerText.endsWith('answer 333')", arg=last.element_handle())

@@ -3,6 +3,7 @@ schema and memory tests at the end are the DuckDB store's own."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -15,6 +16,7 @@ from tests.contract.conftest import StoreOpener
 from tracechat.errors import StoreVersionError
 from tracechat.ingest.flatten import flatten_logs, flatten_traces
 from tracechat.model.records import IngestBatch
+from tracechat.model.summaries import StoredFeedback, TraceFilter
 from tracechat.store.duck import DuckDBStore
 from tracechat.store.protocol import SpanStore
 from tracechat.store.schema import SCHEMA_VERSION
@@ -87,6 +89,20 @@ def test_root_is_the_parentless_span_even_when_it_arrives_last(store: SpanStore)
     assert entry.start_ns == 50  # the trace starts at its earliest span, skew and all
 
 
+_FEEDBACK = StoredFeedback(
+    id="f1",
+    trace_id=TRACE.hex(),
+    span_id=(1).to_bytes(8, "big").hex(),
+    name="quality",
+    score=0.5,
+    label="ok",
+    value={"why": "kept"},
+    comment="fine",
+    author="ann",
+    created_at=datetime(2025, 5, 1, 12, 0, tzinfo=UTC),
+)
+
+
 def _logs_of(trace: bytes) -> IngestBatch:
     """One log record on span 1 of ``trace``."""
     request = ExportLogsServiceRequest()
@@ -112,16 +128,42 @@ def test_unknown_trace_and_other_project_read_nothing(store: SpanStore) -> None:
     assert store.span_count() == 1
 
 
+def _everything(store: SpanStore) -> tuple[object, ...]:
+    """What the store holds of the trace, read back through every reading method."""
+    page = store.list_traces("p", TraceFilter(), limit=10, offset=0)
+    return (
+        store.trace("p", TRACE.hex()),
+        [(s.span_id, s.raw, s.resource, s.scope) for s in store.trace_spans("p", TRACE.hex())],
+        [(log.raw, log.resource, log.scope) for log in store.trace_logs("p", TRACE.hex())],
+        store.feedback("p", TRACE.hex()),
+        page,
+        store.span_count(),
+    )
+
+
 def test_everything_survives_reopening(open_store: StoreOpener) -> None:
     first = open_store()
-    first.submit(_spans((1, None, 1))).result()
+    first.submit(_spans((1, None, 1), (3, 1, 3))).result()
+    first.submit(_spans((2, 1, 2))).result()  # a second commit: a second batch
+    first.submit(_logs_of(TRACE)).result()
+    first.add_feedback("p", _FEEDBACK)
+    before = _everything(first)
     first.close()
-    second = open_store()
-    second.submit(_spans((1, None, 1), (2, 1, 2))).result()  # batch numbers go on from the file
-    assert len(second.trace_spans("p", TRACE.hex())) == 2
+    assert before[0] is not None
+    assert len(before[1]) == 3
+    assert len(before[2]) == 1
+    assert before[3] == [_FEEDBACK]
+    assert before[4][1] == 1
+    assert before[5] == 3
+
+    second = open_store()  # nothing submitted: all of it is read from the file
+    assert _everything(second) == before
+    second.submit(_spans((2, 1, 2), (4, 1, 4))).result()  # batch numbers go on from the file
+    assert _ids(second) == [n.to_bytes(8, "big").hex() for n in (1, 2, 3, 4)]
     entry = second.trace("p", TRACE.hex())
     assert entry is not None
-    assert entry.span_count == 2
+    assert entry.span_count == 4
+    assert entry.last_batch > before[0].last_batch  # type: ignore[attr-defined]
 
 
 def test_memory_is_bounded_by_the_setting(tmp_path: Path) -> None:

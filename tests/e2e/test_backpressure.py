@@ -5,6 +5,7 @@ retries then land every span. A failed commit is retryable too, and acknowledges
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -53,6 +54,20 @@ def _body(tag: int) -> bytes:
     return request.SerializeToString()
 
 
+def _until(condition: Callable[[], bool], what: str, seconds: float = 30) -> None:
+    """Wait for a state of the server the test needs next; fail, naming it, if it never comes."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"never happened: {what}"
+        threading.Event().wait(0.005)
+
+
+def _overloaded(server: InProcessServer, transport: str) -> float:
+    """OTLP export requests refused because the queue was full, so far."""
+    labels = {"transport": transport, "signal": "traces", "outcome": "overloaded"}
+    return server.service.metrics.registry.get_sample_value("tracechat_export_requests_total", labels) or 0.0
+
+
 def _fill_queue(server: InProcessServer, pool: ThreadPoolExecutor) -> list[Future[httpx.Response]]:
     """One request held in the commit, one waiting in the queue: the queue is now full."""
     gate = CommitGate(server)
@@ -61,10 +76,8 @@ def _fill_queue(server: InProcessServer, pool: ThreadPoolExecutor) -> list[Futur
     assert gate.entered.wait(30)
     second = pool.submit(post, 2)
     writer = server.service.store.writer
-    for _ in range(3000):
-        if writer.queued_items:
-            break
-        threading.Event().wait(0.01)
+    _until(lambda: writer.queued_items == 1, "the second request waits in the queue")
+    assert writer.queued_bytes + len(_body(3)) > 200  # a third would not fit
     server.gate = gate  # type: ignore[attr-defined]
     return [first, second]
 
@@ -110,13 +123,13 @@ def test_exporter_retries_land_every_span(small_queue: InProcessServer, transpor
             grpc_exporter(small_queue.grpc_endpoint) if transport == "grpc" else http_exporter(small_queue.otlp_http)
         )
         pending = pool.submit(exporter.export, spans)
-        threading.Event().wait(0.5)  # the first attempt is refused while the gate is shut
+        _until(lambda: _overloaded(small_queue, transport) >= 1, "the exporter's first attempt is refused")
+        assert not pending.done()  # it is waiting to retry
         small_queue.gate.opened.set()  # type: ignore[attr-defined]
         assert pending.result(60) is SpanExportResult.SUCCESS
         for f in waiting:
             f.result(30)
-    refused = small_queue.service.metrics.render().decode()
-    assert 'outcome="overloaded"' in refused
+    assert _overloaded(small_queue, transport) >= 1
     stored = small_queue.service.store.trace_spans("default", format(spans[0].context.trace_id, "032x"))
     assert {(s.trace_id, s.span_id) for s in stored} == span_ids(spans)
 

@@ -15,6 +15,8 @@ import pytest
 
 from tests.samples import load_recent_samples
 from tests.servers import InProcessServer
+from tests.traces import TraceBuilder
+from tracechat.ingest.otlp import Encoding, encode_trace_request
 
 
 @pytest.fixture
@@ -38,7 +40,27 @@ def sse(response: httpx.Response) -> list[Any]:
     return events
 
 
-def test_seed_example_gets_an_answer_with_usage(api: httpx.Client) -> None:
+def _send_failures(api: httpx.Client, server: InProcessServer) -> TraceBuilder:
+    """A trace, two minutes old, with three failed spans in two groups (the samples hold none)."""
+    trace = TraceBuilder(base_ns=time.time_ns() - 120 * 10**9)
+    agent = trace.span("invoke_agent weather", {"gen_ai.operation.name": "invoke_agent"}, duration_ms=100)
+    for start in (10, 30):
+        trace.span(
+            "execute_tool get_weather", {"gen_ai.tool.name": "get_weather"}, parent=agent, start_ms=start, error=True
+        )
+        trace.spans[-1].status.message = "upstream timed out"
+    trace.span("chat gpt-4o", {"gen_ai.operation.name": "chat"}, parent=agent, start_ms=50, error=True)
+    body = encode_trace_request(trace.trace_request(), Encoding.PROTOBUF)
+    headers = {"Content-Type": "application/x-protobuf"}
+    assert httpx.post(f"{server.otlp_http}/v1/traces", content=body, headers=headers).status_code == 200
+    return trace
+
+
+def test_seed_example_gets_an_answer_with_usage(api: httpx.Client, server: InProcessServer) -> None:
+    assert ask(api, "What errors are happening in production right now?").json()["response"] == (
+        "No errors in the last 24 hours."  # the samples hold no failed span
+    )
+    failed = _send_failures(api, server)
     response = ask(api, "What errors are happening in production right now?")
     assert response.status_code == 200
     body = response.json()
@@ -55,7 +77,11 @@ def test_seed_example_gets_an_answer_with_usage(api: httpx.Client) -> None:
     assert body["usage"]["model"] == "tracechat-analyst"
     assert body["usage"]["cost"] == 0
     assert body["usage"]["api_calls_count"] == 2  # plan + answer
-    assert "errors" in body["response"].lower()
+    assert body["response"] == (
+        "**Errors in the last 24 hours** (3 spans in 2 groups):\n"
+        f"- 2× `execute_tool get_weather`: upstream timed out (e.g. `{failed.trace_hex}`)\n"
+        f"- 1× `chat gpt-4o` (e.g. `{failed.trace_hex}`)"
+    )
 
 
 def test_questions_are_answered_from_the_traces(api: httpx.Client) -> None:
@@ -134,7 +160,8 @@ def test_errors(api: httpx.Client) -> None:
 def test_models_are_listed(api: httpx.Client) -> None:
     models = api.get("/api/v1/models").json()["models"]
     assert models[0]["id"] == "tracechat-analyst"
-    assert "not a language model" in models[0]["description"].lower() or models[0]["provider"] == "tracechat"
+    assert models[0]["provider"] == "tracechat"
+    assert "not a language model" in models[0]["description"].lower()
 
 
 def test_each_turn_is_traced_into_the_store_and_reads_as_a_trajectory(api: httpx.Client) -> None:
@@ -173,16 +200,21 @@ def test_too_many_turns_for_a_key_is_429_with_retry_after(tmp_path: Any) -> None
     from tests.servers import settings_for_test
 
     server = InProcessServer(settings_for_test(tmp_path / "data", chat_requests_per_minute=6))
+    now = [100.0]
+    server.service.chat_limit.clock = lambda: now[0]  # a burst of one, then one turn per 10 s
     try:
         with httpx.Client(base_url=server.api, timeout=60) as client:
-            answers = [ask(client, "Which models are there?").status_code for _ in range(3)]
-            assert answers[0] == 200
-            assert 429 in answers
+            assert ask(client, "Which models are there?").status_code == 200
             limited = ask(client, "Which models are there?")
             assert limited.status_code == 429
-            assert int(limited.headers["Retry-After"]) >= 1
+            assert limited.headers["Retry-After"] == "10"
             assert limited.json()["error"]["code"] == "rate_limited"
             assert client.get("/api/v1/chats").status_code == 200  # reading is not limited
+            now[0] += 7.5
+            assert ask(client, "Which models are there?").headers["Retry-After"] == "3"
+            now[0] += 2.5
+            assert ask(client, "Which models are there?").status_code == 200  # refilled
+            assert ask(client, "Which models are there?").status_code == 429
     finally:
         server.stop()
 

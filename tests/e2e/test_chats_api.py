@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import pytest
+import time_machine
 
 from tests.servers import InProcessServer, settings_for_test
 from tracechat.auth.keys import KeyRing
@@ -40,11 +42,17 @@ def test_create_with_the_seed_example_and_defaults(api: httpx.Client) -> None:
 
 
 def test_get_update_and_replace_messages(api: httpx.Client) -> None:
-    chat = api.post(URL, json={"title": "one"}).json()
-    renamed = api.put(f"{URL}/{chat['id']}", json={"title": "DeFi VC Outreach — Q2 2026"})
+    with time_machine.travel(datetime(2026, 3, 1, 10, 0, tzinfo=UTC), tick=False):
+        chat = api.post(URL, json={"title": "one"}).json()
+    with time_machine.travel(datetime(2026, 3, 1, 10, 5, tzinfo=UTC), tick=False):
+        renamed = api.put(f"{URL}/{chat['id']}", json={"title": "DeFi VC Outreach — Q2 2026"})
     assert renamed.status_code == 200
     assert renamed.json()["title"] == "DeFi VC Outreach — Q2 2026"
-    assert renamed.json()["updated_at"] >= chat["updated_at"]
+    assert (chat["created_at"], chat["updated_at"]) == ("2026-03-01T10:00:00Z", "2026-03-01T10:00:00Z")
+    assert (renamed.json()["created_at"], renamed.json()["updated_at"]) == (
+        "2026-03-01T10:00:00Z",
+        "2026-03-01T10:05:00Z",
+    )
     messages = [
         {"role": "user", "content": "What's the weather like?"},
         {

@@ -12,6 +12,7 @@ import httpx
 import pytest
 from opentelemetry.sdk.trace.export import SpanExportResult
 
+from tests.clocks import ManualClock
 from tests.otel import grpc_exporter, http_exporter, make_agent_spans, span_ids
 from tests.servers import InProcessServer, settings_for_test
 from tracechat.app import ConfigurationError, Service
@@ -63,13 +64,16 @@ def test_requests_without_a_valid_key_are_refused(tmp_path: Path) -> None:
         server.stop()
 
 
-def test_keys_created_while_running_take_effect(tmp_path: Path) -> None:
-    server = InProcessServer(settings_for_test(tmp_path / "data"))
+def test_keys_created_while_running_take_effect_within_a_second(tmp_path: Path) -> None:
+    clock = ManualClock()
+    server = InProcessServer(settings_for_test(tmp_path / "data"), clock=clock)
     try:
         headers = {"Content-Type": "application/x-protobuf"}
         assert httpx.post(f"{server.otlp_http}/v1/traces", content=b"", headers=headers).status_code == 200
         KeyRing(tmp_path / "data" / "keys.json").create(project="shop", admin=False)
-        server.service.keys._checked = 0.0  # skip the one-second re-read interval
+        clock.advance(0.9)  # not yet looked at again
+        assert httpx.post(f"{server.otlp_http}/v1/traces", content=b"", headers=headers).status_code == 200
+        clock.advance(0.1)
         assert httpx.post(f"{server.otlp_http}/v1/traces", content=b"", headers=headers).status_code == 401
     finally:
         server.stop()

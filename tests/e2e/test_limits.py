@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
+import pytest
 from google.rpc import status_pb2
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceRequest,
     ExportTraceServiceResponse,
 )
 
-from tests.servers import InProcessServer
+from tests.servers import InProcessServer, settings_for_test
 
 PROTOBUF = {"Content-Type": "application/x-protobuf"}
 
@@ -105,7 +108,16 @@ def test_invalid_utf8_spoils_only_its_own_span(server: InProcessServer) -> None:
     assert only_bad.status_code == 400  # nothing valid to keep
 
 
-def test_a_hundred_thousand_span_trace(server: InProcessServer) -> None:
+@pytest.fixture
+def big_reads(tmp_path: Path) -> Iterator[InProcessServer]:
+    """A server whose reads may take a 100,000-span trace (the default bound is 20,000)."""
+    running = InProcessServer(settings_for_test(tmp_path / "data", trajectory_max_spans=100_000))
+    yield running
+    running.stop()
+
+
+def test_a_hundred_thousand_span_trace(big_reads: InProcessServer) -> None:
+    server = big_reads
     request = ExportTraceServiceRequest()
     scope = request.resource_spans.add().scope_spans.add()
     trace_id, now = os.urandom(16), time.time_ns()

@@ -43,9 +43,10 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChildServer]:
     server.terminate()
 
 
-def as_run_here(command: str, demo: ChildServer, trace_id: str) -> str:
+def as_run_here(command: str, demo: ChildServer, trace_id: str, session_id: str = "") -> str:
     return (
         command.replace("localhost:8000", f"127.0.0.1:{demo.ports.api}")
+        .replace("<session_id>", session_id)
         .replace("127.0.0.1:4318", f"127.0.0.1:{demo.ports.otlp_http}")
         .replace("<trace_id>", trace_id)
         .replace("<32 hex>", trace_id)
@@ -64,13 +65,16 @@ def test_the_readme_shows_the_commands_this_test_runs() -> None:
 def test_a_readme_command_works_as_printed(command: str, demo: ChildServer, tmp_path: Path) -> None:
     listed = httpx.get(f"{demo.api}/agents/traces", params={"q": "Agent workflow"}).json()
     trace_id = listed["traces"][0]["trace_id"]
+    session_id = httpx.get(f"{demo.api}/agents/sessions").json()["sessions"][0]["session_id"]
     env = {
         **os.environ,
         "TRACECHAT_API": demo.api,  # `tracechat trajectory` without --endpoint: the default port, here
         "TRACECHAT_DATA_DIR": str(tmp_path / "keys-data"),
     }
+    if "keys revoke tck_…" in command:  # the README's placeholder for a key made before
+        command = command.replace("tck_…", _created_key_id(env))
     run = subprocess.run(
-        ["bash", "-o", "pipefail", "-c", as_run_here(command, demo, trace_id)],
+        ["bash", "-o", "pipefail", "-c", as_run_here(command, demo, trace_id, session_id)],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -86,3 +90,14 @@ def test_a_readme_command_works_as_printed(command: str, demo: ChildServer, tmp_
             assert answer["traces"], "the demo's traces are in the default window"
         if "/api/v1/chat" in command:
             assert "spends the most tokens" in answer["response"]
+
+
+def _created_key_id(env: dict[str, str]) -> str:
+    made = subprocess.run(
+        [f"{VENV_BIN}tracechat", "keys", "create", "--project", "shop"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return next(line.split()[-1] for line in made.stdout.splitlines() if line.startswith("key id:"))

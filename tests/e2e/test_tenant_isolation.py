@@ -14,6 +14,7 @@ from tracechat.auth.keys import KeyRing
 from tracechat.ingest.otlp import Encoding, encode_trace_request
 
 SECRET = "alpha's secret message"
+SESSION = "alpha-session-7"
 PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
 
 
@@ -29,6 +30,7 @@ def _trace() -> TraceBuilder:
             "gen_ai.operation.name": "chat",
             "gen_ai.request.model": "gpt-4o",
             "gen_ai.input.messages": as_json([{"role": "user", "parts": parts}]),
+            "session.id": SESSION,
         },
     )
     return trace
@@ -90,6 +92,9 @@ def test_nothing_of_one_project_reaches_another_projects_key(tmp_path: Path) -> 
                 ("DELETE", f"/api/agents/{agent['id']}/chat", {}),
                 ("GET", "/api/agents", {"params": {"project_id": "alpha"}}),
                 ("GET", "/agents/traces", {"params": {"project_id": "alpha:analyst"}}),
+                ("GET", "/agents/sessions", {"params": {"project_id": "alpha"}}),
+                ("POST", "/agents/sessions/chat", {"json": {"project_id": "alpha", "session_id": SESSION}}),
+                ("POST", "/agents/sessions/chat", {"json": {"project_id": "beta", "session_id": SESSION}}),
                 (
                     "POST",
                     "/agents/traces/chat",
@@ -101,15 +106,19 @@ def test_nothing_of_one_project_reaches_another_projects_key(tmp_path: Path) -> 
                 assert response.status_code in (403, 404), (method, path, response.status_code)
                 assert SECRET not in response.text  # (an error may echo the id the caller itself sent)
                 assert "alpha agent" not in response.text
-            for method, path in (("GET", "/agents/traces"), ("GET", "/api/v1/chats"), ("GET", "/api/agents")):
-                own = client.request(method, path, headers=b)
+            own_lists = ("/agents/traces", "/agents/sessions", "/api/v1/chats", "/api/agents")
+            for path in own_lists:
+                own = client.get(path, headers=b)
                 assert own.status_code == 200
                 assert SECRET not in own.text
+                assert SESSION not in own.text
                 assert trace.trace_hex not in own.text
                 assert "alpha agent" not in own.text
             own_turn = {"project_id": chat["trace_project"], "trace_id": chat["trace_id"]}
             assert chat["trace_project"] == "alpha:analyst"
             assert client.post("/agents/traces/chat", json=own_turn, headers=a).status_code == 200  # alpha reads it
+            alpha_session = {"project_id": "alpha", "session_id": SESSION}
+            assert client.post("/agents/sessions/chat", json=alpha_session, headers=a).status_code == 200
             metrics = client.get("/metrics", headers=b).text
             assert "alpha" not in metrics
             assert "project" not in metrics

@@ -239,6 +239,18 @@ def test_list_filters_pages_and_reads_only_the_index(server: InProcessServer, cl
     page = httpx.get(url, params={"limit": 2, "offset": 2}).json()
     assert (page["limit"], page["offset"], len(page["traces"]), page["total"]) == (2, 2, 1, 3)
     assert httpx.get(url, params={"limit": 0}).status_code == 422
+    # with every span gone from the store, the list (filters and all) reads the same: it reads the index
+    listed = {
+        "all": httpx.get(url).json()["traces"],
+        "error": httpx.get(url, params={"has_error": "true"}).json()["traces"],
+        "model": httpx.get(url, params={"model": "gpt-4o-mini"}).json()["traces"],
+    }
+    cursor = server.service.store.cursor()
+    cursor.execute("DELETE FROM spans")
+    assert cursor.execute("SELECT count(*) FROM spans").fetchone() == (0,)
+    assert httpx.get(url).json()["traces"] == listed["all"]
+    assert httpx.get(url, params={"has_error": "true"}).json()["traces"] == listed["error"]
+    assert httpx.get(url, params={"model": "gpt-4o-mini"}).json()["traces"] == listed["model"]
 
 
 def test_feedback_from_the_api_and_from_spans(server: InProcessServer) -> None:

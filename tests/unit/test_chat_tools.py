@@ -68,6 +68,8 @@ def test_tokens_by_agent_follow_the_agent_the_trajectory_names(store: DuckDBStor
     )
     _call(trace, "chat weather", (100, 10), weather, **{"gen_ai.agent.name": "triage"})  # nearest agent wins
     _call(trace, "chat alone", (5, 1), "", **{"gen_ai.agent.name": "solo"})  # no agent above: its own name
+    delegate = trace.span("execute_tool delegate", {"gen_ai.operation.name": "execute_tool"}, parent=triage)
+    _call(trace, "chat member", (7, 3), delegate)  # a tool that calls a model: an agent of its own, unnamed
     trace.store_in(store)
     usage = json.loads(tools.call(_context(store), "token_usage", '{"group_by": "agent"}'))["usage"]
     by_agent = {row["agent"]: (row["calls"], row["input_tokens"], row["output_tokens"]) for row in usage}
@@ -76,7 +78,7 @@ def test_tokens_by_agent_follow_the_agent_the_trajectory_names(store: DuckDBStor
     answered = {
         m.entry.text: m.agent_name for m in trajectory.messages if m.type == "assistant_message" and m.entry.text
     }
-    assert answered == {"chat triage": "triage", "chat weather": "weather", "chat alone": "solo"}
+    assert answered == {"chat triage": "triage", "chat weather": "weather", "chat alone": "solo", "chat member": None}
 
 
 @pytest.mark.parametrize(

@@ -3,10 +3,12 @@ Converse blocks, wrappers that carry one value, ReAct observations."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tests.traces import TraceBuilder, as_json, outline, trajectory
-from tracechat.genai.messages import plain_arguments, plain_result
+from tracechat.genai.messages import parse_messages, plain_arguments, plain_result
 from tracechat.store.duck import DuckDBStore
 
 QUESTION = {"role": "user", "content": [{"text": "Weather in Paris?"}]}
@@ -110,3 +112,208 @@ def test_a_react_observation_is_the_tools_result_not_a_user_turn(store: DuckDBSt
     assert [m.user_message.text for m in result.messages if m.user_message] == ["Weather in Paris?"]
     [call] = [m.tool_call for m in result.messages if m.tool_call]
     assert (call.tool_name, call.tool_result) == ("get_weather", "18C and sunny")
+
+
+def test_content_recorded_as_json_text_of_blocks_reads_as_those_blocks(store: DuckDBStore) -> None:
+    """Strands' legacy per-message events: ``content`` and a ``gen_ai.choice``'s ``message``
+    are the JSON text of Bedrock blocks; they are the message, not text that shows JSON."""
+    blocks = json.dumps
+    system = ("gen_ai.system.message", {"content": blocks([{"text": "Be brief."}])})
+    user = ("gen_ai.user.message", {"content": blocks([{"text": "Weather in Paris?"}])})
+    asks = [{"toolUse": {"toolUseId": "t1", "name": "get_weather", "input": {"city": "Paris"}}}]
+    result = [{"toolResult": {"toolUseId": "t1", "status": "success", "content": [{"text": "18C"}]}}]
+    trace = TraceBuilder()
+    trace.span(
+        "chat",
+        {"gen_ai.operation.name": "chat", "gen_ai.request.model": "m"},
+        events=[system, user, ("gen_ai.choice", {"finish_reason": "tool_use", "message": blocks(asks)})],
+        start_ms=0,
+    )
+    trace.span(
+        "execute_tool get_weather", {"gen_ai.operation.name": "execute_tool", "gen_ai.tool.call.id": "t1"}, start_ms=10
+    )
+    trace.span(
+        "chat",
+        {"gen_ai.operation.name": "chat", "gen_ai.request.model": "m"},
+        events=[
+            system,
+            user,
+            ("gen_ai.assistant.message", {"content": blocks(asks)}),
+            ("gen_ai.tool.message", {"content": blocks(result)}),
+            ("gen_ai.choice", {"finish_reason": "end_turn", "message": blocks([{"text": "18C in Paris."}])}),
+        ],
+        start_ms=20,
+    )
+    got = trajectory(store, trace)
+    assert [(kind, main) for kind, _, main in outline(got)] == [
+        ("agent_start", "Be brief."),
+        ("user_message", "Weather in Paris?"),
+        ("assistant_message", None),
+        ("tool_call", "get_weather"),
+        ("assistant_message", "18C in Paris."),
+    ]
+    _, _, asked, call, _ = got.messages
+    assert asked.assistant_message is not None
+    assert asked.assistant_message.tool_calls is not None
+    assert [c.name for c in asked.assistant_message.tool_calls] == ["get_weather"]
+    assert call.tool_call is not None
+    assert (call.tool_call.tool_arguments, call.tool_call.tool_result) == ('{"city":"Paris"}', "18C")
+
+
+@pytest.mark.parametrize("text", ['[{"city": "Paris"}]', "[1, 2]", "[not json", '["a"]'])
+def test_json_text_that_is_no_list_of_blocks_stays_text(store: DuckDBStore, text: str) -> None:
+    trace = TraceBuilder()
+    trace.span("chat", {"gen_ai.operation.name": "chat"}, events=[("gen_ai.user.message", {"content": text})])
+    [user] = [m.user_message for m in trajectory(store, trace).messages if m.user_message]
+    assert user.text == text
+
+
+def test_an_openinference_tool_use_content_is_the_call_beside_it_once(store: DuckDBStore) -> None:
+    """openinference-instrumentation-anthropic: ``contents.0.message_content.type = tool_use``
+    with the call in ``contents.0.tool_call.*``, and the same call again in ``tool_calls.0``:
+    one call, named; the span's ``llm.finish_reason`` as recorded."""
+    out = "llm.output_messages.0.message."
+    call = {"id": "toolu_1", "function.name": "get_weather", "function.arguments": '{"city": "Paris"}'}
+    attributes: dict[str, object] = {
+        "openinference.span.kind": "LLM",
+        "llm.model_name": "claude",
+        "llm.input_messages.0.message.role": "user",
+        "llm.input_messages.0.message.content": "Weather in Paris?",
+        f"{out}role": "assistant",
+        f"{out}contents.0.message_content.type": "tool_use",
+        **{f"{out}contents.0.tool_call.{k}": v for k, v in call.items()},
+        **{f"{out}tool_calls.0.tool_call.{k}": v for k, v in call.items()},
+        "llm.finish_reason": "tool_use",
+    }
+    trace = TraceBuilder()
+    trace.span("messages.create", attributes)
+    [asked] = [m.assistant_message for m in trajectory(store, trace).messages if m.assistant_message]
+    assert asked.tool_calls is not None
+    assert [(c.id, c.name) for c in asked.tool_calls] == [("toolu_1", "get_weather")]
+    assert asked.finish_reason == "tool_use"
+
+
+def test_a_log_body_that_is_the_json_text_of_a_message_is_that_message(store: DuckDBStore) -> None:
+    """Semantic Kernel's sensitive diagnostics: each message a log record whose body is the
+    JSON text of the message, the reply ``{"message": {…}, "finish_reason": …}``."""
+    asks = {"role": "assistant", "tool_calls": [{"id": "c1", "function": {"name": "get_weather", "arguments": "{}"}}]}
+    trace = TraceBuilder()
+    chat = trace.span("chat m", {"gen_ai.operation.name": "chat", "gen_ai.request.model": "m"})
+    trace.log(chat, "gen_ai.system.message", json.dumps({"role": "system", "content": "Be brief."}))
+    trace.log(chat, "gen_ai.user.message", json.dumps({"role": "user", "content": "Weather in Paris?"}))
+    trace.log(chat, "gen_ai.choice", json.dumps({"message": asks, "finish_reason": "tool_calls"}))
+    got = trajectory(store, trace)
+    assert [(kind, main) for kind, _, main in outline(got)] == [
+        ("agent_start", "Be brief."),
+        ("user_message", "Weather in Paris?"),
+        ("assistant_message", None),
+        ("tool_call", "get_weather"),
+    ]
+    asked = got.messages[2].assistant_message
+    assert asked is not None
+    assert asked.finish_reason == "tool_calls"
+    assert [c.name for c in asked.tool_calls or []] == ["get_weather"]
+
+
+def test_a_log_body_that_is_json_but_no_message_stays_text(store: DuckDBStore) -> None:
+    trace = TraceBuilder()
+    chat = trace.span("chat m", {"gen_ai.operation.name": "chat"})
+    trace.log(chat, "gen_ai.user.message", '{"city": "Paris"}')
+    [user] = [m.user_message for m in trajectory(store, trace).messages if m.user_message]
+    assert user.text == '{"city": "Paris"}'
+
+
+def test_the_anthropic_sdks_stop_reason_is_the_calls_finish_reason(store: DuckDBStore) -> None:
+    """The Anthropic SDK's own spans record the stop reason only as
+    ``anthropic.message.stop_reason``; an OTel finish reason, where recorded, comes first."""
+    trace = TraceBuilder()
+    base = {
+        "gen_ai.operation.name": "chat",
+        "gen_ai.request.model": "claude",
+        "anthropic.message.stop_reason": "end_turn",
+    }
+    trace.span("anthropic.messages.create", base, start_ms=0)
+    trace.span("anthropic.messages.create", {**base, "gen_ai.response.finish_reasons": ["stop"]}, start_ms=20)
+    replies = [m.assistant_message for m in trajectory(store, trace).messages if m.assistant_message]
+    assert [r.finish_reason for r in replies] == ["end_turn", "stop"]
+
+
+@pytest.mark.parametrize(
+    ("recorded", "shown"),
+    [
+        (  # LlamaIndex's ToolOutput
+            '{"blocks": [{"text": "18C"}], "tool_name": "get_weather", "raw_input": {"kwargs": {"city": "Paris"}},'
+            ' "raw_output": "18C", "is_error": false}',
+            "18C",
+        ),
+        ('{"content": [{"type": "text", "text": "18C"}], "isError": false}', "18C"),  # MCP's CallToolResult
+        ('{"blocks": [{"text": "18C"}], "source": "cache"}', '{"blocks": [{"text": "18C"}], "source": "cache"}'),
+    ],
+)
+def test_a_results_text_blocks_beside_facts_about_the_call_read_as_the_text(recorded: str, shown: str) -> None:
+    assert plain_result(recorded) == shown
+
+
+def test_a_react_step_written_as_text_is_reasoning_and_a_tool_call_then_reasoning_and_an_answer(
+    store: DuckDBStore,
+) -> None:
+    """LlamaIndex's ReActAgent: no tools sent; the model writes Thought / Action / Action
+    Input, the agent runs the tool and sends `Observation: …` back; then Thought / Answer."""
+    question = {"role": "user", "content": "Weather in Paris?"}
+    step = {
+        "role": "assistant",
+        "content": 'Thought: I need a tool.\nAction: get_weather\nAction Input: {"city": "Paris"}',
+    }
+    answer = {"role": "assistant", "content": "Thought: I can answer.\nAnswer: 18C in Paris."}
+    trace = TraceBuilder()
+    root = trace.span("agent run", {"openinference.span.kind": "CHAIN"}, duration_ms=100)
+    trace.span("chat m", _chat([question], step, 0)[1], parent=root, start_ms=1)
+    trace.span(
+        "FunctionTool.acall",
+        {"openinference.span.kind": "TOOL", "tool.name": "get_weather", "output.value": "18C"},
+        parent=root,
+        start_ms=20,
+    )
+    later = [question, step, {"role": "user", "content": "Observation: 18C"}]
+    trace.span("chat m", _chat(later, answer, 0)[1], parent=root, start_ms=40)
+    result = trajectory(store, trace)
+    assert [(kind, main) for kind, _, main in outline(result)] == [
+        ("user_message", "Weather in Paris?"),
+        ("assistant_message", None),
+        ("tool_call", "get_weather"),
+        ("assistant_message", "18C in Paris."),
+    ]
+    first, last = result.messages[1].assistant_message, result.messages[3].assistant_message
+    assert first is not None
+    assert last is not None
+    assert first.reasoning_content == "I need a tool."
+    assert [c.name for c in first.tool_calls or []] == ["get_weather"]
+    assert last.reasoning_content == "I can answer."
+    call = result.messages[2].tool_call
+    assert call is not None
+    assert (call.tool_arguments, call.tool_result) == ('{"city":"Paris"}', "18C")
+
+
+def test_an_object_with_no_field_of_a_message_is_no_message() -> None:
+    """LlamaIndex's request builder records its arguments as `input.value`: not a user
+    message with nothing in it."""
+    assert parse_messages(as_json({"tools": ["<FunctionTool>"], "user_msg": None, "chat_history": ["..."]})) is None
+    [message] = parse_messages(as_json({"role": "user", "content": "Hi"})) or []
+    assert message.text() == "Hi"
+
+
+def test_a_step_written_in_fields_is_a_thought_and_a_tool_call_or_reasoning_and_an_answer() -> None:
+    """DSPy's ReAct writes its step as `[[ ## field ## ]]` sections."""
+    step = "[[ ## next_thought ## ]]\nLook it up.\n\n[[ ## next_tool_name ## ]]\nget_weather\n\n"
+    step += '[[ ## next_tool_args ## ]]\n{"city": "Paris"}\n\n[[ ## completed ## ]]'
+    [asked] = parse_messages(as_json([{"role": "assistant", "content": step}])) or []
+    assert [(p.kind, p.text, p.name, p.arguments) for p in asked.parts] == [
+        ("reasoning", "Look it up.", None, None),
+        ("tool_call", None, "get_weather", '{"city":"Paris"}'),
+    ]
+    answer = "[[ ## reasoning ## ]]\nThe tool said so.\n\n[[ ## answer ## ]]\n18C in Paris.\n\n[[ ## completed ## ]]"
+    [answered] = parse_messages(as_json([{"role": "assistant", "content": answer}])) or []
+    assert (answered.text("reasoning"), answered.text()) == ("The tool said so.", "18C in Paris.")
+    other = "[[ ## summary ## ]]\nA summary.\n\n[[ ## completed ## ]]"  # another signature's fields: as written
+    [kept] = parse_messages(as_json([{"role": "assistant", "content": other}])) or []
+    assert kept.text() == other

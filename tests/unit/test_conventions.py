@@ -119,6 +119,7 @@ def test_openinference_flattened_messages_and_tool_span(store: DuckDBStore) -> N
             "llm.output_messages.0.message.contents.1.message_content.type": "text",
             "llm.output_messages.0.message.contents.1.message_content.text": "18C in Paris.",
             "llm.token_count.completion_details.reasoning": 7,
+            "llm.finish_reason": "stop",
         },
         parent=agent,
         start_ms=40,
@@ -126,6 +127,8 @@ def test_openinference_flattened_messages_and_tool_span(store: DuckDBStore) -> N
     result = trajectory(store, trace)
     assert [(k, m) for k, _, m in outline(result)] == EXPECTED
     start, answer = result.messages[0].agent_start, result.messages[-1].assistant_message
+    assert answer is not None
+    assert answer.finish_reason == "stop"  # llm.finish_reason (LlamaIndex, LangChain)
     assert start is not None
     assert start.tool_definitions is not None
     assert "get_weather" in start.tool_definitions

@@ -4,6 +4,8 @@ import json
 from pathlib import Path
 
 import pytest
+from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceResponse
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceResponse
 
 from tracechat.errors import InvalidInput
 from tracechat.ingest.otlp import (
@@ -61,4 +63,13 @@ def test_responses(encoding: Encoding) -> None:
     if encoding is Encoding.JSON:
         assert json.loads(partial) == {"partialSuccess": {"rejectedLogRecords": "2", "errorMessage": "two bad"}}
     else:
-        assert partial
+        decoded = ExportLogsServiceResponse.FromString(partial)
+        assert decoded.partial_success.rejected_log_records == 2
+        assert decoded.partial_success.error_message == "two bad"
+        assert ExportLogsServiceResponse(partial_success=decoded.partial_success).SerializeToString() == partial
+    traces = encode_export_response(Signal.TRACES, 3, "three bad", encoding)
+    if encoding is Encoding.JSON:
+        assert json.loads(traces) == {"partialSuccess": {"rejectedSpans": "3", "errorMessage": "three bad"}}
+    else:
+        spans = ExportTraceServiceResponse.FromString(traces).partial_success
+        assert (spans.rejected_spans, spans.error_message) == (3, "three bad")

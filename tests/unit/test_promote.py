@@ -68,6 +68,9 @@ def test_agent_name_from_span_name_or_traceloop_entity() -> None:
     # smolagents: an agent span named after the method its agent object ran
     assert _promoted({"openinference.span.kind": "AGENT"}, "weather_agent.run")["agent_name"] == "weather_agent"
     assert "agent_name" not in _promoted({"openinference.span.kind": "CHAIN"}, "weather_agent.run")
+    # Traceloop names a span after its kind: a crew's `crewai.workflow` is no agent called crewai
+    assert "agent_name" not in _promoted({"gen_ai.operation.name": "invoke_agent"}, "crewai.workflow")
+    assert "agent_name" not in _promoted({"gen_ai.operation.name": "invoke_agent"}, "research.task")
 
 
 def test_non_string_values_become_text() -> None:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from tests.traces import TraceBuilder, as_json, outline, trajectory
+from tracechat.model.summaries import TraceFilter
 from tracechat.query.service import TraceQueries
+from tracechat.store.analytics import TraceAnalytics
 from tracechat.store.duck import DuckDBStore
 
 SYSTEM = as_json([{"type": "text", "content": "You are a weather bot."}])
@@ -167,6 +169,27 @@ def test_compaction_span_and_shrinking_history(store: DuckDBStore) -> None:
     assert (compactions[1].compaction_items_before, compactions[1].compaction_items_after) == (4, 3)
     users = [m.user_message.text for m in result.messages if m.user_message]
     assert users == ["Weather in Paris?", "And tomorrow?"]  # the summary is not a user turn
+
+
+def test_new_material_in_front_of_a_whole_history_is_no_compaction(store: DuckDBStore) -> None:
+    """Retrieved context put before the conversation changes its first message, but nothing
+    of what came before was dropped: the context grew, it was not compacted."""
+    retrieved = {"role": "user", "parts": [{"type": "text", "content": "Context: Paris forecast, 18C."}]}
+    trace = TraceBuilder()
+    agent = trace.span("invoke_agent helper", {"gen_ai.operation.name": "invoke_agent"}, duration_ms=100)
+    trace.span("chat gpt-4o", chat([U1, CALL, RESULT], [A1]), parent=agent, start_ms=1)
+    trace.span("chat gpt-4o", chat([retrieved, U1, CALL, RESULT, A1, U2], [A2]), parent=agent, start_ms=20)
+    result = trajectory(store, trace)
+    assert [m.type for m in result.messages if m.context_compacted] == []
+    assert outline(result) == [
+        ("agent_start", "helper", None),
+        ("user_message", "helper", "Weather in Paris?"),
+        ("tool_call", "helper", "get_weather"),
+        ("assistant_message", "helper", "18C in Paris."),
+        ("user_message", "helper", "Context: Paris forecast, 18C."),
+        ("user_message", "helper", "And tomorrow?"),
+        ("assistant_message", "helper", "Rain tomorrow."),
+    ]
 
 
 def test_orphans_several_roots_and_clock_skew_are_all_shown(store: DuckDBStore) -> None:
@@ -452,3 +475,302 @@ def test_spans_whose_parents_form_a_cycle_are_roots(store: DuckDBStore) -> None:
     result = trajectory(store, trace)
     assert [m.type for m in result.messages].count("assistant_message") == 2  # one per call, both read
     assert any(m.type == "tool_call" for m in result.messages)  # below the cycle, still under its parent
+
+
+def test_a_call_that_says_its_conversation_was_compacted_shows_one_compaction(store: DuckDBStore) -> None:
+    """Server-side compaction (OpenAI's ``context_management``, recorded by util-genai as
+    ``gen_ai.conversation.compacted``): one ``context_compacted`` before the reply of the
+    call that first says so, of the context it was sent; the calls after it that carry the
+    compaction in their input say so too, and are no compaction of their own, until a call
+    no longer says so."""
+
+    def said(role: str, content: str) -> dict[str, object]:
+        return {"role": role, "parts": [{"type": "text", "content": content}]}
+
+    history = [U1]
+    trace = TraceBuilder()
+    for turn, flag in enumerate((None, True, True, None, "true")):
+        extra = {"gen_ai.conversation.compacted": flag} if flag is not None else {}
+        reply = said("assistant", f"Answer {turn}.")
+        trace.span("chat gpt-4o", chat(history, [reply], **extra), start_ms=20 * turn)
+        history = [*history, reply, said("user", f"Question {turn + 1}?")]
+    result = trajectory(store, trace)
+    kinds = [m.type for m in result.messages if m.type != "agent_start"]
+    assert kinds == [
+        *("user_message", "assistant_message"),
+        *("user_message", "context_compacted", "assistant_message"),
+        *("user_message", "assistant_message"),  # still compacted: the same compaction
+        *("user_message", "assistant_message"),
+        *("user_message", "context_compacted", "assistant_message"),  # compacted again
+    ]
+    compactions = [m.context_compacted for m in result.messages if m.context_compacted]
+    assert [(c.compaction_summary, c.compaction_items_before, c.compaction_items_after) for c in compactions] == [
+        (None, 3, None),
+        (None, 9, None),
+    ]
+
+
+def test_one_call_recorded_by_a_model_call_span_inside_another_counts_its_tokens_once(store: DuckDBStore) -> None:
+    """Double instrumentation (OpenInference's LLM span over the Anthropic SDK's own ``chat``
+    span): one assistant entry, and the trace list counts the call's tokens once too."""
+    usage = {"gen_ai.usage.input_tokens": 117, "gen_ai.usage.output_tokens": 29}
+    trace = TraceBuilder()
+    root = trace.span("weather-chat", {}, duration_ms=100)
+    outer = trace.span("messages.create", chat([U1], [A1], **usage), parent=root, start_ms=1, duration_ms=50)
+    sdk = {"gen_ai.operation.name": "chat", "gen_ai.request.model": "gpt-4o", **usage}
+    trace.span("anthropic.messages.create", sdk, parent=outer, start_ms=2)
+    tool = trace.span("execute_tool get_weather", {"gen_ai.operation.name": "execute_tool"}, parent=root, start_ms=60)
+    trace.span("plain", {"gen_ai.usage.input_tokens": 5}, parent=tool, start_ms=61)  # not inside a model call
+    # Google ADK schema 1: call_llm (no operation) over generate_content, both with the usage
+    adk = {"gen_ai.usage.input_tokens": 40, "gen_ai.usage.output_tokens": 4}
+    call_llm = trace.span("call_llm", {"gen_ai.request.model": "gpt-4o", **adk}, parent=root, start_ms=70)
+    trace.span("generate_content m", chat([U1, A1, U2], [A2], **adk), parent=call_llm, start_ms=71)
+    result = trajectory(store, trace)
+    assistants = [m.assistant_message for m in result.messages if m.assistant_message]
+    assert [(a.input_tokens, a.output_tokens) for a in assistants] == [(117, 29), (40, 4)]
+    [listed] = TraceQueries(store).list_traces("p", TraceFilter(since_ns=0), 10, 0).traces
+    assert (listed.input_tokens, listed.output_tokens) == (162, 33)
+    usage = TraceAnalytics(store).usage("p", 0, "model")  # the assistant's "tokens by model" too
+    assert [(row["calls"], row["input_tokens"]) for row in usage] == [(2, 157)]
+
+
+def test_one_call_recorded_by_two_sibling_spans_speaks_once_and_counts_once(store: DuckDBStore) -> None:
+    """OpenLLMetry's span beside the Anthropic SDK's own (neither is current in the other):
+    the model-call span within the other's time with the same input tokens is the same
+    call; a sibling call with other input tokens, or outside its time, is a call of its own."""
+    usage = {"gen_ai.usage.input_tokens": 117, "gen_ai.usage.output_tokens": 30}
+    trace = TraceBuilder()
+    root = trace.span("weather-chat", {}, duration_ms=200)
+    trace.span("anthropic.chat", chat([U1], [CALL], **usage), parent=root, start_ms=1, duration_ms=50)
+    sdk = {"gen_ai.operation.name": "chat", "gen_ai.request.model": "gpt-4o", "gen_ai.usage.input_tokens": 117}
+    sdk["gen_ai.usage.output_tokens"] = 29
+    trace.span("anthropic.messages.create", sdk, parent=root, start_ms=5, duration_ms=40)
+    other = {**sdk, "gen_ai.usage.input_tokens": 50}  # another call that happens to overlap
+    trace.span("chat other", other, parent=root, start_ms=10, duration_ms=20)
+    trace.span("chat later", sdk, parent=root, start_ms=100, duration_ms=20)  # not within: a call of its own
+    result = trajectory(store, trace)
+    assistants = [m.assistant_message for m in result.messages if m.assistant_message]
+    assert [(a.input_tokens, a.output_tokens) for a in assistants] == [(117, 30), (50, 29), (117, 29)]
+    [listed] = TraceQueries(store).list_traces("p", TraceFilter(since_ns=0), 10, 0).traces
+    assert (listed.input_tokens, listed.output_tokens) == (284, 88)
+    usage = TraceAnalytics(store).usage("p", 0, "model")
+    assert [(row["calls"], row["input_tokens"]) for row in usage] == [(3, 284)]
+
+
+def test_elided_content_is_not_captured_and_the_innermost_call_names_the_provider(store: DuckDBStore) -> None:
+    """Google ADK schema 1: ``call_llm`` holds the request and response; the client span
+    inside it has only ``<elided>`` log bodies (content capture off), which are no content,
+    so ``call_llm`` speaks; the provider is the inner span's (the model's, not ADK's)."""
+    request = {"contents": [{"role": "user", "parts": [{"text": "Weather in Paris?"}]}], "model": "m"}
+    response = {"content": {"role": "model", "parts": [{"text": "18C in Paris."}]}}
+    trace = TraceBuilder()
+    root = trace.span("invocation", {}, duration_ms=60)
+    outer = trace.span(
+        "call_llm",
+        {
+            "gen_ai.system": "gcp.vertex.agent",
+            "gcp.vertex.agent.llm_request": as_json(request),
+            "gcp.vertex.agent.llm_response": as_json(response),
+        },
+        parent=root,
+        duration_ms=50,
+    )
+    called = {"gen_ai.usage.input_tokens": 12, "gen_ai.usage.output_tokens": 5}  # as the capture's: a call was made
+    inner = trace.span(
+        "generate_content m",
+        {"gen_ai.operation.name": "generate_content", "gen_ai.system": "openai", **called},
+        parent=outer,
+    )
+    trace.log(inner, "gen_ai.user.message", {"content": "<elided>"})
+    trace.log(inner, "gen_ai.choice", {"content": "<elided>", "index": 0})
+    result = trajectory(store, trace)
+    assert [(kind, main) for kind, _, main in outline(result) if kind != "agent_start"] == [
+        ("user_message", "Weather in Paris?"),
+        ("assistant_message", "18C in Paris."),
+    ]
+    assert result.provider == "openai"
+
+
+def test_a_span_marked_as_a_model_call_that_recorded_none_makes_no_entry(store: DuckDBStore) -> None:
+    """LlamaIndex marks the step that builds a request as an LLM span: a model name, its
+    arguments and the request it built, nothing a model returned."""
+    trace = TraceBuilder()
+    step = trace.span("agent step", {"openinference.span.kind": "CHAIN"}, duration_ms=100)
+    builder = {
+        "openinference.span.kind": "LLM",
+        "llm.model_name": "gpt-4o",
+        "input.value": as_json({"tools": ["<FunctionTool>"], "chat_history": ["..."]}),
+        "output.value": as_json({"messages": ["ChatMessage(...)"]}),
+    }
+    trace.span("OpenAI._prepare_chat_with_tools", builder, parent=step, start_ms=1)
+    trace.span("chat gpt-4o", chat([U1], [A1]), parent=step, start_ms=5)
+    result = trajectory(store, trace)
+    assert [(m.type, m.span_id) for m in result.messages if m.type != "user_message"] == [
+        ("agent_start", result.messages[-1].span_id),
+        ("assistant_message", result.messages[-1].span_id),
+    ]
+    kinds = {v.name: v.kind for v in TraceQueries(store).spans("p", trace.trace_hex).spans}
+    assert kinds["OpenAI._prepare_chat_with_tools"] == "other"  # still listed, as no model call
+
+
+def test_a_workflows_bookkeeping_steps_in_a_run_that_calls_a_model_make_no_entry(store: DuckDBStore) -> None:
+    """LlamaIndex's agent workflow: its steps (init_run, parse_agent_output…) record Python
+    reprs of events; the model and tool calls show what the run did."""
+    trace = TraceBuilder()
+    run = trace.span("FunctionAgent.run", {"openinference.span.kind": "CHAIN"}, duration_ms=100)
+    events = {"openinference.span.kind": "CHAIN", "input.value": '{"ev": "StartEvent()"}', "output.value": "Input()"}
+    trace.span("BaseWorkflowAgent.init_run", events, parent=run, start_ms=1)
+    trace.span("chat gpt-4o", chat([U1], [A1]), parent=run, start_ms=5)
+    trace.span("BaseWorkflowAgent.parse_agent_output", events, parent=run, start_ms=30)
+    result = trajectory(store, trace)
+    assert [m.type for m in result.messages] == ["agent_start", "user_message", "assistant_message"]
+
+
+def test_a_tool_span_with_the_display_name_of_the_called_function_is_that_call(store: DuckDBStore) -> None:
+    """CrewAI's tool span says `Delegate work to coworker` for `delegate_work_to_coworker`,
+    with no call id: one tool call, not two."""
+    call = {"role": "assistant", "parts": [{"type": "tool_call", "id": "c9", "name": "delegate_work_to_coworker"}]}
+    trace = TraceBuilder()
+    agent = trace.span("lead", {"gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": "lead"}, duration_ms=90)
+    trace.span("chat gpt-4o", chat([U1], [call]), parent=agent, start_ms=1)
+    tool = {"openinference.span.kind": "TOOL", "tool.name": "Delegate work to coworker", "output.value": "done"}
+    trace.span("Delegate work to coworker.run", tool, parent=agent, start_ms=20)
+    result = trajectory(store, trace)
+    calls = [m.tool_call for m in result.messages if m.tool_call]
+    assert [(c.tool_name, c.tool_call_id, c.tool_result) for c in calls] == [
+        ("Delegate work to coworker", "c9", "done")
+    ]
+
+
+def test_a_tool_that_calls_a_model_runs_an_agent_of_its_own(store: DuckDBStore) -> None:
+    """CrewAI's delegation through OpenInference: the coworker's model calls run inside the
+    delegation tool's span, under the delegating agent's span, and no span names the
+    coworker: its entries are an unnamed agent's, not the delegating agent's."""
+    lead_system = {"gen_ai.system_instructions": as_json([{"type": "text", "content": "You lead."}])}
+    member_system = {"gen_ai.system_instructions": as_json([{"type": "text", "content": "You look it up."}])}
+    delegate = {"role": "assistant", "parts": [{"type": "tool_call", "id": "d1", "name": "delegate"}]}
+    trace = TraceBuilder()
+    agent = trace.span("lead", {"gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": "lead"}, duration_ms=90)
+    trace.span("chat gpt-4o", chat([U1], [delegate], **lead_system), parent=agent, start_ms=1)
+    tool = trace.span(
+        "delegate",
+        {"gen_ai.operation.name": "execute_tool", "gen_ai.tool.call.id": "d1"},
+        parent=agent,
+        start_ms=10,
+        duration_ms=40,
+    )
+    trace.span("chat gpt-4o", chat([U2], [A2], **member_system), parent=tool, start_ms=11)
+    final = [U1, delegate, {"role": "tool", "parts": [{"type": "tool_call_response", "id": "d1", "response": "Rain"}]}]
+    trace.span("chat gpt-4o", chat(final, [A1], **lead_system), parent=agent, start_ms=60)
+    result = trajectory(store, trace)
+    assert [(m.type, m.agent_name) for m in result.messages] == [
+        ("agent_start", "lead"),
+        ("user_message", "lead"),
+        ("assistant_message", "lead"),
+        ("tool_call", "lead"),
+        ("agent_start", None),  # the member, with its own instructions
+        ("user_message", None),
+        ("assistant_message", None),
+        ("assistant_message", "lead"),  # the lead again, with no second start
+    ]
+
+
+def test_a_tool_span_named_after_the_method_its_tool_ran_is_that_tool(store: DuckDBStore) -> None:
+    """DSPy's tool spans record no tool name: `get_weather.__call__`."""
+    trace = TraceBuilder()
+    trace.span("get_weather.__call__", {"openinference.span.kind": "TOOL", "output.value": "18C"})
+    calls = [m.tool_call for m in trajectory(store, trace).messages if m.tool_call]
+    assert [c.tool_name for c in calls] == ["get_weather"]
+
+
+def test_the_provider_is_the_model_calls_not_a_framework_the_root_names(store: DuckDBStore) -> None:
+    """CrewAI's crew span says `gen_ai.provider.name = crewai`; its model calls are OpenAI's."""
+    trace = TraceBuilder()
+    crew = trace.span("crewai.workflow", {"gen_ai.operation.name": "invoke_agent", "gen_ai.provider.name": "crewai"})
+    trace.span("openai.chat", chat([U1], [A1], **{"gen_ai.provider.name": "openai"}), parent=crew, start_ms=1)
+    assert trajectory(store, trace).provider == "openai"
+
+
+def test_a_handoff_tool_naming_its_agent_in_to_agent_hands_over_to_it_where_it_ran(store: DuckDBStore) -> None:
+    """LlamaIndex's AgentWorkflow: a `handoff` tool with `to_agent`, a tool span without a
+    call id, and no agent spans: the call after it, with other instructions, is that agent's."""
+    triage = {"gen_ai.system_instructions": as_json([{"type": "text", "content": "Route it."}])}
+    weather = {"gen_ai.system_instructions": as_json([{"type": "text", "content": "Answer it."}])}
+    handoff = {
+        "role": "assistant",
+        "parts": [{"type": "tool_call", "id": "h1", "name": "handoff", "arguments": {"to_agent": "weather_agent"}}],
+    }
+    handed = {"role": "tool", "parts": [{"type": "tool_call_response", "id": "h1", "response": "Agent weather_agent…"}]}
+    trace = TraceBuilder()
+    run = trace.span("AgentWorkflow.run", {"openinference.span.kind": "CHAIN"}, duration_ms=100)
+    trace.span("chat gpt-4o", chat([U1], [handoff], **triage), parent=run, start_ms=1)
+    tool = {
+        "openinference.span.kind": "TOOL",
+        "tool.name": "handoff",
+        "input.value": '{"kwargs": {"to_agent": "weather_agent"}}',
+    }
+    handoff_span = trace.span("FunctionTool.acall", tool, parent=run, start_ms=20)
+    trace.span("chat gpt-4o", chat([U1, handoff, handed], [A1], **weather), parent=run, start_ms=40)
+    result = trajectory(store, trace)
+    assert [(m.type, m.agent_name) for m in result.messages] == [
+        ("agent_start", None),
+        ("user_message", None),
+        ("assistant_message", None),
+        ("agent_handoff", None),
+        ("agent_start", "weather_agent"),
+        ("assistant_message", "weather_agent"),
+    ]
+    handed_over = result.messages[3]
+    assert handed_over.span_id == handoff_span  # where control passed
+    assert handed_over.agent_handoff is not None
+    assert handed_over.agent_handoff.to_agent == "weather_agent"
+
+
+def test_one_tool_call_recorded_by_nested_spans_of_the_same_tool_is_one_entry(store: DuckDBStore) -> None:
+    """OpenInference's AutoGen TOOL span (arguments, result) over AutoGen's own
+    `execute_tool` span (the call id) of the same call."""
+    trace = TraceBuilder()
+    agent = trace.span(
+        "weather", {"gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": "weather"}, duration_ms=90
+    )
+    trace.span("chat gpt-4o", chat([U1], [CALL]), parent=agent, start_ms=1)
+    outer = {
+        "openinference.span.kind": "TOOL",
+        "tool.name": "get_weather",
+        "input.value": '{"city": "Paris"}',
+        "output.value": "18C",
+    }
+    tool = trace.span("weather.get_weather", outer, parent=agent, start_ms=20, duration_ms=10)
+    inner = {"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": "get_weather", "gen_ai.tool.call.id": "c1"}
+    trace.span("execute_tool get_weather", inner, parent=tool, start_ms=21, duration_ms=5)
+    result = trajectory(store, trace)
+    calls = [(m.span_id, m.tool_call) for m in result.messages if m.tool_call]
+    assert [(span_id, c.tool_call_id, c.tool_result) for span_id, c in calls] == [(tool, "c1", "18C")]
+
+
+def test_the_note_a_transfer_returned_is_no_user_turn_of_the_agent_taken_over(store: DuckDBStore) -> None:
+    """AutoGen's Swarm gives the agent handed to the transfer tool's result as a user message."""
+    note = "Transferred to weather, adopting the role of weather immediately."
+    transfer = {"role": "assistant", "parts": [{"type": "tool_call", "id": "t1", "name": "transfer_to_weather"}]}
+    trace = TraceBuilder()
+    triage = trace.span(
+        "triage", {"gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": "triage"}, duration_ms=30
+    )
+    trace.span("chat gpt-4o", chat([U1], [transfer]), parent=triage, start_ms=1)
+    handed = {
+        "openinference.span.kind": "TOOL",
+        "tool.name": "transfer_to_weather",
+        "input.value": "{}",
+        "output.value": note,
+    }
+    trace.span("triage.transfer_to_weather", handed, parent=triage, start_ms=20)
+    weather = trace.span(
+        "weather", {"gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": "weather"}, start_ms=40
+    )
+    passed = {"role": "user", "parts": [{"type": "text", "content": note}]}
+    trace.span("chat gpt-4o", chat([U1, passed], [A1]), parent=weather, start_ms=41)
+    result = trajectory(store, trace)
+    assert [m.user_message.text for m in result.messages if m.user_message] == ["Weather in Paris?"]
+    assert [(h.from_agent, h.to_agent) for h in (m.agent_handoff for m in result.messages) if h] == [
+        ("triage", "weather")
+    ]

@@ -19,6 +19,8 @@ SYSTEM_PROMPT = (
 )
 QUESTION = "What's the weather like in Paris today?"
 FOLLOW_UP = "Thanks! And how about London?"
+TWO_CITIES = "What's the weather like in Paris and in London today?"
+"""The fake model answers a question naming two cities with two get_weather calls in one response."""
 MODEL = "gpt-4o-mini"
 
 _WEATHER = {

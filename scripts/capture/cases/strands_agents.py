@@ -5,7 +5,8 @@ OTEL_SEMCONV_STABILITY_OPT_IN (set by cases.toml: gen_ai_latest_experimental, th
 conventions; message content then goes to `gen_ai.client.inference.operation.details` span
 events). The model is `strands.models.openai.OpenAIModel` (chat completions, streamed) pointed
 at the fake server. The user asks the weather in Paris, the model calls get_weather, the agent
-runs it, the model answers.
+runs it, the model answers. With CAPTURE_TWO_CITIES=1 the user asks for Paris and London:
+the model calls get_weather twice in one response and the agent runs both tools.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ def main() -> int:
         name="weather_agent",
         callback_handler=None,  # no printing of the streamed text
     )
-    result = agent(c.QUESTION)
+    result = agent(c.TWO_CITIES if os.environ.get("CAPTURE_TWO_CITIES") == "1" else c.QUESTION)
     print(f"answer: {result}")
     c.shutdown(tp)
     return 0

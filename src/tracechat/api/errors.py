@@ -31,7 +31,7 @@ _ERRORS: dict[int, str] = {
     403: "The key may not read or write this project",
     404: "No such trace, span, content, chat or agent in this project",
     413: "The request body is too large",
-    422: "A field is missing or invalid",
+    422: "A field is missing or invalid, or the trace is too large to read (trace_too_large)",
     429: "Rate limited; retry after the Retry-After header",
     503: "Temporarily unavailable (storage full or write queue saturated); retry after the Retry-After header",
 }

@@ -4,6 +4,8 @@
   instead of being ignored: ``?agent=…`` for ``agent_name`` would otherwise list everything.
 - A JSON body is read as JSON whatever its Content-Type says, when it parses (``curl -d``
   labels it form data); a body that is not JSON is refused with 415 naming the type expected.
+- A JSON body may nest at most ``NESTING_MAX`` levels (400 beyond): what is stored from it
+  (feedback values, chat metadata) is read back and serialized on every view.
 """
 
 from __future__ import annotations
@@ -12,12 +14,14 @@ import json
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+import orjson
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from starlette.requests import Request
 from starlette.responses import Response
 
-from tracechat.errors import InvalidRequest, UnsupportedMediaType
+from tracechat.errors import InvalidInput, InvalidRequest, UnsupportedMediaType
+from tracechat.genai.values import NESTING_MAX, nested_deeper_than, too_deep_for_orjson
 
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 JSON = "application/json"
@@ -55,14 +59,13 @@ def _refuse_unknown_parameters(request: Request, accepted: list[str]) -> None:
 
 async def _as_json(request: Request) -> Request:
     declared = request.headers.get("content-type", "")
-    if _is_json_type(declared):
-        return request
     body = await request.body()
-    if not body:
+    _check_nesting(body)
+    if _is_json_type(declared) or not body:
         return request
     try:
         json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise UnsupportedMediaType(
             f"this route takes a JSON body (Content-Type: {JSON}); the body sent ({declared or 'no type'}) is not JSON"
         ) from None
@@ -70,6 +73,15 @@ async def _as_json(request: Request) -> Request:
     relabelled = Request({**request.scope, "headers": headers}, request.receive)
     relabelled._body = body  # already read: the handler reads it from here
     return relabelled
+
+
+def _check_nesting(body: bytes) -> None:
+    try:
+        too_deep = nested_deeper_than(orjson.loads(body), NESTING_MAX)
+    except orjson.JSONDecodeError as exc:
+        too_deep = too_deep_for_orjson(exc)  # else not JSON at all: its own parser says so
+    if too_deep:
+        raise InvalidInput(f"the JSON body is nested deeper than {NESTING_MAX} levels, the most this API takes")
 
 
 def _is_json_type(content_type: str) -> bool:

@@ -10,10 +10,11 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from tracechat.api.deps import Offset, PrincipalDep, ServiceDep
+from tracechat.api.security import content_headers
 from tracechat.api.strict import StrictRoute
 from tracechat.auth.keys import ANALYST_SUFFIX, Principal
-from tracechat.ingest.projects import DEFAULT_PROJECT
 from tracechat.model.names import model_family
+from tracechat.model.projects import DEFAULT_PROJECT, readable_project
 from tracechat.model.summaries import DEFAULT_WINDOW, SpanList, TraceFilter, TraceList
 from tracechat.model.trajectory import AgentChatTrajectory, Feedback
 
@@ -63,7 +64,7 @@ class FeedbackRequest(BaseModel):
 
 
 def _project(principal: Principal, project_id: str | None) -> str:
-    project = project_id or principal.project or DEFAULT_PROJECT
+    project = readable_project(project_id or principal.project or DEFAULT_PROJECT)
     principal.check_access(project)
     return project
 
@@ -139,7 +140,8 @@ def add_feedback(request: FeedbackRequest, principal: PrincipalDep, service: Ser
 def content(ref: str, principal: PrincipalDep, service: ServiceDep, project_id: str | None = None) -> Response:
     project = _project(principal, project_id)
     found = service.traces.content(project, ref)
-    return Response(found.data, media_type=found.media_type, headers={"Cache-Control": "private, max-age=3600"})
+    headers = {"Cache-Control": "private, max-age=3600", **content_headers(found.media_type, ref)}
+    return Response(found.data, media_type=found.media_type, headers=headers)
 
 
 _LATEST_NS = 2**63 - 1

@@ -26,6 +26,16 @@ def trace_page(trace_id: str) -> HTMLResponse:
     return _page()
 
 
+@router.get("/sessions")
+def sessions_page() -> HTMLResponse:
+    return _page()
+
+
+@router.get("/sessions/{session_id:path}")
+def session_page(session_id: str) -> HTMLResponse:
+    return _page()
+
+
 @router.get("/chat")
 def chat_page() -> HTMLResponse:
     return _page()

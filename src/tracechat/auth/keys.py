@@ -5,7 +5,8 @@ SHA-256 (secrets are 256 random bits, so a slow password hash adds nothing) and 
 constant time. Clients present a key in the ``Authorization`` header (HTTP) or metadata
 (gRPC), either as ``Bearer <key_id>.<secret>`` or as ``Basic base64(<key_id>:<secret>)``.
 
-With no keys at all the service is in open mode: every request acts as an admin.
+A server that starts with no keys at all is in open mode: every request acts as an admin
+(the server refuses to start so on anything but loopback). Once it has keys it stays closed.
 """
 
 from __future__ import annotations
@@ -14,19 +15,33 @@ import base64
 import binascii
 import hashlib
 import hmac
-import json
+import logging
 import os
 import secrets
 import threading
 import time
-from dataclasses import asdict, dataclass
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
-from tracechat.errors import InvalidInput, PermissionDenied, Unauthenticated
+from tracechat.auth.keyfile import KeyFileError, StoredKey, decode_key_file, encode_key_file
+from tracechat.errors import InvalidInput, NotFound, PermissionDenied, Unauthenticated
+from tracechat.model.projects import ANALYST_SUFFIX, analyst_project, valid_project
 
+__all__ = [
+    "ANALYST_SUFFIX",
+    "OPEN",
+    "KeyFileError",
+    "KeyRing",
+    "NewKey",
+    "Principal",
+    "StoredKey",
+    "analyst_project",
+]
+
+log = logging.getLogger(__name__)
 KEY_PREFIX = "tck_"
-ANALYST_SUFFIX = ":analyst"
-_RELOAD_INTERVAL_S = 1.0
+RELOAD_INTERVAL_S = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,22 +61,6 @@ class Principal:
 
 
 OPEN = Principal(key_id=None, project=None, admin=True)
-
-
-def analyst_project(project: str) -> str:
-    """Where the trace analyst's own turns are traced for ``project``: beside it, not in it,
-    so its self-traces stay out of the project's lists and statistics; a key of the project
-    reads both."""
-    return project + ANALYST_SUFFIX
-
-
-@dataclass(frozen=True, slots=True)
-class StoredKey:
-    key_id: str
-    project: str | None
-    admin: bool
-    secret_sha256: str
-    created_at: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,29 +106,43 @@ def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-class KeyRing:
-    """The keys in ``keys.json``, re-read when the file changes (the CLI may add keys while
-    the server runs)."""
+Clock = Callable[[], float]
+"""Seconds from some fixed start (``time.monotonic``): when the file is looked at again."""
 
-    def __init__(self, path: Path) -> None:
+
+class KeyRing:
+    """The keys in ``keys.json``, re-read when the file changes (the CLI may add or revoke
+    keys while the server runs), at most once per ``reload_s`` of ``clock``.
+
+    A ring that has held a key never falls back to open mode: a deleted, emptied or corrupt
+    file is refused with a log line and the last good keys stay in force; a valid file with
+    no keys left (every key revoked) refuses every request. Only a start with no keys is open.
+    A corrupt file at start is a ``KeyFileError``.
+    """
+
+    def __init__(self, path: Path, *, clock: Clock = time.monotonic, reload_s: float = RELOAD_INTERVAL_S) -> None:
         self._path = path
+        self._clock = clock
+        self._reload_s = reload_s
         self._lock = threading.Lock()
         self._keys: dict[str, StoredKey] = {}
+        self._closed = False
         self._stamp: tuple[int, int] | None = None
-        self._checked = 0.0
+        self._refused: tuple[int, int] | None = None
+        self._checked = clock()
         self._load()
 
     @property
     def open_mode(self) -> bool:
         self._maybe_reload()
-        return not self._keys
+        return not self._keys and not self._closed
 
     def authenticate(self, header: str | None) -> Principal:
-        """The principal of a request; raises ``Unauthenticated`` when keys exist and the
-        request has no valid one."""
+        """The principal of a request; raises ``Unauthenticated`` when the server is closed
+        (it has, or has had, keys) and the request has no valid one."""
         self._maybe_reload()
         keys = self._keys
-        if not keys:
+        if not keys and not self._closed:
             return OPEN
         credentials = parse_authorization(header)
         if credentials is None:
@@ -145,6 +158,8 @@ class KeyRing:
     def create(self, project: str | None, admin: bool) -> NewKey:
         if not admin and not project:
             raise InvalidInput("a key needs a project unless it is an admin key")
+        if project is not None:
+            valid_project(project)
         key = NewKey(KEY_PREFIX + secrets.token_hex(8), secrets.token_urlsafe(32), project, admin)
         with self._lock:
             self._load()
@@ -153,37 +168,77 @@ class KeyRing:
             self._save()
         return key
 
+    def revoke(self, key_id: str) -> StoredKey:
+        """Remove a key from the file; a running server refuses it from its next re-read."""
+        with self._lock:
+            self._load()
+            if key_id not in self._keys:
+                raise NotFound(f"no key {key_id!r} in {self._path}")
+            revoked = self._keys[key_id]
+            self._keys = {k: v for k, v in self._keys.items() if k != key_id}
+            self._save()
+        return revoked
+
     def list(self) -> list[StoredKey]:
         self._maybe_reload()
         return sorted(self._keys.values(), key=lambda k: k.created_at)
 
     def _maybe_reload(self) -> None:
-        now = time.monotonic()
-        if now - self._checked < _RELOAD_INTERVAL_S:
+        now = self._clock()
+        if now - self._checked < self._reload_s:
             return
         self._checked = now
         with self._lock:
-            self._load()
+            try:
+                self._load()
+            except KeyFileError as exc:
+                self._refuse(exc)
 
     def _load(self) -> None:
+        """Read the file if it changed; ``KeyFileError`` if it cannot be read as keys."""
         try:
             stat = self._path.stat()
         except FileNotFoundError:
-            self._keys, self._stamp = {}, None
+            if self._keys or self._closed:
+                raise KeyFileError(f"{self._path} is gone") from None
+            self._stamp = None
             return
         stamp = (stat.st_mtime_ns, stat.st_size)
         if stamp == self._stamp:
             return
-        entries = json.loads(self._path.read_text())
-        self._keys = {e["key_id"]: StoredKey(**e) for e in entries.get("keys", [])}
-        self._stamp = stamp
+        try:
+            text = self._path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise KeyFileError(f"{self._path} cannot be read ({exc})") from None
+        try:
+            keys = decode_key_file(text)
+        except KeyFileError as exc:
+            raise KeyFileError(f"{self._path} {exc.message}") from None
+        if not keys and self._closed:
+            log.error("%s holds no keys any more: every request is refused until a key is created", self._path)
+        self._keys, self._stamp, self._refused = keys, stamp, None
+        self._closed = self._closed or bool(keys)
+
+    def _refuse(self, error: KeyFileError) -> None:
+        """Keep the keys in force; say so once per state of the file, not once a second."""
+        try:
+            stat = self._path.stat()
+            stamp: tuple[int, int] | None = (stat.st_mtime_ns, stat.st_size)
+        except OSError:
+            stamp = (-1, -1)
+        if stamp != self._refused:
+            self._refused = stamp
+            log.error(
+                "refusing the new keys.json: %s; the %d key(s) read before stay in force (no open mode)",
+                error.message,
+                len(self._keys),
+            )
 
     def _save(self) -> None:
         self._path.parent.mkdir(parents=True, exist_ok=True)
         temporary = self._path.with_suffix(".tmp")
-        document = {"keys": [asdict(k) for k in self._keys.values()]}
         with open(temporary, "w") as handle:
-            json.dump(document, handle, indent=2)
+            handle.write(encode_key_file(self._keys))
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(temporary, 0o600)

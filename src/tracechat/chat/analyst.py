@@ -22,6 +22,8 @@ NAME = "tracechat-analyst"
 _TRACE_ID = re.compile(r"\b[0-9a-fA-F]{32}\b")
 _WINDOW = re.compile(r"(?:last|past)\s+(\d+)\s*(hour|hr|h|day|d|week|w)", re.IGNORECASE)
 _UNITS = {"h": 1, "d": 24, "w": 168}
+_SESSION_NAMED = re.compile(r"\b(?:session|conversation)\s+[`'\"]?(?P<id>[\w.:-]*\d[\w.:-]*)", re.IGNORECASE)
+"""A session named by an id (with a digit in it: "session thread-42", not "session list")."""
 _TOOL_NAMED = re.compile(r"\btool\s+[`'\"]?([\w.-]+)", re.IGNORECASE)
 _MENTIONED = re.compile(
     r"\b(?:mention(?:s|ed|ing)?|contain(?:s|ed|ing)?|(?:talk|talks|talked|say|says|said) about|with the (?:word|text))"
@@ -52,6 +54,11 @@ def plan(question: str) -> list[tuple[str, dict[str, Any]]]:
     trace = _TRACE_ID.search(question)
     if trace:
         calls.append(("get_trajectory", {"trace_id": trace.group(0).lower()}))
+    session = _SESSION_NAMED.search(question)
+    if session:
+        calls.append(("get_session", {"session_id": session.group("id")}))
+    elif "session" in lowered or "conversations" in lowered:
+        calls.append(("list_sessions", {"hours": hours}))
     if any(w in lowered for w in ("error", "fail", "exception", "broken", "crash", "wrong")) and not trace:
         calls.append(("find_errors", {"hours": hours}))
     if any(w in lowered for w in ("slow", "latency", "duration", "longest", "takes long")):
@@ -88,6 +95,10 @@ def plan(question: str) -> list[tuple[str, dict[str, Any]]]:
 
 
 class Analyst:
+    """Not a language model: picks trace tools by the words of the question and answers from their results.
+
+    Works offline with no provider configured; every answer is reproducible."""
+
     name = NAME
     provider = "tracechat"
 
@@ -224,6 +235,29 @@ def _trajectory(result: Any) -> str:
     return "\n".join(lines)
 
 
+def _sessions(result: Any) -> str:
+    sessions = result.get("sessions", [])
+    if not sessions:
+        return f"No sessions active in {_window(result)}."
+    lines = [f"**Sessions active in {_window(result)}** ({result['total']}, the most recent first):"]
+    for row in sessions:
+        cost = f", {dollars(row['cost'])}" if row.get("cost") is not None else ""
+        errors = ", with errors" if row["has_error"] else ""
+        agents = f" [{', '.join(row['agents'])}]" if row["agents"] else ""
+        lines.append(f"- `{row['session_id']}`{agents}: {row['turns']} turns{cost}{errors}, last at {row['last_at']}")
+    return "\n".join(lines)
+
+
+def _session(result: Any) -> str:
+    if "error" in result:
+        return f"I could not read that session: {result['error']}"
+    steps = result.get("steps", [])
+    lines = [f"**Session `{result['session_id']}`** ({len(result['traces'])} traces, {len(steps)} steps):"]
+    for step in steps[:30]:
+        lines.append(f"- {step['type']}" + (f" [{step['agent']}]" if step.get("agent") else "") + _step_detail(step))
+    return "\n".join(lines)
+
+
 def _step_detail(step: dict[str, Any]) -> str:
     for key in ("text", "tool_name", "to_agent", "compaction_summary", "model"):
         if step.get(key):
@@ -277,4 +311,6 @@ _WRITERS = {
     "get_trajectory": _trajectory,
     "search_traces": _search,
     "list_agents_and_models": _catalog,
+    "list_sessions": _sessions,
+    "get_session": _session,
 }

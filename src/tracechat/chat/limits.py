@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 import threading
 import time
+from collections.abc import Callable
 
 from tracechat.auth.keys import Principal
 from tracechat.errors import Overloaded
@@ -16,7 +17,9 @@ class RateLimited(Overloaded):
 
 
 class RateLimiter:
-    def __init__(self, per_minute: int, burst: int | None = None) -> None:
+    def __init__(self, per_minute: int, burst: int | None = None, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        """What it measures refills by (seconds); a test may set its own."""
         self._rate = per_minute / 60.0
         self._capacity = float(burst if burst is not None else max(1, per_minute // 6))
         self._buckets: dict[str, tuple[float, float]] = {}
@@ -27,7 +30,7 @@ class RateLimiter:
         if self._rate <= 0:
             return
         key = principal.key_id or "open-mode"
-        now = time.monotonic()
+        now = self.clock()
         with self._lock:
             tokens, updated = self._buckets.get(key, (self._capacity, now))
             tokens = min(self._capacity, tokens + (now - updated) * self._rate)

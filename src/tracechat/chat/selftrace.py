@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any
 
@@ -27,6 +28,7 @@ from tracechat.ingest.otlp import Encoding, Signal
 from tracechat.ingest.receiver import Receiver
 
 SERVICE_NAME = "tracechat-assistant"
+MAX_PROVIDERS = 256
 
 
 class ReceiverExporter(SpanExporter):
@@ -50,22 +52,38 @@ class ReceiverExporter(SpanExporter):
 
 
 class SelfTracer:
-    """Tracers per project, exporting into the project's analyst project (``analyst_project``)."""
+    """Tracers per project, exporting into the project's analyst project (``analyst_project``).
 
-    def __init__(self, receiver: Receiver) -> None:
+    At most ``max_projects`` providers are kept (the most recently used; each holds ~3 KB):
+    one dropped is not shut down, since its exporter is a plain call that needs no flushing,
+    so a turn still holding its tracer finishes tracing as usual."""
+
+    def __init__(self, receiver: Receiver, max_projects: int = MAX_PROVIDERS) -> None:
         self._receiver = receiver
-        self._providers: dict[str, TracerProvider] = {}
+        self._max = max_projects
+        self._providers: OrderedDict[str, TracerProvider] = OrderedDict()
         self._lock = threading.Lock()
+        self._base: Resource | None = None
+
+    @property
+    def provider_count(self) -> int:
+        return len(self._providers)
 
     def tracer(self, project: str) -> trace.Tracer:
         with self._lock:
             provider = self._providers.get(project)
             if provider is None:
                 traced_in = analyst_project(project)
-                resource = Resource.create({"service.name": SERVICE_NAME, "tracechat.project": traced_in})
+                if self._base is None:  # detected once: detection scans installed packages
+                    self._base = Resource.create({"service.name": SERVICE_NAME})
+                resource = self._base.merge(Resource({"tracechat.project": traced_in}))
                 provider = TracerProvider(resource=resource)
                 provider.add_span_processor(SimpleSpanProcessor(ReceiverExporter(self._receiver, traced_in)))
                 self._providers[project] = provider
+                while len(self._providers) > self._max:
+                    self._providers.popitem(last=False)
+            else:
+                self._providers.move_to_end(project)
         return provider.get_tracer("tracechat.chat")
 
     def shutdown(self) -> None:

@@ -16,12 +16,16 @@ from typing import Any
 from tracechat.errors import TracechatError
 from tracechat.model.ids import parse_trace_id
 from tracechat.model.names import model_family
+from tracechat.model.sessions import SessionFilter
 from tracechat.model.summaries import DEFAULT_WINDOW_HOURS, TraceFilter
+from tracechat.model.trajectory import AgentChatMessage
 from tracechat.query.service import TraceQueries
+from tracechat.query.session_queries import SessionQueries
 from tracechat.store.analytics import TraceAnalytics
 
 HOUR_NS = 3_600 * 1_000_000_000
 _TEXT_PREVIEW = 400
+_SESSION_STEPS = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,21 +98,44 @@ def _usage(context: ToolContext, args: dict[str, Any]) -> Any:
     }
 
 
+def _step(message: AgentChatMessage) -> dict[str, Any]:
+    entry = message.entry.model_dump(exclude_none=True, exclude={"content_refs"})
+    for key, value in entry.items():
+        if isinstance(value, str) and len(value) > _TEXT_PREVIEW:
+            entry[key] = value[:_TEXT_PREVIEW] + "…"
+    return {"type": message.type, "agent": message.agent_name, **entry}
+
+
 def _trajectory(context: ToolContext, args: dict[str, Any]) -> Any:
     trace_id = parse_trace_id(str(args.get("trace_id", "")))
     trajectory = context.traces.trajectory(context.project, trace_id)
-    steps = []
-    for message in trajectory.messages:
-        entry = message.entry.model_dump(exclude_none=True, exclude={"content_refs"})
-        for key, value in entry.items():
-            if isinstance(value, str) and len(value) > _TEXT_PREVIEW:
-                entry[key] = value[:_TEXT_PREVIEW] + "…"
-        steps.append({"type": message.type, "agent": message.agent_name, **entry})
+    steps = [_step(message) for message in trajectory.messages]
     return {
         "trace_id": trace_id,
         "root_span_name": trajectory.root_span_name,
         "total_duration_ms": trajectory.total_duration_ms,
         "steps": steps,
+    }
+
+
+def _sessions(context: ToolContext, args: dict[str, Any]) -> Any:
+    hours, limit = _hours(args), int(args.get("limit", 10))
+    where = SessionFilter(since_ns=context.since(hours), agent_name=args.get("agent") or None)
+    found = SessionQueries.over(context.traces).list_sessions(context.project, where, limit, 0)
+    return {"hours": hours, "total": found.total, "sessions": [s.model_dump(mode="json") for s in found.sessions]}
+
+
+def _session(context: ToolContext, args: dict[str, Any]) -> Any:
+    session_id = str(args.get("session_id") or "")
+    if not session_id:
+        raise ValueError("session_id is required")
+    session = SessionQueries.over(context.traces).session_trajectory(context.project, session_id)
+    steps = [{"trace_id": m.trace_id, **_step(m)} for m in session.messages]
+    return {
+        "session_id": session_id,
+        "traces": [t.model_dump(mode="json", exclude={"feedback"}) for t in session.traces],
+        "steps": steps[:_SESSION_STEPS],
+        **({"steps_left_out": len(steps) - _SESSION_STEPS} if len(steps) > _SESSION_STEPS else {}),
     }
 
 
@@ -178,6 +205,20 @@ TOOLS: dict[str, Tool] = {
             "One trace read as a conversation: agent starts, messages, tool calls, handoffs.",
             {**_schema(trace_id={"type": "string", "description": "32 hexadecimal digits."}), "required": ["trace_id"]},
             _trajectory,
+        ),
+        Tool(
+            "list_sessions",
+            "Conversations whose turns were traced one trace each (tied by a session or conversation id), "
+            "the most recently active first: turns, tokens, cost, errors, agents, first and last time.",
+            _schema(agent={"type": "string"}, hours=_HOURS, limit=_LIMIT),
+            _sessions,
+        ),
+        Tool(
+            "get_session",
+            "One session read as one conversation over all its traces, each user turn, answer and tool call "
+            "once; each step names its trace.",
+            {**_schema(session_id={"type": "string"}), "required": ["session_id"]},
+            _session,
         ),
         Tool(
             "search_traces",

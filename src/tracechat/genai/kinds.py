@@ -9,8 +9,13 @@ AGENT_OPERATIONS = ("invoke_agent", "agent")
 or above it that names its agent, else the agent the span names itself: the trajectory
 (query/reader.py) and the assistant's token statistics (store/analytics.py) both read so."""
 
+MODEL_CALL_OPERATIONS = ("chat", "text_completion", "generate_content", "completion", "responses")
+"""Operations that make a span a model call. One call recorded by a model-call span inside
+another (double instrumentation) counts its tokens once, in the trajectory and in the
+trace list (store/sql.py: INDEX_SPANS)."""
+
 _OPERATIONS = {
-    **dict.fromkeys(("chat", "text_completion", "generate_content", "completion", "responses"), Kind.LLM),
+    **dict.fromkeys(MODEL_CALL_OPERATIONS, Kind.LLM),
     "execute_tool": Kind.TOOL,
     **dict.fromkeys(AGENT_OPERATIONS, Kind.AGENT),
     "create_agent": Kind.WORKFLOW,  # constructing an agent (often before anything runs) starts nothing
@@ -62,7 +67,23 @@ def classify(facts: SpanFacts) -> Kind:
     kind = _OPERATIONS.get(operation) or _invoked(operation) or _by_name(facts.name) or _by_content(facts)
     if kind is Kind.AGENT and not facts.agent_name:
         return Kind.WORKFLOW  # e.g. the synthetic "Agent workflow" root of agent SDK exporters
+    if kind is Kind.LLM and not _called_a_model(facts):
+        return Kind.OTHER  # e.g. LlamaIndex's request builder, marked LLM, that sends nothing
     return kind
+
+
+def _called_a_model(facts: SpanFacts) -> bool:
+    """Whether a span marked as a model call recorded anything of one: the messages sent or
+    received, tokens, a finish reason, or a failure. A span that only names the model (a
+    step that builds the request, whose output is that request) called none."""
+    return (
+        facts.input_messages is not None
+        or facts.output_messages is not None
+        or facts.input_tokens is not None
+        or facts.output_tokens is not None
+        or facts.finish_reason is not None
+        or facts.status_code == 2
+    )
 
 
 def _invoked(operation: str) -> Kind | None:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -122,6 +123,10 @@ def shared_history() -> Iterator[None]:
         _cache.reset(token)
 
 
+_MESSAGE_FIELDS = {"role", "parts", "content", "message", "tool_calls", "type", "text"}
+"""A lone object is read as a message only when it has a field a message has."""
+
+
 def parse_messages(value: Any) -> list[Message] | None:
     """Messages from a JSON string or structured value; None when absent or unreadable."""
     cache = _cache.get()
@@ -132,6 +137,8 @@ def parse_messages(value: Any) -> list[Message] | None:
                 document = document[key]
                 break
         else:
+            if not _MESSAGE_FIELDS & set(document):
+                return None  # a call's arguments ({"tools", "user_msg", "chat_history"}), not a message
             document = [document]
     if not isinstance(document, list):
         return None
@@ -158,6 +165,8 @@ def parse_message(item: Any) -> Message | None:
         if nested:
             message.role = nested.role if "role" in item["message"] else message.role
             message.parts.extend(nested.parts)
+    elif isinstance(item.get("message"), str):  # {message: "<text or JSON content blocks>"}
+        message.parts.extend(_parts(item["message"]))
     for key in ("reasoning_content", "reasoning"):
         if isinstance(item.get(key), str) and item[key]:
             message.parts.insert(0, Part("reasoning", text=item[key]))
@@ -170,7 +179,65 @@ def parse_message(item: Any) -> Message | None:
         _as_tool_result(message, str(tool_call_id))
     elif role == "user":
         _as_observation(message)
+    elif role == "assistant":
+        _as_react_step(message)
     return message
+
+
+_REACT_ACTION = re.compile(
+    r"\AThought:\s*(?P<thought>.*?)\s*\nAction:\s*(?P<name>[\w.-]+)\s*\nAction Input:\s*(?P<input>.*?)\s*\Z", re.S
+)
+_REACT_ANSWER = re.compile(r"\AThought:\s*(?P<thought>.*?)\s*\n(?:Final )?Answer:\s*(?P<answer>.*?)\s*\Z", re.S)
+
+
+def _as_react_step(message: Message) -> None:
+    """A ReAct agent's model writes its step as text: ``Thought: …`` then ``Action: <tool>``
+    and ``Action Input: <arguments>``, or ``Answer: …`` (``Final Answer: …``). The thought
+    is its reasoning, the action a call of that tool, the answer its text."""
+    if len(message.parts) != 1 or message.parts[0].kind != "text" or not message.parts[0].text:
+        return
+    text = message.parts[0].text.strip()
+    action = _REACT_ACTION.match(text)
+    if action is not None:
+        arguments = action["input"]
+        document = structured(arguments)
+        arguments = json_text(document) if document is not None else arguments
+        call = Part("tool_call", name=action["name"], arguments=arguments)
+        message.parts = [Part("reasoning", text=action["thought"]), call]
+        return
+    answer = _REACT_ANSWER.match(text)
+    if answer is not None:
+        message.parts = [Part("reasoning", text=answer["thought"]), Part("text", text=answer["answer"])]
+        return
+    _as_field_step(message, text)
+
+
+_FIELD = re.compile(r"^\[\[ ## (?P<name>\w+) ## \]\]\s*$", re.M)
+_STEP_FIELDS = {"next_thought": "reasoning", "reasoning": "reasoning", "answer": "text"}
+
+
+def _as_field_step(message: Message, text: str) -> None:
+    """DSPy writes a step as sections ``[[ ## name ## ]]``: a ReAct step is
+    ``next_thought``, ``next_tool_name`` and ``next_tool_args`` (a thought and a tool call),
+    an answer ``reasoning`` and ``answer``. Sections of other names leave the text as it is."""
+    marks = list(_FIELD.finditer(text))
+    if not marks or text[: marks[0].start()].strip():
+        return
+    fields = {
+        m["name"]: text[m.end() : marks[i + 1].start() if i + 1 < len(marks) else len(text)].strip()
+        for i, m in enumerate(marks)
+    }
+    fields.pop("completed", None)
+    if not fields or not set(fields) <= {*_STEP_FIELDS, "next_tool_name", "next_tool_args"}:
+        return
+    parts = [Part(_STEP_FIELDS[name], text=value) for name, value in fields.items() if name in _STEP_FIELDS and value]
+    if fields.get("next_tool_name"):
+        arguments = fields.get("next_tool_args")
+        document = structured(arguments) if arguments else None
+        parts.append(
+            Part("tool_call", name=fields["next_tool_name"], arguments=json_text(document) if document else arguments)
+        )
+    message.parts = parts
 
 
 _OBSERVATION = "Observation:"
@@ -190,12 +257,41 @@ def _parts(value: Any) -> list[Part]:
     if value is None or is_placeholder(value):
         return []
     if isinstance(value, str):
-        return [Part("text", text=value)]
+        blocks = _serialized_blocks(value)
+        if blocks is None:
+            return [Part("text", text=value)]
+        value = blocks
     if isinstance(value, dict):
         value = [value]
     if not isinstance(value, list):
         return [Part("text", text=str(value))]
     return [p for p in (parse_part(v) for v in value) if p is not None]
+
+
+def _serialized_blocks(text: str) -> list[Any] | None:
+    """Content given as the JSON text of a list of content blocks (``'[{"text": …}]'``, as
+    Strands' legacy events record a message's content): those blocks, not text that shows
+    JSON. None when the text is not such a list."""
+    if not text.lstrip().startswith("["):
+        return None
+    try:
+        document = parse_json(text)
+    except ValueError:
+        return None
+    if isinstance(document, list) and document and all(_is_block(item) for item in document):
+        return document
+    return None
+
+
+def _is_block(value: Any) -> bool:
+    """A dict that says it is a content block: by its ``type``, or by the one key that
+    Gemini / Bedrock blocks carry."""
+    if not isinstance(value, dict):
+        return False
+    kind = value.get("type")
+    if isinstance(kind, str):
+        return kind.lower() in _TEXT | _REASONING | _CALL | _RESULT | _MEDIA
+    return _implied_type(value) != "text" or isinstance(value.get("text"), str)
 
 
 def parse_part(value: Any) -> Part | None:
@@ -297,12 +393,17 @@ def _result_text(result: Any) -> str | None:
 
 _CARRIERS = ("result", "output", "response", "content", "value", "return_value", "json", "text")
 """Keys of a wrapper object that carries one value: ``{"result": 18}`` is 18."""
+_ABOUT_THE_CALL = {"tool_name", "raw_input", "raw_output", "is_error", "isError"}
+"""What a tool's result object says besides its content blocks: which call it answers,
+what went in and came out raw, whether it failed (the span's status says that too)."""
 
 
 def plain_result(value: str | None) -> str | None:
     """JSON text of a tool's result, with a wrapper that carries one value read as that
     value: ``{"result": …}`` (Google ADK), ``[{"text": …}]`` (Bedrock blocks, MCP),
-    ``[{"json": …}]``; anything else as it is."""
+    ``[{"json": …}]``, text blocks beside facts about the call (``{"blocks": […],
+    "tool_name", "raw_input", "raw_output", "is_error"}``: LlamaIndex's ``ToolOutput``);
+    anything else as it is."""
     return _unwrapped(value, _carried)
 
 
@@ -348,6 +449,10 @@ def _carried(document: Any, depth: int = 0) -> Any:
         ((key, inner),) = document.items()
         if key in _CARRIERS:
             return _carried(inner, depth + 1)
+    if isinstance(document, dict) and set(document) - _ABOUT_THE_CALL in ({"blocks"}, {"content"}):
+        blocks = document.get("blocks", document.get("content"))
+        if isinstance(blocks, list) and blocks and all(_is_text_block(b) for b in blocks):
+            return _carried(blocks, depth + 1)  # LlamaIndex's ToolOutput, MCP's CallToolResult
     return document
 
 

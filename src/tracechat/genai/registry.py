@@ -3,9 +3,11 @@ field's precedence across conventions), then every convention in order, first va
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from tracechat.genai.conventions import (
+    anthropic_sdk,
     google_adk,
     openai_agents,
     openinference,
@@ -31,6 +33,7 @@ CONVENTIONS: tuple[Callable[[SpanFacts], None], ...] = (
     pydantic_ai.extract,
     openai_agents.extract,
     google_adk.extract,
+    anthropic_sdk.extract,
 )
 """In precedence order. Each reads only its own keys, so the order matters only where two
 conventions describe the same field on one span (e.g. OpenLLMetry's migrated packages)."""
@@ -66,11 +69,18 @@ def normalize(span: StoredSpan, payload: SpanPayload, logs: list[LogPayload], re
     return facts
 
 
+_METHOD_OF = re.compile(
+    r"^(?P<tool>[A-Za-z_][\w-]*)\.(?:__call__|__acall__|run|arun|invoke|ainvoke|call|acall|forward)$"
+)
+"""``get_weather.__call__``: a tool span named after the method its tool object ran (DSPy)."""
+
+
 def _tool_name_from_span_name(name: str) -> str:
     for prefix in ("execute_tool ", "running tool ", "Function: "):
         if name.startswith(prefix):
             return name[len(prefix) :].strip() or name
-    return name
+    method_of = _METHOD_OF.match(name)
+    return method_of["tool"] if method_of else name
 
 
 def normalize_logs(span_id: str | None, logs: list[LogPayload]) -> SpanFacts:

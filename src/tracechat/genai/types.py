@@ -112,6 +112,9 @@ class SpanFacts:
     compaction_summary: str | None = None
     compaction_items_before: int | None = None
     compaction_items_after: int | None = None
+    conversation_compacted: bool | None = None
+    """A model call that says its conversation was compacted (``gen_ai.conversation.compacted``:
+    by the provider while answering, or earlier, the compaction item being in its input)."""
     input_text: str | None = None
     output_text: str | None = None
     graph_node: str | None = None

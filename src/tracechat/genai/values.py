@@ -9,7 +9,10 @@ from typing import Any
 import orjson
 
 REDACTED = frozenset(
-    {"", "{}", "[]", "null", "<redacted>", "__redacted__", "[redacted]", "redacted", "readacted", "<omitted>"}
+    {
+        *("", "{}", "[]", "null", "<redacted>", "__redacted__", "[redacted]", "redacted", "readacted", "<omitted>"),
+        "<elided>",  # Google ADK's log bodies without OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT
+    }
 )
 """Placeholders instrumentations write when content capture is off (compared lowercased)."""
 
@@ -69,17 +72,70 @@ def structured(value: Any) -> Any:
 def _loads(document: str) -> Any:
     try:
         return parse_json(document)
+    except TooDeep:
+        return None
     except ValueError:
         return _repair(document)
 
 
+JSON_DEPTH_MAX = 1024
+"""How deep a stored JSON document may nest and still be read as a structure (orjson's own
+bound); deeper, readers take it as text."""
+NESTING_MAX = 64
+"""How deep a value a client sends through the API (feedback, chat metadata) may nest."""
+
+
+class TooDeep(ValueError):
+    """A JSON document nests deeper than readers follow."""
+
+
 def parse_json(document: str) -> Any:
     """Strict JSON: orjson first (histories are parsed on every read, it is 3× faster), the
-    standard library for what orjson refuses (NaN, Infinity). Raises ``ValueError``."""
+    standard library for what orjson refuses (NaN, Infinity). Raises ``ValueError`` (never
+    ``RecursionError``: a document nested deeper than ``JSON_DEPTH_MAX`` is ``TooDeep``)."""
     try:
         return orjson.loads(document)
-    except orjson.JSONDecodeError:
+    except orjson.JSONDecodeError as exc:
+        if too_deep_for_orjson(exc):
+            raise TooDeep(f"the document is nested deeper than {JSON_DEPTH_MAX} levels") from None
+    try:
         return json.loads(document)
+    except RecursionError:
+        raise TooDeep(f"the document is nested deeper than {JSON_DEPTH_MAX} levels") from None
+
+
+def too_deep_for_orjson(error: orjson.JSONDecodeError) -> bool:
+    """Whether orjson refused a document for its nesting ("depth limit exceeded")."""
+    message = str(error).lower()
+    return "depth limit" in message or "recursion" in message
+
+
+def nested_deeper_than(value: Any, limit: int) -> bool:
+    """Whether lists and dicts in ``value`` nest more than ``limit`` levels (a walk with a
+    stack of its own, so any depth is safe to ask about)."""
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict):
+            children: Any = node.values()
+        elif isinstance(node, list):
+            children = node
+        else:
+            continue
+        if depth >= limit:
+            return True
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return False
+
+
+def bounded_json(text: str, limit: int = NESTING_MAX) -> Any:
+    """A stored JSON value read back: the structure, or the text itself when it does not
+    parse or nests deeper than ``limit`` (written before the bound at entry existed)."""
+    try:
+        value = parse_json(text)
+    except ValueError:
+        return text
+    return text if nested_deeper_than(value, limit) else value
 
 
 def json_text(value: Any) -> str | None:
@@ -131,7 +187,7 @@ def _repair(truncated: str) -> Any:
     for candidate in candidates:
         try:
             return json.loads(candidate)
-        except ValueError:
+        except (ValueError, RecursionError):
             continue
     return None
 

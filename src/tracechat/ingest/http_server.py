@@ -6,17 +6,26 @@ spec asks) in that encoding too; retryable ones (429, 503) carry ``Retry-After``
 
 from __future__ import annotations
 
+import functools
 import math
+from dataclasses import dataclass
 
 from google.protobuf import json_format
 from google.rpc import status_pb2
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from tracechat.errors import MethodNotAllowed, NotFound, PayloadTooLarge, TracechatError, UnsupportedMediaType
-from tracechat.ingest.compression import decompress
+from tracechat.errors import (
+    InvalidInput,
+    MethodNotAllowed,
+    NotFound,
+    PayloadTooLarge,
+    TracechatError,
+    UnsupportedMediaType,
+)
+from tracechat.ingest.compression import MAX_MEMBERS, MAX_SECONDS, decompress
 from tracechat.ingest.otlp import Encoding, Signal, encode_export_response
 from tracechat.ingest.receiver import Receiver
 
@@ -27,7 +36,9 @@ _MEDIA_TYPES = {
 }
 
 
-def otlp_http_app(receiver: Receiver, max_request_bytes: int) -> Starlette:
+def otlp_http_app(receiver: Receiver, max_request_bytes: int, limits: InflateLimits | None = None) -> Starlette:
+    inflate_limits = limits or InflateLimits()
+
     async def traces(request: Request) -> Response:
         return await _export(request, Signal.TRACES)
 
@@ -39,8 +50,17 @@ def otlp_http_app(receiver: Receiver, max_request_bytes: int) -> Starlette:
         try:
             encoding = _encoding(request.headers.get("content-type"))
             body = await _read_body(request, max_request_bytes)
-            body = decompress(body, request.headers.get("content-encoding"), max_request_bytes)
-            result = await receiver.export_async(signal, body, encoding, request.headers.get("authorization"), "http")
+            # Inflated in a worker thread after the key is checked: a bomb never holds the
+            # event loop, and only a known caller gets to spend CPU on one.
+            inflate = functools.partial(
+                decompress,
+                content_encoding=request.headers.get("content-encoding"),
+                limit=max_request_bytes,
+                max_members=inflate_limits.max_members,
+                max_seconds=inflate_limits.max_seconds,
+            )
+            authorization = request.headers.get("authorization")
+            result = await receiver.export_async(signal, body, encoding, authorization, "http", inflate)
         except TracechatError as exc:
             return error_response(exc, encoding)
         payload = encode_export_response(signal, result.rejected, result.error_message, encoding)
@@ -57,6 +77,12 @@ def otlp_http_app(receiver: Receiver, max_request_bytes: int) -> Starlette:
         Route("/v1/metrics", metrics, methods=["POST"]),
     ]
     return Starlette(routes=routes, exception_handlers={404: _no_such_path, 405: _wrong_method})
+
+
+@dataclass(frozen=True, slots=True)
+class InflateLimits:
+    max_members: int = MAX_MEMBERS
+    max_seconds: float = MAX_SECONDS
 
 
 SERVED = "POST /v1/traces and POST /v1/logs"
@@ -94,11 +120,14 @@ async def _read_body(request: Request, limit: int) -> bytes:
         raise PayloadTooLarge(f"request body of {declared} bytes is larger than the limit of {limit} bytes")
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise PayloadTooLarge(f"request body is larger than the limit of {limit} bytes")
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise PayloadTooLarge(f"request body is larger than the limit of {limit} bytes")
+            chunks.append(chunk)
+    except ClientDisconnect:  # gone, or closed for stalling: nobody reads the answer
+        raise InvalidInput(f"the connection closed after {size} bytes of the request body") from None
     return b"".join(chunks)
 
 

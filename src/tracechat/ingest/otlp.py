@@ -117,6 +117,11 @@ def _load_json(body: bytes) -> dict[str, Any]:
         document = json.loads(body)
     except (UnicodeDecodeError, ValueError) as exc:
         raise InvalidInput(f"request body is not valid JSON: {exc}") from None
+    except RecursionError:
+        # protobuf reads at most 100 nested messages anyway (json_format's own bound)
+        raise InvalidInput(
+            "request body is nested deeper than the JSON parser follows (OTLP/JSON nests at most 100 messages)"
+        ) from None
     if not isinstance(document, dict):
         raise InvalidInput("request body must be a JSON object")
     return document

@@ -6,27 +6,15 @@ attribute ``tracechat.project`` or ``openinference.project.name``; else ``defaul
 
 from __future__ import annotations
 
-import re
-
 from opentelemetry.proto.resource.v1.resource_pb2 import Resource as PB2Resource
 
-from tracechat.auth.keys import ANALYST_SUFFIX, Principal
-from tracechat.errors import InvalidInput
+from tracechat.auth.keys import Principal
 from tracechat.ingest.flatten import ProjectOf
+from tracechat.model.projects import DEFAULT_PROJECT, valid_project
 
-DEFAULT_PROJECT = "default"
+__all__ = ["DEFAULT_PROJECT", "PROJECT_ATTRIBUTES", "project_resolver", "valid_project"]
+
 PROJECT_ATTRIBUTES = ("tracechat.project", "openinference.project.name")
-_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}")
-
-
-def valid_project(name: str) -> str:
-    if not _NAME.fullmatch(name):
-        raise InvalidInput(
-            f"project name {name[:80]!r} must be 1-128 letters, digits or . _ : @ -, starting with a letter or digit"
-        )
-    if name.endswith(ANALYST_SUFFIX):
-        raise InvalidInput(f"project names ending in {ANALYST_SUFFIX!r} are kept for the trace analyst's own traces")
-    return name
 
 
 def project_resolver(principal: Principal) -> ProjectOf:

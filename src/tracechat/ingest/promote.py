@@ -165,8 +165,11 @@ def promote(attributes: Iterable[Any], span_name: str) -> list[Any]:
     return values[:_SCRATCH]
 
 
-_METHOD_OF = re.compile(r"^(?P<agent>[A-Za-z_][\w-]*)\.[a-z_]+$")
+_METHOD_OF = re.compile(r"^(?P<agent>[A-Za-z_][\w-]*)\.(?P<method>[a-z_]+)$")
 """``weather_agent.run``: a span named after the method an agent object ran."""
+_KIND_SUFFIXES = {"workflow", "task", "tool", "chat", "completion", "handoff"}
+"""``crewai.workflow``, ``x.task``: Traceloop's names say what kind of span it is, not which
+agent ran a method (a crew's workflow span is no agent called "crewai")."""
 
 
 def _fill_agent_name(values: list[Any], span_name: str) -> None:
@@ -179,7 +182,7 @@ def _fill_agent_name(values: list[Any], span_name: str) -> None:
         values[_AGENT] = values[_SCRATCH]
     elif span_name.startswith("invoke_agent "):
         values[_AGENT] = span_name[len("invoke_agent ") :].strip() or None
-    elif method_of:
+    elif method_of and method_of.group("method") not in _KIND_SUFFIXES:
         values[_AGENT] = method_of.group("agent")
 
 

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from starlette.concurrency import run_in_threadpool
+import anyio.to_thread
+from anyio import CapacityLimiter
 
 from tracechat.auth.keys import KeyRing, Principal
 from tracechat.errors import InvalidInput, TracechatError
@@ -44,7 +45,9 @@ class _Accepted:
 
 
 class Receiver:
-    def __init__(self, store: SpanStore, keys: KeyRing, metrics: Metrics, decoders: int = 1) -> None:
+    def __init__(
+        self, store: SpanStore, keys: KeyRing, metrics: Metrics, decoders: int = 1, http_threads: int = 8
+    ) -> None:
         self._store = store
         self._keys = keys
         self._metrics = metrics
@@ -53,6 +56,10 @@ class Receiver:
         # per statement (measured in bench/ingest.py: 1 decoder 43k spans/s, 2: 34k, 8: 20k).
         # Network reads and commits stay fully concurrent.
         self._decoding = threading.BoundedSemaphore(decoders)
+        # OTLP/HTTP's threads of its own: API handlers (slow reads) share the event loop but
+        # never take a thread ingest is waiting for, nor the other way round.
+        self._http_threads = http_threads
+        self._limiter: CapacityLimiter | None = None
 
     def export(
         self,
@@ -72,9 +79,15 @@ class Receiver:
         encoding: Encoding,
         authorization: str | None,
         transport: str,
+        inflate: Callable[[bytes], bytes] | None = None,
     ) -> ExportResult:
-        """``export`` for an event loop: decoding runs in a worker thread, the commit is awaited."""
-        accepted = await run_in_threadpool(self._accept, signal, body, encoding, authorization, transport)
+        """``export`` for an event loop: authenticating, then ``inflate`` (decompression), then
+        decoding run in a worker thread of the receiver's own; the commit is awaited."""
+        if self._limiter is None:
+            self._limiter = CapacityLimiter(self._http_threads)
+        accepted = await anyio.to_thread.run_sync(
+            self._accept, signal, body, encoding, authorization, transport, inflate, limiter=self._limiter
+        )
         with self._counting_refusal(accepted, transport):
             await asyncio.wrap_future(accepted.committed)
         return self._succeeded(accepted, transport)
@@ -110,15 +123,22 @@ class Receiver:
         encoding: Encoding,
         caller: str | Principal | None,
         transport: str,
-    ) -> _Accepted:
-        with self._decoding:
-            return self._decode_and_submit(signal, body, encoding, caller, transport)
-
-    def _decode_and_submit(
-        self, signal: Signal, body: bytes, encoding: Encoding, caller: str | Principal | None, transport: str
+        inflate: Callable[[bytes], bytes] | None = None,
     ) -> _Accepted:
         try:
             principal = caller if isinstance(caller, Principal) else self._keys.authenticate(caller)
+            if inflate is not None:  # only for a known caller, and outside the one decoder
+                body = inflate(body)
+        except TracechatError as exc:
+            self._metrics.export_requests.labels(transport, signal.value, exc.code).inc()
+            raise
+        with self._decoding:
+            return self._decode_and_submit(signal, body, encoding, principal, transport)
+
+    def _decode_and_submit(
+        self, signal: Signal, body: bytes, encoding: Encoding, principal: Principal, transport: str
+    ) -> _Accepted:
+        try:
             projects = project_resolver(principal)
             if signal is Signal.TRACES:
                 flat = _flatten_traces(body, encoding, projects)

@@ -34,9 +34,11 @@ from tracechat.query.transcript import Transcript, conversation, current_turn, k
 from tracechat.query.tree import Node, walk
 
 STATUS_ERROR = 2  # OTLP Status.STATUS_CODE_ERROR
-_TRANSFER = re.compile(r"^(?:transfer|handoff)_to_(?P<agent>.+)$")
+_TRANSFER = re.compile(r"^(?:(?:transfer|handoff)_to_(?P<agent>.+)|transfer|handoff)$")
 """A tool that hands the conversation to another agent (``transfer_to_weather_agent``,
-Strands' ``handoff_to_agent`` with the agent in its ``agent_name`` argument)."""
+Strands' ``handoff_to_agent`` with the agent in its ``agent_name`` argument, LlamaIndex's
+``handoff`` with it in ``to_agent``)."""
+_TARGET_ARGUMENTS = ("agent_name", "to_agent")
 ANSWER_TOOLS = ("final_answer", "final_result")
 """Tools through which an agent gives its answer (smolagents, Pydantic AI's output tool):
 the call that asks for one is the answer; the tool itself is no step of its own."""
@@ -54,6 +56,7 @@ class _AgentState:
     instructions: str | None = None
     last_context: int | None = None  # messages its previous model call saw, plus its replies
     last_first_key: tuple[str, str, tuple[str, ...], tuple[str, ...]] | None = None
+    compacted: bool = False  # its last model call said the conversation had been compacted
 
 
 @dataclass(slots=True)
@@ -79,8 +82,13 @@ class Reader:
     """Spans whose assistant entry said something (text or reasoning)."""
     counted_spans: set[str] = field(default_factory=set)
     """Spans whose assistant entry carries their tokens: every model call's."""
+    calling_roots: set[str] = field(default_factory=set)
+    """Roots of the trees that hold a model call."""
+    handoff_notes: set[str] = field(default_factory=set)
+    """What transfer tools returned: the note a handoff passes to the agent taken over."""
 
     def read(self, roots: list[Node]) -> None:
+        self.calling_roots = {r.facts.span_id for r in roots if r.first_descendant(Kind.LLM) is not None}
         for node, entering in walk(roots):
             if entering:
                 self._enter(node)
@@ -107,15 +115,16 @@ class Reader:
         elif facts.kind in _STEP_KINDS and not node.children and self._shows_as_step(node):
             self._step(node)
 
-    @staticmethod
-    def _shows_as_step(node: Node) -> bool:
+    def _shows_as_step(self, node: Node) -> bool:
         """It recorded an input or output, is not inside a model call, and is not a chain
-        inside an agent (its plumbing: the agent's model and tool calls already show what
-        it did)."""
+        inside an agent or inside a run that calls a model (its plumbing: a workflow's
+        bookkeeping steps, whose work the model and tool calls already show)."""
         facts = node.facts
         if (facts.input_text is None and facts.output_text is None) or node.has_ancestor(Kind.LLM):
             return False
-        return not (facts.kind is Kind.WORKFLOW and node.has_ancestor(Kind.AGENT))
+        if facts.kind is not Kind.WORKFLOW:
+            return True
+        return not node.has_ancestor(Kind.AGENT) and _root(node).facts.span_id not in self.calling_roots
 
     def _agent(self, node: Node) -> None:
         facts = node.facts
@@ -152,6 +161,9 @@ class Reader:
         agent = self._agent_of(node)
         state = self.agents.get(agent or "")
         instructions = system_text(facts)
+        if self._takes_over(node, state, instructions):
+            agent = self.pending_to
+            state = self.agents.get(agent or "")
         if (agent or "") not in self.agents or (
             instructions and state and state.instructions and instructions != state.instructions
         ):
@@ -159,7 +171,18 @@ class Reader:
         state = self.agents[agent or ""]
         if facts.input_messages is not None:
             self._input(node, agent, state, conversation(facts.input_messages))
+        self._compacted(facts, agent, state)
         self._output(node, agent)
+
+    def _compacted(self, facts: SpanFacts, agent: str | None, state: _AgentState) -> None:
+        """A call that says its conversation was compacted (the provider did it on the server,
+        e.g. OpenAI's ``context_management``): a compaction before its reply, of the context
+        it was sent. The calls after it say so too (the compaction item stays in their
+        input): one compaction, until a call no longer says so."""
+        if facts.conversation_compacted and not state.compacted:
+            before = len(conversation(facts.input_messages)) if facts.input_messages is not None else None
+            self._compaction(facts, None, before, None, agent=agent)
+        state.compacted = bool(facts.conversation_compacted)
 
     def _input(self, node: Node, agent: str | None, state: _AgentState, inputs: list[Message]) -> None:
         facts = node.facts
@@ -203,6 +226,8 @@ class Reader:
             self._tool_result(facts, agent, part)
         if message.role != "user":
             return
+        if (message.text() or "").strip() in self.handoff_notes:
+            return  # the transfer's result, passed to the agent taken over as a user message (AutoGen)
         wrapped = wrapped_question(node, message.text())
         if wrapped is not None:
             self._question(*wrapped)
@@ -286,12 +311,11 @@ class Reader:
         if transfer:
             if call.id:
                 self.covered_calls.add(call.id)  # its result ("transferred") is not a tool result to show
-            span = self._transfer_span(call)
+            span = self._transfer_span(facts, call)
             if span is not None:  # the tool span is where control passed; it learns whom to
                 span.tool_arguments = span.tool_arguments or call.arguments
                 return
-            target = argument(call.arguments, "agent_name") or transfer.group("agent")
-            self._handoff(facts, agent, target, at=facts.end_ns, guessed=True)
+            self._handoff(facts, agent, _target(call.arguments, transfer), at=facts.end_ns, guessed=True)
             return
         if self._covered(facts, call) or (call.id and call.id in self.requested_ids):
             return
@@ -301,18 +325,27 @@ class Reader:
         self._emit(facts, agent, "tool_call", entry, at=facts.end_ns)
         self.open_calls[call.id or call.name or ""] = entry
 
-    def _transfer_span(self, call: Part) -> SpanFacts | None:
-        return next((t for t in self.tool_spans if call.id and t.tool_call_id == call.id), None)
+    def _transfer_span(self, facts: SpanFacts, call: Part) -> SpanFacts | None:
+        """The tool span of a transfer call: the same id, or (the span has none) the same
+        tool starting after the request."""
+        for tool in self.tool_spans:
+            if call.id and tool.tool_call_id:
+                if tool.tool_call_id == call.id:
+                    return tool
+            elif tool.tool_name == call.name and tool.start_ns >= facts.start_ns:
+                return tool
+        return None
 
     def _covered(self, facts: SpanFacts, call: Part) -> bool:
-        """Whether a tool span records this call: same id, or (ids missing) the same tool
-        starting after the request. The span then learns what only the request said."""
+        """Whether a tool span records this call: same id, or (ids missing) the same tool,
+        also when the span gives its display name for the function's, starting after the
+        request. The span then learns what only the request said."""
         for tool in self.tool_spans:
             if call.id and tool.tool_call_id:
                 matched = call.id == tool.tool_call_id
             else:
                 matched = (
-                    tool.tool_name == call.name
+                    canonical(tool.tool_name) == canonical(call.name)  # "Delegate work to coworker"
                     and tool.start_ns >= facts.start_ns
                     and tool.span_id not in self.covered_calls
                 )
@@ -355,13 +388,17 @@ class Reader:
         facts = node.facts
         if facts.tool_name in ANSWER_TOOLS:
             return  # the model call that asked for it holds the answer
+        if _inside_the_same_tool(node):
+            return  # one call recorded by nested spans (two instrumentations): the outer speaks
         agent = self._agent_of(node)
         transfer = _TRANSFER.match(facts.tool_name or "")
         if transfer:
             if facts.tool_call_id:
                 self.covered_calls.add(facts.tool_call_id)
-            target = argument(facts.tool_arguments, "agent_name") or transfer.group("agent")
-            self._handoff(facts, agent, target, guessed=True)
+            note = plain_result(facts.tool_result)
+            if note and note.strip():
+                self.handoff_notes.add(note.strip())
+            self._handoff(facts, agent, _target(plain_arguments(facts.tool_arguments), transfer), guessed=True)
             return
         refs: list[str] = []
         entry = ToolCall(
@@ -478,13 +515,59 @@ class Reader:
         if message.tool_call is not None and message.tool_call.tool_call_id:
             self.calls_by_id.setdefault(message.tool_call.tool_call_id, message.tool_call)
 
+    def _takes_over(self, node: Node, state: _AgentState | None, instructions: str | None) -> bool:
+        """After a handoff, a model call no span names the agent of, with instructions that
+        are not the handing agent's, is the agent handed to (LlamaIndex's AgentWorkflow
+        records no agent spans; its `handoff` tool names the agent)."""
+        if self.pending_to is None or self._span_agent(node) is not None or not instructions:
+            return False
+        return state is None or state.instructions != instructions
+
+    def _span_agent(self, node: Node) -> str | None:
+        """The agent the spans name for this one (``_agent_of`` without the running agent)."""
+        active, self.active_agent = self.active_agent, None
+        try:
+            return self._agent_of(node)
+        finally:
+            self.active_agent = active
+
     def _agent_of(self, node: Node) -> str | None:
+        """The nearest enclosing agent that names itself; but a tool that calls a model runs
+        an agent of its own (an agent used as a tool, CrewAI's delegation), which is not the
+        agent that called the tool: unnamed when no agent span inside the tool names it."""
         ancestor: Node | None = node
         while ancestor is not None:
             if ancestor.facts.kind is Kind.AGENT and ancestor.facts.agent_name:
                 return ancestor.facts.agent_name
+            if ancestor is not node and ancestor.facts.kind is Kind.TOOL and ancestor.first_descendant(Kind.LLM):
+                return None
             ancestor = ancestor.parent
         return node.facts.agent_name or self.active_agent
+
+
+def _target(arguments: str | None, transfer: re.Match[str]) -> str | None:
+    """The agent a transfer tool hands to: named in its arguments, else in its name."""
+    named = (argument(arguments, name) for name in _TARGET_ARGUMENTS)
+    return next((n for n in named if n), None) or transfer.group("agent")
+
+
+def _inside_the_same_tool(node: Node) -> bool:
+    """Whether a tool span runs inside a tool span of the same tool: OpenInference's
+    AutoGen TOOL span (arguments, result) over AutoGen's own ``execute_tool`` (call id)."""
+    name, parent = canonical(node.facts.tool_name), node.parent
+    while parent is not None and parent.facts.kind is not Kind.LLM:
+        if parent.facts.kind is Kind.TOOL and canonical(parent.facts.tool_name) == name:
+            return True
+        if parent.facts.kind is Kind.AGENT:
+            return False
+        parent = parent.parent
+    return False
+
+
+def _root(node: Node) -> Node:
+    while node.parent is not None:
+        node = node.parent
+    return node
 
 
 def time_of(ns: int) -> datetime:

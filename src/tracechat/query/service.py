@@ -7,7 +7,7 @@ from collections import defaultdict
 from datetime import UTC, datetime
 from typing import Any
 
-from tracechat.errors import NotFound
+from tracechat.errors import NotFound, TraceTooLarge
 from tracechat.genai.messages import shared_history
 from tracechat.genai.registry import normalize
 from tracechat.genai.types import Feedback as SpanFeedback
@@ -22,10 +22,13 @@ from tracechat.query.content import Content, ContentRefs
 from tracechat.query.trajectory import build_trajectory
 from tracechat.store.protocol import SpanStore
 
+DEFAULT_MAX_SPANS = 20_000
+
 
 class TraceQueries:
-    def __init__(self, store: SpanStore) -> None:
+    def __init__(self, store: SpanStore, max_spans: int = DEFAULT_MAX_SPANS) -> None:
         self._store = store
+        self._max_spans = max_spans
 
     def trajectory(self, project: str, trace_id: str, include_feedback: bool = False) -> AgentChatTrajectory:
         trajectory, facts, trace_logs = self._build(project, trace_id, ContentRefs(trace_id))
@@ -34,18 +37,29 @@ class TraceQueries:
         return trajectory
 
     def content(self, project: str, ref: str) -> Content:
-        trace_id = ref.split(".", 1)[0]
+        """What ``ref`` (``{trace_id}.{span_id}.{digest}``) names, read from its span alone; the
+        whole trace only if that span's own reading does not hold it."""
+        missing = NotFound(f"no content {ref!r} in project {project!r}")
+        trace_id, _, rest = ref.partition(".")
+        span_id = rest.partition(".")[0]
+        one = self._store.read_span(project, trace_id, span_id)
+        if one is None or not one.spans:
+            raise missing
         refs = ContentRefs(trace_id)
-        try:
-            self._build(project, trace_id, refs)
-        except NotFound:
-            raise NotFound(f"no content {ref!r} in project {project!r}") from None
+        facts, _ = trace_facts(one.spans, one.logs)
+        build_trajectory(trace_id, facts, one.root_span_name, refs)
+        if ref not in refs.found:
+            try:
+                self._build(project, trace_id, refs)
+            except NotFound:
+                raise missing from None
         found = refs.found.get(ref)
         if found is None:
-            raise NotFound(f"no content {ref!r} in project {project!r}")
+            raise missing
         return found
 
     def spans(self, project: str, trace_id: str) -> SpanList:
+        self._check_size(project, trace_id)
         stored = self._store.read_trace(project, trace_id)
         if stored is None or not stored.spans:
             raise NotFound(f"no trace {trace_id} in project {project!r}")
@@ -94,9 +108,20 @@ class TraceQueries:
 
     # -- steps -----------------------------------------------------------------------------
 
+    def _check_size(self, project: str, trace_id: str) -> None:
+        """Refuse a read whose memory and time would grow past the bound, before reading it
+        (the index knows the span count)."""
+        entry = self._store.trace(project, trace_id)
+        if entry is not None and entry.span_count > self._max_spans:
+            raise TraceTooLarge(
+                f"trace {trace_id} has {entry.span_count} spans, more than the {self._max_spans} one read may "
+                "take (TRACECHAT_TRAJECTORY_MAX_SPANS)"
+            )
+
     def _build(
         self, project: str, trace_id: str, refs: ContentRefs
     ) -> tuple[AgentChatTrajectory, list[SpanFacts], list[LogPayload]]:
+        self._check_size(project, trace_id)
         stored = self._store.read_trace(project, trace_id)
         if stored is None or not stored.spans:
             raise NotFound(f"no trace {trace_id} in project {project!r}")

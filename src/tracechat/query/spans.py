@@ -4,9 +4,8 @@ small readings of arguments and outputs. Pure functions over ``SpanFacts`` and t
 
 from __future__ import annotations
 
-import json
-
 from tracechat.genai.types import Kind, Message, Part, SpanFacts
+from tracechat.genai.values import parse_json
 from tracechat.query.tree import Node
 
 
@@ -49,7 +48,7 @@ def plain(value: str | None) -> str | None:
     if value is None:
         return None
     try:
-        document = json.loads(value)
+        document = parse_json(value)
     except ValueError:
         return value
     if isinstance(document, str):
@@ -106,7 +105,7 @@ def output_text(facts: SpanFacts) -> str | None:
 
 def argument(arguments: str | None, name: str) -> str | None:
     try:
-        document = json.loads(arguments or "")
+        document = parse_json(arguments or "")
     except ValueError:
         return None
     value = document.get(name) if isinstance(document, dict) else None

@@ -34,19 +34,37 @@ The steps, in this order (each small and pure):
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
 
-from tracechat.genai.types import Kind, SpanFacts
+from tracechat.genai.types import Kind, Message, Part, SpanFacts
 from tracechat.model.trajectory import AgentChatMessage, AgentChatTrajectory, UserMessage
 from tracechat.query.content import ContentRefs
 from tracechat.query.reader import Reader, time_of
 from tracechat.query.spans import recorded_question
+from tracechat.query.transcript import Transcript
 from tracechat.query.tree import Node, build_tree
 
 
-def _user_fallback(reader: Reader, spans: Iterable[SpanFacts]) -> None:
+@dataclass(slots=True)
+class Known:
+    """What the earlier traces of a session showed, for reading a later one (which repeats
+    them in its model input): the conversation read so far, the agents met, and the tool
+    calls asked for (a later trace may bring the result: a deferred tool, an approval)
+    (``query.session``)."""
+
+    transcript: Transcript = field(default_factory=Transcript)
+    agents: dict[str, Any] = field(default_factory=dict)
+    open_calls: dict[str, Any] = field(default_factory=dict)
+    calls_by_id: dict[str, Any] = field(default_factory=dict)
+
+
+def _user_fallback(reader: Reader, spans: Iterable[SpanFacts], asked: Transcript | None = None) -> None:
     """Step 4a: no model call recorded the question; take it from an agent span, else from
-    any span with agent meaning (never from plumbing)."""
+    any span with agent meaning (never from plumbing). ``asked``: what the earlier traces of
+    a session showed (a later trace that only resumes a turn asks nothing new)."""
     if any(m.type == "user_message" for m in reader.messages):
         return
     ordered = sorted(
@@ -54,6 +72,8 @@ def _user_fallback(reader: Reader, spans: Iterable[SpanFacts]) -> None:
     )
     for facts in ordered:
         text = recorded_question(facts)
+        if text and asked is not None and asked.known(Message("user", [Part("text", text)])):
+            return
         if text:
             refs: list[str] = []
             entry = UserMessage(text=reader.content.text(facts.span_id, text, refs), content_refs=refs)
@@ -76,15 +96,21 @@ def build_trajectory(
     spans: list[SpanFacts],
     root_span_name: str | None,
     content: ContentRefs | None = None,
+    known: Known | None = None,
 ) -> AgentChatTrajectory:
-    """Steps 2–5 (step 1, normalizing, is ``query.service``'s)."""
+    """Steps 2–5 (step 1, normalizing, is ``query.service``'s). ``known``: read as a later
+    trace of a session, whose earlier traces showed that (and learn what this one shows)."""
     content = content or ContentRefs(trace_id)
     roots = build_tree(spans)
     fold_graph_nodes(roots)
     tools = sorted((s for s in spans if s.kind is Kind.TOOL), key=lambda s: s.start_ns)
     reader = Reader(trace_id, tools, content)
+    asked = Transcript(Counter(known.transcript.seen)) if known is not None else None
+    if known is not None:
+        reader.transcript, reader.agents = known.transcript, known.agents
+        reader.open_calls, reader.calls_by_id = known.open_calls, known.calls_by_id
     reader.read(roots)
-    _user_fallback(reader, spans)
+    _user_fallback(reader, spans, asked)
     return AgentChatTrajectory(
         trace_id=trace_id,
         root_span_name=root_span_name or (roots[0].facts.name if roots else None),
@@ -113,13 +139,21 @@ def fold_graph_nodes(roots: list[Node]) -> None:
 
 
 def _provider(roots: list[Node], spans: list[SpanFacts]) -> str | None:
-    for node in roots:
-        if node.facts.provider:
-            return node.facts.provider.lower()
+    """The model provider: the root's, unless no model call is that provider's (an agent
+    framework's root may name the framework: CrewAI's crew span says `crewai`); else the
+    most frequent among model calls, each call counted by its innermost span (the one nearest
+    the wire: ADK's ``call_llm`` names ADK itself, the client's ``generate_content`` inside it
+    the model's provider)."""
     counts: dict[str, int] = {}
-    for facts in spans:
-        if facts.kind is Kind.LLM and facts.provider:
-            counts[facts.provider.lower()] = counts.get(facts.provider.lower(), 0) + 1
+    for root in roots:
+        for node in (root, *root.descendants()):
+            facts = node.facts
+            if facts.kind is Kind.LLM and facts.provider and node.first_descendant(Kind.LLM) is None:
+                counts[facts.provider.lower()] = counts.get(facts.provider.lower(), 0) + 1
+    for node in roots:
+        named = (node.facts.provider or "").lower()
+        if named and (not counts or any(p == named or p.startswith(named + ".") for p in counts)):
+            return named
     return max(counts, key=lambda p: counts[p]) if counts else None
 
 

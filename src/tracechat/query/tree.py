@@ -86,10 +86,55 @@ def build_tree(spans: list[SpanFacts]) -> list[Node]:
         else:
             node.parent = parent
             parent.children.append(node)
+    for siblings in [roots, *(n.children for n in list(nodes.values()))]:
+        _fold_repeated_calls(siblings)
     for node in nodes.values():
         _sort(node.children)
     _sort(roots)
     return roots
+
+
+_REPEAT_WINDOW = 8
+"""How many calls with the same input tokens that started just before one are checked as the
+span it repeats (two records of one call start together; the bound keeps a trace of
+thousands of identical calls linear)."""
+
+
+def _records_within(outer: SpanFacts, inner: SpanFacts) -> bool:
+    """Whether ``inner`` is ``outer``'s model call recorded again: both model calls, ``inner``
+    wholly within ``outer``'s time, with the same input tokens (ties: the earlier span id
+    holds the other, so the relation has no cycles)."""
+    if outer is inner or outer.kind is not Kind.LLM or inner.kind is not Kind.LLM or inner.input_tokens is None:
+        return False
+    if outer.input_tokens != inner.input_tokens or outer.start_ns > inner.start_ns or outer.end_ns < inner.end_ns:
+        return False
+    same_time = (outer.start_ns, outer.end_ns) == (inner.start_ns, inner.end_ns)
+    return not same_time or outer.span_id < inner.span_id
+
+
+def _fold_repeated_calls(siblings: list[Node]) -> None:
+    """One model call recorded by two sibling spans (an instrumentation that wraps the
+    client without making its span current, beside the client's own span, e.g. OpenLLMetry
+    and the Anthropic SDK's telemetry): the one within the other's time, with the same
+    input tokens, reads as nested in it, so the call speaks once and counts its tokens once
+    (as the trace list counts them: store/sql.py ``INDEX_SPANS``). The span list keeps the
+    recorded parents."""
+    groups: dict[int, list[Node]] = {}
+    for node in siblings:
+        if node.facts.kind is Kind.LLM and node.facts.input_tokens is not None:
+            groups.setdefault(node.facts.input_tokens, []).append(node)
+    moved: set[str] = set()
+    for calls in groups.values():
+        calls.sort(key=lambda n: (n.facts.start_ns, -n.facts.end_ns, n.facts.span_id))
+        for index, inner in enumerate(calls):  # an outer one starts first: among the few before
+            window = calls[max(0, index - _REPEAT_WINDOW) : index]
+            outer = next((o for o in reversed(window) if _records_within(o.facts, inner.facts)), None)
+            if outer is not None:
+                moved.add(inner.facts.span_id)
+                inner.parent = outer
+                outer.children.append(inner)
+    if moved:
+        siblings[:] = [n for n in siblings if n.facts.span_id not in moved]
 
 
 def _in_cycle(span_id: str, parents: dict[str, str | None]) -> bool:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from tracechat.genai.values import bounded_json
 from tracechat.model.chat import ChatMessage, ChatToolCall, NewMessage
 from tracechat.store.cursors import CursorSource
 
@@ -281,9 +282,15 @@ def _message(row: tuple[Any, ...]) -> ChatMessage:
         content=content,
         tool_calls=[ChatToolCall.model_validate(c) for c in json.loads(calls)] if calls else None,
         tool_call_id=call_id,
-        metadata=json.loads(metadata) if metadata else None,
+        metadata=_metadata(metadata) if metadata else None,
         created_at=created.replace(tzinfo=UTC),
     )
+
+
+def _metadata(text: str) -> dict[str, Any]:
+    """Stored metadata; a value from before the nesting bound (or not an object) as text."""
+    value = bounded_json(text)
+    return value if isinstance(value, dict) else {"unreadable": text}
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,24 +3,33 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
+import logging
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from concurrent.futures import Future
 from datetime import UTC
 from pathlib import Path
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 from opentelemetry.proto.trace.v1.trace_pb2 import Span as PB2Span
 
+from tracechat.errors import StorageUnavailable, StoreCorrupted
+from tracechat.genai.values import bounded_json
 from tracechat.ingest.flatten import span_fields
 from tracechat.model.records import IngestBatch
+from tracechat.model.sessions import SessionEntry, SessionFilter, SessionSummary
 from tracechat.model.stored import StoredLog, StoredSpan, StoredTrace, TraceIndexEntry
 from tracechat.model.summaries import SpanMatch, StoredFeedback, TraceFilter
-from tracechat.store import sql
+from tracechat.store import sessions, sql
+from tracechat.store.commits import CommitFeed, TraceWatch
 from tracechat.store.indexer import Indexer
+from tracechat.store.integrity import CommitLedger, Verifier, check_file_size, corruption_of, invalidated
 from tracechat.store.schema import ensure_schema
 from tracechat.store.search import SearchIndex
 from tracechat.store.staging import LOG_SCHEMA, SPAN_SCHEMA, StagedBatch, concat, stage
@@ -41,6 +50,27 @@ _KNOWN_SCOPES_MAX = 100_000
 TEXT_MATCHES_PER_TRACE = 3
 _SATURATED = 0.8
 """Writer load past which the search indexer gives way (``store.indexer``)."""
+log = logging.getLogger("tracechat.store")
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _reading(method: Callable[Concatenate[DuckDBStore, P], R]) -> Callable[Concatenate[DuckDBStore, P], R]:
+    """A read that meets a damaged block marks the store corrupt and says so (503), and one
+    that meets an invalidated database reopens it (503: retry), instead of a bare 500."""
+
+    @functools.wraps(method)
+    def read(store: DuckDBStore, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        generation = store._generation
+        try:
+            return method(store, *args, **kwargs)
+        except duckdb.Error as exc:
+            failure = store._failed(exc, generation)
+            if failure is exc:
+                raise
+            raise failure from exc
+
+    return read
 
 
 class DuckDBStore:
@@ -56,16 +86,37 @@ class DuckDBStore:
         observer: CommitObserver | None = None,
         search_dir: Path | None = None,
         search_refresh_s: float = 0.2,
+        verify: bool = True,
     ) -> None:
-        """``search_dir``: where the full-text index of conversation text lives (None: no
+        """``verify``: read every block once in the background, to find damage early.
+        ``search_dir``: where the full-text index of conversation text lives (None: no
         index; a text search then matches names only). ``search_refresh_s``: how often at
         most that index commits, so how long at most a committed span waits to be
         searchable, beside the indexing itself."""
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
+        self.problem: str | None = None
+        """Why nothing more is written (a damaged file), or None."""
         # Bounded, so the server's memory is too: DuckDB otherwise takes 80% of the machine.
-        self._con = duckdb.connect(str(path), config={**DUCKDB_CONFIG, "memory_limit": f"{memory_mb}MiB"})
-        ensure_schema(self._con)
+        self._config: dict[str, str | bool | int | float | list[str]] = {
+            **DUCKDB_CONFIG,
+            "memory_limit": f"{memory_mb}MiB",
+        }
+        existed = path.exists()
+        wal = path.with_name(path.name + ".wal")
+        wal_bytes = wal.stat().st_size if wal.exists() else None
+        self._con = duckdb.connect(str(path), config=self._config)
+        try:
+            check_file_size(self._con, path)
+            ensure_schema(self._con)
+        except BaseException:
+            self._con.close()
+            raise
+        self._generation = 0
+        self._reopen_lock = threading.RLock()
+        self._ledger = CommitLedger(path.with_name(path.name + ".lastbatch"))
+        if not existed:
+            self._ledger.recorded = None  # a new file: what an old one recorded is not its history
         self._local = threading.local()
         self._scopes: OrderedDict[str, tuple[bytes, bytes]] = OrderedDict()
         self._scopes_lock = threading.Lock()
@@ -73,6 +124,7 @@ class DuckDBStore:
         self._cursors: list[duckdb.DuckDBPyConnection] = []
         self._search: SearchIndex | None = None
         self._indexer: Indexer | None = None
+        self._feed = CommitFeed()
         last_batch = self._last_batch()
         if search_dir is not None:
             self._search = SearchIndex(search_dir)
@@ -86,7 +138,9 @@ class DuckDBStore:
                 refresh_s=search_refresh_s,
                 busy=self._ingest_saturated,
             )
+        self._ledger.check_replay(self._last_batch(), wal_bytes)
         self._next_batch = last_batch + 1
+        self._verifier = Verifier(self._con.cursor(), path, self._mark_corrupt) if verify else None
         self._writer: GroupCommitWriter[StagedBatch] = GroupCommitWriter(
             self._commit,
             max_queue_bytes=max_queue_bytes,
@@ -101,6 +155,8 @@ class DuckDBStore:
         return self._writer
 
     def submit(self, batch: IngestBatch) -> Future[None]:
+        if self.problem is not None:
+            raise StoreCorrupted(f"the store is damaged and takes no more writes: {self.problem}")
         if not batch.row_count:
             done: Future[None] = Future()
             done.set_result(None)
@@ -109,8 +165,20 @@ class DuckDBStore:
         return self._writer.submit(staged, staged.size_bytes)
 
     def _commit(self, group: list[StagedBatch]) -> None:
+        with self._reopen_lock:
+            generation = self._generation
+            try:
+                self._commit_group(group)
+            except duckdb.Error as exc:
+                failure = self._failed(exc, generation)
+                if failure is exc:
+                    raise
+                raise failure from exc
+
+    def _commit_group(self, group: list[StagedBatch]) -> None:
         con = self._con
         batch_no = self._next_batch
+        stored = 0
         spans = concat([g.spans for g in group])
         logs = concat([g.logs for g in group])
         scopes = concat([g.scopes for g in group])
@@ -122,14 +190,16 @@ class DuckDBStore:
                 con.execute("INSERT OR IGNORE INTO scopes SELECT DISTINCT ON (scope_id) * FROM staged_scopes")
             if spans is not None:
                 con.register("staged_spans", spans)
-                self._insert_spans(con, batch_no)
+                stored += self._insert_spans(con, batch_no)
+                con.execute(sessions.INDEX_SESSIONS, {"batch": batch_no})  # reads the trace index before
                 con.execute(sql.INDEX_SPANS, {"batch": batch_no})
             if logs is not None:
                 con.register("staged_logs", logs)
-                con.execute(
+                inserted = con.execute(
                     f"INSERT INTO logs SELECT $batch, {_LOG_COLUMNS} FROM staged_logs",
                     {"batch": batch_no},
-                )
+                ).fetchone()
+                stored += int(inserted[0]) if inserted else 0
                 con.execute(sql.INDEX_LOGS, {"batch": batch_no})
             con.execute("COMMIT")
         except BaseException:
@@ -139,9 +209,13 @@ class DuckDBStore:
             for name in ("staged_scopes", "staged_spans", "staged_logs"):
                 con.unregister(name)
         self._next_batch = batch_no + 1
+        if stored:
+            self._ledger.record(batch_no)
         self._remember_scopes(scopes)
         if self._indexer is not None:
             self._indexer.committed(batch_no)
+        if self._feed.watched:
+            self._feed.publish(_trace_ids(spans, logs))
 
     def _new_scopes(self, scopes: pa.Table | None) -> pa.Table | None:
         """The staged scopes not committed before (most requests repeat their resource)."""
@@ -158,12 +232,60 @@ class DuckDBStore:
             self._known_scopes.clear()
         self._known_scopes.update(scopes.column("scope_id").to_pylist())
 
-    def _insert_spans(self, con: duckdb.DuckDBPyConnection, batch_no: int) -> None:
+    def _insert_spans(self, con: duckdb.DuckDBPyConnection, batch_no: int) -> int:
+        """Appends the staged spans; returns how many were new."""
         row = con.execute(sql.BEFORE_INSERT).fetchone()
         since, duplicates = (row[0], bool(row[1])) if row else (None, False)
         statement = sql.insert_spans(_SPAN_COLUMNS, skip_stored=since is not None, dedupe_batch=duplicates)
         params = {"batch": batch_no, "since": since} if since is not None else {"batch": batch_no}
-        con.execute(statement, params)
+        inserted = con.execute(statement, params).fetchone()
+        return int(inserted[0]) if inserted else 0
+
+    # -- damage and recovery -----------------------------------------------------------------
+
+    def _mark_corrupt(self, damage: str) -> None:
+        if self.problem is None:
+            self.problem = damage
+            log.error(
+                "THE STORE IS DAMAGED (%s): %s; no more writes are taken. Restore the file from a backup, or "
+                "export what still reads ('tracechat export') into a new store.",
+                self.path,
+                damage,
+            )
+
+    def _failed(self, error: duckdb.Error, generation: int) -> Exception:
+        """The error to raise for what DuckDB raised, after acting on it."""
+        damage = corruption_of(error)
+        if damage is not None:
+            self._mark_corrupt(damage)
+            return StoreCorrupted(f"the store is damaged: {damage}")
+        if invalidated(error):
+            self._reopen(generation)
+            return StorageUnavailable(
+                "the database was invalidated by a fatal error and has been reopened; retry", retry_after=1.0
+            )
+        return error
+
+    def _reopen(self, generation: int) -> None:
+        """Open the file again after DuckDB invalidated it (a failed checkpoint or WAL write):
+        what was committed comes back from the file and its WAL. Every thread's cursor on the
+        old connection is dropped; each makes a new one on its next read."""
+        with self._reopen_lock:
+            if generation != self._generation:
+                return  # another thread reopened it already
+            log.error("DuckDB invalidated %s after a fatal error; reopening it", self.path)
+            with self._scopes_lock:
+                old = self._cursors[:]
+                self._cursors.clear()
+            for cursor in old:
+                with contextlib.suppress(duckdb.Error):
+                    cursor.close()
+            with contextlib.suppress(duckdb.Error):
+                self._con.close()
+            self._con = duckdb.connect(str(self.path), config=self._config)
+            self._generation += 1
+            self._known_scopes.clear()
+            log.warning("reopened %s; the store holds %d spans", self.path, self.span_count())
 
     def _last_batch(self) -> int:
         row = self._con.execute(
@@ -184,6 +306,9 @@ class DuckDBStore:
         queued = self._writer.queued_items
         return queued >= 2 or (queued > 0 and self._writer.load > _SATURATED)
 
+    def watch_trace(self, trace_id: str) -> TraceWatch:
+        return self._feed.subscribe(trace_id)
+
     def search_lag(self) -> int:
         """Commits whose text is not searchable yet (0 without an index)."""
         return self._next_batch - 1 - self._indexer.indexed_batch if self._indexer is not None else 0
@@ -202,9 +327,10 @@ class DuckDBStore:
 
     def _cursor(self) -> duckdb.DuckDBPyConnection:
         cursor: duckdb.DuckDBPyConnection | None = getattr(self._local, "cursor", None)
-        if cursor is None:
+        if cursor is None or getattr(self._local, "generation", None) != self._generation:
             cursor = self._con.cursor()
             self._local.cursor = cursor
+            self._local.generation = self._generation
             with self._scopes_lock:
                 self._cursors.append(cursor)
         return cursor
@@ -216,6 +342,7 @@ class DuckDBStore:
         rows = self._cursor().execute(query, {"trace_id": trace_id}).fetchall()
         return [row for row in rows if row[0] == project]
 
+    @_reading
     def trace(self, project: str, trace_id: str) -> TraceIndexEntry | None:
         rows = self._of_trace(sql.TRACE_ENTRY, project, trace_id)
         if not rows:
@@ -252,14 +379,17 @@ class DuckDBStore:
         row = self._location(project, trace_id)
         return (row[1], row[2]) if row else None
 
+    @_reading
     def trace_spans(self, project: str, trace_id: str) -> list[StoredSpan]:
         batches = self._batch_range(project, trace_id)
         return self._spans(project, trace_id, batches) if batches else []
 
+    @_reading
     def trace_logs(self, project: str, trace_id: str) -> list[StoredLog]:
         batches = self._batch_range(project, trace_id)
         return self._logs(project, trace_id, batches) if batches else []
 
+    @_reading
     def read_trace(self, project: str, trace_id: str) -> StoredTrace | None:
         row = self._location(project, trace_id)
         if row is None:
@@ -268,6 +398,16 @@ class DuckDBStore:
         spans = self._spans(project, trace_id, (first, last)) if span_count else []
         logs = self._logs(project, trace_id, (first, last)) if log_count else []
         return StoredTrace(root_span_name, spans, logs)
+
+    def read_span(self, project: str, trace_id: str, span_id: str) -> StoredTrace | None:
+        row = self._location(project, trace_id)
+        if row is None:
+            return None
+        batches, only = (row[1], row[2]), {"span_id": span_id}
+        raw = self._trace_rows(sql.ONE_SPAN, project, trace_id, batches, only)
+        spans = [StoredSpan(*_span_row(project, trace_id, *columns)) for columns in raw]
+        logs = [StoredLog(*columns) for columns in self._trace_rows(sql.SPAN_LOGS, project, trace_id, batches, only)]
+        return StoredTrace(row[5], spans, logs)
 
     def _spans(self, project: str, trace_id: str, batches: tuple[int, int]) -> list[StoredSpan]:
         rows = self._trace_rows(sql.TRACE_SPANS, project, trace_id, batches)
@@ -278,10 +418,12 @@ class DuckDBStore:
     def _logs(self, project: str, trace_id: str, batches: tuple[int, int]) -> list[StoredLog]:
         return [StoredLog(*row) for row in self._trace_rows(sql.TRACE_LOGS, project, trace_id, batches)]
 
-    def _trace_rows(self, query: str, project: str, trace_id: str, batches: tuple[int, int]) -> list[tuple[Any, ...]]:
+    def _trace_rows(
+        self, query: str, project: str, trace_id: str, batches: tuple[int, int], extra: dict[str, str] | None = None
+    ) -> list[tuple[Any, ...]]:
         """Rows of ``query`` within the trace's batch range, their scope id (the last column)
         replaced by the resource and scope bytes."""
-        params = {"first": batches[0], "last": batches[1], "project": project, "trace_id": trace_id}
+        params = {"first": batches[0], "last": batches[1], "project": project, "trace_id": trace_id, **(extra or {})}
         rows = self._cursor().execute(query, params).fetchall()
         scopes = self._scopes_of({row[-1] for row in rows})
         return [(*row[:-1], *scopes[row[-1]]) for row in rows]
@@ -310,6 +452,7 @@ class DuckDBStore:
                     self._scopes.popitem(last=False)
         return found
 
+    @_reading
     def span_count(self, project: str | None = None) -> int:
         query = "SELECT coalesce(sum(span_count), 0) FROM traces"
         if project is None:
@@ -318,6 +461,7 @@ class DuckDBStore:
             row = self._cursor().execute(query + " WHERE project = ?", [project]).fetchone()
         return int(row[0]) if row else 0
 
+    @_reading
     def list_traces(
         self, project: str, where: TraceFilter, limit: int, offset: int
     ) -> tuple[list[tuple[Any, ...]], int]:
@@ -364,11 +508,20 @@ class DuckDBStore:
         total = cursor.execute(f"SELECT count(*) FROM traces WHERE {clause}", params).fetchone()
         return [], int(total[0]) if total else 0
 
+    def list_sessions(
+        self, project: str, where: SessionFilter, limit: int, offset: int
+    ) -> tuple[list[SessionSummary], int]:
+        return sessions.list_page(self._cursor(), project, where, limit, offset)
+
+    def session(self, project: str, session_id: str) -> SessionEntry | None:
+        return sessions.entry(self._cursor(), project, session_id)
+
     def text_matches(self, project: str, text: str, trace_ids: list[str]) -> dict[str, list[SpanMatch]]:
         if self._search is None:
             return {}
         return self._search.matches(project, text, trace_ids, per_trace=TEXT_MATCHES_PER_TRACE)
 
+    @_reading
     def add_feedback(self, project: str, feedback: StoredFeedback) -> None:
         """Stored in its own small transaction on this thread's cursor (feedback is rare and
         tiny; it does not queue behind span commits)."""
@@ -390,6 +543,7 @@ class DuckDBStore:
             },
         )
 
+    @_reading
     def feedback(self, project: str, trace_id: str) -> list[StoredFeedback]:
         return [_feedback(row[1:]) for row in self._of_trace(sql.TRACE_FEEDBACK, project, trace_id)]
 
@@ -399,8 +553,11 @@ class DuckDBStore:
 
     def close(self) -> None:
         self._writer.close()
+        if self._verifier is not None:
+            self._verifier.stop()
         if self._indexer is not None:
             self._indexer.close()
+        self._ledger.close()
         with self._scopes_lock:
             for cursor in self._cursors:
                 cursor.close()
@@ -411,9 +568,18 @@ class DuckDBStore:
 
 def _feedback(row: tuple[Any, ...]) -> StoredFeedback:
     identifier, trace_id, span_id, name, score, label, value, comment, author, created_at = row
-    decoded = json.loads(value) if value is not None else None
+    decoded = bounded_json(value) if value is not None else None
     created = created_at.replace(tzinfo=UTC)
     return StoredFeedback(identifier, trace_id, span_id, name, score, label, decoded, comment, author, created)
+
+
+def _trace_ids(*tables: pa.Table | None) -> set[str]:
+    """The trace ids of the rows of a commit."""
+    found: set[str] = set()
+    for table in tables:
+        if table is not None:
+            found.update(pc.unique(table.column("trace_id")).to_pylist())
+    return found
 
 
 def _roll_back(con: duckdb.DuckDBPyConnection) -> None:

@@ -5,13 +5,14 @@ shared by every node."""
 
 from __future__ import annotations
 
+import time
 from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 import duckdb
 
-from tracechat.auth.keys import KeyRing
+from tracechat.auth.keys import Clock, KeyRing
 from tracechat.config import Settings
 from tracechat.errors import TracechatError
 from tracechat.model.records import IngestBatch
@@ -33,7 +34,10 @@ class Unsupported(TracechatError):
 
 
 class ServedStore(SpanStore, Protocol):
-    """A span store as a server runs it: its writer's queue is watched, its search lag too."""
+    """A span store as a server runs it: its writer's queue is watched, its search lag too,
+    and ``problem`` says what damage it found (None while it is whole)."""
+
+    problem: str | None
 
     @property
     def writer(self) -> GroupCommitWriter[StagedBatch]: ...
@@ -80,14 +84,14 @@ class _NoAnalytics(TraceAnalytics):
         raise Unsupported("this tool does not run on the Iceberg store yet; read traces one by one instead")
 
 
-def open_keys(settings: Settings) -> KeyRing:
+def open_keys(settings: Settings, *, clock: Clock = time.monotonic) -> KeyRing:
     """The API keys: ``keys.json`` in the data directory, or with ``--store iceberg`` the
-    catalog's PostgreSQL, shared by every node."""
+    catalog's PostgreSQL, shared by every node. ``clock``: when they are re-read."""
     if settings.store == "iceberg":
         from tracechat.store.iceberg.keys import PostgresKeyRing
 
-        return PostgresKeyRing(_iceberg_settings(settings, warehouse=False)[0])
-    return KeyRing(settings.keys_path)
+        return PostgresKeyRing(_iceberg_settings(settings, warehouse=False)[0], clock=clock)
+    return KeyRing(settings.keys_path, clock=clock)
 
 
 def _iceberg_settings(settings: Settings, *, warehouse: bool = True) -> tuple[str, str]:
@@ -118,6 +122,7 @@ def open_stores(settings: Settings, observer: CommitObserver | None = None) -> S
             observer=observer,
             search_dir=settings.search_path,
             search_refresh_s=settings.search_refresh_s,
+            verify=settings.verify_store,
         )
         return Stores(store, store, TraceAnalytics(store))
     from tracechat.store.iceberg.records import PostgresRecords

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,8 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from tracechat.errors import StorageUnavailable
+from tracechat.errors import InvalidInput, StorageUnavailable
+from tracechat.model.projects import path_component
 
 PayloadColumns = Callable[[bytes, bytes, bytes], dict[str, Any]]
 """(raw payload, resource bytes, scope bytes) → extra columns of one exported row."""
@@ -78,7 +80,7 @@ def export_parquet(
             for part_project, day in con.execute(_PARTITIONS[table]).fetchall():
                 if project is not None and part_project != project:
                     continue
-                target = out_dir / table / f"project={part_project}" / f"date={day.isoformat()}" / "part-0.parquet"
+                target = _partition_file(out_dir, table, part_project, day)
                 rows = _write_partition(
                     con,
                     query,
@@ -95,6 +97,15 @@ def export_parquet(
     finally:
         con.close()
     return summary
+
+
+def _partition_file(out_dir: Path, table: str, project: str, day: date) -> Path:
+    """Where one partition goes: always inside ``out_dir``, whatever name a project was
+    stored under (names from before the project rule are percent-encoded)."""
+    target = out_dir / table / f"project={path_component(project)}" / f"date={day.isoformat()}" / "part-0.parquet"
+    if not target.resolve().is_relative_to(out_dir.resolve()):
+        raise InvalidInput(f"project {project[:80]!r} would be exported outside {out_dir}")
+    return target
 
 
 def _write_partition(

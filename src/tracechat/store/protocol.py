@@ -6,8 +6,10 @@ from concurrent.futures import Future
 from typing import Any, Protocol
 
 from tracechat.model.records import IngestBatch
+from tracechat.model.sessions import SessionEntry, SessionFilter, SessionSummary
 from tracechat.model.stored import StoredLog, StoredSpan, StoredTrace, TraceIndexEntry
 from tracechat.model.summaries import SpanMatch, StoredFeedback, TraceFilter
+from tracechat.store.commits import TraceWatch
 
 
 class SpanStore(Protocol):
@@ -28,12 +30,24 @@ class SpanStore(Protocol):
         """
         ...
 
+    def watch_trace(self, trace_id: str) -> TraceWatch:
+        """Be woken by every commit that stores spans or log records of ``trace_id``, from now
+        until the watch is closed: woken after the commit, so a read then sees what it stored,
+        and before its requests are acknowledged. Commits of that id in any project wake it;
+        the watcher reads its own project."""
+        ...
+
     def trace(self, project: str, trace_id: str) -> TraceIndexEntry | None:
         """The trace index entry, or None when the project holds no such trace."""
         ...
 
     def read_trace(self, project: str, trace_id: str) -> StoredTrace | None:
         """The trace's root span name, spans and logs in as few reads as the store can, or None."""
+        ...
+
+    def read_span(self, project: str, trace_id: str, span_id: str) -> StoredTrace | None:
+        """``read_trace`` of one span: the trace's root span name, the span (or no span when
+        the trace has no such span) and the logs linked to it; None for an unknown trace."""
         ...
 
     def trace_spans(self, project: str, trace_id: str) -> list[StoredSpan]:
@@ -56,6 +70,20 @@ class SpanStore(Protocol):
         argument or tool result), only ever within ``project``; a text search considers at
         most the 50,000 newest traces whose text matches. The other conditions of
         ``where`` apply to text matches as to all, and the count is of traces matching all."""
+        ...
+
+    def list_sessions(
+        self, project: str, where: SessionFilter, limit: int, offset: int
+    ) -> tuple[list[SessionSummary], int]:
+        """A page of the session index (the most recently active first) and the number of
+        sessions matching in all. Reads only the session index, never spans or traces. A
+        session's figures are those of every trace committed in it so far (the trace
+        index's, summed); a trace is in the session its spans name first."""
+        ...
+
+    def session(self, project: str, session_id: str) -> SessionEntry | None:
+        """The session's index entry and its trace ids, or None when the project has no
+        such session."""
         ...
 
     def text_matches(self, project: str, text: str, trace_ids: list[str]) -> dict[str, list[SpanMatch]]:

@@ -14,6 +14,8 @@ Layout (see docs/storage.md for the reasoning):
 - ``feedback``: feedback people and programs attached to a trace or a span through the API.
 - ``traces``: the trace index, updated in the same commit as the spans: list views read only
   this table, and ``first_batch``/``last_batch`` locate a trace's rows without an index.
+- ``sessions``: the session index (traces tied by a conversation id), updated in the same
+  commit as the spans (``store/sessions.py``).
 """
 
 from __future__ import annotations
@@ -24,10 +26,11 @@ from collections.abc import Callable
 import duckdb
 
 from tracechat.errors import StoreVersionError
+from tracechat.store import sessions
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 _TEXT = "VARCHAR USING COMPRESSION dict_fsst"
 """Short, repetitive text (ids, names, models): dictionary + FSST. The database's default
@@ -200,7 +203,14 @@ def _to_schema_3(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-MIGRATIONS: dict[int, Migration] = {1: _add_chats, 2: _to_schema_3}
+def _add_sessions(con: duckdb.DuckDBPyConnection) -> None:
+    """The session index, filled from the trace index (which has every trace's conversation id)."""
+    con.execute(sessions.TABLE)
+    con.execute("DELETE FROM sessions")  # (a file marked older by hand may have the table)
+    con.execute(sessions.BACKFILL)
+
+
+MIGRATIONS: dict[int, Migration] = {1: _add_chats, 2: _to_schema_3, 3: _add_sessions}
 """``MIGRATIONS[n]`` brings a file from schema ``n`` to ``n + 1``."""
 
 
@@ -208,9 +218,7 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     """Create the tables of a new file, or check (and migrate) an existing one."""
     version = _stored_version(con)
     if version is None:
-        con.execute(TABLES)
-        con.execute(CHAT_TABLES)
-        con.execute("INSERT INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
+        _create(con)
         return
     if version > SCHEMA_VERSION:
         raise StoreVersionError(
@@ -231,6 +239,22 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
         con.execute("COMMIT")
 
 
+def _create(con: duckdb.DuckDBPyConnection) -> None:
+    """Every table and the schema version in one transaction: a process killed during its
+    very first start leaves an empty file, never tables without a version (which no later
+    start could tell from a foreign file)."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(TABLES)
+        con.execute(sessions.TABLE)
+        con.execute(CHAT_TABLES)
+        con.execute("INSERT INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
+
+
 def _stored_version(con: duckdb.DuckDBPyConnection) -> int | None:
     has_meta = con.execute(
         "SELECT count(*) FROM information_schema.tables WHERE table_name = 'meta' AND table_schema = 'main'"
@@ -239,5 +263,8 @@ def _stored_version(con: duckdb.DuckDBPyConnection) -> int | None:
         return None
     row = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
     if row is None:
-        raise StoreVersionError("the database has no schema version; it was not written by tracechat")
+        raise StoreVersionError(
+            "the database has no schema version; it was not written by tracechat (or an older build "
+            "killed during its first start: if it holds nothing, delete it)"
+        )
     return int(row[0])

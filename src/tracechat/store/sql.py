@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from tracechat.genai.kinds import MODEL_CALL_OPERATIONS
 from tracechat.model.names import MODEL_OF_SPAN_SQL
 
 # Spans that sum their children's usage; their tokens are kept apart so totals don't double.
@@ -13,7 +14,8 @@ AGGREGATING_OPERATIONS = (
     "task",
     "agent_step",
 )
-_AGGREGATING = "(" + ", ".join(f"'{op}'" for op in AGGREGATING_OPERATIONS) + ")"
+AGGREGATING = "(" + ", ".join(f"'{op}'" for op in AGGREGATING_OPERATIONS) + ")"
+_MODEL_CALLS = "(" + ", ".join(f"'{op}'" for op in MODEL_CALL_OPERATIONS) + ")"
 
 
 def _add(column: str) -> str:
@@ -47,22 +49,64 @@ def insert_spans(columns: str, *, skip_stored: bool, dedupe_batch: bool) -> str:
     return f"INSERT INTO spans SELECT $batch, {selected} FROM {source}{qualify}"
 
 
+def recorded_again(span: str, usage: str) -> str:
+    """Whether ``span`` (a table alias) is a model call that another span already counted:
+    below a span with the same input tokens (double instrumentation; ADK's ``call_llm`` over
+    ``generate_content``), or within a sibling model call's time with the same input tokens
+    (query/tree.py: ``_fold_repeated_calls``, the trajectory's same rule). ``usage`` is a
+    relation of the candidate spans with usage (``project, trace_id, span_id,
+    parent_span_id, start_ns, end_ns, input_tokens, model_call``), agents' sums left out."""
+    s, c = span, "c"
+    return f"""{s}.operation IN {_MODEL_CALLS} AND (
+        EXISTS (SELECT 1 FROM {usage} {c} WHERE {c}.project = {s}.project AND {c}.trace_id = {s}.trace_id
+                AND {c}.span_id = {s}.parent_span_id AND {c}.input_tokens = {s}.input_tokens)
+        OR EXISTS (
+            SELECT 1 FROM {usage} {c} WHERE {c}.model_call AND {c}.project = {s}.project
+                AND {c}.trace_id = {s}.trace_id AND {c}.span_id <> {s}.span_id
+                AND {c}.parent_span_id IS NOT DISTINCT FROM {s}.parent_span_id
+                AND {c}.input_tokens = {s}.input_tokens AND {c}.start_ns <= {s}.start_ns
+                AND {c}.end_ns >= {s}.end_ns
+                AND ({c}.start_ns < {s}.start_ns OR {c}.end_ns > {s}.end_ns OR {c}.span_id < {s}.span_id))
+    )"""
+
+
+COUNTED = f"(operation IS NULL OR operation NOT IN {AGGREGATING}) AND NOT inside_call"
+"""A span's usage counts in the trace's totals unless it sums others' (an agent's) or it is
+a model call recorded again (``recorded_again``)."""
+
+COMMIT_SPANS = f"""usage AS (
+    SELECT project, trace_id, span_id, parent_span_id, start_ns, end_ns, input_tokens,
+        operation IN {_MODEL_CALLS} AS model_call
+    FROM spans
+    WHERE batch = $batch AND input_tokens IS NOT NULL
+        AND (operation IS NULL OR operation NOT IN {AGGREGATING})
+),
+batch_spans AS (
+    SELECT s.*, {recorded_again("s", "usage")} AS inside_call
+    FROM spans s
+    WHERE s.batch = $batch
+)
+"""
+"""The spans of this commit (``$batch``), each marked ``inside_call`` when its usage is another
+span's recorded again; a ``WITH`` list for the statements that index a commit."""
+
 INDEX_SPANS = f"""
 INSERT INTO traces
+WITH {COMMIT_SPANS}
 SELECT project, trace_id, $batch, $batch, min(start_ns), max(end_ns), count(*), 0,
     min({{'has_parent': parent_span_id IS NOT NULL, 'start_ns': start_ns, 'name': name,
           'span_id': span_id, 'end_ns': end_ns}}),
     bool_or(status_code = 2),
-    sum(input_tokens) FILTER (WHERE operation IS NULL OR operation NOT IN {_AGGREGATING}),
-    sum(output_tokens) FILTER (WHERE operation IS NULL OR operation NOT IN {_AGGREGATING}),
-    sum(input_tokens) FILTER (WHERE operation IN {_AGGREGATING}),
-    sum(output_tokens) FILTER (WHERE operation IN {_AGGREGATING}),
-    sum(cost) FILTER (WHERE operation IS NULL OR operation NOT IN {_AGGREGATING}),
-    sum(cost) FILTER (WHERE operation IN {_AGGREGATING}),
+    sum(input_tokens) FILTER (WHERE {COUNTED}),
+    sum(output_tokens) FILTER (WHERE {COUNTED}),
+    sum(input_tokens) FILTER (WHERE operation IN {AGGREGATING}),
+    sum(output_tokens) FILTER (WHERE operation IN {AGGREGATING}),
+    sum(cost) FILTER (WHERE {COUNTED}),
+    sum(cost) FILTER (WHERE operation IN {AGGREGATING}),
     coalesce(list_distinct(list(agent_name)), []),
     coalesce(list_distinct(list({MODEL_OF_SPAN_SQL})), []),
-    any_value(conversation_id)
-FROM spans WHERE batch = $batch
+    min(conversation_id)  -- as store/sessions.py: INDEX_SESSIONS reads it
+FROM batch_spans
 GROUP BY project, trace_id
 ON CONFLICT (project, trace_id) DO UPDATE SET
     last_batch = excluded.last_batch,
@@ -125,6 +169,17 @@ WHERE batch BETWEEN $first AND $last AND project = $project AND trace_id = $trac
 and promoted attributes come out of the payload again (``ingest.flatten.span_fields``)
 for less than reading them. Unordered: sorting a trace's few rows in Python is cheaper
 than DuckDB's sort setup."""
+
+ONE_SPAN = TRACE_SPANS + "AND span_id = $span_id\n"
+"""One span of a trace (content references name their span: reading it alone is enough)."""
+
+SPAN_LOGS = """
+SELECT $project, $trace_id, span_id, time_ns, observed_ns, severity_number, severity_text,
+    event_name, raw, scope_id
+FROM logs
+WHERE batch BETWEEN $first AND $last AND project = $project AND trace_id = $trace_id AND span_id = $span_id
+ORDER BY time_ns, observed_ns
+"""
 
 TRACE_LOGS = """
 SELECT $project, $trace_id, span_id, time_ns, observed_ns, severity_number, severity_text,

@@ -4,6 +4,11 @@ Callers ``submit`` an item and wait on the returned future. The writer drains wh
 queued (up to ``max_commit_bytes``) into one transaction, and resolves every future of that
 transaction only after it committed, or fails them all if it did not. A full queue refuses
 at once with ``Overloaded`` so clients back off instead of piling up memory.
+
+A caller may cancel its future while the item still waits in the queue (an asyncio request
+whose client went away cancels the future it wrapped): the item is then withdrawn, never
+committed, and the writer goes on. Once the writer has taken an item, its future can no
+longer be cancelled, so resolving it cannot fail.
 """
 
 from __future__ import annotations
@@ -55,8 +60,10 @@ class GroupCommitWriter(Generic[T]):
         max_commit_bytes: int,
         observer: CommitObserver | None = None,
         name: str = "tracechat-writer",
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._commit = commit
+        self._clock = clock
         self._max_queue_bytes = max_queue_bytes
         self._max_commit_bytes = max_commit_bytes
         self._observer = observer
@@ -81,7 +88,7 @@ class GroupCommitWriter(Generic[T]):
     def load(self) -> float:
         """The share of the last second the writer spent committing: near 1 when ingest
         is as fast as the store can take it."""
-        since = time.monotonic() - _LOAD_WINDOW_S
+        since = self._clock() - _LOAD_WINDOW_S
         return min(1.0, sum(seconds for end, seconds in list(self._recent) if end > since) / _LOAD_WINDOW_S)
 
     def submit(self, item: T, size: int) -> Future[None]:
@@ -121,7 +128,10 @@ class GroupCommitWriter(Generic[T]):
             group = self._take_group()
             if group is None:
                 return
-            self._commit_group(group)
+            # a future cancelled while queued is withdrawn; the rest can no longer be cancelled
+            live = [pending for pending in group if pending.future.set_running_or_notify_cancel()]
+            if live:
+                self._commit_group(live)
 
     def _take_group(self) -> list[_Pending[T]] | None:
         with self._cond:
@@ -139,7 +149,7 @@ class GroupCommitWriter(Generic[T]):
             return group
 
     def _commit_group(self, group: list[_Pending[T]]) -> None:
-        started = time.perf_counter()
+        started = self._clock()
         try:
             self._commit([pending.item for pending in group])
         except TracechatError as exc:
@@ -152,19 +162,18 @@ class GroupCommitWriter(Generic[T]):
                 StorageUnavailable(f"the store could not commit: {exc}", retry_after=5.0),
             )
             return
-        elapsed = time.perf_counter() - started
+        elapsed = self._clock() - started
         self.stats.commits += 1
         self.stats.committed_items += len(group)
         self.stats.commit_seconds_total += elapsed
         self.stats.last_commit_seconds = elapsed
-        self._remember_load(elapsed)
+        self._remember_load(started + elapsed, elapsed)
         if self._observer:
             self._observer(elapsed, len(group))
         for pending in group:
             pending.future.set_result(None)
 
-    def _remember_load(self, elapsed: float) -> None:
-        now = time.monotonic()
+    def _remember_load(self, now: float, elapsed: float) -> None:
         self._recent.append((now, elapsed))
         while self._recent and self._recent[0][0] <= now - _LOAD_WINDOW_S:
             self._recent.popleft()

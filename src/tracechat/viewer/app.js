@@ -1,6 +1,8 @@
 // tracechat viewer: trace list and trajectory pages over the HTTP API. No build step, no
 // dependencies. Every piece of trace content is set as text (never parsed as HTML).
 
+import { sessionListView, sessionPath, sessionView } from "./sessions.js";
+
 const state = {
   key: localStorage.getItem("tracechat.key") || "",
   project: new URLSearchParams(location.search).get("project") || localStorage.getItem("tracechat.project") || "",
@@ -16,6 +18,7 @@ function h(tag, attrs = {}, ...children) {
     if (value === null || value === undefined || value === false) continue;
     if (name.startsWith("on")) node.addEventListener(name.slice(2), value);
     else if (name === "class") node.className = value;
+    else if (name === "style") node.style.cssText = value; // CSSOM: the CSP allows no inline style attributes
     else node.setAttribute(name, value === true ? "" : value);
   }
   for (const child of children.flat(Infinity)) { // helpers return nested lists of nodes
@@ -90,7 +93,9 @@ function route() {
   main.replaceChildren();
   const match = location.pathname.match(/^\/traces\/([0-9a-fA-F]{32})$/);
   const chat = location.pathname.match(/^\/chat(?:\/([\w-]+))?$/);
-  const view = match ? traceView(main, match[1].toLowerCase()) : chat ? chatView(main, chat[1] || null) : listView(main);
+  const sessions = location.pathname.match(/^\/sessions(?:\/(.+))?$/);
+  const view = match ? traceView(main, match[1].toLowerCase()) : chat ? chatView(main, chat[1] || null)
+    : sessions ? (sessions[1] ? sessionView(main, decodeURIComponent(sessions[1])) : sessionListView(main)) : listView(main);
   view.catch((error) => {
     main.replaceChildren(h("p", { class: "error-mark", role: "alert" }, error.message));
   });
@@ -275,6 +280,7 @@ async function traceView(main, traceId) {
       h("div", { class: "meta" }, `trace ${traceId} · ${trajectory.provider || "provider unknown"} · ${fmtMs(trajectory.total_duration_ms)} · ${trajectory.messages.length} messages · `,
         summary?.input_tokens != null ? `${fmtNum(summary.input_tokens)} in / ${fmtNum(summary.output_tokens)} out tokens · ` : null,
         summary?.cost != null ? [h("span", { class: "cost" }, fmtCost(summary.cost)), " · "] : null,
+        summary?.conversation_id ? [link(sessionPath(summary.conversation_id), `session ${summary.conversation_id}`, { class: "session-link" }), " · "] : null,
         link(state.listPath || (state.project ? `/?project=${encodeURIComponent(state.project)}` : "/"), "trace list"))),
     h("div", { class: "layout" },
       messages,
@@ -344,14 +350,20 @@ const RENDER = {
   ],
 };
 
+const RASTER_IMAGES = new Set(["image/png", "image/jpeg", "image/gif", "image/webp"]);
+
 function refs(contentRefs) {
   return (contentRefs || []).map((ref) => {
     const holder = h("div", {});
     api(withProject(`/agents/traces/content/${ref}`)).then(async (response) => {
       const blob = await response.blob();
-      const url = URL.createObjectURL(blob);
-      holder.append(blob.type.startsWith("image/") ? h("img", { class: "ref", src: url, alt: "attached image" })
-        : h("a", { href: url, download: ref }, `content (${blob.type || "file"}, ${blob.size} bytes)`));
+      const claimed = blob.type.split(";")[0].trim().toLowerCase();
+      // A blob: URL runs in this page's origin: only raster images keep their type (an SVG or
+      // HTML attachment could script); anything else becomes bytes the browser only downloads.
+      const safe = RASTER_IMAGES.has(claimed) ? blob : new Blob([blob], { type: "application/octet-stream" });
+      const url = URL.createObjectURL(safe);
+      holder.append(RASTER_IMAGES.has(claimed) ? h("img", { class: "ref", src: url, alt: "attached image" })
+        : h("a", { href: url, download: ref }, `content (${claimed || "file"}, ${blob.size} bytes)`));
     }).catch((error) => holder.append(h("span", { class: "meta" }, `content unavailable: ${error.message}`)));
     return holder;
   });
@@ -580,3 +592,5 @@ function setupAccess() {
 window.addEventListener("popstate", route);
 setupAccess();
 route();
+
+export { ALL_TIME, HOURS, PAGE_SIZE, WINDOWS, api, fmtCost, fmtMs, fmtNum, fmtTime, h, link, messageNode, state, status, withProject, withTraceLink };

@@ -29,6 +29,7 @@ def extract(facts: SpanFacts) -> None:
     facts.fill("output_messages", _messages(a, "llm.output_messages."))
     facts.fill("tool_definitions", _tools(a))
     facts.fill("reasoning_tokens", number(a.get("llm.token_count.completion_details.reasoning")))
+    facts.fill("finish_reason", text(a.get("llm.finish_reason")))
     facts.fill("input_text", text(a.get("input.value")))
     facts.fill("output_text", text(a.get("output.value")))
     if kind == "LLM":
@@ -90,20 +91,13 @@ def _messages(attributes: dict[str, Any], prefix: str) -> list[Message] | None:
         parsed = parse_message({"role": raw.get("role") or "user", "content": None if contents else raw.get("content")})
         message = parsed or Message(str(raw.get("role") or "user"))
         for content in contents:
-            part = _content_part(content.get("message_content", {}) if isinstance(content, dict) else {})
+            part = _content_part(content if isinstance(content, dict) else {})
             if part:
                 message.parts.append(part)
         for call in indexed(raw.get("tool_calls", {})):
-            tool_call = call.get("tool_call", {}) if isinstance(call, dict) else {}
-            function = tool_call.get("function", {})
-            message.parts.append(
-                Part(
-                    "tool_call",
-                    id=text(tool_call.get("id")),
-                    name=text(function.get("name")),
-                    arguments=json_text(function.get("arguments")),
-                )
-            )
+            part = _tool_call(call.get("tool_call", {}) if isinstance(call, dict) else {})
+            if all(p.kind != "tool_call" or p.id != part.id or p.name != part.name for p in message.parts):
+                message.parts.append(part)  # unless a ``tool_use`` content already is this call
         if raw.get("tool_call_id") and message.role == "tool":
             body = "\n".join(message.texts()) or None
             message.parts = [Part("tool_result", id=str(raw["tool_call_id"]), text=body)]
@@ -111,7 +105,23 @@ def _messages(attributes: dict[str, Any], prefix: str) -> list[Message] | None:
     return messages
 
 
-def _content_part(content: dict[str, Any]) -> Part | None:
+def _tool_call(tool_call: Any) -> Part:
+    tool_call = tool_call if isinstance(tool_call, dict) else {}
+    function = tool_call.get("function", {}) if isinstance(tool_call.get("function"), dict) else {}
+    return Part(
+        "tool_call",
+        id=text(tool_call.get("id")),
+        name=text(function.get("name")),
+        arguments=json_text(function.get("arguments")),
+    )
+
+
+def _content_part(item: dict[str, Any]) -> Part | None:
+    """One ``contents.M`` item: its ``message_content``; a ``tool_use`` content names its call
+    in a ``tool_call`` beside it (``contents.M.tool_call.{id,function.*}``, the Anthropic
+    instrumentation), else in the content itself."""
+    content = item.get("message_content", {})
+    content = content if isinstance(content, dict) else {}
     kind = content.get("type")
     if kind == "reasoning":
         return Part("reasoning", text=text(content.get("text")))
@@ -121,6 +131,8 @@ def _content_part(content: dict[str, Any]) -> Part | None:
         message = parse_message({"role": "user", "content": [{"type": "image_url", "image_url": {"url": url}}]})
         return message.parts[0] if message and message.parts else None
     if kind == "tool_use":
+        if isinstance(item.get("tool_call"), dict):
+            return _tool_call(item["tool_call"])
         return Part("tool_call", id=text(content.get("id")), name=text(content.get("name")))
     value = text(content.get("text"))
     return Part("text", text=value) if value else None

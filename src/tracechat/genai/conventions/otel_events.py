@@ -16,7 +16,7 @@ from tracechat.genai.conventions.otel_genai import (
 )
 from tracechat.genai.messages import parse_message, parse_messages
 from tracechat.genai.types import Feedback, Message, SpanFacts
-from tracechat.genai.values import text
+from tracechat.genai.values import structured, text
 
 _INPUT_ROLES = {
     "gen_ai.system.message": "system",
@@ -38,8 +38,9 @@ def extract(facts: SpanFacts) -> None:
             message = _message(body, attributes, "assistant")
             if message:
                 outputs.append(message)
-            if isinstance(body, dict):
-                facts.fill("finish_reason", text(body.get("finish_reason")))
+            choice = _serialized_message(body) if isinstance(body, str) else body
+            if isinstance(choice, dict):
+                facts.fill("finish_reason", text(choice.get("finish_reason")))
         elif name == "gen_ai.client.inference.operation.details":
             _details(facts, {**attributes, **(body if isinstance(body, dict) else {})})
         elif name == "gen_ai.evaluation.result":
@@ -67,15 +68,27 @@ def _events(facts: SpanFacts) -> list[tuple[str, Any, dict[str, Any]]]:
     return found
 
 
+_MESSAGE_KEYS = {"role", "content", "parts", "message", "tool_calls"}
+
+
 def _message(body: Any, attributes: dict[str, Any], role: str) -> Message | None:
     if isinstance(body, str):
-        body = {"content": body}
+        body = _serialized_message(body) or {"content": body}
     if not isinstance(body, dict):
         return None
     message = parse_message({"role": role, **body}) if "role" not in body else parse_message(body)
     if message is not None and role == "assistant" and message.role not in ("assistant",):
         message.role = "assistant"
     return message if message and message.parts else None
+
+
+def _serialized_message(body: str) -> dict[str, Any] | None:
+    """A body that is the JSON text of a message (Semantic Kernel logs ``{"role": "user",
+    "content": …}`` and ``{"message": {…}, "finish_reason": …}`` as text): that message."""
+    if not body.lstrip().startswith("{"):
+        return None
+    document = structured(body)
+    return document if isinstance(document, dict) and _MESSAGE_KEYS & set(document) else None
 
 
 def _details(facts: SpanFacts, attributes: dict[str, Any]) -> None:

@@ -4,8 +4,9 @@ Follows semantic-conventions v1.26 through v1.41.1 and the drafts of the
 semantic-conventions-genai repository (transfer / handoff refinements) as of 2026-08:
 ``gen_ai.input.messages`` / ``gen_ai.output.messages`` / ``gen_ai.system_instructions`` /
 ``gen_ai.tool.definitions`` (1.37+), ``gen_ai.tool.call.*`` (1.38+), reasoning tokens
-(1.41), the ≤1.27 span events ``gen_ai.content.prompt`` / ``gen_ai.content.completion``, and
-the handoff keys OpenLLMetry and the contrib openai-agents processor use.
+(1.41), ``gen_ai.conversation.compacted`` (semantic-conventions-genai, as
+opentelemetry-util-genai 1.3b0 sets it), the ≤1.27 span events ``gen_ai.content.prompt`` /
+``gen_ai.content.completion``, and the handoff keys OpenLLMetry and the contrib openai-agents processor use.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ def extract(facts: SpanFacts) -> None:
         facts.fill("reasoning_tokens", number(a.get(key)))
     facts.fill("finish_reason", first_finish_reason(a.get("gen_ai.response.finish_reasons")))
     facts.fill("finish_reason", output_finish_reason(a.get("gen_ai.output.messages")))
+    facts.fill("conversation_compacted", _flag(a.get("gen_ai.conversation.compacted")))
     facts.fill("handoff_from", text(a.get("gen_ai.handoff.from_agent")))
     facts.fill("handoff_to", text(a.get("gen_ai.handoff.to_agent")) or text(a.get("gen_ai.transfer.target.name")))
     if facts.handoff_to and not facts.handoff_from:
@@ -45,6 +47,14 @@ def extract(facts: SpanFacts) -> None:
             facts.fill("tool_arguments", json_text(event.attributes.get("gen_ai.tool.call.arguments")))
         elif event.name == "gen_ai.tool.output":
             facts.fill("tool_result", json_text(event.attributes.get("gen_ai.tool.call.result")))
+
+
+def _flag(value: Any) -> bool | None:
+    """A boolean attribute, also as the text ``true`` / ``false``."""
+    if isinstance(value, bool):
+        return value
+    found = (text(value) or "").strip().lower()
+    return {"true": True, "false": False}.get(found)
 
 
 def first_finish_reason(value: Any) -> str | None:

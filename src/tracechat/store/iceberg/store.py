@@ -41,8 +41,10 @@ from pyiceberg.table.snapshots import Snapshot
 from tracechat.errors import StorageUnavailable
 from tracechat.ingest.flatten import span_fields
 from tracechat.model.records import IngestBatch
+from tracechat.model.sessions import SessionEntry, SessionFilter, SessionSummary
 from tracechat.model.stored import StoredLog, StoredSpan, StoredTrace, TraceIndexEntry
 from tracechat.model.summaries import SpanMatch, StoredFeedback, TraceFilter
+from tracechat.store.commits import CommitFeed, TraceWatch
 from tracechat.store.iceberg import tables
 from tracechat.store.iceberg.files import write_data_files
 from tracechat.store.iceberg.traceindex import TraceIndex, TraceRow, entry, without_spans
@@ -125,6 +127,9 @@ class IcebergStore:
             self._pool.close()
             raise
         self._closed = False
+        self.problem: str | None = None
+        """Never set: a damaged Iceberg table is not detected by this store (``ops`` reads it)."""
+        self._feed = CommitFeed()
         self._tables: dict[str, Table] = {}
         self._loaded: dict[str, float] = {}
         self._tables_lock = threading.Lock()
@@ -193,6 +198,8 @@ class IcebergStore:
         )
         log_seq = self._append(tables.LOGS, log_rows, batch_id) if log_rows is not None else 0
         self._record(batch_id, span_rows, log_rows, span_seq, log_seq)
+        if self._feed.watched:  # after the commit and before its requests are acknowledged
+            self._feed.publish(_trace_ids(spans, logs))
 
     def _append(self, name: str, rows: pa.Table, batch_id: str) -> int:
         """Commit ``rows`` to the table as one snapshot tagged with ``batch_id``; its
@@ -338,6 +345,21 @@ class IcebergStore:
             return None
         return StoredTrace(row.root_name, self._spans(row), self._logs(row))
 
+    def read_span(self, project: str, trace_id: str, span_id: str) -> StoredTrace | None:
+        """The trace's planned files are read as for ``read_trace`` and kept to the one span
+        and its logs (the files are sorted by trace id, not by span id)."""
+        row = self.index.row(project, trace_id)
+        if row is None or not (row.span_count or row.log_count):
+            return None
+        spans = [span for span in self._spans(row) if span.span_id == span_id]
+        logs = [record for record in self._logs(row) if record.span_id == span_id]
+        return StoredTrace(row.root_name, spans, logs)
+
+    def watch_trace(self, trace_id: str) -> TraceWatch:
+        """Woken by this process's commits of the trace (see docs/scale-out.md: a commit
+        through another receiver does not wake it)."""
+        return self._feed.subscribe(trace_id)
+
     def trace_spans(self, project: str, trace_id: str) -> list[StoredSpan]:
         row = self.index.row(project, trace_id)
         return self._spans(row) if row is not None else []
@@ -374,6 +396,14 @@ class IcebergStore:
     ) -> tuple[list[tuple[Any, ...]], int]:
         return self.index.page(project, where, limit, offset)
 
+    def list_sessions(
+        self, project: str, where: SessionFilter, limit: int, offset: int
+    ) -> tuple[list[SessionSummary], int]:
+        return self.index.session_page(project, where, limit, offset)
+
+    def session(self, project: str, session_id: str) -> SessionEntry | None:
+        return self.index.session(project, session_id)
+
     def text_matches(self, project: str, text: str, trace_ids: list[str]) -> dict[str, list[SpanMatch]]:
         return {}
 
@@ -407,6 +437,14 @@ class IcebergStore:
         self.index.close()
         self.catalog.engine.dispose()
         self._pool.close()
+
+
+def _trace_ids(*tables_: pa.Table | None) -> set[str]:
+    ids: set[str] = set()
+    for table in tables_:
+        if table is not None:
+            ids.update(t for t in table.column("trace_id").to_pylist() if t is not None)
+    return ids
 
 
 def _of_trace(project: str, trace_id: str, time_column: str, start_ns: int, end_ns: int) -> BooleanExpression:

@@ -26,13 +26,16 @@ import pyarrow as pa
 from psycopg_pool import ConnectionPool
 
 from tracechat.model.names import MODEL_OF_SPAN_SQL
+from tracechat.model.sessions import SessionEntry, SessionFilter, SessionSummary
 from tracechat.model.stored import TraceIndexEntry
 from tracechat.model.summaries import StoredFeedback, TraceFilter
+from tracechat.store import sessions
 from tracechat.store.sql import AGGREGATING_OPERATIONS, like_escaped
 
 TRACES = "tracechat_traces"
 BATCHES = "tracechat_batches"
 FEEDBACK = "tracechat_feedback"
+SESSIONS = "tracechat_sessions"
 
 DDL = f"""
 CREATE TABLE IF NOT EXISTS {TRACES} (
@@ -85,6 +88,25 @@ CREATE TABLE IF NOT EXISTS {FEEDBACK} (
     created_at timestamptz NOT NULL
 );
 CREATE INDEX IF NOT EXISTS {FEEDBACK}_by_trace ON {FEEDBACK} (project, trace_id, created_at);
+CREATE TABLE IF NOT EXISTS {SESSIONS} (
+    project text NOT NULL,
+    session_id text NOT NULL,
+    start_ns bigint,
+    end_ns bigint,
+    trace_count bigint NOT NULL DEFAULT 0,
+    trace_ids text[] NOT NULL DEFAULT '{{}}',
+    has_error boolean NOT NULL DEFAULT false,
+    input_tokens bigint,
+    output_tokens bigint,
+    agent_input_tokens bigint,
+    agent_output_tokens bigint,
+    cost double precision,
+    agent_cost double precision,
+    agents text[] NOT NULL DEFAULT '{{}}',
+    models text[] NOT NULL DEFAULT '{{}}',
+    PRIMARY KEY (project, session_id)
+);
+CREATE INDEX IF NOT EXISTS {SESSIONS}_active ON {SESSIONS} (project, end_ns DESC, session_id);
 """
 
 _SCHEMA_LOCK = 7_412_001
@@ -157,6 +179,77 @@ class TraceRow:
         if self.root_has_parent is None:
             return None
         return (self.root_has_parent, self.root_start_ns, self.root_name, self.root_span_id, self.root_end_ns)
+
+
+@dataclass(frozen=True, slots=True)
+class SessionRow:
+    """One row of the session index, in the table's column order (as ``store.sessions``)."""
+
+    project: str
+    session_id: str
+    start_ns: int | None = None
+    end_ns: int | None = None
+    trace_count: int = 0
+    trace_ids: tuple[str, ...] = ()
+    has_error: bool = False
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    agent_input_tokens: int | None = None
+    agent_output_tokens: int | None = None
+    cost: float | None = None
+    agent_cost: float | None = None
+    agents: tuple[str, ...] = ()
+    models: tuple[str, ...] = ()
+
+
+_SESSION_COLUMNS = [f.name for f in fields(SessionRow)]
+
+
+def session_delta(old: TraceRow, new: TraceRow, merged: TraceRow) -> tuple[SessionRow, bool] | None:
+    """What a commit adds to the session of a trace, and whether the trace joins it: a trace
+    that names its session for the first time brings everything counted for it so far
+    (``merged``); a trace already in one adds the commit's new spans only (``new``), as the
+    DuckDB store's ``store.sessions.INDEX_SESSIONS``."""
+    if merged.conversation_id is None:
+        return None
+    joins = old.conversation_id is None
+    source = merged if joins else new
+    return SessionRow(
+        merged.project,
+        merged.conversation_id,
+        source.start_ns,
+        source.end_ns,
+        1 if joins else 0,
+        (merged.trace_id,) if joins else (),
+        source.has_error,
+        source.input_tokens,
+        source.output_tokens,
+        source.agent_input_tokens,
+        source.agent_output_tokens,
+        source.cost,
+        source.agent_cost,
+        source.agents,
+        source.models,
+    ), joins
+
+
+def merge_session(old: SessionRow, new: SessionRow) -> SessionRow:
+    return replace(
+        old,
+        start_ns=_least(old.start_ns, new.start_ns),
+        end_ns=_greatest(old.end_ns, new.end_ns),
+        trace_count=old.trace_count + new.trace_count,
+        trace_ids=(*old.trace_ids, *new.trace_ids),
+        has_error=old.has_error or new.has_error,
+        input_tokens=_total(old.input_tokens, new.input_tokens),
+        output_tokens=_total(old.output_tokens, new.output_tokens),
+        agent_input_tokens=_total(old.agent_input_tokens, new.agent_input_tokens),
+        agent_output_tokens=_total(old.agent_output_tokens, new.agent_output_tokens),
+        cost=_sum(old.cost, new.cost),
+        agent_cost=_sum(old.agent_cost, new.agent_cost),
+        agents=_union(old.agents, new.agents),
+        models=_union(old.models, new.models),
+    )
 
 
 _COLUMNS = [f.name for f in fields(TraceRow)]
@@ -358,8 +451,10 @@ class TraceIndex:
                 [projects, traces],
             ).fetchall()
             rows = {(r.project, r.trace_id): r for r in map(_row, locked)}
-            self._add_spans(rows, spans, span_seq)
+            before = dict(rows)
+            added = self._add_spans(rows, spans, span_seq)
             self._add_logs(rows, logs, log_seq)
+            self._index_sessions(con, [(before[key], new, rows[key]) for key, new in added.items()])
             with con.cursor() as cursor:
                 assignments = ", ".join(f"{c} = %s" for c in _COLUMNS[2:])
                 cursor.executemany(
@@ -368,12 +463,16 @@ class TraceIndex:
                 )
         return True
 
-    def _add_spans(self, rows: dict[tuple[str, str], TraceRow], spans: pa.Table | None, seq: int) -> None:
+    def _add_spans(
+        self, rows: dict[tuple[str, str], TraceRow], spans: pa.Table | None, seq: int
+    ) -> dict[tuple[str, str], TraceRow]:
+        """Merge the new spans into ``rows``; what they added, per trace."""
+        added: dict[tuple[str, str], TraceRow] = {}
         if spans is None or not spans.num_rows:
-            return
+            return added
         spans = without_spans(spans, {key: set(row.span_ids) for key, row in rows.items() if row.span_ids})
         if not spans.num_rows:
-            return
+            return added
         self._duck.register("new_spans", spans)
         try:
             aggregates = self._duck.execute(SPAN_AGGREGATES).fetchall()
@@ -383,6 +482,50 @@ class TraceIndex:
             new = _span_aggregate(aggregate, seq)
             key = (new.project, new.trace_id)
             rows[key] = merge_spans(rows[key], new)
+            added[key] = new
+        return added
+
+    def _index_sessions(
+        self, con: psycopg.Connection[tuple[Any, ...]], changes: list[tuple[TraceRow, TraceRow, TraceRow]]
+    ) -> None:
+        """Add the commit's traces to their sessions, in the trace index's transaction: the
+        session rows are created if missing and locked in key order (after the trace rows,
+        in every receiver alike, so two commits never wait on each other in a circle)."""
+        deltas: dict[tuple[str, str], list[tuple[int | None, str, SessionRow]]] = {}
+        for old, new, merged in changes:
+            found = session_delta(old, new, merged)
+            if found is not None:
+                delta, _ = found
+                deltas.setdefault((delta.project, delta.session_id), []).append(
+                    (merged.start_ns, merged.trace_id, delta)
+                )
+        if not deltas:
+            return
+        projects, session_ids = _keys_param(deltas)
+        con.execute(
+            f"INSERT INTO {SESSIONS} (project, session_id)"
+            " SELECT * FROM unnest(%s::text[], %s::text[]) ORDER BY 1, 2 ON CONFLICT DO NOTHING",
+            [projects, session_ids],
+        )
+        locked = con.execute(
+            f"SELECT {', '.join(_SESSION_COLUMNS)} FROM {SESSIONS}"
+            " WHERE (project, session_id) IN (SELECT * FROM unnest(%s::text[], %s::text[]))"
+            " ORDER BY project, session_id FOR UPDATE",
+            [projects, session_ids],
+        ).fetchall()
+        updated: list[SessionRow] = []
+        for values in locked:
+            row = _session_row(values)
+            # traces joining in one commit join in start order, as in the DuckDB store
+            for _, _, delta in sorted(deltas[(row.project, row.session_id)], key=lambda d: (d[0] or 0, d[1])):
+                row = merge_session(row, delta)
+            updated.append(row)
+        with con.cursor() as cursor:
+            assignments = ", ".join(f"{c} = %s" for c in _SESSION_COLUMNS[2:])
+            cursor.executemany(
+                f"UPDATE {SESSIONS} SET {assignments} WHERE project = %s AND session_id = %s",
+                [(*_session_values(row)[2:], row.project, row.session_id) for row in updated],
+            )
 
     def _add_logs(self, rows: dict[tuple[str, str], TraceRow], logs: pa.Table | None, seq: int) -> None:
         if logs is None or not logs.num_rows:
@@ -442,6 +585,41 @@ class TraceIndex:
             total = con.execute(f"SELECT count(*) FROM {TRACES} WHERE {clause}", params).fetchone()
         return [], int(total[0]) if total else 0
 
+    def session_page(
+        self, project: str, where: SessionFilter, limit: int, offset: int
+    ) -> tuple[list[SessionSummary], int]:
+        """A page of sessions, the most recently active first (as ``store.sessions.list_page``)."""
+        conditions: list[str] = ["project = %s", "trace_count > 0"]
+        params: list[Any] = [project]
+        for condition, value in (
+            ("end_ns >= %s", where.since_ns),
+            ("start_ns < %s", where.until_ns),
+            ("%s = ANY(agents)", where.agent_name),
+        ):
+            if value is not None:
+                conditions.append(condition)
+                params.append(value)
+        clause = " AND ".join(conditions)
+        with self._pool.connection() as con:
+            rows = con.execute(
+                f"SELECT {_SESSION_LIST}, count(*) OVER () FROM {SESSIONS} WHERE {clause}"
+                " ORDER BY end_ns DESC NULLS LAST, session_id LIMIT %s OFFSET %s",
+                [*params, limit, offset],
+            ).fetchall()
+            if rows:
+                return [sessions.summary(tuple(row[:-1])) for row in rows], int(rows[0][-1])
+            total = con.execute(f"SELECT count(*) FROM {SESSIONS} WHERE {clause}", params).fetchone()
+        return [], int(total[0]) if total else 0
+
+    def session(self, project: str, session_id: str) -> SessionEntry | None:
+        with self._pool.connection() as con:
+            row = con.execute(
+                f"SELECT {_SESSION_LIST}, trace_ids FROM {SESSIONS}"
+                " WHERE project = %s AND session_id = %s AND trace_count > 0",
+                [project, session_id],
+            ).fetchone()
+        return SessionEntry(sessions.summary(tuple(row[:-1])), tuple(row[-1])) if row is not None else None
+
     # -- feedback --------------------------------------------------------------------------
 
     def add_feedback(self, project: str, feedback: StoredFeedback) -> None:
@@ -481,6 +659,26 @@ def _values(row: TraceRow) -> list[Any]:
     for position in (_COLUMNS.index("agents"), _COLUMNS.index("models"), _COLUMNS.index("span_ids")):
         values[position] = list(values[position])
     return values
+
+
+def _session_row(values: Sequence[Any]) -> SessionRow:
+    row = SessionRow(*values)
+    return replace(row, trace_ids=tuple(row.trace_ids), agents=tuple(row.agents), models=tuple(row.models))
+
+
+def _session_values(row: SessionRow) -> list[Any]:
+    values = [getattr(row, name) for name in _SESSION_COLUMNS]
+    for position in (_SESSION_COLUMNS.index("trace_ids"), _SESSION_COLUMNS.index("agents")):
+        values[position] = list(values[position])
+    values[_SESSION_COLUMNS.index("models")] = list(row.models)
+    return values
+
+
+_SESSION_LIST = """
+    session_id, start_ns, end_ns, trace_count,
+    coalesce(input_tokens, agent_input_tokens), coalesce(output_tokens, agent_output_tokens),
+    coalesce(cost, agent_cost), has_error, agents, models
+"""
 
 
 def _feedback(row: Sequence[Any]) -> StoredFeedback:

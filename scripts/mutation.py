@@ -1,0 +1,119 @@
+"""make mutation: mutmut over the modules the suite must pin down, one module at a time,
+against the fast unit and contract tests ([tool.mutmut] in pyproject.toml), then the killed
+share per module and the surviving mutants (docs/testing.md).
+
+    python scripts/mutation.py                       # every module, every mutant
+    python scripts/mutation.py --every 4 query/reader.py   # a quarter of one module's mutants
+    python scripts/mutation.py --report              # only the table of what was measured
+
+A mutant counts as killed when a test failed, timed out (the mutant made the code hang) or
+the type checker refused it. Results stay in mutants/ between runs; mutmut re-checks the
+mutants of a module whose source changed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tomllib
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+KILLED = {1: "killed", 3: "killed", 36: "timeout", 24: "timeout", -24: "timeout", 152: "timeout", 255: "timeout"}
+KILLED |= {37: "type check", -11: "segfault", -9: "segfault"}
+UNCHECKED = {None, 2, 5, 33, 34}
+# The tests each module's mutants run (of those mutmut saw reach the mutated function): the
+# module's own fast tests. Without this every store test would run for each writer mutant.
+OWN_TESTS = {
+    "store/writer.py": ("tests/unit/test_writer.py",),
+    "store/schema.py": ("tests/contract/",),
+    "ingest/compression.py": ("tests/unit/test_compression.py",),
+    "ingest/wire.py": ("tests/unit/test_wire.py", "tests/unit/test_otlp_codec.py"),
+}
+DEFAULT_TESTS = ("tests/unit/", "tests/contract/")
+
+
+def modules() -> list[str]:
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["mutmut"]
+    return [path.removeprefix("src/tracechat/") for path in config["only_mutate"]]
+
+
+def meta_of(module: str) -> Path:
+    return ROOT / "mutants" / "src" / "tracechat" / f"{module}.meta"
+
+
+def results(module: str) -> dict[str, int | None]:
+    meta = meta_of(module)
+    if not meta.exists():
+        return {}
+    exit_codes: dict[str, int | None] = json.loads(meta.read_text())["exit_code_by_key"]
+    return exit_codes
+
+
+def mutmut(names: list[str]) -> None:
+    command = ["nice", "-n", "19", str(Path(sys.executable).parent / "mutmut"), "run", "--max-children", "1", *names]
+    subprocess.run(command, cwd=ROOT, check=False, stdout=subprocess.DEVNULL)
+
+
+def own_tests_only(module: str) -> None:
+    """Narrow mutmut's map of tests per function to the module's own tests."""
+    stats_file = ROOT / "mutants" / "mutmut-stats.json"
+    stats = json.loads(stats_file.read_text())
+    prefix = "tracechat." + module.removesuffix(".py").replace("/", ".") + "."
+    own = OWN_TESTS.get(module, DEFAULT_TESTS)
+    for function, tests in stats["tests_by_mangled_function_name"].items():
+        if function.startswith(prefix):
+            stats["tests_by_mangled_function_name"][function] = [t for t in tests if t.startswith(own)] or tests
+    stats_file.write_text(json.dumps(stats))
+
+
+def run(module: str, every: int) -> None:
+    names = sorted(results(module))
+    # one mutant first: mutmut (re)generates mutants and maps tests to functions if they changed
+    mutmut(names[:1] or ["tracechat.none-yet*"])
+    own_tests_only(module)
+    names = sorted(results(module))
+    chosen = names[::every]
+    print(f"{module}: {len(chosen)} of {len(names)} mutants", flush=True)
+    mutmut(chosen)
+
+
+def report() -> int:
+    rows, survivors, total_killed, total_checked = [], [], 0, 0
+    for module in modules():
+        codes = results(module)
+        checked = {name: code for name, code in codes.items() if code not in UNCHECKED}
+        killed = [name for name, code in checked.items() if code in KILLED]
+        total_killed += len(killed)
+        total_checked += len(checked)
+        share = f"{100 * len(killed) / len(checked):.0f}%" if checked else "-"
+        kinds = Counter("survived" if code == 0 else KILLED.get(code, f"exit {code}") for code in checked.values())
+        rows.append(f"| {module} | {len(codes)} | {len(checked)} | {len(killed)} | {share} | {dict(kinds)} |")
+        survivors += [name for name, code in checked.items() if code not in KILLED]
+    print("| module | mutants | checked | killed | killed share | outcomes |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    print("\n".join(rows))
+    if total_checked:
+        print(f"\nall checked: {total_killed} of {total_checked} killed ({100 * total_killed / total_checked:.1f}%)")
+    print("\nsurvivors (mutmut show NAME):")
+    print("\n".join(f"  {name}" for name in survivors))
+    return 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("modules", nargs="*", help="paths under src/tracechat (default: all of [tool.mutmut])")
+    parser.add_argument("--every", type=int, default=1, help="check every Nth mutant of each module (a sample)")
+    parser.add_argument("--report", action="store_true", help="only print what was measured")
+    args = parser.parse_args()
+    if not args.report:
+        for module in args.modules or modules():
+            run(module, args.every)
+    return report()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
