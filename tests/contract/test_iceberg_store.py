@@ -156,6 +156,22 @@ def test_a_trace_split_across_receivers_and_re_sent_through_both_reads_whole_onc
     assert reader.span_count("p") == 5
 
 
+def test_a_watch_on_a_reader_is_woken_by_a_commit_through_another_receiver(open_iceberg: Opener) -> None:
+    receiver, reader = open_iceberg(), open_iceberg()
+    trace, other = _trace(6), _trace(7)
+    with reader.watch_trace(trace.hex()) as watch:
+        receiver.submit(_batch((other, 1))).result()
+        assert not watch.wait(0.5)  # another trace's commit does not wake it
+        receiver.submit(_batch((trace, 1))).result()
+        assert watch.wait(10.0)  # PostgreSQL's NOTIFY, heard by the reader's listener
+        found = reader.read_span("p", trace.hex(), (1).to_bytes(8, "big").hex())
+        assert found is not None
+        assert [s.name for s in found.spans] == ["span 1"]
+        missing = reader.read_span("p", trace.hex(), (9).to_bytes(8, "big").hex())  # no such span
+        assert missing is not None
+        assert (missing.root_span_name, missing.spans) == ("span 1", [])
+
+
 def test_concurrent_receivers_lose_and_double_nothing(open_iceberg: Opener) -> None:
     receivers = [open_iceberg(), open_iceberg()]
     shared = _trace(999)

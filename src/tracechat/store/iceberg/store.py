@@ -46,6 +46,7 @@ from tracechat.model.stored import StoredLog, StoredSpan, StoredTrace, TraceInde
 from tracechat.model.summaries import SpanMatch, StoredFeedback, TraceFilter
 from tracechat.store.commits import CommitFeed, TraceWatch
 from tracechat.store.iceberg import tables
+from tracechat.store.iceberg.commitnotes import CommitListener
 from tracechat.store.iceberg.files import write_data_files
 from tracechat.store.iceberg.traceindex import TraceIndex, TraceRow, entry, without_spans
 from tracechat.store.staging import StagedBatch, concat, stage
@@ -130,6 +131,7 @@ class IcebergStore:
         self.problem: str | None = None
         """Never set: a damaged Iceberg table is not detected by this store (``ops`` reads it)."""
         self._feed = CommitFeed()
+        self._listener = CommitListener(libpq_uri(catalog_uri), self._feed)
         self._tables: dict[str, Table] = {}
         self._loaded: dict[str, float] = {}
         self._tables_lock = threading.Lock()
@@ -356,8 +358,8 @@ class IcebergStore:
         return StoredTrace(row.root_name, spans, logs)
 
     def watch_trace(self, trace_id: str) -> TraceWatch:
-        """Woken by this process's commits of the trace (see docs/scale-out.md: a commit
-        through another receiver does not wake it)."""
+        """Woken by a commit of the trace through this process (before it acknowledges) or
+        through any other node (``commitnotes``: PostgreSQL's NOTIFY, after its commit)."""
         return self._feed.subscribe(trace_id)
 
     def trace_spans(self, project: str, trace_id: str) -> list[StoredSpan]:
@@ -428,6 +430,7 @@ class IcebergStore:
             return
         self._closed = True
         self._writer.close()
+        self._listener.close()
         with self._cursors_lock:
             for cursor in self._cursors:
                 cursor.close()

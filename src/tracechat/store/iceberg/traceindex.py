@@ -30,6 +30,7 @@ from tracechat.model.sessions import SessionEntry, SessionFilter, SessionSummary
 from tracechat.model.stored import TraceIndexEntry
 from tracechat.model.summaries import StoredFeedback, TraceFilter
 from tracechat.store import sessions
+from tracechat.store.iceberg import commitnotes
 from tracechat.store.sql import AGGREGATING_OPERATIONS, like_escaped
 
 TRACES = "tracechat_traces"
@@ -455,6 +456,7 @@ class TraceIndex:
             added = self._add_spans(rows, spans, span_seq)
             self._add_logs(rows, logs, log_seq)
             self._index_sessions(con, [(before[key], new, rows[key]) for key, new in added.items()])
+            commitnotes.notify(con, (trace_id for _, trace_id in keys))  # every node's watches
             with con.cursor() as cursor:
                 assignments = ", ".join(f"{c} = %s" for c in _COLUMNS[2:])
                 cursor.executemany(
