@@ -68,9 +68,9 @@ def _cmd_keys_list(args: argparse.Namespace) -> int:
 
 
 def _cmd_keys_revoke(args: argparse.Namespace) -> int:
-    from tracechat.auth.keys import KeyRing
+    from tracechat.store.opening import open_keys
 
-    keys = KeyRing(_settings(args).keys_path)
+    keys = open_keys(_settings(args))
     revoked = keys.revoke(args.key_id)
     scope = "admin" if revoked.admin else f"project={revoked.project}"
     print(f"revoked {revoked.key_id}  {scope}; a running server refuses it within a second")

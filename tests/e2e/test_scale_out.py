@@ -171,6 +171,19 @@ def test_a_key_created_once_is_known_to_every_node(
     assert [t["trace_id"] for t in listed["traces"]] == [_hex(spans[0].context.trace_id)]
     listing = _tracechat("keys", "list", data_dir=tmp_path / "cli", env=env_store)
     assert "project=shop" in listing.stdout
+    key_id = re.search(r"key id:\s+(\S+)", created.stdout)
+    assert key_id is not None
+    revoked = _tracechat("keys", "revoke", key_id.group(1), data_dir=tmp_path / "cli", env=env_store)
+    assert revoked.returncode == 0, revoked.stderr
+    deadline = time.monotonic() + 30
+    while True:  # revoked on every node within a second, and no node falls back to open mode
+        status = httpx.get(api, params={"project_id": "shop"}, headers=headers).status_code
+        if status == 401 or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert status == 401
+    assert http_exporter(receivers[1].otlp_http, headers=headers).export(spans) is SpanExportResult.FAILURE
+    assert httpx.get(api, params={"project_id": "shop"}).status_code == 401
 
 
 def test_a_chat_made_on_one_node_is_read_and_changed_on_another(
