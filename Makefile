@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 NODE_STAMP := tests/node/node_modules/.installed
 
-.PHONY: run test lint proto-check unit e2e golden fuzz-long bench bench-ingest bench-trajectory bench-storage bench-chats bench-sessions bench-load bench-soak clean
+.PHONY: run test lint proto-check unit e2e golden fuzz-long bench bench-ingest bench-trajectory bench-storage bench-chats bench-sessions bench-export bench-load bench-soak clean
 
 PROTOS := $(wildcard proto/tracechat/v1/*.proto)
 
@@ -74,6 +74,10 @@ bench-chats: $(STAMP)
 
 bench-sessions: $(STAMP)
 	$(BIN)/python bench/sessions.py
+
+## bench-export: ingest spans/s alone and during a live Parquet export of a 1M-span store (docs/benchmarks.md)
+bench-export: $(STAMP)
+	$(BIN)/python bench/export_live.py
 
 ## bench-load: ingest at saturation with trajectory queries and chat (docs/reliability.md)
 bench-load: $(STAMP)

@@ -8,7 +8,7 @@ from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 
 from tracechat import __version__
-from tracechat.api import agents, chat, chats, ops, sessions, traces, viewer
+from tracechat.api import agents, chat, chats, exports, ops, sessions, traces, trajectories, viewer
 from tracechat.api.body_limit import BodyLimit
 from tracechat.api.errors import ERROR_RESPONSES, install_error_handlers
 from tracechat.api.reads import ReadCapacity
@@ -36,6 +36,8 @@ def create_api(service: Service) -> FastAPI:
     app.include_router(ops.router, responses=ERROR_RESPONSES)
     app.include_router(traces.router, responses=ERROR_RESPONSES)
     app.include_router(sessions.router, responses=ERROR_RESPONSES)
+    app.include_router(trajectories.router, responses=ERROR_RESPONSES)
+    app.include_router(exports.router, responses=ERROR_RESPONSES)
     app.include_router(chats.router, responses=ERROR_RESPONSES)
     app.include_router(chat.router, responses=ERROR_RESPONSES)
     app.include_router(agents.router, responses=ERROR_RESPONSES)

@@ -8,7 +8,7 @@ import json
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from datetime import UTC
 from pathlib import Path
@@ -22,6 +22,7 @@ from opentelemetry.proto.trace.v1.trace_pb2 import Span as PB2Span
 from tracechat.errors import StorageUnavailable, StoreCorrupted
 from tracechat.genai.values import bounded_json
 from tracechat.ingest.flatten import span_fields
+from tracechat.migration import MigrationStatus
 from tracechat.model.records import IngestBatch
 from tracechat.model.sessions import SessionEntry, SessionFilter, SessionSummary
 from tracechat.model.stored import StoredLog, StoredSpan, StoredTrace, TraceIndexEntry
@@ -87,6 +88,7 @@ class DuckDBStore:
         search_dir: Path | None = None,
         search_refresh_s: float = 0.2,
         verify: bool = True,
+        migration: MigrationStatus | None = None,
     ) -> None:
         """``verify``: read every block once in the background, to find damage early.
         ``search_dir``: where the full-text index of conversation text lives (None: no
@@ -108,7 +110,7 @@ class DuckDBStore:
         self._con = duckdb.connect(str(path), config=self._config)
         try:
             check_file_size(self._con, path)
-            ensure_schema(self._con)
+            ensure_schema(self._con, migration)
         except BaseException:
             self._con.close()
             raise
@@ -546,6 +548,22 @@ class DuckDBStore:
     @_reading
     def feedback(self, project: str, trace_id: str) -> list[StoredFeedback]:
         return [_feedback(row[1:]) for row in self._of_trace(sql.TRACE_FEEDBACK, project, trace_id)]
+
+    @contextlib.contextmanager
+    def snapshot(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A cursor of its own in one read transaction: everything it reads is as of the
+        moment it began, while the writer goes on committing (DuckDB's MVCC). For long
+        reads (a live export) on the caller's thread, never the writer's."""
+        cursor = self._con.cursor()
+        try:
+            cursor.execute("BEGIN TRANSACTION")
+            # DuckDB starts a transaction on a file at its first read of it, not at BEGIN:
+            # read now, so that the snapshot is of this moment.
+            cursor.execute("SELECT count(*) FROM meta").fetchall()
+            yield cursor
+        finally:
+            _roll_back(cursor)
+            cursor.close()
 
     def checkpoint(self) -> None:
         """Write everything committed into the compressed file and empty the WAL."""
