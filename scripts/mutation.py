@@ -70,12 +70,13 @@ def own_tests_only(module: str) -> None:
     stats_file.write_text(json.dumps(stats))
 
 
-def run(module: str, every: int) -> None:
+def run(module: str, every: int, survivors: bool = False) -> None:
     names = sorted(results(module))
     # one mutant first: mutmut (re)generates mutants and maps tests to functions if they changed
     mutmut(names[:1] or ["tracechat.none-yet*"])
     own_tests_only(module)
-    names = sorted(results(module))
+    codes = results(module)
+    names = sorted(name for name in codes if not survivors or codes[name] == 0)
     chosen = names[::every]
     print(f"{module}: {len(chosen)} of {len(names)} mutants", flush=True)
     mutmut(chosen)
@@ -107,11 +108,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("modules", nargs="*", help="paths under src/tracechat (default: all of [tool.mutmut])")
     parser.add_argument("--every", type=int, default=1, help="check every Nth mutant of each module (a sample)")
+    parser.add_argument("--survivors", action="store_true", help="check again only the mutants that survived")
     parser.add_argument("--report", action="store_true", help="only print what was measured")
     args = parser.parse_args()
     if not args.report:
         for module in args.modules or modules():
-            run(module, args.every)
+            run(module, args.every, args.survivors)
     return report()
 
 
