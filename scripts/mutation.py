@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 KILLED = {1: "killed", 3: "killed", 36: "timeout", 24: "timeout", -24: "timeout", 152: "timeout", 255: "timeout"}
 KILLED |= {37: "type check", -11: "segfault", -9: "segfault"}
-UNCHECKED = {None, 2, 5, 33, 34}
+UNCHECKED = {None, 2, 34}  # not run, interrupted, skipped; "no tests" (5, 33) counts as a survivor
 # The tests each module's mutants run (of those mutmut saw reach the mutated function): the
 # module's own fast tests. Without this every store test would run for each writer mutant.
 OWN_TESTS = {
@@ -91,7 +91,10 @@ def report() -> int:
         total_killed += len(killed)
         total_checked += len(checked)
         share = f"{100 * len(killed) / len(checked):.0f}%" if checked else "-"
-        kinds = Counter("survived" if code == 0 else KILLED.get(code, f"exit {code}") for code in checked.values())
+        kinds = Counter(
+            "survived" if code == 0 else "no tests" if code in (5, 33) else KILLED.get(code, f"exit {code}")
+            for code in checked.values()
+        )
         rows.append(f"| {module} | {len(codes)} | {len(checked)} | {len(killed)} | {share} | {dict(kinds)} |")
         survivors += [name for name, code in checked.items() if code not in KILLED]
     print("| module | mutants | checked | killed | killed share | outcomes |")
