@@ -219,6 +219,28 @@ def test_a_result_naming_only_its_tool_answers_the_open_call_of_that_tool(store:
     assert [(c.tool_name, c.tool_call_id, c.tool_result) for c in calls] == [("get_weather", "c1", "18C")]
 
 
+def test_a_tool_result_too_large_to_inline_is_referenced_from_its_own_span(store: DuckDBStore) -> None:
+    import hashlib
+
+    from tracechat.query.content import PREVIEW_CHARS, TEXT_LIMIT
+
+    huge = "r" * (TEXT_LIMIT + 1)
+    trace = TraceBuilder()
+    agent = trace.span("invoke_agent weather", {"gen_ai.operation.name": "invoke_agent"}, duration_ms=100)
+    trace.span("chat gpt-4o", chat([U1], [CALL]), parent=agent, start_ms=1)
+    tool = trace.span(
+        "execute_tool get_weather",
+        {"gen_ai.operation.name": "execute_tool", "gen_ai.tool.call.id": "c1", "gen_ai.tool.call.result": huge},
+        parent=agent,
+        start_ms=20,
+    )
+    result = trajectory(store, trace)
+    call = next(m.tool_call for m in result.messages if m.tool_call)
+    digest = hashlib.sha256(huge.encode()).hexdigest()[:32]
+    assert call.content_refs == [f"{trace.trace_hex}.{tool}.{digest}"]
+    assert call.tool_result == "r" * PREVIEW_CHARS + f"… [{len(huge)} characters; the whole text is in content_refs]"
+
+
 def test_orphans_several_roots_and_clock_skew_are_all_shown(store: DuckDBStore) -> None:
     trace = TraceBuilder()
     root = trace.span("invoke_agent a", {"gen_ai.operation.name": "invoke_agent"}, start_ms=10, duration_ms=50)
