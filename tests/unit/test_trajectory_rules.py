@@ -241,6 +241,22 @@ def test_a_tool_result_too_large_to_inline_is_referenced_from_its_own_span(store
     assert call.tool_result == "r" * PREVIEW_CHARS + f"… [{len(huge)} characters; the whole text is in content_refs]"
 
 
+def test_the_provider_is_the_roots_else_the_one_most_model_calls_used(store: DuckDBStore) -> None:
+    trace = TraceBuilder()
+    agent = trace.span("invoke_agent weather", {"gen_ai.operation.name": "invoke_agent"}, duration_ms=100)
+    for start, provider in enumerate(["Anthropic", "OpenAI", "openai"]):
+        trace.span("chat", chat([U1], [A1], **{"gen_ai.provider.name": provider}), parent=agent, start_ms=start)
+    assert trajectory(store, trace).provider == "openai"  # two of three calls, whatever the case
+    rooted = TraceBuilder()
+    rooted.span(
+        "invoke_agent weather", {"gen_ai.operation.name": "invoke_agent", "gen_ai.provider.name": "AWS.Bedrock"}
+    )
+    assert trajectory(store, rooted).provider == "aws.bedrock"
+    plain = TraceBuilder()
+    plain.span("invoke_agent weather", {"gen_ai.operation.name": "invoke_agent"})
+    assert trajectory(store, plain).provider is None
+
+
 def test_orphans_several_roots_and_clock_skew_are_all_shown(store: DuckDBStore) -> None:
     trace = TraceBuilder()
     root = trace.span("invoke_agent a", {"gen_ai.operation.name": "invoke_agent"}, start_ms=10, duration_ms=50)
