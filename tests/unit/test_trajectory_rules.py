@@ -244,9 +244,9 @@ def test_a_tool_result_too_large_to_inline_is_referenced_from_its_own_span(store
 def test_the_provider_is_the_roots_else_the_one_most_model_calls_used(store: DuckDBStore) -> None:
     trace = TraceBuilder()
     agent = trace.span("invoke_agent weather", {"gen_ai.operation.name": "invoke_agent"}, duration_ms=100)
-    for start, provider in enumerate(["Anthropic", "OpenAI", "openai"]):
+    for start, provider in enumerate(["OpenAI", "Anthropic", "anthropic"]):
         trace.span("chat", chat([U1], [A1], **{"gen_ai.provider.name": provider}), parent=agent, start_ms=start)
-    assert trajectory(store, trace).provider == "openai"  # two of three calls, whatever the case
+    assert trajectory(store, trace).provider == "anthropic"  # two of three calls, whatever the case
     rooted = TraceBuilder()
     rooted.span(
         "invoke_agent weather", {"gen_ai.operation.name": "invoke_agent", "gen_ai.provider.name": "AWS.Bedrock"}
