@@ -70,13 +70,14 @@ def own_tests_only(module: str) -> None:
     stats_file.write_text(json.dumps(stats))
 
 
-def run(module: str, every: int, survivors: bool = False) -> None:
+def run(module: str, every: int, survivors: bool = False, unchecked: bool = False) -> None:
     names = sorted(results(module))
     # one mutant first: mutmut (re)generates mutants and maps tests to functions if they changed
     mutmut(names[:1] or ["tracechat.none-yet*"])
     own_tests_only(module)
     codes = results(module)
-    names = sorted(name for name in codes if not survivors or codes[name] == 0)
+    wanted = ({0, 5, 33} if survivors else set()) | ({None} if unchecked else set())
+    names = sorted(name for name in codes if not wanted or codes[name] in wanted)
     chosen = names[::every]
     print(f"{module}: {len(chosen)} of {len(names)} mutants", flush=True)
     mutmut(chosen)
@@ -112,11 +113,12 @@ def main() -> int:
     parser.add_argument("modules", nargs="*", help="paths under src/tracechat (default: all of [tool.mutmut])")
     parser.add_argument("--every", type=int, default=1, help="check every Nth mutant of each module (a sample)")
     parser.add_argument("--survivors", action="store_true", help="check again only the mutants that survived")
+    parser.add_argument("--unchecked", action="store_true", help="check only the mutants not checked yet")
     parser.add_argument("--report", action="store_true", help="only print what was measured")
     args = parser.parse_args()
     if not args.report:
         for module in args.modules or modules():
-            run(module, args.every, args.survivors)
+            run(module, args.every, args.survivors, args.unchecked)
     return report()
 
 
