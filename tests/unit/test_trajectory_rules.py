@@ -192,6 +192,73 @@ def test_new_material_in_front_of_a_whole_history_is_no_compaction(store: DuckDB
     ]
 
 
+def test_a_result_for_a_call_no_span_recorded_is_an_entry_with_its_id(store: DuckDBStore) -> None:
+    orphan = {"role": "tool", "parts": [{"type": "tool_call_response", "id": "c9", "response": "42"}]}
+    trace = TraceBuilder()
+    trace.span("chat gpt-4o", chat([U1], [A1]), start_ms=0)
+    trace.span("chat gpt-4o", chat([U1, A1, orphan, U2], [A2]), start_ms=20)
+    result = trajectory(store, trace)
+    assert [m.type for m in result.messages] == [
+        "agent_start",
+        "user_message",
+        "assistant_message",
+        "tool_call",
+        "user_message",
+        "assistant_message",
+    ]
+    call = result.messages[3].tool_call
+    assert call is not None
+    assert (call.tool_name, call.tool_call_id, call.tool_result) == (None, "c9", "42")
+
+
+def test_a_result_naming_only_its_tool_answers_the_open_call_of_that_tool(store: DuckDBStore) -> None:
+    by_name = {"role": "tool", "parts": [{"type": "tool_call_response", "name": "get_weather", "response": "18C"}]}
+    trace = TraceBuilder()
+    trace.span("chat gpt-4o", chat([U1], [CALL]), start_ms=0)
+    trace.span("chat gpt-4o", chat([U1, CALL, by_name], [A1]), start_ms=20)
+    result = trajectory(store, trace)
+    calls = [m.tool_call for m in result.messages if m.tool_call]
+    assert [(c.tool_name, c.tool_call_id, c.tool_result) for c in calls] == [("get_weather", "c1", "18C")]
+
+
+def test_a_tool_result_too_large_to_inline_is_referenced_from_its_own_span(store: DuckDBStore) -> None:
+    import hashlib
+
+    from tracechat.query.content import PREVIEW_CHARS, TEXT_LIMIT
+
+    huge = "r" * (TEXT_LIMIT + 1)
+    trace = TraceBuilder()
+    agent = trace.span("invoke_agent weather", {"gen_ai.operation.name": "invoke_agent"}, duration_ms=100)
+    trace.span("chat gpt-4o", chat([U1], [CALL]), parent=agent, start_ms=1)
+    tool = trace.span(
+        "execute_tool get_weather",
+        {"gen_ai.operation.name": "execute_tool", "gen_ai.tool.call.id": "c1", "gen_ai.tool.call.result": huge},
+        parent=agent,
+        start_ms=20,
+    )
+    result = trajectory(store, trace)
+    call = next(m.tool_call for m in result.messages if m.tool_call)
+    digest = hashlib.sha256(huge.encode()).hexdigest()[:32]
+    assert call.content_refs == [f"{trace.trace_hex}.{tool}.{digest}"]
+    assert call.tool_result == "r" * PREVIEW_CHARS + f"… [{len(huge)} characters; the whole text is in content_refs]"
+
+
+def test_the_provider_is_the_roots_else_the_one_most_model_calls_used(store: DuckDBStore) -> None:
+    trace = TraceBuilder()
+    agent = trace.span("invoke_agent weather", {"gen_ai.operation.name": "invoke_agent"}, duration_ms=100)
+    for start, provider in enumerate(["OpenAI", "Anthropic", "anthropic"]):
+        trace.span("chat", chat([U1], [A1], **{"gen_ai.provider.name": provider}), parent=agent, start_ms=start)
+    assert trajectory(store, trace).provider == "anthropic"  # two of three calls, whatever the case
+    rooted = TraceBuilder()
+    rooted.span(
+        "invoke_agent weather", {"gen_ai.operation.name": "invoke_agent", "gen_ai.provider.name": "AWS.Bedrock"}
+    )
+    assert trajectory(store, rooted).provider == "aws.bedrock"
+    plain = TraceBuilder()
+    plain.span("invoke_agent weather", {"gen_ai.operation.name": "invoke_agent"})
+    assert trajectory(store, plain).provider is None
+
+
 def test_orphans_several_roots_and_clock_skew_are_all_shown(store: DuckDBStore) -> None:
     trace = TraceBuilder()
     root = trace.span("invoke_agent a", {"gen_ai.operation.name": "invoke_agent"}, start_ms=10, duration_ms=50)
