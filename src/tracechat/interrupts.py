@@ -60,6 +60,19 @@ class ReadHandle:
             for cursor in self._cursors:
                 cursor.interrupt()
 
+    @property
+    def open(self) -> bool:
+        return self._open
+
+    def repeat(self) -> None:
+        """Interrupt again: one that landed between a query's registration and its start
+        is lost (DuckDB interrupts only the query running), so the edge repeats it until the
+        read is over."""
+        with self._lock:
+            if self.reason is not None and self._open:
+                for cursor in self._cursors:
+                    cursor.interrupt()
+
     def close(self) -> None:
         """The request is over: its thread's cursor may serve another request next."""
         with self._lock:

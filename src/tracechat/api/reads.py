@@ -66,13 +66,21 @@ class ReadCapacity:
                                 self._metrics.reads_abandoned.inc()
                                 handle.interrupt("client_left")  # before the cancel, which waits for the thread
                                 group.cancel_scope.cancel()
+                                await repeat_interrupts()
                             return
                         await to_app.send(message)
+
+            async def repeat_interrupts() -> None:
+                with anyio.CancelScope(shield=True):  # the read's thread is waited for, so this ends
+                    while handle.open:
+                        await anyio.sleep(0.05)
+                        handle.repeat()
 
             async def deadline() -> None:
                 # The time limit counts from the read's start, not from its wait for a turn.
                 await anyio.sleep(self._timeout_s)
                 handle.interrupt("timeout")
+                await repeat_interrupts()
 
             group.start_soon(pump)
             try:
@@ -82,6 +90,7 @@ class ReadCapacity:
                         with interrupts.bound(handle):
                             await self._app(scope, from_client.receive, relayed_send)
             finally:
+                handle.close()  # also for a read cancelled while waiting: ends repeat_interrupts
                 if handle.stopped and handle.reason is not None:
                     self._metrics.reads_interrupted.labels(handle.reason).inc()
             group.cancel_scope.cancel()
