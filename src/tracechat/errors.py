@@ -128,6 +128,20 @@ class StoreCorrupted(StorageUnavailable):
         super().__init__(message, retry_after)
 
 
+class ReadInterrupted(Retryable):
+    """A read was stopped while it ran (its client left); nothing is wrong with the trace."""
+
+    code = "read_interrupted"
+
+
+class ReadTimedOut(ReadInterrupted):
+    """A read ran past TRACECHAT_READ_TIMEOUT_S and was stopped; a narrower read may succeed."""
+
+    http_status = 504
+    grpc_code = grpc.StatusCode.DEADLINE_EXCEEDED
+    code = "read_timeout"
+
+
 class StoreVersionError(TracechatError):
     """The database file was written by a schema this build cannot open."""
 
