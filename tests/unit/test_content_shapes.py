@@ -8,7 +8,7 @@ import json
 import pytest
 
 from tests.traces import TraceBuilder, as_json, outline, trajectory
-from tracechat.genai.messages import parse_messages, plain_arguments, plain_result
+from tracechat.genai.messages import parse_messages, plain_arguments, plain_name, plain_result
 from tracechat.store.duck import DuckDBStore
 
 QUESTION = {"role": "user", "content": [{"text": "Weather in Paris?"}]}
@@ -317,3 +317,34 @@ def test_a_step_written_in_fields_is_a_thought_and_a_tool_call_or_reasoning_and_
     other = "[[ ## summary ## ]]\nA summary.\n\n[[ ## completed ## ]]"  # another signature's fields: as written
     [kept] = parse_messages(as_json([{"role": "assistant", "content": other}])) or []
     assert kept.text() == other
+
+
+@pytest.mark.parametrize(
+    ("recorded", "shown"),
+    [
+        ('{"from_agent": "Triage Agent"}', "Triage Agent"),  # OpenInference JS, OpenAI Agents SDK
+        ("Triage Agent", "Triage Agent"),
+        ('{"from_agent": "Triage", "to_agent": "Weather"}', '{"from_agent": "Triage", "to_agent": "Weather"}'),
+        ('{"agent": {"name": "Triage"}}', '{"agent": {"name": "Triage"}}'),
+    ],
+)
+def test_a_name_wrapped_in_an_object_with_one_string_reads_as_that_string(recorded: str, shown: str) -> None:
+    assert plain_name(recorded) == shown
+
+
+def test_a_handoff_records_source_wrapped_in_an_object_names_the_agent(store: DuckDBStore) -> None:
+    trace = TraceBuilder()
+    triage = trace.span("Triage Agent", {"openinference.span.kind": "AGENT", "graph.node.id": "Triage Agent"})
+    trace.span(
+        "handoff to Weather Agent",
+        {
+            "openinference.span.kind": "TOOL",
+            "tool.name": "handoff_to_Weather Agent",
+            "input.value": '{"from_agent":"Triage Agent"}',
+            "output.value": '{"to_agent":"Weather Agent"}',
+        },
+        parent=triage,
+        start_ms=5,
+    )
+    [handoff] = [m.agent_handoff for m in trajectory(store, trace).messages if m.agent_handoff]
+    assert (handoff.from_agent, handoff.to_agent) == ("Triage Agent", "Weather Agent")
