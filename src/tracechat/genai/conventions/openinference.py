@@ -49,9 +49,13 @@ def extract(facts: SpanFacts) -> None:
 def _graph(facts: SpanFacts, metadata: Any, kind: str | None) -> None:
     """LangGraph's run metadata: the node a span runs in, and how deeply its graph is nested
     (``langgraph_checkpoint_ns`` is ``node:id`` per graph level, joined by ``|``). A
-    LangGraph run marked AGENT is named after its graph (``create_react_agent(name=...)``)."""
+    LangGraph run marked AGENT is named after its graph (``create_react_agent(name=...)``);
+    so is the run of a graph that is no node of another one (no ``langgraph_node``: the
+    graph itself, which OpenInference's JS instrumentation marks CHAIN)."""
     if not isinstance(metadata, dict) or metadata.get("ls_integration") != "langgraph":
         return
+    if kind == "CHAIN" and "langgraph_node" not in metadata:
+        facts.operation, kind = "invoke_agent", "AGENT"
     if kind == "AGENT":
         facts.fill("agent_name", facts.name)
     facts.fill("graph_node", text(metadata.get("langgraph_node")))
