@@ -348,3 +348,23 @@ def test_a_handoff_records_source_wrapped_in_an_object_names_the_agent(store: Du
     )
     [handoff] = [m.agent_handoff for m in trajectory(store, trace).messages if m.agent_handoff]
     assert (handoff.from_agent, handoff.to_agent) == ("Triage Agent", "Weather Agent")
+
+
+def test_a_tool_output_wrapping_a_langchain_tool_message_is_its_content_for_its_call(store: DuckDBStore) -> None:
+    """OpenInference's JS LangChain instrumentation records ``{"output": <ToolMessage>}``."""
+    trace = TraceBuilder()
+    message = {
+        "lc": 1,
+        "type": "constructor",
+        "id": ["langchain_core", "messages", "ToolMessage"],
+        "kwargs": {"status": "success", "content": "18C", "tool_call_id": "call_1", "name": "get_weather"},
+    }
+    tool = {
+        "openinference.span.kind": "TOOL",
+        "tool.name": "get_weather",
+        "input.value": "Paris",
+        "output.value": as_json({"output": message}),
+    }
+    trace.span("get_weather", tool)
+    [call] = [m.tool_call for m in trajectory(store, trace).messages if m.tool_call]
+    assert (call.tool_call_id, call.tool_result) == ("call_1", "18C")

@@ -40,7 +40,7 @@ def extract(facts: SpanFacts) -> None:
             facts.fill("handoff_to", facts.name[len(_HANDOFF_PREFIX) :].strip() or text(a.get("output.value")))
             facts.fill("handoff_from", text(a.get("input.value")))
         else:
-            facts.fill("tool_call_id", text(a.get("tool.id")) or text(a.get("tool_call.id")))
+            facts.fill("tool_call_id", text(a.get("tool.id")) or text(a.get("tool_call.id")) or _answered(a))
             facts.fill("tool_arguments", json_text(_message_content(a.get("input.value"))))
             facts.fill("tool_result", json_text(_message_content(a.get("output.value"))))
     facts.feedback.extend(_annotations(a))
@@ -69,16 +69,31 @@ _LANGCHAIN_MESSAGE_TYPES = {"human", "ai", "system", "tool", "function", "chat",
 
 def _message_content(value: Any) -> Any:
     """A tool's input or output that is a serialized LangChain message (``{"type": "tool",
-    "data": {"content": ...}}``, or the ``{"lc": 1, "kwargs": {"content": ...}}`` form)
-    stands for its content."""
+    "data": {"content": ...}}``, or the ``{"lc": 1, "kwargs": {"content": ...}}`` form, also
+    inside a wrapper that only carries it: ``{"output": ...}``, OpenInference's JS
+    instrumentation) stands for its content."""
+    data = _langchain_message(value)
+    return data["content"] if data is not None and "content" in data else value
+
+
+def _answered(attributes: dict[str, Any]) -> str | None:
+    """The call a tool's result answers, as the LangChain ``ToolMessage`` it returned says."""
+    data = _langchain_message(attributes.get("output.value"))
+    return text(data.get("tool_call_id")) if data is not None else None
+
+
+def _langchain_message(value: Any) -> dict[str, Any] | None:
+    """The fields of a serialized LangChain message, or None when the value is none."""
     document = structured(value) if isinstance(value, str) else value
+    if isinstance(document, dict) and len(document) == 1 and isinstance(document.get("output"), dict):
+        document = document["output"]
     if isinstance(document, dict):
         data = document.get("data") if document.get("type") in _LANGCHAIN_MESSAGE_TYPES else None
         if document.get("lc") == 1 and isinstance(document.get("kwargs"), dict):
             data = document["kwargs"]
-        if isinstance(data, dict) and "content" in data:
-            return data["content"]
-    return value
+        if isinstance(data, dict):
+            return data
+    return None
 
 
 def _messages(attributes: dict[str, Any], prefix: str) -> list[Message] | None:
