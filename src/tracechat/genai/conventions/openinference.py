@@ -35,6 +35,8 @@ def extract(facts: SpanFacts) -> None:
     if kind == "LLM":
         facts.fill("input_messages", parse_messages(a.get("input.value")))
         facts.fill("output_messages", _response_messages(a.get("output.value")))
+        _name_calls(facts.input_messages, a.get("input.value"))
+        _name_calls(facts.output_messages, a.get("output.value"))
     if kind == "TOOL":
         if facts.name.startswith(_HANDOFF_PREFIX):
             facts.fill("handoff_to", facts.name[len(_HANDOFF_PREFIX) :].strip() or text(a.get("output.value")))
@@ -171,6 +173,37 @@ def _response_messages(value: Any) -> list[Message] | None:
     if isinstance(document, dict) and isinstance(document.get("output"), list):
         return parse_messages(document["output"])
     return None
+
+
+def _name_calls(messages: list[Message] | None, value: Any) -> None:
+    """Tool calls recorded without their ids (OpenInference's LangChain JS instrumentation
+    leaves ``tool_call.id`` out) take the ids the serialized LangChain messages in
+    ``input.value`` / ``output.value`` give the same calls, in the same order."""
+    calls = [p for m in messages or [] for p in m.parts if p.kind == "tool_call"]
+    if not any(p.id is None for p in calls):
+        return
+    recorded: list[tuple[str | None, str | None]] = []
+    _serialized_calls(structured(value), recorded)
+    if [name for _, name in recorded] != [p.name for p in calls]:
+        return
+    for part, (call_id, _) in zip(calls, recorded, strict=True):
+        part.id = part.id or call_id
+
+
+def _serialized_calls(document: Any, found: list[tuple[str | None, str | None]], depth: int = 0) -> None:
+    """(id, name) of each tool call the AI messages in a document ask for, in document order:
+    ``{"generations": [[{"message": …}]]}``, ``{"messages": [[…]]}``."""
+    if depth > 6:
+        return
+    data = _langchain_message(document)
+    if data is not None and "content" in data:
+        for call in data.get("tool_calls") or []:
+            if isinstance(call, dict):
+                found.append((text(call.get("id")), text(call.get("name"))))
+        return
+    children = document.values() if isinstance(document, dict) else document if isinstance(document, list) else []
+    for child in children:
+        _serialized_calls(child, found, depth + 1)
 
 
 def _annotations(attributes: dict[str, Any]) -> list[Feedback]:
