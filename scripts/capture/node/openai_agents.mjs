@@ -8,6 +8,8 @@
 // OPENAI_API_KEY. `manuallyInstrument(agents)` registers the OpenInference trace processor
 // exclusively (it replaces the SDK's own exporter to OpenAI), so nothing is sent elsewhere.
 //
+// With CAPTURE_STREAM=1 it runs streamed (`run(..., { stream: true })`, SSE from the fake server).
+//
 // Env (set by ../capture.py): OPENAI_BASE_URL, OPENAI_API_KEY, OTEL_EXPORTER_OTLP_ENDPOINT.
 
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
@@ -63,7 +65,16 @@ const triageAgent = new Agent({
 
 let exitCode = 0;
 try {
-  const result = await run(triageAgent, QUESTION, { maxTurns: 6 });
+  let result;
+  if (process.env.CAPTURE_STREAM === '1') {
+    result = await run(triageAgent, QUESTION, { maxTurns: 6, stream: true });
+    for await (const _event of result.toTextStream()) {
+      // drain the stream: the run finishes when it is read to the end
+    }
+    await result.completed;
+  } else {
+    result = await run(triageAgent, QUESTION, { maxTurns: 6 });
+  }
   console.log(`answer: ${result.finalOutput} (last agent: ${result.lastAgent?.name})`);
   if (result.lastAgent?.name !== 'Weather Agent') {
     console.error('expected the weather agent to answer');
