@@ -841,3 +841,30 @@ def test_the_note_a_transfer_returned_is_no_user_turn_of_the_agent_taken_over(st
     assert [(h.from_agent, h.to_agent) for h in (m.agent_handoff for m in result.messages) if h] == [
         ("triage", "weather")
     ]
+
+
+def test_a_langgraph_graph_that_is_no_node_of_another_is_the_agent_named_after_it(store: DuckDBStore) -> None:
+    """OpenInference's JS instrumentation marks the graph run CHAIN (the Python one AGENT)."""
+    trace = TraceBuilder()
+    graph_metadata = as_json({"ls_integration": "langgraph"})
+    node_metadata = as_json({"ls_integration": "langgraph", "langgraph_node": "agent", "langgraph_step": 1})
+    graph = trace.span(
+        "weather_agent", {"openinference.span.kind": "CHAIN", "metadata": graph_metadata}, duration_ms=50
+    )
+    node = trace.span(
+        "agent", {"openinference.span.kind": "CHAIN", "metadata": node_metadata}, parent=graph, start_ms=1
+    )
+    llm = {
+        "openinference.span.kind": "LLM",
+        "llm.model_name": "gpt-4o",
+        "llm.input_messages.0.message.role": "user",
+        "llm.input_messages.0.message.content": "Weather in Paris?",
+        "llm.output_messages.0.message.role": "assistant",
+        "llm.output_messages.0.message.content": "18C in Paris.",
+    }
+    trace.span("ChatOpenAI", llm, parent=node, start_ms=2)
+    assert outline(trajectory(store, trace)) == [
+        ("agent_start", "weather_agent", None),
+        ("user_message", "weather_agent", "Weather in Paris?"),
+        ("assistant_message", "weather_agent", "18C in Paris."),
+    ]

@@ -414,6 +414,22 @@ def plain_arguments(value: str | None) -> str | None:
     return _unwrapped(value, _call_arguments)
 
 
+def plain_name(value: str | None) -> str | None:
+    """A name (an agent's) recorded as the JSON text of an object whose one value is a
+    string is that string: ``{"from_agent": "Triage Agent"}`` (OpenInference's JS
+    instrumentation of the OpenAI Agents SDK records a handoff's source so) is
+    ``Triage Agent``; anything else as it is."""
+    return _unwrapped(value, _one_string)
+
+
+def _one_string(document: Any) -> Any:
+    if isinstance(document, dict) and len(document) == 1:
+        (inner,) = document.values()
+        if isinstance(inner, str) and inner.strip():
+            return inner
+    return document
+
+
 def _unwrapped(value: str | None, unwrap: Callable[[Any], Any]) -> str | None:
     if value is None or value[:1] not in ("{", "["):
         return value
