@@ -9,6 +9,7 @@ runs it, then the model answers from the result.
 
     maf_case.py           # that agent
     maf_case.py as-tool   # a travel_coordinator agent with weather_agent.as_tool() as its tool
+    maf_case.py responses-stream   # that agent on OpenAIChatClient (Responses API), streamed
 """
 
 from __future__ import annotations
@@ -22,16 +23,15 @@ import _common as c
 
 async def run(mode: str) -> str:
     from agent_framework import Agent, tool
-    from agent_framework.openai import OpenAIChatCompletionClient
+    from agent_framework.openai import OpenAIChatClient, OpenAIChatCompletionClient
 
     @tool
     def get_weather(city: str) -> str:
         """Get the current weather for a city."""
         return c.get_weather(city)
 
-    client = OpenAIChatCompletionClient(
-        model=c.MODEL, base_url=os.environ["OPENAI_BASE_URL"], api_key=os.environ["OPENAI_API_KEY"]
-    )
+    settings = {"model": c.MODEL, "base_url": os.environ["OPENAI_BASE_URL"], "api_key": os.environ["OPENAI_API_KEY"]}
+    client = OpenAIChatClient(**settings) if mode == "responses-stream" else OpenAIChatCompletionClient(**settings)
     agent = Agent(
         client=client,
         name="weather_agent",
@@ -47,6 +47,8 @@ async def run(mode: str) -> str:
             instructions="You coordinate a travel desk. Ask the weather agent about the weather.",
             tools=[agent.as_tool()],
         )
+    if mode == "responses-stream":
+        return "".join([update.text async for update in agent.run(c.QUESTION, stream=True)])
     result = await agent.run(c.QUESTION)
     return result.text
 
