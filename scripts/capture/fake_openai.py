@@ -30,6 +30,8 @@ Replies are deterministic and decided from the request alone (see ``decide``):
   happened yet and the pending question is about the weather -> call it with the first
   coworker its description lists (``...coworkers: <name>``); after its result -> that result
   as the answer
+* the last input is a ``get_weather`` result that reports an error (``error`` in it, no
+  ``temperature_c``) -> call ``get_weather`` again with the same city
 * no ``get_weather`` is offered but a tool taking a ``task`` (another agent used as a tool:
   an Agent Framework agent's ``as_tool()``, Agno's ``delegate_task_to_member``) is, and the
   pending question is about the weather -> call it with ``{"task": "Find the current weather
@@ -218,6 +220,13 @@ def _decide(turn: Turn, reasoning: bool) -> dict[str, Any]:
     )
     if turn.last_kind == "tool" and turn.last_tool_name == "get_weather" and "final_answer" in turn.tools:
         out["tool"] = ("final_answer", json.dumps({"answer": weather_answer(turn.last_tool_output, city)}))
+    elif (
+        turn.last_kind == "tool"
+        and turn.last_tool_name == "get_weather"
+        and "error" in turn.last_tool_output.lower()
+        and "temperature_c" not in turn.last_tool_output
+    ):
+        out["tool"] = ("get_weather", json.dumps({"city": city or "Paris"}))  # the tool failed: try once more
     elif turn.last_kind == "tool" and turn.last_tool_name == "get_weather":
         out["text"] = weather_answer(turn.last_tool_output, city)
         if reasoning:

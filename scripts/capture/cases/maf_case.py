@@ -10,6 +10,7 @@ runs it, then the model answers from the result.
     maf_case.py           # that agent
     maf_case.py as-tool   # a travel_coordinator agent with weather_agent.as_tool() as its tool
     maf_case.py responses-stream   # that agent on OpenAIChatClient (Responses API), streamed
+    maf_case.py tool-error   # that agent, its tool failing the first time (the model tries again)
 """
 
 from __future__ import annotations
@@ -25,9 +26,14 @@ async def run(mode: str) -> str:
     from agent_framework import Agent, tool
     from agent_framework.openai import OpenAIChatClient, OpenAIChatCompletionClient
 
+    calls = []
+
     @tool
     def get_weather(city: str) -> str:
         """Get the current weather for a city."""
+        calls.append(city)
+        if mode == "tool-error" and len(calls) == 1:
+            raise TimeoutError("weather service did not answer in time")
         return c.get_weather(city)
 
     settings = {"model": c.MODEL, "base_url": os.environ["OPENAI_BASE_URL"], "api_key": os.environ["OPENAI_API_KEY"]}
