@@ -467,6 +467,17 @@ def test_an_answer_tool_is_the_answer_of_the_call_that_asked_for_it(store: DuckD
     assert [c.name for c in answer.tool_calls or ()] == ["final_answer"]
 
 
+def test_an_answer_tool_s_only_text_argument_is_the_answer_whatever_its_name(store: DuckDBStore) -> None:
+    """BeeAI's RequirementAgent answers through ``final_answer({"response": …})``."""
+    trace = TraceBuilder()
+    final = {"type": "tool_call", "id": "f1", "name": "final_answer", "arguments": {"response": "18C in Paris."}}
+    trace.span("chat gpt-4o", chat([U1], [{"role": "assistant", "parts": [final]}]))
+    two = {"type": "tool_call", "id": "f2", "name": "final_answer", "arguments": {"response": "18C.", "note": "x"}}
+    trace.span("chat gpt-4o", chat([U1], [{"role": "assistant", "parts": [two]}]), start_ms=20)
+    answers = [m.assistant_message.text for m in trajectory(store, trace).messages if m.assistant_message]
+    assert answers == ["18C in Paris.", '{"response":"18C.","note":"x"}']  # two arguments: all of them
+
+
 def test_spans_whose_parents_form_a_cycle_are_roots(store: DuckDBStore) -> None:
     trace = TraceBuilder()
     trace.span("chat gpt-4o", chat([U1], [A1]), parent="0000000000000002")

@@ -10,8 +10,21 @@ from tracechat.query.tree import Node
 
 
 def answer_of(call: Part) -> str | None:
-    """What an answer tool was asked to answer: its ``answer`` argument, else all of them."""
-    return argument(call.arguments, "answer") or call.arguments
+    """What an answer tool was asked to answer: its ``answer`` argument, else its only
+    argument when that is text, whatever it is named (BeeAI's ``{"response": …}``), else
+    all of them."""
+    return argument(call.arguments, "answer") or _sole_text(call.arguments) or call.arguments
+
+
+def _sole_text(arguments: str | None) -> str | None:
+    try:
+        document = parse_json(arguments or "")
+    except ValueError:
+        return None
+    if isinstance(document, dict) and len(document) == 1:
+        (value,) = document.values()
+        return value if isinstance(value, str) and value else None
+    return None
 
 
 def recorded_question(facts: SpanFacts) -> str | None:
