@@ -219,7 +219,9 @@ def _decide(turn: Turn, reasoning: bool) -> dict[str, Any]:
         and ((turn.last_tool_name or "").startswith("transfer_to_") or turn.last_tool_name == HANDOFF)
     )
     if turn.last_kind == "tool" and turn.last_tool_name == "get_weather" and "final_answer" in turn.tools:
-        out["tool"] = ("final_answer", json.dumps({"answer": weather_answer(turn.last_tool_output, city)}))
+        # smolagents' final_answer takes {"answer"}, BeeAI's RequirementAgent's {"response"}
+        key = "response" if turn.params.get("final_answer") == ["response"] else "answer"
+        out["tool"] = ("final_answer", json.dumps({key: weather_answer(turn.last_tool_output, city)}))
     elif (
         turn.last_kind == "tool"
         and turn.last_tool_name == "get_weather"
