@@ -426,6 +426,18 @@ def test_a_frameworks_wrapping_of_the_question_is_no_second_user_turn(store: Duc
     assert result.messages[0].type == "user_message"  # where the swarm started: before the first agent
 
 
+def test_an_agent_span_whose_input_holds_messages_unwraps_its_model_calls_question(store: DuckDBStore) -> None:
+    """BeeAI records a member agent's input as ``{"input": [<messages>]}`` and sends the
+    model ``Your task: <task>``: the task is the member's user message, as it was given."""
+    trace = TraceBuilder()
+    given = as_json({"input": [{"role": "user", "content": [{"type": "text", "text": "Weather in Paris?"}]}]})
+    agent = trace.span("weather", {"openinference.span.kind": "AGENT", "agent.name": "weather", "input.value": given})
+    wrapped = {"role": "user", "parts": [{"type": "text", "content": "Your task: Weather in Paris?"}]}
+    trace.span("chat gpt-4o", chat([wrapped], [A1]), parent=agent, start_ms=1)
+    result = trajectory(store, trace)
+    assert [m.user_message.text for m in result.messages if m.user_message] == ["Weather in Paris?"]
+
+
 def test_a_handoff_tool_hands_over_where_it_ran_and_the_last_word_before_is_no_handback(store: DuckDBStore) -> None:
     trace = TraceBuilder()
     handoff = {"type": "tool_call", "id": "h1", "name": "handoff_to_agent", "arguments": {"agent_name": "weather"}}

@@ -4,6 +4,7 @@ small readings of arguments and outputs. Pure functions over ``SpanFacts`` and t
 
 from __future__ import annotations
 
+from tracechat.genai.messages import parse_messages
 from tracechat.genai.types import Kind, Message, Part, SpanFacts
 from tracechat.genai.values import parse_json
 from tracechat.query.tree import Node
@@ -29,8 +30,13 @@ def _sole_text(arguments: str | None) -> str | None:
 
 def recorded_question(facts: SpanFacts) -> str | None:
     """The question a span says it was asked: its last user message, else its input when
-    that reads as a question."""
-    return last_user_text(facts.input_messages) or plain(facts.input_text)
+    that reads as a question, else the last user message of messages its input holds
+    (BeeAI's member agent: ``{"input": [{"role": "user", "content": [...]}]}``)."""
+    return (
+        last_user_text(facts.input_messages)
+        or plain(facts.input_text)
+        or (last_user_text(parse_messages(facts.input_text)) if facts.input_text else None)
+    )
 
 
 def wrapped_question(node: Node, text: str | None) -> tuple[Node, str] | None:
