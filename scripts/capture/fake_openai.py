@@ -36,7 +36,8 @@ Replies are deterministic and decided from the request alone (see ``decide``):
   an Agent Framework agent's ``as_tool()``, Agno's ``delegate_task_to_member``) is, and the
   pending question is about the weather -> call it with ``{"task": "Find the current weather
   in <City>."}`` (and ``member_id``: the first ``<member id="...">`` of the instructions, when
-  it takes one); after its result -> that result as the answer
+  it takes one); after its result -> that result as the answer (through ``final_answer``
+  when that is offered)
 * a ``get_weather`` tool is offered and the pending user question names a city or the
   weather -> call ``get_weather`` with ``{"city": "<City>"}``
 * otherwise -> a short text answer
@@ -259,6 +260,9 @@ def _decide(turn: Turn, reasoning: bool) -> dict[str, Any]:
     elif pending_question and "handoff_to_agent" in turn.tools and (target := swarm_handoff_target(turn)):
         message = f"The user asks about the weather in {city}." if city else "Please answer the user's question."
         out["tool"] = ("handoff_to_agent", json.dumps({"agent_name": target, "message": message}))
+    elif turn.last_kind == "tool" and turn.last_tool_name in agent_tools(turn) and "final_answer" in turn.tools:
+        key = "response" if turn.params.get("final_answer") == ["response"] else "answer"
+        out["tool"] = ("final_answer", json.dumps({key: turn.last_tool_output}))
     elif turn.last_kind == "tool" and turn.last_tool_name in agent_tools(turn):
         out["text"] = turn.last_tool_output
     elif (
@@ -302,7 +306,7 @@ def agent_tools(turn: Turn) -> list[str]:
     """Offered tools that hand a ``task`` to another agent and return its answer: an Agent
     Framework agent's ``as_tool()`` (``{"task"}``), Agno's team tool ``delegate_task_to_member``
     (``{"member_id", "task"}``, the member ids listed as ``<member id="...">`` in the team's
-    instructions). CrewAI's delegation tool has its own rule above."""
+    instructions), BeeAI's ``HandoffTool`` (``{"task"}``). CrewAI's delegation tool has its own rule above."""
     return [t for t in turn.tools if t != DELEGATE and "task" in turn.params.get(t, [])]
 
 
