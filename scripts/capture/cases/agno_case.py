@@ -4,6 +4,9 @@ AgnoInstrumentor().instrument(tracer_provider=...) wraps the agent run, the mode
 the tool calls. The model is Agno's `OpenAIChat` (chat completions, non-streaming) pointed at
 the fake server. The user asks the weather in Paris, the model calls get_weather, Agno runs
 it, then the model answers from the result.
+
+    agno_case.py          # agent.run(question)
+    agno_case.py stream   # agent.run(question, stream=True): the model streamed
 """
 
 from __future__ import annotations
@@ -39,8 +42,11 @@ def main() -> int:
         instructions=c.SYSTEM_PROMPT,
         telemetry=False,
     )
-    result = agent.run(c.QUESTION)
-    print(f"answer: {result.content}")
+    if sys.argv[1:] == ["stream"]:
+        answer = "".join(str(event.content or "") for event in agent.run(c.QUESTION, stream=True))
+    else:
+        answer = agent.run(c.QUESTION).content
+    print(f"answer: {answer}")
     c.shutdown(tp)
     return 0
 
