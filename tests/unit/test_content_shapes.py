@@ -76,6 +76,9 @@ def test_a_result_wrapper_that_carries_one_value_reads_as_it(recorded: str, show
         ),
         ('{"text": "hello"}', '{"text": "hello"}'),  # an argument named text stays
         ('{"args": ["Paris"], "kwargs": {}}', '{"args": ["Paris"], "kwargs": {}}'),
+        ('{"input": {"city": "Paris"}, "options": null}', '{"city":"Paris"}'),  # BeeAI
+        ('{"input": {"city": "Paris"}}', '{"input": {"city": "Paris"}}'),  # an argument named input
+        ('{"input": {"city": "Paris"}, "units": "metric"}', '{"input": {"city": "Paris"}, "units": "metric"}'),
     ],
 )
 def test_call_arguments_wrapped_as_args_and_kwargs_read_as_the_keywords(recorded: str, shown: str) -> None:

@@ -493,6 +493,18 @@ def test_a_frameworks_wrapping_of_the_question_is_no_second_user_turn(store: Duc
     assert result.messages[0].type == "user_message"  # where the swarm started: before the first agent
 
 
+def test_an_agent_span_whose_input_holds_messages_unwraps_its_model_calls_question(store: DuckDBStore) -> None:
+    """BeeAI records a member agent's input as ``{"input": [<messages>]}`` and sends the
+    model ``Your task: <task>``: the task is the member's user message, as it was given."""
+    trace = TraceBuilder()
+    given = as_json({"input": [{"role": "user", "content": [{"type": "text", "text": "Weather in Paris?"}]}]})
+    agent = trace.span("weather", {"openinference.span.kind": "AGENT", "agent.name": "weather", "input.value": given})
+    wrapped = {"role": "user", "parts": [{"type": "text", "content": "Your task: Weather in Paris?"}]}
+    trace.span("chat gpt-4o", chat([wrapped], [A1]), parent=agent, start_ms=1)
+    result = trajectory(store, trace)
+    assert [m.user_message.text for m in result.messages if m.user_message] == ["Weather in Paris?"]
+
+
 def test_a_handoff_tool_hands_over_where_it_ran_and_the_last_word_before_is_no_handback(store: DuckDBStore) -> None:
     trace = TraceBuilder()
     handoff = {"type": "tool_call", "id": "h1", "name": "handoff_to_agent", "arguments": {"agent_name": "weather"}}
@@ -532,6 +544,17 @@ def test_an_answer_tool_is_the_answer_of_the_call_that_asked_for_it(store: DuckD
     assert answer is not None
     assert answer.text == "18C in Paris."
     assert [c.name for c in answer.tool_calls or ()] == ["final_answer"]
+
+
+def test_an_answer_tool_s_only_text_argument_is_the_answer_whatever_its_name(store: DuckDBStore) -> None:
+    """BeeAI's RequirementAgent answers through ``final_answer({"response": …})``."""
+    trace = TraceBuilder()
+    final = {"type": "tool_call", "id": "f1", "name": "final_answer", "arguments": {"response": "18C in Paris."}}
+    trace.span("chat gpt-4o", chat([U1], [{"role": "assistant", "parts": [final]}]))
+    two = {"type": "tool_call", "id": "f2", "name": "final_answer", "arguments": {"response": "18C.", "note": "x"}}
+    trace.span("chat gpt-4o", chat([U1], [{"role": "assistant", "parts": [two]}]), start_ms=20)
+    answers = [m.assistant_message.text for m in trajectory(store, trace).messages if m.assistant_message]
+    assert answers == ["18C in Paris.", '{"response":"18C.","note":"x"}']  # two arguments: all of them
 
 
 def test_spans_whose_parents_form_a_cycle_are_roots(store: DuckDBStore) -> None:
