@@ -24,8 +24,9 @@ from starlette.types import ASGIApp
 
 from tracechat import __version__
 from tracechat.api.app import create_api
+from tracechat.api.migrating import Switch, migrating_app
 from tracechat.api.security import SecurityHeaders
-from tracechat.auth.keys import Clock
+from tracechat.auth.keys import Clock, KeyRing
 from tracechat.chat.agents import Agents
 from tracechat.chat.assistant import Assistant
 from tracechat.chat.limits import RateLimiter
@@ -40,7 +41,10 @@ from tracechat.ingest.grpc_server import GrpcLimits, build_grpc_server
 from tracechat.ingest.http_server import InflateLimits, otlp_http_app
 from tracechat.ingest.loader import load_paths_in_process
 from tracechat.ingest.receiver import Receiver
+from tracechat.live_export import ExportJobs, Exports, NoExports
 from tracechat.metrics import Metrics
+from tracechat.migration import MigrationStatus
+from tracechat.progress import migration_shown
 from tracechat.query.service import TraceQueries
 from tracechat.query.session_queries import SessionQueries
 from tracechat.store.conversations import AgentRecords, ChatRecords
@@ -57,17 +61,21 @@ class ConfigurationError(TracechatError):
 class Service:
     """Everything one running tracechat holds, wired together."""
 
-    def __init__(self, settings: Settings, *, clock: Clock = time.monotonic) -> None:
-        """``clock``: when key files are re-read (tests move it instead of waiting)."""
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        clock: Clock = time.monotonic,
+        migration: MigrationStatus | None = None,
+        keys: KeyRing | None = None,
+    ) -> None:
+        """``clock``: when key files are re-read (tests move it instead of waiting).
+        ``migration``: told how far a schema migration of the store is. ``keys``: the key
+        ring opened already (``_keys_allowed``), else opened here."""
         self.settings = settings
-        self.keys = open_keys(settings, clock=clock)
-        if self.keys.open_mode and not is_loopback(settings.host):
-            raise ConfigurationError(
-                f"refusing to listen on {settings.host} with no API keys configured (open mode is for "
-                "loopback only); create one with 'tracechat keys create --project NAME' or use --host 127.0.0.1"
-            )
+        self.keys = keys if keys is not None else _keys_allowed(settings, clock)
         self.metrics = Metrics()
-        self.stores = open_stores(settings, observer=self.metrics.observe_commit)
+        self.stores = open_stores(settings, observer=self.metrics.observe_commit, migration=migration)
         self.store = self.stores.spans
         writer = self.store.writer
         self.metrics.watch_queue(lambda: writer.queued_bytes, lambda: writer.queued_items)
@@ -85,10 +93,26 @@ class Service:
         )
         self.chat_limit = RateLimiter(settings.chat_requests_per_minute)
         self.agents = Agents(AgentRecords(self.stores.records), records, self.chats, self.assistant)
+        snapshots = self.stores.snapshots
+        self.exports: Exports = (
+            ExportJobs(snapshots, settings.data_dir / "exports") if snapshots is not None else NoExports()
+        )
 
     def close(self) -> None:
+        self.exports.close()
         self.selftrace.shutdown()
         self.stores.close()
+
+
+def _keys_allowed(settings: Settings, clock: Clock = time.monotonic) -> KeyRing:
+    """The key ring of ``--store`` (``open_keys``), refused in open mode off loopback."""
+    keys = open_keys(settings, clock=clock)
+    if keys.open_mode and not is_loopback(settings.host):
+        raise ConfigurationError(
+            f"refusing to listen on {settings.host} with no API keys configured (open mode is for "
+            "loopback only); create one with 'tracechat keys create --project NAME' or use --host 127.0.0.1"
+        )
+    return keys
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,10 +182,24 @@ class RunningServer:
 
     @classmethod
     async def start(cls, settings: Settings, *, clock: Clock = time.monotonic) -> RunningServer:
+        """Listen on the API port first, answering "migrating, N% done" while the store
+        opens (and migrates), then serve everything."""
+        keys = _keys_allowed(settings, clock)  # before binding anything
         limits = connection_limits(settings)
         # The API's sync handlers run on this loop's default threads; ingest has its own.
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.api_threads
-        service = Service(settings, clock=clock)
+        migration = MigrationStatus()
+        api_sock = _listen(settings.host, settings.port)
+        switch = Switch(SecurityHeaders(migrating_app(migration), open_mode=lambda: keys.open_mode, docs_path=None))
+        api = _uvicorn(switch, limits)
+        api_task = asyncio.create_task(api.serve(sockets=[api_sock]))
+        try:
+            with migration_shown(migration):
+                service = await asyncio.to_thread(Service, settings, clock=clock, migration=migration, keys=keys)
+        except BaseException:
+            api.should_exit = True
+            await api_task
+            raise
         # A query node (--role query) serves the HTTP API only: no OTLP listener, and no gRPC
         # port either (the gRPC query service shares the OTLP/gRPC server).
         receives = settings.role != "query"
@@ -180,23 +218,24 @@ class RunningServer:
                 grpc_server, service.traces, service.store, service.keys, max(1, settings.grpc_workers // 2)
             )
             otlp_sock = _listen(settings.host, settings.otlp_http_port) if receives else None
-            api_sock = _listen(settings.host, settings.port)
         except BaseException:
+            api.should_exit = True
+            await api_task
             service.close()
             raise
         # Open mode answers loopback Host names only here too: a rebinding page could write spans.
         inflate = InflateLimits(settings.max_gzip_members, settings.decompress_max_s)
-        api = _uvicorn(create_api(service), limits)
         otlp: _Server | None = None
         if otlp_sock is not None:
             otlp_app = otlp_http_app(service.receiver, settings.max_request_bytes, inflate)
             otlp = _uvicorn(SecurityHeaders(otlp_app, open_mode=lambda: service.keys.open_mode, docs_path=None), limits)
+        switch.target = create_api(service)
         otlp_port = otlp_sock.getsockname()[1] if otlp_sock is not None else 0
         ports = Ports(grpc_port if receives else 0, otlp_port, api_sock.getsockname()[1])
         running = cls(service, grpc_server, queries, [api] if otlp is None else [api, otlp], ports)
         if receives:
             grpc_server.start()
-        running._tasks = [asyncio.create_task(api.serve(sockets=[api_sock]))]
+        running._tasks = [api_task]
         if otlp is not None and otlp_sock is not None:
             running._tasks.append(asyncio.create_task(otlp.serve(sockets=[otlp_sock])))
         while not all(server.started for server in running._http):

@@ -84,9 +84,12 @@ def _cmd_keys_revoke(args: argparse.Namespace) -> int:
 
 
 def _cmd_load(args: argparse.Namespace) -> int:
-    from tracechat.ingest.loader import send_paths
+    from tracechat.ingest.loader import find_request_files, send_paths
+    from tracechat.progress import shown
 
-    summary = send_paths([Path(p) for p in args.paths], args.endpoint, args.key)
+    paths = [Path(p) for p in args.paths]
+    with shown("loading", sum(1 for _ in find_request_files(paths)), "files") as progress:
+        summary = send_paths(paths, args.endpoint, args.key, on_file=progress.advance)
     print(
         f"sent {summary.files} files: {summary.spans} spans and {summary.log_records} log records stored, "
         f"{summary.rejected} rejected"
@@ -95,18 +98,12 @@ def _cmd_load(args: argparse.Namespace) -> int:
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    from tracechat.export import export_parquet
+    from tracechat import export_commands
     from tracechat.model.projects import readable_project
 
-    settings = _settings(args)
     if args.project is not None:
         readable_project(args.project)
-    written = export_parquet(settings.database_path, Path(args.directory), project=args.project)
-    print(
-        f"wrote {written.spans} spans and {written.log_records} log records "
-        f"in {written.files} files to {args.directory}"
-    )
-    return 0
+    return export_commands.run(args, _settings(args))
 
 
 def _cmd_maintain(args: argparse.Namespace) -> int:
@@ -260,10 +257,15 @@ def build_parser() -> argparse.ArgumentParser:
     trajectory.add_argument("--json", action="store_true", help="print the JSON the API returns")
     trajectory.set_defaults(run=_cmd_trajectory)
 
-    export = commands.add_parser("export", help="write the store as hive-partitioned Parquet")
+    export = commands.add_parser(
+        "export", help="write the store as hive-partitioned Parquet (or trajectories as JSON lines)"
+    )
     export.add_argument("directory")
     export.add_argument("--project", help="only this project")
     _add_server_flags(export, listeners=False)
+    from tracechat.export_commands import add_flags
+
+    add_flags(export)
     export.set_defaults(run=_cmd_export)
 
     maintain = commands.add_parser(

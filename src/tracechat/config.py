@@ -90,6 +90,18 @@ class Settings(BaseSettings):
         description="Trace reads (trajectories, span lists, content, the trace list) running at once; others wait, "
         "and are cancelled if their client leaves first.",
     )
+    chat_concurrency: int = Field(
+        default=4,
+        gt=0,
+        description="Assistant turns (POST /api/v1/chat, POST /api/agents/{id}/chat) running at once; past it a "
+        "turn gets 429 overloaded, so turns and their trace-reading tools never hold every API thread.",
+    )
+    read_timeout_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="Longest a trace read may run once started; then its DuckDB query is interrupted and the "
+        "client gets 504 read_timeout. A read whose client leaves is interrupted the same way.",
+    )
     trajectory_max_spans: int = Field(
         default=20_000,
         gt=0,

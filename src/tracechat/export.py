@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -66,11 +67,19 @@ def log_columns(raw: bytes, resource: bytes, scope: bytes) -> dict[str, Any]:
     }
 
 
-def export_parquet(database: Path, out_dir: Path, project: str | None = None) -> ExportSummary:
+def export_parquet(
+    database: Path,
+    out_dir: Path,
+    project: str | None = None,
+    on_rows: parquet.RowsWritten | None = None,
+    on_totals: Callable[[int, int], None] | None = None,
+) -> ExportSummary:
     return parquet.export_parquet(
         database,
         out_dir,
         decode_span=span_columns,
         decode_log=log_columns,
         project=project,
+        on_rows=on_rows,
+        on_totals=on_totals,
     )

@@ -46,7 +46,9 @@ def test_the_session_list_shows_what_the_api_lists_and_keeps_its_filters_in_the_
     assert dict(parse_qsl(urlsplit(page.url).query)) == {"since": "all", "agent": "Weather Agent"}
     expected = listed_sessions(server, since=ALL_TIME, agent_name="Weather Agent")
     assert expected == ["agents-session-0001"]
-    page.wait_for_function(f"document.querySelectorAll('tbody tr[data-session-id]').length === {len(expected)}")
+    page.wait_for_function(
+        "(n) => document.querySelectorAll('tbody tr[data-session-id]').length === n", arg=len(expected)
+    )
     assert shown_sessions(page) == expected
 
     fresh = new_page()
@@ -56,7 +58,7 @@ def test_the_session_list_shows_what_the_api_lists_and_keeps_its_filters_in_the_
     assert fresh.input_value("input[name=agent]") == "Weather Agent"
     page.go_back()
     page.wait_for_url("**/sessions?since=all")
-    page.wait_for_function("document.querySelectorAll('tbody tr[data-session-id]').length > 1")
+    page.wait_for_function("() => document.querySelectorAll('tbody tr[data-session-id]').length > 1")
     assert shown_sessions(page) == listed_sessions(server, since=ALL_TIME)
     page.goto("/sessions?agent=nobody")
     page.wait_for_selector("td.empty")

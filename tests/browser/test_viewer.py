@@ -206,8 +206,11 @@ def test_new_traces_appear_without_a_reload(page: Page, server: InProcessServer)
 
     page.goto("/")
     page.wait_for_selector("tbody tr[data-trace-id]")
+    page.clock.pause_at(page.evaluate("Date.now()") + 10)  # the page's timers now wait for the test
     fresh = TraceBuilder()
     fresh.span("a brand new trace", {"gen_ai.operation.name": "chat"}, start_ms=(time.time_ns() - BASE_NS) // MS)
     fresh.store_in(server.service.store, project="default")
-    page.wait_for_selector(f"tr[data-trace-id='{fresh.trace_hex}']", timeout=15_000)
+    assert page.locator(f"tr[data-trace-id='{fresh.trace_hex}']").count() == 0  # not before the refresh
+    page.clock.run_for(5_000)  # the list refreshes every 5 s: move the page's clock, do not wait
+    page.wait_for_selector(f"tr[data-trace-id='{fresh.trace_hex}']", timeout=5_000)
     assert page.locator("tbody tr[data-trace-id]").first.get_attribute("data-trace-id") == fresh.trace_hex

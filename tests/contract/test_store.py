@@ -3,6 +3,7 @@ schema and memory tests at the end are the DuckDB store's own."""
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -193,14 +194,19 @@ def test_a_foreign_duckdb_file_is_refused(tmp_path: Path) -> None:
         DuckDBStore(path)
 
 
-def test_a_version_1_file_is_migrated(tmp_path: Path) -> None:
+def test_a_version_1_file_is_migrated(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     from tracechat.store.schema import TABLES
 
     path = tmp_path / "old.duckdb"
     with duckdb.connect(str(path)) as con:
         con.execute(TABLES)
         con.execute("INSERT INTO meta VALUES ('schema_version', '1')")
-    migrated = DuckDBStore(path)
+    with caplog.at_level(logging.WARNING, logger="tracechat.store.schema"):
+        migrated = DuckDBStore(path)
+    assert [r.getMessage() for r in caplog.records if r.name == "tracechat.store.schema"] == [
+        f"bringing the database from schema {step} to {step + 1} (a large store takes minutes)"
+        for step in range(1, SCHEMA_VERSION)
+    ]
     version = migrated._cursor().execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
     assert version == (str(SCHEMA_VERSION),)
     assert migrated._cursor().execute("SELECT count(*) FROM chats").fetchone() == (0,)

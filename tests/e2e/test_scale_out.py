@@ -198,3 +198,17 @@ def test_a_chat_made_on_one_node_is_read_and_changed_on_another(
     read = httpx.get(f"{reader.api}/api/v1/chats/{chat_id}").json()
     assert [m["content"] for m in read["messages"]] == ["hello from another node"]
     assert [c["id"] for c in httpx.get(f"{receivers[1].api}/api/v1/chats").json()["chats"]] == [chat_id]
+
+
+def test_export_while_serving_on_the_iceberg_store_says_it_is_not_there(
+    reader: InProcessServer, tmp_path: Path
+) -> None:
+    started = httpx.post(f"{reader.api}/admin/exports", json={"name": "snap"})
+    assert started.status_code == 501
+    error = started.json()["error"]
+    assert error["code"] == "unsupported"
+    assert "DuckDB store" in error["message"]
+    assert "docs/scale-out.md" in error["message"]
+    followed = httpx.get(f"{reader.api}/admin/exports/{'0' * 32}")
+    assert (followed.status_code, followed.json()["error"]["code"]) == (501, "unsupported")
+    assert not (tmp_path / "reader" / "exports").exists()

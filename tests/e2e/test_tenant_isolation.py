@@ -96,6 +96,19 @@ def test_nothing_of_one_project_reaches_another_projects_key(tmp_path: Path) -> 
                 ("POST", "/agents/sessions/chat", {"json": {"project_id": "alpha", "session_id": SESSION}}),
                 ("POST", "/agents/sessions/chat", {"json": {"project_id": "beta", "session_id": SESSION}}),
                 (
+                    "GET",
+                    f"/agents/traces/{trace.trace_hex}/trajectory",
+                    {"params": {"format": "atif", "project_id": "alpha"}},
+                ),
+                ("GET", f"/agents/traces/{trace.trace_hex}/trajectory", {"params": {"format": "openai"}}),
+                (
+                    "GET",
+                    f"/agents/sessions/{SESSION}/trajectory",
+                    {"params": {"format": "atif", "project_id": "alpha"}},
+                ),
+                ("GET", f"/agents/sessions/{SESSION}/trajectory", {"params": {"format": "openai"}}),
+                ("POST", "/admin/exports", {"json": {"project": "alpha"}}),
+                (
                     "POST",
                     "/agents/traces/chat",
                     {"json": {"project_id": "alpha:analyst", "trace_id": chat["trace_id"]}},

@@ -8,11 +8,12 @@ from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 
 from tracechat import __version__
-from tracechat.api import agents, chat, chats, ops, sessions, traces, viewer
+from tracechat.api import agents, chat, chats, exports, ops, sessions, traces, trajectories, viewer
 from tracechat.api.body_limit import BodyLimit
 from tracechat.api.errors import ERROR_RESPONSES, install_error_handlers
 from tracechat.api.reads import ReadCapacity
 from tracechat.api.security import SecurityHeaders
+from tracechat.api.turns import TurnCapacity
 
 if TYPE_CHECKING:
     from tracechat.app import Service
@@ -36,6 +37,8 @@ def create_api(service: Service) -> FastAPI:
     app.include_router(ops.router, responses=ERROR_RESPONSES)
     app.include_router(traces.router, responses=ERROR_RESPONSES)
     app.include_router(sessions.router, responses=ERROR_RESPONSES)
+    app.include_router(trajectories.router, responses=ERROR_RESPONSES)
+    app.include_router(exports.router, responses=ERROR_RESPONSES)
     app.include_router(chats.router, responses=ERROR_RESPONSES)
     app.include_router(chat.router, responses=ERROR_RESPONSES)
     app.include_router(agents.router, responses=ERROR_RESPONSES)
@@ -43,8 +46,10 @@ def create_api(service: Service) -> FastAPI:
     # Outermost last: the Host and the key and the body's size are checked before a read is relayed.
     reads = service.settings.read_concurrency
     prefixes = ("/agents/traces", "/agents/sessions")
-    app.add_middleware(ReadCapacity, prefixes=prefixes, concurrency=reads, metrics=service.metrics)
+    timeout = service.settings.read_timeout_s
+    app.add_middleware(ReadCapacity, prefixes=prefixes, concurrency=reads, timeout_s=timeout, metrics=service.metrics)
     settings = service.settings
+    app.add_middleware(TurnCapacity, concurrency=settings.chat_concurrency, metrics=service.metrics)
     histories = dict.fromkeys(("/api/v1/chat", "/api/agents"), settings.chat_max_body_bytes)  # chats too
     app.add_middleware(BodyLimit, keys=lambda: service.keys, limit=settings.api_max_body_bytes, per_route=histories)
     app.add_middleware(SecurityHeaders, open_mode=lambda: service.keys.open_mode, docs_path=DOCS)

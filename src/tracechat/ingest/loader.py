@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -120,8 +120,11 @@ def decode_request(file: RequestFile) -> PB2TraceRequest | PB2LogsRequest:
     return decode_logs_request(body, file.encoding)
 
 
-def send_paths(paths: Iterable[Path], endpoint: str, token: str | None) -> LoadSummary:
-    """POST each request file to a running server's OTLP/HTTP endpoint."""
+def send_paths(
+    paths: Iterable[Path], endpoint: str, token: str | None, on_file: Callable[[], None] | None = None
+) -> LoadSummary:
+    """POST each request file to a running server's OTLP/HTTP endpoint (``on_file`` is told
+    after each, for progress)."""
     summary = LoadSummary()
     for file in find_request_files(paths):
         body = file.path.read_bytes()
@@ -133,6 +136,8 @@ def send_paths(paths: Iterable[Path], endpoint: str, token: str | None) -> LoadS
             token,
         )
         _tally(summary, file, _record_count(request), rejected)
+        if on_file is not None:
+            on_file()
     return summary
 
 

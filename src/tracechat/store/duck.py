@@ -8,7 +8,7 @@ import json
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from datetime import UTC
 from pathlib import Path
@@ -19,9 +19,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from opentelemetry.proto.trace.v1.trace_pb2 import Span as PB2Span
 
+from tracechat import interrupts
 from tracechat.errors import StorageUnavailable, StoreCorrupted
 from tracechat.genai.values import bounded_json
 from tracechat.ingest.flatten import span_fields
+from tracechat.migration import MigrationStatus
 from tracechat.model.records import IngestBatch
 from tracechat.model.sessions import SessionEntry, SessionFilter, SessionSummary
 from tracechat.model.stored import StoredLog, StoredSpan, StoredTrace, TraceIndexEntry
@@ -64,11 +66,21 @@ def _reading(method: Callable[Concatenate[DuckDBStore, P], R]) -> Callable[Conca
         generation = store._generation
         try:
             return method(store, *args, **kwargs)
+        except duckdb.InterruptException as exc:
+            handle = interrupts.current()
+            if handle is None or handle.reason is None:
+                raise
+            raise handle.error() from exc
         except duckdb.Error as exc:
             failure = store._failed(exc, generation)
             if failure is exc:
                 raise
             raise failure from exc
+        finally:
+            handle = interrupts.current()
+            cursor = getattr(store._local, "cursor", None)
+            if handle is not None and cursor is not None:
+                handle.detach(cursor)
 
     return read
 
@@ -87,6 +99,7 @@ class DuckDBStore:
         search_dir: Path | None = None,
         search_refresh_s: float = 0.2,
         verify: bool = True,
+        migration: MigrationStatus | None = None,
     ) -> None:
         """``verify``: read every block once in the background, to find damage early.
         ``search_dir``: where the full-text index of conversation text lives (None: no
@@ -108,7 +121,7 @@ class DuckDBStore:
         self._con = duckdb.connect(str(path), config=self._config)
         try:
             check_file_size(self._con, path)
-            ensure_schema(self._con)
+            ensure_schema(self._con, migration)
         except BaseException:
             self._con.close()
             raise
@@ -333,6 +346,9 @@ class DuckDBStore:
             self._local.generation = self._generation
             with self._scopes_lock:
                 self._cursors.append(cursor)
+        handle = interrupts.current()
+        if handle is not None:  # a read the API may stop: it can interrupt this cursor
+            handle.attach(cursor)
         return cursor
 
     def _of_trace(self, query: str, project: str, trace_id: str) -> list[tuple[Any, ...]]:
@@ -399,6 +415,7 @@ class DuckDBStore:
         logs = self._logs(project, trace_id, (first, last)) if log_count else []
         return StoredTrace(root_span_name, spans, logs)
 
+    @_reading
     def read_span(self, project: str, trace_id: str, span_id: str) -> StoredTrace | None:
         row = self._location(project, trace_id)
         if row is None:
@@ -508,14 +525,17 @@ class DuckDBStore:
         total = cursor.execute(f"SELECT count(*) FROM traces WHERE {clause}", params).fetchone()
         return [], int(total[0]) if total else 0
 
+    @_reading
     def list_sessions(
         self, project: str, where: SessionFilter, limit: int, offset: int
     ) -> tuple[list[SessionSummary], int]:
         return sessions.list_page(self._cursor(), project, where, limit, offset)
 
+    @_reading
     def session(self, project: str, session_id: str) -> SessionEntry | None:
         return sessions.entry(self._cursor(), project, session_id)
 
+    @_reading
     def text_matches(self, project: str, text: str, trace_ids: list[str]) -> dict[str, list[SpanMatch]]:
         if self._search is None:
             return {}
@@ -546,6 +566,22 @@ class DuckDBStore:
     @_reading
     def feedback(self, project: str, trace_id: str) -> list[StoredFeedback]:
         return [_feedback(row[1:]) for row in self._of_trace(sql.TRACE_FEEDBACK, project, trace_id)]
+
+    @contextlib.contextmanager
+    def snapshot(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A cursor of its own in one read transaction: everything it reads is as of the
+        moment it began, while the writer goes on committing (DuckDB's MVCC). For long
+        reads (a live export) on the caller's thread, never the writer's."""
+        cursor = self._con.cursor()
+        try:
+            cursor.execute("BEGIN TRANSACTION")
+            # DuckDB starts a transaction on a file at its first read of it, not at BEGIN:
+            # read now, so that the snapshot is of this moment.
+            cursor.execute("SELECT count(*) FROM meta").fetchall()
+            yield cursor
+        finally:
+            _roll_back(cursor)
+            cursor.close()
 
     def checkpoint(self) -> None:
         """Write everything committed into the compressed file and empty the WAL."""

@@ -14,7 +14,9 @@ import duckdb
 
 from tracechat.auth.keys import Clock, KeyRing
 from tracechat.config import Settings
-from tracechat.errors import TracechatError
+from tracechat.errors import TracechatError, Unsupported
+from tracechat.live_export import Snapshots
+from tracechat.migration import MigrationStatus
 from tracechat.model.records import IngestBatch
 from tracechat.store.analytics import TraceAnalytics
 from tracechat.store.cursors import CursorSource
@@ -26,11 +28,6 @@ from tracechat.store.writer import CommitObserver, GroupCommitWriter
 
 class StoreConfigurationError(TracechatError):
     code = "configuration"
-
-
-class Unsupported(TracechatError):
-    http_status = 501
-    code = "unsupported"
 
 
 class ServedStore(SpanStore, Protocol):
@@ -61,6 +58,8 @@ class Stores:
     analytics: TraceAnalytics
     own_records: _Closable | None = None
     """``records`` when it is not ``spans`` (closed after it)."""
+    snapshots: Snapshots | None = None
+    """Consistent read snapshots of the whole store, for export while serving (DuckDB only)."""
 
     def close(self) -> None:
         self.spans.close()
@@ -108,7 +107,11 @@ def _iceberg_settings(settings: Settings, *, warehouse: bool = True) -> tuple[st
     return settings.catalog_uri, settings.warehouse or ""
 
 
-def open_stores(settings: Settings, observer: CommitObserver | None = None) -> Stores:
+def open_stores(
+    settings: Settings, observer: CommitObserver | None = None, migration: MigrationStatus | None = None
+) -> Stores:
+    """The stores of ``--store``; ``migration``: told how far a schema migration of the
+    DuckDB file is (the Iceberg store's tables have no migrations yet)."""
     if settings.store == "duckdb":
         if settings.role != "all":
             raise StoreConfigurationError(
@@ -123,8 +126,9 @@ def open_stores(settings: Settings, observer: CommitObserver | None = None) -> S
             search_dir=settings.search_path,
             search_refresh_s=settings.search_refresh_s,
             verify=settings.verify_store,
+            migration=migration,
         )
-        return Stores(store, store, TraceAnalytics(store))
+        return Stores(store, store, TraceAnalytics(store), snapshots=store)
     from tracechat.store.iceberg.records import PostgresRecords
     from tracechat.store.iceberg.store import IcebergStore
 

@@ -56,6 +56,15 @@ class ExportSummary:
     log_records: int = 0
 
 
+RowsWritten = Callable[[str, int], None]
+"""Told (table, rows) after each chunk written: for progress."""
+
+_COUNTS = """
+SELECT (SELECT count(*) FROM spans WHERE $project IS NULL OR project = $project),
+       (SELECT count(*) FROM logs WHERE $project IS NULL OR project = $project)
+"""
+
+
 def export_parquet(
     database: Path,
     out_dir: Path,
@@ -64,38 +73,77 @@ def export_parquet(
     decode_log: PayloadColumns,
     project: str | None = None,
     rows_per_chunk: int = 20_000,
+    on_rows: RowsWritten | None = None,
+    on_totals: Callable[[int, int], None] | None = None,
 ) -> ExportSummary:
+    """Export a file no process is writing (a stopped server's). ``on_totals`` is told how
+    many spans and log records will be written, before any is."""
     try:
         con = duckdb.connect(str(database), read_only=True)
     except duckdb.Error as exc:
         raise StorageUnavailable(
-            f"cannot open {database} for export ({exc}); if a server is using it, stop the server first"
+            f"cannot open {database} for export ({exc}); if a server is using it, stop the server first "
+            "or export through it (tracechat export --server URL)"
         ) from None
-    summary = ExportSummary()
     try:
-        for table, query, decode in (
-            ("spans", _SPANS, decode_span),
-            ("logs", _LOGS, decode_log),
-        ):
-            for part_project, day in con.execute(_PARTITIONS[table]).fetchall():
-                if project is not None and part_project != project:
-                    continue
-                target = _partition_file(out_dir, table, part_project, day)
-                rows = _write_partition(
-                    con,
-                    query,
-                    {"project": part_project, "date": day},
-                    decode,
-                    target,
-                    rows_per_chunk,
-                )
-                summary.files += 1
-                if table == "spans":
-                    summary.spans += rows
-                else:
-                    summary.log_records += rows
+        con.execute("BEGIN TRANSACTION")
+        if on_totals is not None:
+            on_totals(*row_counts(con, project))
+        return write_export(
+            con,
+            out_dir,
+            decode_span=decode_span,
+            decode_log=decode_log,
+            project=project,
+            rows_per_chunk=rows_per_chunk,
+            on_rows=on_rows,
+        )
     finally:
         con.close()
+
+
+def row_counts(con: duckdb.DuckDBPyConnection, project: str | None) -> tuple[int, int]:
+    """Spans and log records an export of ``project`` (None: every project) will write."""
+    row = con.execute(_COUNTS, {"project": project}).fetchone()
+    assert row is not None
+    return int(row[0]), int(row[1])
+
+
+def write_export(
+    con: duckdb.DuckDBPyConnection,
+    out_dir: Path,
+    *,
+    decode_span: PayloadColumns,
+    decode_log: PayloadColumns,
+    project: str | None = None,
+    rows_per_chunk: int = 20_000,
+    on_rows: RowsWritten | None = None,
+) -> ExportSummary:
+    """Write every partition through ``con``. Consistent as of one moment when ``con`` is in
+    one transaction (its snapshot): the caller opens and ends it."""
+    summary = ExportSummary()
+    for table, query, decode in (
+        ("spans", _SPANS, decode_span),
+        ("logs", _LOGS, decode_log),
+    ):
+        for part_project, day in con.execute(_PARTITIONS[table]).fetchall():
+            if project is not None and part_project != project:
+                continue
+            target = _partition_file(out_dir, table, part_project, day)
+            rows = _write_partition(
+                con,
+                query,
+                {"project": part_project, "date": day},
+                decode,
+                target,
+                rows_per_chunk,
+                _told(on_rows, table),
+            )
+            summary.files += 1
+            if table == "spans":
+                summary.spans += rows
+            else:
+                summary.log_records += rows
     return summary
 
 
@@ -108,6 +156,13 @@ def _partition_file(out_dir: Path, table: str, project: str, day: date) -> Path:
     return target
 
 
+def _told(on_rows: RowsWritten | None, table: str) -> Callable[[int], None] | None:
+    if on_rows is None:
+        return None
+    tell = on_rows
+    return lambda rows: tell(table, rows)
+
+
 def _write_partition(
     con: duckdb.DuckDBPyConnection,
     query: str,
@@ -115,9 +170,10 @@ def _write_partition(
     decode: PayloadColumns,
     target: Path,
     rows_per_chunk: int,
+    on_chunk: Callable[[int], None] | None = None,
 ) -> int:
     target.parent.mkdir(parents=True, exist_ok=True)
-    reader = con.execute(query, params).to_arrow_reader(rows_per_chunk)
+    reader = con.sql(query, params=params).to_arrow_reader(rows_per_chunk)
     assert reader is not None
     writer: pq.ParquetWriter | None = None
     rows = 0
@@ -128,6 +184,8 @@ def _write_partition(
                 writer = pq.ParquetWriter(target, table.schema, compression="zstd")
             writer.write_table(table)
             rows += table.num_rows
+            if on_chunk is not None:
+                on_chunk(table.num_rows)
     finally:
         if writer is not None:
             writer.close()

@@ -20,12 +20,15 @@ Layout (see docs/storage.md for the reasoning):
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 
 import duckdb
 
 from tracechat.errors import StoreVersionError
+from tracechat.migration import MigrationStatus
 from tracechat.store import sessions
 
 log = logging.getLogger(__name__)
@@ -214,8 +217,9 @@ MIGRATIONS: dict[int, Migration] = {1: _add_chats, 2: _to_schema_3, 3: _add_sess
 """``MIGRATIONS[n]`` brings a file from schema ``n`` to ``n + 1``."""
 
 
-def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the tables of a new file, or check (and migrate) an existing one."""
+def ensure_schema(con: duckdb.DuckDBPyConnection, status: MigrationStatus | None = None) -> None:
+    """Create the tables of a new file, or check (and migrate) an existing one, telling
+    ``status`` how far the migration is."""
     version = _stored_version(con)
     if version is None:
         _create(con)
@@ -225,18 +229,52 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
             f"the database was written by a newer tracechat (schema {version}; this build reads up to "
             f"{SCHEMA_VERSION}): upgrade tracechat or point --data-dir elsewhere"
         )
-    for step in range(version, SCHEMA_VERSION):
-        if step not in MIGRATIONS:
-            raise StoreVersionError(f"no migration from schema {step}; export with an older tracechat first")
-        log.warning("bringing the database from schema %d to %d (a large store takes minutes)", step, step + 1)
-        con.execute("BEGIN TRANSACTION")
-        try:
-            MIGRATIONS[step](con)
-            con.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", [str(step + 1)])
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
-        con.execute("COMMIT")
+    missing = [step for step in range(version, SCHEMA_VERSION) if step not in MIGRATIONS]
+    if missing:
+        raise StoreVersionError(f"no migration from schema {missing[0]}; export with an older tracechat first")
+    if version == SCHEMA_VERSION:
+        return
+    status = status or MigrationStatus()
+    status.begin(SCHEMA_VERSION - version)
+    with watching(con, status):
+        for index, step in enumerate(range(version, SCHEMA_VERSION)):
+            status.at_step(index)
+            log.warning("bringing the database from schema %d to %d (a large store takes minutes)", step, step + 1)
+            con.execute("BEGIN TRANSACTION")
+            try:
+                MIGRATIONS[step](con)
+                con.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", [str(step + 1)])
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+            con.execute("COMMIT")
+    status.finish()
+
+
+@contextlib.contextmanager
+def watching(con: duckdb.DuckDBPyConnection, status: MigrationStatus, every_s: float = 0.25) -> Iterator[None]:
+    """Poll the progress of the statement running on ``con`` (DuckDB answers that from
+    another thread) into ``status`` while the block runs."""
+    con.execute("SET enable_progress_bar = true")
+    con.execute("SET enable_progress_bar_print = false")
+    stop = threading.Event()
+
+    def poll() -> None:
+        while not stop.wait(every_s):
+            with contextlib.suppress(duckdb.Error):
+                done = con.query_progress()
+                if done >= 0:
+                    status.within_step(done / 100)
+
+    poller = threading.Thread(target=poll, name="migration-progress", daemon=True)
+    poller.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        poller.join()
+        con.execute("RESET enable_progress_bar")
+        con.execute("RESET enable_progress_bar_print")
 
 
 def _create(con: duckdb.DuckDBPyConnection) -> None:
