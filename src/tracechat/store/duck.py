@@ -510,6 +510,9 @@ class DuckDBStore:
             return self._trace_page(cursor, clause, params, limit, offset)
         finally:
             if hits:
+                # An empty page ends on the count's fetchone(), which leaves its result open,
+                # and DuckDB 2.0 refuses to unregister then (a 500): drop that result first.
+                cursor.abort()
                 cursor.unregister(sql.TEXT_HITS)
 
     def _trace_page(
