@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 NODE_STAMP := tests/node/node_modules/.installed
 
-.PHONY: run test lint proto-check unit e2e golden fuzz-long bench bench-ingest bench-trajectory bench-storage bench-chats bench-sessions bench-export bench-load bench-soak clean
+.PHONY: run test lint proto-check unit e2e golden mutation fuzz-long bench bench-ingest bench-trajectory bench-storage bench-chats bench-sessions bench-export bench-load bench-soak clean
 
 PROTOS := $(wildcard proto/tracechat/v1/*.proto)
 
@@ -26,7 +26,8 @@ $(NODE_STAMP): tests/node/package.json tests/node/package-lock.json
 run: $(STAMP)
 	$(BIN)/tracechat serve --demo
 
-## test: lint, type-check, then the whole test suite
+## test: lint, type-check, then the whole test suite, in a new random order each run
+## (pytest-randomly prints the seed; rerun one order with --randomly-seed=N, keep file order with -p no:randomly)
 test: lint proto-check
 	$(BIN)/pytest
 
@@ -47,6 +48,12 @@ e2e: $(STAMP) $(NODE_STAMP)
 
 golden: $(STAMP)
 	$(BIN)/pytest tests/golden
+
+## mutation: mutmut over the modules the suite must pin down, each against its own fast
+## unit and contract tests, one module at a time, niced; prints the killed share per module
+## and the survivors (docs/testing.md). Sample with: $(BIN)/python scripts/mutation.py --every 4
+mutation: $(STAMP)
+	nice -n 19 $(BIN)/python scripts/mutation.py
 
 ## fuzz-long: property-based fuzzers at 20,000 examples (500 per API operation), then ten
 ## minutes of coverage-guided atheris on the ingest-to-trajectory pipeline (findings in fuzz-findings/)

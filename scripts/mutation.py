@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 KILLED = {1: "killed", 3: "killed", 36: "timeout", 24: "timeout", -24: "timeout", 152: "timeout", 255: "timeout"}
 KILLED |= {37: "type check", -11: "segfault", -9: "segfault"}
-UNCHECKED = {None, 2, 5, 33, 34}
+UNCHECKED = {None, 2, 34}  # not run, interrupted, skipped; "no tests" (5, 33) counts as a survivor
 # The tests each module's mutants run (of those mutmut saw reach the mutated function): the
 # module's own fast tests. Without this every store test would run for each writer mutant.
 OWN_TESTS = {
@@ -70,12 +70,14 @@ def own_tests_only(module: str) -> None:
     stats_file.write_text(json.dumps(stats))
 
 
-def run(module: str, every: int) -> None:
+def run(module: str, every: int, survivors: bool = False, unchecked: bool = False) -> None:
     names = sorted(results(module))
     # one mutant first: mutmut (re)generates mutants and maps tests to functions if they changed
     mutmut(names[:1] or ["tracechat.none-yet*"])
     own_tests_only(module)
-    names = sorted(results(module))
+    codes = results(module)
+    wanted = ({0, 5, 33} if survivors else set()) | ({None} if unchecked else set())
+    names = sorted(name for name in codes if not wanted or codes[name] in wanted)
     chosen = names[::every]
     print(f"{module}: {len(chosen)} of {len(names)} mutants", flush=True)
     mutmut(chosen)
@@ -90,7 +92,10 @@ def report() -> int:
         total_killed += len(killed)
         total_checked += len(checked)
         share = f"{100 * len(killed) / len(checked):.0f}%" if checked else "-"
-        kinds = Counter("survived" if code == 0 else KILLED.get(code, f"exit {code}") for code in checked.values())
+        kinds = Counter(
+            "survived" if code == 0 else "no tests" if code in (5, 33) else KILLED.get(code, f"exit {code}")
+            for code in checked.values()
+        )
         rows.append(f"| {module} | {len(codes)} | {len(checked)} | {len(killed)} | {share} | {dict(kinds)} |")
         survivors += [name for name, code in checked.items() if code not in KILLED]
     print("| module | mutants | checked | killed | killed share | outcomes |")
@@ -107,11 +112,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("modules", nargs="*", help="paths under src/tracechat (default: all of [tool.mutmut])")
     parser.add_argument("--every", type=int, default=1, help="check every Nth mutant of each module (a sample)")
+    parser.add_argument("--survivors", action="store_true", help="check again only the mutants that survived")
+    parser.add_argument("--unchecked", action="store_true", help="check only the mutants not checked yet")
     parser.add_argument("--report", action="store_true", help="only print what was measured")
     args = parser.parse_args()
     if not args.report:
         for module in args.modules or modules():
-            run(module, args.every)
+            run(module, args.every, args.survivors, args.unchecked)
     return report()
 
 

@@ -121,7 +121,39 @@ def _model_calls(spans: list[dict[str, Any]]) -> list[set[str]]:
     for span_id, kind in kinds.items():
         if kind == "llm":
             calls.setdefault(outermost(span_id), set()).add(span_id)
-    return _same_response(calls, {s["span_id"]: s for s in spans})
+    by_id = {s["span_id"]: s for s in spans}
+    return _same_response(_within_a_sibling(calls, by_id), by_id)
+
+
+def _within_a_sibling(calls: dict[str, set[str]], by_id: dict[str, dict[str, Any]]) -> dict[str, set[str]]:
+    """A model call within a sibling model call's time with the same input tokens is that
+    call recorded again (the reader's rule, query/tree.py; the trace totals', store/sql.py)."""
+
+    def again(top: str) -> str | None:
+        span = by_id[top]
+        tokens = _input_tokens(span)
+        for other in calls:
+            o = by_id[other]
+            if (
+                other != top
+                and o["parent_span_id"] == span["parent_span_id"]
+                and tokens is not None
+                and _input_tokens(o) == tokens
+                and o["start_ns"] <= span["start_ns"]
+                and o["end_ns"] >= span["end_ns"]
+                and (o["start_ns"] < span["start_ns"] or o["end_ns"] > span["end_ns"] or other < top)
+            ):
+                return other
+        return None
+
+    merged: dict[str, set[str]] = {}
+    for top, members in calls.items():
+        home, seen = top, {top}
+        while (outer := again(home)) is not None and outer not in seen:
+            home = outer
+            seen.add(outer)
+        merged.setdefault(home, set()).update(members)
+    return merged
 
 
 def _same_response(calls: dict[str, set[str]], by_id: dict[str, dict[str, Any]]) -> list[set[str]]:
@@ -140,6 +172,14 @@ def _same_response(calls: dict[str, set[str]], by_id: dict[str, dict[str, Any]])
             found.append(merged[key])
         merged[key].update(members)
     return found
+
+
+_INPUT_TOKENS = ("gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens", "llm.token_count.prompt")
+
+
+def _input_tokens(span: dict[str, Any]) -> Any:
+    """The input tokens a span recorded, under the keys the conventions use."""
+    return next((span["attributes"][key] for key in _INPUT_TOKENS if key in span["attributes"]), None)
 
 
 def _in_cycle(span_id: str, parents: dict[str, str | None]) -> bool:

@@ -64,6 +64,9 @@ VENVS = {
     "anthropic": (HERE / ".venv-anthropic", "requirements-anthropic.txt"),
     "adk": (HERE / ".venv-adk", "requirements-adk.txt"),
     "sk": (HERE / ".venv-sk", "requirements-sk.txt"),
+    "agno": (HERE / ".venv-agno", "requirements-agno.txt"),
+    "maf": (HERE / ".venv-maf", "requirements-maf.txt"),
+    "beeai": (HERE / ".venv-beeai", "requirements-beeai.txt"),
 }
 NODE_DIR = HERE / "node"
 CASE_TIMEOUT_S = 180

@@ -30,6 +30,14 @@ Replies are deterministic and decided from the request alone (see ``decide``):
   happened yet and the pending question is about the weather -> call it with the first
   coworker its description lists (``...coworkers: <name>``); after its result -> that result
   as the answer
+* the last input is a ``get_weather`` result that reports an error (``error`` in it, no
+  ``temperature_c``) -> call ``get_weather`` again with the same city
+* no ``get_weather`` is offered but a tool taking a ``task`` (another agent used as a tool:
+  an Agent Framework agent's ``as_tool()``, Agno's ``delegate_task_to_member``) is, and the
+  pending question is about the weather -> call it with ``{"task": "Find the current weather
+  in <City>."}`` (and ``member_id``: the first ``<member id="...">`` of the instructions, when
+  it takes one); after its result -> that result as the answer (through ``final_answer``
+  when that is offered)
 * a ``get_weather`` tool is offered and the pending user question names a city or the
   weather -> call ``get_weather`` with ``{"city": "<City>"}``
 * otherwise -> a short text answer
@@ -158,6 +166,7 @@ class Turn:
         self.handoff_done: bool = False
         self.instructions: str = ""
         self.descriptions: dict[str, str] = {}
+        self.params: dict[str, list[str]] = {}  # offered tool -> its parameter names
         self.trailing_outputs: list[tuple[str, str]] = []  # (tool name, output) of the last results in a row
 
 
@@ -211,7 +220,16 @@ def _decide(turn: Turn, reasoning: bool) -> dict[str, Any]:
         and ((turn.last_tool_name or "").startswith("transfer_to_") or turn.last_tool_name == HANDOFF)
     )
     if turn.last_kind == "tool" and turn.last_tool_name == "get_weather" and "final_answer" in turn.tools:
-        out["tool"] = ("final_answer", json.dumps({"answer": weather_answer(turn.last_tool_output, city)}))
+        # smolagents' final_answer takes {"answer"}, BeeAI's RequirementAgent's {"response"}
+        key = "response" if turn.params.get("final_answer") == ["response"] else "answer"
+        out["tool"] = ("final_answer", json.dumps({key: weather_answer(turn.last_tool_output, city)}))
+    elif (
+        turn.last_kind == "tool"
+        and turn.last_tool_name == "get_weather"
+        and "error" in turn.last_tool_output.lower()
+        and "temperature_c" not in turn.last_tool_output
+    ):
+        out["tool"] = ("get_weather", json.dumps({"city": city or "Paris"}))  # the tool failed: try once more
     elif turn.last_kind == "tool" and turn.last_tool_name == "get_weather":
         out["text"] = weather_answer(turn.last_tool_output, city)
         if reasoning:
@@ -242,6 +260,21 @@ def _decide(turn: Turn, reasoning: bool) -> dict[str, Any]:
     elif pending_question and "handoff_to_agent" in turn.tools and (target := swarm_handoff_target(turn)):
         message = f"The user asks about the weather in {city}." if city else "Please answer the user's question."
         out["tool"] = ("handoff_to_agent", json.dumps({"agent_name": target, "message": message}))
+    elif turn.last_kind == "tool" and turn.last_tool_name in agent_tools(turn) and "final_answer" in turn.tools:
+        key = "response" if turn.params.get("final_answer") == ["response"] else "answer"
+        out["tool"] = ("final_answer", json.dumps({key: turn.last_tool_output}))
+    elif turn.last_kind == "tool" and turn.last_tool_name in agent_tools(turn):
+        out["text"] = turn.last_tool_output
+    elif (
+        pending_question
+        and "get_weather" not in turn.tools
+        and (agents := agent_tools(turn))
+        and is_weather_question(turn.last_user_text)
+    ):
+        args = {"task": f"Find the current weather in {city or 'Paris'}."}
+        if "member_id" in turn.params[agents[0]] and (member := TEAM_MEMBER.search(turn.instructions)):
+            args = {"member_id": member["id"], **args}
+        out["tool"] = (agents[0], json.dumps(args))
     elif pending_question and "get_weather" in turn.tools and is_weather_question(turn.last_user_text):
         out["tool"] = ("get_weather", json.dumps({"city": city or "Paris"}))
         if reasoning:
@@ -264,6 +297,17 @@ DELEGATE = "delegate_work_to_coworker"
 COWORKERS = re.compile(r"coworkers: (?P<name>[^,\n]+)")
 SWARM_AGENT = re.compile(r"^Agent name: (?P<name>[^.\s]+)\.", re.M)
 SWARM_HANDED_OVER = re.compile(r"^Handoff Message:", re.M)
+
+
+TEAM_MEMBER = re.compile(r'<member id="(?P<id>[^"]+)"')
+
+
+def agent_tools(turn: Turn) -> list[str]:
+    """Offered tools that hand a ``task`` to another agent and return its answer: an Agent
+    Framework agent's ``as_tool()`` (``{"task"}``), Agno's team tool ``delegate_task_to_member``
+    (``{"member_id", "task"}``, the member ids listed as ``<member id="...">`` in the team's
+    instructions), BeeAI's ``HandoffTool`` (``{"task"}``). CrewAI's delegation tool has its own rule above."""
+    return [t for t in turn.tools if t != DELEGATE and "task" in turn.params.get(t, [])]
 
 
 def swarm_handoff_target(turn: Turn) -> str | None:
@@ -314,6 +358,7 @@ def chat_turn(body: dict[str, Any]) -> Turn:
         if fn.get("name"):
             turn.tools.append(fn["name"])
             turn.descriptions[fn["name"]] = str(fn.get("description") or "")
+            turn.params[fn["name"]] = list(((fn.get("parameters") or {}).get("properties") or {}))
     messages = body.get("messages") or []
     call_names: dict[str, str] = {}
     for m in messages:

@@ -41,15 +41,14 @@ from tracechat.ingest.grpc_server import GrpcLimits, build_grpc_server
 from tracechat.ingest.http_server import InflateLimits, otlp_http_app
 from tracechat.ingest.loader import load_paths_in_process
 from tracechat.ingest.receiver import Receiver
-from tracechat.live_export import ExportJobs
+from tracechat.live_export import ExportJobs, Exports, NoExports
 from tracechat.metrics import Metrics
 from tracechat.migration import MigrationStatus
 from tracechat.progress import migration_shown
 from tracechat.query.service import TraceQueries
 from tracechat.query.session_queries import SessionQueries
-from tracechat.store.analytics import TraceAnalytics
 from tracechat.store.conversations import AgentRecords, ChatRecords
-from tracechat.store.duck import DuckDBStore
+from tracechat.store.opening import open_keys, open_stores
 
 log = logging.getLogger("tracechat")
 SHUTDOWN_GRACE_S = 10.0
@@ -63,24 +62,21 @@ class Service:
     """Everything one running tracechat holds, wired together."""
 
     def __init__(
-        self, settings: Settings, *, clock: Clock = time.monotonic, migration: MigrationStatus | None = None
+        self,
+        settings: Settings,
+        *,
+        clock: Clock = time.monotonic,
+        migration: MigrationStatus | None = None,
+        keys: KeyRing | None = None,
     ) -> None:
         """``clock``: when key files are re-read (tests move it instead of waiting).
-        ``migration``: told how far a schema migration of the store is."""
+        ``migration``: told how far a schema migration of the store is. ``keys``: the key
+        ring opened already (``_keys_allowed``), else opened here."""
         self.settings = settings
-        self.keys = _keys_allowed(settings, clock)
+        self.keys = keys if keys is not None else _keys_allowed(settings, clock)
         self.metrics = Metrics()
-        self.store = DuckDBStore(
-            settings.database_path,
-            max_queue_bytes=settings.queue_max_bytes,
-            max_commit_bytes=settings.commit_max_bytes,
-            memory_mb=settings.store_memory_mb,
-            observer=self.metrics.observe_commit,
-            search_dir=settings.search_path,
-            search_refresh_s=settings.search_refresh_s,
-            verify=settings.verify_store,
-            migration=migration,
-        )
+        self.stores = open_stores(settings, observer=self.metrics.observe_commit, migration=migration)
+        self.store = self.stores.spans
         writer = self.store.writer
         self.metrics.watch_queue(lambda: writer.queued_bytes, lambda: writer.queued_items)
         self.metrics.watch_search(self.store.search_lag)
@@ -89,24 +85,28 @@ class Service:
         self.receiver = Receiver(self.store, self.keys, self.metrics)
         self.sessions = SessionQueries(self.store, settings.trajectory_max_spans)
         self.traces: TraceQueries = self.sessions  # (the assistant's tools read sessions through it)
-        records = ChatRecords(self.store)
+        records = ChatRecords(self.stores.records)
         self.chats = ChatThreads(records)
         self.selftrace = SelfTracer(self.receiver)
         self.assistant = Assistant(
-            self.chats, records, TraceAnalytics(self.store), self.traces, self.selftrace, models_from_environment()
+            self.chats, records, self.stores.analytics, self.traces, self.selftrace, models_from_environment()
         )
         self.chat_limit = RateLimiter(settings.chat_requests_per_minute)
-        self.agents = Agents(AgentRecords(self.store), records, self.chats, self.assistant)
-        self.exports = ExportJobs(self.store, settings.data_dir / "exports")
+        self.agents = Agents(AgentRecords(self.stores.records), records, self.chats, self.assistant)
+        snapshots = self.stores.snapshots
+        self.exports: Exports = (
+            ExportJobs(snapshots, settings.data_dir / "exports") if snapshots is not None else NoExports()
+        )
 
     def close(self) -> None:
         self.exports.close()
         self.selftrace.shutdown()
-        self.store.close()
+        self.stores.close()
 
 
 def _keys_allowed(settings: Settings, clock: Clock = time.monotonic) -> KeyRing:
-    keys = KeyRing(settings.keys_path, clock=clock)
+    """The key ring of ``--store`` (``open_keys``), refused in open mode off loopback."""
+    keys = open_keys(settings, clock=clock)
     if keys.open_mode and not is_loopback(settings.host):
         raise ConfigurationError(
             f"refusing to listen on {settings.host} with no API keys configured (open mode is for "
@@ -195,16 +195,19 @@ class RunningServer:
         api_task = asyncio.create_task(api.serve(sockets=[api_sock]))
         try:
             with migration_shown(migration):
-                service = await asyncio.to_thread(Service, settings, clock=clock, migration=migration)
+                service = await asyncio.to_thread(Service, settings, clock=clock, migration=migration, keys=keys)
         except BaseException:
             api.should_exit = True
             await api_task
             raise
+        # A query node (--role query) serves the HTTP API only: no OTLP listener, and no gRPC
+        # port either (the gRPC query service shares the OTLP/gRPC server).
+        receives = settings.role != "query"
         try:
             grpc_server, grpc_port = build_grpc_server(
                 service.receiver,
                 settings.host,
-                settings.grpc_port,
+                settings.grpc_port if receives else 0,
                 settings.max_request_bytes,
                 settings.grpc_workers,
                 GrpcLimits(limits.max_connections, limits.header_timeout_s),
@@ -214,7 +217,7 @@ class RunningServer:
             queries = add_query_services(
                 grpc_server, service.traces, service.store, service.keys, max(1, settings.grpc_workers // 2)
             )
-            otlp_sock = _listen(settings.host, settings.otlp_http_port)
+            otlp_sock = _listen(settings.host, settings.otlp_http_port) if receives else None
         except BaseException:
             api.should_exit = True
             await api_task
@@ -222,13 +225,19 @@ class RunningServer:
             raise
         # Open mode answers loopback Host names only here too: a rebinding page could write spans.
         inflate = InflateLimits(settings.max_gzip_members, settings.decompress_max_s)
-        otlp_app = otlp_http_app(service.receiver, settings.max_request_bytes, inflate)
-        otlp = _uvicorn(SecurityHeaders(otlp_app, open_mode=lambda: service.keys.open_mode, docs_path=None), limits)
+        otlp: _Server | None = None
+        if otlp_sock is not None:
+            otlp_app = otlp_http_app(service.receiver, settings.max_request_bytes, inflate)
+            otlp = _uvicorn(SecurityHeaders(otlp_app, open_mode=lambda: service.keys.open_mode, docs_path=None), limits)
         switch.target = create_api(service)
-        ports = Ports(grpc_port, otlp_sock.getsockname()[1], api_sock.getsockname()[1])
-        running = cls(service, grpc_server, queries, [otlp, api], ports)
-        grpc_server.start()
-        running._tasks = [asyncio.create_task(otlp.serve(sockets=[otlp_sock])), api_task]
+        otlp_port = otlp_sock.getsockname()[1] if otlp_sock is not None else 0
+        ports = Ports(grpc_port if receives else 0, otlp_port, api_sock.getsockname()[1])
+        running = cls(service, grpc_server, queries, [api] if otlp is None else [api, otlp], ports)
+        if receives:
+            grpc_server.start()
+        running._tasks = [api_task]
+        if otlp is not None and otlp_sock is not None:
+            running._tasks.append(asyncio.create_task(otlp.serve(sockets=[otlp_sock])))
         while not all(server.started for server in running._http):
             await asyncio.sleep(0.01)
         return running
@@ -237,9 +246,11 @@ class RunningServer:
         """Stop accepting, let requests in flight finish their commits, close the store;
         saying what it does, since closing a large store takes seconds."""
         started = time.monotonic()
-        otlp, api = (len(server.server_state.tasks) for server in self._http)
+        api, *otlp_server = self._http  # no OTLP/HTTP server on a query node
+        api_n = len(api.server_state.tasks)
+        otlp = sum(len(server.server_state.tasks) for server in otlp_server)
         _progress(
-            f"stopping the listeners: no new connections; requests in flight (OTLP/HTTP {otlp}, API {api}, "
+            f"stopping the listeners: no new connections; requests in flight (OTLP/HTTP {otlp}, API {api_n}, "
             f"and any on OTLP/gRPC) get up to {SHUTDOWN_GRACE_S:g} s to finish"
         )
         self.queries.begin_shutdown()  # health answers NOT_SERVING, watches end
@@ -254,6 +265,8 @@ class RunningServer:
 
     def _closing_store(self) -> str:
         queued = self.service.store.writer.queued_bytes
+        if self.service.settings.store == "iceberg":
+            return f"closing the store: committing {queued} queued bytes to the Iceberg tables"
         wal = self.service.settings.database_path.with_name(self.service.settings.database_path.name + ".wal")
         wal_mb = wal.stat().st_size / MIB if wal.exists() else 0.0
         return (
@@ -346,12 +359,15 @@ def _load_demo(service: Service, sample_traces: Path | None) -> None:
 def _announce(settings: Settings, service: Service, ports: Ports) -> None:
     host = settings.host
     web = f"[{host}]" if ":" in host else host
-    lines = [
-        f"tracechat {__version__}: data in {settings.database_path}",
-        f"  OTLP/gRPC  {web}:{ports.grpc}",
-        f"  OTLP/HTTP  http://{web}:{ports.otlp_http}/v1/traces",
-        f"  API        http://{web}:{ports.api}/  (docs /docs, health /healthz, metrics /metrics)",
-    ]
+    data = (
+        f"tables in {settings.warehouse} ({settings.role})" if settings.store == "iceberg" else settings.database_path
+    )
+    lines = [f"tracechat {__version__}: data in {data}"]
+    if ports.grpc:
+        lines.append(f"  OTLP/gRPC  {web}:{ports.grpc}")
+    if ports.otlp_http:
+        lines.append(f"  OTLP/HTTP  http://{web}:{ports.otlp_http}/v1/traces")
+    lines.append(f"  API        http://{web}:{ports.api}/  (docs /docs, health /healthz, metrics /metrics)")
     if service.keys.open_mode:
         lines.append("  open mode: no API keys configured, so every request is allowed; listening on loopback only")
     print("\n".join(lines), flush=True)

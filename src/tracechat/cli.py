@@ -32,7 +32,7 @@ def _sample_traces_dir() -> Path | None:
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    names = ("data_dir", "host", "grpc_port", "otlp_http_port", "port")
+    names = ("data_dir", "host", "grpc_port", "otlp_http_port", "port", "store", "catalog_uri", "warehouse", "role")
     overrides: dict[str, Any] = {n: getattr(args, n) for n in names if getattr(args, n, None) is not None}
     if getattr(args, "demo", False):
         overrides["demo"] = True
@@ -48,10 +48,9 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
 
 def _cmd_keys_create(args: argparse.Namespace) -> int:
-    from tracechat.auth.keys import KeyRing
+    from tracechat.store.opening import open_keys
 
-    settings = _settings(args)
-    key = KeyRing(settings.keys_path).create(project=args.project, admin=args.admin)
+    key = open_keys(_settings(args)).create(project=args.project, admin=args.admin)
     scope = "admin (every project)" if key.admin else f"project {key.project!r}"
     print(f"key id:  {key.key_id}\nsecret:  {key.secret}\nscope:   {scope}")
     print(f"Bearer token:  {key.token}")
@@ -61,17 +60,17 @@ def _cmd_keys_create(args: argparse.Namespace) -> int:
 
 
 def _cmd_keys_list(args: argparse.Namespace) -> int:
-    from tracechat.auth.keys import KeyRing
+    from tracechat.store.opening import open_keys
 
-    for key in KeyRing(_settings(args).keys_path).list():
+    for key in open_keys(_settings(args)).list():
         print(f"{key.key_id}  {'admin' if key.admin else 'project=' + str(key.project)}")
     return 0
 
 
 def _cmd_keys_revoke(args: argparse.Namespace) -> int:
-    from tracechat.auth.keys import KeyRing
+    from tracechat.store.opening import open_keys
 
-    keys = KeyRing(_settings(args).keys_path)
+    keys = open_keys(_settings(args))
     revoked = keys.revoke(args.key_id)
     scope = "admin" if revoked.admin else f"project={revoked.project}"
     print(f"revoked {revoked.key_id}  {scope}; a running server refuses it within a second")
@@ -105,6 +104,22 @@ def _cmd_export(args: argparse.Namespace) -> int:
     if args.project is not None:
         readable_project(args.project)
     return export_commands.run(args, _settings(args))
+
+
+def _cmd_maintain(args: argparse.Namespace) -> int:
+    from datetime import timedelta
+
+    from tracechat.store.iceberg.maintain import run_maintenance
+
+    settings = _settings(args)
+    if not settings.catalog_uri or not settings.warehouse:
+        raise TracechatError(
+            "maintain needs --catalog-uri and --warehouse (TRACECHAT_CATALOG_URI, TRACECHAT_WAREHOUSE)"
+        )
+    grace = timedelta(minutes=args.grace_minutes)
+    report = run_maintenance(settings.catalog_uri, settings.warehouse, grace=grace, min_files=args.min_files)
+    print(json.dumps(report.as_dict()))
+    return 0
 
 
 def _cmd_trajectory(args: argparse.Namespace) -> int:
@@ -176,6 +191,18 @@ def _add_server_flags(parser: argparse.ArgumentParser, *, listeners: bool) -> No
         action="store_true",
         help="load sample_traces/ into an empty store (TRACECHAT_DEMO)",
     )
+    parser.add_argument(
+        "--store",
+        choices=("duckdb", "iceberg"),
+        help="one DuckDB file (default) or Iceberg tables shared by many nodes (TRACECHAT_STORE; docs/scale-out.md)",
+    )
+    parser.add_argument("--catalog-uri", help="PostgreSQL catalog, postgresql://… (TRACECHAT_CATALOG_URI)")
+    parser.add_argument("--warehouse", help="where the tables' files live, file:///… (TRACECHAT_WAREHOUSE)")
+    parser.add_argument(
+        "--role",
+        choices=("ingest", "query", "all"),
+        help="with --store iceberg: ingest, query (API only) or all (TRACECHAT_ROLE, default all)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -240,6 +267,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_flags(export)
     export.set_defaults(run=_cmd_export)
+
+    maintain = commands.add_parser(
+        "maintain", help="compact, expire and clean the shared Iceberg tables (beside running nodes)"
+    )
+    maintain.add_argument("--catalog-uri", help="PostgreSQL catalog, postgresql://… (TRACECHAT_CATALOG_URI)")
+    maintain.add_argument("--warehouse", help="the tables' warehouse, file:///… (TRACECHAT_WAREHOUSE)")
+    maintain.add_argument(
+        "--grace-minutes",
+        type=float,
+        default=60.0,
+        help="snapshots and unreferenced files younger than this stay (in-flight reads and writes; default 60)",
+    )
+    maintain.add_argument("--min-files", type=int, default=4, help="compact a partition with this many small files")
+    maintain.set_defaults(run=_cmd_maintain)
     return parser
 
 

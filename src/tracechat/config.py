@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -89,6 +90,18 @@ class Settings(BaseSettings):
         description="Trace reads (trajectories, span lists, content, the trace list) running at once; others wait, "
         "and are cancelled if their client leaves first.",
     )
+    chat_concurrency: int = Field(
+        default=4,
+        gt=0,
+        description="Assistant turns (POST /api/v1/chat, POST /api/agents/{id}/chat) running at once; past it a "
+        "turn gets 429 overloaded, so turns and their trace-reading tools never hold every API thread.",
+    )
+    read_timeout_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="Longest a trace read may run once started; then its DuckDB query is interrupted and the "
+        "client gets 504 read_timeout. A read whose client leaves is interrupted the same way.",
+    )
     trajectory_max_spans: int = Field(
         default=20_000,
         gt=0,
@@ -132,6 +145,22 @@ class Settings(BaseSettings):
     )
     chat_requests_per_minute: int = Field(
         default=60, ge=0, description="Assistant turns a key may start per minute (0: no limit)."
+    )
+
+    store: Literal["duckdb", "iceberg"] = Field(
+        default="duckdb",
+        description="Where spans live: one DuckDB file in --data-dir, or Iceberg tables shared by many nodes "
+        "through a PostgreSQL catalog (docs/scale-out.md).",
+    )
+    catalog_uri: str | None = Field(
+        default=None, description="With --store iceberg: the PostgreSQL catalog, postgresql://user@host:port/db."
+    )
+    warehouse: str | None = Field(
+        default=None, description="With --store iceberg: where the tables' files live, file:///shared/dir."
+    )
+    role: Literal["ingest", "query", "all"] = Field(
+        default="all",
+        description="With --store iceberg: ingest (OTLP receivers and the API), query (the API only) or all.",
     )
 
     @property

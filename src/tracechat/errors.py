@@ -92,6 +92,15 @@ class MethodNotAllowed(TracechatError):
     code = "method_not_allowed"
 
 
+class Unsupported(TracechatError):
+    """The store this server runs on cannot do that yet (the Iceberg store: full-text
+    statistics, export while serving)."""
+
+    http_status = 501
+    grpc_code = grpc.StatusCode.UNIMPLEMENTED
+    code = "unsupported"
+
+
 class Retryable(TracechatError):
     """Nothing was stored; the same request may succeed later."""
 
@@ -126,6 +135,20 @@ class StoreCorrupted(StorageUnavailable):
 
     def __init__(self, message: str, retry_after: float = 60.0) -> None:
         super().__init__(message, retry_after)
+
+
+class ReadInterrupted(Retryable):
+    """A read was stopped while it ran (its client left); nothing is wrong with the trace."""
+
+    code = "read_interrupted"
+
+
+class ReadTimedOut(ReadInterrupted):
+    """A read ran past TRACECHAT_READ_TIMEOUT_S and was stopped; a narrower read may succeed."""
+
+    http_status = 504
+    grpc_code = grpc.StatusCode.DEADLINE_EXCEEDED
+    code = "read_timeout"
 
 
 class StoreVersionError(TracechatError):

@@ -19,7 +19,7 @@ from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, Field
 
-from tracechat.errors import InvalidRequest, NotFound, Overloaded, StorageUnavailable, TracechatError
+from tracechat.errors import InvalidRequest, NotFound, Overloaded, StorageUnavailable, TracechatError, Unsupported
 from tracechat.export import log_columns, span_columns
 from tracechat.store import parquet
 
@@ -88,6 +88,35 @@ class _Job:
             started_at=self.started_at,
             finished_at=self.finished_at,
         )
+
+
+class Exports(Protocol):
+    """Export jobs as the API starts and follows them."""
+
+    def start(self, name: str | None, project: str | None) -> ExportJob: ...
+
+    def get(self, job_id: str) -> ExportJob: ...
+
+    def close(self, timeout: float = 30) -> None: ...
+
+
+class NoExports:
+    """Export while serving on a store without one-moment snapshots of everything (the
+    Iceberg store): every call says so. Its tables are readable by other engines instead."""
+
+    MESSAGE = (
+        "export while serving needs the DuckDB store; the Iceberg store's tables are Parquet already: "
+        "read them with pyiceberg, DuckDB or ClickHouse (docs/scale-out.md)"
+    )
+
+    def start(self, name: str | None, project: str | None) -> ExportJob:
+        raise Unsupported(self.MESSAGE)
+
+    def get(self, job_id: str) -> ExportJob:
+        raise Unsupported(self.MESSAGE)
+
+    def close(self, timeout: float = 30) -> None:
+        return None
 
 
 class ExportJobs:

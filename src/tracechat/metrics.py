@@ -72,6 +72,23 @@ class Metrics:
             "Trace reads whose client left before the answer; cancelled unless already running.",
             registry=r,
         )
+        self.reads_interrupted = Counter(
+            "tracechat_api_reads_interrupted",
+            "Trace reads stopped while running (their DuckDB query interrupted, or refused the next one), "
+            "because the client left or TRACECHAT_READ_TIMEOUT_S passed.",
+            ["reason"],
+            registry=r,
+        )
+        self.turns_in_progress = Gauge(
+            "tracechat_api_chat_turns_in_progress",
+            "Assistant turns running (at most TRACECHAT_CHAT_CONCURRENCY).",
+            registry=r,
+        )
+        self.turns_refused = Counter(
+            "tracechat_api_chat_turns_refused",
+            "Assistant turns refused with 429 because TRACECHAT_CHAT_CONCURRENCY were already running.",
+            registry=r,
+        )
         self.reads_in_progress = Gauge(
             "tracechat_api_reads_in_progress",
             "Trace reads running or waiting for their turn (TRACECHAT_READ_CONCURRENCY run at once).",

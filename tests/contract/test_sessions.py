@@ -1,5 +1,5 @@
 """The session index (store.protocol: list_sessions, session): kept in the commit of the
-spans, right however the spans of a session's traces arrive."""
+spans, right however the spans of a session's traces arrive; run against each store (conftest.py)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from tracechat.ingest.flatten import flatten_traces
 from tracechat.model.records import IngestBatch
 from tracechat.model.sessions import SessionFilter
 from tracechat.store.duck import DuckDBStore
+from tracechat.store.protocol import SpanStore
 from tracechat.store.schema import SCHEMA_VERSION
 
 Attr = str | int
@@ -55,13 +56,13 @@ def _call(trace: int, span: int, start: int, tokens: tuple[int, int], **attribut
     )
 
 
-def _all(store: DuckDBStore, **where: int | str) -> list[dict[str, object]]:
+def _all(store: SpanStore, **where: int | str) -> list[dict[str, object]]:
     rows, total = store.list_sessions("p", SessionFilter(**where), 50, 0)  # type: ignore[arg-type]
     assert total == len(rows)
     return [row.model_dump() for row in rows]
 
 
-def test_a_session_sums_its_traces(store: DuckDBStore) -> None:
+def test_a_session_sums_its_traces(store: SpanStore) -> None:
     for trace, start in ((1, 1000), (2, 5000)):
         store.submit(_span(trace, 1, start, session__id="s1", gen_ai__agent__name="weather")).result()
         store.submit(_call(trace, 2, start + 10, (100 * trace, 10))).result()
@@ -86,7 +87,7 @@ def test_a_session_sums_its_traces(store: DuckDBStore) -> None:
     assert store.session("p", "nope") is None
 
 
-def test_a_trace_that_names_its_session_last_brings_what_came_before(store: DuckDBStore) -> None:
+def test_a_trace_that_names_its_session_last_brings_what_came_before(store: SpanStore) -> None:
     """pydantic-ai names the conversation on its agent span, which ends (and is exported) last."""
     ms = 1_000_000
     store.submit(_call(1, 2, 10 * ms, (7, 3))).result()
@@ -104,7 +105,7 @@ def test_a_trace_that_names_its_session_last_brings_what_came_before(store: Duck
     assert store.trace("p", (1).to_bytes(16, "big").hex()).conversation_id == "c"  # type: ignore[union-attr]
 
 
-def test_spans_sent_again_are_counted_once(store: DuckDBStore) -> None:
+def test_spans_sent_again_are_counted_once(store: SpanStore) -> None:
     batch = _call(1, 2, 10, (7, 3), session__id="s")
     store.submit(batch).result()
     store.submit(batch).result()
@@ -112,7 +113,7 @@ def test_spans_sent_again_are_counted_once(store: DuckDBStore) -> None:
     assert (session["turns"], session["input_tokens"]) == (1, 7)
 
 
-def test_the_window_and_the_agent_narrow_the_list(store: DuckDBStore) -> None:
+def test_the_window_and_the_agent_narrow_the_list(store: SpanStore) -> None:
     store.submit(_span(1, 1, 1_000, session__id="old", gen_ai__agent__name="a")).result()
     store.submit(_span(2, 1, 2_000, session__id="old")).result()  # active until 2_100
     store.submit(_span(3, 1, 5_000, session__id="new", gen_ai__agent__name="b")).result()

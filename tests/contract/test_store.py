@@ -1,7 +1,9 @@
-"""What every SpanStore promises (store.protocol), run against the DuckDB store."""
+"""What every SpanStore promises (store.protocol), run against each store (conftest.py); the
+schema and memory tests at the end are the DuckDB store's own."""
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -11,11 +13,13 @@ from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsSer
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue
 
+from tests.contract.conftest import StoreOpener
 from tracechat.errors import StoreVersionError
 from tracechat.ingest.flatten import flatten_logs, flatten_traces
 from tracechat.model.records import IngestBatch
 from tracechat.model.summaries import StoredFeedback, TraceFilter
 from tracechat.store.duck import DuckDBStore
+from tracechat.store.protocol import SpanStore
 from tracechat.store.schema import SCHEMA_VERSION
 
 TRACE = b"\x11" * 16
@@ -37,16 +41,16 @@ def _spans(*specs: tuple[int, int | None, int], trace: bytes = TRACE) -> IngestB
     return flatten_traces(request, lambda resource: "p").batch
 
 
-def _ids(store: DuckDBStore) -> list[str]:
+def _ids(store: SpanStore) -> list[str]:
     return [s.span_id for s in store.trace_spans("p", TRACE.hex())]
 
 
-def test_spans_come_back_in_start_order(store: DuckDBStore) -> None:
+def test_spans_come_back_in_start_order(store: SpanStore) -> None:
     store.submit(_spans((2, 1, 200), (1, None, 100), (3, 1, 150))).result()
     assert _ids(store) == [n.to_bytes(8, "big").hex() for n in (1, 3, 2)]
 
 
-def test_a_trace_arriving_over_many_commits_is_read_whole(store: DuckDBStore) -> None:
+def test_a_trace_arriving_over_many_commits_is_read_whole(store: SpanStore) -> None:
     for number in range(1, 30):
         store.submit(_spans((number, None if number == 1 else 1, number))).result()
         store.submit(_spans((1000 + number, None, 5), trace=b"\x12" * 16)).result()
@@ -57,7 +61,7 @@ def test_a_trace_arriving_over_many_commits_is_read_whole(store: DuckDBStore) ->
     assert entry.root_span_name == "span 1"
 
 
-def test_duplicates_within_and_across_commits_are_stored_once(store: DuckDBStore) -> None:
+def test_duplicates_within_and_across_commits_are_stored_once(store: SpanStore) -> None:
     twice = _spans((1, None, 1), (1, None, 1), (2, 1, 2))
     store.submit(twice).result()
     store.submit(_spans((2, 1, 2), (3, 1, 3))).result()
@@ -67,7 +71,14 @@ def test_duplicates_within_and_across_commits_are_stored_once(store: DuckDBStore
     assert entry.span_count == 3
 
 
-def test_root_is_the_parentless_span_even_when_it_arrives_last(store: DuckDBStore) -> None:
+def test_a_request_of_spans_all_stored_before_is_acknowledged(store: SpanStore) -> None:
+    store.submit(_spans((1, None, 1), (2, 1, 2))).result()
+    store.submit(_spans((2, 1, 2), (1, None, 1))).result()  # an OTLP retry of a request that was stored
+    assert len(_ids(store)) == 2
+    assert store.span_count("p") == 2
+
+
+def test_root_is_the_parentless_span_even_when_it_arrives_last(store: SpanStore) -> None:
     store.submit(_spans((2, 1, 50))).result()  # child first; its parent is missing so far
     entry = store.trace("p", TRACE.hex())
     assert entry is not None
@@ -101,14 +112,14 @@ def _logs_of(trace: bytes) -> IngestBatch:
     return flatten_logs(request, lambda resource: "p").batch
 
 
-def test_logs_before_spans_are_found_with_the_trace(store: DuckDBStore) -> None:
+def test_logs_before_spans_are_found_with_the_trace(store: SpanStore) -> None:
     store.submit(_logs_of(TRACE)).result()
     store.submit(_spans((1, None, 1))).result()
     assert len(store.trace_logs("p", TRACE.hex())) == 1
     assert len(_ids(store)) == 1
 
 
-def test_unknown_trace_and_other_project_read_nothing(store: DuckDBStore) -> None:
+def test_unknown_trace_and_other_project_read_nothing(store: SpanStore) -> None:
     store.submit(_spans((1, None, 1))).result()
     assert store.trace("q", TRACE.hex()) is None
     assert store.trace_spans("q", TRACE.hex()) == []
@@ -118,7 +129,7 @@ def test_unknown_trace_and_other_project_read_nothing(store: DuckDBStore) -> Non
     assert store.span_count() == 1
 
 
-def _everything(store: DuckDBStore) -> tuple[object, ...]:
+def _everything(store: SpanStore) -> tuple[object, ...]:
     """What the store holds of the trace, read back through every reading method."""
     page = store.list_traces("p", TraceFilter(), limit=10, offset=0)
     return (
@@ -131,9 +142,8 @@ def _everything(store: DuckDBStore) -> tuple[object, ...]:
     )
 
 
-def test_everything_survives_reopening(tmp_path: Path) -> None:
-    path = tmp_path / "t.duckdb"
-    first = DuckDBStore(path)
+def test_everything_survives_reopening(open_store: StoreOpener) -> None:
+    first = open_store()
     first.submit(_spans((1, None, 1), (3, 1, 3))).result()
     first.submit(_spans((2, 1, 2))).result()  # a second commit: a second batch
     first.submit(_logs_of(TRACE)).result()
@@ -147,7 +157,7 @@ def test_everything_survives_reopening(tmp_path: Path) -> None:
     assert before[4][1] == 1
     assert before[5] == 3
 
-    second = DuckDBStore(path)  # nothing submitted: all of it is read from the file
+    second = open_store()  # nothing submitted: all of it is read from the file
     assert _everything(second) == before
     second.submit(_spans((2, 1, 2), (4, 1, 4))).result()  # batch numbers go on from the file
     assert _ids(second) == [n.to_bytes(8, "big").hex() for n in (1, 2, 3, 4)]
@@ -155,7 +165,6 @@ def test_everything_survives_reopening(tmp_path: Path) -> None:
     assert entry is not None
     assert entry.span_count == 4
     assert entry.last_batch > before[0].last_batch  # type: ignore[attr-defined]
-    second.close()
 
 
 def test_memory_is_bounded_by_the_setting(tmp_path: Path) -> None:
@@ -185,14 +194,19 @@ def test_a_foreign_duckdb_file_is_refused(tmp_path: Path) -> None:
         DuckDBStore(path)
 
 
-def test_a_version_1_file_is_migrated(tmp_path: Path) -> None:
+def test_a_version_1_file_is_migrated(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     from tracechat.store.schema import TABLES
 
     path = tmp_path / "old.duckdb"
     with duckdb.connect(str(path)) as con:
         con.execute(TABLES)
         con.execute("INSERT INTO meta VALUES ('schema_version', '1')")
-    migrated = DuckDBStore(path)
+    with caplog.at_level(logging.WARNING, logger="tracechat.store.schema"):
+        migrated = DuckDBStore(path)
+    assert [r.getMessage() for r in caplog.records if r.name == "tracechat.store.schema"] == [
+        f"bringing the database from schema {step} to {step + 1} (a large store takes minutes)"
+        for step in range(1, SCHEMA_VERSION)
+    ]
     version = migrated._cursor().execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
     assert version == (str(SCHEMA_VERSION),)
     assert migrated._cursor().execute("SELECT count(*) FROM chats").fetchone() == (0,)

@@ -13,9 +13,11 @@ from pathlib import Path
 
 import grpc
 import httpx
+import pytest
 from google.rpc import status_pb2
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
+from tests.scripted_models import ScriptedModels
 from tests.servers import ChildServer, InProcessServer, settings_for_test
 from tracechat.auth.keys import KeyRing
 
@@ -369,3 +371,89 @@ def _metric(server: InProcessServer | ChildServer, name: str) -> float:
     text = httpx.get(f"{server.api}/metrics", timeout=60).text
     line = next((line for line in text.splitlines() if line.startswith(name + " ")), None)
     return float(line.split()[1]) if line else 0.0
+
+
+def test_a_running_read_whose_client_left_is_interrupted(tmp_path: Path) -> None:
+    # The read is in its thread (the only one allowed) when its client leaves: it is stopped
+    # there, in its DuckDB query or at the next span it turns into facts, and says so.
+    server = InProcessServer(settings_for_test(tmp_path / "data", read_concurrency=1))
+    left = 'tracechat_api_reads_interrupted_total{reason="client_left"}'
+    try:
+        trace_id, body = _agent_trace(20_000)
+        _store(server, body)
+        request = json.dumps({"project_id": "default", "trace_id": trace_id}).encode()
+        leaver = _raw_post(server.ports.api, "/agents/traces/chat", request, JSON)
+        _wait_for_metric(server, "tracechat_api_reads_in_progress", 1)
+        leaver.close()
+        _wait_for_metric(server, "tracechat_api_reads_abandoned_total", 1)
+        _wait_until_metric_below(server, "tracechat_api_reads_in_progress", 1)
+        assert _metric(server, left) == 1  # stopped, not run to its end with the answer dropped
+        after = httpx.get(f"{server.api}/agents/traces/{trace_id}/spans", timeout=120)
+        assert after.status_code == 200  # the store and the one read slot are free again
+        assert len(after.json()["spans"]) == 20_000
+    finally:
+        server.stop()
+
+
+def test_a_read_past_its_time_limit_is_stopped_with_504(tmp_path: Path) -> None:
+    server = InProcessServer(settings_for_test(tmp_path / "data", read_timeout_s=0.5))  # this read takes seconds
+    try:
+        trace_id, body = _agent_trace(20_000)
+        _store(server, body)
+        slow = httpx.post(
+            f"{server.api}/agents/traces/chat", json={"project_id": "default", "trace_id": trace_id}, timeout=120
+        )
+        assert slow.status_code == 504, slow.text[:200]
+        assert slow.json()["error"]["code"] == "read_timeout"
+        assert "TRACECHAT_READ_TIMEOUT_S" in slow.json()["error"]["message"]
+        assert _metric(server, 'tracechat_api_reads_interrupted_total{reason="timeout"}') == 1
+    finally:
+        server.stop()
+
+
+def _wait_until_metric_below(server: InProcessServer | ChildServer, name: str, below: float) -> None:
+    deadline = time.monotonic() + 120
+    while _metric(server, name) >= below:
+        assert time.monotonic() < deadline, f"{name} never fell below {below}"
+        time.sleep(0.02)
+
+
+def test_assistant_turns_have_a_capacity_of_their_own(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Turns hold an API thread for as long as the model talks; past TRACECHAT_CHAT_CONCURRENCY
+    # a turn is refused at once, and trace reads and /healthz are answered meanwhile.
+    models = ScriptedModels()
+    models.slow_seconds = 0.2  # each turn streams for a long while, until its client leaves
+    monkeypatch.setenv("TRACECHAT_OPENAI_BASE_URL", models.url + "/v1")
+    monkeypatch.setenv("TRACECHAT_OPENAI_API_KEY", "sk-test")
+    monkeypatch.setenv("TRACECHAT_OPENAI_MODELS", "local-llama")
+    server = InProcessServer(settings_for_test(tmp_path / "data", chat_concurrency=2))
+    turn = json.dumps({"model": "local-llama", "messages": [{"role": "user", "content": "Which model?"}]}).encode()
+    talking: list[socket.socket] = []
+    try:
+        trace_id, body = _agent_trace(3)
+        _store(server, body)
+        talking = [_raw_post(server.ports.api, "/api/v1/chat?stream=true", turn, JSON) for _ in range(2)]
+        _wait_for_metric(server, "tracechat_api_chat_turns_in_progress", 2)
+        refused = httpx.post(f"{server.api}/api/v1/chat", content=turn, headers=JSON, timeout=60)
+        assert refused.status_code == 429
+        assert refused.json()["error"]["code"] == "overloaded"
+        assert "TRACECHAT_CHAT_CONCURRENCY" in refused.json()["error"]["message"]
+        assert refused.headers["Retry-After"] == "2"
+        agent_turn = httpx.post(f"{server.api}/api/agents/trace-analyst/chat", json={"message": "hi"}, timeout=60)
+        assert agent_turn.status_code == 429  # the agents' turns share the same capacity
+        assert _metric(server, "tracechat_api_chat_turns_refused_total") == 2
+        assert httpx.get(f"{server.api}/healthz", timeout=60).status_code == 200
+        read = httpx.get(f"{server.api}/agents/traces/{trace_id}/spans", timeout=60)
+        assert read.status_code == 200
+        assert httpx.get(f"{server.api}/api/v1/chats", timeout=60).status_code == 200  # reading chats is not a turn
+        for sock in talking:
+            sock.close()
+        _wait_until_metric_below(server, "tracechat_api_chat_turns_in_progress", 1)
+        models.slow_seconds = 0
+        again = httpx.post(f"{server.api}/api/v1/chat", content=turn, headers=JSON, timeout=60)
+        assert again.status_code == 200, again.text
+    finally:
+        for sock in talking:
+            sock.close()
+        server.stop()
+        models.close()

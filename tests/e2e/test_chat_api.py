@@ -41,7 +41,7 @@ def sse(response: httpx.Response) -> list[Any]:
 
 
 def _send_failures(api: httpx.Client, server: InProcessServer) -> TraceBuilder:
-    """A trace, two minutes old, with three failed spans in two groups (the samples hold none)."""
+    """A trace, two minutes old, with three failed spans in two groups."""
     trace = TraceBuilder(base_ns=time.time_ns() - 120 * 10**9)
     agent = trace.span("invoke_agent weather", {"gen_ai.operation.name": "invoke_agent"}, duration_ms=100)
     for start in (10, 30):
@@ -57,8 +57,14 @@ def _send_failures(api: httpx.Client, server: InProcessServer) -> TraceBuilder:
 
 
 def test_seed_example_gets_an_answer_with_usage(api: httpx.Client, server: InProcessServer) -> None:
+    # the samples hold one failed span: agent-framework-tool-error's tool, which fails once
+    (sample,) = api.get("/agents/traces", params={"has_error": "true"}).json()["traces"]
+    sample_error = (
+        f"- 1× `execute_tool get_weather`: TimeoutError('weather service did not answer in time') "
+        f"(e.g. `{sample['trace_id']}`)"
+    )
     assert ask(api, "What errors are happening in production right now?").json()["response"] == (
-        "No errors in the last 24 hours."  # the samples hold no failed span
+        f"**Errors in the last 24 hours** (1 spans in 1 groups):\n{sample_error}"
     )
     failed = _send_failures(api, server)
     response = ask(api, "What errors are happening in production right now?")
@@ -78,8 +84,9 @@ def test_seed_example_gets_an_answer_with_usage(api: httpx.Client, server: InPro
     assert body["usage"]["cost"] == 0
     assert body["usage"]["api_calls_count"] == 2  # plan + answer
     assert body["response"] == (
-        "**Errors in the last 24 hours** (3 spans in 2 groups):\n"
+        "**Errors in the last 24 hours** (4 spans in 3 groups):\n"
         f"- 2× `execute_tool get_weather`: upstream timed out (e.g. `{failed.trace_hex}`)\n"
+        f"{sample_error}\n"
         f"- 1× `chat gpt-4o` (e.g. `{failed.trace_hex}`)"
     )
 

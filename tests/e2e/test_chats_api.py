@@ -115,7 +115,7 @@ def test_soft_deleted_chats_stay_stored(server: InProcessServer, api: httpx.Clie
     chat = api.post(URL, json={"title": "keep me"}).json()
     api.delete(f"{URL}/{chat['id']}")
     row = (
-        server.service.store.cursor()
+        server.service.stores.records.cursor()
         .execute("SELECT title, deleted_at IS NOT NULL FROM chats WHERE id = ?", [chat["id"]])
         .fetchone()
     )

@@ -1,7 +1,7 @@
 """A TraceQueryService client nobody here generated: node's @grpc/proto-loader loads proto/
-as it is and @grpc/grpc-js calls GetTrajectory and WatchTrajectory on a served demo; what it
-gets is what the HTTP API returns (in proto3 JSON, tests/protojson.py). The node side is
-tests/node/grpc_client.mjs; ``make test`` installs its packages (``npm ci``)."""
+as it is and @grpc/grpc-js calls GetTrajectory, WatchTrajectory and GetSessionTrajectory on a
+served demo; what it gets is what the HTTP API returns (in proto3 JSON, tests/protojson.py).
+The node side is tests/node/grpc_client.mjs; ``make test`` installs its packages (``npm ci``)."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ import pytest
 from tests.protojson import as_proto3
 from tests.samples import ALL_TIME
 from tests.servers import ChildServer
+from tracechat.v1 import session_pb2 as pb_session
 from tracechat.v1 import trajectory_pb2 as pb
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -40,7 +41,9 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChildServer]:
 def test_a_node_client_gets_what_the_http_api_returns(demo: ChildServer) -> None:
     listed = httpx.get(f"{demo.api}/agents/traces", params={"since": ALL_TIME, "limit": 500}).json()["traces"]
     busiest = max(listed, key=lambda t: t["span_count"])["trace_id"]
-    command = [str(_NODE), str(NODE_DIR / "grpc_client.mjs"), demo.grpc_endpoint, str(ROOT / "proto"), busiest]
+    sessions = httpx.get(f"{demo.api}/agents/sessions", params={"since": ALL_TIME, "limit": 500}).json()["sessions"]
+    longest = max(sessions, key=lambda s: s["turns"])["session_id"]
+    command = [str(_NODE), str(NODE_DIR / "grpc_client.mjs"), demo.grpc_endpoint, str(ROOT / "proto"), busiest, longest]
     done = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr
     got = json.loads(done.stdout)
@@ -51,3 +54,9 @@ def test_a_node_client_gets_what_the_http_api_returns(demo: ChildServer) -> None
     assert got["trajectory"] == expected
     assert got["watched"]["responses"] >= 1  # a trace already complete: one response, then quiet
     assert got["watched"]["messages"] == expected["messages"]
+
+    body = {"project_id": "default", "session_id": longest}
+    http_session = httpx.post(f"{demo.api}/agents/sessions/chat", json=body).json()
+    expected_session = as_proto3(http_session, pb_session.SessionTrajectory.DESCRIPTOR)
+    assert len(expected_session["traces"]) >= 2
+    assert got["session"] == expected_session

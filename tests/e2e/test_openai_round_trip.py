@@ -29,6 +29,12 @@ NOT_ROUND_TRIPPED = {
     "strands-agents-parallel": "its last model call's recorded input holds one of the two parallel tool results",
     "llamaindex-react-agent": "records its tool calls and results with no ids, which OpenAI chat messages need",
     "reasoning-openinference": "records the reasoning of the earlier answer as an assistant message of its own",
+    "beeai-agent": "its model is sent the question inside BeeAI's template ('Your task: …'); the trajectory shows "
+    "the question the agent was asked",
+    "langgraph-js": "its recorded input has no tool_call_id on the tool message; the trajectory takes it from "
+    "LangChain's serialized messages",
+    "agent-framework-responses-stream": "the Responses API keeps the conversation on the server: a later call "
+    "sends only the new items",
 }
 """Cases whose recorded input is not the chat-completions conversation, and why."""
 
@@ -137,7 +143,7 @@ def test_each_sample_traces_conversation_round_trips(loaded: InProcessServer, fa
     }
     listed = httpx.get(f"{loaded.api}/agents/traces", params={"limit": 500, "since": ALL_TIME}).json()["traces"]
     in_session = {t["trace_id"] for t in listed if t.get("conversation_id") in sessions}
-    checked = 0
+    checked, differ = 0, []
     for case, trace_ids in _case_traces().items():
         if case in NOT_ROUND_TRIPPED:
             continue
@@ -154,19 +160,25 @@ def test_each_sample_traces_conversation_round_trips(loaded: InProcessServer, fa
             reply = round_trip(fake_model, document, last["assistant_message"])
             messages = document["messages"]
             sent = messages[: max(i for i, m in enumerate(messages) if m["role"] == "assistant")]
-            assert [_ours(m) for m in sent] == recorded_input(loaded, trace_id, last["span_id"]), case
+            if [_ours(m) for m in sent] != recorded_input(loaded, trace_id, last["span_id"]):
+                differ.append(case)
+                continue
             _same_answer(reply, last["assistant_message"])
             checked += 1
+    assert not differ, f"the export is not what these cases' models saw: {differ}"
     assert checked >= 10
 
 
 def test_a_sessions_conversation_round_trips(loaded: InProcessServer, fake_model: tuple[str, Path]) -> None:
     """A later turn's model saw the earlier turns too: the session's export holds them."""
+    not_round_tripped = {t for case, traces in _case_traces().items() if case in NOT_ROUND_TRIPPED for t in traces}
     listing = httpx.get(f"{loaded.api}/agents/sessions", params={"since": ALL_TIME}).json()["sessions"]
-    checked = 0
+    checked, differ = 0, []
     for session in listing:
         body = {"project_id": "default", "session_id": session["session_id"]}
         trajectory = httpx.post(f"{loaded.api}/agents/sessions/chat", json=body).json()
+        if {m["trace_id"] for m in trajectory["messages"]} <= not_round_tripped:
+            continue
         if len({m["agent_name"] for m in trajectory["messages"] if m["type"] == "agent_start"}) != 1:
             continue
         path = f"{loaded.api}/agents/sessions/{session['session_id']}/trajectory"
@@ -175,7 +187,10 @@ def test_a_sessions_conversation_round_trips(loaded: InProcessServer, fake_model
         reply = round_trip(fake_model, document, last["assistant_message"])
         messages = document["messages"]
         sent = messages[: max(i for i, m in enumerate(messages) if m["role"] == "assistant")]
-        assert [_ours(m) for m in sent] == recorded_input(loaded, last["trace_id"], last["span_id"])
+        if [_ours(m) for m in sent] != recorded_input(loaded, last["trace_id"], last["span_id"]):
+            differ.append(session["session_id"])
+            continue
         _same_answer(reply, last["assistant_message"])
         checked += 1
+    assert not differ, f"the export is not what these sessions' models saw: {differ}"
     assert checked >= 2

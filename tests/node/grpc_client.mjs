@@ -1,12 +1,12 @@
 // A tracechat.v1 client nobody here generated: @grpc/proto-loader reads proto/ as shipped,
-// @grpc/grpc-js calls the server. Prints {trajectory, watched: {responses, messages}} as
-// proto3 JSON (int64 as strings, timestamps RFC 3339, absent fields left out), for
+// @grpc/grpc-js calls the server. Prints {trajectory, watched: {responses, messages}, session}
+// as proto3 JSON (int64 as strings, timestamps RFC 3339, absent fields left out), for
 // tests/e2e/test_grpc_node.py to compare with the HTTP API.
-//   node grpc_client.mjs HOST:PORT PROTO_DIR TRACE_ID
+//   node grpc_client.mjs HOST:PORT PROTO_DIR TRACE_ID SESSION_ID
 import grpc from "@grpc/grpc-js";
 import protoLoader from "@grpc/proto-loader";
 
-const [endpoint, protoDir, traceId] = process.argv.slice(2);
+const [endpoint, protoDir, traceId, sessionId] = process.argv.slice(2);
 const definition = protoLoader.loadSync("tracechat/v1/query.proto", {
   includeDirs: [protoDir],
   keepCase: true, // field names as declared, as the HTTP API spells them
@@ -53,5 +53,11 @@ const watched = await new Promise((resolve, reject) => {
   stream.on("end", () => resolve({ responses, messages }));
 });
 
-console.log(JSON.stringify({ trajectory: json(trajectory), watched: json(watched) }));
+const session = await new Promise((resolve, reject) =>
+  client.GetSessionTrajectory({ project_id: "default", session_id: sessionId }, (error, answer) =>
+    error ? reject(error) : resolve(answer),
+  ),
+);
+
+console.log(JSON.stringify({ trajectory: json(trajectory), watched: json(watched), session: json(session) }));
 client.close();

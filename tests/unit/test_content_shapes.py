@@ -8,7 +8,7 @@ import json
 import pytest
 
 from tests.traces import TraceBuilder, as_json, outline, trajectory
-from tracechat.genai.messages import parse_messages, plain_arguments, plain_result
+from tracechat.genai.messages import parse_messages, plain_arguments, plain_name, plain_result
 from tracechat.store.duck import DuckDBStore
 
 QUESTION = {"role": "user", "content": [{"text": "Weather in Paris?"}]}
@@ -76,6 +76,9 @@ def test_a_result_wrapper_that_carries_one_value_reads_as_it(recorded: str, show
         ),
         ('{"text": "hello"}', '{"text": "hello"}'),  # an argument named text stays
         ('{"args": ["Paris"], "kwargs": {}}', '{"args": ["Paris"], "kwargs": {}}'),
+        ('{"input": {"city": "Paris"}, "options": null}', '{"city":"Paris"}'),  # BeeAI
+        ('{"input": {"city": "Paris"}}', '{"input": {"city": "Paris"}}'),  # an argument named input
+        ('{"input": {"city": "Paris"}, "units": "metric"}', '{"input": {"city": "Paris"}, "units": "metric"}'),
     ],
 )
 def test_call_arguments_wrapped_as_args_and_kwargs_read_as_the_keywords(recorded: str, shown: str) -> None:
@@ -317,3 +320,109 @@ def test_a_step_written_in_fields_is_a_thought_and_a_tool_call_or_reasoning_and_
     other = "[[ ## summary ## ]]\nA summary.\n\n[[ ## completed ## ]]"  # another signature's fields: as written
     [kept] = parse_messages(as_json([{"role": "assistant", "content": other}])) or []
     assert kept.text() == other
+
+
+@pytest.mark.parametrize(
+    ("recorded", "shown"),
+    [
+        ('{"from_agent": "Triage Agent"}', "Triage Agent"),  # OpenInference JS, OpenAI Agents SDK
+        ("Triage Agent", "Triage Agent"),
+        ('{"from_agent": "Triage", "to_agent": "Weather"}', '{"from_agent": "Triage", "to_agent": "Weather"}'),
+        ('{"agent": {"name": "Triage"}}', '{"agent": {"name": "Triage"}}'),
+    ],
+)
+def test_a_name_wrapped_in_an_object_with_one_string_reads_as_that_string(recorded: str, shown: str) -> None:
+    assert plain_name(recorded) == shown
+
+
+def test_a_handoff_records_source_wrapped_in_an_object_names_the_agent(store: DuckDBStore) -> None:
+    trace = TraceBuilder()
+    triage = trace.span("Triage Agent", {"openinference.span.kind": "AGENT", "graph.node.id": "Triage Agent"})
+    trace.span(
+        "handoff to Weather Agent",
+        {
+            "openinference.span.kind": "TOOL",
+            "tool.name": "handoff_to_Weather Agent",
+            "input.value": '{"from_agent":"Triage Agent"}',
+            "output.value": '{"to_agent":"Weather Agent"}',
+        },
+        parent=triage,
+        start_ms=5,
+    )
+    [handoff] = [m.agent_handoff for m in trajectory(store, trace).messages if m.agent_handoff]
+    assert (handoff.from_agent, handoff.to_agent) == ("Triage Agent", "Weather Agent")
+
+
+def test_a_tool_output_wrapping_a_langchain_tool_message_is_its_content_for_its_call(store: DuckDBStore) -> None:
+    """OpenInference's JS LangChain instrumentation records ``{"output": <ToolMessage>}``."""
+    trace = TraceBuilder()
+    message = {
+        "lc": 1,
+        "type": "constructor",
+        "id": ["langchain_core", "messages", "ToolMessage"],
+        "kwargs": {"status": "success", "content": "18C", "tool_call_id": "call_1", "name": "get_weather"},
+    }
+    tool = {
+        "openinference.span.kind": "TOOL",
+        "tool.name": "get_weather",
+        "input.value": "Paris",
+        "output.value": as_json({"output": message}),
+    }
+    trace.span("get_weather", tool)
+    [call] = [m.tool_call for m in trajectory(store, trace).messages if m.tool_call]
+    assert (call.tool_call_id, call.tool_result) == ("call_1", "18C")
+
+
+def _lc(kind: str, **fields: object) -> dict[str, object]:
+    """A message as LangChain JS serializes it."""
+    return {"lc": 1, "type": "constructor", "id": ["langchain_core", "messages", kind], "kwargs": fields}
+
+
+def test_tool_calls_recorded_without_ids_take_them_from_the_serialized_messages(store: DuckDBStore) -> None:
+    """OpenInference's LangChain JS instrumentation leaves ``tool_call.id`` out of
+    ``llm.*_messages``; LangChain's messages in ``input.value`` / ``output.value`` hold it."""
+    trace = TraceBuilder()
+    asks = _lc("AIMessage", content="", tool_calls=[{"name": "get_weather", "args": {"city": "Paris"}, "id": "call_1"}])
+    question = _lc("HumanMessage", content="Weather in Paris?")
+    first = {
+        "openinference.span.kind": "LLM",
+        "llm.model_name": "gpt-4o",
+        "llm.input_messages.0.message.role": "user",
+        "llm.input_messages.0.message.content": "Weather in Paris?",
+        "llm.output_messages.0.message.role": "assistant",
+        "llm.output_messages.0.message.tool_calls.0.tool_call.function.name": "get_weather",
+        "llm.output_messages.0.message.tool_calls.0.tool_call.function.arguments": '{"city": "Paris"}',
+        "input.value": as_json({"messages": [[question]]}),
+        "output.value": as_json({"generations": [[{"text": "", "message": asks}]]}),
+    }
+    trace.span("ChatOpenAI", first, start_ms=0, duration_ms=5)
+    answered = _lc("ToolMessage", content="18C", tool_call_id="call_1", name="get_weather")
+    tool = {"openinference.span.kind": "TOOL", "tool.name": "get_weather", "input.value": "Paris"}
+    trace.span("get_weather", {**tool, "output.value": as_json({"output": answered})}, start_ms=6, duration_ms=1)
+    second = {
+        "openinference.span.kind": "LLM",
+        "llm.model_name": "gpt-4o",
+        "llm.input_messages.0.message.role": "user",
+        "llm.input_messages.0.message.content": "Weather in Paris?",
+        "llm.input_messages.1.message.role": "assistant",
+        "llm.input_messages.1.message.tool_calls.0.tool_call.function.name": "get_weather",
+        "llm.input_messages.1.message.tool_calls.0.tool_call.function.arguments": '{"city": "Paris"}',
+        "llm.input_messages.2.message.role": "tool",
+        "llm.input_messages.2.message.content": "18C",
+        "llm.output_messages.0.message.role": "assistant",
+        "llm.output_messages.0.message.content": "18C in Paris.",
+        "input.value": as_json({"messages": [[question, asks, answered]]}),
+    }
+    trace.span("ChatOpenAI", second, start_ms=8, duration_ms=5)
+    result = trajectory(store, trace)
+    assert [kind for kind, _, _ in outline(result)] == [
+        "agent_start",
+        "user_message",
+        "assistant_message",
+        "tool_call",
+        "assistant_message",
+    ]
+    asked = result.messages[2].assistant_message
+    assert asked is not None
+    assert asked.tool_calls is not None
+    assert [c.id for c in asked.tool_calls] == ["call_1"]

@@ -4,12 +4,14 @@ client. Compared as descriptors, so another patch release of the generator is no
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from pathlib import Path
 
 from google.protobuf import descriptor_pb2
 from grpc_tools import protoc
 
-from tracechat.v1 import query_pb2, trajectory_pb2
+import tracechat.v1
 
 PROTO = Path(__file__).resolve().parents[2] / "proto"
 
@@ -20,9 +22,14 @@ def test_the_installed_modules_are_what_proto_says(tmp_path: Path) -> None:
     well_known = Path(protoc.__file__).parent / "_proto"
     assert protoc.main(["protoc", f"-I{PROTO}", f"-I{well_known}", f"--descriptor_set_out={out}", *files]) == 0
     fresh = {f.name: _plain(f) for f in descriptor_pb2.FileDescriptorSet.FromString(out.read_bytes()).file}
+    generated = [
+        importlib.import_module(f"tracechat.v1.{m.name}")
+        for m in pkgutil.iter_modules(tracechat.v1.__path__)
+        if m.name.endswith("_pb2")
+    ]
     installed = {
         m.DESCRIPTOR.name: _plain(descriptor_pb2.FileDescriptorProto.FromString(m.DESCRIPTOR.serialized_pb))
-        for m in (query_pb2, trajectory_pb2)
+        for m in generated
     }
     assert set(fresh) == set(installed), "a .proto file was added or removed: reinstall (pip install -e .)"
     stale = [name for name in fresh if fresh[name] != installed[name]]

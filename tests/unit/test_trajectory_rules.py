@@ -192,6 +192,73 @@ def test_new_material_in_front_of_a_whole_history_is_no_compaction(store: DuckDB
     ]
 
 
+def test_a_result_for_a_call_no_span_recorded_is_an_entry_with_its_id(store: DuckDBStore) -> None:
+    orphan = {"role": "tool", "parts": [{"type": "tool_call_response", "id": "c9", "response": "42"}]}
+    trace = TraceBuilder()
+    trace.span("chat gpt-4o", chat([U1], [A1]), start_ms=0)
+    trace.span("chat gpt-4o", chat([U1, A1, orphan, U2], [A2]), start_ms=20)
+    result = trajectory(store, trace)
+    assert [m.type for m in result.messages] == [
+        "agent_start",
+        "user_message",
+        "assistant_message",
+        "tool_call",
+        "user_message",
+        "assistant_message",
+    ]
+    call = result.messages[3].tool_call
+    assert call is not None
+    assert (call.tool_name, call.tool_call_id, call.tool_result) == (None, "c9", "42")
+
+
+def test_a_result_naming_only_its_tool_answers_the_open_call_of_that_tool(store: DuckDBStore) -> None:
+    by_name = {"role": "tool", "parts": [{"type": "tool_call_response", "name": "get_weather", "response": "18C"}]}
+    trace = TraceBuilder()
+    trace.span("chat gpt-4o", chat([U1], [CALL]), start_ms=0)
+    trace.span("chat gpt-4o", chat([U1, CALL, by_name], [A1]), start_ms=20)
+    result = trajectory(store, trace)
+    calls = [m.tool_call for m in result.messages if m.tool_call]
+    assert [(c.tool_name, c.tool_call_id, c.tool_result) for c in calls] == [("get_weather", "c1", "18C")]
+
+
+def test_a_tool_result_too_large_to_inline_is_referenced_from_its_own_span(store: DuckDBStore) -> None:
+    import hashlib
+
+    from tracechat.query.content import PREVIEW_CHARS, TEXT_LIMIT
+
+    huge = "r" * (TEXT_LIMIT + 1)
+    trace = TraceBuilder()
+    agent = trace.span("invoke_agent weather", {"gen_ai.operation.name": "invoke_agent"}, duration_ms=100)
+    trace.span("chat gpt-4o", chat([U1], [CALL]), parent=agent, start_ms=1)
+    tool = trace.span(
+        "execute_tool get_weather",
+        {"gen_ai.operation.name": "execute_tool", "gen_ai.tool.call.id": "c1", "gen_ai.tool.call.result": huge},
+        parent=agent,
+        start_ms=20,
+    )
+    result = trajectory(store, trace)
+    call = next(m.tool_call for m in result.messages if m.tool_call)
+    digest = hashlib.sha256(huge.encode()).hexdigest()[:32]
+    assert call.content_refs == [f"{trace.trace_hex}.{tool}.{digest}"]
+    assert call.tool_result == "r" * PREVIEW_CHARS + f"… [{len(huge)} characters; the whole text is in content_refs]"
+
+
+def test_the_provider_is_the_roots_else_the_one_most_model_calls_used(store: DuckDBStore) -> None:
+    trace = TraceBuilder()
+    agent = trace.span("invoke_agent weather", {"gen_ai.operation.name": "invoke_agent"}, duration_ms=100)
+    for start, provider in enumerate(["OpenAI", "Anthropic", "anthropic"]):
+        trace.span("chat", chat([U1], [A1], **{"gen_ai.provider.name": provider}), parent=agent, start_ms=start)
+    assert trajectory(store, trace).provider == "anthropic"  # two of three calls, whatever the case
+    rooted = TraceBuilder()
+    rooted.span(
+        "invoke_agent weather", {"gen_ai.operation.name": "invoke_agent", "gen_ai.provider.name": "AWS.Bedrock"}
+    )
+    assert trajectory(store, rooted).provider == "aws.bedrock"
+    plain = TraceBuilder()
+    plain.span("invoke_agent weather", {"gen_ai.operation.name": "invoke_agent"})
+    assert trajectory(store, plain).provider is None
+
+
 def test_orphans_several_roots_and_clock_skew_are_all_shown(store: DuckDBStore) -> None:
     trace = TraceBuilder()
     root = trace.span("invoke_agent a", {"gen_ai.operation.name": "invoke_agent"}, start_ms=10, duration_ms=50)
@@ -426,6 +493,18 @@ def test_a_frameworks_wrapping_of_the_question_is_no_second_user_turn(store: Duc
     assert result.messages[0].type == "user_message"  # where the swarm started: before the first agent
 
 
+def test_an_agent_span_whose_input_holds_messages_unwraps_its_model_calls_question(store: DuckDBStore) -> None:
+    """BeeAI records a member agent's input as ``{"input": [<messages>]}`` and sends the
+    model ``Your task: <task>``: the task is the member's user message, as it was given."""
+    trace = TraceBuilder()
+    given = as_json({"input": [{"role": "user", "content": [{"type": "text", "text": "Weather in Paris?"}]}]})
+    agent = trace.span("weather", {"openinference.span.kind": "AGENT", "agent.name": "weather", "input.value": given})
+    wrapped = {"role": "user", "parts": [{"type": "text", "content": "Your task: Weather in Paris?"}]}
+    trace.span("chat gpt-4o", chat([wrapped], [A1]), parent=agent, start_ms=1)
+    result = trajectory(store, trace)
+    assert [m.user_message.text for m in result.messages if m.user_message] == ["Weather in Paris?"]
+
+
 def test_a_handoff_tool_hands_over_where_it_ran_and_the_last_word_before_is_no_handback(store: DuckDBStore) -> None:
     trace = TraceBuilder()
     handoff = {"type": "tool_call", "id": "h1", "name": "handoff_to_agent", "arguments": {"agent_name": "weather"}}
@@ -465,6 +544,17 @@ def test_an_answer_tool_is_the_answer_of_the_call_that_asked_for_it(store: DuckD
     assert answer is not None
     assert answer.text == "18C in Paris."
     assert [c.name for c in answer.tool_calls or ()] == ["final_answer"]
+
+
+def test_an_answer_tool_s_only_text_argument_is_the_answer_whatever_its_name(store: DuckDBStore) -> None:
+    """BeeAI's RequirementAgent answers through ``final_answer({"response": …})``."""
+    trace = TraceBuilder()
+    final = {"type": "tool_call", "id": "f1", "name": "final_answer", "arguments": {"response": "18C in Paris."}}
+    trace.span("chat gpt-4o", chat([U1], [{"role": "assistant", "parts": [final]}]))
+    two = {"type": "tool_call", "id": "f2", "name": "final_answer", "arguments": {"response": "18C.", "note": "x"}}
+    trace.span("chat gpt-4o", chat([U1], [{"role": "assistant", "parts": [two]}]), start_ms=20)
+    answers = [m.assistant_message.text for m in trajectory(store, trace).messages if m.assistant_message]
+    assert answers == ["18C in Paris.", '{"response":"18C.","note":"x"}']  # two arguments: all of them
 
 
 def test_spans_whose_parents_form_a_cycle_are_roots(store: DuckDBStore) -> None:
@@ -773,4 +863,31 @@ def test_the_note_a_transfer_returned_is_no_user_turn_of_the_agent_taken_over(st
     assert [m.user_message.text for m in result.messages if m.user_message] == ["Weather in Paris?"]
     assert [(h.from_agent, h.to_agent) for h in (m.agent_handoff for m in result.messages) if h] == [
         ("triage", "weather")
+    ]
+
+
+def test_a_langgraph_graph_that_is_no_node_of_another_is_the_agent_named_after_it(store: DuckDBStore) -> None:
+    """OpenInference's JS instrumentation marks the graph run CHAIN (the Python one AGENT)."""
+    trace = TraceBuilder()
+    graph_metadata = as_json({"ls_integration": "langgraph"})
+    node_metadata = as_json({"ls_integration": "langgraph", "langgraph_node": "agent", "langgraph_step": 1})
+    graph = trace.span(
+        "weather_agent", {"openinference.span.kind": "CHAIN", "metadata": graph_metadata}, duration_ms=50
+    )
+    node = trace.span(
+        "agent", {"openinference.span.kind": "CHAIN", "metadata": node_metadata}, parent=graph, start_ms=1
+    )
+    llm = {
+        "openinference.span.kind": "LLM",
+        "llm.model_name": "gpt-4o",
+        "llm.input_messages.0.message.role": "user",
+        "llm.input_messages.0.message.content": "Weather in Paris?",
+        "llm.output_messages.0.message.role": "assistant",
+        "llm.output_messages.0.message.content": "18C in Paris.",
+    }
+    trace.span("ChatOpenAI", llm, parent=node, start_ms=2)
+    assert outline(trajectory(store, trace)) == [
+        ("agent_start", "weather_agent", None),
+        ("user_message", "weather_agent", "Weather in Paris?"),
+        ("assistant_message", "weather_agent", "18C in Paris."),
     ]

@@ -43,3 +43,25 @@ def test_new_messages_match_the_plain_multiset_rule(steps: list[tuple[bool, list
         for k, n in Counter(key(m) for m in current).items():
             seen[k] = max(seen[k], n)
         assert transcript.seen == seen
+
+
+def test_a_key_is_role_words_calls_and_results() -> None:
+    said = Message("model", [Part("text", text="  Sunny\n in   Paris ")])
+    assert key(said) == ("assistant", "Sunny in Paris", (), ())  # any speaker not user, tool or system
+    for role in ("user", "tool", "system"):
+        assert key(Message(role, [Part("text", text="x")]))[0] == role
+    asked = Message("assistant", [Part("tool_call", id="c1", name="get_weather"), Part("tool_call", name="lookup")])
+    assert key(asked) == ("assistant", "", ("c1", "lookup"), ())
+    answered = Message("tool", [Part("tool_result", id="c1", text="18C"), Part("tool_result", name="lookup")])
+    assert key(answered) == ("tool", "", (), ("c1", "lookup"))
+
+
+def test_the_current_turn_is_the_last_run_of_user_messages_and_what_follows() -> None:
+    from tracechat.query.transcript import current_turn
+
+    u1, a1, u2, u3, a2 = (_message(t) for t in ("a", "A", "b", "c", "B"))
+    assert current_turn([u1, a1, u2, u3, a2]) == [u2, u3, a2]
+    assert current_turn([u1, a1, u2]) == [u2]
+    assert current_turn([u1, u2]) == [u1, u2]
+    assert current_turn([a1, a2]) == [a1, a2]  # no user message: all of it
+    assert current_turn([]) == []

@@ -58,3 +58,71 @@ def test_flatten_uses_slices_and_falls_back_when_they_disagree() -> None:
     assert good.batch.spans.raw == plain.batch.spans.raw
     wrong = [[[b"bogus"]]]  # counts do not match the parsed request
     assert flatten_traces(request, lambda resource: "p", wrong).batch.spans.raw == plain.batch.spans.raw
+
+
+def _bad_utf8_name(span_bytes: bytes) -> bytes:
+    """The span with its name's bytes made invalid UTF-8 (protobuf then refuses the request)."""
+    assert b"\x2a\x02op" in span_bytes  # field 5 (name), two bytes
+    return span_bytes.replace(b"\x2a\x02op", b"\x2a\x02\xff\xfe", 1)
+
+
+def test_salvage_keeps_every_span_that_parses_with_its_resource_and_scope() -> None:
+    from google.protobuf.message import DecodeError
+
+    from tracechat.ingest.wire import salvage
+
+    request = _request()
+    body = request.SerializeToString()
+    broken_spans = [
+        request.resource_spans[0].scope_spans[1].spans[2],
+        request.resource_spans[1].scope_spans[0].spans[0],
+    ]
+    for span in broken_spans:
+        raw = span.SerializeToString()
+        body = body.replace(raw, _bad_utf8_name(raw), 1)
+    with pytest.raises(DecodeError):
+        ExportTraceServiceRequest.FromString(body)
+    salvaged, dropped, problems = salvage(body)
+    assert dropped == 2
+    assert problems == [
+        "resource_spans[0].scope_spans[1].spans[2]: not a valid span (invalid UTF-8 or malformed fields)",
+        "resource_spans[1].scope_spans[0].spans[0]: not a valid span (invalid UTF-8 or malformed fields)",
+    ]
+    kept = ExportTraceServiceRequest()
+    kept.CopyFrom(request)
+    del kept.resource_spans[0].scope_spans[1].spans[2]
+    del kept.resource_spans[1].scope_spans[0].spans[0]
+    for resource_spans in kept.resource_spans:  # salvage rebuilds resources and scopes, not schema urls
+        resource_spans.schema_url = ""
+        for scope_spans in resource_spans.scope_spans:
+            scope_spans.schema_url = ""
+    assert salvaged == kept
+
+
+def test_salvage_refuses_broken_framing() -> None:
+    from tracechat.ingest.wire import salvage
+
+    with pytest.raises(WireFormatError, match="length runs past the end of its message"):
+        salvage(b"\x0a\x05ab")
+
+
+def test_fixed_width_fields_and_long_lengths_are_walked_exactly() -> None:
+    request = _request()
+    big = request.resource_spans[0].scope_spans[0].spans[0]
+    big.attributes.add(key="history", value=AnyValue(string_value="x" * 40_000))  # a 3-byte length
+    fixed32 = bytes([13 << 3 | 5]) + b"\x01\x02\x03\x04"  # an unknown fixed32 field
+    fixed64 = bytes([14 << 3 | 1]) + bytes(range(8))
+    body = request.SerializeToString() + fixed32 + fixed64 + fixed32
+    slices = span_slices(body)
+    assert slices[0][0][0] == big.SerializeToString()
+    assert [[len(scope) for scope in scopes] for scopes in slices] == [[3, 3], [3, 3]]
+
+
+def test_a_ten_byte_varint_is_read_and_an_eleventh_byte_refused() -> None:
+    longest = bytes([15 << 3 | 0]) + b"\xff" * 9 + b"\x01"  # 2**64 - 1, shift reaches 63
+    assert [[len(s) for s in scopes] for scopes in span_slices(_request().SerializeToString() + longest)] == [
+        [3, 3],
+        [3, 3],
+    ]
+    with pytest.raises(WireFormatError, match="malformed varint"):
+        span_slices(bytes([15 << 3 | 0]) + b"\xff" * 10 + b"\x01")

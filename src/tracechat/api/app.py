@@ -13,6 +13,7 @@ from tracechat.api.body_limit import BodyLimit
 from tracechat.api.errors import ERROR_RESPONSES, install_error_handlers
 from tracechat.api.reads import ReadCapacity
 from tracechat.api.security import SecurityHeaders
+from tracechat.api.turns import TurnCapacity
 
 if TYPE_CHECKING:
     from tracechat.app import Service
@@ -45,8 +46,10 @@ def create_api(service: Service) -> FastAPI:
     # Outermost last: the Host and the key and the body's size are checked before a read is relayed.
     reads = service.settings.read_concurrency
     prefixes = ("/agents/traces", "/agents/sessions")
-    app.add_middleware(ReadCapacity, prefixes=prefixes, concurrency=reads, metrics=service.metrics)
+    timeout = service.settings.read_timeout_s
+    app.add_middleware(ReadCapacity, prefixes=prefixes, concurrency=reads, timeout_s=timeout, metrics=service.metrics)
     settings = service.settings
+    app.add_middleware(TurnCapacity, concurrency=settings.chat_concurrency, metrics=service.metrics)
     histories = dict.fromkeys(("/api/v1/chat", "/api/agents"), settings.chat_max_body_bytes)  # chats too
     app.add_middleware(BodyLimit, keys=lambda: service.keys, limit=settings.api_max_body_bytes, per_route=histories)
     app.add_middleware(SecurityHeaders, open_mode=lambda: service.keys.open_mode, docs_path=DOCS)

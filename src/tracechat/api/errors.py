@@ -32,8 +32,9 @@ _ERRORS: dict[int, str] = {
     404: "No such trace, span, content, chat or agent in this project",
     413: "The request body is too large",
     422: "A field is missing or invalid, or the trace is too large to read (trace_too_large)",
-    429: "Rate limited; retry after the Retry-After header",
+    429: "Rate limited, or too many assistant turns running (overloaded); retry after the Retry-After header",
     503: "Temporarily unavailable (storage full or write queue saturated); retry after the Retry-After header",
+    504: "The trace read ran past TRACECHAT_READ_TIMEOUT_S and was stopped (read_timeout)",
 }
 ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
     status: {"model": ErrorBody, "description": description} for status, description in _ERRORS.items()

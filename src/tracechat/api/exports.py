@@ -11,6 +11,7 @@ from fastapi import APIRouter, Path
 from pydantic import BaseModel, Field
 
 from tracechat.api.deps import PrincipalDep, ServiceDep
+from tracechat.api.errors import ErrorBody
 from tracechat.api.strict import StrictRoute
 from tracechat.api.traces import PROJECT_ID_MAX
 from tracechat.auth.keys import Principal
@@ -19,7 +20,14 @@ from tracechat.live_export import ExportJob
 
 EXPORT_ID = r"^[0-9a-f]{32}$"
 
-router = APIRouter(prefix="/admin/exports", tags=["operations"], route_class=StrictRoute)
+router = APIRouter(
+    prefix="/admin/exports",
+    tags=["operations"],
+    route_class=StrictRoute,
+    responses={
+        501: {"model": ErrorBody, "description": "The server runs on the Iceberg store: no export while serving"}
+    },
+)
 
 
 class ExportRequest(BaseModel):

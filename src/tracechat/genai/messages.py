@@ -409,9 +409,25 @@ def plain_result(value: str | None) -> str | None:
 
 def plain_arguments(value: str | None) -> str | None:
     """JSON text of a tool's arguments, ``{"args": [], "kwargs": {…}}`` (smolagents,
-    LlamaIndex) read as the keyword arguments. A one-key object stays: ``{"text": …}`` is
-    an argument named text."""
+    LlamaIndex) read as the keyword arguments, ``{"input": {…}, "options": null}`` (BeeAI)
+    as the input. A one-key object stays: ``{"text": …}`` is an argument named text."""
     return _unwrapped(value, _call_arguments)
+
+
+def plain_name(value: str | None) -> str | None:
+    """A name (an agent's) recorded as the JSON text of an object whose one value is a
+    string is that string: ``{"from_agent": "Triage Agent"}`` (OpenInference's JS
+    instrumentation of the OpenAI Agents SDK records a handoff's source so) is
+    ``Triage Agent``; anything else as it is."""
+    return _unwrapped(value, _one_string)
+
+
+def _one_string(document: Any) -> Any:
+    if isinstance(document, dict) and len(document) == 1:
+        (inner,) = document.values()
+        if isinstance(inner, str) and inner.strip():
+            return inner
+    return document
 
 
 def _unwrapped(value: str | None, unwrap: Callable[[Any], Any]) -> str | None:
@@ -429,11 +445,20 @@ def _unwrapped(value: str | None, unwrap: Callable[[Any], Any]) -> str | None:
 
 def _call_arguments(document: Any) -> Any:
     """``{"args": [], "kwargs": {…}}``, with or without the framework's own flags beside
-    (smolagents' ``sanitize_inputs_outputs``): the keyword arguments."""
+    (smolagents' ``sanitize_inputs_outputs``): the keyword arguments. ``{"input": {…}}``
+    beside unset run options only (BeeAI's ``{"input": {…}, "options": null}``): the input;
+    alone it stays, an argument named input."""
     if isinstance(document, dict) and isinstance(document.get("kwargs"), dict) and not document.get("args"):
         flags = set(document) - {"args", "kwargs"}
         if all(isinstance(document[f], bool | None) for f in flags):
             return document["kwargs"]
+    if (
+        isinstance(document, dict)
+        and isinstance(document.get("input"), dict)
+        and len(document) > 1
+        and all(document[f] is None for f in set(document) - {"input"})
+    ):
+        return document["input"]
     return document
 
 

@@ -16,9 +16,11 @@ from google.protobuf import json_format, struct_pb2
 from google.protobuf.timestamp_pb2 import Timestamp
 from pydantic import ValidationError
 
+from tracechat.api.sessions import SessionRequest
 from tracechat.api.traces import TrajectoryRequest
 from tracechat.errors import InvalidRequest
 from tracechat.model.names import model_family
+from tracechat.model.sessions import SessionFilter, SessionList, SessionMessage, SessionSummary, SessionTrajectory
 from tracechat.model.summaries import DEFAULT_WINDOW, TraceFilter, TraceList, TraceSummary
 from tracechat.model.trajectory import (
     AgentChatMessage,
@@ -32,6 +34,7 @@ from tracechat.model.trajectory import (
     UserMessage,
 )
 from tracechat.v1 import query_pb2 as pb_query
+from tracechat.v1 import session_pb2 as pb_session
 from tracechat.v1 import trajectory_pb2 as pb
 
 LIST_LIMIT_DEFAULT, LIST_LIMIT_MAX, Q_MAX = 50, 500, 200
@@ -54,13 +57,20 @@ def encode_trajectory(trajectory: AgentChatTrajectory) -> pb.AgentChatTrajectory
 
 
 def encode_message(message: AgentChatMessage) -> pb.AgentChatMessage:
-    encoded = pb.AgentChatMessage(
-        type=message.type,
-        span_id=message.span_id,
-        agent_name=message.agent_name,
-        started_at=_timestamp(message.started_at),
-        feedback=[encode_feedback(f) for f in message.feedback or ()],
-    )
+    encoded = pb.AgentChatMessage()
+    _fill_message(encoded, message)
+    return encoded
+
+
+def _fill_message(encoded: pb.AgentChatMessage | pb_session.SessionMessage, message: AgentChatMessage) -> None:
+    """Set the fields AgentChatMessage and SessionMessage share (the same names and numbers)."""
+    encoded.type = message.type
+    encoded.span_id = message.span_id
+    if message.agent_name is not None:
+        encoded.agent_name = message.agent_name
+    if message.started_at is not None:
+        encoded.started_at.FromDatetime(message.started_at)
+    encoded.feedback.extend(encode_feedback(f) for f in message.feedback or ())
     entry = message.entry
     target = getattr(encoded, message.type)
     if isinstance(entry, AgentStart):
@@ -81,7 +91,6 @@ def encode_message(message: AgentChatMessage) -> pb.AgentChatMessage:
         target.CopyFrom(pb.ContextCompacted(**entry.model_dump()))
     else:  # a new entry type: give it a field of the oneof first
         raise TypeError(f"no tracechat.v1 entry for {type(entry).__name__}")
-    return encoded
 
 
 def encode_feedback(feedback: Feedback) -> pb.Feedback:
@@ -131,6 +140,49 @@ def encode_summary(summary: TraceSummary) -> pb.TraceSummary:
     )
 
 
+def encode_session_list(sessions: SessionList) -> pb_session.SessionList:
+    return pb_session.SessionList(
+        sessions=[encode_session_summary(s) for s in sessions.sessions],
+        total=sessions.total,
+        limit=sessions.limit,
+        offset=sessions.offset,
+        since=_timestamp(sessions.since),
+    )
+
+
+def encode_session_summary(summary: SessionSummary) -> pb_session.SessionSummary:
+    return pb_session.SessionSummary(
+        **summary.model_dump(exclude={"started_at", "last_at"}),
+        started_at=_timestamp(summary.started_at),
+        last_at=_timestamp(summary.last_at),
+    )
+
+
+def encode_session_trajectory(trajectory: SessionTrajectory) -> pb_session.SessionTrajectory:
+    return pb_session.SessionTrajectory(
+        session_id=trajectory.session_id,
+        summary=encode_session_summary(trajectory.summary) if trajectory.summary is not None else None,
+        traces=[
+            pb_session.SessionTrace(
+                trace_id=t.trace_id,
+                root_span_name=t.root_span_name,
+                started_at=_timestamp(t.started_at),
+                total_duration_ms=t.total_duration_ms,
+                provider=t.provider,
+                feedback=[encode_feedback(f) for f in t.feedback or ()],
+            )
+            for t in trajectory.traces
+        ],
+        messages=[encode_session_message(m) for m in trajectory.messages],
+    )
+
+
+def encode_session_message(message: SessionMessage) -> pb_session.SessionMessage:
+    encoded = pb_session.SessionMessage(trace_id=message.trace_id)
+    _fill_message(encoded, message)
+    return encoded
+
+
 # -- requests --------------------------------------------------------------------------------
 
 
@@ -148,6 +200,22 @@ def decode_trace_ref(project_id: str, trace_id: str) -> TraceRef:
     except ValidationError as exc:
         raise InvalidRequest(_problems(exc)) from None
     return TraceRef(checked.project_id, checked.trace_id)
+
+
+@dataclass(frozen=True, slots=True)
+class SessionRef:
+    project_id: str
+    session_id: str
+
+
+def decode_session_ref(project_id: str, session_id: str) -> SessionRef:
+    """A project and session id checked as ``POST /agents/sessions/chat`` checks them (with
+    its request model)."""
+    try:
+        checked = SessionRequest(project_id=project_id, session_id=session_id)
+    except ValidationError as exc:
+        raise InvalidRequest(_problems(exc)) from None
+    return SessionRef(checked.project_id, checked.session_id)
 
 
 def decode_quiet_for(request: pb_query.WatchTrajectoryRequest) -> timedelta:
@@ -170,11 +238,7 @@ class ListQuery:
 
 def decode_list_request(request: pb_query.ListTracesRequest, now: datetime) -> ListQuery:
     """The parameters of ``GET /agents/traces``, bounded as that route bounds them."""
-    limit = request.limit if request.HasField("limit") else LIST_LIMIT_DEFAULT
-    if not 1 <= limit <= LIST_LIMIT_MAX:
-        raise InvalidRequest(f"limit: must be from 1 to {LIST_LIMIT_MAX}")
-    if not 0 <= request.offset <= _OFFSET_MAX:
-        raise InvalidRequest("offset: must not be negative")
+    limit, offset = _paging(request)
     if request.HasField("q") and len(request.q) > Q_MAX:
         raise InvalidRequest(f"q: at most {Q_MAX} characters")
     since = _moment(request.since) if request.HasField("since") else now - DEFAULT_WINDOW
@@ -187,7 +251,34 @@ def decode_list_request(request: pb_query.ListTracesRequest, now: datetime) -> L
         has_error=request.has_error if request.HasField("has_error") else None,
         text=request.q or None,
     )
-    return ListQuery(request.project_id or None, where, limit, request.offset, since)
+    return ListQuery(request.project_id or None, where, limit, offset, since)
+
+
+@dataclass(frozen=True, slots=True)
+class SessionListQuery:
+    project_id: str | None
+    where: SessionFilter
+    limit: int
+    offset: int
+    since: datetime
+
+
+def decode_session_list_request(request: pb_query.ListSessionsRequest, now: datetime) -> SessionListQuery:
+    """The parameters of ``GET /agents/sessions``, bounded as that route bounds them."""
+    limit, offset = _paging(request)
+    since = _moment(request.since) if request.HasField("since") else now - DEFAULT_WINDOW
+    until = _moment(request.until) if request.HasField("until") else None
+    where = SessionFilter(since_ns=_ns(since), until_ns=_ns(until), agent_name=request.agent_name or None)
+    return SessionListQuery(request.project_id or None, where, limit, offset, since)
+
+
+def _paging(request: pb_query.ListTracesRequest | pb_query.ListSessionsRequest) -> tuple[int, int]:
+    limit = request.limit if request.HasField("limit") else LIST_LIMIT_DEFAULT
+    if not 1 <= limit <= LIST_LIMIT_MAX:
+        raise InvalidRequest(f"limit: must be from 1 to {LIST_LIMIT_MAX}")
+    if not 0 <= request.offset <= _OFFSET_MAX:
+        raise InvalidRequest("offset: must not be negative")
+    return limit, request.offset
 
 
 def _moment(stamp: Timestamp) -> datetime:

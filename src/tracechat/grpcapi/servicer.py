@@ -21,9 +21,11 @@ from tracechat.grpcapi.watch import follow
 from tracechat.ingest.grpc_server import LOGS_SERVICE, TRACE_SERVICE, abort, metadata_value
 from tracechat.ingest.projects import DEFAULT_PROJECT
 from tracechat.query.service import TraceQueries
+from tracechat.query.session_queries import SessionQueries
 from tracechat.store.protocol import SpanStore
 from tracechat.v1 import query_pb2 as pb_query
 from tracechat.v1 import query_pb2_grpc as pb_query_grpc
+from tracechat.v1 import session_pb2 as pb_session
 from tracechat.v1 import trajectory_pb2 as pb
 
 QUERY_SERVICE = pb_query.DESCRIPTOR.services_by_name["TraceQueryService"].full_name
@@ -34,6 +36,7 @@ class TraceQueryServicer(pb_query_grpc.TraceQueryServiceServicer):
         """``max_watches``: streams open at once; each holds one of the server's threads,
         which OTLP exports need too."""
         self._traces = traces
+        self._sessions = SessionQueries.over(traces)
         self._store = store
         self._keys = keys
         self._watch_slots = threading.BoundedSemaphore(max_watches)
@@ -68,6 +71,28 @@ class TraceQueryServicer(pb_query_grpc.TraceQueryServiceServicer):
             project = _project(principal, query.project_id)
             listed = self._traces.list_traces(project, query.where, query.limit, query.offset)
             return codec.encode_trace_list(listed.model_copy(update={"since": query.since}))
+        raise AssertionError("unreachable: the call was aborted")
+
+    def ListSessions(
+        self, request: pb_query.ListSessionsRequest, context: grpc.ServicerContext
+    ) -> pb_session.SessionList:
+        with _status_on_error(context):
+            principal = self._principal(context)
+            query = codec.decode_session_list_request(request, datetime.now(UTC))
+            project = _project(principal, query.project_id)
+            listed = self._sessions.list_sessions(project, query.where, query.limit, query.offset)
+            return codec.encode_session_list(listed.model_copy(update={"since": query.since}))
+        raise AssertionError("unreachable: the call was aborted")
+
+    def GetSessionTrajectory(
+        self, request: pb_query.GetSessionTrajectoryRequest, context: grpc.ServicerContext
+    ) -> pb_session.SessionTrajectory:
+        with _status_on_error(context):
+            principal = self._principal(context)
+            ref = codec.decode_session_ref(request.project_id, request.session_id)
+            project = _project(principal, ref.project_id)
+            found = self._sessions.session_trajectory(project, ref.session_id, request.include_feedback)
+            return codec.encode_session_trajectory(found)
         raise AssertionError("unreachable: the call was aborted")
 
     def WatchTrajectory(

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from tracechat.genai.messages import plain_arguments, plain_result
+from tracechat.genai.messages import plain_arguments, plain_name, plain_result
 from tracechat.genai.types import Kind, Message, Part, SpanFacts
 from tracechat.genai.values import dumps
 from tracechat.model.trajectory import (
@@ -449,6 +449,7 @@ class Reader:
         """``guessed``: read from a transfer tool, which an explicit handoff record of the same
         transfer may later name better. Control passes when the agent taken over to speaks
         (``pending_to``): the agent handing over may still say a last word first."""
+        source, target = plain_name(source), plain_name(target)
         if target is None:
             return
         if canonical(target) in (canonical(self.pending_to), canonical(self.active_agent)):

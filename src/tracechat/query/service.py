@@ -7,6 +7,7 @@ from collections import defaultdict
 from datetime import UTC, datetime
 from typing import Any
 
+from tracechat import interrupts
 from tracechat.errors import NotFound, TraceTooLarge
 from tracechat.genai.messages import shared_history
 from tracechat.genai.registry import normalize
@@ -214,6 +215,7 @@ def trace_facts(spans: list[StoredSpan], logs: list[StoredLog]) -> tuple[list[Sp
 
 
 def _facts(span: StoredSpan, resources: dict[bytes, Attributes], logs: dict[str | None, list[LogPayload]]) -> SpanFacts:
+    interrupts.check()  # a read stopped (client gone, time up) stops here, not after the last span
     resource = resources.get(span.resource)
     if resource is None:
         resource = resources[span.resource] = decode_resource(span.resource)

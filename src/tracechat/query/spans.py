@@ -4,20 +4,39 @@ small readings of arguments and outputs. Pure functions over ``SpanFacts`` and t
 
 from __future__ import annotations
 
+from tracechat.genai.messages import parse_messages
 from tracechat.genai.types import Kind, Message, Part, SpanFacts
 from tracechat.genai.values import parse_json
 from tracechat.query.tree import Node
 
 
 def answer_of(call: Part) -> str | None:
-    """What an answer tool was asked to answer: its ``answer`` argument, else all of them."""
-    return argument(call.arguments, "answer") or call.arguments
+    """What an answer tool was asked to answer: its ``answer`` argument, else its only
+    argument when that is text, whatever it is named (BeeAI's ``{"response": …}``), else
+    all of them."""
+    return argument(call.arguments, "answer") or _sole_text(call.arguments) or call.arguments
+
+
+def _sole_text(arguments: str | None) -> str | None:
+    try:
+        document = parse_json(arguments or "")
+    except ValueError:
+        return None
+    if isinstance(document, dict) and len(document) == 1:
+        (value,) = document.values()
+        return value if isinstance(value, str) and value else None
+    return None
 
 
 def recorded_question(facts: SpanFacts) -> str | None:
     """The question a span says it was asked: its last user message, else its input when
-    that reads as a question."""
-    return last_user_text(facts.input_messages) or plain(facts.input_text)
+    that reads as a question, else the last user message of messages its input holds
+    (BeeAI's member agent: ``{"input": [{"role": "user", "content": [...]}]}``)."""
+    return (
+        last_user_text(facts.input_messages)
+        or plain(facts.input_text)
+        or (last_user_text(parse_messages(facts.input_text)) if facts.input_text else None)
+    )
 
 
 def wrapped_question(node: Node, text: str | None) -> tuple[Node, str] | None:

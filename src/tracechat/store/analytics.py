@@ -7,7 +7,7 @@ from typing import Any
 
 from tracechat.genai.kinds import AGENT_OPERATIONS, MODEL_CALL_OPERATIONS
 from tracechat.model.names import MODEL_OF_SPAN_SQL, SNAPSHOT_SUFFIX
-from tracechat.store.duck import DuckDBStore
+from tracechat.store.cursors import DuckCursorSource
 from tracechat.store.sql import AGGREGATING_OPERATIONS, recorded_again
 
 _AGENT_OPERATIONS = "(" + ", ".join(f"'{op}'" for op in AGENT_OPERATIONS) + ")"
@@ -17,7 +17,7 @@ _MODEL_CALL_OPERATIONS = "(" + ", ".join(f"'{op}'" for op in MODEL_CALL_OPERATIO
 
 
 class TraceAnalytics:
-    def __init__(self, store: DuckDBStore) -> None:
+    def __init__(self, store: DuckCursorSource) -> None:
         self._store = store
 
     def _rows(self, query: str, params: dict[str, Any]) -> list[dict[str, Any]]:

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from tracechat.genai.values import bounded_json
 from tracechat.model.chat import ChatMessage, ChatToolCall, NewMessage
-from tracechat.store.duck import DuckDBStore
+from tracechat.store.cursors import CursorSource
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +68,7 @@ def _row(values: tuple[Any, ...]) -> ChatRow:
 
 
 class ChatRecords:
-    def __init__(self, store: DuckDBStore) -> None:
+    def __init__(self, store: CursorSource) -> None:
         self._store = store
 
     def create(self, row: ChatRow) -> None:
@@ -305,7 +305,7 @@ class AgentRow:
 
 
 class AgentRecords:
-    def __init__(self, store: DuckDBStore) -> None:
+    def __init__(self, store: CursorSource) -> None:
         self._store = store
 
     def create(self, row: AgentRow) -> None:

@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from opentelemetry.proto.trace.v1.trace_pb2 import Span as PB2Span
 
+from tracechat import interrupts
 from tracechat.errors import StorageUnavailable, StoreCorrupted
 from tracechat.genai.values import bounded_json
 from tracechat.ingest.flatten import span_fields
@@ -65,11 +66,21 @@ def _reading(method: Callable[Concatenate[DuckDBStore, P], R]) -> Callable[Conca
         generation = store._generation
         try:
             return method(store, *args, **kwargs)
+        except duckdb.InterruptException as exc:
+            handle = interrupts.current()
+            if handle is None or handle.reason is None:
+                raise
+            raise handle.error() from exc
         except duckdb.Error as exc:
             failure = store._failed(exc, generation)
             if failure is exc:
                 raise
             raise failure from exc
+        finally:
+            handle = interrupts.current()
+            cursor = getattr(store._local, "cursor", None)
+            if handle is not None and cursor is not None:
+                handle.detach(cursor)
 
     return read
 
@@ -335,6 +346,9 @@ class DuckDBStore:
             self._local.generation = self._generation
             with self._scopes_lock:
                 self._cursors.append(cursor)
+        handle = interrupts.current()
+        if handle is not None:  # a read the API may stop: it can interrupt this cursor
+            handle.attach(cursor)
         return cursor
 
     def _of_trace(self, query: str, project: str, trace_id: str) -> list[tuple[Any, ...]]:
@@ -401,6 +415,7 @@ class DuckDBStore:
         logs = self._logs(project, trace_id, (first, last)) if log_count else []
         return StoredTrace(root_span_name, spans, logs)
 
+    @_reading
     def read_span(self, project: str, trace_id: str, span_id: str) -> StoredTrace | None:
         row = self._location(project, trace_id)
         if row is None:
@@ -495,6 +510,9 @@ class DuckDBStore:
             return self._trace_page(cursor, clause, params, limit, offset)
         finally:
             if hits:
+                # An empty page ends on the count's fetchone(), which leaves its result open,
+                # and DuckDB 2.0 refuses to unregister then (a 500): drop that result first.
+                cursor.abort()
                 cursor.unregister(sql.TEXT_HITS)
 
     def _trace_page(
@@ -510,14 +528,17 @@ class DuckDBStore:
         total = cursor.execute(f"SELECT count(*) FROM traces WHERE {clause}", params).fetchone()
         return [], int(total[0]) if total else 0
 
+    @_reading
     def list_sessions(
         self, project: str, where: SessionFilter, limit: int, offset: int
     ) -> tuple[list[SessionSummary], int]:
         return sessions.list_page(self._cursor(), project, where, limit, offset)
 
+    @_reading
     def session(self, project: str, session_id: str) -> SessionEntry | None:
         return sessions.entry(self._cursor(), project, session_id)
 
+    @_reading
     def text_matches(self, project: str, text: str, trace_ids: list[str]) -> dict[str, list[SpanMatch]]:
         if self._search is None:
             return {}

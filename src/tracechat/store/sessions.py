@@ -158,7 +158,7 @@ def list_page(
         {**params, "limit": limit, "offset": offset},
     ).fetchall()
     if rows:
-        return [_summary(row[:-1]) for row in rows], int(rows[0][-1])
+        return [summary(row[:-1]) for row in rows], int(rows[0][-1])
     total = cursor.execute(f"SELECT count(*) FROM sessions WHERE {clause}", params).fetchone()
     return [], int(total[0]) if total else 0
 
@@ -167,10 +167,10 @@ def entry(cursor: duckdb.DuckDBPyConnection, project: str, session_id: str) -> S
     """The session's summary and its trace ids (in the order they joined), or None."""
     rows = cursor.execute(ENTRY, {"session_id": session_id}).fetchall()
     row = next((row[1:] for row in rows if row[0] == project), None)
-    return SessionEntry(_summary(row[:-1]), tuple(row[-1])) if row is not None else None
+    return SessionEntry(summary(row[:-1]), tuple(row[-1])) if row is not None else None
 
 
-def _summary(row: tuple[Any, ...]) -> SessionSummary:
+def summary(row: tuple[Any, ...]) -> SessionSummary:
     session_id, start_ns, end_ns, turns, tokens_in, tokens_out, cost, error, agents, models = row
     return SessionSummary(
         session_id=session_id,

@@ -35,12 +35,14 @@ def extract(facts: SpanFacts) -> None:
     if kind == "LLM":
         facts.fill("input_messages", parse_messages(a.get("input.value")))
         facts.fill("output_messages", _response_messages(a.get("output.value")))
+        _name_calls(facts.input_messages, a.get("input.value"))
+        _name_calls(facts.output_messages, a.get("output.value"))
     if kind == "TOOL":
         if facts.name.startswith(_HANDOFF_PREFIX):
             facts.fill("handoff_to", facts.name[len(_HANDOFF_PREFIX) :].strip() or text(a.get("output.value")))
             facts.fill("handoff_from", text(a.get("input.value")))
         else:
-            facts.fill("tool_call_id", text(a.get("tool.id")) or text(a.get("tool_call.id")))
+            facts.fill("tool_call_id", text(a.get("tool.id")) or text(a.get("tool_call.id")) or _answered(a))
             facts.fill("tool_arguments", json_text(_message_content(a.get("input.value"))))
             facts.fill("tool_result", json_text(_message_content(a.get("output.value"))))
     facts.feedback.extend(_annotations(a))
@@ -49,9 +51,13 @@ def extract(facts: SpanFacts) -> None:
 def _graph(facts: SpanFacts, metadata: Any, kind: str | None) -> None:
     """LangGraph's run metadata: the node a span runs in, and how deeply its graph is nested
     (``langgraph_checkpoint_ns`` is ``node:id`` per graph level, joined by ``|``). A
-    LangGraph run marked AGENT is named after its graph (``create_react_agent(name=...)``)."""
+    LangGraph run marked AGENT is named after its graph (``create_react_agent(name=...)``);
+    so is the run of a graph that is no node of another one (no ``langgraph_node``: the
+    graph itself, which OpenInference's JS instrumentation marks CHAIN)."""
     if not isinstance(metadata, dict) or metadata.get("ls_integration") != "langgraph":
         return
+    if kind == "CHAIN" and "langgraph_node" not in metadata:
+        facts.operation, kind = "invoke_agent", "AGENT"
     if kind == "AGENT":
         facts.fill("agent_name", facts.name)
     facts.fill("graph_node", text(metadata.get("langgraph_node")))
@@ -65,16 +71,31 @@ _LANGCHAIN_MESSAGE_TYPES = {"human", "ai", "system", "tool", "function", "chat",
 
 def _message_content(value: Any) -> Any:
     """A tool's input or output that is a serialized LangChain message (``{"type": "tool",
-    "data": {"content": ...}}``, or the ``{"lc": 1, "kwargs": {"content": ...}}`` form)
-    stands for its content."""
+    "data": {"content": ...}}``, or the ``{"lc": 1, "kwargs": {"content": ...}}`` form, also
+    inside a wrapper that only carries it: ``{"output": ...}``, OpenInference's JS
+    instrumentation) stands for its content."""
+    data = _langchain_message(value)
+    return data["content"] if data is not None and "content" in data else value
+
+
+def _answered(attributes: dict[str, Any]) -> str | None:
+    """The call a tool's result answers, as the LangChain ``ToolMessage`` it returned says."""
+    data = _langchain_message(attributes.get("output.value"))
+    return text(data.get("tool_call_id")) if data is not None else None
+
+
+def _langchain_message(value: Any) -> dict[str, Any] | None:
+    """The fields of a serialized LangChain message, or None when the value is none."""
     document = structured(value) if isinstance(value, str) else value
+    if isinstance(document, dict) and len(document) == 1 and isinstance(document.get("output"), dict):
+        document = document["output"]
     if isinstance(document, dict):
         data = document.get("data") if document.get("type") in _LANGCHAIN_MESSAGE_TYPES else None
         if document.get("lc") == 1 and isinstance(document.get("kwargs"), dict):
             data = document["kwargs"]
-        if isinstance(data, dict) and "content" in data:
-            return data["content"]
-    return value
+        if isinstance(data, dict):
+            return data
+    return None
 
 
 def _messages(attributes: dict[str, Any], prefix: str) -> list[Message] | None:
@@ -152,6 +173,37 @@ def _response_messages(value: Any) -> list[Message] | None:
     if isinstance(document, dict) and isinstance(document.get("output"), list):
         return parse_messages(document["output"])
     return None
+
+
+def _name_calls(messages: list[Message] | None, value: Any) -> None:
+    """Tool calls recorded without their ids (OpenInference's LangChain JS instrumentation
+    leaves ``tool_call.id`` out) take the ids the serialized LangChain messages in
+    ``input.value`` / ``output.value`` give the same calls, in the same order."""
+    calls = [p for m in messages or [] for p in m.parts if p.kind == "tool_call"]
+    if not any(p.id is None for p in calls):
+        return
+    recorded: list[tuple[str | None, str | None]] = []
+    _serialized_calls(structured(value), recorded)
+    if [name for _, name in recorded] != [p.name for p in calls]:
+        return
+    for part, (call_id, _) in zip(calls, recorded, strict=True):
+        part.id = part.id or call_id
+
+
+def _serialized_calls(document: Any, found: list[tuple[str | None, str | None]], depth: int = 0) -> None:
+    """(id, name) of each tool call the AI messages in a document ask for, in document order:
+    ``{"generations": [[{"message": …}]]}``, ``{"messages": [[…]]}``."""
+    if depth > 6:
+        return
+    data = _langchain_message(document)
+    if data is not None and "content" in data:
+        for call in data.get("tool_calls") or []:
+            if isinstance(call, dict):
+                found.append((text(call.get("id")), text(call.get("name"))))
+        return
+    children = document.values() if isinstance(document, dict) else document if isinstance(document, list) else []
+    for child in children:
+        _serialized_calls(child, found, depth + 1)
 
 
 def _annotations(attributes: dict[str, Any]) -> list[Feedback]:

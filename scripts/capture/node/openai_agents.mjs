@@ -1,0 +1,91 @@
+// OpenAI Agents SDK for JS (`@openai/agents`) traced by
+// `@arizeai/openinference-instrumentation-openai-agents`, exporting spans with
+// @opentelemetry/sdk-trace-node + @opentelemetry/exporter-trace-otlp-proto to the sink.
+//
+// A triage agent hands off to a weather agent (handoff tool transfer_to_weather_agent); the
+// weather agent calls the get_weather function tool and answers. The SDK's default model is
+// the Responses API (POST /v1/responses) of the `openai` client, which reads OPENAI_BASE_URL /
+// OPENAI_API_KEY. `manuallyInstrument(agents)` registers the OpenInference trace processor
+// exclusively (it replaces the SDK's own exporter to OpenAI), so nothing is sent elsewhere.
+//
+// With CAPTURE_STREAM=1 it runs streamed (`run(..., { stream: true })`, SSE from the fake server).
+//
+// Env (set by ../capture.py): OPENAI_BASE_URL, OPENAI_API_KEY, OTEL_EXPORTER_OTLP_ENDPOINT.
+
+import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
+import { OpenAIAgentsInstrumentation } from '@arizeai/openinference-instrumentation-openai-agents';
+import * as agents from '@openai/agents';
+import { z } from 'zod';
+
+const SYSTEM_PROMPT =
+  'You are a helpful weather assistant. Use the get_weather tool to look up current ' +
+  'conditions before answering, and answer in one short sentence.';
+const QUESTION = "What's the weather like in Paris today?";
+const WEATHER = {
+  Paris: { temperature_c: 18, condition: 'sunny', humidity: 55 },
+  London: { temperature_c: 12, condition: 'light rain', humidity: 81 },
+};
+
+const endpoint = process.env.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/$/, '');
+const provider = new NodeTracerProvider({
+  resource: defaultResource().merge(resourceFromAttributes({ 'service.name': 'weather-agents-js' })),
+  spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter({ url: `${endpoint}/v1/traces` }))],
+});
+provider.register();
+
+const instrumentation = new OpenAIAgentsInstrumentation({ tracerProvider: provider });
+instrumentation.manuallyInstrument(agents);
+
+const { Agent, run, tool } = agents;
+
+const getWeather = tool({
+  name: 'get_weather',
+  description: 'Get the current weather for a city.',
+  parameters: z.object({ city: z.string().describe('City name, e.g. Paris') }),
+  execute: async ({ city }) =>
+    JSON.stringify({ city, ...(WEATHER[city] ?? { temperature_c: 20, condition: 'clear', humidity: 50 }) }),
+});
+
+const weatherAgent = new Agent({
+  name: 'Weather Agent',
+  handoffDescription: 'Answers questions about the current weather in a city.',
+  instructions: SYSTEM_PROMPT,
+  model: 'gpt-4o-mini',
+  tools: [getWeather],
+});
+const triageAgent = new Agent({
+  name: 'Triage Agent',
+  instructions: 'You are a triage agent. Hand weather questions off to the Weather Agent.',
+  model: 'gpt-4o-mini',
+  handoffs: [weatherAgent],
+});
+
+let exitCode = 0;
+try {
+  let result;
+  if (process.env.CAPTURE_STREAM === '1') {
+    result = await run(triageAgent, QUESTION, { maxTurns: 6, stream: true });
+    for await (const _event of result.toTextStream()) {
+      // drain the stream: the run finishes when it is read to the end
+    }
+    await result.completed;
+  } else {
+    result = await run(triageAgent, QUESTION, { maxTurns: 6 });
+  }
+  console.log(`answer: ${result.finalOutput} (last agent: ${result.lastAgent?.name})`);
+  if (result.lastAgent?.name !== 'Weather Agent') {
+    console.error('expected the weather agent to answer');
+    exitCode = 1;
+  }
+} catch (err) {
+  console.error(err);
+  exitCode = 1;
+} finally {
+  await agents.getGlobalTraceProvider?.().forceFlush?.();
+  await provider.forceFlush();
+  await provider.shutdown();
+}
+process.exit(exitCode);

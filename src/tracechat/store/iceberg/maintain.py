@@ -1,0 +1,278 @@
+"""Upkeep of the shared tables (``tracechat maintain``), safe beside running receivers and
+readers:
+
+0. **Re-index**: a batch a receiver committed to Iceberg but never recorded in the trace
+   index (it died between the two commits, and its client never sent it again) is found by
+   the batch id in its snapshot and recorded, so its spans are listed and read.
+1. **Compact**: in each partition holding several small files, the files are read, their
+   rows sorted by trace id (a span stored twice, through two receivers, kept once) and
+   written as one file, which replaces exactly those files in one snapshot. Rows receivers
+   append meanwhile are in other files and stay; a receiver's commit that lands first makes
+   pyiceberg re-base the replacement (or refuse it, to be tried at the next run).
+2. **Expire** snapshots older than the grace period (the current one always stays).
+3. **Remove orphans**: files under the table's location that no remaining snapshot or
+   metadata version references *and* that are older than the grace period. A receiver
+   writes its files before its commit and a reader plans its files from a snapshot it
+   loaded; both take well under the grace period, so neither ever finds a file gone.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pyarrow as pa
+import pyarrow.parquet as pq
+from psycopg_pool import ConnectionPool
+from pyiceberg.exceptions import CommitFailedException
+from pyiceberg.expressions import EqualTo, Reference
+from pyiceberg.expressions.literals import literal
+from pyiceberg.io.pyarrow import _dataframe_to_data_files
+from pyiceberg.manifest import DataFile
+from pyiceberg.table import Table
+
+from tracechat.store.iceberg import tables
+from tracechat.store.iceberg.store import COMMIT_GATE
+from tracechat.store.iceberg.traceindex import TraceIndex
+
+log = logging.getLogger(__name__)
+
+DEFAULT_GRACE = timedelta(hours=1)
+MAINTAIN_PROPERTY = "tracechat.maintain"
+_SMALL_BYTES = 32 << 20
+"""Files below this are compacted when their partition has ``min_files`` of them."""
+_REPLACE_ATTEMPTS = 5
+UNINDEXED_AFTER = timedelta(minutes=5)
+"""A receiver's batch committed to Iceberg this long ago and still not in the trace index
+was left there by a receiver that died between its two commits."""
+
+
+@dataclass
+class MaintenanceReport:
+    compacted_partitions: int = 0
+    files_replaced: int = 0
+    files_written: int = 0
+    duplicate_rows_dropped: int = 0
+    skipped_partitions: int = 0
+    snapshots_expired: int = 0
+    orphans_removed: int = 0
+    orphans_kept_young: int = 0
+    batches_reindexed: int = 0
+    tables: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}
+
+
+def _local(location: str) -> Path:
+    if not location.startswith("file://"):
+        raise ValueError(f"maintenance runs on a file:// warehouse for now, not {location}")
+    return Path(location[len("file://") :])
+
+
+def _key_columns(name: str) -> tuple[list[str], str]:
+    """The columns a row is one of a kind by (None: log records, kept as they are), and the
+    time column within a trace."""
+    return (["project", "trace_id", "span_id"], "start_ns") if name == tables.SPANS else ([], "time_ns")
+
+
+def compact(
+    table: Table, name: str, gate: psycopg.Connection[tuple[Any, ...]], *, min_files: int, report: MaintenanceReport
+) -> None:
+    scan = table.scan()
+    snapshot = table.current_snapshot()
+    if snapshot is None:
+        return
+    by_partition: dict[Any, list[DataFile]] = defaultdict(list)
+    for task in scan.plan_files():
+        if task.delete_files:
+            continue  # another engine's deletes: left to it
+        if task.file.file_size_in_bytes < _SMALL_BYTES:
+            by_partition[(task.file.spec_id, task.file.partition)].append(task.file)
+    keys, time_column = _key_columns(name)
+    for files in by_partition.values():
+        if len(files) < min_files:
+            continue
+        rows = pa.concat_tables([pq.read_table(str(_local(f.file_path))) for f in files], promote_options="default")
+        before = rows.num_rows
+        if keys:
+            rows = tables.unique_rows(rows, keys)
+        rows = rows.sort_by([("project", "ascending"), ("trace_id", "ascending"), (time_column, "ascending")])
+        written = list(_dataframe_to_data_files(table_metadata=table.metadata, df=rows, io=table.io))
+        if not _replace(table, files, written, gate):
+            # left for the next run; the files just written are orphans its removal collects
+            log.warning("compaction of %d files in %s skipped: receivers kept committing first", len(files), name)
+            report.skipped_partitions += 1
+            continue
+        report.compacted_partitions += 1
+        report.files_replaced += len(files)
+        report.files_written += len(written)
+        report.duplicate_rows_dropped += before - rows.num_rows
+
+
+@contextmanager
+def alone(gate: psycopg.Connection[tuple[Any, ...]]) -> Iterator[None]:
+    """Hold the commit gate exclusively: receivers' commits wait (they take it shared) until
+    this one's commit is done."""
+    gate.execute("SELECT pg_advisory_lock(%s)", [COMMIT_GATE])
+    try:
+        yield
+    finally:
+        gate.execute("SELECT pg_advisory_unlock(%s)", [COMMIT_GATE])
+
+
+def _replace(table: Table, old: list[DataFile], new: list[DataFile], gate: psycopg.Connection[tuple[Any, ...]]) -> bool:
+    """Replace ``old`` by ``new`` in one snapshot, alone at the gate; False when that still
+    failed (another maintenance job, or another engine, committed first)."""
+    for _ in range(_REPLACE_ATTEMPTS):
+        try:
+            with (
+                alone(gate),
+                table.transaction() as transaction,
+                transaction.update_snapshot(snapshot_properties={MAINTAIN_PROPERTY: "compact"}).overwrite() as rewrite,
+            ):
+                for data_file in old:
+                    rewrite.delete_data_file(data_file)
+                for data_file in new:
+                    rewrite.append_data_file(data_file)
+        except CommitFailedException:
+            table.refresh()
+            continue
+        return True
+    return False
+
+
+def expire(
+    table: Table, gate: psycopg.Connection[tuple[Any, ...]], *, older_than: datetime, report: MaintenanceReport
+) -> None:
+    before = len(table.metadata.snapshots)
+    try:
+        with alone(gate):
+            table.maintenance.expire_snapshots().older_than(older_than).commit()
+    except CommitFailedException as exc:
+        log.warning("expiring snapshots skipped (a receiver committed meanwhile): %s", exc)
+        table.refresh()
+        return
+    report.snapshots_expired += before - len(table.metadata.snapshots)
+
+
+def referenced(table: Table) -> set[str]:
+    """Every file of the table a snapshot or metadata version still names."""
+    found: set[str] = {table.metadata_location}
+    found.update(entry.metadata_file for entry in table.metadata.metadata_log)
+    for snapshot in table.metadata.snapshots:
+        found.add(snapshot.manifest_list)
+        for manifest in snapshot.manifests(table.io):
+            found.add(manifest.manifest_path)
+            for entry in manifest.fetch_manifest_entry(table.io, discard_deleted=False):
+                found.add(entry.data_file.file_path)
+    return {str(_local(location)) for location in found}
+
+
+def remove_orphans(table: Table, *, grace: timedelta, report: MaintenanceReport) -> None:
+    keep = referenced(table)
+    cutoff = time.time() - grace.total_seconds()
+    root = _local(table.metadata.location)
+    for path in root.rglob("*"):
+        if not path.is_file() or str(path) in keep:
+            continue
+        if path.stat().st_mtime > cutoff:
+            report.orphans_kept_young += 1
+            continue
+        try:
+            os.unlink(path)
+        except FileNotFoundError:
+            continue
+        report.orphans_removed += 1
+
+
+def unindexed_batches(table: Table, index: TraceIndex, *, older_than: timedelta) -> list[tuple[str, int]]:
+    """(batch id, sequence number) of the table's snapshots written by a receiver whose index
+    transaction never ran (it died between the two), committed longer ago than
+    ``older_than`` (a receiver still between its two commits is left alone)."""
+    cutoff_ms = (time.time() - older_than.total_seconds()) * 1000
+    tagged = {
+        str(s.summary[tables.BATCH_PROPERTY]): s.sequence_number or 0
+        for s in table.metadata.snapshots
+        if s.summary is not None and tables.BATCH_PROPERTY in s.summary and s.timestamp_ms < cutoff_ms
+    }
+    return [(batch, tagged[batch]) for batch in index.unrecorded(list(tagged))]
+
+
+def reindex(
+    tables_by_name: dict[str, Table], index: TraceIndex, *, older_than: timedelta, report: MaintenanceReport
+) -> None:
+    """Record in the trace index the batches found by ``unindexed_batches``: their spans
+    become listed and readable (a span the index holds already counts once, as ever)."""
+    found: dict[str, dict[str, tuple[pa.Table, int]]] = defaultdict(dict)
+    for name, table in tables_by_name.items():
+        for batch, sequence in unindexed_batches(table, index, older_than=older_than):
+            rows = table.scan(row_filter=EqualTo(term=Reference("batch"), value=literal(batch))).to_arrow()
+            found[batch][name] = (rows, sequence)
+    for batch, by_table in found.items():
+        spans, span_seq = by_table.get(tables.SPANS, (None, 0))
+        logs, log_seq = by_table.get(tables.LOGS, (None, 0))
+        if index.record(batch, spans, logs, span_seq, log_seq):
+            report.batches_reindexed += 1
+
+
+def maintain(
+    tables_by_name: dict[str, Table],
+    gate: psycopg.Connection[tuple[Any, ...]],
+    *,
+    grace: timedelta = DEFAULT_GRACE,
+    min_files: int = 4,
+    index: TraceIndex | None = None,
+    unindexed_after: timedelta = UNINDEXED_AFTER,
+) -> MaintenanceReport:
+    """Index batches a receiver left unindexed (with ``index``), then compact, expire and
+    remove orphans in every table (see the module's docstring). ``gate``: a connection to
+    the catalog's database, for its commit gate."""
+    report = MaintenanceReport()
+    if index is not None:
+        reindex(tables_by_name, index, older_than=unindexed_after, report=report)
+    for name, table in tables_by_name.items():
+        report.tables.append(name)
+        compact(table, name, gate, min_files=min_files, report=report)
+        expire(table, gate, older_than=datetime.now(UTC) - grace, report=report)
+        table.refresh()
+        remove_orphans(table, grace=grace, report=report)
+    return report
+
+
+def run_maintenance(
+    catalog_uri: str,
+    warehouse: str,
+    *,
+    grace: timedelta = DEFAULT_GRACE,
+    min_files: int = 4,
+    unindexed_after: timedelta = UNINDEXED_AFTER,
+) -> MaintenanceReport:
+    """``maintain`` on the tables of the catalog (the ``tracechat maintain`` command)."""
+    from pyiceberg.catalog.sql import SqlCatalog
+
+    from tracechat.store.iceberg.store import libpq_uri, sqlalchemy_uri
+
+    catalog = SqlCatalog("tracechat", uri=sqlalchemy_uri(catalog_uri), warehouse=warehouse, pool_pre_ping="true")
+    pool: ConnectionPool[psycopg.Connection[tuple[Any, ...]]] = ConnectionPool(
+        libpq_uri(catalog_uri), min_size=1, max_size=2, kwargs={"autocommit": True}, open=True
+    )
+    index = TraceIndex(pool)
+    try:
+        index.ensure_schema()
+        with psycopg.connect(libpq_uri(catalog_uri), autocommit=True) as gate:
+            found = {n: catalog.load_table(n) for n in (tables.SPANS, tables.LOGS) if catalog.table_exists(n)}
+            return maintain(found, gate, grace=grace, min_files=min_files, index=index, unindexed_after=unindexed_after)
+    finally:
+        index.close()
+        pool.close()
+        catalog.engine.dispose()

@@ -1,0 +1,482 @@
+"""``SpanStore`` over Iceberg tables in a shared warehouse with a PostgreSQL catalog.
+
+Any number of processes open one catalog: receivers append, readers read, each through
+this class. A group commit (``store.writer``: one thread drains every request queued while
+the previous commit ran) writes Parquet files once, commits them to the Iceberg table with
+its batch id in the snapshot summary, then records the batch in the PostgreSQL trace index
+(``traceindex``); only then are its requests acknowledged. A commit another writer beat
+is re-based and tried again with the same files; one whose outcome is unknown (the
+catalog's connection dropped) is looked up by its batch id before it is tried again.
+
+A trace is read by asking the index for its time range, planning the files of its
+project, days and trace-id bucket with pyiceberg, and reading its rows from them with
+DuckDB; a span stored twice (sent again through another receiver before the first copy was
+indexed) is read once.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import Future
+from contextlib import contextmanager, suppress
+from typing import Any
+
+import duckdb
+import psycopg
+import pyarrow as pa
+from opentelemetry.proto.trace.v1.trace_pb2 import Span as PB2Span
+from psycopg_pool import ConnectionPool
+from pyiceberg.catalog.sql import SqlCatalog
+from pyiceberg.exceptions import CommitFailedException, NamespaceAlreadyExistsError, TableAlreadyExistsError
+from pyiceberg.expressions import And, BooleanExpression, EqualTo, GreaterThanOrEqual, LessThanOrEqual, Reference
+from pyiceberg.expressions.literals import literal
+from pyiceberg.manifest import DataFile
+from pyiceberg.table import Table
+from pyiceberg.table.snapshots import Snapshot
+
+from tracechat.errors import StorageUnavailable
+from tracechat.ingest.flatten import span_fields
+from tracechat.model.records import IngestBatch
+from tracechat.model.sessions import SessionEntry, SessionFilter, SessionSummary
+from tracechat.model.stored import StoredLog, StoredSpan, StoredTrace, TraceIndexEntry
+from tracechat.model.summaries import SpanMatch, StoredFeedback, TraceFilter
+from tracechat.store.commits import CommitFeed, TraceWatch
+from tracechat.store.iceberg import tables
+from tracechat.store.iceberg.commitnotes import CommitListener
+from tracechat.store.iceberg.files import write_data_files
+from tracechat.store.iceberg.traceindex import TraceIndex, TraceRow, entry, without_spans
+from tracechat.store.staging import StagedBatch, concat, stage
+from tracechat.store.writer import CommitObserver, GroupCommitWriter
+
+log = logging.getLogger(__name__)
+
+_COMMIT_ATTEMPTS = 20
+"""Tries of one Iceberg commit: a commit another receiver beat is re-based at once, so this
+is how many receivers may beat one commit in a row before its requests are refused."""
+_UNKNOWN_BACKOFF_S = (0.05, 0.2, 0.5, 1.0, 2.0)
+_INDEX_ATTEMPTS = 4
+METADATA_MAX_AGE_S = 60.0
+"""How old a reader's view of a table may get: far below ``maintain``'s grace period, so
+no read plans files from a snapshot whose files maintenance has removed."""
+_POOL_WAIT_S = 5.0
+"""How long a call waits for a PostgreSQL connection before it fails (retryably)."""
+COMMIT_GATE = 7_412_002
+"""Advisory lock every Iceberg commit holds: shared by receivers, exclusive for a
+maintenance commit (``store.iceberg.maintain``)."""
+_CATALOG_LOCK = 7_412_000
+"""Advisory lock held while a node creates the catalog's tables and tracechat's, so nodes
+starting together do not race on ``CREATE``."""
+
+
+def sqlalchemy_uri(uri: str) -> str:
+    """The catalog URI for SQLAlchemy, whose PostgreSQL driver here is psycopg 3."""
+    for prefix in ("postgresql://", "postgres://"):
+        if uri.startswith(prefix):
+            return "postgresql+psycopg://" + uri[len(prefix) :]
+    if uri.startswith("postgresql+psycopg://"):
+        return uri
+    raise ValueError(f"the catalog URI must be a postgresql:// URI, not {uri.split(':', 1)[0]}://")
+
+
+def libpq_uri(uri: str) -> str:
+    return uri.replace("postgresql+psycopg://", "postgresql://", 1)
+
+
+def _local_path(location: str) -> str:
+    """What DuckDB opens for a data file's location (a path, for a file:// warehouse)."""
+    return location[len("file://") :] if location.startswith("file://") else location
+
+
+class IcebergStore:
+    """``SpanStore`` over the shared tables. See ``store.protocol.SpanStore`` for the promises;
+    ``where.text`` matches names and ids only (no shared full-text index yet)."""
+
+    def __init__(
+        self,
+        catalog_uri: str,
+        warehouse: str,
+        *,
+        max_queue_bytes: int = 256 << 20,
+        max_commit_bytes: int = 64 << 20,
+        observer: CommitObserver | None = None,
+        pool_size: int = 8,
+        memory_mb: int = 512,
+    ) -> None:
+        self._pool: ConnectionPool[psycopg.Connection[tuple[Any, ...]]] = ConnectionPool(
+            libpq_uri(catalog_uri),
+            min_size=1,
+            max_size=pool_size,
+            kwargs={"autocommit": True, "connect_timeout": 5},
+            timeout=_POOL_WAIT_S,
+            # A connection that a PostgreSQL restart broke is found and replaced when taken.
+            check=ConnectionPool.check_connection,
+            open=True,
+        )
+        try:
+            self.index = TraceIndex(self._pool)
+            with self._catalog_lock():
+                self.catalog = SqlCatalog(
+                    "tracechat", uri=sqlalchemy_uri(catalog_uri), warehouse=warehouse, pool_pre_ping="true"
+                )
+                self.index.ensure_schema()
+                self._create_tables()
+        except BaseException:
+            self._pool.close()
+            raise
+        self._closed = False
+        self.problem: str | None = None
+        """Never set: a damaged Iceberg table is not detected by this store (``ops`` reads it)."""
+        self._feed = CommitFeed()
+        self._listener = CommitListener(libpq_uri(catalog_uri), self._feed)
+        self._tables: dict[str, Table] = {}
+        self._loaded: dict[str, float] = {}
+        self._tables_lock = threading.Lock()
+        self._duck = duckdb.connect(":memory:", config={"threads": 1, "memory_limit": f"{memory_mb}MiB"})
+        self._local = threading.local()
+        self._cursors: list[duckdb.DuckDBPyConnection] = []
+        self._cursors_lock = threading.Lock()
+        self._writer: GroupCommitWriter[StagedBatch] = GroupCommitWriter(
+            self._commit,
+            max_queue_bytes=max_queue_bytes,
+            max_commit_bytes=max_commit_bytes,
+            observer=observer,
+            name="tracechat-iceberg-writer",
+        )
+
+    @contextmanager
+    def _catalog_lock(self) -> Iterator[None]:
+        with self._pool.connection() as con:
+            con.execute("SELECT pg_advisory_lock(%s)", [_CATALOG_LOCK])
+            try:
+                yield
+            finally:
+                con.execute("SELECT pg_advisory_unlock(%s)", [_CATALOG_LOCK])
+
+    def _create_tables(self) -> None:
+        with suppress(NamespaceAlreadyExistsError):
+            self.catalog.create_namespace(tables.NAMESPACE)
+        for name, schema, spec, order in (
+            (tables.SPANS, tables.SPAN_SCHEMA, tables.SPAN_SPEC, tables.SPAN_SORT),
+            (tables.LOGS, tables.LOG_SCHEMA, tables.LOG_SPEC, tables.LOG_SORT),
+        ):
+            if self.catalog.table_exists(name):
+                continue
+            with suppress(TableAlreadyExistsError):
+                self.catalog.create_table(
+                    name, schema, partition_spec=spec, sort_order=order, properties=tables.TABLE_PROPERTIES
+                )
+
+    # -- writing -----------------------------------------------------------------------------
+
+    @property
+    def writer(self) -> GroupCommitWriter[StagedBatch]:
+        return self._writer
+
+    def submit(self, batch: IngestBatch) -> Future[None]:
+        if not batch.row_count:
+            done: Future[None] = Future()
+            done.set_result(None)
+            return done
+        staged = stage(batch)
+        return self._writer.submit(staged, staged.size_bytes)
+
+    def _commit(self, group: list[StagedBatch]) -> None:
+        batch_id = uuid.uuid4().hex
+        scopes = concat([g.scopes for g in group])
+        assert scopes is not None  # every staged batch has its scopes table, empty or not
+        spans = concat([g.spans for g in group])
+        logs = concat([g.logs for g in group])
+        span_rows = tables.span_rows(spans, scopes, batch_id) if spans is not None else None
+        if span_rows is not None:
+            keys = zip(span_rows.column("project").to_pylist(), span_rows.column("trace_id").to_pylist(), strict=True)
+            span_rows = without_spans(span_rows, self.index.stored_span_ids(keys))
+        log_rows = tables.log_rows(logs, scopes, batch_id) if logs is not None else None
+        span_seq = (
+            self._append(tables.SPANS, span_rows, batch_id) if span_rows is not None and span_rows.num_rows else 0
+        )
+        log_seq = self._append(tables.LOGS, log_rows, batch_id) if log_rows is not None else 0
+        self._record(batch_id, span_rows, log_rows, span_seq, log_seq)
+        if self._feed.watched:  # after the commit and before its requests are acknowledged
+            self._feed.publish(_trace_ids(spans, logs))
+
+    def _append(self, name: str, rows: pa.Table, batch_id: str) -> int:
+        """Commit ``rows`` to the table as one snapshot tagged with ``batch_id``; its
+        sequence number. The data files are written once, whatever the retries."""
+        table = self._table(name, 0)
+        files = write_data_files(table, rows)
+        with self._pool.connection() as gate:
+            # Shared: receivers commit side by side; maintenance takes the gate alone for
+            # its few commits, which would otherwise lose every race to a busy receiver.
+            gate.execute("SELECT pg_advisory_lock_shared(%s)", [COMMIT_GATE])
+            try:
+                return self._commit_files(name, table, files, batch_id)
+            finally:
+                gate.execute("SELECT pg_advisory_unlock_shared(%s)", [COMMIT_GATE])
+
+    def _commit_files(self, name: str, table: Table, files: list[DataFile], batch_id: str) -> int:
+        unknown = 0
+        for _ in range(_COMMIT_ATTEMPTS):
+            try:
+                with (
+                    table.transaction() as transaction,
+                    transaction.update_snapshot(
+                        snapshot_properties={tables.BATCH_PROPERTY: batch_id}
+                    ).fast_append() as append,
+                ):
+                    for data_file in files:
+                        append.append_data_file(data_file)
+            except CommitFailedException:
+                table = self._reload(name)  # another writer committed first: re-base, go again
+                continue
+            except Exception as exc:
+                # The outcome is unknown (the catalog's connection failed during the commit).
+                if unknown >= len(_UNKNOWN_BACKOFF_S):
+                    raise StorageUnavailable(f"the catalog could not commit: {exc}", retry_after=5.0) from exc
+                log.warning("commit of batch %s to %s: outcome unknown (%s); checking", batch_id, name, exc)
+                time.sleep(_UNKNOWN_BACKOFF_S[unknown])
+                unknown += 1
+                try:
+                    table = self._reload(name)
+                except Exception:
+                    continue
+                found = _snapshot_of(table, batch_id)
+                if found is not None:
+                    return _sequence(found)
+                continue
+            self._remember(name, table)
+            found = _snapshot_of(table, batch_id)
+            assert found is not None, "a committed snapshot is in the table's metadata"
+            return _sequence(found)
+        raise StorageUnavailable(f"{name}: {_COMMIT_ATTEMPTS} commits in a row lost to other writers", retry_after=1.0)
+
+    def _record(
+        self, batch_id: str, spans: pa.Table | None, logs: pa.Table | None, span_seq: int, log_seq: int
+    ) -> None:
+        """Record the committed batch in the trace index, retrying while PostgreSQL is away
+        for a moment (the batch is in Iceberg already; recording it twice changes nothing)."""
+        for attempt in range(_INDEX_ATTEMPTS):
+            try:
+                self.index.record(batch_id, spans, logs, span_seq, log_seq)
+                return
+            except psycopg.errors.DeadlockDetected:
+                continue
+            except psycopg.OperationalError as exc:
+                if attempt + 1 == _INDEX_ATTEMPTS:
+                    raise StorageUnavailable(f"the trace index could not commit: {exc}", retry_after=5.0) from exc
+                time.sleep(_UNKNOWN_BACKOFF_S[attempt])
+        raise StorageUnavailable("the trace index kept deadlocking with other receivers", retry_after=1.0)
+
+    # -- tables --------------------------------------------------------------------------------
+
+    def _table(self, name: str, at_least: int) -> Table:
+        """The table as of sequence number ``at_least`` or later, loaded less than
+        ``METADATA_MAX_AGE_S`` ago (reloaded otherwise)."""
+        cached = self._tables.get(name)
+        fresh = self._loaded.get(name, 0.0) > time.monotonic() - METADATA_MAX_AGE_S
+        if cached is not None and fresh and _sequence_of(cached) >= at_least:
+            return cached
+        return self._reload(name)
+
+    def _reload(self, name: str) -> Table:
+        loaded = time.monotonic()
+        table = self.catalog.load_table(name)
+        self._remember(name, table)
+        self._loaded[name] = loaded
+        return table
+
+    def _remember(self, name: str, table: Table) -> None:
+        with self._tables_lock:
+            cached = self._tables.get(name)
+            if cached is None or _sequence_of(cached) <= _sequence_of(table):
+                self._tables[name] = table
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def _cursor(self) -> duckdb.DuckDBPyConnection:
+        cursor: duckdb.DuckDBPyConnection | None = getattr(self._local, "cursor", None)
+        if cursor is None:
+            cursor = self._duck.cursor()
+            self._local.cursor = cursor
+            with self._cursors_lock:
+                self._cursors.append(cursor)
+        return cursor
+
+    def _files(self, name: str, seq: int, row_filter: BooleanExpression) -> list[str] | None:
+        """The data files of the table that may hold rows matching ``row_filter`` (None:
+        some carry delete files, which only pyiceberg's own reader applies)."""
+        scan = self._table(name, seq).scan(row_filter=row_filter)
+        tasks = list(scan.plan_files())
+        if any(task.delete_files for task in tasks):
+            return None
+        return [_local_path(task.file.file_path) for task in tasks]
+
+    def _rows(
+        self, name: str, seq: int, row_filter: BooleanExpression, columns: str, project: str, trace_id: str
+    ) -> list[tuple[Any, ...]]:
+        files = self._files(name, seq, row_filter)
+        if files is None:
+            arrow = self._table(name, seq).scan(row_filter=row_filter).to_arrow()
+            cursor = self._cursor()
+            cursor.register("planned", arrow)
+            try:
+                return cursor.execute(f"SELECT {columns} FROM planned").fetchall()
+            finally:
+                cursor.unregister("planned")
+        if not files:
+            return []
+        return (
+            self._cursor()
+            .execute(
+                f"SELECT {columns} FROM read_parquet($files) WHERE project = $project AND trace_id = $trace_id",
+                {"files": files, "project": project, "trace_id": trace_id},
+            )
+            .fetchall()
+        )
+
+    def trace(self, project: str, trace_id: str) -> TraceIndexEntry | None:
+        row = self.index.row(project, trace_id)
+        return entry(row) if row is not None and (row.span_count or row.log_count) else None
+
+    def read_trace(self, project: str, trace_id: str) -> StoredTrace | None:
+        row = self.index.row(project, trace_id)
+        if row is None or not (row.span_count or row.log_count):
+            return None
+        return StoredTrace(row.root_name, self._spans(row), self._logs(row))
+
+    def read_span(self, project: str, trace_id: str, span_id: str) -> StoredTrace | None:
+        """The trace's planned files are read as for ``read_trace`` and kept to the one span
+        and its logs (the files are sorted by trace id, not by span id)."""
+        row = self.index.row(project, trace_id)
+        if row is None or not (row.span_count or row.log_count):
+            return None
+        spans = [span for span in self._spans(row) if span.span_id == span_id]
+        logs = [record for record in self._logs(row) if record.span_id == span_id]
+        return StoredTrace(row.root_name, spans, logs)
+
+    def watch_trace(self, trace_id: str) -> TraceWatch:
+        """Woken by a commit of the trace through this process (before it acknowledges) or
+        through any other node (``commitnotes``: PostgreSQL's NOTIFY, after its commit)."""
+        return self._feed.subscribe(trace_id)
+
+    def trace_spans(self, project: str, trace_id: str) -> list[StoredSpan]:
+        row = self.index.row(project, trace_id)
+        return self._spans(row) if row is not None else []
+
+    def trace_logs(self, project: str, trace_id: str) -> list[StoredLog]:
+        row = self.index.row(project, trace_id)
+        return self._logs(row) if row is not None else []
+
+    def _spans(self, row: TraceRow) -> list[StoredSpan]:
+        if not row.span_count or row.start_ns is None:
+            return []
+        row_filter = _of_trace(row.project, row.trace_id, "start_time", row.start_ns, row.end_ns or row.start_ns)
+        found = self._rows(
+            tables.SPANS, row.span_seq, row_filter, "span_id, raw, resource, scope", row.project, row.trace_id
+        )
+        once: dict[str, tuple[Any, ...]] = {}
+        for span_id, raw, resource, scope in found:
+            once.setdefault(span_id, (raw, resource, scope))
+        spans = [StoredSpan(*_span_row(row.project, row.trace_id, *values)) for values in once.values()]
+        spans.sort(key=lambda span: (span.start_ns, span.span_id))
+        return spans
+
+    def _logs(self, row: TraceRow) -> list[StoredLog]:
+        if not row.log_count or row.log_start_ns is None:
+            return []
+        row_filter = _of_trace(row.project, row.trace_id, "time", row.log_start_ns, row.log_end_ns or row.log_start_ns)
+        columns = "span_id, time_ns, observed_ns, severity_number, severity_text, event_name, raw, resource, scope"
+        found = self._rows(tables.LOGS, row.log_seq, row_filter, columns, row.project, row.trace_id)
+        found.sort(key=lambda values: (values[1], values[2]))
+        return [StoredLog(row.project, row.trace_id, *values) for values in found]
+
+    def list_traces(
+        self, project: str, where: TraceFilter, limit: int, offset: int
+    ) -> tuple[list[tuple[Any, ...]], int]:
+        return self.index.page(project, where, limit, offset)
+
+    def list_sessions(
+        self, project: str, where: SessionFilter, limit: int, offset: int
+    ) -> tuple[list[SessionSummary], int]:
+        return self.index.session_page(project, where, limit, offset)
+
+    def session(self, project: str, session_id: str) -> SessionEntry | None:
+        return self.index.session(project, session_id)
+
+    def text_matches(self, project: str, text: str, trace_ids: list[str]) -> dict[str, list[SpanMatch]]:
+        return {}
+
+    def add_feedback(self, project: str, feedback: StoredFeedback) -> None:
+        self.index.add_feedback(project, feedback)
+
+    def feedback(self, project: str, trace_id: str) -> list[StoredFeedback]:
+        return self.index.feedback(project, trace_id)
+
+    def span_count(self, project: str | None = None) -> int:
+        return self.index.span_count(project)
+
+    def search_lag(self) -> int:
+        return 0
+
+    def wait_searchable(self, timeout: float) -> bool:
+        return True
+
+    def close(self) -> None:
+        """Commit what is queued, stop the writer, close the connections (once)."""
+        if self._closed:
+            return
+        self._closed = True
+        self._writer.close()
+        self._listener.close()
+        with self._cursors_lock:
+            for cursor in self._cursors:
+                cursor.close()
+            self._cursors.clear()
+        self._local = threading.local()
+        self._duck.close()
+        self.index.close()
+        self.catalog.engine.dispose()
+        self._pool.close()
+
+
+def _trace_ids(*tables_: pa.Table | None) -> set[str]:
+    ids: set[str] = set()
+    for table in tables_:
+        if table is not None:
+            ids.update(t for t in table.column("trace_id").to_pylist() if t is not None)
+    return ids
+
+
+def _of_trace(project: str, trace_id: str, time_column: str, start_ns: int, end_ns: int) -> BooleanExpression:
+    """A trace's rows: its project, its trace id (its bucket) and the days it spans."""
+    return And(
+        EqualTo(term=Reference("project"), value=literal(project)),
+        EqualTo(term=Reference("trace_id"), value=literal(trace_id)),
+        GreaterThanOrEqual(term=Reference(time_column), value=literal(start_ns // 1000)),
+        LessThanOrEqual(term=Reference(time_column), value=literal(end_ns // 1000 + 1)),
+    )
+
+
+def _snapshot_of(table: Table, batch_id: str) -> Snapshot | None:
+    """The table's snapshot written by batch ``batch_id``, newest first."""
+    for snapshot in sorted(table.metadata.snapshots, key=lambda s: s.timestamp_ms, reverse=True):
+        if snapshot.summary is not None and snapshot.summary.get(tables.BATCH_PROPERTY) == batch_id:
+            return snapshot
+    return None
+
+
+def _sequence_of(table: Table) -> int:
+    """The table's last sequence number (format version 2 on: tracechat creates v2 tables)."""
+    return int(getattr(table.metadata, "last_sequence_number", 0))
+
+
+def _sequence(snapshot: Snapshot) -> int:
+    return snapshot.sequence_number or 0
+
+
+def _span_row(project: str, trace_id: str, raw: bytes, resource: bytes, scope: bytes) -> tuple[Any, ...]:
+    """A stored span's fields in ``StoredSpan`` order, its columns derived from its payload."""
+    return (project, trace_id, *span_fields(PB2Span.FromString(raw)), raw, resource, scope)

@@ -1,0 +1,749 @@
+"""The shared trace index, feedback and batch ledger, in the catalog's PostgreSQL.
+
+One row per trace, as the DuckDB store's ``traces`` table, plus the ids of the spans it
+holds (so a span re-sent through any receiver counts once), the time range of its spans and
+of its logs (a reader plans only those days' files) and the Iceberg sequence numbers of the
+last commits that added to it (a reader whose table metadata is older reloads it first).
+
+A group commit appends to Iceberg first, then ``record``s its batch here in one
+transaction: the trace rows it touches are created if missing and locked in key order, its
+spans are kept only if the locked rows do not hold them yet, and the merged rows and the
+batch id are written together. A batch id recorded before makes ``record`` a no-op, so a
+retry after an unknown outcome changes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, fields, replace
+from datetime import UTC, datetime
+from typing import Any
+
+import duckdb
+import psycopg
+import pyarrow as pa
+from psycopg_pool import ConnectionPool
+
+from tracechat.model.names import MODEL_OF_SPAN_SQL
+from tracechat.model.sessions import SessionEntry, SessionFilter, SessionSummary
+from tracechat.model.stored import TraceIndexEntry
+from tracechat.model.summaries import StoredFeedback, TraceFilter
+from tracechat.store import sessions
+from tracechat.store.iceberg import commitnotes
+from tracechat.store.sql import AGGREGATING_OPERATIONS, like_escaped
+
+TRACES = "tracechat_traces"
+BATCHES = "tracechat_batches"
+FEEDBACK = "tracechat_feedback"
+SESSIONS = "tracechat_sessions"
+
+DDL = f"""
+CREATE TABLE IF NOT EXISTS {TRACES} (
+    project text NOT NULL,
+    trace_id text NOT NULL,
+    start_ns bigint,
+    end_ns bigint,
+    span_count bigint NOT NULL DEFAULT 0,
+    log_count bigint NOT NULL DEFAULT 0,
+    root_has_parent boolean,
+    root_start_ns bigint,
+    root_name text,
+    root_span_id text,
+    root_end_ns bigint,
+    has_error boolean NOT NULL DEFAULT false,
+    input_tokens bigint,
+    output_tokens bigint,
+    agent_input_tokens bigint,
+    agent_output_tokens bigint,
+    cost double precision,
+    agent_cost double precision,
+    agents text[] NOT NULL DEFAULT '{{}}',
+    models text[] NOT NULL DEFAULT '{{}}',
+    conversation_id text,
+    log_start_ns bigint,
+    log_end_ns bigint,
+    span_seq bigint NOT NULL DEFAULT 0,
+    log_seq bigint NOT NULL DEFAULT 0,
+    span_ids text[] NOT NULL DEFAULT '{{}}',
+    PRIMARY KEY (project, trace_id)
+);
+CREATE INDEX IF NOT EXISTS {TRACES}_newest ON {TRACES} (project, start_ns DESC, trace_id);
+CREATE TABLE IF NOT EXISTS {BATCHES} (
+    batch_id text PRIMARY KEY,
+    spans bigint NOT NULL,
+    logs bigint NOT NULL,
+    committed_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE IF NOT EXISTS {FEEDBACK} (
+    id text PRIMARY KEY,
+    project text NOT NULL,
+    trace_id text NOT NULL,
+    span_id text,
+    name text NOT NULL,
+    score double precision,
+    label text,
+    value text,
+    comment text,
+    author text,
+    created_at timestamptz NOT NULL
+);
+CREATE INDEX IF NOT EXISTS {FEEDBACK}_by_trace ON {FEEDBACK} (project, trace_id, created_at);
+CREATE TABLE IF NOT EXISTS {SESSIONS} (
+    project text NOT NULL,
+    session_id text NOT NULL,
+    start_ns bigint,
+    end_ns bigint,
+    trace_count bigint NOT NULL DEFAULT 0,
+    trace_ids text[] NOT NULL DEFAULT '{{}}',
+    has_error boolean NOT NULL DEFAULT false,
+    input_tokens bigint,
+    output_tokens bigint,
+    agent_input_tokens bigint,
+    agent_output_tokens bigint,
+    cost double precision,
+    agent_cost double precision,
+    agents text[] NOT NULL DEFAULT '{{}}',
+    models text[] NOT NULL DEFAULT '{{}}',
+    PRIMARY KEY (project, session_id)
+);
+CREATE INDEX IF NOT EXISTS {SESSIONS}_active ON {SESSIONS} (project, end_ns DESC, session_id);
+"""
+
+_SCHEMA_LOCK = 7_412_001
+"""Advisory lock that serializes ``CREATE … IF NOT EXISTS`` between nodes starting at once
+(PostgreSQL's catalog races otherwise end in a unique violation)."""
+
+_AGGREGATING = "(" + ", ".join(f"'{op}'" for op in AGGREGATING_OPERATIONS) + ")"
+_MODEL_CALL = f"(operation IS NULL OR operation NOT IN {_AGGREGATING})"
+_AGENT_CALL = f"operation IN {_AGGREGATING}"
+
+SPAN_AGGREGATES = f"""
+SELECT project, trace_id, min(start_ns), max(end_ns), count(*),
+    min({{'has_parent': parent_span_id IS NOT NULL, 'start_ns': start_ns, 'name': name,
+          'span_id': span_id, 'end_ns': end_ns}}),
+    bool_or(status_code = 2),
+    sum(input_tokens) FILTER (WHERE {_MODEL_CALL}),
+    sum(output_tokens) FILTER (WHERE {_MODEL_CALL}),
+    sum(input_tokens) FILTER (WHERE {_AGENT_CALL}),
+    sum(output_tokens) FILTER (WHERE {_AGENT_CALL}),
+    sum(cost) FILTER (WHERE {_MODEL_CALL}),
+    sum(cost) FILTER (WHERE {_AGENT_CALL}),
+    coalesce(list_distinct(list(agent_name)), []),
+    coalesce(list_distinct(list({MODEL_OF_SPAN_SQL})), []),
+    any_value(conversation_id),
+    list(span_id)
+FROM new_spans GROUP BY project, trace_id
+"""
+"""Per trace, what a batch's new spans add to the index (DuckDB, over the Arrow rows)."""
+
+LOG_AGGREGATES = """
+SELECT project, trace_id, count(*), min(epoch_ns("time")), max(epoch_ns("time"))
+FROM new_logs WHERE trace_id IS NOT NULL GROUP BY project, trace_id
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class TraceRow:
+    """One row of the index, in the table's column order (``span_ids`` last)."""
+
+    project: str
+    trace_id: str
+    start_ns: int | None = None
+    end_ns: int | None = None
+    span_count: int = 0
+    log_count: int = 0
+    root_has_parent: bool | None = None
+    root_start_ns: int | None = None
+    root_name: str | None = None
+    root_span_id: str | None = None
+    root_end_ns: int | None = None
+    has_error: bool = False
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    agent_input_tokens: int | None = None
+    agent_output_tokens: int | None = None
+    cost: float | None = None
+    agent_cost: float | None = None
+    agents: tuple[str, ...] = ()
+    models: tuple[str, ...] = ()
+    conversation_id: str | None = None
+    log_start_ns: int | None = None
+    log_end_ns: int | None = None
+    span_seq: int = 0
+    log_seq: int = 0
+    span_ids: tuple[str, ...] = ()
+
+    @property
+    def root(self) -> tuple[Any, ...] | None:
+        """What orders root candidates: a parentless span first, then the earliest."""
+        if self.root_has_parent is None:
+            return None
+        return (self.root_has_parent, self.root_start_ns, self.root_name, self.root_span_id, self.root_end_ns)
+
+
+@dataclass(frozen=True, slots=True)
+class SessionRow:
+    """One row of the session index, in the table's column order (as ``store.sessions``)."""
+
+    project: str
+    session_id: str
+    start_ns: int | None = None
+    end_ns: int | None = None
+    trace_count: int = 0
+    trace_ids: tuple[str, ...] = ()
+    has_error: bool = False
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    agent_input_tokens: int | None = None
+    agent_output_tokens: int | None = None
+    cost: float | None = None
+    agent_cost: float | None = None
+    agents: tuple[str, ...] = ()
+    models: tuple[str, ...] = ()
+
+
+_SESSION_COLUMNS = [f.name for f in fields(SessionRow)]
+
+
+def session_delta(old: TraceRow, new: TraceRow, merged: TraceRow) -> tuple[SessionRow, bool] | None:
+    """What a commit adds to the session of a trace, and whether the trace joins it: a trace
+    that names its session for the first time brings everything counted for it so far
+    (``merged``); a trace already in one adds the commit's new spans only (``new``), as the
+    DuckDB store's ``store.sessions.INDEX_SESSIONS``."""
+    if merged.conversation_id is None:
+        return None
+    joins = old.conversation_id is None
+    source = merged if joins else new
+    return SessionRow(
+        merged.project,
+        merged.conversation_id,
+        source.start_ns,
+        source.end_ns,
+        1 if joins else 0,
+        (merged.trace_id,) if joins else (),
+        source.has_error,
+        source.input_tokens,
+        source.output_tokens,
+        source.agent_input_tokens,
+        source.agent_output_tokens,
+        source.cost,
+        source.agent_cost,
+        source.agents,
+        source.models,
+    ), joins
+
+
+def merge_session(old: SessionRow, new: SessionRow) -> SessionRow:
+    return replace(
+        old,
+        start_ns=_least(old.start_ns, new.start_ns),
+        end_ns=_greatest(old.end_ns, new.end_ns),
+        trace_count=old.trace_count + new.trace_count,
+        trace_ids=(*old.trace_ids, *new.trace_ids),
+        has_error=old.has_error or new.has_error,
+        input_tokens=_total(old.input_tokens, new.input_tokens),
+        output_tokens=_total(old.output_tokens, new.output_tokens),
+        agent_input_tokens=_total(old.agent_input_tokens, new.agent_input_tokens),
+        agent_output_tokens=_total(old.agent_output_tokens, new.agent_output_tokens),
+        cost=_sum(old.cost, new.cost),
+        agent_cost=_sum(old.agent_cost, new.agent_cost),
+        agents=_union(old.agents, new.agents),
+        models=_union(old.models, new.models),
+    )
+
+
+_COLUMNS = [f.name for f in fields(TraceRow)]
+_SELECT = ", ".join(_COLUMNS)
+
+
+def _total(old: int | None, new: int | None) -> int | None:
+    """NULL + NULL stays NULL (nothing reported); otherwise a missing side counts as zero."""
+    return None if old is None and new is None else (old or 0) + (new or 0)
+
+
+def _sum(old: float | None, new: float | None) -> float | None:
+    return None if old is None and new is None else (old or 0.0) + (new or 0.0)
+
+
+def _least(old: int | None, new: int | None) -> int | None:
+    return new if old is None else old if new is None else min(old, new)
+
+
+def _greatest(old: int | None, new: int | None) -> int | None:
+    return new if old is None else old if new is None else max(old, new)
+
+
+def _union(old: tuple[str, ...], new: Iterable[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys((*old, *new)))
+
+
+def merge_spans(old: TraceRow, new: TraceRow) -> TraceRow:
+    """``old`` with the spans aggregated in ``new`` (none of which ``old`` holds) added."""
+    root = new if old.root is None or (new.root is not None and new.root < old.root) else old
+    return replace(
+        old,
+        start_ns=_least(old.start_ns, new.start_ns),
+        end_ns=_greatest(old.end_ns, new.end_ns),
+        span_count=old.span_count + new.span_count,
+        root_has_parent=root.root_has_parent,
+        root_start_ns=root.root_start_ns,
+        root_name=root.root_name,
+        root_span_id=root.root_span_id,
+        root_end_ns=root.root_end_ns,
+        has_error=old.has_error or new.has_error,
+        input_tokens=_total(old.input_tokens, new.input_tokens),
+        output_tokens=_total(old.output_tokens, new.output_tokens),
+        agent_input_tokens=_total(old.agent_input_tokens, new.agent_input_tokens),
+        agent_output_tokens=_total(old.agent_output_tokens, new.agent_output_tokens),
+        cost=_sum(old.cost, new.cost),
+        agent_cost=_sum(old.agent_cost, new.agent_cost),
+        agents=_union(old.agents, new.agents),
+        models=_union(old.models, new.models),
+        conversation_id=old.conversation_id if old.conversation_id is not None else new.conversation_id,
+        span_seq=max(old.span_seq, new.span_seq),
+        span_ids=(*old.span_ids, *new.span_ids),
+    )
+
+
+def merge_logs(old: TraceRow, count: int, start_ns: int, end_ns: int, seq: int) -> TraceRow:
+    return replace(
+        old,
+        log_count=old.log_count + count,
+        log_start_ns=_least(old.log_start_ns, start_ns),
+        log_end_ns=_greatest(old.log_end_ns, end_ns),
+        log_seq=max(old.log_seq, seq),
+    )
+
+
+def _span_aggregate(row: tuple[Any, ...], seq: int) -> TraceRow:
+    (
+        project,
+        trace_id,
+        start,
+        end,
+        count,
+        root,
+        error,
+        tin,
+        tout,
+        ain,
+        aout,
+        cost,
+        acost,
+        agents,
+        models,
+        conv,
+        ids,
+    ) = row
+    return TraceRow(
+        project,
+        trace_id,
+        start,
+        end,
+        count,
+        root_has_parent=root["has_parent"],
+        root_start_ns=root["start_ns"],
+        root_name=root["name"],
+        root_span_id=root["span_id"],
+        root_end_ns=root["end_ns"],
+        has_error=bool(error),
+        input_tokens=_int(tin),
+        output_tokens=_int(tout),
+        agent_input_tokens=_int(ain),
+        agent_output_tokens=_int(aout),
+        cost=cost,
+        agent_cost=acost,
+        agents=tuple(agents),
+        models=tuple(models),
+        conversation_id=conv,
+        span_seq=seq,
+        span_ids=tuple(ids),
+    )
+
+
+def _int(value: Any) -> int | None:
+    """DuckDB sums BIGINTs into HUGEINTs (Python ints already, or None)."""
+    return None if value is None else int(value)
+
+
+def _row(values: Sequence[Any]) -> TraceRow:
+    row = TraceRow(*values)
+    return replace(row, agents=tuple(row.agents), models=tuple(row.models), span_ids=tuple(row.span_ids))
+
+
+def without_spans(spans: pa.Table, held: dict[tuple[str, str], set[str]]) -> pa.Table:
+    """``spans`` without the rows whose span id ``held`` lists for their trace."""
+    if not held:
+        return spans
+    columns = zip(
+        spans.column("project").to_pylist(),
+        spans.column("trace_id").to_pylist(),
+        spans.column("span_id").to_pylist(),
+        strict=True,
+    )
+    fresh = [i for i, (p, t, s) in enumerate(columns) if s not in held.get((p, t), ())]
+    return spans if len(fresh) == spans.num_rows else spans.take(pa.array(fresh, pa.int64()))
+
+
+def _keys_param(keys: Iterable[tuple[str, str]]) -> tuple[list[str], list[str]]:
+    ordered = sorted(set(keys))
+    return [k[0] for k in ordered], [k[1] for k in ordered]
+
+
+_OF_KEYS = "(project, trace_id) IN (SELECT * FROM unnest(%s::text[], %s::text[]))"
+
+
+class TraceIndex:
+    """The index over one PostgreSQL database. Thread-safe: every call takes a pooled
+    connection; ``record`` is the group commit's (one writer thread per process)."""
+
+    def __init__(self, pool: ConnectionPool[psycopg.Connection[tuple[Any, ...]]]) -> None:
+        self._pool = pool
+        self._duck = duckdb.connect(":memory:", config={"threads": 1})
+
+    def ensure_schema(self) -> None:
+        with self._pool.connection() as con, con.transaction():
+            con.execute("SELECT pg_advisory_xact_lock(%s)", [_SCHEMA_LOCK])
+            con.execute(DDL)
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def stored_span_ids(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], set[str]]:
+        """The span ids the index holds for these traces (committed before; no lock): a
+        batch need not append them to Iceberg again."""
+        projects, traces = _keys_param(keys)
+        if not projects:
+            return {}
+        with self._pool.connection() as con:
+            rows = con.execute(
+                f"SELECT project, trace_id, span_ids FROM {TRACES} WHERE {_OF_KEYS} AND span_count > 0",
+                [projects, traces],
+            ).fetchall()
+        return {(p, t): set(ids) for p, t, ids in rows}
+
+    def record(self, batch_id: str, spans: pa.Table | None, logs: pa.Table | None, span_seq: int, log_seq: int) -> bool:
+        """Add a committed batch's spans and logs to the index, once: False when the batch id
+        was recorded before (nothing changes then)."""
+        keys: set[tuple[str, str]] = set()
+        for table in (spans, logs):
+            if table is not None:
+                pairs = zip(table.column("project").to_pylist(), table.column("trace_id").to_pylist(), strict=True)
+                keys.update((p, t) for p, t in pairs if t is not None)
+        with self._pool.connection() as con, con.transaction():
+            inserted = con.execute(
+                f"INSERT INTO {BATCHES} (batch_id, spans, logs) VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
+                [batch_id, spans.num_rows if spans is not None else 0, logs.num_rows if logs is not None else 0],
+            )
+            if not inserted.rowcount:
+                return False
+            if not keys:
+                return True
+            projects, traces = _keys_param(keys)
+            # Create the missing rows, then lock them all in key order: two receivers adding
+            # spans of one trace wait for each other here, and neither counts a span twice.
+            con.execute(
+                f"INSERT INTO {TRACES} (project, trace_id)"
+                " SELECT * FROM unnest(%s::text[], %s::text[]) ORDER BY 1, 2 ON CONFLICT DO NOTHING",
+                [projects, traces],
+            )
+            locked = con.execute(
+                f"SELECT {_SELECT} FROM {TRACES} WHERE {_OF_KEYS} ORDER BY project, trace_id FOR UPDATE",
+                [projects, traces],
+            ).fetchall()
+            rows = {(r.project, r.trace_id): r for r in map(_row, locked)}
+            before = dict(rows)
+            added = self._add_spans(rows, spans, span_seq)
+            self._add_logs(rows, logs, log_seq)
+            self._index_sessions(con, [(before[key], new, rows[key]) for key, new in added.items()])
+            commitnotes.notify(con, (trace_id for _, trace_id in keys))  # every node's watches
+            with con.cursor() as cursor:
+                assignments = ", ".join(f"{c} = %s" for c in _COLUMNS[2:])
+                cursor.executemany(
+                    f"UPDATE {TRACES} SET {assignments} WHERE project = %s AND trace_id = %s",
+                    [(*_values(row)[2:], row.project, row.trace_id) for row in rows.values()],
+                )
+        return True
+
+    def _add_spans(
+        self, rows: dict[tuple[str, str], TraceRow], spans: pa.Table | None, seq: int
+    ) -> dict[tuple[str, str], TraceRow]:
+        """Merge the new spans into ``rows``; what they added, per trace."""
+        added: dict[tuple[str, str], TraceRow] = {}
+        if spans is None or not spans.num_rows:
+            return added
+        spans = without_spans(spans, {key: set(row.span_ids) for key, row in rows.items() if row.span_ids})
+        if not spans.num_rows:
+            return added
+        self._duck.register("new_spans", spans)
+        try:
+            aggregates = self._duck.execute(SPAN_AGGREGATES).fetchall()
+        finally:
+            self._duck.unregister("new_spans")
+        for aggregate in aggregates:
+            new = _span_aggregate(aggregate, seq)
+            key = (new.project, new.trace_id)
+            rows[key] = merge_spans(rows[key], new)
+            added[key] = new
+        return added
+
+    def _index_sessions(
+        self, con: psycopg.Connection[tuple[Any, ...]], changes: list[tuple[TraceRow, TraceRow, TraceRow]]
+    ) -> None:
+        """Add the commit's traces to their sessions, in the trace index's transaction: the
+        session rows are created if missing and locked in key order (after the trace rows,
+        in every receiver alike, so two commits never wait on each other in a circle)."""
+        deltas: dict[tuple[str, str], list[tuple[int | None, str, SessionRow]]] = {}
+        for old, new, merged in changes:
+            found = session_delta(old, new, merged)
+            if found is not None:
+                delta, _ = found
+                deltas.setdefault((delta.project, delta.session_id), []).append(
+                    (merged.start_ns, merged.trace_id, delta)
+                )
+        if not deltas:
+            return
+        projects, session_ids = _keys_param(deltas)
+        con.execute(
+            f"INSERT INTO {SESSIONS} (project, session_id)"
+            " SELECT * FROM unnest(%s::text[], %s::text[]) ORDER BY 1, 2 ON CONFLICT DO NOTHING",
+            [projects, session_ids],
+        )
+        locked = con.execute(
+            f"SELECT {', '.join(_SESSION_COLUMNS)} FROM {SESSIONS}"
+            " WHERE (project, session_id) IN (SELECT * FROM unnest(%s::text[], %s::text[]))"
+            " ORDER BY project, session_id FOR UPDATE",
+            [projects, session_ids],
+        ).fetchall()
+        updated: list[SessionRow] = []
+        for values in locked:
+            row = _session_row(values)
+            # traces joining in one commit join in start order, as in the DuckDB store
+            for _, _, delta in sorted(deltas[(row.project, row.session_id)], key=lambda d: (d[0] or 0, d[1])):
+                row = merge_session(row, delta)
+            updated.append(row)
+        with con.cursor() as cursor:
+            assignments = ", ".join(f"{c} = %s" for c in _SESSION_COLUMNS[2:])
+            cursor.executemany(
+                f"UPDATE {SESSIONS} SET {assignments} WHERE project = %s AND session_id = %s",
+                [(*_session_values(row)[2:], row.project, row.session_id) for row in updated],
+            )
+
+    def _add_logs(self, rows: dict[tuple[str, str], TraceRow], logs: pa.Table | None, seq: int) -> None:
+        if logs is None or not logs.num_rows:
+            return
+        self._duck.register("new_logs", logs)
+        try:
+            aggregates = self._duck.execute(LOG_AGGREGATES).fetchall()
+        finally:
+            self._duck.unregister("new_logs")
+        for project, trace_id, count, start, end in aggregates:
+            rows[(project, trace_id)] = merge_logs(rows[(project, trace_id)], count, start, end, seq)
+
+    def unrecorded(self, batch_ids: list[str]) -> list[str]:
+        """Those of ``batch_ids`` the index has not recorded."""
+        if not batch_ids:
+            return []
+        with self._pool.connection() as con:
+            rows = con.execute(
+                f"SELECT id FROM unnest(%s::text[]) AS b(id) WHERE NOT EXISTS"
+                f" (SELECT 1 FROM {BATCHES} WHERE batch_id = b.id)",
+                [batch_ids],
+            ).fetchall()
+        return [row[0] for row in rows]
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def row(self, project: str, trace_id: str) -> TraceRow | None:
+        """The trace's row, without its span ids (a reader needs their count only)."""
+        columns = ", ".join(_COLUMNS[:-1])
+        with self._pool.connection() as con:
+            found = con.execute(
+                f"SELECT {columns} FROM {TRACES} WHERE project = %s AND trace_id = %s", [project, trace_id]
+            ).fetchone()
+        return _row(found) if found is not None else None
+
+    def span_count(self, project: str | None) -> int:
+        query = f"SELECT coalesce(sum(span_count), 0) FROM {TRACES}"
+        with self._pool.connection() as con:
+            found = (
+                con.execute(query + " WHERE project = %s", [project]).fetchone()
+                if project is not None
+                else con.execute(query).fetchone()
+            )
+        return int(found[0]) if found else 0
+
+    def page(self, project: str, where: TraceFilter, limit: int, offset: int) -> tuple[list[tuple[Any, ...]], int]:
+        """Rows in ``store.sql.TRACE_LIST_COLUMNS``' order, newest first, and the total."""
+        clause, params = _list_where(project, where)
+        with self._pool.connection() as con:
+            rows = con.execute(
+                f"SELECT {_LIST_COLUMNS}, count(*) OVER () FROM {TRACES} WHERE {clause}"
+                " ORDER BY start_ns DESC, trace_id LIMIT %s OFFSET %s",
+                [*params, limit, offset],
+            ).fetchall()
+            if rows:
+                return [tuple(row[:-1]) for row in rows], int(rows[0][-1])
+            total = con.execute(f"SELECT count(*) FROM {TRACES} WHERE {clause}", params).fetchone()
+        return [], int(total[0]) if total else 0
+
+    def session_page(
+        self, project: str, where: SessionFilter, limit: int, offset: int
+    ) -> tuple[list[SessionSummary], int]:
+        """A page of sessions, the most recently active first (as ``store.sessions.list_page``)."""
+        conditions: list[str] = ["project = %s", "trace_count > 0"]
+        params: list[Any] = [project]
+        for condition, value in (
+            ("end_ns >= %s", where.since_ns),
+            ("start_ns < %s", where.until_ns),
+            ("%s = ANY(agents)", where.agent_name),
+        ):
+            if value is not None:
+                conditions.append(condition)
+                params.append(value)
+        clause = " AND ".join(conditions)
+        with self._pool.connection() as con:
+            rows = con.execute(
+                f"SELECT {_SESSION_LIST}, count(*) OVER () FROM {SESSIONS} WHERE {clause}"
+                " ORDER BY end_ns DESC NULLS LAST, session_id LIMIT %s OFFSET %s",
+                [*params, limit, offset],
+            ).fetchall()
+            if rows:
+                return [sessions.summary(tuple(row[:-1])) for row in rows], int(rows[0][-1])
+            total = con.execute(f"SELECT count(*) FROM {SESSIONS} WHERE {clause}", params).fetchone()
+        return [], int(total[0]) if total else 0
+
+    def session(self, project: str, session_id: str) -> SessionEntry | None:
+        with self._pool.connection() as con:
+            row = con.execute(
+                f"SELECT {_SESSION_LIST}, trace_ids FROM {SESSIONS}"
+                " WHERE project = %s AND session_id = %s AND trace_count > 0",
+                [project, session_id],
+            ).fetchone()
+        return SessionEntry(sessions.summary(tuple(row[:-1])), tuple(row[-1])) if row is not None else None
+
+    # -- feedback --------------------------------------------------------------------------
+
+    def add_feedback(self, project: str, feedback: StoredFeedback) -> None:
+        with self._pool.connection() as con:
+            con.execute(
+                f"INSERT INTO {FEEDBACK} VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                [
+                    feedback.id,
+                    project,
+                    feedback.trace_id,
+                    feedback.span_id,
+                    feedback.name,
+                    feedback.score,
+                    feedback.label,
+                    json.dumps(feedback.value) if feedback.value is not None else None,
+                    feedback.comment,
+                    feedback.author,
+                    feedback.created_at.astimezone(UTC),
+                ],
+            )
+
+    def feedback(self, project: str, trace_id: str) -> list[StoredFeedback]:
+        with self._pool.connection() as con:
+            rows = con.execute(
+                f"SELECT id, trace_id, span_id, name, score, label, value, comment, author, created_at FROM {FEEDBACK}"
+                " WHERE project = %s AND trace_id = %s ORDER BY created_at, id",
+                [project, trace_id],
+            ).fetchall()
+        return [_feedback(row) for row in rows]
+
+    def close(self) -> None:
+        self._duck.close()
+
+
+def _values(row: TraceRow) -> list[Any]:
+    values = [getattr(row, name) for name in _COLUMNS]
+    for position in (_COLUMNS.index("agents"), _COLUMNS.index("models"), _COLUMNS.index("span_ids")):
+        values[position] = list(values[position])
+    return values
+
+
+def _session_row(values: Sequence[Any]) -> SessionRow:
+    row = SessionRow(*values)
+    return replace(row, trace_ids=tuple(row.trace_ids), agents=tuple(row.agents), models=tuple(row.models))
+
+
+def _session_values(row: SessionRow) -> list[Any]:
+    values = [getattr(row, name) for name in _SESSION_COLUMNS]
+    for position in (_SESSION_COLUMNS.index("trace_ids"), _SESSION_COLUMNS.index("agents")):
+        values[position] = list(values[position])
+    values[_SESSION_COLUMNS.index("models")] = list(row.models)
+    return values
+
+
+_SESSION_LIST = """
+    session_id, start_ns, end_ns, trace_count,
+    coalesce(input_tokens, agent_input_tokens), coalesce(output_tokens, agent_output_tokens),
+    coalesce(cost, agent_cost), has_error, agents, models
+"""
+
+
+def _feedback(row: Sequence[Any]) -> StoredFeedback:
+    identifier, trace_id, span_id, name, score, label, value, comment, author, created_at = row
+    decoded = json.loads(value) if value is not None else None
+    created: datetime = created_at.astimezone(UTC)
+    return StoredFeedback(identifier, trace_id, span_id, name, score, label, decoded, comment, author, created)
+
+
+def entry(row: TraceRow) -> TraceIndexEntry:
+    return TraceIndexEntry(
+        project=row.project,
+        trace_id=row.trace_id,
+        start_ns=row.start_ns,
+        end_ns=row.end_ns,
+        span_count=row.span_count,
+        log_count=row.log_count,
+        root_span_id=row.root_span_id,
+        root_span_name=row.root_name,
+        root_is_orphan=row.root_has_parent,
+        root_start_ns=row.root_start_ns,
+        root_end_ns=row.root_end_ns,
+        has_error=row.has_error,
+        input_tokens=row.input_tokens if row.input_tokens is not None else row.agent_input_tokens,
+        output_tokens=row.output_tokens if row.output_tokens is not None else row.agent_output_tokens,
+        agents=row.agents,
+        models=row.models,
+        conversation_id=row.conversation_id,
+        first_batch=row.span_seq,
+        last_batch=max(row.span_seq, row.log_seq),
+    )
+
+
+_LIST_COLUMNS = """
+    trace_id, root_name, start_ns,
+    CASE WHEN root_has_parent = false THEN root_end_ns - root_start_ns ELSE end_ns - start_ns END,
+    agents, models, span_count,
+    coalesce(input_tokens, agent_input_tokens), coalesce(output_tokens, agent_output_tokens),
+    coalesce(cost, agent_cost), has_error, conversation_id
+"""
+
+
+def _list_where(project: str, where: TraceFilter) -> tuple[str, list[Any]]:
+    """The trace list's WHERE clause (as ``store.sql.trace_list_where``) and its parameters.
+    ``where.text`` matches names and ids only: the Iceberg store has no full-text index yet."""
+    conditions = ["project = %s", "span_count > 0"]
+    params: list[Any] = [project]
+    optional = (
+        ("start_ns >= %s", where.since_ns),
+        ("start_ns < %s", where.until_ns),
+        ("%s = ANY(agents)", where.agent_name),
+        ("%s = ANY(models)", where.model),
+    )
+    for condition, value in optional:
+        if value is not None:
+            conditions.append(condition)
+            params.append(value)
+    if where.has_error is not None:
+        conditions.append("has_error" if where.has_error else "NOT has_error")
+    if where.text:
+        conditions.append(
+            "(root_name ILIKE %s ESCAPE '\\' OR trace_id = lower(%s) OR conversation_id = %s"
+            " OR %s = ANY(agents) OR %s = ANY(models))"
+        )
+        params.extend(["%" + like_escaped(where.text) + "%", where.text, where.text, where.text, where.text])
+    return " AND ".join(conditions), params

@@ -1,0 +1,149 @@
+"""Which store a server runs on (``--store``), opened with what goes with it: the DuckDB file
+holds spans, chats and agents together; on the Iceberg store the spans' trace index,
+feedback, chats, agents and API keys (``open_keys``) are all in the catalog's PostgreSQL,
+shared by every node."""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import Future
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import duckdb
+
+from tracechat.auth.keys import Clock, KeyRing
+from tracechat.config import Settings
+from tracechat.errors import TracechatError, Unsupported
+from tracechat.live_export import Snapshots
+from tracechat.migration import MigrationStatus
+from tracechat.model.records import IngestBatch
+from tracechat.store.analytics import TraceAnalytics
+from tracechat.store.cursors import CursorSource
+from tracechat.store.duck import DuckDBStore
+from tracechat.store.protocol import SpanStore
+from tracechat.store.staging import StagedBatch
+from tracechat.store.writer import CommitObserver, GroupCommitWriter
+
+
+class StoreConfigurationError(TracechatError):
+    code = "configuration"
+
+
+class ServedStore(SpanStore, Protocol):
+    """A span store as a server runs it: its writer's queue is watched, its search lag too,
+    and ``problem`` says what damage it found (None while it is whole)."""
+
+    problem: str | None
+
+    @property
+    def writer(self) -> GroupCommitWriter[StagedBatch]: ...
+
+    def search_lag(self) -> int: ...
+
+    def wait_searchable(self, timeout: float) -> bool: ...
+
+    def submit(self, batch: IngestBatch) -> Future[None]: ...
+
+
+class _Closable(Protocol):
+    def close(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Stores:
+    spans: ServedStore
+    records: CursorSource
+    """Where chats and agents live."""
+    analytics: TraceAnalytics
+    own_records: _Closable | None = None
+    """``records`` when it is not ``spans`` (closed after it)."""
+    snapshots: Snapshots | None = None
+    """Consistent read snapshots of the whole store, for export while serving (DuckDB only)."""
+
+    def close(self) -> None:
+        self.spans.close()
+        if self.own_records is not None:
+            self.own_records.close()
+
+
+class _NoSpans:
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        raise Unsupported("this tool does not run on the Iceberg store yet; read traces one by one instead")
+
+
+_NO_SPANS = _NoSpans()
+
+
+class _NoAnalytics(TraceAnalytics):
+    """The assistant's statistics tools on a store they cannot read yet: each call says so
+    (the model reads the error) instead of answering from nothing."""
+
+    def _rows(self, query: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+        raise Unsupported("this tool does not run on the Iceberg store yet; read traces one by one instead")
+
+
+def open_keys(settings: Settings, *, clock: Clock = time.monotonic) -> KeyRing:
+    """The API keys: ``keys.json`` in the data directory, or with ``--store iceberg`` the
+    catalog's PostgreSQL, shared by every node. ``clock``: when they are re-read."""
+    if settings.store == "iceberg":
+        from tracechat.store.iceberg.keys import PostgresKeyRing
+
+        return PostgresKeyRing(_iceberg_settings(settings, warehouse=False)[0], clock=clock)
+    return KeyRing(settings.keys_path, clock=clock)
+
+
+def _iceberg_settings(settings: Settings, *, warehouse: bool = True) -> tuple[str, str]:
+    """The catalog URI and warehouse of ``--store iceberg``, checked."""
+    if not settings.catalog_uri or (warehouse and not settings.warehouse):
+        raise StoreConfigurationError(
+            "--store iceberg needs --catalog-uri postgresql://… and --warehouse file:///… "
+            "(TRACECHAT_CATALOG_URI, TRACECHAT_WAREHOUSE)"
+        )
+    if not settings.catalog_uri.startswith(("postgresql://", "postgres://", "postgresql+psycopg://")):
+        raise StoreConfigurationError("--catalog-uri must be a postgresql:// URI (the PostgreSQL catalog)")
+    if warehouse and not str(settings.warehouse).startswith("file://"):
+        raise StoreConfigurationError("--warehouse must be a file:// URI for now (s3:// is not wired in yet)")
+    return settings.catalog_uri, settings.warehouse or ""
+
+
+def open_stores(
+    settings: Settings, observer: CommitObserver | None = None, migration: MigrationStatus | None = None
+) -> Stores:
+    """The stores of ``--store``; ``migration``: told how far a schema migration of the
+    DuckDB file is (the Iceberg store's tables have no migrations yet)."""
+    if settings.store == "duckdb":
+        if settings.role != "all":
+            raise StoreConfigurationError(
+                f"--role {settings.role} needs --store iceberg: one DuckDB file has one process"
+            )
+        store = DuckDBStore(
+            settings.database_path,
+            max_queue_bytes=settings.queue_max_bytes,
+            max_commit_bytes=settings.commit_max_bytes,
+            memory_mb=settings.store_memory_mb,
+            observer=observer,
+            search_dir=settings.search_path,
+            search_refresh_s=settings.search_refresh_s,
+            verify=settings.verify_store,
+            migration=migration,
+        )
+        return Stores(store, store, TraceAnalytics(store), snapshots=store)
+    from tracechat.store.iceberg.records import PostgresRecords
+    from tracechat.store.iceberg.store import IcebergStore
+
+    catalog_uri, warehouse = _iceberg_settings(settings)
+    iceberg = IcebergStore(
+        catalog_uri,
+        warehouse,
+        max_queue_bytes=settings.queue_max_bytes,
+        max_commit_bytes=settings.commit_max_bytes,
+        observer=observer,
+        memory_mb=settings.store_memory_mb,
+    )
+    try:
+        records = PostgresRecords(catalog_uri)
+    except BaseException:
+        iceberg.close()
+        raise
+    return Stores(iceberg, records, _NoAnalytics(_NO_SPANS), records)

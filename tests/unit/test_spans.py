@@ -1,0 +1,39 @@
+"""What a span says, read by meaning (``query/spans.py``): the small readers, exactly."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tracechat.query.spans import argument, is_document, plain
+
+
+@pytest.mark.parametrize("name", ["input", "prompt", "question", "query", "message", "user_input", "task"])
+def test_a_question_is_read_from_any_of_the_keys_frameworks_use(name: str) -> None:
+    assert plain(json.dumps({"other": 1, name: "Weather in Paris?"})) == "Weather in Paris?"
+    assert plain(json.dumps({name: {"nested": "no"}})) is None  # a structure is no question
+
+
+def test_plain_text_and_json_strings_read_as_they_are_and_other_json_as_nothing() -> None:
+    assert plain("Weather in Paris?") == "Weather in Paris?"
+    assert plain('"quoted"') == "quoted"
+    assert plain("[1, 2]") is None
+    assert plain(None) is None
+
+
+def test_tool_arguments_are_a_document_only_when_an_object_or_array() -> None:
+    assert is_document('  \n {"city": "Paris"}')
+    assert is_document("[1]")
+    assert not is_document('"Paris"  ')
+    assert not is_document("42")
+    assert not is_document(None)
+
+
+def test_one_argument_is_read_only_when_it_is_a_non_empty_string() -> None:
+    assert argument('{"agent_name": "weather"}', "agent_name") == "weather"
+    assert argument('{"agent_name": ""}', "agent_name") is None
+    assert argument('{"agent_name": 3}', "agent_name") is None
+    assert argument("[]", "agent_name") is None
+    assert argument("not json", "agent_name") is None
+    assert argument(None, "agent_name") is None
