@@ -5,15 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from tracechat.genai.kinds import AGENT_OPERATIONS, MODEL_CALL_OPERATIONS
+from tracechat.genai.kinds import AGENT_OPERATIONS
 from tracechat.model.names import MODEL_OF_SPAN_SQL, SNAPSHOT_SUFFIX
 from tracechat.store.cursors import DuckCursorSource
-from tracechat.store.sql import AGGREGATING_OPERATIONS, recorded_again
+from tracechat.store.sql import AGGREGATING, MODEL_CALLS, in_list, recorded_again
 
-_AGENT_OPERATIONS = "(" + ", ".join(f"'{op}'" for op in AGENT_OPERATIONS) + ")"
-_AGGREGATING = "(" + ", ".join(f"'{op}'" for op in AGGREGATING_OPERATIONS) + ")"
-_MODEL_CALLS = f"(operation IS NULL OR operation NOT IN {_AGGREGATING})"
-_MODEL_CALL_OPERATIONS = "(" + ", ".join(f"'{op}'" for op in MODEL_CALL_OPERATIONS) + ")"
+_AGENT_OPERATIONS = in_list(AGENT_OPERATIONS)
+_MODEL_CALLS = f"(operation IS NULL OR operation NOT IN {AGGREGATING})"
 
 
 class TraceAnalytics:
@@ -67,7 +65,7 @@ class TraceAnalytics:
             f"""
             WITH RECURSIVE usage AS (
                 SELECT project, trace_id, span_id, parent_span_id, start_ns, end_ns, input_tokens,
-                    operation IN {_MODEL_CALL_OPERATIONS} AS model_call
+                    operation IN {MODEL_CALLS} AS model_call
                 FROM spans
                 WHERE project = $project AND start_ns >= $since AND {_MODEL_CALLS} AND input_tokens IS NOT NULL
             ),
@@ -76,7 +74,7 @@ class TraceAnalytics:
                     s.response_model, s.input_tokens, s.output_tokens, s.cost
                 FROM spans s
                 WHERE s.project = $project AND s.start_ns >= $since
-                    AND (s.operation IS NULL OR s.operation NOT IN {_AGGREGATING})
+                    AND (s.operation IS NULL OR s.operation NOT IN {AGGREGATING})
                     AND (s.input_tokens IS NOT NULL OR s.output_tokens IS NOT NULL)
                     AND NOT coalesce({recorded_again("s", "usage")}, false)
             ),

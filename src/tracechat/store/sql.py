@@ -14,8 +14,15 @@ AGGREGATING_OPERATIONS = (
     "task",
     "agent_step",
 )
-AGGREGATING = "(" + ", ".join(f"'{op}'" for op in AGGREGATING_OPERATIONS) + ")"
-_MODEL_CALLS = "(" + ", ".join(f"'{op}'" for op in MODEL_CALL_OPERATIONS) + ")"
+
+
+def in_list(values: tuple[str, ...]) -> str:
+    """An SQL list literal of fixed names (operation names, never user input): ``('a', 'b')``."""
+    return "(" + ", ".join(f"'{value}'" for value in values) + ")"
+
+
+AGGREGATING = in_list(AGGREGATING_OPERATIONS)
+MODEL_CALLS = in_list(MODEL_CALL_OPERATIONS)
 
 
 def _add(column: str) -> str:
@@ -57,7 +64,7 @@ def recorded_again(span: str, usage: str) -> str:
     relation of the candidate spans with usage (``project, trace_id, span_id,
     parent_span_id, start_ns, end_ns, input_tokens, model_call``), agents' sums left out."""
     s, c = span, "c"
-    return f"""{s}.operation IN {_MODEL_CALLS} AND (
+    return f"""{s}.operation IN {MODEL_CALLS} AND (
         EXISTS (SELECT 1 FROM {usage} {c} WHERE {c}.project = {s}.project AND {c}.trace_id = {s}.trace_id
                 AND {c}.span_id = {s}.parent_span_id AND {c}.input_tokens = {s}.input_tokens)
         OR EXISTS (
@@ -76,7 +83,7 @@ a model call recorded again (``recorded_again``)."""
 
 COMMIT_SPANS = f"""usage AS (
     SELECT project, trace_id, span_id, parent_span_id, start_ns, end_ns, input_tokens,
-        operation IN {_MODEL_CALLS} AS model_call
+        operation IN {MODEL_CALLS} AS model_call
     FROM spans
     WHERE batch = $batch AND input_tokens IS NOT NULL
         AND (operation IS NULL OR operation NOT IN {AGGREGATING})

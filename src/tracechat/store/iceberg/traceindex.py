@@ -31,7 +31,7 @@ from tracechat.model.stored import TraceIndexEntry
 from tracechat.model.summaries import StoredFeedback, TraceFilter
 from tracechat.store import sessions
 from tracechat.store.iceberg import commitnotes
-from tracechat.store.sql import AGGREGATING_OPERATIONS, like_escaped
+from tracechat.store.sql import AGGREGATING, like_escaped
 
 TRACES = "tracechat_traces"
 BATCHES = "tracechat_batches"
@@ -114,9 +114,8 @@ _SCHEMA_LOCK = 7_412_001
 """Advisory lock that serializes ``CREATE … IF NOT EXISTS`` between nodes starting at once
 (PostgreSQL's catalog races otherwise end in a unique violation)."""
 
-_AGGREGATING = "(" + ", ".join(f"'{op}'" for op in AGGREGATING_OPERATIONS) + ")"
-_MODEL_CALL = f"(operation IS NULL OR operation NOT IN {_AGGREGATING})"
-_AGENT_CALL = f"operation IN {_AGGREGATING}"
+_MODEL_CALL = f"(operation IS NULL OR operation NOT IN {AGGREGATING})"
+_AGENT_CALL = f"operation IN {AGGREGATING}"
 
 SPAN_AGGREGATES = f"""
 SELECT project, trace_id, min(start_ns), max(end_ns), count(*),
