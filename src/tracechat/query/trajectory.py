@@ -114,7 +114,7 @@ def build_trajectory(
     return AgentChatTrajectory(
         trace_id=trace_id,
         root_span_name=root_span_name or (roots[0].facts.name if roots else None),
-        provider=_provider(roots, spans),
+        provider=_provider(roots),
         total_duration_ms=_duration(roots, spans),
         messages=reader.messages,
     )
@@ -138,7 +138,7 @@ def fold_graph_nodes(roots: list[Node]) -> None:
                 facts.agent_name = None
 
 
-def _provider(roots: list[Node], spans: list[SpanFacts]) -> str | None:
+def _provider(roots: list[Node]) -> str | None:
     """The model provider: the root's, unless no model call is that provider's (an agent
     framework's root may name the framework: CrewAI's crew span says `crewai`); else the
     most frequent among model calls, each call counted by its innermost span (the one nearest
