@@ -20,7 +20,7 @@ import pyarrow.compute as pc
 from opentelemetry.proto.trace.v1.trace_pb2 import Span as PB2Span
 
 from tracechat import interrupts
-from tracechat.errors import StorageUnavailable, StoreCorrupted
+from tracechat.errors import StoreCorrupted
 from tracechat.genai.values import bounded_json
 from tracechat.ingest.flatten import span_fields
 from tracechat.migration import MigrationStatus
@@ -30,8 +30,9 @@ from tracechat.model.stored import StoredLog, StoredSpan, StoredTrace, TraceInde
 from tracechat.model.summaries import SpanMatch, StoredFeedback, TraceFilter
 from tracechat.store import sessions, sql
 from tracechat.store.commits import CommitFeed, TraceWatch
+from tracechat.store.connection import Config, StoreConnection
 from tracechat.store.indexer import Indexer
-from tracechat.store.integrity import CommitLedger, Verifier, check_file_size, corruption_of, invalidated
+from tracechat.store.integrity import CommitLedger, Verifier, check_file_size
 from tracechat.store.schema import ensure_schema
 from tracechat.store.search import SearchIndex
 from tracechat.store.staging import LOG_SCHEMA, SPAN_SCHEMA, StagedBatch, concat, stage
@@ -63,7 +64,7 @@ def _reading(method: Callable[Concatenate[DuckDBStore, P], R]) -> Callable[Conca
 
     @functools.wraps(method)
     def read(store: DuckDBStore, /, *args: P.args, **kwargs: P.kwargs) -> R:
-        generation = store._generation
+        generation = store._db.generation
         try:
             return method(store, *args, **kwargs)
         except duckdb.InterruptException as exc:
@@ -72,13 +73,13 @@ def _reading(method: Callable[Concatenate[DuckDBStore, P], R]) -> Callable[Conca
                 raise
             raise handle.error() from exc
         except duckdb.Error as exc:
-            failure = store._failed(exc, generation)
+            failure = store._db.failed(exc, generation)
             if failure is exc:
                 raise
             raise failure from exc
         finally:
             handle = interrupts.current()
-            cursor = getattr(store._local, "cursor", None)
+            cursor = store._db.current_cursor()
             if handle is not None and cursor is not None:
                 handle.detach(cursor)
 
@@ -108,33 +109,24 @@ class DuckDBStore:
         searchable, beside the indexing itself."""
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self.problem: str | None = None
-        """Why nothing more is written (a damaged file), or None."""
-        # Bounded, so the server's memory is too: DuckDB otherwise takes 80% of the machine.
-        self._config: dict[str, str | bool | int | float | list[str]] = {
-            **DUCKDB_CONFIG,
-            "memory_limit": f"{memory_mb}MiB",
-        }
         existed = path.exists()
         wal = path.with_name(path.name + ".wal")
         wal_bytes = wal.stat().st_size if wal.exists() else None
-        self._con = duckdb.connect(str(path), config=self._config)
+        # Bounded, so the server's memory is too: DuckDB otherwise takes 80% of the machine.
+        config: Config = {**DUCKDB_CONFIG, "memory_limit": f"{memory_mb}MiB"}
+        self._db = StoreConnection(path, config, on_reopen=self._reopened)
         try:
-            check_file_size(self._con, path)
-            ensure_schema(self._con, migration)
+            check_file_size(self._db.con, path)
+            ensure_schema(self._db.con, migration)
         except BaseException:
-            self._con.close()
+            self._db.close()
             raise
-        self._generation = 0
-        self._reopen_lock = threading.RLock()
         self._ledger = CommitLedger(path.with_name(path.name + ".lastbatch"))
         if not existed:
             self._ledger.recorded = None  # a new file: what an old one recorded is not its history
-        self._local = threading.local()
         self._scopes: OrderedDict[str, tuple[bytes, bytes]] = OrderedDict()
         self._scopes_lock = threading.Lock()
         self._known_scopes: set[str] = set()
-        self._cursors: list[duckdb.DuckDBPyConnection] = []
         self._search: SearchIndex | None = None
         self._indexer: Indexer | None = None
         self._feed = CommitFeed()
@@ -153,7 +145,7 @@ class DuckDBStore:
             )
         self._ledger.check_replay(self._last_batch(), wal_bytes)
         self._next_batch = last_batch + 1
-        self._verifier = Verifier(self._con.cursor(), path, self._mark_corrupt) if verify else None
+        self._verifier = Verifier(self._db.con.cursor(), path, self._db.mark_corrupt) if verify else None
         self._writer: GroupCommitWriter[StagedBatch] = GroupCommitWriter(
             self._commit,
             max_queue_bytes=max_queue_bytes,
@@ -162,6 +154,11 @@ class DuckDBStore:
         )
 
     # -- writing -----------------------------------------------------------------------------
+
+    @property
+    def problem(self) -> str | None:
+        """Why nothing more is written (a damaged file), or None."""
+        return self._db.problem
 
     @property
     def writer(self) -> GroupCommitWriter[StagedBatch]:
@@ -178,18 +175,18 @@ class DuckDBStore:
         return self._writer.submit(staged, staged.size_bytes)
 
     def _commit(self, group: list[StagedBatch]) -> None:
-        with self._reopen_lock:
-            generation = self._generation
+        with self._db.lock:
+            generation = self._db.generation
             try:
                 self._commit_group(group)
             except duckdb.Error as exc:
-                failure = self._failed(exc, generation)
+                failure = self._db.failed(exc, generation)
                 if failure is exc:
                     raise
                 raise failure from exc
 
     def _commit_group(self, group: list[StagedBatch]) -> None:
-        con = self._con
+        con = self._db.con
         batch_no = self._next_batch
         stored = 0
         spans = concat([g.spans for g in group])
@@ -254,54 +251,13 @@ class DuckDBStore:
         inserted = con.execute(statement, params).fetchone()
         return int(inserted[0]) if inserted else 0
 
-    # -- damage and recovery -----------------------------------------------------------------
-
-    def _mark_corrupt(self, damage: str) -> None:
-        if self.problem is None:
-            self.problem = damage
-            log.error(
-                "THE STORE IS DAMAGED (%s): %s; no more writes are taken. Restore the file from a backup, or "
-                "export what still reads ('tracechat export') into a new store.",
-                self.path,
-                damage,
-            )
-
-    def _failed(self, error: duckdb.Error, generation: int) -> Exception:
-        """The error to raise for what DuckDB raised, after acting on it."""
-        damage = corruption_of(error)
-        if damage is not None:
-            self._mark_corrupt(damage)
-            return StoreCorrupted(f"the store is damaged: {damage}")
-        if invalidated(error):
-            self._reopen(generation)
-            return StorageUnavailable(
-                "the database was invalidated by a fatal error and has been reopened; retry", retry_after=1.0
-            )
-        return error
-
-    def _reopen(self, generation: int) -> None:
-        """Open the file again after DuckDB invalidated it (a failed checkpoint or WAL write):
-        what was committed comes back from the file and its WAL. Every thread's cursor on the
-        old connection is dropped; each makes a new one on its next read."""
-        with self._reopen_lock:
-            if generation != self._generation:
-                return  # another thread reopened it already
-            log.error("DuckDB invalidated %s after a fatal error; reopening it", self.path)
-            with self._scopes_lock:
-                old = self._cursors[:]
-                self._cursors.clear()
-            for cursor in old:
-                with contextlib.suppress(duckdb.Error):
-                    cursor.close()
-            with contextlib.suppress(duckdb.Error):
-                self._con.close()
-            self._con = duckdb.connect(str(self.path), config=self._config)
-            self._generation += 1
-            self._known_scopes.clear()
-            log.warning("reopened %s; the store holds %d spans", self.path, self.span_count())
+    def _reopened(self) -> None:
+        """After DuckDB invalidated the file and it was opened again (``StoreConnection``)."""
+        self._known_scopes.clear()
+        log.warning("the store holds %d spans after reopening", self.span_count())
 
     def _last_batch(self) -> int:
-        row = self._con.execute(
+        row = self._db.con.execute(
             "SELECT greatest(coalesce((SELECT max(batch) FROM spans), 0), coalesce((SELECT max(batch) FROM logs), 0))"
         ).fetchone()
         return int(row[0]) if row else 0
@@ -339,13 +295,7 @@ class DuckDBStore:
         return self._cursor()
 
     def _cursor(self) -> duckdb.DuckDBPyConnection:
-        cursor: duckdb.DuckDBPyConnection | None = getattr(self._local, "cursor", None)
-        if cursor is None or getattr(self._local, "generation", None) != self._generation:
-            cursor = self._con.cursor()
-            self._local.cursor = cursor
-            self._local.generation = self._generation
-            with self._scopes_lock:
-                self._cursors.append(cursor)
+        cursor = self._db.cursor()
         handle = interrupts.current()
         if handle is not None:  # a read the API may stop: it can interrupt this cursor
             handle.attach(cursor)
@@ -575,7 +525,7 @@ class DuckDBStore:
         """A cursor of its own in one read transaction: everything it reads is as of the
         moment it began, while the writer goes on committing (DuckDB's MVCC). For long
         reads (a live export) on the caller's thread, never the writer's."""
-        cursor = self._con.cursor()
+        cursor = self._db.con.cursor()
         try:
             cursor.execute("BEGIN TRANSACTION")
             # DuckDB starts a transaction on a file at its first read of it, not at BEGIN:
@@ -597,12 +547,7 @@ class DuckDBStore:
         if self._indexer is not None:
             self._indexer.close()
         self._ledger.close()
-        with self._scopes_lock:
-            for cursor in self._cursors:
-                cursor.close()
-            self._cursors.clear()
-        self._local = threading.local()
-        self._con.close()
+        self._db.close()
 
 
 def _feedback(row: tuple[Any, ...]) -> StoredFeedback:

@@ -34,7 +34,8 @@ class ServedStore(SpanStore, Protocol):
     """A span store as a server runs it: its writer's queue is watched, its search lag too,
     and ``problem`` says what damage it found (None while it is whole)."""
 
-    problem: str | None
+    @property
+    def problem(self) -> str | None: ...
 
     @property
     def writer(self) -> GroupCommitWriter[StagedBatch]: ...
