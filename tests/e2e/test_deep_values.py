@@ -130,6 +130,18 @@ def test_deep_feedback_is_refused_at_entry(server: InProcessServer, depth: int) 
     assert httpx.post(f"{server.api}/agents/traces/feedback", json=shallow, timeout=60).status_code == 201
 
 
+def test_the_nesting_bound_is_exact_at_64_levels(server: InProcessServer) -> None:
+    """The body's own object is a level: a value of 63 levels makes 64 (taken), 64 makes 65
+    (refused); the bracket count that lets shallow bodies skip the walk must not shift it."""
+    trace = _poisoned_trace(3)
+    trace.store_in(server.service.store, project="default")
+    body = {"project_id": "default", "trace_id": trace.trace_hex, "name": "edge"}
+    taken = httpx.post(f"{server.api}/agents/traces/feedback", json={**body, "value": nested(63)}, timeout=60)
+    assert taken.status_code == 201, taken.text
+    refused = httpx.post(f"{server.api}/agents/traces/feedback", json={**body, "value": nested(64)}, timeout=60)
+    assert refused.status_code == 400, refused.text
+
+
 def test_deep_feedback_stored_before_the_limit_reads_as_text(server: InProcessServer) -> None:
     trace = _poisoned_trace(3)
     trace.store_in(server.service.store, project="default")
