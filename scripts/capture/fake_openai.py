@@ -32,8 +32,9 @@ Replies are deterministic and decided from the request alone (see ``decide``):
   as the answer
 * the last input is a ``get_weather`` result that reports an error (``error`` in it, no
   ``temperature_c``) -> call ``get_weather`` again with the same city
-* no ``get_weather`` is offered but a tool taking a ``task`` (another agent used as a tool:
-  an Agent Framework agent's ``as_tool()``, Agno's ``delegate_task_to_member``) is, and the
+* no ``get_weather`` is offered but a tool taking a ``task`` or ``prompt`` (another agent used
+  as a tool: an Agent Framework agent's ``as_tool()``, Agno's ``delegate_task_to_member``, a
+  Mastra sub-agent) is, and the
   pending question is about the weather -> call it with ``{"task": "Find the current weather
   in <City>."}`` (and ``member_id``: the first ``<member id="...">`` of the instructions, when
   it takes one); after its result -> that result as the answer (through ``final_answer``
@@ -271,7 +272,8 @@ def _decide(turn: Turn, reasoning: bool) -> dict[str, Any]:
         and (agents := agent_tools(turn))
         and is_weather_question(turn.last_user_text)
     ):
-        args = {"task": f"Find the current weather in {city or 'Paris'}."}
+        asked = "task" if "task" in turn.params[agents[0]] else "prompt"
+        args = {asked: f"Find the current weather in {city or 'Paris'}."}
         if "member_id" in turn.params[agents[0]] and (member := TEAM_MEMBER.search(turn.instructions)):
             args = {"member_id": member["id"], **args}
         out["tool"] = (agents[0], json.dumps(args))
@@ -306,8 +308,9 @@ def agent_tools(turn: Turn) -> list[str]:
     """Offered tools that hand a ``task`` to another agent and return its answer: an Agent
     Framework agent's ``as_tool()`` (``{"task"}``), Agno's team tool ``delegate_task_to_member``
     (``{"member_id", "task"}``, the member ids listed as ``<member id="...">`` in the team's
-    instructions), BeeAI's ``HandoffTool`` (``{"task"}``). CrewAI's delegation tool has its own rule above."""
-    return [t for t in turn.tools if t != DELEGATE and "task" in turn.params.get(t, [])]
+    instructions), BeeAI's ``HandoffTool`` (``{"task"}``), a Mastra sub-agent's tool
+    ``agent-<name>`` (``{"prompt"}``). CrewAI's delegation tool has its own rule above."""
+    return [t for t in turn.tools if t != DELEGATE and {"task", "prompt"} & set(turn.params.get(t, []))]
 
 
 def swarm_handoff_target(turn: Turn) -> str | None:
