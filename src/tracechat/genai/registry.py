@@ -15,6 +15,7 @@ from tracechat.genai.conventions import (
     otel_events,
     otel_genai,
     pydantic_ai,
+    recorded_io,
     vercel,
     weave,
 )
@@ -34,6 +35,7 @@ CONVENTIONS: tuple[Callable[[SpanFacts], None], ...] = (
     openai_agents.extract,
     google_adk.extract,
     anthropic_sdk.extract,
+    recorded_io.extract,  # last: a span's input and output under any prefix
 )
 """In precedence order. Each reads only its own keys, so the order matters only where two
 conventions describe the same field on one span (e.g. OpenLLMetry's migrated packages)."""

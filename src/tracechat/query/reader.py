@@ -24,10 +24,13 @@ from tracechat.query.content import ContentRefs
 from tracechat.query.spans import (
     answer_of,
     argument,
+    asked_for_tools,
     is_document,
     output_text,
+    recorded_question,
     speaker,
     system_text,
+    tools_run_next,
     wrapped_question,
 )
 from tracechat.query.transcript import Transcript, conversation, current_turn, key
@@ -141,6 +144,9 @@ class Reader:
                 if facts.tool_definitions is not None
                 else (call.tool_definitions if call else None),
             )
+        question = recorded_question(facts)
+        if question and not _calls_record_input(node):
+            self._question(node, question)  # its model calls do not say what it was asked
         if facts.compaction_summary or facts.compaction_items_before is not None:
             self._compaction(
                 facts, facts.compaction_summary, facts.compaction_items_before, facts.compaction_items_after
@@ -262,6 +268,8 @@ class Reader:
         refs = [self.content.media(facts.span_id, p.media) for m in replies for p in m.of_kind("media") if p.media]
         calls = [call for message in replies for call in message.of_kind("tool_call")]
         requested = [RequestedToolCall(id=call.id, name=call.name) for call in calls]
+        if not calls and asked_for_tools(facts.finish_reason):
+            requested = [RequestedToolCall(id=t.tool_call_id, name=t.tool_name) for t in tools_run_next(node)]
         answers = [call for call in calls if call.name in ANSWER_TOOLS]
         text = text or next((a for a in map(answer_of, answers) if a), None)
         self._assistant(facts, agent, text, reasoning, refs, requested or None)
@@ -563,6 +571,11 @@ def _inside_the_same_tool(node: Node) -> bool:
             return False
         parent = parent.parent
     return False
+
+
+def _calls_record_input(agent: Node) -> bool:
+    """Whether any model call inside an agent span records the messages it was sent."""
+    return any(n.facts.kind is Kind.LLM and n.facts.input_messages is not None for n in agent.descendants())
 
 
 def _root(node: Node) -> Node:

@@ -129,3 +129,37 @@ def argument(arguments: str | None, name: str) -> str | None:
         return None
     value = document.get(name) if isinstance(document, dict) else None
     return value if isinstance(value, str) and value else None
+
+
+_TOOL_FINISH = frozenset({"tool_calls", "tool_call", "tool_use", "function_call"})
+
+
+def asked_for_tools(finish_reason: str | None) -> bool:
+    """Whether a model call's finish reason says it stopped to have tools run, however the
+    provider or SDK spells it (``tool_calls``, ``tool-calls``, ``tool_use``, ``function_call``)."""
+    return (finish_reason or "").strip().lower().replace("-", "_") in _TOOL_FINISH
+
+
+def tools_run_next(call: Node) -> list[SpanFacts]:
+    """The tool spans that ran for a model call that asked for tools without recording which
+    (its output holds no tool-call parts): the tools its caller ran after it, up to the
+    caller's next model call. They are the later siblings of the call, or the outermost
+    tool spans those hold (a tool's own inner spans and model calls are the tool's)."""
+    if call.parent is None:
+        return []
+    ran: list[SpanFacts] = []
+    for sibling in call.parent.children:
+        if sibling is call or sibling.facts.start_ns < call.facts.start_ns:
+            continue
+        if sibling.facts.kind is not Kind.TOOL and (
+            sibling.facts.kind is Kind.LLM or sibling.first_descendant(Kind.LLM) is not None
+        ):
+            break
+        ran.extend(_outermost_tools(sibling))
+    return ran
+
+
+def _outermost_tools(node: Node) -> list[SpanFacts]:
+    if node.facts.kind is Kind.TOOL:
+        return [node.facts]
+    return [tool for child in node.children for tool in _outermost_tools(child)]
