@@ -30,7 +30,6 @@ import psycopg
 import pyarrow as pa
 from opentelemetry.proto.trace.v1.trace_pb2 import Span as PB2Span
 from psycopg_pool import ConnectionPool
-from pyiceberg.catalog.sql import SqlCatalog
 from pyiceberg.exceptions import CommitFailedException, NamespaceAlreadyExistsError, TableAlreadyExistsError
 from pyiceberg.expressions import And, BooleanExpression, EqualTo, GreaterThanOrEqual, LessThanOrEqual, Reference
 from pyiceberg.expressions.literals import literal
@@ -46,6 +45,7 @@ from tracechat.model.stored import StoredLog, StoredSpan, StoredTrace, TraceInde
 from tracechat.model.summaries import SpanMatch, StoredFeedback, TraceFilter
 from tracechat.store.commits import CommitFeed, TraceWatch
 from tracechat.store.iceberg import tables
+from tracechat.store.iceberg import warehouse as warehouses
 from tracechat.store.iceberg.commitnotes import CommitListener
 from tracechat.store.iceberg.files import write_data_files
 from tracechat.store.iceberg.traceindex import TraceIndex, TraceRow, entry, without_spans
@@ -119,9 +119,7 @@ class IcebergStore:
         try:
             self.index = TraceIndex(self._pool)
             with self._catalog_lock():
-                self.catalog = SqlCatalog(
-                    "tracechat", uri=sqlalchemy_uri(catalog_uri), warehouse=warehouse, pool_pre_ping="true"
-                )
+                self.catalog = warehouses.open_catalog(sqlalchemy_uri(catalog_uri), warehouse)
                 self.index.ensure_schema()
                 self._create_tables()
         except BaseException:
@@ -306,36 +304,44 @@ class IcebergStore:
         return cursor
 
     def _files(self, name: str, seq: int, row_filter: BooleanExpression) -> list[str] | None:
-        """The data files of the table that may hold rows matching ``row_filter`` (None:
-        some carry delete files, which only pyiceberg's own reader applies)."""
+        """The locations of the table's data files that may hold rows matching
+        ``row_filter`` (None: some carry delete files, which only pyiceberg's own reader
+        applies)."""
         scan = self._table(name, seq).scan(row_filter=row_filter)
         tasks = list(scan.plan_files())
         if any(task.delete_files for task in tasks):
             return None
-        return [_local_path(task.file.file_path) for task in tasks]
+        return [task.file.file_path for task in tasks]
 
     def _rows(
         self, name: str, seq: int, row_filter: BooleanExpression, columns: str, project: str, trace_id: str
     ) -> list[tuple[Any, ...]]:
         files = self._files(name, seq, row_filter)
+        if files is not None and not files:
+            return []
+        if files is not None and all(warehouses.is_local(f) for f in files):
+            return (
+                self._cursor()
+                .execute(
+                    f"SELECT {columns} FROM read_parquet($files) WHERE project = $project AND trace_id = $trace_id",
+                    {"files": [_local_path(f) for f in files], "project": project, "trace_id": trace_id},
+                )
+                .fetchall()
+            )
         if files is None:
             arrow = self._table(name, seq).scan(row_filter=row_filter).to_arrow()
-            cursor = self._cursor()
-            cursor.register("planned", arrow)
-            try:
-                return cursor.execute(f"SELECT {columns} FROM planned").fetchall()
-            finally:
-                cursor.unregister("planned")
-        if not files:
-            return []
-        return (
-            self._cursor()
-            .execute(
-                f"SELECT {columns} FROM read_parquet($files) WHERE project = $project AND trace_id = $trace_id",
-                {"files": files, "project": project, "trace_id": trace_id},
-            )
-            .fetchall()
-        )
+        else:
+            # On S3: DuckDB's httpfs extension cannot be loaded here (no build for this
+            # DuckDB on PyPI, no download at run time), so the planned files are read
+            # through the table's own FileIO into Arrow, their row groups pruned by trace id.
+            names = [column.strip() for column in columns.split(",")]
+            arrow = warehouses.read_trace(self._table(name, seq).io, files, names, project, trace_id)
+        cursor = self._cursor()
+        cursor.register("planned", arrow)
+        try:
+            return cursor.execute(f"SELECT {columns} FROM planned").fetchall()
+        finally:
+            cursor.unregister("planned")
 
     def trace(self, project: str, trace_id: str) -> TraceIndexEntry | None:
         row = self.index.row(project, trace_id)
