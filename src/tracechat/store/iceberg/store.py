@@ -48,6 +48,7 @@ from tracechat.store.iceberg import tables
 from tracechat.store.iceberg import warehouse as warehouses
 from tracechat.store.iceberg.commitnotes import CommitListener
 from tracechat.store.iceberg.files import write_data_files
+from tracechat.store.iceberg.outage import retryable
 from tracechat.store.iceberg.traceindex import TraceIndex, TraceRow, entry, without_spans
 from tracechat.store.staging import StagedBatch, concat, stage
 from tracechat.store.writer import CommitObserver, GroupCommitWriter
@@ -182,6 +183,7 @@ class IcebergStore:
         staged = stage(batch)
         return self._writer.submit(staged, staged.size_bytes)
 
+    @retryable
     def _commit(self, group: list[StagedBatch]) -> None:
         batch_id = uuid.uuid4().hex
         scopes = concat([g.scopes for g in group])
@@ -343,16 +345,19 @@ class IcebergStore:
         finally:
             cursor.unregister("planned")
 
+    @retryable
     def trace(self, project: str, trace_id: str) -> TraceIndexEntry | None:
         row = self.index.row(project, trace_id)
         return entry(row) if row is not None and (row.span_count or row.log_count) else None
 
+    @retryable
     def read_trace(self, project: str, trace_id: str) -> StoredTrace | None:
         row = self.index.row(project, trace_id)
         if row is None or not (row.span_count or row.log_count):
             return None
         return StoredTrace(row.root_name, self._spans(row), self._logs(row))
 
+    @retryable
     def read_span(self, project: str, trace_id: str, span_id: str) -> StoredTrace | None:
         """The trace's planned files are read as for ``read_trace`` and kept to the one span
         and its logs (the files are sorted by trace id, not by span id)."""
@@ -368,10 +373,12 @@ class IcebergStore:
         through any other node (``commitnotes``: PostgreSQL's NOTIFY, after its commit)."""
         return self._feed.subscribe(trace_id)
 
+    @retryable
     def trace_spans(self, project: str, trace_id: str) -> list[StoredSpan]:
         row = self.index.row(project, trace_id)
         return self._spans(row) if row is not None else []
 
+    @retryable
     def trace_logs(self, project: str, trace_id: str) -> list[StoredLog]:
         row = self.index.row(project, trace_id)
         return self._logs(row) if row is not None else []
@@ -399,28 +406,34 @@ class IcebergStore:
         found.sort(key=lambda values: (values[1], values[2]))
         return [StoredLog(row.project, row.trace_id, *values) for values in found]
 
+    @retryable
     def list_traces(
         self, project: str, where: TraceFilter, limit: int, offset: int
     ) -> tuple[list[tuple[Any, ...]], int]:
         return self.index.page(project, where, limit, offset)
 
+    @retryable
     def list_sessions(
         self, project: str, where: SessionFilter, limit: int, offset: int
     ) -> tuple[list[SessionSummary], int]:
         return self.index.session_page(project, where, limit, offset)
 
+    @retryable
     def session(self, project: str, session_id: str) -> SessionEntry | None:
         return self.index.session(project, session_id)
 
     def text_matches(self, project: str, text: str, trace_ids: list[str]) -> dict[str, list[SpanMatch]]:
         return {}
 
+    @retryable
     def add_feedback(self, project: str, feedback: StoredFeedback) -> None:
         self.index.add_feedback(project, feedback)
 
+    @retryable
     def feedback(self, project: str, trace_id: str) -> list[StoredFeedback]:
         return self.index.feedback(project, trace_id)
 
+    @retryable
     def span_count(self, project: str | None = None) -> int:
         return self.index.span_count(project)
 
