@@ -136,6 +136,14 @@ def test_receivers_and_a_reader_on_an_s3_warehouse_lose_nothing_and_maintain_cle
         )
         readers.append(_reader(tmp_path / "reader-after", uri, warehouse))  # plans the compacted files
         _read_all(readers[-1], expected)
+
+        gateway.close()  # the S3 API gone: a read fails retryably, not as an internal error
+        trace_id = next(iter(expected))
+        away = httpx.get(
+            f"{readers[-1].api}/agents/traces/{trace_id}/spans", params={"project_id": "default"}, timeout=120
+        )
+        assert away.status_code == 503, away.text
+        assert away.json()["error"]["code"] == "storage_unavailable"
     finally:
         for receiver in receivers:
             if receiver.process.poll() is None:

@@ -318,6 +318,14 @@ class IcebergStore:
     def _rows(
         self, name: str, seq: int, row_filter: BooleanExpression, columns: str, project: str, trace_id: str
     ) -> list[tuple[Any, ...]]:
+        try:
+            return self._read_rows(name, seq, row_filter, columns, project, trace_id)
+        except (OSError, duckdb.IOException) as exc:  # the warehouse (a mount, an S3 API) failed
+            raise StorageUnavailable(f"the warehouse could not be read: {exc}", retry_after=5.0) from exc
+
+    def _read_rows(
+        self, name: str, seq: int, row_filter: BooleanExpression, columns: str, project: str, trace_id: str
+    ) -> list[tuple[Any, ...]]:
         files = self._files(name, seq, row_filter)
         if files is not None and not files:
             return []
