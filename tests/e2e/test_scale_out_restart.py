@@ -125,6 +125,8 @@ def test_postgres_restarted_under_load_answers_retryably_then_recovers_and_loses
             assert listed.status_code == 503, listed.text
             assert listed.json()["error"]["code"] == "storage_unavailable"
             assert int(listed.headers["retry-after"]) >= 1
+            chats = httpx.get(f"{reader.api}/api/v1/chats", timeout=60)  # chats are in PostgreSQL too
+            assert (chats.status_code, chats.json()["error"]["code"]) == (503, "storage_unavailable")
             before = [len(stream.acknowledged) for stream in streams]
         finally:
             postgres.start()
@@ -137,6 +139,7 @@ def test_postgres_restarted_under_load_answers_retryably_then_recovers_and_loses
     assert [first.process.poll(), second.process.poll()] == [None, None]  # the same processes throughout
     acknowledged = {**streams[0].acknowledged, **streams[1].acknowledged}
     api = f"{reader.api}/agents/traces"
+    assert httpx.get(f"{reader.api}/api/v1/chats").status_code == 200
     counts = _listed(api)
     assert {trace_id: counts.get(trace_id) for trace_id in acknowledged} == {
         trace_id: len(spans) for trace_id, spans in acknowledged.items()
