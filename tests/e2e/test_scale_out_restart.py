@@ -6,6 +6,9 @@ any point is read through the reader."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -148,3 +151,24 @@ def test_postgres_restarted_under_load_answers_retryably_then_recovers_and_loses
         raw = httpx.get(f"{api}/{trace_id}/spans", params={"project_id": "default"}, timeout=30)
         assert raw.status_code == 200, raw.text
         assert {(trace_id, s["span_id"]) for s in raw.json()["spans"]} == spans
+
+
+def test_maintain_with_postgres_away_says_so_and_exits_2(
+    catalog: tuple[str, str], postgres: PostgresServer, tmp_path: Path
+) -> None:
+    uri, warehouse = catalog
+    postgres.stop()
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "tracechat", "maintain", "--catalog-uri", uri, "--warehouse", warehouse],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env={**os.environ, "TRACECHAT_DATA_DIR": str(tmp_path)},
+            check=False,
+        )
+    finally:
+        postgres.start()
+    assert done.returncode == 2, done.stderr
+    assert "the catalog's PostgreSQL cannot be reached" in done.stderr
+    assert "Traceback" not in done.stderr

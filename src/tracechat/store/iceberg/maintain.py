@@ -39,6 +39,7 @@ from pyiceberg.table import Table
 
 from tracechat.store.iceberg import tables
 from tracechat.store.iceberg import warehouse as warehouses
+from tracechat.store.iceberg.outage import catalog_reachable
 from tracechat.store.iceberg.store import COMMIT_GATE
 from tracechat.store.iceberg.traceindex import TraceIndex
 
@@ -250,20 +251,25 @@ def run_maintenance(
     min_files: int = 4,
     unindexed_after: timedelta = UNINDEXED_AFTER,
 ) -> MaintenanceReport:
-    """``maintain`` on the tables of the catalog (the ``tracechat maintain`` command)."""
+    """``maintain`` on the tables of the catalog (the ``tracechat maintain`` command). With
+    PostgreSQL away it raises ``CatalogUnavailable`` (the command says so and exits 2; the
+    next scheduled run does the work)."""
     from tracechat.store.iceberg.store import libpq_uri, sqlalchemy_uri
 
-    catalog = warehouses.open_catalog(sqlalchemy_uri(catalog_uri), warehouse)
-    pool: ConnectionPool[psycopg.Connection[tuple[Any, ...]]] = ConnectionPool(
-        libpq_uri(catalog_uri), min_size=1, max_size=2, kwargs={"autocommit": True}, open=True
-    )
-    index = TraceIndex(pool)
-    try:
-        index.ensure_schema()
-        with psycopg.connect(libpq_uri(catalog_uri), autocommit=True) as gate:
-            found = {n: catalog.load_table(n) for n in (tables.SPANS, tables.LOGS) if catalog.table_exists(n)}
-            return maintain(found, gate, grace=grace, min_files=min_files, index=index, unindexed_after=unindexed_after)
-    finally:
-        index.close()
-        pool.close()
-        catalog.engine.dispose()
+    with catalog_reachable():
+        catalog = warehouses.open_catalog(sqlalchemy_uri(catalog_uri), warehouse)
+        pool: ConnectionPool[psycopg.Connection[tuple[Any, ...]]] = ConnectionPool(
+            libpq_uri(catalog_uri), min_size=1, max_size=2, kwargs={"autocommit": True}, open=True, timeout=10.0
+        )
+        index = TraceIndex(pool)
+        try:
+            index.ensure_schema()
+            with psycopg.connect(libpq_uri(catalog_uri), autocommit=True, connect_timeout=10) as gate:
+                found = {n: catalog.load_table(n) for n in (tables.SPANS, tables.LOGS) if catalog.table_exists(n)}
+                return maintain(
+                    found, gate, grace=grace, min_files=min_files, index=index, unindexed_after=unindexed_after
+                )
+        finally:
+            index.close()
+            pool.close()
+            catalog.engine.dispose()
