@@ -197,7 +197,10 @@ def _add_server_flags(parser: argparse.ArgumentParser, *, listeners: bool) -> No
         help="one DuckDB file (default) or Iceberg tables shared by many nodes (TRACECHAT_STORE; docs/scale-out.md)",
     )
     parser.add_argument("--catalog-uri", help="PostgreSQL catalog, postgresql://… (TRACECHAT_CATALOG_URI)")
-    parser.add_argument("--warehouse", help="where the tables' files live, file:///… (TRACECHAT_WAREHOUSE)")
+    parser.add_argument(
+        "--warehouse",
+        help="where the tables' files live, file:///… or s3://bucket/prefix (TRACECHAT_WAREHOUSE; S3: AWS_*)",
+    )
     parser.add_argument(
         "--role",
         choices=("ingest", "query", "all"),
@@ -272,7 +275,9 @@ def build_parser() -> argparse.ArgumentParser:
         "maintain", help="compact, expire and clean the shared Iceberg tables (beside running nodes)"
     )
     maintain.add_argument("--catalog-uri", help="PostgreSQL catalog, postgresql://… (TRACECHAT_CATALOG_URI)")
-    maintain.add_argument("--warehouse", help="the tables' warehouse, file:///… (TRACECHAT_WAREHOUSE)")
+    maintain.add_argument(
+        "--warehouse", help="the tables' warehouse, file:///… or s3://bucket/prefix (TRACECHAT_WAREHOUSE)"
+    )
     maintain.add_argument(
         "--grace-minutes",
         type=float,

@@ -156,7 +156,8 @@ class Settings(BaseSettings):
         default=None, description="With --store iceberg: the PostgreSQL catalog, postgresql://user@host:port/db."
     )
     warehouse: str | None = Field(
-        default=None, description="With --store iceberg: where the tables' files live, file:///shared/dir."
+        default=None,
+        description="With --store iceberg: where the tables' files live, file:///shared/dir or s3://bucket/prefix.",
     )
     role: Literal["ingest", "query", "all"] = Field(
         default="all",

@@ -127,6 +127,15 @@ class StorageUnavailable(Retryable):
     code = "storage_unavailable"
 
 
+class CatalogUnavailable(StorageUnavailable):
+    """The Iceberg store's PostgreSQL (catalog, trace index, chats, keys) cannot be reached,
+    or dropped the connection (restarted): nothing was stored; the same request may succeed
+    once it is back, on the same node (connections are re-made when taken)."""
+
+    def __init__(self, message: str, retry_after: float = 5.0) -> None:
+        super().__init__(message, retry_after)
+
+
 class StoreCorrupted(StorageUnavailable):
     """The database file is damaged: nothing more is written to it until it is restored.
     Retryable, so clients keep what they hold (a long delay: it takes a person)."""

@@ -127,6 +127,7 @@ def _tracechat(*args: str, data_dir: Path, env: dict[str, str] | None = None) ->
         (["--store", "iceberg"], "--store iceberg needs --catalog-uri"),
         (["--store", "iceberg", "--catalog-uri", "mysql://x/y", "--warehouse", "file:///w"], "postgresql://"),
         (["--role", "query"], "--role query needs --store iceberg"),
+        (["--store", "iceberg", "--catalog-uri", "postgresql://x/y", "--warehouse", "gs://b/p"], "s3://bucket/prefix"),
     ],
 )
 def test_a_store_misconfigured_is_refused_with_what_to_do(flags: list[str], message: str, tmp_path: Path) -> None:

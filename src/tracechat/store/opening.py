@@ -90,7 +90,9 @@ def open_keys(settings: Settings, *, clock: Clock = time.monotonic) -> KeyRing:
     if settings.store == "iceberg":
         from tracechat.store.iceberg.keys import PostgresKeyRing
 
-        return PostgresKeyRing(_iceberg_settings(settings, warehouse=False)[0], clock=clock)
+        # the warehouse is checked too when one is given (a server refuses a bad one before
+        # connecting anywhere); ``tracechat keys`` needs only the catalog
+        return PostgresKeyRing(_iceberg_settings(settings, warehouse=bool(settings.warehouse))[0], clock=clock)
     return KeyRing(settings.keys_path, clock=clock)
 
 
@@ -98,13 +100,19 @@ def _iceberg_settings(settings: Settings, *, warehouse: bool = True) -> tuple[st
     """The catalog URI and warehouse of ``--store iceberg``, checked."""
     if not settings.catalog_uri or (warehouse and not settings.warehouse):
         raise StoreConfigurationError(
-            "--store iceberg needs --catalog-uri postgresql://… and --warehouse file:///… "
+            "--store iceberg needs --catalog-uri postgresql://… and --warehouse file:///…|s3://bucket/prefix "
             "(TRACECHAT_CATALOG_URI, TRACECHAT_WAREHOUSE)"
         )
     if not settings.catalog_uri.startswith(("postgresql://", "postgres://", "postgresql+psycopg://")):
         raise StoreConfigurationError("--catalog-uri must be a postgresql:// URI (the PostgreSQL catalog)")
-    if warehouse and not str(settings.warehouse).startswith("file://"):
-        raise StoreConfigurationError("--warehouse must be a file:// URI for now (s3:// is not wired in yet)")
+    if warehouse:
+        from tracechat.store.iceberg.warehouse import WarehouseError
+        from tracechat.store.iceberg.warehouse import check as check_warehouse
+
+        try:
+            check_warehouse(str(settings.warehouse))
+        except WarehouseError as exc:
+            raise StoreConfigurationError(str(exc)) from None
     return settings.catalog_uri, settings.warehouse or ""
 
 

@@ -19,19 +19,16 @@ readers:
 from __future__ import annotations
 
 import logging
-import os
 import time
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import psycopg
 import pyarrow as pa
-import pyarrow.parquet as pq
 from psycopg_pool import ConnectionPool
 from pyiceberg.exceptions import CommitFailedException
 from pyiceberg.expressions import EqualTo, Reference
@@ -41,6 +38,8 @@ from pyiceberg.manifest import DataFile
 from pyiceberg.table import Table
 
 from tracechat.store.iceberg import tables
+from tracechat.store.iceberg import warehouse as warehouses
+from tracechat.store.iceberg.outage import catalog_reachable
 from tracechat.store.iceberg.store import COMMIT_GATE
 from tracechat.store.iceberg.traceindex import TraceIndex
 
@@ -73,12 +72,6 @@ class MaintenanceReport:
         return {name: getattr(self, name) for name in self.__dataclass_fields__}
 
 
-def _local(location: str) -> Path:
-    if not location.startswith("file://"):
-        raise ValueError(f"maintenance runs on a file:// warehouse for now, not {location}")
-    return Path(location[len("file://") :])
-
-
 def _key_columns(name: str) -> tuple[list[str], str]:
     """The columns a row is one of a kind by (None: log records, kept as they are), and the
     time column within a trace."""
@@ -102,7 +95,7 @@ def compact(
     for files in by_partition.values():
         if len(files) < min_files:
             continue
-        rows = pa.concat_tables([pq.read_table(str(_local(f.file_path))) for f in files], promote_options="default")
+        rows = warehouses.read_table(table.io, [f.file_path for f in files])
         before = rows.num_rows
         if keys:
             rows = tables.unique_rows(rows, keys)
@@ -166,33 +159,34 @@ def expire(
 
 
 def referenced(table: Table) -> set[str]:
-    """Every file of the table a snapshot or metadata version still names."""
+    """Every file of the table a snapshot or metadata version still names. A data file a
+    snapshot's manifest lists as deleted (compaction replaced it) is not named by it: it is
+    referenced only while a snapshot that still holds it live is kept."""
     found: set[str] = {table.metadata_location}
     found.update(entry.metadata_file for entry in table.metadata.metadata_log)
     for snapshot in table.metadata.snapshots:
         found.add(snapshot.manifest_list)
         for manifest in snapshot.manifests(table.io):
             found.add(manifest.manifest_path)
-            for entry in manifest.fetch_manifest_entry(table.io, discard_deleted=False):
+            for entry in manifest.fetch_manifest_entry(table.io, discard_deleted=True):
                 found.add(entry.data_file.file_path)
-    return {str(_local(location)) for location in found}
+    return {warehouses.path_of(location) for location in found}
 
 
 def remove_orphans(table: Table, *, grace: timedelta, report: MaintenanceReport) -> None:
+    """Files under the table's location (a directory, or an S3 prefix: every object under
+    it, listed) that nothing references and that are older than ``grace``."""
     keep = referenced(table)
     cutoff = time.time() - grace.total_seconds()
-    root = _local(table.metadata.location)
-    for path in root.rglob("*"):
-        if not path.is_file() or str(path) in keep:
+    root = table.metadata.location
+    for path, modified in warehouses.list_files(table.io, root):
+        if path in keep:
             continue
-        if path.stat().st_mtime > cutoff:
+        if modified > cutoff:
             report.orphans_kept_young += 1
             continue
-        try:
-            os.unlink(path)
-        except FileNotFoundError:
-            continue
-        report.orphans_removed += 1
+        if warehouses.delete(table.io, path, like=root):
+            report.orphans_removed += 1
 
 
 def unindexed_batches(table: Table, index: TraceIndex, *, older_than: timedelta) -> list[tuple[str, int]]:
@@ -257,22 +251,25 @@ def run_maintenance(
     min_files: int = 4,
     unindexed_after: timedelta = UNINDEXED_AFTER,
 ) -> MaintenanceReport:
-    """``maintain`` on the tables of the catalog (the ``tracechat maintain`` command)."""
-    from pyiceberg.catalog.sql import SqlCatalog
-
+    """``maintain`` on the tables of the catalog (the ``tracechat maintain`` command). With
+    PostgreSQL away it raises ``CatalogUnavailable`` (the command says so and exits 2; the
+    next scheduled run does the work)."""
     from tracechat.store.iceberg.store import libpq_uri, sqlalchemy_uri
 
-    catalog = SqlCatalog("tracechat", uri=sqlalchemy_uri(catalog_uri), warehouse=warehouse, pool_pre_ping="true")
-    pool: ConnectionPool[psycopg.Connection[tuple[Any, ...]]] = ConnectionPool(
-        libpq_uri(catalog_uri), min_size=1, max_size=2, kwargs={"autocommit": True}, open=True
-    )
-    index = TraceIndex(pool)
-    try:
-        index.ensure_schema()
-        with psycopg.connect(libpq_uri(catalog_uri), autocommit=True) as gate:
-            found = {n: catalog.load_table(n) for n in (tables.SPANS, tables.LOGS) if catalog.table_exists(n)}
-            return maintain(found, gate, grace=grace, min_files=min_files, index=index, unindexed_after=unindexed_after)
-    finally:
-        index.close()
-        pool.close()
-        catalog.engine.dispose()
+    with catalog_reachable():
+        catalog = warehouses.open_catalog(sqlalchemy_uri(catalog_uri), warehouse)
+        pool: ConnectionPool[psycopg.Connection[tuple[Any, ...]]] = ConnectionPool(
+            libpq_uri(catalog_uri), min_size=1, max_size=2, kwargs={"autocommit": True}, open=True, timeout=10.0
+        )
+        index = TraceIndex(pool)
+        try:
+            index.ensure_schema()
+            with psycopg.connect(libpq_uri(catalog_uri), autocommit=True, connect_timeout=10) as gate:
+                found = {n: catalog.load_table(n) for n in (tables.SPANS, tables.LOGS) if catalog.table_exists(n)}
+                return maintain(
+                    found, gate, grace=grace, min_files=min_files, index=index, unindexed_after=unindexed_after
+                )
+        finally:
+            index.close()
+            pool.close()
+            catalog.engine.dispose()

@@ -15,6 +15,8 @@ from typing import Any
 
 import psycopg
 
+from tracechat.store.iceberg.outage import catalog_reachable
+
 _DDL = """
 CREATE SEQUENCE IF NOT EXISTS chat_message_ids START 1;
 CREATE TABLE IF NOT EXISTS chats (
@@ -70,7 +72,8 @@ class PostgresCursor:
 
     def execute(self, query: str, parameters: Any = None) -> PostgresCursor:
         positional = isinstance(parameters, list | tuple)
-        self._cursor.execute(postgres_statement(query, positional), parameters)
+        with catalog_reachable():  # the broken connection is replaced at the thread's next call
+            self._cursor.execute(postgres_statement(query, positional), parameters)
         return self
 
     def fetchone(self) -> tuple[Any, ...] | None:
@@ -98,7 +101,8 @@ class PostgresRecords:
     def cursor(self) -> PostgresCursor:
         connection: psycopg.Connection[tuple[Any, ...]] | None = getattr(self._local, "connection", None)
         if connection is None or connection.closed or connection.broken:
-            connection = psycopg.connect(self._uri, autocommit=True, connect_timeout=5)
+            with catalog_reachable():
+                connection = psycopg.connect(self._uri, autocommit=True, connect_timeout=5)
             self._local.connection = connection
             with self._lock:
                 self._connections.append(connection)

@@ -30,7 +30,6 @@ import psycopg
 import pyarrow as pa
 from opentelemetry.proto.trace.v1.trace_pb2 import Span as PB2Span
 from psycopg_pool import ConnectionPool
-from pyiceberg.catalog.sql import SqlCatalog
 from pyiceberg.exceptions import CommitFailedException, NamespaceAlreadyExistsError, TableAlreadyExistsError
 from pyiceberg.expressions import And, BooleanExpression, EqualTo, GreaterThanOrEqual, LessThanOrEqual, Reference
 from pyiceberg.expressions.literals import literal
@@ -46,8 +45,10 @@ from tracechat.model.stored import StoredLog, StoredSpan, StoredTrace, TraceInde
 from tracechat.model.summaries import SpanMatch, StoredFeedback, TraceFilter
 from tracechat.store.commits import CommitFeed, TraceWatch
 from tracechat.store.iceberg import tables
+from tracechat.store.iceberg import warehouse as warehouses
 from tracechat.store.iceberg.commitnotes import CommitListener
 from tracechat.store.iceberg.files import write_data_files
+from tracechat.store.iceberg.outage import retryable
 from tracechat.store.iceberg.traceindex import TraceIndex, TraceRow, entry, without_spans
 from tracechat.store.staging import StagedBatch, concat, stage
 from tracechat.store.writer import CommitObserver, GroupCommitWriter
@@ -119,9 +120,7 @@ class IcebergStore:
         try:
             self.index = TraceIndex(self._pool)
             with self._catalog_lock():
-                self.catalog = SqlCatalog(
-                    "tracechat", uri=sqlalchemy_uri(catalog_uri), warehouse=warehouse, pool_pre_ping="true"
-                )
+                self.catalog = warehouses.open_catalog(sqlalchemy_uri(catalog_uri), warehouse)
                 self.index.ensure_schema()
                 self._create_tables()
         except BaseException:
@@ -184,6 +183,7 @@ class IcebergStore:
         staged = stage(batch)
         return self._writer.submit(staged, staged.size_bytes)
 
+    @retryable
     def _commit(self, group: list[StagedBatch]) -> None:
         batch_id = uuid.uuid4().hex
         scopes = concat([g.scopes for g in group])
@@ -306,47 +306,66 @@ class IcebergStore:
         return cursor
 
     def _files(self, name: str, seq: int, row_filter: BooleanExpression) -> list[str] | None:
-        """The data files of the table that may hold rows matching ``row_filter`` (None:
-        some carry delete files, which only pyiceberg's own reader applies)."""
+        """The locations of the table's data files that may hold rows matching
+        ``row_filter`` (None: some carry delete files, which only pyiceberg's own reader
+        applies)."""
         scan = self._table(name, seq).scan(row_filter=row_filter)
         tasks = list(scan.plan_files())
         if any(task.delete_files for task in tasks):
             return None
-        return [_local_path(task.file.file_path) for task in tasks]
+        return [task.file.file_path for task in tasks]
 
     def _rows(
         self, name: str, seq: int, row_filter: BooleanExpression, columns: str, project: str, trace_id: str
     ) -> list[tuple[Any, ...]]:
+        try:
+            return self._read_rows(name, seq, row_filter, columns, project, trace_id)
+        except (OSError, duckdb.IOException) as exc:  # the warehouse (a mount, an S3 API) failed
+            raise StorageUnavailable(f"the warehouse could not be read: {exc}", retry_after=5.0) from exc
+
+    def _read_rows(
+        self, name: str, seq: int, row_filter: BooleanExpression, columns: str, project: str, trace_id: str
+    ) -> list[tuple[Any, ...]]:
         files = self._files(name, seq, row_filter)
+        if files is not None and not files:
+            return []
+        if files is not None and all(warehouses.is_local(f) for f in files):
+            return (
+                self._cursor()
+                .execute(
+                    f"SELECT {columns} FROM read_parquet($files) WHERE project = $project AND trace_id = $trace_id",
+                    {"files": [_local_path(f) for f in files], "project": project, "trace_id": trace_id},
+                )
+                .fetchall()
+            )
         if files is None:
             arrow = self._table(name, seq).scan(row_filter=row_filter).to_arrow()
-            cursor = self._cursor()
-            cursor.register("planned", arrow)
-            try:
-                return cursor.execute(f"SELECT {columns} FROM planned").fetchall()
-            finally:
-                cursor.unregister("planned")
-        if not files:
-            return []
-        return (
-            self._cursor()
-            .execute(
-                f"SELECT {columns} FROM read_parquet($files) WHERE project = $project AND trace_id = $trace_id",
-                {"files": files, "project": project, "trace_id": trace_id},
-            )
-            .fetchall()
-        )
+        else:
+            # On S3: DuckDB's httpfs extension cannot be loaded here (no build for this
+            # DuckDB on PyPI, no download at run time), so the planned files are read
+            # through the table's own FileIO into Arrow, their row groups pruned by trace id.
+            names = [column.strip() for column in columns.split(",")]
+            arrow = warehouses.read_trace(self._table(name, seq).io, files, names, project, trace_id)
+        cursor = self._cursor()
+        cursor.register("planned", arrow)
+        try:
+            return cursor.execute(f"SELECT {columns} FROM planned").fetchall()
+        finally:
+            cursor.unregister("planned")
 
+    @retryable
     def trace(self, project: str, trace_id: str) -> TraceIndexEntry | None:
         row = self.index.row(project, trace_id)
         return entry(row) if row is not None and (row.span_count or row.log_count) else None
 
+    @retryable
     def read_trace(self, project: str, trace_id: str) -> StoredTrace | None:
         row = self.index.row(project, trace_id)
         if row is None or not (row.span_count or row.log_count):
             return None
         return StoredTrace(row.root_name, self._spans(row), self._logs(row))
 
+    @retryable
     def read_span(self, project: str, trace_id: str, span_id: str) -> StoredTrace | None:
         """The trace's planned files are read as for ``read_trace`` and kept to the one span
         and its logs (the files are sorted by trace id, not by span id)."""
@@ -362,10 +381,12 @@ class IcebergStore:
         through any other node (``commitnotes``: PostgreSQL's NOTIFY, after its commit)."""
         return self._feed.subscribe(trace_id)
 
+    @retryable
     def trace_spans(self, project: str, trace_id: str) -> list[StoredSpan]:
         row = self.index.row(project, trace_id)
         return self._spans(row) if row is not None else []
 
+    @retryable
     def trace_logs(self, project: str, trace_id: str) -> list[StoredLog]:
         row = self.index.row(project, trace_id)
         return self._logs(row) if row is not None else []
@@ -393,28 +414,34 @@ class IcebergStore:
         found.sort(key=lambda values: (values[1], values[2]))
         return [StoredLog(row.project, row.trace_id, *values) for values in found]
 
+    @retryable
     def list_traces(
         self, project: str, where: TraceFilter, limit: int, offset: int
     ) -> tuple[list[tuple[Any, ...]], int]:
         return self.index.page(project, where, limit, offset)
 
+    @retryable
     def list_sessions(
         self, project: str, where: SessionFilter, limit: int, offset: int
     ) -> tuple[list[SessionSummary], int]:
         return self.index.session_page(project, where, limit, offset)
 
+    @retryable
     def session(self, project: str, session_id: str) -> SessionEntry | None:
         return self.index.session(project, session_id)
 
     def text_matches(self, project: str, text: str, trace_ids: list[str]) -> dict[str, list[SpanMatch]]:
         return {}
 
+    @retryable
     def add_feedback(self, project: str, feedback: StoredFeedback) -> None:
         self.index.add_feedback(project, feedback)
 
+    @retryable
     def feedback(self, project: str, trace_id: str) -> list[StoredFeedback]:
         return self.index.feedback(project, trace_id)
 
+    @retryable
     def span_count(self, project: str | None = None) -> int:
         return self.index.span_count(project)
 
