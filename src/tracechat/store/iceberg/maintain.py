@@ -61,9 +61,11 @@ MAINTAIN_PROPERTY = "tracechat.maintain"
 _SMALL_BYTES = 32 << 20
 """Files below this are compacted when their partition has ``min_files`` of them."""
 _REPLACE_ATTEMPTS = 5
-MANIFEST_ENTRIES = 1000
+MANIFEST_ENTRIES = 100
 """Data files per rewritten manifest: a read plans from the manifests whose partition range
-may hold its trace, each read whole, so smaller manifests of sorted entries prune better."""
+may hold its trace, each read whole (planning costs by the entry: 1,000 per manifest left
+a read decoding most of a table's entries still), so small manifests of sorted entries
+prune best; the manifest list they make stays small beside them."""
 MIN_MANIFESTS = 8
 """Rewrite a table's manifests once it has this many more than a rewrite would leave."""
 UNINDEXED_AFTER = timedelta(minutes=5)
@@ -281,6 +283,8 @@ def referenced(table: Table) -> set[str]:
     for snapshot in table.metadata.snapshots:
         found.add(snapshot.manifest_list)
         for manifest in snapshot.manifests(table.io):
+            if manifest.manifest_path in found:
+                continue  # snapshots share most of their manifests: each is read once
             found.add(manifest.manifest_path)
             for entry in manifest.fetch_manifest_entry(table.io, discard_deleted=False):
                 found.add(entry.data_file.file_path)
