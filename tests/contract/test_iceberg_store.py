@@ -4,10 +4,12 @@ written twice, and many receivers and readers on one catalog (a real PostgreSQL 
 
 from __future__ import annotations
 
+import math
 import os
 import threading
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -26,7 +28,7 @@ from tests.postgres import PostgresServer
 from tracechat.errors import StorageUnavailable
 from tracechat.ingest.flatten import flatten_traces
 from tracechat.model.records import IngestBatch
-from tracechat.store.iceberg import maintain, tables
+from tracechat.store.iceberg import maintain, tables, traceindex
 from tracechat.store.iceberg.maintain import run_maintenance
 from tracechat.store.iceberg.store import IcebergStore, _of_trace
 from tracechat.store.staging import stage
@@ -401,3 +403,29 @@ def test_manifests_rewritten_beside_two_receivers_lose_nothing_and_a_read_plans_
     assert reader.span_count("p") == sum(sent.values())
     for trace in (_trace(101), _trace(100_101), max(sent)):
         assert [s.name for s in reader.trace_spans("p", trace.hex())] == ["span 1", "span 2"]
+
+
+def test_index_rows_written_in_one_statement_keep_every_value_as_it_was(open_iceberg: Opener) -> None:
+    """``update_rows`` carries a commit's rows as one JSON document: text with quotes,
+    commas and braces, arrays, NULLs, 64-bit integers and the floats JSON has no words for
+    come back as they went."""
+    store = open_iceberg()
+    store.submit(_batch((_trace(1), 1), (_trace(2), 1))).result()
+    odd = 'a "quoted", {braced} name\\'
+    with store._pool.connection() as con:
+        rows = {r.trace_id: r for r in map(traceindex._row, con.execute(f"SELECT * FROM {traceindex.TRACES}"))}
+        first, second = rows[_trace(1).hex()], rows[_trace(2).hex()]
+        changed = [
+            replace(
+                first, root_name=odd, cost=float("nan"), agent_cost=float("inf"), agents=(odd, "b,c"), end_ns=2**62
+            ),
+            replace(second, cost=float("-inf"), input_tokens=None, models=(), conversation_id=None),
+        ]
+        traceindex.update_rows(
+            con, traceindex.TRACES, "trace_id", traceindex._TRACE_TYPES, [traceindex._values(r) for r in changed]
+        )
+        back = {r.trace_id: r for r in map(traceindex._row, con.execute(f"SELECT * FROM {traceindex.TRACES}"))}
+    got, want = back[first.trace_id], changed[0]
+    assert math.isnan(got.cost or 0.0)
+    assert replace(got, cost=None) == replace(want, cost=None)
+    assert back[second.trace_id] == changed[1]
