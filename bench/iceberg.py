@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
+import statistics
 import sys
 import tempfile
 import threading
@@ -33,7 +35,7 @@ from tests.postgres import PostgresServer
 from tests.servers import ChildServer
 
 from bench.ingest import EXPORT, VARIANTS, directory_bytes
-from bench.proc import peak_rss_mb
+from bench.proc import cpu_seconds, peak_rss_mb
 from bench.workload import requests
 from tracechat.store.duck import DuckDBStore
 from tracechat.store.iceberg.store import IcebergStore, sqlalchemy_uri
@@ -99,13 +101,18 @@ def read_latencies(store: Any, ids: list[str], reads: int) -> dict[str, float]:
 
 
 def ingest(
-    data_dir: Path, extra: list[str], bodies: list[bytes], clients: int, spans: int
+    data_dir: Path, extra: list[str], bodies: list[bytes], clients: int, spans: int, source: str | None = None
 ) -> tuple[dict[str, Any], ChildServer]:
+    """One receiver's run; ``source``: a checkout's ``src`` directory to run it from instead."""
     # no full-text index on either: the Iceberg store has none yet, so the DuckDB one runs without
-    server = ChildServer.start(data_dir, *extra, env={"TRACECHAT_SEARCH_INDEX": "0"})
+    env = {"TRACECHAT_SEARCH_INDEX": "0", **({"PYTHONPATH": source} if source else {})}
+    server = ChildServer.start(data_dir, *extra, env=env)
+    cpu_before = cpu_seconds(server.process.pid)
     elapsed, latencies = send(server.grpc_endpoint, bodies, clients)
+    cpu = cpu_seconds(server.process.pid) - cpu_before
     return {
         "spans_per_s": round(spans / elapsed),
+        "cpu_us_per_span": round(cpu / spans * 1e6),
         "seconds": round(elapsed, 2),
         "ack_p50_ms": round(_percentile(latencies, 0.5) * 1000),
         "ack_p99_ms": round(_percentile(latencies, 0.99) * 1000),
@@ -146,13 +153,58 @@ def commit_rate(dsn: str, warehouse: str, writers: int, seconds: float = 5.0) ->
     return sum(done) / (time.monotonic() - started)
 
 
+def rounds(args: argparse.Namespace) -> None:
+    """Ingest only, interleaved: in each round the DuckDB store, the Iceberg store (and the
+    baseline's Iceberg store) one after the other, so each ratio is of runs a minute apart
+    on a machine whose load changes by the minute."""
+    bodies = [r.SerializeToString() for r in requests(args.spans, args.spans_per_request, **VARIANTS["3kb"])]
+    postgres = PostgresServer()
+    runs: list[dict[str, Any]] = []
+    try:
+        for number in range(args.rounds):
+            with tempfile.TemporaryDirectory() as scratch:
+                root = Path(scratch)
+                found: dict[str, Any] = {}
+                kinds = [("duckdb", None), ("iceberg", None)]
+                if args.baseline_src:
+                    kinds.append(("baseline", args.baseline_src))
+                for kind, source in kinds if number % 2 == 0 else list(reversed(kinds)):
+                    extra: list[str] = []
+                    if kind != "duckdb":
+                        dsn, warehouse = postgres.create_database(), (root / f"w-{kind}").as_uri()
+                        extra = ["--store", "iceberg", "--catalog-uri", dsn, "--warehouse", warehouse]
+                    result, server = ingest(root / kind, extra, bodies, args.clients, args.spans, source)
+                    server.terminate()
+                    found[kind] = result["spans_per_s"]
+                    found[f"{kind}_cpu_us_per_span"] = result["cpu_us_per_span"]
+                found["iceberg_vs_duckdb"] = round(found["iceberg"] / found["duckdb"], 2)
+                if args.baseline_src:
+                    found["baseline_vs_duckdb"] = round(found["baseline"] / found["duckdb"], 2)
+                found["load_1m"] = round(os.getloadavg()[0], 1)
+                print(json.dumps(found), flush=True)
+                runs.append(found)
+    finally:
+        postgres.close()
+    summary = {key: statistics.median(run[key] for run in runs) for key in runs[0] if key != "load_1m"}
+    print(json.dumps({"rounds": args.rounds, "spans": args.spans, "median": summary}, indent=2))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--spans", type=int, default=50_000)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--reads", type=int, default=200)
     parser.add_argument("--spans-per-request", type=int, default=512)
+    parser.add_argument(
+        "--rounds", type=int, default=0, help="ingest only: N rounds of DuckDB, Iceberg back to back; the ratios"
+    )
+    parser.add_argument(
+        "--baseline-src", help="with --rounds: also an Iceberg receiver run from this checkout's src/ in each round"
+    )
     args = parser.parse_args()
+    if args.rounds:
+        rounds(args)
+        return
     bodies = [r.SerializeToString() for r in requests(args.spans, args.spans_per_request, **VARIANTS["3kb"])]
     ids = trace_ids(bodies)
     postgres = PostgresServer()

@@ -9,6 +9,9 @@
 # on HAProxy, the reader's API on $API_PORT (8000), PostgreSQL on $PG_PORT (5544); the
 # receivers listen on loopback ports above $BACKEND_BASE (14000). Needs Debian's postgresql
 # and haproxy packages and tracechat on PATH (or TRACECHAT="python -m tracechat").
+# SIGTERM, SIGINT or any of its processes exiting stops everything it started (by pid) and
+# exits; a process that exits while starting, or takes longer than $START_TIMEOUT_S (120),
+# stops it too, with the log to read. Ready once it prints "tracechat cluster in DIR".
 set -euo pipefail
 
 DIR=$(realpath -m "${1:-./tracechat-cluster}")
@@ -18,6 +21,7 @@ API_PORT=${API_PORT:-8000}
 PG_PORT=${PG_PORT:-5544}
 BACKEND_BASE=${BACKEND_BASE:-14000}
 MAINTAIN_EVERY_S=${MAINTAIN_EVERY_S:-600}
+START_TIMEOUT_S=${START_TIMEOUT_S:-120}
 TRACECHAT=${TRACECHAT:-tracechat}
 PG_BIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
 
@@ -33,12 +37,36 @@ if [ "$(id -u)" = 0 ]; then  # PostgreSQL refuses to run as root
 fi
 
 pids=()
+pg_started=
 stop() {
+  trap - EXIT INT TERM
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  # PostgreSQL last, once its clients are gone: a fast shutdown, waited for
+  if [ -n "$pg_started" ]; then
+    "${as_postgres[@]}" "$PG_BIN/pg_ctl" -D "$DIR/pg" stop -m fast -w >>"$DIR/logs/postgres.log" 2>&1 || true
+  fi
 }
 trap stop EXIT
 trap 'exit 130' INT TERM  # exits, which runs stop
+
+# wait_for PID WHAT COMMAND...: until COMMAND succeeds; stops everything if PID exits first
+# or START_TIMEOUT_S pass
+wait_for() {
+  local pid=$1 what=$2 deadline=$((SECONDS + START_TIMEOUT_S))
+  shift 2
+  until "$@"; do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      echo "run-local.sh: $what exited while starting; see $DIR/logs" >&2
+      exit 1
+    fi
+    if [ "$SECONDS" -ge "$deadline" ]; then
+      echo "run-local.sh: $what not ready after ${START_TIMEOUT_S}s; see $DIR/logs" >&2
+      exit 1
+    fi
+    sleep 0.2
+  done
+}
 
 # -- PostgreSQL: the Iceberg catalog, the trace index, chats, feedback and keys
 if [ ! -d "$DIR/pg" ]; then
@@ -46,8 +74,9 @@ if [ ! -d "$DIR/pg" ]; then
 fi
 "${as_postgres[@]}" "$PG_BIN/postgres" -D "$DIR/pg" -p "$PG_PORT" -c listen_addresses=127.0.0.1 \
   -c unix_socket_directories="$DIR" >"$DIR/logs/postgres.log" 2>&1 &
-pids+=($!)
-until "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT" -U tracechat -d postgres; do sleep 0.2; done
+pg=$!
+pg_started=1
+wait_for "$pg" PostgreSQL "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT" -U tracechat -d postgres
 "$PG_BIN/psql" -q -h 127.0.0.1 -p "$PG_PORT" -U tracechat -d postgres -tc \
   "SELECT 1 FROM pg_database WHERE datname = 'tracechat'" | grep -q 1 ||
   "$PG_BIN/createdb" -h 127.0.0.1 -p "$PG_PORT" -U tracechat tracechat
@@ -59,17 +88,19 @@ export TRACECHAT_WAREHOUSE="file://$DIR/warehouse"
 # -- the reader first: it creates the tables while no receiver is up yet
 $TRACECHAT serve --role query --data-dir "$DIR/reader" --port "$API_PORT" >"$DIR/logs/reader.log" 2>&1 &
 pids+=($!)
-until grep -q "API " "$DIR/logs/reader.log"; do sleep 0.2; done
+wait_for "$!" reader grep -q "API " "$DIR/logs/reader.log"
 
 # -- two receivers
+receiver=()
 for n in 1 2; do
   base=$((BACKEND_BASE + n * 10))
   $TRACECHAT serve --role ingest --data-dir "$DIR/receiver-$n" \
     --grpc-port "$base" --otlp-http-port $((base + 1)) --port $((base + 2)) >"$DIR/logs/receiver-$n.log" 2>&1 &
   pids+=($!)
+  receiver[n]=$!
 done
 for n in 1 2; do
-  until grep -q "API " "$DIR/logs/receiver-$n.log"; do sleep 0.2; done
+  wait_for "${receiver[n]}" "receiver $n" grep -q "API " "$DIR/logs/receiver-$n.log"
 done
 
 # -- HAProxy in front of them: gRPC is HTTP/2 end to end, OTLP/HTTP plain HTTP/1.1
@@ -101,15 +132,24 @@ CFG
 haproxy -f "$DIR/haproxy.cfg" -db >"$DIR/logs/haproxy.log" 2>&1 &
 pids+=($!)
 # ready once HAProxy has found a receiver up (it answers 503 until its first health check)
-until code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$HTTP_PORT/v1/traces") && [ "$code" != 503 ] &&
-  [ "$code" != 000 ]; do
-  sleep 0.2
-done
+haproxy_up() {
+  local code
+  code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$HTTP_PORT/v1/traces") || true
+  [ "$code" != 503 ] && [ "$code" != 000 ]
+}
+wait_for "$!" HAProxy haproxy_up
 
-# -- upkeep
+# -- upkeep: its sleep and its run are children it stops when it is stopped
 (
-  while sleep "$MAINTAIN_EVERY_S"; do
-    $TRACECHAT maintain >>"$DIR/logs/maintain.log" 2>&1 || true
+  child=
+  trap '[ -n "$child" ] && kill "$child" 2>/dev/null; exit 0' TERM
+  while :; do
+    sleep "$MAINTAIN_EVERY_S" &
+    child=$!
+    wait "$child"
+    $TRACECHAT maintain >>"$DIR/logs/maintain.log" 2>&1 &
+    child=$!
+    wait "$child" || true
   done
 ) &
 pids+=($!)

@@ -4,10 +4,12 @@ written twice, and many receivers and readers on one catalog (a real PostgreSQL 
 
 from __future__ import annotations
 
+import math
 import os
 import threading
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -19,13 +21,14 @@ import sqlalchemy.exc
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from pyiceberg.expressions import AlwaysTrue, EqualTo, Reference
 from pyiceberg.expressions.literals import literal
-from pyiceberg.table import Table
+from pyiceberg.manifest import ManifestContent, ManifestFile
+from pyiceberg.table import ManifestGroupPlanner, Table
 
 from tests.postgres import PostgresServer
 from tracechat.errors import StorageUnavailable
 from tracechat.ingest.flatten import flatten_traces
 from tracechat.model.records import IngestBatch
-from tracechat.store.iceberg import tables
+from tracechat.store.iceberg import maintain, tables, traceindex
 from tracechat.store.iceberg.maintain import run_maintenance
 from tracechat.store.iceberg.store import IcebergStore, _of_trace
 from tracechat.store.staging import stage
@@ -324,3 +327,105 @@ def test_the_tables_read_the_same_through_engines_that_are_not_tracechat(
         " WHERE project = 'p' GROUP BY name ORDER BY name"
     ).fetchall()
     assert rows == by_name
+
+
+def _data_manifests(table: Table) -> list[ManifestFile]:
+    snapshot = table.current_snapshot()
+    assert snapshot is not None
+    return [m for m in snapshot.manifests(table.io) if m.content == ManifestContent.DATA]
+
+
+def _manifests_planned(manifests: list[ManifestFile], trace: bytes, table: Table) -> int:
+    """How many of ``manifests`` planning a read of ``trace`` opens (the others' partition
+    summaries rule them out)."""
+    row_filter = _of_trace("p", trace.hex(), "start_time", 1_700_000_000_000_000_000, 1_700_000_000_100_000_000)
+    planner = ManifestGroupPlanner(table.metadata, table.io, row_filter)
+    return sum(planner._build_manifest_evaluator(m.partition_spec_id)(m) for m in manifests)
+
+
+def test_manifests_rewritten_beside_two_receivers_lose_nothing_and_a_read_plans_from_few(
+    open_iceberg: Opener, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(maintain, "MANIFEST_ENTRIES", 8)  # several rewritten manifests from a small table
+    receivers = [open_iceberg(), open_iceberg()]
+    sent: dict[bytes, int] = {}
+    lock = threading.Lock()
+    stop = threading.Event()
+    failures: list[BaseException] = []
+
+    def send(receiver: IcebergStore, first: int, commits: int | None) -> None:
+        number = first
+        try:
+            while (commits is None and not stop.is_set()) or (commits is not None and number < first + commits):
+                batch = [(_trace(number * 100 + t), n) for t in range(4) for n in (1, 2)]  # 4 traces, 4 buckets at most
+                receiver.submit(_batch(*batch)).result()
+                with lock:
+                    for trace, _ in batch:
+                        sent[trace] = sent.get(trace, 0) + 1
+                number += 1
+        except BaseException as exc:
+            failures.append(exc)
+
+    for receiver, first in zip(receivers, (1, 1001), strict=True):  # twelve commits each, one manifest each
+        send(receiver, first, 12)
+    table = _spans_table(receivers[0])
+    assert len(_data_manifests(table)) == 24
+
+    threads = [threading.Thread(target=send, args=(r, f, None)) for r, f in zip(receivers, (501, 1501), strict=True)]
+    for thread in threads:
+        thread.start()
+    try:
+        report = run_maintenance(store_dsn(receivers[0]), _warehouse(table), grace=GRACE, min_files=10**6)
+        time.sleep(1.0)  # receivers' commits after the rewrite, on top of the rewritten manifests
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join()
+    assert not failures
+
+    assert report.compacted_partitions == 0  # only the manifests were rewritten
+    assert report.manifests_rewritten >= 24
+    table = _spans_table(receivers[0])
+    kinds = [s.summary.get(maintain.MAINTAIN_PROPERTY) for s in table.snapshots() if s.summary is not None]
+    rewrite_at = kinds.index("rewrite-manifests")
+    assert rewrite_at < len(kinds) - 1  # a receiver committed after it, on its manifest list
+    after = len(kinds) - 1 - rewrite_at
+    assert len(_data_manifests(table)) <= report.manifests_written + after
+    rewrite_id = [s.snapshot_id for s in table.snapshots()][rewrite_at]
+    rewritten = [m for m in _data_manifests(table) if m.added_snapshot_id == rewrite_id]
+    assert len(rewritten) == report.manifests_written >= 12  # 8 files each, of 96 at least
+    # sorted by partition, a trace's bucket is in one or two of them (plus their neighbours)
+    assert 1 <= _manifests_planned(rewritten, _trace(101), table) <= len(rewritten) // 3
+    reader = open_iceberg()
+    rows = _spans_table(reader).scan().to_arrow()
+    pairs = list(zip(rows.column("trace_id").to_pylist(), rows.column("span_id").to_pylist(), strict=True))
+    assert len(pairs) == len(set(pairs)) == sum(sent.values())  # every acknowledged span, once
+    assert reader.span_count("p") == sum(sent.values())
+    for trace in (_trace(101), _trace(100_101), max(sent)):
+        assert [s.name for s in reader.trace_spans("p", trace.hex())] == ["span 1", "span 2"]
+
+
+def test_index_rows_written_in_one_statement_keep_every_value_as_it_was(open_iceberg: Opener) -> None:
+    """``update_rows`` carries a commit's rows as one JSON document: text with quotes,
+    commas and braces, arrays, NULLs, 64-bit integers and the floats JSON has no words for
+    come back as they went."""
+    store = open_iceberg()
+    store.submit(_batch((_trace(1), 1), (_trace(2), 1))).result()
+    odd = 'a "quoted", {braced} name\\'
+    with store._pool.connection() as con:
+        rows = {r.trace_id: r for r in map(traceindex._row, con.execute(f"SELECT * FROM {traceindex.TRACES}"))}
+        first, second = rows[_trace(1).hex()], rows[_trace(2).hex()]
+        changed = [
+            replace(
+                first, root_name=odd, cost=float("nan"), agent_cost=float("inf"), agents=(odd, "b,c"), end_ns=2**62
+            ),
+            replace(second, cost=float("-inf"), input_tokens=None, models=(), conversation_id=None),
+        ]
+        traceindex.update_rows(
+            con, traceindex.TRACES, "trace_id", traceindex._TRACE_TYPES, [traceindex._values(r) for r in changed]
+        )
+        back = {r.trace_id: r for r in map(traceindex._row, con.execute(f"SELECT * FROM {traceindex.TRACES}"))}
+    got, want = back[first.trace_id], changed[0]
+    assert math.isnan(got.cost or 0.0)
+    assert replace(got, cost=None) == replace(want, cost=None)
+    assert back[second.trace_id] == changed[1]

@@ -9,8 +9,14 @@ readers:
    written as one file, which replaces exactly those files in one snapshot. Rows receivers
    append meanwhile are in other files and stay; a receiver's commit that lands first makes
    pyiceberg re-base the replacement (or refuse it, to be tried at the next run).
-2. **Expire** snapshots older than the grace period (the current one always stays).
-3. **Remove orphans**: files under the table's location that no remaining snapshot or
+2. **Rewrite manifests**: every receiver's commit adds a manifest naming its files, and
+   planning a read opens each manifest whose partition range may hold the trace (a
+   commit's covers every bucket, so all of them). The live entries are rewritten into few
+   manifests, sorted by partition, so a read opens the one or two whose range holds its
+   partition. The same files stay in the table, in one ``replace`` snapshot; a receiver's
+   commit landing first makes pyiceberg redo it over the new manifest list.
+3. **Expire** snapshots older than the grace period (the current one always stays).
+4. **Remove orphans**: files under the table's location that no remaining snapshot or
    metadata version references *and* that are older than the grace period. A receiver
    writes its files before its commit and a reader plans its files from a snapshot it
    loaded; both take well under the grace period, so neither ever finds a file gone.
@@ -33,9 +39,13 @@ from psycopg_pool import ConnectionPool
 from pyiceberg.exceptions import CommitFailedException
 from pyiceberg.expressions import EqualTo, Reference
 from pyiceberg.expressions.literals import literal
+from pyiceberg.io import FileIO
 from pyiceberg.io.pyarrow import _dataframe_to_data_files
-from pyiceberg.manifest import DataFile
-from pyiceberg.table import Table
+from pyiceberg.manifest import DataFile, ManifestContent, ManifestEntry, ManifestFile
+from pyiceberg.table import Table, Transaction
+from pyiceberg.table.snapshots import Operation, Summary
+from pyiceberg.table.update.snapshot import _SnapshotProducer
+from pyiceberg.typedef import EMPTY_DICT
 
 from tracechat.store.iceberg import tables
 from tracechat.store.iceberg import warehouse as warehouses
@@ -50,6 +60,13 @@ MAINTAIN_PROPERTY = "tracechat.maintain"
 _SMALL_BYTES = 32 << 20
 """Files below this are compacted when their partition has ``min_files`` of them."""
 _REPLACE_ATTEMPTS = 5
+MANIFEST_ENTRIES = 100
+"""Data files per rewritten manifest: a read plans from the manifests whose partition range
+may hold its trace, each read whole (planning costs by the entry: 1,000 per manifest left
+a read decoding most of a table's entries still), so small manifests of sorted entries
+prune best; the manifest list they make stays small beside them."""
+MIN_MANIFESTS = 8
+"""Rewrite a table's manifests once it has this many more than a rewrite would leave."""
 UNINDEXED_AFTER = timedelta(minutes=5)
 """A receiver's batch committed to Iceberg this long ago and still not in the trace index
 was left there by a receiver that died between its two commits."""
@@ -66,6 +83,8 @@ class MaintenanceReport:
     orphans_removed: int = 0
     orphans_kept_young: int = 0
     batches_reindexed: int = 0
+    manifests_rewritten: int = 0
+    manifests_written: int = 0
     tables: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -144,6 +163,98 @@ def _replace(table: Table, old: list[DataFile], new: list[DataFile], gate: psyco
     return False
 
 
+class _RewriteManifests(_SnapshotProducer["_RewriteManifests"]):
+    """A ``replace`` snapshot with the parent's live data files in new manifests, sorted by
+    partition, ``MANIFEST_ENTRIES`` at most each (pyiceberg 0.12 has no ``rewrite_manifests``).
+    Delete manifests (another engine's) are kept as they are. Nothing is validated against
+    concurrent commits: the same files are live before and after, and a retry after another
+    writer's commit rewrites that writer's manifest too."""
+
+    def __init__(self, transaction: Transaction, io: FileIO, snapshot_properties: dict[str, str] = EMPTY_DICT) -> None:
+        super().__init__(Operation.REPLACE, transaction, io, snapshot_properties=snapshot_properties)
+        self.rewritten = 0
+        self.written = 0
+
+    def _validate_concurrency(self) -> None:
+        """Nothing to validate: no file is added or removed."""
+
+    def _deleted_entries(self) -> list[ManifestEntry]:
+        return []
+
+    def _existing_manifests(self) -> list[ManifestFile]:
+        parent = self._transaction.table_metadata.snapshot_by_id(self._parent_snapshot_id or -1)
+        if parent is None:
+            return []
+        manifests = parent.manifests(io=self._io)
+        kept = [m for m in manifests if m.content != ManifestContent.DATA]
+        by_spec: dict[int, list[ManifestEntry]] = defaultdict(list)
+        for manifest in manifests:
+            if manifest.content == ManifestContent.DATA:
+                by_spec[manifest.partition_spec_id].extend(self.fetch_manifest_entry(manifest, discard_deleted=True))
+        self.rewritten = len(manifests) - len(kept)
+        self.written = 0
+        for spec_id, entries in by_spec.items():
+            entries.sort(key=lambda entry: _partition_order(entry.data_file.partition))
+            for start in range(0, len(entries), MANIFEST_ENTRIES):
+                with self.new_manifest_writer(self.spec(spec_id)) as writer:
+                    for entry in entries[start : start + MANIFEST_ENTRIES]:
+                        writer.existing(entry)
+                kept.append(writer.to_manifest_file())
+                self.written += 1
+        return kept
+
+    def _summary(self, snapshot_properties: dict[str, str] = EMPTY_DICT) -> Summary:
+        """The parent's totals: the table's data is the same."""
+        metadata = self._transaction.table_metadata
+        parent = metadata.snapshot_by_id(self._parent_snapshot_id) if self._parent_snapshot_id is not None else None
+        totals = {
+            key: value
+            for key, value in (parent.summary.additional_properties if parent and parent.summary else {}).items()
+            if key.startswith("total-")
+        }
+        return Summary(operation=Operation.REPLACE, **totals, **snapshot_properties)
+
+
+def _partition_order(partition: Any) -> tuple[tuple[bool, Any], ...]:
+    """A sort key of a partition tuple (each field in its own type's order; None last)."""
+    return tuple((value is None, value) for value in partition)
+
+
+def manifests_to_rewrite(table: Table) -> tuple[int, int]:
+    """(data manifests of the current snapshot, how many a rewrite would leave)."""
+    snapshot = table.current_snapshot()
+    if snapshot is None:
+        return 0, 0
+    data = [m for m in snapshot.manifests(table.io) if m.content == ManifestContent.DATA]
+    files = sum((m.added_files_count or 0) + (m.existing_files_count or 0) for m in data)
+    specs = len({m.partition_spec_id for m in data})
+    return len(data), max(specs, -(-files // MANIFEST_ENTRIES))
+
+
+def rewrite_manifests(
+    table: Table,
+    gate: psycopg.Connection[tuple[Any, ...]],
+    *,
+    report: MaintenanceReport,
+    min_manifests: int = MIN_MANIFESTS,
+) -> None:
+    """Rewrite the table's data manifests (``_RewriteManifests``) once it has at least
+    ``min_manifests`` more than the rewrite would leave."""
+    count, after = manifests_to_rewrite(table)
+    if count < after + min_manifests:
+        return
+    try:
+        with alone(gate), table.transaction() as transaction:
+            rewrite = _RewriteManifests(transaction, table.io, {MAINTAIN_PROPERTY: "rewrite-manifests"})
+            rewrite.commit()
+    except CommitFailedException as exc:
+        log.warning("rewriting manifests skipped (receivers kept committing first): %s", exc)
+        table.refresh()
+        return
+    report.manifests_rewritten += rewrite.rewritten
+    report.manifests_written += rewrite.written
+
+
 def expire(
     table: Table, gate: psycopg.Connection[tuple[Any, ...]], *, older_than: datetime, report: MaintenanceReport
 ) -> None:
@@ -167,6 +278,8 @@ def referenced(table: Table) -> set[str]:
     for snapshot in table.metadata.snapshots:
         found.add(snapshot.manifest_list)
         for manifest in snapshot.manifests(table.io):
+            if manifest.manifest_path in found:
+                continue  # snapshots share most of their manifests: each is read once
             found.add(manifest.manifest_path)
             for entry in manifest.fetch_manifest_entry(table.io, discard_deleted=True):
                 found.add(entry.data_file.file_path)
@@ -228,8 +341,8 @@ def maintain(
     index: TraceIndex | None = None,
     unindexed_after: timedelta = UNINDEXED_AFTER,
 ) -> MaintenanceReport:
-    """Index batches a receiver left unindexed (with ``index``), then compact, expire and
-    remove orphans in every table (see the module's docstring). ``gate``: a connection to
+    """Index batches a receiver left unindexed (with ``index``), then compact, rewrite
+    manifests, expire and remove orphans in every table (see the module's docstring). ``gate``: a connection to
     the catalog's database, for its commit gate."""
     report = MaintenanceReport()
     if index is not None:
@@ -237,6 +350,7 @@ def maintain(
     for name, table in tables_by_name.items():
         report.tables.append(name)
         compact(table, name, gate, min_files=min_files, report=report)
+        rewrite_manifests(table, gate, report=report)
         expire(table, gate, older_than=datetime.now(UTC) - grace, report=report)
         table.refresh()
         remove_orphans(table, grace=grace, report=report)
