@@ -62,10 +62,11 @@ class TraceAnalytics:
         return self._rows(
             f"""
             WITH usage AS (
-                SELECT project, trace_id, span_id, parent_span_id, start_ns, end_ns, input_tokens,
+                SELECT project, trace_id, span_id, parent_span_id, start_ns, end_ns, input_tokens, response_id,
                     operation IN {MODEL_CALLS} AS model_call
                 FROM spans
-                WHERE project = $project AND start_ns >= $since AND {_MODEL_CALLS} AND input_tokens IS NOT NULL
+                WHERE project = $project AND start_ns >= $since AND {_MODEL_CALLS}
+                    AND (input_tokens IS NOT NULL OR response_id IS NOT NULL)
             ),
             calls AS (  -- one call recorded by two spans counts once, as in the trace list
                 SELECT s.*, {MODEL_OF_SPAN_SQL} AS model
