@@ -94,3 +94,16 @@ def test_the_window_holds_the_traces_and_calls_that_started_in_it(store: SpanSto
     _commit(store, inside.spans)
     assert _by_agent(store, since - 2 * 10**6) == {"weather": (2, 102, 22)}
     assert _by_agent(store, since) == {}  # neither trace started in the window
+
+
+def test_a_window_of_more_traces_than_one_read_takes_says_it_is_incomplete(store: SpanStore) -> None:
+    for offset_s in (30, 20):
+        trace = TraceBuilder(base_ns=now_ns() - offset_s * 10**9)
+        agent = trace.span("invoke_agent", {"gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": "weather"})
+        trace.span("chat", _chat((10, 1)), parent=agent, start_ms=1)
+        _commit(store, trace.spans)
+    queries = TraceQueries(store)
+    newest = queries.usage_by_agent("p", 0, max_traces=1)
+    assert (newest["usage"][0]["calls"], newest["complete"]) == (1, False)
+    every = queries.usage_by_agent("p", 0, max_traces=2)
+    assert (every["usage"][0]["calls"], every["complete"]) == (2, True)
