@@ -67,6 +67,7 @@ def agent_trace(rng: random.Random, turns: int, message_words: int, start_ns: in
                 _kv("gen_ai.response.model", "gpt-4o-2024-08-06"),
                 _kv("gen_ai.usage.input_tokens", 200 * (turn + 1)),
                 _kv("gen_ai.usage.output_tokens", 40),
+                _kv("gen_ai.response.id", "chatcmpl-" + rng.randbytes(12).hex()),  # as OpenAI's, one per call
                 _kv("gen_ai.input.messages", json.dumps(history)),
                 _kv("gen_ai.output.messages", json.dumps([output])),
                 _kv("server.address", "api.openai.com"),

@@ -127,7 +127,9 @@ def _model_calls(spans: list[dict[str, Any]]) -> list[set[str]]:
 
 def _within_a_sibling(calls: dict[str, set[str]], by_id: dict[str, dict[str, Any]]) -> dict[str, set[str]]:
     """A model call within a sibling model call's time with the same input tokens is that
-    call recorded again (the reader's rule, query/tree.py; the trace totals', store/sql.py)."""
+    call recorded again (the reader's rule, query/tree.py; the trace totals', store/sql.py),
+    unless the two name different provider responses: then they are two calls (parallel
+    calls with equal prompts)."""
 
     def again(top: str) -> str | None:
         span = by_id[top]
@@ -136,6 +138,7 @@ def _within_a_sibling(calls: dict[str, set[str]], by_id: dict[str, dict[str, Any
             o = by_id[other]
             if (
                 other != top
+                and not _different_responses(span, o)
                 and o["parent_span_id"] == span["parent_span_id"]
                 and tokens is not None
                 and _input_tokens(o) == tokens
@@ -172,6 +175,11 @@ def _same_response(calls: dict[str, set[str]], by_id: dict[str, dict[str, Any]])
             found.append(merged[key])
         merged[key].update(members)
     return found
+
+
+def _different_responses(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    first, second = a["attributes"].get("gen_ai.response.id"), b["attributes"].get("gen_ai.response.id")
+    return bool(first and second and first != second)
 
 
 _INPUT_TOKENS = ("gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens", "llm.token_count.prompt")

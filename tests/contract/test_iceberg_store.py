@@ -429,3 +429,27 @@ def test_index_rows_written_in_one_statement_keep_every_value_as_it_was(open_ice
     assert math.isnan(got.cost or 0.0)
     assert replace(got, cost=None) == replace(want, cost=None)
     assert back[second.trace_id] == changed[1]
+
+
+def test_a_spans_table_made_before_response_ids_gets_the_field_on_open(open_iceberg: Opener) -> None:
+    """A warehouse an older tracechat made has no ``response_id``: the next store to open it
+    adds the field, and the spans written then carry it."""
+    first = open_iceberg()
+    with _spans_table(first).update_schema() as update:  # as the table was before the field
+        update.delete_column("response_id")
+    first.submit(_batch((_trace(1), 1))).result()  # a file without the field
+    first.close()
+    store = open_iceberg()
+    assert "response_id" in {f.name for f in _spans_table(store).schema().fields}
+    request = ExportTraceServiceRequest()
+    span = request.resource_spans.add().scope_spans.add().spans.add(trace_id=_trace(1), name="chat")
+    span.span_id, span.parent_span_id = (2).to_bytes(8, "big"), (1).to_bytes(8, "big")
+    span.start_time_unix_nano, span.end_time_unix_nano = 1_700_000_000_000_002_000, 1_700_000_000_000_003_000
+    span.attributes.add(key="gen_ai.response.id").value.string_value = "resp_1"
+    store.submit(flatten_traces(request, lambda resource: "p").batch).result()
+    rows = _spans_table(store).scan(selected_fields=("span_id", "response_id")).to_arrow().to_pylist()
+    assert sorted(rows, key=lambda r: r["span_id"]) == [
+        {"span_id": (1).to_bytes(8, "big").hex(), "response_id": None},
+        {"span_id": (2).to_bytes(8, "big").hex(), "response_id": "resp_1"},
+    ]
+    assert len(store.trace_spans("p", _trace(1).hex())) == 2

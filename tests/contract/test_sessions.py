@@ -144,7 +144,7 @@ def test_a_version_3_file_gets_its_sessions_from_the_trace_index(tmp_path: Path)
     assert entry is not None
     assert len(entry.trace_ids) == 2
     version = migrated.cursor().execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-    assert version == (str(SCHEMA_VERSION),) == ("4",)
+    assert version == (str(SCHEMA_VERSION),) == ("5",)
     migrated.submit(_call(3, 2, 900, (1, 1), session__id="s")).result()  # and it is kept from then on
     assert _all(migrated)[0]["turns"] == 3
     migrated.close()

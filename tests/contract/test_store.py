@@ -213,6 +213,24 @@ def test_a_version_1_file_is_migrated(tmp_path: Path, caplog: pytest.LogCaptureF
     migrated.close()
 
 
+def test_a_version_4_file_gets_response_ids_and_keeps_its_spans(tmp_path: Path) -> None:
+    path = tmp_path / "v4.duckdb"
+    store = DuckDBStore(path)
+    store.submit(_spans((1, None, 1), (2, 1, 2))).result()
+    before = [(s.span_id, s.raw) for s in store.trace_spans("p", TRACE.hex())]
+    store.close()
+    with duckdb.connect(str(path)) as con:  # as schema 4 left it: no response_id
+        con.execute("ALTER TABLE spans DROP COLUMN response_id")
+        con.execute("UPDATE meta SET value = '4' WHERE key = 'schema_version'")
+    migrated = DuckDBStore(path)
+    assert [(s.span_id, s.raw) for s in migrated.trace_spans("p", TRACE.hex())] == before
+    migrated.submit(_spans((3, 1, 3))).result()  # staged rows (response_id beside the promoted ones) insert by name
+    assert len(migrated.trace_spans("p", TRACE.hex())) == 3
+    columns = [row[0] for row in migrated.cursor().execute("DESCRIBE spans").fetchall()]
+    assert columns[-1] == "response_id"
+    migrated.close()
+
+
 def test_a_version_2_file_keeps_its_spans_and_logs_when_migrated(tmp_path: Path) -> None:
     path = tmp_path / "v2.duckdb"
     store = DuckDBStore(path)

@@ -74,6 +74,7 @@ def _traces(batch: IngestBatch) -> dict[str, list[StoredSpan]]:
                 provider=columns.provider[i],
                 tool_name=columns.tool_name[i],
                 conversation_id=columns.conversation_id[i],
+                response_id=columns.response_id[i],
                 input_tokens=columns.input_tokens[i],
                 output_tokens=columns.output_tokens[i],
                 raw=columns.raw[i],

@@ -50,3 +50,10 @@ def test_a_small_cost_is_not_rounded_away_in_an_answer() -> None:
         "usage": [{"model": "gpt-4o-mini", "calls": 1, "input_tokens": 100, "output_tokens": 10, "cost": 0.0000381}],
     }
     assert "over 1 calls, $0.0000381" in compose([("token_usage", usage)])
+
+
+def test_usage_by_agent_read_from_part_of_the_window_says_so() -> None:
+    row = {"agent": "weather", "calls": 2, "input_tokens": 100, "output_tokens": 10, "cost": None}
+    result = {"hours": 24, "group_by": "agent", "usage": [row], "complete": False}
+    assert "newest traces of the window only" in compose([("token_usage", result)])
+    assert "newest traces" not in compose([("token_usage", {**result, "complete": True})])

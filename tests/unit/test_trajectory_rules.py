@@ -620,7 +620,7 @@ def test_one_call_recorded_by_a_model_call_span_inside_another_counts_its_tokens
     assert [(a.input_tokens, a.output_tokens) for a in assistants] == [(117, 29), (40, 4)]
     [listed] = TraceQueries(store).list_traces("p", TraceFilter(since_ns=0), 10, 0).traces
     assert (listed.input_tokens, listed.output_tokens) == (162, 33)
-    usage = TraceAnalytics(store).usage("p", 0, "model")  # the assistant's "tokens by model" too
+    usage = TraceAnalytics(store).usage("p", 0)  # the assistant's "tokens by model" too
     assert [(row["calls"], row["input_tokens"]) for row in usage] == [(2, 157)]
 
 
@@ -643,7 +643,7 @@ def test_one_call_recorded_by_two_sibling_spans_speaks_once_and_counts_once(stor
     assert [(a.input_tokens, a.output_tokens) for a in assistants] == [(117, 30), (50, 29), (117, 29)]
     [listed] = TraceQueries(store).list_traces("p", TraceFilter(since_ns=0), 10, 0).traces
     assert (listed.input_tokens, listed.output_tokens) == (284, 88)
-    usage = TraceAnalytics(store).usage("p", 0, "model")
+    usage = TraceAnalytics(store).usage("p", 0)
     assert [(row["calls"], row["input_tokens"]) for row in usage] == [(3, 284)]
 
 

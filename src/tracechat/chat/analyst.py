@@ -219,6 +219,8 @@ def _usage(result: Any) -> str:
         )
     top = rows[0]
     lines.append(f"`{top[key]}` spends the most tokens.")
+    if result.get("complete") is False:
+        lines.append("(Read from the newest traces of the window only: there were more than one read may take.)")
     return "\n".join(lines)
 
 

@@ -91,10 +91,16 @@ def _usage(context: ToolContext, args: dict[str, Any]) -> Any:
     group_by, hours = args.get("group_by", "model"), _hours(args)
     if group_by not in ("model", "agent"):
         return {"error": "group_by must be 'model' or 'agent'"}
+    if group_by == "agent":  # read through the trajectory's rule of which agent a call belongs to
+        return {
+            "hours": hours,
+            "group_by": group_by,
+            **context.traces.usage_by_agent(context.project, context.since(hours)),
+        }
     return {
         "hours": hours,
         "group_by": group_by,
-        "usage": context.analytics.usage(context.project, context.since(hours), group_by),
+        "usage": context.analytics.usage(context.project, context.since(hours)),
     }
 
 

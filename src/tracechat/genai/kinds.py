@@ -5,9 +5,8 @@ from __future__ import annotations
 from tracechat.genai.types import Kind, SpanFacts
 
 AGENT_OPERATIONS = ("invoke_agent", "agent")
-"""Operations that make a span an agent's. The agent of any span is the nearest such span at
-or above it that names its agent, else the agent the span names itself: the trajectory
-(query/reader.py) and the assistant's token statistics (store/analytics.py) both read so."""
+"""Operations that make a span an agent's. Which agent a model call belongs to is
+``query.attribution``'s rule, which the trajectory and the assistant's tokens by agent share."""
 
 MODEL_CALL_OPERATIONS = ("chat", "text_completion", "generate_content", "completion", "responses")
 """Operations that make a span a model call. One call recorded by a model-call span inside

@@ -58,6 +58,7 @@ def normalize(span: StoredSpan, payload: SpanPayload, logs: list[LogPayload], re
         agent_name=span.agent_name,
         request_model=span.request_model,
         response_model=span.response_model,
+        response_id=span.response_id,
         provider=span.provider,
         tool_name=span.tool_name,
         input_tokens=span.input_tokens,

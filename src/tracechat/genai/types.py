@@ -94,6 +94,9 @@ class SpanFacts:
     agent_name: str | None = None
     request_model: str | None = None
     response_model: str | None = None
+    response_id: str | None = None
+    """The provider's id of the response (``gen_ai.response.id``): two spans that name one
+    response record one call; two that name different ones are two calls."""
     provider: str | None = None
     input_messages: list[Message] | None = None
     output_messages: list[Message] | None = None

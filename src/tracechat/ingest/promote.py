@@ -96,6 +96,7 @@ PROMOTED_KEYS: dict[str, Sequence[str | tuple[str, Transform]]] = {
         "gcp.vertex.agent.session_id",
         "weave.conversation.id",
     ),
+    "response_id": ("gen_ai.response.id", "ai.response.id"),
     "input_tokens": (
         "gen_ai.usage.input_tokens",
         "gen_ai.usage.prompt_tokens",

@@ -17,6 +17,7 @@ SPAN_TEXT_COLUMNS = (
     "provider",
     "tool_name",
     "conversation_id",
+    "response_id",
 )
 """Promoted span attributes held as text, in the order the promoter fills them."""
 
@@ -43,6 +44,7 @@ class SpanColumns:
     provider: list[str | None] = field(default_factory=list)
     tool_name: list[str | None] = field(default_factory=list)
     conversation_id: list[str | None] = field(default_factory=list)
+    response_id: list[str | None] = field(default_factory=list)
     input_tokens: list[int | None] = field(default_factory=list)
     output_tokens: list[int | None] = field(default_factory=list)
     cost: list[float | None] = field(default_factory=list)

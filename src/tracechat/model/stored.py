@@ -24,6 +24,8 @@ class StoredSpan:
     provider: str | None
     tool_name: str | None
     conversation_id: str | None
+    response_id: str | None
+    """The provider's id of the response a model call got (``gen_ai.response.id``)."""
     input_tokens: int | None
     output_tokens: int | None
     raw: bytes

@@ -20,10 +20,10 @@ from tracechat.model.trajectory import (
     ToolCall,
     UserMessage,
 )
+from tracechat.query.attribution import TRANSFER, attribute, enclosing_agent, runs_own_agent, transfer_target
 from tracechat.query.content import ContentRefs
 from tracechat.query.spans import (
     answer_of,
-    argument,
     asked_for_tools,
     is_document,
     output_text,
@@ -37,11 +37,6 @@ from tracechat.query.transcript import Transcript, conversation, current_turn, k
 from tracechat.query.tree import Node, walk
 
 STATUS_ERROR = 2  # OTLP Status.STATUS_CODE_ERROR
-_TRANSFER = re.compile(r"^(?:(?:transfer|handoff)_to_(?P<agent>.+)|transfer|handoff)$")
-"""A tool that hands the conversation to another agent (``transfer_to_weather_agent``,
-Strands' ``handoff_to_agent`` with the agent in its ``agent_name`` argument, LlamaIndex's
-``handoff`` with it in ``to_agent``)."""
-_TARGET_ARGUMENTS = ("agent_name", "to_agent")
 ANSWER_TOOLS = ("final_answer", "final_result")
 """Tools through which an agent gives its answer (smolagents, Pydantic AI's output tool):
 the call that asks for one is the answer; the tool itself is no step of its own."""
@@ -89,9 +84,12 @@ class Reader:
     """Roots of the trees that hold a model call."""
     handoff_notes: set[str] = field(default_factory=set)
     """What transfer tools returned: the note a handoff passes to the agent taken over."""
+    owners: dict[str, str | None] = field(default_factory=dict)
+    """The agent each model call belongs to (``query.attribution``), by its outermost span."""
 
     def read(self, roots: list[Node]) -> None:
         self.calling_roots = {r.facts.span_id for r in roots if r.first_descendant(Kind.LLM) is not None}
+        self.owners = attribute(roots)
         for node, entering in walk(roots):
             if entering:
                 self._enter(node)
@@ -106,7 +104,7 @@ class Reader:
             self._agent(node)
         elif facts.kind is Kind.LLM:
             if not node.has_ancestor(Kind.LLM):  # one call recorded by nested spans speaks once
-                self._model_call(speaker(node))
+                self._model_call(speaker(node), self.owners.get(facts.span_id))
         elif facts.kind is Kind.TOOL:
             self._tool(node)
         elif facts.kind is Kind.HANDOFF:
@@ -162,14 +160,11 @@ class Reader:
         if text is not None:
             self._assistant(node.facts, node.facts.agent_name, text, counted=not inside & self.counted_spans)
 
-    def _model_call(self, node: Node) -> None:
+    def _model_call(self, node: Node, agent: str | None) -> None:
+        """``agent``: the one the call belongs to (``query.attribution``)."""
         facts = node.facts
-        agent = self._agent_of(node)
         state = self.agents.get(agent or "")
         instructions = system_text(facts)
-        if self._takes_over(node, state, instructions):
-            agent = self.pending_to
-            state = self.agents.get(agent or "")
         if (agent or "") not in self.agents or (
             instructions and state and state.instructions and instructions != state.instructions
         ):
@@ -315,7 +310,7 @@ class Reader:
 
     def _requested_call(self, facts: SpanFacts, agent: str | None, call: Part) -> None:
         """A tool call in a model's output; emitted here only if no tool span records it."""
-        transfer = _TRANSFER.match(call.name or "")
+        transfer = TRANSFER.match(call.name or "")
         if transfer:
             if call.id:
                 self.covered_calls.add(call.id)  # its result ("transferred") is not a tool result to show
@@ -323,7 +318,7 @@ class Reader:
             if span is not None:  # the tool span is where control passed; it learns whom to
                 span.tool_arguments = span.tool_arguments or call.arguments
                 return
-            self._handoff(facts, agent, _target(call.arguments, transfer), at=facts.end_ns, guessed=True)
+            self._handoff(facts, agent, transfer_target(call.arguments, transfer), at=facts.end_ns, guessed=True)
             return
         if self._covered(facts, call) or (call.id and call.id in self.requested_ids):
             return
@@ -399,14 +394,14 @@ class Reader:
         if _inside_the_same_tool(node):
             return  # one call recorded by nested spans (two instrumentations): the outer speaks
         agent = self._agent_of(node)
-        transfer = _TRANSFER.match(facts.tool_name or "")
+        transfer = TRANSFER.match(facts.tool_name or "")
         if transfer:
             if facts.tool_call_id:
                 self.covered_calls.add(facts.tool_call_id)
             note = plain_result(facts.tool_result)
             if note and note.strip():
                 self.handoff_notes.add(note.strip())
-            self._handoff(facts, agent, _target(plain_arguments(facts.tool_arguments), transfer), guessed=True)
+            self._handoff(facts, agent, transfer_target(plain_arguments(facts.tool_arguments), transfer), guessed=True)
             return
         refs: list[str] = []
         entry = ToolCall(
@@ -524,40 +519,11 @@ class Reader:
         if message.tool_call is not None and message.tool_call.tool_call_id:
             self.calls_by_id.setdefault(message.tool_call.tool_call_id, message.tool_call)
 
-    def _takes_over(self, node: Node, state: _AgentState | None, instructions: str | None) -> bool:
-        """After a handoff, a model call no span names the agent of, with instructions that
-        are not the handing agent's, is the agent handed to (LlamaIndex's AgentWorkflow
-        records no agent spans; its `handoff` tool names the agent)."""
-        if self.pending_to is None or self._span_agent(node) is not None or not instructions:
-            return False
-        return state is None or state.instructions != instructions
-
-    def _span_agent(self, node: Node) -> str | None:
-        """The agent the spans name for this one (``_agent_of`` without the running agent)."""
-        active, self.active_agent = self.active_agent, None
-        try:
-            return self._agent_of(node)
-        finally:
-            self.active_agent = active
-
     def _agent_of(self, node: Node) -> str | None:
-        """The nearest enclosing agent that names itself; but a tool that calls a model runs
-        an agent of its own (an agent used as a tool, CrewAI's delegation), which is not the
-        agent that called the tool: unnamed when no agent span inside the tool names it."""
-        ancestor: Node | None = node
-        while ancestor is not None:
-            if ancestor.facts.kind is Kind.AGENT and ancestor.facts.agent_name:
-                return ancestor.facts.agent_name
-            if ancestor is not node and ancestor.facts.kind is Kind.TOOL and ancestor.first_descendant(Kind.LLM):
-                return None
-            ancestor = ancestor.parent
-        return node.facts.agent_name or self.active_agent
-
-
-def _target(arguments: str | None, transfer: re.Match[str]) -> str | None:
-    """The agent a transfer tool hands to: named in its arguments, else in its name."""
-    named = (argument(arguments, name) for name in _TARGET_ARGUMENTS)
-    return next((n for n in named if n), None) or transfer.group("agent")
+        """The agent of a tool or step: the one the spans name (``query.attribution``), else
+        the agent running, unless a tool that calls a model runs it (an agent of its own)."""
+        agent = enclosing_agent(node)
+        return agent if agent is not None or runs_own_agent(node) else self.active_agent
 
 
 def _inside_the_same_tool(node: Node) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,9 +22,13 @@ from tracechat.model.summaries import SpanList, SpanView, StoredFeedback, TraceF
 from tracechat.model.trajectory import AgentChatTrajectory, Feedback
 from tracechat.query.content import Content, ContentRefs
 from tracechat.query.trajectory import build_trajectory
+from tracechat.query.usage import by_agent
 from tracechat.store.protocol import SpanStore
 
 DEFAULT_MAX_SPANS = 20_000
+USAGE_MAX_TRACES = 2_000
+"""The most traces "tokens by agent" reads (each is read whole, as its trajectory is)."""
+_PAGE = 500
 
 
 class TraceQueries:
@@ -93,6 +98,29 @@ class TraceQueries:
             for summary in traces:
                 summary.matches = found.get(summary.trace_id, [])
         return TraceList(traces=traces, total=total, limit=limit, offset=offset)
+
+    def usage_by_agent(self, project: str, since_ns: int, max_traces: int = USAGE_MAX_TRACES) -> dict[str, Any]:
+        """Tokens and cost by agent of the model calls that started since then, in the traces
+        that started since then (the newest ``max_traces``; ``complete`` says whether that was
+        all of them), each call given to its agent by the trajectory's rule
+        (``query.attribution``). Traces too large to read (``TraceTooLarge``) are left out."""
+        ids: list[str] = []
+        total = 0
+        while len(ids) < max_traces:
+            rows, total = self._store.list_traces(project, TraceFilter(since_ns=since_ns), _PAGE, len(ids))
+            ids.extend(row[0] for row in rows[: max_traces - len(ids)])
+            if len(rows) < _PAGE:
+                break
+        return {"usage": by_agent(self._usage_facts(project, ids), since_ns), "complete": len(ids) >= total}
+
+    def _usage_facts(self, project: str, trace_ids: list[str]) -> Iterator[list[SpanFacts]]:
+        for trace_id in trace_ids:
+            entry = self._store.trace(project, trace_id)
+            if entry is None or entry.span_count > self._max_spans:
+                continue
+            stored = self._store.read_trace(project, trace_id)
+            if stored is not None and stored.spans:
+                yield trace_facts(stored.spans, stored.logs)[0]
 
     def add_feedback(self, project: str, trace_id: str, span_id: str | None, fields: dict[str, Any]) -> Feedback:
         if self._store.trace(project, trace_id) is None:

@@ -100,13 +100,25 @@ span it repeats (two records of one call start together; the bound keeps a trace
 thousands of identical calls linear)."""
 
 
-def _records_within(outer: SpanFacts, inner: SpanFacts) -> bool:
-    """Whether ``inner`` is ``outer``'s model call recorded again: both model calls, ``inner``
-    wholly within ``outer``'s time, with the same input tokens (ties: the earlier span id
-    holds the other, so the relation has no cycles)."""
-    if outer is inner or outer.kind is not Kind.LLM or inner.kind is not Kind.LLM or inner.input_tokens is None:
+def _key(facts: SpanFacts) -> tuple[int, int, str]:
+    """Which of two records of one call holds the other: the earlier, then the longer, then
+    the lower span id (so the relation has no cycles)."""
+    return (facts.start_ns, -facts.end_ns, facts.span_id)
+
+
+def records_again(outer: SpanFacts, inner: SpanFacts) -> bool:
+    """Whether sibling ``inner`` is ``outer``'s model call recorded again: both model calls
+    that name the same provider response (``outer`` first by ``_key``); or, where they do
+    not both name one, ``inner`` wholly within ``outer``'s time with the same input tokens.
+    Two calls that name different responses are two calls, whatever their tokens (parallel
+    calls with equal prompts). The trace list's rule too (store/sql.py ``recorded_again``)."""
+    if outer is inner or outer.kind is not Kind.LLM or inner.kind is not Kind.LLM:
         return False
-    if outer.input_tokens != inner.input_tokens or outer.start_ns > inner.start_ns or outer.end_ns < inner.end_ns:
+    if outer.response_id and inner.response_id:
+        return outer.response_id == inner.response_id and _key(outer) < _key(inner)
+    if inner.input_tokens is None or outer.input_tokens != inner.input_tokens:
+        return False
+    if outer.start_ns > inner.start_ns or outer.end_ns < inner.end_ns:
         return False
     same_time = (outer.start_ns, outer.end_ns) == (inner.start_ns, inner.end_ns)
     return not same_time or outer.span_id < inner.span_id
@@ -115,20 +127,26 @@ def _records_within(outer: SpanFacts, inner: SpanFacts) -> bool:
 def _fold_repeated_calls(siblings: list[Node]) -> None:
     """One model call recorded by two sibling spans (an instrumentation that wraps the
     client without making its span current, beside the client's own span, e.g. OpenLLMetry
-    and the Anthropic SDK's telemetry): the one within the other's time, with the same
-    input tokens, reads as nested in it, so the call speaks once and counts its tokens once
-    (as the trace list counts them: store/sql.py ``INDEX_SPANS``). The span list keeps the
-    recorded parents."""
-    groups: dict[int, list[Node]] = {}
+    and the Anthropic SDK's telemetry): the one ``records_again`` says repeats the other
+    reads as nested in it, so the call speaks once and counts its tokens once (as the trace
+    list counts them: store/sql.py ``INDEX_SPANS``). The span list keeps the recorded parents.
+    Candidates are the calls with the same response id, or the same input tokens."""
+    groups: dict[tuple[str, object], list[Node]] = {}
     for node in siblings:
-        if node.facts.kind is Kind.LLM and node.facts.input_tokens is not None:
-            groups.setdefault(node.facts.input_tokens, []).append(node)
+        if node.facts.kind is not Kind.LLM:
+            continue
+        if node.facts.response_id:
+            groups.setdefault(("response", node.facts.response_id), []).append(node)
+        if node.facts.input_tokens is not None:
+            groups.setdefault(("tokens", node.facts.input_tokens), []).append(node)
     moved: set[str] = set()
     for calls in groups.values():
-        calls.sort(key=lambda n: (n.facts.start_ns, -n.facts.end_ns, n.facts.span_id))
+        calls.sort(key=lambda n: _key(n.facts))
         for index, inner in enumerate(calls):  # an outer one starts first: among the few before
+            if inner.facts.span_id in moved:
+                continue
             window = calls[max(0, index - _REPEAT_WINDOW) : index]
-            outer = next((o for o in reversed(window) if _records_within(o.facts, inner.facts)), None)
+            outer = next((o for o in reversed(window) if records_again(o.facts, inner.facts)), None)
             if outer is not None:
                 moved.add(inner.facts.span_id)
                 inner.parent = outer

@@ -5,12 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from tracechat.genai.kinds import AGENT_OPERATIONS
 from tracechat.model.names import MODEL_OF_SPAN_SQL, SNAPSHOT_SUFFIX
 from tracechat.store.cursors import DuckCursorSource
-from tracechat.store.sql import AGGREGATING, MODEL_CALLS, in_list, recorded_again
+from tracechat.store.sql import AGGREGATING, MODEL_CALLS, recorded_again
 
-_AGENT_OPERATIONS = in_list(AGENT_OPERATIONS)
 _MODEL_CALLS = f"(operation IS NULL OR operation NOT IN {AGGREGATING})"
 
 
@@ -56,67 +54,31 @@ class TraceAnalytics:
             {"project": project, "since": since_ns, "limit": limit},
         )
 
-    def usage(self, project: str, since_ns: int, group_by: str) -> list[dict[str, Any]]:
-        """Tokens and cost of the model calls that started since then, by model or by agent
-        (the agent a call belongs to: ``AGENT_OPERATIONS``' rule, as the trajectory reads it:
-        the nearest enclosing agent, unless a tool nearer still ran the call, an agent of its own)."""
-        column = {"model": "model", "agent": "agent"}[group_by]
+    def usage(self, project: str, since_ns: int) -> list[dict[str, Any]]:
+        """Tokens and cost of the model calls that started since then, by model; one call
+        recorded by two spans counts once, as in the trace list (``sql.recorded_again``).
+        By agent is ``query.service.TraceQueries.usage_by_agent``: which agent a call belongs
+        to is read from the trace's tree (``query.attribution``), not from these columns."""
         return self._rows(
             f"""
-            WITH RECURSIVE usage AS (
-                SELECT project, trace_id, span_id, parent_span_id, start_ns, end_ns, input_tokens,
+            WITH usage AS (
+                SELECT project, trace_id, span_id, parent_span_id, start_ns, end_ns, input_tokens, response_id,
                     operation IN {MODEL_CALLS} AS model_call
                 FROM spans
-                WHERE project = $project AND start_ns >= $since AND {_MODEL_CALLS} AND input_tokens IS NOT NULL
+                WHERE project = $project AND start_ns >= $since AND {_MODEL_CALLS}
+                    AND (input_tokens IS NOT NULL OR response_id IS NOT NULL)
             ),
             calls AS (  -- one call recorded by two spans counts once, as in the trace list
-                SELECT s.trace_id, s.span_id, s.parent_span_id, s.agent_name, s.operation, s.request_model,
-                    s.response_model, s.input_tokens, s.output_tokens, s.cost
+                SELECT s.*, {MODEL_OF_SPAN_SQL} AS model
                 FROM spans s
                 WHERE s.project = $project AND s.start_ns >= $since
                     AND (s.operation IS NULL OR s.operation NOT IN {AGGREGATING})
                     AND (s.input_tokens IS NOT NULL OR s.output_tokens IS NOT NULL)
                     AND NOT coalesce({recorded_again("s", "usage")}, false)
-            ),
-            agents AS (
-                SELECT trace_id, span_id, parent_span_id, agent_name FROM spans
-                WHERE project = $project AND operation IN {_AGENT_OPERATIONS}
-                    AND trace_id IN (SELECT trace_id FROM calls)
-            ),
-            parents AS (
-                SELECT trace_id, span_id, parent_span_id FROM spans
-                WHERE project = $project AND trace_id IN (SELECT trace_id FROM calls)
-            ),
-            up(trace_id, span_id, ancestor, depth) AS (  -- each call, then each of its ancestors
-                SELECT trace_id, span_id, span_id, 0 FROM calls
-                UNION ALL
-                SELECT up.trace_id, up.span_id, p.parent_span_id, up.depth + 1
-                FROM up JOIN parents p ON p.trace_id = up.trace_id AND p.span_id = up.ancestor
-                WHERE p.parent_span_id IS NOT NULL AND up.depth < 256
-            ),
-            enclosing AS (
-                SELECT up.trace_id, up.span_id, arg_min(a.agent_name, up.depth) AS agent, min(up.depth) AS depth
-                FROM up JOIN agents a ON a.trace_id = up.trace_id AND a.span_id = up.ancestor
-                WHERE a.agent_name IS NOT NULL
-                GROUP BY up.trace_id, up.span_id
-            ),
-            in_tool AS (  -- a tool that calls a model runs an agent of its own, not the caller's
-                SELECT up.trace_id, up.span_id, min(up.depth) AS depth
-                FROM up JOIN spans t ON t.project = $project AND t.trace_id = up.trace_id
-                    AND t.span_id = up.ancestor AND t.operation = 'execute_tool'
-                WHERE up.depth > 0
-                GROUP BY up.trace_id, up.span_id
-            ),
-            attributed AS (
-                SELECT c.*, {MODEL_OF_SPAN_SQL} AS model,
-                    CASE WHEN t.depth < coalesce(e.depth, 1 << 30) THEN NULL
-                        ELSE coalesce(e.agent, c.agent_name) END AS agent
-                FROM calls c LEFT JOIN enclosing e ON e.trace_id = c.trace_id AND e.span_id = c.span_id
-                    LEFT JOIN in_tool t ON t.trace_id = c.trace_id AND t.span_id = c.span_id
             )
-            SELECT {column} AS {group_by}, count(*) AS calls, sum(input_tokens) AS input_tokens,
+            SELECT model, count(*) AS calls, sum(input_tokens) AS input_tokens,
                 sum(output_tokens) AS output_tokens, round(sum(cost), 6) AS cost
-            FROM attributed WHERE {column} IS NOT NULL
+            FROM calls WHERE model IS NOT NULL
             GROUP BY ALL ORDER BY coalesce(sum(input_tokens), 0) + coalesce(sum(output_tokens), 0) DESC
             """,
             {"project": project, "since": since_ns},

@@ -33,7 +33,7 @@ from tracechat.store import sessions
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 _TEXT = "VARCHAR USING COMPRESSION dict_fsst"
 """Short, repetitive text (ids, names, models): dictionary + FSST. The database's default
@@ -65,7 +65,8 @@ CREATE TABLE IF NOT EXISTS spans (
     output_tokens BIGINT,
     cost DOUBLE,
     scope_id {_TEXT} NOT NULL,
-    raw BLOB NOT NULL
+    raw BLOB NOT NULL,
+    response_id {_TEXT}  -- last, where schema 5 adds it to an older file
 );
 """
 
@@ -195,7 +196,7 @@ def _to_schema_3(con: duckdb.DuckDBPyConnection) -> None:
     for table, ddl in (("spans", SPANS), ("logs", LOGS)):
         con.execute(f"ALTER TABLE {table} RENAME TO {table}_v2")
         con.execute(ddl)
-        con.execute(f"INSERT INTO {table} SELECT * FROM {table}_v2")  # insertion order is kept
+        con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM {table}_v2")  # insertion order is kept
         con.execute(f"DROP TABLE {table}_v2")
     con.execute("CREATE INDEX IF NOT EXISTS feedback_by_trace_id ON feedback (trace_id)")
     con.execute("CREATE INDEX IF NOT EXISTS chat_messages_by_chat ON chat_messages (chat_id)")
@@ -213,7 +214,15 @@ def _add_sessions(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(sessions.BACKFILL)
 
 
-MIGRATIONS: dict[int, Migration] = {1: _add_chats, 2: _to_schema_3, 3: _add_sessions}
+def _add_response_ids(con: duckdb.DuckDBPyConnection) -> None:
+    """``response_id``: the provider's id of a model call's response, which tells two
+    parallel calls with equal usage apart from one call recorded twice (``sql.recorded_again``).
+    Added last (no rewrite of the table); spans stored before have none, and are counted as
+    before. (A file brought from schema 2 has it already: its spans were rewritten then.)"""
+    con.execute(f"ALTER TABLE spans ADD COLUMN IF NOT EXISTS response_id {_TEXT}")
+
+
+MIGRATIONS: dict[int, Migration] = {1: _add_chats, 2: _to_schema_3, 3: _add_sessions, 4: _add_response_ids}
 """``MIGRATIONS[n]`` brings a file from schema ``n`` to ``n + 1``."""
 
 

@@ -53,27 +53,38 @@ def insert_spans(columns: str, *, skip_stored: bool, dedupe_batch: bool) -> str:
         )
     qualify = " QUALIFY row_number() OVER (PARTITION BY n.project, n.trace_id, n.span_id) = 1" if dedupe_batch else ""
     selected = ", ".join(f"n.{c.strip()}" for c in columns.split(","))
-    return f"INSERT INTO spans SELECT $batch, {selected} FROM {source}{qualify}"
+    # by name: a file migrated from schema 4 has ``response_id`` last, a new one too, but the
+    # staged rows keep it beside the other promoted attributes
+    return f"INSERT INTO spans (batch, {columns}) SELECT $batch, {selected} FROM {source}{qualify}"
 
 
 def recorded_again(span: str, usage: str) -> str:
-    """Whether ``span`` (a table alias) is a model call that another span already counted:
-    below a span with the same input tokens (double instrumentation; ADK's ``call_llm`` over
-    ``generate_content``), or within a sibling model call's time with the same input tokens
-    (query/tree.py: ``_fold_repeated_calls``, the trajectory's same rule). ``usage`` is a
-    relation of the candidate spans with usage (``project, trace_id, span_id,
-    parent_span_id, start_ns, end_ns, input_tokens, model_call``), agents' sums left out."""
+    """Whether ``span`` (a table alias) is a model call that another span already counted
+    (query/tree.py ``records_again``, the trajectory's same rule): a model call with the same
+    response id as its parent or as a sibling that comes first (double instrumentation names
+    the provider's one response twice); or, where the two do not both name a response, below
+    a span with the same input tokens (ADK's ``call_llm`` over ``generate_content``) or within
+    a sibling model call's time with the same input tokens. Two calls that name different
+    responses are two calls, whatever their tokens (parallel calls with equal prompts).
+    ``usage`` is a relation of the candidate spans with usage (``project, trace_id, span_id,
+    parent_span_id, start_ns, end_ns, input_tokens, response_id, model_call``), agents' sums
+    left out."""
     s, c = span, "c"
+    unnamed = f"({c}.response_id IS NULL OR {s}.response_id IS NULL)"
+    same = f"{c}.response_id = {s}.response_id"
     return f"""{s}.operation IN {MODEL_CALLS} AND (
         EXISTS (SELECT 1 FROM {usage} {c} WHERE {c}.project = {s}.project AND {c}.trace_id = {s}.trace_id
-                AND {c}.span_id = {s}.parent_span_id AND {c}.input_tokens = {s}.input_tokens)
+                AND {c}.span_id = {s}.parent_span_id
+                AND ({same} OR ({unnamed} AND {c}.input_tokens = {s}.input_tokens)))
         OR EXISTS (
             SELECT 1 FROM {usage} {c} WHERE {c}.model_call AND {c}.project = {s}.project
                 AND {c}.trace_id = {s}.trace_id AND {c}.span_id <> {s}.span_id
                 AND {c}.parent_span_id IS NOT DISTINCT FROM {s}.parent_span_id
-                AND {c}.input_tokens = {s}.input_tokens AND {c}.start_ns <= {s}.start_ns
-                AND {c}.end_ns >= {s}.end_ns
-                AND ({c}.start_ns < {s}.start_ns OR {c}.end_ns > {s}.end_ns OR {c}.span_id < {s}.span_id))
+                AND (
+                    ({same} AND ({c}.start_ns, -{c}.end_ns, {c}.span_id) < ({s}.start_ns, -{s}.end_ns, {s}.span_id))
+                    OR ({unnamed} AND {c}.input_tokens = {s}.input_tokens AND {c}.start_ns <= {s}.start_ns
+                        AND {c}.end_ns >= {s}.end_ns
+                        AND ({c}.start_ns < {s}.start_ns OR {c}.end_ns > {s}.end_ns OR {c}.span_id < {s}.span_id))))
     )"""
 
 
@@ -82,10 +93,10 @@ COUNTED = f"(operation IS NULL OR operation NOT IN {AGGREGATING}) AND NOT inside
 a model call recorded again (``recorded_again``)."""
 
 COMMIT_SPANS = f"""usage AS (
-    SELECT project, trace_id, span_id, parent_span_id, start_ns, end_ns, input_tokens,
+    SELECT project, trace_id, span_id, parent_span_id, start_ns, end_ns, input_tokens, response_id,
         operation IN {MODEL_CALLS} AS model_call
     FROM spans
-    WHERE batch = $batch AND input_tokens IS NOT NULL
+    WHERE batch = $batch AND (input_tokens IS NOT NULL OR response_id IS NOT NULL)
         AND (operation IS NULL OR operation NOT IN {AGGREGATING})
 ),
 batch_spans AS (
@@ -244,7 +255,7 @@ def trace_list_where(
 BATCH_SPANS = """
 SELECT project, trace_id, span_id, parent_span_id, name, kind, start_ns, end_ns, status_code, status_message,
     operation, agent_name, request_model, response_model, provider, tool_name, conversation_id,
-    input_tokens, output_tokens, raw
+    response_id, input_tokens, output_tokens, raw
 FROM spans WHERE batch = $batch
 """
 """The spans one commit stored, for the search indexer: its columns are read rather than

@@ -28,6 +28,7 @@ SPAN_SCHEMA = pa.schema(
         ("provider", pa.string()),
         ("tool_name", pa.string()),
         ("conversation_id", pa.string()),
+        ("response_id", pa.string()),
         ("input_tokens", pa.int64()),
         ("output_tokens", pa.int64()),
         ("cost", pa.float64()),

@@ -34,6 +34,7 @@ from pyiceberg.exceptions import CommitFailedException, NamespaceAlreadyExistsEr
 from pyiceberg.expressions import And, BooleanExpression, EqualTo, GreaterThanOrEqual, LessThanOrEqual, Reference
 from pyiceberg.expressions.literals import literal
 from pyiceberg.manifest import DataFile
+from pyiceberg.schema import Schema
 from pyiceberg.table import Table
 from pyiceberg.table.snapshots import Snapshot
 
@@ -163,11 +164,25 @@ class IcebergStore:
             (tables.LOGS, tables.LOG_SCHEMA, tables.LOG_SPEC, tables.LOG_SORT),
         ):
             if self.catalog.table_exists(name):
+                self._add_new_fields(name, schema)
                 continue
             with suppress(TableAlreadyExistsError):
                 self.catalog.create_table(
                     name, schema, partition_spec=spec, sort_order=order, properties=tables.TABLE_PROPERTIES
                 )
+
+    def _add_new_fields(self, name: str, schema: Schema) -> None:
+        """Bring a table made by an older tracechat to ``schema``: the fields added since
+        (optional, at the end: ``response_id``) are added; files written before read them as
+        null. Runs under the catalog lock, so nodes starting together add them once."""
+        table = self.catalog.load_table(name)
+        have = {field.name for field in table.schema().fields}
+        missing = [field for field in schema.fields if field.name not in have]
+        if not missing:
+            return
+        with table.update_schema() as update:
+            for field in missing:
+                update.add_column(field.name, field.field_type, doc=field.doc)
 
     # -- writing -----------------------------------------------------------------------------
 

@@ -88,7 +88,10 @@ SPAN_SCHEMA: Final = Schema(
     NestedField(23, "resource", BinaryType(), required=True),
     NestedField(24, "scope", BinaryType(), required=True),
     _string(25, "batch", required=True),
+    _string(26, "response_id"),
 )
+"""``response_id`` (26) came later: a table made before has it added on open
+(``store.IcebergStore``), and its older files have none (read as null)."""
 
 LOG_SCHEMA: Final = Schema(
     _string(1, "project", required=True),
@@ -224,6 +227,7 @@ def span_rows(spans: pa.Table, scopes: pa.Table, batch: str) -> pa.Table:
                 "provider",
                 "tool_name",
                 "conversation_id",
+                "response_id",
                 "input_tokens",
                 "output_tokens",
                 "cost",

@@ -32,7 +32,7 @@ from tracechat.model.stored import TraceIndexEntry
 from tracechat.model.summaries import StoredFeedback, TraceFilter
 from tracechat.store import sessions
 from tracechat.store.iceberg import commitnotes
-from tracechat.store.sql import AGGREGATING, like_escaped
+from tracechat.store.sql import AGGREGATING, MODEL_CALLS, like_escaped, recorded_again
 
 TRACES = "tracechat_traces"
 BATCHES = "tracechat_batches"
@@ -117,25 +117,35 @@ _SCHEMA_LOCK = 7_412_001
 
 _MODEL_CALL = f"(operation IS NULL OR operation NOT IN {AGGREGATING})"
 _AGENT_CALL = f"operation IN {AGGREGATING}"
+_COUNTED = f"{_MODEL_CALL} AND NOT inside_call"
 
 SPAN_AGGREGATES = f"""
+WITH usage AS (
+    SELECT project, trace_id, span_id, parent_span_id, start_ns, end_ns, input_tokens, response_id,
+        operation IN {MODEL_CALLS} AS model_call
+    FROM new_spans
+    WHERE (input_tokens IS NOT NULL OR response_id IS NOT NULL) AND {_MODEL_CALL}
+),
+marked AS (SELECT s.*, {recorded_again("s", "usage")} AS inside_call FROM new_spans s)
 SELECT project, trace_id, min(start_ns), max(end_ns), count(*),
     min({{'has_parent': parent_span_id IS NOT NULL, 'start_ns': start_ns, 'name': name,
           'span_id': span_id, 'end_ns': end_ns}}),
     bool_or(status_code = 2),
-    sum(input_tokens) FILTER (WHERE {_MODEL_CALL}),
-    sum(output_tokens) FILTER (WHERE {_MODEL_CALL}),
+    sum(input_tokens) FILTER (WHERE {_COUNTED}),
+    sum(output_tokens) FILTER (WHERE {_COUNTED}),
     sum(input_tokens) FILTER (WHERE {_AGENT_CALL}),
     sum(output_tokens) FILTER (WHERE {_AGENT_CALL}),
-    sum(cost) FILTER (WHERE {_MODEL_CALL}),
+    sum(cost) FILTER (WHERE {_COUNTED}),
     sum(cost) FILTER (WHERE {_AGENT_CALL}),
     coalesce(list_distinct(list(agent_name)), []),
     coalesce(list_distinct(list({MODEL_OF_SPAN_SQL})), []),
     any_value(conversation_id),
     list(span_id)
-FROM new_spans GROUP BY project, trace_id
+FROM marked GROUP BY project, trace_id
 """
-"""Per trace, what a batch's new spans add to the index (DuckDB, over the Arrow rows)."""
+"""Per trace, what a batch's new spans add to the index (DuckDB, over the Arrow rows): a
+model call recorded again in the same batch counts once, as in the DuckDB store's
+``sql.INDEX_SPANS``."""
 
 LOG_AGGREGATES = """
 SELECT project, trace_id, count(*), min(epoch_ns("time")), max(epoch_ns("time"))

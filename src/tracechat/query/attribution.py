@@ -1,0 +1,128 @@
+"""Which agent a model call belongs to: the one rule the trajectory (``query.reader``) and the
+assistant's "tokens by agent" (``query.usage``) both read, over the span tree of a trace
+(``query.tree.build_tree`` then ``query.trajectory.fold_graph_nodes``).
+
+A model call belongs to
+
+1. the nearest enclosing agent span that names its agent; but a tool that runs a model
+   between them runs an agent of its own (an agent used as a tool, CrewAI's delegation),
+   which is not the agent that called the tool: the call then belongs to no named agent;
+2. else the agent the call itself names;
+3. else the agent its instructions belong to: the agent an earlier call with the same
+   instructions belonged to, or, when its instructions are new and control was just handed
+   to an agent (a transfer tool, a handoff span), that agent (LlamaIndex's AgentWorkflow
+   records no agent spans; its ``handoff`` tool names the agent that takes over);
+4. else to no agent.
+
+The calls are read in the trajectory's order (``query.tree.walk``): "earlier" and "just
+handed to" mean in that order. The rule reads the whole tree, so it holds however many
+commits a trace arrived in: it is applied when a trace is read, never stored.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from tracechat.genai.messages import plain_arguments
+from tracechat.genai.types import Kind, SpanFacts
+from tracechat.query.spans import argument, system_text
+from tracechat.query.tree import Node, walk
+
+TRANSFER = re.compile(r"^(?:(?:transfer|handoff)_to_(?P<agent>.+)|transfer|handoff)$")
+"""A tool that hands the conversation to another agent (``transfer_to_weather_agent``,
+Strands' ``handoff_to_agent`` with the agent in its ``agent_name`` argument, LlamaIndex's
+``handoff`` with it in ``to_agent``)."""
+_TARGET_ARGUMENTS = ("agent_name", "to_agent")
+
+
+def transfer_target(arguments: str | None, transfer: re.Match[str]) -> str | None:
+    """The agent a transfer tool hands to: named in its arguments, else in its name."""
+    named = (argument(arguments, name) for name in _TARGET_ARGUMENTS)
+    return next((n for n in named if n), None) or transfer.group("agent")
+
+
+def enclosing_agent(node: Node) -> str | None:
+    """Rules 1 and 2: the agent the spans name for this one (None: they name none)."""
+    ancestor: Node | None = node
+    while ancestor is not None:
+        if ancestor.facts.kind is Kind.AGENT and ancestor.facts.agent_name:
+            return ancestor.facts.agent_name
+        if ancestor is not node and ancestor.facts.kind is Kind.TOOL and ancestor.first_descendant(Kind.LLM):
+            return None
+        ancestor = ancestor.parent
+    return node.facts.agent_name
+
+
+def runs_own_agent(node: Node) -> bool:
+    """A tool nearer than any named agent runs the call: an unnamed agent of its own."""
+    ancestor = node.parent
+    while ancestor is not None:
+        if ancestor.facts.kind is Kind.AGENT and ancestor.facts.agent_name:
+            return False
+        if ancestor.facts.kind is Kind.TOOL and ancestor.first_descendant(Kind.LLM):
+            return True
+        ancestor = ancestor.parent
+    return False
+
+
+def model_calls(roots: list[Node]) -> list[Node]:
+    """Each model call once, by its outermost span, in reading order (a call recorded by
+    nested spans is one call: ``query.tree`` nests a sibling that records it again)."""
+    return [n for n, entering in walk(roots) if entering and n.facts.kind is Kind.LLM and not n.has_ancestor(Kind.LLM)]
+
+
+@dataclass(slots=True)
+class _Walk:
+    owners: dict[str, str | None] = field(default_factory=dict)
+    by_instructions: dict[str, str | None] = field(default_factory=dict)
+    handed_to: str | None = None
+
+    def call(self, node: Node) -> None:
+        agent = enclosing_agent(node)
+        instructions = system_text(node.facts) or next(
+            (system_text(d.facts) for d in node.descendants() if d.facts.kind is Kind.LLM and system_text(d.facts)),
+            None,
+        )
+        if agent is None and instructions and not runs_own_agent(node):
+            if instructions in self.by_instructions:
+                agent = self.by_instructions[instructions]
+            elif self.handed_to is not None:
+                agent = self.handed_to
+        if agent is not None and agent == self.handed_to:
+            self.handed_to = None
+        if instructions:
+            self.by_instructions.setdefault(instructions, agent)
+        self.owners[node.facts.span_id] = agent
+        self._requested_transfers(node.facts)
+
+    def _requested_transfers(self, facts: SpanFacts) -> None:
+        for message in facts.output_messages or ():
+            for call in message.of_kind("tool_call"):
+                transfer = TRANSFER.match(call.name or "")
+                if transfer:
+                    self.handed_to = transfer_target(call.arguments, transfer) or self.handed_to
+
+    def other(self, node: Node) -> None:
+        facts = node.facts
+        if facts.kind is Kind.HANDOFF and facts.handoff_to:
+            self.handed_to = facts.handoff_to
+        elif facts.kind is Kind.TOOL:
+            transfer = TRANSFER.match(facts.tool_name or "")
+            if transfer:
+                self.handed_to = transfer_target(plain_arguments(facts.tool_arguments), transfer) or self.handed_to
+
+
+def attribute(roots: list[Node]) -> dict[str, str | None]:
+    """The agent each model call belongs to (by the span id of its outermost span), by the
+    rule above; None: no agent."""
+    state = _Walk()
+    for node, entering in walk(roots):
+        if not entering:
+            continue
+        if node.facts.kind is Kind.LLM:
+            if not node.has_ancestor(Kind.LLM):
+                state.call(node)
+        else:
+            state.other(node)
+    return state.owners
