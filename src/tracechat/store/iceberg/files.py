@@ -101,12 +101,17 @@ def _make_plan(schema: Schema, props: dict[str, str]) -> _Plan:
 
 
 def _with_field_ids(rows: pa.Table, schema: Schema) -> pa.Table:
-    """``rows`` with each column's Iceberg field id in its metadata (no data copied)."""
-    fields = []
-    for field in rows.schema:
-        field_id = schema.find_field(field.name).field_id
-        fields.append(field.with_metadata({PYARROW_PARQUET_FIELD_ID_KEY: str(field_id).encode()}))
-    return pa.Table.from_arrays(rows.columns, schema=pa.schema(fields))
+    """``rows`` with each column's Iceberg field id in its metadata (no data copied). A
+    column the table does not have is left out: a table an older tracechat made, before
+    the field was added (the next store to open the table adds it)."""
+    known = {field.name for field in schema.fields}
+    fields, columns = [], []
+    for field, column in zip(rows.schema, rows.columns, strict=True):
+        if field.name in known:
+            field_id = schema.find_field(field.name).field_id
+            fields.append(field.with_metadata({PYARROW_PARQUET_FIELD_ID_KEY: str(field_id).encode()}))
+            columns.append(column)
+    return pa.Table.from_arrays(columns, schema=pa.schema(fields))
 
 
 def write_data_files(table: Table, rows: pa.Table) -> list[DataFile]:
