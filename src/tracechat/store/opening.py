@@ -8,13 +8,11 @@ from __future__ import annotations
 import time
 from concurrent.futures import Future
 from dataclasses import dataclass
-from typing import Any, Protocol
-
-import duckdb
+from typing import Protocol
 
 from tracechat.auth.keys import Clock, KeyRing
 from tracechat.config import Settings
-from tracechat.errors import TracechatError, Unsupported
+from tracechat.errors import TracechatError
 from tracechat.live_export import Snapshots
 from tracechat.migration import MigrationStatus
 from tracechat.model.records import IngestBatch
@@ -67,22 +65,6 @@ class Stores:
             self.own_records.close()
 
 
-class _NoSpans:
-    def cursor(self) -> duckdb.DuckDBPyConnection:
-        raise Unsupported("this tool does not run on the Iceberg store yet; read traces one by one instead")
-
-
-_NO_SPANS = _NoSpans()
-
-
-class _NoAnalytics(TraceAnalytics):
-    """The assistant's statistics tools on a store they cannot read yet: each call says so
-    (the model reads the error) instead of answering from nothing."""
-
-    def _rows(self, query: str, params: dict[str, Any]) -> list[dict[str, Any]]:
-        raise Unsupported("this tool does not run on the Iceberg store yet; read traces one by one instead")
-
-
 def open_keys(settings: Settings, *, clock: Clock = time.monotonic) -> KeyRing:
     """The API keys: ``keys.json`` in the data directory, or with ``--store iceberg`` the
     catalog's PostgreSQL, shared by every node. ``clock``: when they are re-read."""
@@ -129,6 +111,7 @@ def open_stores(
             migration=migration,
         )
         return Stores(store, store, TraceAnalytics(store), snapshots=store)
+    from tracechat.store.iceberg.analytics import IcebergAnalytics
     from tracechat.store.iceberg.records import PostgresRecords
     from tracechat.store.iceberg.store import IcebergStore
 
@@ -146,4 +129,4 @@ def open_stores(
     except BaseException:
         iceberg.close()
         raise
-    return Stores(iceberg, records, _NoAnalytics(_NO_SPANS), records)
+    return Stores(iceberg, records, IcebergAnalytics(iceberg), records)
