@@ -124,10 +124,10 @@ class IcebergStore:
         try:
             self.index = TraceIndex(self._pool)
             with self._catalog_lock():
+                self.index.ensure_schema()  # first: a database of a newer release is refused here
                 self.catalog = SqlCatalog(
                     "tracechat", uri=sqlalchemy_uri(catalog_uri), warehouse=warehouse, pool_pre_ping="true"
                 )
-                self.index.ensure_schema()
                 self._create_tables()
         except BaseException:
             self._pool.close()
