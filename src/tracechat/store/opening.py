@@ -20,22 +20,32 @@ from tracechat.store.analytics import TraceAnalytics
 from tracechat.store.cursors import CursorSource
 from tracechat.store.duck import DuckDBStore
 from tracechat.store.protocol import SpanStore
-from tracechat.store.staging import StagedBatch
-from tracechat.store.writer import CommitObserver, GroupCommitWriter
+from tracechat.store.writer import CommitObserver
 
 
 class StoreConfigurationError(TracechatError):
     code = "configuration"
 
 
+class WriteQueue(Protocol):
+    """What is watched of a store's writer (``GroupCommitWriter``): how much waits for a commit."""
+
+    @property
+    def queued_bytes(self) -> int: ...
+
+    @property
+    def queued_items(self) -> int: ...
+
+
 class ServedStore(SpanStore, Protocol):
     """A span store as a server runs it: its writer's queue is watched, its search lag too,
-    and ``problem`` says what damage it found (None while it is whole)."""
+    and ``problem`` says what damage it found (None while it is whole). A store opened for
+    reading only (``--role query``) has no writer: its queue is always empty."""
 
     problem: str | None
 
     @property
-    def writer(self) -> GroupCommitWriter[StagedBatch]: ...
+    def writer(self) -> WriteQueue: ...
 
     def search_lag(self) -> int: ...
 
@@ -123,6 +133,7 @@ def open_stores(
         max_commit_bytes=settings.commit_max_bytes,
         observer=observer,
         memory_mb=settings.store_memory_mb,
+        writes=settings.role != "query",
     )
     try:
         records = PostgresRecords(catalog_uri)

@@ -38,7 +38,7 @@ from pyiceberg.manifest import DataFile
 from pyiceberg.table import Table
 from pyiceberg.table.snapshots import Snapshot
 
-from tracechat.errors import StorageUnavailable
+from tracechat.errors import StorageUnavailable, Unsupported
 from tracechat.ingest.flatten import span_fields
 from tracechat.model.records import IngestBatch
 from tracechat.model.sessions import SessionEntry, SessionFilter, SessionSummary
@@ -110,7 +110,9 @@ class IcebergStore:
         observer: CommitObserver | None = None,
         pool_size: int = 8,
         memory_mb: int = 512,
+        writes: bool = True,
     ) -> None:
+        """``writes=False``: a reader (``--role query``), with no writer; ``submit`` refuses."""
         self._pool: ConnectionPool[psycopg.Connection[tuple[Any, ...]]] = ConnectionPool(
             libpq_uri(catalog_uri),
             min_size=1,
@@ -145,12 +147,16 @@ class IcebergStore:
         self._cursors: list[duckdb.DuckDBPyConnection] = []
         self._cursors_lock = threading.Lock()
         self._texts = TextReader()
-        self._writer: GroupCommitWriter[StagedBatch] = GroupCommitWriter(
-            self._commit,
-            max_queue_bytes=max_queue_bytes,
-            max_commit_bytes=max_commit_bytes,
-            observer=observer,
-            name="tracechat-iceberg-writer",
+        self._writer: GroupCommitWriter[StagedBatch] | None = (
+            GroupCommitWriter(
+                self._commit,
+                max_queue_bytes=max_queue_bytes,
+                max_commit_bytes=max_commit_bytes,
+                observer=observer,
+                name="tracechat-iceberg-writer",
+            )
+            if writes
+            else None
         )
 
     @contextmanager
@@ -179,10 +185,14 @@ class IcebergStore:
     # -- writing -----------------------------------------------------------------------------
 
     @property
-    def writer(self) -> GroupCommitWriter[StagedBatch]:
-        return self._writer
+    def writer(self) -> GroupCommitWriter[StagedBatch] | NoWriter:
+        return self._writer if self._writer is not None else NO_WRITER
 
     def submit(self, batch: IngestBatch) -> Future[None]:
+        if self._writer is None:
+            raise Unsupported(
+                "this node runs --role query and stores nothing: send OTLP to a node of --role ingest or all"
+            )
         if not batch.row_count:
             done: Future[None] = Future()
             done.set_result(None)
@@ -462,7 +472,8 @@ class IcebergStore:
         if self._closed:
             return
         self._closed = True
-        self._writer.close()
+        if self._writer is not None:
+            self._writer.close()
         self._texts.close()
         self._listener.close()
         with self._cursors_lock:
@@ -474,6 +485,16 @@ class IcebergStore:
         self.index.close()
         self.catalog.engine.dispose()
         self._pool.close()
+
+
+class NoWriter:
+    """The write queue of a store that has no writer: always empty."""
+
+    queued_bytes = 0
+    queued_items = 0
+
+
+NO_WRITER = NoWriter()
 
 
 def _trace_ids(*tables_: pa.Table | None) -> set[str]:
