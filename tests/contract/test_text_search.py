@@ -128,3 +128,13 @@ def test_a_long_snippet_is_cut_around_the_first_word_found() -> None:
     assert "the Tagus estuary" in found
     assert len(found) <= 160
     assert fulltext.snippet("short text", ["x"]) == "short text"
+
+
+def test_with_the_index_off_text_matches_names_only(postgres: PostgresServer, tmp_path: Path) -> None:
+    store = IcebergStore(postgres.create_database(), (tmp_path / "warehouse").as_uri(), search=False)
+    try:
+        travel_trace(agent="concierge").store_in(store)  # type: ignore[arg-type]
+        assert _find(store, "lisbon").total == 0
+        assert _find(store, "concierge").total == 1
+    finally:
+        store.close()

@@ -15,8 +15,10 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.sdk.trace.export import SpanExportResult
 
+from tests.contract.test_search import travel_trace
 from tests.otel import http_exporter, make_agent_spans
 from tests.postgres import PostgresServer
+from tests.samples import ALL_TIME
 from tests.servers import InProcessServer, settings_for_test
 from tracechat.store.iceberg.store import NoWriter
 from tracechat.v1 import query_pb2 as q
@@ -108,3 +110,23 @@ def test_an_all_node_receives_and_answers(nodes: dict[str, InProcessServer]) -> 
     answer = _list(node.grpc_endpoint)
     assert not isinstance(answer, grpc.RpcError)
     assert len(answer.traces) == 1
+
+
+def test_a_word_said_through_a_receiver_is_found_in_the_query_nodes_list(nodes: dict[str, InProcessServer]) -> None:
+    """The viewer's list (``GET /agents/traces?q=``) on a query node finds a trace by a word
+    that only a message's content holds, sent through an ingest node."""
+    trace = travel_trace(question="Is the Gulbenkian open on Mondays?")
+    sent = httpx.post(
+        f"{nodes['ingest'].otlp_http}/v1/traces",
+        content=trace.trace_request().SerializeToString(),
+        headers={"content-type": "application/x-protobuf"},
+    )
+    assert sent.status_code == 200
+    params = {"project_id": "default", "q": "gulbenkian mondays", "since": ALL_TIME}
+    for node in (nodes["query"], nodes["all"]):
+        listed = httpx.get(f"{node.api}/agents/traces", params=params).json()
+        assert [t["trace_id"] for t in listed["traces"]] == [trace.trace_hex]
+        assert [(m["field"], m["snippet"]) for m in listed["traces"][0]["matches"]] == [
+            ("user_message", "Is the Gulbenkian open on Mondays?")
+        ]
+    assert httpx.get(f"{nodes['query'].api}/agents/traces", params={**params, "q": "louvre"}).json()["total"] == 0

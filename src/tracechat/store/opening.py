@@ -134,6 +134,7 @@ def open_stores(
         observer=observer,
         memory_mb=settings.store_memory_mb,
         writes=settings.role != "query",
+        search=settings.search_index,
     )
     try:
         records = PostgresRecords(catalog_uri)

@@ -111,8 +111,10 @@ class IcebergStore:
         pool_size: int = 8,
         memory_mb: int = 512,
         writes: bool = True,
+        search: bool = True,
     ) -> None:
-        """``writes=False``: a reader (``--role query``), with no writer; ``submit`` refuses."""
+        """``writes=False``: a reader (``--role query``), with no writer; ``submit`` refuses.
+        ``search=False``: commits write no text to the full-text index (``TRACECHAT_SEARCH_INDEX=0``)."""
         self._pool: ConnectionPool[psycopg.Connection[tuple[Any, ...]]] = ConnectionPool(
             libpq_uri(catalog_uri),
             min_size=1,
@@ -146,7 +148,7 @@ class IcebergStore:
         self._local = threading.local()
         self._cursors: list[duckdb.DuckDBPyConnection] = []
         self._cursors_lock = threading.Lock()
-        self._texts = TextReader()
+        self._texts = TextReader() if writes and search else None
         self._writer: GroupCommitWriter[StagedBatch] | None = (
             GroupCommitWriter(
                 self._commit,
@@ -211,15 +213,18 @@ class IcebergStore:
             keys = zip(span_rows.column("project").to_pylist(), span_rows.column("trace_id").to_pylist(), strict=True)
             span_rows = without_spans(span_rows, self.index.stored_span_ids(keys))
         log_rows = tables.log_rows(logs, scopes, batch_id) if logs is not None else None
-        texts = self._texts.start(span_rows, log_rows)  # read while the commit runs
+        texts = self._texts.start(span_rows, log_rows) if self._texts is not None else None  # during the commit
         try:
             span_seq = (
                 self._append(tables.SPANS, span_rows, batch_id) if span_rows is not None and span_rows.num_rows else 0
             )
             log_seq = self._append(tables.LOGS, log_rows, batch_id) if log_rows is not None else 0
-            self._record(batch_id, span_rows, log_rows, span_seq, log_seq, texts.result())
+            self._record(
+                batch_id, span_rows, log_rows, span_seq, log_seq, texts.result() if texts is not None else ([], [])
+            )
         except BaseException:
-            self._texts.forget()  # the text of this batch is handed out again with its retry
+            if self._texts is not None:
+                self._texts.forget()  # the text of this batch is handed out again with its retry
             raise
         if self._feed.watched:  # after the commit and before its requests are acknowledged
             self._feed.publish(_trace_ids(spans, logs))
@@ -474,7 +479,8 @@ class IcebergStore:
         self._closed = True
         if self._writer is not None:
             self._writer.close()
-        self._texts.close()
+        if self._texts is not None:
+            self._texts.close()
         self._listener.close()
         with self._cursors_lock:
             for cursor in self._cursors:
