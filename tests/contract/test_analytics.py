@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pytest
@@ -19,6 +19,8 @@ from tracechat.chat import tools
 from tracechat.ingest.loader import load_paths_in_process
 from tracechat.ingest.receiver import Receiver
 from tracechat.metrics import Metrics
+from tracechat.model.sessions import SessionFilter, SessionSummary
+from tracechat.model.summaries import TraceFilter
 from tracechat.query.service import TraceQueries
 from tracechat.store.analytics import TraceAnalytics
 from tracechat.store.duck import DuckDBStore
@@ -173,3 +175,37 @@ def test_the_assistants_tools_answer_from_the_iceberg_store(both: Both) -> None:
     assert {row["agent"] for row in usage} >= {"planner", "weather", "triage"}
     catalog = json.loads(tools.call(context, "list_agents_and_models", "{}"))
     assert {"model": "claude-sonnet-4-5", "traces": 1} in catalog["models"]
+
+
+def _unordered(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A list row with its agents and models as sets: their order is no store's promise."""
+    return (*row[:4], sorted(row[4]), sorted(row[5]), *row[6:])
+
+
+def test_the_trace_and_session_index_are_the_same_on_both_stores(both: Both) -> None:
+    """The two stores index a commit's spans by the same rules (store.sql.SPAN_TOTALS: the
+    usage of a call recorded twice counts once, agents' sums apart) but merge them into
+    the row each its own way: over the same spans, every list row, index entry and session
+    must agree."""
+    for project in both.projects:
+        rows = {}
+        for store in (both.duck, both.iceberg):
+            listed, total = store.list_traces(project, TraceFilter(), 10_000, 0)
+            rows[store] = (sorted(map(_unordered, listed)), total)
+        assert rows[both.iceberg] == rows[both.duck]
+        for row in rows[both.duck][0]:
+            duck, iceberg = both.duck.trace(project, row[0]), both.iceberg.trace(project, row[0])
+            assert duck is not None
+            assert iceberg is not None
+            same = {"first_batch": 0, "last_batch": 0, "agents": (), "models": ()}
+            assert replace(iceberg, **same) == replace(duck, **same)
+            assert (sorted(iceberg.agents), sorted(iceberg.models)) == (sorted(duck.agents), sorted(duck.models))
+        duck_sessions, iceberg_sessions = (
+            store.list_sessions(project, SessionFilter(), 10_000, 0) for store in (both.duck, both.iceberg)
+        )
+        assert [_session(s) for s in iceberg_sessions[0]] == [_session(s) for s in duck_sessions[0]]
+        assert iceberg_sessions[1] == duck_sessions[1]
+
+
+def _session(summary: SessionSummary) -> SessionSummary:
+    return summary.model_copy(update={"agents": sorted(summary.agents), "models": sorted(summary.models)})

@@ -11,8 +11,10 @@ have started before) is in it. A span stored twice (a race between receivers) is
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
+import duckdb
 import pyarrow as pa
 
 from tracechat.store.analytics import TraceAnalytics
@@ -57,20 +59,19 @@ class IcebergAnalytics(TraceAnalytics):
         since: int = params["since"]
         cursor = self._iceberg.scan_cursor()
         try:
-            self._views(cursor, project, since)
+            if _reads(query, "traces"):
+                self._traces(cursor, project, since)
+            if _reads(query, "spans"):
+                self._spans(cursor, project, since)
             result = cursor.execute(query, params)
             names = [d[0] for d in result.description or ()]
             return [dict(zip(names, row, strict=True)) for row in result.fetchall()]
         finally:
             cursor.close()
 
-    def _views(self, cursor: Any, project: str, since: int) -> None:
+    def _traces(self, cursor: duckdb.DuckDBPyConnection, project: str, since: int) -> None:
+        """``traces``: the index rows of the project's traces started since then."""
         with self._iceberg.index.connection() as con:
-            bounds = con.execute(
-                f"SELECT min(start_ns), max(span_seq) FROM {TRACES}"
-                " WHERE project = %s AND span_count > 0 AND end_ns >= %s",
-                [project, since],
-            ).fetchone()
             found = con.execute(
                 f"SELECT project, trace_id, start_ns, end_ns, span_count, root_has_parent, root_start_ns, root_name,"
                 f" root_span_id, root_end_ns, has_error, agents, models FROM {TRACES}"
@@ -96,6 +97,16 @@ class IcebergAnalytics(TraceAnalytics):
         )
         cursor.register("index_rows", traces)
         cursor.execute("CREATE TEMP VIEW traces AS SELECT * FROM index_rows")
+
+    def _spans(self, cursor: duckdb.DuckDBPyConnection, project: str, since: int) -> None:
+        """``spans``: the project's spans in the files of every day a trace that ends since
+        then has spans in, each span once."""
+        with self._iceberg.index.connection() as con:
+            bounds = con.execute(
+                f"SELECT min(start_ns), max(span_seq) FROM {TRACES}"
+                " WHERE project = %s AND span_count > 0 AND end_ns >= %s",
+                [project, since],
+            ).fetchone()
         start, seq = bounds if bounds is not None else (None, None)
         source = "planned"
         if start is None:
@@ -113,3 +124,7 @@ class IcebergAnalytics(TraceAnalytics):
             f"CREATE TEMP VIEW spans AS SELECT {columns} FROM {source} WHERE project = {_literal(project)}"
             " QUALIFY row_number() OVER (PARTITION BY trace_id, span_id ORDER BY batch) = 1"
         )
+
+
+def _reads(query: str, relation: str) -> bool:
+    return re.search(rf"\b(FROM|JOIN)\s+{relation}\b", query) is not None

@@ -26,13 +26,12 @@ import psycopg
 import pyarrow as pa
 from psycopg_pool import ConnectionPool
 
-from tracechat.model.names import MODEL_OF_SPAN_SQL
 from tracechat.model.sessions import SessionEntry, SessionFilter, SessionSummary
 from tracechat.model.stored import TraceIndexEntry
 from tracechat.model.summaries import SpanMatch, StoredFeedback, TraceFilter
-from tracechat.store import sessions
+from tracechat.store import sessions, sql
 from tracechat.store.iceberg import commitnotes, fulltext
-from tracechat.store.sql import AGGREGATING, like_escaped
+from tracechat.store.sql import like_escaped
 from tracechat.store.texts import IndexedText
 
 TRACES = "tracechat_traces"
@@ -112,27 +111,13 @@ CREATE TABLE IF NOT EXISTS {SESSIONS} (
 CREATE INDEX IF NOT EXISTS {SESSIONS}_active ON {SESSIONS} (project, end_ns DESC, session_id);
 """
 
-_MODEL_CALL = f"(operation IS NULL OR operation NOT IN {AGGREGATING})"
-_AGENT_CALL = f"operation IN {AGGREGATING}"
-
 SPAN_AGGREGATES = f"""
-SELECT project, trace_id, min(start_ns), max(end_ns), count(*),
-    min({{'has_parent': parent_span_id IS NOT NULL, 'start_ns': start_ns, 'name': name,
-          'span_id': span_id, 'end_ns': end_ns}}),
-    bool_or(status_code = 2),
-    sum(input_tokens) FILTER (WHERE {_MODEL_CALL}),
-    sum(output_tokens) FILTER (WHERE {_MODEL_CALL}),
-    sum(input_tokens) FILTER (WHERE {_AGENT_CALL}),
-    sum(output_tokens) FILTER (WHERE {_AGENT_CALL}),
-    sum(cost) FILTER (WHERE {_MODEL_CALL}),
-    sum(cost) FILTER (WHERE {_AGENT_CALL}),
-    coalesce(list_distinct(list(agent_name)), []),
-    coalesce(list_distinct(list({MODEL_OF_SPAN_SQL})), []),
-    any_value(conversation_id),
-    list(span_id)
-FROM new_spans GROUP BY project, trace_id
+WITH {sql.commit_spans("new_spans", "true")}
+SELECT project, trace_id, min(start_ns), max(end_ns), count(*), {sql.SPAN_TOTALS}, list(span_id)
+FROM batch_spans GROUP BY project, trace_id
 """
-"""Per trace, what a batch's new spans add to the index (DuckDB, over the Arrow rows)."""
+"""Per trace, what a batch's new spans add to the index (DuckDB, over the Arrow rows): the
+DuckDB store's own rules (``store.sql.SPAN_TOTALS``), over the commit's new spans."""
 
 LOG_AGGREGATES = """
 SELECT project, trace_id, count(*), min(epoch_ns("time")), max(epoch_ns("time"))
