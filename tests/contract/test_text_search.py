@@ -5,6 +5,7 @@ every node reads, whichever receiver stored the text."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -12,11 +13,14 @@ import pytest
 from tests.contract.test_search import CHAT_1, CHAT_2, TOOL, travel_trace
 from tests.postgres import PostgresServer
 from tests.traces import BASE_NS, MS, TraceBuilder
+from tracechat.ingest.flatten import flatten_traces
 from tracechat.model.summaries import TraceFilter, TraceList
 from tracechat.query.service import TraceQueries
 from tracechat.store.duck import DuckDBStore
-from tracechat.store.iceberg import fulltext
+from tracechat.store.iceberg import fulltext, tables
+from tracechat.store.iceberg.maintain import run_maintenance
 from tracechat.store.iceberg.store import IcebergStore
+from tracechat.store.staging import stage
 
 Store = DuckDBStore | IcebergStore
 
@@ -138,3 +142,42 @@ def test_with_the_index_off_text_matches_names_only(postgres: PostgresServer, tm
         assert _find(store, "concierge").total == 1
     finally:
         store.close()
+
+
+def test_the_text_of_a_batch_maintenance_indexes_is_searchable(postgres: PostgresServer, tmp_path: Path) -> None:
+    """A receiver died between its Iceberg commit and its index transaction: ``tracechat
+    maintain`` records the batch, its text with it."""
+    catalog, warehouse = postgres.create_database(), (tmp_path / "warehouse").as_uri()
+    store = IcebergStore(catalog, warehouse)
+    try:
+        trace = travel_trace(question="Is the tram to Belém running?")
+        staged = stage(flatten_traces(trace.trace_request(), lambda resource: "p").batch)
+        store._append(tables.SPANS, tables.span_rows(staged.spans, staged.scopes, "lost"), "lost")
+        assert _find(store, "belem").total == 0
+        report = run_maintenance(catalog, warehouse, unindexed_after=timedelta(0))
+        assert report.batches_reindexed == 1
+        found = _find(store, "belem tram")
+        assert [t.trace_id for t in found.traces] == [trace.trace_hex]
+        assert [(m.span_id, m.field) for m in found.traces[0].matches] == [(CHAT_1, "user_message")]
+    finally:
+        store.close()
+
+
+def test_a_tsvector_holds_each_word_once_with_its_first_positions() -> None:
+    assert fulltext.tsvector("Tagus, tagus! TÂGUS o'clock") == "'tagus':1,2,3 'o':4 'clock':5"
+    repeated = fulltext.tsvector("rio " * 300)
+    assert repeated.startswith("'rio':1,2,")
+    assert repeated.endswith(",255")
+    assert fulltext.query_words('"fado house"') == "'fado' <-> 'house'"
+    assert fulltext.query_words("fado house") == "'fado' & 'house'"
+
+
+def test_text_with_a_nul_and_many_words_is_stored_and_found(searchable: Store) -> None:
+    trace = TraceBuilder()
+    result = "azulejo\x00 " + "word " * (fulltext.MAX_WORDS + 10) + "miradouro"
+    attributes = {"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": "t", "gen_ai.tool.call.result": result}
+    span = trace.span("execute_tool t", attributes)
+    trace.store_in(searchable)  # type: ignore[arg-type]
+    assert _matched(searchable, "azulejo") == [(span, "tool_result")]
+    if isinstance(searchable, IcebergStore):  # past the first 10,000 words: not searchable there
+        assert _matched(searchable, "miradouro") == []

@@ -9,8 +9,9 @@ span another receiver stored first is left out with its index row.
 
 Words are those of the DuckDB store's tantivy index (``store.search.analyzer``: split on
 anything not a letter or digit, lowercased, accents folded, tokens over 64 characters left
-out); PostgreSQL's ``simple`` configuration then only reads them back, so a query's words
-match as they do there: every word in one piece of text, or a "quoted phrase".
+out), written as ``tsvector`` and ``tsquery`` literals so that PostgreSQL's own parser never
+splits them otherwise: a query's words match as they do there, every word in one piece of
+text, or a "quoted phrase".
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ MAX_WORDS: Final = 10_000
 """Words of one piece of text that are searchable (a ``tsvector`` holds 16,383 positions
 and 1 MB): the first ones; the rest of a longer tool result is not found by its words."""
 MAX_TRACES: Final = search.MAX_TRACES
+_MAX_POSITIONS: Final = 255
 _SNIPPET_CHARS: Final = 160
 _SPAN_COLUMNS: Final = (
     "project",
@@ -142,20 +144,29 @@ class TextReader:
         self._thread.shutdown()
 
 
+def _lexeme(word: str) -> str:
+    return "'" + word.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def tsvector(text: str) -> str:
+    """``text``'s words as a ``tsvector`` literal: each word once, with its positions (at most
+    255, PostgreSQL's limit per word), so PostgreSQL's own parser never splits them."""
+    positions: dict[str, list[str]] = {}
+    for position, word in enumerate(words(text)[:MAX_WORDS], 1):
+        held = positions.setdefault(word, [])
+        if len(held) < _MAX_POSITIONS:
+            held.append(str(position))
+    return " ".join(f"{_lexeme(word)}:{','.join(held)}" for word, held in positions.items())
+
+
 def insert(con: psycopg.Connection[tuple[Any, ...]], texts: Iterable[IndexedText]) -> None:
-    """Write ``texts`` in the caller's transaction."""
-    rows = [
-        (t.project, t.trace_id, t.span_id, t.field, t.start_ns, t.text, " ".join(words(t.text)[:MAX_WORDS]))
-        for t in texts
-    ]
-    if not rows:
-        return
-    with con.cursor() as cursor:
-        cursor.executemany(
-            f"INSERT INTO {TEXTS} (project, trace_id, span_id, field, start_ns, body, words)"
-            " VALUES (%s, %s, %s, %s, %s, %s, to_tsvector('simple', %s))",
-            rows,
-        )
+    """Write ``texts`` in the caller's transaction (one ``COPY``)."""
+    columns = "project, trace_id, span_id, field, start_ns, body, words"
+    with con.cursor() as cursor, cursor.copy(f"COPY {TEXTS} ({columns}) FROM STDIN") as copy:
+        for t in texts:  # PostgreSQL's text holds no NUL
+            copy.write_row(
+                (t.project, t.trace_id, t.span_id, t.field, t.start_ns, t.text.replace("\0", ""), tsvector(t.text))
+            )
 
 
 # -- searching ---------------------------------------------------------------------------------
@@ -164,14 +175,13 @@ def insert(con: psycopg.Connection[tuple[Any, ...]], texts: Iterable[IndexedText
 def query(text: str) -> str | None:
     """The ``tsquery`` expression (over one parameter, the words) for a search, or None when
     ``text`` has no word to look for; the parameter is ``query_words(text)``."""
-    found = words(text)
-    if not found:
-        return None
-    return "phraseto_tsquery('simple', %s)" if search.is_phrase(text, found) else "plainto_tsquery('simple', %s)"
+    return "%s::tsquery" if words(text) else None
 
 
 def query_words(text: str) -> str:
-    return " ".join(words(text))
+    """The ``tsquery`` literal of a search: every word, or the words as a phrase."""
+    found = words(text)
+    return (" <-> " if search.is_phrase(text, found) else " & ").join(map(_lexeme, found))
 
 
 def matching_traces(project: str, text: str, since_ns: int | None) -> tuple[str, list[Any]] | None:
@@ -199,8 +209,9 @@ def matches(
     rows = con.execute(
         "SELECT trace_id, span_id, field, body FROM ("
         f" SELECT trace_id, span_id, field, body, row_number() OVER (PARTITION BY trace_id"
-        f"   ORDER BY ts_rank(words, q) DESC, start_ns, span_id) AS n"
-        f" FROM {TEXTS}, {tsquery} AS q WHERE project = %s AND trace_id = ANY(%s) AND words @@ q"
+        f"   ORDER BY ts_rank(words, given.q) DESC, start_ns, span_id) AS n"
+        f" FROM {TEXTS}, (SELECT {tsquery} AS q) AS given"
+        " WHERE project = %s AND trace_id = ANY(%s) AND words @@ given.q"
         ") AS ranked WHERE n <= %s ORDER BY trace_id, n",
         [query_words(text), project, trace_ids, per_trace],
     ).fetchall()
