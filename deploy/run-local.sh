@@ -6,7 +6,8 @@
 #   deploy/run-local.sh [DIR]        # DIR defaults to ./tracechat-cluster; Ctrl-C stops all
 #
 # Ports (override with the variables): OTLP gRPC $GRPC_PORT (4317) and HTTP $HTTP_PORT (4318)
-# on HAProxy, the reader's API on $API_PORT (8000), PostgreSQL on $PG_PORT (5544); the
+# on HAProxy, the reader's API on $API_PORT (8000) and its gRPC queries on $QUERY_GRPC_PORT
+# (4319), PostgreSQL on $PG_PORT (5544); the
 # receivers listen on loopback ports above $BACKEND_BASE (14000). Needs Debian's postgresql
 # and haproxy packages and tracechat on PATH (or TRACECHAT="python -m tracechat").
 # SIGTERM, SIGINT or any of its processes exiting stops everything it started (by pid) and
@@ -18,6 +19,7 @@ DIR=$(realpath -m "${1:-./tracechat-cluster}")
 GRPC_PORT=${GRPC_PORT:-4317}
 HTTP_PORT=${HTTP_PORT:-4318}
 API_PORT=${API_PORT:-8000}
+QUERY_GRPC_PORT=${QUERY_GRPC_PORT:-4319}
 PG_PORT=${PG_PORT:-5544}
 BACKEND_BASE=${BACKEND_BASE:-14000}
 MAINTAIN_EVERY_S=${MAINTAIN_EVERY_S:-600}
@@ -86,7 +88,8 @@ export TRACECHAT_CATALOG_URI="postgresql://tracechat@127.0.0.1:$PG_PORT/tracecha
 export TRACECHAT_WAREHOUSE="file://$DIR/warehouse"
 
 # -- the reader first: it creates the tables while no receiver is up yet
-$TRACECHAT serve --role query --data-dir "$DIR/reader" --port "$API_PORT" >"$DIR/logs/reader.log" 2>&1 &
+$TRACECHAT serve --role query --data-dir "$DIR/reader" --port "$API_PORT" --grpc-port "$QUERY_GRPC_PORT" \
+  >"$DIR/logs/reader.log" 2>&1 &
 pids+=($!)
 wait_for "$!" reader grep -q "API " "$DIR/logs/reader.log"
 

@@ -200,14 +200,15 @@ class RunningServer:
             api.should_exit = True
             await api_task
             raise
-        # A query node (--role query) serves the HTTP API only: no OTLP listener, and no gRPC
-        # port either (the gRPC query service shares the OTLP/gRPC server).
+        # A query node (--role query) opens no OTLP/HTTP listener; its gRPC port serves the
+        # query service, and an OTLP export sent there is refused (UNIMPLEMENTED: its store
+        # has no writer). An ingest node's gRPC port serves OTLP and health, no queries.
         receives = settings.role != "query"
         try:
             grpc_server, grpc_port = build_grpc_server(
                 service.receiver,
                 settings.host,
-                settings.grpc_port if receives else 0,
+                settings.grpc_port,
                 settings.max_request_bytes,
                 settings.grpc_workers,
                 GrpcLimits(limits.max_connections, limits.header_timeout_s),
@@ -215,7 +216,12 @@ class RunningServer:
             # the trajectory queries beside OTLP, on the same port and keys; each watch holds
             # one of the server's threads, so half of them at most
             queries = add_query_services(
-                grpc_server, service.traces, service.store, service.keys, max(1, settings.grpc_workers // 2)
+                grpc_server,
+                service.traces,
+                service.store,
+                service.keys,
+                max(1, settings.grpc_workers // 2),
+                queries_served=settings.role != "ingest",
             )
             otlp_sock = _listen(settings.host, settings.otlp_http_port) if receives else None
         except BaseException:
@@ -231,10 +237,9 @@ class RunningServer:
             otlp = _uvicorn(SecurityHeaders(otlp_app, open_mode=lambda: service.keys.open_mode, docs_path=None), limits)
         switch.target = create_api(service)
         otlp_port = otlp_sock.getsockname()[1] if otlp_sock is not None else 0
-        ports = Ports(grpc_port if receives else 0, otlp_port, api_sock.getsockname()[1])
+        ports = Ports(grpc_port, otlp_port, api_sock.getsockname()[1])
         running = cls(service, grpc_server, queries, [api] if otlp is None else [api, otlp], ports)
-        if receives:
-            grpc_server.start()
+        grpc_server.start()
         running._tasks = [api_task]
         if otlp is not None and otlp_sock is not None:
             running._tasks.append(asyncio.create_task(otlp.serve(sockets=[otlp_sock])))
@@ -363,11 +368,16 @@ def _announce(settings: Settings, service: Service, ports: Ports) -> None:
         f"tables in {settings.warehouse} ({settings.role})" if settings.store == "iceberg" else settings.database_path
     )
     lines = [f"tracechat {__version__}: data in {data}"]
-    if ports.grpc:
+    if ports.grpc and settings.role == "query":
+        lines.append(f"  gRPC       {web}:{ports.grpc}  (queries only: --role query receives no OTLP)")
+    elif ports.grpc:
         lines.append(f"  OTLP/gRPC  {web}:{ports.grpc}")
     if ports.otlp_http:
         lines.append(f"  OTLP/HTTP  http://{web}:{ports.otlp_http}/v1/traces")
-    lines.append(f"  API        http://{web}:{ports.api}/  (docs /docs, health /healthz, metrics /metrics)")
+    if settings.role == "ingest":
+        lines.append(f"  API        http://{web}:{ports.api}/  (/healthz and /metrics only: --role ingest)")
+    else:
+        lines.append(f"  API        http://{web}:{ports.api}/  (docs /docs, health /healthz, metrics /metrics)")
     if service.keys.open_mode:
         lines.append("  open mode: no API keys configured, so every request is allowed; listening on loopback only")
     print("\n".join(lines), flush=True)

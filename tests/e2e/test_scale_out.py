@@ -74,7 +74,7 @@ def test_a_trace_split_across_receivers_reads_whole_through_the_reader(
     to_second.shutdown()
 
     trace_id = _hex(spans[0].context.trace_id)
-    assert reader.ports.grpc == reader.ports.otlp_http == 0  # a query node receives nothing
+    assert reader.ports.otlp_http == 0  # a query node receives nothing (tests/e2e/test_roles.py)
     listed = httpx.get(f"{reader.api}/agents/traces", params={"project_id": "default"}).json()
     assert [(t["trace_id"], t["span_count"]) for t in listed["traces"]] == [(trace_id, len(spans))]
     assert listed["traces"][0]["input_tokens"] == 100 + 101 + 102
@@ -188,17 +188,27 @@ def test_a_key_created_once_is_known_to_every_node(
 
 
 def test_a_chat_made_on_one_node_is_read_and_changed_on_another(
-    receivers: list[ChildServer], reader: InProcessServer
+    reader: InProcessServer, tmp_path: Path, catalog: tuple[str, str]
 ) -> None:
+    uri, warehouse = catalog
+    settings = settings_for_test(tmp_path / "reader-2", store="iceberg", catalog_uri=uri, warehouse=warehouse)
+    other = InProcessServer(settings)  # an all node: query nodes and it share the chats
+    try:
+        _chat_on_two_nodes(reader, other)
+    finally:
+        other.stop()
+
+
+def _chat_on_two_nodes(reader: InProcessServer, other: InProcessServer) -> None:
     made = httpx.post(f"{reader.api}/api/v1/chats", json={"title": "shared"})
     assert made.status_code == 201
     chat_id = made.json()["id"]
-    elsewhere = f"{receivers[0].api}/api/v1/chats/{chat_id}"
+    elsewhere = f"{other.api}/api/v1/chats/{chat_id}"
     messages = [{"role": "user", "content": "hello from another node"}]
     assert httpx.put(elsewhere, json={"messages": messages}).status_code == 200
     read = httpx.get(f"{reader.api}/api/v1/chats/{chat_id}").json()
     assert [m["content"] for m in read["messages"]] == ["hello from another node"]
-    assert [c["id"] for c in httpx.get(f"{receivers[1].api}/api/v1/chats").json()["chats"]] == [chat_id]
+    assert [c["id"] for c in httpx.get(f"{other.api}/api/v1/chats").json()["chats"]] == [chat_id]
 
 
 def test_export_while_serving_on_the_iceberg_store_says_it_is_not_there(

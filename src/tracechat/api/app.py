@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
+from fastapi.responses import JSONResponse
 from fastapi_offline import FastAPIOffline
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from tracechat import __version__
 from tracechat.api import agents, chat, chats, exports, ops, sessions, traces, trajectories, viewer
 from tracechat.api.body_limit import BodyLimit
-from tracechat.api.errors import ERROR_RESPONSES, install_error_handlers
+from tracechat.api.errors import ERROR_RESPONSES, error_body, install_error_handlers
 from tracechat.api.reads import ReadCapacity
 from tracechat.api.security import SecurityHeaders
 from tracechat.api.turns import TurnCapacity
@@ -20,6 +22,28 @@ if TYPE_CHECKING:
 
 
 DOCS = "/docs"
+
+
+INGEST_PATHS = frozenset({"/healthz", "/metrics"})
+"""What the API port of an ingest node (``--role ingest``) serves."""
+
+
+class IngestOnly:
+    """The API port of an ingest node: health and metrics, and for anything else a 404 that
+    says where the API is."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self._app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] in INGEST_PATHS:
+            await self._app(scope, receive, send)
+            return
+        message = (
+            "this node runs --role ingest: it receives OTLP and serves /healthz and /metrics only; "
+            "the API, the viewer and the chat are on the nodes of --role query or all"
+        )
+        await JSONResponse(error_body("not_found", message), status_code=404)(scope, receive, send)
 
 
 def create_api(service: Service) -> FastAPI:
@@ -35,6 +59,10 @@ def create_api(service: Service) -> FastAPI:
     app.state.service = service
     install_error_handlers(app)
     app.include_router(ops.router, responses=ERROR_RESPONSES)
+    if service.settings.role == "ingest":
+        app.add_middleware(IngestOnly)
+        app.add_middleware(SecurityHeaders, open_mode=lambda: service.keys.open_mode, docs_path=None)
+        return app
     app.include_router(traces.router, responses=ERROR_RESPONSES)
     app.include_router(sessions.router, responses=ERROR_RESPONSES)
     app.include_router(trajectories.router, responses=ERROR_RESPONSES)

@@ -153,7 +153,7 @@ def _status_on_error(context: grpc.ServicerContext) -> Iterator[None]:
 class QueryServices:
     """What ``add_query_services`` registered, to be told when the server stops."""
 
-    def __init__(self, queries: TraceQueryServicer, checker: health.HealthServicer) -> None:
+    def __init__(self, queries: TraceQueryServicer | None, checker: health.HealthServicer) -> None:
         self._queries = queries
         self._checker = checker
 
@@ -161,18 +161,27 @@ class QueryServices:
         """Health checks answer NOT_SERVING from now (load balancers move away) and watches
         end, so the server's grace period is left to the exports in flight."""
         self._checker.enter_graceful_shutdown()
-        self._queries.close()
+        if self._queries is not None:
+            self._queries.close()
 
 
 def add_query_services(
-    server: grpc.Server, traces: TraceQueries, store: SpanStore, keys: KeyRing, max_watches: int
+    server: grpc.Server,
+    traces: TraceQueries,
+    store: SpanStore,
+    keys: KeyRing,
+    max_watches: int,
+    *,
+    queries_served: bool = True,
 ) -> QueryServices:
-    """Register TraceQueryService, health and reflection on ``server`` (before it starts)."""
-    queries = TraceQueryServicer(traces, store, keys, max_watches)
-    pb_query_grpc.add_TraceQueryServiceServicer_to_server(queries, server)
+    """Register TraceQueryService, health and reflection on ``server`` (before it starts);
+    health and reflection only when not ``queries_served`` (``--role ingest``)."""
+    queries = TraceQueryServicer(traces, store, keys, max_watches) if queries_served else None
+    if queries is not None:
+        pb_query_grpc.add_TraceQueryServiceServicer_to_server(queries, server)
     checker = health.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(checker, server)
-    services = [TRACE_SERVICE, LOGS_SERVICE, QUERY_SERVICE]
+    services = [TRACE_SERVICE, LOGS_SERVICE, *([QUERY_SERVICE] if queries is not None else [])]
     for name in ["", *services]:
         checker.set(name, health_pb2.HealthCheckResponse.SERVING)
     health_name = health_pb2.DESCRIPTOR.services_by_name["Health"].full_name

@@ -271,9 +271,13 @@ class DuckDBStore:
 
     def _ingest_saturated(self) -> bool:
         """Whether clients are waiting on the writer: several requests queued, or one while
-        it commits nearly all the time (the search indexer then gives way)."""
-        queued = self._writer.queued_items
-        return queued >= 2 or (queued > 0 and self._writer.load > _SATURATED)
+        it commits nearly all the time (the search indexer then gives way). The indexer
+        starts catching up before the writer exists: nothing is queued then."""
+        writer: GroupCommitWriter[StagedBatch] | None = getattr(self, "_writer", None)
+        if writer is None:
+            return False
+        queued = writer.queued_items
+        return queued >= 2 or (queued > 0 and writer.load > _SATURATED)
 
     def watch_trace(self, trace_id: str) -> TraceWatch:
         return self._feed.subscribe(trace_id)

@@ -8,13 +8,11 @@ from __future__ import annotations
 import time
 from concurrent.futures import Future
 from dataclasses import dataclass
-from typing import Any, Protocol
-
-import duckdb
+from typing import Protocol
 
 from tracechat.auth.keys import Clock, KeyRing
 from tracechat.config import Settings
-from tracechat.errors import TracechatError, Unsupported
+from tracechat.errors import TracechatError
 from tracechat.live_export import Snapshots
 from tracechat.migration import MigrationStatus
 from tracechat.model.records import IngestBatch
@@ -22,23 +20,33 @@ from tracechat.store.analytics import TraceAnalytics
 from tracechat.store.cursors import CursorSource
 from tracechat.store.duck import DuckDBStore
 from tracechat.store.protocol import SpanStore
-from tracechat.store.staging import StagedBatch
-from tracechat.store.writer import CommitObserver, GroupCommitWriter
+from tracechat.store.writer import CommitObserver
 
 
 class StoreConfigurationError(TracechatError):
     code = "configuration"
 
 
+class WriteQueue(Protocol):
+    """What is watched of a store's writer (``GroupCommitWriter``): how much waits for a commit."""
+
+    @property
+    def queued_bytes(self) -> int: ...
+
+    @property
+    def queued_items(self) -> int: ...
+
+
 class ServedStore(SpanStore, Protocol):
     """A span store as a server runs it: its writer's queue is watched, its search lag too,
-    and ``problem`` says what damage it found (None while it is whole)."""
+    and ``problem`` says what damage it found (None while it is whole). A store opened for
+    reading only (``--role query``) has no writer: its queue is always empty."""
 
     @property
     def problem(self) -> str | None: ...
 
     @property
-    def writer(self) -> GroupCommitWriter[StagedBatch]: ...
+    def writer(self) -> WriteQueue: ...
 
     def search_lag(self) -> int: ...
 
@@ -66,22 +74,6 @@ class Stores:
         self.spans.close()
         if self.own_records is not None:
             self.own_records.close()
-
-
-class _NoSpans:
-    def cursor(self) -> duckdb.DuckDBPyConnection:
-        raise Unsupported("this tool does not run on the Iceberg store yet; read traces one by one instead")
-
-
-_NO_SPANS = _NoSpans()
-
-
-class _NoAnalytics(TraceAnalytics):
-    """The assistant's statistics tools on a store they cannot read yet: each call says so
-    (the model reads the error) instead of answering from nothing."""
-
-    def _rows(self, query: str, params: dict[str, Any]) -> list[dict[str, Any]]:
-        raise Unsupported("this tool does not run on the Iceberg store yet; read traces one by one instead")
 
 
 def open_keys(settings: Settings, *, clock: Clock = time.monotonic) -> KeyRing:
@@ -138,6 +130,7 @@ def open_stores(
             migration=migration,
         )
         return Stores(store, store, TraceAnalytics(store), snapshots=store)
+    from tracechat.store.iceberg.analytics import IcebergAnalytics
     from tracechat.store.iceberg.records import PostgresRecords
     from tracechat.store.iceberg.store import IcebergStore
 
@@ -149,10 +142,12 @@ def open_stores(
         max_commit_bytes=settings.commit_max_bytes,
         observer=observer,
         memory_mb=settings.store_memory_mb,
+        writes=settings.role != "query",
+        search=settings.search_index,
     )
     try:
         records = PostgresRecords(catalog_uri)
     except BaseException:
         iceberg.close()
         raise
-    return Stores(iceberg, records, _NoAnalytics(_NO_SPANS), records)
+    return Stores(iceberg, records, IcebergAnalytics(iceberg), records)

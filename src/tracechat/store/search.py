@@ -47,7 +47,7 @@ def _schema() -> tantivy.Schema:
     return builder.build()
 
 
-def _analyzer() -> tantivy.TextAnalyzer:
+def analyzer() -> tantivy.TextAnalyzer:
     """Words split on anything not a letter or digit, lowercased, accents folded
     ("São" finds "sao" and the other way round), very long tokens (base64, hashes) left out."""
     builder = tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
@@ -65,7 +65,7 @@ class SearchIndex:
         _remove_other_versions(root)
         directory.mkdir(parents=True, exist_ok=True)
         self._schema = _schema()
-        self._analyzer = _analyzer()
+        self._analyzer = analyzer()
         self._index = tantivy.Index(self._schema, path=str(directory))
         self._index.register_tokenizer(_ANALYZER, self._analyzer)
         self._index.config_reader("manual")  # reloaded right after each commit, below
@@ -122,11 +122,11 @@ class SearchIndex:
 
     def text_query(self, text: str) -> Query | None:
         """Every word of ``text`` must occur in one piece of text; a text in double quotes
-        must occur as that phrase. None when ``text`` has no word to look for."""
+        must occur as that phrase (``is_phrase``). None when ``text`` has no word to look for."""
         words = self._analyzer.analyze(text)
         if not words:
             return None
-        if len(words) > 1 and text.strip().startswith('"') and text.strip().endswith('"'):
+        if is_phrase(text, words):
             return Query.phrase_query(self._schema, "text", list(words))
         return Query.boolean_query([(Occur.Must, Query.term_query(self._schema, "text", w)) for w in words])
 
@@ -174,6 +174,12 @@ class SearchIndex:
     def _project(self, project: str) -> tuple[Occur, Query]:
         # Every search names its project: the index holds every project's text.
         return (Occur.Must, Query.term_query(self._schema, "project", project))
+
+
+def is_phrase(text: str, words: list[str]) -> bool:
+    """Whether a search for ``text`` (analyzed into ``words``) looks for a phrase."""
+    stripped = text.strip()
+    return len(words) > 1 and stripped.startswith('"') and stripped.endswith('"')
 
 
 def _match(document: Document, snippets: tantivy.SnippetGenerator) -> SpanMatch:

@@ -92,27 +92,30 @@ COUNTED = f"(operation IS NULL OR operation NOT IN {AGGREGATING}) AND NOT inside
 """A span's usage counts in the trace's totals unless it sums others' (an agent's) or it is
 a model call recorded again (``recorded_again``)."""
 
-COMMIT_SPANS = f"""usage AS (
+
+def commit_spans(spans: str, of_commit: str) -> str:
+    """A ``WITH`` list for the statements that index a commit: ``batch_spans``, the spans of
+    relation ``spans`` that ``of_commit`` (a condition on its alias ``s``) keeps, each marked
+    ``inside_call`` when its usage is another span's recorded again."""
+    return f"""usage AS (
     SELECT project, trace_id, span_id, parent_span_id, start_ns, end_ns, input_tokens, response_id,
         operation IN {MODEL_CALLS} AS model_call
-    FROM spans
-    WHERE batch = $batch AND (input_tokens IS NOT NULL OR response_id IS NOT NULL)
+    FROM {spans} s
+    WHERE {of_commit} AND (input_tokens IS NOT NULL OR response_id IS NOT NULL)
         AND (operation IS NULL OR operation NOT IN {AGGREGATING})
 ),
 batch_spans AS (
     SELECT s.*, {recorded_again("s", "usage")} AS inside_call
-    FROM spans s
-    WHERE s.batch = $batch
+    FROM {spans} s
+    WHERE {of_commit}
 )
 """
-"""The spans of this commit (``$batch``), each marked ``inside_call`` when its usage is another
-span's recorded again; a ``WITH`` list for the statements that index a commit."""
 
-INDEX_SPANS = f"""
-INSERT INTO traces
-WITH {COMMIT_SPANS}
-SELECT project, trace_id, $batch, $batch, min(start_ns), max(end_ns), count(*), 0,
-    min({{'has_parent': parent_span_id IS NOT NULL, 'start_ns': start_ns, 'name': name,
+
+COMMIT_SPANS = commit_spans("spans", "s.batch = $batch")
+"""The spans of this commit (``$batch``) in the DuckDB file."""
+
+SPAN_TOTALS = f"""min({{'has_parent': parent_span_id IS NOT NULL, 'start_ns': start_ns, 'name': name,
           'span_id': span_id, 'end_ns': end_ns}}),
     bool_or(status_code = 2),
     sum(input_tokens) FILTER (WHERE {COUNTED}),
@@ -123,7 +126,18 @@ SELECT project, trace_id, $batch, $batch, min(start_ns), max(end_ns), count(*), 
     sum(cost) FILTER (WHERE operation IN {AGGREGATING}),
     coalesce(list_distinct(list(agent_name)), []),
     coalesce(list_distinct(list({MODEL_OF_SPAN_SQL})), []),
-    min(conversation_id)  -- as store/sessions.py: INDEX_SESSIONS reads it
+    min(conversation_id)"""
+"""What a commit's spans (``batch_spans``) add to their trace's index row, per trace: the
+root candidate, the error flag, the usage sums (models' and agents'), the agents and models
+and the conversation (the least, as ``store.sessions.INDEX_SESSIONS`` reads it). The DuckDB
+store's ``INDEX_SPANS`` and the Iceberg store's trace index (``store.iceberg.traceindex``)
+both select it, then merge it into the row each its own way."""
+
+INDEX_SPANS = f"""
+INSERT INTO traces
+WITH {COMMIT_SPANS}
+SELECT project, trace_id, $batch, $batch, min(start_ns), max(end_ns), count(*), 0,
+    {SPAN_TOTALS}
 FROM batch_spans
 GROUP BY project, trace_id
 ON CONFLICT (project, trace_id) DO UPDATE SET

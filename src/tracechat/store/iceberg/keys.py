@@ -25,7 +25,6 @@ CREATE TABLE IF NOT EXISTS {KEYS} (
     created_at double precision NOT NULL
 )
 """
-_SCHEMA_LOCK = 7_412_003
 
 
 class PostgresKeyRing(KeyRing):
@@ -34,13 +33,13 @@ class PostgresKeyRing(KeyRing):
     read keeps the keys read before in force (logged)."""
 
     def __init__(self, catalog_uri: str, *, clock: Clock = time.monotonic) -> None:
+        from tracechat.store.iceberg import pgschema
         from tracechat.store.iceberg.store import libpq_uri
 
         self._uri = libpq_uri(catalog_uri)
         self._loaded: frozenset[str] = frozenset()
-        with self._connect() as con, con.transaction():
-            con.execute("SELECT pg_advisory_xact_lock(%s)", [_SCHEMA_LOCK])
-            con.execute(DDL)
+        with self._connect() as con:
+            pgschema.migrate(con)
         super().__init__(Path(KEYS), clock=clock)
 
     def _connect(self) -> psycopg.Connection[tuple[Any, ...]]:

@@ -47,7 +47,7 @@ from pyiceberg.table.snapshots import Operation, Summary
 from pyiceberg.table.update.snapshot import _SnapshotProducer
 from pyiceberg.typedef import EMPTY_DICT
 
-from tracechat.store.iceberg import tables
+from tracechat.store.iceberg import fulltext, tables
 from tracechat.store.iceberg import warehouse as warehouses
 from tracechat.store.iceberg.outage import catalog_reachable
 from tracechat.store.iceberg.store import COMMIT_GATE
@@ -319,17 +319,25 @@ def reindex(
     tables_by_name: dict[str, Table], index: TraceIndex, *, older_than: timedelta, report: MaintenanceReport
 ) -> None:
     """Record in the trace index the batches found by ``unindexed_batches``: their spans
-    become listed and readable (a span the index holds already counts once, as ever)."""
+    become listed, readable and searchable (a span the index holds already counts once, as
+    ever; its text is read as a receiver reads it, ``fulltext``)."""
     found: dict[str, dict[str, tuple[pa.Table, int]]] = defaultdict(dict)
     for name, table in tables_by_name.items():
         for batch, sequence in unindexed_batches(table, index, older_than=older_than):
             rows = table.scan(row_filter=EqualTo(term=Reference("batch"), value=literal(batch))).to_arrow()
             found[batch][name] = (rows, sequence)
-    for batch, by_table in found.items():
-        spans, span_seq = by_table.get(tables.SPANS, (None, 0))
-        logs, log_seq = by_table.get(tables.LOGS, (None, 0))
-        if index.record(batch, spans, logs, span_seq, log_seq):
-            report.batches_reindexed += 1
+    if not found:
+        return
+    texts = fulltext.TextReader()
+    try:
+        for batch, by_table in found.items():
+            spans, span_seq = by_table.get(tables.SPANS, (None, 0))
+            logs, log_seq = by_table.get(tables.LOGS, (None, 0))
+            span_texts, log_texts = texts.start(spans, logs).result()
+            if index.record(batch, spans, logs, span_seq, log_seq, (span_texts, log_texts)):
+                report.batches_reindexed += 1
+    finally:
+        texts.close()
 
 
 def maintain(

@@ -17,7 +17,7 @@ import psycopg
 
 from tracechat.store.iceberg.outage import catalog_reachable
 
-_DDL = """
+DDL = """
 CREATE SEQUENCE IF NOT EXISTS chat_message_ids START 1;
 CREATE TABLE IF NOT EXISTS chats (
     id text PRIMARY KEY,
@@ -54,7 +54,6 @@ CREATE TABLE IF NOT EXISTS chat_messages (
 );
 CREATE INDEX IF NOT EXISTS chat_messages_by_chat ON chat_messages (chat_id, id);
 """
-_SCHEMA_LOCK = 7_412_004
 _NAMED = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 
 
@@ -88,15 +87,15 @@ class PostgresRecords:
     the records open their own transactions with ``BEGIN``)."""
 
     def __init__(self, catalog_uri: str) -> None:
+        from tracechat.store.iceberg import pgschema
         from tracechat.store.iceberg.store import libpq_uri
 
         self._uri = libpq_uri(catalog_uri)
         self._local = threading.local()
         self._connections: list[psycopg.Connection[tuple[Any, ...]]] = []
         self._lock = threading.Lock()
-        with psycopg.connect(self._uri, autocommit=True) as con, con.transaction():
-            con.execute("SELECT pg_advisory_xact_lock(%s)", [_SCHEMA_LOCK])
-            con.execute(_DDL)
+        with psycopg.connect(self._uri, autocommit=True) as con:
+            pgschema.migrate(con)
 
     def cursor(self) -> PostgresCursor:
         connection: psycopg.Connection[tuple[Any, ...]] | None = getattr(self._local, "connection", None)

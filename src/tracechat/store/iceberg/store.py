@@ -38,7 +38,7 @@ from pyiceberg.schema import Schema
 from pyiceberg.table import Table
 from pyiceberg.table.snapshots import Snapshot
 
-from tracechat.errors import StorageUnavailable
+from tracechat.errors import StorageUnavailable, Unsupported
 from tracechat.ingest.flatten import span_fields
 from tracechat.model.records import IngestBatch
 from tracechat.model.sessions import SessionEntry, SessionFilter, SessionSummary
@@ -49,9 +49,11 @@ from tracechat.store.iceberg import tables
 from tracechat.store.iceberg import warehouse as warehouses
 from tracechat.store.iceberg.commitnotes import CommitListener
 from tracechat.store.iceberg.files import write_data_files
+from tracechat.store.iceberg.fulltext import TextReader
 from tracechat.store.iceberg.outage import retryable
 from tracechat.store.iceberg.traceindex import TraceIndex, TraceRow, entry, without_spans
 from tracechat.store.staging import StagedBatch, concat, stage
+from tracechat.store.texts import IndexedText
 from tracechat.store.writer import CommitObserver, GroupCommitWriter
 
 log = logging.getLogger(__name__)
@@ -64,6 +66,8 @@ _INDEX_ATTEMPTS = 4
 METADATA_MAX_AGE_S = 60.0
 """How old a reader's view of a table may get: far below ``maintain``'s grace period, so
 no read plans files from a snapshot whose files maintenance has removed."""
+TEXT_MATCHES_PER_TRACE = 3
+"""Matching pieces of text shown per trace, as on the DuckDB store."""
 _POOL_WAIT_S = 5.0
 """How long a call waits for a PostgreSQL connection before it fails (retryably)."""
 COMMIT_GATE = 7_412_002
@@ -95,7 +99,8 @@ def _local_path(location: str) -> str:
 
 class IcebergStore:
     """``SpanStore`` over the shared tables. See ``store.protocol.SpanStore`` for the promises;
-    ``where.text`` matches names and ids only (no shared full-text index yet)."""
+    the text of a commit is searchable once it is acknowledged (``fulltext``), not a moment
+    after as on the DuckDB store."""
 
     def __init__(
         self,
@@ -107,7 +112,11 @@ class IcebergStore:
         observer: CommitObserver | None = None,
         pool_size: int = 8,
         memory_mb: int = 512,
+        writes: bool = True,
+        search: bool = True,
     ) -> None:
+        """``writes=False``: a reader (``--role query``), with no writer; ``submit`` refuses.
+        ``search=False``: commits write no text to the full-text index (``TRACECHAT_SEARCH_INDEX=0``)."""
         self._pool: ConnectionPool[psycopg.Connection[tuple[Any, ...]]] = ConnectionPool(
             libpq_uri(catalog_uri),
             min_size=1,
@@ -121,8 +130,8 @@ class IcebergStore:
         try:
             self.index = TraceIndex(self._pool)
             with self._catalog_lock():
+                self.index.ensure_schema()  # first: a database of a newer release is refused here
                 self.catalog = warehouses.open_catalog(sqlalchemy_uri(catalog_uri), warehouse)
-                self.index.ensure_schema()
                 self._create_tables()
         except BaseException:
             self._pool.close()
@@ -139,12 +148,17 @@ class IcebergStore:
         self._local = threading.local()
         self._cursors: list[duckdb.DuckDBPyConnection] = []
         self._cursors_lock = threading.Lock()
-        self._writer: GroupCommitWriter[StagedBatch] = GroupCommitWriter(
-            self._commit,
-            max_queue_bytes=max_queue_bytes,
-            max_commit_bytes=max_commit_bytes,
-            observer=observer,
-            name="tracechat-iceberg-writer",
+        self._texts = TextReader() if writes and search else None
+        self._writer: GroupCommitWriter[StagedBatch] | None = (
+            GroupCommitWriter(
+                self._commit,
+                max_queue_bytes=max_queue_bytes,
+                max_commit_bytes=max_commit_bytes,
+                observer=observer,
+                name="tracechat-iceberg-writer",
+            )
+            if writes
+            else None
         )
 
     @contextmanager
@@ -187,10 +201,14 @@ class IcebergStore:
     # -- writing -----------------------------------------------------------------------------
 
     @property
-    def writer(self) -> GroupCommitWriter[StagedBatch]:
-        return self._writer
+    def writer(self) -> GroupCommitWriter[StagedBatch] | NoWriter:
+        return self._writer if self._writer is not None else NO_WRITER
 
     def submit(self, batch: IngestBatch) -> Future[None]:
+        if self._writer is None:
+            raise Unsupported(
+                "this node runs --role query and stores nothing: send OTLP to a node of --role ingest or all"
+            )
         if not batch.row_count:
             done: Future[None] = Future()
             done.set_result(None)
@@ -210,11 +228,19 @@ class IcebergStore:
             keys = zip(span_rows.column("project").to_pylist(), span_rows.column("trace_id").to_pylist(), strict=True)
             span_rows = without_spans(span_rows, self.index.stored_span_ids(keys))
         log_rows = tables.log_rows(logs, scopes, batch_id) if logs is not None else None
-        span_seq = (
-            self._append(tables.SPANS, span_rows, batch_id) if span_rows is not None and span_rows.num_rows else 0
-        )
-        log_seq = self._append(tables.LOGS, log_rows, batch_id) if log_rows is not None else 0
-        self._record(batch_id, span_rows, log_rows, span_seq, log_seq)
+        texts = self._texts.start(span_rows, log_rows) if self._texts is not None else None  # during the commit
+        try:
+            span_seq = (
+                self._append(tables.SPANS, span_rows, batch_id) if span_rows is not None and span_rows.num_rows else 0
+            )
+            log_seq = self._append(tables.LOGS, log_rows, batch_id) if log_rows is not None else 0
+            self._record(
+                batch_id, span_rows, log_rows, span_seq, log_seq, texts.result() if texts is not None else ([], [])
+            )
+        except BaseException:
+            if self._texts is not None:
+                self._texts.forget()  # the text of this batch is handed out again with its retry
+            raise
         if self._feed.watched:  # after the commit and before its requests are acknowledged
             self._feed.publish(_trace_ids(spans, logs))
 
@@ -269,13 +295,19 @@ class IcebergStore:
         raise StorageUnavailable(f"{name}: {_COMMIT_ATTEMPTS} commits in a row lost to other writers", retry_after=1.0)
 
     def _record(
-        self, batch_id: str, spans: pa.Table | None, logs: pa.Table | None, span_seq: int, log_seq: int
+        self,
+        batch_id: str,
+        spans: pa.Table | None,
+        logs: pa.Table | None,
+        span_seq: int,
+        log_seq: int,
+        texts: tuple[list[IndexedText], ...],
     ) -> None:
         """Record the committed batch in the trace index, retrying while PostgreSQL is away
         for a moment (the batch is in Iceberg already; recording it twice changes nothing)."""
         for attempt in range(_INDEX_ATTEMPTS):
             try:
-                self.index.record(batch_id, spans, logs, span_seq, log_seq)
+                self.index.record(batch_id, spans, logs, span_seq, log_seq, (texts[0], texts[1]))
                 return
             except psycopg.errors.DeadlockDetected:
                 continue
@@ -368,6 +400,22 @@ class IcebergStore:
         finally:
             cursor.unregister("planned")
 
+    def scan_cursor(self) -> duckdb.DuckDBPyConnection:
+        """A new cursor of the store's DuckDB, for a query over planned files (the caller
+        closes it; what it registers goes with it)."""
+        return self._duck.cursor()
+
+    def span_files(self, project: str, from_ns: int, seq: int) -> list[str] | pa.Table:
+        """The span files, as of sequence number ``seq`` or later, that may hold ``project``'s
+        spans started at ``from_ns`` or later (partition pruning by day); their rows instead
+        (Arrow) when some carry delete files."""
+        row_filter = And(
+            EqualTo(term=Reference("project"), value=literal(project)),
+            GreaterThanOrEqual(term=Reference("start_time"), value=literal(from_ns // 1000)),
+        )
+        files = self._files(tables.SPANS, seq, row_filter)
+        return files if files is not None else self._table(tables.SPANS, seq).scan(row_filter=row_filter).to_arrow()
+
     @retryable
     def trace(self, project: str, trace_id: str) -> TraceIndexEntry | None:
         row = self.index.row(project, trace_id)
@@ -446,7 +494,7 @@ class IcebergStore:
         return self.index.session(project, session_id)
 
     def text_matches(self, project: str, text: str, trace_ids: list[str]) -> dict[str, list[SpanMatch]]:
-        return {}
+        return self.index.text_matches(project, text, trace_ids, TEXT_MATCHES_PER_TRACE)
 
     @retryable
     def add_feedback(self, project: str, feedback: StoredFeedback) -> None:
@@ -471,7 +519,10 @@ class IcebergStore:
         if self._closed:
             return
         self._closed = True
-        self._writer.close()
+        if self._writer is not None:
+            self._writer.close()
+        if self._texts is not None:
+            self._texts.close()
         self._listener.close()
         with self._cursors_lock:
             for cursor in self._cursors:
@@ -482,6 +533,16 @@ class IcebergStore:
         self.index.close()
         self.catalog.engine.dispose()
         self._pool.close()
+
+
+class NoWriter:
+    """The write queue of a store that has no writer: always empty."""
+
+    queued_bytes = 0
+    queued_items = 0
+
+
+NO_WRITER = NoWriter()
 
 
 def _trace_ids(*tables_: pa.Table | None) -> set[str]:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -26,13 +27,13 @@ import psycopg
 import pyarrow as pa
 from psycopg_pool import ConnectionPool
 
-from tracechat.model.names import MODEL_OF_SPAN_SQL
 from tracechat.model.sessions import SessionEntry, SessionFilter, SessionSummary
 from tracechat.model.stored import TraceIndexEntry
-from tracechat.model.summaries import StoredFeedback, TraceFilter
-from tracechat.store import sessions
-from tracechat.store.iceberg import commitnotes
-from tracechat.store.sql import AGGREGATING, MODEL_CALLS, like_escaped, recorded_again
+from tracechat.model.summaries import SpanMatch, StoredFeedback, TraceFilter
+from tracechat.store import sessions, sql
+from tracechat.store.iceberg import commitnotes, fulltext
+from tracechat.store.sql import like_escaped
+from tracechat.store.texts import IndexedText
 
 TRACES = "tracechat_traces"
 BATCHES = "tracechat_batches"
@@ -111,41 +112,13 @@ CREATE TABLE IF NOT EXISTS {SESSIONS} (
 CREATE INDEX IF NOT EXISTS {SESSIONS}_active ON {SESSIONS} (project, end_ns DESC, session_id);
 """
 
-_SCHEMA_LOCK = 7_412_001
-"""Advisory lock that serializes ``CREATE … IF NOT EXISTS`` between nodes starting at once
-(PostgreSQL's catalog races otherwise end in a unique violation)."""
-
-_MODEL_CALL = f"(operation IS NULL OR operation NOT IN {AGGREGATING})"
-_AGENT_CALL = f"operation IN {AGGREGATING}"
-_COUNTED = f"{_MODEL_CALL} AND NOT inside_call"
-
 SPAN_AGGREGATES = f"""
-WITH usage AS (
-    SELECT project, trace_id, span_id, parent_span_id, start_ns, end_ns, input_tokens, response_id,
-        operation IN {MODEL_CALLS} AS model_call
-    FROM new_spans
-    WHERE (input_tokens IS NOT NULL OR response_id IS NOT NULL) AND {_MODEL_CALL}
-),
-marked AS (SELECT s.*, {recorded_again("s", "usage")} AS inside_call FROM new_spans s)
-SELECT project, trace_id, min(start_ns), max(end_ns), count(*),
-    min({{'has_parent': parent_span_id IS NOT NULL, 'start_ns': start_ns, 'name': name,
-          'span_id': span_id, 'end_ns': end_ns}}),
-    bool_or(status_code = 2),
-    sum(input_tokens) FILTER (WHERE {_COUNTED}),
-    sum(output_tokens) FILTER (WHERE {_COUNTED}),
-    sum(input_tokens) FILTER (WHERE {_AGENT_CALL}),
-    sum(output_tokens) FILTER (WHERE {_AGENT_CALL}),
-    sum(cost) FILTER (WHERE {_COUNTED}),
-    sum(cost) FILTER (WHERE {_AGENT_CALL}),
-    coalesce(list_distinct(list(agent_name)), []),
-    coalesce(list_distinct(list({MODEL_OF_SPAN_SQL})), []),
-    any_value(conversation_id),
-    list(span_id)
-FROM marked GROUP BY project, trace_id
+WITH {sql.commit_spans("new_spans", "true")}
+SELECT project, trace_id, min(start_ns), max(end_ns), count(*), {sql.SPAN_TOTALS}, list(span_id)
+FROM batch_spans GROUP BY project, trace_id
 """
-"""Per trace, what a batch's new spans add to the index (DuckDB, over the Arrow rows): a
-model call recorded again in the same batch counts once, as in the DuckDB store's
-``sql.INDEX_SPANS``."""
+"""Per trace, what a batch's new spans add to the index (DuckDB, over the Arrow rows): the
+DuckDB store's own rules (``store.sql.SPAN_TOTALS``), over the commit's new spans."""
 
 LOG_AGGREGATES = """
 SELECT project, trace_id, count(*), min(epoch_ns("time")), max(epoch_ns("time"))
@@ -474,9 +447,15 @@ class TraceIndex:
         self._duck = duckdb.connect(":memory:", config={"threads": 1})
 
     def ensure_schema(self) -> None:
-        with self._pool.connection() as con, con.transaction():
-            con.execute("SELECT pg_advisory_xact_lock(%s)", [_SCHEMA_LOCK])
-            con.execute(DDL)
+        """Bring tracechat's PostgreSQL tables to this build's version (``pgschema``)."""
+        from tracechat.store.iceberg import pgschema
+
+        with self._pool.connection() as con:
+            pgschema.migrate(con)
+
+    def connection(self) -> AbstractContextManager[psycopg.Connection[tuple[Any, ...]]]:
+        """A pooled connection (autocommit), for a read of the index's tables."""
+        return self._pool.connection()
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -493,9 +472,19 @@ class TraceIndex:
             ).fetchall()
         return {(p, t): set(ids) for p, t, ids in rows}
 
-    def record(self, batch_id: str, spans: pa.Table | None, logs: pa.Table | None, span_seq: int, log_seq: int) -> bool:
+    def record(
+        self,
+        batch_id: str,
+        spans: pa.Table | None,
+        logs: pa.Table | None,
+        span_seq: int,
+        log_seq: int,
+        texts: tuple[Sequence[IndexedText], Sequence[IndexedText]] = ((), ()),
+    ) -> bool:
         """Add a committed batch's spans and logs to the index, once: False when the batch id
-        was recorded before (nothing changes then)."""
+        was recorded before (nothing changes then). ``texts``: the conversation text of the
+        spans and of the log records (``fulltext``), written with them; the text of a span
+        the index held already is left out with it."""
         keys: set[tuple[str, str]] = set()
         for table in (spans, logs):
             if table is not None:
@@ -526,6 +515,9 @@ class TraceIndex:
             before = dict(rows)
             added = self._add_spans(rows, spans, span_seq)
             self._add_logs(rows, logs, log_seq)
+            span_texts, log_texts = texts
+            fulltext.insert(con, [t for t in span_texts if t.span_id in _new_ids(added, t)])
+            fulltext.insert(con, log_texts)
             self._index_sessions(con, [(before[key], new, rows[key]) for key, new in added.items()])
             commitnotes.notify(con, (trace_id for _, trace_id in keys))  # every node's watches
             update_rows(con, TRACES, "trace_id", _TRACE_TYPES, [_values(row) for row in rows.values()])
@@ -713,8 +705,17 @@ class TraceIndex:
             ).fetchall()
         return [_feedback(row) for row in rows]
 
+    def text_matches(self, project: str, text: str, trace_ids: list[str], per_trace: int) -> dict[str, list[SpanMatch]]:
+        with self._pool.connection() as con:
+            return fulltext.matches(con, project, text, trace_ids, per_trace)
+
     def close(self) -> None:
         self._duck.close()
+
+
+def _new_ids(added: dict[tuple[str, str], TraceRow], text: IndexedText) -> tuple[str, ...]:
+    row = added.get((text.project, text.trace_id))
+    return row.span_ids if row is not None else ()
 
 
 def _values(row: TraceRow) -> list[Any]:
@@ -785,8 +786,8 @@ _LIST_COLUMNS = """
 
 
 def _list_where(project: str, where: TraceFilter) -> tuple[str, list[Any]]:
-    """The trace list's WHERE clause (as ``store.sql.trace_list_where``) and its parameters.
-    ``where.text`` matches names and ids only: the Iceberg store has no full-text index yet."""
+    """The trace list's WHERE clause (as ``store.sql.trace_list_where``) and its parameters;
+    ``where.text`` also matches conversation text (``fulltext``)."""
     conditions = ["project = %s", "span_count > 0"]
     params: list[Any] = [project]
     optional = (
@@ -802,9 +803,13 @@ def _list_where(project: str, where: TraceFilter) -> tuple[str, list[Any]]:
     if where.has_error is not None:
         conditions.append("has_error" if where.has_error else "NOT has_error")
     if where.text:
+        texts = fulltext.matching_traces(project, where.text, where.since_ns)
         conditions.append(
             "(root_name ILIKE %s ESCAPE '\\' OR trace_id = lower(%s) OR conversation_id = %s"
-            " OR %s = ANY(agents) OR %s = ANY(models))"
+            " OR %s = ANY(agents) OR %s = ANY(models)"
+            + (f" OR trace_id IN ({texts[0]}))" if texts is not None else ")")
         )
         params.extend(["%" + like_escaped(where.text) + "%", where.text, where.text, where.text, where.text])
+        if texts is not None:
+            params.extend(texts[1])
     return " AND ".join(conditions), params

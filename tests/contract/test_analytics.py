@@ -1,0 +1,211 @@
+"""The assistant's statistics tools (store.analytics) answer the same on both stores: the same
+spans go into a DuckDB store and an Iceberg store, and every question is asked of both."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from typing import Any
+
+import pytest
+
+from tests.postgres import PostgresServer
+from tests.samples import SAMPLES
+from tests.traces import TraceBuilder
+from tracechat.auth.keys import KeyRing
+from tracechat.chat import tools
+from tracechat.ingest.loader import load_paths_in_process
+from tracechat.ingest.receiver import Receiver
+from tracechat.metrics import Metrics
+from tracechat.model.sessions import SessionFilter, SessionSummary
+from tracechat.model.summaries import TraceFilter
+from tracechat.query.service import TraceQueries
+from tracechat.store.analytics import TraceAnalytics
+from tracechat.store.duck import DuckDBStore
+from tracechat.store.iceberg.analytics import IcebergAnalytics
+from tracechat.store.iceberg.store import IcebergStore
+
+DAY_NS = 86_400 * 10**9
+SECOND_NS = 10**9
+
+
+@dataclass
+class Both:
+    duck: DuckDBStore
+    iceberg: IcebergStore
+    since: int
+    """A start inside the data: some traces straddle it."""
+    projects: list[str]
+
+    @property
+    def analytics(self) -> tuple[TraceAnalytics, TraceAnalytics]:
+        return TraceAnalytics(self.duck), IcebergAnalytics(self.iceberg)
+
+
+def _call(trace: TraceBuilder, name: str, tokens: tuple[int, int], parent: str, **extra: Any) -> str:
+    attributes = {
+        "gen_ai.operation.name": "chat",
+        "gen_ai.request.model": "gpt-4o-mini",
+        "gen_ai.usage.input_tokens": tokens[0],
+        "gen_ai.usage.output_tokens": tokens[1],
+        **extra,
+    }
+    return trace.span(name, attributes, parent=parent, start_ms=len(trace.spans) * 10)
+
+
+def _straddling(now: int) -> TraceBuilder:
+    """An agent that started two days ago, a tool it ran then, and model calls now: the agent
+    the calls belong to is in a day no call is in."""
+    trace = TraceBuilder(base_ns=now - 2 * DAY_NS)
+    agent = trace.span(
+        "invoke_agent planner",
+        {"gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": "planner"},
+        duration_ms=2 * 86_400_000 + 60_000,
+    )
+    tool = trace.span(
+        "execute_tool research",
+        {"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": "research"},
+        parent=agent,
+        duration_ms=2 * 86_400_000 + 30_000,
+    )
+    late = 2 * 86_400_000  # now, in ms after the trace's start
+    for number, parent in enumerate((agent, tool, agent)):
+        attributes = {
+            "gen_ai.operation.name": "chat",
+            "gen_ai.request.model": "claude-sonnet-4-5-20250929",
+            "gen_ai.usage.input_tokens": 100 + number,
+            "gen_ai.usage.output_tokens": 7,
+        }
+        trace.span(f"chat {number}", attributes, parent=parent, start_ms=late + number, error=number == 2)
+    return trace
+
+
+def _nested(now: int) -> TraceBuilder:
+    trace = TraceBuilder(base_ns=now - 60 * SECOND_NS)
+    triage = trace.span("invoke_agent triage", {"gen_ai.operation.name": "invoke_agent"}, duration_ms=500)
+    _call(trace, "chat triage", (42, 17), triage)
+    weather = trace.span(
+        "weather run", {"gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": "weather"}, parent=triage
+    )
+    _call(trace, "chat weather", (100, 10), weather, **{"gen_ai.agent.name": "triage"})
+    delegate = trace.span("execute_tool delegate", {"gen_ai.operation.name": "execute_tool"}, parent=triage)
+    _call(trace, "chat member", (7, 3), delegate)
+    trace.span("broken", {"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": "x"}, parent=triage, error=True)
+    return trace
+
+
+@pytest.fixture(scope="module")
+def both(tmp_path_factory: pytest.TempPathFactory, postgres: PostgresServer) -> Iterator[Both]:
+    tmp_path = tmp_path_factory.mktemp("analytics")
+    duck = DuckDBStore(tmp_path / "duck" / "tracechat.duckdb")
+    iceberg = IcebergStore(postgres.create_database(), (tmp_path / "warehouse").as_uri())
+    try:
+        now = time.time_ns()
+        extra = [_straddling(now), _nested(now)]
+        for store in (duck, iceberg):
+            receiver = Receiver(store, KeyRing(tmp_path / "keys.json"), Metrics())
+            load_paths_in_process(receiver, [SAMPLES], end_at_ns=now)  # both at the same times
+            for trace in extra:
+                trace.store_in(store)  # type: ignore[arg-type]
+        starts = sorted(row[0] for row in duck.cursor().execute("SELECT start_ns FROM spans").fetchall())
+        projects = [row[0] for row in duck.cursor().execute("SELECT DISTINCT project FROM spans").fetchall()]
+        yield Both(duck, iceberg, starts[len(starts) // 2], sorted(projects))
+    finally:
+        iceberg.close()
+        duck.close()
+
+
+def _same(rows: list[dict[str, Any]]) -> list[str]:
+    """Rows as comparable text, in a fixed order (rows of equal rank come in either order)."""
+    return sorted(json.dumps(row, sort_keys=True, default=str) for row in rows)
+
+
+def _errors(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    # The example ids are any three of the traces with that error: compared as how many.
+    return [{**row, "example_trace_ids": len(row["example_trace_ids"])} for row in rows]
+
+
+Question = Callable[[TraceAnalytics, str, int], list[dict[str, Any]]]
+_QUESTIONS: list[Question] = [
+    lambda a, project, since: _errors(a.errors(project, since, 1000)),
+    lambda a, project, since: a.slowest_spans(project, since, 100_000),
+    lambda a, project, since: a.slowest_traces(project, since, 100_000),
+    lambda a, project, since: a.usage(project, since, "model"),
+    lambda a, project, since: a.usage(project, since, "agent"),
+    lambda a, project, since: a.catalog(project, since)["agents"],
+    lambda a, project, since: a.catalog(project, since)["models"],
+    lambda a, project, since: a.catalog(project, since)["tools"],
+]
+
+
+def test_every_statistic_is_the_same_on_both_stores(both: Both) -> None:
+    duck, iceberg = both.analytics
+    assert both.projects
+    asked = 0
+    for project in both.projects:
+        for since in (0, both.since):
+            for question in _QUESTIONS:
+                expected = question(duck, project, since)
+                assert _same(question(iceberg, project, since)) == _same(expected)
+                asked += bool(expected)
+            tools_used = {row["tool"] for row in duck.catalog(project, 0)["tools"]}
+            for tool in tools_used:
+                assert sorted(iceberg.traces_with_tool(project, tool, since, 1000)) == sorted(
+                    duck.traces_with_tool(project, tool, since, 1000)
+                )
+    assert asked > 20  # the samples answer most questions with something
+
+
+def test_a_call_is_its_agents_though_the_agent_started_days_before(both: Both) -> None:
+    """The straddling trace: its calls started in the last minute, their agent and the tool
+    they ran in two days before, in another day's files."""
+    since = time.time_ns() - DAY_NS
+    for analytics in both.analytics:
+        by_agent = {row["agent"]: (row["calls"], row["input_tokens"]) for row in analytics.usage("p", since, "agent")}
+        assert by_agent["planner"] == (2, 202)  # the call in the tool is the tool's (no agent named)
+        [error] = [row for row in analytics.errors("p", since, 10) if row["span_name"] == "chat 2"]
+        assert error["count"] == 1
+
+
+def test_the_assistants_tools_answer_from_the_iceberg_store(both: Both) -> None:
+    context = tools.ToolContext("p", IcebergAnalytics(both.iceberg), TraceQueries(both.iceberg), tools.now_ns())
+    usage = json.loads(tools.call(context, "token_usage", '{"group_by": "agent"}'))["usage"]
+    assert {row["agent"] for row in usage} >= {"planner", "weather", "triage"}
+    catalog = json.loads(tools.call(context, "list_agents_and_models", "{}"))
+    assert {"model": "claude-sonnet-4-5", "traces": 1} in catalog["models"]
+
+
+def _unordered(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A list row with its agents and models as sets: their order is no store's promise."""
+    return (*row[:4], sorted(row[4]), sorted(row[5]), *row[6:])
+
+
+def test_the_trace_and_session_index_are_the_same_on_both_stores(both: Both) -> None:
+    """The two stores index a commit's spans by the same rules (store.sql.SPAN_TOTALS: the
+    usage of a call recorded twice counts once, agents' sums apart) but merge them into
+    the row each its own way: over the same spans, every list row, index entry and session
+    must agree."""
+    for project in both.projects:
+        rows = {}
+        for store in (both.duck, both.iceberg):
+            listed, total = store.list_traces(project, TraceFilter(), 10_000, 0)
+            rows[store] = (sorted(map(_unordered, listed)), total)
+        assert rows[both.iceberg] == rows[both.duck]
+        for row in rows[both.duck][0]:
+            duck, iceberg = both.duck.trace(project, row[0]), both.iceberg.trace(project, row[0])
+            assert duck is not None
+            assert iceberg is not None
+            same = {"first_batch": 0, "last_batch": 0, "agents": (), "models": ()}
+            assert replace(iceberg, **same) == replace(duck, **same)
+            assert (sorted(iceberg.agents), sorted(iceberg.models)) == (sorted(duck.agents), sorted(duck.models))
+        duck_sessions, iceberg_sessions = (
+            store.list_sessions(project, SessionFilter(), 10_000, 0) for store in (both.duck, both.iceberg)
+        )
+        assert [_session(s) for s in iceberg_sessions[0]] == [_session(s) for s in duck_sessions[0]]
+        assert iceberg_sessions[1] == duck_sessions[1]
+
+
+def _session(summary: SessionSummary) -> SessionSummary:
+    return summary.model_copy(update={"agents": sorted(summary.agents), "models": sorted(summary.models)})
