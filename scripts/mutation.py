@@ -29,9 +29,17 @@ UNCHECKED = {None, 2, 34}  # not run, interrupted, skipped; "no tests" (5, 33) c
 # module's own fast tests. Without this every store test would run for each writer mutant.
 OWN_TESTS = {
     "store/writer.py": ("tests/unit/test_writer.py",),
-    "store/schema.py": ("tests/contract/",),
+    # the schema's own tests on a bare DuckDB file, and the store's tests of each migration
+    "store/schema.py": (
+        "tests/contract/test_schema.py",
+        "tests/contract/test_store.py::test_a_version_",
+        "tests/contract/test_store.py::test_a_newer_schema",
+        "tests/contract/test_store.py::test_a_foreign_duckdb",
+        "tests/contract/test_sessions.py::test_a_version_",
+    ),
     "ingest/compression.py": ("tests/unit/test_compression.py",),
     "ingest/wire.py": ("tests/unit/test_wire.py", "tests/unit/test_otlp_codec.py"),
+    "auth/keys.py": ("tests/unit/test_keys.py", "tests/unit/test_keyfile.py"),
 }
 DEFAULT_TESTS = ("tests/unit/", "tests/contract/")
 
