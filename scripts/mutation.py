@@ -61,9 +61,10 @@ def results(module: str) -> dict[str, int | None]:
     return exit_codes
 
 
-def mutmut(names: list[str]) -> None:
+def mutmut(names: list[str], quiet: bool = False) -> subprocess.CompletedProcess[str]:
     command = ["nice", "-n", "19", str(Path(sys.executable).parent / "mutmut"), "run", "--max-children", "1", *names]
-    subprocess.run(command, cwd=ROOT, check=False, stdout=subprocess.DEVNULL)
+    stderr = subprocess.PIPE if quiet else None
+    return subprocess.run(command, cwd=ROOT, check=False, stdout=subprocess.DEVNULL, stderr=stderr, text=True)
 
 
 def own_tests_only(module: str) -> None:
@@ -81,7 +82,10 @@ def own_tests_only(module: str) -> None:
 def run(module: str, every: int, survivors: bool = False, unchecked: bool = False) -> None:
     names = sorted(results(module))
     # one mutant first: mutmut (re)generates mutants and maps tests to functions if they changed
-    mutmut(names[:1] or ["tracechat.none-yet*"])
+    # (on a fresh mutants/ no name matches yet: mutmut generates, maps, then says so on stderr)
+    first = mutmut(names[:1] or ["tracechat.none-yet*"], quiet=not names)
+    if not (ROOT / "mutants" / "mutmut-stats.json").exists():
+        sys.exit(f"mutmut could not map tests to functions (the unmutated tests must pass):\n{first.stderr}")
     own_tests_only(module)
     codes = results(module)
     wanted = ({0, 5, 33} if survivors else set()) | ({None} if unchecked else set())

@@ -98,7 +98,13 @@ def test_inflating_stops_at_the_deadline() -> None:
 
 
 def _bytes_fed_to_zlib(run: Callable[[], object]) -> int:
-    fed = 0
+    return _through_zlib(run)[0]
+
+
+def _through_zlib(run: Callable[[], object]) -> tuple[int, int]:
+    """Bytes handed to zlib and bytes it handed back while ``run`` ran (errors of ``run`` are
+    the caller's to expect)."""
+    fed = produced = 0
     real = zlib.decompressobj
 
     class Counting:
@@ -106,17 +112,22 @@ def _bytes_fed_to_zlib(run: Callable[[], object]) -> int:
             self._inner = real(wbits)
 
         def decompress(self, data: bytes, max_length: int = 0) -> bytes:
-            nonlocal fed
+            nonlocal fed, produced
             fed += len(data)
-            return self._inner.decompress(data, max_length)
+            out = self._inner.decompress(data, max_length)
+            produced += len(out)
+            return out
 
         def __getattr__(self, name: str) -> object:
             return getattr(self._inner, name)
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(zlib, "decompressobj", Counting)
-        run()
-    return fed
+        try:
+            run()
+        except PayloadTooLarge:
+            pass
+    return fed, produced
 
 
 # --- what each refusal says, and the edges of each bound ---------------------------------
@@ -204,3 +215,18 @@ def test_the_deadline_is_inclusive_and_raw_deflate_gets_its_own() -> None:
     assert decompress(raw, "deflate", len(noise), max_seconds=5, clock=_clock(0, 10, 15)) == noise
     with pytest.raises(PayloadTooLarge, match="more than 5 s"):
         decompress(raw, "deflate", len(noise), max_seconds=5, clock=_clock(0, 10, 15.5))
+
+
+def test_a_bomb_is_inflated_no_further_than_one_byte_past_the_limit() -> None:
+    """Memory, not only the answer: zlib is never asked for more than the limit leaves (plus
+    the one byte that tells "too large" from "exactly the limit"), across members too."""
+    bomb = gzip.compress(bytes(10 << 20))  # 10 MiB of zeros in about 10 KB
+    first = gzip.compress(b"a" * 500)
+
+    def inflate(body: bytes) -> None:
+        with pytest.raises(PayloadTooLarge):
+            decompress(body, "gzip", 1000)
+
+    assert _through_zlib(lambda: inflate(bomb))[1] == 1001
+    assert _through_zlib(lambda: inflate(first + bomb))[1] == 1001
+    assert _through_zlib(lambda: decompress(first, "gzip", 500))[1] == 500
