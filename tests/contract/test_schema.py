@@ -197,3 +197,15 @@ def test_progress_of_the_running_statement_reaches_the_status(tmp_path: Path) ->
         assert 0 < status.percent < 100
         assert con.execute("SELECT current_setting('enable_progress_bar')").fetchone() == (False,)
         assert con.execute("SELECT current_setting('enable_progress_bar_print')").fetchone() == (True,)
+
+
+def test_a_first_start_that_fails_leaves_no_tables(tmp_path: Path) -> None:
+    with duckdb.connect(str(tmp_path / "odd.duckdb")) as con:
+        # a table of that name but not that shape: indexing it fails after most tables exist
+        con.execute("CREATE TABLE chat_messages (x INTEGER)")
+        with pytest.raises(duckdb.BinderException, match="chat_id"):
+            ensure_schema(con)
+        assert _tables(con) == {"chat_messages"}  # usable, and nothing half-made stays
+        con.execute("DROP TABLE chat_messages")
+        ensure_schema(con)
+        assert _version(con) == str(SCHEMA_VERSION)
