@@ -126,3 +126,11 @@ def test_a_ten_byte_varint_is_read_and_an_eleventh_byte_refused() -> None:
     ]
     with pytest.raises(WireFormatError, match="malformed varint"):
         span_slices(bytes([15 << 3 | 0]) + b"\xff" * 10 + b"\x01")
+
+
+def test_a_fixed_width_field_cut_short_is_refused() -> None:
+    body = _request().SerializeToString()
+    for cut in (bytes([14 << 3 | 1]) + b"\x01\x02", bytes([13 << 3 | 5]) + b"\x01"):  # fixed64, fixed32
+        with pytest.raises(WireFormatError) as refused:
+            span_slices(body + cut)
+        assert refused.value.args == ("a field runs past the end of its message",)
