@@ -102,7 +102,7 @@ def test_salvage_keeps_every_span_that_parses_with_its_resource_and_scope() -> N
 def test_salvage_refuses_broken_framing() -> None:
     from tracechat.ingest.wire import salvage
 
-    with pytest.raises(WireFormatError, match="length runs past the end of its message"):
+    with pytest.raises(WireFormatError, match="^length runs past the end of its message$"):
         salvage(b"\x0a\x05ab")
 
 
@@ -124,7 +124,7 @@ def test_a_ten_byte_varint_is_read_and_an_eleventh_byte_refused() -> None:
         [3, 3],
         [3, 3],
     ]
-    with pytest.raises(WireFormatError, match="malformed varint"):
+    with pytest.raises(WireFormatError, match="^malformed varint$"):
         span_slices(bytes([15 << 3 | 0]) + b"\xff" * 10 + b"\x01")
 
 
