@@ -63,8 +63,8 @@ def results(module: str) -> dict[str, int | None]:
 
 def mutmut(names: list[str], quiet: bool = False) -> subprocess.CompletedProcess[str]:
     command = ["nice", "-n", "19", str(Path(sys.executable).parent / "mutmut"), "run", "--max-children", "1", *names]
-    stderr = subprocess.PIPE if quiet else None
-    return subprocess.run(command, cwd=ROOT, check=False, stdout=subprocess.DEVNULL, stderr=stderr, text=True)
+    out, err = (subprocess.PIPE, subprocess.STDOUT) if quiet else (subprocess.DEVNULL, None)
+    return subprocess.run(command, cwd=ROOT, check=False, stdout=out, stderr=err, text=True)
 
 
 def own_tests_only(module: str) -> None:
@@ -85,7 +85,8 @@ def run(module: str, every: int, survivors: bool = False, unchecked: bool = Fals
     # (on a fresh mutants/ no name matches yet: mutmut generates, maps, then says so on stderr)
     first = mutmut(names[:1] or ["tracechat.none-yet*"], quiet=not names)
     if not (ROOT / "mutants" / "mutmut-stats.json").exists():
-        sys.exit(f"mutmut could not map tests to functions (the unmutated tests must pass):\n{first.stderr}")
+        said = (first.stdout or "")[-3000:]
+        sys.exit(f"mutmut could not map tests to functions (the unmutated tests must pass):\n{said}")
     own_tests_only(module)
     codes = results(module)
     wanted = ({0, 5, 33} if survivors else set()) | ({None} if unchecked else set())
