@@ -51,9 +51,11 @@ golden: $(STAMP)
 
 ## mutation: mutmut over the modules the suite must pin down, each against its own fast
 ## unit and contract tests, one module at a time, niced; prints the killed share per module
-## and the survivors (docs/testing.md). Sample with: $(BIN)/python scripts/mutation.py --every 4
+## and the survivors (docs/testing.md). Every mutant of every module takes hours on a shared
+## 2-core machine; a sample or some modules: make mutation MUTATION="--every 4 store/schema.py"
+MUTATION ?=
 mutation: $(STAMP)
-	nice -n 19 $(BIN)/python scripts/mutation.py
+	nice -n 19 $(BIN)/python scripts/mutation.py $(MUTATION)
 
 ## fuzz-long: property-based fuzzers at 20,000 examples (500 per API operation), then ten
 ## minutes of coverage-guided atheris on the ingest-to-trajectory pipeline (findings in fuzz-findings/)

@@ -29,9 +29,17 @@ UNCHECKED = {None, 2, 34}  # not run, interrupted, skipped; "no tests" (5, 33) c
 # module's own fast tests. Without this every store test would run for each writer mutant.
 OWN_TESTS = {
     "store/writer.py": ("tests/unit/test_writer.py",),
-    "store/schema.py": ("tests/contract/",),
+    # the schema's own tests on a bare DuckDB file, and the store's tests of each migration
+    "store/schema.py": (
+        "tests/contract/test_schema.py",
+        "tests/contract/test_store.py::test_a_version_",
+        "tests/contract/test_store.py::test_a_newer_schema",
+        "tests/contract/test_store.py::test_a_foreign_duckdb",
+        "tests/contract/test_sessions.py::test_a_version_",
+    ),
     "ingest/compression.py": ("tests/unit/test_compression.py",),
     "ingest/wire.py": ("tests/unit/test_wire.py", "tests/unit/test_otlp_codec.py"),
+    "auth/keys.py": ("tests/unit/test_keys.py", "tests/unit/test_keyfile.py"),
 }
 DEFAULT_TESTS = ("tests/unit/", "tests/contract/")
 
@@ -53,9 +61,10 @@ def results(module: str) -> dict[str, int | None]:
     return exit_codes
 
 
-def mutmut(names: list[str]) -> None:
+def mutmut(names: list[str], quiet: bool = False) -> subprocess.CompletedProcess[str]:
     command = ["nice", "-n", "19", str(Path(sys.executable).parent / "mutmut"), "run", "--max-children", "1", *names]
-    subprocess.run(command, cwd=ROOT, check=False, stdout=subprocess.DEVNULL)
+    out, err = (subprocess.PIPE, subprocess.STDOUT) if quiet else (subprocess.DEVNULL, None)
+    return subprocess.run(command, cwd=ROOT, check=False, stdout=out, stderr=err, text=True)
 
 
 def own_tests_only(module: str) -> None:
@@ -73,7 +82,11 @@ def own_tests_only(module: str) -> None:
 def run(module: str, every: int, survivors: bool = False, unchecked: bool = False) -> None:
     names = sorted(results(module))
     # one mutant first: mutmut (re)generates mutants and maps tests to functions if they changed
-    mutmut(names[:1] or ["tracechat.none-yet*"])
+    # (on a fresh mutants/ no name matches yet: mutmut generates, maps, then says so on stderr)
+    first = mutmut(names[:1] or ["tracechat.none-yet*"], quiet=not names)
+    if not (ROOT / "mutants" / "mutmut-stats.json").exists():
+        said = (first.stdout or "")[-3000:]
+        sys.exit(f"mutmut could not map tests to functions (the unmutated tests must pass):\n{said}")
     own_tests_only(module)
     codes = results(module)
     wanted = ({0, 5, 33} if survivors else set()) | ({None} if unchecked else set())

@@ -45,10 +45,19 @@ def test_unknown_fields_are_skipped_around_spans_and_kept_inside_them() -> None:
     assert [len(scope) for scope in slices[1]] == [3, 3]
 
 
-@pytest.mark.parametrize("tail", [b"\x0a\xff\xff\xff\x0f", b"\x0a", bytes([7 << 3 | 3])])
-def test_malformed_bytes_are_refused(tail: bytes) -> None:
-    with pytest.raises(WireFormatError):
+@pytest.mark.parametrize(
+    ("tail", "says"),
+    [
+        (b"\x0a\xff\xff\xff\x0f", "length runs past the end of its message"),
+        (b"\x0a", "malformed varint"),
+        (bytes([7 << 3 | 3]), "unsupported wire type 3"),  # groups: no OTLP message has them
+        (bytes([7 << 3 | 4]), "unsupported wire type 4"),
+    ],
+)
+def test_malformed_bytes_are_refused(tail: bytes, says: str) -> None:
+    with pytest.raises(WireFormatError) as refused:
         span_slices(_request().SerializeToString() + tail)
+    assert refused.value.args == (says,)
 
 
 def test_flatten_uses_slices_and_falls_back_when_they_disagree() -> None:
@@ -102,7 +111,7 @@ def test_salvage_keeps_every_span_that_parses_with_its_resource_and_scope() -> N
 def test_salvage_refuses_broken_framing() -> None:
     from tracechat.ingest.wire import salvage
 
-    with pytest.raises(WireFormatError, match="length runs past the end of its message"):
+    with pytest.raises(WireFormatError, match=r"^length runs past the end of its message$"):
         salvage(b"\x0a\x05ab")
 
 
@@ -124,5 +133,13 @@ def test_a_ten_byte_varint_is_read_and_an_eleventh_byte_refused() -> None:
         [3, 3],
         [3, 3],
     ]
-    with pytest.raises(WireFormatError, match="malformed varint"):
+    with pytest.raises(WireFormatError, match=r"^malformed varint$"):
         span_slices(bytes([15 << 3 | 0]) + b"\xff" * 10 + b"\x01")
+
+
+def test_a_fixed_width_field_cut_short_is_refused() -> None:
+    body = _request().SerializeToString()
+    for cut in (bytes([14 << 3 | 1]) + b"\x01\x02", bytes([13 << 3 | 5]) + b"\x01"):  # fixed64, fixed32
+        with pytest.raises(WireFormatError) as refused:
+            span_slices(body + cut)
+        assert refused.value.args == ("a field runs past the end of its message",)

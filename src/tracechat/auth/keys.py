@@ -42,6 +42,8 @@ __all__ = [
 log = logging.getLogger(__name__)
 KEY_PREFIX = "tck_"
 RELOAD_INTERVAL_S = 1.0
+_GONE = (-1, -1)
+"""The state of a file that cannot be looked at, as ``(st_mtime_ns, st_size)`` never is."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,7 +227,7 @@ class KeyRing:
             stat = self._path.stat()
             stamp: tuple[int, int] | None = (stat.st_mtime_ns, stat.st_size)
         except OSError:
-            stamp = (-1, -1)
+            stamp = _GONE
         if stamp != self._refused:
             self._refused = stamp
             log.error(

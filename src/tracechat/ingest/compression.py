@@ -35,7 +35,7 @@ def decompress(
     """The decoded body. ``PayloadTooLarge`` as soon as it would pass ``limit`` bytes or take
     more than ``max_seconds``; ``InvalidInput`` for bad data, trailing bytes after the
     stream, an empty body, or more than ``max_members`` gzip members."""
-    encoding = (content_encoding or "identity").strip().lower()
+    encoding = (content_encoding or "").strip().lower()
     if encoding in ("", "identity"):
         _check_size(len(body), limit)
         return body

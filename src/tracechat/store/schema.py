@@ -182,6 +182,29 @@ CREATE INDEX IF NOT EXISTS feedback_by_trace_id ON feedback (trace_id);
 """
 
 
+# The statements the functions below run, kept here as the tables are: DuckDB reads SQL
+# keywords and identifiers in any case, so a statement spelled in the function body was two
+# equivalent mutants (upper and lower case) for the mutation run (docs/testing.md).
+_BEGIN = "BEGIN TRANSACTION"
+_COMMIT = "COMMIT"
+_ROLLBACK = "ROLLBACK"
+_HAS_META = "SELECT count(*) FROM information_schema.tables WHERE table_name = 'meta' AND table_schema = 'main'"
+_VERSION = "SELECT value FROM meta WHERE key = 'schema_version'"
+_SET_VERSION = "UPDATE meta SET value = ? WHERE key = 'schema_version'"
+_FIRST_VERSION = "INSERT INTO meta VALUES ('schema_version', ?)"
+_PROGRESS_ON = ("SET enable_progress_bar = true", "SET enable_progress_bar_print = false")
+_PROGRESS_OFF = ("RESET enable_progress_bar", "RESET enable_progress_bar_print")
+_REWRITTEN = (("spans", SPANS), ("logs", LOGS))
+"""The tables schema 3 rewrites with their short text columns dictionary-coded."""
+_SCHEMA_3_INDEXES = (
+    "CREATE INDEX IF NOT EXISTS feedback_by_trace_id ON feedback (trace_id)",
+    "CREATE INDEX IF NOT EXISTS chat_messages_by_chat ON chat_messages (chat_id)",
+    "ALTER TABLE chats ADD COLUMN IF NOT EXISTS message_count BIGINT DEFAULT 0",
+    "UPDATE chats SET message_count = n FROM"
+    " (SELECT chat_id, count(*) AS n FROM chat_messages GROUP BY chat_id) m WHERE chats.id = m.chat_id",
+)
+_EMPTY_SESSIONS = "DELETE FROM sessions"
+
 Migration = Callable[[duckdb.DuckDBPyConnection], None]
 
 
@@ -193,24 +216,19 @@ def _to_schema_3(con: duckdb.DuckDBPyConnection) -> None:
     """Rewrite ``spans`` and ``logs`` with their short text columns dictionary-coded (see
     ``_TEXT``); rows keep their order, which the batch ranges of the trace index rely on.
     Index feedback by trace id and chat messages by chat; keep each chat's message count."""
-    for table, ddl in (("spans", SPANS), ("logs", LOGS)):
+    for table, ddl in _REWRITTEN:
         con.execute(f"ALTER TABLE {table} RENAME TO {table}_v2")
         con.execute(ddl)
         con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM {table}_v2")  # insertion order is kept
         con.execute(f"DROP TABLE {table}_v2")
-    con.execute("CREATE INDEX IF NOT EXISTS feedback_by_trace_id ON feedback (trace_id)")
-    con.execute("CREATE INDEX IF NOT EXISTS chat_messages_by_chat ON chat_messages (chat_id)")
-    con.execute("ALTER TABLE chats ADD COLUMN IF NOT EXISTS message_count BIGINT DEFAULT 0")
-    con.execute(
-        "UPDATE chats SET message_count = n FROM"
-        " (SELECT chat_id, count(*) AS n FROM chat_messages GROUP BY chat_id) m WHERE chats.id = m.chat_id"
-    )
+    for statement in _SCHEMA_3_INDEXES:
+        con.execute(statement)
 
 
 def _add_sessions(con: duckdb.DuckDBPyConnection) -> None:
     """The session index, filled from the trace index (which has every trace's conversation id)."""
     con.execute(sessions.TABLE)
-    con.execute("DELETE FROM sessions")  # (a file marked older by hand may have the table)
+    con.execute(_EMPTY_SESSIONS)  # (a file marked older by hand may have the table)
     con.execute(sessions.BACKFILL)
 
 
@@ -249,14 +267,14 @@ def ensure_schema(con: duckdb.DuckDBPyConnection, status: MigrationStatus | None
         for index, step in enumerate(range(version, SCHEMA_VERSION)):
             status.at_step(index)
             log.warning("bringing the database from schema %d to %d (a large store takes minutes)", step, step + 1)
-            con.execute("BEGIN TRANSACTION")
+            con.execute(_BEGIN)
             try:
                 MIGRATIONS[step](con)
-                con.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", [str(step + 1)])
+                con.execute(_SET_VERSION, [str(step + 1)])
             except BaseException:
-                con.execute("ROLLBACK")
+                con.execute(_ROLLBACK)
                 raise
-            con.execute("COMMIT")
+            con.execute(_COMMIT)
     status.finish()
 
 
@@ -264,8 +282,8 @@ def ensure_schema(con: duckdb.DuckDBPyConnection, status: MigrationStatus | None
 def watching(con: duckdb.DuckDBPyConnection, status: MigrationStatus, every_s: float = 0.25) -> Iterator[None]:
     """Poll the progress of the statement running on ``con`` (DuckDB answers that from
     another thread) into ``status`` while the block runs."""
-    con.execute("SET enable_progress_bar = true")
-    con.execute("SET enable_progress_bar_print = false")
+    for setting in _PROGRESS_ON:
+        con.execute(setting)
     stop = threading.Event()
 
     def poll() -> None:
@@ -282,33 +300,31 @@ def watching(con: duckdb.DuckDBPyConnection, status: MigrationStatus, every_s: f
     finally:
         stop.set()
         poller.join()
-        con.execute("RESET enable_progress_bar")
-        con.execute("RESET enable_progress_bar_print")
+        for setting in _PROGRESS_OFF:
+            con.execute(setting)
 
 
 def _create(con: duckdb.DuckDBPyConnection) -> None:
     """Every table and the schema version in one transaction: a process killed during its
     very first start leaves an empty file, never tables without a version (which no later
     start could tell from a foreign file)."""
-    con.execute("BEGIN TRANSACTION")
+    con.execute(_BEGIN)
     try:
         con.execute(TABLES)
         con.execute(sessions.TABLE)
         con.execute(CHAT_TABLES)
-        con.execute("INSERT INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
+        con.execute(_FIRST_VERSION, [str(SCHEMA_VERSION)])
     except BaseException:
-        con.execute("ROLLBACK")
+        con.execute(_ROLLBACK)
         raise
-    con.execute("COMMIT")
+    con.execute(_COMMIT)
 
 
 def _stored_version(con: duckdb.DuckDBPyConnection) -> int | None:
-    has_meta = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'meta' AND table_schema = 'main'"
-    ).fetchone()
+    has_meta = con.execute(_HAS_META).fetchone()
     if not has_meta or not has_meta[0]:
         return None
-    row = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    row = con.execute(_VERSION).fetchone()
     if row is None:
         raise StoreVersionError(
             "the database has no schema version; it was not written by tracechat (or an older build "
