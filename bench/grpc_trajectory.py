@@ -42,7 +42,7 @@ from opentelemetry.proto.trace.v1.trace_pb2 import Span
 from tests.servers import ChildServer
 
 from bench.proc import peak_rss_mb
-from bench.trajectory import Connection, grow_and_measure, summary
+from bench.trajectory import NO_SEARCH_INDEX, Connection, grow_and_measure, summary
 from tracechat.v1 import query_pb2 as q
 from tracechat.v1 import query_pb2_grpc as qg
 
@@ -148,7 +148,7 @@ def measure_both(
 ) -> dict[str, object]:
     """Start the real ``tracechat serve`` on the store, read every probe over HTTP and gRPC
     alternately, then follow new traces with watchers; the load average beside each part."""
-    server = ChildServer.start(data_dir)
+    server = ChildServer.start(data_dir, env=NO_SEARCH_INDEX)
     try:
         row: dict[str, object] = {"load_average": [round(x, 1) for x in os.getloadavg()]}
         row.update(compare(server, probes, rounds))
@@ -185,7 +185,7 @@ def main() -> None:
         args.data_dir.mkdir(parents=True, exist_ok=True)
         grow_and_measure(args.data_dir, [args.size], args.rounds)
     probes = {int(k): v for k, v in json.loads((args.data_dir / "probes.json").read_text()).items()}
-    server = ChildServer.start(args.data_dir / "data")
+    server = ChildServer.start(args.data_dir / "data", env=NO_SEARCH_INDEX)
     try:
         row: dict[str, object] = {"load_average": round(os.getloadavg()[0], 1)}
         row.update(compare(server, probes, args.rounds))

@@ -44,8 +44,13 @@ from tracechat.ingest.flatten import flatten_traces
 from tracechat.ingest.wire import span_slices
 from tracechat.model.records import IngestBatch, SpanColumns
 from tracechat.store.duck import DuckDBStore
+from tracechat.store.protocol import SpanStore
 
 POOL_SPANS = 100_000
+NO_SEARCH_INDEX = {"TRACECHAT_SEARCH_INDEX": "0"}
+"""The measured servers run without the full-text index: a server started on a grown store
+would index every span's text in the background first (10k spans/s on this machine's two
+cores: 1,000 s at 10M), and trajectory reads never use it."""
 GROUP = 16  # requests per commit while loading
 
 
@@ -62,7 +67,7 @@ def as_project(batch: IngestBatch, project: str) -> IngestBatch:
     return IngestBatch(spans=spans, scopes=batch.scopes, size_bytes=batch.size_bytes)
 
 
-def probe(store: DuckDBStore, spans: int, seed: int) -> str:
+def probe(store: SpanStore, spans: int, seed: int) -> str:
     """One agent trace of ``spans`` spans in project 'probe'; returns its trace id."""
     import random
 
@@ -226,7 +231,7 @@ def measure_kept(root: Path, rounds: int) -> dict[str, object]:
 
 def measure_server(data_dir: Path, probes: dict[int, list[str]], rounds: int) -> dict[str, object]:
     """Start the real `tracechat serve` on the store and query it from this process."""
-    server = ChildServer.start(data_dir)
+    server = ChildServer.start(data_dir, env=NO_SEARCH_INDEX)
     try:
         row = measure(server, probes, rounds)
         row["server_rss_mb"] = round(peak_rss_mb(server.process.pid))
