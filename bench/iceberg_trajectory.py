@@ -160,13 +160,14 @@ def grow(root: Path, dsn: str, warehouse: str, size: int) -> dict[str, Any] | No
         for copy in range(copies, target):
             submit_all(store, [as_project(b, f"bench-{copy}") for b in batches])
             print(json.dumps({"copy": copy, "seconds": round(time.perf_counter() - started)}), flush=True)
+            # after every copy, so a run stopped part way leaves a store that can be measured
+            state = {"copies": copy + 1, "probes": probes, "store_spans": store.span_count()}
+            state_path.write_text(json.dumps(state))
         load_s = time.perf_counter() - started
         spans = store.span_count()
     finally:
         store.close()
         set_nice(started_at)
-    state = {"copies": target, "probes": probes, "store_spans": spans}
-    state_path.write_text(json.dumps(state))
     return {
         "store_spans": spans,
         "load_s": round(load_s),
@@ -220,7 +221,34 @@ def where_time_goes(store: IcebergStore, trace_ids: list[str]) -> dict[str, Any]
         planned.append(len(files))
     result: dict[str, Any] = {name: round(statistics.median(values), 2) for name, values in parts.items()}
     result["files_planned_median"] = statistics.median(planned)
+    result["planning_profile"] = plan_profile(store, trace_ids)
     return result
+
+
+def plan_profile(store: IcebergStore, trace_ids: list[str], top: int = 12) -> list[str]:
+    """cProfile of planning alone for each probe: the functions it spends its own time in."""
+    import cProfile
+    import io
+    import pstats
+
+    filters = []
+    for trace_id in trace_ids:
+        row = store.index.row("probe", trace_id)
+        assert row is not None
+        assert row.start_ns is not None
+        filters.append(
+            (row.span_seq, _of_trace(row.project, row.trace_id, "start_time", row.start_ns, row.end_ns or row.start_ns))
+        )
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for seq, row_filter in filters:
+        list(store._table(tables.SPANS, seq).scan(row_filter=row_filter).plan_files())
+    profiler.disable()
+    out = io.StringIO()
+    stats = pstats.Stats(profiler, stream=out)
+    stats.sort_stats("tottime").print_stats(top)
+    lines = [line.strip() for line in out.getvalue().splitlines() if line.strip()]
+    return [f"{len(filters)} plans", *lines[-top - 1 :]]
 
 
 def measure(root: Path, dsn: str, warehouse: str, duck_dir: Path | None, rounds: int) -> dict[str, Any]:
