@@ -3,10 +3,14 @@ after a span's acknowledgement its entry reaches a ``WatchTrajectory`` watcher.
 
     .venv/bin/python bench/grpc_trajectory.py --data-dir DIR [--size 1000000] [--rounds 2]
         [--watch-traces 20 --watch-spans 10]
+    .venv/bin/python bench/grpc_trajectory.py --data-dir DIR --sizes 1000000,10000000
 
 DIR is a store grown by ``bench/trajectory.py --data-dir DIR`` (grown here to ``--size``
-spans first when it holds none). A real ``tracechat serve`` is started on it; every probe
-trace (50 and 500 spans) is read once per round over HTTP and once over gRPC, alternately,
+spans first when it holds none). With ``--sizes``, the store is grown to each size in turn
+(on from where a kept one stopped) and measured at each as below.
+
+A real ``tracechat serve`` is started on the store; every probe trace (50 and 500 spans) is
+read once per round over HTTP and once over gRPC, alternately,
 from one keep-alive connection each. Both are timed from sending to the last byte of the
 answer, not decoded (gRPC: a raw-bytes call), so the figures are the server's.
 
@@ -37,7 +41,8 @@ from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 from opentelemetry.proto.trace.v1.trace_pb2 import Span
 from tests.servers import ChildServer
 
-from bench.trajectory import Connection, grow_and_measure, summary
+from bench.proc import peak_rss_mb
+from bench.trajectory import NO_SEARCH_INDEX, Connection, grow_and_measure, summary
 from tracechat.v1 import query_pb2 as q
 from tracechat.v1 import query_pb2_grpc as qg
 
@@ -138,19 +143,49 @@ def watch_delays(server: ChildServer, traces: int, spans: int) -> dict[str, obje
     return result
 
 
+def measure_both(
+    data_dir: Path, probes: dict[int, list[str]], rounds: int, watch_traces: int, watch_spans: int
+) -> dict[str, object]:
+    """Start the real ``tracechat serve`` on the store, read every probe over HTTP and gRPC
+    alternately, then follow new traces with watchers; the load average beside each part."""
+    server = ChildServer.start(data_dir, env=NO_SEARCH_INDEX)
+    try:
+        row: dict[str, object] = {"load_average": [round(x, 1) for x in os.getloadavg()]}
+        row.update(compare(server, probes, rounds))
+        row["load_average_after_reads"] = [round(x, 1) for x in os.getloadavg()]
+        if watch_traces:
+            row["watch_ack_to_entry"] = watch_delays(server, watch_traces, watch_spans)
+            row["load_average_after_watch"] = [round(x, 1) for x in os.getloadavg()]
+        row["server_rss_mb"] = round(peak_rss_mb(server.process.pid))
+    finally:
+        server.terminate()
+    row["file_mb"] = round((data_dir / "tracechat.duckdb").stat().st_size / 1e6)
+    return row
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data-dir", type=Path, required=True)
     parser.add_argument("--size", type=int, default=1_000_000, help="spans to grow an empty --data-dir to")
+    parser.add_argument("--sizes", help="grow to each of these sizes in turn (comma-separated), measuring at each")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--watch-traces", type=int, default=20)
     parser.add_argument("--watch-spans", type=int, default=10)
     args = parser.parse_args()
+    if args.sizes:
+        args.data_dir.mkdir(parents=True, exist_ok=True)
+
+        def measure(data_dir: Path, probes: dict[int, list[str]], rounds: int) -> dict[str, object]:
+            return measure_both(data_dir, probes, rounds, args.watch_traces, args.watch_spans)
+
+        sizes = [int(s) for s in args.sizes.split(",")]
+        print(json.dumps(grow_and_measure(args.data_dir, sizes, args.rounds, measure), indent=2))
+        return
     if not (args.data_dir / "probes.json").exists():
         args.data_dir.mkdir(parents=True, exist_ok=True)
         grow_and_measure(args.data_dir, [args.size], args.rounds)
     probes = {int(k): v for k, v in json.loads((args.data_dir / "probes.json").read_text()).items()}
-    server = ChildServer.start(args.data_dir / "data")
+    server = ChildServer.start(args.data_dir / "data", env=NO_SEARCH_INDEX)
     try:
         row: dict[str, object] = {"load_average": round(os.getloadavg()[0], 1)}
         row.update(compare(server, probes, args.rounds))

@@ -42,8 +42,14 @@ def invalidated(error: BaseException) -> bool:
 
 
 def check_file_size(con: duckdb.DuckDBPyConnection, path: Path) -> None:
-    """``StoreCorrupted`` when the file is shorter than the blocks DuckDB says it holds."""
-    row = con.execute("SELECT block_size, total_blocks FROM pragma_database_size()").fetchone()
+    """``StoreCorrupted`` when the file is shorter than the blocks DuckDB says are in use.
+
+    Not ``total_blocks``: that counts free blocks too, and DuckDB truncates free blocks off
+    the end of the file at a checkpoint while still counting them (a healthy 210k-span
+    store was refused on restart: 221 blocks counted, 213 in the file, 148 in use). The
+    highest used block's id is at least ``used_blocks - 1``, so a file shorter than the
+    used blocks has certainly lost its tail."""
+    row = con.execute("SELECT block_size, used_blocks FROM pragma_database_size()").fetchone()
     if row is None:
         return
     expected = HEADER_BYTES + int(row[0]) * int(row[1])
