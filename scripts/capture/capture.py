@@ -67,6 +67,10 @@ VENVS = {
     "agno": (HERE / ".venv-agno", "requirements-agno.txt"),
     "maf": (HERE / ".venv-maf", "requirements-maf.txt"),
     "beeai": (HERE / ".venv-beeai", "requirements-beeai.txt"),
+    # Instrumentations new to the reader (issue 11, fresh11): MLflow Tracing's own OTLP export,
+    # and OpenLIT, which pins its own OTel and openai versions.
+    "mlflow": (HERE / ".venv-mlflow", "requirements-mlflow.txt"),
+    "openlit": (HERE / ".venv-openlit", "requirements-openlit.txt"),
 }
 NODE_DIR = HERE / "node"
 CASE_TIMEOUT_S = 180
