@@ -184,6 +184,41 @@ def parse_message(item: Any) -> Message | None:
     return message
 
 
+def response_messages(value: Any) -> list[Message] | None:
+    """The messages of a provider's raw response body: a chat completion's ``choices``
+    (each choice's ``message``), a Responses API ``output`` list."""
+    document = structured(value)
+    if isinstance(document, dict) and isinstance(document.get("choices"), list):
+        return parse_messages([c.get("message", c) for c in document["choices"] if isinstance(c, dict)])
+    if isinstance(document, dict) and isinstance(document.get("output"), list):
+        return parse_messages(document["output"])
+    return None
+
+
+def response_finish_reason(value: Any) -> str | None:
+    """A raw chat completion's first finish reason (its choices' ``finish_reason``)."""
+    document = structured(value)
+    if isinstance(document, dict) and isinstance(document.get("choices"), list):
+        reasons = (c.get("finish_reason") for c in document["choices"] if isinstance(c, dict))
+        return next((r for r in reasons if isinstance(r, str) and r), None)
+    return None
+
+
+def response_reasoning_tokens(value: Any) -> int | None:
+    """A raw response's reasoning token count (``usage.completion_tokens_details`` of a chat
+    completion, ``usage.output_tokens_details`` of a Responses API response)."""
+    document = structured(value)
+    usage = document.get("usage") if isinstance(document, dict) else None
+    if not isinstance(usage, dict):
+        return None
+    for key in ("completion_tokens_details", "output_tokens_details"):
+        details = usage.get(key)
+        count = details.get("reasoning_tokens") if isinstance(details, dict) else None
+        if isinstance(count, int) and not isinstance(count, bool):
+            return count
+    return None
+
+
 _REACT_ACTION = re.compile(
     r"\AThought:\s*(?P<thought>.*?)\s*\nAction:\s*(?P<name>[\w.-]+)\s*\nAction Input:\s*(?P<input>.*?)\s*\Z", re.S
 )
