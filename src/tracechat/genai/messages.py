@@ -489,6 +489,14 @@ def _call_arguments(document: Any) -> Any:
             return document["kwargs"]
     if (
         isinstance(document, dict)
+        and document.keys() & _RUN_BOOKKEEPING
+        and document.keys() & _RUN_INPUTS
+        and not set(document) - _RUN_BOOKKEEPING - _RUN_INPUTS
+    ):  # LangChain's on_tool_start record: the parsed ``inputs``, else the raw ``input_str``
+        inputs = document.get("inputs")
+        return inputs if isinstance(inputs, dict) else document.get("input_str", document)
+    if (
+        isinstance(document, dict)
         and isinstance(document.get("input"), dict)
         and len(document) > 1
         and all(document[f] is None for f in set(document) - {"input"})
@@ -497,9 +505,39 @@ def _call_arguments(document: Any) -> Any:
     return document
 
 
+_RUN_BOOKKEEPING = {"tags", "metadata", "kwargs", "run_id", "parent_run_id", "color", "name", "callbacks"}
+"""What a callback handler records beside a run's input or output (LangChain's ``on_tool_start``
+/ ``on_tool_end`` arguments, as OpenLLMetry's LangChain instrumentation records them whole):
+the run's tags, metadata and options, not the tool's arguments or result."""
+_RUN_INPUTS = {"inputs", "input_str"}
+_LANGCHAIN_MESSAGE_TYPES = {"human", "ai", "system", "tool", "function", "chat", "AIMessageChunk"}
+
+
+def langchain_message(document: Any) -> dict[str, Any] | None:
+    """The fields of a serialized LangChain message (``{"type": "tool", "data": {…}}``, or
+    ``{"lc": 1, "type": "constructor", "kwargs": {…}}``), also inside a wrapper that only
+    carries it (``{"output": …}``); None when the value is none."""
+    if isinstance(document, dict) and len(document) == 1 and isinstance(document.get("output"), dict):
+        document = document["output"]
+    if isinstance(document, dict):
+        data = document.get("data") if document.get("type") in _LANGCHAIN_MESSAGE_TYPES else None
+        if document.get("lc") == 1 and isinstance(document.get("kwargs"), dict):
+            data = document["kwargs"]
+        if isinstance(data, dict):
+            return data
+    return None
+
+
 def _carried(document: Any, depth: int = 0) -> Any:
     if depth > 4:
         return document
+    if isinstance(document, dict) and len(document) > 1 and document.keys() & _RUN_BOOKKEEPING:
+        carriers = set(document) - _RUN_BOOKKEEPING
+        if len(carriers) == 1 and next(iter(carriers)) in _CARRIERS:  # {"output": …, "kwargs": {…}}
+            return _carried(document[next(iter(carriers))], depth + 1)
+    message = langchain_message(document)
+    if message is not None and "content" in message:  # a LangChain ToolMessage: its content
+        return _carried(message["content"], depth + 1)
     if isinstance(document, list) and document and all(_is_text_block(b) for b in document):
         return "\n".join(str(b["text"]) for b in document)
     if isinstance(document, list) and len(document) == 1 and isinstance(document[0], dict):
