@@ -71,6 +71,7 @@ VENVS = {
     # and OpenLIT, which pins its own OTel and openai versions.
     "mlflow": (HERE / ".venv-mlflow", "requirements-mlflow.txt"),
     "openlit": (HERE / ".venv-openlit", "requirements-openlit.txt"),
+    "logfire": (HERE / ".venv-logfire", "requirements-logfire.txt"),
 }
 NODE_DIR = HERE / "node"
 CASE_TIMEOUT_S = 180
