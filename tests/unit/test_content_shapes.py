@@ -55,6 +55,8 @@ def test_bedrock_converse_blocks_read_as_text_tool_calls_and_results(store: Duck
         ('[{"text": "18C"}]', "18C"),  # Bedrock / MCP text blocks
         ('[{"type": "text", "text": "a"}, {"type": "text", "text": "b"}]', "a\nb"),
         ('[{"json": {"temp": 18}}]', '{"temp":18}'),
+        ('{"type": "text", "text": "18C"}', "18C"),  # one MCP text block (the OpenAI Agents SDK's MCP tool)
+        ('{"type": "image", "text": "18C"}', '{"type": "image", "text": "18C"}'),  # no text block: as recorded
         ('{"city": "Paris"}', '{"city": "Paris"}'),  # not a wrapper: as recorded
         ('["Paris"]', '["Paris"]'),
         ("sunny", "sunny"),

@@ -540,6 +540,8 @@ def _carried(document: Any, depth: int = 0) -> Any:
         return _carried(message["content"], depth + 1)
     if isinstance(document, list) and document and all(_is_text_block(b) for b in document):
         return "\n".join(str(b["text"]) for b in document)
+    if _is_text_block(document) and document.get("type") == "text":  # one MCP / Anthropic text block
+        return _carried(document["text"], depth + 1)
     if isinstance(document, list) and len(document) == 1 and isinstance(document[0], dict):
         inner = _carried(document[0], depth + 1)  # [{"json": {…}}]: a one-block list
         return inner if inner is not document[0] else document
