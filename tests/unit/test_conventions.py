@@ -664,3 +664,63 @@ def test_strands_latest_mode_events_tool_names_and_finish_reason(store: DuckDBSt
     assert answer.finish_reason == "end_turn"
     kinds = {v.name: v.kind for v in TraceQueries(store).spans("p", trace.trace_hex).spans}
     assert (kinds["invoke_swarm"], kinds["execute_event_loop_cycle"]) == ("workflow", "other")
+
+
+def _mlflow(span_type: str, inputs: object, outputs: object, **more: object) -> dict[str, str]:
+    """MLflow Tracing's attributes: every value JSON, strings quoted too."""
+    values = {"mlflow.spanType": span_type, "mlflow.spanInputs": inputs, "mlflow.spanOutputs": outputs, **more}
+    return {key: as_json(value) for key, value in values.items()}
+
+
+def test_mlflow_span_types_inputs_and_raw_responses(store: DuckDBStore) -> None:
+    """MLflow records no gen_ai.* key: the span type is the kind, the request body and the
+    provider's raw response the messages, the token usage one JSON object, an agent or tool
+    named by its span."""
+    system = {"role": "system", "content": "You are a weather bot."}
+    question = {"role": "user", "content": "Weather in Paris?"}
+    call = {"id": "c1", "type": "function", "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'}}
+    asked = {
+        "choices": [
+            {"finish_reason": "tool_calls", "message": {"role": "assistant", "content": None, "tool_calls": [call]}}
+        ]
+    }
+    asked["usage"] = {"completion_tokens_details": {"reasoning_tokens": 3}}
+    answered = {"choices": [{"finish_reason": "stop", "message": {"role": "assistant", "content": "18C in Paris."}}]}
+    usage = {"input_tokens": 30, "output_tokens": 7, "total_tokens": 37}
+    tools = [{"type": "function", "function": {"name": "get_weather"}}]
+    trace = TraceBuilder()
+    agent = trace.span(
+        "weather_bot", _mlflow("AGENT", {"question": "Weather in Paris?"}, "18C in Paris."), duration_ms=100
+    )
+    first_call = _mlflow(
+        "CHAT_MODEL",
+        {"model": "gpt-4o", "messages": [system, question]},
+        asked,
+        **{"mlflow.chat.tokenUsage": usage, "mlflow.llm.model": "gpt-4o", "mlflow.chat.tools": tools},
+    )
+    trace.span("Completions", first_call, parent=agent, start_ms=1)
+    trace.span("get_weather", _mlflow("TOOL", {"city": "Paris"}, "18C"), parent=agent, start_ms=20)
+    history = [
+        system,
+        question,
+        {"role": "assistant", "tool_calls": [call]},
+        {"role": "tool", "tool_call_id": "c1", "content": "18C"},
+    ]
+    second_call = _mlflow("CHAT_MODEL", {"messages": history}, answered, **{"mlflow.chat.tokenUsage": usage})
+    trace.span("Completions", second_call, parent=agent, start_ms=30)
+    result = trajectory(store, trace)
+    assert [(k, m) for k, _, m in outline(result)] == EXPECTED
+    assert {m.agent_name for m in result.messages} == {"weather_bot"}
+    first, second = (m.assistant_message for m in result.messages if m.assistant_message)
+    assert first is not None
+    assert second is not None
+    assert (first.model, first.input_tokens, first.output_tokens, first.reasoning_tokens) == ("gpt-4o", 30, 7, 3)
+    assert (first.finish_reason, second.finish_reason) == ("tool_calls", "stop")
+    tool = next(m.tool_call for m in result.messages if m.tool_call)
+    assert tool is not None
+    assert (tool.tool_name, tool.tool_call_id, tool.tool_arguments, tool.tool_result) == (
+        "get_weather",
+        "c1",
+        '{"city": "Paris"}',
+        "18C",
+    )

@@ -82,3 +82,25 @@ def test_vercel_function_id_names_the_agent_of_its_outer_span() -> None:
     assert _promoted(outer)["agent_name"] == "weather-agent"
     inner = {"ai.operationId": "ai.generateText.doGenerate", "ai.telemetry.functionId": "weather-agent"}
     assert "agent_name" not in _promoted(inner)
+
+
+def test_mlflow_span_type_model_and_token_usage() -> None:
+    """MLflow writes every attribute as JSON: a quoted span type, one usage object."""
+    got = _promoted(
+        {
+            "mlflow.spanType": '"CHAT_MODEL"',
+            "mlflow.llm.model": '"gpt-4o"',
+            "mlflow.chat.tokenUsage": '{"input_tokens": 30, "output_tokens": 7, "total_tokens": 37}',
+        }
+    )
+    assert got == {"operation": "chat", "request_model": "gpt-4o", "input_tokens": 30, "output_tokens": 7}
+    assert _promoted({"mlflow.spanType": '"TOOL"'})["operation"] == "execute_tool"
+    assert "operation" not in _promoted({"mlflow.spanType": '"PARSER"'})
+    # an MLflow agent span is named after the agent; other span types name no agent
+    assert _promoted({"mlflow.spanType": '"AGENT"'}, "weather_bot")["agent_name"] == "weather_bot"
+    assert "agent_name" not in _promoted({"mlflow.spanType": '"CHAIN"'}, "weather_bot")
+    # the OTel keys still win
+    assert (
+        _promoted({"mlflow.chat.tokenUsage": '{"input_tokens": 30}', "gen_ai.usage.input_tokens": 5})["input_tokens"]
+        == 5
+    )

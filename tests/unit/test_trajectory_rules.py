@@ -891,3 +891,72 @@ def test_a_langgraph_graph_that_is_no_node_of_another_is_the_agent_named_after_i
         ("user_message", "weather_agent", "Weather in Paris?"),
         ("assistant_message", "weather_agent", "18C in Paris."),
     ]
+
+
+def test_an_agent_span_that_names_the_agent_it_came_from_and_runs_nothing_is_the_handoff(store: DuckDBStore) -> None:
+    """OpenLIT records the OpenAI Agents SDK's handoff as an empty ``invoke_agent <to>`` span
+    with ``gen_ai.agent.source = <from>``, inside the handing agent's turn: the handoff sits
+    there, and the agent taken over starts where it runs, with what its own span records."""
+    transfer = {
+        "role": "assistant",
+        "parts": [{"type": "tool_call", "id": "t1", "name": "transfer_to_weather_agent", "arguments": {}}],
+    }
+    trace = TraceBuilder()
+    triage = trace.span("invoke_agent Triage", {"gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": "Triage"})
+    trace.span("chat gpt-4o", chat([U1], [transfer]), parent=triage, start_ms=1)
+    record = {
+        "gen_ai.operation.name": "invoke_agent",
+        "gen_ai.agent.name": "Weather Agent",
+        "gen_ai.agent.source": "Triage",
+    }
+    handed = trace.span("invoke_agent Weather Agent", record, parent=triage, start_ms=30, duration_ms=0)
+    weather = {
+        "gen_ai.operation.name": "invoke_agent",
+        "gen_ai.agent.name": "Weather Agent",
+        "gen_ai.tool.definitions": TOOLS,
+    }
+    second = trace.span("invoke_agent Weather Agent", weather, start_ms=40)
+    trace.span("chat gpt-4o", chat([U1], [A1], **{"gen_ai.system_instructions": SYSTEM}), parent=second, start_ms=41)
+    result = trajectory(store, trace)
+    assert [(m.type, m.span_id) for m in result.messages if m.type in ("agent_handoff", "agent_start")] == [
+        ("agent_start", triage),
+        ("agent_handoff", handed),
+        ("agent_start", second),
+    ]
+    start = result.messages[-2].agent_start
+    assert start is not None
+    assert (start.system_instructions, start.tool_definitions) == ("You are a weather bot.", TOOLS.replace(" ", ""))
+
+
+def test_an_empty_agent_span_holding_siblings_in_its_time_is_their_agent(store: DuckDBStore) -> None:
+    """OpenLLMetry's LangChain handler records an agent run inside a tool as an empty
+    ``invoke_agent helper`` span beside the run that does the work: what ran within its
+    time is that agent's, so a handoff to it and back frame its entries."""
+    ask = {"role": "assistant", "parts": [{"type": "tool_call", "id": "a1", "name": "ask_helper", "arguments": {}}]}
+    answer = [U1, ask, {"role": "tool", "parts": [{"type": "tool_call_response", "id": "a1", "response": "Rain"}]}]
+    trace = TraceBuilder()
+    lead = trace.span("invoke_agent lead", {"gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": "lead"})
+    trace.span("chat gpt-4o", chat([U1], [ask]), parent=lead, start_ms=1)
+    tool = trace.span(
+        "execute_tool ask_helper", {"gen_ai.operation.name": "execute_tool"}, parent=lead, start_ms=10, duration_ms=40
+    )
+    helper = {"gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": "helper"}
+    trace.span("invoke_agent helper", helper, parent=tool, start_ms=11, duration_ms=38)
+    run = trace.span(
+        "execute_task helper", {"gen_ai.operation.name": "execute_task"}, parent=tool, start_ms=12, duration_ms=36
+    )
+    trace.span("chat gpt-4o", chat([U2], [A2]), parent=run, start_ms=13)
+    trace.span("chat gpt-4o", chat(answer, [A1]), parent=lead, start_ms=60)
+    result = trajectory(store, trace)
+    assert [(m.type, m.agent_name) for m in result.messages] == [
+        ("agent_start", "lead"),
+        ("user_message", "lead"),
+        ("assistant_message", "lead"),
+        ("tool_call", "lead"),
+        ("agent_handoff", "lead"),
+        ("agent_start", "helper"),
+        ("user_message", "helper"),
+        ("assistant_message", "helper"),
+        ("agent_handoff", "helper"),
+        ("assistant_message", "lead"),
+    ]

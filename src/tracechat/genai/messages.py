@@ -184,6 +184,41 @@ def parse_message(item: Any) -> Message | None:
     return message
 
 
+def response_messages(value: Any) -> list[Message] | None:
+    """The messages of a provider's raw response body: a chat completion's ``choices``
+    (each choice's ``message``), a Responses API ``output`` list."""
+    document = structured(value)
+    if isinstance(document, dict) and isinstance(document.get("choices"), list):
+        return parse_messages([c.get("message", c) for c in document["choices"] if isinstance(c, dict)])
+    if isinstance(document, dict) and isinstance(document.get("output"), list):
+        return parse_messages(document["output"])
+    return None
+
+
+def response_finish_reason(value: Any) -> str | None:
+    """A raw chat completion's first finish reason (its choices' ``finish_reason``)."""
+    document = structured(value)
+    if isinstance(document, dict) and isinstance(document.get("choices"), list):
+        reasons = (c.get("finish_reason") for c in document["choices"] if isinstance(c, dict))
+        return next((r for r in reasons if isinstance(r, str) and r), None)
+    return None
+
+
+def response_reasoning_tokens(value: Any) -> int | None:
+    """A raw response's reasoning token count (``usage.completion_tokens_details`` of a chat
+    completion, ``usage.output_tokens_details`` of a Responses API response)."""
+    document = structured(value)
+    usage = document.get("usage") if isinstance(document, dict) else None
+    if not isinstance(usage, dict):
+        return None
+    for key in ("completion_tokens_details", "output_tokens_details"):
+        details = usage.get(key)
+        count = details.get("reasoning_tokens") if isinstance(details, dict) else None
+        if isinstance(count, int) and not isinstance(count, bool):
+            return count
+    return None
+
+
 _REACT_ACTION = re.compile(
     r"\AThought:\s*(?P<thought>.*?)\s*\nAction:\s*(?P<name>[\w.-]+)\s*\nAction Input:\s*(?P<input>.*?)\s*\Z", re.S
 )
@@ -454,6 +489,14 @@ def _call_arguments(document: Any) -> Any:
             return document["kwargs"]
     if (
         isinstance(document, dict)
+        and document.keys() & _RUN_BOOKKEEPING
+        and document.keys() & _RUN_INPUTS
+        and not set(document) - _RUN_BOOKKEEPING - _RUN_INPUTS
+    ):  # LangChain's on_tool_start record: the parsed ``inputs``, else the raw ``input_str``
+        inputs = document.get("inputs")
+        return inputs if isinstance(inputs, dict) else document.get("input_str", document)
+    if (
+        isinstance(document, dict)
         and isinstance(document.get("input"), dict)
         and len(document) > 1
         and all(document[f] is None for f in set(document) - {"input"})
@@ -462,11 +505,43 @@ def _call_arguments(document: Any) -> Any:
     return document
 
 
+_RUN_BOOKKEEPING = {"tags", "metadata", "kwargs", "run_id", "parent_run_id", "color", "name", "callbacks"}
+"""What a callback handler records beside a run's input or output (LangChain's ``on_tool_start``
+/ ``on_tool_end`` arguments, as OpenLLMetry's LangChain instrumentation records them whole):
+the run's tags, metadata and options, not the tool's arguments or result."""
+_RUN_INPUTS = {"inputs", "input_str"}
+_LANGCHAIN_MESSAGE_TYPES = {"human", "ai", "system", "tool", "function", "chat", "AIMessageChunk"}
+
+
+def langchain_message(document: Any) -> dict[str, Any] | None:
+    """The fields of a serialized LangChain message (``{"type": "tool", "data": {…}}``, or
+    ``{"lc": 1, "type": "constructor", "kwargs": {…}}``), also inside a wrapper that only
+    carries it (``{"output": …}``); None when the value is none."""
+    if isinstance(document, dict) and len(document) == 1 and isinstance(document.get("output"), dict):
+        document = document["output"]
+    if isinstance(document, dict):
+        data = document.get("data") if document.get("type") in _LANGCHAIN_MESSAGE_TYPES else None
+        if document.get("lc") == 1 and isinstance(document.get("kwargs"), dict):
+            data = document["kwargs"]
+        if isinstance(data, dict):
+            return data
+    return None
+
+
 def _carried(document: Any, depth: int = 0) -> Any:
     if depth > 4:
         return document
+    if isinstance(document, dict) and len(document) > 1 and document.keys() & _RUN_BOOKKEEPING:
+        carriers = set(document) - _RUN_BOOKKEEPING
+        if len(carriers) == 1 and next(iter(carriers)) in _CARRIERS:  # {"output": …, "kwargs": {…}}
+            return _carried(document[next(iter(carriers))], depth + 1)
+    message = langchain_message(document)
+    if message is not None and "content" in message:  # a LangChain ToolMessage: its content
+        return _carried(message["content"], depth + 1)
     if isinstance(document, list) and document and all(_is_text_block(b) for b in document):
         return "\n".join(str(b["text"]) for b in document)
+    if _is_text_block(document) and document.get("type") == "text":  # one MCP / Anthropic text block
+        return _carried(document["text"], depth + 1)
     if isinstance(document, list) and len(document) == 1 and isinstance(document[0], dict):
         inner = _carried(document[0], depth + 1)  # [{"json": {…}}]: a one-block list
         return inner if inner is not document[0] else document

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from tracechat.genai.conventions import (
     anthropic_sdk,
     google_adk,
+    mlflow,
     openai_agents,
     openinference,
     openllmetry,
@@ -35,6 +36,7 @@ CONVENTIONS: tuple[Callable[[SpanFacts], None], ...] = (
     openai_agents.extract,
     google_adk.extract,
     anthropic_sdk.extract,
+    mlflow.extract,
     recorded_io.extract,  # last: a span's input and output under any prefix
 )
 """In precedence order. Each reads only its own keys, so the order matters only where two

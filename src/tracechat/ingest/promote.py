@@ -8,6 +8,7 @@ OpenInference, OpenLLMetry/Traceloop, Vercel AI SDK, and the rest.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
@@ -39,6 +40,19 @@ _LLM_REQUEST_TYPES = {
     "embedding": "embeddings",
     "rerank": "rerank",
 }
+_MLFLOW_SPAN_TYPES = {
+    "AGENT": "invoke_agent",
+    "CHAT_MODEL": "chat",
+    "LLM": "chat",
+    "TOOL": "execute_tool",
+    "CHAIN": "chain",
+    "EMBEDDING": "embeddings",
+    "RETRIEVER": "retrieval",
+    "RERANKER": "rerank",
+    "GUARDRAIL": "guardrail",
+}
+"""MLflow Tracing's ``mlflow.spanType`` (its other types, ``PARSER``, ``UNKNOWN``…, say no
+operation)."""
 _VERCEL_OPERATIONS = {
     "ai.generateText": "invoke_agent",
     "ai.streamText": "invoke_agent",
@@ -58,6 +72,21 @@ def _lookup(table: dict[str, str]) -> Transform:
     return lambda value: table.get(value, value.lower() or None)
 
 
+def _json_string(value: str) -> str | None:
+    """MLflow Tracing writes every attribute as JSON: a string value arrives quoted."""
+    if len(value) >= 2 and value[0] == value[-1] == '"':
+        try:
+            decoded = json.loads(value)
+        except ValueError:
+            return value
+        return decoded if isinstance(decoded, str) and decoded else None
+    return value or None
+
+
+def _mlflow_operation(value: str) -> str | None:
+    return _MLFLOW_SPAN_TYPES.get((_json_string(value) or "").upper())
+
+
 def _vercel_provider(value: str) -> str | None:
     # "openai.chat" / "anthropic.messages" name the provider before the dot.
     return value.split(".", 1)[0] or None
@@ -70,9 +99,15 @@ PROMOTED_KEYS: dict[str, Sequence[str | tuple[str, Transform]]] = {
         ("traceloop.span.kind", _lookup(_TRACELOOP_KINDS)),
         ("llm.request.type", _lookup(_LLM_REQUEST_TYPES)),
         ("ai.operationId", _lookup(_VERCEL_OPERATIONS)),
+        ("mlflow.spanType", _mlflow_operation),
     ),
     "agent_name": ("gen_ai.agent.name", "agent.name", "agent_name", "gen_ai.agent.id"),
-    "request_model": ("gen_ai.request.model", "llm.request.model_name", "ai.model.id"),
+    "request_model": (
+        "gen_ai.request.model",
+        "llm.request.model_name",
+        "ai.model.id",
+        ("mlflow.llm.model", _json_string),
+    ),
     "response_model": (
         "gen_ai.response.model",
         "llm.response.model_name",
@@ -116,7 +151,11 @@ PROMOTED_KEYS: dict[str, Sequence[str | tuple[str, Transform]]] = {
 PROMOTED_COLUMNS = SPAN_TEXT_COLUMNS + SPAN_INT_COLUMNS
 _TRACELOOP_ENTITY = "traceloop.entity.name"
 _VERCEL_FUNCTION = "ai.telemetry.functionId"
+_MLFLOW_USAGE = "mlflow.chat.tokenUsage"
+_MLFLOW_TYPE = "mlflow.spanType"
 _SCRATCH = len(PROMOTED_COLUMNS)  # slot for traceloop.entity.name, resolved after the scan
+_USAGE = _SCRATCH + 1  # MLflow's token usage, one JSON object for both counts
+_KIND = _SCRATCH + 2  # MLflow's span type as recorded: its AGENT spans are named after the agent
 _WORST = 1 << 30
 _INT64 = 1 << 63
 
@@ -130,6 +169,7 @@ def _build_slots() -> dict[str, tuple[int, int, Transform | None, bool]]:
             slots[key] = (index, rank, transform, column in SPAN_INT_COLUMNS)
     slots[_TRACELOOP_ENTITY] = (_SCRATCH, 0, None, False)
     slots[_VERCEL_FUNCTION] = (_SCRATCH, 1, None, False)
+    slots[_MLFLOW_USAGE] = (_USAGE, 0, None, False)
     return slots
 
 
@@ -143,9 +183,11 @@ def promote(attributes: Iterable[Any], span_name: str) -> list[Any]:
 
     ``attributes`` are OTLP ``KeyValue`` messages; only keys in ``PROMOTED_KEYS`` are read.
     """
-    values: list[Any] = [None] * (_SCRATCH + 1)
-    ranks = [_WORST] * (_SCRATCH + 1)
+    values: list[Any] = [None] * (_KIND + 1)
+    ranks = [_WORST] * (_KIND + 1)
     for kv in attributes:
+        if kv.key == _MLFLOW_TYPE:
+            values[_KIND] = _json_string(_text_value(kv.value) or "")
         slot = _SLOTS.get(kv.key)
         if slot is None:
             continue
@@ -162,8 +204,28 @@ def promote(attributes: Iterable[Any], span_name: str) -> list[Any]:
         if value is not None:
             values[index] = value
             ranks[index] = rank
+    _fill_usage(values)
     _fill_agent_name(values, span_name)
     return values[:_SCRATCH]
+
+
+_INPUT, _OUTPUT = PROMOTED_COLUMNS.index("input_tokens"), PROMOTED_COLUMNS.index("output_tokens")
+
+
+def _fill_usage(values: list[Any]) -> None:
+    """MLflow's ``mlflow.chat.tokenUsage``: ``{"input_tokens": N, "output_tokens": M, ...}``."""
+    if values[_USAGE] is None:
+        return
+    try:
+        usage = json.loads(values[_USAGE])
+    except ValueError:
+        return
+    if not isinstance(usage, dict):
+        return
+    for index, key in ((_INPUT, "input_tokens"), (_OUTPUT, "output_tokens")):
+        count = usage.get(key)
+        if values[index] is None and isinstance(count, int) and not isinstance(count, bool) and 0 <= count < _INT64:
+            values[index] = count
 
 
 _METHOD_OF = re.compile(r"^(?P<agent>[A-Za-z_][\w-]*)\.(?P<method>[a-z_]+)$")
@@ -181,6 +243,8 @@ def _fill_agent_name(values: list[Any], span_name: str) -> None:
     method_of = _METHOD_OF.match(span_name)
     if values[_SCRATCH]:
         values[_AGENT] = values[_SCRATCH]
+    elif values[_KIND] == "AGENT":  # MLflow names an agent's span after the agent (or its function)
+        values[_AGENT] = span_name.strip() or None
     elif span_name.startswith("invoke_agent "):
         values[_AGENT] = span_name[len("invoke_agent ") :].strip() or None
     elif method_of and method_of.group("method") not in _KIND_SUFFIXES:

@@ -130,6 +130,11 @@ class Reader:
     def _agent(self, node: Node) -> None:
         facts = node.facts
         name = facts.agent_name
+        if facts.handoff_from and not node.children and canonical(facts.handoff_from) != canonical(name):
+            # an agent span that names the agent it came from and runs nothing is the record
+            # of the transfer, where control passed (OpenLIT's handoff span), not a run
+            self._handoff(facts, facts.handoff_from, name)
+            return
         first_call = node.first_descendant(Kind.LLM)
         call = first_call.facts if first_call else None
         if (name or "") not in self.agents:

@@ -10,6 +10,7 @@ before its parent (clock skew between processes) stays under its parent.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -88,6 +89,7 @@ def build_tree(spans: list[SpanFacts]) -> list[Node]:
             parent.children.append(node)
     for siblings in [roots, *(n.children for n in list(nodes.values()))]:
         _fold_repeated_calls(siblings)
+        _adopt_by_time(siblings)
     for node in nodes.values():
         _sort(node.children)
     _sort(roots)
@@ -153,6 +155,48 @@ def _fold_repeated_calls(siblings: list[Node]) -> None:
                 outer.children.append(inner)
     if moved:
         siblings[:] = [n for n in siblings if n.facts.span_id not in moved]
+
+
+_ADOPT_WINDOW = 64
+"""How many siblings starting within an empty agent span's time are checked as its work (a
+bound, so that a trace of thousands of overlapping siblings stays linear)."""
+
+
+def _adopt_by_time(siblings: list[Node]) -> None:
+    """An agent span that recorded no children, though siblings ran wholly within its time,
+    did not make its span current: those siblings are its work and read as nested in it
+    (OpenLLMetry's LangChain handler records ``invoke_agent X`` beside the graph run it
+    names, ``execute_task X``, when the agent runs inside a tool). An agent span that names
+    the agent it came from is a handoff's record (``gen_ai.agent.source``), and an agent
+    span adopts no agent span. The span list keeps the recorded parents."""
+    empty = [n for n in siblings if n.facts.kind is Kind.AGENT and not n.children and _spans_time(n.facts)]
+    if not empty:
+        return
+    ordered = sorted(siblings, key=_order)
+    starts = [n.facts.start_ns for n in ordered]
+    moved: set[str] = set()
+    for agent in empty:
+        at = bisect.bisect_left(starts, agent.facts.start_ns)
+        for other in ordered[at : at + _ADOPT_WINDOW]:
+            if other.facts.start_ns > agent.facts.end_ns:
+                break
+            if (
+                other is agent
+                or other.facts.kind is Kind.AGENT
+                or other.facts.end_ns > agent.facts.end_ns
+                or other.facts.span_id in moved
+                or (other.facts.start_ns, other.facts.end_ns) == (agent.facts.start_ns, agent.facts.end_ns)
+            ):
+                continue
+            moved.add(other.facts.span_id)
+            other.parent = agent
+            agent.children.append(other)
+    if moved:
+        siblings[:] = [n for n in siblings if n.facts.span_id not in moved]
+
+
+def _spans_time(agent: SpanFacts) -> bool:
+    return not agent.handoff_from and agent.end_ns > agent.start_ns
 
 
 def _in_cycle(span_id: str, parents: dict[str, str | None]) -> bool:

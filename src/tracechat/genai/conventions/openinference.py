@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tracechat.genai.messages import parse_message, parse_messages
+from tracechat.genai.messages import langchain_message, parse_message, parse_messages, response_messages
 from tracechat.genai.types import Feedback, Message, Part, SpanFacts
 from tracechat.genai.values import flattened, indexed, json_text, number, structured, text
 
@@ -34,7 +34,7 @@ def extract(facts: SpanFacts) -> None:
     facts.fill("output_text", text(a.get("output.value")))
     if kind == "LLM":
         facts.fill("input_messages", parse_messages(a.get("input.value")))
-        facts.fill("output_messages", _response_messages(a.get("output.value")))
+        facts.fill("output_messages", response_messages(a.get("output.value")))
         _name_calls(facts.input_messages, a.get("input.value"))
         _name_calls(facts.output_messages, a.get("output.value"))
     if kind == "TOOL":
@@ -66,9 +66,6 @@ def _graph(facts: SpanFacts, metadata: Any, kind: str | None) -> None:
         facts.fill("graph_depth", namespace.count("|") + 1)
 
 
-_LANGCHAIN_MESSAGE_TYPES = {"human", "ai", "system", "tool", "function", "chat", "AIMessageChunk"}
-
-
 def _message_content(value: Any) -> Any:
     """A tool's input or output that is a serialized LangChain message (``{"type": "tool",
     "data": {"content": ...}}``, or the ``{"lc": 1, "kwargs": {"content": ...}}`` form, also
@@ -85,17 +82,7 @@ def _answered(attributes: dict[str, Any]) -> str | None:
 
 
 def _langchain_message(value: Any) -> dict[str, Any] | None:
-    """The fields of a serialized LangChain message, or None when the value is none."""
-    document = structured(value) if isinstance(value, str) else value
-    if isinstance(document, dict) and len(document) == 1 and isinstance(document.get("output"), dict):
-        document = document["output"]
-    if isinstance(document, dict):
-        data = document.get("data") if document.get("type") in _LANGCHAIN_MESSAGE_TYPES else None
-        if document.get("lc") == 1 and isinstance(document.get("kwargs"), dict):
-            data = document["kwargs"]
-        if isinstance(data, dict):
-            return data
-    return None
+    return langchain_message(structured(value) if isinstance(value, str) else value)
 
 
 def _messages(attributes: dict[str, Any], prefix: str) -> list[Message] | None:
@@ -163,16 +150,6 @@ def _tools(attributes: dict[str, Any]) -> list[Any] | None:
     tools = [structured(t.get("tool", {}).get("json_schema")) for t in flattened(attributes, "llm.tools.")]
     found = [t for t in tools if t is not None]
     return found or None
-
-
-def _response_messages(value: Any) -> list[Message] | None:
-    """An LLM span's ``output.value`` that is the raw provider response."""
-    document = structured(value)
-    if isinstance(document, dict) and isinstance(document.get("choices"), list):
-        return parse_messages([c.get("message", c) for c in document["choices"] if isinstance(c, dict)])
-    if isinstance(document, dict) and isinstance(document.get("output"), list):
-        return parse_messages(document["output"])
-    return None
 
 
 def _name_calls(messages: list[Message] | None, value: Any) -> None:

@@ -36,6 +36,8 @@ def extract(facts: SpanFacts) -> None:
     facts.fill("conversation_compacted", _flag(a.get("gen_ai.conversation.compacted")))
     facts.fill("handoff_from", text(a.get("gen_ai.handoff.from_agent")))
     facts.fill("handoff_to", text(a.get("gen_ai.handoff.to_agent")) or text(a.get("gen_ai.transfer.target.name")))
+    # the agent that invoked or handed over to this one (OpenLIT's record of a handoff)
+    facts.fill("handoff_from", text(a.get("gen_ai.agent.source")))
     if facts.handoff_to and not facts.handoff_from:
         facts.fill("handoff_from", facts.agent_name)
     for event in facts.events:  # ≤ 1.27: content as span events
