@@ -132,8 +132,7 @@ _QUESTIONS: list[Question] = [
     lambda a, project, since: _errors(a.errors(project, since, 1000)),
     lambda a, project, since: a.slowest_spans(project, since, 100_000),
     lambda a, project, since: a.slowest_traces(project, since, 100_000),
-    lambda a, project, since: a.usage(project, since, "model"),
-    lambda a, project, since: a.usage(project, since, "agent"),
+    lambda a, project, since: a.usage(project, since),  # by agent: tests/contract/test_agent_usage.py
     lambda a, project, since: a.catalog(project, since)["agents"],
     lambda a, project, since: a.catalog(project, since)["models"],
     lambda a, project, since: a.catalog(project, since)["tools"],
@@ -163,10 +162,15 @@ def test_a_call_is_its_agents_though_the_agent_started_days_before(both: Both) -
     they ran in two days before, in another day's files."""
     since = time.time_ns() - DAY_NS
     for analytics in both.analytics:
-        by_agent = {row["agent"]: (row["calls"], row["input_tokens"]) for row in analytics.usage("p", since, "agent")}
-        assert by_agent["planner"] == (2, 202)  # the call in the tool is the tool's (no agent named)
         [error] = [row for row in analytics.errors("p", since, 10) if row["span_name"] == "chat 2"]
         assert error["count"] == 1
+    # By agent reads whole traces, those that started in the window (query.usage): one that
+    # covers the straddling trace's start gives its calls to their agent, on both stores.
+    covering = time.time_ns() - 3 * DAY_NS
+    for store in (both.duck, both.iceberg):
+        usage = TraceQueries(store).usage_by_agent("p", covering)["usage"]
+        by_agent = {row["agent"]: (row["calls"], row["input_tokens"]) for row in usage}
+        assert by_agent["planner"] == (2, 202)  # the call in the tool is the tool's (no agent named)
 
 
 def test_the_assistants_tools_answer_from_the_iceberg_store(both: Both) -> None:

@@ -72,6 +72,7 @@ _SPAN_COLUMNS: Final = (
     "provider",
     "tool_name",
     "conversation_id",
+    "response_id",
     "input_tokens",
     "output_tokens",
     "raw",
