@@ -141,7 +141,7 @@ def test_the_steps_before_a_failing_one_stay_committed(tmp_path: Path) -> None:
             ensure_schema(con, status)
         assert _version(con) == "3"  # the 2 -> 3 step is kept
         assert "sessions" not in _tables(con)  # what 3 -> 4 made before failing is not
-        assert [c for c in status.calls if c[0] != "within_step"] == [("begin", 2), ("at_step", 0), ("at_step", 1)]
+        assert [c for c in status.calls if c[0] != "within_step"] == [("begin", 3), ("at_step", 0), ("at_step", 1)]
         assert "spans_v2" not in _tables(con)
 
 

@@ -35,6 +35,8 @@ NOT_ROUND_TRIPPED = {
     "LangChain's serialized messages",
     "agent-framework-responses-stream": "the Responses API keeps the conversation on the server: a later call "
     "sends only the new items",
+    "mastra-agent": "Mastra's exporter records no model input (its chat spans carry only their output): there is "
+    "no recorded input to compare the export with",
 }
 """Cases whose recorded input is not the chat-completions conversation, and why."""
 
