@@ -228,3 +228,24 @@ def test_a_handoff_record_to_the_agent_already_speaking_leaves_a_pending_transfe
     )
     handoffs = [m.agent_handoff for m in trajectory(store, trace).messages if m.agent_handoff]
     assert [(h.from_agent, h.to_agent) for h in handoffs] == [("triage", "billing")]
+
+
+def test_a_tool_that_runs_another_tool_shows_both_calls(store: DuckDBStore) -> None:
+    """Only a span of the same tool inside a tool span is that call recorded again."""
+    trace = TraceBuilder()
+    runner = trace.span("invoke_agent planner", agent("planner"), duration_ms=50)
+    outer = trace.span(
+        "execute_tool plan_trip",
+        {"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": "plan_trip"},
+        parent=runner,
+        start_ms=1,
+        duration_ms=20,
+    )
+    trace.span(
+        "execute_tool get_weather",
+        {"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": "get_weather"},
+        parent=outer,
+        start_ms=2,
+    )
+    calls = [m.tool_call.tool_name for m in trajectory(store, trace).messages if m.tool_call]
+    assert calls == ["plan_trip", "get_weather"]
