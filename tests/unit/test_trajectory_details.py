@@ -249,3 +249,18 @@ def test_a_tool_that_runs_another_tool_shows_both_calls(store: DuckDBStore) -> N
     )
     calls = [m.tool_call.tool_name for m in trajectory(store, trace).messages if m.tool_call]
     assert calls == ["plan_trip", "get_weather"]
+
+
+def test_an_agent_that_names_no_model_starts_with_its_first_calls_model(store: DuckDBStore) -> None:
+    trace = TraceBuilder()
+    runner = trace.span("invoke_agent weather", agent("weather"), duration_ms=50)
+    trace.span("chat gpt-4o", chat([U1], [A1]), parent=runner, start_ms=1)
+    [start] = [m.agent_start for m in trajectory(store, trace).messages if m.agent_start]
+    assert start.model == "gpt-4o"
+
+
+def test_a_long_user_message_is_previewed_and_referenced_from_its_model_call(store: DuckDBStore) -> None:
+    trace = TraceBuilder()
+    call = trace.span("chat gpt-4o", chat([{"role": "user", "parts": [{"type": "text", "content": HUGE}]}], [A1]))
+    [user] = [m.user_message for m in trajectory(store, trace).messages if m.user_message]
+    assert (user.text, user.content_refs) == (preview(HUGE), [ref(trace, call, HUGE.encode())])
