@@ -1,7 +1,10 @@
 """Property-based fuzzing of session trajectories: sessions of random traces (the span trees
 of ``test_trajectory``). The session is always read, each entry names a span of the trace it
 says it comes from, the traces' parts follow one another in order, and each part keeps the
-single-trace invariants of ``tests/invariants.py``."""
+single-trace invariants of ``tests/invariants.py``. Measured with
+``--hypothesis-show-statistics`` (60 examples, the ``event()`` labels of ``test_trajectory``,
+set when any trace of the session reaches the check): 69% reach the one-assistant-entry
+check of a model call, 52% the shown-once check of a tool call, 90% have entries to check."""
 
 from __future__ import annotations
 
