@@ -25,6 +25,17 @@ ROOT = Path(__file__).resolve().parents[1]
 KILLED = {1: "killed", 3: "killed", 36: "timeout", 24: "timeout", -24: "timeout", 152: "timeout", 255: "timeout"}
 KILLED |= {37: "type check", -11: "segfault", -9: "segfault"}
 UNCHECKED = {None, 2, 34}  # not run, interrupted, skipped; "no tests" (5, 33) counts as a survivor
+# the trajectory's own tests: its reading rules and details on traces built span by span,
+# the conventions and content shapes read into it, and the pure helpers of its passes
+TRAJECTORY_TESTS = (
+    "tests/unit/test_trajectory_rules.py",
+    "tests/unit/test_trajectory_details.py",
+    "tests/unit/test_content_around_calls.py",
+    "tests/unit/test_conventions.py",
+    "tests/unit/test_content_shapes.py",
+    "tests/unit/test_spans.py",
+    "tests/unit/test_transcript.py",
+)
 # The tests each module's mutants run (of those mutmut saw reach the mutated function): the
 # module's own fast tests. Without this every store test would run for each writer mutant.
 OWN_TESTS = {
@@ -40,6 +51,11 @@ OWN_TESTS = {
     "ingest/compression.py": ("tests/unit/test_compression.py",),
     "ingest/wire.py": ("tests/unit/test_wire.py", "tests/unit/test_otlp_codec.py"),
     "auth/keys.py": ("tests/unit/test_keys.py", "tests/unit/test_keyfile.py"),
+    **dict.fromkeys(
+        ("query/reader.py", "query/trajectory.py", "query/tree.py", "query/spans.py", "query/transcript.py"),
+        TRAJECTORY_TESTS,
+    ),
+    "query/content.py": ("tests/unit/test_content_refs.py", *TRAJECTORY_TESTS),
 }
 DEFAULT_TESTS = ("tests/unit/", "tests/contract/")
 

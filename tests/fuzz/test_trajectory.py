@@ -1,14 +1,21 @@
 """Property-based fuzzing of trajectory reconstruction: random span trees (missing parents,
 cycles, skewed clocks) with random attribute values in every convention's keys. The
 trajectory is always built, refers only to spans of the trace, drops nothing from the span
-list, and keeps the invariants of ``tests/invariants.py``."""
+list, and keeps the invariants of ``tests/invariants.py``.
+
+Most generated spans mean something (a model call sent part of the trace's conversation, a
+tool span of a call it asked for, an agent, a handoff, a compaction), with random keys on
+top, so most inputs reach the checks. Measured with ``--hypothesis-show-statistics`` (150
+examples, ``event()`` labels from ``label``): 91% of inputs reach the one-assistant-entry
+check of a model call, 58% the shown-once check of a tool call, 96% have entries to check
+for plumbing; 64% show a handoff and 46% a compaction; 5% have no model call."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from tests import invariants
@@ -88,36 +95,192 @@ values = st.one_of(
     st.lists(message, max_size=4).map(json.dumps),
     st.lists(message, max_size=3),
 )
-span = st.fixed_dictionaries(
-    {
-        "name": st.sampled_from(
-            [
-                "chat x",
-                "execute_tool t",
-                "invoke_agent a",
-                "handoff to b",
-                "step",
-                "POST /x",
-                "compact_events",
-                "agent run",
-                "agent",
-                "running tool",
-                "openai.chat",
-            ]
-        ),
-        "parent": st.integers(min_value=-1, max_value=12),
-        "start": st.integers(min_value=0, max_value=1000),
-        "duration": st.integers(min_value=0, max_value=500),
-        "attributes": st.dictionaries(st.sampled_from(KEYS), values, max_size=6),
-        "error": st.booleans(),
-    }
+NAMES = st.sampled_from(
+    [
+        "chat x",
+        "execute_tool t",
+        "invoke_agent a",
+        "handoff to b",
+        "step",
+        "POST /x",
+        "compact_events",
+        "agent run",
+        "agent",
+        "running tool",
+        "openai.chat",
+    ]
 )
+# Spans that mean something: most spans of a generated tree are one of the kinds the
+# invariants speak of, written as a convention writes it, with a few random keys on top
+# (which may contradict them); the rest are plumbing or random keys alone. The model calls
+# of a trace share one conversation in which a tool result follows the call it answers,
+# each call with an id of its own (or none); a call starts after the calls that sent less
+# of it, and a tool span of a call after the model call that asked for it (as a trace
+# records them; the parents, drawn at random, may still start late: clock skew).
+STEP_MS = 100
+AGENTS = st.sampled_from(["triage", "weather", "Weather Agent", ""])
+TOOL_NAMES = st.sampled_from(
+    ["get_weather", "search", "get_weather", "lookup", "transfer_to_weather", "handoff_to_agent", "final_answer"]
+)
+ARGUMENTS = st.sampled_from(['{"city": "Paris"}', "{}", '{"agent_name": "weather"}', '{"answer": "18C"}', "Paris"])
+
+
+@st.composite
+def conversations(draw: st.DrawFn) -> tuple[list[dict[str, Any]], dict[str, tuple[int, str]]]:
+    """Messages, and each call id with the index of the message that asked and its tool."""
+    history: list[dict[str, Any]] = []
+    calls: dict[str, tuple[int, str]] = {}
+    for index in range(draw(st.integers(1, 6))):
+        parts: list[dict[str, Any]] = []
+        for _ in range(draw(st.integers(1, 3))):
+            kind = draw(st.sampled_from(["text", "text", "tool_call", "tool_call_response", "reasoning"]))
+            if kind == "tool_call":
+                call_id = draw(st.sampled_from([f"c{len(calls) + 1}", ""]))
+                name = draw(TOOL_NAMES)
+                if call_id:
+                    calls[call_id] = (index, name)
+                parts.append({"type": kind, "id": call_id, "name": name, "arguments": draw(ARGUMENTS)})
+            elif kind == "tool_call_response":
+                answered = draw(st.sampled_from(["", *(i for i, (at, _) in calls.items() if at < index)]))
+                parts.append({"type": kind, "id": answered, "response": draw(st.text(max_size=8))})
+            else:
+                parts.append({"type": kind, "content": draw(st.text(max_size=12))})
+        role = draw(st.sampled_from(["user", "assistant", "tool", "system"]))
+        history.append({"role": role, "parts": parts})
+    return history, calls
+
+
+@st.composite
+def _model_call(draw: st.DrawFn, history: list[dict[str, Any]]) -> tuple[dict[str, Any], int]:
+    """A call sent a prefix of the conversation (now and then with its start replaced by
+    a summary: a compaction) and answered with the message that follows; and its start."""
+    cut = draw(st.integers(0, len(history)))
+    inputs = history[:cut]
+    if cut >= 2 and draw(st.integers(0, 4)) == 0:
+        inputs = [
+            {"role": "user", "parts": [{"type": "text", "content": "Summary: earlier turns."}]},
+            *inputs[cut // 2 :],
+        ]
+    outputs = history[cut : cut + 1] or [{"role": "assistant", "parts": [{"type": "text", "content": "Done."}]}]
+    attributes: dict[str, Any] = {
+        "gen_ai.operation.name": draw(st.sampled_from(["chat", "generate_content"])),
+        "gen_ai.request.model": draw(st.sampled_from(["gpt-4o", "claude"])),
+        "gen_ai.input.messages": json.dumps(inputs),
+        "gen_ai.output.messages": json.dumps(outputs),
+    }
+    optional = {
+        "gen_ai.usage.input_tokens": st.integers(0, 50),
+        "gen_ai.system_instructions": st.sampled_from(["Be brief.", "You are a weather bot."]),
+        "gen_ai.agent.name": AGENTS,
+        "gen_ai.conversation.compacted": st.booleans(),
+    }
+    return attributes | draw(st.fixed_dictionaries({}, optional=optional)), cut * STEP_MS + draw(st.integers(0, 30))
+
+
+@st.composite
+def _tool(draw: st.DrawFn, calls: dict[str, tuple[int, str]]) -> tuple[dict[str, Any], int | None]:
+    """A tool span, of a call the conversation asked for (after the asking) or of none."""
+    call_id = draw(st.sampled_from(["", *calls]))
+    attributes: dict[str, Any] = {
+        "gen_ai.operation.name": "execute_tool",
+        "gen_ai.tool.name": calls[call_id][1] if call_id and draw(st.booleans()) else draw(TOOL_NAMES),
+    }
+    if call_id:
+        attributes["gen_ai.tool.call.id"] = call_id
+    optional = {"gen_ai.tool.call.arguments": ARGUMENTS, "gen_ai.tool.call.result": st.text(max_size=10)}
+    attributes |= draw(st.fixed_dictionaries({}, optional=optional))
+    return attributes, (calls[call_id][0] * STEP_MS + draw(st.integers(40, 90)) if call_id else None)
+
+
+_agent = st.fixed_dictionaries(
+    {"gen_ai.operation.name": st.just("invoke_agent"), "gen_ai.agent.name": AGENTS},
+    optional={
+        "gen_ai.input.messages": st.lists(message, max_size=2).map(json.dumps),
+        "gen_ai.output.messages": st.lists(message, max_size=1).map(json.dumps),
+    },
+)
+_handoff = st.fixed_dictionaries(
+    {"gen_ai.operation.name": st.just("handoff"), "gen_ai.handoff.to_agent": AGENTS},
+    optional={"gen_ai.handoff.from_agent": AGENTS},
+)
+_compaction = st.fixed_dictionaries(
+    {"gen_ai.operation.name": st.just("compact_events")},
+    optional={
+        "weave.compaction.summary": st.text(max_size=10),
+        "weave.compaction.items_before": st.integers(0, 9),
+        "weave.compaction.items_after": st.integers(0, 9),
+    },
+)
+_step = st.fixed_dictionaries(
+    {"openinference.span.kind": st.sampled_from(["CHAIN", "RETRIEVER", "GUARDRAIL"])},
+    optional={"input.value": st.text(max_size=10), "output.value": st.text(max_size=10)},
+)
+_plumbing = st.fixed_dictionaries({"http.method": st.just("GET")}, optional={"url.path": st.just("/x")})
+_UNTIMED = [_agent, _agent, _handoff, _compaction, _step, _plumbing, st.just({}), st.just({})]
+
+
+@st.composite
+def _meaning(
+    draw: st.DrawFn, history: list[dict[str, Any]], calls: dict[str, tuple[int, str]]
+) -> tuple[dict[str, Any], int | None]:
+    """A span's attributes, and the start its place in the conversation gives it (if any)."""
+    choice = draw(st.integers(0, 13))
+    if choice < 3:
+        base, start = draw(_model_call(history))
+    elif choice < 6:
+        base, start = draw(_tool(calls))
+    else:
+        base, start = draw(_UNTIMED[choice - 6]), None
+    noise = draw(st.dictionaries(st.sampled_from(KEYS), values, max_size=6 if not base else 2))
+    return ({**noise, **base} if draw(st.integers(0, 4)) else {**base, **noise}), start
+
+
+@st.composite
+def trace_spans(draw: st.DrawFn, max_size: int = 12) -> list[dict[str, Any]]:
+    """The spans of one trace: each a name, a parent (an index into the trace: forward,
+    backward, itself, or missing), a start, a duration and attributes."""
+    history, calls = draw(conversations())
+    count = draw(st.integers(1, max_size))
+    specs = []
+    for _ in range(count):
+        attributes, start = draw(_meaning(history, calls))
+        specs.append(
+            {
+                "name": draw(NAMES),
+                "parent": draw(st.integers(min_value=-1, max_value=count)),
+                "start": draw(st.integers(min_value=0, max_value=1000)) if start is None else start,
+                "duration": draw(st.integers(min_value=0, max_value=500 if start is None else 60)),
+                "attributes": attributes,
+                "error": draw(st.booleans()),
+            }
+        )
+    return specs
+
+
+def label(spans: list[dict[str, Any]], messages: list[dict[str, Any]]) -> None:
+    """hypothesis ``event()``s: which checks of ``tests/invariants.py`` an input reaches."""
+    kinds = {s["kind"] for s in spans}
+    types = {m["type"] for m in messages}
+    event("checked: a model call's one assistant entry" if "llm" in kinds else "no model call")
+    event("checked: a tool call shown once" if invariants.tool_calls(spans) else "no tool call to count")
+    event("checked: no entry from plumbing" if messages else "no entries")
+    asked = {
+        c["id"]
+        for m in messages
+        if m["type"] == "assistant_message"
+        for c in m["assistant_message"]["tool_calls"] or ()
+    }
+    if any(m["type"] == "tool_call" and m["tool_call"]["tool_call_id"] in asked for m in messages):
+        event("entries include a tool call a model call asked for")
+    for kind in ("agent_handoff", "context_compacted"):
+        if kind in types:
+            event(f"entries include {kind}")
 
 
 @settings(
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
 )
-@given(st.lists(span, min_size=1, max_size=12))
+@given(trace_spans())
 def test_random_traces_always_read(store: DuckDBStore, spans: list[dict[str, Any]]) -> None:
     trace = TraceBuilder()
     ids: list[str] = []
@@ -147,5 +310,7 @@ def test_random_traces_always_read(store: DuckDBStore, spans: list[dict[str, Any
     assert shown <= set(ids)
     spans = [v.model_dump() for v in queries.spans("p", trace.trace_hex).spans]
     assert {s["span_id"] for s in spans} == set(ids)  # nothing dropped from the span list
-    invariants.check(json.loads(result.model_dump_json()), spans, one_clock=False)
+    messages = json.loads(result.model_dump_json())["messages"]
+    label(spans, messages)
+    invariants.check({"messages": messages}, spans, one_clock=False)
     assert result.trace_id == trace.trace_hex
