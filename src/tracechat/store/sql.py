@@ -266,17 +266,22 @@ def trace_list_where(
     return " AND ".join(conditions)
 
 
-BATCH_SPANS = """
-SELECT project, trace_id, span_id, parent_span_id, name, kind, start_ns, end_ns, status_code, status_message,
-    operation, agent_name, request_model, response_model, provider, tool_name, conversation_id,
-    response_id, input_tokens, output_tokens, raw
-FROM spans WHERE batch = $batch
-"""
+BATCH_SPAN_COLUMNS = (
+    "project", "trace_id", "span_id", "parent_span_id", "name", "kind", "start_ns", "end_ns", "status_code",
+    "status_message", "operation", "agent_name", "request_model", "response_model", "provider", "tool_name",
+    "conversation_id", "response_id", "input_tokens", "output_tokens", "raw",
+)  # fmt: skip
+"""What the search indexer reads of a commit's spans (``store.texts``), in this order: from
+the DuckDB file (``BATCH_SPANS``) or from the Arrow rows of an Iceberg commit."""
+
+BATCH_SPANS = f"SELECT {', '.join(BATCH_SPAN_COLUMNS)} FROM spans WHERE batch = $batch"
 """The spans one commit stored, for the search indexer: its columns are read rather than
 derived from the payload, since a whole batch's rows are read at once."""
 
-BATCH_LOGS = """
-SELECT project, trace_id, span_id, time_ns, observed_ns, severity_number, severity_text, event_name, raw
-FROM logs WHERE batch = $batch AND trace_id IS NOT NULL
-"""
+BATCH_LOG_COLUMNS = (
+    "project", "trace_id", "span_id", "time_ns", "observed_ns", "severity_number", "severity_text", "event_name", "raw",
+)  # fmt: skip
+"""What the search indexer reads of a commit's log records, in this order."""
+
+BATCH_LOGS = f"SELECT {', '.join(BATCH_LOG_COLUMNS)} FROM logs WHERE batch = $batch AND trace_id IS NOT NULL"
 """The log records one commit stored that belong to a trace, for the search indexer."""

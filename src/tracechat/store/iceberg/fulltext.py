@@ -28,7 +28,7 @@ import psycopg
 import pyarrow as pa
 
 from tracechat.model.summaries import SpanMatch
-from tracechat.store import search
+from tracechat.store import search, sql
 from tracechat.store.texts import IndexedText, Rows
 from tracechat.store.textworker import TextWorker, WorkerFailed
 
@@ -54,41 +54,6 @@ and 1 MB): the first ones; the rest of a longer tool result is not found by its 
 MAX_TRACES: Final = search.MAX_TRACES
 _MAX_POSITIONS: Final = 255
 _SNIPPET_CHARS: Final = 160
-_SPAN_COLUMNS: Final = (
-    "project",
-    "trace_id",
-    "span_id",
-    "parent_span_id",
-    "name",
-    "kind",
-    "start_ns",
-    "end_ns",
-    "status_code",
-    "status_message",
-    "operation",
-    "agent_name",
-    "request_model",
-    "response_model",
-    "provider",
-    "tool_name",
-    "conversation_id",
-    "response_id",
-    "input_tokens",
-    "output_tokens",
-    "raw",
-)
-"""The columns of ``sql.BATCH_SPANS``, which ``store.texts`` reads."""
-_LOG_COLUMNS: Final = (
-    "project",
-    "trace_id",
-    "span_id",
-    "time_ns",
-    "observed_ns",
-    "severity_number",
-    "severity_text",
-    "event_name",
-    "raw",
-)
 
 _local = threading.local()
 
@@ -123,8 +88,8 @@ class TextReader:
 
     def start(self, spans: pa.Table | None, logs: pa.Table | None) -> Future[tuple[list[IndexedText], ...]]:
         """The text of rows of the Iceberg tables: the spans', then the log records'."""
-        span_rows = _rows(spans, _SPAN_COLUMNS)
-        log_rows = [row for row in _rows(logs, _LOG_COLUMNS) if row[1] is not None]
+        span_rows = _rows(spans, sql.BATCH_SPAN_COLUMNS)
+        log_rows = [row for row in _rows(logs, sql.BATCH_LOG_COLUMNS) if row[1] is not None]
         return self._thread.submit(self._read, span_rows, log_rows)
 
     def _read(self, span_rows: Rows, log_rows: Rows) -> tuple[list[IndexedText], ...]:
