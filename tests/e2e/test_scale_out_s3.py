@@ -116,6 +116,9 @@ def test_receivers_and_a_reader_on_an_s3_warehouse_lose_nothing_and_maintain_cle
         data_files = [p for p in _objects(client, f"{table_prefix}/data") if p.endswith(".parquet")]
         assert len(data_files) >= 6  # one per partition per commit: the spans are in the bucket
         _read_all(reader, expected)
+        # the assistant's statistics read the planned files too: through Arrow on S3
+        usage = reader.service.stores.analytics.usage("default", 0)
+        assert sum(row["calls"] for row in usage) == len(expected) + 2  # make_agent_spans: a call per turn
 
         orphan = f"{table_prefix}/data/left-by-a-dead-receiver.parquet"
         with client.open_output_stream(orphan) as stream:

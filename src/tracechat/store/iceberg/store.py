@@ -408,13 +408,16 @@ class IcebergStore:
     def span_files(self, project: str, from_ns: int, seq: int) -> list[str] | pa.Table:
         """The span files, as of sequence number ``seq`` or later, that may hold ``project``'s
         spans started at ``from_ns`` or later (partition pruning by day); their rows instead
-        (Arrow) when some carry delete files."""
+        (Arrow, read through the table's FileIO) when some carry delete files or are not on
+        the local filesystem (DuckDB cannot read S3 here; see ``_read_rows``)."""
         row_filter = And(
             EqualTo(term=Reference("project"), value=literal(project)),
             GreaterThanOrEqual(term=Reference("start_time"), value=literal(from_ns // 1000)),
         )
         files = self._files(tables.SPANS, seq, row_filter)
-        return files if files is not None else self._table(tables.SPANS, seq).scan(row_filter=row_filter).to_arrow()
+        if files is not None and all(warehouses.is_local(f) for f in files):
+            return files
+        return self._table(tables.SPANS, seq).scan(row_filter=row_filter).to_arrow()
 
     @retryable
     def trace(self, project: str, trace_id: str) -> TraceIndexEntry | None:
