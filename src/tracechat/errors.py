@@ -59,6 +59,15 @@ class TraceTooLarge(InvalidInput):
     http_status = 422
     code = "trace_too_large"
 
+    @classmethod
+    def check(cls, trace_id: str, span_count: int, max_spans: int | None) -> None:
+        """Refuse a read of ``span_count`` spans beyond ``max_spans`` (None: no bound)."""
+        if max_spans is not None and span_count > max_spans:
+            raise cls(
+                f"trace {trace_id} has {span_count} spans, more than the {max_spans} one read may "
+                "take (TRACECHAT_TRAJECTORY_MAX_SPANS)"
+            )
+
 
 class Unauthenticated(TracechatError):
     """Credentials are missing or do not match a key."""

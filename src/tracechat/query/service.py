@@ -65,8 +65,7 @@ class TraceQueries:
         return found
 
     def spans(self, project: str, trace_id: str) -> SpanList:
-        self._check_size(project, trace_id)
-        stored = self._store.read_trace(project, trace_id)
+        stored = self._store.read_trace(project, trace_id, self._max_spans)
         if stored is None or not stored.spans:
             raise NotFound(f"no trace {trace_id} in project {project!r}")
         facts, _ = trace_facts(stored.spans, stored.logs)
@@ -115,10 +114,10 @@ class TraceQueries:
 
     def _usage_facts(self, project: str, trace_ids: list[str]) -> Iterator[list[SpanFacts]]:
         for trace_id in trace_ids:
-            entry = self._store.trace(project, trace_id)
-            if entry is None or entry.span_count > self._max_spans:
+            try:
+                stored = self._store.read_trace(project, trace_id, self._max_spans)
+            except TraceTooLarge:
                 continue
-            stored = self._store.read_trace(project, trace_id)
             if stored is not None and stored.spans:
                 yield trace_facts(stored.spans, stored.logs)[0]
 
@@ -137,21 +136,10 @@ class TraceQueries:
 
     # -- steps -----------------------------------------------------------------------------
 
-    def _check_size(self, project: str, trace_id: str) -> None:
-        """Refuse a read whose memory and time would grow past the bound, before reading it
-        (the index knows the span count)."""
-        entry = self._store.trace(project, trace_id)
-        if entry is not None and entry.span_count > self._max_spans:
-            raise TraceTooLarge(
-                f"trace {trace_id} has {entry.span_count} spans, more than the {self._max_spans} one read may "
-                "take (TRACECHAT_TRAJECTORY_MAX_SPANS)"
-            )
-
     def _build(
         self, project: str, trace_id: str, refs: ContentRefs
     ) -> tuple[AgentChatTrajectory, list[SpanFacts], list[LogPayload]]:
-        self._check_size(project, trace_id)
-        stored = self._store.read_trace(project, trace_id)
+        stored = self._store.read_trace(project, trace_id, self._max_spans)
         if stored is None or not stored.spans:
             raise NotFound(f"no trace {trace_id} in project {project!r}")
         facts, trace_logs = trace_facts(stored.spans, stored.logs)

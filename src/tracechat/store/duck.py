@@ -20,7 +20,7 @@ import pyarrow.compute as pc
 from opentelemetry.proto.trace.v1.trace_pb2 import Span as PB2Span
 
 from tracechat import interrupts
-from tracechat.errors import StoreCorrupted
+from tracechat.errors import StoreCorrupted, TraceTooLarge
 from tracechat.genai.values import bounded_json
 from tracechat.ingest.flatten import span_fields
 from tracechat.migration import MigrationStatus
@@ -360,11 +360,12 @@ class DuckDBStore:
         return self._logs(project, trace_id, batches) if batches else []
 
     @_reading
-    def read_trace(self, project: str, trace_id: str) -> StoredTrace | None:
+    def read_trace(self, project: str, trace_id: str, max_spans: int | None = None) -> StoredTrace | None:
         row = self._location(project, trace_id)
         if row is None:
             return None
         _, first, last, span_count, log_count, root_span_name = row
+        TraceTooLarge.check(trace_id, span_count, max_spans)
         spans = self._spans(project, trace_id, (first, last)) if span_count else []
         logs = self._logs(project, trace_id, (first, last)) if log_count else []
         return StoredTrace(root_span_name, spans, logs)

@@ -41,8 +41,10 @@ class SpanStore(Protocol):
         """The trace index entry, or None when the project holds no such trace."""
         ...
 
-    def read_trace(self, project: str, trace_id: str) -> StoredTrace | None:
-        """The trace's root span name, spans and logs in as few reads as the store can, or None."""
+    def read_trace(self, project: str, trace_id: str, max_spans: int | None = None) -> StoredTrace | None:
+        """The trace's root span name, spans and logs in as few reads as the store can, or None.
+        ``max_spans``: raise ``TraceTooLarge`` instead of reading a trace of more spans (the
+        index knows the count before any payload is read)."""
         ...
 
     def read_span(self, project: str, trace_id: str, span_id: str) -> StoredTrace | None:

@@ -38,7 +38,7 @@ from pyiceberg.schema import Schema
 from pyiceberg.table import Table
 from pyiceberg.table.snapshots import Snapshot
 
-from tracechat.errors import StorageUnavailable, Unsupported
+from tracechat.errors import StorageUnavailable, TraceTooLarge, Unsupported
 from tracechat.ingest.flatten import span_fields
 from tracechat.model.records import IngestBatch
 from tracechat.model.sessions import SessionEntry, SessionFilter, SessionSummary
@@ -425,10 +425,11 @@ class IcebergStore:
         return entry(row) if row is not None and (row.span_count or row.log_count) else None
 
     @retryable
-    def read_trace(self, project: str, trace_id: str) -> StoredTrace | None:
+    def read_trace(self, project: str, trace_id: str, max_spans: int | None = None) -> StoredTrace | None:
         row = self.index.row(project, trace_id)
         if row is None or not (row.span_count or row.log_count):
             return None
+        TraceTooLarge.check(trace_id, row.span_count, max_spans)
         return StoredTrace(row.root_name, self._spans(row), self._logs(row))
 
     @retryable
