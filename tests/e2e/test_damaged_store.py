@@ -1,5 +1,6 @@
 """Real DuckDB files damaged by the test: a file whose tail is cut is refused at start with a
-clear message; a garbled data block is found by the verification after start (writes then
+clear message (while one that is only shorter than its free blocks, as DuckDB leaves a healthy
+file, opens); a garbled data block is found by the verification after start (writes then
 refused, /healthz and /metrics say why); a database DuckDB invalidated after a failed
 checkpoint is reopened; a write-ahead log cut short is replayed with a loud log line naming
 the commits it lost."""
@@ -232,3 +233,47 @@ def test_a_clean_restart_reports_no_loss(tmp_path: Path, caplog: pytest.LogCaptu
     with caplog.at_level(logging.WARNING, logger="tracechat.store"):
         DuckDBStore(path, verify=False).close()
     assert not [r for r in caplog.records if "LOST" in r.getMessage()]
+
+
+def _free_blocks_past_the_end(path: Path) -> tuple[int, int, int]:
+    """A healthy store whose file is shorter than DuckDB's ``total_blocks`` says: tables
+    written, some dropped (free blocks inside the file, then at its end, which a checkpoint
+    truncates), and the file reopened, after which the truncated blocks count again.
+    Returns (block size, total blocks, used blocks) as DuckDB reports them."""
+    DuckDBStore(path, verify=False).close()
+    for tables in (("filler_a", "filler_b", "filler_c"), ("filler_d",)):
+        with duckdb.connect(str(path)) as con:
+            for table in tables:
+                con.execute(
+                    f"CREATE TABLE {table} AS SELECT range AS i, repeat(md5(range::VARCHAR), 10) AS s FROM range(50000)"
+                )
+                con.execute("CHECKPOINT")
+            if tables[0] == "filler_a":
+                con.execute("DROP TABLE filler_a")
+                con.execute("CHECKPOINT")
+    with duckdb.connect(str(path)) as con:
+        con.execute("DROP TABLE filler_c")
+        con.execute("DROP TABLE filler_d")
+        con.execute("CHECKPOINT")
+    with duckdb.connect(str(path)) as con:
+        row = con.execute("SELECT block_size, total_blocks, used_blocks FROM pragma_database_size()").fetchone()
+    assert row is not None
+    return int(row[0]), int(row[1]), int(row[2])
+
+
+def test_free_blocks_cut_off_the_end_are_no_damage(tmp_path: Path) -> None:
+    path = tmp_path / "tracechat.duckdb"
+    block_size, total, used = _free_blocks_past_the_end(path)
+    assert path.stat().st_size < HEADER_BYTES + block_size * total, "the file holds every block counted"
+    store = DuckDBStore(path, verify=True)
+    try:
+        assert store._verifier is not None
+        assert store._verifier.done.wait(60)
+        assert store.problem is None
+        store.submit(_one_span_batch()).result()
+        assert store.span_count() == 1
+    finally:
+        store.close()
+    os.truncate(path, HEADER_BYTES + block_size * (used - 1))
+    with pytest.raises(StoreCorrupted, match="the end of the file is missing"):
+        DuckDBStore(path, verify=False)
