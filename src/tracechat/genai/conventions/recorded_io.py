@@ -2,8 +2,9 @@
 
 Many instrumentations record what a span was given and what it returned under keys of their
 own: ``mastra.agent_run.input`` / ``mastra.agent_run.output`` (Mastra's OTel exporter),
-``langfuse.observation.input``, ``mlflow.spanInputs``. Whatever the prefix, a key whose last
-segment names the span's input or output means that. Read only when no other convention
+``langfuse.observation.input``, MLflow's ``spanInputs`` (``mlflow.*`` itself is ``mlflow``'s to
+read, first). Whatever the prefix, a key whose last segment names the span's input or output
+means that. Read only when no other convention
 said what the span's input or output was, and only when one key says it (two candidates are
 ambiguous; neither is read). ``gen_ai.*`` keys are the semantic conventions' own and are
 read by ``otel_genai``; their ``*.input`` segments mean other things (token counts).
