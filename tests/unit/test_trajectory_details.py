@@ -10,6 +10,7 @@ import base64
 import hashlib
 
 from tests.traces import TraceBuilder, as_json, outline, trajectory
+from tests.trajectory_helpers import A1, U1, chat
 from tracechat.query.content import PREVIEW_CHARS, TEXT_LIMIT
 from tracechat.query.service import TraceQueries
 from tracechat.query.tree import MAX_DEPTH
@@ -17,18 +18,6 @@ from tracechat.store.duck import DuckDBStore
 
 PNG = b"\x89PNG\r\n\x1a\nfake image"
 HUGE = "q" * (TEXT_LIMIT + 1)
-U1 = {"role": "user", "parts": [{"type": "text", "content": "Weather in Paris?"}]}
-A1 = {"role": "assistant", "parts": [{"type": "text", "content": "18C in Paris."}]}
-
-
-def chat(inputs: list[object], outputs: list[object], **extra: object) -> dict[str, object]:
-    return {
-        "gen_ai.operation.name": "chat",
-        "gen_ai.request.model": "gpt-4o",
-        "gen_ai.input.messages": as_json(inputs),
-        "gen_ai.output.messages": as_json(outputs),
-        **extra,
-    }
 
 
 def agent(name: str, **extra: object) -> dict[str, object]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tests.traces import TraceBuilder, as_json, outline, trajectory
+from tests.trajectory_helpers import A1, U1, chat
 from tracechat.model.summaries import TraceFilter
 from tracechat.query.service import TraceQueries
 from tracechat.store.analytics import TraceAnalytics
@@ -10,25 +11,13 @@ from tracechat.store.duck import DuckDBStore
 
 SYSTEM = as_json([{"type": "text", "content": "You are a weather bot."}])
 TOOLS = as_json([{"type": "function", "name": "get_weather"}])
-U1 = {"role": "user", "parts": [{"type": "text", "content": "Weather in Paris?"}]}
 CALL = {
     "role": "assistant",
     "parts": [{"type": "tool_call", "id": "c1", "name": "get_weather", "arguments": {"city": "Paris"}}],
 }
 RESULT = {"role": "tool", "parts": [{"type": "tool_call_response", "id": "c1", "response": "18C"}]}
-A1 = {"role": "assistant", "parts": [{"type": "text", "content": "18C in Paris."}]}
 U2 = {"role": "user", "parts": [{"type": "text", "content": "And tomorrow?"}]}
 A2 = {"role": "assistant", "parts": [{"type": "text", "content": "Rain tomorrow."}]}
-
-
-def chat(inputs: list[object], outputs: list[object], **extra: object) -> dict[str, object]:
-    return {
-        "gen_ai.operation.name": "chat",
-        "gen_ai.request.model": "gpt-4o",
-        "gen_ai.input.messages": as_json(inputs),
-        "gen_ai.output.messages": as_json(outputs),
-        **extra,
-    }
 
 
 def test_history_is_read_once_and_tool_result_comes_from_the_next_input(store: DuckDBStore) -> None:
