@@ -18,104 +18,76 @@ CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
-        r = self.registry
-        self.spans_received = Counter(
-            "tracechat_spans_received",
-            "Spans received in OTLP export requests.",
-            ["transport"],
-            registry=r,
+        self.spans_received = self._counter(
+            "tracechat_spans_received", "Spans received in OTLP export requests.", "transport"
         )
-        self.spans_stored = Counter("tracechat_spans_stored", "Spans committed to the store.", registry=r)
-        self.spans_rejected = Counter(
+        self.spans_stored = self._counter("tracechat_spans_stored", "Spans committed to the store.")
+        self.spans_rejected = self._counter(
             "tracechat_spans_rejected",
             "Spans not stored: invalid (reported in partial_success) or refused (retryable error).",
-            ["reason"],
-            registry=r,
+            "reason",
         )
-        self.logs_received = Counter(
-            "tracechat_log_records_received",
-            "Log records received in OTLP export requests.",
-            ["transport"],
-            registry=r,
+        self.logs_received = self._counter(
+            "tracechat_log_records_received", "Log records received in OTLP export requests.", "transport"
         )
-        self.logs_stored = Counter(
-            "tracechat_log_records_stored",
-            "Log records committed to the store.",
-            registry=r,
-        )
-        self.logs_rejected = Counter(
-            "tracechat_log_records_rejected",
-            "Log records not stored.",
-            ["reason"],
-            registry=r,
-        )
-        self.export_requests = Counter(
+        self.logs_stored = self._counter("tracechat_log_records_stored", "Log records committed to the store.")
+        self.logs_rejected = self._counter("tracechat_log_records_rejected", "Log records not stored.", "reason")
+        self.export_requests = self._counter(
             "tracechat_export_requests",
             "OTLP export requests by transport, signal and outcome.",
-            ["transport", "signal", "outcome"],
-            registry=r,
+            "transport",
+            "signal",
+            "outcome",
         )
         self.commit_seconds = Histogram(
             "tracechat_commit_seconds",
             "Duration of one group commit.",
             buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
-            registry=r,
+            registry=self.registry,
         )
         self.commit_requests = Histogram(
             "tracechat_commit_requests",
             "Export requests grouped into one commit.",
             buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256),
-            registry=r,
+            registry=self.registry,
         )
-        self.reads_abandoned = Counter(
+        self.reads_abandoned = self._counter(
             "tracechat_api_reads_abandoned",
             "Trace reads whose client left before the answer; cancelled unless already running.",
-            registry=r,
         )
-        self.reads_interrupted = Counter(
+        self.reads_interrupted = self._counter(
             "tracechat_api_reads_interrupted",
             "Trace reads stopped while running (their DuckDB query interrupted, or refused the next one), "
             "because the client left or TRACECHAT_READ_TIMEOUT_S passed.",
-            ["reason"],
-            registry=r,
+            "reason",
         )
-        self.turns_in_progress = Gauge(
-            "tracechat_api_chat_turns_in_progress",
-            "Assistant turns running (at most TRACECHAT_CHAT_CONCURRENCY).",
-            registry=r,
+        self.turns_in_progress = self._gauge(
+            "tracechat_api_chat_turns_in_progress", "Assistant turns running (at most TRACECHAT_CHAT_CONCURRENCY)."
         )
-        self.turns_refused = Counter(
+        self.turns_refused = self._counter(
             "tracechat_api_chat_turns_refused",
             "Assistant turns refused with 429 because TRACECHAT_CHAT_CONCURRENCY were already running.",
-            registry=r,
         )
-        self.reads_in_progress = Gauge(
+        self.reads_in_progress = self._gauge(
             "tracechat_api_reads_in_progress",
             "Trace reads running or waiting for their turn (TRACECHAT_READ_CONCURRENCY run at once).",
-            registry=r,
         )
-        self.queue_bytes = Gauge(
-            "tracechat_write_queue_bytes",
-            "Request bytes waiting for a commit.",
-            registry=r,
-        )
-        self.queue_requests = Gauge(
-            "tracechat_write_queue_requests",
-            "Requests waiting for a commit.",
-            registry=r,
-        )
-
-        self.search_lag = Gauge(
+        self.queue_bytes = self._gauge("tracechat_write_queue_bytes", "Request bytes waiting for a commit.")
+        self.queue_requests = self._gauge("tracechat_write_queue_requests", "Requests waiting for a commit.")
+        self.search_lag = self._gauge(
             "tracechat_search_lag_batches",
             "Commits whose text is not searchable yet (the full-text index trails the store by design).",
-            registry=r,
         )
-
-        self.store_corrupt = Gauge(
+        self.store_corrupt = self._gauge(
             "tracechat_store_corrupt",
             "1 when the store found its file damaged and takes no more writes (see /healthz), else 0.",
-            registry=r,
         )
+
+    def _counter(self, name: str, documentation: str, *labels: str) -> Counter:
+        return Counter(name, documentation, labels, registry=self.registry)
+
+    def _gauge(self, name: str, documentation: str) -> Gauge:
+        return Gauge(name, documentation, registry=self.registry)
 
     def watch_store(self, corrupt: Callable[[], float]) -> None:
         self.store_corrupt.set_function(corrupt)

@@ -9,17 +9,17 @@ request) and the server's own (`tools/call get_weather`, exported by the server 
 
 from __future__ import annotations
 
-import asyncio
 import os
 import sys
 from pathlib import Path
 
 import _common as c
+from _agents_sdk import run_with_openinference
 
 HERE = Path(__file__).resolve().parent
 
 
-async def run() -> str:
+async def run() -> list[str]:
     from agents import Agent, Runner
     from agents.mcp import MCPServerStdio
 
@@ -28,19 +28,11 @@ async def run() -> str:
     async with MCPServerStdio(params, name="weather-mcp", cache_tools_list=True) as server:
         agent = Agent(name="Weather Agent", instructions=c.SYSTEM_PROMPT, model=c.MODEL, mcp_servers=[server])
         result = await Runner.run(agent, c.QUESTION, max_turns=6)
-    return str(result.final_output)
+    return [str(result.final_output)]
 
 
 def main() -> int:
-    tp = c.make_tracer_provider("weather-agents")
-
-    from openinference.instrumentation.openai_agents import OpenAIAgentsInstrumentor
-
-    OpenAIAgentsInstrumentor().instrument(tracer_provider=tp, exclusive_processor=True)
-    answer = asyncio.run(run())
-    print(f"answer: {answer}")
-    c.shutdown(tp)
-    return 0
+    return run_with_openinference("weather-agents", run)
 
 
 if __name__ == "__main__":

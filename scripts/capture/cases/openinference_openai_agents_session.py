@@ -13,44 +13,22 @@ get_weather for London and answers.
 
 from __future__ import annotations
 
-import asyncio
 import sys
 
 import _common as c
+from _agents_sdk import run_with_openinference, triage_agent
 
 SESSION_ID = "agents-session-0001"
 
 
 async def run() -> list[str]:
-    from agents import Agent, RunConfig, Runner, SQLiteSession, function_tool
+    from agents import RunConfig, Runner, SQLiteSession
     from openinference.instrumentation import using_session
 
-    @function_tool
-    def get_weather(city: str) -> str:
-        """Get the current weather for a city.
-
-        Args:
-            city: City name, e.g. Paris.
-        """
-        return c.get_weather(city)
-
-    weather_agent = Agent(
-        name="Weather Agent",
-        handoff_description="Answers questions about the current weather in a city.",
-        instructions=c.SYSTEM_PROMPT,
-        model=c.MODEL,
-        tools=[get_weather],
-    )
-    triage_agent = Agent(
-        name="Triage Agent",
-        instructions="You are a triage agent. Hand weather questions off to the Weather Agent.",
-        model=c.MODEL,
-        handoffs=[weather_agent],
-    )
     session = SQLiteSession(SESSION_ID)
     config = RunConfig(workflow_name="Weather chat", group_id=SESSION_ID)  # the SDK's names for a conversation
     answers = []
-    agent = triage_agent
+    agent = triage_agent()
     for question in (c.QUESTION, c.FOLLOW_UP):
         with using_session(SESSION_ID):
             result = await Runner.run(agent, question, session=session, max_turns=6, run_config=config)
@@ -60,15 +38,7 @@ async def run() -> list[str]:
 
 
 def main() -> int:
-    tp = c.make_tracer_provider("weather-agents-session")
-
-    from openinference.instrumentation.openai_agents import OpenAIAgentsInstrumentor
-
-    OpenAIAgentsInstrumentor().instrument(tracer_provider=tp, exclusive_processor=True)
-    for answer in asyncio.run(run()):
-        print(f"answer: {answer}")
-    c.shutdown(tp)
-    return 0
+    return run_with_openinference("weather-agents-session", run)
 
 
 if __name__ == "__main__":

@@ -13,34 +13,13 @@ import asyncio
 import sys
 
 import _common as c
+from _agents_sdk import triage_agent
 
 
 async def run() -> str:
-    from agents import Agent, Runner, function_tool
+    from agents import Runner
 
-    @function_tool
-    def get_weather(city: str) -> str:
-        """Get the current weather for a city.
-
-        Args:
-            city: City name, e.g. Paris.
-        """
-        return c.get_weather(city)
-
-    weather_agent = Agent(
-        name="Weather Agent",
-        handoff_description="Answers questions about the current weather in a city.",
-        instructions=c.SYSTEM_PROMPT,
-        model=c.MODEL,
-        tools=[get_weather],
-    )
-    triage_agent = Agent(
-        name="Triage Agent",
-        instructions="You are a triage agent. Hand weather questions off to the Weather Agent.",
-        model=c.MODEL,
-        handoffs=[weather_agent],
-    )
-    result = await Runner.run(triage_agent, c.QUESTION, max_turns=6)
+    result = await Runner.run(triage_agent(), c.QUESTION, max_turns=6)
     return str(result.final_output)
 
 
