@@ -40,6 +40,17 @@ BATCHES = "tracechat_batches"
 FEEDBACK = "tracechat_feedback"
 SESSIONS = "tracechat_sessions"
 
+_TOTALS = """has_error boolean NOT NULL DEFAULT false,
+    input_tokens bigint,
+    output_tokens bigint,
+    agent_input_tokens bigint,
+    agent_output_tokens bigint,
+    cost double precision,
+    agent_cost double precision,
+    agents text[] NOT NULL DEFAULT '{}',
+    models text[] NOT NULL DEFAULT '{}',"""
+"""The columns a trace's and a session's index rows both total: errors, tokens, cost, agents, models."""
+
 DDL = f"""
 CREATE TABLE IF NOT EXISTS {TRACES} (
     project text NOT NULL,
@@ -53,15 +64,7 @@ CREATE TABLE IF NOT EXISTS {TRACES} (
     root_name text,
     root_span_id text,
     root_end_ns bigint,
-    has_error boolean NOT NULL DEFAULT false,
-    input_tokens bigint,
-    output_tokens bigint,
-    agent_input_tokens bigint,
-    agent_output_tokens bigint,
-    cost double precision,
-    agent_cost double precision,
-    agents text[] NOT NULL DEFAULT '{{}}',
-    models text[] NOT NULL DEFAULT '{{}}',
+    {_TOTALS}
     conversation_id text,
     log_start_ns bigint,
     log_end_ns bigint,
@@ -98,15 +101,7 @@ CREATE TABLE IF NOT EXISTS {SESSIONS} (
     end_ns bigint,
     trace_count bigint NOT NULL DEFAULT 0,
     trace_ids text[] NOT NULL DEFAULT '{{}}',
-    has_error boolean NOT NULL DEFAULT false,
-    input_tokens bigint,
-    output_tokens bigint,
-    agent_input_tokens bigint,
-    agent_output_tokens bigint,
-    cost double precision,
-    agent_cost double precision,
-    agents text[] NOT NULL DEFAULT '{{}}',
-    models text[] NOT NULL DEFAULT '{{}}',
+    {_TOTALS}
     PRIMARY KEY (project, session_id)
 );
 CREATE INDEX IF NOT EXISTS {SESSIONS}_active ON {SESSIONS} (project, end_ns DESC, session_id);
