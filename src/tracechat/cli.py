@@ -1,4 +1,4 @@
-"""The ``tracechat`` command: serve, keys, load, trajectory, export."""
+"""The ``tracechat`` command: serve, keys, load, trajectory, export, maintain."""
 
 from __future__ import annotations
 
