@@ -9,10 +9,6 @@
 //
 // Env (set by ../capture.py): OPENAI_BASE_URL, OPENAI_API_KEY, OTEL_EXPORTER_OTLP_ENDPOINT.
 
-import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
-import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
-import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
 import { LangChainInstrumentation } from '@arizeai/openinference-instrumentation-langchain';
 import * as CallbackManagerModule from '@langchain/core/callbacks/manager';
 import { tool } from '@langchain/core/tools';
@@ -20,27 +16,15 @@ import { HumanMessage } from '@langchain/core/messages';
 import { ChatOpenAI } from '@langchain/openai';
 import { createReactAgent } from '@langchain/langgraph/prebuilt';
 import { z } from 'zod';
+import { registeredProvider } from './tracing.mjs';
+import { QUESTION, SYSTEM_PROMPT, weatherIn } from './weather.mjs';
 
-const SYSTEM_PROMPT =
-  'You are a helpful weather assistant. Use the get_weather tool to look up current ' +
-  'conditions before answering, and answer in one short sentence.';
-const QUESTION = "What's the weather like in Paris today?";
-const WEATHER = {
-  Paris: { temperature_c: 18, condition: 'sunny', humidity: 55 },
-  London: { temperature_c: 12, condition: 'light rain', humidity: 81 },
-};
-
-const endpoint = process.env.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/$/, '');
-const provider = new NodeTracerProvider({
-  resource: defaultResource().merge(resourceFromAttributes({ 'service.name': 'weather-langgraph-js' })),
-  spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter({ url: `${endpoint}/v1/traces` }))],
-});
-provider.register();
+const provider = registeredProvider('weather-langgraph-js');
 new LangChainInstrumentation({ tracerProvider: provider }).manuallyInstrument(CallbackManagerModule);
 
 const getWeather = tool(
   async ({ city }) =>
-    JSON.stringify({ city, ...(WEATHER[city] ?? { temperature_c: 20, condition: 'clear', humidity: 50 }) }),
+    JSON.stringify(weatherIn(city)),
   {
     name: 'get_weather',
     description: 'Get the current weather for a city.',

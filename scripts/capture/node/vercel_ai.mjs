@@ -10,29 +10,13 @@
 //
 // Env (set by ../capture.py): OPENAI_BASE_URL, OPENAI_API_KEY, OTEL_EXPORTER_OTLP_ENDPOINT.
 
-import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
-import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
-import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
 import { createOpenAI } from '@ai-sdk/openai';
 import { generateText, stepCountIs, streamText, tool } from 'ai';
 import { z } from 'zod';
+import { registeredProvider } from './tracing.mjs';
+import { QUESTION, SYSTEM_PROMPT, weatherIn } from './weather.mjs';
 
-const SYSTEM_PROMPT =
-  'You are a helpful weather assistant. Use the get_weather tool to look up current ' +
-  'conditions before answering, and answer in one short sentence.';
-const QUESTION = "What's the weather like in Paris today?";
-const WEATHER = {
-  Paris: { temperature_c: 18, condition: 'sunny', humidity: 55 },
-  London: { temperature_c: 12, condition: 'light rain', humidity: 81 },
-};
-
-const endpoint = process.env.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/$/, '');
-const provider = new NodeTracerProvider({
-  resource: defaultResource().merge(resourceFromAttributes({ 'service.name': 'weather-agent' })),
-  spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter({ url: `${endpoint}/v1/traces` }))],
-});
-provider.register();
+const provider = registeredProvider('weather-agent');
 
 const openai = createOpenAI({ baseURL: process.env.OPENAI_BASE_URL, apiKey: process.env.OPENAI_API_KEY });
 
@@ -40,7 +24,7 @@ const getWeather = tool({
   description: 'Get the current weather for a city.',
   inputSchema: z.object({ city: z.string().describe('City name, e.g. Paris') }),
   execute: async ({ city }) =>
-    JSON.stringify({ city, ...(WEATHER[city] ?? { temperature_c: 20, condition: 'clear', humidity: 50 }) }),
+    JSON.stringify(weatherIn(city)),
 });
 
 let exitCode = 0;

@@ -21,24 +21,15 @@ import { Observability } from '@mastra/observability';
 import { OtelExporter } from '@mastra/otel-exporter';
 import { createOpenAI } from '@ai-sdk/openai';
 import { z } from 'zod';
-
-const SYSTEM_PROMPT =
-  'You are a helpful weather assistant. Use the get_weather tool to look up current ' +
-  'conditions before answering, and answer in one short sentence.';
-const QUESTION = "What's the weather like in Paris today?";
-const WEATHER = {
-  Paris: { temperature_c: 18, condition: 'sunny', humidity: 55 },
-  London: { temperature_c: 12, condition: 'light rain', humidity: 81 },
-};
+import { QUESTION, SYSTEM_PROMPT, endpoint, weatherIn } from '../node/weather.mjs';
 
 const openai = createOpenAI({ baseURL: process.env.OPENAI_BASE_URL, apiKey: process.env.OPENAI_API_KEY });
-const endpoint = process.env.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/$/, '');
 
 const getWeather = createTool({
   id: 'get_weather',
   description: 'Get the current weather for a city.',
   inputSchema: z.object({ city: z.string().describe('City name, e.g. Paris') }),
-  execute: async ({ city }) => ({ city, ...(WEATHER[city] ?? { temperature_c: 20, condition: 'clear', humidity: 50 }) }),
+  execute: async ({ city }) => weatherIn(city),
 });
 
 const weatherAgent = new Agent({
