@@ -14,26 +14,21 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import Any
 
 import _common as c
 
 THREAD_ID = "thread-weather-0001"
 
 
-def main() -> int:
-    tp = c.make_tracer_provider("weather-langgraph")
-
-    from langchain_core.messages import AIMessage
+def react_agent() -> Any:
+    """The weather agent: LangGraph's prebuilt ReAct agent on ChatOpenAI with get_weather and
+    an in-memory checkpointer (so turns on one thread_id share their history)."""
     from langchain_core.tools import tool
     from langchain_openai import ChatOpenAI
     from langgraph.checkpoint.memory import InMemorySaver
     from langgraph.prebuilt import create_react_agent
-    from openinference.instrumentation import OITracer, TraceConfig, using_session
-    from openinference.instrumentation.langchain import LangChainInstrumentor
     from pydantic import BaseModel, Field
-
-    LangChainInstrumentor().instrument(tracer_provider=tp)
-    tracer = OITracer(tp.get_tracer("weather-langgraph"), config=TraceConfig())
 
     class WeatherArgs(BaseModel):
         city: str = Field(description="City name, e.g. Paris")
@@ -50,9 +45,31 @@ def main() -> int:
     )
     # create_react_agent is deprecated in favour of langchain.agents.create_agent (the separate
     # `langchain` package) but is still langgraph's own prebuilt agent in this version.
-    agent = create_react_agent(
+    return create_react_agent(
         model, [get_weather], prompt=c.SYSTEM_PROMPT, checkpointer=InMemorySaver(), name="weather_agent"
     )
+
+
+def answer_of(state: dict[str, Any]) -> str | None:
+    """The agent's answer: its last message, if that is the model's text; else None (said on stderr)."""
+    from langchain_core.messages import AIMessage
+
+    last = state["messages"][-1]
+    if not isinstance(last, AIMessage) or last.tool_calls or not last.content:
+        print(f"agent did not finish with an answer: {last!r}", file=sys.stderr)
+        return None
+    return str(last.content)
+
+
+def main() -> int:
+    tp = c.make_tracer_provider("weather-langgraph")
+
+    from openinference.instrumentation import OITracer, TraceConfig, using_session
+    from openinference.instrumentation.langchain import LangChainInstrumentor
+
+    LangChainInstrumentor().instrument(tracer_provider=tp)
+    tracer = OITracer(tp.get_tracer("weather-langgraph"), config=TraceConfig())
+    agent = react_agent()
     config = {"configurable": {"thread_id": THREAD_ID}, "recursion_limit": 10}
 
     with (
@@ -63,11 +80,9 @@ def main() -> int:
         answer = None
         for question in (c.QUESTION, c.FOLLOW_UP):
             state = agent.invoke({"messages": [{"role": "user", "content": question}]}, config)
-            last = state["messages"][-1]
-            if not isinstance(last, AIMessage) or last.tool_calls or not last.content:
-                print(f"agent did not finish with an answer: {last!r}", file=sys.stderr)
+            answer = answer_of(state)
+            if answer is None:
                 return 1
-            answer = str(last.content)
             print(f"answer: {answer} ({len(state['messages'])} messages in the thread)")
         chain.set_output(answer)
         chain.set_status("OK")

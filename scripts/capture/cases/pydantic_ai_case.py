@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import Any
 
 import _common as c
 
 
-def main() -> int:
-    tp = c.make_tracer_provider("weather-agent")
-
+def weather_agent(tp: Any) -> Any:
+    """The instrumented weather agent (on every Agent: ``instrument_all``) with its tool."""
     from pydantic_ai import Agent
     from pydantic_ai.models.instrumented import InstrumentationSettings
     from pydantic_ai.models.openai import OpenAIChatModel
@@ -40,7 +40,12 @@ def main() -> int:
         """
         return c.get_weather(city)
 
-    result = agent.run_sync(c.QUESTION)
+    return agent
+
+
+def main() -> int:
+    tp = c.make_tracer_provider("weather-agent")
+    result = weather_agent(tp).run_sync(c.QUESTION)
     print(f"answer: {result.output}")
     c.shutdown(tp)
     return 0
