@@ -8,12 +8,11 @@ import json
 import os
 import signal
 import sys
-import urllib.error
-import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from tracechat.client import Api
 from tracechat.config import Settings
 from tracechat.errors import TracechatError
 
@@ -131,7 +130,7 @@ def _cmd_trajectory(args: argparse.Namespace) -> int:
     if args.session is not None:
         return _session_trajectory(args)
     body = {"project_id": args.project, "trace_id": args.trace_id, "include_feedback": args.feedback}
-    answer = _api_post(args.endpoint.rstrip("/") + "/agents/traces/chat", body, args.key)
+    answer = Api(args.endpoint, args.key).post("/agents/traces/chat", body)
     if args.json:
         print(json.dumps(answer, indent=2))
         return 0
@@ -144,30 +143,12 @@ def _session_trajectory(args: argparse.Namespace) -> int:
     from tracechat.render import render_session
 
     body = {"project_id": args.project, "session_id": args.session, "include_feedback": args.feedback}
-    answer = _api_post(args.endpoint.rstrip("/") + "/agents/sessions/chat", body, args.key)
+    answer = Api(args.endpoint, args.key).post("/agents/sessions/chat", body)
     if args.json:
         print(json.dumps(answer, indent=2))
         return 0
     print(render_session(SessionTrajectory.model_validate(answer), color=sys.stdout.isatty()))
     return 0
-
-
-def _api_post(url: str, body: dict[str, Any], token: str | None) -> Any:
-    headers = {"Content-Type": "application/json"}
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    request = urllib.request.Request(url, data=json.dumps(body).encode(), headers=headers, method="POST")
-    try:
-        with urllib.request.urlopen(request, timeout=60) as response:
-            return json.loads(response.read())
-    except urllib.error.HTTPError as exc:
-        try:
-            detail = json.loads(exc.read())["error"]["message"]
-        except (ValueError, KeyError, TypeError):
-            detail = exc.reason
-        raise TracechatError(f"{url} answered {exc.code}: {detail}") from None
-    except urllib.error.URLError as exc:
-        raise TracechatError(f"cannot reach {url}: {exc.reason}; is 'tracechat serve' running?") from None
 
 
 def _add_server_flags(parser: argparse.ArgumentParser, *, listeners: bool) -> None:
