@@ -113,3 +113,19 @@ def assistant_message_dict(message: Any) -> dict[str, Any]:
             for tc in message.tool_calls
         ]
     return d
+
+
+def answer_with_tools(client: Any, messages: list[dict[str, Any]], get_weather: Any, model: str = MODEL) -> str:
+    """The chat completions tool loop (at most four rounds): ask the model, run each
+    get_weather call it asks for, append the call and its result to ``messages``, until it
+    answers. ``get_weather`` is the case's own, as its library traces it."""
+    for _ in range(4):
+        resp = client.chat.completions.create(model=model, messages=messages, tools=[WEATHER_TOOL])
+        msg = resp.choices[0].message
+        messages.append(assistant_message_dict(msg))
+        if not msg.tool_calls:
+            return msg.content or ""
+        for tc in msg.tool_calls:
+            result = get_weather(**json.loads(tc.function.arguments or "{}"))
+            messages.append({"role": "tool", "tool_call_id": tc.id, "content": result})
+    raise RuntimeError("tool loop did not finish")

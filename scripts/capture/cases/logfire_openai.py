@@ -32,6 +32,8 @@ def main() -> int:
 
     def turn(question: str) -> str:
         messages.append({"role": "user", "content": question})
+        # the loop stays here, not in _common.answer_with_tools: logfire records each span's call
+        # site (code.filepath, code.function, code.lineno), which a shared loop would change
         for _ in range(4):  # bounded tool loop
             resp = client.chat.completions.create(model=c.MODEL, messages=messages, tools=[c.WEATHER_TOOL])
             msg = resp.choices[0].message

@@ -11,7 +11,6 @@ message.reasoning_content and usage.completion_tokens_details.reasoning_tokens.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 
@@ -47,16 +46,7 @@ def main() -> int:
             {"role": "system", "content": c.SYSTEM_PROMPT},
             {"role": "user", "content": question},
         ]
-        for _ in range(4):  # bounded tool loop
-            resp = client.chat.completions.create(model=model, messages=messages, tools=[c.WEATHER_TOOL])
-            msg = resp.choices[0].message
-            messages.append(c.assistant_message_dict(msg))
-            if not msg.tool_calls:
-                return msg.content or ""
-            for tc in msg.tool_calls:
-                result = get_weather(**json.loads(tc.function.arguments or "{}"))
-                messages.append({"role": "tool", "tool_call_id": tc.id, "content": result})
-        raise RuntimeError("tool loop did not finish")
+        return c.answer_with_tools(client, messages, get_weather, model)
 
     answer = weather_chat(c.QUESTION)
     print(f"answer: {answer}")
