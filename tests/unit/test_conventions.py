@@ -799,3 +799,59 @@ def test_genkit_actions_requests_and_raw_responses(store: DuckDBStore) -> None:
         '{"city": "Paris"}',
         "18C",
     )
+
+
+def _create_agent(kind: str, agent: str, node: str | None = None, **extra: object) -> dict[str, object]:
+    """A span OpenInference's LangChain tracer writes in a LangChain 1 ``create_agent`` run:
+    the run metadata names the agent the run belongs to (``lc_agent_name``)."""
+    metadata: dict[str, object] = {"ls_integration": "langchain_create_agent", "lc_agent_name": agent}
+    if node is not None:
+        metadata |= {"langgraph_node": node, "langgraph_checkpoint_ns": f"{node}:1"}
+    return {"openinference.span.kind": kind, "metadata": as_json(metadata), **extra}
+
+
+def test_langchain_create_agent_runs_name_their_agent_and_a_tool_marked_agent_is_a_tool(store: DuckDBStore) -> None:
+    """An agent run is named by the agent its metadata names (OpenInference marks it AGENT
+    only because its name holds "agent"); a run that records the tool it ran is that tool's
+    call, though OpenInference marks it AGENT for the same reason (``ask_weather_agent``)."""
+    trace = TraceBuilder()
+    lead = trace.span("travel_desk", _create_agent("AGENT", "travel_desk"), duration_ms=100)
+    asked = ("c1", "ask_weather_agent", '{"task": "Weather in Paris."}')
+    trace.span("ChatOpenAI", _oi_llm([("user", "Weather in Paris?")], None, asked), parent=lead, start_ms=1)
+    tools = trace.span(
+        "tools", _create_agent("CHAIN", "travel_desk", "tools"), parent=lead, start_ms=10, duration_ms=50
+    )
+    answer = as_json({"type": "tool", "data": {"content": "18C", "tool_call_id": "c1", "name": "ask_weather_agent"}})
+    tool = _create_agent(
+        "AGENT",
+        "travel_desk",
+        "tools",
+        **{"tool.name": "ask_weather_agent", "input.value": "Weather in Paris.", "output.value": answer},
+    )
+    ask = trace.span("ask_weather_agent", tool, parent=tools, start_ms=11, duration_ms=45)
+    member = trace.span(
+        "weather_expert", _create_agent("AGENT", "weather_expert", "tools"), parent=ask, start_ms=12, duration_ms=40
+    )
+    trace.span("ChatOpenAI", _oi_llm([("user", "Weather in Paris.")], "18C"), parent=member, start_ms=13)
+    history = [("user", "Weather in Paris?"), ("assistant", ""), ("tool", "18C")]
+    trace.span("ChatOpenAI", _oi_llm(history, "It is 18C."), parent=lead, start_ms=70)
+    got = trajectory(store, trace)
+    assert outline(got) == [
+        ("agent_start", "travel_desk", None),
+        ("user_message", "travel_desk", "Weather in Paris?"),
+        ("assistant_message", "travel_desk", None),
+        ("tool_call", "travel_desk", "ask_weather_agent"),
+        ("agent_handoff", "travel_desk", "weather_expert"),
+        ("agent_start", "weather_expert", None),
+        ("user_message", "weather_expert", "Weather in Paris."),
+        ("assistant_message", "weather_expert", "18C"),
+        ("agent_handoff", "weather_expert", "travel_desk"),
+        ("assistant_message", "travel_desk", "It is 18C."),
+    ]
+    call = got.messages[3].entry
+    assert (call.tool_call_id, call.tool_arguments, call.tool_result, call.duration_ms) == (
+        "c1",
+        '{"task": "Weather in Paris."}',
+        "18C",
+        45,
+    )
