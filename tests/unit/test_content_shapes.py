@@ -478,3 +478,36 @@ def test_a_run_record_of_a_tools_output_reads_as_the_result(recorded: str, shown
 )
 def test_a_run_record_of_a_tools_input_reads_as_its_arguments(recorded: str, shown: str) -> None:
     assert plain_arguments(recorded) == shown
+
+
+def test_genkit_tool_request_and_response_parts_read_as_a_call_and_its_result() -> None:
+    """Genkit's parts carry the call under one key, as Gemini's and Bedrock's do:
+    ``{"toolRequest": {name, ref, input}}``, ``{"toolResponse": {name, ref, output}}``; the
+    ``ref`` is the call's id."""
+    [asked, answered] = (
+        parse_messages(
+            as_json(
+                [
+                    {
+                        "role": "model",
+                        "content": [{"toolRequest": {"name": "get_weather", "ref": "c1", "input": {"city": "Paris"}}}],
+                    },
+                    {
+                        "role": "tool",
+                        "content": [{"toolResponse": {"name": "get_weather", "ref": "c1", "output": "18C"}}],
+                    },
+                ]
+            )
+        )
+        or []
+    )
+    [call] = asked.parts
+    assert (asked.role, call.kind, call.id, call.name, call.arguments) == (
+        "assistant",
+        "tool_call",
+        "c1",
+        "get_weather",
+        '{"city":"Paris"}',
+    )
+    [result] = answered.parts
+    assert (answered.role, result.kind, result.id, result.text) == ("tool", "tool_result", "c1", "18C")

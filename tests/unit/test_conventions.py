@@ -724,3 +724,134 @@ def test_mlflow_span_types_inputs_and_raw_responses(store: DuckDBStore) -> None:
         '{"city": "Paris"}',
         "18C",
     )
+
+
+def _genkit(kind: str, subtype: str | None, name: str, inputs: object, outputs: object) -> dict[str, object]:
+    attributes: dict[str, object] = {
+        "genkit:type": kind,
+        "genkit:name": name,
+        "genkit:input": as_json(inputs),
+        "genkit:output": as_json(outputs),
+    }
+    if subtype:
+        attributes["genkit:metadata:subtype"] = subtype
+    return attributes
+
+
+def test_genkit_actions_requests_and_raw_responses(store: DuckDBStore) -> None:
+    """Genkit records no gen_ai.* key: the action's subtype is the kind, its input the request
+    in Genkit's message format (``toolRequest`` / ``toolResponse`` parts, role ``model``), its
+    output the response with usage and the provider's raw response (model, finish reason);
+    the ``generate`` utility that repeats the last response's usage is a workflow step."""
+    system = {"role": "system", "content": [{"text": "You are a weather bot."}]}
+    question = {"role": "user", "content": [{"text": "Weather in Paris?"}]}
+    request = {"toolRequest": {"name": "get_weather", "ref": "c1", "input": {"city": "Paris"}}}
+    tools = [{"name": "get_weather", "description": "Weather of a city."}]
+    raw_asked = {"model": "gpt-4o", "choices": [{"finish_reason": "tool_calls", "message": {}}]}
+    asked = {
+        "finishReason": "stop",
+        "message": {"role": "model", "content": [request]},
+        "usage": {"inputTokens": 30, "outputTokens": 7},
+        "raw": raw_asked,
+    }
+    answered = {
+        "finishReason": "stop",
+        "message": {"role": "model", "content": [{"text": "18C in Paris."}]},
+        "usage": {"inputTokens": 50, "outputTokens": 5},
+    }
+    history = [
+        system,
+        question,
+        {"role": "model", "content": [request]},
+        {"role": "tool", "content": [{"toolResponse": {"name": "get_weather", "ref": "c1", "output": "18C"}}]},
+    ]
+    trace = TraceBuilder()
+    flow = trace.span("weatherFlow", _genkit("action", "flow", "weatherFlow", "Weather in Paris?", "18C in Paris."))
+    loop = trace.span(
+        "generate", _genkit("util", None, "generate", {"messages": [system, question]}, answered), parent=flow
+    )
+    first = _genkit("action", "model", "fake/gpt-4o", {"messages": [system, question], "tools": tools}, asked)
+    trace.span("fake/gpt-4o", first, parent=loop, start_ms=1)
+    trace.span(
+        "get_weather", _genkit("action", "tool", "get_weather", {"city": "Paris"}, "18C"), parent=loop, start_ms=20
+    )
+    trace.span(
+        "fake/gpt-4o",
+        _genkit("action", "model", "fake/gpt-4o", {"messages": history}, answered),
+        parent=loop,
+        start_ms=30,
+    )
+    result = trajectory(store, trace)
+    assert [(k, m) for k, _, m in outline(result)] == EXPECTED
+    calls = [m.assistant_message for m in result.messages if m.assistant_message]
+    assert [(c.model, c.input_tokens, c.output_tokens, c.finish_reason) for c in calls if c] == [
+        ("gpt-4o", 30, 7, "tool_calls"),  # the provider's, from the raw response
+        ("fake/gpt-4o", 50, 5, "stop"),  # Genkit's, where no raw response was recorded
+    ]
+    assert calls[0] is not None
+    assert calls[0].tool_calls is not None
+    assert [(c.id, c.name) for c in calls[0].tool_calls] == [("c1", "get_weather")]
+    tool = next(m.tool_call for m in result.messages if m.tool_call)
+    assert tool is not None
+    assert (tool.tool_name, tool.tool_call_id, tool.tool_arguments, tool.tool_result) == (
+        "get_weather",
+        "c1",
+        '{"city": "Paris"}',
+        "18C",
+    )
+
+
+def _create_agent(kind: str, agent: str, node: str | None = None, **extra: object) -> dict[str, object]:
+    """A span OpenInference's LangChain tracer writes in a LangChain 1 ``create_agent`` run:
+    the run metadata names the agent the run belongs to (``lc_agent_name``)."""
+    metadata: dict[str, object] = {"ls_integration": "langchain_create_agent", "lc_agent_name": agent}
+    if node is not None:
+        metadata |= {"langgraph_node": node, "langgraph_checkpoint_ns": f"{node}:1"}
+    return {"openinference.span.kind": kind, "metadata": as_json(metadata), **extra}
+
+
+def test_langchain_create_agent_runs_name_their_agent_and_a_tool_marked_agent_is_a_tool(store: DuckDBStore) -> None:
+    """An agent run is named by the agent its metadata names (OpenInference marks it AGENT
+    only because its name holds "agent"); a run that records the tool it ran is that tool's
+    call, though OpenInference marks it AGENT for the same reason (``ask_weather_agent``)."""
+    trace = TraceBuilder()
+    lead = trace.span("travel_desk", _create_agent("AGENT", "travel_desk"), duration_ms=100)
+    asked = ("c1", "ask_weather_agent", '{"task": "Weather in Paris."}')
+    trace.span("ChatOpenAI", _oi_llm([("user", "Weather in Paris?")], None, asked), parent=lead, start_ms=1)
+    tools = trace.span(
+        "tools", _create_agent("CHAIN", "travel_desk", "tools"), parent=lead, start_ms=10, duration_ms=50
+    )
+    answer = as_json({"type": "tool", "data": {"content": "18C", "tool_call_id": "c1", "name": "ask_weather_agent"}})
+    tool = _create_agent(
+        "AGENT",
+        "travel_desk",
+        "tools",
+        **{"tool.name": "ask_weather_agent", "input.value": "Weather in Paris.", "output.value": answer},
+    )
+    ask = trace.span("ask_weather_agent", tool, parent=tools, start_ms=11, duration_ms=45)
+    member = trace.span(
+        "weather_expert", _create_agent("AGENT", "weather_expert", "tools"), parent=ask, start_ms=12, duration_ms=40
+    )
+    trace.span("ChatOpenAI", _oi_llm([("user", "Weather in Paris.")], "18C"), parent=member, start_ms=13)
+    history = [("user", "Weather in Paris?"), ("assistant", ""), ("tool", "18C")]
+    trace.span("ChatOpenAI", _oi_llm(history, "It is 18C."), parent=lead, start_ms=70)
+    got = trajectory(store, trace)
+    assert outline(got) == [
+        ("agent_start", "travel_desk", None),
+        ("user_message", "travel_desk", "Weather in Paris?"),
+        ("assistant_message", "travel_desk", None),
+        ("tool_call", "travel_desk", "ask_weather_agent"),
+        ("agent_handoff", "travel_desk", "weather_expert"),
+        ("agent_start", "weather_expert", None),
+        ("user_message", "weather_expert", "Weather in Paris."),
+        ("assistant_message", "weather_expert", "18C"),
+        ("agent_handoff", "weather_expert", "travel_desk"),
+        ("assistant_message", "travel_desk", "It is 18C."),
+    ]
+    call = got.messages[3].entry
+    assert (call.tool_call_id, call.tool_arguments, call.tool_result, call.duration_ms) == (
+        "c1",
+        '{"task": "Weather in Paris."}',
+        "18C",
+        45,
+    )

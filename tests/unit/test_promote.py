@@ -104,3 +104,16 @@ def test_mlflow_span_type_model_and_token_usage() -> None:
         _promoted({"mlflow.chat.tokenUsage": '{"input_tokens": 30}', "gen_ai.usage.input_tokens": 5})["input_tokens"]
         == 5
     )
+
+
+def test_genkit_subtype_and_a_model_actions_usage() -> None:
+    """Genkit's action subtype is the operation; a model action's ``genkit:output`` holds the
+    call's usage and the provider's raw response; the ``generate`` loop (a utility, no
+    subtype) repeats its last response's usage, which is no call's."""
+    output = '{"usage": {"inputTokens": 30, "outputTokens": 7}, "raw": {"model": "gpt-4o"}}'
+    model = {"genkit:type": "action", "genkit:metadata:subtype": "model", "genkit:output": output}
+    assert _promoted(model) == {"operation": "chat", "response_model": "gpt-4o", "input_tokens": 30, "output_tokens": 7}
+    assert _promoted({"genkit:type": "util", "genkit:output": output}) == {}
+    assert _promoted({"genkit:metadata:subtype": "tool"})["operation"] == "execute_tool"
+    assert _promoted({"genkit:metadata:subtype": "flow"})["operation"] == "invoke_workflow"
+    assert "operation" not in _promoted({"genkit:metadata:subtype": "prompt"})

@@ -354,10 +354,10 @@ def _implied_type(value: dict[str, Any]) -> str:
     """Gemini and Bedrock parts say what they are by which key they carry."""
     if value.get("thought") is True or "reasoningContent" in value:
         return "reasoning"
-    for key in ("function_call", "functionCall", "toolUse"):
+    for key in ("function_call", "functionCall", "toolUse", "toolRequest"):
         if key in value:
             return "function_call"
-    for key in ("function_response", "functionResponse", "toolResult"):
+    for key in ("function_response", "functionResponse", "toolResult", "toolResponse"):
         if key in value:
             return "function_response"
     if "inline_data" in value or "inlineData" in value or "file_data" in value:
@@ -379,7 +379,13 @@ def _reasoning_text(value: dict[str, Any]) -> str | None:
 def _call_part(value: Any) -> Part | None:
     if not isinstance(value, dict):
         return None
-    inner = value.get("function_call") or value.get("functionCall") or value.get("function") or value.get("toolUse")
+    inner = (
+        value.get("function_call")
+        or value.get("functionCall")
+        or value.get("function")
+        or value.get("toolUse")
+        or value.get("toolRequest")
+    )
     source = inner if isinstance(inner, dict) else value
     name = source.get("name") or value.get("toolName") or value.get("name")
     arguments = _first_present(source, ("arguments", "args", "input"))
@@ -389,12 +395,18 @@ def _call_part(value: Any) -> Part | None:
         or value.get("call_id")
         or source.get("id")
         or source.get("toolUseId")
+        or source.get("ref")
     )
     return Part("tool_call", id=_opt_str(call_id), name=_opt_str(name), arguments=plain_arguments(json_text(arguments)))
 
 
 def _result_part(value: dict[str, Any]) -> Part:
-    inner = value.get("function_response") or value.get("functionResponse") or value.get("toolResult")
+    inner = (
+        value.get("function_response")
+        or value.get("functionResponse")
+        or value.get("toolResult")
+        or value.get("toolResponse")
+    )
     source = inner if isinstance(inner, dict) else value
     result = _first_present(source, ("response", "result", "output", "content"))
     if isinstance(result, dict) and result.get("type") in ("text", "json", "error-text", "error-json"):
@@ -405,6 +417,7 @@ def _result_part(value: dict[str, Any]) -> Part:
         or value.get("call_id")
         or value.get("tool_use_id")
         or source.get("toolUseId")
+        or source.get("ref")
     )
     return Part(
         "tool_result",

@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 from tracechat.genai.conventions import (
     anthropic_sdk,
+    genkit,
     google_adk,
     mlflow,
     openai_agents,
@@ -37,6 +38,7 @@ CONVENTIONS: tuple[Callable[[SpanFacts], None], ...] = (
     google_adk.extract,
     anthropic_sdk.extract,
     mlflow.extract,
+    genkit.extract,
     recorded_io.extract,  # last: a span's input and output under any prefix
 )
 """In precedence order. Each reads only its own keys, so the order matters only where two

@@ -53,6 +53,9 @@ _MLFLOW_SPAN_TYPES = {
 }
 """MLflow Tracing's ``mlflow.spanType`` (its other types, ``PARSER``, ``UNKNOWN``…, say no
 operation)."""
+GENKIT_SUBTYPES = {"model": "chat", "tool": "execute_tool", "flow": "invoke_workflow", "embedder": "embeddings"}
+"""Google Genkit's ``genkit:metadata:subtype`` of an action (its other subtypes, and its
+utilities such as the ``generate`` loop, say no operation)."""
 _VERCEL_OPERATIONS = {
     "ai.generateText": "invoke_agent",
     "ai.streamText": "invoke_agent",
@@ -100,6 +103,7 @@ PROMOTED_KEYS: dict[str, Sequence[str | tuple[str, Transform]]] = {
         ("llm.request.type", _lookup(_LLM_REQUEST_TYPES)),
         ("ai.operationId", _lookup(_VERCEL_OPERATIONS)),
         ("mlflow.spanType", _mlflow_operation),
+        ("genkit:metadata:subtype", GENKIT_SUBTYPES.get),
     ),
     "agent_name": ("gen_ai.agent.name", "agent.name", "agent_name", "gen_ai.agent.id"),
     "request_model": (
@@ -156,6 +160,8 @@ _MLFLOW_TYPE = "mlflow.spanType"
 _SCRATCH = len(PROMOTED_COLUMNS)  # slot for traceloop.entity.name, resolved after the scan
 _USAGE = _SCRATCH + 1  # MLflow's token usage, one JSON object for both counts
 _KIND = _SCRATCH + 2  # MLflow's span type as recorded: its AGENT spans are named after the agent
+_GENKIT_OUTPUT = "genkit:output"
+_GENKIT_OUT = _SCRATCH + 3  # a Genkit action's output: a model action's holds the call's usage
 _WORST = 1 << 30
 _INT64 = 1 << 63
 
@@ -170,6 +176,7 @@ def _build_slots() -> dict[str, tuple[int, int, Transform | None, bool]]:
     slots[_TRACELOOP_ENTITY] = (_SCRATCH, 0, None, False)
     slots[_VERCEL_FUNCTION] = (_SCRATCH, 1, None, False)
     slots[_MLFLOW_USAGE] = (_USAGE, 0, None, False)
+    slots[_GENKIT_OUTPUT] = (_GENKIT_OUT, 0, None, False)
     return slots
 
 
@@ -183,11 +190,12 @@ def promote(attributes: Iterable[Any], span_name: str) -> list[Any]:
 
     ``attributes`` are OTLP ``KeyValue`` messages; only keys in ``PROMOTED_KEYS`` are read.
     """
-    values: list[Any] = [None] * (_KIND + 1)
-    ranks = [_WORST] * (_KIND + 1)
+    values: list[Any] = [None] * (_GENKIT_OUT + 1)
+    ranks = [_WORST] * (_GENKIT_OUT + 1)
     for kv in attributes:
         if kv.key == _MLFLOW_TYPE:
             values[_KIND] = _json_string(_text_value(kv.value) or "")
+
         slot = _SLOTS.get(kv.key)
         if slot is None:
             continue
@@ -205,11 +213,13 @@ def promote(attributes: Iterable[Any], span_name: str) -> list[Any]:
             values[index] = value
             ranks[index] = rank
     _fill_usage(values)
+    _fill_genkit_usage(values)
     _fill_agent_name(values, span_name)
     return values[:_SCRATCH]
 
 
 _INPUT, _OUTPUT = PROMOTED_COLUMNS.index("input_tokens"), PROMOTED_COLUMNS.index("output_tokens")
+_RESPONSE_MODEL = PROMOTED_COLUMNS.index("response_model")
 
 
 def _fill_usage(values: list[Any]) -> None:
@@ -226,6 +236,29 @@ def _fill_usage(values: list[Any]) -> None:
         count = usage.get(key)
         if values[index] is None and isinstance(count, int) and not isinstance(count, bool) and 0 <= count < _INT64:
             values[index] = count
+
+
+def _fill_genkit_usage(values: list[Any]) -> None:
+    """A Genkit model action's response (``genkit:output``) holds the call's usage,
+    ``{"usage": {"inputTokens": N, "outputTokens": M}}``, and the provider's raw response
+    (``raw.model``). Only model actions: the ``generate`` loop repeats its last response's."""
+    if values[_OPERATION] != "chat" or values[_GENKIT_OUT] is None:
+        return
+    try:
+        response = json.loads(values[_GENKIT_OUT])
+    except ValueError:
+        return
+    if not isinstance(response, dict):
+        return
+    usage = response.get("usage")
+    for index, key in ((_INPUT, "inputTokens"), (_OUTPUT, "outputTokens")):
+        count = usage.get(key) if isinstance(usage, dict) else None
+        if values[index] is None and isinstance(count, int) and not isinstance(count, bool) and 0 <= count < _INT64:
+            values[index] = count
+    raw = response.get("raw")
+    model = raw.get("model") if isinstance(raw, dict) else None
+    if values[_RESPONSE_MODEL] is None and isinstance(model, str) and model:
+        values[_RESPONSE_MODEL] = model
 
 
 _METHOD_OF = re.compile(r"^(?P<agent>[A-Za-z_][\w-]*)\.(?P<method>[a-z_]+)$")

@@ -7,7 +7,7 @@ from typing import Any
 
 from tracechat.model.names import MODEL_OF_SPAN_SQL, SNAPSHOT_SUFFIX
 from tracechat.store.cursors import DuckCursorSource
-from tracechat.store.sql import AGGREGATING, MODEL_CALLS, recorded_again
+from tracechat.store.sql import AGGREGATING, MODEL_CALLS, recorded_again, reports_usage_only
 
 _MODEL_CALLS = f"(operation IS NULL OR operation NOT IN {AGGREGATING})"
 
@@ -56,7 +56,8 @@ class TraceAnalytics:
 
     def usage(self, project: str, since_ns: int) -> list[dict[str, Any]]:
         """Tokens and cost of the model calls that started since then, by model; one call
-        recorded by two spans counts once, as in the trace list (``sql.recorded_again``).
+        recorded by two spans counts once, as in the trace list (``sql.recorded_again``), and
+        a span that only reports usage is no call (``sql.reports_usage_only``).
         By agent is ``query.service.TraceQueries.usage_by_agent``: which agent a call belongs
         to is read from the trace's tree (``query.attribution``), not from these columns."""
         return self._rows(
@@ -74,6 +75,7 @@ class TraceAnalytics:
                 WHERE s.project = $project AND s.start_ns >= $since
                     AND (s.operation IS NULL OR s.operation NOT IN {AGGREGATING})
                     AND (s.input_tokens IS NOT NULL OR s.output_tokens IS NOT NULL)
+                    AND NOT {reports_usage_only("s")}
                     AND NOT coalesce({recorded_again("s", "usage")}, false)
             )
             SELECT model, count(*) AS calls, sum(input_tokens) AS input_tokens,

@@ -88,9 +88,21 @@ def recorded_again(span: str, usage: str) -> str:
     )"""
 
 
-COUNTED = f"(operation IS NULL OR operation NOT IN {AGGREGATING}) AND NOT inside_call"
-"""A span's usage counts in the trace's totals unless it sums others' (an agent's) or it is
-a model call recorded again (``recorded_again``)."""
+def reports_usage_only(span: str = "") -> str:
+    """Whether a span (``span`` a table alias, or none) names no operation and no model it
+    asked for: whatever tokens it carries, it called nothing, it reports usage (AG2's
+    ``record_usage`` spans repeat each call's tokens after the call, and sum a sub-agent's
+    calls after the tool that ran it). The trajectory reads no model call there either:
+    tokens alone make no model call (genai/kinds.py). A call recorded without an operation
+    names its model (ADK's schema-1 ``call_llm``: ``gen_ai.request.model``)."""
+    at = f"{span}." if span else ""
+    return f"({at}operation IS NULL AND {at}request_model IS NULL)"
+
+
+COUNTED = f"(operation IS NULL OR operation NOT IN {AGGREGATING}) AND NOT inside_call AND NOT {reports_usage_only()}"
+"""A span's usage counts in the trace's totals unless it sums others' (an agent's), it is
+a model call recorded again (``recorded_again``) or it only reports usage
+(``reports_usage_only``)."""
 
 
 def commit_spans(spans: str, of_commit: str) -> str:

@@ -23,6 +23,11 @@ def extract(facts: SpanFacts) -> None:
     if not facts.has("llm.", "openinference.", "input.", "output.", "tool.", "agent.", "annotations.", "evaluations."):
         return
     kind = text(a.get("openinference.span.kind"))
+    if kind == "AGENT" and text(a.get("tool.name")):
+        # OpenInference's LangChain tracer marks every run whose name holds "agent" as AGENT,
+        # a tool's run too (``ask_weather_agent``); a run that records the tool it ran is that
+        # tool's call
+        facts.operation, kind = "execute_tool", "TOOL"
     facts.fill("agent_name", text(a.get("agent.name")) or (text(a.get("graph.node.id")) if kind == "AGENT" else None))
     _graph(facts, structured(a.get("metadata")), kind)
     facts.fill("input_messages", _messages(a, "llm.input_messages."))
@@ -53,13 +58,18 @@ def _graph(facts: SpanFacts, metadata: Any, kind: str | None) -> None:
     (``langgraph_checkpoint_ns`` is ``node:id`` per graph level, joined by ``|``). A
     LangGraph run marked AGENT is named after its graph (``create_react_agent(name=...)``);
     so is the run of a graph that is no node of another one (no ``langgraph_node``: the
-    graph itself, which OpenInference's JS instrumentation marks CHAIN)."""
-    if not isinstance(metadata, dict) or metadata.get("ls_integration") != "langgraph":
+    graph itself, which OpenInference's JS instrumentation marks CHAIN). LangChain 1's
+    ``create_agent`` (a LangGraph graph too) names the agent each run belongs to,
+    ``lc_agent_name``: an agent's own run is named by it."""
+    if not isinstance(metadata, dict):
+        return
+    agent = text(metadata.get("lc_agent_name"))
+    if metadata.get("ls_integration") != "langgraph" and agent is None:
         return
     if kind == "CHAIN" and "langgraph_node" not in metadata:
         facts.operation, kind = "invoke_agent", "AGENT"
     if kind == "AGENT":
-        facts.fill("agent_name", facts.name)
+        facts.fill("agent_name", agent or facts.name)
     facts.fill("graph_node", text(metadata.get("langgraph_node")))
     namespace = metadata.get("langgraph_checkpoint_ns")
     if isinstance(namespace, str) and namespace:
