@@ -21,7 +21,7 @@ from tracechat.store.iceberg import tables
 from tracechat.store.iceberg.fulltext import TEXTS
 from tracechat.store.iceberg.maintain import run_maintenance
 from tracechat.store.iceberg.store import IcebergStore
-from tracechat.store.iceberg.textindex import QUEUE, QueuedText, TextIndexer
+from tracechat.store.iceberg.textindex import QUEUE, QueuedText, TextIndexer, enqueue
 from tracechat.store.staging import stage
 
 
@@ -192,3 +192,30 @@ def test_text_whose_files_were_compacted_away_is_found_by_its_batch_id(
     assert report.orphans_removed > 0
     assert _index_pending(store) == len(traces)
     assert sorted(_found(store, "estrela tram")) == sorted(t.trace_hex for t in traces)
+
+
+def test_a_batch_that_cannot_be_read_holds_up_no_other(
+    catalog: tuple[str, str], opened: list[IcebergStore], tmp_path: Path
+) -> None:
+    store = _open(opened, catalog, text_indexer=False)
+    damaged = tmp_path / "damaged.parquet"
+    damaged.write_bytes(b"not a Parquet file")
+    with psycopg.connect(catalog[0]) as con:
+        enqueue(con, "damaged", QueuedText([str(damaged)], []), [])
+    trace = travel_trace(question="Does the 28 tram pass the Sé?")
+    trace.store_in(store)  # type: ignore[arg-type]
+    indexer = TextIndexer(store._pool, store._table_for_text)
+    outcomes: list[int | str] = []
+    try:
+        for _ in range(4):
+            try:
+                outcomes.append(indexer.index_some())
+            except Exception:  # the damaged batch's claim fails, as it would in a node
+                outcomes.append("failed")
+    finally:
+        indexer.close()
+    # both claimed at first and failed together; then one at a time, fewest attempts first
+    assert outcomes == ["failed", "failed", 1, "failed"]
+    assert _found(store, "tram") == [trace.trace_hex]
+    assert _count(catalog[0], f"SELECT attempts FROM {QUEUE} WHERE batch_id = 'damaged'") == 3
+    assert store.search_lag() == 1

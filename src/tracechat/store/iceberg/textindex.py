@@ -54,6 +54,7 @@ CREATE TABLE IF NOT EXISTS {QUEUE} (
     log_files text[],
     skipped text[] NOT NULL DEFAULT '{{}}',
     backfill boolean NOT NULL DEFAULT false,
+    attempts integer NOT NULL DEFAULT 0,
     queued_at timestamptz NOT NULL DEFAULT now()
 );
 ALTER TABLE tracechat_batches ADD COLUMN IF NOT EXISTS text_queued boolean;
@@ -243,15 +244,16 @@ class TextIndexer:
         return done
 
     def index_some(self) -> int:
-        """One transaction: claim up to ``BATCHES_PER_CLAIM`` queued batches, write their
-        text, delete their queue rows; how many (0: none queued, or all claimed elsewhere)."""
+        """One transaction: claim queued batches, write their text, delete their queue rows;
+        how many (0: none queued, or all claimed elsewhere). Batches never tried are claimed
+        ``BATCHES_PER_CLAIM`` at a time, oldest first; a claim that failed counts an attempt
+        for its batches, which are then tried one at a time, fewest attempts first, and only
+        when no new batch waits: a batch that keeps failing (a damaged file) is retried
+        without holding up the rest."""
+        claimed: list[tuple[Any, ...]] = []
         try:
             with self._pool.connection() as con, con.transaction():
-                claimed = con.execute(
-                    f"SELECT batch_id, span_files, log_files, skipped, backfill FROM {QUEUE}"
-                    " ORDER BY seq LIMIT %s FOR UPDATE SKIP LOCKED",
-                    [BATCHES_PER_CLAIM],
-                ).fetchall()
+                claimed = self._claim(con, "attempts = 0", BATCHES_PER_CLAIM) or self._claim(con, "attempts > 0", 1)
                 if not claimed:
                     return 0
                 fresh: tuple[Rows, Rows] = ([], [])
@@ -268,8 +270,26 @@ class TextIndexer:
                 con.execute(f"DELETE FROM {QUEUE} WHERE batch_id = ANY(%s)", [[row[0] for row in claimed]])
         except BaseException:
             self._worker.stop()  # a new one hands this text out again with the next claim
+            self._count_attempt([row[0] for row in claimed])
             raise
         return len(claimed)
+
+    @staticmethod
+    def _claim(con: psycopg.Connection[tuple[Any, ...]], which: str, limit: int) -> list[tuple[Any, ...]]:
+        return con.execute(
+            f"SELECT batch_id, span_files, log_files, skipped, backfill FROM {QUEUE} WHERE {which}"
+            " ORDER BY attempts, seq LIMIT %s FOR UPDATE SKIP LOCKED",
+            [limit],
+        ).fetchall()
+
+    def _count_attempt(self, batch_ids: list[str]) -> None:
+        if not batch_ids:
+            return
+        try:
+            with self._pool.connection() as con:
+                con.execute(f"UPDATE {QUEUE} SET attempts = attempts + 1 WHERE batch_id = ANY(%s)", [batch_ids])
+        except Exception:  # PostgreSQL away: the claim is tried again as it was
+            log.warning("could not count a failed attempt at indexing %d batches", len(batch_ids))
 
     def _texts(self, span_rows: Rows, log_rows: Rows) -> list[IndexedText]:
         """The text of the rows, read by the worker process (only what their traces have not
