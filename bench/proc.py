@@ -25,3 +25,26 @@ def cpu_seconds(pid: int) -> float:
     """User plus system CPU time the process has used."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def children(pid: int) -> list[int]:
+    """The process's children (its worker processes), as /proc lists them."""
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            found.extend(int(child) for child in (task / "children").read_text().split())
+        except OSError:
+            continue
+    return found
+
+
+def tree_cpu_seconds(pid: int) -> tuple[float, float]:
+    """CPU time of the process and of its running children (each ``cpu_seconds``)."""
+    own = cpu_seconds(pid)
+    spawned = 0.0
+    for child in children(pid):
+        try:
+            spawned += cpu_seconds(child)
+        except OSError:
+            continue
+    return own, spawned

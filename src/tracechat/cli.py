@@ -108,7 +108,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
 def _cmd_maintain(args: argparse.Namespace) -> int:
     from datetime import timedelta
 
-    from tracechat.store.iceberg.maintain import run_maintenance
+    from tracechat.store.iceberg.maintain import UNINDEXED_AFTER, check_retention, run_maintenance
 
     settings = _settings(args)
     if not settings.catalog_uri or not settings.warehouse:
@@ -116,7 +116,19 @@ def _cmd_maintain(args: argparse.Namespace) -> int:
             "maintain needs --catalog-uri and --warehouse (TRACECHAT_CATALOG_URI, TRACECHAT_WAREHOUSE)"
         )
     grace = timedelta(minutes=args.grace_minutes)
-    report = run_maintenance(settings.catalog_uri, settings.warehouse, grace=grace, min_files=args.min_files)
+    keep = timedelta(minutes=args.keep_snapshots_minutes)
+    try:
+        check_retention(keep, UNINDEXED_AFTER)
+    except ValueError as exc:
+        raise TracechatError(f"--keep-snapshots-minutes: {exc}") from None
+    report = run_maintenance(
+        settings.catalog_uri,
+        settings.warehouse,
+        grace=grace,
+        keep_snapshots=keep,
+        min_files=args.min_files,
+        search=settings.search_index,
+    )
     print(json.dumps(report.as_dict()))
     return 0
 
@@ -263,7 +275,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--grace-minutes",
         type=float,
         default=60.0,
-        help="snapshots and unreferenced files younger than this stay (in-flight reads and writes; default 60)",
+        help="unreferenced files younger than this stay (in-flight reads and writes; default 60)",
+    )
+    maintain.add_argument(
+        "--keep-snapshots-minutes",
+        type=float,
+        default=15.0,
+        help="expire snapshots older than this, the current one always kept (at least 5: a batch a dead receiver"
+        " left unindexed is found by its snapshot; default 15)",
     )
     maintain.add_argument("--min-files", type=int, default=4, help="compact a partition with this many small files")
     maintain.set_defaults(run=_cmd_maintain)

@@ -277,6 +277,38 @@ def test_maintenance_beside_a_receiver_compacts_expires_and_cleans_without_losin
     assert len(list(_spans_table(reader).scan().plan_files())) < files_before + len(sent)
 
 
+def test_snapshots_expire_by_their_own_retention_while_orphans_keep_the_grace_period(open_iceberg: Opener) -> None:
+    store = open_iceberg()
+    for number in range(1, 5):
+        store.submit(_batch((_trace(number), 1))).result()
+    table = _spans_table(store)
+    current = table.metadata.current_snapshot_id
+    orphan = Path(table.metadata.location.removeprefix("file://")) / "data" / "orphan.parquet"
+    orphan.write_bytes(b"a writer's file, ten minutes old: past the retention, within the grace period")
+    os.utime(orphan, (time.time() - 600, time.time() - 600))
+    hour = timedelta(hours=1)
+    kept = run_maintenance(store_dsn(store), _warehouse(table), grace=hour, keep_snapshots=hour, min_files=100)
+    assert kept.snapshots_expired == 0
+
+    report = run_maintenance(
+        store_dsn(store),
+        _warehouse(table),
+        grace=hour,
+        keep_snapshots=timedelta(0),
+        unindexed_after=timedelta(0),
+        min_files=100,
+    )
+    assert report.snapshots_expired == 3
+    table.refresh()
+    assert [s.snapshot_id for s in table.metadata.snapshots] == [current]  # the current one stays
+    assert orphan.exists()  # files keep the grace period
+    assert report.orphans_removed == 0
+    reader = open_iceberg()
+    assert [len(reader.trace_spans("p", _trace(n).hex())) for n in range(1, 5)] == [1, 1, 1, 1]
+    with pytest.raises(ValueError, match="at least 5 minutes"):
+        run_maintenance(store_dsn(store), _warehouse(table), keep_snapshots=timedelta(minutes=1))
+
+
 def test_a_batch_left_unindexed_by_a_dead_receiver_is_indexed_by_maintenance(open_iceberg: Opener) -> None:
     store = open_iceberg()
     store.submit(_batch((_trace(1), 1))).result()

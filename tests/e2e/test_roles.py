@@ -122,6 +122,8 @@ def test_a_word_said_through_a_receiver_is_found_in_the_query_nodes_list(nodes: 
         headers={"content-type": "application/x-protobuf"},
     )
     assert sent.status_code == 200
+    # acknowledged without its text: the query and all nodes' indexers take it from the queue
+    assert nodes["query"].service.store.wait_searchable(30)
     params = {"project_id": "default", "q": "gulbenkian mondays", "since": ALL_TIME}
     for node in (nodes["query"], nodes["all"]):
         listed = httpx.get(f"{node.api}/agents/traces", params=params).json()

@@ -144,6 +144,8 @@ def open_stores(
         memory_mb=settings.store_memory_mb,
         writes=settings.role != "query",
         search=settings.search_index,
+        # Text is indexed where it is searched: query and all nodes (receivers scale apart).
+        text_indexer=settings.search_index and settings.role != "ingest",
     )
     try:
         records = PostgresRecords(catalog_uri)

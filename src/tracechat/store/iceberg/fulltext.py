@@ -2,10 +2,9 @@
 catalog's PostgreSQL (``tracechat_texts``, a GIN index over a ``tsvector``), so every node
 searches all of it, whichever receiver stored it.
 
-A receiver reads the text of a group commit's spans and log records (``store.texts``, in
-its worker process, while the Iceberg commit runs) and writes it in the trace index's
-transaction: a span is searchable once its commit is acknowledged, on every node, and a
-span another receiver stored first is left out with its index row.
+The text is written after the acknowledgement by an indexer that follows a queue of
+committed batches (``textindex``): a span is searchable on every node a moment after its
+commit is acknowledged, and a span another receiver stored first is left out.
 
 Words are those of the DuckDB store's tantivy index (``store.search.analyzer``: split on
 anything not a letter or digit, lowercased, accents folded, tokens over 64 characters left
@@ -21,16 +20,14 @@ import re
 import threading
 import unicodedata
 from collections.abc import Iterable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Final
 
 import psycopg
 import pyarrow as pa
 
 from tracechat.model.summaries import SpanMatch
-from tracechat.store import search, sql
+from tracechat.store import search
 from tracechat.store.texts import IndexedText, Rows
-from tracechat.store.textworker import TextWorker, WorkerFailed
 
 log = logging.getLogger(__name__)
 
@@ -70,44 +67,11 @@ def words(text: str) -> list[str]:
 # -- writing -----------------------------------------------------------------------------------
 
 
-def _rows(table: pa.Table | None, columns: Sequence[str]) -> Rows:
+def rows(table: pa.Table | None, columns: Sequence[str]) -> Rows:
+    """``table``'s rows as tuples of ``columns`` (what the text worker takes)."""
     if table is None or not table.num_rows:
         return []
     return list(zip(*(table.column(name).to_pylist() for name in columns), strict=True))
-
-
-class TextReader:
-    """Reads a commit's text in a worker process (``store.textworker``) on a thread of its
-    own, so it runs while the commit goes to Iceberg. The worker remembers which text it
-    handed out (a trace's history, repeated by every model call, is indexed once):
-    ``forget`` when a commit failed, so its text is handed out again with its retry."""
-
-    def __init__(self) -> None:
-        self._worker = TextWorker()
-        self._thread = ThreadPoolExecutor(1, thread_name_prefix="tracechat-texts")
-
-    def start(self, spans: pa.Table | None, logs: pa.Table | None) -> Future[tuple[list[IndexedText], ...]]:
-        """The text of rows of the Iceberg tables: the spans', then the log records'."""
-        span_rows = _rows(spans, sql.BATCH_SPAN_COLUMNS)
-        log_rows = [row for row in _rows(logs, sql.BATCH_LOG_COLUMNS) if row[1] is not None]
-        return self._thread.submit(self._read, span_rows, log_rows)
-
-    def _read(self, span_rows: Rows, log_rows: Rows) -> tuple[list[IndexedText], ...]:
-        try:
-            return (
-                self._worker.texts(span_rows, []) if span_rows else [],
-                self._worker.texts([], log_rows) if log_rows else [],
-            )
-        except WorkerFailed:  # the spans are stored all the same; their text is not searchable
-            log.exception("the text of %d spans and %d log records was not indexed", len(span_rows), len(log_rows))
-            return [], []
-
-    def forget(self) -> None:
-        self._thread.submit(self._worker.stop).result()
-
-    def close(self) -> None:
-        self.forget()
-        self._thread.shutdown()
 
 
 def _lexeme(word: str) -> str:

@@ -3,7 +3,9 @@ readers:
 
 0. **Re-index**: a batch a receiver committed to Iceberg but never recorded in the trace
    index (it died between the two commits, and its client never sent it again) is found by
-   the batch id in its snapshot and recorded, so its spans are listed and read.
+   the batch id in its snapshot and recorded, so its spans are listed and read. Then the
+   **text** of every batch queued and not yet indexed by a node is indexed (``textindex``),
+   batches stored while the text index was off queued first (backfill).
 1. **Compact**: in each partition holding several small files, the files are read, their
    rows sorted by trace id (a span stored twice, through two receivers, kept once) and
    written as one file, which replaces exactly those files in one snapshot. Rows receivers
@@ -15,7 +17,11 @@ readers:
    manifests, sorted by partition, so a read opens the one or two whose range holds its
    partition. The same files stay in the table, in one ``replace`` snapshot; a receiver's
    commit landing first makes pyiceberg redo it over the new manifest list.
-3. **Expire** snapshots older than the grace period (the current one always stays).
+3. **Expire** snapshots older than the retention (``keep_snapshots``, its own setting: every
+   commit copies the metadata listing them all, so fewer is cheaper; the current one always
+   stays). Readers reload metadata every minute and plan only from the current snapshot,
+   and re-indexing (0, run first) has found a dead receiver's batch by its snapshot once it
+   is ``UNINDEXED_AFTER`` old, so any retention of at least that is safe.
 4. **Remove orphans**: files under the table's location that no remaining snapshot or
    metadata version references *and* that are older than the grace period. A receiver
    writes its files before its commit and a reader plans its files from a snapshot it
@@ -47,10 +53,11 @@ from pyiceberg.table.snapshots import Operation, Summary
 from pyiceberg.table.update.snapshot import _SnapshotProducer
 from pyiceberg.typedef import EMPTY_DICT
 
-from tracechat.store.iceberg import fulltext, tables
+from tracechat.store.iceberg import tables, textindex
 from tracechat.store.iceberg import warehouse as warehouses
 from tracechat.store.iceberg.outage import catalog_reachable
 from tracechat.store.iceberg.store import COMMIT_GATE
+from tracechat.store.iceberg.textindex import QueuedText
 from tracechat.store.iceberg.traceindex import TraceIndex
 
 log = logging.getLogger(__name__)
@@ -83,6 +90,8 @@ class MaintenanceReport:
     orphans_removed: int = 0
     orphans_kept_young: int = 0
     batches_reindexed: int = 0
+    text_batches_backfilled: int = 0
+    text_batches_indexed: int = 0
     manifests_rewritten: int = 0
     manifests_written: int = 0
     tables: list[str] = field(default_factory=list)
@@ -316,28 +325,61 @@ def unindexed_batches(table: Table, index: TraceIndex, *, older_than: timedelta)
 
 
 def reindex(
-    tables_by_name: dict[str, Table], index: TraceIndex, *, older_than: timedelta, report: MaintenanceReport
+    tables_by_name: dict[str, Table],
+    index: TraceIndex,
+    *,
+    older_than: timedelta,
+    report: MaintenanceReport,
+    search: bool = True,
 ) -> None:
     """Record in the trace index the batches found by ``unindexed_batches``: their spans
-    become listed, readable and searchable (a span the index holds already counts once, as
-    ever; its text is read as a receiver reads it, ``fulltext``)."""
+    become listed and readable (a span the index holds already counts once, as ever), and,
+    with ``search``, their text is queued for the text indexer as a receiver's is."""
     found: dict[str, dict[str, tuple[pa.Table, int]]] = defaultdict(dict)
     for name, table in tables_by_name.items():
         for batch, sequence in unindexed_batches(table, index, older_than=older_than):
             rows = table.scan(row_filter=EqualTo(term=Reference("batch"), value=literal(batch))).to_arrow()
             found[batch][name] = (rows, sequence)
-    if not found:
-        return
-    texts = fulltext.TextReader()
+    for batch, by_table in found.items():
+        spans, span_seq = by_table.get(tables.SPANS, (None, 0))
+        logs, log_seq = by_table.get(tables.LOGS, (None, 0))
+        if index.record(batch, spans, logs, span_seq, log_seq, QueuedText() if search else None):
+            report.batches_reindexed += 1
+
+
+def index_text(
+    tables_by_name: dict[str, Table],
+    pool: ConnectionPool[psycopg.Connection[tuple[Any, ...]]],
+    *,
+    report: MaintenanceReport,
+) -> None:
+    """Queue the batches stored while the text index was off (``textindex.backfill``), then
+    index every queued batch no node has indexed yet (beside nodes' indexers: each batch is
+    taken by one of them)."""
+
+    def table_of(name: str, fresh: bool) -> Table:
+        table = tables_by_name[name]
+        if fresh:
+            table.refresh()
+        return table
+
+    report.text_batches_backfilled += textindex.backfill(pool)
+    indexer = textindex.TextIndexer(pool, table_of)
     try:
-        for batch, by_table in found.items():
-            spans, span_seq = by_table.get(tables.SPANS, (None, 0))
-            logs, log_seq = by_table.get(tables.LOGS, (None, 0))
-            span_texts, log_texts = texts.start(spans, logs).result()
-            if index.record(batch, spans, logs, span_seq, log_seq, (span_texts, log_texts)):
-                report.batches_reindexed += 1
+        report.text_batches_indexed += indexer.index_pending()
     finally:
-        texts.close()
+        indexer.close()
+
+
+def check_retention(keep_snapshots: timedelta, unindexed_after: timedelta) -> None:
+    """Refuse a snapshot retention shorter than ``unindexed_after``: re-indexing finds a dead
+    receiver's batch by its snapshot, which must still be there when the batch is old enough."""
+    if keep_snapshots < unindexed_after:
+        minutes = unindexed_after.total_seconds() / 60
+        raise ValueError(
+            f"snapshots must be kept at least {minutes:g} minutes (a batch a receiver left unindexed is"
+            " found by its snapshot that long after its commit)"
+        )
 
 
 def maintain(
@@ -345,21 +387,30 @@ def maintain(
     gate: psycopg.Connection[tuple[Any, ...]],
     *,
     grace: timedelta = DEFAULT_GRACE,
+    keep_snapshots: timedelta | None = None,
     min_files: int = 4,
     index: TraceIndex | None = None,
     unindexed_after: timedelta = UNINDEXED_AFTER,
+    text_pool: ConnectionPool[psycopg.Connection[tuple[Any, ...]]] | None = None,
 ) -> MaintenanceReport:
-    """Index batches a receiver left unindexed (with ``index``), then compact, rewrite
-    manifests, expire and remove orphans in every table (see the module's docstring). ``gate``: a connection to
-    the catalog's database, for its commit gate."""
+    """Index batches a receiver left unindexed (with ``index``), index queued text (with
+    ``text_pool``), then compact, rewrite manifests, expire snapshots older than
+    ``keep_snapshots`` (default: ``grace``) and remove orphans older than ``grace`` in every
+    table (see the module's docstring). ``gate``: a connection to the catalog's database, for
+    its commit gate."""
+    if keep_snapshots is not None:
+        check_retention(keep_snapshots, unindexed_after)
+    keep = grace if keep_snapshots is None else keep_snapshots
     report = MaintenanceReport()
     if index is not None:
-        reindex(tables_by_name, index, older_than=unindexed_after, report=report)
+        reindex(tables_by_name, index, older_than=unindexed_after, report=report, search=text_pool is not None)
+    if text_pool is not None and tables.SPANS in tables_by_name and tables.LOGS in tables_by_name:
+        index_text(tables_by_name, text_pool, report=report)
     for name, table in tables_by_name.items():
         report.tables.append(name)
         compact(table, name, gate, min_files=min_files, report=report)
         rewrite_manifests(table, gate, report=report)
-        expire(table, gate, older_than=datetime.now(UTC) - grace, report=report)
+        expire(table, gate, older_than=datetime.now(UTC) - keep, report=report)
         table.refresh()
         remove_orphans(table, grace=grace, report=report)
     return report
@@ -370,10 +421,13 @@ def run_maintenance(
     warehouse: str,
     *,
     grace: timedelta = DEFAULT_GRACE,
+    keep_snapshots: timedelta | None = None,
     min_files: int = 4,
     unindexed_after: timedelta = UNINDEXED_AFTER,
+    search: bool = True,
 ) -> MaintenanceReport:
-    """``maintain`` on the tables of the catalog (the ``tracechat maintain`` command). With
+    """``maintain`` on the tables of the catalog (the ``tracechat maintain`` command); with
+    ``search`` (``TRACECHAT_SEARCH_INDEX``) it indexes the text no node has indexed yet. With
     PostgreSQL away it raises ``CatalogUnavailable`` (the command says so and exits 2; the
     next scheduled run does the work)."""
     from tracechat.store.iceberg.store import libpq_uri, sqlalchemy_uri
@@ -389,7 +443,14 @@ def run_maintenance(
             with psycopg.connect(libpq_uri(catalog_uri), autocommit=True, connect_timeout=10) as gate:
                 found = {n: catalog.load_table(n) for n in (tables.SPANS, tables.LOGS) if catalog.table_exists(n)}
                 return maintain(
-                    found, gate, grace=grace, min_files=min_files, index=index, unindexed_after=unindexed_after
+                    found,
+                    gate,
+                    grace=grace,
+                    keep_snapshots=keep_snapshots,
+                    min_files=min_files,
+                    index=index,
+                    unindexed_after=unindexed_after,
+                    text_pool=pool if search else None,
                 )
         finally:
             index.close()

@@ -21,7 +21,7 @@ from typing import Any, Final
 import psycopg
 
 from tracechat.errors import StoreVersionError
-from tracechat.store.iceberg import fulltext, keys, records, traceindex
+from tracechat.store.iceberg import fulltext, keys, records, textindex, traceindex
 
 SCHEMA_TABLE: Final = "tracechat_schema"
 LOCK: Final = 7_412_005
@@ -42,6 +42,7 @@ MIGRATIONS: Final = (
         (traceindex.DDL, keys.DDL, records.DDL),
     ),
     Migration(2, "full-text index of conversation text", (fulltext.DDL,)),
+    Migration(3, "queue of committed batches for the text indexer", (textindex.DDL,)),
 )
 LATEST: Final = MIGRATIONS[-1].version
 

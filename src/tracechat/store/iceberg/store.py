@@ -45,15 +45,14 @@ from tracechat.model.sessions import SessionEntry, SessionFilter, SessionSummary
 from tracechat.model.stored import StoredLog, StoredSpan, StoredTrace, TraceIndexEntry
 from tracechat.model.summaries import SpanMatch, StoredFeedback, TraceFilter
 from tracechat.store.commits import CommitFeed, TraceWatch
-from tracechat.store.iceberg import tables
+from tracechat.store.iceberg import tables, textindex
 from tracechat.store.iceberg import warehouse as warehouses
 from tracechat.store.iceberg.commitnotes import CommitListener
 from tracechat.store.iceberg.files import write_data_files
-from tracechat.store.iceberg.fulltext import TextReader
 from tracechat.store.iceberg.outage import retryable
+from tracechat.store.iceberg.textindex import QueuedText, TextIndexer
 from tracechat.store.iceberg.traceindex import TraceIndex, TraceRow, entry, without_spans
 from tracechat.store.staging import StagedBatch, concat, stage
-from tracechat.store.texts import IndexedText
 from tracechat.store.writer import CommitObserver, GroupCommitWriter
 
 log = logging.getLogger(__name__)
@@ -99,8 +98,8 @@ def _local_path(location: str) -> str:
 
 class IcebergStore:
     """``SpanStore`` over the shared tables. See ``store.protocol.SpanStore`` for the promises;
-    the text of a commit is searchable once it is acknowledged (``fulltext``), not a moment
-    after as on the DuckDB store."""
+    the text of a commit becomes searchable a moment after it is acknowledged, as on the
+    DuckDB store, once a node's text indexer has taken it from the queue (``textindex``)."""
 
     def __init__(
         self,
@@ -114,9 +113,11 @@ class IcebergStore:
         memory_mb: int = 512,
         writes: bool = True,
         search: bool = True,
+        text_indexer: bool | None = None,
     ) -> None:
         """``writes=False``: a reader (``--role query``), with no writer; ``submit`` refuses.
-        ``search=False``: commits write no text to the full-text index (``TRACECHAT_SEARCH_INDEX=0``)."""
+        ``search=False``: commits queue no text for the full-text index (``TRACECHAT_SEARCH_INDEX=0``).
+        ``text_indexer``: run a text indexer here (``textindex``; default: with ``search``)."""
         self._pool: ConnectionPool[psycopg.Connection[tuple[Any, ...]]] = ConnectionPool(
             libpq_uri(catalog_uri),
             min_size=1,
@@ -148,7 +149,11 @@ class IcebergStore:
         self._local = threading.local()
         self._cursors: list[duckdb.DuckDBPyConnection] = []
         self._cursors_lock = threading.Lock()
-        self._texts = TextReader() if writes and search else None
+        self._search = search
+        self._indexer: TextIndexer | None = None
+        if search if text_indexer is None else text_indexer:
+            self._indexer = TextIndexer(self._pool, self._table_for_text, busy=self._ingest_saturated)
+            self._indexer.start()
         self._writer: GroupCommitWriter[StagedBatch] | None = (
             GroupCommitWriter(
                 self._commit,
@@ -228,25 +233,20 @@ class IcebergStore:
             keys = zip(span_rows.column("project").to_pylist(), span_rows.column("trace_id").to_pylist(), strict=True)
             span_rows = without_spans(span_rows, self.index.stored_span_ids(keys))
         log_rows = tables.log_rows(logs, scopes, batch_id) if logs is not None else None
-        texts = self._texts.start(span_rows, log_rows) if self._texts is not None else None  # during the commit
-        try:
-            span_seq = (
-                self._append(tables.SPANS, span_rows, batch_id) if span_rows is not None and span_rows.num_rows else 0
-            )
-            log_seq = self._append(tables.LOGS, log_rows, batch_id) if log_rows is not None else 0
-            self._record(
-                batch_id, span_rows, log_rows, span_seq, log_seq, texts.result() if texts is not None else ([], [])
-            )
-        except BaseException:
-            if self._texts is not None:
-                self._texts.forget()  # the text of this batch is handed out again with its retry
-            raise
+        span_seq, span_files = (
+            self._append(tables.SPANS, span_rows, batch_id) if span_rows is not None and span_rows.num_rows else (0, [])
+        )
+        log_seq, log_files = self._append(tables.LOGS, log_rows, batch_id) if log_rows is not None else (0, [])
+        text = QueuedText(span_files, log_files) if self._search else None
+        self._record(batch_id, span_rows, log_rows, span_seq, log_seq, text)
+        if self._indexer is not None:
+            self._indexer.wake()
         if self._feed.watched:  # after the commit and before its requests are acknowledged
             self._feed.publish(_trace_ids(spans, logs))
 
-    def _append(self, name: str, rows: pa.Table, batch_id: str) -> int:
+    def _append(self, name: str, rows: pa.Table, batch_id: str) -> tuple[int, list[str]]:
         """Commit ``rows`` to the table as one snapshot tagged with ``batch_id``; its
-        sequence number. The data files are written once, whatever the retries."""
+        sequence number and data files. The data files are written once, whatever the retries."""
         table = self._table(name, 0)
         files = write_data_files(table, rows)
         with self._pool.connection() as gate:
@@ -254,7 +254,7 @@ class IcebergStore:
             # its few commits, which would otherwise lose every race to a busy receiver.
             gate.execute("SELECT pg_advisory_lock_shared(%s)", [COMMIT_GATE])
             try:
-                return self._commit_files(name, table, files, batch_id)
+                return self._commit_files(name, table, files, batch_id), [f.file_path for f in files]
             finally:
                 gate.execute("SELECT pg_advisory_unlock_shared(%s)", [COMMIT_GATE])
 
@@ -301,13 +301,13 @@ class IcebergStore:
         logs: pa.Table | None,
         span_seq: int,
         log_seq: int,
-        texts: tuple[list[IndexedText], ...],
+        text: QueuedText | None,
     ) -> None:
         """Record the committed batch in the trace index, retrying while PostgreSQL is away
         for a moment (the batch is in Iceberg already; recording it twice changes nothing)."""
         for attempt in range(_INDEX_ATTEMPTS):
             try:
-                self.index.record(batch_id, spans, logs, span_seq, log_seq, (texts[0], texts[1]))
+                self.index.record(batch_id, spans, logs, span_seq, log_seq, text)
                 return
             except psycopg.errors.DeadlockDetected:
                 continue
@@ -513,10 +513,24 @@ class IcebergStore:
         return self.index.span_count(project)
 
     def search_lag(self) -> int:
-        return 0
+        """Committed batches whose text is not searchable yet (on any node: one queue)."""
+        return textindex.pending(self._pool) if self._search else 0
 
     def wait_searchable(self, timeout: float) -> bool:
-        return True
+        """Wait until the text of every batch committed so far (through any node) is
+        searchable; False on timeout (on a node without an indexer, others must index it)."""
+        return textindex.wait_indexed(self._pool, timeout) if self._search else True
+
+    def _ingest_saturated(self) -> bool:
+        """Whether requests wait on this node's writer beyond its next group commit (its text
+        indexer then gives way). Not the writer's load, as on the DuckDB store: an Iceberg
+        commit is mostly waiting on the catalog, so a writer busy all the time at a modest
+        rate leaves the cores free, and pacing the indexer then only made text seconds late."""
+        writer = getattr(self, "_writer", None)
+        return writer is not None and writer.queued_items >= 2
+
+    def _table_for_text(self, name: str, fresh: bool) -> Table:
+        return self._reload(name) if fresh else self._table(name, 0)
 
     def close(self) -> None:
         """Commit what is queued, stop the writer, close the connections (once)."""
@@ -525,8 +539,8 @@ class IcebergStore:
         self._closed = True
         if self._writer is not None:
             self._writer.close()
-        if self._texts is not None:
-            self._texts.close()
+        if self._indexer is not None:
+            self._indexer.close()
         self._listener.close()
         with self._cursors_lock:
             for cursor in self._cursors:

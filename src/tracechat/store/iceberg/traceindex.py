@@ -31,9 +31,9 @@ from tracechat.model.sessions import SessionEntry, SessionFilter, SessionSummary
 from tracechat.model.stored import TraceIndexEntry
 from tracechat.model.summaries import SpanMatch, StoredFeedback, TraceFilter
 from tracechat.store import sessions, sql
-from tracechat.store.iceberg import commitnotes, fulltext
+from tracechat.store.iceberg import commitnotes, fulltext, textindex
+from tracechat.store.iceberg.textindex import QueuedText
 from tracechat.store.sql import like_escaped
-from tracechat.store.texts import IndexedText
 
 TRACES = "tracechat_traces"
 BATCHES = "tracechat_batches"
@@ -474,12 +474,12 @@ class TraceIndex:
         logs: pa.Table | None,
         span_seq: int,
         log_seq: int,
-        texts: tuple[Sequence[IndexedText], Sequence[IndexedText]] = ((), ()),
+        text: QueuedText | None = None,
     ) -> bool:
         """Add a committed batch's spans and logs to the index, once: False when the batch id
-        was recorded before (nothing changes then). ``texts``: the conversation text of the
-        spans and of the log records (``fulltext``), written with them; the text of a span
-        the index held already is left out with it."""
+        was recorded before (nothing changes then). ``text``: the files whose text the text
+        indexer is to read (``textindex``), queued in the same transaction with the spans
+        the index held already (their text is left out); None: the text index is off."""
         keys: set[tuple[str, str]] = set()
         for table in (spans, logs):
             if table is not None:
@@ -487,8 +487,14 @@ class TraceIndex:
                 keys.update((p, t) for p, t in pairs if t is not None)
         with self._pool.connection() as con, con.transaction():
             inserted = con.execute(
-                f"INSERT INTO {BATCHES} (batch_id, spans, logs) VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
-                [batch_id, spans.num_rows if spans is not None else 0, logs.num_rows if logs is not None else 0],
+                f"INSERT INTO {BATCHES} (batch_id, spans, logs, text_queued) VALUES (%s, %s, %s, %s)"
+                " ON CONFLICT DO NOTHING",
+                [
+                    batch_id,
+                    spans.num_rows if spans is not None else 0,
+                    logs.num_rows if logs is not None else 0,
+                    text is not None,
+                ],
             )
             if not inserted.rowcount:
                 return False
@@ -510,9 +516,8 @@ class TraceIndex:
             before = dict(rows)
             added = self._add_spans(rows, spans, span_seq)
             self._add_logs(rows, logs, log_seq)
-            span_texts, log_texts = texts
-            fulltext.insert(con, [t for t in span_texts if t.span_id in _new_ids(added, t)])
-            fulltext.insert(con, log_texts)
+            if text is not None:
+                textindex.enqueue(con, batch_id, text, _skipped(spans, added))
             self._index_sessions(con, [(before[key], new, rows[key]) for key, new in added.items()])
             commitnotes.notify(con, (trace_id for _, trace_id in keys))  # every node's watches
             update_rows(con, TRACES, "trace_id", _TRACE_TYPES, [_values(row) for row in rows.values()])
@@ -708,9 +713,18 @@ class TraceIndex:
         self._duck.close()
 
 
-def _new_ids(added: dict[tuple[str, str], TraceRow], text: IndexedText) -> tuple[str, ...]:
-    row = added.get((text.project, text.trace_id))
-    return row.span_ids if row is not None else ()
+def _skipped(spans: pa.Table | None, added: dict[tuple[str, str], TraceRow]) -> list[str]:
+    """``trace_id/span_id`` of the spans of ``spans`` the index held already (not ``added``)."""
+    if spans is None or sum(row.span_count for row in added.values()) == spans.num_rows:
+        return []
+    new = {(key, span_id) for key, row in added.items() for span_id in row.span_ids}
+    columns = zip(
+        spans.column("project").to_pylist(),
+        spans.column("trace_id").to_pylist(),
+        spans.column("span_id").to_pylist(),
+        strict=True,
+    )
+    return [f"{t}/{s}" for p, t, s in columns if ((p, t), s) not in new]
 
 
 def _values(row: TraceRow) -> list[Any]:

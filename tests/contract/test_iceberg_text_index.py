@@ -1,0 +1,221 @@
+"""The Iceberg store's text index follows committed batches from a queue in PostgreSQL
+(``store.iceberg.textindex``): a batch is acknowledged without waiting for its text, the
+text is indexed after, once, by whichever indexer takes it; batches stored with the index
+off are backfilled."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from tests.contract.test_search import CHAT_1, travel_trace
+from tests.postgres import PostgresServer
+from tracechat.ingest.flatten import flatten_traces
+from tracechat.model.summaries import TraceFilter
+from tracechat.store.iceberg import tables
+from tracechat.store.iceberg.fulltext import TEXTS
+from tracechat.store.iceberg.maintain import run_maintenance
+from tracechat.store.iceberg.store import IcebergStore
+from tracechat.store.iceberg.textindex import QUEUE, QueuedText, TextIndexer, enqueue
+from tracechat.store.staging import stage
+
+
+@pytest.fixture
+def catalog(postgres: PostgresServer, tmp_path: Path) -> tuple[str, str]:
+    return postgres.create_database(), (tmp_path / "warehouse").as_uri()
+
+
+@pytest.fixture
+def opened() -> Iterator[list[IcebergStore]]:
+    stores: list[IcebergStore] = []
+    yield stores
+    for store in stores:
+        store.close()
+
+
+def _open(opened: list[IcebergStore], catalog: tuple[str, str], **options: bool) -> IcebergStore:
+    opened.append(IcebergStore(*catalog, **options))  # type: ignore[arg-type]
+    return opened[-1]
+
+
+def _found(store: IcebergStore, text: str) -> list[str]:
+    rows, _ = store.list_traces("p", TraceFilter(text=text), 50, 0)
+    return [row[0] for row in rows]
+
+
+def _count(dsn: str, query: str) -> int:
+    with psycopg.connect(dsn) as con:
+        found = con.execute(query).fetchone()
+    assert found is not None
+    return int(found[0])
+
+
+def _index_pending(store: IcebergStore) -> int:
+    """Index what is queued with an indexer of this process's own (as another node would)."""
+    indexer = TextIndexer(store._pool, store._table_for_text)
+    try:
+        return indexer.index_pending()
+    finally:
+        indexer.close()
+
+
+def _duplicates(dsn: str) -> int:
+    return _count(
+        dsn,
+        f"SELECT count(*) FROM (SELECT 1 FROM {TEXTS} GROUP BY project, trace_id, span_id, field, body"
+        " HAVING count(*) > 1) AS d",
+    )
+
+
+def test_an_acknowledged_batch_is_queued_and_searchable_once_an_indexer_takes_it(
+    catalog: tuple[str, str], opened: list[IcebergStore]
+) -> None:
+    receiver = _open(opened, catalog, text_indexer=False)  # --role ingest
+    trace = travel_trace(question="Which tram climbs to the castle?")
+    trace.store_in(receiver)  # type: ignore[arg-type]  # acknowledged: in Iceberg and the trace index
+    assert _found(receiver, "castle tram") == []  # its text is not on the ack path
+    assert receiver.search_lag() == 1
+    assert not receiver.wait_searchable(0.3)  # no indexer runs anywhere yet
+    reader = _open(opened, catalog, writes=False)  # --role query: runs the indexer
+    assert reader.wait_searchable(30)
+    assert _found(receiver, "castle tram") == [trace.trace_hex]
+    assert receiver.search_lag() == 0
+    matches = reader.text_matches("p", "castle", [trace.trace_hex])[trace.trace_hex]
+    assert [(m.span_id, m.field) for m in matches] == [(CHAT_1, "user_message")]
+
+
+def test_batches_stored_with_the_index_off_are_backfilled_when_it_is_turned_on(
+    catalog: tuple[str, str], opened: list[IcebergStore]
+) -> None:
+    off = _open(opened, catalog, search=False)
+    before = travel_trace(question="Is the Gulbenkian open on Tuesdays?")
+    before.store_in(off)  # type: ignore[arg-type]
+    assert _count(catalog[0], f"SELECT count(*) FROM {QUEUE}") == 0
+    on = _open(opened, catalog)  # its indexer queues what the ledger holds unqueued, then indexes it
+    after = travel_trace(question="And the Gulbenkian garden?")
+    after.store_in(on)  # type: ignore[arg-type]
+    assert on.wait_searchable(30)
+    assert sorted(_found(on, "gulbenkian")) == sorted([before.trace_hex, after.trace_hex])
+
+
+def test_maintain_backfills_an_unindexed_catalog_without_indexing_a_batch_twice(
+    catalog: tuple[str, str], opened: list[IcebergStore]
+) -> None:
+    off = _open(opened, catalog, search=False)
+    unindexed = travel_trace(question="Where is the Time Out market?")
+    unindexed.store_in(off)  # type: ignore[arg-type]
+    on = _open(opened, catalog, text_indexer=False)
+    indexed = travel_trace(question="Which market sells piri piri?")
+    indexed.store_in(on)  # type: ignore[arg-type]
+    # a batch of an older release, indexed in its index transaction: its ledger row has no
+    # queue state, and its text is in the index already
+    assert _index_pending(on) == 1
+    with psycopg.connect(catalog[0]) as con:
+        con.execute("UPDATE tracechat_batches SET text_queued = NULL WHERE text_queued")
+    rows_before = _count(catalog[0], f"SELECT count(*) FROM {TEXTS}")
+
+    report = run_maintenance(*catalog)
+    assert (report.text_batches_backfilled, report.text_batches_indexed) == (2, 2)
+    assert sorted(_found(on, "market")) == sorted([unindexed.trace_hex, indexed.trace_hex])
+    assert _duplicates(catalog[0]) == 0
+    assert _count(catalog[0], f"SELECT count(*) FROM {TEXTS}") > rows_before
+    again = run_maintenance(*catalog)
+    assert (again.text_batches_backfilled, again.text_batches_indexed) == (0, 0)
+    assert run_maintenance(*catalog, search=False).text_batches_indexed == 0
+
+
+def test_two_indexers_on_one_queue_index_each_batch_once(catalog: tuple[str, str], opened: list[IcebergStore]) -> None:
+    receiver = _open(opened, catalog, text_indexer=False)
+    traces = [travel_trace(question=f"Is ferry number {n} to Barreiro running?") for n in range(24)]
+    for trace in traces:
+        trace.store_in(receiver)  # type: ignore[arg-type]
+    assert receiver.search_lag() == len(traces)
+    indexers = [TextIndexer(receiver._pool, receiver._table_for_text) for _ in range(2)]
+    done: list[int] = []
+    start = threading.Barrier(2)
+
+    def index(indexer: TextIndexer) -> None:
+        start.wait()
+        done.append(indexer.index_pending())
+
+    threads = [threading.Thread(target=index, args=(indexer,)) for indexer in indexers]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+    finally:
+        for indexer in indexers:
+            indexer.close()
+    assert sum(done) == len(traces)
+    assert receiver.search_lag() == 0
+    assert _duplicates(catalog[0]) == 0
+    assert sorted(_found(receiver, "barreiro ferry")) == sorted(t.trace_hex for t in traces)
+
+
+def test_a_span_another_batch_recorded_first_has_its_text_indexed_once(
+    catalog: tuple[str, str], opened: list[IcebergStore]
+) -> None:
+    """Two receivers appended the same span before either recorded it: the second's index
+    transaction leaves the span out and queues it as skipped, so its text is indexed once."""
+    store = _open(opened, catalog, text_indexer=False)
+    trace = travel_trace(question="Is Sintra worth a day?")
+    staged = stage(flatten_traces(trace.trace_request(), lambda resource: "p").batch)
+    for batch in ("first", "second"):
+        rows = tables.span_rows(staged.spans, staged.scopes, batch)
+        seq, files = store._append(tables.SPANS, rows, batch)
+        assert store.index.record(batch, rows, None, seq, 0, QueuedText(files, []))
+    with psycopg.connect(catalog[0]) as con:
+        skipped = con.execute(f"SELECT batch_id, cardinality(skipped) FROM {QUEUE} ORDER BY seq").fetchall()
+    assert skipped == [("first", 0), ("second", len(trace.spans))]
+    assert _index_pending(store) == 2
+    assert _found(store, "sintra") == [trace.trace_hex]
+    assert _duplicates(catalog[0]) == 0
+
+
+def test_text_whose_files_were_compacted_away_is_found_by_its_batch_id(
+    catalog: tuple[str, str], opened: list[IcebergStore]
+) -> None:
+    store = _open(opened, catalog, text_indexer=False)
+    traces = [travel_trace(question=f"Does tram {n} stop at Estrela?") for n in range(4)]
+    for trace in traces:
+        trace.store_in(store)  # type: ignore[arg-type]
+    # compacted (each trace's files replaced) and the replaced files removed, before any
+    # indexer ran: the queue's file names are gone
+    report = run_maintenance(*catalog, grace=timedelta(0), keep_snapshots=timedelta(0), min_files=1, search=False,
+                             unindexed_after=timedelta(0))  # fmt: skip
+    assert report.orphans_removed > 0
+    assert _index_pending(store) == len(traces)
+    assert sorted(_found(store, "estrela tram")) == sorted(t.trace_hex for t in traces)
+
+
+def test_a_batch_that_cannot_be_read_holds_up_no_other(
+    catalog: tuple[str, str], opened: list[IcebergStore], tmp_path: Path
+) -> None:
+    store = _open(opened, catalog, text_indexer=False)
+    damaged = tmp_path / "damaged.parquet"
+    damaged.write_bytes(b"not a Parquet file")
+    with psycopg.connect(catalog[0]) as con:
+        enqueue(con, "damaged", QueuedText([str(damaged)], []), [])
+    trace = travel_trace(question="Does the 28 tram pass the Sé?")
+    trace.store_in(store)  # type: ignore[arg-type]
+    indexer = TextIndexer(store._pool, store._table_for_text)
+    outcomes: list[int | str] = []
+    try:
+        for _ in range(4):
+            try:
+                outcomes.append(indexer.index_some())
+            except Exception:  # the damaged batch's claim fails, as it would in a node
+                outcomes.append("failed")
+    finally:
+        indexer.close()
+    # both claimed at first and failed together; then one at a time, fewest attempts first
+    assert outcomes == ["failed", "failed", 1, "failed"]
+    assert _found(store, "tram") == [trace.trace_hex]
+    assert _count(catalog[0], f"SELECT attempts FROM {QUEUE} WHERE batch_id = 'damaged'") == 3
+    assert store.search_lag() == 1
