@@ -42,6 +42,7 @@ MIGRATIONS: Final = (
         (traceindex.DDL, keys.DDL, records.DDL),
     ),
     Migration(2, "full-text index of conversation text", (fulltext.DDL,)),
+    Migration(3, "the data files of each trace, and the files maintenance retired", (traceindex.FILES_DDL,)),
 )
 LATEST: Final = MIGRATIONS[-1].version
 
