@@ -378,10 +378,21 @@ class IcebergStore:
         return [task.file.file_path for task in tasks]
 
     def _rows(
-        self, name: str, seq: int, row_filter: BooleanExpression, columns: str, project: str, trace_id: str
+        self,
+        name: str,
+        seq: int,
+        row_filter: BooleanExpression,
+        columns: str,
+        project: str,
+        trace_id: str,
+        *,
+        fresh: bool = False,
     ) -> list[tuple[Any, ...]]:
-        """The trace's rows from the files pyiceberg plans (the fallback of ``_listed_rows``)."""
+        """The trace's rows from the files pyiceberg plans (the fallback of ``_listed_rows``;
+        ``fresh``: on metadata loaded now, for what maintenance changed since)."""
         try:
+            if fresh:
+                self._reload(name)
             return self._read_rows(name, seq, row_filter, columns, project, trace_id)
         except (OSError, duckdb.IOException) as exc:  # the warehouse (a mount, an S3 API) failed
             raise StorageUnavailable(f"the warehouse could not be read: {exc}", retry_after=5.0) from exc
@@ -515,10 +526,10 @@ class IcebergStore:
                     log.warning("trace %s: listed files hold %d of %d spans", row.trace_id, len(once), row.span_count)
                     once = None
         if once is None:
-            if row.span_files:  # what maintenance changed since: plan on fresh metadata
-                self._reload(tables.SPANS)
             row_filter = _of_trace(row.project, row.trace_id, "start_time", row.start_ns, row.end_ns or row.start_ns)
-            once = _once(self._rows(tables.SPANS, row.span_seq, row_filter, columns, row.project, row.trace_id))
+            fresh = bool(row.span_files)  # a list gone stale: what maintenance changed, on fresh metadata
+            found = self._rows(tables.SPANS, row.span_seq, row_filter, columns, row.project, row.trace_id, fresh=fresh)
+            once = _once(found)
         spans = [StoredSpan(*_span_row(row.project, row.trace_id, *values)) for values in once.values()]
         spans.sort(key=lambda span: (span.start_ns, span.span_id))
         return spans
@@ -534,12 +545,11 @@ class IcebergStore:
                 log.warning("trace %s: its listed files hold %d of %d logs", row.trace_id, len(found), row.log_count)
                 found = None
         if found is None:
-            if row.log_files:
-                self._reload(tables.LOGS)
             row_filter = _of_trace(
                 row.project, row.trace_id, "time", row.log_start_ns, row.log_end_ns or row.log_start_ns
             )
-            found = self._rows(tables.LOGS, row.log_seq, row_filter, columns, row.project, row.trace_id)
+            fresh = bool(row.log_files)
+            found = self._rows(tables.LOGS, row.log_seq, row_filter, columns, row.project, row.trace_id, fresh=fresh)
         found.sort(key=lambda values: (values[1], values[2]))
         return [StoredLog(row.project, row.trace_id, *values) for values in found]
 
