@@ -242,3 +242,18 @@ def test_maintenance_stopped_between_its_commit_and_the_index_repairs_the_lists_
         assert listed is not None
         assert set(listed) <= live
         assert _names(store, trace) == [f"span {n}" for n in range(1, 6)]
+
+
+def test_a_batch_maintenance_re_indexes_lists_its_files(open_iceberg: Opener, monkeypatch: pytest.MonkeyPatch) -> None:
+    store = open_iceberg()
+    store.submit(_batch((_trace(1), 1))).result()
+    staged = stage(_batch((_trace(1), 2), (_trace(2), 1)))
+    store._append(tables.SPANS, tables.span_rows(staged.spans, staged.scopes, "lost"), "lost")  # the receiver died
+    report = run_maintenance(store_dsn(store), _warehouse(_spans_table(store)), grace=GRACE, unindexed_after=GRACE * 0)
+    assert report.batches_reindexed == 1
+    first = _listed(store, _trace(1))
+    assert first is not None
+    assert len(first) == 2
+    _no_planning(monkeypatch, store)
+    assert _names(store, _trace(1)) == ["span 1", "span 2"]
+    assert _names(store, _trace(2)) == ["span 1"]
