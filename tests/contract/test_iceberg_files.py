@@ -257,3 +257,24 @@ def test_a_batch_maintenance_re_indexes_lists_its_files(open_iceberg: Opener, mo
     _no_planning(monkeypatch, store)
     assert _names(store, _trace(1)) == ["span 1", "span 2"]
     assert _names(store, _trace(2)) == ["span 1"]
+
+
+def test_a_commit_whose_file_was_compacted_before_its_index_transaction_lists_the_new_file(
+    open_iceberg: Opener, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = open_iceberg()
+    trace = _trace(9)
+    for number in range(1, 5):  # four small files in the trace's partition
+        store.submit(_batch((trace, number))).result()
+    staged = stage(_batch((trace, 5)))
+    rows = tables.span_rows(staged.spans, staged.scopes, "slow")
+    seq, written = store._append(tables.SPANS, rows, "slow")  # committed to Iceberg; its index transaction waits
+    report = run_maintenance(store_dsn(store), _warehouse(_spans_table(store)), grace=GRACE)
+    assert report.files_replaced == 5  # its file among them
+    assert store.index.record("slow", rows, None, seq, 0, files=traceindex.BatchFiles(written)) is True
+    listed = _listed(store, trace)
+    assert listed is not None
+    assert not set(listed) & set(written[("p", trace.hex())])  # the retired file left out
+    assert set(listed) == {task.file.file_path for task in _spans_table(store).scan().plan_files()}
+    _no_planning(monkeypatch, store)
+    assert _names(store, trace) == [f"span {n}" for n in range(1, 6)]
