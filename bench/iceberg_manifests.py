@@ -1,7 +1,7 @@
 """How a trace read on the Iceberg store slows as the spans table's manifests grow: one
 manifest per commit (``fast_append``), so a receiver making small commits adds them fast.
 
-    .venv/bin/python bench/iceberg_manifests.py [--steps 50,100,200,400] [--probes 20]
+    .venv/bin/python bench/iceberg_manifests.py [--steps 50,100,200,400] [--probes 20] [--fillers other,probe]
 
 A throwaway PostgreSQL (``tests.postgres``) and warehouse; 20 probe traces of 50 spans are
 committed (one commit each), then small filler commits (16 traces of 4 spans each, spread
@@ -10,6 +10,8 @@ each, every probe is read (``read_trace``) in this process, its planning (pyiceb
 ``plan_files``) timed apart. Two runs: the filler in other projects (a manifest's partition
 summary then rules it out for the probes' project), and in the probes' own project (a
 single-project deployment: every manifest's summary matches, so each must be opened).
+``read_trace`` reads the files the trace's index row lists and plans nothing: how many of
+its reads planned is reported beside it (0 unless a list was unknown or stale).
 """
 
 from __future__ import annotations
@@ -55,6 +57,7 @@ def manifests(store: IcebergStore) -> int:
 def timed_reads(store: IcebergStore, trace_ids: list[str]) -> dict[str, Any]:
     plan, read, planned = [], [], []
     store.read_trace("probe", trace_ids[0])  # the table's metadata loaded and cached
+    planned_before = store.planned_reads
     for trace_id in trace_ids:
         row = store.index.row("probe", trace_id)
         assert row is not None
@@ -74,6 +77,7 @@ def timed_reads(store: IcebergStore, trace_ids: list[str]) -> dict[str, Any]:
         "read_trace_p50_ms": round(statistics.median(read), 1),
         "read_trace_max_ms": round(max(read), 1),
         "files_planned_p50": statistics.median(planned),
+        "read_trace_planned": store.planned_reads - planned_before,
     }
 
 
@@ -102,13 +106,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--steps", default="50,100,200,400")
     parser.add_argument("--probes", type=int, default=20)
+    parser.add_argument("--fillers", default="other,probe", help="the projects the filler commits go to")
     args = parser.parse_args()
     steps = [int(s) for s in args.steps.split(",")]
     postgres = PostgresServer()
     report: dict[str, Any] = {}
     try:
         with tempfile.TemporaryDirectory() as scratch:
-            for project in ("other", "probe"):
+            for project in args.fillers.split(","):
                 report[f"filler_in_{project}_project"] = sweep(postgres, Path(scratch), project, steps, args.probes)
     finally:
         postgres.close()

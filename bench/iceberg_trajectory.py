@@ -18,10 +18,13 @@ round. With ``--duck-dir`` (a store kept by ``bench/trajectory.py`` or
 alternating which store goes first, so the machine's load hits both alike.
 
 Where the time goes: for each 50-span probe, in this process, the trace index lookup
-(PostgreSQL), pyiceberg's planning (the manifests it reads, the files it keeps) and DuckDB's
-read of the planned Parquet files, timed apart; the table's snapshots, manifests and data
-files beside them. ``--maintain`` runs ``tracechat maintain``'s compaction and expiry after
-the first measurement, then measures again.
+(PostgreSQL; the row lists the trace's data files), DuckDB's read of the listed files (what
+a read does), and for comparison pyiceberg's planning (the manifests it reads, the files it
+keeps) and DuckDB's read of the planned files, timed apart; how many reads planned and how
+many read their listed files; the table's snapshots, manifests and data files beside them.
+A store grown before the index kept file lists reads by planning until ``--maintain`` runs
+``tracechat maintain`` (compaction, expiry, and the lists of rows indexed before) after the
+first measurement, then measures again.
 """
 
 from __future__ import annotations
@@ -189,15 +192,31 @@ def table_shape(store: IcebergStore) -> dict[str, Any]:
 
 def where_time_goes(store: IcebergStore, trace_ids: list[str]) -> dict[str, Any]:
     """Each part of a read timed apart, per 50-span probe (the table loaded once first)."""
-    parts: dict[str, list[float]] = {"index_ms": [], "plan_ms": [], "read_parquet_ms": [], "read_trace_ms": []}
+    parts: dict[str, list[float]] = {
+        "index_ms": [],
+        "read_listed_ms": [],
+        "plan_ms": [],
+        "read_parquet_ms": [],
+        "read_trace_ms": [],
+    }
     planned: list[int] = []
+    listed: list[int] = []
     store.read_trace("probe", trace_ids[0])  # table metadata loaded and cached
+    reads_before = (store.listed_reads, store.planned_reads)
     for trace_id in trace_ids:
         started = time.perf_counter()
         row = store.index.row("probe", trace_id)
         indexed = time.perf_counter()
         assert row is not None
         assert row.start_ns is not None
+        if row.span_files:
+            store._cursor().execute(
+                "SELECT span_id, raw, resource, scope FROM read_parquet($files) WHERE project = $p AND trace_id = $t",
+                {"files": [_local_path(f) for f in row.span_files], "p": row.project, "t": row.trace_id},
+            ).fetchall()
+            parts["read_listed_ms"].append((time.perf_counter() - indexed) * 1000)
+            listed.append(len(row.span_files))
+        indexed = time.perf_counter()
         row_filter = _of_trace(row.project, row.trace_id, "start_time", row.start_ns, row.end_ns or row.start_ns)
         tasks = list(store._table(tables.SPANS, row.span_seq).scan(row_filter=row_filter).plan_files())
         files = [_local_path(task.file.file_path) for task in tasks]
@@ -219,8 +238,11 @@ def where_time_goes(store: IcebergStore, trace_ids: list[str]) -> dict[str, Any]
         parts["read_parquet_ms"].append((read_done - plan_done) * 1000)
         parts["read_trace_ms"].append((time.perf_counter() - read_done) * 1000)
         planned.append(len(files))
-    result: dict[str, Any] = {name: round(statistics.median(values), 2) for name, values in parts.items()}
+    result: dict[str, Any] = {name: round(statistics.median(values), 2) for name, values in parts.items() if values}
     result["files_planned_median"] = statistics.median(planned)
+    result["files_listed_median"] = statistics.median(listed) if listed else None
+    result["read_trace_listed_reads"] = store.listed_reads - reads_before[0]
+    result["read_trace_planned_reads"] = store.planned_reads - reads_before[1]
     result["planning_profile"] = plan_profile(store, trace_ids)
     return result
 

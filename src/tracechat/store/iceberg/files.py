@@ -12,6 +12,10 @@ batch to the requested schema and plans the statistics columns again for every f
 Python visits of the schema that cost a commit of 17 small files more than their encoding.
 Here the rows are in the table's Arrow schema already (``tables.SPAN_ARROW``), so the field
 ids are attached without a copy, and the plans are made once per schema.
+
+The files each trace's rows went to are returned beside them (``Written.traces``): the
+trace index records them in the commit's transaction, so a read opens those files without
+planning (``traceindex``).
 """
 
 from __future__ import annotations
@@ -120,9 +124,37 @@ def _with_field_ids(rows: pa.Table, schema: Schema) -> pa.Table:
     return pa.Table.from_arrays(columns, schema=pa.schema(fields))
 
 
-def write_data_files(table: Table, rows: pa.Table) -> list[DataFile]:
+TraceKey = tuple[str, str]
+"""(project, trace id)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Written:
+    files: list[DataFile]
+    """To commit."""
+    traces: dict[TraceKey, list[str]]
+    """The locations of the files holding each trace's rows (logs without a trace: none)."""
+
+
+def trace_keys(rows: pa.Table) -> list[TraceKey]:
+    """The (project, trace id) pairs of ``rows``, each once (a null trace id left out)."""
+    pairs = rows.select(["project", "trace_id"]).group_by(["project", "trace_id"]).aggregate([])
+    projects, traces = pairs.column("project").to_pylist(), pairs.column("trace_id").to_pylist()
+    return [(p, t) for p, t in zip(projects, traces, strict=True) if t is not None]
+
+
+def located(files: list[tuple[str, list[TraceKey]]]) -> dict[TraceKey, list[str]]:
+    """Per trace, the files (location, the traces in it) holding its rows."""
+    found: dict[TraceKey, list[str]] = {}
+    for location, keys in files:
+        for key in keys:
+            found.setdefault(key, []).append(location)
+    return found
+
+
+def write_data_files(table: Table, rows: pa.Table) -> Written:
     """Write ``rows`` (sorted by partition, with ``tables.partitions``' helper column) as
-    one file per partition; the files' ``DataFile``s, to commit."""
+    one file per partition; the files' ``DataFile``s, to commit, and which traces each holds."""
     metadata = table.metadata
     schema = metadata.schema()
     plan = _plan(metadata)
@@ -163,4 +195,6 @@ def write_data_files(table: Table, rows: pa.Table) -> list[DataFile]:
         )
 
     parts = [_with_field_ids(part, schema) for part in tables.partitions(rows)]
-    return list(_WRITERS.map(write, range(len(parts)), parts))
+    files = list(_WRITERS.map(write, range(len(parts)), parts))
+    traces = located([(f.file_path, trace_keys(part)) for f, part in zip(files, parts, strict=True)])
+    return Written(files, traces)

@@ -10,7 +10,10 @@ readers:
    rows sorted by trace id (a span stored twice, through two receivers, kept once) and
    written as one file, which replaces exactly those files in one snapshot. Rows receivers
    append meanwhile are in other files and stay; a receiver's commit that lands first makes
-   pyiceberg re-base the replacement (or refuse it, to be tried at the next run).
+   pyiceberg re-base the replacement (or refuse it, to be tried at the next run). Right
+   after the commit, one index transaction points the traces of those rows at the new file
+   and retires the old ones (``TraceIndex.replace_files``); a read that listed an old file
+   just before still finds it: it stays for the grace period after it was retired (4).
 2. **Rewrite manifests**: every receiver's commit adds a manifest naming its files, and
    planning a read opens each manifest whose partition range may hold the trace (a
    commit's covers every bucket, so all of them). The live entries are rewritten into few
@@ -22,10 +25,18 @@ readers:
    stays). Readers reload metadata every minute and plan only from the current snapshot,
    and re-indexing (0, run first) has found a dead receiver's batch by its snapshot once it
    is ``UNINDEXED_AFTER`` old, so any retention of at least that is safe.
+3b. **Re-list**: trace rows whose file lists are unknown (indexed before the index kept
+   them, or forgotten below) get them from the files of the current snapshots (their trace
+   ids read, not their payloads); a row a commit added to since then waits for the next run.
 4. **Remove orphans**: files under the table's location that no remaining snapshot or
-   metadata version references *and* that are older than the grace period. A receiver
-   writes its files before its commit and a reader plans its files from a snapshot it
-   loaded; both take well under the grace period, so neither ever finds a file gone.
+   metadata version references, that are older than the grace period, not retired within
+   it, and that no trace row lists. A receiver writes its files before its commit and a
+   reader plans its files from a snapshot it loaded, or reads those its trace row lists;
+   each takes well under the grace period, so none finds a file gone — and a read that
+   does (a grace period shorter than a read) plans again instead of answering part of a
+   trace. A file a row still lists though no snapshot holds it (maintenance stopped
+   between a compaction's commit and its index transaction) has its rows' lists forgotten
+   first, and re-listed (3b).
 """
 
 from __future__ import annotations
@@ -41,9 +52,10 @@ from typing import Any
 
 import psycopg
 import pyarrow as pa
+import pyarrow.compute as pc
 from psycopg_pool import ConnectionPool
 from pyiceberg.exceptions import CommitFailedException
-from pyiceberg.expressions import EqualTo, Reference
+from pyiceberg.expressions import EqualTo, In, Reference
 from pyiceberg.expressions.literals import literal
 from pyiceberg.io import FileIO
 from pyiceberg.io.pyarrow import _dataframe_to_data_files
@@ -55,10 +67,11 @@ from pyiceberg.typedef import EMPTY_DICT
 
 from tracechat.store.iceberg import tables, textindex
 from tracechat.store.iceberg import warehouse as warehouses
+from tracechat.store.iceberg.files import TraceKey, located, trace_keys
 from tracechat.store.iceberg.outage import catalog_reachable
 from tracechat.store.iceberg.store import COMMIT_GATE
 from tracechat.store.iceberg.textindex import QueuedText
-from tracechat.store.iceberg.traceindex import TraceIndex
+from tracechat.store.iceberg.traceindex import BatchFiles, TraceIndex
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +87,10 @@ a read decoding most of a table's entries still), so small manifests of sorted e
 prune best; the manifest list they make stays small beside them."""
 MIN_MANIFESTS = 8
 """Rewrite a table's manifests once it has this many more than a rewrite would leave."""
+RETIRED_KEPT = timedelta(days=1)
+"""How long the index remembers a retired file (at least the grace period): a commit that
+was between its two steps when its file was compacted, or re-indexed later by ``reindex``,
+must find it retired."""
 UNINDEXED_AFTER = timedelta(minutes=5)
 """A receiver's batch committed to Iceberg this long ago and still not in the trace index
 was left there by a receiver that died between its two commits."""
@@ -94,6 +111,9 @@ class MaintenanceReport:
     text_batches_indexed: int = 0
     manifests_rewritten: int = 0
     manifests_written: int = 0
+    traces_relisted: int = 0
+    listings_forgotten: int = 0
+    orphans_kept_listed: int = 0
     tables: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -106,8 +126,19 @@ def _key_columns(name: str) -> tuple[list[str], str]:
     return (["project", "trace_id", "span_id"], "start_ns") if name == tables.SPANS else ([], "time_ns")
 
 
+def _kind(name: str) -> str:
+    """The trace index's name of a table's file lists."""
+    return "span" if name == tables.SPANS else "log"
+
+
 def compact(
-    table: Table, name: str, gate: psycopg.Connection[tuple[Any, ...]], *, min_files: int, report: MaintenanceReport
+    table: Table,
+    name: str,
+    gate: psycopg.Connection[tuple[Any, ...]],
+    *,
+    min_files: int,
+    report: MaintenanceReport,
+    index: TraceIndex | None = None,
 ) -> None:
     scan = table.scan()
     snapshot = table.current_snapshot()
@@ -134,6 +165,9 @@ def compact(
             log.warning("compaction of %d files in %s skipped: receivers kept committing first", len(files), name)
             report.skipped_partitions += 1
             continue
+        if index is not None:
+            new = [f.file_path for f in written]
+            index.replace_files(_kind(name), [f.file_path for f in files], dict.fromkeys(trace_keys(rows), new))
         report.compacted_partitions += 1
         report.files_replaced += len(files)
         report.files_written += len(written)
@@ -295,20 +329,77 @@ def referenced(table: Table) -> set[str]:
     return {warehouses.path_of(location) for location in found}
 
 
-def remove_orphans(table: Table, *, grace: timedelta, report: MaintenanceReport) -> None:
+def unreferenced(table: Table) -> list[tuple[str, float]]:
     """Files under the table's location (a directory, or an S3 prefix: every object under
-    it, listed) that nothing references and that are older than ``grace``."""
+    it, listed) that no snapshot or metadata version references, with their mtimes."""
     keep = referenced(table)
+    return [(p, m) for p, m in warehouses.list_files(table.io, table.metadata.location) if p not in keep]
+
+
+def _locations(table: Table, paths: list[str]) -> dict[str, str]:
+    """The locations (as a data file names itself) of filesystem ``paths`` of the table."""
+    scheme = table.metadata.location.split("://", 1)[0] if "://" in table.metadata.location else "file"
+    return {f"{scheme}://{path}": path for path in paths} | {path: path for path in paths}
+
+
+def forget_unheld(table: Table, index: TraceIndex, *, report: MaintenanceReport) -> None:
+    """Forget the lists of trace rows naming a file the table no longer references (a
+    compaction whose index transaction never ran): ``relist`` makes them again."""
+    by_location = _locations(table, [path for path, _ in unreferenced(table)])
+    listed = index.still_listed(list(by_location))
+    if listed:
+        report.listings_forgotten += index.forget_files(sorted(listed))
+
+
+def remove_orphans(
+    table: Table, *, grace: timedelta, report: MaintenanceReport, index: TraceIndex | None = None
+) -> None:
+    """Files under the table's location that nothing references, older than ``grace``; with
+    ``index``, not those it retired within ``grace`` (a read may have listed them just
+    before) nor those a trace row still lists."""
     cutoff = time.time() - grace.total_seconds()
     root = table.metadata.location
-    for path, modified in warehouses.list_files(table.io, root):
-        if path in keep:
-            continue
-        if modified > cutoff:
-            report.orphans_kept_young += 1
-            continue
+    candidates = unreferenced(table)
+    young = [path for path, modified in candidates if modified > cutoff]
+    report.orphans_kept_young += len(young)
+    old = [path for path, modified in candidates if modified <= cutoff]
+    if index is not None and old:
+        by_location = _locations(table, old)
+        kept_s = max(grace, RETIRED_KEPT).total_seconds()
+        held = index.retired_since(grace.total_seconds(), keep_rows_s=kept_s) | index.still_listed(list(by_location))
+        kept = {by_location[location] for location in held if location in by_location}
+        report.orphans_kept_listed += len(kept)
+        old = [path for path in old if path not in kept]
+    for path in old:
         if warehouses.delete(table.io, path, like=root):
             report.orphans_removed += 1
+
+
+def _files_by_trace(table: Table, where: Any, arrow_where: pc.Expression | None = None) -> dict[TraceKey, list[str]]:
+    """Per trace, the current snapshot's data files holding its rows (of ``where``)."""
+    locations = [task.file.file_path for task in table.scan(row_filter=where).plan_files()]
+    if not locations:
+        return {}
+    return located(list(warehouses.trace_keys_by_file(table.io, locations, arrow_where)))
+
+
+def relist(tables_by_name: dict[str, Table], index: TraceIndex, *, report: MaintenanceReport) -> None:
+    """Give the rows whose file lists are unknown their lists (``TraceIndex.backfill``),
+    from the files of the current snapshots of their projects."""
+    projects = index.unlisted_projects()
+    if not projects:
+        return
+    found: dict[str, dict[TraceKey, list[str]]] = {"span": {}, "log": {}}
+    sequences = {"span": 0, "log": 0}
+    of_projects = In(term=Reference("project"), values={literal(p) for p in projects})
+    for name, table in tables_by_name.items():
+        snapshot = table.current_snapshot()
+        if snapshot is None:
+            continue
+        sequences[_kind(name)] = snapshot.sequence_number or 0
+        found[_kind(name)] = _files_by_trace(table, of_projects)
+    files = BatchFiles(found["span"], found["log"])
+    report.traces_relisted += index.backfill(files, sequences["span"], sequences["log"])
 
 
 def unindexed_batches(table: Table, index: TraceIndex, *, older_than: timedelta) -> list[tuple[str, int]]:
@@ -335,15 +426,18 @@ def reindex(
     """Record in the trace index the batches found by ``unindexed_batches``: their spans
     become listed and readable (a span the index holds already counts once, as ever), and,
     with ``search``, their text is queued for the text indexer as a receiver's is."""
-    found: dict[str, dict[str, tuple[pa.Table, int]]] = defaultdict(dict)
+    found: dict[str, dict[str, tuple[pa.Table, int, dict[TraceKey, list[str]]]]] = defaultdict(dict)
     for name, table in tables_by_name.items():
         for batch, sequence in unindexed_batches(table, index, older_than=older_than):
-            rows = table.scan(row_filter=EqualTo(term=Reference("batch"), value=literal(batch))).to_arrow()
-            found[batch][name] = (rows, sequence)
+            of_batch = EqualTo(term=Reference("batch"), value=literal(batch))
+            rows = table.scan(row_filter=of_batch).to_arrow()
+            files = _files_by_trace(table, of_batch, pc.field("batch") == batch)
+            found[batch][name] = (rows, sequence, files)
     for batch, by_table in found.items():
-        spans, span_seq = by_table.get(tables.SPANS, (None, 0))
-        logs, log_seq = by_table.get(tables.LOGS, (None, 0))
-        if index.record(batch, spans, logs, span_seq, log_seq, QueuedText() if search else None):
+        spans, span_seq, span_files = by_table.get(tables.SPANS, (None, 0, {}))
+        logs, log_seq, log_files = by_table.get(tables.LOGS, (None, 0, {}))
+        text = QueuedText() if search else None
+        if index.record(batch, spans, logs, span_seq, log_seq, text, BatchFiles(span_files, log_files)):
             report.batches_reindexed += 1
 
 
@@ -395,9 +489,9 @@ def maintain(
 ) -> MaintenanceReport:
     """Index batches a receiver left unindexed (with ``index``), index queued text (with
     ``text_pool``), then compact, rewrite manifests, expire snapshots older than
-    ``keep_snapshots`` (default: ``grace``) and remove orphans older than ``grace`` in every
-    table (see the module's docstring). ``gate``: a connection to the catalog's database, for
-    its commit gate."""
+    ``keep_snapshots`` (default: ``grace``), re-list (with ``index``) and remove orphans older
+    than ``grace`` in every table (see the module's docstring). ``gate``: a connection to the
+    catalog's database, for its commit gate."""
     if keep_snapshots is not None:
         check_retention(keep_snapshots, unindexed_after)
     keep = grace if keep_snapshots is None else keep_snapshots
@@ -408,11 +502,16 @@ def maintain(
         index_text(tables_by_name, text_pool, report=report)
     for name, table in tables_by_name.items():
         report.tables.append(name)
-        compact(table, name, gate, min_files=min_files, report=report)
+        compact(table, name, gate, min_files=min_files, report=report, index=index)
         rewrite_manifests(table, gate, report=report)
         expire(table, gate, older_than=datetime.now(UTC) - keep, report=report)
         table.refresh()
-        remove_orphans(table, grace=grace, report=report)
+    if index is not None:
+        for table in tables_by_name.values():
+            forget_unheld(table, index, report=report)
+        relist(tables_by_name, index, report=report)
+    for table in tables_by_name.values():
+        remove_orphans(table, grace=grace, report=report, index=index)
     return report
 
 

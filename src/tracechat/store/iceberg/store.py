@@ -8,10 +8,14 @@ its batch id in the snapshot summary, then records the batch in the PostgreSQL t
 is re-based and tried again with the same files; one whose outcome is unknown (the
 catalog's connection dropped) is looked up by its batch id before it is tried again.
 
-A trace is read by asking the index for its time range, planning the files of its
-project, days and trace-id bucket with pyiceberg, and reading its rows from them with
-DuckDB; a span stored twice (sent again through another receiver before the first copy was
-indexed) is read once.
+A trace is read by asking the index for its row, which lists the data files its rows went
+to (recorded with it at commit, kept by ``maintain``), and reading its rows from those files
+with DuckDB (through the table's FileIO on S3): no planning, so a read costs the same
+however many commits and manifests the table holds. A row whose lists are unknown (indexed
+before they were kept), a listed file gone (maintenance raced the read) or fewer spans read
+than the row counts falls back to planning the files of its project, days and trace-id
+bucket with pyiceberg on freshly loaded metadata. A span stored twice (sent again through
+another receiver before the first copy was indexed) is read once.
 """
 
 from __future__ import annotations
@@ -48,10 +52,10 @@ from tracechat.store.commits import CommitFeed, TraceWatch
 from tracechat.store.iceberg import tables, textindex
 from tracechat.store.iceberg import warehouse as warehouses
 from tracechat.store.iceberg.commitnotes import CommitListener
-from tracechat.store.iceberg.files import write_data_files
+from tracechat.store.iceberg.files import TraceKey, write_data_files
 from tracechat.store.iceberg.outage import retryable
 from tracechat.store.iceberg.textindex import QueuedText, TextIndexer
-from tracechat.store.iceberg.traceindex import TraceIndex, TraceRow, entry, without_spans
+from tracechat.store.iceberg.traceindex import BatchFiles, TraceIndex, TraceRow, entry, without_spans
 from tracechat.store.staging import StagedBatch, concat, stage
 from tracechat.store.writer import CommitObserver, GroupCommitWriter
 
@@ -154,6 +158,10 @@ class IcebergStore:
         if search if text_indexer is None else text_indexer:
             self._indexer = TextIndexer(self._pool, self._table_for_text, busy=self._ingest_saturated)
             self._indexer.start()
+        self.listed_reads = 0
+        """Reads of the files a trace's index row lists (no planning): for tests and benchmarks."""
+        self.planned_reads = 0
+        """Reads of the files pyiceberg planned (rows with unknown lists, and fallbacks)."""
         self._writer: GroupCommitWriter[StagedBatch] | None = (
             GroupCommitWriter(
                 self._commit,
@@ -233,28 +241,28 @@ class IcebergStore:
             keys = zip(span_rows.column("project").to_pylist(), span_rows.column("trace_id").to_pylist(), strict=True)
             span_rows = without_spans(span_rows, self.index.stored_span_ids(keys))
         log_rows = tables.log_rows(logs, scopes, batch_id) if logs is not None else None
-        span_seq, span_files = (
-            self._append(tables.SPANS, span_rows, batch_id) if span_rows is not None and span_rows.num_rows else (0, [])
-        )
-        log_seq, log_files = self._append(tables.LOGS, log_rows, batch_id) if log_rows is not None else (0, [])
-        text = QueuedText(span_files, log_files) if self._search else None
-        self._record(batch_id, span_rows, log_rows, span_seq, log_seq, text)
+        has_spans = span_rows is not None and span_rows.num_rows
+        span_seq, span_files = self._append(tables.SPANS, span_rows, batch_id) if has_spans else (0, {})
+        log_seq, log_files = self._append(tables.LOGS, log_rows, batch_id) if log_rows is not None else (0, {})
+        text = QueuedText(_paths(span_files), _paths(log_files)) if self._search else None
+        self._record(batch_id, span_rows, log_rows, span_seq, log_seq, text, BatchFiles(span_files, log_files))
         if self._indexer is not None:
             self._indexer.wake()
         if self._feed.watched:  # after the commit and before its requests are acknowledged
             self._feed.publish(_trace_ids(spans, logs))
 
-    def _append(self, name: str, rows: pa.Table, batch_id: str) -> tuple[int, list[str]]:
+    def _append(self, name: str, rows: pa.Table, batch_id: str) -> tuple[int, dict[TraceKey, list[str]]]:
         """Commit ``rows`` to the table as one snapshot tagged with ``batch_id``; its
-        sequence number and data files. The data files are written once, whatever the retries."""
+        sequence number and the files each trace's rows went to. The data files are written
+        once, whatever the retries."""
         table = self._table(name, 0)
-        files = write_data_files(table, rows)
+        written = write_data_files(table, rows)
         with self._pool.connection() as gate:
             # Shared: receivers commit side by side; maintenance takes the gate alone for
             # its few commits, which would otherwise lose every race to a busy receiver.
             gate.execute("SELECT pg_advisory_lock_shared(%s)", [COMMIT_GATE])
             try:
-                return self._commit_files(name, table, files, batch_id), [f.file_path for f in files]
+                return self._commit_files(name, table, written.files, batch_id), written.traces
             finally:
                 gate.execute("SELECT pg_advisory_unlock_shared(%s)", [COMMIT_GATE])
 
@@ -302,12 +310,13 @@ class IcebergStore:
         span_seq: int,
         log_seq: int,
         text: QueuedText | None,
+        files: BatchFiles,
     ) -> None:
         """Record the committed batch in the trace index, retrying while PostgreSQL is away
         for a moment (the batch is in Iceberg already; recording it twice changes nothing)."""
         for attempt in range(_INDEX_ATTEMPTS):
             try:
-                self.index.record(batch_id, spans, logs, span_seq, log_seq, text)
+                self.index.record(batch_id, spans, logs, span_seq, log_seq, text, files)
                 return
             except psycopg.errors.DeadlockDetected:
                 continue
@@ -363,17 +372,55 @@ class IcebergStore:
         return [task.file.file_path for task in tasks]
 
     def _rows(
-        self, name: str, seq: int, row_filter: BooleanExpression, columns: str, project: str, trace_id: str
+        self,
+        name: str,
+        seq: int,
+        row_filter: BooleanExpression,
+        columns: str,
+        project: str,
+        trace_id: str,
+        *,
+        fresh: bool = False,
     ) -> list[tuple[Any, ...]]:
+        """The trace's rows from the files pyiceberg plans (the fallback of ``_listed_rows``;
+        ``fresh``: on metadata loaded now, for what maintenance changed since)."""
         try:
+            if fresh:
+                self._reload(name)
             return self._read_rows(name, seq, row_filter, columns, project, trace_id)
         except (OSError, duckdb.IOException) as exc:  # the warehouse (a mount, an S3 API) failed
             raise StorageUnavailable(f"the warehouse could not be read: {exc}", retry_after=5.0) from exc
 
+    def _listed_rows(
+        self, name: str, files: tuple[str, ...], columns: str, project: str, trace_id: str
+    ) -> list[tuple[Any, ...]] | None:
+        """The trace's rows from the files its index row lists, planning nothing; None when
+        one is gone (``maintain`` replaced it, and its grace period is over) or cannot be read."""
+        self.listed_reads += 1
+        try:
+            return self._read_files(name, 0, list(files), None, columns, project, trace_id)
+        except (OSError, duckdb.IOException) as exc:
+            log.info("a listed file of trace %s could not be read (%s): planning instead", trace_id, exc)
+            return None
+
     def _read_rows(
         self, name: str, seq: int, row_filter: BooleanExpression, columns: str, project: str, trace_id: str
     ) -> list[tuple[Any, ...]]:
-        files = self._files(name, seq, row_filter)
+        self.planned_reads += 1
+        return self._read_files(name, seq, self._files(name, seq, row_filter), row_filter, columns, project, trace_id)
+
+    def _read_files(
+        self,
+        name: str,
+        seq: int,
+        files: list[str] | None,
+        row_filter: BooleanExpression | None,
+        columns: str,
+        project: str,
+        trace_id: str,
+    ) -> list[tuple[Any, ...]]:
+        """The trace's rows in ``files`` (None: planned ones carrying delete files, which
+        only pyiceberg's own reader applies, with ``row_filter``)."""
         if files is not None and not files:
             return []
         if files is not None and all(warehouses.is_local(f) for f in files):
@@ -386,11 +433,13 @@ class IcebergStore:
                 .fetchall()
             )
         if files is None:
+            assert row_filter is not None
             arrow = self._table(name, seq).scan(row_filter=row_filter).to_arrow()
         else:
             # On S3: DuckDB's httpfs extension cannot be loaded here (no build for this
             # DuckDB on PyPI, no download at run time), so the planned files are read
             # through the table's own FileIO into Arrow, their row groups pruned by trace id.
+            # The table's metadata, not its snapshot, gives the FileIO: any loaded one does.
             names = [column.strip() for column in columns.split(",")]
             arrow = warehouses.read_trace(self._table(name, seq).io, files, names, project, trace_id)
         cursor = self._cursor()
@@ -461,13 +510,20 @@ class IcebergStore:
     def _spans(self, row: TraceRow) -> list[StoredSpan]:
         if not row.span_count or row.start_ns is None:
             return []
-        row_filter = _of_trace(row.project, row.trace_id, "start_time", row.start_ns, row.end_ns or row.start_ns)
-        found = self._rows(
-            tables.SPANS, row.span_seq, row_filter, "span_id, raw, resource, scope", row.project, row.trace_id
-        )
-        once: dict[str, tuple[Any, ...]] = {}
-        for span_id, raw, resource, scope in found:
-            once.setdefault(span_id, (raw, resource, scope))
+        columns = "span_id, raw, resource, scope"
+        once: dict[str, tuple[Any, ...]] | None = None
+        if row.span_files:
+            listed = self._listed_rows(tables.SPANS, row.span_files, columns, row.project, row.trace_id)
+            if listed is not None:
+                once = _once(listed)
+                if len(once) < row.span_count:  # a list missing a file: never a partial trace
+                    log.warning("trace %s: listed files hold %d of %d spans", row.trace_id, len(once), row.span_count)
+                    once = None
+        if once is None:
+            row_filter = _of_trace(row.project, row.trace_id, "start_time", row.start_ns, row.end_ns or row.start_ns)
+            fresh = bool(row.span_files)  # a list gone stale: what maintenance changed, on fresh metadata
+            found = self._rows(tables.SPANS, row.span_seq, row_filter, columns, row.project, row.trace_id, fresh=fresh)
+            once = _once(found)
         spans = [StoredSpan(*_span_row(row.project, row.trace_id, *values)) for values in once.values()]
         spans.sort(key=lambda span: (span.start_ns, span.span_id))
         return spans
@@ -475,9 +531,19 @@ class IcebergStore:
     def _logs(self, row: TraceRow) -> list[StoredLog]:
         if not row.log_count or row.log_start_ns is None:
             return []
-        row_filter = _of_trace(row.project, row.trace_id, "time", row.log_start_ns, row.log_end_ns or row.log_start_ns)
         columns = "span_id, time_ns, observed_ns, severity_number, severity_text, event_name, raw, resource, scope"
-        found = self._rows(tables.LOGS, row.log_seq, row_filter, columns, row.project, row.trace_id)
+        found: list[tuple[Any, ...]] | None = None
+        if row.log_files:
+            found = self._listed_rows(tables.LOGS, row.log_files, columns, row.project, row.trace_id)
+            if found is not None and len(found) < row.log_count:
+                log.warning("trace %s: its listed files hold %d of %d logs", row.trace_id, len(found), row.log_count)
+                found = None
+        if found is None:
+            row_filter = _of_trace(
+                row.project, row.trace_id, "time", row.log_start_ns, row.log_end_ns or row.log_start_ns
+            )
+            fresh = bool(row.log_files)
+            found = self._rows(tables.LOGS, row.log_seq, row_filter, columns, row.project, row.trace_id, fresh=fresh)
         found.sort(key=lambda values: (values[1], values[2]))
         return [StoredLog(row.project, row.trace_id, *values) for values in found]
 
@@ -581,6 +647,14 @@ def _of_trace(project: str, trace_id: str, time_column: str, start_ns: int, end_
     )
 
 
+def _once(found: list[tuple[Any, ...]]) -> dict[str, tuple[Any, ...]]:
+    """(span id, raw, resource, scope) rows by span id, each once (a span stored twice)."""
+    once: dict[str, tuple[Any, ...]] = {}
+    for span_id, raw, resource, scope in found:
+        once.setdefault(span_id, (raw, resource, scope))
+    return once
+
+
 def _snapshot_of(table: Table, batch_id: str) -> Snapshot | None:
     """The table's snapshot written by batch ``batch_id``, newest first."""
     for snapshot in sorted(table.metadata.snapshots, key=lambda s: s.timestamp_ms, reverse=True):
@@ -601,3 +675,8 @@ def _sequence(snapshot: Snapshot) -> int:
 def _span_row(project: str, trace_id: str, raw: bytes, resource: bytes, scope: bytes) -> tuple[Any, ...]:
     """A stored span's fields in ``StoredSpan`` order, its columns derived from its payload."""
     return (project, trace_id, *span_fields(PB2Span.FromString(raw)), raw, resource, scope)
+
+
+def _paths(by_trace: dict[TraceKey, list[str]]) -> list[str]:
+    """Every file a commit wrote: each holds some trace's rows."""
+    return sorted({path for paths in by_trace.values() for path in paths})

@@ -10,15 +10,24 @@ transaction: the trace rows it touches are created if missing and locked in key 
 spans are kept only if the locked rows do not hold them yet, and the merged rows and the
 batch id are written together. A batch id recorded before makes ``record`` a no-op, so a
 retry after an unknown outcome changes nothing.
+
+Each row also lists the data files holding the trace's spans and its logs (``span_files``,
+``log_files``), added in the same transaction from what the commit wrote (``files.Written``),
+so a reader opens those files and plans nothing. NULL lists (rows indexed before migration
+3) are unknown: their reads plan, until ``tracechat maintain`` backfills them. Maintenance
+replacing files updates the lists of the traces they held in one transaction with the
+retirement of the old files (``RETIRED``): a commit recording a retired file later (it was
+between its two commits when compaction replaced the file) leaves it out, and orphan
+removal keeps a retired file for the grace period, for a read that listed it just before.
 """
 
 from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -39,6 +48,19 @@ TRACES = "tracechat_traces"
 BATCHES = "tracechat_batches"
 FEEDBACK = "tracechat_feedback"
 SESSIONS = "tracechat_sessions"
+RETIRED = "tracechat_retired_files"
+
+FILES_DDL = f"""
+ALTER TABLE {TRACES} ADD COLUMN IF NOT EXISTS span_files text[];
+ALTER TABLE {TRACES} ADD COLUMN IF NOT EXISTS log_files text[];
+ALTER TABLE {TRACES} ALTER COLUMN span_files SET DEFAULT '{{}}';
+ALTER TABLE {TRACES} ALTER COLUMN log_files SET DEFAULT '{{}}';
+CREATE TABLE IF NOT EXISTS {RETIRED} (
+    path text PRIMARY KEY,
+    retired_at timestamptz NOT NULL DEFAULT now()
+);
+"""
+"""Migration 4: rows that exist keep NULL lists (unknown: planned), new rows start empty."""
 
 _TOTALS = """has_error boolean NOT NULL DEFAULT false,
     input_tokens bigint,
@@ -123,7 +145,8 @@ FROM new_logs WHERE trace_id IS NOT NULL GROUP BY project, trace_id
 
 @dataclass(frozen=True, slots=True)
 class TraceRow:
-    """One row of the index, in the table's column order (``span_ids`` last)."""
+    """One row of the index, in the table's column order (the file lists last: migration 4
+    added them)."""
 
     project: str
     trace_id: str
@@ -151,6 +174,9 @@ class TraceRow:
     span_seq: int = 0
     log_seq: int = 0
     span_ids: tuple[str, ...] = ()
+    span_files: tuple[str, ...] | None = ()
+    """Locations of the data files holding the trace's spans; None: unknown (plan them)."""
+    log_files: tuple[str, ...] | None = ()
 
     @property
     def root(self) -> tuple[Any, ...] | None:
@@ -252,6 +278,8 @@ _TRACE_TYPES = {
     "conversation_id": _TEXT,
     **dict.fromkeys(["log_start_ns", "log_end_ns", "span_seq", "log_seq"], _BIGINT),
     "span_ids": _TEXTS,
+    "span_files": _TEXTS,
+    "log_files": _TEXTS,
 }
 _SESSION_TYPES = {
     "project": _TEXT,
@@ -408,7 +436,37 @@ def _int(value: Any) -> int | None:
 
 def _row(values: Sequence[Any]) -> TraceRow:
     row = TraceRow(*values)
-    return replace(row, agents=tuple(row.agents), models=tuple(row.models), span_ids=tuple(row.span_ids))
+    return replace(
+        row,
+        agents=tuple(row.agents),
+        models=tuple(row.models),
+        span_files=_paths(row.span_files),
+        log_files=_paths(row.log_files),
+        span_ids=tuple(row.span_ids),
+    )
+
+
+def _paths(paths: Sequence[str] | None) -> tuple[str, ...] | None:
+    return tuple(paths) if paths is not None else None
+
+
+def _listed(old: tuple[str, ...] | None, new: Sequence[str], retired: set[str]) -> tuple[str, ...] | None:
+    """``old`` with ``new`` added, each once, but those of ``new`` maintenance has retired;
+    an unknown list stays unknown (the files written before it was kept are not in it)."""
+    if old is None:
+        return None
+    return tuple(dict.fromkeys((*old, *(path for path in new if path not in retired))))
+
+
+@dataclass(frozen=True, slots=True)
+class BatchFiles:
+    """The data files a commit wrote, per trace (``files.Written.traces``)."""
+
+    spans: Mapping[tuple[str, str], Sequence[str]] = field(default_factory=dict)
+    logs: Mapping[tuple[str, str], Sequence[str]] = field(default_factory=dict)
+
+    def paths(self) -> list[str]:
+        return sorted({p for by_trace in (self.spans, self.logs) for paths in by_trace.values() for p in paths})
 
 
 def without_spans(spans: pa.Table, held: dict[tuple[str, str], set[str]]) -> pa.Table:
@@ -475,11 +533,14 @@ class TraceIndex:
         span_seq: int,
         log_seq: int,
         text: QueuedText | None = None,
+        files: BatchFiles = BatchFiles(),
     ) -> bool:
         """Add a committed batch's spans and logs to the index, once: False when the batch id
         was recorded before (nothing changes then). ``text``: the files whose text the text
         indexer is to read (``textindex``), queued in the same transaction with the spans
-        the index held already (their text is left out); None: the text index is off."""
+        the index held already (their text is left out); None: the text index is off.
+        ``files``: the data files the batch wrote, listed in its traces' rows (``span_files``,
+        ``log_files``)."""
         keys: set[tuple[str, str]] = set()
         for table in (spans, logs):
             if table is not None:
@@ -516,12 +577,121 @@ class TraceIndex:
             before = dict(rows)
             added = self._add_spans(rows, spans, span_seq)
             self._add_logs(rows, logs, log_seq)
+            _add_files(rows, files, _retired(con, files.paths()))
             if text is not None:
                 textindex.enqueue(con, batch_id, text, _skipped(spans, added))
             self._index_sessions(con, [(before[key], new, rows[key]) for key, new in added.items()])
             commitnotes.notify(con, (trace_id for _, trace_id in keys))  # every node's watches
             update_rows(con, TRACES, "trace_id", _TRACE_TYPES, [_values(row) for row in rows.values()])
         return True
+
+    # -- the files of traces, for maintenance -----------------------------------------------
+
+    def replace_files(self, kind: str, old: Sequence[str], new: Mapping[tuple[str, str], Sequence[str]]) -> None:
+        """After maintenance committed files ``new`` in place of ``old`` in table ``kind``
+        ("span" or "log"): in one transaction, ``old`` are retired and each trace of ``new``
+        lists its new files instead of the old ones (a row not made yet, a commit between its
+        two steps, is made here empty; its commit then adds its spans and not the retired
+        file). Rows are locked in key order, as a commit locks them."""
+        column = _files_column(kind)
+        with self._pool.connection() as con, con.transaction():
+            con.execute(f"INSERT INTO {RETIRED} (path) SELECT unnest(%s::text[]) ON CONFLICT DO NOTHING", [list(old)])
+            if not new:
+                return
+            projects, traces = _keys_param(new)
+            con.execute(
+                f"INSERT INTO {TRACES} (project, trace_id)"
+                " SELECT * FROM unnest(%s::text[], %s::text[]) ORDER BY 1, 2 ON CONFLICT DO NOTHING",
+                [projects, traces],
+            )
+            con.execute(
+                f"SELECT 1 FROM {TRACES} WHERE {_OF_KEYS} ORDER BY project, trace_id FOR UPDATE", [projects, traces]
+            )
+            document = json.dumps([{"project": p, "trace_id": t, "files": list(f)} for (p, t), f in new.items()])
+            con.execute(
+                f"UPDATE {TRACES} AS t SET {column} = ARRAY(SELECT DISTINCT f FROM unnest(t.{column} || r.files) AS f"
+                " WHERE f <> ALL(%s::text[]) ORDER BY f)"
+                " FROM jsonb_to_recordset(%s::jsonb) AS r(project text, trace_id text, files text[])"
+                f" WHERE t.project = r.project AND t.trace_id = r.trace_id AND t.{column} IS NOT NULL",
+                [list(old), document],
+            )
+
+    def retired_since(self, seconds: float, *, keep_rows_s: float) -> set[str]:
+        """Files retired less than ``seconds`` ago (orphan removal keeps them); rows retired
+        longer than ``keep_rows_s`` ago are dropped (no commit is still between its steps)."""
+        with self._pool.connection() as con:
+            con.execute(f"DELETE FROM {RETIRED} WHERE retired_at < now() - make_interval(secs => %s)", [keep_rows_s])
+            rows = con.execute(
+                f"SELECT path FROM {RETIRED} WHERE retired_at >= now() - make_interval(secs => %s)", [seconds]
+            ).fetchall()
+        return {row[0] for row in rows}
+
+    def still_listed(self, paths: Sequence[str]) -> set[str]:
+        """Those of ``paths`` some trace row lists (a scan of the index: maintenance only)."""
+        if not paths:
+            return set()
+        with self._pool.connection() as con:
+            rows = con.execute(
+                f"SELECT DISTINCT f FROM {TRACES}, unnest(coalesce(span_files, '{{}}') || coalesce(log_files, '{{}}'))"
+                " AS f WHERE (span_files && %s::text[] OR log_files && %s::text[]) AND f = ANY(%s::text[])",
+                [list(paths)] * 3,
+            ).fetchall()
+        return {row[0] for row in rows}
+
+    def forget_files(self, paths: Sequence[str]) -> int:
+        """Make unknown (NULL) the lists of the rows listing any of ``paths``: files the table
+        no longer holds (maintenance stopped between its Iceberg commit and its index
+        transaction). ``backfill`` lists them again; meanwhile their reads plan."""
+        if not paths:
+            return 0
+        with self._pool.connection() as con:
+            done = con.execute(
+                f"UPDATE {TRACES} SET span_files = NULL, log_files = NULL"
+                " WHERE span_files && %s::text[] OR log_files && %s::text[]",
+                [list(paths), list(paths)],
+            )
+        return done.rowcount
+
+    def unlisted_projects(self) -> list[str]:
+        """Projects with rows whose file lists are unknown (indexed before migration 4)."""
+        with self._pool.connection() as con:
+            rows = con.execute(
+                f"SELECT DISTINCT project FROM {TRACES} WHERE span_files IS NULL OR log_files IS NULL ORDER BY 1"
+            ).fetchall()
+        return [row[0] for row in rows]
+
+    def backfill(self, files: BatchFiles, span_seq: int, log_seq: int) -> int:
+        """List ``files`` (every file of the tables' snapshots at sequence numbers
+        ``span_seq`` and ``log_seq``, per trace) in the rows whose lists are unknown and that
+        no commit after those snapshots added to (those wait for the next run); how many."""
+        with self._pool.connection() as con, con.transaction():
+            locked = con.execute(
+                f"SELECT project, trace_id FROM {TRACES} WHERE (span_files IS NULL OR log_files IS NULL)"
+                " AND span_seq <= %s AND log_seq <= %s ORDER BY project, trace_id FOR UPDATE",
+                [span_seq, log_seq],
+            ).fetchall()
+            if not locked:
+                return 0
+            retired = _retired(con, files.paths())
+            document = json.dumps(
+                [
+                    {
+                        "project": p,
+                        "trace_id": t,
+                        "span_files": [f for f in files.spans.get((p, t), ()) if f not in retired],
+                        "log_files": [f for f in files.logs.get((p, t), ()) if f not in retired],
+                    }
+                    for p, t in locked
+                ]
+            )
+            con.execute(
+                f"UPDATE {TRACES} AS t SET span_files = r.span_files, log_files = r.log_files"
+                " FROM jsonb_to_recordset(%s::jsonb)"
+                " AS r(project text, trace_id text, span_files text[], log_files text[])"
+                " WHERE t.project = r.project AND t.trace_id = r.trace_id",
+                [document],
+            )
+        return len(locked)
 
     def _add_spans(
         self, rows: dict[tuple[str, str], TraceRow], spans: pa.Table | None, seq: int
@@ -609,7 +779,7 @@ class TraceIndex:
 
     def row(self, project: str, trace_id: str) -> TraceRow | None:
         """The trace's row, without its span ids (a reader needs their count only)."""
-        columns = ", ".join(_COLUMNS[:-1])
+        columns = ", ".join(name if name != "span_ids" else "'{}'::text[]" for name in _COLUMNS)
         with self._pool.connection() as con:
             found = con.execute(
                 f"SELECT {columns} FROM {TRACES} WHERE project = %s AND trace_id = %s", [project, trace_id]
@@ -727,10 +897,35 @@ def _skipped(spans: pa.Table | None, added: dict[tuple[str, str], TraceRow]) -> 
     return [f"{t}/{s}" for p, t, s in columns if ((p, t), s) not in new]
 
 
+def _files_column(kind: str) -> str:
+    if kind not in ("span", "log"):
+        raise ValueError(f"no such table kind: {kind!r}")
+    return f"{kind}_files"
+
+
+def _retired(con: psycopg.Connection[tuple[Any, ...]], paths: Sequence[str]) -> set[str]:
+    """Those of ``paths`` maintenance has retired (replaced by a compacted file)."""
+    if not paths:
+        return set()
+    rows = con.execute(f"SELECT path FROM {RETIRED} WHERE path = ANY(%s::text[])", [list(paths)]).fetchall()
+    return {row[0] for row in rows}
+
+
+def _add_files(rows: dict[tuple[str, str], TraceRow], files: BatchFiles, retired: set[str]) -> None:
+    for key, row in rows.items():
+        spans, logs = files.spans.get(key, ()), files.logs.get(key, ())
+        if spans or logs:
+            rows[key] = replace(
+                row, span_files=_listed(row.span_files, spans, retired), log_files=_listed(row.log_files, logs, retired)
+            )
+
+
 def _values(row: TraceRow) -> list[Any]:
     values = [getattr(row, name) for name in _COLUMNS]
-    for position in (_COLUMNS.index("agents"), _COLUMNS.index("models"), _COLUMNS.index("span_ids")):
-        values[position] = list(values[position])
+    for name in ("agents", "models", "span_files", "log_files", "span_ids"):
+        position = _COLUMNS.index(name)
+        if values[position] is not None:
+            values[position] = list(values[position])
     return values
 
 

@@ -135,6 +135,26 @@ def read_table(io: FileIO, locations: Sequence[str], columns: Sequence[str] | No
     return dataset.to_table(columns=list(columns) if columns is not None else None)
 
 
+def trace_keys_by_file(
+    io: FileIO, locations: Sequence[str], where: pc.Expression | None = None, chunk: int = 200
+) -> Iterator[tuple[str, list[tuple[str, str]]]]:
+    """Each of the Parquet files ``locations`` with the (project, trace id) pairs of its rows
+    (matching ``where``), read ``chunk`` files at a time: two columns, not the payload."""
+    for start in range(0, len(locations), chunk):
+        part = locations[start : start + chunk]
+        by_path = {path_of(location): location for location in part}
+        where_fs = filesystem(io, part[0])
+        dataset = ds.dataset(list(by_path), format="parquet", filesystem=where_fs.filesystem)
+        rows = dataset.to_table(columns=["project", "trace_id", "__filename"], filter=where)
+        pairs = rows.group_by(["__filename", "project", "trace_id"]).aggregate([])
+        found: dict[str, list[tuple[str, str]]] = {location: [] for location in part}
+        columns = (pairs.column(n).to_pylist() for n in ("__filename", "project", "trace_id"))
+        for name, project, trace_id in zip(*columns, strict=True):
+            if trace_id is not None:
+                found[by_path[name]].append((project, trace_id))
+        yield from found.items()
+
+
 def read_trace(io: FileIO, locations: Sequence[str], columns: Sequence[str], project: str, trace_id: str) -> pa.Table:
     """The rows of one trace in Parquet files ``locations``: row groups whose trace-id
     statistics exclude it are skipped, so a sorted file costs its footer and a row group."""
