@@ -101,7 +101,7 @@ PROMOTED_KEYS: dict[str, Sequence[str | tuple[str, Transform]]] = {
         ("ai.operationId", _lookup(_VERCEL_OPERATIONS)),
         ("mlflow.spanType", _mlflow_operation),
     ),
-    "agent_name": ("gen_ai.agent.name", "agent.name", "agent_name", "gen_ai.agent.id"),
+    "agent_name": ("gen_ai.agent.name", "agent.name", "agent_name", "gen_ai.agent.id", "weave.agent.name"),
     "request_model": (
         "gen_ai.request.model",
         "llm.request.model_name",

@@ -3,7 +3,6 @@ a person reading the trace would write down (see ``query.trajectory`` for the wh
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -20,7 +19,15 @@ from tracechat.model.trajectory import (
     ToolCall,
     UserMessage,
 )
-from tracechat.query.attribution import TRANSFER, attribute, enclosing_agent, runs_own_agent, transfer_target
+from tracechat.query.attribution import (
+    TRANSFER,
+    attribute,
+    canonical,
+    enclosing_agent,
+    records_handoff,
+    runs_own_agent,
+    transfer_target,
+)
 from tracechat.query.content import ContentRefs
 from tracechat.query.spans import (
     answer_of,
@@ -43,10 +50,6 @@ the call that asks for one is the answer; the tool itself is no step of its own.
 _STEP_KINDS = (Kind.WORKFLOW, Kind.EMBEDDING, Kind.GUARDRAIL)
 """Kinds of span that are agent work when they record content; a span of no kind a
 convention knows (HTTP, database, messaging…) is plumbing: in the span list, not an entry."""
-
-
-def canonical(agent: str | None) -> str:
-    return re.sub(r"[^a-z0-9]", "", (agent or "").lower())
 
 
 @dataclass(slots=True)
@@ -130,9 +133,7 @@ class Reader:
     def _agent(self, node: Node) -> None:
         facts = node.facts
         name = facts.agent_name
-        if facts.handoff_from and not node.children and canonical(facts.handoff_from) != canonical(name):
-            # an agent span that names the agent it came from and runs nothing is the record
-            # of the transfer, where control passed (OpenLIT's handoff span), not a run
+        if records_handoff(node):
             self._handoff(facts, facts.handoff_from, name)
             return
         first_call = node.first_descendant(Kind.LLM)
