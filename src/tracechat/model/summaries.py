@@ -99,6 +99,9 @@ class TraceFilter:
     model: str | None = None
     has_error: bool | None = None
     text: str | None = None
+    active_since_ns: int | None = None
+    """Traces with activity since then: their last span ended at or after it, whenever they
+    started (the assistant's "tokens by agent" reads traces so; ``since_ns`` is of the start)."""
 
 
 @dataclass(frozen=True, slots=True)
