@@ -43,7 +43,10 @@ class TraceSummary(BaseModel):
     root_span_name: str | None
     started_at: datetime | None
     duration_ms: int | None
-    agents: list[str]
+    agents: list[str] = Field(
+        description="The agents its trajectory names (its agents' starts and its model calls' agents), "
+        "decided as its spans arrived; `agent_name` filters by them."
+    )
     models: list[str]
     span_count: int
     input_tokens: int | None
