@@ -40,15 +40,15 @@ from tracechat.query.tree import Node, build_tree
 
 _TRACE, _SPAN_ID, _OPERATION, _AGENT, _RAW = 1, 2, 10, 11, 22
 """Positions in a span row (``model.records.SpanColumns`` order)."""
-_LIGHT_OPERATIONS = (*MODEL_CALL_OPERATIONS, "execute_tool")
-_HANDING_OVER = (b"transfer", b"handoff")
+_LIGHT_OPERATIONS = frozenset((*MODEL_CALL_OPERATIONS, "execute_tool"))
+_TRANSFER_BYTES, _HANDOFF_BYTES = b"transfer", b"handoff"
 """Bytes that any name ``query.attribution.TRANSFER`` matches, and every handoff record,
 holds: a span without them hands nothing over."""
 
 
-def with_shown_agents(rows: Sequence[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
-    """``rows`` (span rows of one request) with ``agent_name`` set to the agent each span
-    shows in the trajectory of its trace's spans among them."""
+def shown_agents_of(rows: Sequence[tuple[Any, ...]]) -> list[str | None]:
+    """For ``rows`` (span rows of one request), the agent each span shows in the trajectory
+    of its trace's spans among them: the values of their ``agent_name`` column."""
     by_trace: dict[tuple[str, str], list[int]] = defaultdict(list)
     for index, row in enumerate(rows):
         by_trace[(row[0], row[_TRACE])].append(index)
@@ -56,7 +56,7 @@ def with_shown_agents(rows: Sequence[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
     for indexes in by_trace.values():
         agents = _shown([rows[i] for i in indexes])
         shown.update((i, agents.get(rows[i][_SPAN_ID])) for i in indexes)
-    return [(*row[:_AGENT], shown[i], *row[_AGENT + 1 :]) for i, row in enumerate(rows)]
+    return [shown[i] for i in range(len(rows))]
 
 
 def _shown(rows: list[tuple[Any, ...]]) -> dict[str, str]:
@@ -72,7 +72,8 @@ def _shown(rows: list[tuple[Any, ...]]) -> dict[str, str]:
 
 def _light(row: tuple[Any, ...]) -> bool:
     """A model call or a tool that hands nothing over is read from its promoted columns."""
-    return row[_OPERATION] in _LIGHT_OPERATIONS and not any(word in row[_RAW] for word in _HANDING_OVER)
+    raw = row[_RAW]
+    return row[_OPERATION] in _LIGHT_OPERATIONS and _TRANSFER_BYTES not in raw and _HANDOFF_BYTES not in raw
 
 
 def _tree(facts: list[SpanFacts]) -> list[Node]:
