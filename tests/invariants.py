@@ -9,15 +9,18 @@ sample trace and on fuzzed span trees):
    carry tokens on spans that are no model call);
 4. no entry comes from a span of no kind a convention knows (plumbing);
 5. where the spans' clocks agree: causal order (a requested tool call after the entry that
-   asked for it) and entries in time order. Where they do not (a child that starts before
+   asked for it, a tool's entry before the assistant entry of the call whose input holds
+   its result) and entries in time order. Where they do not (a child that starts before
    its parent, as fuzzed trees have), the walk reads in the tree's order, and a model call
    under a parent that starts late is read after a tool span that ran its call.
 """
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 AGENT_WORK = {"agent", "llm", "tool", "handoff", "compaction", "workflow", "embedding", "guardrail"}
@@ -54,7 +57,7 @@ def check(
     for message in messages:
         kind = by_id[message["span_id"]]["kind"]
         assert kind in AGENT_WORK, f"{message['type']} from plumbing span {by_id[message['span_id']]['name']!r}"
-    _check_order(messages, one_clock)
+    _check_order(messages, one_clock, by_id)
 
 
 def tool_calls(spans: list[dict[str, Any]]) -> list[set[str]]:
@@ -206,10 +209,10 @@ def _in_cycle(span_id: str, parents: dict[str, str | None]) -> bool:
     return False
 
 
-def _check_order(messages: list[dict[str, Any]], one_clock: bool) -> None:
+def _check_order(messages: list[dict[str, Any]], one_clock: bool, by_id: dict[str, dict[str, Any]]) -> None:
     if not one_clock:
         return
-    times = [m["started_at"] for m in messages]
+    times = [datetime.fromisoformat(m["started_at"]) for m in messages]  # "…20Z" sorts after "…20.001Z" as text
     assert times == sorted(times), "entries are not in time order"
     asked: dict[str, int] = {}
     for index, message in enumerate(messages):
@@ -217,7 +220,39 @@ def _check_order(messages: list[dict[str, Any]], one_clock: bool) -> None:
             for call in message["assistant_message"]["tool_calls"] or ():
                 if call["id"]:
                     asked.setdefault(call["id"], index)
+    shown: dict[str, int] = {}
     for index, message in enumerate(messages):
         call_id = message["tool_call"]["tool_call_id"] if message["type"] == "tool_call" else None
         if call_id in asked:
             assert asked[call_id] < index, f"tool call {call_id} comes before the model call that asked for it"
+        if call_id:
+            shown.setdefault(call_id, index)
+    for index, message in enumerate(messages):
+        if message["type"] != "assistant_message":
+            continue
+        for call_id in _results_read(by_id[message["span_id"]]):
+            if call_id in shown:
+                assert shown[call_id] < index, f"the call reading tool call {call_id}'s result comes before it"
+
+
+def _results_read(span: dict[str, Any]) -> set[str]:
+    """The tool calls whose results a model call's input holds, where it records its input
+    as the OTel GenAI convention's JSON messages (other shapes: nothing to check)."""
+    recorded = span["attributes"].get("gen_ai.input.messages")
+    if isinstance(recorded, str):
+        try:
+            recorded = json.loads(recorded)
+        except ValueError:
+            return set()
+    if not isinstance(recorded, list):
+        return set()
+    return {
+        part["id"]
+        for message in recorded
+        if isinstance(message, dict)
+        for part in message.get("parts") or ()
+        if isinstance(part, dict)
+        and part.get("type") == "tool_call_response"
+        and isinstance(part.get("id"), str)
+        and part["id"]
+    }

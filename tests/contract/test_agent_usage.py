@@ -10,7 +10,11 @@ from opentelemetry.proto.trace.v1.trace_pb2 import Span
 from tests.traces import TraceBuilder, as_json
 from tracechat.chat.tools import now_ns
 from tracechat.ingest.flatten import flatten_traces
+from tracechat.model.summaries import TraceFilter
 from tracechat.query.service import TraceQueries
+from tracechat.store.analytics import TraceAnalytics
+from tracechat.store.duck import DuckDBStore
+from tracechat.store.iceberg.analytics import IcebergAnalytics
 from tracechat.store.protocol import SpanStore
 
 
@@ -79,21 +83,32 @@ def test_a_call_no_span_names_belongs_to_the_agent_its_instructions_are(store: S
     assert _trajectory_agents(store, trace) == [(None, 10), ("weather", 20), ("weather", 30), (None, 40)]
 
 
-def test_the_window_holds_the_traces_and_calls_that_started_in_it(store: SpanStore) -> None:
-    """A trace is read when it started in the window (the trace index finds traces by their
-    start), not when only some of its calls did."""
+def test_the_window_holds_the_calls_that_started_in_it_whenever_their_trace_started(store: SpanStore) -> None:
+    """As the other usage statistics (tokens by model) count them: the model calls that
+    started in the window, also in a long trace that started before it (the trace is read
+    when it was active in the window: its last span ended in it)."""
     since = now_ns() - 60 * 10**9
     before = TraceBuilder(base_ns=since - 10**9)  # started before the window, one call inside it
-    agent = before.span("invoke_agent", {"gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": "early"})
+    agent = before.span(
+        "invoke_agent", {"gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": "early"}, duration_ms=2000
+    )
     before.span("chat", _chat((1, 1)), parent=agent, start_ms=1500)
     inside = TraceBuilder(base_ns=since - 10**6)  # its first call before the window, its second inside
     agent = inside.span("invoke_agent", {"gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": "weather"})
     inside.span("chat", _chat((42, 17)), parent=agent)
     inside.span("chat", _chat((60, 5)), parent=agent, start_ms=5)
-    _commit(store, before.spans)
-    _commit(store, inside.spans)
-    assert _by_agent(store, since - 2 * 10**6) == {"weather": (2, 102, 22)}
-    assert _by_agent(store, since) == {}  # neither trace started in the window
+    old = TraceBuilder(base_ns=since - 10 * 10**9)  # over before the window
+    agent = old.span("invoke_agent", {"gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": "done"})
+    old.span("chat", _chat((7, 7)), parent=agent, start_ms=1)
+    for trace in (before, inside, old):
+        _commit(store, trace.spans)
+    active, _ = store.list_traces("p", TraceFilter(active_since_ns=since), 10, 0)
+    assert {row[0] for row in active} == {before.trace_hex, inside.trace_hex}
+    assert _by_agent(store, since - 2 * 10**6) == {"early": (1, 1, 1), "weather": (2, 102, 22)}
+    assert _by_agent(store, since) == {"early": (1, 1, 1), "weather": (1, 60, 5)}
+    analytics = TraceAnalytics(store) if isinstance(store, DuckDBStore) else IcebergAnalytics(store)  # type: ignore[arg-type]
+    by_model = analytics.usage("p", since)
+    assert [(row["calls"], row["input_tokens"], row["output_tokens"]) for row in by_model] == [(2, 61, 6)]
 
 
 def test_a_window_of_more_traces_than_one_read_takes_says_it_is_incomplete(store: SpanStore) -> None:

@@ -64,7 +64,11 @@ def _all(store: SpanStore, **where: int | str) -> list[dict[str, object]]:
 
 def test_a_session_sums_its_traces(store: SpanStore) -> None:
     for trace, start in ((1, 1000), (2, 5000)):
-        store.submit(_span(trace, 1, start, session__id="s1", gen_ai__agent__name="weather")).result()
+        store.submit(
+            _span(
+                trace, 1, start, session__id="s1", gen_ai__operation__name="invoke_agent", gen_ai__agent__name="weather"
+            )
+        ).result()
         store.submit(_call(trace, 2, start + 10, (100 * trace, 10))).result()
     store.submit(_span(3, 1, 9000, error=True, session__id="s2")).result()
     store.submit(_span(4, 1, 9500)).result()  # no session
@@ -114,9 +118,13 @@ def test_spans_sent_again_are_counted_once(store: SpanStore) -> None:
 
 
 def test_the_window_and_the_agent_narrow_the_list(store: SpanStore) -> None:
-    store.submit(_span(1, 1, 1_000, session__id="old", gen_ai__agent__name="a")).result()
+    store.submit(
+        _span(1, 1, 1_000, session__id="old", gen_ai__operation__name="invoke_agent", gen_ai__agent__name="a")
+    ).result()
     store.submit(_span(2, 1, 2_000, session__id="old")).result()  # active until 2_100
-    store.submit(_span(3, 1, 5_000, session__id="new", gen_ai__agent__name="b")).result()
+    store.submit(
+        _span(3, 1, 5_000, session__id="new", gen_ai__operation__name="invoke_agent", gen_ai__agent__name="b")
+    ).result()
     assert [s["session_id"] for s in _all(store, since_ns=2_050)] == ["new", "old"]
     assert [s["session_id"] for s in _all(store, since_ns=2_200)] == ["new"]
     assert [s["session_id"] for s in _all(store, until_ns=5_000)] == ["old"]

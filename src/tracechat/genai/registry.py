@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import Protocol
 
 from tracechat.genai.conventions import (
     anthropic_sdk,
@@ -23,8 +24,7 @@ from tracechat.genai.conventions import (
 )
 from tracechat.genai.kinds import classify
 from tracechat.genai.types import SpanFacts
-from tracechat.model.span import Attributes, LogPayload, SpanPayload
-from tracechat.model.stored import StoredSpan
+from tracechat.model.span import Attributes, LogPayload, SpanEvent, SpanPayload
 
 CONVENTIONS: tuple[Callable[[SpanFacts], None], ...] = (
     weave.extract,  # explicit overrides written by Weave's own plugins
@@ -45,8 +45,73 @@ CONVENTIONS: tuple[Callable[[SpanFacts], None], ...] = (
 conventions describe the same field on one span (e.g. OpenLLMetry's migrated packages)."""
 
 
-def normalize(span: StoredSpan, payload: SpanPayload, logs: list[LogPayload], resource: Attributes) -> SpanFacts:
-    facts = SpanFacts(
+def normalize(span: SpanColumns, payload: SpanPayload, logs: list[LogPayload], resource: Attributes) -> SpanFacts:
+    facts = _promoted(span, payload.attributes, payload.events, logs, resource)
+    for extract in CONVENTIONS:
+        extract(facts)
+    return _classified(facts)
+
+
+class SpanColumns(Protocol):
+    """What ``normalize`` reads of a stored span besides its payload: its own fields and
+    promoted columns (a ``StoredSpan``, or the row ingest is about to store)."""
+
+    @property
+    def span_id(self) -> str: ...
+    @property
+    def parent_span_id(self) -> str | None: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def start_ns(self) -> int: ...
+    @property
+    def end_ns(self) -> int: ...
+    @property
+    def status_code(self) -> int: ...
+    @property
+    def status_message(self) -> str | None: ...
+    @property
+    def operation(self) -> str | None: ...
+    @property
+    def agent_name(self) -> str | None: ...
+    @property
+    def request_model(self) -> str | None: ...
+    @property
+    def response_model(self) -> str | None: ...
+    @property
+    def response_id(self) -> str | None: ...
+    @property
+    def provider(self) -> str | None: ...
+    @property
+    def tool_name(self) -> str | None: ...
+    @property
+    def input_tokens(self) -> int | None: ...
+    @property
+    def output_tokens(self) -> int | None: ...
+
+
+def promoted_facts(span: SpanColumns) -> SpanFacts:
+    """What the span's own fields and promoted columns say, classified, without reading its
+    payload (no convention runs): what ingest reads of a model call whose content cannot
+    change which agent it shows (``ingest.agents``)."""
+    return _classified(_promoted(span, {}, (), [], {}))
+
+
+def _classified(facts: SpanFacts) -> SpanFacts:
+    facts.kind = classify(facts)
+    if facts.tool_name is None and facts.kind.value == "tool":
+        facts.tool_name = _tool_name_from_span_name(facts.name)
+    return facts
+
+
+def _promoted(
+    span: SpanColumns,
+    attributes: Attributes,
+    events: tuple[SpanEvent, ...],
+    logs: list[LogPayload],
+    resource: Attributes,
+) -> SpanFacts:
+    return SpanFacts(
         span_id=span.span_id,
         parent_span_id=span.parent_span_id,
         name=span.name,
@@ -54,8 +119,8 @@ def normalize(span: StoredSpan, payload: SpanPayload, logs: list[LogPayload], re
         end_ns=span.end_ns,
         status_code=span.status_code,
         status_message=span.status_message,
-        attributes=payload.attributes,
-        events=payload.events,
+        attributes=attributes,
+        events=events,
         logs=logs,
         resource=resource,
         operation=span.operation,
@@ -68,12 +133,6 @@ def normalize(span: StoredSpan, payload: SpanPayload, logs: list[LogPayload], re
         input_tokens=span.input_tokens,
         output_tokens=span.output_tokens,
     )
-    for extract in CONVENTIONS:
-        extract(facts)
-    facts.kind = classify(facts)
-    if facts.tool_name is None and facts.kind.value == "tool":
-        facts.tool_name = _tool_name_from_span_name(facts.name)
-    return facts
 
 
 _METHOD_OF = re.compile(

@@ -24,6 +24,7 @@ from opentelemetry.proto.resource.v1.resource_pb2 import Resource as PB2Resource
 from opentelemetry.proto.trace.v1.trace_pb2 import Span as PB2Span
 
 from tracechat import pricing
+from tracechat.ingest.agents import shown_agents_of
 from tracechat.ingest.promote import PROMOTED_COLUMNS, promote
 from tracechat.ingest.wire import SpanSlices
 from tracechat.model.ids import SPAN_ID_BYTES, TRACE_ID_BYTES, id_problem
@@ -86,6 +87,7 @@ def flatten_traces(request: PB2TraceRequest, project_of: ProjectOf, slices: Span
                 out.batch.size_bytes += len(raw)
                 rows.append(_span_row(project, scope_id, span, raw))
     out.batch.spans = SpanColumns.from_rows(rows)
+    out.batch.spans.agent_name = shown_agents_of(rows)
     return out
 
 

@@ -105,7 +105,7 @@ PROMOTED_KEYS: dict[str, Sequence[str | tuple[str, Transform]]] = {
         ("mlflow.spanType", _mlflow_operation),
         ("genkit:metadata:subtype", GENKIT_SUBTYPES.get),
     ),
-    "agent_name": ("gen_ai.agent.name", "agent.name", "agent_name", "gen_ai.agent.id"),
+    "agent_name": ("gen_ai.agent.name", "agent.name", "agent_name", "gen_ai.agent.id", "weave.agent.name"),
     "request_model": (
         "gen_ai.request.model",
         "llm.request.model_name",

@@ -21,7 +21,7 @@ class SessionSummary(BaseModel):
     output_tokens: int | None
     cost: float | None = Field(description="Dollars, as the trace list counts them; null when no model is priced.")
     has_error: bool
-    agents: list[str]
+    agents: list[str] = Field(description="The agents its traces' trajectories name (as the trace list's).")
     models: list[str]
 
 

@@ -43,7 +43,10 @@ class TraceSummary(BaseModel):
     root_span_name: str | None
     started_at: datetime | None
     duration_ms: int | None
-    agents: list[str]
+    agents: list[str] = Field(
+        description="The agents its trajectory names (its agents' starts and its model calls' agents), "
+        "decided as its spans arrived; `agent_name` filters by them."
+    )
     models: list[str]
     span_count: int
     input_tokens: int | None
@@ -99,6 +102,9 @@ class TraceFilter:
     model: str | None = None
     has_error: bool | None = None
     text: str | None = None
+    active_since_ns: int | None = None
+    """Traces with activity since then: their last span ended at or after it, whenever they
+    started (the assistant's "tokens by agent" reads traces so; ``since_ns`` is of the start)."""
 
 
 @dataclass(frozen=True, slots=True)

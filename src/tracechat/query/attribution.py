@@ -14,6 +14,13 @@ A model call belongs to
    records no agent spans; its ``handoff`` tool names the agent that takes over);
 4. else to no agent.
 
+The agents a trajectory shows (``shown_agents``) are those model calls' agents and the
+agents whose spans start one (an ``agent_start``), an agent span that only records a
+handoff (``records_handoff``) excepted. The trace list's agents are the same set: ingest
+applies ``shown_agents`` to the spans of each request (``ingest.agents``), so the list, its
+``?agent=`` filter, sessions and the assistant's agent counts name the agents the
+trajectory names.
+
 The calls are read in the trajectory's order (``query.tree.walk``): "earlier" and "just
 handed to" mean in that order. The rule reads the whole tree, so it holds however many
 commits a trace arrived in: it is applied when a trace is read, never stored.
@@ -34,6 +41,19 @@ TRANSFER = re.compile(r"^(?:(?:transfer|handoff)_to_(?P<agent>.+)|transfer|hando
 Strands' ``handoff_to_agent`` with the agent in its ``agent_name`` argument, LlamaIndex's
 ``handoff`` with it in ``to_agent``)."""
 _TARGET_ARGUMENTS = ("agent_name", "to_agent")
+
+
+def canonical(agent: str | None) -> str:
+    return re.sub(r"[^a-z0-9]", "", (agent or "").lower())
+
+
+def records_handoff(node: Node) -> bool:
+    """An agent span that names the agent it came from and runs nothing is the record of the
+    transfer, where control passed (OpenLIT's handoff span), not a run of that agent."""
+    facts = node.facts
+    return (
+        bool(facts.handoff_from) and not node.children and canonical(facts.handoff_from) != canonical(facts.agent_name)
+    )
 
 
 def transfer_target(arguments: str | None, transfer: re.Match[str]) -> str | None:
@@ -126,3 +146,41 @@ def attribute(roots: list[Node]) -> dict[str, str | None]:
         else:
             state.other(node)
     return state.owners
+
+
+def shown_agents(roots: list[Node]) -> dict[str, str]:
+    """The agent each span shows in the trajectory, by span id: an agent span (graph nodes
+    folded, ``query.trajectory.fold_graph_nodes``) its own, where it starts that agent; a
+    model call the agent it belongs to (``attribute``). Spans that show no agent are left out.
+
+    Under a root whose parent is missing (ingest reads one request of a trace at a time,
+    and a parent usually ends, and is sent, after its children), the agent that encloses a
+    call may come later: the call then shows only an enclosing agent at hand, not the one
+    rules 2 and 3 would guess without it."""
+    shown = {
+        node.facts.span_id: node.facts.agent_name
+        for node, entering in walk(roots)
+        if entering and node.facts.kind is Kind.AGENT and node.facts.agent_name and not records_handoff(node)
+    }
+    owners = attribute(roots)
+    for root in roots:
+        if root.facts.parent_span_id is None:
+            continue
+        for node in (root, *root.descendants()):
+            if node.facts.span_id in owners and not decided_by_enclosing(node):
+                owners[node.facts.span_id] = None
+    shown.update((span_id, agent) for span_id, agent in owners.items() if agent is not None)
+    return shown
+
+
+def decided_by_enclosing(node: Node) -> bool:
+    """Rule 1 decides the call's agent: a named agent encloses it, or a tool that runs it
+    does (its own agent then): nothing the call records can change it."""
+    ancestor = node.parent
+    while ancestor is not None:
+        if ancestor.facts.kind is Kind.AGENT and ancestor.facts.agent_name:
+            return True
+        if ancestor.facts.kind is Kind.TOOL:
+            return True
+        ancestor = ancestor.parent
+    return False

@@ -3,7 +3,6 @@ a person reading the trace would write down (see ``query.trajectory`` for the wh
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -20,7 +19,15 @@ from tracechat.model.trajectory import (
     ToolCall,
     UserMessage,
 )
-from tracechat.query.attribution import TRANSFER, attribute, enclosing_agent, runs_own_agent, transfer_target
+from tracechat.query.attribution import (
+    TRANSFER,
+    attribute,
+    canonical,
+    enclosing_agent,
+    records_handoff,
+    runs_own_agent,
+    transfer_target,
+)
 from tracechat.query.content import ContentRefs
 from tracechat.query.spans import (
     answer_of,
@@ -43,10 +50,6 @@ the call that asks for one is the answer; the tool itself is no step of its own.
 _STEP_KINDS = (Kind.WORKFLOW, Kind.EMBEDDING, Kind.GUARDRAIL)
 """Kinds of span that are agent work when they record content; a span of no kind a
 convention knows (HTTP, database, messaging…) is plumbing: in the span list, not an entry."""
-
-
-def canonical(agent: str | None) -> str:
-    return re.sub(r"[^a-z0-9]", "", (agent or "").lower())
 
 
 @dataclass(slots=True)
@@ -130,9 +133,7 @@ class Reader:
     def _agent(self, node: Node) -> None:
         facts = node.facts
         name = facts.agent_name
-        if facts.handoff_from and not node.children and canonical(facts.handoff_from) != canonical(name):
-            # an agent span that names the agent it came from and runs nothing is the record
-            # of the transfer, where control passed (OpenLIT's handoff span), not a run
+        if records_handoff(node):
             self._handoff(facts, facts.handoff_from, name)
             return
         first_call = node.first_descendant(Kind.LLM)
@@ -227,7 +228,7 @@ class Reader:
     def _input_message(self, node: Node, agent: str | None, message: Message) -> None:
         facts = node.facts
         for call in message.of_kind("tool_call"):  # a call made where no traced output shows it
-            self._requested_call(facts, agent, call)
+            self._requested_call(facts, agent, call, asked_before=True)
         for part in message.of_kind("tool_result"):
             self._tool_result(facts, agent, part)
         if message.role != "user":
@@ -313,8 +314,11 @@ class Reader:
             self.counted_spans.add(facts.span_id)
         self._emit(facts, agent, "assistant_message", entry, at=facts.start_ns)
 
-    def _requested_call(self, facts: SpanFacts, agent: str | None, call: Part) -> None:
-        """A tool call in a model's output; emitted here only if no tool span records it."""
+    def _requested_call(self, facts: SpanFacts, agent: str | None, call: Part, asked_before: bool = False) -> None:
+        """A tool call in a model's output; emitted here only if no tool span records it.
+        ``asked_before``: read from the call's input, so asked before the call began (it is
+        placed at the call's start, not at its end as a call its output asks for)."""
+        at = facts.start_ns if asked_before else facts.end_ns
         transfer = TRANSFER.match(call.name or "")
         if transfer:
             if call.id:
@@ -323,14 +327,14 @@ class Reader:
             if span is not None:  # the tool span is where control passed; it learns whom to
                 span.tool_arguments = span.tool_arguments or call.arguments
                 return
-            self._handoff(facts, agent, transfer_target(call.arguments, transfer), at=facts.end_ns, guessed=True)
+            self._handoff(facts, agent, transfer_target(call.arguments, transfer), at=at, guessed=True)
             return
         if self._covered(facts, call) or (call.id and call.id in self.requested_ids):
             return
         if call.id:
             self.requested_ids.add(call.id)
         entry = ToolCall(tool_name=call.name, tool_call_id=call.id, tool_arguments=call.arguments)
-        self._emit(facts, agent, "tool_call", entry, at=facts.end_ns)
+        self._emit(facts, agent, "tool_call", entry, at=at)
         self.open_calls[call.id or call.name or ""] = entry
 
     def _transfer_span(self, facts: SpanFacts, call: Part) -> SpanFacts | None:

@@ -99,14 +99,16 @@ class TraceQueries:
         return TraceList(traces=traces, total=total, limit=limit, offset=offset)
 
     def usage_by_agent(self, project: str, since_ns: int, max_traces: int = USAGE_MAX_TRACES) -> dict[str, Any]:
-        """Tokens and cost by agent of the model calls that started since then, in the traces
-        that started since then (the newest ``max_traces``; ``complete`` says whether that was
-        all of them), each call given to its agent by the trajectory's rule
-        (``query.attribution``). Traces too large to read (``TraceTooLarge``) are left out."""
+        """Tokens and cost by agent of the model calls that started since then (the window of
+        the other usage statistics, ``store.analytics.TraceAnalytics.usage``), in the traces
+        with activity since then, whenever they started (the newest ``max_traces``;
+        ``complete`` says whether that was all of them), each call given to its agent by the
+        trajectory's rule (``query.attribution``), which reads the whole trace. Traces too
+        large to read (``TraceTooLarge``) are left out."""
         ids: list[str] = []
         total = 0
         while len(ids) < max_traces:
-            rows, total = self._store.list_traces(project, TraceFilter(since_ns=since_ns), _PAGE, len(ids))
+            rows, total = self._store.list_traces(project, TraceFilter(active_since_ns=since_ns), _PAGE, len(ids))
             ids.extend(row[0] for row in rows[: max_traces - len(ids)])
             if len(rows) < _PAGE:
                 break

@@ -3,8 +3,10 @@
 Spans whose parent never arrived become roots of their own (nothing is dropped). Siblings
 are read in start order. Clocks stamp to the millisecond (the OTel JS SDK), so a tool and
 the model call that reads its result often start together: equal starts are broken by that
-evidence first (a span whose input holds another's tool result comes after it), then by
-end time, then by span id so the order is stable — never by duration. A child that starts
+evidence first (a span whose input holds another's tool result comes after it; a span that
+runs a tool call comes after the model call that asked for it; each read over the span's
+whole subtree, so a step that runs the tool counts as the tool), then by end time, then by
+span id so the order is stable — never by duration. A child that starts
 before its parent (clock skew between processes) stays under its parent.
 """
 
@@ -48,24 +50,62 @@ def _order(node: Node) -> tuple[int, int, str]:
     return (node.facts.start_ns, node.facts.end_ns, node.facts.span_id)
 
 
-def _reads_result_of(reader: SpanFacts, tool: SpanFacts) -> bool:
-    call_id = tool.tool_call_id
-    if tool.kind is not Kind.TOOL or not call_id or reader.input_messages is None:
-        return False
-    return any(part.id == call_id for message in reader.input_messages for part in message.of_kind("tool_result"))
+@dataclass(slots=True)
+class _Evidence:
+    """What a span's subtree says about when it ran: the tool calls its model calls asked
+    for (in their output), the tool calls its tool spans ran, the tool results its model
+    calls read (in their input)."""
+
+    asks: set[str] = field(default_factory=set)
+    runs: set[str] = field(default_factory=set)
+    reads: set[str] = field(default_factory=set)
+
+    def before(self, other: _Evidence) -> bool:
+        """Whether this subtree ran first: it ran a tool whose result the other read, or
+        asked for a tool the other ran."""
+        return bool(self.runs & other.reads or self.asks & other.runs)
+
+
+def _evidence(node: Node) -> _Evidence:
+    found = _Evidence()
+    for facts in (n.facts for n in (node, *node.descendants())):
+        if facts.kind is Kind.TOOL and facts.tool_call_id:
+            found.runs.add(facts.tool_call_id)
+        elif facts.kind is Kind.LLM:
+            for message in facts.output_messages or ():
+                found.asks.update(p.id for p in message.of_kind("tool_call") if p.id)
+            for message in facts.input_messages or ():
+                found.reads.update(p.id for p in message.of_kind("tool_result") if p.id)
+    return found
 
 
 def _in_causal_order(nodes: list[Node]) -> None:
-    """Sorted by ``_order``; among spans that start together, move each tool span in front
-    of the first sibling that read its result."""
-    for index in range(1, len(nodes)):
-        moving, start = nodes[index], nodes[index].facts.start_ns
-        run = index
-        while run > 0 and nodes[run - 1].facts.start_ns == start:
-            run -= 1
-        reader = next((at for at in range(run, index) if _reads_result_of(nodes[at].facts, moving.facts)), None)
-        if reader is not None:
-            nodes.insert(reader, nodes.pop(index))
+    """Sorted by ``_order``; spans that start together are ordered by what their subtrees
+    say first (``_Evidence.before``): a tool before the call that read its result, a call
+    before the tool (or the step running it) it asked for; else as sorted (end time, then
+    span id)."""
+    first = 0
+    while first < len(nodes):
+        last = first + 1
+        while last < len(nodes) and nodes[last].facts.start_ns == nodes[first].facts.start_ns:
+            last += 1
+        if last - first > 1:
+            nodes[first:last] = _by_evidence(nodes[first:last])
+        first = last
+
+
+def _by_evidence(run: list[Node]) -> list[Node]:
+    """Each next the first (in sorted order) that no other pending span must precede; where
+    the evidence contradicts itself, the first pending."""
+    evidence = [_evidence(node) for node in run]
+    pending = list(range(len(run)))
+    ordered: list[Node] = []
+    while pending:
+        free = (k for k in pending if not any(evidence[o].before(evidence[k]) for o in pending if o != k))
+        pick = next(free, pending[0])
+        ordered.append(run[pick])
+        pending.remove(pick)
+    return ordered
 
 
 def _sort(nodes: list[Node]) -> None:

@@ -447,9 +447,16 @@ class DuckDBStore:
             has_error=where.has_error,
             text=bool(where.text),
             text_hits=bool(hits),
+            active=where.active_since_ns is not None,
         )
         params: dict[str, Any] = {"project": project}
-        optional = {"since": where.since_ns, "until": where.until_ns, "agent": where.agent_name, "model": where.model}
+        optional = {
+            "since": where.since_ns,
+            "until": where.until_ns,
+            "active": where.active_since_ns,
+            "agent": where.agent_name,
+            "model": where.model,
+        }
         params.update({name: value for name, value in optional.items() if value is not None})
         if where.text:
             params["text"] = where.text

@@ -253,7 +253,15 @@ def like_escaped(text: str) -> str:
 
 
 def trace_list_where(
-    *, since: bool, until: bool, agent: bool, model: bool, has_error: bool | None, text: bool, text_hits: bool
+    *,
+    since: bool,
+    until: bool,
+    agent: bool,
+    model: bool,
+    has_error: bool | None,
+    text: bool,
+    text_hits: bool,
+    active: bool = False,
 ) -> str:
     """The WHERE clause of a trace list; parameters are named after the conditions.
     ``text_hits``: the traces the full-text index found for the text (the table registered
@@ -263,6 +271,8 @@ def trace_list_where(
         conditions.append("start_ns >= $since")
     if until:
         conditions.append("start_ns < $until")
+    if active:
+        conditions.append("end_ns >= $active")
     if agent:
         conditions.append("list_contains(agents, $agent)")
     if model:

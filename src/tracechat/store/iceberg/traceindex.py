@@ -997,6 +997,7 @@ def _list_where(project: str, where: TraceFilter) -> tuple[str, list[Any]]:
     optional = (
         ("start_ns >= %s", where.since_ns),
         ("start_ns < %s", where.until_ns),
+        ("end_ns >= %s", where.active_since_ns),
         ("%s = ANY(agents)", where.agent_name),
         ("%s = ANY(models)", where.model),
     )
