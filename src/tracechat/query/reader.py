@@ -3,6 +3,7 @@ a person reading the trace would write down (see ``query.trajectory`` for the wh
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -45,8 +46,13 @@ _STEP_KINDS = (Kind.WORKFLOW, Kind.EMBEDDING, Kind.GUARDRAIL)
 convention knows (HTTP, database, messaging…) is plumbing: in the span list, not an entry."""
 
 
+_NOT_ALPHANUMERIC = re.compile(r"[^a-z0-9]")
+
+
+@functools.lru_cache(maxsize=1024)
 def canonical(agent: str | None) -> str:
-    return re.sub(r"[^a-z0-9]", "", (agent or "").lower())
+    """An agent's name as compared (asked for a few names, many times per read)."""
+    return _NOT_ALPHANUMERIC.sub("", (agent or "").lower())
 
 
 @dataclass(slots=True)
