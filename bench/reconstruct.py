@@ -4,6 +4,7 @@ conventions, the reading walk, encoding the response), timed with ``time.process
 that waiting for a shared machine's CPU is not counted.
 
     .venv/bin/python bench/reconstruct.py [--reps 20] [--profile] [--dump FILE | --compare FILE]
+    .venv/bin/python bench/reconstruct.py --store DIR [--reps 3]   # a store kept by bench/trajectory.py
 
 The traces: every sample trace (``sample_traces/``, real captures) and workload traces of
 50 and 500 spans (``bench/workload.py``, the probes of ``bench/trajectory.py``), committed
@@ -13,6 +14,12 @@ them afterwards. ``--profile`` runs the same under cProfile and prints where the
 (by module and by function). ``--dump`` writes every trajectory's response bytes;
 ``--compare`` checks a reader answers byte for byte what an earlier one dumped (run the
 older one by ``PYTHONPATH=<its checkout>/src``).
+
+``--store`` times the probe traces of a store that ``bench/trajectory.py --data-dir DIR``
+grew and kept (``DIR/probes.json``), read from it each time (``fetch_ms``: ``read_trace``,
+its SQL and its rows), in this process and without a server: what a read costs the server
+in CPU, beside the HTTP figures of ``bench/trajectory.py``. The store is opened as the
+server opens it (no verify pass, no text index) and only read; one process at a time.
 """
 
 from __future__ import annotations
@@ -109,6 +116,38 @@ def phases(trace_id: str, stored: StoredTrace) -> tuple[float, float, float]:
     return normalized - started, read - normalized, time.process_time() - read
 
 
+def timing_store(root: Path, reps: int) -> dict[str, dict[str, float]]:
+    """The probes of a kept ``bench/trajectory.py`` store, each read from the store again
+    every time; CPU and wall-clock milliseconds of the fetch, CPU of all the rest."""
+    probes = {int(size): ids for size, ids in json.loads((root / "probes.json").read_text()).items()}
+    store = DuckDBStore(root / "data" / "tracechat.duckdb", verify=False)
+    report: dict[str, dict[str, float]] = {}
+    try:
+        for size, trace_ids in probes.items():
+            fetch_cpu = fetch_wall = rest = 0.0
+            for _ in range(reps):
+                for trace_id in trace_ids:
+                    started, wall = time.process_time(), time.perf_counter()
+                    stored = store.read_trace("probe", trace_id)
+                    fetched = time.process_time()
+                    fetch_wall += time.perf_counter() - wall
+                    assert stored is not None
+                    reconstruct(trace_id, stored)
+                    rest += time.process_time() - fetched
+                    fetch_cpu += fetched - started
+            n = reps * len(trace_ids)
+            report[f"store {size} spans"] = {
+                "traces": len(trace_ids),
+                "cpu_ms_per_trace": round((fetch_cpu + rest) / n * 1000, 3),
+                "fetch_ms": round(fetch_cpu / n * 1000, 3),
+                "fetch_wall_ms": round(fetch_wall / n * 1000, 3),
+                "reconstruct_ms": round(rest / n * 1000, 3),
+            }
+    finally:
+        store.close()
+    return report
+
+
 def timing(traces: Traces, reps: int) -> dict[str, dict[str, float]]:
     report: dict[str, dict[str, float]] = {}
     for group, items in traces.items():
@@ -173,7 +212,13 @@ def main() -> None:
     parser.add_argument("--compare", type=Path, help="check the responses against a --dump of an earlier reader")
     parser.add_argument("--only", help="time only this group of traces (samples, 'workload 50 spans', …)")
     parser.add_argument("--cache", type=Path, help="keep the traces read in this file (pickle), to skip the store")
+    parser.add_argument("--store", type=Path, help="time the probes of a store kept by bench/trajectory.py instead")
     args = parser.parse_args()
+    if args.store is not None:
+        gc.freeze()
+        gc.set_threshold(10_000, 50, 100)
+        print(json.dumps(timing_store(args.store, args.reps), indent=2))
+        return
     if args.cache is not None and args.cache.exists():
         traces = pickle.loads(args.cache.read_bytes())
     else:

@@ -77,7 +77,8 @@ class Feedback:
 
 T = TypeVar("T")
 _MISSING = object()
-_KEY_ANSWERS: dict[tuple[tuple[str, ...], Hashable], Any] = {}
+_KEY_ANSWERS: dict[tuple[str, ...], dict[Hashable, Any]] = {}
+"""Answers about attribute keys, by list of keys (``SpanFacts.about_keys``)."""
 _KEY_ANSWERS_MAX = 4096
 
 
@@ -132,6 +133,8 @@ class SpanFacts:
     graph_depth: int | None = None
     """How deeply that graph is nested in others (1: a top-level graph's node)."""
     feedback: list[Feedback] = field(default_factory=list)
+    key_answers: dict[Hashable, Any] | None = field(default=None, repr=False, compare=False)
+    """The answers about this span's list of attribute keys (``about_keys``), once looked up."""
 
     def has(self, *prefixes: str) -> bool:
         """Whether any attribute key starts with one of ``prefixes`` (conventions skip spans
@@ -143,14 +146,19 @@ class SpanFacts:
         asks. The spans of a trace carry the same keys again and again (every model call of
         an instrumentation the same ones), so each answer is worked out once per list of
         keys, not once per span (every convention scanning every key of every span was
-        about 5% of a trajectory read)."""
-        keys = tuple(self.attributes)
-        memo = (keys, question)
-        found = _KEY_ANSWERS.get(memo, _MISSING)
+        about 5% of a trajectory read); a span looks its list up once."""
+        answers = self.key_answers
+        if answers is None:
+            keys = tuple(self.attributes)
+            answers = _KEY_ANSWERS.get(keys)
+            if answers is None:
+                if len(_KEY_ANSWERS) >= _KEY_ANSWERS_MAX:
+                    _KEY_ANSWERS.clear()  # bounded, whatever keys clients invent
+                answers = _KEY_ANSWERS[keys] = {}
+            self.key_answers = answers
+        found = answers.get(question, _MISSING)
         if found is _MISSING:
-            if len(_KEY_ANSWERS) >= _KEY_ANSWERS_MAX:
-                _KEY_ANSWERS.clear()  # bounded, whatever keys clients invent
-            found = _KEY_ANSWERS[memo] = answer(keys)
+            found = answers[question] = answer(tuple(self.attributes))
         return found  # type: ignore[no-any-return]
 
     def fill(self, name: str, value: Any) -> None:
