@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import math
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -127,10 +128,17 @@ _MESSAGE_FIELDS = {"role", "parts", "content", "message", "tool_calls", "type", 
 """A lone object is read as a message only when it has a field a message has."""
 
 
+def messages_document(value: Any) -> Any:
+    """The JSON document ``parse_messages`` reads in ``value``, decoded through the trace's
+    history cache: for a reader that asks more of it than its messages (decoded once)."""
+    cache = _cache.get()
+    return cache.load(value) if cache is not None and isinstance(value, str) else structured(value)
+
+
 def parse_messages(value: Any) -> list[Message] | None:
     """Messages from a JSON string or structured value; None when absent or unreadable."""
     cache = _cache.get()
-    document = cache.load(value) if cache is not None and isinstance(value, str) else structured(value)
+    document = messages_document(value)
     if isinstance(document, dict):
         for key in ("messages", "contents", "input", "history"):
             if isinstance(document.get(key), list):
@@ -397,7 +405,27 @@ def _call_part(value: Any) -> Part | None:
         or source.get("toolUseId")
         or source.get("ref")
     )
-    return Part("tool_call", id=_opt_str(call_id), name=_opt_str(name), arguments=plain_arguments(json_text(arguments)))
+    return Part("tool_call", id=_opt_str(call_id), name=_opt_str(name), arguments=_arguments_text(arguments))
+
+
+def _arguments_text(arguments: Any) -> str | None:
+    """``plain_arguments(json_text(arguments))``, without decoding the text just encoded when
+    no wrapper rule reads ``arguments``: a list, or an object the rules keep as it is whose
+    keys and top-level values JSON keeps as they are (so its text decodes to what the rules
+    would also keep)."""
+    encoded = json_text(arguments)
+    if isinstance(arguments, list):
+        return encoded
+    if isinstance(arguments, dict) and _survives_json(arguments) and _call_arguments(arguments) is arguments:
+        return encoded
+    return plain_arguments(encoded)
+
+
+def _survives_json(document: dict[Any, Any]) -> bool:
+    """Text keys, and no float JSON cannot hold (NaN and infinities are written as null)."""
+    return all(isinstance(k, str) for k in document) and not any(
+        isinstance(v, float) and not math.isfinite(v) for v in document.values()
+    )
 
 
 def _result_part(value: dict[str, Any]) -> Part:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from tracechat.model.span import Attributes, LogPayload, SpanEvent
 
@@ -74,6 +75,13 @@ class Feedback:
     source: str = "span"
 
 
+T = TypeVar("T")
+_MISSING = object()
+_KEY_ANSWERS: dict[tuple[str, ...], dict[Hashable, Any]] = {}
+"""Answers about attribute keys, by list of keys (``SpanFacts.about_keys``)."""
+_KEY_ANSWERS_MAX = 4096
+
+
 @dataclass(slots=True)
 class SpanFacts:
     """What one span says, whatever convention said it. ``None`` means not recorded."""
@@ -125,11 +133,33 @@ class SpanFacts:
     graph_depth: int | None = None
     """How deeply that graph is nested in others (1: a top-level graph's node)."""
     feedback: list[Feedback] = field(default_factory=list)
+    key_answers: dict[Hashable, Any] | None = field(default=None, repr=False, compare=False)
+    """The answers about this span's list of attribute keys (``about_keys``), once looked up."""
 
     def has(self, *prefixes: str) -> bool:
         """Whether any attribute key starts with one of ``prefixes`` (conventions skip spans
         that carry none of their keys)."""
-        return any(key.startswith(prefixes) for key in self.attributes)
+        return self.about_keys(prefixes, lambda keys: any(key.startswith(prefixes) for key in keys))
+
+    def about_keys(self, question: Hashable, answer: Callable[[tuple[str, ...]], T]) -> T:
+        """What ``answer`` says of this span's attribute keys; ``question`` names what it
+        asks. The spans of a trace carry the same keys again and again (every model call of
+        an instrumentation the same ones), so each answer is worked out once per list of
+        keys, not once per span (every convention scanning every key of every span was
+        about 5% of a trajectory read); a span looks its list up once."""
+        answers = self.key_answers
+        if answers is None:
+            keys = tuple(self.attributes)
+            answers = _KEY_ANSWERS.get(keys)
+            if answers is None:
+                if len(_KEY_ANSWERS) >= _KEY_ANSWERS_MAX:
+                    _KEY_ANSWERS.clear()  # bounded, whatever keys clients invent
+                answers = _KEY_ANSWERS[keys] = {}
+            self.key_answers = answers
+        found = answers.get(question, _MISSING)
+        if found is _MISSING:
+            found = answers[question] = answer(tuple(self.attributes))
+        return found  # type: ignore[no-any-return]
 
     def fill(self, name: str, value: Any) -> None:
         """Set a field unless a convention of higher precedence already did."""

@@ -15,10 +15,16 @@ REDACTED = frozenset(
     }
 )
 """Placeholders instrumentations write when content capture is off (compared lowercased)."""
+_PLACEHOLDER_MAX = max(map(len, REDACTED))
 
 
 def is_placeholder(value: Any) -> bool:
-    return isinstance(value, str) and value.strip().lower() in REDACTED
+    if not isinstance(value, str):
+        return False
+    # Histories are long and asked about on every read: never lowercase a copy of one
+    # (lowercasing never shortens a string, so a longer one is no placeholder).
+    stripped = value.strip()
+    return len(stripped) <= _PLACEHOLDER_MAX and stripped.lower() in REDACTED
 
 
 def text(value: Any) -> str | None:

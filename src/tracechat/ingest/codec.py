@@ -45,14 +45,26 @@ def any_value(value: PB2AnyValue, depth: int = 0) -> AttributeValue:
 
 
 def attributes(kvs: Iterable[PB2KeyValue], depth: int = 0) -> Attributes:
-    return {kv.key: any_value(kv.value, depth) for kv in kvs}
+    found: Attributes = {}
+    for kv in kvs:
+        value = kv.value
+        # strings and integers are nearly all of them: read without a call per value
+        which = value.WhichOneof("value")
+        if which == "string_value":
+            found[kv.key] = value.string_value
+        elif which == "int_value":
+            found[kv.key] = value.int_value
+        else:
+            found[kv.key] = any_value(value, depth)
+    return found
 
 
 def decode_span_payload(raw: bytes) -> SpanPayload:
     span = PB2Span.FromString(raw)
+    events, links = span.events, span.links
     return SpanPayload(
         attributes=attributes(span.attributes),
-        events=tuple(SpanEvent(e.name, e.time_unix_nano, attributes(e.attributes)) for e in span.events),
+        events=tuple(SpanEvent(e.name, e.time_unix_nano, attributes(e.attributes)) for e in events) if events else (),
         links=tuple(
             SpanLink(
                 link.trace_id.hex(),
@@ -60,8 +72,10 @@ def decode_span_payload(raw: bytes) -> SpanPayload:
                 attributes(link.attributes),
                 link.trace_state,
             )
-            for link in span.links
-        ),
+            for link in links
+        )
+        if links
+        else (),
         trace_state=span.trace_state,
         flags=span.flags,
         dropped_attributes_count=span.dropped_attributes_count,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, SerializationInfo, SerializerFunctionWrapHandler, model_serializer
+from pydantic import BaseModel, ConfigDict, Field
 
 MessageType = Literal[
     "agent_start", "user_message", "assistant_message", "tool_call", "agent_handoff", "context_compacted"
@@ -86,28 +86,27 @@ class ContextCompacted(BaseModel):
     compaction_items_after: int | None = None
 
 
+def _unset(value: object) -> bool:
+    return value is None
+
+
 class AgentChatMessage(BaseModel):
+    """One entry of the trajectory: the entry ``type`` names is set, the others are left out,
+    and so is ``feedback`` unless it was asked for."""
+
+    # Left out field by field (``exclude_if``), each being None: a serializer wrapping every
+    # message to drop them cost more than the rest of encoding a trajectory.
     type: MessageType
     span_id: str
     agent_name: str | None = None
     started_at: datetime
-    agent_start: AgentStart | None = None
-    user_message: UserMessage | None = None
-    assistant_message: AssistantMessage | None = None
-    tool_call: ToolCall | None = None
-    agent_handoff: AgentHandoff | None = None
-    context_compacted: ContextCompacted | None = None
-    feedback: list[Feedback] | None = None
-
-    @model_serializer(mode="wrap")
-    def _only_the_set_entry(self, handler: SerializerFunctionWrapHandler, info: SerializationInfo) -> dict[str, Any]:
-        data: dict[str, Any] = handler(self)
-        for name in ENTRY_TYPES:
-            if name != self.type:
-                data.pop(name, None)
-        if self.feedback is None:
-            data.pop("feedback", None)
-        return data
+    agent_start: AgentStart | None = Field(default=None, exclude_if=_unset)
+    user_message: UserMessage | None = Field(default=None, exclude_if=_unset)
+    assistant_message: AssistantMessage | None = Field(default=None, exclude_if=_unset)
+    tool_call: ToolCall | None = Field(default=None, exclude_if=_unset)
+    agent_handoff: AgentHandoff | None = Field(default=None, exclude_if=_unset)
+    context_compacted: ContextCompacted | None = Field(default=None, exclude_if=_unset)
+    feedback: list[Feedback] | None = Field(default=None, exclude_if=_unset)
 
     @property
     def entry(self) -> BaseModel:

@@ -28,6 +28,7 @@ commits a trace arrived in: it is applied when a trace is read, never stored.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -43,8 +44,13 @@ Strands' ``handoff_to_agent`` with the agent in its ``agent_name`` argument, Lla
 _TARGET_ARGUMENTS = ("agent_name", "to_agent")
 
 
+_NOT_ALPHANUMERIC = re.compile(r"[^a-z0-9]")
+
+
+@functools.lru_cache(maxsize=1024)
 def canonical(agent: str | None) -> str:
-    return re.sub(r"[^a-z0-9]", "", (agent or "").lower())
+    """An agent's name as compared (asked for a few names, many times per read)."""
+    return _NOT_ALPHANUMERIC.sub("", (agent or "").lower())
 
 
 def records_handoff(node: Node) -> bool:

@@ -45,7 +45,7 @@ from tracechat.query.content import ContentRefs
 from tracechat.query.reader import Reader, time_of
 from tracechat.query.spans import recorded_question
 from tracechat.query.transcript import Transcript
-from tracechat.query.tree import Node, build_tree
+from tracechat.query.tree import Node, span_tree
 
 
 @dataclass(slots=True)
@@ -101,23 +101,23 @@ def build_trajectory(
     """Steps 2–5 (step 1, normalizing, is ``query.service``'s). ``known``: read as a later
     trace of a session, whose earlier traces showed that (and learn what this one shows)."""
     content = content or ContentRefs(trace_id)
-    roots = build_tree(spans)
-    fold_graph_nodes(roots)
-    tools = sorted((s for s in spans if s.kind is Kind.TOOL), key=lambda s: s.start_ns)
-    reader = Reader(trace_id, tools, content)
-    asked = Transcript(Counter(known.transcript.seen)) if known is not None else None
-    if known is not None:
-        reader.transcript, reader.agents = known.transcript, known.agents
-        reader.open_calls, reader.calls_by_id = known.open_calls, known.calls_by_id
-    reader.read(roots)
-    _user_fallback(reader, spans, asked)
-    return AgentChatTrajectory(
-        trace_id=trace_id,
-        root_span_name=root_span_name or (roots[0].facts.name if roots else None),
-        provider=_provider(roots),
-        total_duration_ms=_duration(roots, spans),
-        messages=reader.messages,
-    )
+    with span_tree(spans) as roots:
+        fold_graph_nodes(roots)
+        tools = sorted((s for s in spans if s.kind is Kind.TOOL), key=lambda s: s.start_ns)
+        reader = Reader(trace_id, tools, content)
+        asked = Transcript(Counter(known.transcript.seen)) if known is not None else None
+        if known is not None:
+            reader.transcript, reader.agents = known.transcript, known.agents
+            reader.open_calls, reader.calls_by_id = known.open_calls, known.calls_by_id
+        reader.read(roots)
+        _user_fallback(reader, spans, asked)
+        return AgentChatTrajectory(
+            trace_id=trace_id,
+            root_span_name=root_span_name or (roots[0].facts.name if roots else None),
+            provider=_provider(roots),
+            total_duration_ms=_duration(roots, spans),
+            messages=reader.messages,
+        )
 
 
 def fold_graph_nodes(roots: list[Node]) -> None:

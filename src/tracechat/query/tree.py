@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from tracechat.genai.types import Kind, SpanFacts
@@ -134,6 +135,23 @@ def build_tree(spans: list[SpanFacts]) -> list[Node]:
         _sort(node.children)
     _sort(roots)
     return roots
+
+
+@contextmanager
+def span_tree(spans: list[SpanFacts]) -> Iterator[list[Node]]:
+    """``build_tree``'s roots, for the length of a read. A node points to its parent and
+    its children: a reference cycle, which only the cycle collector frees, late and all at
+    once, with every span, message and attribute the tree holds (measured: a 20 ms pause
+    every ~14 reads of 50 spans, ~20% of their reconstruction). Leaving the block unlinks
+    the nodes, so a read's objects are freed by reference counting as soon as it ends."""
+    roots = build_tree(spans)
+    try:
+        yield roots
+    finally:
+        for root in roots:
+            for node in [root, *root.descendants()]:
+                node.parent = None
+                node.children = []
 
 
 _REPEAT_WINDOW = 8

@@ -13,16 +13,16 @@ from tracechat.genai.types import SpanFacts
 from tracechat.query.attribution import attribute, model_calls
 from tracechat.query.spans import speaker
 from tracechat.query.trajectory import fold_graph_nodes
-from tracechat.query.tree import build_tree
+from tracechat.query.tree import span_tree
 
 
 def calls_by_agent(spans: list[SpanFacts]) -> list[tuple[str | None, SpanFacts]]:
     """Each model call of one trace once (the span that speaks for it, with the tokens the
     trajectory gives its assistant entry), with the agent it belongs to (None: no agent)."""
-    roots = build_tree(spans)
-    fold_graph_nodes(roots)
-    owners = attribute(roots)
-    return [(owners.get(call.facts.span_id), speaker(call).facts) for call in model_calls(roots)]
+    with span_tree(spans) as roots:
+        fold_graph_nodes(roots)
+        owners = attribute(roots)
+        return [(owners.get(call.facts.span_id), speaker(call).facts) for call in model_calls(roots)]
 
 
 @dataclass(slots=True)

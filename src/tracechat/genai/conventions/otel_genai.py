@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tracechat.genai.messages import parse_messages
+from tracechat.genai.messages import messages_document, parse_messages
 from tracechat.genai.types import SpanFacts
 from tracechat.genai.values import json_text, number, structured, text
 
@@ -22,7 +22,8 @@ def extract(facts: SpanFacts) -> None:
     a = facts.attributes
     facts.fill("agent_name", text(a.get("gen_ai.agent.name")) or text(a.get("gen_ai.agent.id")))
     facts.fill("input_messages", parse_messages(a.get("gen_ai.input.messages")))
-    facts.fill("output_messages", parse_messages(a.get("gen_ai.output.messages")))
+    outputs = messages_document(a.get("gen_ai.output.messages"))  # read twice: decoded once
+    facts.fill("output_messages", parse_messages(outputs))
     facts.fill("system_instructions", instructions_text(a.get("gen_ai.system_instructions")))
     facts.fill("tool_definitions", tool_definitions(a.get("gen_ai.tool.definitions")))
     facts.fill("tool_definitions", tool_definitions(a.get("gen_ai.agent.tools")))  # Strands, on the agent span
@@ -32,7 +33,7 @@ def extract(facts: SpanFacts) -> None:
     for key in ("gen_ai.usage.reasoning.output_tokens", "gen_ai.usage.reasoning_tokens"):
         facts.fill("reasoning_tokens", number(a.get(key)))
     facts.fill("finish_reason", first_finish_reason(a.get("gen_ai.response.finish_reasons")))
-    facts.fill("finish_reason", output_finish_reason(a.get("gen_ai.output.messages")))
+    facts.fill("finish_reason", output_finish_reason(outputs))
     facts.fill("conversation_compacted", _flag(a.get("gen_ai.conversation.compacted")))
     facts.fill("handoff_from", text(a.get("gen_ai.handoff.from_agent")))
     facts.fill("handoff_to", text(a.get("gen_ai.handoff.to_agent")) or text(a.get("gen_ai.transfer.target.name")))

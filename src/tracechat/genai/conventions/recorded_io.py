@@ -27,9 +27,9 @@ def extract(facts: SpanFacts) -> None:
 
 
 def _one(facts: SpanFacts, names: frozenset[str]) -> str | None:
-    found = [
-        value
-        for key, value in facts.attributes.items()
-        if not key.startswith("gen_ai.") and key.rsplit(".", 1)[-1].lower() in names
-    ]
-    return text(found[0]) if len(found) == 1 else None
+    found = facts.about_keys(names, lambda keys: _named(keys, names))
+    return text(facts.attributes[found[0]]) if len(found) == 1 else None
+
+
+def _named(keys: tuple[str, ...], names: frozenset[str]) -> tuple[str, ...]:
+    return tuple(key for key in keys if not key.startswith("gen_ai.") and key.rsplit(".", 1)[-1].lower() in names)

@@ -16,7 +16,7 @@ from tracechat.genai.values import json_text, number, structured, text
 
 def extract(facts: SpanFacts) -> None:
     a = facts.attributes
-    if not any(key.startswith("ai.") for key in a):
+    if not facts.has("ai."):
         return
     facts.fill("input_messages", parse_messages(a.get("ai.prompt.messages")))
     facts.fill("input_messages", _prompt(a.get("ai.prompt")))

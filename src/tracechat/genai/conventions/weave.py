@@ -11,7 +11,7 @@ from tracechat.genai.values import number, text
 
 def extract(facts: SpanFacts) -> None:
     a = facts.attributes
-    if not any(key.startswith("weave.") for key in a):
+    if not facts.has("weave."):
         return
     facts.fill("agent_name", text(a.get("weave.agent.name")))
     facts.fill("input_messages", parse_messages(a.get("weave.input.messages")))
