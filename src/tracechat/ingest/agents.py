@@ -36,7 +36,7 @@ from tracechat.genai.types import Kind, SpanFacts
 from tracechat.ingest.codec import decode_span_payload
 from tracechat.query.attribution import TRANSFER, decided_by_enclosing, shown_agents
 from tracechat.query.trajectory import fold_graph_nodes
-from tracechat.query.tree import Node, build_tree
+from tracechat.query.tree import Node, span_tree
 
 _TRACE, _SPAN_ID, _OPERATION, _AGENT, _RAW = 1, 2, 10, 11, 22
 """Positions in a span row (``model.records.SpanColumns`` order)."""
@@ -64,22 +64,19 @@ def _shown(rows: list[tuple[Any, ...]]) -> dict[str, str]:
     if all(row[_AGENT] is None and row[_SPAN_ID] in light for row in rows):
         return {}  # model calls and tools that name no agent, and nothing that hands over
     with shared_history():
-        roots = _tree([_facts(row, content=row[_SPAN_ID] not in light) for row in rows])
-        if _content_matters(roots, light):
-            roots = _tree([_facts(row, content=True) for row in rows])
-    return shown_agents(roots)
+        with span_tree([_facts(row, content=row[_SPAN_ID] not in light) for row in rows]) as roots:
+            fold_graph_nodes(roots)
+            if not _content_matters(roots, light):
+                return shown_agents(roots)
+        with span_tree([_facts(row, content=True) for row in rows]) as roots:
+            fold_graph_nodes(roots)
+            return shown_agents(roots)
 
 
 def _light(row: tuple[Any, ...]) -> bool:
     """A model call or a tool that hands nothing over is read from its promoted columns."""
     raw = row[_RAW]
     return row[_OPERATION] in _LIGHT_OPERATIONS and _TRANSFER_BYTES not in raw and _HANDOFF_BYTES not in raw
-
-
-def _tree(facts: list[SpanFacts]) -> list[Node]:
-    roots = build_tree(facts)
-    fold_graph_nodes(roots)
-    return roots
 
 
 def _content_matters(roots: list[Node], light: set[str]) -> bool:
