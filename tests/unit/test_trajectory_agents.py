@@ -1,0 +1,130 @@
+"""Which agent each entry of a trajectory is from, where more than one agent speaks
+(``query/reader.py``, ``query/attribution.py``): a compaction of one agent's context while
+another spoke last, instructions that change after a takeover, an agent spelled two ways,
+output messages that are not the model's. Traces built span by span, read through the real
+store; each test asserts what a reader of the trajectory sees."""
+
+from __future__ import annotations
+
+from tests.traces import TraceBuilder, as_json, outline, trajectory
+from tracechat.store.duck import DuckDBStore
+
+
+def text(role: str, content: str) -> dict[str, object]:
+    return {"role": role, "parts": [{"type": "text", "content": content}]}
+
+
+def chat(inputs: list[object], outputs: list[object], **extra: object) -> dict[str, object]:
+    return {
+        "gen_ai.operation.name": "chat",
+        "gen_ai.request.model": "gpt-4o",
+        "gen_ai.input.messages": as_json(inputs),
+        "gen_ai.output.messages": as_json(outputs),
+        **extra,
+    }
+
+
+def agent(name: str, **extra: object) -> dict[str, object]:
+    return {"gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": name, **extra}
+
+
+def system(instructions: str) -> dict[str, object]:
+    return {"gen_ai.system_instructions": as_json([{"type": "text", "content": instructions}])}
+
+
+def test_a_compaction_of_one_agents_context_is_that_agents_while_another_spoke_last(store: DuckDBStore) -> None:
+    """The researcher's second call starts from a summary of its earlier context while the
+    writer spoke last: the compaction is the researcher's, and control passes to it there."""
+    ask, found, more = text("user", "Find flights."), text("assistant", "Three flights."), text("user", "Cheapest?")
+    summary = text("user", "Summary: three flights found.")
+    trace = TraceBuilder()
+    researcher = trace.span("invoke_agent researcher", agent("researcher"), start_ms=0)
+    trace.span("chat gpt-4o", chat([ask, found, more], [text("assistant", "The 9:00.")]), parent=researcher)
+    writer = trace.span("invoke_agent writer", agent("writer"), start_ms=20)
+    trace.span("chat gpt-4o", chat([text("user", "Write it up.")], [text("assistant", "Done.")]), parent=writer)
+    again = trace.span("invoke_agent researcher", agent("researcher"), start_ms=40)
+    trace.span(
+        "chat gpt-4o",
+        chat([summary, text("assistant", "The 9:00."), text("user", "Any later?")], [text("assistant", "The 15:00.")]),
+        parent=again,
+        start_ms=40,
+    )
+    assert outline(trajectory(store, trace))[-4:] == [
+        ("agent_handoff", "writer", "researcher"),
+        ("context_compacted", "researcher", "Summary: three flights found."),
+        ("user_message", "researcher", "Any later?"),
+        ("assistant_message", "researcher", "The 15:00."),
+    ]
+
+
+def test_an_agent_whose_instructions_change_starts_again_with_the_new_ones(store: DuckDBStore) -> None:
+    """A named agent's second call sends other instructions than its first: a second
+    ``agent_start`` with them, before the call's question; the same again is no new start."""
+    trace = TraceBuilder()
+    runner = trace.span("invoke_agent planner", agent("planner"), duration_ms=100)
+    first, second = text("user", "Plan a trip."), text("user", "Now book it.")
+    trace.span("chat gpt-4o", chat([first], [text("assistant", "Paris.")], **system("Plan trips.")), parent=runner)
+    trace.span(
+        "chat gpt-4o",
+        chat([first, text("assistant", "Paris."), second], [text("assistant", "Booked.")], **system("Book trips.")),
+        parent=runner,
+        start_ms=20,
+    )
+    trace.span(
+        "chat gpt-4o",
+        chat(
+            [second, text("assistant", "Booked."), text("user", "Thanks.")],
+            [text("assistant", "Bye.")],
+            **system("Book trips."),
+        ),
+        parent=runner,
+        start_ms=40,
+    )
+    assert outline(trajectory(store, trace)) == [
+        ("agent_start", "planner", "Plan trips."),
+        ("user_message", "planner", "Plan a trip."),
+        ("assistant_message", "planner", "Paris."),
+        ("agent_start", "planner", "Book trips."),
+        ("user_message", "planner", "Now book it."),
+        ("assistant_message", "planner", "Booked."),
+        ("user_message", "planner", "Thanks."),
+        ("assistant_message", "planner", "Bye."),
+    ]
+
+
+def test_an_agent_taken_over_to_is_named_as_it_names_itself(store: DuckDBStore) -> None:
+    """A handoff record names ``weather_agent``; the agent then speaks as "Weather Agent":
+    one handoff, to "Weather Agent", and no second handoff between the two spellings."""
+    trace = TraceBuilder()
+    triage = trace.span("invoke_agent triage", agent("triage"), duration_ms=10)
+    trace.span("chat gpt-4o", chat([text("user", "Weather?")], [text("assistant", "Passing you on.")]), parent=triage)
+    trace.span(
+        "handoff",
+        {
+            "gen_ai.operation.name": "handoff",
+            "gen_ai.handoff.from_agent": "triage",
+            "gen_ai.handoff.to_agent": "weather_agent",
+        },
+        start_ms=12,
+    )
+    weather = trace.span("invoke_agent Weather Agent", agent("Weather Agent"), start_ms=20)
+    trace.span(
+        "chat gpt-4o", chat([text("user", "Weather?")], [text("assistant", "Sunny.")]), parent=weather, start_ms=20
+    )
+    rows = outline(trajectory(store, trace))
+    assert [row for row in rows if row[0] in ("agent_handoff", "agent_start")] == [
+        ("agent_start", "triage", None),
+        ("agent_handoff", "triage", "Weather Agent"),
+        ("agent_start", "Weather Agent", None),
+    ]
+    assert rows[-1] == ("assistant_message", "Weather Agent", "Sunny.")
+
+
+def test_a_user_message_among_a_calls_outputs_is_not_its_reply(store: DuckDBStore) -> None:
+    """Output messages recorded with the role ``user`` (the input echoed back) are not what
+    the model said: the assistant entry holds only the assistant's text."""
+    trace = TraceBuilder()
+    asked = text("user", "Weather in Paris?")
+    trace.span("chat gpt-4o", chat([asked], [asked, text("assistant", "18C in Paris.")]))
+    answers = [m.assistant_message for m in trajectory(store, trace).messages if m.assistant_message]
+    assert [a.text for a in answers] == ["18C in Paris."]
