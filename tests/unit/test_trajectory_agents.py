@@ -128,3 +128,32 @@ def test_a_user_message_among_a_calls_outputs_is_not_its_reply(store: DuckDBStor
     trace.span("chat gpt-4o", chat([asked], [asked, text("assistant", "18C in Paris.")]))
     answers = [m.assistant_message for m in trajectory(store, trace).messages if m.assistant_message]
     assert [a.text for a in answers] == ["18C in Paris."]
+
+
+def test_a_question_only_a_folded_graph_node_recorded_names_no_agent(store: DuckDBStore) -> None:
+    """LangGraph's node "agent", marked an agent span inside the graph's agent, is a step of
+    that agent (``fold_graph_nodes``) and loses the name it had only from its span: the
+    question only it recorded is asked of no agent by name (never of an agent called "")."""
+    trace = TraceBuilder()
+    graph_metadata = as_json({"ls_integration": "langgraph"})
+    node_metadata = as_json({"ls_integration": "langgraph", "langgraph_node": "agent", "langgraph_step": 1})
+    graph = trace.span(
+        "weather_agent", {"openinference.span.kind": "AGENT", "metadata": graph_metadata}, duration_ms=50
+    )
+    node = trace.span(
+        "agent",
+        {"openinference.span.kind": "AGENT", "metadata": node_metadata, "input.value": "Weather in Paris?"},
+        parent=graph,
+        start_ms=1,
+    )
+    llm = {
+        "openinference.span.kind": "LLM",
+        "llm.model_name": "gpt-4o",
+        "llm.output_messages.0.message.role": "assistant",
+        "llm.output_messages.0.message.content": "18C in Paris.",
+    }
+    trace.span("ChatOpenAI", llm, parent=node, start_ms=2)
+    result = trajectory(store, trace)
+    assert [(m.type, m.span_id, m.agent_name) for m in result.messages if m.user_message] == [
+        ("user_message", node, None)
+    ]

@@ -94,3 +94,13 @@ def test_a_third_record_of_a_call_nests_after_the_second_was_nested_by_its_respo
     [root] = build_tree([a, b, c])
     [second] = root.children
     assert (root.facts.span_id, second.facts.span_id, [n.facts.span_id for n in second.children]) == ("a", "b", ["c"])
+
+
+def test_an_empty_agent_span_adopts_the_work_within_its_time_but_no_agent_span() -> None:
+    """An agent span with no children holds the siblings that ran wholly within its time
+    (its work, recorded beside it), except another agent span: that agent is not its work."""
+    lead = facts("a", 0, 50, kind=Kind.AGENT, agent_name="lead")
+    helper = facts("b", 10, 20, kind=Kind.AGENT, agent_name="helper")
+    call = facts("c", 22, 30)
+    [root, sibling] = build_tree([lead, helper, call])
+    assert (root.facts.span_id, [n.facts.span_id for n in root.children], sibling.facts.span_id) == ("a", ["c"], "b")
