@@ -117,7 +117,8 @@ def run(module: str, every: int, survivors: bool = False, unchecked: bool = Fals
     names = sorted(name for name in codes if not wanted or codes[name] in wanted)
     chosen = names[::every]
     print(f"{module}: {len(chosen)} of {len(names)} mutants", flush=True)
-    mutmut(chosen)
+    if chosen:  # (no names at all would have mutmut check every mutant of every module)
+        mutmut(chosen)
 
 
 def report() -> int:
