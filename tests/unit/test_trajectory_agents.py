@@ -157,3 +157,73 @@ def test_a_question_only_a_folded_graph_node_recorded_names_no_agent(store: Duck
     assert [(m.type, m.span_id, m.agent_name) for m in result.messages if m.user_message] == [
         ("user_message", node, None)
     ]
+
+
+def _triage_then_a_call_of_no_agent_span(trace: TraceBuilder, handing: list[object]) -> str:
+    """Triage answers (its output: ``handing``), then a model call no agent span holds, with
+    instructions not seen before, asks the next question: the span id of that call."""
+    triage = trace.span("invoke_agent triage", agent("triage"), duration_ms=30)
+    trace.span("chat gpt-4o", chat([text("user", "Plan a trip.")], handing), parent=triage, start_ms=1)
+    return triage
+
+
+def test_a_handoff_tool_span_hands_the_next_new_instructions_to_the_agent_its_arguments_name(
+    store: DuckDBStore,
+) -> None:
+    """LlamaIndex's ``handoff`` tool names the agent taking over only in its arguments
+    (``to_agent``); no model output records the call: the tool span alone says that the next
+    call with new instructions is the planner's."""
+    trace = TraceBuilder()
+    triage = _triage_then_a_call_of_no_agent_span(trace, [text("assistant", "Handing over.")])
+    handoff = {"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": "handoff"}
+    handoff["gen_ai.tool.call.arguments"] = as_json({"to_agent": "planner"})
+    trace.span("execute_tool handoff", handoff, parent=triage, start_ms=12)
+    asked = [text("user", "Plan a trip."), text("user", "Paris, in May.")]
+    trace.span("chat gpt-4o", chat(asked, [text("assistant", "Booked.")], **system("Plan trips.")), start_ms=40)
+    rows = outline(trajectory(store, trace))
+    assert [row for row in rows if row[0] in ("agent_handoff", "assistant_message")] == [
+        ("assistant_message", "triage", "Handing over."),
+        ("agent_handoff", "triage", "planner"),
+        ("assistant_message", "planner", "Booked."),
+    ]
+
+
+def test_a_call_recorded_by_nested_spans_belongs_by_the_instructions_only_its_inner_span_records(
+    store: DuckDBStore,
+) -> None:
+    """After triage asked for ``transfer_to_planner``, a model call recorded twice (an outer
+    span without content, the client's span inside it with instructions never seen): the
+    call is the planner's, by the instructions its inner span records."""
+    trace = TraceBuilder()
+    ask = {"role": "assistant", "parts": [{"type": "tool_call", "id": "t1", "name": "transfer_to_planner"}]}
+    _triage_then_a_call_of_no_agent_span(trace, [ask])
+    outer = trace.span(
+        "chat gpt-4o", {"gen_ai.operation.name": "chat", "gen_ai.usage.input_tokens": 40}, start_ms=40, duration_ms=20
+    )
+    asked = [text("user", "Plan a trip."), ask, text("user", "Paris, in May.")]
+    inner = chat(asked, [text("assistant", "Booked.")], **system("Plan trips."))
+    trace.span("chat gpt-4o", inner, parent=outer, start_ms=41)
+    rows = outline(trajectory(store, trace))
+    assert [row for row in rows if row[0] in ("agent_handoff", "assistant_message")] == [
+        ("assistant_message", "triage", None),
+        ("agent_handoff", "triage", "planner"),
+        ("assistant_message", "planner", "Booked."),
+    ]
+
+
+def test_a_call_of_no_agent_span_belongs_to_the_agent_that_sent_its_instructions_before(store: DuckDBStore) -> None:
+    """The planner's span held its first call; a later call outside any agent span sends the
+    same instructions: it is the planner's too (the span was not current for it)."""
+    trace = TraceBuilder()
+    planner = trace.span("invoke_agent planner", agent("planner"), duration_ms=30)
+    first = text("user", "Plan a trip.")
+    trace.span("chat gpt-4o", chat([first], [text("assistant", "Where to?")], **system("Plan trips.")), parent=planner)
+    asked = [first, text("assistant", "Where to?"), text("user", "Paris.")]
+    trace.span("chat gpt-4o", chat(asked, [text("assistant", "Booked.")], **system("Plan trips.")), start_ms=40)
+    assert outline(trajectory(store, trace)) == [
+        ("agent_start", "planner", "Plan trips."),
+        ("user_message", "planner", "Plan a trip."),
+        ("assistant_message", "planner", "Where to?"),
+        ("user_message", "planner", "Paris."),
+        ("assistant_message", "planner", "Booked."),
+    ]
