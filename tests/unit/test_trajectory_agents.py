@@ -6,7 +6,13 @@ store; each test asserts what a reader of the trajectory sees."""
 
 from __future__ import annotations
 
-from tests.traces import TraceBuilder, as_json, outline, trajectory
+import hashlib
+
+from tests.traces import BASE_NS, MS, TraceBuilder, as_json, outline, trajectory
+from tracechat.query.content import PREVIEW_CHARS, TEXT_LIMIT
+from tracechat.query.service import trace_facts
+from tracechat.query.session_queries import SessionQueries
+from tracechat.query.trajectory import build_trajectory
 from tracechat.store.duck import DuckDBStore
 
 
@@ -227,3 +233,63 @@ def test_a_call_of_no_agent_span_belongs_to_the_agent_that_sent_its_instructions
         ("user_message", "planner", "Paris."),
         ("assistant_message", "planner", "Booked."),
     ]
+
+
+# -- the trajectory's own steps (query/trajectory.py): fallbacks and what the response names ---
+
+
+def _workflow_asked(trace: TraceBuilder, question: str, answer: str) -> str:
+    """A workflow span of session s1 that recorded its question (no agent span, no model call
+    recording its input: only the trajectory's fallback reads it); its model call answers."""
+    asked = {"openinference.span.kind": "CHAIN", "input.value": question, "gen_ai.conversation.id": "s1"}
+    runner = trace.span("workflow", asked, duration_ms=30)
+    answered = {"gen_ai.operation.name": "chat", "gen_ai.output.messages": as_json([text("assistant", answer)])}
+    trace.span("chat gpt-4o", answered, parent=runner)
+    return runner
+
+
+def test_a_later_trace_of_a_session_asking_the_same_question_again_shows_no_new_question(store: DuckDBStore) -> None:
+    """The first trace of a session asks its model the question; the second records it only
+    on a workflow span (its model call records no input): it resumes the turn, the question
+    known from the first, and asks nothing new."""
+    first, second = TraceBuilder(), TraceBuilder(base_ns=BASE_NS + 10_000 * MS)
+    asked = {"gen_ai.conversation.id": "s1"}
+    first.span("chat gpt-4o", chat([text("user", "Weather in Paris?")], [text("assistant", "Checking.")], **asked))
+    _workflow_asked(second, "Weather in Paris?", "18C.")
+    for trace in (first, second):
+        trace.store_in(store)
+    session = SessionQueries(store).session_trajectory("p", "s1")
+    users = [(m.trace_id, m.user_message.text) for m in session.messages if m.user_message]
+    assert users == [(first.trace_hex, "Weather in Paris?")]
+
+
+def test_a_long_question_only_a_workflow_span_recorded_is_previewed_and_referenced(store: DuckDBStore) -> None:
+    huge = "q" * (TEXT_LIMIT + 1)
+    trace = TraceBuilder()
+    runner = _workflow_asked(trace, huge, "18C.")
+    [user] = [m.user_message for m in trajectory(store, trace).messages if m.user_message]
+    digest = hashlib.sha256(huge.encode()).hexdigest()[:32]
+    assert user.content_refs == [f"{trace.trace_hex}.{runner}.{digest}"]
+    assert user.text == huge[:PREVIEW_CHARS] + f"… [{len(huge)} characters; the whole text is in content_refs]"
+
+
+def test_a_trajectory_names_its_root_span_and_an_empty_one_none(store: DuckDBStore) -> None:
+    """With no root name from the trace index, the first root's name; no spans: none."""
+    trace = TraceBuilder()
+    trace.span("invoke_agent weather", agent("weather"))
+    trace.store_in(store)
+    stored = store.read_trace("p", trace.trace_hex)
+    assert stored is not None
+    spans, _ = trace_facts(stored.spans, stored.logs)
+    assert build_trajectory(trace.trace_hex, spans, None).root_span_name == "invoke_agent weather"
+    empty = build_trajectory(trace.trace_hex, [], None)
+    assert (empty.root_span_name, empty.provider, empty.total_duration_ms, empty.messages) == (None, None, None, [])
+
+
+def test_the_root_names_the_provider_when_one_call_is_its_though_more_are_anothers(store: DuckDBStore) -> None:
+    trace = TraceBuilder()
+    root = trace.span("invoke_agent weather", {**agent("weather"), "gen_ai.provider.name": "openai"}, duration_ms=50)
+    for start, provider in enumerate(["openai", "anthropic", "anthropic"]):
+        answer = chat([text("user", "Weather?")], [text("assistant", "Sunny.")], **{"gen_ai.provider.name": provider})
+        trace.span("chat", answer, parent=root, start_ms=start)
+    assert trajectory(store, trace).provider == "openai"
