@@ -6,6 +6,7 @@ is read first. The traces read through the store are in ``test_trajectory_*.py``
 from __future__ import annotations
 
 from tracechat.genai.types import Kind, Message, Part, SpanFacts
+from tracechat.query.spans import speaker
 from tracechat.query.tree import build_tree, records_again
 
 MS = 1_000_000
@@ -104,3 +105,14 @@ def test_an_empty_agent_span_adopts_the_work_within_its_time_but_no_agent_span()
     call = facts("c", 22, 30)
     [root, sibling] = build_tree([lead, helper, call])
     assert (root.facts.span_id, [n.facts.span_id for n in root.children], sibling.facts.span_id) == ("a", ["c"], "b")
+
+
+def test_of_a_call_recorded_by_nested_spans_the_innermost_with_content_speaks() -> None:
+    """ADK's ``call_llm`` over ``generate_content`` over a span that records nothing: the
+    middle one, the innermost that holds the messages, speaks for the call."""
+    said = [Message(role="assistant", parts=[Part(kind="text", text="18C")])]
+    outer = facts("a", 1, 40, output_messages=said)
+    middle = facts("b", 2, 30, output_messages=said, parent_span_id="a")
+    inner = facts("c", 3, 20, parent_span_id="b")
+    [root] = build_tree([outer, middle, inner])
+    assert speaker(root).facts.span_id == "b"
