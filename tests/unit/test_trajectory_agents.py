@@ -293,3 +293,60 @@ def test_the_root_names_the_provider_when_one_call_is_its_though_more_are_anothe
         answer = chat([text("user", "Weather?")], [text("assistant", "Sunny.")], **{"gen_ai.provider.name": provider})
         trace.span("chat", answer, parent=root, start_ms=start)
     assert trajectory(store, trace).provider == "openai"
+
+
+# -- the reader's remaining edges (query/reader.py) ------------------------------------------
+
+
+def test_an_empty_agent_span_naming_itself_as_its_source_is_a_run_not_a_handoff(store: DuckDBStore) -> None:
+    trace = TraceBuilder()
+    trace.span("invoke_agent weather", agent("weather", **{"gen_ai.agent.source": "Weather"}))
+    assert [row[0] for row in outline(trajectory(store, trace))] == ["agent_start"]
+
+
+def test_a_call_that_sends_only_its_instructions_after_another_reads_as_no_new_message(store: DuckDBStore) -> None:
+    """Its input holds no conversation (only the system message): nothing new was said."""
+    brief = {"role": "system", "parts": [{"type": "text", "content": "Be brief."}]}
+    trace = TraceBuilder()
+    trace.span("chat gpt-4o", chat([brief, text("user", "Weather?")], [text("assistant", "Sunny.")]))
+    trace.span("chat gpt-4o", chat([brief], [text("assistant", "Still sunny.")]), start_ms=20)
+    assert outline(trajectory(store, trace)) == [
+        ("agent_start", None, "Be brief."),
+        ("user_message", None, "Weather?"),
+        ("assistant_message", None, "Sunny."),
+        ("assistant_message", None, "Still sunny."),
+    ]
+
+
+def test_a_long_answer_is_previewed_and_referenced(store: DuckDBStore) -> None:
+    huge = "a" * (TEXT_LIMIT + 1)
+    trace = TraceBuilder()
+    call = trace.span("chat gpt-4o", chat([text("user", "Tell me everything.")], [text("assistant", huge)]))
+    [answer] = [m.assistant_message for m in trajectory(store, trace).messages if m.assistant_message]
+    digest = hashlib.sha256(huge.encode()).hexdigest()[:32]
+    assert answer.content_refs == [f"{trace.trace_hex}.{call}.{digest}"]
+
+
+def test_a_long_retrieval_step_is_previewed_and_referenced(store: DuckDBStore) -> None:
+    huge = "d" * (TEXT_LIMIT + 1)
+    trace = TraceBuilder()
+    step = trace.span(
+        "retrieve", {"openinference.span.kind": "RETRIEVER", "input.value": "Paris", "output.value": huge}
+    )
+    [call] = [m.tool_call for m in trajectory(store, trace).messages if m.tool_call]
+    digest = hashlib.sha256(huge.encode()).hexdigest()[:32]
+    assert (call.tool_name, call.tool_arguments, call.content_refs) == (
+        "retrieve",
+        "Paris",
+        [f"{trace.trace_hex}.{step}.{digest}"],
+    )
+
+
+def test_a_handoff_record_to_the_agent_speaking_with_no_handoff_before_changes_nothing(store: DuckDBStore) -> None:
+    trace = TraceBuilder()
+    triage = trace.span("invoke_agent triage", agent("triage"), duration_ms=50)
+    trace.span("chat gpt-4o", chat([text("user", "Hi.")], [text("assistant", "Hello.")]), parent=triage, start_ms=1)
+    trace.span(
+        "handoff", {"gen_ai.operation.name": "handoff", "gen_ai.handoff.to_agent": "triage"}, parent=triage, start_ms=12
+    )
+    assert [row[0] for row in outline(trajectory(store, trace))] == ["agent_start", "user_message", "assistant_message"]
