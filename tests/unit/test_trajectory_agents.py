@@ -350,3 +350,20 @@ def test_a_handoff_record_to_the_agent_speaking_with_no_handoff_before_changes_n
         "handoff", {"gen_ai.operation.name": "handoff", "gen_ai.handoff.to_agent": "triage"}, parent=triage, start_ms=12
     )
     assert [row[0] for row in outline(trajectory(store, trace))] == ["agent_start", "user_message", "assistant_message"]
+
+
+def test_when_another_agent_speaks_the_handoff_is_from_the_last_one_and_starts_name_no_tools(
+    store: DuckDBStore,
+) -> None:
+    """No handoff was recorded: the researcher speaks after the writer, so a handoff from the
+    writer to the researcher; neither agent recorded tools, so their starts name none."""
+    trace = TraceBuilder()
+    writer = trace.span("invoke_agent writer", agent("writer"), start_ms=0)
+    trace.span("chat gpt-4o", chat([text("user", "Write.")], [text("assistant", "Done.")]), parent=writer)
+    researcher = trace.span("invoke_agent researcher", agent("researcher"), start_ms=20)
+    trace.span(
+        "chat gpt-4o", chat([text("user", "Find.")], [text("assistant", "Found.")]), parent=researcher, start_ms=20
+    )
+    messages = trajectory(store, trace).messages
+    assert [(h.from_agent, h.to_agent) for h in (m.agent_handoff for m in messages) if h] == [("writer", "researcher")]
+    assert [s.tool_definitions for s in (m.agent_start for m in messages) if s] == [None, None]
