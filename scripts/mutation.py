@@ -30,6 +30,8 @@ UNCHECKED = {None, 2, 34}  # not run, interrupted, skipped; "no tests" (5, 33) c
 TRAJECTORY_TESTS = (
     "tests/unit/test_trajectory_rules.py",
     "tests/unit/test_trajectory_details.py",
+    "tests/unit/test_trajectory_agents.py",
+    "tests/unit/test_tree.py",
     "tests/unit/test_content_around_calls.py",
     "tests/unit/test_conventions.py",
     "tests/unit/test_content_shapes.py",
@@ -55,6 +57,9 @@ OWN_TESTS = {
         ("query/reader.py", "query/trajectory.py", "query/tree.py", "query/spans.py", "query/transcript.py"),
         TRAJECTORY_TESTS,
     ),
+    # the attribution rule, read by the trajectory (and by the assistant's tokens by agent,
+    # whose contract tests run on every store: too slow for each mutant)
+    "query/attribution.py": TRAJECTORY_TESTS,
     "query/content.py": ("tests/unit/test_content_refs.py", *TRAJECTORY_TESTS),
 }
 DEFAULT_TESTS = ("tests/unit/", "tests/contract/")
@@ -77,8 +82,12 @@ def results(module: str) -> dict[str, int | None]:
     return exit_codes
 
 
+NICE = 19  # --nice: how much lower than the caller's priority mutmut runs (the machine is shared)
+
+
 def mutmut(names: list[str], quiet: bool = False) -> subprocess.CompletedProcess[str]:
-    command = ["nice", "-n", "19", str(Path(sys.executable).parent / "mutmut"), "run", "--max-children", "1", *names]
+    mutmut_bin = str(Path(sys.executable).parent / "mutmut")
+    command = ["nice", "-n", str(NICE), mutmut_bin, "run", "--max-children", "1", *names]
     out, err = (subprocess.PIPE, subprocess.STDOUT) if quiet else (subprocess.DEVNULL, None)
     return subprocess.run(command, cwd=ROOT, check=False, stdout=out, stderr=err, text=True)
 
@@ -109,7 +118,8 @@ def run(module: str, every: int, survivors: bool = False, unchecked: bool = Fals
     names = sorted(name for name in codes if not wanted or codes[name] in wanted)
     chosen = names[::every]
     print(f"{module}: {len(chosen)} of {len(names)} mutants", flush=True)
-    mutmut(chosen)
+    if chosen:  # (no names at all would have mutmut check every mutant of every module)
+        mutmut(chosen)
 
 
 def report() -> int:
@@ -144,7 +154,10 @@ def main() -> int:
     parser.add_argument("--survivors", action="store_true", help="check again only the mutants that survived")
     parser.add_argument("--unchecked", action="store_true", help="check only the mutants not checked yet")
     parser.add_argument("--report", action="store_true", help="only print what was measured")
+    parser.add_argument("--nice", type=int, default=19, help="niceness added for mutmut (default %(default)s)")
     args = parser.parse_args()
+    global NICE
+    NICE = args.nice
     if not args.report:
         for module in args.modules or modules():
             run(module, args.every, args.survivors, args.unchecked)
