@@ -36,9 +36,10 @@ from tracechat.genai.types import Kind, SpanFacts
 from tracechat.ingest.codec import decode_span_payload
 from tracechat.query.attribution import TRANSFER, decided_by_enclosing, shown_agents
 from tracechat.query.trajectory import fold_graph_nodes
-from tracechat.query.tree import Node, build_tree
+from tracechat.query.tree import MAX_DEPTH, Node, build_tree
 
-_TRACE, _SPAN_ID, _OPERATION, _AGENT, _RAW = 1, 2, 10, 11, 22
+_TRACE, _SPAN_ID, _PARENT, _NAME, _START, _END, _STATUS, _OPERATION, _AGENT = 1, 2, 3, 4, 6, 7, 8, 10, 11
+_RESPONSE_ID, _INPUT_TOKENS, _OUTPUT_TOKENS, _RAW = 17, 18, 19, 22
 """Positions in a span row (``model.records.SpanColumns`` order)."""
 _LIGHT_OPERATIONS = frozenset((*MODEL_CALL_OPERATIONS, "execute_tool"))
 _TRANSFER_BYTES, _HANDOFF_BYTES = b"transfer", b"handoff"
@@ -59,21 +60,139 @@ def shown_agents_of(rows: Sequence[tuple[Any, ...]]) -> list[str | None]:
     return [shown[i] for i in range(len(rows))]
 
 
-def _shown(rows: list[tuple[Any, ...]]) -> dict[str, str]:
+def _shown(rows: list[tuple[Any, ...]], *, shortcut: bool = True) -> dict[str, str]:
     light = {row[_SPAN_ID] for row in rows if _light(row)}
     if all(row[_AGENT] is None and row[_SPAN_ID] in light for row in rows):
         return {}  # model calls and tools that name no agent, and nothing that hands over
     with shared_history():
-        roots = _tree([_facts(row, content=row[_SPAN_ID] not in light) for row in rows])
+        heavy = {row[_SPAN_ID]: _facts(row, content=True) for row in rows if row[_SPAN_ID] not in light}
+        enclosed = _enclosed(rows, heavy) if shortcut else None
+        if enclosed is not None:
+            return enclosed
+        roots = _tree([heavy.get(row[_SPAN_ID]) or _facts(row, content=False) for row in rows])
         if _content_matters(roots, light):
             roots = _tree([_facts(row, content=True) for row in rows])
     return shown_agents(roots)
 
 
 def _light(row: tuple[Any, ...]) -> bool:
-    """A model call or a tool that hands nothing over is read from its promoted columns."""
-    raw = row[_RAW]
-    return row[_OPERATION] in _LIGHT_OPERATIONS and _TRANSFER_BYTES not in raw and _HANDOFF_BYTES not in raw
+    """A model call that recorded usage or failed (by its columns alone a model call, as by
+    its content), or a tool, that hands nothing over is read from its promoted columns."""
+    operation, raw = row[_OPERATION], row[_RAW]
+    if operation not in _LIGHT_OPERATIONS:
+        return False
+    unproven = row[_INPUT_TOKENS] is None and row[_OUTPUT_TOKENS] is None and row[_STATUS] != _ERROR
+    if operation != "execute_tool" and unproven:
+        return False  # its content decides whether it is a model call (genai.kinds.classify)
+    return _TRANSFER_BYTES not in raw and _HANDOFF_BYTES not in raw
+
+
+def _enclosed(rows: list[tuple[Any, ...]], heavy: dict[str, SpanFacts]) -> dict[str, str] | None:
+    """``shown_agents`` without the tree, where rule 1 alone decides every model call: each is
+    enclosed by a named agent (its agent) or a tool (no agent) before the root, or sits
+    under a root whose parent is missing (no agent, unless one encloses it there). Then
+    neither reading order, instructions nor handovers matter, and the agents follow from
+    parent links. None where the tree could read otherwise than its parent links: a parent
+    cycle or a chain as deep as ``MAX_DEPTH``, sibling calls that may record one call
+    (``query.tree`` nests them), an agent span with no children (it may adopt siblings, or
+    record a handoff), a graph node run (``fold_graph_nodes``), or a call that rule 1 does
+    not decide.
+
+    ``heavy``: the facts of the spans that are not light (``_light``); a light span is a
+    model call or a tool by its promoted columns (``genai.registry.promoted_facts``)."""
+    kinds: dict[str, Kind] = {}
+    names: dict[str, str | None] = {}
+    parents: dict[str, str | None] = {}
+    calls: dict[tuple[str, object], list[str | None]] = {}
+    for row in rows:
+        span_id = row[_SPAN_ID]
+        parents[span_id] = row[_PARENT]
+        facts = heavy.get(span_id)
+        if facts is None:
+            kinds[span_id] = Kind.TOOL if row[_OPERATION] == "execute_tool" else Kind.LLM
+            response_id, input_tokens = row[_RESPONSE_ID], row[_INPUT_TOKENS]
+        else:
+            if facts.kind is Kind.AGENT and facts.graph_node is not None and facts.graph_node == facts.name:
+                return None
+            kinds[span_id], names[span_id] = facts.kind, facts.agent_name
+            response_id, input_tokens = facts.response_id, facts.input_tokens
+        if kinds[span_id] is Kind.LLM:
+            if response_id:
+                calls.setdefault(("response", response_id), []).append(row[_PARENT])
+            if input_tokens is not None:
+                calls.setdefault(("tokens", input_tokens), []).append(row[_PARENT])
+    if not _shallow(parents):
+        return None
+    for siblings in calls.values():
+        if len(siblings) > 1 and len({p if p in parents else None for p in siblings}) < len(siblings):
+            return None  # two sibling calls name one response or send as many tokens
+    parented = {parents[span_id] for span_id in parents}
+    shown: dict[str, str] = {}
+    for span_id, kind in kinds.items():
+        if kind is Kind.AGENT:
+            if span_id not in parented:
+                return None
+            name = names[span_id]
+            if name:
+                shown[span_id] = name
+        elif kind is Kind.LLM:
+            owner = _decided(span_id, parents, kinds, names)
+            if owner is _UNDECIDED:
+                return None
+            if isinstance(owner, str):
+                shown[span_id] = owner
+    return shown
+
+
+_UNDECIDED = object()
+_ERROR = 2
+
+
+def _shallow(parents: dict[str, str | None]) -> bool:
+    """Whether the parent links among these spans have no cycle and no chain as deep as
+    ``query.tree.MAX_DEPTH`` (where ``build_tree`` makes roots that parent links do not)."""
+    depth: dict[str, int] = {}
+    for span_id in parents:
+        path: list[str] = []
+        on_path: set[str] = set()
+        at: str | None = span_id
+        while at is not None and at in parents and at not in depth:
+            if at in on_path:
+                return False
+            path.append(at)
+            on_path.add(at)
+            at = parents[at]
+        below = depth[at] if at is not None and at in depth else 0
+        for step in reversed(path):
+            below += 1
+            depth[step] = below
+        if below >= MAX_DEPTH - 1:
+            return False
+    return True
+
+
+def _decided(
+    span_id: str, parents: dict[str, str | None], kinds: dict[str, Kind], names: dict[str, str | None]
+) -> object:
+    """A model call's agent by rule 1, read up its parent links (in ``_shallow`` ones): the
+    nearest named agent's, else None for one a tool encloses first, for one under a root
+    whose parent is missing, or for a call inside another (not a call of its own);
+    ``_UNDECIDED`` for a call that nothing encloses in a tree whose root arrived."""
+    owner: object = _UNDECIDED
+    ancestor = parents[span_id]
+    while ancestor is not None and ancestor in parents:
+        kind = kinds[ancestor]
+        if kind is Kind.LLM:
+            return None
+        if owner is _UNDECIDED:
+            if kind is Kind.AGENT and names[ancestor]:
+                owner = names[ancestor]
+            elif kind is Kind.TOOL:
+                owner = None
+        ancestor = parents[ancestor]
+    if owner is _UNDECIDED and ancestor is not None:
+        return None  # under a root whose parent is missing
+    return owner
 
 
 def _tree(facts: list[SpanFacts]) -> list[Node]:
