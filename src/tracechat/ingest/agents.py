@@ -61,16 +61,17 @@ def shown_agents_of(rows: Sequence[tuple[Any, ...]]) -> list[str | None]:
 
 
 def _shown(rows: list[tuple[Any, ...]], *, shortcut: bool = True) -> dict[str, str]:
-    light = {row[_SPAN_ID] for row in rows if _light(row)}
-    if all(row[_AGENT] is None and row[_SPAN_ID] in light for row in rows):
+    light = [_light(row) for row in rows]
+    if all(row[_AGENT] is None and is_light for row, is_light in zip(rows, light, strict=True)):
         return {}  # model calls and tools that name no agent, and nothing that hands over
     with shared_history():
-        heavy = {row[_SPAN_ID]: _facts(row, content=True) for row in rows if row[_SPAN_ID] not in light}
-        enclosed = _enclosed(rows, heavy) if shortcut else None
+        read = [None if is_light else _facts(row, content=True) for row, is_light in zip(rows, light, strict=True)]
+        enclosed = _enclosed(rows, read) if shortcut else None
         if enclosed is not None:
             return enclosed
-        roots = _tree([heavy.get(row[_SPAN_ID]) or _facts(row, content=False) for row in rows])
-        if _content_matters(roots, light):
+        roots = _tree([f or _facts(row, content=False) for row, f in zip(rows, read, strict=True)])
+        lights = {row[_SPAN_ID] for row, is_light in zip(rows, light, strict=True) if is_light}
+        if _content_matters(roots, lights):
             roots = _tree([_facts(row, content=True) for row in rows])
     return shown_agents(roots)
 
@@ -87,7 +88,7 @@ def _light(row: tuple[Any, ...]) -> bool:
     return _TRANSFER_BYTES not in raw and _HANDOFF_BYTES not in raw
 
 
-def _enclosed(rows: list[tuple[Any, ...]], heavy: dict[str, SpanFacts]) -> dict[str, str] | None:
+def _enclosed(rows: list[tuple[Any, ...]], read: list[SpanFacts | None]) -> dict[str, str] | None:
     """``shown_agents`` without the tree, where rule 1 alone decides every model call: each is
     enclosed by a named agent (its agent) or a tool (no agent) before the root, or sits
     under a root whose parent is missing (no agent, unless one encloses it there). Then
@@ -98,16 +99,15 @@ def _enclosed(rows: list[tuple[Any, ...]], heavy: dict[str, SpanFacts]) -> dict[
     record a handoff), a graph node run (``fold_graph_nodes``), or a call that rule 1 does
     not decide.
 
-    ``heavy``: the facts of the spans that are not light (``_light``); a light span is a
+    ``read``: each row's facts read with its content, None for a light one (``_light``): a
     model call or a tool by its promoted columns (``genai.registry.promoted_facts``)."""
     kinds: dict[str, Kind] = {}
     names: dict[str, str | None] = {}
     parents: dict[str, str | None] = {}
     calls: dict[tuple[str, object], list[str | None]] = {}
-    for row in rows:
+    for row, facts in zip(rows, read, strict=True):
         span_id = row[_SPAN_ID]
         parents[span_id] = row[_PARENT]
-        facts = heavy.get(span_id)
         if facts is None:
             kinds[span_id] = Kind.TOOL if row[_OPERATION] == "execute_tool" else Kind.LLM
             response_id, input_tokens = row[_RESPONSE_ID], row[_INPUT_TOKENS]
