@@ -50,14 +50,11 @@ holds: a span without them hands nothing over."""
 def shown_agents_of(rows: Sequence[tuple[Any, ...]]) -> list[str | None]:
     """For ``rows`` (span rows of one request), the agent each span shows in the trajectory
     of its trace's spans among them: the values of their ``agent_name`` column."""
-    by_trace: dict[tuple[str, str], list[int]] = defaultdict(list)
-    for index, row in enumerate(rows):
-        by_trace[(row[0], row[_TRACE])].append(index)
-    shown: dict[int, str | None] = {}
-    for indexes in by_trace.values():
-        agents = _shown([rows[i] for i in indexes])
-        shown.update((i, agents.get(rows[i][_SPAN_ID])) for i in indexes)
-    return [shown[i] for i in range(len(rows))]
+    by_trace: dict[tuple[str, str], list[tuple[Any, ...]]] = defaultdict(list)
+    for row in rows:
+        by_trace[(row[0], row[_TRACE])].append(row)
+    shown = {trace: _shown(trace_rows) for trace, trace_rows in by_trace.items()}
+    return [shown[(row[0], row[_TRACE])].get(row[_SPAN_ID]) for row in rows]
 
 
 def _shown(rows: list[tuple[Any, ...]], *, shortcut: bool = True) -> dict[str, str]:
