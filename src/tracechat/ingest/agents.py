@@ -9,12 +9,16 @@ a model call: the agent it belongs to; any other span: none). Trace reads never 
 column: they derive the span's own attributes again from its payload and read agents
 through the rule itself, over the whole tree.
 
-Cost: the rule reads ``SpanFacts``, and normalizing a model call (its message history) is
-what reading a trace costs most. A model call's content only matters to the rule when no
+Cost: where rule 1 alone decides every model call (each enclosed by a named agent or a tool,
+or under a root whose parent is missing) the agents follow from parent links (``_enclosed``),
+without the tree; only spans that are no model call or tool by their columns are normalized
+then. Otherwise the rule reads ``SpanFacts``, and normalizing a model call (its message
+history) is what reading a trace costs most. A model call's content only matters to the rule when no
 agent or tool encloses the call and something may hand the conversation over (a transfer
 or handoff span or tool, or a tool call named so in its output) or its kind rests on its
 content; a trace's model calls are normalized only then, otherwise read from their
-promoted columns (``genai.registry.promoted_facts``). Other spans are normalized.
+promoted columns (``genai.registry.promoted_facts``). Other spans are normalized, and so is
+a model call that recorded no usage (whether it is one rests on its content).
 
 Ingest sees one request at a time: the rule is applied to each trace's spans in that
 request, and the indexes take the union over requests. A parent usually ends, and is sent,
