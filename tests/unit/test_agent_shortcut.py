@@ -148,3 +148,21 @@ def test_one_call_recorded_by_two_sibling_spans_shows_once() -> None:
     (rows,) = traces_of(trace.trace_request())
     assert agents._shown(rows) == by_the_whole_rule(rows) == {root: "alpha", outer: "alpha"}
     assert not same_either_way(rows)
+
+
+def test_a_count_that_is_no_finite_number_is_no_count() -> None:
+    """Ingest normalizes agent spans (and reads normalize every span): a token count recorded
+    as ``"INF"`` or ``"nan"`` is no count, not an error that fails the whole request."""
+    trace = TraceBuilder()
+    for count in ("INF", "-inf", "nan"):
+        trace.span(
+            "invoke_agent a",
+            {
+                "gen_ai.operation.name": "invoke_agent",
+                "gen_ai.agent.name": "alpha",
+                "gen_ai.usage.reasoning.output_tokens": count,
+            },
+        )
+    (rows,) = traces_of(trace.trace_request())
+    assert all(agents._facts(row, content=True).reasoning_tokens is None for row in rows)
+    assert set(agents._shown(rows).values()) == {"alpha"}
