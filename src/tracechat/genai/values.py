@@ -57,7 +57,7 @@ def number(value: Any) -> int | None:
     if isinstance(value, str):
         try:
             return int(float(value))
-        except ValueError:
+        except (ValueError, OverflowError):  # not a number, NaN, or infinite ("INF")
             return None
     return None
 

@@ -9,12 +9,16 @@ a model call: the agent it belongs to; any other span: none). Trace reads never 
 column: they derive the span's own attributes again from its payload and read agents
 through the rule itself, over the whole tree.
 
-Cost: the rule reads ``SpanFacts``, and normalizing a model call (its message history) is
-what reading a trace costs most. A model call's content only matters to the rule when no
+Cost: where rule 1 alone decides every model call (each enclosed by a named agent or a tool,
+or under a root whose parent is missing) the agents follow from parent links (``_enclosed``),
+without the tree; only spans that are no model call or tool by their columns are normalized
+then. Otherwise the rule reads ``SpanFacts``, and normalizing a model call (its message
+history) is what reading a trace costs most. A model call's content only matters to the rule when no
 agent or tool encloses the call and something may hand the conversation over (a transfer
 or handoff span or tool, or a tool call named so in its output) or its kind rests on its
 content; a trace's model calls are normalized only then, otherwise read from their
-promoted columns (``genai.registry.promoted_facts``). Other spans are normalized.
+promoted columns (``genai.registry.promoted_facts``). Other spans are normalized, and so is
+a model call that recorded no usage (whether it is one rests on its content).
 
 Ingest sees one request at a time: the rule is applied to each trace's spans in that
 request, and the indexes take the union over requests. A parent usually ends, and is sent,
@@ -25,6 +29,7 @@ missed: an agent adopted from a handoff recorded in another request (docs/trajec
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any, NamedTuple
@@ -36,10 +41,13 @@ from tracechat.genai.types import Kind, SpanFacts
 from tracechat.ingest.codec import decode_span_payload
 from tracechat.query.attribution import TRANSFER, decided_by_enclosing, shown_agents
 from tracechat.query.trajectory import fold_graph_nodes
-from tracechat.query.tree import Node, span_tree
+from tracechat.query.tree import MAX_DEPTH, Node, span_tree
 
-_TRACE, _SPAN_ID, _OPERATION, _AGENT, _RAW = 1, 2, 10, 11, 22
+_TRACE, _SPAN_ID, _PARENT, _NAME, _START, _END, _STATUS, _OPERATION, _AGENT = 1, 2, 3, 4, 6, 7, 8, 10, 11
+_RESPONSE_ID, _INPUT_TOKENS, _OUTPUT_TOKENS, _RAW = 17, 18, 19, 22
 """Positions in a span row (``model.records.SpanColumns`` order)."""
+log = logging.getLogger(__name__)
+
 _LIGHT_OPERATIONS = frozenset((*MODEL_CALL_OPERATIONS, "execute_tool"))
 _TRANSFER_BYTES, _HANDOFF_BYTES = b"transfer", b"handoff"
 """Bytes that any name ``query.attribution.TRANSFER`` matches, and every handoff record,
@@ -49,34 +57,166 @@ holds: a span without them hands nothing over."""
 def shown_agents_of(rows: Sequence[tuple[Any, ...]]) -> list[str | None]:
     """For ``rows`` (span rows of one request), the agent each span shows in the trajectory
     of its trace's spans among them: the values of their ``agent_name`` column."""
-    by_trace: dict[tuple[str, str], list[int]] = defaultdict(list)
-    for index, row in enumerate(rows):
-        by_trace[(row[0], row[_TRACE])].append(index)
-    shown: dict[int, str | None] = {}
-    for indexes in by_trace.values():
-        agents = _shown([rows[i] for i in indexes])
-        shown.update((i, agents.get(rows[i][_SPAN_ID])) for i in indexes)
-    return [shown[i] for i in range(len(rows))]
+    by_trace: dict[tuple[str, str], list[tuple[Any, ...]]] = defaultdict(list)
+    for row in rows:
+        by_trace[(row[0], row[_TRACE])].append(row)
+    shown = {trace: _shown_or_named(trace_rows) for trace, trace_rows in by_trace.items()}
+    return [shown[(row[0], row[_TRACE])].get(row[_SPAN_ID]) for row in rows]
 
 
-def _shown(rows: list[tuple[Any, ...]]) -> dict[str, str]:
-    light = {row[_SPAN_ID] for row in rows if _light(row)}
-    if all(row[_AGENT] is None and row[_SPAN_ID] in light for row in rows):
+def _shown_or_named(rows: list[tuple[Any, ...]]) -> dict[str, str]:
+    """``_shown``; should reading a trace's spans fail (a reader bug meeting input no test
+    had), the agents the spans name themselves: the spans are stored and acknowledged all
+    the same, and the list names an agent less where the trajectory would name it."""
+    try:
+        return _shown(rows)
+    except Exception:
+        log.exception("the agents of trace %s could not be read; its spans' own agent names are kept", rows[0][_TRACE])
+        return {row[_SPAN_ID]: row[_AGENT] for row in rows if row[_AGENT] is not None}
+
+
+def _shown(rows: list[tuple[Any, ...]], *, shortcut: bool = True) -> dict[str, str]:
+    light = [_light(row) for row in rows]
+    if all(row[_AGENT] is None and is_light for row, is_light in zip(rows, light, strict=True)):
         return {}  # model calls and tools that name no agent, and nothing that hands over
     with shared_history():
-        with span_tree([_facts(row, content=row[_SPAN_ID] not in light) for row in rows]) as roots:
+        read = [None if is_light else _facts(row, content=True) for row, is_light in zip(rows, light, strict=True)]
+        enclosed = _enclosed(rows, read) if shortcut else None
+        if enclosed is not None:
+            return enclosed
+        facts = [f or _facts(row, content=False) for row, f in zip(rows, read, strict=True)]
+        lights = {row[_SPAN_ID] for row, is_light in zip(rows, light, strict=True) if is_light}
+        with span_tree(facts) as roots:
             fold_graph_nodes(roots)
-            if not _content_matters(roots, light):
+            if not _content_matters(roots, lights):
                 return shown_agents(roots)
-        with span_tree([_facts(row, content=True) for row in rows]) as roots:
-            fold_graph_nodes(roots)
-            return shown_agents(roots)
+        return by_tree([_facts(row, content=True) for row in rows])
+
+
+def by_tree(facts: list[SpanFacts]) -> dict[str, str]:
+    """``shown_agents`` over the spans' tree, as a trace read builds it (unlinked after)."""
+    with span_tree(facts) as roots:
+        fold_graph_nodes(roots)
+        return shown_agents(roots)
 
 
 def _light(row: tuple[Any, ...]) -> bool:
-    """A model call or a tool that hands nothing over is read from its promoted columns."""
-    raw = row[_RAW]
-    return row[_OPERATION] in _LIGHT_OPERATIONS and _TRANSFER_BYTES not in raw and _HANDOFF_BYTES not in raw
+    """A model call that recorded usage or failed (by its columns alone a model call, as by
+    its content), or a tool, that hands nothing over is read from its promoted columns."""
+    operation, raw = row[_OPERATION], row[_RAW]
+    if operation not in _LIGHT_OPERATIONS:
+        return False
+    unproven = row[_INPUT_TOKENS] is None and row[_OUTPUT_TOKENS] is None and row[_STATUS] != _ERROR
+    if operation != "execute_tool" and unproven:
+        return False  # its content decides whether it is a model call (genai.kinds.classify)
+    return _TRANSFER_BYTES not in raw and _HANDOFF_BYTES not in raw
+
+
+def _enclosed(rows: list[tuple[Any, ...]], read: list[SpanFacts | None]) -> dict[str, str] | None:
+    """``shown_agents`` without the tree, where rule 1 alone decides every model call: each is
+    enclosed by a named agent (its agent) or a tool (no agent) before the root, or sits
+    under a root whose parent is missing (no agent, unless one encloses it there). Then
+    neither reading order, instructions nor handovers matter, and the agents follow from
+    parent links. None where the tree could read otherwise than its parent links: a parent
+    cycle or a chain as deep as ``MAX_DEPTH``, sibling calls that may record one call
+    (``query.tree`` nests them), an agent span with no children (it may adopt siblings, or
+    record a handoff), a graph node run (``fold_graph_nodes``), or a call that rule 1 does
+    not decide.
+
+    ``read``: each row's facts read with its content, None for a light one (``_light``): a
+    model call or a tool by its promoted columns (``genai.registry.promoted_facts``)."""
+    kinds: dict[str, Kind] = {}
+    names: dict[str, str | None] = {}
+    parents: dict[str, str | None] = {}
+    calls: dict[tuple[str, object], list[str | None]] = {}
+    for row, facts in zip(rows, read, strict=True):
+        span_id = row[_SPAN_ID]
+        parents[span_id] = row[_PARENT]
+        if facts is None:
+            kinds[span_id] = Kind.TOOL if row[_OPERATION] == "execute_tool" else Kind.LLM
+            response_id, input_tokens = row[_RESPONSE_ID], row[_INPUT_TOKENS]
+        else:
+            if facts.kind is Kind.AGENT and facts.graph_node is not None and facts.graph_node == facts.name:
+                return None
+            kinds[span_id], names[span_id] = facts.kind, facts.agent_name
+            response_id, input_tokens = facts.response_id, facts.input_tokens
+        if kinds[span_id] is Kind.LLM:
+            if response_id:
+                calls.setdefault(("response", response_id), []).append(row[_PARENT])
+            if input_tokens is not None:
+                calls.setdefault(("tokens", input_tokens), []).append(row[_PARENT])
+    if not _shallow(parents):
+        return None
+    for siblings in calls.values():
+        if len(siblings) > 1 and len({p if p in parents else None for p in siblings}) < len(siblings):
+            return None  # two sibling calls name one response or send as many tokens
+    parented = {parents[span_id] for span_id in parents}
+    shown: dict[str, str] = {}
+    for span_id, kind in kinds.items():
+        if kind is Kind.AGENT:
+            if span_id not in parented:
+                return None
+            name = names[span_id]
+            if name:
+                shown[span_id] = name
+        elif kind is Kind.LLM:
+            owner = _decided(span_id, parents, kinds, names)
+            if owner is _UNDECIDED:
+                return None
+            if isinstance(owner, str):
+                shown[span_id] = owner
+    return shown
+
+
+_UNDECIDED = object()
+_ERROR = 2
+
+
+def _shallow(parents: dict[str, str | None]) -> bool:
+    """Whether the parent links among these spans have no cycle and no chain as deep as
+    ``query.tree.MAX_DEPTH`` (where ``build_tree`` makes roots that parent links do not)."""
+    depth: dict[str, int] = {}
+    for span_id in parents:
+        path: list[str] = []
+        on_path: set[str] = set()
+        at: str | None = span_id
+        while at is not None and at in parents and at not in depth:
+            if at in on_path:
+                return False
+            path.append(at)
+            on_path.add(at)
+            at = parents[at]
+        below = depth[at] if at is not None and at in depth else 0
+        for step in reversed(path):
+            below += 1
+            depth[step] = below
+        if below >= MAX_DEPTH - 1:
+            return False
+    return True
+
+
+def _decided(
+    span_id: str, parents: dict[str, str | None], kinds: dict[str, Kind], names: dict[str, str | None]
+) -> object:
+    """A model call's agent by rule 1, read up its parent links (in ``_shallow`` ones): the
+    nearest named agent's, else None for one a tool encloses first, for one under a root
+    whose parent is missing, or for a call inside another (not a call of its own);
+    ``_UNDECIDED`` for a call that nothing encloses in a tree whose root arrived."""
+    owner: object = _UNDECIDED
+    ancestor = parents[span_id]
+    while ancestor is not None and ancestor in parents:
+        kind = kinds[ancestor]
+        if kind is Kind.LLM:
+            return None
+        if owner is _UNDECIDED:
+            if kind is Kind.AGENT and names[ancestor]:
+                owner = names[ancestor]
+            elif kind is Kind.TOOL:
+                owner = None
+        ancestor = parents[ancestor]
+    if owner is _UNDECIDED and ancestor is not None:
+        return None  # under a root whose parent is missing
+    return owner
 
 
 def _content_matters(roots: list[Node], light: set[str]) -> bool:

@@ -1,0 +1,199 @@
+"""The agents ingest stores per span (``ingest.agents``) are the same with its shortcut
+(``_enclosed``: rule 1 read from parent links) as by the trajectory's rule over the span
+tree, on every sample trace, request by request, and on fuzzed trees (the strategies of
+``tests/fuzz/test_trajectory.py``)."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+from unittest import mock
+
+from hypothesis import HealthCheck, given, settings
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
+from tests.fuzz.test_trajectory import one_clock_spans, trace_spans
+from tests.samples import SAMPLES
+from tests.traces import TraceBuilder
+from tracechat.genai.messages import shared_history
+from tracechat.ingest import agents, flatten
+from tracechat.ingest.loader import decode_request, find_request_files
+
+Rows = list[tuple[Any, ...]]
+
+
+@contextmanager
+def captured() -> Iterator[list[Rows]]:
+    """The rows ``flatten_traces`` hands to ``shown_agents_of``, with their promoted agents."""
+    seen: list[Rows] = []
+
+    def keep(rows: Rows) -> list[str | None]:
+        seen.append(list(rows))
+        return agents.shown_agents_of(rows)
+
+    with mock.patch.object(flatten, "shown_agents_of", keep):
+        yield seen
+
+
+def traces_of(request: ExportTraceServiceRequest) -> list[Rows]:
+    with captured() as seen:
+        flatten.flatten_traces(request, lambda resource: "p")
+    by_trace: dict[str, Rows] = defaultdict(list)
+    for row in seen[0]:
+        by_trace[row[1]].append(row)
+    return list(by_trace.values())
+
+
+def by_the_whole_rule(rows: Rows) -> dict[str, str]:
+    """Every span read with its content, through the tree: the rule as a trace read applies it."""
+    with shared_history():
+        return agents.by_tree([agents._facts(row, content=True) for row in rows])
+
+
+def same_either_way(rows: Rows) -> bool:
+    """Asserts the shortcut agrees with the tree; whether it was taken."""
+    fast = agents._shown(rows)
+    assert fast == agents._shown(rows, shortcut=False)
+    return agents._enclosed(rows, _heavy(rows)) is not None
+
+
+def _heavy(rows: Rows) -> list[Any]:
+    with shared_history():
+        return [None if agents._light(r) else agents._facts(r, content=True) for r in rows]
+
+
+def test_the_shortcut_agrees_with_the_tree_on_every_sample() -> None:
+    taken = checked = 0
+    for case in sorted(p for p in SAMPLES.iterdir() if (p / "requests").is_dir()):
+        for file in find_request_files([case / "requests"]):
+            request = decode_request(file)
+            if not isinstance(request, ExportTraceServiceRequest):
+                continue
+            for rows in traces_of(request):
+                checked += 1
+                taken += same_either_way(rows)
+                assert agents._shown(rows) == by_the_whole_rule(rows), (case.name, file.name)
+    assert checked > 50
+    assert 0 < taken < checked  # both ways are exercised
+
+
+def _built(spans: list[dict[str, Any]], *, one_clock: bool) -> ExportTraceServiceRequest:
+    """A fuzzed trace as ``tests/fuzz/test_trajectory.py`` builds it."""
+    trace = TraceBuilder()
+    for index, spec in enumerate(spans):
+        wanted, parent = spec["parent"], None
+        if one_clock:
+            parent = format(wanted + 1, "016x") if wanted >= 0 else None
+        elif wanted == index or 0 <= wanted < len(spans):
+            parent = format(wanted + 1, "016x")
+        elif wanted == -1:
+            parent = "00000000000000ff"
+        trace.span(
+            spec["name"],
+            spec["attributes"],
+            parent=parent,
+            start_ms=spec["start"],
+            duration_ms=spec["duration"],
+            error=spec.get("error", False),
+        )
+    return trace.trace_request()
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(trace_spans())
+def test_the_shortcut_agrees_with_the_tree_on_fuzzed_trees(spans: list[dict[str, Any]]) -> None:
+    for rows in traces_of(_built(spans, one_clock=False)):
+        same_either_way(rows)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(one_clock_spans())
+def test_the_shortcut_agrees_with_the_whole_rule_on_one_clock_trees(spans: list[dict[str, Any]]) -> None:
+    for rows in traces_of(_built(spans, one_clock=True)):
+        same_either_way(rows)
+        assert agents._shown(rows) == by_the_whole_rule(rows)
+
+
+def test_a_model_call_without_usage_shows_its_agent() -> None:
+    """Whether a span marked as a model call is one rests on its content when it recorded no
+    usage (``genai.kinds.classify``): it is read with its content, and shows the agent it
+    runs in, as in the trajectory."""
+    trace = TraceBuilder()
+    root = trace.span("invoke_agent a", {"gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": "alpha"})
+    message = [{"role": "assistant", "parts": [{"type": "text", "content": "hi"}]}]
+    call = trace.span(
+        "chat m",
+        {"gen_ai.operation.name": "chat", "gen_ai.output.messages": json.dumps(message)},
+        parent=root,
+        start_ms=1,
+        duration_ms=2,
+    )
+    (rows,) = traces_of(trace.trace_request())
+    assert agents._shown(rows) == by_the_whole_rule(rows) == {root: "alpha", call: "alpha"}
+    assert same_either_way(rows)
+
+
+def test_one_call_recorded_by_two_sibling_spans_shows_once() -> None:
+    """Two sibling spans that name one response are one call (``query.tree`` nests the
+    later): only the outer shows the agent; the shortcut leaves this to the tree."""
+    trace = TraceBuilder()
+    root = trace.span("invoke_agent a", {"gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": "alpha"})
+    call = {"gen_ai.operation.name": "chat", "gen_ai.response.id": "r1", "gen_ai.usage.input_tokens": 5}
+    outer = trace.span("chat m", call, parent=root, start_ms=1, duration_ms=5)
+    trace.span("chat m", call, parent=root, start_ms=2, duration_ms=2)
+    (rows,) = traces_of(trace.trace_request())
+    assert agents._shown(rows) == by_the_whole_rule(rows) == {root: "alpha", outer: "alpha"}
+    assert not same_either_way(rows)
+
+
+def test_a_count_that_is_no_finite_number_is_no_count() -> None:
+    """Ingest normalizes agent spans (and reads normalize every span): a token count recorded
+    as ``"INF"`` or ``"nan"`` is no count, not an error that fails the whole request."""
+    trace = TraceBuilder()
+    for count in ("INF", "-inf", "nan"):
+        trace.span(
+            "invoke_agent a",
+            {
+                "gen_ai.operation.name": "invoke_agent",
+                "gen_ai.agent.name": "alpha",
+                "gen_ai.usage.reasoning.output_tokens": count,
+            },
+        )
+    (rows,) = traces_of(trace.trace_request())
+    assert all(agents._facts(row, content=True).reasoning_tokens is None for row in rows)
+    assert set(agents._shown(rows).values()) == {"alpha"}
+
+
+def test_a_trace_whose_spans_cannot_be_read_keeps_the_agents_its_spans_name(caplog: Any) -> None:
+    """Reading a trace's agents at ingest is the reader's code on input no test has seen: if it
+    raises, the request is stored all the same (nothing sent is refused for it), each span of
+    that trace keeping the agent it names itself, and the failure is logged; the request's
+    other traces are read by the rule as ever."""
+    trace, other = TraceBuilder(), TraceBuilder()
+    named = trace.span("invoke_agent a", {"gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": "alpha"})
+    inner = trace.span("chat m", {"gen_ai.operation.name": "chat", "gen_ai.usage.input_tokens": 3}, parent=named)
+    root = other.span("invoke_agent b", {"gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": "beta"})
+    call = other.span("chat m", {"gen_ai.operation.name": "chat", "gen_ai.usage.input_tokens": 4}, parent=root)
+    (broken,) = traces_of(trace.trace_request())
+    (kept,) = traces_of(other.trace_request())
+    real = agents._shown
+
+    def failing(rows: Rows, **options: Any) -> dict[str, str]:
+        if rows[0][1] == broken[0][1]:
+            raise RecursionError("a tree no test had")
+        return real(rows, **options)
+
+    rows = [*broken, *kept]
+    with mock.patch.object(agents, "_shown", failing):
+        shown = dict(zip(((row[1], row[2]) for row in rows), agents.shown_agents_of(rows), strict=True))
+    one, two = broken[0][1], kept[0][1]
+    assert (shown[one, named], shown[one, inner]) == ("alpha", None)  # as the spans name themselves
+    assert (shown[two, root], shown[two, call]) == ("beta", "beta")  # the other trace: by the rule
+    assert "could not be read" in caplog.text
+    with mock.patch.object(agents, "_shown", failing):
+        request = trace.trace_request()
+        request.resource_spans.extend(other.trace_request().resource_spans)
+        assert flatten.flatten_traces(request, lambda resource: "p")  # the request is stored
