@@ -367,3 +367,65 @@ def test_when_another_agent_speaks_the_handoff_is_from_the_last_one_and_starts_n
     messages = trajectory(store, trace).messages
     assert [(h.from_agent, h.to_agent) for h in (m.agent_handoff for m in messages) if h] == [("writer", "researcher")]
     assert [s.tool_definitions for s in (m.agent_start for m in messages) if s] == [None, None]
+
+
+def test_an_agents_answer_after_its_calls_counted_their_tokens_carries_none_of_its_own(store: DuckDBStore) -> None:
+    """The agent span records its answer and the tokens of the call inside it, which only
+    asked for a tool (no text): the agent's answer is shown, but the tokens stay the call's,
+    so the assistant entries' output tokens add up to the call's once."""
+    ask = {"role": "assistant", "parts": [{"type": "tool_call", "id": "c1", "name": "get_weather"}]}
+    trace = TraceBuilder()
+    runner = trace.span(
+        "invoke_agent helper",
+        agent(
+            "helper",
+            **{"gen_ai.output.messages": as_json([text("assistant", "18C in Paris.")])},
+            **{"gen_ai.usage.input_tokens": 50, "gen_ai.usage.output_tokens": 7},
+        ),
+        duration_ms=40,
+    )
+    usage = {"gen_ai.usage.input_tokens": 50, "gen_ai.usage.output_tokens": 7}
+    trace.span("chat gpt-4o", chat([text("user", "Weather in Paris?")], [ask], **usage), parent=runner, start_ms=1)
+    replies = [m.assistant_message for m in trajectory(store, trace).messages if m.assistant_message]
+    assert [(r.text, r.output_tokens) for r in replies] == [(None, 7), ("18C in Paris.", None)]
+    assert sum(r.output_tokens or 0 for r in replies) == 7
+
+
+def test_a_tool_span_with_the_called_functions_display_name_starting_with_the_call_is_that_call(
+    store: DuckDBStore,
+) -> None:
+    """CrewAI's `Delegate work to coworker` span (no call id) starts in the same nanosecond
+    as the model call that asked for `delegate_work_to_coworker`: still that call, with the
+    request's id and arguments, not a second tool call."""
+    call = {
+        "role": "assistant",
+        "parts": [{"type": "tool_call", "id": "c9", "name": "delegate_work_to_coworker", "arguments": {"task": "x"}}],
+    }
+    trace = TraceBuilder()
+    lead = trace.span("lead", agent("lead"), duration_ms=90)
+    trace.span("chat gpt-4o", chat([text("user", "Delegate it.")], [call]), parent=lead, start_ms=1, duration_ms=5)
+    tool = {"openinference.span.kind": "TOOL", "tool.name": "Delegate work to coworker", "output.value": "done"}
+    trace.span("Delegate work to coworker.run", tool, parent=lead, start_ms=1, duration_ms=20)
+    calls = [m.tool_call for m in trajectory(store, trace).messages if m.tool_call]
+    assert [(c.tool_name, c.tool_call_id, c.tool_result) for c in calls] == [
+        ("Delegate work to coworker", "c9", "done")
+    ]
+
+
+def test_an_agent_spelled_two_ways_with_no_handoff_before_speaks_on_with_no_handoff(store: DuckDBStore) -> None:
+    """``weather_agent`` then "Weather Agent" speak, and no handoff was recorded to rename:
+    the second spelling starts and speaks, and no handoff appears between the two."""
+    trace = TraceBuilder()
+    first = trace.span("invoke_agent weather_agent", agent("weather_agent"))
+    trace.span("chat gpt-4o", chat([text("user", "Weather?")], [text("assistant", "Looking.")]), parent=first)
+    second = trace.span("invoke_agent Weather Agent", agent("Weather Agent"), start_ms=20)
+    history = [text("user", "Weather?"), text("assistant", "Looking."), text("user", "And?")]
+    trace.span("chat gpt-4o", chat(history, [text("assistant", "Sunny.")]), parent=second, start_ms=20)
+    assert outline(trajectory(store, trace)) == [
+        ("agent_start", "weather_agent", None),
+        ("user_message", "weather_agent", "Weather?"),
+        ("assistant_message", "weather_agent", "Looking."),
+        ("agent_start", "Weather Agent", None),
+        ("user_message", "Weather Agent", "And?"),
+        ("assistant_message", "Weather Agent", "Sunny."),
+    ]

@@ -116,3 +116,14 @@ def test_of_a_call_recorded_by_nested_spans_the_innermost_with_content_speaks() 
     inner = facts("c", 3, 20, parent_span_id="b")
     [root] = build_tree([outer, middle, inner])
     assert speaker(root).facts.span_id == "b"
+
+
+def test_spans_starting_together_whose_evidence_contradicts_itself_keep_the_sorted_order() -> None:
+    """The tool runs c1, whose result the call reads (the tool first), and the call asks
+    for c1 (the call first): a cycle, so neither is free; the first as sorted (the call,
+    ending first) is read first, and both are kept."""
+    asked = Message(role="assistant", parts=[Part(kind="tool_call", id="c1", name="get_weather")])
+    answered = Message(role="tool", parts=[Part(kind="tool_result", id="c1", text="18C")])
+    call = facts("b", 1, 5, input_messages=[answered], output_messages=[asked])
+    tool = facts("a", 1, 10, kind=Kind.TOOL, tool_call_id="c1")
+    assert [n.facts.span_id for n in build_tree([tool, call])] == ["b", "a"]
