@@ -57,9 +57,10 @@ OWN_TESTS = {
         ("query/reader.py", "query/trajectory.py", "query/tree.py", "query/spans.py", "query/transcript.py"),
         TRAJECTORY_TESTS,
     ),
-    # the attribution rule, read by the trajectory (and by the assistant's tokens by agent,
-    # whose contract tests run on every store: too slow for each mutant)
-    "query/attribution.py": TRAJECTORY_TESTS,
+    # the attribution rule, read by the trajectory and by ingest's agents per span (the
+    # shortcut's tests compare the rule over every sample and fuzzed trees); the assistant's
+    # tokens by agent has contract tests on every store: too slow for each mutant
+    "query/attribution.py": (*TRAJECTORY_TESTS, "tests/unit/test_agent_shortcut.py"),
     "query/content.py": ("tests/unit/test_content_refs.py", *TRAJECTORY_TESTS),
 }
 DEFAULT_TESTS = ("tests/unit/", "tests/contract/")
