@@ -429,3 +429,21 @@ def test_an_agent_spelled_two_ways_with_no_handoff_before_speaks_on_with_no_hand
         ("user_message", "Weather Agent", "And?"),
         ("assistant_message", "Weather Agent", "Sunny."),
     ]
+
+
+def test_a_requested_transfer_waits_for_its_agent_while_another_named_agent_speaks(store: DuckDBStore) -> None:
+    """Triage asks to transfer to billing; a named helper agent speaks next (its call is its
+    own, and takes nothing over); the next call no agent span encloses, with instructions not
+    seen before, is billing's: the transfer still waits for the agent it named."""
+    transfer = {"role": "assistant", "parts": [{"type": "tool_call", "id": "t1", "name": "transfer_to_billing"}]}
+    trace = TraceBuilder()
+    triage = trace.span("invoke_agent triage", agent("triage"), start_ms=0)
+    asked = chat([text("user", "My invoice is wrong.")], [transfer], **system("You triage."))
+    trace.span("chat gpt-4o", asked, parent=triage, start_ms=1)
+    helper = trace.span("invoke_agent helper", agent("helper"), start_ms=20)
+    helped = chat([text("user", "Look up the account.")], [text("assistant", "Account 42.")], **system("You help."))
+    trace.span("chat gpt-4o", helped, parent=helper, start_ms=21)
+    billing = chat([text("user", "My invoice is wrong.")], [text("assistant", "Fixed.")], **system("You bill."))
+    trace.span("chat gpt-4o", billing, start_ms=40)
+    answers = [row for row in outline(trajectory(store, trace)) if row[0] == "assistant_message"]
+    assert answers[-2:] == [("assistant_message", "helper", "Account 42."), ("assistant_message", "billing", "Fixed.")]
