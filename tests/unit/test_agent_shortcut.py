@@ -197,3 +197,21 @@ def test_a_trace_whose_spans_cannot_be_read_keeps_the_agents_its_spans_name(capl
         request = trace.trace_request()
         request.resource_spans.extend(other.trace_request().resource_spans)
         assert flatten.flatten_traces(request, lambda resource: "p")  # the request is stored
+
+
+def test_a_call_under_a_root_whose_parent_is_missing_takes_no_agent_from_instructions_seen_before() -> None:
+    """Rule 3 (the agent whose instructions a call sends) is a guess ingest does not make under
+    a root whose parent has not arrived: the agent that encloses the call may come later. A
+    complete trace root listed first must not stop that for the roots after it."""
+    instructions = {"gen_ai.system_instructions": json.dumps([{"type": "text", "content": "You do weather."}])}
+    call = {"gen_ai.operation.name": "chat", "gen_ai.request.model": "m", "gen_ai.usage.input_tokens": 3}
+    trace = TraceBuilder()
+    root = trace.span("invoke_agent w", {"gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": "alpha"})
+    first = trace.span("chat m", {**call, **instructions}, parent=root, start_ms=1)
+    later = trace.span("chat m", {**call, **instructions, "gen_ai.usage.input_tokens": 9}, start_ms=50)
+    (rows,) = traces_of(trace.trace_request())
+    missing = "00000000000000ff"
+    rows = [(*row[:3], missing, *row[4:]) if row[2] == later else row for row in rows]
+    with shared_history():
+        shown = agents.by_tree([agents._facts(row, content=True) for row in rows])
+    assert shown == {root: "alpha", first: "alpha"}  # the later call, its parent missing: no agent
