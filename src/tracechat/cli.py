@@ -90,8 +90,8 @@ def _cmd_load(args: argparse.Namespace) -> int:
     with shown("loading", sum(1 for _ in find_request_files(paths)), "files") as progress:
         summary = send_paths(paths, args.endpoint, args.key, on_file=progress.advance)
     print(
-        f"sent {summary.files} files: {summary.spans} spans and {summary.log_records} log records stored, "
-        f"{summary.rejected} rejected"
+        f"sent {summary.files} files: {summary.spans} spans and {summary.log_records} log records accepted, "
+        f"{summary.rejected} rejected (a span the store held already is kept once)"
     )
     return 0
 

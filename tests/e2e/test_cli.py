@@ -24,8 +24,14 @@ def _tracechat(*args: str) -> subprocess.CompletedProcess[str]:
 def test_load_sends_files_and_directories(server: InProcessServer, tmp_path: Path) -> None:
     result = _tracechat("load", str(DATA), "--endpoint", server.otlp_http)
     assert result.returncode == 0, result.stderr
-    assert "1 spans and 2 log records stored, 0 rejected" in result.stdout
-    assert server.service.store.trace("default", "5b8efff798038103d269b633813fc60c") is not None
+    assert "1 spans and 2 log records accepted, 0 rejected" in result.stdout
+    stored = server.service.store.trace("default", "5b8efff798038103d269b633813fc60c")
+    assert stored is not None
+    again = _tracechat("load", str(DATA), "--endpoint", server.otlp_http)  # accepted, and stored once
+    assert "1 spans and 2 log records accepted, 0 rejected" in again.stdout
+    twice = server.service.store.trace("default", "5b8efff798038103d269b633813fc60c")
+    assert twice is not None
+    assert twice.span_count == stored.span_count == 1  # log records carry no id to tell them again
     missing = _tracechat("load", str(tmp_path / "nothing.txt"), "--endpoint", server.otlp_http)
     assert missing.returncode == 2
     assert "not an OTLP request file" in missing.stderr
