@@ -5,15 +5,14 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from tracechat.api.chats import ProjectParam, chat_project
 from tracechat.api.deps import Cursor, PrincipalDep, ServiceDep
-from tracechat.api.streams import relay
+from tracechat.api.streams import TurnStream
 from tracechat.api.strict import StrictRoute
 from tracechat.chat import agent_stream
-from tracechat.chat.assistant import TurnFinished
+from tracechat.chat.assistant import finished as finished_turn
 from tracechat.errors import StorageUnavailable
 from tracechat.model.chat import AgentHistory, AgentList, AgentMessage, AgentPublic
 
@@ -84,9 +83,9 @@ def send(
     )
     events = service.assistant.turn(project, model, chat_id, request)
     if body.stream:
-        stream = relay(agent_stream.encode(agent_stream.chunks(events, conversation_id)))
-        return StreamingResponse(stream, media_type=agent_stream.MEDIA_TYPE, headers=agent_stream.HEADERS)
-    finished = next(e for e in events if isinstance(e, TurnFinished))
+        stream = agent_stream.encode(agent_stream.chunks(events, conversation_id))
+        return TurnStream(stream, media_type=agent_stream.MEDIA_TYPE, headers=agent_stream.HEADERS)
+    finished = finished_turn(events)
     if finished.message is None:
         raise StorageUnavailable("the reply was not stored")
     return AgentMessage(**finished.message.model_dump(), conversation_id=conversation_id)

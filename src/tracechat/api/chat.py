@@ -7,15 +7,15 @@ from dataclasses import asdict
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Discriminator, Field, Tag
 
 from tracechat.api.chats import ProjectParam, chat_project
 from tracechat.api.deps import PrincipalDep, ServiceDep
-from tracechat.api.streams import relay
+from tracechat.api.streams import TurnStream
 from tracechat.api.strict import StrictRoute
 from tracechat.chat import ui_messages, ui_stream
-from tracechat.chat.assistant import TurnFinished, TurnRequest
+from tracechat.chat.assistant import TurnRequest
+from tracechat.chat.assistant import finished as finished_turn
 from tracechat.chat.models import Usage
 from tracechat.errors import InvalidInput
 from tracechat.model.chat import NewMessage
@@ -105,9 +105,9 @@ def chat(
     model, chat_id = service.assistant.prepare(project, principal, request)
     events = service.assistant.turn(project, model, chat_id, request)
     if stream:
-        body_stream = relay(ui_stream.encode(ui_stream.chunks(events)))
-        return StreamingResponse(body_stream, media_type=ui_stream.MEDIA_TYPE, headers=ui_stream.HEADERS)
-    finished = next(e for e in events if isinstance(e, TurnFinished))
+        body_stream = ui_stream.encode(ui_stream.chunks(events))
+        return TurnStream(body_stream, media_type=ui_stream.MEDIA_TYPE, headers=ui_stream.HEADERS)
+    finished = finished_turn(events)
     return ChatResponse(
         chat_id=finished.chat_id,
         response=finished.response,

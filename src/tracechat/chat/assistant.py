@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Generator, Iterator
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -182,7 +183,9 @@ class Assistant:
         check_client_id("id", request.chat_id)
         return model, self._threads.start(project, principal, _title(request), conversation_id=request.chat_id).id
 
-    def turn(self, project: str, model: ChatModel, chat_id: str, request: TurnRequest) -> Iterator[TurnEvent]:
+    def turn(
+        self, project: str, model: ChatModel, chat_id: str, request: TurnRequest
+    ) -> Generator[TurnEvent, None, None]:
         """The events of one turn; ``chat_id`` is the store's id, events name the chat as the
         client did."""
         stored, _ = self._records.messages(chat_id)
@@ -294,6 +297,12 @@ class Assistant:
         [message_id] = self._records.add_messages(thread.chat_id, [message], datetime.now(UTC))
         thread.conversation.append(_wire(message))
         return message_id
+
+
+def finished(events: Generator[TurnEvent, None, None]) -> TurnFinished:
+    """Runs a turn to its end for a client that wants only the answer."""
+    with closing(events):
+        return next(e for e in events if isinstance(e, TurnFinished))
 
 
 def _agent_attributes(

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Generator, Iterable, Iterator
+from collections.abc import Generator, Iterator
+from contextlib import closing
 from dataclasses import asdict
 from typing import Any
 
@@ -52,14 +53,16 @@ class _Parts:
             self.kind = None
 
 
-def chunks(events: Iterable[TurnEvent]) -> Iterator[Chunk]:
+def chunks(events: Generator[TurnEvent, None, None]) -> Generator[Chunk, None, None]:
+    """The turn's chunks; closing them closes the turn at once (see ``api.streams``)."""
     parts = _Parts()
-    try:
-        for event in events:
-            yield from _chunks_of(event, parts)
-    except Exception as exc:  # after the headers went out, errors travel in the stream
-        yield from parts.close()
-        yield {"type": "error", "errorText": str(getattr(exc, "message", exc))}
+    with closing(events):
+        try:
+            for event in events:
+                yield from _chunks_of(event, parts)
+        except Exception as exc:  # after the headers went out, errors travel in the stream
+            yield from parts.close()
+            yield {"type": "error", "errorText": str(getattr(exc, "message", exc))}
 
 
 def _chunks_of(event: TurnEvent, parts: _Parts) -> Iterator[Chunk]:
@@ -101,8 +104,9 @@ def _turn(event: TurnStarted | TurnFinished) -> dict[str, str]:
     return {"chatId": event.chat_id, "traceId": event.trace_id, "traceProject": event.trace_project}
 
 
-def encode(stream: Iterable[Chunk]) -> Generator[bytes, None, None]:
+def encode(stream: Generator[Chunk, None, None]) -> Generator[bytes, None, None]:
     """Server-Sent Events: one ``data:`` line per chunk, ``[DONE]`` at the end."""
-    for chunk in stream:
-        yield f"data: {json.dumps(chunk, default=str)}\n\n".encode()
+    with closing(stream):
+        for chunk in stream:
+            yield f"data: {json.dumps(chunk, default=str)}\n\n".encode()
     yield b"data: [DONE]\n\n"
