@@ -398,6 +398,28 @@ def test_a_failed_tool_shows_its_error(store: DuckDBStore) -> None:
     assert [c.error for i, c in calls.items() if i != tool_id] == [None]
 
 
+def test_a_failed_tool_whose_status_says_nothing_shows_the_exception_it_recorded(store: DuckDBStore) -> None:
+    """pydantic-ai: status ERROR without a description, the reason in the ``exception`` event."""
+    trace = TraceBuilder()
+    trace.span("chat gpt-4o", chat([U1], [CALL]))
+    failed = {"gen_ai.operation.name": "execute_tool", "gen_ai.tool.call.id": "c1", "gen_ai.tool.name": "get_weather"}
+    exception = {"exception.type": "ToolRetryError", "exception.message": "weather service down, try again"}
+    tool_id = trace.span("execute_tool get_weather", failed, start_ms=20, error=True, events=[("exception", exception)])
+    only_type = trace.span(
+        "execute_tool x",
+        {"gen_ai.operation.name": "execute_tool"},
+        start_ms=30,
+        error=True,
+        events=[("exception", {"exception.type": "TimeoutError"})],
+    )
+    bare = trace.span("execute_tool y", {"gen_ai.operation.name": "execute_tool"}, start_ms=40, error=True)
+    result = trajectory(store, trace)
+    calls = {m.span_id: m.tool_call for m in result.messages if m.tool_call}
+    assert calls[tool_id].error == "weather service down, try again"
+    assert calls[only_type].error == "TimeoutError"
+    assert calls[bare].error == "failed"
+
+
 def test_a_tool_and_the_call_reading_its_result_in_one_millisecond_read_in_causal_order(store: DuckDBStore) -> None:
     """The OTel JS SDK stamps to the millisecond; the answer must not come before the tool."""
     trace = TraceBuilder()
