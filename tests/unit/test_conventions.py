@@ -855,3 +855,80 @@ def test_langchain_create_agent_runs_name_their_agent_and_a_tool_marked_agent_is
         "18C",
         45,
     )
+
+
+def _langfuse(kind: str, inputs: object = None, outputs: object = None, **more: object) -> dict[str, object]:
+    """The Langfuse SDK's attributes: input and output as JSON, or as they were when text."""
+    values: dict[str, object] = {"langfuse.observation.type": kind, **more}
+    for key, value in (("langfuse.observation.input", inputs), ("langfuse.observation.output", outputs)):
+        if value is not None:
+            values[key] = value if isinstance(value, str) else as_json(value)
+    return values
+
+
+def test_langfuse_observations_agent_generations_and_tool(store: DuckDBStore) -> None:
+    """Langfuse records no gen_ai.* key: the observation type is the kind; a generation's
+    input the request (``{"messages", "tools"}`` from its OpenAI integration) or a prompt
+    string, its output the assistant message or its text; an agent or tool named by its span."""
+    system = {"role": "system", "content": "You are a weather bot."}
+    question = {"role": "user", "content": "Weather in Paris?"}
+    call = {"id": "c1", "type": "function", "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'}}
+    tools = [{"type": "function", "function": {"name": "get_weather"}}]
+    usage = {"prompt_tokens": 30, "completion_tokens": 7, "completion_tokens_details": {"reasoning_tokens": 2}}
+    trace = TraceBuilder()
+    agent = trace.span(
+        "weather-agent", _langfuse("agent", {"args": ["Weather in Paris?"], "kwargs": {}}), duration_ms=100
+    )
+    asked = _langfuse(
+        "generation",
+        {"tools": tools, "messages": [system, question]},
+        {"role": "assistant", "content": None, "tool_calls": [call]},
+        **{"langfuse.observation.model.name": "gpt-4o", "langfuse.observation.usage_details": as_json(usage)},
+    )
+    trace.span("OpenAI-generation", asked, parent=agent, start_ms=1)
+    trace.span("get_weather", _langfuse("tool", {"city": "Paris"}, "18C"), parent=agent, start_ms=20)
+    history = [
+        system,
+        question,
+        {"role": "assistant", "tool_calls": [call]},
+        {"role": "tool", "tool_call_id": "c1", "content": "18C"},
+    ]
+    answered = _langfuse(
+        "generation",
+        {"messages": history},
+        "18C in Paris.",
+        **{"langfuse.observation.usage_details": '{"input": 40, "output": 5}'},
+    )
+    trace.span("OpenAI-generation", answered, parent=agent, start_ms=30)
+    result = trajectory(store, trace)
+    assert [(k, m) for k, _, m in outline(result)] == EXPECTED
+    assert {m.agent_name for m in result.messages} == {"weather-agent"}
+    start = result.messages[0].agent_start
+    assert start is not None
+    assert start.tool_definitions is not None
+    assert "get_weather" in start.tool_definitions
+    first, second = (m.assistant_message for m in result.messages if m.assistant_message)
+    assert first is not None
+    assert second is not None
+    assert (first.model, first.input_tokens, first.output_tokens, first.reasoning_tokens) == ("gpt-4o", 30, 7, 2)
+    assert (first.tool_calls or [])[0].name == "get_weather"
+    assert (second.input_tokens, second.output_tokens) == (40, 5)
+    tool = next(m.tool_call for m in result.messages if m.tool_call)
+    assert tool is not None
+    assert (tool.tool_name, tool.tool_call_id, tool.tool_arguments, tool.tool_result) == (
+        "get_weather",
+        "c1",
+        '{"city": "Paris"}',
+        "18C",
+    )
+
+
+def test_a_langfuse_generation_given_a_prompt_string(store: DuckDBStore) -> None:
+    """A generation made by hand (``start_as_current_generation(input="…")``) with text in and out."""
+    trace = TraceBuilder()
+    trace.span("summarize", _langfuse("generation", "Weather in Paris?", "18C in Paris."))
+    result = trajectory(store, trace)
+    assert [(k, m) for k, _, m in outline(result)][-2:] == [
+        ("user_message", "Weather in Paris?"),
+        ("assistant_message", "18C in Paris."),
+    ]

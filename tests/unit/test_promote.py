@@ -106,6 +106,30 @@ def test_mlflow_span_type_model_and_token_usage() -> None:
     )
 
 
+def test_langfuse_observation_type_model_and_usage_details() -> None:
+    """The Langfuse SDK: the observation type is the operation, its usage one object whose
+    counts go by OpenAI's names (its OpenAI integration) or Langfuse's own (``input``)."""
+    openai_usage = '{"prompt_tokens": 30, "completion_tokens": 7, "total_tokens": 37}'
+    generation = {
+        "langfuse.observation.type": "generation",
+        "langfuse.observation.model.name": "gpt-4o",
+        "langfuse.observation.usage_details": openai_usage,
+    }
+    assert _promoted(generation) == {
+        "operation": "chat",
+        "request_model": "gpt-4o",
+        "input_tokens": 30,
+        "output_tokens": 7,
+    }
+    own = {"langfuse.observation.type": "generation", "langfuse.observation.usage_details": '{"input": 4, "output": 2}'}
+    assert (_promoted(own)["input_tokens"], _promoted(own)["output_tokens"]) == (4, 2)
+    assert _promoted({"langfuse.observation.type": "tool"})["operation"] == "execute_tool"
+    assert "operation" not in _promoted({"langfuse.observation.type": "span"})
+    # an agent observation is named after the agent; a plain span names none
+    assert _promoted({"langfuse.observation.type": "agent"}, "weather-agent")["agent_name"] == "weather-agent"
+    assert "agent_name" not in _promoted({"langfuse.observation.type": "span"}, "weather-agent")
+
+
 def test_genkit_subtype_and_a_model_actions_usage() -> None:
     """Genkit's action subtype is the operation; a model action's ``genkit:output`` holds the
     call's usage and the provider's raw response; the ``generate`` loop (a utility, no

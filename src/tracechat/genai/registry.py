@@ -11,6 +11,7 @@ from tracechat.genai.conventions import (
     anthropic_sdk,
     genkit,
     google_adk,
+    langfuse,
     mlflow,
     openai_agents,
     openinference,
@@ -39,6 +40,7 @@ CONVENTIONS: tuple[Callable[[SpanFacts], None], ...] = (
     anthropic_sdk.extract,
     mlflow.extract,
     genkit.extract,
+    langfuse.extract,
     recorded_io.extract,  # last: a span's input and output under any prefix
 )
 """In precedence order. Each reads only its own keys, so the order matters only where two

@@ -56,6 +56,18 @@ operation)."""
 GENKIT_SUBTYPES = {"model": "chat", "tool": "execute_tool", "flow": "invoke_workflow", "embedder": "embeddings"}
 """Google Genkit's ``genkit:metadata:subtype`` of an action (its other subtypes, and its
 utilities such as the ``generate`` loop, say no operation)."""
+LANGFUSE_TYPES = {
+    "generation": "chat",
+    "agent": "invoke_agent",
+    "tool": "execute_tool",
+    "chain": "chain",
+    "retriever": "retrieval",
+    "embedding": "embeddings",
+    "guardrail": "guardrail",
+    "evaluator": "evaluate",
+}
+"""The Langfuse SDK's ``langfuse.observation.type`` (a plain ``span`` or ``event`` says no
+operation)."""
 _VERCEL_OPERATIONS = {
     "ai.generateText": "invoke_agent",
     "ai.streamText": "invoke_agent",
@@ -104,6 +116,7 @@ PROMOTED_KEYS: dict[str, Sequence[str | tuple[str, Transform]]] = {
         ("ai.operationId", _lookup(_VERCEL_OPERATIONS)),
         ("mlflow.spanType", _mlflow_operation),
         ("genkit:metadata:subtype", GENKIT_SUBTYPES.get),
+        ("langfuse.observation.type", LANGFUSE_TYPES.get),
     ),
     "agent_name": ("gen_ai.agent.name", "agent.name", "agent_name", "gen_ai.agent.id", "weave.agent.name"),
     "request_model": (
@@ -111,6 +124,7 @@ PROMOTED_KEYS: dict[str, Sequence[str | tuple[str, Transform]]] = {
         "llm.request.model_name",
         "ai.model.id",
         ("mlflow.llm.model", _json_string),
+        "langfuse.observation.model.name",
     ),
     "response_model": (
         "gen_ai.response.model",
@@ -157,9 +171,11 @@ _TRACELOOP_ENTITY = "traceloop.entity.name"
 _VERCEL_FUNCTION = "ai.telemetry.functionId"
 _MLFLOW_USAGE = "mlflow.chat.tokenUsage"
 _MLFLOW_TYPE = "mlflow.spanType"
+_LANGFUSE_USAGE = "langfuse.observation.usage_details"
+_LANGFUSE_TYPE = "langfuse.observation.type"
 _SCRATCH = len(PROMOTED_COLUMNS)  # slot for traceloop.entity.name, resolved after the scan
-_USAGE = _SCRATCH + 1  # MLflow's token usage, one JSON object for both counts
-_KIND = _SCRATCH + 2  # MLflow's span type as recorded: its AGENT spans are named after the agent
+_USAGE = _SCRATCH + 1  # MLflow's or Langfuse's token usage, one JSON object for both counts
+_KIND = _SCRATCH + 2  # "AGENT" where an agent's span is named after the agent (MLflow, Langfuse)
 _GENKIT_OUTPUT = "genkit:output"
 _GENKIT_OUT = _SCRATCH + 3  # a Genkit action's output: a model action's holds the call's usage
 _WORST = 1 << 30
@@ -176,6 +192,7 @@ def _build_slots() -> dict[str, tuple[int, int, Transform | None, bool]]:
     slots[_TRACELOOP_ENTITY] = (_SCRATCH, 0, None, False)
     slots[_VERCEL_FUNCTION] = (_SCRATCH, 1, None, False)
     slots[_MLFLOW_USAGE] = (_USAGE, 0, None, False)
+    slots[_LANGFUSE_USAGE] = (_USAGE, 1, None, False)
     slots[_GENKIT_OUTPUT] = (_GENKIT_OUT, 0, None, False)
     return slots
 
@@ -195,6 +212,8 @@ def promote(attributes: Iterable[Any], span_name: str) -> list[Any]:
     for kv in attributes:
         if kv.key == _MLFLOW_TYPE:
             values[_KIND] = _json_string(_text_value(kv.value) or "")
+        elif kv.key == _LANGFUSE_TYPE:
+            values[_KIND] = (_text_value(kv.value) or "").upper()
 
         slot = _SLOTS.get(kv.key)
         if slot is None:
@@ -222,8 +241,18 @@ _INPUT, _OUTPUT = PROMOTED_COLUMNS.index("input_tokens"), PROMOTED_COLUMNS.index
 _RESPONSE_MODEL = PROMOTED_COLUMNS.index("response_model")
 
 
+_USAGE_KEYS = (
+    (PROMOTED_COLUMNS.index("input_tokens"), ("input_tokens", "prompt_tokens", "input")),
+    (PROMOTED_COLUMNS.index("output_tokens"), ("output_tokens", "completion_tokens", "output")),
+)
+"""A usage object's counts under the names it may use: MLflow's and the OTel GenAI ones, the
+OpenAI chat completions ones (Langfuse's OpenAI integration records the provider's usage as it
+came), Langfuse's own (``{"input": N, "output": M}``)."""
+
+
 def _fill_usage(values: list[Any]) -> None:
-    """MLflow's ``mlflow.chat.tokenUsage``: ``{"input_tokens": N, "output_tokens": M, ...}``."""
+    """MLflow's ``mlflow.chat.tokenUsage`` / Langfuse's ``usage_details``: one JSON object
+    with both counts (``{"input_tokens": N, "output_tokens": M, ...}``)."""
     if values[_USAGE] is None:
         return
     try:
@@ -232,10 +261,11 @@ def _fill_usage(values: list[Any]) -> None:
         return
     if not isinstance(usage, dict):
         return
-    for index, key in ((_INPUT, "input_tokens"), (_OUTPUT, "output_tokens")):
-        count = usage.get(key)
-        if values[index] is None and isinstance(count, int) and not isinstance(count, bool) and 0 <= count < _INT64:
-            values[index] = count
+    for index, keys in _USAGE_KEYS:
+        for key in keys:
+            count = usage.get(key)
+            if values[index] is None and isinstance(count, int) and not isinstance(count, bool) and 0 <= count < _INT64:
+                values[index] = count
 
 
 def _fill_genkit_usage(values: list[Any]) -> None:
@@ -276,7 +306,7 @@ def _fill_agent_name(values: list[Any], span_name: str) -> None:
     method_of = _METHOD_OF.match(span_name)
     if values[_SCRATCH]:
         values[_AGENT] = values[_SCRATCH]
-    elif values[_KIND] == "AGENT":  # MLflow names an agent's span after the agent (or its function)
+    elif values[_KIND] == "AGENT":  # MLflow and Langfuse name an agent's span after it (or its function)
         values[_AGENT] = span_name.strip() or None
     elif span_name.startswith("invoke_agent "):
         values[_AGENT] = span_name[len("invoke_agent ") :].strip() or None
