@@ -932,3 +932,16 @@ def test_a_langfuse_generation_given_a_prompt_string(store: DuckDBStore) -> None
         ("user_message", "Weather in Paris?"),
         ("assistant_message", "18C in Paris."),
     ]
+
+
+def test_a_langfuse_agent_called_with_its_question_and_no_generation_recording_it(store: DuckDBStore) -> None:
+    """An ``@observe`` agent records its call, ``{"args": [question], "kwargs": {}}``: with no
+    model call recording the question, that one text is it; a tool called with one string is
+    given an argument, asked nothing."""
+    trace = TraceBuilder()
+    agent = trace.span("weather-agent", _langfuse("agent", {"args": ["Weather in Paris?"], "kwargs": {}}, "18C."))
+    trace.span("get_weather", _langfuse("tool", {"args": ["Paris"], "kwargs": {}}, "18C"), parent=agent, start_ms=1)
+    assert ("user_message", "Weather in Paris?") in _read(store, trace)
+    tool_only = TraceBuilder()
+    tool_only.span("get_weather", _langfuse("tool", {"args": ["Paris"], "kwargs": {}}, "18C"))
+    assert [kind for kind, _ in _read(store, tool_only)] == ["tool_call"]

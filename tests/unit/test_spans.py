@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tracechat.query.spans import argument, is_document, plain
+from tracechat.query.spans import argument, called_with_text, is_document, plain
 
 
 @pytest.mark.parametrize("name", ["input", "prompt", "question", "query", "message", "user_input", "task"])
@@ -20,6 +20,18 @@ def test_plain_text_and_json_strings_read_as_they_are_and_other_json_as_nothing(
     assert plain('"quoted"') == "quoted"
     assert plain("[1, 2]") is None
     assert plain(None) is None
+
+
+def test_a_call_record_with_one_text_is_that_text_and_any_other_call_nothing() -> None:
+    assert called_with_text(json.dumps({"args": ["Weather in Paris?"], "kwargs": {}})) == "Weather in Paris?"
+    assert called_with_text(json.dumps({"args": [], "kwargs": {"question": "Weather?"}})) == "Weather?"
+    assert called_with_text(json.dumps({"args": ["Weather?"]})) == "Weather?"
+    assert called_with_text(json.dumps({"args": ["a", "b"], "kwargs": {}})) is None  # two values
+    assert called_with_text(json.dumps({"args": [3], "kwargs": {}})) is None  # no text
+    assert called_with_text(json.dumps({"args": ["a"], "kwargs": {}, "other": 1})) is None  # not a call record
+    assert called_with_text(json.dumps({"args": "a", "kwargs": {}})) is None
+    assert called_with_text("Weather?") is None
+    assert called_with_text(None) is None
 
 
 def test_tool_arguments_are_a_document_only_when_an_object_or_array() -> None:

@@ -35,8 +35,27 @@ def recorded_question(facts: SpanFacts) -> str | None:
     return (
         last_user_text(facts.input_messages)
         or plain(facts.input_text)
+        or (called_with_text(facts.input_text) if facts.kind in (Kind.AGENT, Kind.WORKFLOW) else None)
         or (last_user_text(parse_messages(facts.input_text)) if facts.input_text else None)
     )
+
+
+def called_with_text(value: str | None) -> str | None:
+    """The one text an agent's run was called with, when its input records the call
+    (``{"args": [...], "kwargs": {...}}``: Langfuse's ``@observe``, smolagents, LlamaIndex)
+    and that call passed one value only, a string: the agent was asked that. Read for agent
+    and workflow spans only: a tool called with one string was given an argument, no question."""
+    try:
+        document = parse_json(value or "")
+    except ValueError:
+        return None
+    if not (isinstance(document, dict) and document and set(document) <= {"args", "kwargs"}):
+        return None
+    args, kwargs = document.get("args", []), document.get("kwargs", {})
+    if not (isinstance(args, list) and isinstance(kwargs, dict)):
+        return None
+    values = [*args, *kwargs.values()]
+    return values[0] if len(values) == 1 and isinstance(values[0], str) and values[0].strip() else None
 
 
 def wrapped_question(node: Node, text: str | None) -> tuple[Node, str] | None:
