@@ -801,6 +801,61 @@ def test_genkit_actions_requests_and_raw_responses(store: DuckDBStore) -> None:
     )
 
 
+def test_genkit_agent_actions_name_their_agents(store: DuckDBStore) -> None:
+    """An ``agent`` action (``ai.defineAgent``) is that agent's run, named by the action: a
+    coordinator whose delegation tool (``@genkit-ai/middleware``'s ``agents()``) runs a
+    sub-agent reads as the tool call, a handoff to the member, its entries, and back."""
+    lead_question = {"role": "user", "content": [{"text": "Weather in Paris?"}]}
+    task = {"role": "user", "content": [{"text": "Find the weather in Paris."}]}
+    ask = {"toolRequest": {"name": "delegate_to_weatherAgent", "ref": "c1", "input": {"task": "Paris"}}}
+
+    def reply(*parts: object) -> dict[str, object]:
+        return {"message": {"role": "model", "content": list(parts)}, "usage": {"inputTokens": 9, "outputTokens": 2}}
+
+    trace = TraceBuilder()
+    lead = trace.span("travelAgent", _genkit("action", "agent", "travelAgent", None, None), duration_ms=100)
+    trace.span(
+        "fake/gpt-4o",
+        _genkit("action", "model", "fake/gpt-4o", {"messages": [lead_question]}, reply(ask)),
+        parent=lead,
+        start_ms=1,
+    )
+    tool = trace.span(
+        "delegate_to_weatherAgent",
+        _genkit("action", "tool", "delegate_to_weatherAgent", {"task": "Paris"}, {"response": "18C."}),
+        parent=lead,
+        start_ms=20,
+        duration_ms=40,
+    )
+    member = trace.span(
+        "weatherAgent", _genkit("action", "agent", "weatherAgent", {"message": task}, None), parent=tool, start_ms=21
+    )
+    trace.span(
+        "fake/gpt-4o",
+        _genkit("action", "model", "fake/gpt-4o", {"messages": [task]}, reply({"text": "18C."})),
+        parent=member,
+        start_ms=22,
+    )
+    trace.span(
+        "fake/gpt-4o",
+        _genkit("action", "model", "fake/gpt-4o", {"messages": [lead_question]}, reply({"text": "18C in Paris."})),
+        parent=lead,
+        start_ms=70,
+    )
+    assert outline(trajectory(store, trace)) == [
+        ("agent_start", "travelAgent", None),
+        ("user_message", "travelAgent", "Weather in Paris?"),
+        ("assistant_message", "travelAgent", None),
+        ("tool_call", "travelAgent", "delegate_to_weatherAgent"),
+        ("agent_handoff", "travelAgent", "weatherAgent"),
+        ("agent_start", "weatherAgent", None),
+        ("user_message", "weatherAgent", "Find the weather in Paris."),
+        ("assistant_message", "weatherAgent", "18C."),
+        ("agent_handoff", "weatherAgent", "travelAgent"),
+        ("assistant_message", "travelAgent", "18C in Paris."),
+    ]
+
+
 def _create_agent(kind: str, agent: str, node: str | None = None, **extra: object) -> dict[str, object]:
     """A span OpenInference's LangChain tracer writes in a LangChain 1 ``create_agent`` run:
     the run metadata names the agent the run belongs to (``lc_agent_name``)."""

@@ -116,4 +116,5 @@ def test_genkit_subtype_and_a_model_actions_usage() -> None:
     assert _promoted({"genkit:type": "util", "genkit:output": output}) == {}
     assert _promoted({"genkit:metadata:subtype": "tool"})["operation"] == "execute_tool"
     assert _promoted({"genkit:metadata:subtype": "flow"})["operation"] == "invoke_workflow"
+    assert _promoted({"genkit:metadata:subtype": "agent"})["operation"] == "invoke_agent"
     assert "operation" not in _promoted({"genkit:metadata:subtype": "prompt"})

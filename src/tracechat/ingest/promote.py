@@ -53,7 +53,13 @@ _MLFLOW_SPAN_TYPES = {
 }
 """MLflow Tracing's ``mlflow.spanType`` (its other types, ``PARSER``, ``UNKNOWN``…, say no
 operation)."""
-GENKIT_SUBTYPES = {"model": "chat", "tool": "execute_tool", "flow": "invoke_workflow", "embedder": "embeddings"}
+GENKIT_SUBTYPES = {
+    "model": "chat",
+    "tool": "execute_tool",
+    "flow": "invoke_workflow",
+    "agent": "invoke_agent",
+    "embedder": "embeddings",
+}
 """Google Genkit's ``genkit:metadata:subtype`` of an action (its other subtypes, and its
 utilities such as the ``generate`` loop, say no operation)."""
 _VERCEL_OPERATIONS = {
