@@ -20,6 +20,7 @@ from tracechat.genai.conventions import (
     pydantic_ai,
     recorded_io,
     vercel,
+    voltagent,
     weave,
 )
 from tracechat.genai.kinds import classify
@@ -39,6 +40,7 @@ CONVENTIONS: tuple[Callable[[SpanFacts], None], ...] = (
     anthropic_sdk.extract,
     mlflow.extract,
     genkit.extract,
+    voltagent.extract,
     recorded_io.extract,  # last: a span's input and output under any prefix
 )
 """In precedence order. Each reads only its own keys, so the order matters only where two

@@ -62,6 +62,11 @@ GENKIT_SUBTYPES = {
 }
 """Google Genkit's ``genkit:metadata:subtype`` of an action (its other subtypes, and its
 utilities such as the ``generate`` loop, say no operation)."""
+VOLTAGENT_SPAN_TYPES = {"llm": "chat", "tool": "execute_tool"}
+"""VoltAgent's ``span.type`` of a span inside an agent (its model operation, a tool run)."""
+VOLTAGENT_ENTITIES = {"agent": "invoke_agent"}
+"""VoltAgent's ``entity.type``, on every span of an agent: the agent's own span has no
+``span.type`` (which, ranked first, names the others)."""
 _VERCEL_OPERATIONS = {
     "ai.generateText": "invoke_agent",
     "ai.streamText": "invoke_agent",
@@ -110,6 +115,8 @@ PROMOTED_KEYS: dict[str, Sequence[str | tuple[str, Transform]]] = {
         ("ai.operationId", _lookup(_VERCEL_OPERATIONS)),
         ("mlflow.spanType", _mlflow_operation),
         ("genkit:metadata:subtype", GENKIT_SUBTYPES.get),
+        ("span.type", VOLTAGENT_SPAN_TYPES.get),
+        ("entity.type", VOLTAGENT_ENTITIES.get),
     ),
     "agent_name": ("gen_ai.agent.name", "agent.name", "agent_name", "gen_ai.agent.id", "weave.agent.name"),
     "request_model": (
@@ -117,6 +124,7 @@ PROMOTED_KEYS: dict[str, Sequence[str | tuple[str, Transform]]] = {
         "llm.request.model_name",
         "ai.model.id",
         ("mlflow.llm.model", _json_string),
+        "llm.model",
     ),
     "response_model": (
         "gen_ai.response.model",
@@ -148,6 +156,7 @@ PROMOTED_KEYS: dict[str, Sequence[str | tuple[str, Transform]]] = {
         "llm.token_count.prompt",
         "ai.usage.inputTokens",
         "ai.usage.promptTokens",
+        "llm.usage.prompt_tokens",
     ),
     "output_tokens": (
         "gen_ai.usage.output_tokens",
@@ -155,6 +164,7 @@ PROMOTED_KEYS: dict[str, Sequence[str | tuple[str, Transform]]] = {
         "llm.token_count.completion",
         "ai.usage.outputTokens",
         "ai.usage.completionTokens",
+        "llm.usage.completion_tokens",
     ),
 }
 
