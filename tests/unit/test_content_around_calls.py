@@ -75,6 +75,20 @@ def test_the_tools_run_next_stop_at_the_next_model_call(store: DuckDBStore) -> N
     assert [[c.name for c in asked or []] for asked in calls] == [["get_weather"], ["get_time"], []]
 
 
+def test_a_model_operation_over_several_steps_asked_for_the_tools_run_during_it(store: DuckDBStore) -> None:
+    """One span for a whole tool loop (VoltAgent's ``llm:generateText``): it records no tool
+    calls and finishes with ``stop``, but the tools its agent ran while it was still going
+    can only have been asked by it; a tool run after it ended is not its request."""
+    trace = TraceBuilder()
+    agent = trace.span("invoke_agent weather", _agent("weather", None), duration_ms=200)
+    trace.span("chat gpt-4o-mini", _call(SILENT, "stop"), parent=agent, start_ms=1, duration_ms=100)
+    trace.span("execute_tool get_weather", _tool("get_weather", "c1"), parent=agent, start_ms=40)
+    trace.span("execute_tool get_news", _tool("get_news", "c2"), parent=agent, start_ms=150)
+    asked = next(m.assistant_message for m in trajectory(store, trace).messages if m.assistant_message)
+    assert asked is not None
+    assert [(c.id, c.name) for c in asked.tool_calls or []] == [("c1", "get_weather")]
+
+
 def test_an_agent_whose_calls_record_no_input_was_asked_what_its_span_records(store: DuckDBStore) -> None:
     """The question on each agent span, the sub-agent's too (run inside a tool of the
     supervisor): the model calls of neither say what they were sent."""

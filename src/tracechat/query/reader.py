@@ -37,6 +37,7 @@ from tracechat.query.spans import (
     recorded_question,
     speaker,
     system_text,
+    tools_run_during,
     tools_run_next,
     wrapped_question,
 )
@@ -269,8 +270,9 @@ class Reader:
         refs = [self.content.media(facts.span_id, p.media) for m in replies for p in m.of_kind("media") if p.media]
         calls = [call for message in replies for call in message.of_kind("tool_call")]
         requested = [RequestedToolCall(id=call.id, name=call.name) for call in calls]
-        if not calls and asked_for_tools(facts.finish_reason):
-            requested = [RequestedToolCall(id=t.tool_call_id, name=t.tool_name) for t in tools_run_next(node)]
+        if not calls:
+            ran = tools_run_next(node) if asked_for_tools(facts.finish_reason) else tools_run_during(node)
+            requested = [RequestedToolCall(id=t.tool_call_id, name=t.tool_name) for t in ran]
         answers = [call for call in calls if call.name in ANSWER_TOOLS]
         text = text or next((a for a in map(answer_of, answers) if a), None)
         self._assistant(facts, agent, text, reasoning, refs, requested or None)
