@@ -89,6 +89,26 @@ def test_a_model_operation_over_several_steps_asked_for_the_tools_run_during_it(
     assert [(c.id, c.name) for c in asked.tool_calls or []] == [("c1", "get_weather")]
 
 
+def test_an_agents_own_answer_comes_when_its_work_is_done(store: DuckDBStore) -> None:
+    """No model call inside said the answer (the operation over all steps records none): the
+    agent's output is its answer, given at the end of the agent span, after its tool calls,
+    and without its tokens (its calls counted them)."""
+    trace = TraceBuilder()
+    agent = trace.span("invoke_agent weather", {**_agent("weather", None), "acme.output": "Sunny."}, duration_ms=200)
+    trace.span("chat gpt-4o-mini", _call(SILENT, "stop"), parent=agent, start_ms=1, duration_ms=100)
+    trace.span("execute_tool get_weather", _tool("get_weather", "c1"), parent=agent, start_ms=40)
+    result = trajectory(store, trace)
+    assert [(kind, text) for kind, _, text in outline(result)][-2:] == [
+        ("tool_call", "get_weather"),
+        ("assistant_message", "Sunny."),
+    ]
+    answer = result.messages[-1]
+    assert answer.span_id == agent
+    assert answer.started_at > result.messages[-2].started_at
+    assert answer.assistant_message is not None
+    assert answer.assistant_message.input_tokens is None
+
+
 def test_an_agent_whose_calls_record_no_input_was_asked_what_its_span_records(store: DuckDBStore) -> None:
     """The question on each agent span, the sub-agent's too (run inside a tool of the
     supervisor): the model calls of neither say what they were sent."""

@@ -159,13 +159,15 @@ class Reader:
 
     def _agent_output(self, node: Node) -> None:
         """An agent span's own answer, only when no model call inside it gave one; its
-        tokens only when no model call inside counted them already."""
+        tokens only when no model call inside counted them already. It is given when the
+        agent's work is done: at the span's end, after everything inside it."""
         inside = {d.facts.span_id for d in node.descendants()}
         if inside & self.answered_spans:
             return
         text = output_text(node.facts)
         if text is not None:
-            self._assistant(node.facts, node.facts.agent_name, text, counted=not inside & self.counted_spans)
+            counted = not inside & self.counted_spans
+            self._assistant(node.facts, node.facts.agent_name, text, counted=counted, at=node.facts.end_ns)
 
     def _model_call(self, node: Node, agent: str | None) -> None:
         """``agent``: the one the call belongs to (``query.attribution``)."""
@@ -295,8 +297,10 @@ class Reader:
         refs: list[str] | None = None,
         tool_calls: list[RequestedToolCall] | None = None,
         counted: bool = True,
+        at: int | None = None,
     ) -> None:
-        """``counted``: the entry carries the span's tokens (not when calls inside did)."""
+        """``counted``: the entry carries the span's tokens (not when calls inside did);
+        ``at``: when it was said, if not where the span starts."""
         refs = list(refs or [])
         entry = AssistantMessage(
             text=self.content.text(facts.span_id, text, refs),
@@ -314,7 +318,7 @@ class Reader:
             self.answered_spans.add(facts.span_id)
         if counted:
             self.counted_spans.add(facts.span_id)
-        self._emit(facts, agent, "assistant_message", entry, at=facts.start_ns)
+        self._emit(facts, agent, "assistant_message", entry, at=facts.start_ns if at is None else at)
 
     def _requested_call(self, facts: SpanFacts, agent: str | None, call: Part, asked_before: bool = False) -> None:
         """A tool call in a model's output; emitted here only if no tool span records it.
