@@ -109,6 +109,23 @@ def test_an_agents_own_answer_comes_when_its_work_is_done(store: DuckDBStore) ->
     assert answer.assistant_message.input_tokens is None
 
 
+def test_a_sub_agents_answer_is_not_its_supervisors(store: DuckDBStore) -> None:
+    """Neither agent's model calls said an answer; each agent's output is its own: the
+    sub-agent's (inside the supervisor's tool) does not stand for the supervisor's."""
+    trace = TraceBuilder()
+    boss = trace.span("invoke_agent boss", {**_agent("boss", None), "acme.output": "It is sunny."}, duration_ms=300)
+    trace.span("chat gpt-4o-mini", _call(SILENT, "stop"), parent=boss, start_ms=1, duration_ms=290)
+    tool = trace.span("execute_tool delegate", _tool("delegate", "c1"), parent=boss, start_ms=20, duration_ms=100)
+    member = trace.span(
+        "invoke_agent weather", {**_agent("weather", None), "acme.output": "Sunny."}, parent=tool, start_ms=21
+    )
+    trace.span("chat gpt-4o-mini", _call(SILENT, "stop"), parent=member, start_ms=22, duration_ms=5)
+    answers = [
+        (m.agent_name, m.assistant_message.text) for m in trajectory(store, trace).messages if m.assistant_message
+    ]
+    assert answers[-2:] == [("weather", "Sunny."), ("boss", "It is sunny.")]
+
+
 def test_an_agent_whose_calls_record_no_input_was_asked_what_its_span_records(store: DuckDBStore) -> None:
     """The question on each agent span, the sub-agent's too (run inside a tool of the
     supervisor): the model calls of neither say what they were sent."""

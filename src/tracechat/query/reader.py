@@ -3,6 +3,7 @@ a person reading the trace would write down (see ``query.trajectory`` for the wh
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -158,11 +159,13 @@ class Reader:
             )
 
     def _agent_output(self, node: Node) -> None:
-        """An agent span's own answer, only when no model call inside it gave one; its
-        tokens only when no model call inside counted them already. It is given when the
-        agent's work is done: at the span's end, after everything inside it."""
+        """An agent span's own answer, only when no model call of its own gave one (what a
+        sub-agent it ran answered is the sub-agent's, not its); its tokens only when no model
+        call inside counted them already (a sub-agent's either: the agent's usage sums
+        theirs). It is given when the agent's work is done: at the span's end, after
+        everything inside it."""
         inside = {d.facts.span_id for d in node.descendants()}
-        if inside & self.answered_spans:
+        if {d.facts.span_id for d in _own_work(node)} & self.answered_spans:
             return
         text = output_text(node.facts)
         if text is not None:
@@ -552,6 +555,15 @@ def _inside_the_same_tool(node: Node) -> bool:
             return False
         parent = parent.parent
     return False
+
+
+def _own_work(agent: Node) -> Iterator[Node]:
+    """The spans inside an agent span that are its own: not a sub-agent's run (an agent span
+    inside it) or anything inside that."""
+    for child in agent.children:
+        if child.facts.kind is not Kind.AGENT:
+            yield child
+            yield from _own_work(child)
 
 
 def _calls_record_input(agent: Node) -> bool:
