@@ -70,6 +70,9 @@ NODE_DIR = HERE / "node"
 NODES = {
     "node": (Path("node"), NODE_DIR),
     "node24": (HERE / ".venv-node24" / "bin" / "node", HERE / "node24"),
+    # VoltAgent 2.x needs ai 6 and @ai-sdk/provider-utils 4, which node24/'s Mastra (the AI
+    # SDK's 4.x providers) cannot share: its own folder, run with the same node 24
+    "voltagent": (HERE / ".venv-node24" / "bin" / "node", HERE / "voltagent"),
 }
 CASE_TIMEOUT_S = 180
 SERVER_START_TIMEOUT_S = 20

@@ -37,8 +37,10 @@ Replies are deterministic and decided from the request alone (see ``decide``):
   Mastra sub-agent) is, and the
   pending question is about the weather -> call it with ``{"task": "Find the current weather
   in <City>."}`` (and ``member_id``: the first ``<member id="...">`` of the instructions, when
-  it takes one); after its result -> that result as the answer (through ``final_answer``
-  when that is offered)
+  it takes one; ``targetAgents``: the first ``- <name>:`` of a VoltAgent supervisor's
+  ``<specialized_agents>``, when it takes that); after its result -> that result as the answer
+  (through ``final_answer`` when that is offered; the ``response``s of VoltAgent's
+  ``[{"agentName", "response", ...}]`` and of Genkit's ``{"response"}``)
 * a ``get_weather`` tool is offered and the pending user question names a city or the
   weather -> call ``get_weather`` with ``{"city": "<City>"}``
 * otherwise -> a short text answer
@@ -265,7 +267,7 @@ def _decide(turn: Turn, reasoning: bool) -> dict[str, Any]:
         key = "response" if turn.params.get("final_answer") == ["response"] else "answer"
         out["tool"] = ("final_answer", json.dumps({key: turn.last_tool_output}))
     elif turn.last_kind == "tool" and turn.last_tool_name in agent_tools(turn):
-        out["text"] = turn.last_tool_output
+        out["text"] = agents_answer(turn.last_tool_output)
     elif (
         pending_question
         and "get_weather" not in turn.tools
@@ -276,6 +278,8 @@ def _decide(turn: Turn, reasoning: bool) -> dict[str, Any]:
         args = {asked: f"Find the current weather in {city or 'Paris'}."}
         if "member_id" in turn.params[agents[0]] and (member := TEAM_MEMBER.search(turn.instructions)):
             args = {"member_id": member["id"], **args}
+        if "targetAgents" in turn.params[agents[0]] and (member := SPECIALIZED_AGENT.search(turn.instructions)):
+            args = {**args, "targetAgents": [member["name"].strip()]}
         out["tool"] = (agents[0], json.dumps(args))
     elif pending_question and "get_weather" in turn.tools and is_weather_question(turn.last_user_text):
         out["tool"] = ("get_weather", json.dumps({"city": city or "Paris"}))
@@ -302,6 +306,20 @@ SWARM_HANDED_OVER = re.compile(r"^Handoff Message:", re.M)
 
 
 TEAM_MEMBER = re.compile(r'<member id="(?P<id>[^"]+)"')
+SPECIALIZED_AGENT = re.compile(r"<specialized_agents>\s*- (?P<name>[^:\n]+):")
+"""A VoltAgent supervisor's instructions list its sub-agents as ``- <name>: <purpose>`` lines."""
+
+
+def agents_answer(output: str) -> str:
+    """What an agent used as a tool answered: its output, or, when that is JSON of the
+    ``{"agentName", "response", ...}`` results VoltAgent's ``delegate_task`` returns (a list)
+    or of Genkit's ``delegate_to_<agent>`` (``{"response"}``), their responses."""
+    with contextlib.suppress(ValueError):
+        results = json.loads(output)
+        results = [results] if isinstance(results, dict) else results
+        if isinstance(results, list) and results and all(isinstance(r, dict) and "response" in r for r in results):
+            return " ".join(str(r["response"]) for r in results)
+    return output
 
 
 def agent_tools(turn: Turn) -> list[str]:

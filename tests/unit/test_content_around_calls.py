@@ -75,6 +75,57 @@ def test_the_tools_run_next_stop_at_the_next_model_call(store: DuckDBStore) -> N
     assert [[c.name for c in asked or []] for asked in calls] == [["get_weather"], ["get_time"], []]
 
 
+def test_a_model_operation_over_several_steps_asked_for_the_tools_run_during_it(store: DuckDBStore) -> None:
+    """One span for a whole tool loop (VoltAgent's ``llm:generateText``): it records no tool
+    calls and finishes with ``stop``, but the tools its agent ran while it was still going
+    can only have been asked by it; a tool run after it ended is not its request."""
+    trace = TraceBuilder()
+    agent = trace.span("invoke_agent weather", _agent("weather", None), duration_ms=200)
+    trace.span("chat gpt-4o-mini", _call(SILENT, "stop"), parent=agent, start_ms=1, duration_ms=100)
+    trace.span("execute_tool get_weather", _tool("get_weather", "c1"), parent=agent, start_ms=40)
+    trace.span("execute_tool get_news", _tool("get_news", "c2"), parent=agent, start_ms=150)
+    asked = next(m.assistant_message for m in trajectory(store, trace).messages if m.assistant_message)
+    assert asked is not None
+    assert [(c.id, c.name) for c in asked.tool_calls or []] == [("c1", "get_weather")]
+
+
+def test_an_agents_own_answer_comes_when_its_work_is_done(store: DuckDBStore) -> None:
+    """No model call inside said the answer (the operation over all steps records none): the
+    agent's output is its answer, given at the end of the agent span, after its tool calls,
+    and without its tokens (its calls counted them)."""
+    trace = TraceBuilder()
+    agent = trace.span("invoke_agent weather", {**_agent("weather", None), "acme.output": "Sunny."}, duration_ms=200)
+    trace.span("chat gpt-4o-mini", _call(SILENT, "stop"), parent=agent, start_ms=1, duration_ms=100)
+    trace.span("execute_tool get_weather", _tool("get_weather", "c1"), parent=agent, start_ms=40)
+    result = trajectory(store, trace)
+    assert [(kind, text) for kind, _, text in outline(result)][-2:] == [
+        ("tool_call", "get_weather"),
+        ("assistant_message", "Sunny."),
+    ]
+    answer = result.messages[-1]
+    assert answer.span_id == agent
+    assert answer.started_at > result.messages[-2].started_at
+    assert answer.assistant_message is not None
+    assert answer.assistant_message.input_tokens is None
+
+
+def test_a_sub_agents_answer_is_not_its_supervisors(store: DuckDBStore) -> None:
+    """Neither agent's model calls said an answer; each agent's output is its own: the
+    sub-agent's (inside the supervisor's tool) does not stand for the supervisor's."""
+    trace = TraceBuilder()
+    boss = trace.span("invoke_agent boss", {**_agent("boss", None), "acme.output": "It is sunny."}, duration_ms=300)
+    trace.span("chat gpt-4o-mini", _call(SILENT, "stop"), parent=boss, start_ms=1, duration_ms=290)
+    tool = trace.span("execute_tool delegate", _tool("delegate", "c1"), parent=boss, start_ms=20, duration_ms=100)
+    member = trace.span(
+        "invoke_agent weather", {**_agent("weather", None), "acme.output": "Sunny."}, parent=tool, start_ms=21
+    )
+    trace.span("chat gpt-4o-mini", _call(SILENT, "stop"), parent=member, start_ms=22, duration_ms=5)
+    answers = [
+        (m.agent_name, m.assistant_message.text) for m in trajectory(store, trace).messages if m.assistant_message
+    ]
+    assert answers[-2:] == [("weather", "Sunny."), ("boss", "It is sunny.")]
+
+
 def test_an_agent_whose_calls_record_no_input_was_asked_what_its_span_records(store: DuckDBStore) -> None:
     """The question on each agent span, the sub-agent's too (run inside a tool of the
     supervisor): the model calls of neither say what they were sent."""

@@ -801,6 +801,149 @@ def test_genkit_actions_requests_and_raw_responses(store: DuckDBStore) -> None:
     )
 
 
+def test_genkit_agent_actions_name_their_agents(store: DuckDBStore) -> None:
+    """An ``agent`` action (``ai.defineAgent``) is that agent's run, named by the action: a
+    coordinator whose delegation tool (``@genkit-ai/middleware``'s ``agents()``) runs a
+    sub-agent reads as the tool call, a handoff to the member, its entries, and back."""
+    lead_question = {"role": "user", "content": [{"text": "Weather in Paris?"}]}
+    task = {"role": "user", "content": [{"text": "Find the weather in Paris."}]}
+    ask = {"toolRequest": {"name": "delegate_to_weatherAgent", "ref": "c1", "input": {"task": "Paris"}}}
+
+    def reply(*parts: object) -> dict[str, object]:
+        return {"message": {"role": "model", "content": list(parts)}, "usage": {"inputTokens": 9, "outputTokens": 2}}
+
+    trace = TraceBuilder()
+    lead = trace.span("travelAgent", _genkit("action", "agent", "travelAgent", None, None), duration_ms=100)
+    trace.span(
+        "fake/gpt-4o",
+        _genkit("action", "model", "fake/gpt-4o", {"messages": [lead_question]}, reply(ask)),
+        parent=lead,
+        start_ms=1,
+    )
+    tool = trace.span(
+        "delegate_to_weatherAgent",
+        _genkit("action", "tool", "delegate_to_weatherAgent", {"task": "Paris"}, {"response": "18C."}),
+        parent=lead,
+        start_ms=20,
+        duration_ms=40,
+    )
+    member = trace.span(
+        "weatherAgent", _genkit("action", "agent", "weatherAgent", {"message": task}, None), parent=tool, start_ms=21
+    )
+    trace.span(
+        "fake/gpt-4o",
+        _genkit("action", "model", "fake/gpt-4o", {"messages": [task]}, reply({"text": "18C."})),
+        parent=member,
+        start_ms=22,
+    )
+    trace.span(
+        "fake/gpt-4o",
+        _genkit("action", "model", "fake/gpt-4o", {"messages": [lead_question]}, reply({"text": "18C in Paris."})),
+        parent=lead,
+        start_ms=70,
+    )
+    assert outline(trajectory(store, trace)) == [
+        ("agent_start", "travelAgent", None),
+        ("user_message", "travelAgent", "Weather in Paris?"),
+        ("assistant_message", "travelAgent", None),
+        ("tool_call", "travelAgent", "delegate_to_weatherAgent"),
+        ("agent_handoff", "travelAgent", "weatherAgent"),
+        ("agent_start", "weatherAgent", None),
+        ("user_message", "weatherAgent", "Find the weather in Paris."),
+        ("assistant_message", "weatherAgent", "18C."),
+        ("agent_handoff", "weatherAgent", "travelAgent"),
+        ("assistant_message", "travelAgent", "18C in Paris."),
+    ]
+
+
+def _voltagent(entity: str, span_type: str | None = None, **extra: object) -> dict[str, object]:
+    attributes: dict[str, object] = {"entity.type": "agent", "entity.id": entity, "entity.name": entity, **extra}
+    if span_type:
+        attributes["span.type"] = span_type
+    return attributes
+
+
+def test_voltagent_spans_and_a_sub_agent_that_repeats_its_supervisors_entity(store: DuckDBStore) -> None:
+    """VoltAgent's own keys: the agent span (``entity.*``, no ``span.type``), its model
+    operation (``span.type = llm``: ``llm.messages``, ``llm.tools`` names, ``llm.usage.*``) and
+    its tool runs (``span.type = tool``: ``tool.call.id``, ``input``, ``output``). A sub-agent's
+    spans repeat the supervisor's ``entity.name`` and name the sub-agent in ``subagent.name``:
+    they are the sub-agent's."""
+    question = [
+        {"role": "system", "content": "Delegate."},
+        {"role": "user", "content": [{"type": "text", "text": "Paris?"}]},
+    ]
+    task = [{"role": "system", "content": "Weather bot."}, {"role": "user", "content": "Find Paris."}]
+    trace = TraceBuilder()
+    lead = trace.span("Travel", _voltagent("Travel", input="Paris?", output="18C."), duration_ms=100)
+    usage = {"llm.usage.prompt_tokens": 30, "llm.usage.completion_tokens": 7, "llm.finish_reason": "stop"}
+    trace.span(
+        "llm:generateText",
+        _voltagent(
+            "Travel",
+            "llm",
+            **{"llm.model": "gpt-4o", "llm.messages": as_json(question), "llm.tools": "delegate_task", **usage},
+        ),
+        parent=lead,
+        start_ms=1,
+        duration_ms=98,
+    )
+    tool = trace.span(
+        "tool.execution:delegate_task",
+        _voltagent(
+            "Travel",
+            "tool",
+            **{"tool.name": "delegate_task", "tool.call.id": "c1", "input": '{"task":"Find Paris."}', "output": "[]"},
+        ),
+        parent=lead,
+        start_ms=10,
+        duration_ms=50,
+    )
+    member = trace.span(
+        "subagent:Weather",
+        _voltagent("Travel", **{"subagent.name": "Weather", "output": "18C."}),
+        parent=tool,
+        start_ms=11,
+        duration_ms=40,
+    )
+    trace.span(
+        "llm:streamText",
+        _voltagent(
+            "Travel",
+            "llm",
+            **{
+                "subagent.name": "Weather",
+                "llm.model": "gpt-4o",
+                "llm.messages": as_json(task),
+                "llm.tools": "get_weather",
+                **usage,
+            },
+        ),
+        parent=member,
+        start_ms=12,
+        duration_ms=38,
+    )
+    result = trajectory(store, trace)
+    assert [(kind, agent) for kind, agent, _ in outline(result)][:6] == [
+        ("agent_start", "Travel"),
+        ("user_message", "Travel"),
+        ("assistant_message", "Travel"),
+        ("tool_call", "Travel"),
+        ("agent_handoff", "Travel"),
+        ("agent_start", "Weather"),
+    ]
+    starts = [m.agent_start for m in result.messages if m.agent_start]
+    assert [(s.model, s.system_instructions, s.tool_definitions) for s in starts if s] == [
+        ("gpt-4o", "Delegate.", '["delegate_task"]'),
+        ("gpt-4o", "Weather bot.", '["get_weather"]'),
+    ]
+    calls = [m.assistant_message for m in result.messages if m.assistant_message and m.span_id != member]
+    assert [(c.input_tokens, c.output_tokens, c.finish_reason) for c in calls if c][:2] == [(30, 7, "stop")] * 2
+    call = next(m.tool_call for m in result.messages if m.tool_call)
+    assert call is not None
+    assert (call.tool_name, call.tool_call_id, call.tool_arguments) == ("delegate_task", "c1", '{"task":"Find Paris."}')
+
+
 def _create_agent(kind: str, agent: str, node: str | None = None, **extra: object) -> dict[str, object]:
     """A span OpenInference's LangChain tracer writes in a LangChain 1 ``create_agent`` run:
     the run metadata names the agent the run belongs to (``lc_agent_name``)."""

@@ -140,4 +140,28 @@ def test_genkit_subtype_and_a_model_actions_usage() -> None:
     assert _promoted({"genkit:type": "util", "genkit:output": output}) == {}
     assert _promoted({"genkit:metadata:subtype": "tool"})["operation"] == "execute_tool"
     assert _promoted({"genkit:metadata:subtype": "flow"})["operation"] == "invoke_workflow"
+    assert _promoted({"genkit:metadata:subtype": "agent"})["operation"] == "invoke_agent"
     assert "operation" not in _promoted({"genkit:metadata:subtype": "prompt"})
+
+
+def test_voltagent_span_type_names_the_operation_and_a_model_operations_usage() -> None:
+    """VoltAgent marks every span of an agent ``entity.type = agent``; the spans inside it say
+    what they are in ``span.type`` (ranked first), so only the agent's own span is its run.
+    A model operation's usage is ``llm.usage.*`` (the agent's ``usage.*`` sums its calls)."""
+    llm = {
+        "entity.type": "agent",
+        "span.type": "llm",
+        "llm.model": "gpt-4o-mini",
+        "llm.usage.prompt_tokens": 236,
+        "llm.usage.completion_tokens": 14,
+    }
+    assert _promoted(llm) == {
+        "operation": "chat",
+        "request_model": "gpt-4o-mini",
+        "input_tokens": 236,
+        "output_tokens": 14,
+    }
+    assert _promoted({"span.type": "tool", "entity.type": "agent"})["operation"] == "execute_tool"
+    agent = _promoted({"entity.type": "agent", "usage.prompt_tokens": 384})
+    assert agent == {"operation": "invoke_agent"}
+    assert "operation" not in _promoted({"span.type": "web"})

@@ -21,6 +21,7 @@ from tracechat.genai.conventions import (
     pydantic_ai,
     recorded_io,
     vercel,
+    voltagent,
     weave,
 )
 from tracechat.genai.kinds import classify
@@ -41,6 +42,7 @@ CONVENTIONS: tuple[Callable[[SpanFacts], None], ...] = (
     mlflow.extract,
     genkit.extract,
     langfuse.extract,
+    voltagent.extract,
     recorded_io.extract,  # last: a span's input and output under any prefix
 )
 """In precedence order. Each reads only its own keys, so the order matters only where two

@@ -53,7 +53,13 @@ _MLFLOW_SPAN_TYPES = {
 }
 """MLflow Tracing's ``mlflow.spanType`` (its other types, ``PARSER``, ``UNKNOWN``…, say no
 operation)."""
-GENKIT_SUBTYPES = {"model": "chat", "tool": "execute_tool", "flow": "invoke_workflow", "embedder": "embeddings"}
+GENKIT_SUBTYPES = {
+    "model": "chat",
+    "tool": "execute_tool",
+    "flow": "invoke_workflow",
+    "agent": "invoke_agent",
+    "embedder": "embeddings",
+}
 """Google Genkit's ``genkit:metadata:subtype`` of an action (its other subtypes, and its
 utilities such as the ``generate`` loop, say no operation)."""
 LANGFUSE_TYPES = {
@@ -68,6 +74,11 @@ LANGFUSE_TYPES = {
 }
 """The Langfuse SDK's ``langfuse.observation.type`` (a plain ``span`` or ``event`` says no
 operation)."""
+VOLTAGENT_SPAN_TYPES = {"llm": "chat", "tool": "execute_tool"}
+"""VoltAgent's ``span.type`` of a span inside an agent (its model operation, a tool run)."""
+VOLTAGENT_ENTITIES = {"agent": "invoke_agent"}
+"""VoltAgent's ``entity.type``, on every span of an agent: the agent's own span has no
+``span.type`` (which, ranked first, names the others)."""
 _VERCEL_OPERATIONS = {
     "ai.generateText": "invoke_agent",
     "ai.streamText": "invoke_agent",
@@ -117,6 +128,8 @@ PROMOTED_KEYS: dict[str, Sequence[str | tuple[str, Transform]]] = {
         ("mlflow.spanType", _mlflow_operation),
         ("genkit:metadata:subtype", GENKIT_SUBTYPES.get),
         ("langfuse.observation.type", LANGFUSE_TYPES.get),
+        ("span.type", VOLTAGENT_SPAN_TYPES.get),
+        ("entity.type", VOLTAGENT_ENTITIES.get),
     ),
     "agent_name": ("gen_ai.agent.name", "agent.name", "agent_name", "gen_ai.agent.id", "weave.agent.name"),
     "request_model": (
@@ -125,6 +138,7 @@ PROMOTED_KEYS: dict[str, Sequence[str | tuple[str, Transform]]] = {
         "ai.model.id",
         ("mlflow.llm.model", _json_string),
         "langfuse.observation.model.name",
+        "llm.model",
     ),
     "response_model": (
         "gen_ai.response.model",
@@ -156,6 +170,7 @@ PROMOTED_KEYS: dict[str, Sequence[str | tuple[str, Transform]]] = {
         "llm.token_count.prompt",
         "ai.usage.inputTokens",
         "ai.usage.promptTokens",
+        "llm.usage.prompt_tokens",
     ),
     "output_tokens": (
         "gen_ai.usage.output_tokens",
@@ -163,6 +178,7 @@ PROMOTED_KEYS: dict[str, Sequence[str | tuple[str, Transform]]] = {
         "llm.token_count.completion",
         "ai.usage.outputTokens",
         "ai.usage.completionTokens",
+        "llm.usage.completion_tokens",
     ),
 }
 

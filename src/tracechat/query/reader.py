@@ -3,6 +3,7 @@ a person reading the trace would write down (see ``query.trajectory`` for the wh
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -37,6 +38,7 @@ from tracechat.query.spans import (
     recorded_question,
     speaker,
     system_text,
+    tools_run_during,
     tools_run_next,
     wrapped_question,
 )
@@ -157,14 +159,18 @@ class Reader:
             )
 
     def _agent_output(self, node: Node) -> None:
-        """An agent span's own answer, only when no model call inside it gave one; its
-        tokens only when no model call inside counted them already."""
+        """An agent span's own answer, only when no model call of its own gave one (what a
+        sub-agent it ran answered is the sub-agent's, not its); its tokens only when no model
+        call inside counted them already (a sub-agent's either: the agent's usage sums
+        theirs). It is given when the agent's work is done: at the span's end, after
+        everything inside it."""
         inside = {d.facts.span_id for d in node.descendants()}
-        if inside & self.answered_spans:
+        if {d.facts.span_id for d in _own_work(node)} & self.answered_spans:
             return
         text = output_text(node.facts)
         if text is not None:
-            self._assistant(node.facts, node.facts.agent_name, text, counted=not inside & self.counted_spans)
+            counted = not inside & self.counted_spans
+            self._assistant(node.facts, node.facts.agent_name, text, counted=counted, at=node.facts.end_ns)
 
     def _model_call(self, node: Node, agent: str | None) -> None:
         """``agent``: the one the call belongs to (``query.attribution``)."""
@@ -269,8 +275,9 @@ class Reader:
         refs = [self.content.media(facts.span_id, p.media) for m in replies for p in m.of_kind("media") if p.media]
         calls = [call for message in replies for call in message.of_kind("tool_call")]
         requested = [RequestedToolCall(id=call.id, name=call.name) for call in calls]
-        if not calls and asked_for_tools(facts.finish_reason):
-            requested = [RequestedToolCall(id=t.tool_call_id, name=t.tool_name) for t in tools_run_next(node)]
+        if not calls:
+            ran = tools_run_next(node) if asked_for_tools(facts.finish_reason) else tools_run_during(node)
+            requested = [RequestedToolCall(id=t.tool_call_id, name=t.tool_name) for t in ran]
         answers = [call for call in calls if call.name in ANSWER_TOOLS]
         text = text or next((a for a in map(answer_of, answers) if a), None)
         self._assistant(facts, agent, text, reasoning, refs, requested or None)
@@ -293,8 +300,10 @@ class Reader:
         refs: list[str] | None = None,
         tool_calls: list[RequestedToolCall] | None = None,
         counted: bool = True,
+        at: int | None = None,
     ) -> None:
-        """``counted``: the entry carries the span's tokens (not when calls inside did)."""
+        """``counted``: the entry carries the span's tokens (not when calls inside did);
+        ``at``: when it was said, if not where the span starts."""
         refs = list(refs or [])
         entry = AssistantMessage(
             text=self.content.text(facts.span_id, text, refs),
@@ -312,7 +321,7 @@ class Reader:
             self.answered_spans.add(facts.span_id)
         if counted:
             self.counted_spans.add(facts.span_id)
-        self._emit(facts, agent, "assistant_message", entry, at=facts.start_ns)
+        self._emit(facts, agent, "assistant_message", entry, at=facts.start_ns if at is None else at)
 
     def _requested_call(self, facts: SpanFacts, agent: str | None, call: Part, asked_before: bool = False) -> None:
         """A tool call in a model's output; emitted here only if no tool span records it.
@@ -546,6 +555,15 @@ def _inside_the_same_tool(node: Node) -> bool:
             return False
         parent = parent.parent
     return False
+
+
+def _own_work(agent: Node) -> Iterator[Node]:
+    """The spans inside an agent span that are its own: not a sub-agent's run (an agent span
+    inside it) or anything inside that."""
+    for child in agent.children:
+        if child.facts.kind is not Kind.AGENT:
+            yield child
+            yield from _own_work(child)
 
 
 def _calls_record_input(agent: Node) -> bool:

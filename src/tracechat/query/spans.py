@@ -178,6 +178,21 @@ def tools_run_next(call: Node) -> list[SpanFacts]:
     return ran
 
 
+def tools_run_during(call: Node) -> list[SpanFacts]:
+    """The tool spans that ran while a model call that records no tool calls was still going:
+    the outermost tools its caller ran, starting within the call's time. Only the call's own
+    tool loop can have asked for those (a model operation over several steps, as VoltAgent
+    records the AI SDK's ``generateText``: its tools are its agent's children, not its own)."""
+    if call.parent is None:
+        return []
+    return [
+        tool
+        for sibling in call.parent.children
+        if sibling is not call and call.facts.start_ns <= sibling.facts.start_ns < call.facts.end_ns
+        for tool in _outermost_tools(sibling)
+    ]
+
+
 def _outermost_tools(node: Node) -> list[SpanFacts]:
     if node.facts.kind is Kind.TOOL:
         return [node.facts]

@@ -1,8 +1,10 @@
 """Google Genkit's own tracing (``genkit`` 1.x, JS; scope ``genkit-tracer``): no ``gen_ai.*``
 key; every span is an action or a utility, named by ``genkit:type`` and
-``genkit:metadata:subtype`` (``flow``, ``model``, ``tool``, ``prompt``…; ``generate`` is the
-tool loop, ``genkit:type = util``), with what it was called with and returned as JSON in
-``genkit:input`` / ``genkit:output``. A model action's input is the request in Genkit's
+``genkit:metadata:subtype`` (``flow``, ``model``, ``tool``, ``agent``, ``prompt``…; ``generate``
+is the tool loop, ``genkit:type = util``; an ``agent`` action, ``ai.defineAgent`` of
+genkit/beta, is named after its agent and runs its turns as ``runTurn-N`` flow steps), with
+what it was called with and returned as JSON in ``genkit:input`` / ``genkit:output``. A model
+action's input is the request in Genkit's
 message format (``{"messages": [{"role", "content": [parts]}], "tools": [...]}``; parts read
 by ``genai/messages``: ``text``, ``toolRequest``, ``toolResponse``), its output the response
 (``message``, ``usage`` with ``inputTokens`` / ``outputTokens``, Genkit's own
@@ -46,6 +48,8 @@ def extract(facts: SpanFacts) -> None:
         facts.fill("tool_arguments", json_text(inputs))
         facts.fill("tool_result", json_text(outputs))
     else:
+        if subtype == "agent":  # ``ai.defineAgent`` (genkit/beta): the action is named after it
+            facts.fill("agent_name", name)
         facts.fill("input_text", json_text(inputs))
         facts.fill("output_text", json_text(outputs))
 
