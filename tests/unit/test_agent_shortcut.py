@@ -137,7 +137,7 @@ def test_a_model_call_without_usage_shows_its_agent() -> None:
 
 
 def test_one_call_recorded_by_two_sibling_spans_shows_once() -> None:
-    """Two sibling spans that name one response are one call (``query.tree`` nests the
+    """Two sibling spans that name one response are one call (``spantree.tree`` nests the
     later): only the outer shows the agent; the shortcut leaves this to the tree."""
     trace = TraceBuilder()
     root = trace.span("invoke_agent a", {"gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": "alpha"})

@@ -1,5 +1,5 @@
 """Which agent each span of a request shows in the trajectory, decided at ingest by the
-trajectory's own rule (``query.attribution.shown_agents``), so that the trace list, its
+trajectory's own rule (``spantree.attribution.shown_agents``), so that the trace list, its
 ``?agent=`` filter, the session index and the assistant's agent counts (all read from the
 stored ``agent_name`` column through the trace and session indexes) name the agents the
 trajectory names, without a payload read per list request.
@@ -39,9 +39,9 @@ from tracechat.genai.messages import shared_history
 from tracechat.genai.registry import normalize, promoted_facts
 from tracechat.genai.types import Kind, SpanFacts
 from tracechat.ingest.codec import decode_span_payload
-from tracechat.query.attribution import TRANSFER, decided_by_enclosing, shown_agents
-from tracechat.query.trajectory import fold_graph_nodes
-from tracechat.query.tree import MAX_DEPTH, Node, span_tree
+from tracechat.spantree.attribution import TRANSFER, decided_by_enclosing, shown_agents
+from tracechat.spantree.graph import fold_graph_nodes
+from tracechat.spantree.tree import MAX_DEPTH, Node, span_tree
 
 _TRACE, _SPAN_ID, _PARENT, _NAME, _START, _END, _STATUS, _OPERATION, _AGENT = 1, 2, 3, 4, 6, 7, 8, 10, 11
 _RESPONSE_ID, _INPUT_TOKENS, _OUTPUT_TOKENS, _RAW = 17, 18, 19, 22
@@ -50,7 +50,7 @@ log = logging.getLogger(__name__)
 
 _LIGHT_OPERATIONS = frozenset((*MODEL_CALL_OPERATIONS, "execute_tool"))
 _TRANSFER_BYTES, _HANDOFF_BYTES = b"transfer", b"handoff"
-"""Bytes that any name ``query.attribution.TRANSFER`` matches, and every handoff record,
+"""Bytes that any name ``spantree.attribution.TRANSFER`` matches, and every handoff record,
 holds: a span without them hands nothing over."""
 
 
@@ -119,7 +119,7 @@ def _enclosed(rows: list[tuple[Any, ...]], read: list[SpanFacts | None]) -> dict
     neither reading order, instructions nor handovers matter, and the agents follow from
     parent links. None where the tree could read otherwise than its parent links: a parent
     cycle or a chain as deep as ``MAX_DEPTH``, sibling calls that may record one call
-    (``query.tree`` nests them), an agent span with no children (it may adopt siblings, or
+    (``spantree.tree`` nests them), an agent span with no children (it may adopt siblings, or
     record a handoff), a graph node run (``fold_graph_nodes``), or a call that rule 1 does
     not decide.
 
@@ -174,7 +174,7 @@ _ERROR = 2
 
 def _shallow(parents: dict[str, str | None]) -> bool:
     """Whether the parent links among these spans have no cycle and no chain as deep as
-    ``query.tree.MAX_DEPTH`` (where ``build_tree`` makes roots that parent links do not)."""
+    ``spantree.tree.MAX_DEPTH`` (where ``build_tree`` makes roots that parent links do not)."""
     depth: dict[str, int] = {}
     for span_id in parents:
         path: list[str] = []
