@@ -13,12 +13,16 @@ Cost: where rule 1 alone decides every model call (each enclosed by a named agen
 or under a root whose parent is missing) the agents follow from parent links (``_enclosed``),
 without the tree; only spans that are no model call or tool by their columns are normalized
 then. Otherwise the rule reads ``SpanFacts``, and normalizing a model call (its message
-history) is what reading a trace costs most. A model call's content only matters to the rule when no
-agent or tool encloses the call and something may hand the conversation over (a transfer
-or handoff span or tool, or a tool call named so in its output) or its kind rests on its
-content; a trace's model calls are normalized only then, otherwise read from their
-promoted columns (``genai.registry.promoted_facts``). Other spans are normalized, and so is
-a model call that recorded no usage (whether it is one rests on its content).
+history) is what reading a trace costs most. A model call's content only matters to the rule when some
+call no agent or tool encloses (in a tree whose root arrived) may take an agent by rule 3:
+something may hand the conversation over (a transfer or handoff span or tool, or a tool
+call named so in its output), or a call has an agent by rules 1 and 2 whose instructions
+a later call may send (a call's instructions are its own or those of the calls nested in
+it), or the kind of an unenclosed call rests on its content; a trace's model calls are
+normalized only then, otherwise read from their promoted columns
+(``genai.registry.promoted_facts``, whose agent name is read as the conventions read it).
+Other spans are normalized, and so is a model call that recorded no usage (whether it is
+one rests on its content).
 
 Ingest sees one request at a time: the rule is applied to each trace's spans in that
 request, and the indexes take the union over requests. A parent usually ends, and is sent,
@@ -39,7 +43,7 @@ from tracechat.genai.messages import shared_history
 from tracechat.genai.registry import normalize, promoted_facts
 from tracechat.genai.types import Kind, SpanFacts
 from tracechat.ingest.codec import decode_span_payload
-from tracechat.spantree.attribution import TRANSFER, decided_by_enclosing, shown_agents
+from tracechat.spantree.attribution import TRANSFER, decided_by_enclosing, enclosing_agent, shown_agents
 from tracechat.spantree.graph import fold_graph_nodes
 from tracechat.spantree.tree import MAX_DEPTH, Node, span_tree
 
@@ -220,24 +224,34 @@ def _decided(
 
 
 def _content_matters(roots: list[Node], light: set[str]) -> bool:
-    """Whether a model call read without its content may show another agent with it: one
-    that no agent or tool encloses, in a tree whose root arrived, and that is no model call
-    by its columns alone (it recorded no usage) or may adopt an agent handed over to."""
+    """Whether a model call read without its content (``light``) may change which agent a
+    call shows. Rule 3 reads calls' instructions (a call's own, else those of the model-call
+    spans nested in it) and the transfers they ask for: it decides a call that no agent or
+    tool encloses, in a tree whose root arrived (an open call, read with its content or
+    not). It can name an agent only from one handed over to, or from an earlier call with
+    the same instructions that has an agent by rules 1 and 2; and a light call whose kind by
+    its columns is no model call may be one by its content."""
+    nodes = [node for root in roots for node in (root, *root.descendants())]
+    if not any(node.facts.span_id in light and node.facts.operation in MODEL_CALL_OPERATIONS for node in nodes):
+        return False  # every model call was read with its content
     open_calls = [
         node
         for root in roots
         if root.facts.parent_span_id is None
         for node in (root, *root.descendants())
-        if node.facts.span_id in light
-        and node.facts.operation in MODEL_CALL_OPERATIONS
+        if (
+            node.facts.kind is Kind.LLM
+            or (node.facts.span_id in light and node.facts.operation in MODEL_CALL_OPERATIONS)
+        )
         and not decided_by_enclosing(node)
     ]
     if not open_calls:
         return False
     if any(node.facts.kind is not Kind.LLM for node in open_calls):
         return True
-    nodes = (node for root in roots for node in (root, *root.descendants()))
-    return any(node.facts.kind is Kind.HANDOFF or TRANSFER.match(node.facts.tool_name or "") for node in nodes)
+    if any(node.facts.kind is Kind.HANDOFF or TRANSFER.match(node.facts.tool_name or "") for node in nodes):
+        return True
+    return any(node.facts.kind is Kind.LLM and enclosing_agent(node) for node in nodes)
 
 
 class _Row(NamedTuple):
