@@ -81,14 +81,17 @@ def _shown_or_named(rows: list[tuple[Any, ...]]) -> dict[str, str]:
 
 def _shown(rows: list[tuple[Any, ...]], *, shortcut: bool = True) -> dict[str, str]:
     light = [_light(row) for row in rows]
-    if all(row[_AGENT] is None and is_light for row, is_light in zip(rows, light, strict=True)):
+    quiet = all(row[_AGENT] is None and is_light for row, is_light in zip(rows, light, strict=True))
+    if quiet and not any(_may_hand_over(row) for row in rows):
         return {}  # model calls and tools that name no agent, and nothing that hands over
     with shared_history():
         read = [None if is_light else _facts(row, content=True) for row, is_light in zip(rows, light, strict=True)]
         enclosed = _enclosed(rows, read) if shortcut else None
         if enclosed is not None:
             return enclosed
-        facts = [f or _facts(row, content=False) for row, f in zip(rows, read, strict=True)]
+        # Rule 1 does not decide every call: a light span that may hand over is read whole.
+        light = [is_light and not _may_hand_over(row) for row, is_light in zip(rows, light, strict=True)]
+        facts = [f or _facts(row, content=not is_light) for row, f, is_light in zip(rows, read, light, strict=True)]
         lights = {row[_SPAN_ID] for row, is_light in zip(rows, light, strict=True) if is_light}
         with span_tree(facts) as roots:
             fold_graph_nodes(roots)
@@ -106,14 +109,21 @@ def by_tree(facts: list[SpanFacts]) -> dict[str, str]:
 
 def _light(row: tuple[Any, ...]) -> bool:
     """A model call that recorded usage or failed (by its columns alone a model call, as by
-    its content), or a tool, that hands nothing over is read from its promoted columns."""
-    operation, raw = row[_OPERATION], row[_RAW]
+    its content), or a tool, is read from its promoted columns where rule 1 decides (and, if
+    it hands nothing over, ``_may_hand_over``, where it does not)."""
+    operation = row[_OPERATION]
     if operation not in _LIGHT_OPERATIONS:
         return False
     unproven = row[_INPUT_TOKENS] is None and row[_OUTPUT_TOKENS] is None and row[_STATUS] != _ERROR
-    if operation != "execute_tool" and unproven:
-        return False  # its content decides whether it is a model call (genai.kinds.classify)
-    return _TRANSFER_BYTES not in raw and _HANDOFF_BYTES not in raw
+    return operation == "execute_tool" or not unproven  # else its content decides (genai.kinds.classify)
+
+
+def _may_hand_over(row: tuple[Any, ...]) -> bool:
+    """Whether a span may hand the conversation over (a transfer tool, a transfer requested in
+    a model call's output): searched only once rule 1 leaves a call undecided, since a chat
+    span carries the whole history (about half of what the rule cost per span)."""
+    raw = row[_RAW]
+    return _TRANSFER_BYTES in raw or _HANDOFF_BYTES in raw
 
 
 def _enclosed(rows: list[tuple[Any, ...]], read: list[SpanFacts | None]) -> dict[str, str] | None:
