@@ -54,13 +54,13 @@ OWN_TESTS = {
     "ingest/wire.py": ("tests/unit/test_wire.py", "tests/unit/test_otlp_codec.py"),
     "auth/keys.py": ("tests/unit/test_keys.py", "tests/unit/test_keyfile.py"),
     **dict.fromkeys(
-        ("query/reader.py", "query/trajectory.py", "query/tree.py", "query/spans.py", "query/transcript.py"),
+        ("query/reader.py", "query/trajectory.py", "spantree/tree.py", "spantree/graph.py", "spantree/spans.py", "query/transcript.py"),
         TRAJECTORY_TESTS,
     ),
     # the attribution rule, read by the trajectory and by ingest's agents per span (the
     # shortcut's tests compare the rule over every sample and fuzzed trees); the assistant's
     # tokens by agent has contract tests on every store: too slow for each mutant
-    "query/attribution.py": (*TRAJECTORY_TESTS, "tests/unit/test_agent_shortcut.py"),
+    "spantree/attribution.py": (*TRAJECTORY_TESTS, "tests/unit/test_agent_shortcut.py"),
     "query/content.py": ("tests/unit/test_content_refs.py", *TRAJECTORY_TESTS),
 }
 DEFAULT_TESTS = ("tests/unit/", "tests/contract/")

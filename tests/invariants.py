@@ -67,7 +67,7 @@ def tool_calls(spans: list[dict[str, Any]]) -> list[set[str]]:
     by_id = {s["span_id"]: s for s in spans}
     parents = {s["span_id"]: s["parent_span_id"] for s in spans}
 
-    def tree_parent(span_id: str) -> dict[str, Any] | None:  # as query/tree.py builds it
+    def tree_parent(span_id: str) -> dict[str, Any] | None:  # as spantree/tree.py builds it
         parent = parents.get(span_id)
         return by_id[parent] if parent in by_id and not _in_cycle(span_id, parents) else None
 
@@ -108,7 +108,7 @@ def _hands_off_or_answers(span: dict[str, Any]) -> bool:
 def _model_calls(spans: list[dict[str, Any]]) -> list[set[str]]:
     """Each model call as the spans that record it: an outermost model-call span and the
     model-call spans below it (double instrumentation records one call twice), with sibling
-    spans of the same response. A span in a parent cycle has no parent (query/tree.py)."""
+    spans of the same response. A span in a parent cycle has no parent (spantree/tree.py)."""
     parents = {s["span_id"]: s["parent_span_id"] for s in spans}
     kinds = {s["span_id"]: s["kind"] for s in spans}
 
@@ -135,7 +135,7 @@ def _within_a_sibling(
     calls: dict[str, set[str]], by_id: dict[str, dict[str, Any]], tree_parent: Callable[[str], str | None]
 ) -> dict[str, set[str]]:
     """A model call within a sibling model call's time with the same input tokens is that
-    call recorded again (the reader's rule, query/tree.py; the trace totals', store/sql.py),
+    call recorded again (the reader's rule, spantree/tree.py; the trace totals', store/sql.py),
     unless the two name different provider responses: then they are two calls (parallel
     calls with equal prompts). Siblings in the tree: two spans whose parents are missing or
     in a cycle are both roots."""

@@ -1,5 +1,5 @@
 """Which agent a model call belongs to, on every store: the trajectory and the assistant's
-"tokens by agent" read one rule (``query.attribution``), and it holds once a trace is
+"tokens by agent" read one rule (``spantree.attribution``), and it holds once a trace is
 complete, whatever order its spans were committed in."""
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """On every sample trace, the assistant's "tokens by agent" (the chat tool the analyst calls)
 equals the trajectory's assistant entries summed per agent: one attribution rule
-(``query.attribution``) for both, whatever framework wrote the trace."""
+(``spantree.attribution``) for both, whatever framework wrote the trace."""
 
 from __future__ import annotations
 

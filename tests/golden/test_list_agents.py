@@ -1,7 +1,7 @@
 """On every sample trace, the trace list names the agents its trajectory names: the list's
 ``agents`` (and with them ``?agent=``, the session index and the assistant's agent counts)
 are decided at ingest by the trajectory's own rule (``ingest.agents`` over
-``query.attribution.shown_agents``), request by request, as each sample's requests arrive."""
+``spantree.attribution.shown_agents``), request by request, as each sample's requests arrive."""
 
 from __future__ import annotations
 

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from typing import Any
 from unittest import mock
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 from tests.fuzz.test_trajectory import one_clock_spans, trace_spans
@@ -104,9 +104,15 @@ def _built(spans: list[dict[str, Any]], *, one_clock: bool) -> ExportTraceServic
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(trace_spans())
-def test_the_shortcut_agrees_with_the_tree_on_fuzzed_trees(spans: list[dict[str, Any]]) -> None:
+def test_the_shortcut_agrees_with_the_whole_rule_on_fuzzed_trees(spans: list[dict[str, Any]]) -> None:
+    """Skewed clocks, cycles, missing parents: ingest's answer (the shortcut, or the tree with
+    light spans read from their columns) is the rule's over every span read with its content.
+    ``event()``s say which way each trace went (``--hypothesis-show-statistics``)."""
     for rows in traces_of(_built(spans, one_clock=False)):
-        same_either_way(rows)
+        event("shortcut taken" if same_either_way(rows) else "read through the tree")
+        shown = agents._shown(rows)
+        event("checked: agents agree, some shown" if shown else "checked: agents agree, none shown")
+        assert shown == by_the_whole_rule(rows)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -137,7 +143,7 @@ def test_a_model_call_without_usage_shows_its_agent() -> None:
 
 
 def test_one_call_recorded_by_two_sibling_spans_shows_once() -> None:
-    """Two sibling spans that name one response are one call (``query.tree`` nests the
+    """Two sibling spans that name one response are one call (``spantree.tree`` nests the
     later): only the outer shows the agent; the shortcut leaves this to the tree."""
     trace = TraceBuilder()
     root = trace.span("invoke_agent a", {"gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": "alpha"})
@@ -215,3 +221,44 @@ def test_a_call_under_a_root_whose_parent_is_missing_takes_no_agent_from_instruc
     with shared_history():
         shown = agents.by_tree([agents._facts(row, content=True) for row in rows])
     assert shown == {root: "alpha", first: "alpha"}  # the later call, its parent missing: no agent
+
+
+def test_a_call_no_agent_encloses_takes_the_agent_of_an_earlier_call_sending_its_instructions() -> None:
+    """Rule 3 reads instructions: a light call (read from its columns) that no agent encloses,
+    in a trace whose root arrived, belongs to the agent an earlier call with the same
+    instructions belonged to, so ingest reads the calls' content to see it (found by fuzzing
+    skewed trees: the tree read from columns showed no agent for the later call)."""
+    instructions = {"gen_ai.system_instructions": "Be brief."}
+    call = {"gen_ai.operation.name": "chat", "gen_ai.usage.input_tokens": 3, **instructions}
+    trace = TraceBuilder()
+    root = trace.span("invoke_agent a", {"gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": "alpha"})
+    first = trace.span("chat m", call, parent=root, start_ms=1, duration_ms=2)
+    later = trace.span("chat m", {**call, "gen_ai.usage.input_tokens": 7}, start_ms=20, duration_ms=2)
+    (rows,) = traces_of(trace.trace_request())
+    assert agents._shown(rows) == by_the_whole_rule(rows) == {root: "alpha", first: "alpha", later: "alpha"}
+
+
+def test_a_call_takes_the_instructions_of_a_light_call_nested_in_it() -> None:
+    """A call recorded by nested spans sends the instructions its inner span records; the
+    inner one, read from its columns, would hide them (found by fuzzing skewed trees)."""
+    named = {"gen_ai.operation.name": "chat", "gen_ai.usage.input_tokens": 3, "gen_ai.system_instructions": "Be brief."}
+    trace = TraceBuilder()
+    root = trace.span("invoke_agent a", {"gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": "alpha"})
+    first = trace.span("chat m", named, parent=root, start_ms=1, duration_ms=2)
+    message = json.dumps([{"role": "assistant", "parts": [{"type": "text", "content": "hi"}]}])
+    outer = trace.span("chat m", {"gen_ai.operation.name": "chat", "gen_ai.output.messages": message}, start_ms=20)
+    trace.span("chat m", {**named, "gen_ai.usage.input_tokens": 9}, parent=outer, start_ms=21, duration_ms=1)
+    (rows,) = traces_of(trace.trace_request())
+    assert agents._shown(rows) == by_the_whole_rule(rows) == {root: "alpha", first: "alpha", outer: "alpha"}
+
+
+def test_an_agent_named_by_a_value_that_is_no_string_is_named_as_the_trajectory_names_it() -> None:
+    """The promoted ``agent_name`` reads the value as the conventions do (``genai.values.text``):
+    an array's JSON text, a placeholder as none (found by fuzzing: a failed call whose
+    ``gen_ai.agent.name`` was ``[]`` showed ``[]`` in the trajectory and nothing in the list)."""
+    trace = TraceBuilder()
+    call = {"gen_ai.operation.name": "chat", "gen_ai.usage.input_tokens": 3}
+    listed = trace.span("chat m", {**call, "gen_ai.agent.name": ["a", "b"]})
+    trace.span("chat m", {**call, "gen_ai.agent.name": "<REDACTED>"}, start_ms=5)
+    (rows,) = traces_of(trace.trace_request())
+    assert agents._shown(rows) == by_the_whole_rule(rows) == {listed: '["a","b"]'}

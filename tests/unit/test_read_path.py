@@ -17,7 +17,7 @@ from tracechat.genai import types
 from tracechat.genai.messages import _arguments_text, parse_messages, plain_arguments
 from tracechat.genai.types import SpanFacts
 from tracechat.genai.values import is_placeholder, json_text
-from tracechat.query.tree import Node, span_tree
+from tracechat.spantree.tree import Node, span_tree
 from tracechat.store.duck import DuckDBStore
 
 U1 = {"role": "user", "parts": [{"type": "text", "content": "Weather in Paris?"}]}

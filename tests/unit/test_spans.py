@@ -1,4 +1,4 @@
-"""What a span says, read by meaning (``query/spans.py``): the small readers, exactly."""
+"""What a span says, read by meaning (``spantree/spans.py``): the small readers, exactly."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tracechat.query.spans import argument, called_with_text, is_document, plain
+from tracechat.spantree.spans import argument, called_with_text, is_document, plain
 
 
 @pytest.mark.parametrize("name", ["input", "prompt", "question", "query", "message", "user_input", "task"])

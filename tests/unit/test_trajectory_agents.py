@@ -1,5 +1,5 @@
 """Which agent each entry of a trajectory is from, where more than one agent speaks
-(``query/reader.py``, ``query/attribution.py``): a compaction of one agent's context while
+(``query/reader.py``, ``spantree/attribution.py``): a compaction of one agent's context while
 another spoke last, instructions that change after a takeover, an agent spelled two ways,
 output messages that are not the model's. Traces built span by span, read through the real
 store; each test asserts what a reader of the trajectory sees."""

@@ -1,5 +1,5 @@
 """The details of a trajectory that the reading rules leave open (``query/reader.py``,
-``query/trajectory.py``, ``query/tree.py``, ``query/spans.py``): large and binary content
+``query/trajectory.py``, ``spantree/tree.py``, ``spantree/spans.py``): large and binary content
 wherever it enters, instructions in several messages, compactions said in one way only,
 folded graph nodes, the depth limit of a parent chain. Traces built span by span, read
 through the real store; each test asserts what a reader of the trajectory sees."""
@@ -13,7 +13,7 @@ from tests.traces import TraceBuilder, as_json, outline, trajectory
 from tests.trajectory_helpers import A1, U1, chat
 from tracechat.query.content import PREVIEW_CHARS, TEXT_LIMIT
 from tracechat.query.service import TraceQueries
-from tracechat.query.tree import MAX_DEPTH
+from tracechat.spantree.tree import MAX_DEPTH
 from tracechat.store.duck import DuckDBStore
 
 PNG = b"\x89PNG\r\n\x1a\nfake image"

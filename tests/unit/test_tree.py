@@ -1,4 +1,4 @@
-"""The span tree's own rules (``query/tree.py``) on spans' facts built one by one: which of
+"""The span tree's own rules (``spantree/tree.py``) on spans' facts built one by one: which of
 two sibling model calls records the other again, and which of two spans that start together
 is read first. The traces read through the store are in ``test_trajectory_*.py`` and
 ``tests/contract/test_counted_once.py``; these pin down each condition of the rules."""
@@ -6,8 +6,8 @@ is read first. The traces read through the store are in ``test_trajectory_*.py``
 from __future__ import annotations
 
 from tracechat.genai.types import Kind, Message, Part, SpanFacts
-from tracechat.query.spans import speaker
-from tracechat.query.tree import build_tree, records_again
+from tracechat.spantree.spans import speaker
+from tracechat.spantree.tree import build_tree, records_again
 
 MS = 1_000_000
 

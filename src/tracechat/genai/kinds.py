@@ -6,7 +6,7 @@ from tracechat.genai.types import Kind, SpanFacts
 
 AGENT_OPERATIONS = ("invoke_agent", "agent")
 """Operations that make a span an agent's. Which agent a model call belongs to is
-``query.attribution``'s rule, which the trajectory and the assistant's tokens by agent share."""
+``spantree.attribution``'s rule, which the trajectory and the assistant's tokens by agent share."""
 
 MODEL_CALL_OPERATIONS = ("chat", "text_completion", "generate_content", "completion", "responses")
 """Operations that make a span a model call. One call recorded by a model-call span inside

@@ -1,5 +1,5 @@
 """Which agent each span of a request shows in the trajectory, decided at ingest by the
-trajectory's own rule (``query.attribution.shown_agents``), so that the trace list, its
+trajectory's own rule (``spantree.attribution.shown_agents``), so that the trace list, its
 ``?agent=`` filter, the session index and the assistant's agent counts (all read from the
 stored ``agent_name`` column through the trace and session indexes) name the agents the
 trajectory names, without a payload read per list request.
@@ -13,12 +13,16 @@ Cost: where rule 1 alone decides every model call (each enclosed by a named agen
 or under a root whose parent is missing) the agents follow from parent links (``_enclosed``),
 without the tree; only spans that are no model call or tool by their columns are normalized
 then. Otherwise the rule reads ``SpanFacts``, and normalizing a model call (its message
-history) is what reading a trace costs most. A model call's content only matters to the rule when no
-agent or tool encloses the call and something may hand the conversation over (a transfer
-or handoff span or tool, or a tool call named so in its output) or its kind rests on its
-content; a trace's model calls are normalized only then, otherwise read from their
-promoted columns (``genai.registry.promoted_facts``). Other spans are normalized, and so is
-a model call that recorded no usage (whether it is one rests on its content).
+history) is what reading a trace costs most. A model call's content only matters to the rule when some
+call no agent or tool encloses (in a tree whose root arrived) may take an agent by rule 3:
+something may hand the conversation over (a transfer or handoff span or tool, or a tool
+call named so in its output), or a call has an agent by rules 1 and 2 whose instructions
+a later call may send (a call's instructions are its own or those of the calls nested in
+it), or the kind of an unenclosed call rests on its content; a trace's model calls are
+normalized only then, otherwise read from their promoted columns
+(``genai.registry.promoted_facts``, whose agent name is read as the conventions read it).
+Other spans are normalized, and so is a model call that recorded no usage (whether it is
+one rests on its content).
 
 Ingest sees one request at a time: the rule is applied to each trace's spans in that
 request, and the indexes take the union over requests. A parent usually ends, and is sent,
@@ -39,9 +43,9 @@ from tracechat.genai.messages import shared_history
 from tracechat.genai.registry import normalize, promoted_facts
 from tracechat.genai.types import Kind, SpanFacts
 from tracechat.ingest.codec import decode_span_payload
-from tracechat.query.attribution import TRANSFER, decided_by_enclosing, shown_agents
-from tracechat.query.trajectory import fold_graph_nodes
-from tracechat.query.tree import MAX_DEPTH, Node, span_tree
+from tracechat.spantree.attribution import TRANSFER, decided_by_enclosing, enclosing_agent, shown_agents
+from tracechat.spantree.graph import fold_graph_nodes
+from tracechat.spantree.tree import MAX_DEPTH, Node, span_tree
 
 _TRACE, _SPAN_ID, _PARENT, _NAME, _START, _END, _STATUS, _OPERATION, _AGENT = 1, 2, 3, 4, 6, 7, 8, 10, 11
 _RESPONSE_ID, _INPUT_TOKENS, _OUTPUT_TOKENS, _RAW = 17, 18, 19, 22
@@ -50,7 +54,7 @@ log = logging.getLogger(__name__)
 
 _LIGHT_OPERATIONS = frozenset((*MODEL_CALL_OPERATIONS, "execute_tool"))
 _TRANSFER_BYTES, _HANDOFF_BYTES = b"transfer", b"handoff"
-"""Bytes that any name ``query.attribution.TRANSFER`` matches, and every handoff record,
+"""Bytes that any name ``spantree.attribution.TRANSFER`` matches, and every handoff record,
 holds: a span without them hands nothing over."""
 
 
@@ -77,14 +81,17 @@ def _shown_or_named(rows: list[tuple[Any, ...]]) -> dict[str, str]:
 
 def _shown(rows: list[tuple[Any, ...]], *, shortcut: bool = True) -> dict[str, str]:
     light = [_light(row) for row in rows]
-    if all(row[_AGENT] is None and is_light for row, is_light in zip(rows, light, strict=True)):
+    quiet = all(row[_AGENT] is None and is_light for row, is_light in zip(rows, light, strict=True))
+    if quiet and not any(_may_hand_over(row) for row in rows):
         return {}  # model calls and tools that name no agent, and nothing that hands over
     with shared_history():
         read = [None if is_light else _facts(row, content=True) for row, is_light in zip(rows, light, strict=True)]
         enclosed = _enclosed(rows, read) if shortcut else None
         if enclosed is not None:
             return enclosed
-        facts = [f or _facts(row, content=False) for row, f in zip(rows, read, strict=True)]
+        # Rule 1 does not decide every call: a light span that may hand over is read whole.
+        light = [is_light and not _may_hand_over(row) for row, is_light in zip(rows, light, strict=True)]
+        facts = [f or _facts(row, content=not is_light) for row, f, is_light in zip(rows, read, light, strict=True)]
         lights = {row[_SPAN_ID] for row, is_light in zip(rows, light, strict=True) if is_light}
         with span_tree(facts) as roots:
             fold_graph_nodes(roots)
@@ -102,14 +109,21 @@ def by_tree(facts: list[SpanFacts]) -> dict[str, str]:
 
 def _light(row: tuple[Any, ...]) -> bool:
     """A model call that recorded usage or failed (by its columns alone a model call, as by
-    its content), or a tool, that hands nothing over is read from its promoted columns."""
-    operation, raw = row[_OPERATION], row[_RAW]
+    its content), or a tool, is read from its promoted columns where rule 1 decides (and, if
+    it hands nothing over, ``_may_hand_over``, where it does not)."""
+    operation = row[_OPERATION]
     if operation not in _LIGHT_OPERATIONS:
         return False
     unproven = row[_INPUT_TOKENS] is None and row[_OUTPUT_TOKENS] is None and row[_STATUS] != _ERROR
-    if operation != "execute_tool" and unproven:
-        return False  # its content decides whether it is a model call (genai.kinds.classify)
-    return _TRANSFER_BYTES not in raw and _HANDOFF_BYTES not in raw
+    return operation == "execute_tool" or not unproven  # else its content decides (genai.kinds.classify)
+
+
+def _may_hand_over(row: tuple[Any, ...]) -> bool:
+    """Whether a span may hand the conversation over (a transfer tool, a transfer requested in
+    a model call's output): searched only once rule 1 leaves a call undecided, since a chat
+    span carries the whole history (about half of what the rule cost per span)."""
+    raw = row[_RAW]
+    return _TRANSFER_BYTES in raw or _HANDOFF_BYTES in raw
 
 
 def _enclosed(rows: list[tuple[Any, ...]], read: list[SpanFacts | None]) -> dict[str, str] | None:
@@ -119,7 +133,7 @@ def _enclosed(rows: list[tuple[Any, ...]], read: list[SpanFacts | None]) -> dict
     neither reading order, instructions nor handovers matter, and the agents follow from
     parent links. None where the tree could read otherwise than its parent links: a parent
     cycle or a chain as deep as ``MAX_DEPTH``, sibling calls that may record one call
-    (``query.tree`` nests them), an agent span with no children (it may adopt siblings, or
+    (``spantree.tree`` nests them), an agent span with no children (it may adopt siblings, or
     record a handoff), a graph node run (``fold_graph_nodes``), or a call that rule 1 does
     not decide.
 
@@ -174,7 +188,7 @@ _ERROR = 2
 
 def _shallow(parents: dict[str, str | None]) -> bool:
     """Whether the parent links among these spans have no cycle and no chain as deep as
-    ``query.tree.MAX_DEPTH`` (where ``build_tree`` makes roots that parent links do not)."""
+    ``spantree.tree.MAX_DEPTH`` (where ``build_tree`` makes roots that parent links do not)."""
     depth: dict[str, int] = {}
     for span_id in parents:
         path: list[str] = []
@@ -220,24 +234,34 @@ def _decided(
 
 
 def _content_matters(roots: list[Node], light: set[str]) -> bool:
-    """Whether a model call read without its content may show another agent with it: one
-    that no agent or tool encloses, in a tree whose root arrived, and that is no model call
-    by its columns alone (it recorded no usage) or may adopt an agent handed over to."""
+    """Whether a model call read without its content (``light``) may change which agent a
+    call shows. Rule 3 reads calls' instructions (a call's own, else those of the model-call
+    spans nested in it) and the transfers they ask for: it decides a call that no agent or
+    tool encloses, in a tree whose root arrived (an open call, read with its content or
+    not). It can name an agent only from one handed over to, or from an earlier call with
+    the same instructions that has an agent by rules 1 and 2; and a light call whose kind by
+    its columns is no model call may be one by its content."""
+    nodes = [node for root in roots for node in (root, *root.descendants())]
+    if not any(node.facts.span_id in light and node.facts.operation in MODEL_CALL_OPERATIONS for node in nodes):
+        return False  # every model call was read with its content
     open_calls = [
         node
         for root in roots
         if root.facts.parent_span_id is None
         for node in (root, *root.descendants())
-        if node.facts.span_id in light
-        and node.facts.operation in MODEL_CALL_OPERATIONS
+        if (
+            node.facts.kind is Kind.LLM
+            or (node.facts.span_id in light and node.facts.operation in MODEL_CALL_OPERATIONS)
+        )
         and not decided_by_enclosing(node)
     ]
     if not open_calls:
         return False
     if any(node.facts.kind is not Kind.LLM for node in open_calls):
         return True
-    nodes = (node for root in roots for node in (root, *root.descendants()))
-    return any(node.facts.kind is Kind.HANDOFF or TRANSFER.match(node.facts.tool_name or "") for node in nodes)
+    if any(node.facts.kind is Kind.HANDOFF or TRANSFER.match(node.facts.tool_name or "") for node in nodes):
+        return True
+    return any(node.facts.kind is Kind.LLM and enclosing_agent(node) for node in nodes)
 
 
 class _Row(NamedTuple):

@@ -13,6 +13,8 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+from tracechat.genai.values import text
+from tracechat.ingest.codec import any_value
 from tracechat.model.records import SPAN_INT_COLUMNS, SPAN_TEXT_COLUMNS
 
 Transform = Callable[[str], str | None]
@@ -240,6 +242,8 @@ def promote(attributes: Iterable[Any], span_name: str) -> list[Any]:
         value: int | str | None
         if numeric:
             value = _int_value(kv.value)
+        elif index == _AGENT:
+            value = _agent_text(kv.value)
         else:
             value = _text_value(kv.value)
             if value is not None and transform is not None:
@@ -338,6 +342,15 @@ def _text_value(value: Any) -> str | None:
     if which in ("int_value", "double_value", "bool_value"):
         return str(getattr(value, which))
     return None
+
+
+def _agent_text(value: Any) -> str | None:
+    """An agent's name as the conventions read it (``genai.values.text``): a placeholder is
+    none, a structured or boolean value its JSON text; the trajectory names the agent so,
+    and the list must name the one it names (``ingest.agents``)."""
+    if value.WhichOneof("value") == "string_value":
+        return text(value.string_value) or None
+    return text(any_value(value)) or None
 
 
 def _int_value(value: Any) -> int | None:

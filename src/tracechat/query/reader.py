@@ -20,7 +20,9 @@ from tracechat.model.trajectory import (
     ToolCall,
     UserMessage,
 )
-from tracechat.query.attribution import (
+from tracechat.query.content import ContentRefs
+from tracechat.query.transcript import Transcript, conversation, current_turn, key
+from tracechat.spantree.attribution import (
     TRANSFER,
     attribute,
     canonical,
@@ -29,8 +31,7 @@ from tracechat.query.attribution import (
     runs_own_agent,
     transfer_target,
 )
-from tracechat.query.content import ContentRefs
-from tracechat.query.spans import (
+from tracechat.spantree.spans import (
     answer_of,
     asked_for_tools,
     is_document,
@@ -42,8 +43,7 @@ from tracechat.query.spans import (
     tools_run_next,
     wrapped_question,
 )
-from tracechat.query.transcript import Transcript, conversation, current_turn, key
-from tracechat.query.tree import Node, walk
+from tracechat.spantree.tree import Node, walk
 
 STATUS_ERROR = 2  # OTLP Status.STATUS_CODE_ERROR
 ANSWER_TOOLS = ("final_answer", "final_result")
@@ -90,7 +90,7 @@ class Reader:
     handoff_notes: set[str] = field(default_factory=set)
     """What transfer tools returned: the note a handoff passes to the agent taken over."""
     owners: dict[str, str | None] = field(default_factory=dict)
-    """The agent each model call belongs to (``query.attribution``), by its outermost span."""
+    """The agent each model call belongs to (``spantree.attribution``), by its outermost span."""
 
     def read(self, roots: list[Node]) -> None:
         self.calling_roots = {r.facts.span_id for r in roots if r.first_descendant(Kind.LLM) is not None}
@@ -173,7 +173,7 @@ class Reader:
             self._assistant(node.facts, node.facts.agent_name, text, counted=counted, at=node.facts.end_ns)
 
     def _model_call(self, node: Node, agent: str | None) -> None:
-        """``agent``: the one the call belongs to (``query.attribution``)."""
+        """``agent``: the one the call belongs to (``spantree.attribution``)."""
         facts = node.facts
         state = self.agents.get(agent or "")
         instructions = system_text(facts)
@@ -538,7 +538,7 @@ class Reader:
             self.calls_by_id.setdefault(message.tool_call.tool_call_id, message.tool_call)
 
     def _agent_of(self, node: Node) -> str | None:
-        """The agent of a tool or step: the one the spans name (``query.attribution``), else
+        """The agent of a tool or step: the one the spans name (``spantree.attribution``), else
         the agent running, unless a tool that calls a model runs it (an agent of its own)."""
         agent = enclosing_agent(node)
         return agent if agent is not None or runs_own_agent(node) else self.active_agent

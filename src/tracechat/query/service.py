@@ -103,7 +103,7 @@ class TraceQueries:
         the other usage statistics, ``store.analytics.TraceAnalytics.usage``), in the traces
         with activity since then, whenever they started (the newest ``max_traces``;
         ``complete`` says whether that was all of them), each call given to its agent by the
-        trajectory's rule (``query.attribution``), which reads the whole trace. Traces too
+        trajectory's rule (``spantree.attribution``), which reads the whole trace. Traces too
         large to read (``TraceTooLarge``) are left out."""
         ids: list[str] = []
         total = 0

@@ -5,8 +5,8 @@ The steps, in this order (each small and pure):
 1. ``normalize``: every stored span, with its log records, through the conventions
    (``genai.registry``) into ``SpanFacts``.
 2. ``build_tree``: parents and children in reading order; orphans become roots.
-   ``fold_graph_nodes``: an agent span that is one node of its agent's graph is a step of
-   that agent, not another agent.
+   ``fold_graph_nodes`` (``spantree.graph``): an agent span that is one node of its
+   agent's graph is a step of that agent, not another agent.
 3. ``Reader.read``: one depth-first walk that emits entries:
    - agent spans: ``agent_start`` at an agent's first appearance (model, instructions and
      tools from the span, else from its first model call), ``context_compacted`` when the
@@ -43,9 +43,10 @@ from tracechat.genai.types import Kind, Message, Part, SpanFacts
 from tracechat.model.trajectory import AgentChatMessage, AgentChatTrajectory, UserMessage
 from tracechat.query.content import ContentRefs
 from tracechat.query.reader import Reader, time_of
-from tracechat.query.spans import recorded_question
 from tracechat.query.transcript import Transcript
-from tracechat.query.tree import Node, span_tree
+from tracechat.spantree.graph import fold_graph_nodes
+from tracechat.spantree.spans import recorded_question
+from tracechat.spantree.tree import Node, span_tree
 
 
 @dataclass(slots=True)
@@ -118,29 +119,6 @@ def build_trajectory(
             total_duration_ms=_duration(roots, spans),
             messages=reader.messages,
         )
-
-
-def fold_graph_nodes(roots: list[Node]) -> None:
-    """Step 2b. Instrumentations mark a graph's node runs as agent spans when the node is
-    called "agent" (OpenInference on LangGraph's prebuilt agent). A node run inside an agent
-    (``graph_node`` names the span itself) is a step of that agent, unless it runs a graph
-    of its own (a sub-agent: something below it runs in a deeper graph). Under a root whose
-    parent was not received (spans of one request, read at ingest before the rest of the
-    trace arrives: ``ingest.agents``), the agent it runs in may be that parent: a node run
-    there is a step too."""
-    for root in roots:
-        for node in (root, *root.descendants()):
-            facts = node.facts
-            if facts.kind is not Kind.AGENT or facts.graph_node != facts.name:
-                continue
-            if not node.has_ancestor(Kind.AGENT) and root.facts.parent_span_id is None:
-                continue
-            depth = facts.graph_depth or 0
-            if any((d.facts.graph_depth or 0) > depth for d in node.descendants()):
-                continue
-            facts.kind = Kind.WORKFLOW
-            if facts.agent_name == facts.name:  # named only after its span
-                facts.agent_name = None
 
 
 def _provider(roots: list[Node]) -> str | None:

@@ -1,5 +1,5 @@
 """Tokens and cost by agent, read through the trajectory's own attribution rule
-(``query.attribution``): the assistant's "tokens by agent" and the trajectory's assistant
+(``spantree.attribution``): the assistant's "tokens by agent" and the trajectory's assistant
 entries add up alike, on any store, however many commits a trace arrived in."""
 
 from __future__ import annotations
@@ -10,10 +10,10 @@ from typing import Any
 
 from tracechat import pricing
 from tracechat.genai.types import SpanFacts
-from tracechat.query.attribution import attribute, model_calls
-from tracechat.query.spans import speaker
-from tracechat.query.trajectory import fold_graph_nodes
-from tracechat.query.tree import span_tree
+from tracechat.spantree.attribution import attribute, model_calls
+from tracechat.spantree.graph import fold_graph_nodes
+from tracechat.spantree.spans import speaker
+from tracechat.spantree.tree import span_tree
 
 
 def calls_by_agent(spans: list[SpanFacts]) -> list[tuple[str | None, SpanFacts]]:

@@ -59,7 +59,7 @@ class TraceAnalytics:
         recorded by two spans counts once, as in the trace list (``sql.recorded_again``), and
         a span that only reports usage is no call (``sql.reports_usage_only``).
         By agent is ``query.service.TraceQueries.usage_by_agent``: which agent a call belongs
-        to is read from the trace's tree (``query.attribution``), not from these columns."""
+        to is read from the trace's tree (``spantree.attribution``), not from these columns."""
         return self._rows(
             f"""
             WITH usage AS (

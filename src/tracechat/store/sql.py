@@ -60,7 +60,7 @@ def insert_spans(columns: str, *, skip_stored: bool, dedupe_batch: bool) -> str:
 
 def recorded_again(span: str, usage: str) -> str:
     """Whether ``span`` (a table alias) is a model call that another span already counted
-    (query/tree.py ``records_again``, the trajectory's same rule): a model call with the same
+    (spantree/tree.py ``records_again``, the trajectory's same rule): a model call with the same
     response id as its parent or as a sibling that comes first (double instrumentation names
     the provider's one response twice); or, where the two do not both name a response, below
     a span with the same input tokens (ADK's ``call_llm`` over ``generate_content``) or within

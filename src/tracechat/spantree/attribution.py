@@ -1,6 +1,6 @@
 """Which agent a model call belongs to: the one rule the trajectory (``query.reader``) and the
 assistant's "tokens by agent" (``query.usage``) both read, over the span tree of a trace
-(``query.tree.build_tree`` then ``query.trajectory.fold_graph_nodes``).
+(``spantree.tree.build_tree`` then ``spantree.graph.fold_graph_nodes``).
 
 A model call belongs to
 
@@ -21,7 +21,7 @@ applies ``shown_agents`` to the spans of each request (``ingest.agents``), so th
 ``?agent=`` filter, sessions and the assistant's agent counts name the agents the
 trajectory names.
 
-The calls are read in the trajectory's order (``query.tree.walk``): "earlier" and "just
+The calls are read in the trajectory's order (``spantree.tree.walk``): "earlier" and "just
 handed to" mean in that order. The rule reads the whole tree, so it holds however many
 commits a trace arrived in: it is applied when a trace is read, never stored.
 """
@@ -34,8 +34,8 @@ from dataclasses import dataclass, field
 
 from tracechat.genai.messages import plain_arguments
 from tracechat.genai.types import Kind, SpanFacts
-from tracechat.query.spans import argument, system_text
-from tracechat.query.tree import Node, walk
+from tracechat.spantree.spans import argument, system_text
+from tracechat.spantree.tree import Node, walk
 
 TRANSFER = re.compile(r"^(?:(?:transfer|handoff)_to_(?P<agent>.+)|transfer|handoff)$")
 """A tool that hands the conversation to another agent (``transfer_to_weather_agent``,
@@ -94,7 +94,7 @@ def runs_own_agent(node: Node) -> bool:
 
 def model_calls(roots: list[Node]) -> list[Node]:
     """Each model call once, by its outermost span, in reading order (a call recorded by
-    nested spans is one call: ``query.tree`` nests a sibling that records it again)."""
+    nested spans is one call: ``spantree.tree`` nests a sibling that records it again)."""
     return [n for n, entering in walk(roots) if entering and n.facts.kind is Kind.LLM and not n.has_ancestor(Kind.LLM)]
 
 
@@ -156,7 +156,7 @@ def attribute(roots: list[Node]) -> dict[str, str | None]:
 
 def shown_agents(roots: list[Node]) -> dict[str, str]:
     """The agent each span shows in the trajectory, by span id: an agent span (graph nodes
-    folded, ``query.trajectory.fold_graph_nodes``) its own, where it starts that agent; a
+    folded, ``spantree.graph.fold_graph_nodes``) its own, where it starts that agent; a
     model call the agent it belongs to (``attribute``). Spans that show no agent are left out.
 
     Under a root whose parent is missing (ingest reads one request of a trace at a time,

@@ -7,7 +7,7 @@ from __future__ import annotations
 from tracechat.genai.messages import parse_messages
 from tracechat.genai.types import Kind, Message, Part, SpanFacts
 from tracechat.genai.values import parse_json
-from tracechat.query.tree import Node
+from tracechat.spantree.tree import Node
 
 
 def answer_of(call: Part) -> str | None:
