@@ -319,3 +319,21 @@ def test_a_version_5_file_moves_its_payloads_out_of_the_span_rows(tmp_path: Path
     migrated.submit(_spans((4, 1, 4))).result()
     assert len(migrated.trace_spans("p", TRACE.hex())) == 4
     migrated.close()
+
+
+def test_a_request_sent_again_adds_no_payload_row(tmp_path: Path) -> None:
+    """A retried request (its acknowledgement lost) stores nothing new, not even its
+    payloads; a request that adds a span to a stored trace adds one row, and the span sent
+    again beside it is still read once."""
+    store = DuckDBStore(tmp_path / "tracechat.duckdb")
+    store.submit(_spans((1, None, 1), (2, 1, 2))).result()
+    store.submit(_spans((1, None, 1), (2, 1, 2))).result()
+
+    def rows() -> object:
+        return store.cursor().execute("SELECT count(*) FROM payloads").fetchone()
+
+    assert rows() == (1,)
+    store.submit(_spans((2, 1, 2), (3, 1, 3))).result()
+    assert rows() == (2,)
+    assert [s.span_id for s in store.trace_spans("p", TRACE.hex())] == [(n).to_bytes(8, "big").hex() for n in (1, 2, 3)]
+    store.close()
