@@ -2,11 +2,13 @@
 
 Layout (see docs/storage.md for the reasoning):
 
-- ``spans``: one row per span. Hot fields are columns; everything the client sent about the
-  span (attributes, events, links, status, flags, trace state) is kept losslessly as the
-  span's own protobuf encoding in ``raw``. ``batch`` is the number of the commit that stored
-  the row: rows are appended in batch order, so a batch range prunes a scan to a few row
-  groups by their min/max statistics.
+- ``spans``: one row per span. Hot fields are columns. ``batch`` is the number of the commit
+  that stored the row: rows are appended in batch order, so a batch range prunes a scan to
+  a few row groups by their min/max statistics.
+- ``payloads``: everything the client sent about each span (attributes, events, links,
+  status, flags, trace state), losslessly as the span's own protobuf encoding, one row per
+  commit and trace, compressed by us (``store/payloads.py``; schema 6, before it
+  ``spans.raw``). Appended in batch order too.
 - ``logs``: OTLP log records, linked to spans by ``trace_id``/``span_id``.
 - ``scopes``: each distinct resource + instrumentation scope, stored once.
 - ``chats`` / ``chat_messages``: the assistant's conversations (a chat and a conversation
