@@ -11,12 +11,26 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from tests.contract.old_layouts import as_schema_5
 from tracechat.errors import StoreVersionError
 from tracechat.migration import MigrationStatus
+from tracechat.store import payloads
 from tracechat.store.schema import SCHEMA_VERSION, ensure_schema, watching
 
 LOGGER = "tracechat.store.schema"
-TABLES = {"meta", "scopes", "spans", "logs", "traces", "sessions", "chats", "agents", "chat_messages", "feedback"}
+TABLES = {
+    "meta",
+    "scopes",
+    "spans",
+    "payloads",
+    "logs",
+    "traces",
+    "sessions",
+    "chats",
+    "agents",
+    "chat_messages",
+    "feedback",
+}
 
 
 class RecordedStatus(MigrationStatus):
@@ -54,9 +68,11 @@ def _version(con: duckdb.DuckDBPyConnection) -> str:
 
 
 def _file_at(path: Path, version: int) -> duckdb.DuckDBPyConnection:
-    """A file made by this build, one span stored, then marked as schema ``version``."""
+    """A file made by this build in schema 5's layout (payloads in ``spans.raw``), one span
+    stored, then marked as schema ``version``."""
     con = duckdb.connect(str(path))
     ensure_schema(con)
+    as_schema_5(con)
     con.execute(
         "INSERT INTO spans (batch, project, trace_id, span_id, name, kind, start_ns, end_ns, status_code,"
         " scope_id, raw) VALUES (1, 'p', 't1', 's1', 'root', 1, 10, 20, 0, 'scope', '\\x01'::BLOB)"
@@ -66,7 +82,20 @@ def _file_at(path: Path, version: int) -> duckdb.DuckDBPyConnection:
 
 
 def _spans(con: duckdb.DuckDBPyConnection) -> list[tuple[object, ...]]:
-    return con.execute("SELECT batch, project, trace_id, span_id, raw FROM spans").fetchall()
+    """(batch, project, trace id, span id, payload) of every span, wherever the file's
+    schema keeps the payload."""
+    columns = {row[0] for row in con.execute("DESCRIBE spans").fetchall()}
+    if "raw" in columns:
+        return con.execute("SELECT batch, project, trace_id, span_id, raw FROM spans").fetchall()
+    spans = con.execute("SELECT batch, project, trace_id, span_id FROM spans").fetchall()
+    raws = {
+        (batch, project, trace_id, span_id): raw
+        for batch, project, trace_id, chunk in con.execute(
+            "SELECT batch, project, trace_id, spans FROM payloads"
+        ).fetchall()
+        for span_id, _, raw in payloads.unpack(chunk)
+    }
+    return [(*span, raws[span]) for span in spans]
 
 
 def test_a_new_file_gets_every_table_at_the_current_version(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
@@ -141,7 +170,11 @@ def test_the_steps_before_a_failing_one_stay_committed(tmp_path: Path) -> None:
             ensure_schema(con, status)
         assert _version(con) == "3"  # the 2 -> 3 step is kept
         assert "sessions" not in _tables(con)  # what 3 -> 4 made before failing is not
-        assert [c for c in status.calls if c[0] != "within_step"] == [("begin", 3), ("at_step", 0), ("at_step", 1)]
+        assert [c for c in status.calls if c[0] != "within_step"] == [
+            ("begin", SCHEMA_VERSION - 2),
+            ("at_step", 0),
+            ("at_step", 1),
+        ]
         assert "spans_v2" not in _tables(con)
 
 

@@ -14,8 +14,10 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue
 
 from tests.contract.conftest import StoreOpener
+from tests.contract.old_layouts import as_schema_5
 from tracechat.errors import StoreVersionError
 from tracechat.ingest.flatten import flatten_logs, flatten_traces
+from tracechat.migration import MigrationStatus
 from tracechat.model.records import IngestBatch
 from tracechat.model.summaries import StoredFeedback, TraceFilter
 from tracechat.store.duck import DuckDBStore
@@ -220,6 +222,7 @@ def test_a_version_4_file_gets_response_ids_and_keeps_its_spans(tmp_path: Path) 
     before = [(s.span_id, s.raw) for s in store.trace_spans("p", TRACE.hex())]
     store.close()
     with duckdb.connect(str(path)) as con:  # as schema 4 left it: no response_id
+        as_schema_5(con)
         con.execute("ALTER TABLE spans DROP COLUMN response_id")
         con.execute("UPDATE meta SET value = '4' WHERE key = 'schema_version'")
     migrated = DuckDBStore(path)
@@ -240,6 +243,7 @@ def test_a_version_2_file_keeps_its_spans_and_logs_when_migrated(tmp_path: Path)
     before = [(s.span_id, s.raw) for s in store.trace_spans("p", TRACE.hex())]
     store.close()
     with duckdb.connect(str(path)) as con:  # as schema 2 left them: text columns without a codec
+        as_schema_5(con)
         for table in ("spans", "logs"):
             con.execute(f"CREATE TABLE {table}_plain AS SELECT * FROM {table}")
             con.execute(f"DROP TABLE {table}")
@@ -269,3 +273,67 @@ def test_a_version_2_file_keeps_its_spans_and_logs_when_migrated(tmp_path: Path)
     version = migrated.cursor().execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
     assert version == (str(SCHEMA_VERSION),)
     migrated.close()
+
+
+def test_a_version_5_file_moves_its_payloads_out_of_the_span_rows(tmp_path: Path) -> None:
+    """Schema 5 → 6: every span's payload, scope and batch survive the move to ``payloads``
+    (read back through every read path), ``spans.raw`` is gone, the move reports its
+    progress, and the file takes new spans of a migrated trace."""
+    path = tmp_path / "v5.duckdb"
+    other = b"\x22" * 16
+    store = DuckDBStore(path)
+    store.submit(_spans((1, None, 1), (2, 1, 2))).result()
+    store.submit(_spans((3, 1, 3), (1, None, 1))).result()  # span 1 sent again: stored once
+    store.submit(_spans((1, None, 5), trace=other)).result()
+    store.submit(_logs_of(TRACE)).result()
+    before = {
+        t: [(s.span_id, s.raw, s.resource, s.scope) for s in store.trace_spans("p", t.hex())] for t in (TRACE, other)
+    }
+    batches = store.cursor().execute("SELECT span_id, batch FROM spans ORDER BY ALL").fetchall()
+    store.close()
+    with duckdb.connect(str(path)) as con:
+        as_schema_5(con)
+        v5 = con.execute("SELECT trace_id, span_id, raw FROM spans ORDER BY ALL").fetchall()
+    assert len(v5) == 4
+    status = MigrationStatus()
+    seen: list[float] = []
+    status.within_step = seen.append  # type: ignore[method-assign]
+    migrated = DuckDBStore(path, migration=status)
+    assert seen
+    assert seen[-1] == 1.0
+    assert {
+        t: [(s.span_id, s.raw, s.resource, s.scope) for s in migrated.trace_spans("p", t.hex())] for t in before
+    } == before
+    read = migrated.read_trace("p", TRACE.hex())
+    assert read is not None
+    assert [s.span_id for s in read.spans] == [s[0] for s in before[TRACE]]
+    assert len(read.logs) == 1
+    one = migrated.read_span("p", TRACE.hex(), (3).to_bytes(8, "big").hex())
+    assert one is not None
+    assert [(s.span_id, s.raw) for s in one.spans] == [before[TRACE][2][:2]]
+    assert migrated.cursor().execute("SELECT span_id, batch FROM spans ORDER BY ALL").fetchall() == batches
+    columns = [row[0] for row in migrated.cursor().execute("DESCRIBE spans").fetchall()]
+    assert "raw" not in columns
+    spans_of_batch, _ = migrated._batch_rows(1)  # the search indexer's read
+    assert sorted((row[2], row[-1]) for row in spans_of_batch) == [(s[0], s[1]) for s in before[TRACE][:2]]
+    migrated.submit(_spans((4, 1, 4))).result()
+    assert len(migrated.trace_spans("p", TRACE.hex())) == 4
+    migrated.close()
+
+
+def test_a_request_sent_again_adds_no_payload_row(tmp_path: Path) -> None:
+    """A retried request (its acknowledgement lost) stores nothing new, not even its
+    payloads; a request that adds a span to a stored trace adds one row, and the span sent
+    again beside it is still read once."""
+    store = DuckDBStore(tmp_path / "tracechat.duckdb")
+    store.submit(_spans((1, None, 1), (2, 1, 2))).result()
+    store.submit(_spans((1, None, 1), (2, 1, 2))).result()
+
+    def rows() -> object:
+        return store.cursor().execute("SELECT count(*) FROM payloads").fetchone()
+
+    assert rows() == (1,)
+    store.submit(_spans((2, 1, 2), (3, 1, 3))).result()
+    assert rows() == (2,)
+    assert [s.span_id for s in store.trace_spans("p", TRACE.hex())] == [(n).to_bytes(8, "big").hex() for n in (1, 2, 3)]
+    store.close()

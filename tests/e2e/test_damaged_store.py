@@ -50,11 +50,14 @@ def _filled(path: Path, *, checkpoint: bool = True) -> list[str]:
 
 
 def _garble_a_data_block(path: Path) -> None:
-    """Overwrite bytes inside the block holding the first segment of the spans' payloads."""
+    """Overwrite bytes inside a block holding the spans' payloads (the first block of the
+    payload column's first segment's own blocks: the segment starts in a block it shares
+    with the small columns)."""
     with duckdb.connect(str(path), read_only=True) as con:
         block_size, block_id = con.execute(
-            "SELECT (SELECT block_size FROM pragma_database_size()), block_id FROM pragma_storage_info('spans') "
-            "WHERE column_name = 'raw' AND persistent AND block_id >= 0 LIMIT 1"
+            "SELECT (SELECT block_size FROM pragma_database_size()),"
+            " coalesce(additional_block_ids[1], block_id) FROM pragma_storage_info('payloads') "
+            "WHERE column_name = 'spans' AND persistent AND block_id >= 0 LIMIT 1"
         ).fetchone() or (0, -1)
     assert block_id >= 0
     with open(path, "r+b") as handle:

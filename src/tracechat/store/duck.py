@@ -10,6 +10,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
+from dataclasses import replace
 from datetime import UTC
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
@@ -28,7 +29,7 @@ from tracechat.model.records import IngestBatch
 from tracechat.model.sessions import SessionEntry, SessionFilter, SessionSummary
 from tracechat.model.stored import StoredLog, StoredSpan, StoredTrace, TraceIndexEntry
 from tracechat.model.summaries import SpanMatch, StoredFeedback, TraceFilter
-from tracechat.store import sessions, sql
+from tracechat.store import payloads, sessions, sql
 from tracechat.store.commits import CommitFeed, TraceWatch
 from tracechat.store.connection import Config, StoreConnection
 from tracechat.store.indexer import Indexer
@@ -38,7 +39,7 @@ from tracechat.store.search import SearchIndex
 from tracechat.store.staging import LOG_SCHEMA, SPAN_SCHEMA, StagedBatch, concat, stage
 from tracechat.store.writer import CommitObserver, GroupCommitWriter
 
-_SPAN_COLUMNS = ", ".join(SPAN_SCHEMA.names)
+_SPAN_COLUMNS = ", ".join(name for name in SPAN_SCHEMA.names if name != "raw")  # payloads: in ``payloads``
 _LOG_COLUMNS = ", ".join(LOG_SCHEMA.names)
 _SCOPE_CACHE_SIZE = 4096
 DUCKDB_CONFIG: dict[str, str | bool | int | float | list[str]] = {
@@ -172,6 +173,10 @@ class DuckDBStore:
             done.set_result(None)
             return done
         staged = stage(batch)
+        if len(batch.spans):
+            spans = batch.spans
+            by_trace = payloads.by_trace(spans.project, spans.trace_id, spans.span_id, spans.scope_id, spans.raw)
+            staged = replace(staged, payloads=by_trace)
         return self._writer.submit(staged, staged.size_bytes)
 
     def _commit(self, group: list[StagedBatch]) -> None:
@@ -200,7 +205,11 @@ class DuckDBStore:
                 con.execute("INSERT OR IGNORE INTO scopes SELECT DISTINCT ON (scope_id) * FROM staged_scopes")
             if spans is not None:
                 con.register("staged_spans", spans)
-                stored += self._insert_spans(con, batch_no)
+                new_spans, deduplicated = self._insert_spans(con, batch_no)
+                stored += new_spans
+                self._insert_payloads(
+                    con, batch_no, [g.payloads for g in group if g.payloads is not None], deduplicated
+                )
                 con.execute(sessions.INDEX_SESSIONS, {"batch": batch_no})  # reads the trace index before
                 con.execute(sql.INDEX_SPANS, {"batch": batch_no})
             if logs is not None:
@@ -216,7 +225,7 @@ class DuckDBStore:
             _roll_back(con)
             raise
         finally:
-            for name in ("staged_scopes", "staged_spans", "staged_logs"):
+            for name in ("staged_scopes", "staged_spans", "staged_logs", "staged_payloads"):
                 con.unregister(name)
         self._next_batch = batch_no + 1
         if stored:
@@ -242,14 +251,33 @@ class DuckDBStore:
             self._known_scopes.clear()
         self._known_scopes.update(scopes.column("scope_id").to_pylist())
 
-    def _insert_spans(self, con: duckdb.DuckDBPyConnection, batch_no: int) -> int:
-        """Appends the staged spans; returns how many were new."""
+    def _insert_spans(self, con: duckdb.DuckDBPyConnection, batch_no: int) -> tuple[int, bool]:
+        """Appends the staged spans; returns how many were new, and whether some may have
+        been left out (sent before, or twice in this commit)."""
         row = con.execute(sql.BEFORE_INSERT).fetchone()
         since, duplicates = (row[0], bool(row[1])) if row else (None, False)
         statement = sql.insert_spans(_SPAN_COLUMNS, skip_stored=since is not None, dedupe_batch=duplicates)
         params = {"batch": batch_no, "since": since} if since is not None else {"batch": batch_no}
         inserted = con.execute(statement, params).fetchone()
-        return int(inserted[0]) if inserted else 0
+        return (int(inserted[0]) if inserted else 0), since is not None or duplicates
+
+    def _insert_payloads(
+        self, con: duckdb.DuckDBPyConnection, batch_no: int, tables: list[pa.Table], deduplicated: bool
+    ) -> None:
+        """The commit's payloads, one row per trace. When spans were left out as stored
+        before, a trace none of whose spans was new gets no row (a request sent again
+        costs no space); a row may still hold a span stored before beside new ones, which
+        reads leave out (``payloads.first_of_each``)."""
+        keep = None
+        if deduplicated:
+            keep = {
+                (project, trace_id)
+                for project, trace_id in con.execute(sql.BATCH_TRACES, {"batch": batch_no}).fetchall()
+            }
+        table = payloads.merged(tables, keep)
+        if table.num_rows:
+            con.register("staged_payloads", table)
+            con.execute(sql.INSERT_PAYLOADS, {"batch": batch_no})
 
     def _reopened(self) -> None:
         """After DuckDB invalidated the file and it was opened again (``StoreConnection``)."""
@@ -263,10 +291,15 @@ class DuckDBStore:
         return int(row[0]) if row else 0
 
     def _batch_rows(self, batch_no: int) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
-        """What one commit stored, as rows of ``sql.BATCH_SPANS`` and ``sql.BATCH_LOGS`` (the
-        indexer's reads)."""
+        """What one commit stored, as rows of ``sql.BATCH_SPAN_COLUMNS`` (the payload from
+        the batch's ``payloads``) and ``sql.BATCH_LOGS`` (the indexer's reads)."""
         cursor = self._cursor()
-        spans = cursor.execute(sql.BATCH_SPANS, {"batch": batch_no}).fetchall()
+        rows = cursor.execute(sql.BATCH_SPANS, {"batch": batch_no}).fetchall()
+        raws: dict[tuple[str, str, str], bytes] = {}
+        for project, trace_id, chunk in cursor.execute(sql.BATCH_PAYLOADS, {"batch": batch_no}).fetchall():
+            for span_id, _, raw in payloads.unpack(chunk):
+                raws.setdefault((project, trace_id, span_id), raw)
+        spans = [(*row, raws[row[0], row[1], row[2]]) for row in rows]
         return spans, cursor.execute(sql.BATCH_LOGS, {"batch": batch_no}).fetchall()
 
     def _ingest_saturated(self) -> bool:
@@ -376,14 +409,22 @@ class DuckDBStore:
         if row is None:
             return None
         batches, only = (row[1], row[2]), {"span_id": span_id}
-        raw = self._trace_rows(sql.ONE_SPAN, project, trace_id, batches, only)
-        spans = [StoredSpan(*_span_row(project, trace_id, *columns)) for columns in raw]
+        spans = self._spans(project, trace_id, batches, span_id) if row[3] else []
         logs = [StoredLog(*columns) for columns in self._trace_rows(sql.SPAN_LOGS, project, trace_id, batches, only)]
         return StoredTrace(row[5], spans, logs)
 
-    def _spans(self, project: str, trace_id: str, batches: tuple[int, int]) -> list[StoredSpan]:
-        rows = self._trace_rows(sql.TRACE_SPANS, project, trace_id, batches)
-        spans = [StoredSpan(*_span_row(project, trace_id, raw, resource, scope)) for raw, resource, scope in rows]
+    def _spans(
+        self, project: str, trace_id: str, batches: tuple[int, int], only: str | None = None
+    ) -> list[StoredSpan]:
+        """The trace's spans (only the one of id ``only``, when given) from its payloads,
+        each span once."""
+        params = {"first": batches[0], "last": batches[1], "project": project, "trace_id": trace_id}
+        chunks = sorted(self._cursor().execute(sql.TRACE_PAYLOADS, params).fetchall())
+        records = payloads.first_of_each(chunk for _, chunk in chunks)
+        if only is not None:
+            records = [record for record in records if record[0] == only]
+        scopes = self._scopes_of({scope_id for _, scope_id, _ in records})
+        spans = [StoredSpan(*_span_row(project, trace_id, raw, *scopes[scope_id])) for _, scope_id, raw in records]
         spans.sort(key=lambda span: (span.start_ns, span.span_id))
         return spans
 

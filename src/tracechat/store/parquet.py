@@ -19,6 +19,7 @@ import pyarrow.parquet as pq
 
 from tracechat.errors import InvalidInput, StorageUnavailable
 from tracechat.model.projects import path_component
+from tracechat.store import payloads
 
 PayloadColumns = Callable[[bytes, bytes, bytes], dict[str, Any]]
 """(raw payload, resource bytes, scope bytes) → extra columns of one exported row."""
@@ -28,8 +29,9 @@ SELECT s.trace_id, s.span_id, s.parent_span_id, s.name, s.kind,
     make_timestamp_ns(s.start_ns) AS start_time, make_timestamp_ns(s.end_ns) AS end_time,
     (s.end_ns - s.start_ns) / 1e6 AS duration_ms, s.status_code, s.status_message, s.operation,
     s.agent_name, s.request_model, s.response_model, s.provider, s.tool_name, s.conversation_id,
-    s.input_tokens, s.output_tokens, s.raw, sc.resource, sc.scope
+    s.input_tokens, s.output_tokens, p.spans AS payloads, sc.resource, sc.scope
 FROM spans s JOIN scopes sc USING (scope_id)
+    JOIN payloads p ON p.batch = s.batch AND p.project = s.project AND p.trace_id = s.trace_id
 WHERE s.project = $project AND make_timestamp_ns(s.start_ns)::DATE = $date
 ORDER BY s.trace_id, s.start_ns, s.span_id
 """
@@ -192,7 +194,26 @@ def _write_partition(
     return rows
 
 
+def _span_payloads(table: pa.Table) -> pa.Table:
+    """The rows with their span's payload as ``raw``, out of their trace's payload row of
+    the span's commit (``payloads``; the rows of a trace come together: each row is
+    decompressed once)."""
+    span_ids, chunks = table.column("span_id").to_pylist(), table.column("payloads").to_pylist()
+    raws: list[bytes] = []
+    last: bytes | None = None
+    spans: dict[str, bytes] = {}
+    for span_id, chunk in zip(span_ids, chunks, strict=True):
+        if chunk != last:
+            last, spans = chunk, {}
+            for record in payloads.unpack(chunk):
+                spans.setdefault(record[0], record[2])
+        raws.append(spans[span_id])
+    return table.drop_columns(["payloads"]).append_column("raw", pa.array(raws, pa.binary()))
+
+
 def _with_payload_columns(table: pa.Table, decode: PayloadColumns) -> pa.Table:
+    if "payloads" in table.column_names:
+        table = _span_payloads(table)
     raws, resources, scopes = (table.column(n).to_pylist() for n in ("raw", "resource", "scope"))
     decoded = [decode(r, res, sc) for r, res, sc in zip(raws, resources, scopes, strict=True)]
     table = table.drop_columns(["raw", "resource", "scope"])

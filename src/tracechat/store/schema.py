@@ -2,11 +2,13 @@
 
 Layout (see docs/storage.md for the reasoning):
 
-- ``spans``: one row per span. Hot fields are columns; everything the client sent about the
-  span (attributes, events, links, status, flags, trace state) is kept losslessly as the
-  span's own protobuf encoding in ``raw``. ``batch`` is the number of the commit that stored
-  the row: rows are appended in batch order, so a batch range prunes a scan to a few row
-  groups by their min/max statistics.
+- ``spans``: one row per span. Hot fields are columns. ``batch`` is the number of the commit
+  that stored the row: rows are appended in batch order, so a batch range prunes a scan to
+  a few row groups by their min/max statistics.
+- ``payloads``: everything the client sent about each span (attributes, events, links,
+  status, flags, trace state), losslessly as the span's own protobuf encoding, one row per
+  commit and trace, compressed by us (``store/payloads.py``; schema 6, before it
+  ``spans.raw``). Appended in batch order too.
 - ``logs``: OTLP log records, linked to spans by ``trace_id``/``span_id``.
 - ``scopes``: each distinct resource + instrumentation scope, stored once.
 - ``chats`` / ``chat_messages``: the assistant's conversations (a chat and a conversation
@@ -29,11 +31,11 @@ import duckdb
 
 from tracechat.errors import StoreVersionError
 from tracechat.migration import MigrationStatus
-from tracechat.store import sessions
+from tracechat.store import payloads, sessions
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 _TEXT = "VARCHAR USING COMPRESSION dict_fsst"
 """Short, repetitive text (ids, names, models): dictionary + FSST. The database's default
@@ -41,7 +43,7 @@ _TEXT = "VARCHAR USING COMPRESSION dict_fsst"
 one trace's rows from it; with these columns dictionary-coded, reading a 50-span trace takes
 2.2 ms instead of 3.9 and the columns are smaller too (docs/benchmarks.md)."""
 
-SPANS = f"""
+SPANS_V5 = f"""
 CREATE TABLE IF NOT EXISTS spans (
     batch BIGINT NOT NULL,
     project {_TEXT} NOT NULL,
@@ -69,6 +71,47 @@ CREATE TABLE IF NOT EXISTS spans (
     response_id {_TEXT}  -- last, where schema 5 adds it to an older file
 );
 """
+"""`spans` up to schema 5: the payload in ``raw``. The steps before 6 rewrite it this way."""
+
+SPANS = f"""
+CREATE TABLE IF NOT EXISTS spans (
+    batch BIGINT NOT NULL,
+    project {_TEXT} NOT NULL,
+    trace_id {_TEXT} NOT NULL,
+    span_id {_TEXT} NOT NULL,
+    parent_span_id {_TEXT},
+    name {_TEXT} NOT NULL,
+    kind UTINYINT NOT NULL,
+    start_ns BIGINT NOT NULL,
+    end_ns BIGINT NOT NULL,
+    status_code UTINYINT NOT NULL,
+    status_message {_TEXT},
+    operation {_TEXT},
+    agent_name {_TEXT},
+    request_model {_TEXT},
+    response_model {_TEXT},
+    provider {_TEXT},
+    tool_name {_TEXT},
+    conversation_id {_TEXT},
+    input_tokens BIGINT,
+    output_tokens BIGINT,
+    cost DOUBLE,
+    scope_id {_TEXT} NOT NULL,
+    response_id {_TEXT}  -- last, where schema 5 added it to an older file
+);
+"""
+
+PAYLOADS = f"""
+CREATE TABLE IF NOT EXISTS payloads (
+    batch BIGINT NOT NULL,
+    project {_TEXT} NOT NULL,
+    trace_id {_TEXT} NOT NULL,
+    spans BLOB USING COMPRESSION uncompressed NOT NULL
+);
+"""
+"""The spans' payloads, one row per trace and commit: their records zstd-compressed by us
+(``store/payloads.py``), so DuckDB stores them as they are and a read decompresses its own
+trace's bytes only (schema 6; before it, ``spans.raw``)."""
 
 LOGS = f"""
 CREATE TABLE IF NOT EXISTS logs (
@@ -101,6 +144,7 @@ CREATE TABLE IF NOT EXISTS scopes (
 );
 """
     + SPANS
+    + PAYLOADS
     + LOGS
     + """CREATE TABLE IF NOT EXISTS traces (
     project VARCHAR NOT NULL,
@@ -194,7 +238,7 @@ _SET_VERSION = "UPDATE meta SET value = ? WHERE key = 'schema_version'"
 _FIRST_VERSION = "INSERT INTO meta VALUES ('schema_version', ?)"
 _PROGRESS_ON = ("SET enable_progress_bar = true", "SET enable_progress_bar_print = false")
 _PROGRESS_OFF = ("RESET enable_progress_bar", "RESET enable_progress_bar_print")
-_REWRITTEN = (("spans", SPANS), ("logs", LOGS))
+_REWRITTEN = (("spans", SPANS_V5), ("logs", LOGS))
 """The tables schema 3 rewrites with their short text columns dictionary-coded."""
 _SCHEMA_3_INDEXES = (
     "CREATE INDEX IF NOT EXISTS feedback_by_trace_id ON feedback (trace_id)",
@@ -204,15 +248,26 @@ _SCHEMA_3_INDEXES = (
     " (SELECT chat_id, count(*) AS n FROM chat_messages GROUP BY chat_id) m WHERE chats.id = m.chat_id",
 )
 _EMPTY_SESSIONS = "DELETE FROM sessions"
+_EMPTY_PAYLOADS = "DELETE FROM payloads"
+_SPANS_PER_BATCH = "SELECT batch, count(*) FROM spans GROUP BY batch ORDER BY batch"
+_OLD_PAYLOADS = (
+    "SELECT batch, project, trace_id, span_id, scope_id, raw FROM spans WHERE batch BETWEEN $first AND $last"
+)
+_MOVED = "moved_payloads"
+_INSERT_MOVED = f"INSERT INTO payloads SELECT batch, project, trace_id, spans FROM {_MOVED} ORDER BY batch"
+_DROP_RAW = "ALTER TABLE spans DROP COLUMN raw"
+_MIGRATION_ROWS = 100_000
 
-Migration = Callable[[duckdb.DuckDBPyConnection], None]
+Progress = Callable[[float], None]
+"""Told how far a step is (0 to 1), by a step that knows (``MigrationStatus.within_step``)."""
+Migration = Callable[[duckdb.DuckDBPyConnection, Progress], None]
 
 
-def _add_chats(con: duckdb.DuckDBPyConnection) -> None:
+def _add_chats(con: duckdb.DuckDBPyConnection, _: Progress) -> None:
     con.execute(CHAT_TABLES)
 
 
-def _to_schema_3(con: duckdb.DuckDBPyConnection) -> None:
+def _to_schema_3(con: duckdb.DuckDBPyConnection, _: Progress) -> None:
     """Rewrite ``spans`` and ``logs`` with their short text columns dictionary-coded (see
     ``_TEXT``); rows keep their order, which the batch ranges of the trace index rely on.
     Index feedback by trace id and chat messages by chat; keep each chat's message count."""
@@ -225,14 +280,14 @@ def _to_schema_3(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(statement)
 
 
-def _add_sessions(con: duckdb.DuckDBPyConnection) -> None:
+def _add_sessions(con: duckdb.DuckDBPyConnection, _: Progress) -> None:
     """The session index, filled from the trace index (which has every trace's conversation id)."""
     con.execute(sessions.TABLE)
     con.execute(_EMPTY_SESSIONS)  # (a file marked older by hand may have the table)
     con.execute(sessions.BACKFILL)
 
 
-def _add_response_ids(con: duckdb.DuckDBPyConnection) -> None:
+def _add_response_ids(con: duckdb.DuckDBPyConnection, _: Progress) -> None:
     """``response_id``: the provider's id of a model call's response, which tells two
     parallel calls with equal usage apart from one call recorded twice (``sql.recorded_again``).
     Added last (no rewrite of the table); spans stored before have none, and are counted as
@@ -240,8 +295,57 @@ def _add_response_ids(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"ALTER TABLE spans ADD COLUMN IF NOT EXISTS response_id {_TEXT}")
 
 
-MIGRATIONS: dict[int, Migration] = {1: _add_chats, 2: _to_schema_3, 3: _add_sessions, 4: _add_response_ids}
+def _to_payloads(con: duckdb.DuckDBPyConnection, progress: Progress) -> None:
+    """Schema 6: the spans' payloads move from ``spans.raw`` (compressed by DuckDB, a
+    2,048-row vector at a time) to ``payloads``, one zstd frame per trace and commit batch
+    (``store/payloads.py``), read and written about ``_MIGRATION_ROWS`` spans at a time in
+    batch order (the order reads prune by); then ``spans.raw`` is dropped. Progress is the
+    share of spans moved."""
+    con.execute(PAYLOADS)
+    con.execute(_EMPTY_PAYLOADS)  # (a file marked older by hand may have rows)
+    counts = con.execute(_SPANS_PER_BATCH).fetchall()
+    total = sum(count for _, count in counts) or 1
+    moved = 0
+    for first, last, rows in _batch_ranges(counts, _MIGRATION_ROWS):
+        table = con.sql(_OLD_PAYLOADS, params={"first": first, "last": last}).to_arrow_table()
+        con.register(_MOVED, payloads.of_stored(table))
+        try:
+            con.execute(_INSERT_MOVED)
+        finally:
+            con.unregister(_MOVED)
+        moved += rows
+        progress(moved / total)
+    con.execute(_DROP_RAW)
+
+
+def _batch_ranges(counts: list[tuple[int, int]], rows: int) -> Iterator[tuple[int, int, int]]:
+    """(first batch, last batch, spans) ranges of about ``rows`` spans from (batch, spans)
+    pairs in batch order; a batch larger than that is a range of its own."""
+    start: int | None = None
+    held = 0
+    last = 0
+    for batch, count in counts:
+        if start is not None and held + count > rows:
+            yield start, last, held
+            start, held = None, 0
+        start = batch if start is None else start
+        held += count
+        last = batch
+    if start is not None:
+        yield start, last, held
+
+
+MIGRATIONS: dict[int, Migration] = {
+    1: _add_chats,
+    2: _to_schema_3,
+    3: _add_sessions,
+    4: _add_response_ids,
+    5: _to_payloads,
+}
 """``MIGRATIONS[n]`` brings a file from schema ``n`` to ``n + 1``."""
+_REPORTS_PROGRESS = {5}
+"""Steps of many statements that tell their progress themselves (for the others, the
+running statement's progress is polled: ``watching``)."""
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection, status: MigrationStatus | None = None) -> None:
@@ -263,13 +367,13 @@ def ensure_schema(con: duckdb.DuckDBPyConnection, status: MigrationStatus | None
         return
     status = status or MigrationStatus()
     status.begin(SCHEMA_VERSION - version)
-    with watching(con, status):
-        for index, step in enumerate(range(version, SCHEMA_VERSION)):
-            status.at_step(index)
-            log.warning("bringing the database from schema %d to %d (a large store takes minutes)", step, step + 1)
+    for index, step in enumerate(range(version, SCHEMA_VERSION)):
+        status.at_step(index)
+        log.warning("bringing the database from schema %d to %d (a large store takes minutes)", step, step + 1)
+        with contextlib.nullcontext() if step in _REPORTS_PROGRESS else watching(con, status):
             con.execute(_BEGIN)
             try:
-                MIGRATIONS[step](con)
+                MIGRATIONS[step](con, status.within_step)
                 con.execute(_SET_VERSION, [str(step + 1)])
             except BaseException:
                 con.execute(_ROLLBACK)

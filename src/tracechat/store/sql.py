@@ -205,17 +205,19 @@ FROM feedback WHERE trace_id = $trace_id ORDER BY created_at, id
 """
 """Every project's feedback on one trace id, through the ``trace_id`` index (as TRACE_ENTRY)."""
 
-TRACE_SPANS = """
-SELECT raw, scope_id FROM spans
+TRACE_PAYLOADS = """
+SELECT batch, spans FROM payloads
 WHERE batch BETWEEN $first AND $last AND project = $project AND trace_id = $trace_id
 """
-"""Only the payload: every column read decodes a vector of it, and the span's own fields
-and promoted attributes come out of the payload again (``ingest.flatten.span_fields``)
-for less than reading them. Unordered: sorting a trace's few rows in Python is cheaper
-than DuckDB's sort setup."""
+"""The trace's payload rows, one per commit that stored some of its spans (schema 6): the
+spans' own fields and promoted attributes come out of the payloads again
+(``ingest.flatten.span_fields``) for less than reading the span rows' columns. Unordered:
+sorting a trace's few rows in Python is cheaper than DuckDB's sort setup."""
 
-ONE_SPAN = TRACE_SPANS + "AND span_id = $span_id\n"
-"""One span of a trace (content references name their span: reading it alone is enough)."""
+INSERT_PAYLOADS = "INSERT INTO payloads SELECT $batch, project, trace_id, spans FROM staged_payloads"
+
+BATCH_TRACES = "SELECT DISTINCT project, trace_id FROM spans WHERE batch = $batch"
+"""The traces this commit stored spans of (when some were left out as stored before)."""
 
 SPAN_LOGS = """
 SELECT $project, $trace_id, span_id, time_ns, observed_ns, severity_number, severity_text,
@@ -296,9 +298,13 @@ BATCH_SPAN_COLUMNS = (
 """What the search indexer reads of a commit's spans (``store.texts``), in this order: from
 the DuckDB file (``BATCH_SPANS``) or from the Arrow rows of an Iceberg commit."""
 
-BATCH_SPANS = f"SELECT {', '.join(BATCH_SPAN_COLUMNS)} FROM spans WHERE batch = $batch"
-"""The spans one commit stored, for the search indexer: its columns are read rather than
-derived from the payload, since a whole batch's rows are read at once."""
+BATCH_SPANS = f"SELECT {', '.join(BATCH_SPAN_COLUMNS[:-1])} FROM spans WHERE batch = $batch"
+"""The spans one commit stored, for the search indexer, all but the payload (in
+``BATCH_PAYLOADS``): its columns are read rather than derived from the payload, since a
+whole batch's rows are read at once."""
+
+BATCH_PAYLOADS = "SELECT project, trace_id, spans FROM payloads WHERE batch = $batch"
+"""The payloads one commit stored."""
 
 BATCH_LOG_COLUMNS = (
     "project", "trace_id", "span_id", "time_ns", "observed_ns", "severity_number", "severity_text", "event_name", "raw",

@@ -69,6 +69,9 @@ class StagedBatch:
     logs: pa.Table | None
     scopes: pa.Table
     size_bytes: int
+    payloads: pa.Table | None = None
+    """The spans' payloads by trace (``store.payloads.by_trace``), for the stores that keep
+    them apart from the span rows (DuckDB's, from schema 6); None for the others."""
 
 
 def stage(batch: IngestBatch) -> StagedBatch:
