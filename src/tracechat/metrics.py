@@ -78,6 +78,11 @@ class Metrics:
             "tracechat_search_lag_batches",
             "Commits whose text is not searchable yet (the full-text index trails the store by design).",
         )
+        self.search_dead = self._gauge(
+            "tracechat_search_dead_batches",
+            "Commits whose text indexing failed too often and stopped (Iceberg store: retry them with"
+            " tracechat maintain --retry-dead-text); their spans are stored and read, their text is not searchable.",
+        )
         self.store_corrupt = self._gauge(
             "tracechat_store_corrupt",
             "1 when the store found its file damaged and takes no more writes (see /healthz), else 0.",
@@ -100,8 +105,9 @@ class Metrics:
         self.queue_bytes.set_function(queued_bytes)
         self.queue_requests.set_function(queued_requests)
 
-    def watch_search(self, lag_batches: Callable[[], float]) -> None:
+    def watch_search(self, lag_batches: Callable[[], float], dead_batches: Callable[[], float]) -> None:
         self.search_lag.set_function(lag_batches)
+        self.search_dead.set_function(dead_batches)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

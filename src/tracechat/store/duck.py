@@ -286,6 +286,11 @@ class DuckDBStore:
         """Commits whose text is not searchable yet (0 without an index)."""
         return self._next_batch - 1 - self._indexer.indexed_batch if self._indexer is not None else 0
 
+    def search_dead(self) -> int:
+        """Commits whose text the indexer gave up on: none (it indexes commits in order and
+        retries the next one until the local index takes it: a full disk, a killed worker)."""
+        return 0
+
     def wait_searchable(self, timeout: float) -> bool:
         """Wait until the text of every span committed so far is searchable (benchmarks and
         tests); False on timeout, True at once when there is no index."""

@@ -582,9 +582,13 @@ class IcebergStore:
         """Committed batches whose text is not searchable yet (on any node: one queue)."""
         return textindex.pending(self._pool) if self._search else 0
 
+    def search_dead(self) -> int:
+        """Committed batches whose text indexing failed too often and stopped (``textindex``)."""
+        return textindex.dead(self._pool) if self._search else 0
+
     def wait_searchable(self, timeout: float) -> bool:
         """Wait until the text of every batch committed so far (through any node) is
-        searchable; False on timeout (on a node without an indexer, others must index it)."""
+        searchable (but dead ones); False on timeout (on a node without an indexer, others must index it)."""
         return textindex.wait_indexed(self._pool, timeout) if self._search else True
 
     def _ingest_saturated(self) -> bool:
