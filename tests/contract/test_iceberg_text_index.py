@@ -21,7 +21,7 @@ from tracechat.metrics import Metrics
 from tracechat.model.summaries import TraceFilter
 from tracechat.store.iceberg import tables
 from tracechat.store.iceberg.fulltext import TEXTS
-from tracechat.store.iceberg.maintain import run_maintenance
+from tracechat.store.iceberg.maintain import MaintenanceReport, reindex, run_maintenance
 from tracechat.store.iceberg.store import IcebergStore
 from tracechat.store.iceberg.textindex import QUEUE, QueuedText, RecordedFailure, TextIndexer, enqueue
 from tracechat.store.staging import stage
@@ -296,3 +296,30 @@ def test_maintain_goes_on_past_a_batch_that_fails(
 
 def _local(location: str) -> str:
     return location.removeprefix("file://")
+
+
+def test_a_batch_maintain_reindexes_is_queued_with_its_files_and_indexed_from_exactly_those(
+    catalog: tuple[str, str], opened: list[IcebergStore]
+) -> None:
+    """A receiver died between its Iceberg commit and its index transaction: ``maintain``
+    found the batch's files by its id, so it queues them (the indexer needs no second look)
+    and the indexer keeps the batch's own rows of them."""
+    store = _open(opened, catalog, text_indexer=False)
+    recorded = travel_trace(question="Where does the Cascais train leave from?")
+    recorded.store_in(store)  # type: ignore[arg-type]
+    lost = travel_trace(question="Is the Belem tower open on Mondays?")
+    staged = stage(flatten_traces(lost.trace_request(), lambda resource: "p").batch)
+    rows = tables.span_rows(staged.spans, staged.scopes, "lost")
+    _, written = store._append(tables.SPANS, rows, "lost")  # and then the receiver died
+    files = sorted({path for paths in written.values() for path in paths})
+    found = {name: store.catalog.load_table(name) for name in (tables.SPANS, tables.LOGS)}
+    report = MaintenanceReport()
+    reindex(found, store.index, older_than=timedelta(0), report=report)
+    assert report.batches_reindexed == 1
+    with psycopg.connect(catalog[0]) as con:
+        queued = con.execute(f"SELECT span_files, log_files FROM {QUEUE} WHERE batch_id = 'lost'").fetchone()
+    assert queued == (files, [])
+    assert _index_pending(store) == 2
+    assert _found(store, "belem tower") == [lost.trace_hex]
+    assert _found(store, "cascais train") == [recorded.trace_hex]
+    assert _duplicates(catalog[0]) == 0
