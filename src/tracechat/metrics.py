@@ -21,7 +21,14 @@ class Metrics:
         self.spans_received = self._counter(
             "tracechat_spans_received", "Spans received in OTLP export requests.", "transport"
         )
-        self.spans_stored = self._counter("tracechat_spans_stored", "Spans committed to the store.")
+        self.spans_stored = self._counter(
+            "tracechat_spans_stored", "Spans committed to the store (a span sent again is counted once)."
+        )
+        self.spans_duplicate = self._counter(
+            "tracechat_spans_duplicate",
+            "Spans accepted that the store held already (same project, trace and span id: an exporter's retry,"
+            " possibly through another receiver), acknowledged and not stored again.",
+        )
         self.spans_rejected = self._counter(
             "tracechat_spans_rejected",
             "Spans not stored: invalid (reported in partial_success) or refused (retryable error).",
@@ -30,7 +37,14 @@ class Metrics:
         self.logs_received = self._counter(
             "tracechat_log_records_received", "Log records received in OTLP export requests.", "transport"
         )
-        self.logs_stored = self._counter("tracechat_log_records_stored", "Log records committed to the store.")
+        self.logs_stored = self._counter(
+            "tracechat_log_records_stored", "Log records committed to the store (a record sent again is counted once)."
+        )
+        self.logs_duplicate = self._counter(
+            "tracechat_log_records_duplicate",
+            "Log records of a trace accepted that the store held already (the same record of the same resource"
+            " and scope: an exporter's retry), acknowledged and not stored again.",
+        )
         self.logs_rejected = self._counter("tracechat_log_records_rejected", "Log records not stored.", "reason")
         self.export_requests = self._counter(
             "tracechat_export_requests",

@@ -447,7 +447,7 @@ def reindex(
         # the files holding the batch's rows, found above: the indexer reads those (and
         # keeps the batch's rows of them), as a receiver's batch, instead of looking again
         text = QueuedText(_every_file(span_files), _every_file(log_files)) if search else None
-        if index.record(batch, spans, logs, span_seq, log_seq, text, BatchFiles(span_files, log_files)):
+        if index.record(batch, spans, logs, span_seq, log_seq, text, BatchFiles(span_files, log_files)) is not None:
             report.batches_reindexed += 1
 
 
