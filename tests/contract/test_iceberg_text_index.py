@@ -171,7 +171,7 @@ def test_a_span_another_batch_recorded_first_has_its_text_indexed_once(
     for batch in ("first", "second"):
         rows = tables.span_rows(staged.spans, staged.scopes, batch)
         seq, files = store._append(tables.SPANS, rows, batch)
-        assert store.index.record(batch, rows, None, seq, 0, QueuedText(files, []))
+        assert store.index.record(batch, rows, None, seq, 0, QueuedText(files, [])) is not None
     with psycopg.connect(catalog[0]) as con:
         skipped = con.execute(f"SELECT batch_id, cardinality(skipped) FROM {QUEUE} ORDER BY seq").fetchall()
     assert skipped == [("first", 0), ("second", len(trace.spans))]
