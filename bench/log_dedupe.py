@@ -55,6 +55,7 @@ def main() -> None:
         root = trace.span("invoke_agent", {"gen_ai.operation.name": "invoke_agent"})
         for k in range(RECORDS):
             trace.log(root, "gen_ai.user.message", {"content": f"message {k} " + "x" * 1000})
+            trace.logs[-1].time_unix_nano = trace.base_ns + (len(traces) * RECORDS + k) * 1_000_000  # in time order
         store.submit(flatten_traces(trace.trace_request(), lambda resource: "p").batch).result()
         traces.append(trace)
     requests = _requests(traces)

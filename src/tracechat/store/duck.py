@@ -245,9 +245,11 @@ class DuckDBStore:
     def _insert_logs(self, con: duckdb.DuckDBPyConnection, batch_no: int) -> int:
         """Appends the staged log records; returns how many were new (``sql.LOG_IDENTITY``)."""
         row = con.execute(sql.BEFORE_LOG_INSERT).fetchone()
-        since, duplicates = (row[0], bool(row[1])) if row else (None, False)
+        since, duplicates, low, high = (row[0], bool(row[1]), row[2], row[3]) if row else (None, False, 0, 0)
         statement = sql.insert_logs(_LOG_COLUMNS, skip_stored=since is not None, dedupe_batch=duplicates)
-        params = {"batch": batch_no, "since": since} if since is not None else {"batch": batch_no}
+        params: dict[str, Any] = {"batch": batch_no}
+        if since is not None:
+            params.update(since=since, low=low, high=high)
         inserted = con.execute(statement, params).fetchone()
         return int(inserted[0]) if inserted else 0
 

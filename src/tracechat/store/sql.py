@@ -62,9 +62,13 @@ BEFORE_LOG_INSERT = """
 SELECT
     (SELECT min(t.first_batch) FROM traces t
      SEMI JOIN staged_logs n ON t.project = n.project AND t.trace_id = n.trace_id),
-    (SELECT count(*) <> count(DISTINCT (project, trace_id, scope_id, raw)) FROM staged_logs)
+    (SELECT count(*) <> count(DISTINCT (project, trace_id, scope_id, raw)) FROM staged_logs),
+    (SELECT min(time_ns) FROM staged_logs),
+    (SELECT max(time_ns) FROM staged_logs)
 """
-"""As ``BEFORE_INSERT``, for the staged log records (a record is one by ``LOG_IDENTITY``)."""
+"""As ``BEFORE_INSERT``, for the staged log records (a record is one by ``LOG_IDENTITY``), and
+their time range: a record sent again has its time, so only stored records in that range
+are compared (row groups outside it are skipped by their ``time_ns`` statistics)."""
 
 LOG_IDENTITY = ("project", "trace_id", "scope_id", "raw")
 """What makes a log record one (OTLP gives it no id): its project, trace, resource and scope
@@ -81,7 +85,8 @@ def insert_logs(columns: str, *, skip_stored: bool, dedupe_batch: bool) -> str:
     same = " AND ".join(f"n.{c} = s.{c}" for c in LOG_IDENTITY)
     if skip_stored:
         source += (
-            f" ANTI JOIN (SELECT {', '.join(LOG_IDENTITY)} FROM logs WHERE batch >= $since AND trace_id IS NOT NULL) s"
+            f" ANTI JOIN (SELECT {', '.join(LOG_IDENTITY)} FROM logs WHERE batch >= $since"
+            " AND time_ns BETWEEN $low AND $high AND trace_id IS NOT NULL) s"
             f" ON {same}"
         )
     partition = ", ".join(f"n.{c}" for c in LOG_IDENTITY)
