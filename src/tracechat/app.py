@@ -79,7 +79,7 @@ class Service:
         self.store = self.stores.spans
         writer = self.store.writer
         self.metrics.watch_queue(lambda: writer.queued_bytes, lambda: writer.queued_items)
-        self.metrics.watch_search(self.store.search_lag)
+        self.metrics.watch_search(self.store.search_lag, self.store.search_dead)
         store = self.store
         self.metrics.watch_store(lambda: float(store.problem is not None))
         self.receiver = Receiver(self.store, self.keys, self.metrics)

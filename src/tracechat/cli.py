@@ -128,6 +128,7 @@ def _cmd_maintain(args: argparse.Namespace) -> int:
         keep_snapshots=keep,
         min_files=args.min_files,
         search=settings.search_index,
+        retry_dead_text=args.retry_dead_text,
     )
     print(json.dumps(report.as_dict()))
     return 0
@@ -285,6 +286,11 @@ def build_parser() -> argparse.ArgumentParser:
         " left unindexed is found by its snapshot; default 15)",
     )
     maintain.add_argument("--min-files", type=int, default=4, help="compact a partition with this many small files")
+    maintain.add_argument(
+        "--retry-dead-text",
+        action="store_true",
+        help="give the text batches that failed too often (text_batches_dead) their attempts again",
+    )
     maintain.set_defaults(run=_cmd_maintain)
     return parser
 

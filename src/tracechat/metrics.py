@@ -21,7 +21,14 @@ class Metrics:
         self.spans_received = self._counter(
             "tracechat_spans_received", "Spans received in OTLP export requests.", "transport"
         )
-        self.spans_stored = self._counter("tracechat_spans_stored", "Spans committed to the store.")
+        self.spans_stored = self._counter(
+            "tracechat_spans_stored", "Spans committed to the store (a span sent again is counted once)."
+        )
+        self.spans_duplicate = self._counter(
+            "tracechat_spans_duplicate",
+            "Spans accepted that the store held already (same project, trace and span id: an exporter's retry,"
+            " possibly through another receiver), acknowledged and not stored again.",
+        )
         self.spans_rejected = self._counter(
             "tracechat_spans_rejected",
             "Spans not stored: invalid (reported in partial_success) or refused (retryable error).",
@@ -30,7 +37,14 @@ class Metrics:
         self.logs_received = self._counter(
             "tracechat_log_records_received", "Log records received in OTLP export requests.", "transport"
         )
-        self.logs_stored = self._counter("tracechat_log_records_stored", "Log records committed to the store.")
+        self.logs_stored = self._counter(
+            "tracechat_log_records_stored", "Log records committed to the store (a record sent again is counted once)."
+        )
+        self.logs_duplicate = self._counter(
+            "tracechat_log_records_duplicate",
+            "Log records of a trace accepted that the store held already (the same record of the same resource"
+            " and scope: an exporter's retry), acknowledged and not stored again.",
+        )
         self.logs_rejected = self._counter("tracechat_log_records_rejected", "Log records not stored.", "reason")
         self.export_requests = self._counter(
             "tracechat_export_requests",
@@ -78,6 +92,11 @@ class Metrics:
             "tracechat_search_lag_batches",
             "Commits whose text is not searchable yet (the full-text index trails the store by design).",
         )
+        self.search_dead = self._gauge(
+            "tracechat_search_dead_batches",
+            "Commits whose text indexing failed too often and stopped (Iceberg store: retry them with"
+            " tracechat maintain --retry-dead-text); their spans are stored and read, their text is not searchable.",
+        )
         self.store_corrupt = self._gauge(
             "tracechat_store_corrupt",
             "1 when the store found its file damaged and takes no more writes (see /healthz), else 0.",
@@ -100,8 +119,9 @@ class Metrics:
         self.queue_bytes.set_function(queued_bytes)
         self.queue_requests.set_function(queued_requests)
 
-    def watch_search(self, lag_batches: Callable[[], float]) -> None:
+    def watch_search(self, lag_batches: Callable[[], float], dead_batches: Callable[[], float]) -> None:
         self.search_lag.set_function(lag_batches)
+        self.search_dead.set_function(dead_batches)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

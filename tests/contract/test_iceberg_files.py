@@ -103,9 +103,10 @@ def test_recording_a_batch_again_lists_its_files_once(open_iceberg: Opener) -> N
     staged = stage(batch)
     rows = tables.span_rows(staged.spans, staged.scopes, "again")
     files = traceindex.BatchFiles({("p", _trace(1).hex()): [*listed, *listed]})
-    assert store.index.record("again", rows, None, 1, 0, files=files) is True  # its spans held already
+    recorded = store.index.record("again", rows, None, 1, 0, files=files)
+    assert recorded == traceindex.Recorded(set(), set())  # its spans held already: nothing new
     assert _listed(store, _trace(1)) == listed
-    assert store.index.record("again", rows, None, 1, 0, files=files) is False  # recorded before: no-op
+    assert store.index.record("again", rows, None, 1, 0, files=files) is None  # recorded before: no-op
     assert _listed(store, _trace(1)) == listed
     assert store.span_count("p") == 2
 
@@ -271,7 +272,9 @@ def test_a_commit_whose_file_was_compacted_before_its_index_transaction_lists_th
     seq, written = store._append(tables.SPANS, rows, "slow")  # committed to Iceberg; its index transaction waits
     report = run_maintenance(store_dsn(store), _warehouse(_spans_table(store)), grace=GRACE)
     assert report.files_replaced == 5  # its file among them
-    assert store.index.record("slow", rows, None, seq, 0, files=traceindex.BatchFiles(written)) is True
+    recorded = store.index.record("slow", rows, None, seq, 0, files=traceindex.BatchFiles(written))
+    assert recorded is not None
+    assert len(recorded.spans) == 1
     listed = _listed(store, trace)
     assert listed is not None
     assert not set(listed) & set(written[("p", trace.hex())])  # the retired file left out

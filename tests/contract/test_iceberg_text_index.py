@@ -5,6 +5,7 @@ off are backfilled."""
 
 from __future__ import annotations
 
+import shutil
 import threading
 from collections.abc import Iterator
 from datetime import timedelta
@@ -16,12 +17,13 @@ import pytest
 from tests.contract.test_search import CHAT_1, travel_trace
 from tests.postgres import PostgresServer
 from tracechat.ingest.flatten import flatten_traces
+from tracechat.metrics import Metrics
 from tracechat.model.summaries import TraceFilter
 from tracechat.store.iceberg import tables
 from tracechat.store.iceberg.fulltext import TEXTS
-from tracechat.store.iceberg.maintain import run_maintenance
+from tracechat.store.iceberg.maintain import MaintenanceReport, reindex, run_maintenance
 from tracechat.store.iceberg.store import IcebergStore
-from tracechat.store.iceberg.textindex import QUEUE, QueuedText, TextIndexer, enqueue
+from tracechat.store.iceberg.textindex import QUEUE, QueuedText, RecordedFailure, TextIndexer, enqueue
 from tracechat.store.staging import stage
 
 
@@ -169,7 +171,7 @@ def test_a_span_another_batch_recorded_first_has_its_text_indexed_once(
     for batch in ("first", "second"):
         rows = tables.span_rows(staged.spans, staged.scopes, batch)
         seq, files = store._append(tables.SPANS, rows, batch)
-        assert store.index.record(batch, rows, None, seq, 0, QueuedText(files, []))
+        assert store.index.record(batch, rows, None, seq, 0, QueuedText(files, [])) is not None
     with psycopg.connect(catalog[0]) as con:
         skipped = con.execute(f"SELECT batch_id, cardinality(skipped) FROM {QUEUE} ORDER BY seq").fetchall()
     assert skipped == [("first", 0), ("second", len(trace.spans))]
@@ -194,7 +196,88 @@ def test_text_whose_files_were_compacted_away_is_found_by_its_batch_id(
     assert sorted(_found(store, "estrela tram")) == sorted(t.trace_hex for t in traces)
 
 
-def test_a_batch_that_cannot_be_read_holds_up_no_other(
+def _queue_row(dsn: str, batch_id: str) -> tuple[int, bool, bool, str | None]:
+    """(attempts, due now, dead, last error) of a queued batch."""
+    with psycopg.connect(dsn) as con:
+        found = con.execute(
+            f"SELECT attempts, next_attempt_at <= now(), dead_at IS NOT NULL, last_error FROM {QUEUE}"
+            " WHERE batch_id = %s",
+            [batch_id],
+        ).fetchone()
+    assert found is not None
+    return int(found[0]), bool(found[1]), bool(found[2]), found[3]
+
+
+def _make_due(dsn: str) -> None:
+    """As if every backoff had run out (instead of waiting for it)."""
+    with psycopg.connect(dsn) as con:
+        con.execute(f"UPDATE {QUEUE} SET next_attempt_at = now()")
+
+
+def _attempt(indexer: TextIndexer) -> int | str:
+    try:
+        return indexer.index_some()
+    except RecordedFailure:  # recorded in the queue: the batch backs off, the rest go on
+        return "failed"
+
+
+def test_a_batch_that_keeps_failing_backs_off_then_is_dead_and_an_operator_retries_it(
+    catalog: tuple[str, str], opened: list[IcebergStore], tmp_path: Path
+) -> None:
+    dsn = catalog[0]
+    off = _open(opened, catalog, search=False)  # its batch is not queued: queued below, broken
+    broken = travel_trace(question="Is the Elevador de Santa Justa open?")
+    broken.store_in(off)  # type: ignore[arg-type]
+    with psycopg.connect(dsn) as con:
+        [(batch_id,)] = con.execute("SELECT batch_id FROM tracechat_batches").fetchall()
+        [(real_file,)] = con.execute("SELECT span_files[1] FROM tracechat_traces").fetchall()
+        con.execute("UPDATE tracechat_batches SET text_queued = true")
+        damaged = tmp_path / "damaged.parquet"
+        damaged.write_bytes(b"not a Parquet file")
+        enqueue(con, batch_id, QueuedText([str(damaged)], []), [])
+    store = _open(opened, catalog, text_indexer=False)
+    fresh = travel_trace(question="Does the 28 tram pass Graca?")
+    fresh.store_in(store)  # type: ignore[arg-type]
+    indexer = TextIndexer(store._pool, store._table_for_text, max_attempts=3, retry_base_s=60)
+    try:
+        # claimed together, failed together: both tried alone, at once
+        assert _attempt(indexer) == "failed"
+        assert _queue_row(dsn, batch_id)[:3] == (1, True, False)
+        # the broken one first (oldest), alone: it fails and backs off; the other is indexed
+        assert _attempt(indexer) == "failed"
+        attempts, due, dead, error = _queue_row(dsn, batch_id)
+        assert (attempts, due, dead) == (2, False, False)
+        assert error is not None
+        assert "ArrowInvalid" in error
+        assert _attempt(indexer) == 1
+        assert _found(store, "graca tram") == [fresh.trace_hex]
+        assert _attempt(indexer) == 0  # backing off: not taken before its time
+        _make_due(dsn)
+        assert _attempt(indexer) == "failed"  # the third failure: dead
+        assert _queue_row(dsn, batch_id)[:3] == (3, False, True)
+        _make_due(dsn)
+        assert _attempt(indexer) == 0  # no indexer takes a dead batch
+    finally:
+        indexer.close()
+    assert (store.search_lag(), store.search_dead()) == (0, 1)
+    assert store.wait_searchable(1)  # a dead batch is not waited for
+    metrics = Metrics()
+    metrics.watch_search(store.search_lag, store.search_dead)
+    assert b"tracechat_search_dead_batches 1.0" in metrics.render()
+
+    report = run_maintenance(*catalog)  # reports it, does not take it
+    assert (report.text_batches_indexed, report.text_batches_dead) == (0, 1)
+    assert [(d["batch_id"], d["attempts"]) for d in report.dead_text_batches] == [(batch_id, 3)]
+    assert _found(store, "justa") == []
+
+    shutil.copyfile(_local(real_file), damaged)  # the operator mends the file, then retries
+    report = run_maintenance(*catalog, retry_dead_text=True)
+    assert (report.text_batches_retried, report.text_batches_indexed, report.text_batches_dead) == (1, 1, 0)
+    assert _found(store, "justa") == [broken.trace_hex]
+    assert (store.search_lag(), store.search_dead()) == (0, 0)
+
+
+def test_maintain_goes_on_past_a_batch_that_fails(
     catalog: tuple[str, str], opened: list[IcebergStore], tmp_path: Path
 ) -> None:
     store = _open(opened, catalog, text_indexer=False)
@@ -202,20 +285,41 @@ def test_a_batch_that_cannot_be_read_holds_up_no_other(
     damaged.write_bytes(b"not a Parquet file")
     with psycopg.connect(catalog[0]) as con:
         enqueue(con, "damaged", QueuedText([str(damaged)], []), [])
-    trace = travel_trace(question="Does the 28 tram pass the Sé?")
+    trace = travel_trace(question="Does the 28 tram pass the cathedral?")
     trace.store_in(store)  # type: ignore[arg-type]
-    indexer = TextIndexer(store._pool, store._table_for_text)
-    outcomes: list[int | str] = []
-    try:
-        for _ in range(4):
-            try:
-                outcomes.append(indexer.index_some())
-            except Exception:  # the damaged batch's claim fails, as it would in a node
-                outcomes.append("failed")
-    finally:
-        indexer.close()
-    # both claimed at first and failed together; then one at a time, fewest attempts first
-    assert outcomes == ["failed", "failed", 1, "failed"]
-    assert _found(store, "tram") == [trace.trace_hex]
-    assert _count(catalog[0], f"SELECT attempts FROM {QUEUE} WHERE batch_id = 'damaged'") == 3
+    report = run_maintenance(*catalog)  # before, the failure stopped the whole run here
+    assert (report.text_batches_indexed, report.text_batches_failed, report.text_batches_dead) == (1, 2, 0)
+    assert _found(store, "cathedral") == [trace.trace_hex]
+    assert _queue_row(catalog[0], "damaged")[:3] == (2, False, False)
     assert store.search_lag() == 1
+
+
+def _local(location: str) -> str:
+    return location.removeprefix("file://")
+
+
+def test_a_batch_maintain_reindexes_is_queued_with_its_files_and_indexed_from_exactly_those(
+    catalog: tuple[str, str], opened: list[IcebergStore]
+) -> None:
+    """A receiver died between its Iceberg commit and its index transaction: ``maintain``
+    found the batch's files by its id, so it queues them (the indexer needs no second look)
+    and the indexer keeps the batch's own rows of them."""
+    store = _open(opened, catalog, text_indexer=False)
+    recorded = travel_trace(question="Where does the Cascais train leave from?")
+    recorded.store_in(store)  # type: ignore[arg-type]
+    lost = travel_trace(question="Is the Belem tower open on Mondays?")
+    staged = stage(flatten_traces(lost.trace_request(), lambda resource: "p").batch)
+    rows = tables.span_rows(staged.spans, staged.scopes, "lost")
+    _, written = store._append(tables.SPANS, rows, "lost")  # and then the receiver died
+    files = sorted({path for paths in written.values() for path in paths})
+    found = {name: store.catalog.load_table(name) for name in (tables.SPANS, tables.LOGS)}
+    report = MaintenanceReport()
+    reindex(found, store.index, older_than=timedelta(0), report=report)
+    assert report.batches_reindexed == 1
+    with psycopg.connect(catalog[0]) as con:
+        queued = con.execute(f"SELECT span_files, log_files FROM {QUEUE} WHERE batch_id = 'lost'").fetchone()
+    assert queued == (files, [])
+    assert _index_pending(store) == 2
+    assert _found(store, "belem tower") == [lost.trace_hex]
+    assert _found(store, "cascais train") == [recorded.trace_hex]
+    assert _duplicates(catalog[0]) == 0

@@ -37,7 +37,7 @@ class Gate:
             self.release.set()
         self.groups: list[list[int]] = []
 
-    def __call__(self, items: list[int]) -> None:
+    def __call__(self, items: list[int]) -> list[int]:
         self.groups.append(list(items))
         self.entered.set()
         assert self.release.wait(WAIT)
@@ -45,15 +45,16 @@ class Gate:
             self.clock.now += self.seconds
         if self.error is not None:
             raise self.error
+        return [item * 10 for item in items]
 
 
 def _writer(
-    commit: Callable[[list[int]], None], queue: int = 1000, group: int = 1000, **kw: object
-) -> GroupCommitWriter[int]:
+    commit: Callable[[list[int]], list[int]], queue: int = 1000, group: int = 1000, **kw: object
+) -> GroupCommitWriter[int, int]:
     return GroupCommitWriter(commit, max_queue_bytes=queue, max_commit_bytes=group, **kw)  # type: ignore[arg-type]
 
 
-def _busy(writer: GroupCommitWriter[int], gate: Gate) -> None:
+def _busy(writer: GroupCommitWriter[int, int], gate: Gate) -> None:
     """Wait until the writer holds its first group inside the commit (the queue is empty)."""
     assert gate.entered.wait(WAIT)
     assert writer.queued_items == 0
@@ -67,8 +68,7 @@ def test_groups_what_is_queued_and_resolves_after_commit() -> None:
     futures += [writer.submit(i, 10) for i in range(1, 5)]
     assert not any(f.done() for f in futures)
     gate.release.set()
-    for future in futures:
-        future.result(WAIT)
+    assert [future.result(WAIT) for future in futures] == [0, 10, 20, 30, 40]  # each item's own result
     writer.close()
     assert gate.groups == [[0], [1, 2, 3, 4]]  # everything queued behind the first commit went in one
     assert writer.stats.commits == 2

@@ -28,6 +28,7 @@ from tracechat.ingest.otlp import (
 from tracechat.ingest.projects import project_resolver
 from tracechat.ingest.wire import SpanSlices, WireFormatError, salvage, span_slices
 from tracechat.metrics import Metrics
+from tracechat.model.records import StoredCount
 from tracechat.store.protocol import SpanStore
 
 
@@ -41,7 +42,7 @@ class ExportResult:
 class _Accepted:
     signal: Signal
     flat: Flattened
-    committed: Future[None]
+    committed: Future[StoredCount]
 
 
 class Receiver:
@@ -158,11 +159,13 @@ class Receiver:
 
     def _succeeded(self, accepted: _Accepted, transport: str) -> ExportResult:
         flat, signal = accepted.flat, accepted.signal
-        stored = flat.batch.row_count
+        stored = accepted.committed.result()  # done: what the store held already is not counted again
         if signal is Signal.TRACES:
-            self._metrics.spans_stored.inc(stored)
+            self._metrics.spans_stored.inc(stored.spans)
+            self._metrics.spans_duplicate.inc(len(flat.batch.spans) - stored.spans)
         else:
-            self._metrics.logs_stored.inc(stored)
+            self._metrics.logs_stored.inc(stored.logs)
+            self._metrics.logs_duplicate.inc(len(flat.batch.logs) - stored.logs)
         self._metrics.export_requests.labels(transport, signal.value, "ok").inc()
         noun = "spans" if signal is Signal.TRACES else "log records"
         return ExportResult(flat.rejected, flat.error_message(noun))

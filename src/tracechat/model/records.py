@@ -102,3 +102,12 @@ class IngestBatch:
     @property
     def row_count(self) -> int:
         return len(self.spans) + len(self.logs)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredCount:
+    """What a commit stored of one request: its spans and log records that were new (one
+    sent again, as OTLP retries do, is stored once and counted once)."""
+
+    spans: int = 0
+    logs: int = 0

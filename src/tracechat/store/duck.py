@@ -25,7 +25,7 @@ from tracechat.errors import StoreCorrupted, TraceTooLarge
 from tracechat.genai.values import bounded_json
 from tracechat.ingest.flatten import span_fields
 from tracechat.migration import MigrationStatus
-from tracechat.model.records import IngestBatch
+from tracechat.model.records import IngestBatch, StoredCount
 from tracechat.model.sessions import SessionEntry, SessionFilter, SessionSummary
 from tracechat.model.stored import StoredLog, StoredSpan, StoredTrace, TraceIndexEntry
 from tracechat.model.summaries import SpanMatch, StoredFeedback, TraceFilter
@@ -36,7 +36,7 @@ from tracechat.store.indexer import Indexer
 from tracechat.store.integrity import CommitLedger, Verifier, check_file_size
 from tracechat.store.schema import ensure_schema
 from tracechat.store.search import SearchIndex
-from tracechat.store.staging import LOG_SCHEMA, SPAN_SCHEMA, StagedBatch, concat, stage
+from tracechat.store.staging import LOG_SCHEMA, SPAN_SCHEMA, StagedBatch, concat, stage, stored_counts
 from tracechat.store.writer import CommitObserver, GroupCommitWriter
 
 _SPAN_COLUMNS = ", ".join(name for name in SPAN_SCHEMA.names if name != "raw")  # payloads: in ``payloads``
@@ -147,7 +147,7 @@ class DuckDBStore:
         self._ledger.check_replay(self._last_batch(), wal_bytes)
         self._next_batch = last_batch + 1
         self._verifier = Verifier(self._db.con.cursor(), path, self._db.mark_corrupt) if verify else None
-        self._writer: GroupCommitWriter[StagedBatch] = GroupCommitWriter(
+        self._writer: GroupCommitWriter[StagedBatch, StoredCount] = GroupCommitWriter(
             self._commit,
             max_queue_bytes=max_queue_bytes,
             max_commit_bytes=max_commit_bytes,
@@ -162,15 +162,15 @@ class DuckDBStore:
         return self._db.problem
 
     @property
-    def writer(self) -> GroupCommitWriter[StagedBatch]:
+    def writer(self) -> GroupCommitWriter[StagedBatch, StoredCount]:
         return self._writer
 
-    def submit(self, batch: IngestBatch) -> Future[None]:
+    def submit(self, batch: IngestBatch) -> Future[StoredCount]:
         if self.problem is not None:
             raise StoreCorrupted(f"the store is damaged and takes no more writes: {self.problem}")
         if not batch.row_count:
-            done: Future[None] = Future()
-            done.set_result(None)
+            done: Future[StoredCount] = Future()
+            done.set_result(StoredCount())
             return done
         staged = stage(batch)
         if len(batch.spans):
@@ -179,21 +179,21 @@ class DuckDBStore:
             staged = replace(staged, payloads=by_trace)
         return self._writer.submit(staged, staged.size_bytes)
 
-    def _commit(self, group: list[StagedBatch]) -> None:
+    def _commit(self, group: list[StagedBatch]) -> list[StoredCount]:
         with self._db.lock:
             generation = self._db.generation
             try:
-                self._commit_group(group)
+                return self._commit_group(group)
             except duckdb.Error as exc:
                 failure = self._db.failed(exc, generation)
                 if failure is exc:
                     raise
                 raise failure from exc
 
-    def _commit_group(self, group: list[StagedBatch]) -> None:
+    def _commit_group(self, group: list[StagedBatch]) -> list[StoredCount]:
         con = self._db.con
         batch_no = self._next_batch
-        stored = 0
+        new_spans = new_logs = 0
         spans = concat([g.spans for g in group])
         logs = concat([g.logs for g in group])
         scopes = concat([g.scopes for g in group])
@@ -206,7 +206,6 @@ class DuckDBStore:
             if spans is not None:
                 con.register("staged_spans", spans)
                 new_spans, deduplicated = self._insert_spans(con, batch_no)
-                stored += new_spans
                 self._insert_payloads(
                     con, batch_no, [g.payloads for g in group if g.payloads is not None], deduplicated
                 )
@@ -214,12 +213,9 @@ class DuckDBStore:
                 con.execute(sql.INDEX_SPANS, {"batch": batch_no})
             if logs is not None:
                 con.register("staged_logs", logs)
-                inserted = con.execute(
-                    f"INSERT INTO logs SELECT $batch, {_LOG_COLUMNS} FROM staged_logs",
-                    {"batch": batch_no},
-                ).fetchone()
-                stored += int(inserted[0]) if inserted else 0
+                new_logs = self._insert_logs(con, batch_no)
                 con.execute(sql.INDEX_LOGS, {"batch": batch_no})
+            counts = self._counts(con, batch_no, group, spans, new_spans, logs, new_logs)
             con.execute("COMMIT")
         except BaseException:
             _roll_back(con)
@@ -227,6 +223,7 @@ class DuckDBStore:
         finally:
             for name in ("staged_scopes", "staged_spans", "staged_logs", "staged_payloads"):
                 con.unregister(name)
+        stored = new_spans + new_logs
         self._next_batch = batch_no + 1
         if stored:
             self._ledger.record(batch_no)
@@ -235,6 +232,34 @@ class DuckDBStore:
             self._indexer.committed(batch_no)
         if self._feed.watched:
             self._feed.publish(_trace_ids(spans, logs))
+        return counts
+
+    @staticmethod
+    def _counts(
+        con: duckdb.DuckDBPyConnection,
+        batch_no: int,
+        group: list[StagedBatch],
+        spans: pa.Table | None,
+        new_spans: int,
+        logs: pa.Table | None,
+        new_logs: int,
+    ) -> list[StoredCount]:
+        """What the commit stored of each request: every row, unless some were left out (sent
+        before); then the keys it stored say whose they were."""
+        kept_spans = None if spans is None or new_spans == spans.num_rows else _keys(con, sql.BATCH_SPAN_KEYS, batch_no)
+        kept_logs = None if logs is None or new_logs == logs.num_rows else _keys(con, sql.BATCH_LOG_KEYS, batch_no)
+        return stored_counts(group, kept_spans, kept_logs, _log_keys)
+
+    def _insert_logs(self, con: duckdb.DuckDBPyConnection, batch_no: int) -> int:
+        """Appends the staged log records; returns how many were new (``sql.LOG_IDENTITY``)."""
+        row = con.execute(sql.BEFORE_LOG_INSERT).fetchone()
+        since, duplicates, low, high = (row[0], bool(row[1]), row[2], row[3]) if row else (None, False, 0, 0)
+        statement = sql.insert_logs(_LOG_COLUMNS, skip_stored=since is not None, dedupe_batch=duplicates)
+        params: dict[str, Any] = {"batch": batch_no}
+        if since is not None:
+            params.update(since=since, low=low, high=high)
+        inserted = con.execute(statement, params).fetchone()
+        return int(inserted[0]) if inserted else 0
 
     def _new_scopes(self, scopes: pa.Table | None) -> pa.Table | None:
         """The staged scopes not committed before (most requests repeat their resource)."""
@@ -306,7 +331,7 @@ class DuckDBStore:
         """Whether clients are waiting on the writer: several requests queued, or one while
         it commits nearly all the time (the search indexer then gives way). The indexer
         starts catching up before the writer exists: nothing is queued then."""
-        writer: GroupCommitWriter[StagedBatch] | None = getattr(self, "_writer", None)
+        writer: GroupCommitWriter[StagedBatch, StoredCount] | None = getattr(self, "_writer", None)
         if writer is None:
             return False
         queued = writer.queued_items
@@ -318,6 +343,11 @@ class DuckDBStore:
     def search_lag(self) -> int:
         """Commits whose text is not searchable yet (0 without an index)."""
         return self._next_batch - 1 - self._indexer.indexed_batch if self._indexer is not None else 0
+
+    def search_dead(self) -> int:
+        """Commits whose text the indexer gave up on: none (it indexes commits in order and
+        retries the next one until the local index takes it: a full disk, a killed worker)."""
+        return 0
 
     def wait_searchable(self, timeout: float) -> bool:
         """Wait until the text of every span committed so far is searchable (benchmarks and
@@ -629,3 +659,13 @@ def _roll_back(con: duckdb.DuckDBPyConnection) -> None:
 def _span_row(project: str, trace_id: str, raw: bytes, resource: bytes, scope: bytes) -> tuple[Any, ...]:
     """A stored span's fields in ``StoredSpan`` order, its columns derived from its payload."""
     return (project, trace_id, *span_fields(PB2Span.FromString(raw)), raw, resource, scope)
+
+
+def _keys(con: duckdb.DuckDBPyConnection, query: str, batch_no: int) -> set[tuple[Any, ...]]:
+    return set(con.execute(query, {"batch": batch_no}).fetchall())
+
+
+def _log_keys(staged: StagedBatch) -> Any:
+    """A request's log records' identities (``sql.LOG_IDENTITY``), as ``sql.BATCH_LOG_KEYS`` reads them."""
+    assert staged.logs is not None
+    return zip(*(staged.logs.column(name).to_pylist() for name in sql.LOG_IDENTITY), strict=True)

@@ -15,7 +15,7 @@ from tracechat.config import Settings
 from tracechat.errors import TracechatError
 from tracechat.live_export import Snapshots
 from tracechat.migration import MigrationStatus
-from tracechat.model.records import IngestBatch
+from tracechat.model.records import IngestBatch, StoredCount
 from tracechat.store.analytics import TraceAnalytics
 from tracechat.store.cursors import CursorSource
 from tracechat.store.duck import DuckDBStore
@@ -50,9 +50,11 @@ class ServedStore(SpanStore, Protocol):
 
     def search_lag(self) -> int: ...
 
+    def search_dead(self) -> int: ...
+
     def wait_searchable(self, timeout: float) -> bool: ...
 
-    def submit(self, batch: IngestBatch) -> Future[None]: ...
+    def submit(self, batch: IngestBatch) -> Future[StoredCount]: ...
 
 
 class _Closable(Protocol):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from concurrent.futures import Future
 from typing import Any, Protocol
 
-from tracechat.model.records import IngestBatch
+from tracechat.model.records import IngestBatch, StoredCount
 from tracechat.model.sessions import SessionEntry, SessionFilter, SessionSummary
 from tracechat.model.stored import StoredLog, StoredSpan, StoredTrace, TraceIndexEntry
 from tracechat.model.summaries import SpanMatch, StoredFeedback, TraceFilter
@@ -13,15 +13,18 @@ from tracechat.store.commits import TraceWatch
 
 
 class SpanStore(Protocol):
-    def submit(self, batch: IngestBatch) -> Future[None]:
+    def submit(self, batch: IngestBatch) -> Future[StoredCount]:
         """Queue ``batch`` for the next group commit and return at once.
 
         The future resolves only after the transaction holding the whole batch has committed
-        durably: a process killed after that loses none of it. It fails with
+        durably: a process killed after that loses none of it. Its result counts the spans
+        and log records of the batch that were new (stored now, not before or by an earlier
+        request of the same commit). It fails with
         ``StorageUnavailable`` (retryable) when the commit failed, and then nothing of the
         batch is stored. Raises ``Overloaded`` (retryable, nothing queued) when the write
         queue is full. A span already stored (same project, trace_id and span_id, as OTLP
-        retries send) is stored once.
+        retries send) is stored once; so is a log record of a trace (same project, trace,
+        resource and scope, and the same record bytes: ``store.sql.LOG_IDENTITY``).
 
         The conversation text of the batch (``list_traces``' ``where.text``) becomes
         searchable after the future resolves, by design not with it, and within about a

@@ -58,6 +58,48 @@ def insert_spans(columns: str, *, skip_stored: bool, dedupe_batch: bool) -> str:
     return f"INSERT INTO spans (batch, {columns}) SELECT $batch, {selected} FROM {source}{qualify}"
 
 
+BEFORE_LOG_INSERT = """
+SELECT
+    (SELECT min(t.first_batch) FROM traces t
+     SEMI JOIN staged_logs n ON t.project = n.project AND t.trace_id = n.trace_id),
+    (SELECT count(*) <> count(DISTINCT (project, trace_id, scope_id, raw)) FROM staged_logs),
+    (SELECT min(time_ns) FROM staged_logs),
+    (SELECT max(time_ns) FROM staged_logs)
+"""
+"""As ``BEFORE_INSERT``, for the staged log records (a record is one by ``LOG_IDENTITY``), and
+their time range: a record sent again has its time, so only stored records in that range
+are compared (row groups outside it are skipped by their ``time_ns`` statistics)."""
+
+LOG_IDENTITY = ("project", "trace_id", "scope_id", "raw")
+"""What makes a log record one (OTLP gives it no id): its project, trace, resource and scope
+(``scope_id``, their digest) and its own protobuf encoding, which holds every field of it
+(span id, times, severity, body, attributes, flags, event name). An exporter's retry sends
+the same bytes."""
+
+
+def insert_logs(columns: str, *, skip_stored: bool, dedupe_batch: bool) -> str:
+    """Append the staged log records; optionally leave out the records of known traces stored
+    already since ``$since`` (a record naming no trace is compared within its commit only)
+    and records repeated in the batch."""
+    source = "staged_logs n"
+    same = " AND ".join(f"n.{c} = s.{c}" for c in LOG_IDENTITY)
+    if skip_stored:
+        source += (
+            f" ANTI JOIN (SELECT {', '.join(LOG_IDENTITY)} FROM logs WHERE batch >= $since"
+            " AND time_ns BETWEEN $low AND $high AND trace_id IS NOT NULL) s"
+            f" ON {same}"
+        )
+    partition = ", ".join(f"n.{c}" for c in LOG_IDENTITY)
+    qualify = f" QUALIFY row_number() OVER (PARTITION BY {partition}) = 1" if dedupe_batch else ""
+    selected = ", ".join(f"n.{c.strip()}" for c in columns.split(","))
+    return f"INSERT INTO logs SELECT $batch, {selected} FROM {source}{qualify}"
+
+
+BATCH_SPAN_KEYS = "SELECT project, trace_id, span_id FROM spans WHERE batch = $batch"
+BATCH_LOG_KEYS = f"SELECT {', '.join(LOG_IDENTITY)} FROM logs WHERE batch = $batch"
+"""The keys of what one commit stored (``staging.stored_counts``, when it left some out)."""
+
+
 def recorded_again(span: str, usage: str) -> str:
     """Whether ``span`` (a table alias) is a model call that another span already counted
     (spantree/tree.py ``records_again``, the trajectory's same rule): a model call with the same

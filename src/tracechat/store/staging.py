@@ -3,11 +3,12 @@ writer thread spends its time in DuckDB (which releases the GIL) and not in Pyth
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection, Hashable, Iterable
 from dataclasses import dataclass
 
 import pyarrow as pa
 
-from tracechat.model.records import IngestBatch, LogColumns, ScopeRecord, SpanColumns
+from tracechat.model.records import IngestBatch, LogColumns, ScopeRecord, SpanColumns, StoredCount
 
 SPAN_SCHEMA = pa.schema(
     [
@@ -96,3 +97,46 @@ def _scopes_table(scopes: list[ScopeRecord]) -> pa.Table:
 def concat(tables: list[pa.Table | None]) -> pa.Table | None:
     present = [t for t in tables if t is not None]
     return pa.concat_tables(present) if present else None
+
+
+def span_keys(spans: pa.Table) -> Iterable[Hashable]:
+    """What makes a span one: its project, trace id and span id."""
+    return zip(
+        spans.column("project").to_pylist(),
+        spans.column("trace_id").to_pylist(),
+        spans.column("span_id").to_pylist(),
+        strict=True,
+    )
+
+
+def stored_counts(
+    group: list[StagedBatch],
+    new_spans: Collection[Hashable] | None,
+    new_logs: Collection[Hashable] | None,
+    log_keys: Callable[[StagedBatch], Iterable[Hashable]],
+) -> list[StoredCount]:
+    """What a commit of ``group`` stored of each request: ``new_spans`` / ``new_logs`` are
+    the keys of the rows it stored (``span_keys``, ``log_keys`` of a request), None when it stored every
+    staged row of that kind (then each request counts its own, and no key is looked at). A
+    row sent in two requests of the group counts for the first."""
+    counted: set[Hashable] = set()
+
+    def count(rows: pa.Table | None, new: Collection[Hashable] | None, keys: Iterable[Hashable]) -> int:
+        if rows is None:
+            return 0
+        if new is None:
+            return int(rows.num_rows)
+        found = 0
+        for key in keys:
+            if key in new and key not in counted:
+                counted.add(key)
+                found += 1
+        return found
+
+    return [
+        StoredCount(
+            count(g.spans, new_spans, span_keys(g.spans) if new_spans is not None and g.spans is not None else ()),
+            count(g.logs, new_logs, log_keys(g) if new_logs is not None and g.logs is not None else ()),
+        )
+        for g in group
+    ]

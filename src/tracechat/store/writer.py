@@ -2,7 +2,8 @@
 
 Callers ``submit`` an item and wait on the returned future. The writer drains whatever is
 queued (up to ``max_commit_bytes``) into one transaction, and resolves every future of that
-transaction only after it committed, or fails them all if it did not. A full queue refuses
+transaction only after it committed, with what the commit says of its item (how many of its
+spans were new, say), or fails them all if it did not. A full queue refuses
 at once with ``Overloaded`` so clients back off instead of piling up memory.
 
 A caller may cancel its future while the item still waits in the queue (an asyncio request
@@ -17,7 +18,7 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
@@ -27,13 +28,14 @@ from tracechat.errors import Overloaded, StorageUnavailable, TracechatError
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 
 @dataclass(slots=True)
-class _Pending(Generic[T]):
+class _Pending(Generic[T, R]):
     item: T
     size: int
-    future: Future[None] = field(default_factory=Future)
+    future: Future[R] = field(default_factory=Future)
 
 
 @dataclass(slots=True)
@@ -51,10 +53,10 @@ CommitObserver = Callable[[float, int], None]
 """Told the duration (seconds) and item count of every successful commit."""
 
 
-class GroupCommitWriter(Generic[T]):
+class GroupCommitWriter(Generic[T, R]):
     def __init__(
         self,
-        commit: Callable[[list[T]], None],
+        commit: Callable[[list[T]], Sequence[R]],
         *,
         max_queue_bytes: int,
         max_commit_bytes: int,
@@ -63,11 +65,12 @@ class GroupCommitWriter(Generic[T]):
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._commit = commit
+        """Commits the items in one transaction; one result per item, in their order."""
         self._clock = clock
         self._max_queue_bytes = max_queue_bytes
         self._max_commit_bytes = max_commit_bytes
         self._observer = observer
-        self._queue: deque[_Pending[T]] = deque()
+        self._queue: deque[_Pending[T, R]] = deque()
         self._queued_bytes = 0
         self._cond = threading.Condition()
         self._closing = False
@@ -91,13 +94,13 @@ class GroupCommitWriter(Generic[T]):
         since = self._clock() - _LOAD_WINDOW_S
         return min(1.0, sum(seconds for end, seconds in list(self._recent) if end > since) / _LOAD_WINDOW_S)
 
-    def submit(self, item: T, size: int) -> Future[None]:
-        """Queue ``item``; the future resolves once it is committed.
+    def submit(self, item: T, size: int) -> Future[R]:
+        """Queue ``item``; the future resolves once it is committed, with the commit's result for it.
 
         Raises ``Overloaded`` (nothing queued) when the queue is full. A single item larger
         than the whole queue is still taken when the queue is empty, so it can make progress.
         """
-        pending = _Pending(item, size)
+        pending: _Pending[T, R] = _Pending(item, size)
         with self._cond:
             if self._closing:
                 raise StorageUnavailable("the server is shutting down", retry_after=5.0)
@@ -133,13 +136,13 @@ class GroupCommitWriter(Generic[T]):
             if live:
                 self._commit_group(live)
 
-    def _take_group(self) -> list[_Pending[T]] | None:
+    def _take_group(self) -> list[_Pending[T, R]] | None:
         with self._cond:
             while not self._queue:
                 if self._closing:
                     return None
                 self._cond.wait()
-            group: list[_Pending[T]] = []
+            group: list[_Pending[T, R]] = []
             group_bytes = 0
             while self._queue and (not group or group_bytes + self._queue[0].size <= self._max_commit_bytes):
                 pending = self._queue.popleft()
@@ -148,10 +151,10 @@ class GroupCommitWriter(Generic[T]):
             self._queued_bytes -= group_bytes
             return group
 
-    def _commit_group(self, group: list[_Pending[T]]) -> None:
+    def _commit_group(self, group: list[_Pending[T, R]]) -> None:
         started = self._clock()
         try:
-            self._commit([pending.item for pending in group])
+            results = self._commit([pending.item for pending in group])
         except TracechatError as exc:
             self._fail(group, exc)
             return
@@ -170,15 +173,15 @@ class GroupCommitWriter(Generic[T]):
         self._remember_load(started + elapsed, elapsed)
         if self._observer:
             self._observer(elapsed, len(group))
-        for pending in group:
-            pending.future.set_result(None)
+        for pending, result in zip(group, results, strict=True):
+            pending.future.set_result(result)
 
     def _remember_load(self, now: float, elapsed: float) -> None:
         self._recent.append((now, elapsed))
         while self._recent and self._recent[0][0] <= now - _LOAD_WINDOW_S:
             self._recent.popleft()
 
-    def _fail(self, group: list[_Pending[T]], error: Exception) -> None:
+    def _fail(self, group: list[_Pending[T, R]], error: Exception) -> None:
         self.stats.failed_commits += 1
         for pending in group:
             pending.future.set_exception(error)

@@ -46,7 +46,7 @@ import time
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -109,6 +109,14 @@ class MaintenanceReport:
     batches_reindexed: int = 0
     text_batches_backfilled: int = 0
     text_batches_indexed: int = 0
+    text_batches_failed: int = 0
+    """Attempts at a queued batch's text that failed in this run (the batch backs off)."""
+    text_batches_retried: int = 0
+    """Dead batches given their attempts again (``--retry-dead-text``)."""
+    text_batches_dead: int = 0
+    """Batches whose text indexing gave up (``MAX_ATTEMPTS`` failures), after this run."""
+    dead_text_batches: list[dict[str, Any]] = field(default_factory=list)
+    """The first of those, with their last error."""
     manifests_rewritten: int = 0
     manifests_written: int = 0
     traces_relisted: int = 0
@@ -436,9 +444,15 @@ def reindex(
     for batch, by_table in found.items():
         spans, span_seq, span_files = by_table.get(tables.SPANS, (None, 0, {}))
         logs, log_seq, log_files = by_table.get(tables.LOGS, (None, 0, {}))
-        text = QueuedText() if search else None
-        if index.record(batch, spans, logs, span_seq, log_seq, text, BatchFiles(span_files, log_files)):
+        # the files holding the batch's rows, found above: the indexer reads those (and
+        # keeps the batch's rows of them), as a receiver's batch, instead of looking again
+        text = QueuedText(_every_file(span_files), _every_file(log_files)) if search else None
+        if index.record(batch, spans, logs, span_seq, log_seq, text, BatchFiles(span_files, log_files)) is not None:
             report.batches_reindexed += 1
+
+
+def _every_file(by_trace: dict[TraceKey, list[str]]) -> list[str]:
+    return sorted({path for paths in by_trace.values() for path in paths})
 
 
 def index_text(
@@ -446,10 +460,12 @@ def index_text(
     pool: ConnectionPool[psycopg.Connection[tuple[Any, ...]]],
     *,
     report: MaintenanceReport,
+    retry_dead: bool = False,
 ) -> None:
     """Queue the batches stored while the text index was off (``textindex.backfill``), then
     index every queued batch no node has indexed yet (beside nodes' indexers: each batch is
-    taken by one of them)."""
+    taken by one of them). A batch that fails backs off and the run goes on; the dead ones
+    are reported, and with ``retry_dead`` given their attempts again first."""
 
     def table_of(name: str, fresh: bool) -> Table:
         table = tables_by_name[name]
@@ -457,12 +473,17 @@ def index_text(
             table.refresh()
         return table
 
+    if retry_dead:
+        report.text_batches_retried += textindex.retry_dead(pool)
     report.text_batches_backfilled += textindex.backfill(pool)
     indexer = textindex.TextIndexer(pool, table_of)
     try:
         report.text_batches_indexed += indexer.index_pending()
     finally:
+        report.text_batches_failed += indexer.failed
         indexer.close()
+    report.text_batches_dead = textindex.dead(pool)
+    report.dead_text_batches = [asdict(batch) for batch in textindex.dead_batches(pool)]
 
 
 def check_retention(keep_snapshots: timedelta, unindexed_after: timedelta) -> None:
@@ -486,6 +507,7 @@ def maintain(
     index: TraceIndex | None = None,
     unindexed_after: timedelta = UNINDEXED_AFTER,
     text_pool: ConnectionPool[psycopg.Connection[tuple[Any, ...]]] | None = None,
+    retry_dead_text: bool = False,
 ) -> MaintenanceReport:
     """Index batches a receiver left unindexed (with ``index``), index queued text (with
     ``text_pool``), then compact, rewrite manifests, expire snapshots older than
@@ -499,7 +521,7 @@ def maintain(
     if index is not None:
         reindex(tables_by_name, index, older_than=unindexed_after, report=report, search=text_pool is not None)
     if text_pool is not None and tables.SPANS in tables_by_name and tables.LOGS in tables_by_name:
-        index_text(tables_by_name, text_pool, report=report)
+        index_text(tables_by_name, text_pool, report=report, retry_dead=retry_dead_text)
     for name, table in tables_by_name.items():
         report.tables.append(name)
         compact(table, name, gate, min_files=min_files, report=report, index=index)
@@ -524,9 +546,11 @@ def run_maintenance(
     min_files: int = 4,
     unindexed_after: timedelta = UNINDEXED_AFTER,
     search: bool = True,
+    retry_dead_text: bool = False,
 ) -> MaintenanceReport:
     """``maintain`` on the tables of the catalog (the ``tracechat maintain`` command); with
-    ``search`` (``TRACECHAT_SEARCH_INDEX``) it indexes the text no node has indexed yet. With
+    ``search`` (``TRACECHAT_SEARCH_INDEX``) it indexes the text no node has indexed yet (with
+    ``retry_dead_text``, the dead batches' too: ``textindex.retry_dead``). With
     PostgreSQL away it raises ``CatalogUnavailable`` (the command says so and exits 2; the
     next scheduled run does the work)."""
     from tracechat.store.iceberg.store import libpq_uri, sqlalchemy_uri
@@ -550,6 +574,7 @@ def run_maintenance(
                     index=index,
                     unindexed_after=unindexed_after,
                     text_pool=pool if search else None,
+                    retry_dead_text=retry_dead_text,
                 )
         finally:
             index.close()

@@ -44,6 +44,11 @@ MIGRATIONS: Final = (
     Migration(2, "full-text index of conversation text", (fulltext.DDL,)),
     Migration(3, "queue of committed batches for the text indexer", (textindex.DDL,)),
     Migration(4, "the data files of each trace, and the files maintenance retired", (traceindex.FILES_DDL,)),
+    Migration(
+        5,
+        "backoff and a dead state for text batches that keep failing; the log record ids of each trace",
+        (textindex.DEAD_LETTER_DDL, traceindex.LOG_IDS_DDL),
+    ),
 )
 LATEST: Final = MIGRATIONS[-1].version
 

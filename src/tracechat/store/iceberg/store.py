@@ -44,7 +44,7 @@ from pyiceberg.table.snapshots import Snapshot
 
 from tracechat.errors import StorageUnavailable, TraceTooLarge, Unsupported
 from tracechat.ingest.flatten import span_fields
-from tracechat.model.records import IngestBatch
+from tracechat.model.records import IngestBatch, StoredCount
 from tracechat.model.sessions import SessionEntry, SessionFilter, SessionSummary
 from tracechat.model.stored import StoredLog, StoredSpan, StoredTrace, TraceIndexEntry
 from tracechat.model.summaries import SpanMatch, StoredFeedback, TraceFilter
@@ -55,8 +55,8 @@ from tracechat.store.iceberg.commitnotes import CommitListener
 from tracechat.store.iceberg.files import TraceKey, write_data_files
 from tracechat.store.iceberg.outage import retryable
 from tracechat.store.iceberg.textindex import QueuedText, TextIndexer
-from tracechat.store.iceberg.traceindex import BatchFiles, TraceIndex, TraceRow, entry, without_spans
-from tracechat.store.staging import StagedBatch, concat, stage
+from tracechat.store.iceberg.traceindex import BatchFiles, Recorded, TraceIndex, TraceRow, entry, without_spans
+from tracechat.store.staging import StagedBatch, concat, span_keys, stage, stored_counts
 from tracechat.store.writer import CommitObserver, GroupCommitWriter
 
 log = logging.getLogger(__name__)
@@ -162,7 +162,7 @@ class IcebergStore:
         """Reads of the files a trace's index row lists (no planning): for tests and benchmarks."""
         self.planned_reads = 0
         """Reads of the files pyiceberg planned (rows with unknown lists, and fallbacks)."""
-        self._writer: GroupCommitWriter[StagedBatch] | None = (
+        self._writer: GroupCommitWriter[StagedBatch, StoredCount] | None = (
             GroupCommitWriter(
                 self._commit,
                 max_queue_bytes=max_queue_bytes,
@@ -214,23 +214,23 @@ class IcebergStore:
     # -- writing -----------------------------------------------------------------------------
 
     @property
-    def writer(self) -> GroupCommitWriter[StagedBatch] | NoWriter:
+    def writer(self) -> GroupCommitWriter[StagedBatch, StoredCount] | NoWriter:
         return self._writer if self._writer is not None else NO_WRITER
 
-    def submit(self, batch: IngestBatch) -> Future[None]:
+    def submit(self, batch: IngestBatch) -> Future[StoredCount]:
         if self._writer is None:
             raise Unsupported(
                 "this node runs --role query and stores nothing: send OTLP to a node of --role ingest or all"
             )
         if not batch.row_count:
-            done: Future[None] = Future()
-            done.set_result(None)
+            done: Future[StoredCount] = Future()
+            done.set_result(StoredCount())
             return done
         staged = stage(batch)
         return self._writer.submit(staged, staged.size_bytes)
 
     @retryable
-    def _commit(self, group: list[StagedBatch]) -> None:
+    def _commit(self, group: list[StagedBatch]) -> list[StoredCount]:
         batch_id = uuid.uuid4().hex
         scopes = concat([g.scopes for g in group])
         assert scopes is not None  # every staged batch has its scopes table, empty or not
@@ -240,16 +240,40 @@ class IcebergStore:
         if span_rows is not None:
             keys = zip(span_rows.column("project").to_pylist(), span_rows.column("trace_id").to_pylist(), strict=True)
             span_rows = without_spans(span_rows, self.index.stored_span_ids(keys))
-        log_rows = tables.log_rows(logs, scopes, batch_id) if logs is not None else None
+        log_rows = self._new_log_rows(tables.log_rows(logs, scopes, batch_id)) if logs is not None else None
         has_spans = span_rows is not None and span_rows.num_rows
+        has_logs = log_rows is not None and log_rows.num_rows
         span_seq, span_files = self._append(tables.SPANS, span_rows, batch_id) if has_spans else (0, {})
-        log_seq, log_files = self._append(tables.LOGS, log_rows, batch_id) if log_rows is not None else (0, {})
+        log_seq, log_files = self._append(tables.LOGS, log_rows, batch_id) if has_logs else (0, {})
         text = QueuedText(_paths(span_files), _paths(log_files)) if self._search else None
-        self._record(batch_id, span_rows, log_rows, span_seq, log_seq, text, BatchFiles(span_files, log_files))
+        kept_spans = span_rows if has_spans else None
+        kept_logs = log_rows if has_logs else None
+        recorded = self._record(
+            batch_id, kept_spans, kept_logs, span_seq, log_seq, text, BatchFiles(span_files, log_files)
+        )
         if self._indexer is not None:
             self._indexer.wake()
         if self._feed.watched:  # after the commit and before its requests are acknowledged
             self._feed.publish(_trace_ids(spans, logs))
+        if recorded is None:  # recorded by an attempt whose reply was lost: what it appended
+            recorded = Recorded(
+                set(span_keys(kept_spans)) if kept_spans is not None else set(),  # type: ignore[arg-type]
+                set(tables.row_log_ids(kept_logs)) if kept_logs is not None else set(),
+            )
+        return _counts(group, spans, recorded)
+
+    def _new_log_rows(self, rows: pa.Table) -> pa.Table:
+        """``rows`` each once, without those the trace index holds already (an exporter's
+        retry): ``tables.log_ids``. A record of no trace is compared within the commit only."""
+        ids = tables.row_log_ids(rows)
+        keys = list(zip(rows.column("project").to_pylist(), rows.column("trace_id").to_pylist(), strict=True))
+        held = self.index.stored_log_ids(k for k in keys if k[1] is not None)
+        seen: set[str] = set()
+        keep: list[bool] = []
+        for key, log_id in zip(keys, ids, strict=True):
+            keep.append(log_id not in seen and log_id not in held.get(key, ()))
+            seen.add(log_id)
+        return tables.without_rows(rows, keep)
 
     def _append(self, name: str, rows: pa.Table, batch_id: str) -> tuple[int, dict[TraceKey, list[str]]]:
         """Commit ``rows`` to the table as one snapshot tagged with ``batch_id``; its
@@ -311,13 +335,13 @@ class IcebergStore:
         log_seq: int,
         text: QueuedText | None,
         files: BatchFiles,
-    ) -> None:
+    ) -> Recorded | None:
         """Record the committed batch in the trace index, retrying while PostgreSQL is away
-        for a moment (the batch is in Iceberg already; recording it twice changes nothing)."""
+        for a moment (the batch is in Iceberg already; recording it twice changes nothing);
+        what it added (None: an attempt whose reply was lost recorded it)."""
         for attempt in range(_INDEX_ATTEMPTS):
             try:
-                self.index.record(batch_id, spans, logs, span_seq, log_seq, text, files)
-                return
+                return self.index.record(batch_id, spans, logs, span_seq, log_seq, text, files)
             except psycopg.errors.DeadlockDetected:
                 continue
             except psycopg.OperationalError as exc:
@@ -544,6 +568,7 @@ class IcebergStore:
             )
             fresh = bool(row.log_files)
             found = self._rows(tables.LOGS, row.log_seq, row_filter, columns, row.project, row.trace_id, fresh=fresh)
+        found = list(dict.fromkeys(found))  # a record stored twice (two receivers at once) is read once
         found.sort(key=lambda values: (values[1], values[2]))
         return [StoredLog(row.project, row.trace_id, *values) for values in found]
 
@@ -582,9 +607,13 @@ class IcebergStore:
         """Committed batches whose text is not searchable yet (on any node: one queue)."""
         return textindex.pending(self._pool) if self._search else 0
 
+    def search_dead(self) -> int:
+        """Committed batches whose text indexing failed too often and stopped (``textindex``)."""
+        return textindex.dead(self._pool) if self._search else 0
+
     def wait_searchable(self, timeout: float) -> bool:
         """Wait until the text of every batch committed so far (through any node) is
-        searchable; False on timeout (on a node without an indexer, others must index it)."""
+        searchable (but dead ones); False on timeout (on a node without an indexer, others must index it)."""
         return textindex.wait_indexed(self._pool, timeout) if self._search else True
 
     def _ingest_saturated(self) -> bool:
@@ -645,6 +674,20 @@ def _of_trace(project: str, trace_id: str, time_column: str, start_ns: int, end_
         GreaterThanOrEqual(term=Reference(time_column), value=literal(start_ns // 1000)),
         LessThanOrEqual(term=Reference(time_column), value=literal(end_ns // 1000 + 1)),
     )
+
+
+def _counts(group: list[StagedBatch], spans: pa.Table | None, recorded: Recorded) -> list[StoredCount]:
+    """What the commit stored of each request (``staging.stored_counts``): every row unless
+    the index left some out."""
+    staged_logs = sum(g.logs.num_rows for g in group if g.logs is not None)
+    new_spans = None if spans is None or len(recorded.spans) == spans.num_rows else recorded.spans
+    new_logs = None if len(recorded.logs) == staged_logs else recorded.logs
+    return stored_counts(group, new_spans, new_logs, _staged_log_ids)
+
+
+def _staged_log_ids(staged: StagedBatch) -> list[str]:
+    assert staged.logs is not None
+    return tables.staged_log_ids(staged.logs, staged.scopes)
 
 
 def _once(found: list[tuple[Any, ...]]) -> dict[str, tuple[Any, ...]]:

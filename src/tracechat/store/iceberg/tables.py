@@ -11,6 +11,7 @@ values per file), so the tables are whole for an engine that is not tracechat.
 
 from __future__ import annotations
 
+import hashlib
 from itertools import pairwise
 from typing import Final
 
@@ -259,3 +260,33 @@ def log_rows(logs: pa.Table, scopes: pa.Table, batch: str) -> pa.Table:
     }
     table = pa.Table.from_arrays([columns[f.name] for f in LOG_ARROW], schema=LOG_ARROW)
     return _in_partitions(table, "time", "time_ns")
+
+
+def log_ids(resource: pa.ChunkedArray, scope: pa.ChunkedArray, raw: pa.ChunkedArray) -> list[str]:
+    """Each log record's identity (OTLP gives it none): a digest of its resource, its scope and
+    its own protobuf encoding, which holds every field of it (trace and span id, times,
+    severity, body, attributes, flags, event name). An exporter's retry sends the same bytes;
+    the DuckDB store compares the same (``store.sql.LOG_IDENTITY``)."""
+    ids: list[str] = []
+    for parts in zip(resource.to_pylist(), scope.to_pylist(), raw.to_pylist(), strict=True):
+        digest = hashlib.blake2b(digest_size=16)
+        for part in parts:
+            digest.update(len(part).to_bytes(8, "little"))
+            digest.update(part)
+        ids.append(digest.hexdigest())
+    return ids
+
+
+def row_log_ids(rows: pa.Table) -> list[str]:
+    """``log_ids`` of the logs table's rows (``log_rows``, or rows read back)."""
+    return log_ids(rows.column("resource"), rows.column("scope"), rows.column("raw"))
+
+
+def staged_log_ids(logs: pa.Table, scopes: pa.Table) -> list[str]:
+    """``log_ids`` of staged log records, their resource and scope looked up by scope id."""
+    resource, scope = _inline_scopes(logs, scopes)
+    return log_ids(resource, scope, logs.column("raw"))
+
+
+def without_rows(rows: pa.Table, keep: list[bool]) -> pa.Table:
+    return rows if all(keep) else rows.filter(pa.array(keep, pa.bool_()))

@@ -26,6 +26,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC
 from typing import Any, Final
 
 import psycopg
@@ -63,6 +64,25 @@ CREATE INDEX IF NOT EXISTS tracechat_batches_text_unqueued ON tracechat_batches 
 """
 """Migration 3. ``text_queued``: whether the batch's text went to the queue (NULL: a batch
 of an older release, which ``backfill`` queues once)."""
+
+DEAD_LETTER_DDL: Final = f"""
+ALTER TABLE {QUEUE} ADD COLUMN IF NOT EXISTS next_attempt_at timestamptz NOT NULL DEFAULT now();
+ALTER TABLE {QUEUE} ADD COLUMN IF NOT EXISTS dead_at timestamptz;
+ALTER TABLE {QUEUE} ADD COLUMN IF NOT EXISTS last_error text;
+"""
+"""Migration 5: a batch that failed waits ``next_attempt_at`` (its backoff) before it is tried
+again, and one that failed ``MAX_ATTEMPTS`` times is dead (``dead_at``): no indexer takes it
+until an operator retries it (``retry_dead``, ``tracechat maintain --retry-dead-text``)."""
+
+MAX_ATTEMPTS: Final = 10
+"""Failed attempts at a batch before it is dead: with ``RETRY_BASE_S`` doubling up to
+``RETRY_MAX_S``, about half an hour of retries (a warehouse or worker outage that long
+leaves batches dead, for an operator to retry)."""
+RETRY_BASE_S: Final = 5.0
+RETRY_MAX_S: Final = 600.0
+_ERROR_CHARS: Final = 500
+DEAD_SHOWN: Final = 20
+"""Dead batches ``dead_batches`` lists (``tracechat maintain`` prints them)."""
 
 BATCHES_PER_CLAIM: Final = 8
 """Batches one indexer transaction takes: their text is read by the worker in one call."""
@@ -114,20 +134,63 @@ def backfill(pool: ConnectionPool[psycopg.Connection[tuple[Any, ...]]]) -> int:
 
 
 def pending(pool: ConnectionPool[psycopg.Connection[tuple[Any, ...]]]) -> int:
-    """Batches queued whose text is not searchable yet."""
+    """Batches queued whose text is not searchable yet (the dead ones apart: ``dead``)."""
     with pool.connection() as con:
-        found = con.execute(f"SELECT count(*) FROM {QUEUE}").fetchone()
+        found = con.execute(f"SELECT count(*) FROM {QUEUE} WHERE dead_at IS NULL").fetchone()
     return int(found[0]) if found else 0
+
+
+def dead(pool: ConnectionPool[psycopg.Connection[tuple[Any, ...]]]) -> int:
+    """Batches whose indexing failed ``MAX_ATTEMPTS`` times: no indexer takes them any more."""
+    with pool.connection() as con:
+        found = con.execute(f"SELECT count(*) FROM {QUEUE} WHERE dead_at IS NOT NULL").fetchone()
+    return int(found[0]) if found else 0
+
+
+@dataclass(frozen=True, slots=True)
+class DeadBatch:
+    batch_id: str
+    attempts: int
+    dead_at: str
+    """ISO 8601, UTC."""
+    last_error: str | None
+
+
+def dead_batches(pool: ConnectionPool[psycopg.Connection[tuple[Any, ...]]], limit: int = DEAD_SHOWN) -> list[DeadBatch]:
+    """The dead batches, oldest first (at most ``limit``), with the error of their last attempt."""
+    with pool.connection() as con:
+        rows = con.execute(
+            f"SELECT batch_id, attempts, dead_at, last_error FROM {QUEUE} WHERE dead_at IS NOT NULL"
+            " ORDER BY dead_at, seq LIMIT %s",
+            [limit],
+        ).fetchall()
+    return [DeadBatch(b, int(a), d.astimezone(UTC).isoformat(), e) for b, a, d, e in rows]
+
+
+def retry_dead(
+    pool: ConnectionPool[psycopg.Connection[tuple[Any, ...]]], batch_ids: Sequence[str] | None = None
+) -> int:
+    """Give dead batches (``batch_ids``, or all) their attempts again, to be taken by the next
+    indexer at once (an operator's retry, once what made them fail is mended); how many."""
+    which = "dead_at IS NOT NULL" + (" AND batch_id = ANY(%s)" if batch_ids is not None else "")
+    with pool.connection() as con:
+        done = con.execute(
+            f"UPDATE {QUEUE} SET dead_at = NULL, attempts = 0, next_attempt_at = now() WHERE {which}",
+            [list(batch_ids)] if batch_ids is not None else [],
+        )
+    return max(done.rowcount, 0)
 
 
 def wait_indexed(pool: ConnectionPool[psycopg.Connection[tuple[Any, ...]]], timeout: float) -> bool:
     """Wait until every batch queued so far is indexed (by any node); False on timeout."""
     deadline = time.monotonic() + timeout
     with pool.connection() as con:
-        found = con.execute(f"SELECT max(seq) FROM {QUEUE}").fetchone()
+        found = con.execute(f"SELECT max(seq) FROM {QUEUE} WHERE dead_at IS NULL").fetchone()
         target = found[0] if found else None
         while target is not None:
-            left = con.execute(f"SELECT EXISTS (SELECT 1 FROM {QUEUE} WHERE seq <= %s)", [target]).fetchone()
+            left = con.execute(
+                f"SELECT EXISTS (SELECT 1 FROM {QUEUE} WHERE seq <= %s AND dead_at IS NULL)", [target]
+            ).fetchone()
             if not left or not left[0]:
                 break
             if time.monotonic() >= deadline:
@@ -205,9 +268,18 @@ def _not_indexed(con: psycopg.Connection[tuple[Any, ...]], texts: list[IndexedTe
 # -- indexing ------------------------------------------------------------------------------------
 
 
+class RecordedFailure(Exception):
+    """A claim failed and its failure was recorded in the queue: its batches back off (or are
+    dead), and an indexer goes on with the others."""
+
+
 class TextIndexer:
     """Indexes queued batches: ``index_pending`` in the caller's thread (``maintain``), or a
-    thread of its own (``start``), woken by its node's commits and every ``POLL_S``."""
+    thread of its own (``start``), woken by its node's commits and every ``POLL_S``.
+
+    A batch whose indexing fails is tried again alone after a backoff (``RETRY_BASE_S``,
+    doubling per failure up to ``RETRY_MAX_S``), while the others go on; after
+    ``max_attempts`` failures it is dead (``dead``, ``retry_dead``)."""
 
     def __init__(
         self,
@@ -215,14 +287,20 @@ class TextIndexer:
         table_of: TableOf,
         *,
         busy: Callable[[], bool] = lambda: False,
+        max_attempts: int = MAX_ATTEMPTS,
+        retry_base_s: float = RETRY_BASE_S,
     ) -> None:
         self._pool = pool
         self._table_of = table_of
         self._busy = busy
+        self._max_attempts = max_attempts
+        self._retry_base_s = retry_base_s
         self._worker = TextWorker()
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self.failed = 0
+        """Attempts that failed and were recorded (the batch backs off, or is dead)."""
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="tracechat-text-indexer", daemon=True)
@@ -233,10 +311,16 @@ class TextIndexer:
         self._wake.set()
 
     def index_pending(self, limit: int | None = None) -> int:
-        """Index queued batches until none is left (or ``limit`` claims); how many."""
+        """Index queued batches until none is left that is due (or ``limit`` claims); how
+        many. A batch that fails backs off (``failed`` counts it) and the rest go on; a
+        failure that could not be recorded (PostgreSQL away) is raised."""
         done = claims = 0
         while (limit is None or claims < limit) and not self._stop.is_set():
-            indexed = self.index_some()
+            try:
+                indexed = self.index_some()
+            except RecordedFailure:
+                claims += 1
+                continue
             if not indexed:
                 break
             done += indexed
@@ -245,51 +329,86 @@ class TextIndexer:
 
     def index_some(self) -> int:
         """One transaction: claim queued batches, write their text, delete their queue rows;
-        how many (0: none queued, or all claimed elsewhere). Batches never tried are claimed
-        ``BATCHES_PER_CLAIM`` at a time, oldest first; a claim that failed counts an attempt
-        for its batches, which are then tried one at a time, fewest attempts first, and only
-        when no new batch waits: a batch that keeps failing (a damaged file) is retried
-        without holding up the rest."""
+        how many (0: none due, or all claimed elsewhere). Batches never tried are claimed
+        ``BATCHES_PER_CLAIM`` at a time, oldest first; when such a claim fails, its batches
+        are tried again one at a time, at once; a batch that fails alone waits its backoff
+        before its next try, and is dead after ``max_attempts`` failures. So a batch that
+        keeps failing (a damaged file) holds up no other. Raises ``RecordedFailure`` when
+        the failure was recorded (its batches back off; go on with the others), the error
+        itself when it could not be (PostgreSQL away: try again later)."""
         claimed: list[tuple[Any, ...]] = []
         try:
             with self._pool.connection() as con, con.transaction():
-                claimed = self._claim(con, "attempts = 0", BATCHES_PER_CLAIM) or self._claim(con, "attempts > 0", 1)
+                claimed = self._claim(con, "attempts = 0", BATCHES_PER_CLAIM) or self._claim(
+                    con, "attempts > 0 AND next_attempt_at <= now()", 1
+                )
                 if not claimed:
                     return 0
-                fresh: tuple[Rows, Rows] = ([], [])
-                old: tuple[Rows, Rows] = ([], [])
-                for batch_id, span_files, log_files, skipped, is_backfill in claimed:
-                    spans = _without(batch_rows(self._table_of, tables.SPANS, batch_id, span_files), skipped)
-                    logs = batch_rows(self._table_of, tables.LOGS, batch_id, log_files)
-                    into = old if is_backfill else fresh
-                    into[0].extend(fulltext.rows(spans, sql.BATCH_SPAN_COLUMNS))
-                    into[1].extend(row for row in fulltext.rows(logs, sql.BATCH_LOG_COLUMNS) if row[1] is not None)
-                texts = self._texts(*fresh)
-                texts.extend(_not_indexed(con, self._texts(*old)))
-                fulltext.insert(con, texts)
-                con.execute(f"DELETE FROM {QUEUE} WHERE batch_id = ANY(%s)", [[row[0] for row in claimed]])
-        except BaseException:
+                self._index(con, claimed)
+        except Exception as exc:
             self._worker.stop()  # a new one hands this text out again with the next claim
-            self._count_attempt([row[0] for row in claimed])
+            if claimed and self._record_failure([row[0] for row in claimed], exc):
+                raise RecordedFailure(f"indexing {len(claimed)} queued batches failed: {exc}") from exc
+            raise
+        except BaseException:
+            self._worker.stop()
             raise
         return len(claimed)
+
+    def _index(self, con: psycopg.Connection[tuple[Any, ...]], claimed: list[tuple[Any, ...]]) -> None:
+        fresh: tuple[Rows, Rows] = ([], [])
+        old: tuple[Rows, Rows] = ([], [])
+        for batch_id, span_files, log_files, skipped, is_backfill in claimed:
+            spans = _without(batch_rows(self._table_of, tables.SPANS, batch_id, span_files), skipped)
+            logs = batch_rows(self._table_of, tables.LOGS, batch_id, log_files)
+            into = old if is_backfill else fresh
+            into[0].extend(fulltext.rows(spans, sql.BATCH_SPAN_COLUMNS))
+            into[1].extend(row for row in fulltext.rows(logs, sql.BATCH_LOG_COLUMNS) if row[1] is not None)
+        texts = self._texts(*fresh)
+        texts.extend(_not_indexed(con, self._texts(*old)))
+        fulltext.insert(con, texts)
+        con.execute(f"DELETE FROM {QUEUE} WHERE batch_id = ANY(%s)", [[row[0] for row in claimed]])
 
     @staticmethod
     def _claim(con: psycopg.Connection[tuple[Any, ...]], which: str, limit: int) -> list[tuple[Any, ...]]:
         return con.execute(
-            f"SELECT batch_id, span_files, log_files, skipped, backfill FROM {QUEUE} WHERE {which}"
-            " ORDER BY attempts, seq LIMIT %s FOR UPDATE SKIP LOCKED",
+            f"SELECT batch_id, span_files, log_files, skipped, backfill FROM {QUEUE}"
+            f" WHERE dead_at IS NULL AND {which} ORDER BY attempts, seq LIMIT %s FOR UPDATE SKIP LOCKED",
             [limit],
         ).fetchall()
 
-    def _count_attempt(self, batch_ids: list[str]) -> None:
-        if not batch_ids:
-            return
+    def _record_failure(self, batch_ids: list[str], error: Exception) -> bool:
+        """Count a failed attempt at ``batch_ids``: a batch that failed alone backs off, or
+        dies at ``max_attempts``; batches that failed together are tried alone at once.
+        False when PostgreSQL could not be told (the claim is then tried again as it was)."""
+        alone = len(batch_ids) == 1
+        message = f"{type(error).__name__}: {error}"[:_ERROR_CHARS]
         try:
             with self._pool.connection() as con:
-                con.execute(f"UPDATE {QUEUE} SET attempts = attempts + 1 WHERE batch_id = ANY(%s)", [batch_ids])
-        except Exception:  # PostgreSQL away: the claim is tried again as it was
+                rows = con.execute(
+                    f"UPDATE {QUEUE} SET attempts = attempts + 1, last_error = %s,"
+                    " next_attempt_at = now() + make_interval(secs => CASE WHEN %s"
+                    "   THEN least(%s * power(2, attempts), %s) ELSE 0 END),"
+                    " dead_at = CASE WHEN %s AND attempts + 1 >= %s THEN now() END"
+                    " WHERE batch_id = ANY(%s) RETURNING batch_id, attempts, dead_at IS NOT NULL",
+                    [message, alone, self._retry_base_s, RETRY_MAX_S, alone, self._max_attempts, batch_ids],
+                ).fetchall()
+        except Exception:
             log.warning("could not count a failed attempt at indexing %d batches", len(batch_ids))
+            return False
+        self.failed += 1
+        for batch_id, attempts, is_dead in rows:
+            if is_dead:
+                log.error(
+                    "the text of batch %s is dead after %d failed attempts (%s): retry it with"
+                    " tracechat maintain --retry-dead-text once mended",
+                    batch_id,
+                    attempts,
+                    message,
+                )
+            elif alone:
+                log.warning("indexing the text of batch %s failed (attempt %d): %s", batch_id, attempts, message)
+        return True
 
     def _texts(self, span_rows: Rows, log_rows: Rows) -> list[IndexedText]:
         """The text of the rows, read by the worker process (only what their traces have not
@@ -314,8 +433,11 @@ class TextIndexer:
             try:
                 while not self._stop.is_set():
                     started = time.perf_counter()
-                    if not self.index_some():
-                        break
+                    try:
+                        if not self.index_some():
+                            break
+                    except RecordedFailure:  # those batches back off; the others go on at once
+                        pass
                     if self._busy():  # acknowledging requests comes first
                         self._stop.wait((time.perf_counter() - started) * (1 - _BUSY_SHARE) / _BUSY_SHARE)
             except Exception:  # PostgreSQL or the warehouse away, the worker killed: later

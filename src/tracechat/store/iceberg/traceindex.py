@@ -40,7 +40,7 @@ from tracechat.model.sessions import SessionEntry, SessionFilter, SessionSummary
 from tracechat.model.stored import TraceIndexEntry
 from tracechat.model.summaries import SpanMatch, StoredFeedback, TraceFilter
 from tracechat.store import sessions, sql
-from tracechat.store.iceberg import commitnotes, fulltext, textindex
+from tracechat.store.iceberg import commitnotes, fulltext, tables, textindex
 from tracechat.store.iceberg.textindex import QueuedText
 from tracechat.store.sql import like_escaped
 
@@ -61,6 +61,13 @@ CREATE TABLE IF NOT EXISTS {RETIRED} (
 );
 """
 """Migration 4: rows that exist keep NULL lists (unknown: planned), new rows start empty."""
+
+LOG_IDS_DDL = f"""
+ALTER TABLE {TRACES} ADD COLUMN IF NOT EXISTS log_ids text[] NOT NULL DEFAULT '{{}}';
+"""
+"""Migration 5: the identities of a trace's log records (``tables.log_ids``), so a record sent
+again is stored and counted once, as a span is by ``span_ids``. Records stored before are not
+listed: one of them sent again after the upgrade is stored again."""
 
 _TOTALS = """has_error boolean NOT NULL DEFAULT false,
     input_tokens bigint,
@@ -177,6 +184,8 @@ class TraceRow:
     span_files: tuple[str, ...] | None = ()
     """Locations of the data files holding the trace's spans; None: unknown (plan them)."""
     log_files: tuple[str, ...] | None = ()
+    log_ids: tuple[str, ...] = ()
+    """The identities of the trace's log records (``tables.log_ids``; migration 5)."""
 
     @property
     def root(self) -> tuple[Any, ...] | None:
@@ -280,6 +289,7 @@ _TRACE_TYPES = {
     "span_ids": _TEXTS,
     "span_files": _TEXTS,
     "log_files": _TEXTS,
+    "log_ids": _TEXTS,
 }
 _SESSION_TYPES = {
     "project": _TEXT,
@@ -443,6 +453,7 @@ def _row(values: Sequence[Any]) -> TraceRow:
         span_files=_paths(row.span_files),
         log_files=_paths(row.log_files),
         span_ids=tuple(row.span_ids),
+        log_ids=tuple(row.log_ids),
     )
 
 
@@ -456,6 +467,15 @@ def _listed(old: tuple[str, ...] | None, new: Sequence[str], retired: set[str]) 
     if old is None:
         return None
     return tuple(dict.fromkeys((*old, *(path for path in new if path not in retired))))
+
+
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    """What ``TraceIndex.record`` added: the keys of the new spans (project, trace id, span
+    id) and the ids of the new log records (``tables.log_ids``)."""
+
+    spans: set[tuple[str, str, str]]
+    logs: set[str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -525,6 +545,18 @@ class TraceIndex:
             ).fetchall()
         return {(p, t): set(ids) for p, t, ids in rows}
 
+    def stored_log_ids(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], set[str]]:
+        """The log record ids the index holds for these traces (as ``stored_span_ids``)."""
+        projects, traces = _keys_param(keys)
+        if not projects:
+            return {}
+        with self._pool.connection() as con:
+            rows = con.execute(
+                f"SELECT project, trace_id, log_ids FROM {TRACES} WHERE {_OF_KEYS} AND log_count > 0",
+                [projects, traces],
+            ).fetchall()
+        return {(p, t): set(ids) for p, t, ids in rows}
+
     def record(
         self,
         batch_id: str,
@@ -534,9 +566,10 @@ class TraceIndex:
         log_seq: int,
         text: QueuedText | None = None,
         files: BatchFiles = BatchFiles(),
-    ) -> bool:
-        """Add a committed batch's spans and logs to the index, once: False when the batch id
-        was recorded before (nothing changes then). ``text``: the files whose text the text
+    ) -> Recorded | None:
+        """Add a committed batch's spans and logs to the index, once: what it added (the spans
+        and log records the locked rows did not hold yet), or None when the batch id was
+        recorded before (nothing changes then). ``text``: the files whose text the text
         indexer is to read (``textindex``), queued in the same transaction with the spans
         the index held already (their text is left out); None: the text index is off.
         ``files``: the data files the batch wrote, listed in its traces' rows (``span_files``,
@@ -558,9 +591,9 @@ class TraceIndex:
                 ],
             )
             if not inserted.rowcount:
-                return False
-            if not keys:
-                return True
+                return None
+            if not keys:  # log records of no trace: each is new, none is compared with what is stored
+                return Recorded(set(), set(tables.row_log_ids(logs)) if logs is not None else set())
             projects, traces = _keys_param(keys)
             # Create the missing rows, then lock them all in key order: two receivers adding
             # spans of one trace wait for each other here, and neither counts a span twice.
@@ -576,14 +609,15 @@ class TraceIndex:
             rows = {(r.project, r.trace_id): r for r in map(_row, locked)}
             before = dict(rows)
             added = self._add_spans(rows, spans, span_seq)
-            self._add_logs(rows, logs, log_seq)
+            new_logs = self._add_logs(rows, logs, log_seq)
             _add_files(rows, files, _retired(con, files.paths()))
             if text is not None:
                 textindex.enqueue(con, batch_id, text, _skipped(spans, added))
             self._index_sessions(con, [(before[key], new, rows[key]) for key, new in added.items()])
             commitnotes.notify(con, (trace_id for _, trace_id in keys))  # every node's watches
             update_rows(con, TRACES, "trace_id", _TRACE_TYPES, [_values(row) for row in rows.values()])
-        return True
+        new_spans = {(p, t, span_id) for (p, t), row in added.items() for span_id in row.span_ids}
+        return Recorded(new_spans, new_logs)
 
     # -- the files of traces, for maintenance -----------------------------------------------
 
@@ -752,16 +786,33 @@ class TraceIndex:
             updated.append(row)
         update_rows(con, SESSIONS, "session_id", _SESSION_TYPES, [_session_values(row) for row in updated])
 
-    def _add_logs(self, rows: dict[tuple[str, str], TraceRow], logs: pa.Table | None, seq: int) -> None:
+    def _add_logs(self, rows: dict[tuple[str, str], TraceRow], logs: pa.Table | None, seq: int) -> set[str]:
+        """Merge the log records the locked rows do not hold yet into ``rows``; their ids
+        (those of records naming no trace too: not compared with what is stored)."""
         if logs is None or not logs.num_rows:
-            return
+            return set()
+        ids = tables.row_log_ids(logs)
+        keys = zip(logs.column("project").to_pylist(), logs.column("trace_id").to_pylist(), strict=True)
+        held = {key: set(row.log_ids) for key, row in rows.items() if row.log_ids}
+        keep = [not (t is not None and i in held.get((p, t), ())) for (p, t), i in zip(keys, ids, strict=True)]
+        logs = tables.without_rows(logs, keep)
+        ids = [i for i, kept in zip(ids, keep, strict=True) if kept]
+        if not logs.num_rows:
+            return set()
+        new_ids: dict[tuple[str, str], list[str]] = {}
+        for p, t, i in zip(logs.column("project").to_pylist(), logs.column("trace_id").to_pylist(), ids, strict=True):
+            if t is not None:
+                new_ids.setdefault((p, t), []).append(i)
         self._duck.register("new_logs", logs)
         try:
             aggregates = self._duck.execute(LOG_AGGREGATES).fetchall()
         finally:
             self._duck.unregister("new_logs")
         for project, trace_id, count, start, end in aggregates:
-            rows[(project, trace_id)] = merge_logs(rows[(project, trace_id)], count, start, end, seq)
+            key = (project, trace_id)
+            merged = merge_logs(rows[key], count, start, end, seq)
+            rows[key] = replace(merged, log_ids=(*merged.log_ids, *new_ids[key]))
+        return set(ids)
 
     def unrecorded(self, batch_ids: list[str]) -> list[str]:
         """Those of ``batch_ids`` the index has not recorded."""
@@ -778,8 +829,8 @@ class TraceIndex:
     # -- reading ---------------------------------------------------------------------------
 
     def row(self, project: str, trace_id: str) -> TraceRow | None:
-        """The trace's row, without its span ids (a reader needs their count only)."""
-        columns = ", ".join(name if name != "span_ids" else "'{}'::text[]" for name in _COLUMNS)
+        """The trace's row, without its span and log ids (a reader needs their counts only)."""
+        columns = ", ".join(name if name not in ("span_ids", "log_ids") else "'{}'::text[]" for name in _COLUMNS)
         with self._pool.connection() as con:
             found = con.execute(
                 f"SELECT {columns} FROM {TRACES} WHERE project = %s AND trace_id = %s", [project, trace_id]
@@ -922,7 +973,7 @@ def _add_files(rows: dict[tuple[str, str], TraceRow], files: BatchFiles, retired
 
 def _values(row: TraceRow) -> list[Any]:
     values = [getattr(row, name) for name in _COLUMNS]
-    for name in ("agents", "models", "span_files", "log_files", "span_ids"):
+    for name in ("agents", "models", "span_files", "log_files", "span_ids", "log_ids"):
         position = _COLUMNS.index(name)
         if values[position] is not None:
             values[position] = list(values[position])
