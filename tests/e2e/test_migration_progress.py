@@ -8,12 +8,14 @@ from __future__ import annotations
 import io
 import socket
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
 import httpx
 import pytest
 
+from tests.contract.old_layouts import as_schema_5
 from tests.otel import grpc_exporter, make_agent_spans
 from tests.servers import InProcessServer, settings_for_test
 from tracechat.migration import MigrationStatus
@@ -34,6 +36,7 @@ def _schema_3_store(data_dir: Path) -> None:
     grpc_exporter(server.grpc_endpoint).export(make_agent_spans(turns=2))
     server.stop()
     with duckdb.connect(str(data_dir / "tracechat.duckdb")) as con:
+        as_schema_5(con)
         con.execute("DROP TABLE sessions")
         con.execute("UPDATE meta SET value = '3' WHERE key = 'schema_version'")
 
@@ -46,10 +49,10 @@ def test_health_and_viewer_say_migrating_until_the_store_is_open(
     reached, release = threading.Event(), threading.Event()
     real = schema.MIGRATIONS[3]
 
-    def held(con: duckdb.DuckDBPyConnection) -> None:
+    def held(con: duckdb.DuckDBPyConnection, progress: Callable[[float], None]) -> None:
         reached.set()
         release.wait(60)
-        real(con)
+        real(con, progress)
 
     monkeypatch.setitem(schema.MIGRATIONS, 3, held)
     port = _free_port()
