@@ -10,6 +10,7 @@ import pytest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue
 
+from tests.contract.old_layouts import as_schema_5
 from tracechat.ingest.flatten import flatten_traces
 from tracechat.model.records import IngestBatch
 from tracechat.model.sessions import SessionFilter
@@ -143,6 +144,7 @@ def test_a_version_3_file_gets_its_sessions_from_the_trace_index(tmp_path: Path)
         store.submit(_call(trace, 2, trace * 100, (10, 1), session__id="s")).result()
     store.close()
     with duckdb.connect(str(path)) as con:  # as schema 3 left it: no session index
+        as_schema_5(con)
         con.execute("DROP TABLE sessions")
         con.execute("UPDATE meta SET value = '3' WHERE key = 'schema_version'")
     migrated = DuckDBStore(path)
@@ -152,7 +154,7 @@ def test_a_version_3_file_gets_its_sessions_from_the_trace_index(tmp_path: Path)
     assert entry is not None
     assert len(entry.trace_ids) == 2
     version = migrated.cursor().execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-    assert version == (str(SCHEMA_VERSION),) == ("5",)
+    assert version == (str(SCHEMA_VERSION),) == ("6",)
     migrated.submit(_call(3, 2, 900, (1, 1), session__id="s")).result()  # and it is kept from then on
     assert _all(migrated)[0]["turns"] == 3
     migrated.close()
