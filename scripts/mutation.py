@@ -111,6 +111,8 @@ def run(
     module: str, every: int, survivors: bool = False, unchecked: bool = False, sample: int = 0, seed: int = 0
 ) -> None:
     names = sorted(results(module))
+    if (ROOT / "mutants" / "mutmut-stats.json").exists():
+        own_tests_only(module)  # so the first mutant's clean run is of the module's own tests too
     # one mutant first: mutmut (re)generates mutants and maps tests to functions if they changed
     # (on a fresh mutants/ no name matches yet: mutmut generates, maps, then says so on stderr)
     first = mutmut(names[:1] or ["tracechat.none-yet*"], quiet=not names)
