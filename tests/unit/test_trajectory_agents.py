@@ -235,6 +235,30 @@ def test_a_call_of_no_agent_span_belongs_to_the_agent_that_sent_its_instructions
     ]
 
 
+def test_a_call_inside_a_tool_belongs_to_no_agent_though_a_step_between_names_one(store: DuckDBStore) -> None:
+    """A tool that runs a model runs an agent of its own (rule 1's exception): a step span
+    between them that carries an agent's name is no agent span, so the inner call, which
+    sends the planner's instructions, is still not the planner's (nor the step's)."""
+    trace = TraceBuilder()
+    planner = trace.span("invoke_agent planner", agent("planner"), duration_ms=30)
+    first = text("user", "Plan a trip.")
+    trace.span("chat gpt-4o", chat([first], [text("assistant", "Where to?")], **system("Plan trips.")), parent=planner)
+    tool = {"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": "ask_expert"}
+    asking = trace.span("execute_tool ask_expert", tool, start_ms=40, duration_ms=30)
+    step = trace.span(
+        "task advise", {"gen_ai.operation.name": "task", "gen_ai.agent.name": "expert"}, parent=asking, start_ms=41
+    )
+    inner = [text("user", "Advise on Paris.")]
+    trace.span(
+        "chat gpt-4o", chat(inner, [text("assistant", "Go in May.")], **system("Plan trips.")), parent=step, start_ms=42
+    )
+    rows = outline(trajectory(store, trace))
+    assert [row for row in rows if row[0] == "assistant_message"] == [
+        ("assistant_message", "planner", "Where to?"),
+        ("assistant_message", None, "Go in May."),
+    ]
+
+
 # -- the trajectory's own steps (query/trajectory.py): fallbacks and what the response names ---
 
 
