@@ -194,6 +194,22 @@ def test_a_handoff_tool_span_hands_the_next_new_instructions_to_the_agent_its_ar
     ]
 
 
+def test_a_handoff_span_hands_the_next_new_instructions_to_the_agent_it_names(store: DuckDBStore) -> None:
+    """A handoff span (``gen_ai.handoff.to_agent``) and no model output asking for a transfer:
+    the next call with new instructions, outside any agent span, is the planner's."""
+    trace = TraceBuilder()
+    triage = _triage_then_a_call_of_no_agent_span(trace, [text("assistant", "Handing over.")])
+    handoff = {"gen_ai.operation.name": "handoff", "gen_ai.handoff.to_agent": "planner"}
+    trace.span("handoff planner", handoff, parent=triage, start_ms=12)
+    asked = [text("user", "Plan a trip."), text("user", "Paris, in May.")]
+    trace.span("chat gpt-4o", chat(asked, [text("assistant", "Booked.")], **system("Plan trips.")), start_ms=40)
+    rows = outline(trajectory(store, trace))
+    assert [row for row in rows if row[0] == "assistant_message"] == [
+        ("assistant_message", "triage", "Handing over."),
+        ("assistant_message", "planner", "Booked."),
+    ]
+
+
 def test_a_call_recorded_by_nested_spans_belongs_by_the_instructions_only_its_inner_span_records(
     store: DuckDBStore,
 ) -> None:
