@@ -210,6 +210,28 @@ def test_a_handoff_span_hands_the_next_new_instructions_to_the_agent_it_names(st
     ]
 
 
+def test_a_call_inside_a_handoff_span_is_the_agent_it_hands_to(store: DuckDBStore) -> None:
+    """The rule reads spans in the trajectory's order, a span before what it holds: a handoff
+    span that holds the next call (new instructions, no agent span) has handed control over
+    by the time that call is read, so the call is the planner's, and the transfer is spent:
+    a later call with other new instructions is nobody's."""
+    trace = TraceBuilder()
+    _triage_then_a_call_of_no_agent_span(trace, [text("assistant", "Handing over.")])
+    handoff = {"gen_ai.operation.name": "handoff", "gen_ai.handoff.to_agent": "planner"}
+    holding = trace.span("handoff planner", handoff, start_ms=40, duration_ms=20)
+    asked = [text("user", "Plan a trip."), text("user", "Paris, in May.")]
+    booked = chat(asked, [text("assistant", "Booked.")], **system("Plan trips."))
+    trace.span("chat gpt-4o", booked, parent=holding, start_ms=41)
+    later = chat([text("user", "Anything else?")], [text("assistant", "No.")], **system("Close up."))
+    trace.span("chat gpt-4o", later, start_ms=70)
+    rows = outline(trajectory(store, trace))
+    assert [row for row in rows if row[0] == "assistant_message"] == [
+        ("assistant_message", "triage", "Handing over."),
+        ("assistant_message", "planner", "Booked."),
+        ("assistant_message", None, "No."),
+    ]
+
+
 def test_a_call_recorded_by_nested_spans_belongs_by_the_instructions_only_its_inner_span_records(
     store: DuckDBStore,
 ) -> None:
