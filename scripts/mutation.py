@@ -4,6 +4,7 @@ share per module and the surviving mutants (docs/testing.md).
 
     python scripts/mutation.py                       # every module, every mutant
     python scripts/mutation.py --every 4 query/reader.py   # a quarter of one module's mutants
+    python scripts/mutation.py --sample 60 --seed 16 query/reader.py   # 60 drawn at random
     python scripts/mutation.py --report              # only the table of what was measured
 
 A mutant counts as killed when a test failed, timed out (the mutant made the code hang) or
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import random
 import subprocess
 import sys
 import tomllib
@@ -105,8 +107,12 @@ def own_tests_only(module: str) -> None:
     stats_file.write_text(json.dumps(stats))
 
 
-def run(module: str, every: int, survivors: bool = False, unchecked: bool = False) -> None:
+def run(
+    module: str, every: int, survivors: bool = False, unchecked: bool = False, sample: int = 0, seed: int = 0
+) -> None:
     names = sorted(results(module))
+    if (ROOT / "mutants" / "mutmut-stats.json").exists():
+        own_tests_only(module)  # so the first mutant's clean run is of the module's own tests too
     # one mutant first: mutmut (re)generates mutants and maps tests to functions if they changed
     # (on a fresh mutants/ no name matches yet: mutmut generates, maps, then says so on stderr)
     first = mutmut(names[:1] or ["tracechat.none-yet*"], quiet=not names)
@@ -118,6 +124,8 @@ def run(module: str, every: int, survivors: bool = False, unchecked: bool = Fals
     wanted = ({0, 5, 33} if survivors else set()) | ({None} if unchecked else set())
     names = sorted(name for name in codes if not wanted or codes[name] in wanted)
     chosen = names[::every]
+    if sample and sample < len(chosen):  # drawn at random, the same draw for the same seed
+        chosen = sorted(random.Random(seed).sample(chosen, sample))
     print(f"{module}: {len(chosen)} of {len(names)} mutants", flush=True)
     if chosen:  # (no names at all would have mutmut check every mutant of every module)
         mutmut(chosen)
@@ -127,7 +135,7 @@ def report() -> int:
     rows, survivors, total_killed, total_checked = [], [], 0, 0
     for module in modules():
         codes = results(module)
-        checked = {name: code for name, code in codes.items() if code not in UNCHECKED}
+        checked = {name: code for name, code in codes.items() if code is not None and code not in UNCHECKED}
         killed = [name for name, code in checked.items() if code in KILLED]
         total_killed += len(killed)
         total_checked += len(checked)
@@ -152,6 +160,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("modules", nargs="*", help="paths under src/tracechat (default: all of [tool.mutmut])")
     parser.add_argument("--every", type=int, default=1, help="check every Nth mutant of each module (a sample)")
+    parser.add_argument("--sample", type=int, default=0, help="check K mutants of each module drawn at random")
+    parser.add_argument("--seed", type=int, default=0, help="the random draw's seed (default %(default)s)")
     parser.add_argument("--survivors", action="store_true", help="check again only the mutants that survived")
     parser.add_argument("--unchecked", action="store_true", help="check only the mutants not checked yet")
     parser.add_argument("--report", action="store_true", help="only print what was measured")
@@ -161,7 +171,7 @@ def main() -> int:
     NICE = args.nice
     if not args.report:
         for module in args.modules or modules():
-            run(module, args.every, args.survivors, args.unchecked)
+            run(module, args.every, args.survivors, args.unchecked, args.sample, args.seed)
     return report()
 
 

@@ -15,6 +15,7 @@ from tests.contract.old_layouts import as_schema_5
 from tracechat.errors import StoreVersionError
 from tracechat.migration import MigrationStatus
 from tracechat.store import payloads
+from tracechat.store import schema
 from tracechat.store.schema import SCHEMA_VERSION, ensure_schema, watching
 
 LOGGER = "tracechat.store.schema"
@@ -242,3 +243,30 @@ def test_a_first_start_that_fails_leaves_no_tables(tmp_path: Path) -> None:
         con.execute("DROP TABLE chat_messages")
         ensure_schema(con)
         assert _version(con) == str(SCHEMA_VERSION)
+
+
+def test_a_long_migration_step_reports_progress_within_the_step(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``ensure_schema`` watches its own steps: the share of the statement running inside a
+    step reaches the status given (the poller of ``watching`` reads that status, not another)."""
+    status = RecordedStatus()
+    last = SCHEMA_VERSION - 1
+    real = schema.MIGRATIONS[last]
+
+    def long_step(con: duckdb.DuckDBPyConnection) -> None:
+        # statements long enough for the poller (every 0.25 s) to see one under way; bounded
+        for _ in range(40):
+            con.execute("SELECT sum(hash(i)) FROM range(100000000) t(i)").fetchall()
+            if any(0 < f < 1 for name, f in status.calls if name == "within_step"):
+                break
+        real(con)
+
+    monkeypatch.setitem(schema.MIGRATIONS, last, long_step)
+    with _file_at(tmp_path / "long.duckdb", last) as con:
+        ensure_schema(con, status)
+        assert _version(con) == str(SCHEMA_VERSION)
+    fractions = [f for name, f in status.calls if name == "within_step"]
+    assert any(0 < f < 1 for f in fractions), status.calls
+    assert status.calls[0] == ("begin", 1)
+    assert status.calls[-1] == ("finish", 0)

@@ -262,3 +262,20 @@ def test_an_agent_named_by_a_value_that_is_no_string_is_named_as_the_trajectory_
     trace.span("chat m", {**call, "gen_ai.agent.name": "<REDACTED>"}, start_ms=5)
     (rows,) = traces_of(trace.trace_request())
     assert agents._shown(rows) == by_the_whole_rule(rows) == {listed: '["a","b"]'}
+def test_a_call_under_a_step_that_names_an_agent_and_a_root_whose_parent_is_missing_names_none() -> None:
+    """A step span (``task``) that carries an agent's name is no agent span: it decides
+    nothing of rule 1. Under it, under a root whose parent has not arrived, the call's own
+    agent name (rule 2) is a guess ingest does not keep: an agent span may enclose it later."""
+    trace = TraceBuilder()
+    root = trace.span("invoke_agent w", {"gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": "alpha"})
+    call = {"gen_ai.operation.name": "chat", "gen_ai.request.model": "m", "gen_ai.usage.input_tokens": 3}
+    first = trace.span("chat m", call, parent=root, start_ms=1)
+    step = trace.span("task plan", {"gen_ai.operation.name": "task", "gen_ai.agent.name": "beta"}, start_ms=50)
+    later = trace.span("chat m", {**call, "gen_ai.agent.name": "gamma"}, parent=step, start_ms=51)
+    (rows,) = traces_of(trace.trace_request())
+    missing = "00000000000000ff"
+    rows = [(*row[:3], missing, *row[4:]) if row[2] == step else row for row in rows]
+    with shared_history():
+        shown = agents.by_tree([agents._facts(row, content=True) for row in rows])
+    assert shown == {root: "alpha", first: "alpha"}  # neither the step nor the call under it
+    assert later not in shown

@@ -194,6 +194,44 @@ def test_a_handoff_tool_span_hands_the_next_new_instructions_to_the_agent_its_ar
     ]
 
 
+def test_a_handoff_span_hands_the_next_new_instructions_to_the_agent_it_names(store: DuckDBStore) -> None:
+    """A handoff span (``gen_ai.handoff.to_agent``) and no model output asking for a transfer:
+    the next call with new instructions, outside any agent span, is the planner's."""
+    trace = TraceBuilder()
+    triage = _triage_then_a_call_of_no_agent_span(trace, [text("assistant", "Handing over.")])
+    handoff = {"gen_ai.operation.name": "handoff", "gen_ai.handoff.to_agent": "planner"}
+    trace.span("handoff planner", handoff, parent=triage, start_ms=12)
+    asked = [text("user", "Plan a trip."), text("user", "Paris, in May.")]
+    trace.span("chat gpt-4o", chat(asked, [text("assistant", "Booked.")], **system("Plan trips.")), start_ms=40)
+    rows = outline(trajectory(store, trace))
+    assert [row for row in rows if row[0] == "assistant_message"] == [
+        ("assistant_message", "triage", "Handing over."),
+        ("assistant_message", "planner", "Booked."),
+    ]
+
+
+def test_a_call_inside_a_handoff_span_is_the_agent_it_hands_to(store: DuckDBStore) -> None:
+    """The rule reads spans in the trajectory's order, a span before what it holds: a handoff
+    span that holds the next call (new instructions, no agent span) has handed control over
+    by the time that call is read, so the call is the planner's, and the transfer is spent:
+    a later call with other new instructions is nobody's."""
+    trace = TraceBuilder()
+    _triage_then_a_call_of_no_agent_span(trace, [text("assistant", "Handing over.")])
+    handoff = {"gen_ai.operation.name": "handoff", "gen_ai.handoff.to_agent": "planner"}
+    holding = trace.span("handoff planner", handoff, start_ms=40, duration_ms=20)
+    asked = [text("user", "Plan a trip."), text("user", "Paris, in May.")]
+    booked = chat(asked, [text("assistant", "Booked.")], **system("Plan trips."))
+    trace.span("chat gpt-4o", booked, parent=holding, start_ms=41)
+    later = chat([text("user", "Anything else?")], [text("assistant", "No.")], **system("Close up."))
+    trace.span("chat gpt-4o", later, start_ms=70)
+    rows = outline(trajectory(store, trace))
+    assert [row for row in rows if row[0] == "assistant_message"] == [
+        ("assistant_message", "triage", "Handing over."),
+        ("assistant_message", "planner", "Booked."),
+        ("assistant_message", None, "No."),
+    ]
+
+
 def test_a_call_recorded_by_nested_spans_belongs_by_the_instructions_only_its_inner_span_records(
     store: DuckDBStore,
 ) -> None:
@@ -232,6 +270,30 @@ def test_a_call_of_no_agent_span_belongs_to_the_agent_that_sent_its_instructions
         ("assistant_message", "planner", "Where to?"),
         ("user_message", "planner", "Paris."),
         ("assistant_message", "planner", "Booked."),
+    ]
+
+
+def test_a_call_inside_a_tool_belongs_to_no_agent_though_a_step_between_names_one(store: DuckDBStore) -> None:
+    """A tool that runs a model runs an agent of its own (rule 1's exception): a step span
+    between them that carries an agent's name is no agent span, so the inner call, which
+    sends the planner's instructions, is still not the planner's (nor the step's)."""
+    trace = TraceBuilder()
+    planner = trace.span("invoke_agent planner", agent("planner"), duration_ms=30)
+    first = text("user", "Plan a trip.")
+    trace.span("chat gpt-4o", chat([first], [text("assistant", "Where to?")], **system("Plan trips.")), parent=planner)
+    tool = {"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": "ask_expert"}
+    asking = trace.span("execute_tool ask_expert", tool, start_ms=40, duration_ms=30)
+    step = trace.span(
+        "task advise", {"gen_ai.operation.name": "task", "gen_ai.agent.name": "expert"}, parent=asking, start_ms=41
+    )
+    inner = [text("user", "Advise on Paris.")]
+    trace.span(
+        "chat gpt-4o", chat(inner, [text("assistant", "Go in May.")], **system("Plan trips.")), parent=step, start_ms=42
+    )
+    rows = outline(trajectory(store, trace))
+    assert [row for row in rows if row[0] == "assistant_message"] == [
+        ("assistant_message", "planner", "Where to?"),
+        ("assistant_message", None, "Go in May."),
     ]
 
 
