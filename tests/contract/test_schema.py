@@ -14,8 +14,7 @@ import pytest
 from tests.contract.old_layouts import as_schema_5
 from tracechat.errors import StoreVersionError
 from tracechat.migration import MigrationStatus
-from tracechat.store import payloads
-from tracechat.store import schema
+from tracechat.store import payloads, schema
 from tracechat.store.schema import SCHEMA_VERSION, ensure_schema, watching
 
 LOGGER = "tracechat.store.schema"
@@ -251,16 +250,16 @@ def test_a_long_migration_step_reports_progress_within_the_step(
     """``ensure_schema`` watches its own steps: the share of the statement running inside a
     step reaches the status given (the poller of ``watching`` reads that status, not another)."""
     status = RecordedStatus()
-    last = SCHEMA_VERSION - 1
+    last = max(step for step in schema.MIGRATIONS if step not in schema._REPORTS_PROGRESS)  # watched
     real = schema.MIGRATIONS[last]
 
-    def long_step(con: duckdb.DuckDBPyConnection) -> None:
+    def long_step(con: duckdb.DuckDBPyConnection, progress: schema.Progress) -> None:
         # statements long enough for the poller (every 0.25 s) to see one under way; bounded
         for _ in range(40):
             con.execute("SELECT sum(hash(i)) FROM range(100000000) t(i)").fetchall()
             if any(0 < f < 1 for name, f in status.calls if name == "within_step"):
                 break
-        real(con)
+        real(con, progress)
 
     monkeypatch.setitem(schema.MIGRATIONS, last, long_step)
     with _file_at(tmp_path / "long.duckdb", last) as con:
@@ -268,5 +267,5 @@ def test_a_long_migration_step_reports_progress_within_the_step(
         assert _version(con) == str(SCHEMA_VERSION)
     fractions = [f for name, f in status.calls if name == "within_step"]
     assert any(0 < f < 1 for f in fractions), status.calls
-    assert status.calls[0] == ("begin", 1)
+    assert status.calls[0] == ("begin", SCHEMA_VERSION - last)
     assert status.calls[-1] == ("finish", 0)

@@ -262,6 +262,8 @@ def test_an_agent_named_by_a_value_that_is_no_string_is_named_as_the_trajectory_
     trace.span("chat m", {**call, "gen_ai.agent.name": "<REDACTED>"}, start_ms=5)
     (rows,) = traces_of(trace.trace_request())
     assert agents._shown(rows) == by_the_whole_rule(rows) == {listed: '["a","b"]'}
+
+
 def test_a_call_under_a_step_that_names_an_agent_and_a_root_whose_parent_is_missing_names_none() -> None:
     """A step span (``task``) that carries an agent's name is no agent span: it decides
     nothing of rule 1. Under it, under a root whose parent has not arrived, the call's own
