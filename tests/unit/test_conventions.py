@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.traces import TraceBuilder, as_json, outline, trajectory
+from tracechat.model.trajectory import AgentChatTrajectory
 from tracechat.query.service import TraceQueries
 from tracechat.store.duck import DuckDBStore
 
@@ -19,6 +20,18 @@ EXPECTED = [
 
 def _read(store: DuckDBStore, trace: TraceBuilder) -> list[tuple[str, str | None]]:
     return [(kind, main) for kind, _agent, main in outline(trajectory(store, trace))]
+
+
+def _assert_the_weather_tool_call(result: AgentChatTrajectory) -> None:
+    """The first tool call is ``get_weather`` (id ``c1``) asked for Paris, which was told 18C."""
+    tool = next(m.tool_call for m in result.messages if m.tool_call)
+    assert tool is not None
+    assert (tool.tool_name, tool.tool_call_id, tool.tool_arguments, tool.tool_result) == (
+        "get_weather",
+        "c1",
+        '{"city": "Paris"}',
+        "18C",
+    )
 
 
 def test_otel_per_message_log_events(store: DuckDBStore) -> None:
@@ -716,14 +729,7 @@ def test_mlflow_span_types_inputs_and_raw_responses(store: DuckDBStore) -> None:
     assert second is not None
     assert (first.model, first.input_tokens, first.output_tokens, first.reasoning_tokens) == ("gpt-4o", 30, 7, 3)
     assert (first.finish_reason, second.finish_reason) == ("tool_calls", "stop")
-    tool = next(m.tool_call for m in result.messages if m.tool_call)
-    assert tool is not None
-    assert (tool.tool_name, tool.tool_call_id, tool.tool_arguments, tool.tool_result) == (
-        "get_weather",
-        "c1",
-        '{"city": "Paris"}',
-        "18C",
-    )
+    _assert_the_weather_tool_call(result)
 
 
 def _genkit(kind: str, subtype: str | None, name: str, inputs: object, outputs: object) -> dict[str, object]:
@@ -791,14 +797,7 @@ def test_genkit_actions_requests_and_raw_responses(store: DuckDBStore) -> None:
     assert calls[0] is not None
     assert calls[0].tool_calls is not None
     assert [(c.id, c.name) for c in calls[0].tool_calls] == [("c1", "get_weather")]
-    tool = next(m.tool_call for m in result.messages if m.tool_call)
-    assert tool is not None
-    assert (tool.tool_name, tool.tool_call_id, tool.tool_arguments, tool.tool_result) == (
-        "get_weather",
-        "c1",
-        '{"city": "Paris"}',
-        "18C",
-    )
+    _assert_the_weather_tool_call(result)
 
 
 def test_genkit_agent_actions_name_their_agents(store: DuckDBStore) -> None:
@@ -1056,14 +1055,7 @@ def test_langfuse_observations_agent_generations_and_tool(store: DuckDBStore) ->
     assert (first.model, first.input_tokens, first.output_tokens, first.reasoning_tokens) == ("gpt-4o", 30, 7, 2)
     assert (first.tool_calls or [])[0].name == "get_weather"
     assert (second.input_tokens, second.output_tokens) == (40, 5)
-    tool = next(m.tool_call for m in result.messages if m.tool_call)
-    assert tool is not None
-    assert (tool.tool_name, tool.tool_call_id, tool.tool_arguments, tool.tool_result) == (
-        "get_weather",
-        "c1",
-        '{"city": "Paris"}',
-        "18C",
-    )
+    _assert_the_weather_tool_call(result)
 
 
 def test_a_langfuse_generation_given_a_prompt_string(store: DuckDBStore) -> None:
