@@ -26,7 +26,7 @@ class Metrics:
         )
         self.spans_duplicate = self._counter(
             "tracechat_spans_duplicate",
-            "Spans accepted that the store held already (same project, trace and span id: an exporter's retry,"
+            "Spans accepted that the store held already (sent again with the same ids: an exporter's retry,"
             " possibly through another receiver), acknowledged and not stored again.",
         )
         self.spans_rejected = self._counter(

@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import grpc
 import httpx
@@ -30,12 +31,12 @@ class CommitGate:
         self.opened = threading.Event()
         self.entered = threading.Event()
         writer = server.service.store.writer
-        real_commit: Callable[[list[object]], None] = writer._commit  # type: ignore[assignment]
+        real_commit: Callable[[list[object]], list[object]] = writer._commit  # type: ignore[assignment]
 
-        def gated(group: list[object]) -> None:
+        def gated(group: list[object]) -> list[object]:
             self.entered.set()
             self.opened.wait(60)
-            real_commit(group)
+            return real_commit(group)
 
         writer._commit = gated  # type: ignore[assignment]
 
@@ -145,11 +146,11 @@ def test_failed_commit_is_retryable_and_stores_nothing(tmp_path: Path) -> None:
         real_commit = writer._commit
         calls = {"n": 0}
 
-        def failing_once(group: list[object]) -> None:
+        def failing_once(group: list[Any]) -> list[Any]:
             calls["n"] += 1
             if calls["n"] == 1:
                 raise OSError("No space left on device")
-            real_commit(group)
+            return real_commit(group)
 
         writer._commit = failing_once  # type: ignore[method-assign]
         response = httpx.post(f"{server.otlp_http}/v1/traces", content=_body(4), headers=PROTOBUF)

@@ -37,6 +37,8 @@ NOT_ROUND_TRIPPED = {
     "sends only the new items",
     "mastra-agent": "Mastra's exporter records no model input (its chat spans carry only their output): there is "
     "no recorded input to compare the export with",
+    "voltagent-agent": "VoltAgent records one model span over the AI SDK's whole tool loop, with the messages "
+    "the loop started with: the last request the model saw (with the tool result) is recorded nowhere",
 }
 """Cases whose recorded input is not the chat-completions conversation, and why."""
 
