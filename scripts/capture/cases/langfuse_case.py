@@ -14,7 +14,6 @@ chat completion), the tool run inside `start_as_current_observation(as_type="too
 
 from __future__ import annotations
 
-import json
 import sys
 
 import _common as c
@@ -40,16 +39,7 @@ def main() -> int:
             {"role": "system", "content": c.SYSTEM_PROMPT},
             {"role": "user", "content": question},
         ]
-        for _ in range(4):  # bounded tool loop
-            resp = client.chat.completions.create(model=c.MODEL, messages=messages, tools=[c.WEATHER_TOOL])
-            msg = resp.choices[0].message
-            messages.append(c.assistant_message_dict(msg))
-            if not msg.tool_calls:
-                return msg.content or ""
-            for tc in msg.tool_calls:
-                result = get_weather(**json.loads(tc.function.arguments or "{}"))
-                messages.append({"role": "tool", "tool_call_id": tc.id, "content": result})
-        raise RuntimeError("tool loop did not finish")
+        return c.answer_with_tools(client, messages, get_weather)
 
     print(f"answer: {run_agent(c.QUESTION)}")
     langfuse.flush()

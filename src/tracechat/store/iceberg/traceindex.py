@@ -535,27 +535,22 @@ class TraceIndex:
     def stored_span_ids(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], set[str]]:
         """The span ids the index holds for these traces (committed before; no lock): a
         batch need not append them to Iceberg again."""
-        projects, traces = _keys_param(keys)
-        if not projects:
-            return {}
-        with self._pool.connection() as con:
-            rows = con.execute(
-                f"SELECT project, trace_id, span_ids FROM {TRACES} WHERE {_OF_KEYS} AND span_count > 0",
-                [projects, traces],
-            ).fetchall()
-        return {(p, t): set(ids) for p, t, ids in rows}
+        return self._stored_ids(keys, "span_ids", "span_count")
 
     def stored_log_ids(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], set[str]]:
         """The log record ids the index holds for these traces (as ``stored_span_ids``)."""
+        return self._stored_ids(keys, "log_ids", "log_count")
+
+    def _stored_ids(self, keys: Iterable[tuple[str, str]], ids: str, count: str) -> dict[tuple[str, str], set[str]]:
         projects, traces = _keys_param(keys)
         if not projects:
             return {}
         with self._pool.connection() as con:
             rows = con.execute(
-                f"SELECT project, trace_id, log_ids FROM {TRACES} WHERE {_OF_KEYS} AND log_count > 0",
+                f"SELECT project, trace_id, {ids} FROM {TRACES} WHERE {_OF_KEYS} AND {count} > 0",
                 [projects, traces],
             ).fetchall()
-        return {(p, t): set(ids) for p, t, ids in rows}
+        return {(p, t): set(found) for p, t, found in rows}
 
     def record(
         self,
