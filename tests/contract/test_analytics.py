@@ -26,6 +26,7 @@ from tracechat.store.analytics import TraceAnalytics
 from tracechat.store.duck import DuckDBStore
 from tracechat.store.iceberg.analytics import IcebergAnalytics
 from tracechat.store.iceberg.store import IcebergStore
+from tracechat.store.protocol import SpanStore
 
 DAY_NS = 86_400 * 10**9
 SECOND_NS = 10**9
@@ -213,3 +214,25 @@ def test_the_trace_and_session_index_are_the_same_on_both_stores(both: Both) -> 
 
 def _session(summary: SessionSummary) -> SessionSummary:
     return summary.model_copy(update={"agents": sorted(summary.agents), "models": sorted(summary.models)})
+
+
+def test_a_failed_span_with_only_an_exception_event_is_listed_with_its_reason(store: SpanStore) -> None:
+    """pydantic-ai v6's failed tool: status ERROR with no description, the reason only in its
+    ``exception`` event. The error groups read it from the stored column, as the trajectory
+    reads it from the payload."""
+    trace = TraceBuilder(base_ns=time.time_ns() - 60 * SECOND_NS)
+    exception = {"exception.type": "ModelRetry", "exception.message": "no answer for Paris, try again"}
+    tool = {"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": "get_weather"}
+    trace.span("execute_tool get_weather", tool, error=True, events=[("exception", exception)])
+    trace.span("execute_tool get_time", tool, start_ms=20, error=True, events=[("exception", {"exception.type": "E"})])
+    trace.store_in(store)  # type: ignore[arg-type]
+    analytics = IcebergAnalytics(store) if isinstance(store, IcebergStore) else TraceAnalytics(store)  # type: ignore[arg-type]
+    groups = analytics.errors("p", trace.base_ns, 10)
+    assert sorted((row["span_name"], row["message"], row["count"]) for row in groups) == [
+        ("execute_tool get_time", "E", 1),
+        ("execute_tool get_weather", "no answer for Paris, try again", 1),
+    ]
+    assert [span.status_message for span in store.trace_spans("p", trace.trace_hex)] == [
+        "no answer for Paris, try again",
+        "E",
+    ]

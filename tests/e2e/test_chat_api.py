@@ -60,7 +60,7 @@ def test_seed_example_gets_an_answer_with_usage(api: httpx.Client, server: InPro
     # the samples hold four failed spans, each a tool that fails once: agent-framework-tool-error's,
     # ag2-tool-error's (the trace of 1,721 input tokens, its README says), langfuse-manual-tool-error's
     # (656) and pydantic-ai-v6-delegation-retry's (1,066: its status has no message; the reason is in
-    # its exception event, which the trajectory shows and the error groups do not read yet)
+    # its exception event, which ingest stores as its status message)
     failing = api.get("/agents/traces", params={"has_error": "true"}).json()["traces"]
     by_tokens = {trace["input_tokens"]: trace["trace_id"] for trace in failing}
     assert len(failing) == len(by_tokens) == 4
@@ -70,7 +70,7 @@ def test_seed_example_gets_an_answer_with_usage(api: httpx.Client, server: InPro
         f"- 1× `get_weather`: weather service unavailable for Paris (e.g. `{langfuse}`)\n"
         f"- 1× `execute_tool get_weather`: weather service unavailable for Paris, try again (e.g. `{ag2}`)\n"
         f"- 1× `execute_tool get_weather`: TimeoutError('weather service did not answer in time') (e.g. `{framework}`)\n"
-        f"- 1× `execute_tool get_weather` (e.g. `{pydantic}`)"
+        f"- 1× `execute_tool get_weather`: weather service error: no answer for Paris, try again (e.g. `{pydantic}`)"
     )
     assert ask(api, "What errors are happening in production right now?").json()["response"] == (
         f"**Errors in the last 24 hours** (4 spans in 4 groups):\n{sample_error}"

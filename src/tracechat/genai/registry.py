@@ -53,30 +53,14 @@ def normalize(span: SpanColumns, payload: SpanPayload, logs: list[LogPayload], r
     facts = _promoted(span, payload.attributes, payload.events, logs, resource)
     for extract in CONVENTIONS:
         extract(facts)
-    if facts.status_code == _STATUS_ERROR and not facts.status_message:
-        facts.status_message = _exception_message(facts.events)
     return _classified(facts)
-
-
-_STATUS_ERROR = 2
-
-
-def _exception_message(events: tuple[SpanEvent, ...]) -> str | None:
-    """Why a failed span failed when its status says only that it did: the exception it
-    recorded (OTel's ``exception`` event), its ``exception.message``, else its type
-    (pydantic-ai sets a failed tool's status to ERROR with no description)."""
-    for event in events:
-        if event.name == "exception":
-            for key in ("exception.message", "exception.type"):
-                value = event.attributes.get(key)
-                if isinstance(value, str) and value.strip():
-                    return value.strip()
-    return None
 
 
 class SpanColumns(Protocol):
     """What ``normalize`` reads of a stored span besides its payload: its own fields and
-    promoted columns (a ``StoredSpan``, or the row ingest is about to store)."""
+    promoted columns (a ``StoredSpan``, or the row ingest is about to store). Its
+    ``status_message`` is why a failed span failed, its exception's message where its status
+    has none (``ingest.flatten.status_message``)."""
 
     @property
     def span_id(self) -> str: ...

@@ -44,6 +44,8 @@ _PROVIDER = PROMOTED_COLUMNS.index("provider")
 _REQUEST_MODEL = PROMOTED_COLUMNS.index("request_model")
 _RESPONSE_MODEL = PROMOTED_COLUMNS.index("response_model")
 _FIRST_PROMOTED = 8  # span_fields: eight fields of the span itself come first
+_STATUS_ERROR = 2
+_EXCEPTION_KEYS = ("exception.message", "exception.type")
 
 
 @dataclass(slots=True)
@@ -164,7 +166,8 @@ def _log_problem(record: PB2LogRecord) -> str | None:
 def span_fields(span: PB2Span) -> tuple[Any, ...]:
     """A span's columns from ``span_id`` to ``output_tokens``, in ``SpanColumns`` order: its own
     fields, then the promoted attributes. Ingest stores them; trace reads derive them again
-    from the stored payload (cheaper than reading a column each)."""
+    from the stored payload (cheaper than reading a column each), so both read one status
+    message (``status_message``)."""
     parent = span.parent_span_id
     return (
         span.span_id.hex(),
@@ -174,9 +177,25 @@ def span_fields(span: PB2Span) -> tuple[Any, ...]:
         span.start_time_unix_nano,
         span.end_time_unix_nano,
         span.status.code,
-        span.status.message or None,
+        status_message(span),
         *promote(span.attributes, span.name),
     )
+
+
+def status_message(span: PB2Span) -> str | None:
+    """Why the span failed: its status's description; when a failed span's status says only
+    that it failed, the exception it recorded (OTel's ``exception`` event), its
+    ``exception.message``, else its ``exception.type`` (pydantic-ai's instrumentation version 6
+    sets a failed tool's status to ERROR with no description). The payload keeps its status."""
+    if span.status.message or span.status.code != _STATUS_ERROR:
+        return span.status.message or None
+    for event in span.events:
+        if event.name == "exception":
+            values = {kv.key: kv.value.string_value for kv in event.attributes if kv.key in _EXCEPTION_KEYS}
+            for key in _EXCEPTION_KEYS:
+                if values.get(key, "").strip():
+                    return values[key].strip()
+    return None
 
 
 def _span_row(project: str, scope_id: str, span: PB2Span, raw: bytes) -> tuple[Any, ...]:

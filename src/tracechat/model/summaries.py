@@ -71,7 +71,10 @@ class SpanView(BaseModel):
     start_ns: int
     end_ns: int
     status_code: int
-    status_message: str | None
+    status_message: str | None = Field(
+        description="The status's description; for a failed span whose status has none, the message of the exception "
+        "it recorded (its `exception` event), else the exception's type."
+    )
     attributes: dict[str, Any]
     events: list[dict[str, Any]]
     resource: dict[str, Any]
