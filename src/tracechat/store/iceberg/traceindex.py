@@ -832,6 +832,21 @@ class TraceIndex:
             ).fetchone()
         return _row(found) if found is not None else None
 
+    def active_rows(self, project: str, since_ns: int) -> list[TraceRow]:
+        """The rows of ``project``'s traces with spans that end at or after ``since_ns``,
+        with what a read of their spans needs (times, count, sequence number, span files) and
+        nothing else (``store.span_sources`` decides how they are read)."""
+        with self._pool.connection() as con:
+            found = con.execute(
+                f"SELECT trace_id, start_ns, end_ns, span_count, span_seq, span_files FROM {TRACES}"
+                " WHERE project = %s AND span_count > 0 AND end_ns >= %s",
+                [project, since_ns],
+            ).fetchall()
+        return [
+            TraceRow(project, t, start, end, count, span_seq=seq, span_files=_paths(files))
+            for t, start, end, count, seq, files in found
+        ]
+
     def span_count(self, project: str | None) -> int:
         query = f"SELECT coalesce(sum(span_count), 0) FROM {TRACES}"
         with self._pool.connection() as con:
