@@ -27,6 +27,7 @@ from tracechat.store.duck import DuckDBStore
 from tracechat.store.iceberg.analytics import IcebergAnalytics
 from tracechat.store.iceberg.store import IcebergStore
 from tracechat.store.protocol import SpanStore
+from tracechat.store.iceberg.traceindex import TRACES
 
 DAY_NS = 86_400 * 10**9
 SECOND_NS = 10**9
@@ -39,6 +40,8 @@ class Both:
     since: int
     """A start inside the data: some traces straddle it."""
     projects: list[str]
+    extra: list[TraceBuilder]
+    """The straddling and nested traces, in project 'p'."""
 
     @property
     def analytics(self) -> tuple[TraceAnalytics, TraceAnalytics]:
@@ -112,7 +115,7 @@ def both(tmp_path_factory: pytest.TempPathFactory, postgres: PostgresServer) -> 
                 trace.store_in(store)  # type: ignore[arg-type]
         starts = sorted(row[0] for row in duck.cursor().execute("SELECT start_ns FROM spans").fetchall())
         projects = [row[0] for row in duck.cursor().execute("SELECT DISTINCT project FROM spans").fetchall()]
-        yield Both(duck, iceberg, starts[len(starts) // 2], sorted(projects))
+        yield Both(duck, iceberg, starts[len(starts) // 2], sorted(projects), extra)
     finally:
         iceberg.close()
         duck.close()
@@ -156,6 +159,84 @@ def test_every_statistic_is_the_same_on_both_stores(both: Both) -> None:
                     duck.traces_with_tool(project, tool, since, 1000)
                 )
     assert asked > 20  # the samples answer most questions with something
+
+
+def _ask_everything(analytics: TraceAnalytics, projects: list[str], since: int) -> list[list[str]]:
+    answers = []
+    for project in projects:
+        for question in _QUESTIONS:
+            answers.append(_same(question(analytics, project, since)))
+        answers.append(sorted(analytics.traces_with_tool(project, "research", since, 1000)))
+    return answers
+
+
+def test_the_iceberg_statistics_read_the_listed_files_and_plan_nothing(
+    both: Both, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every row of the fixture's store lists its files (a store of this build): no question
+    plans (pyiceberg's planning grows with the manifests), and each reads listed files."""
+    duck, iceberg = both.analytics
+    planned, listed = both.iceberg.planned_reads, both.iceberg.listed_reads
+
+    def planning(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("a statistic planned files")
+
+    monkeypatch.setattr(both.iceberg, "_files", planning)
+    for since in (0, both.since):
+        assert _ask_everything(iceberg, both.projects, since) == _ask_everything(duck, both.projects, since)
+    assert both.iceberg.planned_reads == planned
+    # each question that reads spans (errors, slowest spans, usage, tools, traces with a tool) read its lists
+    assert both.iceberg.listed_reads - listed >= 2 * len(both.projects) * 5
+
+
+def _set_span_files(store: IcebergStore, project: str, trace_id: str, files: list[str] | None) -> None:
+    with store.index.connection() as con:
+        con.execute(
+            f"UPDATE {TRACES} SET span_files = %s WHERE project = %s AND trace_id = %s", [files, project, trace_id]
+        )
+
+
+def test_an_iceberg_row_without_a_list_is_still_in_the_statistics(both: Both) -> None:
+    """The straddling trace's row made as one indexed before the index kept lists (NULL): the
+    statistics plan its files (its agent's day too) and answer as the DuckDB store does;
+    the other rows are still read from their lists."""
+    duck, iceberg = both.analytics
+    trace_id = both.extra[0].trace_hex
+    row = both.iceberg.index.row("p", trace_id)
+    assert row is not None
+    assert row.span_files
+    _set_span_files(both.iceberg, "p", trace_id, None)
+    try:
+        planned, listed = both.iceberg.planned_reads, both.iceberg.listed_reads
+        since = time.time_ns() - DAY_NS
+        for analytics in both.analytics:
+            [error] = [row for row in analytics.errors("p", since, 10) if row["span_name"] == "chat 2"]
+            assert error["count"] == 1
+        for start in (0, both.since, since):
+            assert _ask_everything(iceberg, ["p"], start) == _ask_everything(duck, ["p"], start)
+        assert both.iceberg.planned_reads > planned
+        assert both.iceberg.listed_reads > listed  # the other rows still read their lists
+    finally:
+        _set_span_files(both.iceberg, "p", trace_id, list(row.span_files))
+
+
+def test_an_iceberg_statistic_whose_listed_file_is_gone_plans_instead(both: Both) -> None:
+    """A list naming a file maintenance removed (its grace period over): the question plans
+    every row on fresh metadata and answers whole, not an error nor part of the spans."""
+    duck, iceberg = both.analytics
+    trace_id = both.extra[1].trace_hex
+    row = both.iceberg.index.row("p", trace_id)
+    assert row is not None
+    assert row.span_files
+    _set_span_files(
+        both.iceberg, "p", trace_id, [*row.span_files, row.span_files[0].replace(".parquet", "-gone.parquet")]
+    )
+    try:
+        planned = both.iceberg.planned_reads
+        assert _ask_everything(iceberg, ["p"], 0) == _ask_everything(duck, ["p"], 0)
+        assert both.iceberg.planned_reads > planned
+    finally:
+        _set_span_files(both.iceberg, "p", trace_id, list(row.span_files))
 
 
 def test_a_call_is_its_agents_though_the_agent_started_days_before(both: Both) -> None:

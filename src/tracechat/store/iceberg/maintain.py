@@ -37,6 +37,9 @@ readers:
    trace. A file a row still lists though no snapshot holds it (maintenance stopped
    between a compaction's commit and its index transaction) has its rows' lists forgotten
    first, and re-listed (3b).
+5. **Vacuum** the trace index's tables (``TraceIndex.vacuum``): the re-pointing (1), the
+   re-listing (3b) and the text indexer (0) rewrite or delete rows by the thousand, whose
+   dead versions commits can reuse once vacuumed.
 """
 
 from __future__ import annotations
@@ -123,6 +126,8 @@ class MaintenanceReport:
     listings_forgotten: int = 0
     orphans_kept_listed: int = 0
     tables: list[str] = field(default_factory=list)
+    vacuumed: list[str] = field(default_factory=list)
+    """The trace index's tables vacuumed after the run's index transactions (``TraceIndex.vacuum``)."""
 
     def as_dict(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.__dataclass_fields__}
@@ -534,6 +539,8 @@ def maintain(
         relist(tables_by_name, index, report=report)
     for table in tables_by_name.values():
         remove_orphans(table, grace=grace, report=report, index=index)
+    if index is not None:
+        report.vacuumed = index.vacuum()
     return report
 
 

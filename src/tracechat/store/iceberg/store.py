@@ -24,9 +24,10 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from typing import Any
 
 import duckdb
@@ -478,11 +479,16 @@ class IcebergStore:
         closes it; what it registers goes with it)."""
         return self._duck.cursor()
 
-    def span_files(self, project: str, from_ns: int, seq: int) -> list[str] | pa.Table:
+    def span_files(self, project: str, from_ns: int, seq: int, *, fresh: bool = False) -> list[str] | pa.Table:
         """The span files, as of sequence number ``seq`` or later, that may hold ``project``'s
         spans started at ``from_ns`` or later (partition pruning by day); their rows instead
         (Arrow, read through the table's FileIO) when some carry delete files or are not on
-        the local filesystem (DuckDB cannot read S3 here; see ``_read_rows``)."""
+        the local filesystem (DuckDB cannot read S3 here; see ``_read_rows``). Planned: for
+        the rows ``span_sources`` cannot read from their lists (``planned_reads`` counts it);
+        ``fresh``: on metadata loaded now (a listed file was gone)."""
+        self.planned_reads += 1
+        if fresh:
+            self._reload(tables.SPANS)
         row_filter = And(
             EqualTo(term=Reference("project"), value=literal(project)),
             GreaterThanOrEqual(term=Reference("start_time"), value=literal(from_ns // 1000)),
@@ -491,6 +497,15 @@ class IcebergStore:
         if files is not None and all(warehouses.is_local(f) for f in files):
             return files
         return self._table(tables.SPANS, seq).scan(row_filter=row_filter).to_arrow()
+
+    def listed_span_files(self, files: Sequence[str], columns: Sequence[str]) -> list[str] | pa.Table:
+        """Listed span files (``span_sources``) as DuckDB reads them: their local paths, or
+        their rows in ``columns`` read through the table's FileIO (DuckDB cannot read S3 here).
+        Raises ``OSError`` for a file that is gone. ``listed_reads`` counts it."""
+        self.listed_reads += 1
+        if all(warehouses.is_local(f) for f in files):
+            return [_local_path(f) for f in files]
+        return warehouses.read_table(self._table(tables.SPANS, 0).io, list(files), list(columns))
 
     @retryable
     def trace(self, project: str, trace_id: str) -> TraceIndexEntry | None:
@@ -536,8 +551,9 @@ class IcebergStore:
             return []
         columns = "span_id, raw, resource, scope"
         once: dict[str, tuple[Any, ...]] | None = None
-        if row.span_files:
-            listed = self._listed_rows(tables.SPANS, row.span_files, columns, row.project, row.trace_id)
+        sources = span_sources([row])
+        if sources.listed:
+            listed = self._listed_rows(tables.SPANS, sources.listed, columns, row.project, row.trace_id)
             if listed is not None:
                 once = _once(listed)
                 if len(once) < row.span_count:  # a list missing a file: never a partial trace
@@ -688,6 +704,34 @@ def _counts(group: list[StagedBatch], spans: pa.Table | None, recorded: Recorded
 def _staged_log_ids(staged: StagedBatch) -> list[str]:
     assert staged.logs is not None
     return tables.staged_log_ids(staged.logs, staged.scopes)
+
+
+@dataclass(frozen=True, slots=True)
+class SpanSources:
+    """Where the spans of some traces are, by their index rows (``span_sources``)."""
+
+    listed: tuple[str, ...] = ()
+    """The files the rows that list theirs name, each once: read, planning nothing."""
+    unlisted: tuple[TraceRow, ...] = ()
+    """The rows whose lists are unknown: their files are planned."""
+
+
+def span_sources(rows: Iterable[TraceRow]) -> SpanSources:
+    """The rule every read of spans on this store follows (a trace's, ``_spans``; the
+    assistant's statistics over a window, ``analytics``): a row that lists its span files is
+    read from those files; a row whose list is unknown (NULL: indexed before the index kept
+    lists, or forgotten by ``maintain`` until it lists them again) or empty though it counts
+    spans is planned with pyiceberg. A row of no spans needs neither."""
+    listed: dict[str, None] = {}
+    unlisted: list[TraceRow] = []
+    for row in rows:
+        if not row.span_count:
+            continue
+        if row.span_files:
+            listed.update(dict.fromkeys(row.span_files))
+        else:
+            unlisted.append(row)
+    return SpanSources(tuple(listed), tuple(unlisted))
 
 
 def _once(found: list[tuple[Any, ...]]) -> dict[str, tuple[Any, ...]]:

@@ -49,6 +49,12 @@ BATCHES = "tracechat_batches"
 FEEDBACK = "tracechat_feedback"
 SESSIONS = "tracechat_sessions"
 RETIRED = "tracechat_retired_files"
+VACUUMED = (TRACES, SESSIONS, BATCHES, RETIRED, textindex.QUEUE, fulltext.TEXTS)
+"""The tables ``TraceIndex.vacuum`` vacuums: those whose rows are updated or deleted (trace and
+session rows at every commit and by maintenance, the text queue's as the indexer empties it,
+retired files as they age out), and the text, only inserted, whose GIN index keeps new
+entries in a pending list every search reads through until a VACUUM merges them (375 pages,
+7,011 entries at 1M spans as grown)."""
 
 FILES_DDL = f"""
 ALTER TABLE {TRACES} ADD COLUMN IF NOT EXISTS span_files text[];
@@ -681,6 +687,20 @@ class TraceIndex:
             )
         return done.rowcount
 
+    def vacuum(self) -> list[str]:
+        """``VACUUM`` the tables commits and maintenance rewrite rows of (``VACUUMED``), for
+        ``maintain`` after its index transactions: a compaction re-pointing the lists of every
+        trace of a partition, or a re-listing of every row indexed before the lists, leaves a
+        dead version of each row and of its index entries, which a commit could not reuse
+        until autovacuum came by. ``INDEX_CLEANUP ON``: the index entries too, even when few
+        (PostgreSQL skips them then, leaving the rows' line pointers); ``ANALYZE``: the
+        planner's counts after the rewrite. It returns no space to the filesystem (VACUUM
+        FULL would, locking out the receivers). Which tables it vacuumed."""
+        with self._pool.connection() as con:  # autocommit: VACUUM runs outside a transaction
+            for table in VACUUMED:
+                con.execute(f"VACUUM (ANALYZE, INDEX_CLEANUP ON) {table}")
+        return list(VACUUMED)
+
     def unlisted_projects(self) -> list[str]:
         """Projects with rows whose file lists are unknown (indexed before migration 4)."""
         with self._pool.connection() as con:
@@ -831,6 +851,21 @@ class TraceIndex:
                 f"SELECT {columns} FROM {TRACES} WHERE project = %s AND trace_id = %s", [project, trace_id]
             ).fetchone()
         return _row(found) if found is not None else None
+
+    def active_rows(self, project: str, since_ns: int) -> list[TraceRow]:
+        """The rows of ``project``'s traces with spans that end at or after ``since_ns``,
+        with what a read of their spans needs (times, count, sequence number, span files) and
+        nothing else (``store.span_sources`` decides how they are read)."""
+        with self._pool.connection() as con:
+            found = con.execute(
+                f"SELECT trace_id, start_ns, end_ns, span_count, span_seq, span_files FROM {TRACES}"
+                " WHERE project = %s AND span_count > 0 AND end_ns >= %s",
+                [project, since_ns],
+            ).fetchall()
+        return [
+            TraceRow(project, t, start, end, count, span_seq=seq, span_files=_paths(files))
+            for t, start, end, count, seq, files in found
+        ]
 
     def span_count(self, project: str | None) -> int:
         query = f"SELECT coalesce(sum(span_count), 0) FROM {TRACES}"
