@@ -26,8 +26,8 @@ from tracechat.store.analytics import TraceAnalytics
 from tracechat.store.duck import DuckDBStore
 from tracechat.store.iceberg.analytics import IcebergAnalytics
 from tracechat.store.iceberg.store import IcebergStore
-from tracechat.store.protocol import SpanStore
 from tracechat.store.iceberg.traceindex import TRACES
+from tracechat.store.protocol import SpanStore
 
 DAY_NS = 86_400 * 10**9
 SECOND_NS = 10**9
