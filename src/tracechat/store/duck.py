@@ -257,11 +257,16 @@ class DuckDBStore:
     def _insert_logs(self, con: duckdb.DuckDBPyConnection, batch_no: int) -> int:
         """Appends the staged log records; returns how many were new (``sql.LOG_IDENTITY``)."""
         row = con.execute(sql.BEFORE_LOG_INSERT).fetchone()
-        since, duplicates, low, high = (row[0], bool(row[1]), row[2], row[3]) if row else (None, False, 0, 0)
-        statement = sql.insert_logs(_LOG_COLUMNS, skip_stored=since is not None, dedupe_batch=duplicates)
+        since, duplicates, low, high, traceless = row if row else (None, False, 0, 0, None)
+        skip_traceless = traceless is not None and traceless[0] is not None
+        statement = sql.insert_logs(
+            _LOG_COLUMNS, skip_stored=since is not None, skip_traceless=skip_traceless, dedupe_batch=bool(duplicates)
+        )
         params: dict[str, Any] = {"batch": batch_no}
         if since is not None:
             params.update(since=since, low=low, high=high)
+        if skip_traceless:
+            params.update(dict(zip(("tl_low", "tl_high", "ol_low", "ol_high"), traceless, strict=True)))
         inserted = con.execute(statement, params).fetchone()
         return int(inserted[0]) if inserted else 0
 
