@@ -59,6 +59,32 @@ def _within_commit() -> None:
     traceindex.TraceIndex.stored_traceless_log_ids = lambda self, keys: set()  # type: ignore[method-assign, assignment]
 
 
+_SPENT: dict[str, float] = {}
+
+
+def _timed_listing() -> None:
+    """Time the Iceberg store's two steps for records of no trace (the lookup before the files
+    are written, the listing in the index transaction), apart from the commit's noise."""
+    lookup, listing = traceindex.TraceIndex.stored_traceless_log_ids, traceindex._add_traceless_logs
+
+    def timed_lookup(self: traceindex.TraceIndex, keys: Any) -> set[tuple[str, str]]:
+        started = time.perf_counter()
+        try:
+            return lookup(self, keys)
+        finally:
+            _SPENT["lookup"] = _SPENT.get("lookup", 0.0) + time.perf_counter() - started
+
+    def timed_listing(con: psycopg.Connection[tuple[Any, ...]], batch_id: str, logs: pa.Table | None) -> set[str]:
+        started = time.perf_counter()
+        try:
+            return listing(con, batch_id, logs)
+        finally:
+            _SPENT["listing"] = _SPENT.get("listing", 0.0) + time.perf_counter() - started
+
+    traceindex.TraceIndex.stored_traceless_log_ids = timed_lookup  # type: ignore[method-assign]
+    traceindex._add_traceless_logs = timed_listing
+
+
 def _requests(traces: list[TraceBuilder]) -> list[IngestBatch]:
     batches = []
     for first in range(0, len(traces), PER_REQUEST):
@@ -96,6 +122,8 @@ def main() -> None:
         duck.DuckDBStore._insert_logs = _plain  # type: ignore[method-assign]
     if args.within_commit:
         _within_commit()
+    elif args.store == "iceberg" and args.traceless:
+        _timed_listing()
     with ExitStack() as stack:
         store = _open(args.store, stack)
         traces = []
@@ -117,7 +145,9 @@ def main() -> None:
             stored = sum(store.submit(batch).result().logs for batch in requests)
             rate = TRACES * RECORDS / (time.perf_counter() - started)
             kind = "traceless" if args.traceless else "traced"
-            print(f"{args.store} {kind} {label} {sending}: {rate:,.0f} records/s, {stored} stored")
+            spent = ", ".join(f"{name} {seconds * 1000 / len(requests):.1f} ms" for name, seconds in _SPENT.items())
+            print(f"{args.store} {kind} {label} {sending}: {rate:,.0f} records/s, {stored} stored", spent)
+            _SPENT.clear()
 
 
 if __name__ == "__main__":

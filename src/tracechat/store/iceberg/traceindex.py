@@ -81,7 +81,7 @@ CREATE TABLE IF NOT EXISTS {TRACELESS_LOGS} (
 """
 """Migration 6: the identities (``tables.log_ids``) of the log records that name no trace, so
 that one sent again in a later commit is stored and counted once, as ``log_ids`` does for a
-trace's records. One row per such record, kept for good (about 130 bytes with its index);
+trace's records. One row per such record, kept for good (about 180 bytes with its index, measured at 100,000 rows);
 records stored before the upgrade are not listed: one of them sent again is stored again."""
 
 _TOTALS = """has_error boolean NOT NULL DEFAULT false,
