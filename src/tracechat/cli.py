@@ -111,6 +111,8 @@ def _cmd_maintain(args: argparse.Namespace) -> int:
     from tracechat.store.iceberg.maintain import UNINDEXED_AFTER, check_retention, run_maintenance
 
     settings = _settings(args)
+    if settings.store == "duckdb" and not settings.catalog_uri:
+        return _maintain_duckdb(settings, retry_dead_text=args.retry_dead_text)
     if not settings.catalog_uri or not settings.warehouse:
         raise TracechatError(
             "maintain needs --catalog-uri and --warehouse (TRACECHAT_CATALOG_URI, TRACECHAT_WAREHOUSE)"
@@ -130,6 +132,19 @@ def _cmd_maintain(args: argparse.Namespace) -> int:
         search=settings.search_index,
         retry_dead_text=args.retry_dead_text,
     )
+    print(json.dumps(report.as_dict()))
+    return 0
+
+
+def _maintain_duckdb(settings: Settings, *, retry_dead_text: bool) -> int:
+    """The DuckDB store's upkeep: its search index's dead commits (``store.upkeep``)."""
+    from tracechat.store.upkeep import maintain_text
+
+    if settings.search_path is None:
+        raise TracechatError(
+            "maintain on the DuckDB store tends its search index, which is off (TRACECHAT_SEARCH_INDEX)"
+        )
+    report = maintain_text(settings.database_path, settings.search_path, retry_dead=retry_dead_text)
     print(json.dumps(report.as_dict()))
     return 0
 
@@ -266,8 +281,11 @@ def build_parser() -> argparse.ArgumentParser:
     export.set_defaults(run=_cmd_export)
 
     maintain = commands.add_parser(
-        "maintain", help="compact, expire and clean the shared Iceberg tables (beside running nodes)"
+        "maintain",
+        help="compact, expire and clean the shared Iceberg tables (beside running nodes); on the DuckDB store"
+        " (--data-dir, with no server running), catch its search index up and report its dead commits",
     )
+    _add_server_flags(maintain, listeners=False)
     maintain.add_argument("--catalog-uri", help="PostgreSQL catalog, postgresql://… (TRACECHAT_CATALOG_URI)")
     maintain.add_argument(
         "--warehouse", help="the tables' warehouse, file:///… or s3://bucket/prefix (TRACECHAT_WAREHOUSE)"

@@ -25,6 +25,7 @@ from tracechat.store.iceberg.maintain import MaintenanceReport, reindex, run_mai
 from tracechat.store.iceberg.store import IcebergStore
 from tracechat.store.iceberg.textindex import QUEUE, QueuedText, RecordedFailure, TextIndexer, enqueue
 from tracechat.store.staging import stage
+from tracechat.store.textretry import RetryPolicy
 
 
 @pytest.fixture
@@ -238,7 +239,7 @@ def test_a_batch_that_keeps_failing_backs_off_then_is_dead_and_an_operator_retri
     store = _open(opened, catalog, text_indexer=False)
     fresh = travel_trace(question="Does the 28 tram pass Graca?")
     fresh.store_in(store)  # type: ignore[arg-type]
-    indexer = TextIndexer(store._pool, store._table_for_text, max_attempts=3, retry_base_s=60)
+    indexer = TextIndexer(store._pool, store._table_for_text, retry=RetryPolicy(max_attempts=3, base_s=60))
     try:
         # claimed together, failed together: both tried alone, at once
         assert _attempt(indexer) == "failed"

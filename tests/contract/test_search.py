@@ -238,10 +238,10 @@ def test_a_failed_index_commit_is_retried_without_losing_text(tmp_path: Path, mo
     failures = [OSError("No space left on device")]
     commit = SearchIndex.commit
 
-    def failing_once(self: SearchIndex, batch: int) -> None:
+    def failing_once(self: SearchIndex, batch: int, failing: dict[int, search.Failing]) -> None:
         if failures:
             raise failures.pop()
-        commit(self, batch)
+        commit(self, batch, failing)
 
     monkeypatch.setattr(SearchIndex, "commit", failing_once)
     store = _open(tmp_path)

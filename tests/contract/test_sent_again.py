@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from prometheus_client import CollectorRegistry
 
+from tests.contract.conftest import StoreOpener
 from tests.traces import TraceBuilder
 from tracechat.auth.keys import KeyRing
 from tracechat.ingest.flatten import flatten_logs, flatten_traces
@@ -17,6 +18,7 @@ from tracechat.ingest.otlp import Encoding, Signal
 from tracechat.ingest.receiver import Receiver
 from tracechat.metrics import Metrics
 from tracechat.model.records import StoredCount
+from tracechat.store.duck import DuckDBStore
 from tracechat.store.iceberg import tables
 from tracechat.store.iceberg.store import IcebergStore
 from tracechat.store.protocol import SpanStore
@@ -78,11 +80,38 @@ def test_a_log_record_repeated_in_one_request_is_stored_once(store: SpanStore) -
     trace, root = _tool_trace()
     trace.log(root, "gen_ai.user.message", {"content": "Twice?"})
     trace.logs.append(trace.logs[0])
-    orphan = TraceBuilder(trace_id=b"")  # a record of no trace: compared within its commit
+    orphan = TraceBuilder(trace_id=b"")  # a record of no trace, twice in the request: stored once too
     orphan.log(None, "app.started", "ready")
     trace.logs.extend([orphan.logs[0], orphan.logs[0]])
     assert _logs(store, trace) == StoredCount(logs=2)
     assert [r.event_name for r in store.trace_logs("p", trace.trace_hex)] == ["gen_ai.user.message"]
+
+
+def _traceless_rows(store: SpanStore) -> int:
+    """Log records of no trace the store holds (no read of the protocol lists them)."""
+    if isinstance(store, IcebergStore):
+        rows = store.catalog.load_table(tables.LOGS).scan(selected_fields=("trace_id",)).to_arrow()
+        return int(rows.column("trace_id").null_count)
+    assert isinstance(store, DuckDBStore)
+    found = store.cursor().execute("SELECT count(*) FROM logs WHERE trace_id IS NULL").fetchone()
+    assert found is not None
+    return int(found[0])
+
+
+def test_a_log_record_of_no_trace_sent_again_in_a_later_request_is_stored_once(open_store: StoreOpener) -> None:
+    """An exporter's retry of records that name no trace (an app's own logs), in a later
+    commit, and on the Iceberg store through another receiver too: read once."""
+    store = open_store()
+    orphan = TraceBuilder(trace_id=b"")
+    orphan.log(None, "app.started", "ready")
+    orphan.log(None, "app.config", {"model": "gpt-4o"})
+    assert _logs(store, orphan) == StoredCount(logs=2)
+    assert _logs(store, orphan) == StoredCount(logs=0)  # the retry: acknowledged, not stored again
+    other = open_store() if isinstance(store, IcebergStore) else store  # another receiver
+    assert _logs(other, orphan) == StoredCount(logs=0)
+    orphan.log(None, "app.started", "ready again")  # another body: another record
+    assert _logs(other, orphan) == StoredCount(logs=1)
+    assert _traceless_rows(store) == 3
 
 
 def _value(registry: CollectorRegistry, name: str) -> float:
@@ -128,3 +157,26 @@ def test_a_log_record_two_receivers_appended_at_once_counts_and_reads_once(store
     assert entry is not None
     assert entry.log_count == 1
     assert len(store.trace_logs("p", trace.trace_hex)) == 1
+
+
+def test_a_log_record_of_no_trace_two_receivers_appended_at_once_counts_once(store: SpanStore) -> None:
+    """Both appended it before either listed it: the second listing finds it listed, so it is
+    counted once; the table holds both copies (no read of tracechat's lists such records;
+    docs/storage.md says so)."""
+    if not isinstance(store, IcebergStore):
+        pytest.skip("a race of two receivers is the Iceberg store's")
+    orphan = TraceBuilder(trace_id=b"")
+    orphan.log(None, "app.started", "ready")
+    staged = stage(flatten_logs(orphan.logs_request(), lambda resource: "p").batch)
+    assert staged.logs is not None
+    added = []
+    for batch in ("first", "second"):
+        rows = tables.log_rows(staged.logs, staged.scopes, batch)
+        seq, _ = store._append(tables.LOGS, rows, batch)
+        recorded = store.index.record(batch, None, tables.partitions(rows)[0], 0, seq)
+        assert recorded is not None
+        added.append(len(recorded.logs))
+    assert added == [1, 0]
+    assert _traceless_rows(store) == 2
+    assert _logs(store, orphan) == StoredCount(logs=0)  # sent a third time: left out before it is written
+    assert _traceless_rows(store) == 2

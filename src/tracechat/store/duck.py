@@ -37,6 +37,7 @@ from tracechat.store.integrity import CommitLedger, Verifier, check_file_size
 from tracechat.store.schema import ensure_schema
 from tracechat.store.search import SearchIndex
 from tracechat.store.staging import LOG_SCHEMA, SPAN_SCHEMA, StagedBatch, concat, stage, stored_counts
+from tracechat.store.textretry import DEFAULT_POLICY, RetryPolicy
 from tracechat.store.writer import CommitObserver, GroupCommitWriter
 
 _SPAN_COLUMNS = ", ".join(name for name in SPAN_SCHEMA.names if name != "raw")  # payloads: in ``payloads``
@@ -102,12 +103,14 @@ class DuckDBStore:
         search_refresh_s: float = 0.2,
         verify: bool = True,
         migration: MigrationStatus | None = None,
+        text_retry: RetryPolicy = DEFAULT_POLICY,
     ) -> None:
         """``verify``: read every block once in the background, to find damage early.
         ``search_dir``: where the full-text index of conversation text lives (None: no
         index; a text search then matches names only). ``search_refresh_s``: how often at
         most that index commits, so how long at most a committed span waits to be
-        searchable, beside the indexing itself."""
+        searchable, beside the indexing itself. ``text_retry``: when a commit whose text
+        failed is tried again, and given up on (``store.textretry``)."""
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         existed = path.exists()
@@ -143,6 +146,7 @@ class DuckDBStore:
                 last_batch,
                 refresh_s=search_refresh_s,
                 busy=self._ingest_saturated,
+                retry=text_retry,
             )
         self._ledger.check_replay(self._last_batch(), wal_bytes)
         self._next_batch = last_batch + 1
@@ -253,11 +257,16 @@ class DuckDBStore:
     def _insert_logs(self, con: duckdb.DuckDBPyConnection, batch_no: int) -> int:
         """Appends the staged log records; returns how many were new (``sql.LOG_IDENTITY``)."""
         row = con.execute(sql.BEFORE_LOG_INSERT).fetchone()
-        since, duplicates, low, high = (row[0], bool(row[1]), row[2], row[3]) if row else (None, False, 0, 0)
-        statement = sql.insert_logs(_LOG_COLUMNS, skip_stored=since is not None, dedupe_batch=duplicates)
+        since, duplicates, low, high, traceless = row if row else (None, False, 0, 0, None)
+        skip_traceless = traceless is not None and traceless[0] is not None
+        statement = sql.insert_logs(
+            _LOG_COLUMNS, skip_stored=since is not None, skip_traceless=skip_traceless, dedupe_batch=bool(duplicates)
+        )
         params: dict[str, Any] = {"batch": batch_no}
         if since is not None:
             params.update(since=since, low=low, high=high)
+        if skip_traceless:
+            params.update(dict(zip(("tl_low", "tl_high", "ol_low", "ol_high"), traceless, strict=True)))
         inserted = con.execute(statement, params).fetchone()
         return int(inserted[0]) if inserted else 0
 
@@ -341,13 +350,21 @@ class DuckDBStore:
         return self._feed.subscribe(trace_id)
 
     def search_lag(self) -> int:
-        """Commits whose text is not searchable yet (0 without an index)."""
-        return self._next_batch - 1 - self._indexer.indexed_batch if self._indexer is not None else 0
+        """Commits whose text is not searchable yet, the dead ones apart (0 without an index)."""
+        if self._indexer is None:
+            return 0
+        return self._next_batch - 1 - self._indexer.indexed_batch + self._indexer.waiting
 
     def search_dead(self) -> int:
-        """Commits whose text the indexer gave up on: none (it indexes commits in order and
-        retries the next one until the local index takes it: a full disk, a killed worker)."""
-        return 0
+        """Commits whose text the indexer gave up on (``store.textretry``): their spans are
+        stored and read, their text is not searchable until ``retry_dead_text``."""
+        return self._indexer.dead() if self._indexer is not None else 0
+
+    @property
+    def text_indexer(self) -> Indexer | None:
+        """The search indexer (None without an index): its dead commits, their retry
+        (``tracechat maintain --retry-dead-text``: ``store.upkeep``)."""
+        return self._indexer
 
     def wait_searchable(self, timeout: float) -> bool:
         """Wait until the text of every span committed so far is searchable (benchmarks and

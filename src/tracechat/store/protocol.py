@@ -23,8 +23,9 @@ class SpanStore(Protocol):
         ``StorageUnavailable`` (retryable) when the commit failed, and then nothing of the
         batch is stored. Raises ``Overloaded`` (retryable, nothing queued) when the write
         queue is full. A span already stored (same project, trace_id and span_id, as OTLP
-        retries send) is stored once; so is a log record of a trace (same project, trace,
-        resource and scope, and the same record bytes: ``store.sql.LOG_IDENTITY``).
+        retries send) is stored once; so is a log record, of a trace or of none (same
+        project, trace, resource and scope, and the same record bytes:
+        ``store.sql.LOG_IDENTITY``).
 
         The conversation text of the batch (``list_traces``' ``where.text``) becomes
         searchable after the future resolves, by design not with it, and within about a

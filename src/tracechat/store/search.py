@@ -5,14 +5,20 @@ One document per piece of conversation text of a span (``genai.searchable``): it
 trace and span, which field it is, its text (stored, for snippets) and the span's start
 time. A separate progress document holds the last store batch whose text is in the index;
 it is replaced in the same tantivy commit as the documents it accounts for, so after a
-crash the index knows exactly where to resume.
+crash the index knows exactly where to resume. Beside it, one document per batch whose text
+failed (``store.textretry``: backing off, or dead), also replaced in that commit: its batch
+number, and its attempts, when it is due and its last error as JSON in the stored ``text``
+(no project: no search finds it). So a batch passed over while it fails is remembered as
+surely as the progress past it, and no new schema was needed.
 """
 
 from __future__ import annotations
 
+import json
 import shutil
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +39,21 @@ MAX_TRACES = 50_000
 """A text search narrows the trace list to at most this many traces of the project (the
 newest, by span start, when more match), so that combining it with the list's other
 filters stays one query. tantivy refuses aggregations of more than 65,000 buckets."""
+
+
+_MAX_FAILING = 1_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class Failing:
+    """A batch whose text failed (``store.textretry``), as the index remembers it."""
+
+    attempts: int
+    retry_at: float
+    """When it is due again (Unix seconds)."""
+    dead_at: float | None
+    """When it was given up on (Unix seconds); None while it backs off."""
+    last_error: str
 
 
 def _schema() -> tantivy.Schema:
@@ -83,6 +104,18 @@ class SearchIndex:
         value = searcher.doc(found.hits[0][1]).get_first("batch")
         return int(value) if value is not None else 0
 
+    def failing(self) -> dict[int, Failing]:
+        """The batches whose text failed, as last committed (``commit``)."""
+        searcher = self._index.searcher()
+        found = searcher.search(Query.term_query(self._schema, "kind", "failing"), _MAX_FAILING)
+        batches: dict[int, Failing] = {}
+        for _, address in found.hits:
+            document = searcher.doc(address)
+            batch, state = document.get_first("batch"), document.get_first("text")
+            if batch is not None and state is not None:
+                batches[int(batch)] = Failing(**json.loads(str(state)))
+        return batches
+
     def add(self, texts: Iterable[IndexedText]) -> int:
         added = 0
         for piece in texts:
@@ -99,11 +132,15 @@ class SearchIndex:
             added += 1
         return added
 
-    def commit(self, batch: int) -> None:
-        """Make everything added searchable, together with the new progress (``batch``)."""
+    def commit(self, batch: int, failing: Mapping[int, Failing]) -> None:
+        """Make everything added searchable, together with the new progress (``batch``) and
+        the batches whose text failed (``failing``, in place of those committed before)."""
         with self._lock:
             self._writer.delete_documents_by_term("kind", "progress")
+            self._writer.delete_documents_by_term("kind", "failing")
             self._writer.add_document(Document(kind="progress", batch=batch))
+            for number, state in failing.items():
+                self._writer.add_document(Document(kind="failing", batch=number, text=json.dumps(asdict(state))))
             self._writer.commit()
             self._index.reload()
 

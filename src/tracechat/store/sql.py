@@ -64,11 +64,16 @@ SELECT
      SEMI JOIN staged_logs n ON t.project = n.project AND t.trace_id = n.trace_id),
     (SELECT count(*) <> count(DISTINCT (project, trace_id, scope_id, raw)) FROM staged_logs),
     (SELECT min(time_ns) FROM staged_logs),
-    (SELECT max(time_ns) FROM staged_logs)
+    (SELECT max(time_ns) FROM staged_logs),
+    (SELECT [min(time_ns), max(time_ns), min(observed_ns), max(observed_ns)]
+     FROM staged_logs WHERE trace_id IS NULL)
 """
 """As ``BEFORE_INSERT``, for the staged log records (a record is one by ``LOG_IDENTITY``), and
 their time range: a record sent again has its time, so only stored records in that range
-are compared (row groups outside it are skipped by their ``time_ns`` statistics)."""
+are compared (row groups outside it are skipped by their ``time_ns`` statistics); and the
+time and observed-time ranges of the records naming no trace (NULLs: there are none), which
+are compared with the stored records of no trace in both ranges (their ``time_ns`` is often
+0, unset; ``observed_ns``, set by the SDK, is not, and grows as they are committed)."""
 
 LOG_IDENTITY = ("project", "trace_id", "scope_id", "raw")
 """What makes a log record one (OTLP gives it no id): its project, trace, resource and scope
@@ -77,9 +82,10 @@ LOG_IDENTITY = ("project", "trace_id", "scope_id", "raw")
 the same bytes."""
 
 
-def insert_logs(columns: str, *, skip_stored: bool, dedupe_batch: bool) -> str:
+def insert_logs(columns: str, *, skip_stored: bool, skip_traceless: bool, dedupe_batch: bool) -> str:
     """Append the staged log records; optionally leave out the records of known traces stored
-    already since ``$since`` (a record naming no trace is compared within its commit only)
+    already since ``$since`` (``skip_stored``), the records of no trace stored already within
+    their time ranges (``skip_traceless``: ``$tl_low``..``$tl_high`` and ``$ol_low``..``$ol_high``)
     and records repeated in the batch."""
     source = "staged_logs n"
     same = " AND ".join(f"n.{c} = s.{c}" for c in LOG_IDENTITY)
@@ -88,6 +94,12 @@ def insert_logs(columns: str, *, skip_stored: bool, dedupe_batch: bool) -> str:
             f" ANTI JOIN (SELECT {', '.join(LOG_IDENTITY)} FROM logs WHERE batch >= $since"
             " AND time_ns BETWEEN $low AND $high AND trace_id IS NOT NULL) s"
             f" ON {same}"
+        )
+    if skip_traceless:
+        source += (
+            " ANTI JOIN (SELECT project, scope_id, raw FROM logs WHERE trace_id IS NULL"
+            " AND time_ns BETWEEN $tl_low AND $tl_high AND observed_ns BETWEEN $ol_low AND $ol_high) u"
+            " ON n.trace_id IS NULL AND n.project = u.project AND n.scope_id = u.scope_id AND n.raw = u.raw"
         )
     partition = ", ".join(f"n.{c}" for c in LOG_IDENTITY)
     qualify = f" QUALIFY row_number() OVER (PARTITION BY {partition}) = 1" if dedupe_batch else ""

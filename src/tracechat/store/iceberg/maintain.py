@@ -117,7 +117,7 @@ class MaintenanceReport:
     text_batches_retried: int = 0
     """Dead batches given their attempts again (``--retry-dead-text``)."""
     text_batches_dead: int = 0
-    """Batches whose text indexing gave up (``MAX_ATTEMPTS`` failures), after this run."""
+    """Batches whose text indexing gave up (``textretry.MAX_ATTEMPTS`` failures), after this run."""
     dead_text_batches: list[dict[str, Any]] = field(default_factory=list)
     """The first of those, with their last error."""
     manifests_rewritten: int = 0

@@ -49,6 +49,7 @@ MIGRATIONS: Final = (
         "backoff and a dead state for text batches that keep failing; the log record ids of each trace",
         (textindex.DEAD_LETTER_DDL, traceindex.LOG_IDS_DDL),
     ),
+    Migration(6, "the ids of log records that name no trace", (traceindex.TRACELESS_LOGS_DDL,)),
 )
 LATEST: Final = MIGRATIONS[-1].version
 

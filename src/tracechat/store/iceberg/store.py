@@ -265,14 +265,21 @@ class IcebergStore:
 
     def _new_log_rows(self, rows: pa.Table) -> pa.Table:
         """``rows`` each once, without those the trace index holds already (an exporter's
-        retry): ``tables.log_ids``. A record of no trace is compared within the commit only."""
+        retry): ``tables.log_ids``, listed in their trace's row, or for a record of no trace
+        in ``traceindex.TRACELESS_LOGS``."""
         ids = tables.row_log_ids(rows)
         keys = list(zip(rows.column("project").to_pylist(), rows.column("trace_id").to_pylist(), strict=True))
         held = self.index.stored_log_ids(k for k in keys if k[1] is not None)
+        held_traceless = self.index.stored_traceless_log_ids(
+            (p, i) for (p, t), i in zip(keys, ids, strict=True) if t is None
+        )
         seen: set[str] = set()
         keep: list[bool] = []
-        for key, log_id in zip(keys, ids, strict=True):
-            keep.append(log_id not in seen and log_id not in held.get(key, ()))
+        for (project, trace_id), log_id in zip(keys, ids, strict=True):
+            stored = (
+                (project, log_id) in held_traceless if trace_id is None else log_id in held.get((project, trace_id), ())
+            )
+            keep.append(log_id not in seen and not stored)
             seen.add(log_id)
         return tables.without_rows(rows, keep)
 

@@ -41,6 +41,7 @@ from pyiceberg.table import Table
 from tracechat.store import sql
 from tracechat.store.iceberg import fulltext, tables
 from tracechat.store.iceberg import warehouse as warehouses
+from tracechat.store.textretry import DEAD_SHOWN, DEFAULT_POLICY, DeadBatch, RetryPolicy, error_text
 from tracechat.store.texts import IndexedText, Rows
 from tracechat.store.textworker import TextWorker
 
@@ -71,18 +72,9 @@ ALTER TABLE {QUEUE} ADD COLUMN IF NOT EXISTS dead_at timestamptz;
 ALTER TABLE {QUEUE} ADD COLUMN IF NOT EXISTS last_error text;
 """
 """Migration 5: a batch that failed waits ``next_attempt_at`` (its backoff) before it is tried
-again, and one that failed ``MAX_ATTEMPTS`` times is dead (``dead_at``): no indexer takes it
-until an operator retries it (``retry_dead``, ``tracechat maintain --retry-dead-text``)."""
-
-MAX_ATTEMPTS: Final = 10
-"""Failed attempts at a batch before it is dead: with ``RETRY_BASE_S`` doubling up to
-``RETRY_MAX_S``, about half an hour of retries (a warehouse or worker outage that long
-leaves batches dead, for an operator to retry)."""
-RETRY_BASE_S: Final = 5.0
-RETRY_MAX_S: Final = 600.0
-_ERROR_CHARS: Final = 500
-DEAD_SHOWN: Final = 20
-"""Dead batches ``dead_batches`` lists (``tracechat maintain`` prints them)."""
+again, and one that failed too often (``textretry.MAX_ATTEMPTS``) is dead (``dead_at``): no indexer takes it
+until an operator retries it (``retry_dead``, ``tracechat maintain --retry-dead-text``). When
+and how often: ``store.textretry``, the rule the DuckDB store's indexer follows too."""
 
 BATCHES_PER_CLAIM: Final = 8
 """Batches one indexer transaction takes: their text is read by the worker in one call."""
@@ -141,19 +133,10 @@ def pending(pool: ConnectionPool[psycopg.Connection[tuple[Any, ...]]]) -> int:
 
 
 def dead(pool: ConnectionPool[psycopg.Connection[tuple[Any, ...]]]) -> int:
-    """Batches whose indexing failed ``MAX_ATTEMPTS`` times: no indexer takes them any more."""
+    """Batches given up on (``textretry``): no indexer takes them any more."""
     with pool.connection() as con:
         found = con.execute(f"SELECT count(*) FROM {QUEUE} WHERE dead_at IS NOT NULL").fetchone()
     return int(found[0]) if found else 0
-
-
-@dataclass(frozen=True, slots=True)
-class DeadBatch:
-    batch_id: str
-    attempts: int
-    dead_at: str
-    """ISO 8601, UTC."""
-    last_error: str | None
 
 
 def dead_batches(pool: ConnectionPool[psycopg.Connection[tuple[Any, ...]]], limit: int = DEAD_SHOWN) -> list[DeadBatch]:
@@ -277,9 +260,9 @@ class TextIndexer:
     """Indexes queued batches: ``index_pending`` in the caller's thread (``maintain``), or a
     thread of its own (``start``), woken by its node's commits and every ``POLL_S``.
 
-    A batch whose indexing fails is tried again alone after a backoff (``RETRY_BASE_S``,
-    doubling per failure up to ``RETRY_MAX_S``), while the others go on; after
-    ``max_attempts`` failures it is dead (``dead``, ``retry_dead``)."""
+    A batch whose indexing fails is tried again alone after a backoff, while the others go
+    on, and is dead after too many failures (``retry``: ``textretry.RetryPolicy``; ``dead``,
+    ``retry_dead``)."""
 
     def __init__(
         self,
@@ -287,14 +270,12 @@ class TextIndexer:
         table_of: TableOf,
         *,
         busy: Callable[[], bool] = lambda: False,
-        max_attempts: int = MAX_ATTEMPTS,
-        retry_base_s: float = RETRY_BASE_S,
+        retry: RetryPolicy = DEFAULT_POLICY,
     ) -> None:
         self._pool = pool
         self._table_of = table_of
         self._busy = busy
-        self._max_attempts = max_attempts
-        self._retry_base_s = retry_base_s
+        self._retry = retry
         self._worker = TextWorker()
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -332,7 +313,7 @@ class TextIndexer:
         how many (0: none due, or all claimed elsewhere). Batches never tried are claimed
         ``BATCHES_PER_CLAIM`` at a time, oldest first; when such a claim fails, its batches
         are tried again one at a time, at once; a batch that fails alone waits its backoff
-        before its next try, and is dead after ``max_attempts`` failures. So a batch that
+        before its next try, and is dead after ``retry.max_attempts`` failures. So a batch that
         keeps failing (a damaged file) holds up no other. Raises ``RecordedFailure`` when
         the failure was recorded (its batches back off; go on with the others), the error
         itself when it could not be (PostgreSQL away: try again later)."""
@@ -378,21 +359,28 @@ class TextIndexer:
         ).fetchall()
 
     def _record_failure(self, batch_ids: list[str], error: Exception) -> bool:
-        """Count a failed attempt at ``batch_ids``: a batch that failed alone backs off, or
-        dies at ``max_attempts``; batches that failed together are tried alone at once.
-        False when PostgreSQL could not be told (the claim is then tried again as it was)."""
+        """Count a failed attempt at ``batch_ids`` (``textretry.RetryPolicy.after_failure``:
+        a batch that failed alone backs off, or is dead; batches that failed together are
+        tried alone at once). False when PostgreSQL could not be told (the claim is then
+        tried again as it was)."""
         alone = len(batch_ids) == 1
-        message = f"{type(error).__name__}: {error}"[:_ERROR_CHARS]
+        message = error_text(error)
+        rows: list[tuple[str, int, bool]] = []
         try:
-            with self._pool.connection() as con:
-                rows = con.execute(
-                    f"UPDATE {QUEUE} SET attempts = attempts + 1, last_error = %s,"
-                    " next_attempt_at = now() + make_interval(secs => CASE WHEN %s"
-                    "   THEN least(%s * power(2, attempts), %s) ELSE 0 END),"
-                    " dead_at = CASE WHEN %s AND attempts + 1 >= %s THEN now() END"
-                    " WHERE batch_id = ANY(%s) RETURNING batch_id, attempts, dead_at IS NOT NULL",
-                    [message, alone, self._retry_base_s, RETRY_MAX_S, alone, self._max_attempts, batch_ids],
+            with self._pool.connection() as con, con.transaction():
+                held = con.execute(
+                    f"SELECT batch_id, attempts FROM {QUEUE} WHERE batch_id = ANY(%s) ORDER BY seq FOR UPDATE",
+                    [batch_ids],
                 ).fetchall()
+                for batch_id, attempts in held:
+                    verdict = self._retry.after_failure(int(attempts), alone=alone)
+                    con.execute(
+                        f"UPDATE {QUEUE} SET attempts = %s, last_error = %s,"
+                        " next_attempt_at = now() + make_interval(secs => %s),"
+                        " dead_at = CASE WHEN %s THEN now() END WHERE batch_id = %s",
+                        [verdict.attempts, message, verdict.retry_in_s, verdict.dead, batch_id],
+                    )
+                    rows.append((batch_id, verdict.attempts, verdict.dead))
         except Exception:
             log.warning("could not count a failed attempt at indexing %d batches", len(batch_ids))
             return False

@@ -34,6 +34,7 @@ from typing import Any
 import duckdb
 import psycopg
 import pyarrow as pa
+import pyarrow.compute as pc
 from psycopg_pool import ConnectionPool
 
 from tracechat.model.sessions import SessionEntry, SessionFilter, SessionSummary
@@ -49,6 +50,7 @@ BATCHES = "tracechat_batches"
 FEEDBACK = "tracechat_feedback"
 SESSIONS = "tracechat_sessions"
 RETIRED = "tracechat_retired_files"
+TRACELESS_LOGS = "tracechat_traceless_logs"
 VACUUMED = (TRACES, SESSIONS, BATCHES, RETIRED, textindex.QUEUE, fulltext.TEXTS)
 """The tables ``TraceIndex.vacuum`` vacuums: those whose rows are updated or deleted (trace and
 session rows at every commit and by maintenance, the text queue's as the indexer empties it,
@@ -74,6 +76,19 @@ ALTER TABLE {TRACES} ADD COLUMN IF NOT EXISTS log_ids text[] NOT NULL DEFAULT '{
 """Migration 5: the identities of a trace's log records (``tables.log_ids``), so a record sent
 again is stored and counted once, as a span is by ``span_ids``. Records stored before are not
 listed: one of them sent again after the upgrade is stored again."""
+
+TRACELESS_LOGS_DDL = f"""
+CREATE TABLE IF NOT EXISTS {TRACELESS_LOGS} (
+    project text NOT NULL,
+    log_id text NOT NULL,
+    batch_id text NOT NULL,
+    PRIMARY KEY (project, log_id)
+);
+"""
+"""Migration 6: the identities (``tables.log_ids``) of the log records that name no trace, so
+that one sent again in a later commit is stored and counted once, as ``log_ids`` does for a
+trace's records. One row per such record, kept for good (about 180 bytes with its index, measured at 100,000 rows);
+records stored before the upgrade are not listed: one of them sent again is stored again."""
 
 _TOTALS = """has_error boolean NOT NULL DEFAULT false,
     input_tokens bigint,
@@ -514,6 +529,25 @@ def _keys_param(keys: Iterable[tuple[str, str]]) -> tuple[list[str], list[str]]:
     return [k[0] for k in ordered], [k[1] for k in ordered]
 
 
+def _add_traceless_logs(con: psycopg.Connection[tuple[Any, ...]], batch_id: str, logs: pa.Table | None) -> set[str]:
+    """List the batch's log records of no trace in ``TRACELESS_LOGS``; the ids of those it
+    listed first (the others another batch listed: sent again, by a retry that went to
+    another receiver and appended them at the same time)."""
+    if logs is None or not logs.num_rows:
+        return set()
+    no_trace = pc.is_null(logs.column("trace_id"))
+    if not pc.any(no_trace).as_py():
+        return set()
+    of_none = logs.filter(no_trace)
+    listed = con.execute(
+        f"INSERT INTO {TRACELESS_LOGS} (project, log_id, batch_id)"
+        " SELECT p, i, %s FROM unnest(%s::text[], %s::text[]) AS n(p, i) ORDER BY 1, 2"
+        " ON CONFLICT DO NOTHING RETURNING log_id",
+        [batch_id, of_none.column("project").to_pylist(), tables.row_log_ids(of_none)],
+    ).fetchall()
+    return {row[0] for row in listed}
+
+
 _OF_KEYS = "(project, trace_id) IN (SELECT * FROM unnest(%s::text[], %s::text[]))"
 
 
@@ -546,6 +580,20 @@ class TraceIndex:
     def stored_log_ids(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], set[str]]:
         """The log record ids the index holds for these traces (as ``stored_span_ids``)."""
         return self._stored_ids(keys, "log_ids", "log_count")
+
+    def stored_traceless_log_ids(self, keys: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
+        """Those of these (project, log id) of records of no trace the index holds (committed
+        before; no lock): a batch need not append them to Iceberg again."""
+        projects, ids = _keys_param(keys)
+        if not projects:
+            return set()
+        with self._pool.connection() as con:
+            rows = con.execute(
+                f"SELECT project, log_id FROM {TRACELESS_LOGS}"
+                " WHERE (project, log_id) IN (SELECT * FROM unnest(%s::text[], %s::text[]))",
+                [projects, ids],
+            ).fetchall()
+        return {(p, i) for p, i in rows}
 
     def _stored_ids(self, keys: Iterable[tuple[str, str]], ids: str, count: str) -> dict[tuple[str, str], set[str]]:
         projects, traces = _keys_param(keys)
@@ -593,8 +641,9 @@ class TraceIndex:
             )
             if not inserted.rowcount:
                 return None
-            if not keys:  # log records of no trace: each is new, none is compared with what is stored
-                return Recorded(set(), set(tables.row_log_ids(logs)) if logs is not None else set())
+            traceless = _add_traceless_logs(con, batch_id, logs)
+            if not keys:
+                return Recorded(set(), traceless)
             projects, traces = _keys_param(keys)
             # Create the missing rows, then lock them all in key order: two receivers adding
             # spans of one trace wait for each other here, and neither counts a span twice.
@@ -618,7 +667,7 @@ class TraceIndex:
             commitnotes.notify(con, (trace_id for _, trace_id in keys))  # every node's watches
             update_rows(con, TRACES, "trace_id", _TRACE_TYPES, [_values(row) for row in rows.values()])
         new_spans = {(p, t, span_id) for (p, t), row in added.items() for span_id in row.span_ids}
-        return Recorded(new_spans, new_logs)
+        return Recorded(new_spans, new_logs | traceless)
 
     # -- the files of traces, for maintenance -----------------------------------------------
 
@@ -802,14 +851,14 @@ class TraceIndex:
         update_rows(con, SESSIONS, "session_id", _SESSION_TYPES, [_session_values(row) for row in updated])
 
     def _add_logs(self, rows: dict[tuple[str, str], TraceRow], logs: pa.Table | None, seq: int) -> set[str]:
-        """Merge the log records the locked rows do not hold yet into ``rows``; their ids
-        (those of records naming no trace too: not compared with what is stored)."""
+        """Merge the log records of a trace the locked rows do not hold yet into ``rows``;
+        their ids (records of no trace: ``_add_traceless_logs``)."""
         if logs is None or not logs.num_rows:
             return set()
         ids = tables.row_log_ids(logs)
         keys = zip(logs.column("project").to_pylist(), logs.column("trace_id").to_pylist(), strict=True)
         held = {key: set(row.log_ids) for key, row in rows.items() if row.log_ids}
-        keep = [not (t is not None and i in held.get((p, t), ())) for (p, t), i in zip(keys, ids, strict=True)]
+        keep = [t is not None and i not in held.get((p, t), ()) for (p, t), i in zip(keys, ids, strict=True)]
         logs = tables.without_rows(logs, keep)
         ids = [i for i, kept in zip(ids, keep, strict=True) if kept]
         if not logs.num_rows:
