@@ -1080,3 +1080,170 @@ def test_a_langfuse_agent_called_with_its_question_and_no_generation_recording_i
     tool_only = TraceBuilder()
     tool_only.span("get_weather", _langfuse("tool", {"args": ["Paris"], "kwargs": {}}, "18C"))
     assert [kind for kind, _ in _read(store, tool_only)] == ["tool_call"]
+
+
+def _langchain(kind: str, **kwargs: object) -> dict[str, object]:
+    """A serialized LangChain message, as a run's inputs and outputs hold it."""
+    name = {"system": "SystemMessage", "human": "HumanMessage", "ai": "AIMessage", "tool": "ToolMessage"}[kind]
+    return {
+        "lc": 1,
+        "type": "constructor",
+        "id": ["langchain", "schema", "messages", name],
+        "kwargs": {"type": kind, **kwargs},
+    }
+
+
+def test_langsmith_otel_export_runs_read_as_agent_model_and_tool(store: DuckDBStore) -> None:
+    """LangSmith's own OTel export: the run of the agent's graph (named as the agent its
+    metadata names), chat model runs whose ``gen_ai.prompt`` / ``gen_ai.completion`` are the
+    serialized LangChain messages and generations, a tool run returning a ``ToolMessage``
+    dumped flat."""
+    system = _langchain("system", content="You are a weather bot.")
+    question = _langchain("human", content="Weather in Paris?")
+    asks = _langchain("ai", content="", tool_calls=[{"name": "get_weather", "args": {"city": "Paris"}, "id": "c1"}])
+    told = _langchain("tool", content="18C", tool_call_id="c1")
+    meta = {"langsmith.metadata.lc_agent_name": "weather_agent"}
+    trace = TraceBuilder()
+    agent = trace.span(
+        "weather_agent",
+        {"langsmith.span.kind": "chain", "gen_ai.operation.name": "chain", **meta},
+        duration_ms=100,
+    )
+    node = {"langsmith.span.kind": "chain", "gen_ai.operation.name": "chain", **meta}
+
+    def chat(inputs: list[object], output: object, finish: str, start_ms: int) -> None:
+        step = trace.span(
+            "model", {**node, "langsmith.metadata.langgraph_node": "model"}, parent=agent, start_ms=start_ms
+        )
+        generation = {"text": "", "generation_info": {"finish_reason": finish}, "message": output}
+        trace.span(
+            "ChatOpenAI",
+            {
+                "langsmith.span.kind": "llm",
+                "gen_ai.operation.name": "chat",
+                "gen_ai.request.model": "gpt-4o",
+                "gen_ai.prompt": as_json({"messages": [inputs]}),
+                "gen_ai.completion": as_json({"generations": [[generation]]}),
+                **meta,
+            },
+            parent=step,
+            start_ms=start_ms + 1,
+            duration_ms=5,
+        )
+
+    chat([system, question], asks, "tool_calls", 1)
+    trace.span(
+        "get_weather",
+        {
+            "langsmith.span.kind": "tool",
+            "gen_ai.operation.name": "execute_tool",
+            "gen_ai.tool.name": "get_weather",
+            "gen_ai.tool.call.id": "c1",
+            "gen_ai.prompt": '{"city": "Paris"}',
+            "gen_ai.completion": as_json({"output": {"content": "18C", "type": "tool", "tool_call_id": "c1"}}),
+            **meta,
+        },
+        parent=agent,
+        start_ms=20,
+    )
+    chat([system, question, asks, told], _langchain("ai", content="18C in Paris."), "stop", 40)
+    result = trajectory(store, trace)
+    assert [(k, m) for k, _, m in outline(result)] == EXPECTED
+    assert {m.agent_name for m in result.messages} == {"weather_agent"}
+    first = next(m.assistant_message for m in result.messages if m.assistant_message)
+    assert first is not None
+    assert (first.finish_reason, [c.id for c in first.tool_calls or []]) == ("tool_calls", ["c1"])
+    _assert_the_weather_tool_call(result)
+
+
+def test_a_recorded_responses_api_response_is_the_calls_output(store: DuckDBStore) -> None:
+    """Logfire's OpenAI Agents integration records on each response span the Responses API
+    ``response`` (its output, and the ``instructions`` and ``tools`` it was sent) and the
+    ``raw_input`` items; its ``events`` list the reply as one more ``gen_ai.assistant.message``,
+    with nothing saying it is the reply."""
+    asks = {
+        "type": "function_call",
+        "id": "fc_1",
+        "call_id": "c1",
+        "name": "get_weather",
+        "arguments": '{"city": "Paris"}',
+    }
+    tool = {"type": "function", "name": "get_weather", "parameters": {"type": "object"}}
+    question = {"role": "user", "content": "Weather in Paris?"}
+
+    def response(output: list[object], raw_input: list[object], reply: dict[str, object]) -> dict[str, object]:
+        body = {"id": "resp_1", "instructions": "You are a weather bot.", "tools": [tool], "output": output}
+        events = [
+            {"event.name": "gen_ai.system.message", "role": "system", "content": "You are a weather bot."},
+            {"event.name": "gen_ai.user.message", "role": "user", "content": "Weather in Paris?"},
+            {"event.name": "gen_ai.assistant.message", "role": "assistant", **reply},
+        ]
+        return {
+            "gen_ai.operation.name": "chat",
+            "gen_ai.request.model": "gpt-4o",
+            "response": as_json(body),
+            "raw_input": as_json(raw_input),
+            "events": as_json(events),
+        }
+
+    trace = TraceBuilder()
+    agent = trace.span("Agent run: {name!r}", {"name": "Weather Agent"}, duration_ms=100)
+    call = {"id": "c1", "type": "function", "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'}}
+    trace.span("Responses API", response([asks], [question], {"tool_calls": [call]}), parent=agent, start_ms=1)
+    trace.span(
+        "Function: {name}",
+        {"name": "get_weather", "input": '{"city": "Paris"}', "output": "18C"},
+        parent=agent,
+        start_ms=20,
+    )
+    told = {"type": "function_call_output", "call_id": "c1", "output": "18C"}
+    answer = {"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": "18C in Paris."}]}
+    trace.span(
+        "Responses API",
+        response([answer], [question, asks, told], {"content": "18C in Paris."}),
+        parent=agent,
+        start_ms=40,
+    )
+    result = trajectory(store, trace)
+    assert [(k, m) for k, _, m in outline(result)] == EXPECTED
+    start = result.messages[0].agent_start
+    assert start is not None
+    assert "get_weather" in (start.tool_definitions or "")
+    first = next(m.assistant_message for m in result.messages if m.assistant_message)
+    assert first is not None
+    assert [c.id for c in first.tool_calls or []] == ["c1"]  # the call's id, not its item's (fc_1)
+    _assert_the_weather_tool_call(result)
+
+
+def test_the_reply_in_logfires_events_is_no_input_of_the_call(store: DuckDBStore) -> None:
+    """Logfire's ``events`` end with the reply; with the recorded response read first, the
+    reply's transfer call is the call's output, so the handoff follows the call that asked
+    for it (read as input, it would be a call asked before the call began)."""
+    transfer = {"id": "c1", "type": "function", "function": {"name": "transfer_to_weather_agent", "arguments": "{}"}}
+    asks = {
+        "type": "function_call",
+        "id": "fc_1",
+        "call_id": "c1",
+        "name": "transfer_to_weather_agent",
+        "arguments": "{}",
+    }
+    events = [
+        {"event.name": "gen_ai.system.message", "role": "system", "content": "You triage."},
+        {"event.name": "gen_ai.user.message", "role": "user", "content": "Weather in Paris?"},
+        {"event.name": "gen_ai.assistant.message", "role": "assistant", "tool_calls": [transfer]},
+    ]
+    trace = TraceBuilder()
+    agent = trace.span("Agent run: {name!r}", {"name": "Triage Agent"}, duration_ms=100)
+    turn = trace.span("Turn {turn} for agent Triage Agent", {}, parent=agent, start_ms=1, duration_ms=50)
+    response = {"id": "resp_1", "instructions": "You triage.", "output": [asks]}
+    attributes = {
+        "gen_ai.operation.name": "chat",
+        "gen_ai.request.model": "gpt-4o",
+        "response": as_json(response),
+        "raw_input": as_json([{"role": "user", "content": "Weather in Paris?"}]),
+        "events": as_json(events),
+    }
+    trace.span("Responses API", attributes, parent=turn, start_ms=2, duration_ms=20)
+    trace.span("Handoff", {"from_agent": "Triage Agent", "to_agent": "Weather Agent"}, parent=turn, start_ms=30)
+    kinds = [kind for kind, _ in _read(store, trace)]
+    assert kinds == ["agent_start", "user_message", "assistant_message", "agent_handoff"]

@@ -972,3 +972,56 @@ def test_an_empty_agent_span_holding_siblings_in_its_time_is_their_agent(store: 
         ("agent_handoff", "helper"),
         ("assistant_message", "lead"),
     ]
+
+
+def test_a_reply_recorded_only_as_a_legacy_function_call_learns_its_id_from_the_next_input(store: DuckDBStore) -> None:
+    """LiteLLM's OTel callback: the reply that asked for a tool is ``gen_ai.output.messages``
+    with no part at all (it says nothing) beside ``gen_ai.completion.0.function_call.*`` (no
+    id); the next call's input repeats the call with its id and answers it. One call, with
+    the id, on the assistant entry too."""
+    system = {"role": "system", "parts": [{"type": "text", "content": "You are a weather bot."}]}
+    question = {"role": "user", "parts": [{"type": "text", "content": "Weather in Paris?"}]}
+    call = {"id": "c1", "type": "function", "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'}}
+    asked = {"role": "assistant", "parts": [], "tool_calls": [call]}
+    told = {"role": "tool", "parts": [{"type": "text", "content": "18C"}], "tool_call_id": "c1"}
+    trace = TraceBuilder()
+    root = trace.span("weather agent", {}, duration_ms=100)
+    trace.span(
+        "litellm_request",
+        {
+            "gen_ai.operation.name": "chat",
+            "gen_ai.request.model": "gpt-4o",
+            "gen_ai.input.messages": as_json([system, question]),
+            "gen_ai.output.messages": as_json([{"role": "assistant", "parts": [], "finish_reason": "tool_calls"}]),
+            "gen_ai.completion.0.function_call.name": "get_weather",
+            "gen_ai.completion.0.function_call.arguments": '{"city": "Paris"}',
+        },
+        parent=root,
+        start_ms=1,
+    )
+    answer = [{"role": "assistant", "parts": [{"type": "text", "content": "18C in Paris."}], "finish_reason": "stop"}]
+    trace.span(
+        "litellm_request",
+        {
+            "gen_ai.operation.name": "chat",
+            "gen_ai.request.model": "gpt-4o",
+            "gen_ai.input.messages": as_json([system, question, asked, told]),
+            "gen_ai.output.messages": as_json(answer),
+        },
+        parent=root,
+        start_ms=30,
+    )
+    result = trajectory(store, trace)
+    assert [(kind, main) for kind, _, main in outline(result)] == [
+        ("agent_start", "You are a weather bot."),
+        ("user_message", "Weather in Paris?"),
+        ("assistant_message", None),
+        ("tool_call", "get_weather"),
+        ("assistant_message", "18C in Paris."),
+    ]
+    first = next(m.assistant_message for m in result.messages if m.assistant_message)
+    assert first is not None
+    assert [(c.id, c.name) for c in first.tool_calls or []] == [("c1", "get_weather")]
+    tool = next(m.tool_call for m in result.messages if m.tool_call)
+    assert tool is not None
+    assert (tool.tool_call_id, tool.tool_arguments, tool.tool_result) == ("c1", '{"city": "Paris"}', "18C")

@@ -12,6 +12,7 @@ from tracechat.genai.conventions import (
     genkit,
     google_adk,
     langfuse,
+    langsmith,
     mlflow,
     openai_agents,
     openinference,
@@ -35,8 +36,11 @@ CONVENTIONS: tuple[Callable[[SpanFacts], None], ...] = (
     openinference.extract,
     openllmetry.extract,
     vercel.extract,
-    pydantic_ai.extract,
+    # before pydantic_ai: a response span's recorded response says which of Logfire's
+    # ``events`` is the reply
     openai_agents.extract,
+    pydantic_ai.extract,
+    langsmith.extract,
     google_adk.extract,
     anthropic_sdk.extract,
     mlflow.extract,
