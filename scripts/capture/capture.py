@@ -76,6 +76,8 @@ NODES = {
     # OpenLLMetry JS brings its own OTel SDK and exporter (and openai 6, the newest for node 20):
     # its own folder, so that node/'s pins stay as they are
     "traceloop": (Path("node"), HERE / "traceloop"),
+    # LangSmith's OTel export (langsmith 0.12 with its OTel peers, openai 6): its own folder
+    "langsmith": (Path("node"), HERE / "langsmith"),
 }
 CASE_TIMEOUT_S = 180
 SERVER_START_TIMEOUT_S = 20

@@ -1080,3 +1080,93 @@ def test_a_langfuse_agent_called_with_its_question_and_no_generation_recording_i
     tool_only = TraceBuilder()
     tool_only.span("get_weather", _langfuse("tool", {"args": ["Paris"], "kwargs": {}}, "18C"))
     assert [kind for kind, _ in _read(store, tool_only)] == ["tool_call"]
+
+
+def _langsmith(kind: str, inputs: object = None, outputs: object = None, **more: object) -> dict[str, object]:
+    """LangSmith's OTel export: the run type, and the run's inputs and outputs as JSON documents."""
+    values: dict[str, object] = {"langsmith.span.kind": kind, "langsmith.traceable": "true", **more}
+    for key, value in (("gen_ai.prompt", inputs), ("gen_ai.completion", outputs)):
+        if value is not None:
+            values[key] = as_json(value)
+    return values
+
+
+def test_langsmith_otel_llm_runs_carry_the_request_and_the_response(store: DuckDBStore) -> None:
+    """LangSmith's export records no message key: an ``llm`` run's inputs are the provider request
+    (``{model, messages, tools}``), its outputs the raw chat completion; a ``tool`` run's inputs its
+    arguments, a plain result recorded as ``{"outputs": …}``; the reasoning count in
+    ``gen_ai.usage.output_token_details``."""
+    system = {"role": "system", "content": "You are a weather bot."}
+    question = {"role": "user", "content": "Weather in Paris?"}
+    call = {"id": "c1", "type": "function", "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'}}
+    tools = [{"type": "function", "function": {"name": "get_weather"}}]
+
+    def completion(message: dict[str, object], finish: str) -> dict[str, object]:
+        return {"object": "chat.completion", "choices": [{"index": 0, "message": message, "finish_reason": finish}]}
+
+    trace = TraceBuilder()
+    root = trace.span("weather_agent", _langsmith("chain", {"input": "Weather in Paris?"}, {"outputs": "18C."}))
+    asked = _langsmith(
+        "llm",
+        {"model": "gpt-4o", "messages": [system, question], "tools": tools},
+        completion({"role": "assistant", "content": None, "tool_calls": [call]}, "tool_calls"),
+        **{"gen_ai.usage.output_token_details": as_json({"audio": 0, "reasoning": 2})},
+    )
+    trace.span("ChatOpenAI", asked, parent=root, start_ms=1)
+    trace.span("get_weather", _langsmith("tool", {"city": "Paris"}, {"outputs": "18C"}), parent=root, start_ms=20)
+    history = [
+        system,
+        question,
+        {"role": "assistant", "tool_calls": [call]},
+        {"role": "tool", "tool_call_id": "c1", "content": "18C"},
+    ]
+    answered = _langsmith(
+        "llm", {"messages": history}, completion({"role": "assistant", "content": "18C in Paris."}, "stop")
+    )
+    trace.span("ChatOpenAI", answered, parent=root, start_ms=30)
+    result = trajectory(store, trace)
+    assert [(k, m) for k, _, m in outline(result)] == EXPECTED
+    start = result.messages[0].agent_start
+    assert start is not None
+    assert start.tool_definitions is not None
+    assert "get_weather" in start.tool_definitions
+    first, second = (m.assistant_message for m in result.messages if m.assistant_message)
+    assert first is not None
+    assert second is not None
+    assert (first.finish_reason, first.reasoning_tokens, (first.tool_calls or [])[0].id) == ("tool_calls", 2, "c1")
+    assert second.finish_reason == "stop"
+    _assert_the_weather_tool_call(result)
+
+
+def test_a_langsmith_tool_given_one_plain_value_was_asked_what_the_model_asked(store: DuckDBStore) -> None:
+    """A ``traceable`` tool called with one value that is no object records ``{"input": value}``:
+    that value is what it was given (a bare argument, so the call's JSON arguments are the
+    model's), not a document with an ``input`` key."""
+    call = {"id": "c1", "type": "function", "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'}}
+    reply = {"role": "assistant", "content": None, "tool_calls": [call]}
+    trace = TraceBuilder()
+    root = trace.span("weather_agent", _langsmith("chain", {"input": "Weather in Paris?"}))
+    asked = _langsmith(
+        "llm", {"messages": [{"role": "user", "content": "Weather in Paris?"}]}, {"choices": [{"message": reply}]}
+    )
+    trace.span("ChatOpenAI", asked, parent=root, start_ms=1)
+    trace.span("get_weather", _langsmith("tool", {"input": "Paris"}, {"outputs": "18C"}), parent=root, start_ms=20)
+    _assert_the_weather_tool_call(trajectory(store, trace))
+
+
+def test_a_langsmith_tool_run_records_the_arguments_it_ran_with(store: DuckDBStore) -> None:
+    """A ``tool`` run's inputs are what the tool ran with, which the trajectory shows over what the
+    model asked (here the app added a default)."""
+    call = {"id": "c1", "type": "function", "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'}}
+    reply = {"role": "assistant", "content": None, "tool_calls": [call]}
+    trace = TraceBuilder()
+    root = trace.span("weather_agent", _langsmith("chain", {"input": "Weather in Paris?"}))
+    asked = _langsmith(
+        "llm", {"messages": [{"role": "user", "content": "Weather?"}]}, {"choices": [{"message": reply}]}
+    )
+    trace.span("ChatOpenAI", asked, parent=root, start_ms=1)
+    ran = _langsmith("tool", {"city": "Paris", "units": "metric"}, {"outputs": "18C"})
+    trace.span("get_weather", ran, parent=root, start_ms=20)
+    tool = next(m.tool_call for m in trajectory(store, trace).messages if m.tool_call)
+    assert tool is not None
+    assert (tool.tool_call_id, tool.tool_arguments) == ("c1", '{"city": "Paris", "units": "metric"}')

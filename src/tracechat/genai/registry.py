@@ -12,6 +12,7 @@ from tracechat.genai.conventions import (
     genkit,
     google_adk,
     langfuse,
+    langsmith,
     mlflow,
     openai_agents,
     openinference,
@@ -43,6 +44,7 @@ CONVENTIONS: tuple[Callable[[SpanFacts], None], ...] = (
     genkit.extract,
     langfuse.extract,
     voltagent.extract,
+    langsmith.extract,
     recorded_io.extract,  # last: a span's input and output under any prefix
 )
 """In precedence order. Each reads only its own keys, so the order matters only where two
