@@ -75,6 +75,11 @@ NODES = {
     # VoltAgent 2.x needs ai 6 and @ai-sdk/provider-utils 4, which node24/'s Mastra (the AI
     # SDK's 4.x providers) cannot share: its own folder, run with the same node 24
     "voltagent": (HERE / ".venv-node24" / "bin" / "node", HERE / "voltagent"),
+    # OpenLLMetry JS brings its own OTel SDK and exporter (and openai 6, the newest for node 20):
+    # its own folder, so that node/'s pins stay as they are
+    "traceloop": (Path("node"), HERE / "traceloop"),
+    # LangSmith's OTel export (langsmith 0.12 with its OTel peers, openai 6): its own folder
+    "langsmith": (Path("node"), HERE / "langsmith"),
 }
 CASE_TIMEOUT_S = 180
 SERVER_START_TIMEOUT_S = 20

@@ -420,6 +420,23 @@ def test_a_failed_tool_whose_status_says_nothing_shows_the_exception_it_recorded
     assert calls[bare].error == "failed"
 
 
+def test_a_tool_that_recorded_an_exception_and_returned_nothing_failed_whatever_its_status(store: DuckDBStore) -> None:
+    """LangSmith's OTel export ends a failed run's span OK, then records the ``exception``: a tool
+    span with an exception and no result failed; one that returned a result after recording an
+    exception (one it handled) did not."""
+    trace = TraceBuilder()
+    trace.span("chat gpt-4o", chat([U1], [CALL]))
+    tool = {"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": "get_weather"}
+    exception = [("exception", {"exception.type": "Error", "exception.message": "weather service down"})]
+    failed = trace.span("get_weather", tool, start_ms=20, events=exception)
+    trace.spans[-1].status.code = 1  # OK, as exported
+    handled = trace.span("get_weather", {**tool, "gen_ai.tool.call.result": "18C"}, start_ms=30, events=exception)
+    result = trajectory(store, trace)
+    calls = {m.span_id: m.tool_call for m in result.messages if m.tool_call}
+    assert calls[failed].error == "weather service down"
+    assert calls[handled].error is None
+
+
 def test_a_tool_and_the_call_reading_its_result_in_one_millisecond_read_in_causal_order(store: DuckDBStore) -> None:
     """The OTel JS SDK stamps to the millisecond; the answer must not come before the tool."""
     trace = TraceBuilder()

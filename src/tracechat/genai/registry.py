@@ -40,13 +40,13 @@ CONVENTIONS: tuple[Callable[[SpanFacts], None], ...] = (
     # ``events`` is the reply
     openai_agents.extract,
     pydantic_ai.extract,
-    langsmith.extract,
     google_adk.extract,
     anthropic_sdk.extract,
     mlflow.extract,
     genkit.extract,
     langfuse.extract,
     voltagent.extract,
+    langsmith.extract,
     recorded_io.extract,  # last: a span's input and output under any prefix
 )
 """In precedence order. Each reads only its own keys, so the order matters only where two
@@ -59,6 +59,8 @@ def normalize(span: SpanColumns, payload: SpanPayload, logs: list[LogPayload], r
         extract(facts)
     if facts.status_code == _STATUS_ERROR and not facts.status_message:
         facts.status_message = _exception_message(facts.events)
+    elif facts.status_code != _STATUS_ERROR and _returned_nothing(facts):
+        _failed_by_its_exception(facts)
     return _classified(facts)
 
 
@@ -76,6 +78,19 @@ def _exception_message(events: tuple[SpanEvent, ...]) -> str | None:
                 if isinstance(value, str) and value.strip():
                     return value.strip()
     return None
+
+
+def _returned_nothing(facts: SpanFacts) -> bool:
+    return facts.tool_result is None and facts.output_text is None and facts.output_messages is None
+
+
+def _failed_by_its_exception(facts: SpanFacts) -> None:
+    """A span that recorded an exception and returned nothing failed, whatever its status says:
+    OTel keeps a status set OK before the failure was recorded (LangSmith's OTel export ends a
+    failed run's span OK, then adds the ``exception`` event and asks for ERROR too late)."""
+    message = _exception_message(facts.events)
+    if message is not None:
+        facts.status_code, facts.status_message = _STATUS_ERROR, message
 
 
 class SpanColumns(Protocol):
