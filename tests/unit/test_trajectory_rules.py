@@ -420,6 +420,23 @@ def test_a_failed_tool_whose_status_says_nothing_shows_the_exception_it_recorded
     assert calls[bare].error == "failed"
 
 
+def test_a_tool_that_recorded_an_exception_and_returned_nothing_failed_whatever_its_status(store: DuckDBStore) -> None:
+    """LangSmith's OTel export ends a failed run's span OK, then records the ``exception``: a tool
+    span with an exception and no result failed; one that returned a result after recording an
+    exception (one it handled) did not."""
+    trace = TraceBuilder()
+    trace.span("chat gpt-4o", chat([U1], [CALL]))
+    tool = {"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": "get_weather"}
+    exception = [("exception", {"exception.type": "Error", "exception.message": "weather service down"})]
+    failed = trace.span("get_weather", tool, start_ms=20, events=exception)
+    trace.spans[-1].status.code = 1  # OK, as exported
+    handled = trace.span("get_weather", {**tool, "gen_ai.tool.call.result": "18C"}, start_ms=30, events=exception)
+    result = trajectory(store, trace)
+    calls = {m.span_id: m.tool_call for m in result.messages if m.tool_call}
+    assert calls[failed].error == "weather service down"
+    assert calls[handled].error is None
+
+
 def test_a_tool_and_the_call_reading_its_result_in_one_millisecond_read_in_causal_order(store: DuckDBStore) -> None:
     """The OTel JS SDK stamps to the millisecond; the answer must not come before the tool."""
     trace = TraceBuilder()
@@ -972,3 +989,56 @@ def test_an_empty_agent_span_holding_siblings_in_its_time_is_their_agent(store: 
         ("agent_handoff", "helper"),
         ("assistant_message", "lead"),
     ]
+
+
+def test_a_reply_recorded_only_as_a_legacy_function_call_learns_its_id_from_the_next_input(store: DuckDBStore) -> None:
+    """LiteLLM's OTel callback: the reply that asked for a tool is ``gen_ai.output.messages``
+    with no part at all (it says nothing) beside ``gen_ai.completion.0.function_call.*`` (no
+    id); the next call's input repeats the call with its id and answers it. One call, with
+    the id, on the assistant entry too."""
+    system = {"role": "system", "parts": [{"type": "text", "content": "You are a weather bot."}]}
+    question = {"role": "user", "parts": [{"type": "text", "content": "Weather in Paris?"}]}
+    call = {"id": "c1", "type": "function", "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'}}
+    asked = {"role": "assistant", "parts": [], "tool_calls": [call]}
+    told = {"role": "tool", "parts": [{"type": "text", "content": "18C"}], "tool_call_id": "c1"}
+    trace = TraceBuilder()
+    root = trace.span("weather agent", {}, duration_ms=100)
+    trace.span(
+        "litellm_request",
+        {
+            "gen_ai.operation.name": "chat",
+            "gen_ai.request.model": "gpt-4o",
+            "gen_ai.input.messages": as_json([system, question]),
+            "gen_ai.output.messages": as_json([{"role": "assistant", "parts": [], "finish_reason": "tool_calls"}]),
+            "gen_ai.completion.0.function_call.name": "get_weather",
+            "gen_ai.completion.0.function_call.arguments": '{"city": "Paris"}',
+        },
+        parent=root,
+        start_ms=1,
+    )
+    answer = [{"role": "assistant", "parts": [{"type": "text", "content": "18C in Paris."}], "finish_reason": "stop"}]
+    trace.span(
+        "litellm_request",
+        {
+            "gen_ai.operation.name": "chat",
+            "gen_ai.request.model": "gpt-4o",
+            "gen_ai.input.messages": as_json([system, question, asked, told]),
+            "gen_ai.output.messages": as_json(answer),
+        },
+        parent=root,
+        start_ms=30,
+    )
+    result = trajectory(store, trace)
+    assert [(kind, main) for kind, _, main in outline(result)] == [
+        ("agent_start", "You are a weather bot."),
+        ("user_message", "Weather in Paris?"),
+        ("assistant_message", None),
+        ("tool_call", "get_weather"),
+        ("assistant_message", "18C in Paris."),
+    ]
+    first = next(m.assistant_message for m in result.messages if m.assistant_message)
+    assert first is not None
+    assert [(c.id, c.name) for c in first.tool_calls or []] == [("c1", "get_weather")]
+    tool = next(m.tool_call for m in result.messages if m.tool_call)
+    assert tool is not None
+    assert (tool.tool_call_id, tool.tool_arguments, tool.tool_result) == ("c1", '{"city": "Paris"}', "18C")

@@ -398,9 +398,11 @@ def _call_part(value: Any) -> Part | None:
     name = source.get("name") or value.get("toolName") or value.get("name")
     arguments = _first_present(source, ("arguments", "args", "input"))
     call_id = (
-        value.get("id")
+        # a Responses API ``function_call`` item has both: ``id`` is the item's, ``call_id``
+        # the call's, which its ``function_call_output`` answers
+        value.get("call_id")
+        or value.get("id")
         or value.get("toolCallId")
-        or value.get("call_id")
         or source.get("id")
         or source.get("toolUseId")
         or source.get("ref")
@@ -555,8 +557,9 @@ _LANGCHAIN_MESSAGE_TYPES = {"human", "ai", "system", "tool", "function", "chat",
 
 
 def langchain_message(document: Any) -> dict[str, Any] | None:
-    """The fields of a serialized LangChain message (``{"type": "tool", "data": {…}}``, or
-    ``{"lc": 1, "type": "constructor", "kwargs": {…}}``), also inside a wrapper that only
+    """The fields of a serialized LangChain message (``{"type": "tool", "data": {…}}``,
+    ``{"lc": 1, "type": "constructor", "kwargs": {…}}``, or the fields themselves beside
+    ``"type": "tool"``), also inside a wrapper that only
     carries it (``{"output": …}``); None when the value is none."""
     if isinstance(document, dict) and len(document) == 1 and isinstance(document.get("output"), dict):
         document = document["output"]
@@ -564,6 +567,8 @@ def langchain_message(document: Any) -> dict[str, Any] | None:
         data = document.get("data") if document.get("type") in _LANGCHAIN_MESSAGE_TYPES else None
         if document.get("lc") == 1 and isinstance(document.get("kwargs"), dict):
             data = document["kwargs"]
+        elif data is None and document.get("type") in _LANGCHAIN_MESSAGE_TYPES and "content" in document:
+            data = document  # dumped flat (``message.model_dump()``), as LangSmith's OTel export records it
         if isinstance(data, dict):
             return data
     return None
@@ -649,3 +654,38 @@ def _base64(value: Any) -> bytes | None:
 
 def _opt_str(value: Any) -> str | None:
     return str(value) if value not in (None, "") else None
+
+
+_LANGCHAIN_ROLES = {
+    "human": "user",
+    "ai": "assistant",
+    "AIMessageChunk": "assistant",
+    "system": "system",
+    "tool": "tool",
+}
+
+
+def langchain_messages(document: Any, key: str) -> list[Message] | None:
+    """Serialized LangChain messages under ``key`` of a run's inputs or outputs, batches
+    flattened: a chat model run's ``{"messages": [[…]]}``, its ``{"generations": [[{"message":
+    …}]]}``. Each is read as the chat message it is (its ``type`` the role, ``tool_calls``
+    with ``args``, a ``ToolMessage``'s ``tool_call_id``)."""
+    items = document.get(key) if isinstance(document, dict) else None
+    found: list[Message] = []
+    for batch in items if isinstance(items, list) else ():
+        for item in batch if isinstance(batch, list) else [batch]:
+            data = langchain_message(item.get("message") if isinstance(item, dict) and "message" in item else item)
+            if data is None:
+                continue
+            role = _LANGCHAIN_ROLES.get(str(data.get("type")), str(data.get("type") or "user"))
+            message = parse_message(
+                {
+                    "role": role,
+                    "content": data.get("content"),
+                    "tool_calls": data.get("tool_calls") or None,
+                    "tool_call_id": data.get("tool_call_id"),
+                }
+            )
+            if message is not None:
+                found.append(message)
+    return found or None

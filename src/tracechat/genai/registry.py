@@ -12,6 +12,7 @@ from tracechat.genai.conventions import (
     genkit,
     google_adk,
     langfuse,
+    langsmith,
     mlflow,
     openai_agents,
     openinference,
@@ -35,14 +36,17 @@ CONVENTIONS: tuple[Callable[[SpanFacts], None], ...] = (
     openinference.extract,
     openllmetry.extract,
     vercel.extract,
-    pydantic_ai.extract,
+    # before pydantic_ai: a response span's recorded response says which of Logfire's
+    # ``events`` is the reply
     openai_agents.extract,
+    pydantic_ai.extract,
     google_adk.extract,
     anthropic_sdk.extract,
     mlflow.extract,
     genkit.extract,
     langfuse.extract,
     voltagent.extract,
+    langsmith.extract,
     recorded_io.extract,  # last: a span's input and output under any prefix
 )
 """In precedence order. Each reads only its own keys, so the order matters only where two
@@ -53,7 +57,40 @@ def normalize(span: SpanColumns, payload: SpanPayload, logs: list[LogPayload], r
     facts = _promoted(span, payload.attributes, payload.events, logs, resource)
     for extract in CONVENTIONS:
         extract(facts)
+    if facts.status_code != _STATUS_ERROR and _returned_nothing(facts):
+        _failed_by_its_exception(facts)
     return _classified(facts)
+
+
+_STATUS_ERROR = 2
+EXCEPTION_KEYS = ("exception.message", "exception.type")
+"""Where an OTel ``exception`` event says why: its message, else its type."""
+
+
+def _exception_message(events: tuple[SpanEvent, ...]) -> str | None:
+    """Why a span failed by the exception it recorded (OTel's ``exception`` event). A failed
+    span whose status has no description has it already, read at ingest the same way
+    (``ingest.flatten.status_message``)."""
+    for event in events:
+        if event.name == "exception":
+            for key in EXCEPTION_KEYS:
+                value = event.attributes.get(key)
+                if isinstance(value, str) and value.strip():
+                    return value.strip()
+    return None
+
+
+def _returned_nothing(facts: SpanFacts) -> bool:
+    return facts.tool_result is None and facts.output_text is None and facts.output_messages is None
+
+
+def _failed_by_its_exception(facts: SpanFacts) -> None:
+    """A span that recorded an exception and returned nothing failed, whatever its status says:
+    OTel keeps a status set OK before the failure was recorded (LangSmith's OTel export ends a
+    failed run's span OK, then adds the ``exception`` event and asks for ERROR too late)."""
+    message = _exception_message(facts.events)
+    if message is not None:
+        facts.status_code, facts.status_message = _STATUS_ERROR, message
 
 
 class SpanColumns(Protocol):

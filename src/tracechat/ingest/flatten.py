@@ -24,6 +24,7 @@ from opentelemetry.proto.resource.v1.resource_pb2 import Resource as PB2Resource
 from opentelemetry.proto.trace.v1.trace_pb2 import Span as PB2Span
 
 from tracechat import pricing
+from tracechat.genai.registry import EXCEPTION_KEYS
 from tracechat.ingest.agents import shown_agents_of
 from tracechat.ingest.promote import PROMOTED_COLUMNS, promote
 from tracechat.ingest.wire import SpanSlices
@@ -45,7 +46,6 @@ _REQUEST_MODEL = PROMOTED_COLUMNS.index("request_model")
 _RESPONSE_MODEL = PROMOTED_COLUMNS.index("response_model")
 _FIRST_PROMOTED = 8  # span_fields: eight fields of the span itself come first
 _STATUS_ERROR = 2
-_EXCEPTION_KEYS = ("exception.message", "exception.type")
 
 
 @dataclass(slots=True)
@@ -191,8 +191,8 @@ def status_message(span: PB2Span) -> str | None:
         return span.status.message or None
     for event in span.events:
         if event.name == "exception":
-            values = {kv.key: kv.value.string_value for kv in event.attributes if kv.key in _EXCEPTION_KEYS}
-            for key in _EXCEPTION_KEYS:
+            values = {kv.key: kv.value.string_value for kv in event.attributes if kv.key in EXCEPTION_KEYS}
+            for key in EXCEPTION_KEYS:
                 if values.get(key, "").strip():
                     return values[key].strip()
     return None

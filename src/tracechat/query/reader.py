@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 from tracechat.genai.messages import plain_arguments, plain_name, plain_result
 from tracechat.genai.types import Kind, Message, Part, SpanFacts
-from tracechat.genai.values import dumps
+from tracechat.genai.values import dumps, structured
 from tracechat.model.trajectory import (
     AgentChatMessage,
     AgentHandoff,
@@ -79,6 +79,9 @@ class Reader:
     covered_calls: set[str] = field(default_factory=set)
     requested_ids: set[str] = field(default_factory=set)
     calls_by_id: dict[str, ToolCall] = field(default_factory=dict)
+    idless_requests: dict[int, RequestedToolCall] = field(default_factory=dict)
+    """The assistant entry's record of each tool call its output asked for without an id,
+    by the ``id()`` of that call's entry: both learn the id a later input gives the call."""
     questions: set[str] = field(default_factory=set)
     """Questions already read from the agent or workflow span that was asked them."""
     answered_spans: set[str] = field(default_factory=set)
@@ -281,11 +284,14 @@ class Reader:
         answers = [call for call in calls if call.name in ANSWER_TOOLS]
         text = text or next((a for a in map(answer_of, answers) if a), None)
         self._assistant(facts, agent, text, reasoning, refs, requested or None)
-        for call in calls:
+        for call, request in zip(calls, requested[: len(calls)], strict=True):  # (requested: one per call)
             if call in answers:
                 self.covered_calls.add(call.id or "")
-            else:
-                self._requested_call(facts, agent, call)
+                continue
+            self._requested_call(facts, agent, call)
+            entry = self.open_calls.get(call.name or "") if call.id is None else None
+            if entry is not None:
+                self.idless_requests[id(entry)] = request
         self.transcript.add(replies)
         state = self.agents.get(agent or "")
         if state is not None and state.last_context is not None:
@@ -340,11 +346,33 @@ class Reader:
             return
         if self._covered(facts, call) or (call.id and call.id in self.requested_ids):
             return
+        if asked_before and self._names_idless_call(call):
+            return
         if call.id:
             self.requested_ids.add(call.id)
         entry = ToolCall(tool_name=call.name, tool_call_id=call.id, tool_arguments=call.arguments)
         self._emit(facts, agent, "tool_call", entry, at=at)
         self.open_calls[call.id or call.name or ""] = entry
+
+    def _names_idless_call(self, call: Part) -> bool:
+        """A call an output asked for without an id (OpenAI's legacy ``function_call``, as
+        LiteLLM records a reply) is the one a later input repeats with its id, the same tool
+        with the same arguments: that call learns the id, and is not shown twice."""
+        entry = self.open_calls.get(call.name or "")
+        if call.id is None or entry is None or entry.tool_call_id is not None or entry.tool_name != call.name:
+            return False
+        if None not in (entry.tool_arguments, call.arguments) and structured(entry.tool_arguments) != structured(
+            call.arguments
+        ):
+            return False
+        entry.tool_call_id = call.id
+        del self.open_calls[call.name or ""]
+        self.open_calls[call.id] = entry
+        self.requested_ids.add(call.id)
+        request = self.idless_requests.pop(id(entry), None)
+        if request is not None:
+            request.id = call.id
+        return True
 
     def _transfer_span(self, facts: SpanFacts, call: Part) -> SpanFacts | None:
         """The tool span of a transfer call: the same id, or (the span has none) the same

@@ -46,7 +46,10 @@ def _messages(items: list[dict[str, Any]], default_role: str = "user") -> list[M
         for key in ("reasoning_content", "reasoning"):
             if isinstance(item.get(key), str) and item[key]:
                 message.parts.insert(0, Part("reasoning", text=item[key]))
-        for call in indexed(item.get("tool_calls", {})):
+        # the single ``function_call`` of OpenAI's legacy function calling (LiteLLM writes a
+        # tool call so: ``gen_ai.completion.0.function_call.{name,arguments}``, no id)
+        legacy = [item["function_call"]] if isinstance(item.get("function_call"), dict) else []
+        for call in [*indexed(item.get("tool_calls", {})), *legacy]:
             if isinstance(call, dict):
                 message.parts.append(
                     Part(

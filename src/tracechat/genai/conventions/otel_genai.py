@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from tracechat.genai.messages import messages_document, parse_messages
-from tracechat.genai.types import SpanFacts
+from tracechat.genai.types import Message, SpanFacts
 from tracechat.genai.values import json_text, number, structured, text
 
 
@@ -23,7 +23,7 @@ def extract(facts: SpanFacts) -> None:
     facts.fill("agent_name", text(a.get("gen_ai.agent.name")) or text(a.get("gen_ai.agent.id")))
     facts.fill("input_messages", parse_messages(a.get("gen_ai.input.messages")))
     outputs = messages_document(a.get("gen_ai.output.messages"))  # read twice: decoded once
-    facts.fill("output_messages", parse_messages(outputs))
+    facts.fill("output_messages", _saying_something(parse_messages(outputs)))
     facts.fill("system_instructions", instructions_text(a.get("gen_ai.system_instructions")))
     facts.fill("tool_definitions", tool_definitions(a.get("gen_ai.tool.definitions")))
     facts.fill("tool_definitions", tool_definitions(a.get("gen_ai.agent.tools")))  # Strands, on the agent span
@@ -50,6 +50,14 @@ def extract(facts: SpanFacts) -> None:
             facts.fill("tool_arguments", json_text(event.attributes.get("gen_ai.tool.call.arguments")))
         elif event.name == "gen_ai.tool.output":
             facts.fill("tool_result", json_text(event.attributes.get("gen_ai.tool.call.result")))
+
+
+def _saying_something(messages: list[Message] | None) -> list[Message] | None:
+    """Output messages with no part at all (LiteLLM's ``{"role": "assistant", "parts": [],
+    "finish_reason": "tool_calls"}`` for a reply that only asked for tools) say nothing of
+    the reply: left unknown, so that another record of it (the indexed
+    ``gen_ai.completion.N.*`` beside them) is read."""
+    return messages if messages and any(m.parts for m in messages) else None
 
 
 def _flag(value: Any) -> bool | None:
