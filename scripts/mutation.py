@@ -33,6 +33,7 @@ TRAJECTORY_TESTS = (
     "tests/unit/test_trajectory_rules.py",
     "tests/unit/test_trajectory_details.py",
     "tests/unit/test_trajectory_agents.py",
+    "tests/unit/test_trajectory_fallbacks.py",
     "tests/unit/test_tree.py",
     "tests/unit/test_content_around_calls.py",
     "tests/unit/test_conventions.py",
@@ -56,7 +57,14 @@ OWN_TESTS = {
     "ingest/wire.py": ("tests/unit/test_wire.py", "tests/unit/test_otlp_codec.py"),
     "auth/keys.py": ("tests/unit/test_keys.py", "tests/unit/test_keyfile.py"),
     **dict.fromkeys(
-        ("query/reader.py", "query/trajectory.py", "spantree/tree.py", "spantree/graph.py", "spantree/spans.py", "query/transcript.py"),
+        (
+            "query/reader.py",
+            "query/trajectory.py",
+            "spantree/tree.py",
+            "spantree/graph.py",
+            "spantree/spans.py",
+            "query/transcript.py",
+        ),
         TRAJECTORY_TESTS,
     ),
     # the attribution rule, read by the trajectory and by ingest's agents per span (the
