@@ -127,3 +127,11 @@ def test_a_root_provider_no_call_is_gives_way_to_the_innermost_calls(store: Duck
         )
     trace.span("chat", answer("Sunny.", **{"gen_ai.provider.name": "openai"}), parent=root, start_ms=70)
     assert trajectory(store, trace).provider == "gemini"
+
+
+def test_a_trace_of_many_roots_within_one_instant_lasts_no_time(store: DuckDBStore) -> None:
+    """Two roots that start and end at the same instant: the trace took 0 ms, not 1."""
+    trace = TraceBuilder()
+    trace.span("chat gpt-4o", answer("One."), duration_ms=0)
+    trace.span("chat gpt-4o", answer("Two."), duration_ms=0)
+    assert trajectory(store, trace).total_duration_ms == 0
