@@ -119,11 +119,13 @@ def run(
     module: str, every: int, survivors: bool = False, unchecked: bool = False, sample: int = 0, seed: int = 0
 ) -> None:
     names = sorted(results(module))
-    if (ROOT / "mutants" / "mutmut-stats.json").exists():
+    mapped = (ROOT / "mutants" / "mutmut-stats.json").exists()
+    if mapped:
         own_tests_only(module)  # so the first mutant's clean run is of the module's own tests too
     # one mutant first: mutmut (re)generates mutants and maps tests to functions if they changed
-    # (on a fresh mutants/ no name matches yet: mutmut generates, maps, then says so on stderr)
-    first = mutmut(names[:1] or ["tracechat.none-yet*"], quiet=not names)
+    # (on a fresh mutants/ no name matches yet: mutmut generates, maps, then says so on stderr;
+    # output kept whenever the map is missing, to say why mapping failed)
+    first = mutmut(names[:1] or ["tracechat.none-yet*"], quiet=not names or not mapped)
     if not (ROOT / "mutants" / "mutmut-stats.json").exists():
         said = (first.stdout or "")[-3000:]
         sys.exit(f"mutmut could not map tests to functions (the unmutated tests must pass):\n{said}")
