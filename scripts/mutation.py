@@ -33,6 +33,7 @@ TRAJECTORY_TESTS = (
     "tests/unit/test_trajectory_rules.py",
     "tests/unit/test_trajectory_details.py",
     "tests/unit/test_trajectory_agents.py",
+    "tests/unit/test_trajectory_fallbacks.py",
     "tests/unit/test_tree.py",
     "tests/unit/test_content_around_calls.py",
     "tests/unit/test_conventions.py",
@@ -56,7 +57,14 @@ OWN_TESTS = {
     "ingest/wire.py": ("tests/unit/test_wire.py", "tests/unit/test_otlp_codec.py"),
     "auth/keys.py": ("tests/unit/test_keys.py", "tests/unit/test_keyfile.py"),
     **dict.fromkeys(
-        ("query/reader.py", "query/trajectory.py", "spantree/tree.py", "spantree/graph.py", "spantree/spans.py", "query/transcript.py"),
+        (
+            "query/reader.py",
+            "query/trajectory.py",
+            "spantree/tree.py",
+            "spantree/graph.py",
+            "spantree/spans.py",
+            "query/transcript.py",
+        ),
         TRAJECTORY_TESTS,
     ),
     # the attribution rule, read by the trajectory and by ingest's agents per span (the
@@ -111,11 +119,13 @@ def run(
     module: str, every: int, survivors: bool = False, unchecked: bool = False, sample: int = 0, seed: int = 0
 ) -> None:
     names = sorted(results(module))
-    if (ROOT / "mutants" / "mutmut-stats.json").exists():
+    mapped = (ROOT / "mutants" / "mutmut-stats.json").exists()
+    if mapped:
         own_tests_only(module)  # so the first mutant's clean run is of the module's own tests too
     # one mutant first: mutmut (re)generates mutants and maps tests to functions if they changed
-    # (on a fresh mutants/ no name matches yet: mutmut generates, maps, then says so on stderr)
-    first = mutmut(names[:1] or ["tracechat.none-yet*"], quiet=not names)
+    # (on a fresh mutants/ no name matches yet: mutmut generates, maps, then says so on stderr;
+    # output kept whenever the map is missing, to say why mapping failed)
+    first = mutmut(names[:1] or ["tracechat.none-yet*"], quiet=not names or not mapped)
     if not (ROOT / "mutants" / "mutmut-stats.json").exists():
         said = (first.stdout or "")[-3000:]
         sys.exit(f"mutmut could not map tests to functions (the unmutated tests must pass):\n{said}")

@@ -26,6 +26,18 @@ from typing import Any
 import psycopg
 
 _START_TIMEOUT_S = 30.0
+_LIVE: list[PostgresServer] = []  # the clusters this process started and has not closed
+
+
+def _close_all_then_die(signum: int, _frame: object) -> None:
+    """SIGXCPU: mutmut's time limit for a mutant's tests (RLIMIT_CPU; SIGKILL a second of CPU
+    later). No atexit function runs on that signal, so the cluster would outlive the run
+    (ppid 1, its directory left in /tmp): stop each one first, then die of the signal."""
+    for server in list(_LIVE):
+        with contextlib.suppress(Exception):
+            server.close()
+    signal.signal(signum, signal.SIG_DFL)
+    os.kill(os.getpid(), signum)
 
 
 def postgres_bin() -> Path | None:
@@ -61,6 +73,10 @@ class PostgresServer:
         self._process: subprocess.Popen[bytes] | None = None
         self._run([str(self._bin / "initdb"), "-D", str(self.data), "-U", self.user, "-A", "trust", "-E", "UTF8"])
         atexit.register(self.close)  # a run killed before its teardown still stops its cluster
+        _LIVE.append(self)
+        if signal.getsignal(signal.SIGXCPU) is signal.SIG_DFL:
+            with contextlib.suppress(ValueError):  # (not from the main thread: atexit only)
+                signal.signal(signal.SIGXCPU, _close_all_then_die)
         self.start()
 
     def _as_user(self) -> dict[str, Any]:
@@ -128,6 +144,8 @@ class PostgresServer:
                 process.wait()
 
     def close(self) -> None:
+        if self in _LIVE:
+            _LIVE.remove(self)
         self.stop()
         with contextlib.suppress(OSError):
             shutil.rmtree(self.dir)

@@ -269,3 +269,10 @@ def test_a_long_migration_step_reports_progress_within_the_step(
     assert any(0 < f < 1 for f in fractions), status.calls
     assert status.calls[0] == ("begin", SCHEMA_VERSION - last)
     assert status.calls[-1] == ("finish", 0)
+
+
+def test_the_payload_migration_moves_spans_in_ranges_of_about_the_batch_size() -> None:
+    """Schema 5 → 6 moves payloads a range of batches at a time (a batch larger than the size
+    is a range of its own); after a range is given the next starts empty, at the next batch."""
+    counts = [(1, 60), (2, 50), (3, 30), (4, 200), (5, 10)]
+    assert list(schema._batch_ranges(counts, 100)) == [(1, 1, 60), (2, 3, 80), (4, 4, 200), (5, 5, 10)]

@@ -509,3 +509,21 @@ def test_a_requested_transfer_waits_for_its_agent_while_another_named_agent_spea
     trace.span("chat gpt-4o", billing, start_ms=40)
     answers = [row for row in outline(trajectory(store, trace)) if row[0] == "assistant_message"]
     assert answers[-2:] == [("assistant_message", "helper", "Account 42."), ("assistant_message", "billing", "Fixed.")]
+
+
+def test_a_handoff_keeps_naming_the_agent_it_handed_to_when_a_call_of_no_agent_follows(store: DuckDBStore) -> None:
+    """Triage hands off to the weather agent, which answers; then a model call that no agent
+    encloses speaks: the handoff still says to whom it handed (nothing renames it to none)."""
+    trace = TraceBuilder()
+    triage = trace.span("invoke_agent triage", agent("triage"), duration_ms=30)
+    trace.span("chat gpt-4o", chat([text("user", "Weather?")], [text("assistant", "Handing over.")]), parent=triage)
+    handoff = {"gen_ai.operation.name": "handoff", "gen_ai.handoff.to_agent": "weather"}
+    trace.span("handoff", handoff, parent=triage, start_ms=12)
+    weather = trace.span("invoke_agent weather", agent("weather"), start_ms=40, duration_ms=20)
+    trace.span(
+        "chat gpt-4o", chat([text("user", "Weather?")], [text("assistant", "18C.")]), parent=weather, start_ms=41
+    )
+    trace.span("chat gpt-4o", chat([text("user", "Thanks.")], [text("assistant", "Anything else?")]), start_ms=70)
+    rows = outline(trajectory(store, trace))
+    assert ("agent_handoff", "triage", "weather") in rows
+    assert rows[-1] == ("assistant_message", None, "Anything else?")

@@ -1,0 +1,137 @@
+"""The trajectory's own steps after the reader (``query/trajectory.py``): the question taken
+from an agent or another span with agent meaning when no model call recorded it, the
+provider the response names and its wall-clock duration. Until these, only the contract tests
+(every store, PostgreSQL's included) reached these branches, so their mutants ran minutes
+each; traces built span by span, read through the real DuckDB store."""
+
+from __future__ import annotations
+
+from tests.traces import TraceBuilder, as_json, outline, trajectory
+from tracechat.store.duck import DuckDBStore
+
+
+def text(role: str, content: str) -> dict[str, object]:
+    return {"role": role, "parts": [{"type": "text", "content": content}]}
+
+
+def answer(reply: str, **extra: object) -> dict[str, object]:
+    """A model call that records its answer but not its input (the question is elsewhere)."""
+    return {"gen_ai.operation.name": "chat", "gen_ai.output.messages": as_json([text("assistant", reply)]), **extra}
+
+
+def chain(question: str) -> dict[str, object]:
+    return {"openinference.span.kind": "CHAIN", "input.value": question}
+
+
+def test_the_question_is_the_agent_spans_though_an_earlier_workflow_span_recorded_another(
+    store: DuckDBStore,
+) -> None:
+    """A workflow span that starts first records its own input; the agent span inside it
+    records the question the agent was asked, and its model call records an input that holds
+    no user message (only the instructions), so the reader leaves the question to the
+    fallback: the agent's is the user's question, and it follows the agent's start (the
+    entry that says who speaks), not the trajectory's first place."""
+    trace = TraceBuilder()
+    runner = trace.span("workflow", chain("run the weather pipeline"), duration_ms=50)
+    weather = trace.span(
+        "invoke_agent weather",
+        {"openinference.span.kind": "AGENT", "agent.name": "weather", "input.value": "Weather in Paris?"},
+        parent=runner,
+        start_ms=5,
+        duration_ms=40,
+    )
+    brief = as_json([{"role": "system", "parts": [{"type": "text", "content": "Be brief."}]}])
+    trace.span("chat gpt-4o", {**answer("18C."), "gen_ai.input.messages": brief}, parent=weather, start_ms=10)
+    result = trajectory(store, trace)
+    assert [row for row in outline(result) if row[0] != "agent_start"] == [
+        ("user_message", "weather", "Weather in Paris?"),
+        ("assistant_message", "weather", "18C."),
+    ]
+    assert outline(result)[0][0] == "agent_start"
+    [asked] = [m for m in result.messages if m.user_message]
+    assert asked.span_id == weather
+
+
+def test_of_two_spans_with_agent_meaning_the_earlier_ones_question_is_taken(store: DuckDBStore) -> None:
+    trace = TraceBuilder()
+    trace.span("plan", chain("Plan a day in Lyon."), start_ms=0, duration_ms=10)
+    trace.span("book", chain("Book the museum."), start_ms=20, duration_ms=10)
+    trace.span("chat gpt-4o", answer("Done."), start_ms=40)
+    users = [m.user_message.text for m in trajectory(store, trace).messages if m.user_message]
+    assert users == ["Plan a day in Lyon."]
+
+
+def test_a_plumbing_span_input_is_never_the_question(store: DuckDBStore) -> None:
+    """An HTTP request span that recorded an input (no convention gives it agent meaning)
+    starts first; the question is the workflow span's."""
+    trace = TraceBuilder()
+    trace.span("POST /v1/chat", {"http.request.method": "POST", "input.value": "token=abc123"}, duration_ms=5)
+    trace.span("workflow", chain("Weather in Paris?"), start_ms=10)
+    trace.span("chat gpt-4o", answer("18C."), start_ms=30)
+    users = [m.user_message.text for m in trajectory(store, trace).messages if m.user_message]
+    assert users == ["Weather in Paris?"]
+
+
+def test_a_question_a_model_call_recorded_is_not_repeated_from_a_span_above_it(store: DuckDBStore) -> None:
+    trace = TraceBuilder()
+    runner = trace.span("workflow", chain("Weather in Paris, please"), duration_ms=50)
+    sent = {**answer("18C."), "gen_ai.input.messages": as_json([text("user", "Weather in Paris?")])}
+    trace.span("chat gpt-4o", sent, parent=runner, start_ms=5)
+    users = [m.user_message.text for m in trajectory(store, trace).messages if m.user_message]
+    assert users == ["Weather in Paris?"]
+
+
+def test_a_trace_of_many_roots_lasts_from_the_first_start_to_the_last_end(store: DuckDBStore) -> None:
+    """No single root span: the duration spans every span's time (a root of 10 ms would not
+    say how long the trace took)."""
+    trace = TraceBuilder()
+    trace.span("chat gpt-4o", answer("One."), start_ms=0, duration_ms=10)
+    trace.span("chat gpt-4o", answer("Two."), start_ms=35, duration_ms=7)
+    assert trajectory(store, trace).total_duration_ms == 42
+
+
+def test_one_true_root_gives_its_own_duration_beside_an_orphan(store: DuckDBStore) -> None:
+    """A span whose parent never arrived is a root of the tree, not of the trace: the
+    duration is the true root's, though the orphan ends later."""
+    trace = TraceBuilder()
+    trace.span("workflow", chain("Weather?"), start_ms=0, duration_ms=25)
+    trace.span("chat gpt-4o", answer("18C."), parent="00000000000000ff", start_ms=10, duration_ms=90)
+    assert trajectory(store, trace).total_duration_ms == 25
+
+
+def test_the_root_names_the_provider_family_of_its_calls(store: DuckDBStore) -> None:
+    """The root says ``GCP``, its calls ``gcp.gemini``: the calls are that provider's, so the
+    root's name (lowercased) is the trajectory's provider."""
+    trace = TraceBuilder()
+    root = trace.span("workflow", {**chain("Weather?"), "gen_ai.provider.name": "GCP"}, duration_ms=50)
+    trace.span("chat gemini", answer("18C.", **{"gen_ai.provider.name": "gcp.gemini"}), parent=root, start_ms=5)
+    assert trajectory(store, trace).provider == "gcp"
+
+
+def test_a_root_provider_no_call_is_gives_way_to_the_innermost_calls(store: DuckDBStore) -> None:
+    """The root names the framework (``crewai``); each model call is counted by its innermost
+    span (the wrapper ``call_llm`` says ``google_adk``, the client's call inside it the
+    model's provider): the most frequent of those."""
+    trace = TraceBuilder()
+    root = trace.span("crew", {**chain("Weather?"), "gen_ai.provider.name": "crewai"}, duration_ms=90)
+    for start in (5, 35):
+        wrapper = trace.span(
+            "call_llm",
+            answer("…", **{"gen_ai.provider.name": "google_adk"}),
+            parent=root,
+            start_ms=start,
+            duration_ms=20,
+        )
+        trace.span(
+            "generate_content", answer("18C.", **{"gen_ai.provider.name": "Gemini"}), parent=wrapper, start_ms=start + 1
+        )
+    trace.span("chat", answer("Sunny.", **{"gen_ai.provider.name": "openai"}), parent=root, start_ms=70)
+    assert trajectory(store, trace).provider == "gemini"
+
+
+def test_a_trace_of_many_roots_within_one_instant_lasts_no_time(store: DuckDBStore) -> None:
+    """Two roots that start and end at the same instant: the trace took 0 ms, not 1."""
+    trace = TraceBuilder()
+    trace.span("chat gpt-4o", answer("One."), duration_ms=0)
+    trace.span("chat gpt-4o", answer("Two."), duration_ms=0)
+    assert trajectory(store, trace).total_duration_ms == 0
