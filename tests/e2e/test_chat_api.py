@@ -60,20 +60,23 @@ def test_seed_example_gets_an_answer_with_usage(api: httpx.Client, server: InPro
     # the samples hold four failed spans, each a tool that fails once: agent-framework-tool-error's,
     # ag2-tool-error's (the trace of 1,721 input tokens, its README says), langfuse-manual-tool-error's
     # (656) and pydantic-ai-v6-delegation-retry's (1,066: its status has no message; the reason is in
-    # its exception event, which ingest stores as its status message)
+    # its exception event, which ingest stores as its status message), and the AI SDK ToolLoopAgent's
+    # in ai-sdk-tool-loop-agent-error (699), whose tool throws once and is retried
     failing = api.get("/agents/traces", params={"has_error": "true"}).json()["traces"]
     by_tokens = {trace["input_tokens"]: trace["trace_id"] for trace in failing}
-    assert len(failing) == len(by_tokens) == 4
+    assert len(failing) == len(by_tokens) == 5
     ag2, langfuse, pydantic = by_tokens.pop(1721), by_tokens.pop(656), by_tokens.pop(1066)
+    ai_sdk = by_tokens.pop(699)
     framework = by_tokens.popitem()[1]
     sample_error = (
         f"- 1× `get_weather`: weather service unavailable for Paris (e.g. `{langfuse}`)\n"
         f"- 1× `execute_tool get_weather`: weather service unavailable for Paris, try again (e.g. `{ag2}`)\n"
+        f"- 1× `ai.toolCall`: weather service error: no answer for Paris in time, try again (e.g. `{ai_sdk}`)\n"
         f"- 1× `execute_tool get_weather`: TimeoutError('weather service did not answer in time') (e.g. `{framework}`)\n"
         f"- 1× `execute_tool get_weather`: weather service error: no answer for Paris, try again (e.g. `{pydantic}`)"
     )
     assert ask(api, "What errors are happening in production right now?").json()["response"] == (
-        f"**Errors in the last 24 hours** (4 spans in 4 groups):\n{sample_error}"
+        f"**Errors in the last 24 hours** (5 spans in 5 groups):\n{sample_error}"
     )
     failed = _send_failures(api, server)
     response = ask(api, "What errors are happening in production right now?")
@@ -93,7 +96,7 @@ def test_seed_example_gets_an_answer_with_usage(api: httpx.Client, server: InPro
     assert body["usage"]["cost"] == 0
     assert body["usage"]["api_calls_count"] == 2  # plan + answer
     assert body["response"] == (
-        "**Errors in the last 24 hours** (7 spans in 6 groups):\n"
+        "**Errors in the last 24 hours** (8 spans in 7 groups):\n"
         f"- 2× `execute_tool get_weather`: upstream timed out (e.g. `{failed.trace_hex}`)\n"
         f"{sample_error}\n"
         f"- 1× `chat gpt-4o` (e.g. `{failed.trace_hex}`)"
