@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from typing import Any
 from unittest import mock
 
+import pytest
 from hypothesis import HealthCheck, event, given, settings
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
@@ -281,3 +282,41 @@ def test_a_call_under_a_step_that_names_an_agent_and_a_root_whose_parent_is_miss
         shown = agents.by_tree([agents._facts(row, content=True) for row in rows])
     assert shown == {root: "alpha", first: "alpha"}  # neither the step nor the call under it
     assert later not in shown
+
+
+@pytest.mark.parametrize("target", ["gen_ai.handoff.to_agent", "gen_ai.transfer.target.name", "to_agent"])
+def test_a_model_call_that_records_a_handoff_target_is_a_handoff_and_shows_no_agent(target: str) -> None:
+    """A span marked as a model call (light: it recorded usage or failed) that records a
+    handoff's target is a handoff by its content (``genai.kinds.classify``): it shows no
+    agent though a named agent encloses it (found by fuzzing skewed trees: the shortcut read
+    it from its columns, a model call of ``triage``). The shortcut leaves it to the tree,
+    which reads it whole."""
+    trace = TraceBuilder()
+    root = trace.span("invoke_agent a", {"gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": "triage"})
+    trace.span("chat m", {"gen_ai.operation.name": "chat", "gen_ai.usage.input_tokens": 3, target: "b"}, parent=root)
+    (rows,) = traces_of(trace.trace_request())
+    assert agents._shown(rows) == by_the_whole_rule(rows) == {root: "triage"}
+    assert not same_either_way(rows)
+
+
+@pytest.mark.parametrize(
+    ("name", "tool"),
+    [
+        ("execute_tool t", {"gen_ai.handoff.to_agent": "billing"}),
+        ("handoff to billing", {"openinference.span.kind": "TOOL"}),  # the name records the target
+    ],
+)
+def test_a_call_under_a_tool_that_records_a_handoff_target_is_the_enclosing_agents(
+    name: str, tool: dict[str, str]
+) -> None:
+    """A span marked as a tool that records a handoff's target is a handoff, which encloses
+    no call: a call under it belongs to the agent enclosing both, not to the tool's own."""
+    trace = TraceBuilder()
+    root = trace.span("invoke_agent a", {"gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": "triage"})
+    tool = {"gen_ai.operation.name": "execute_tool", **tool}
+    handoff = trace.span(name, tool, parent=root, start_ms=1, duration_ms=5)
+    call = {"gen_ai.operation.name": "chat", "gen_ai.usage.input_tokens": 3}
+    inner = trace.span("chat m", call, parent=handoff, start_ms=2, duration_ms=1)
+    (rows,) = traces_of(trace.trace_request())
+    assert agents._shown(rows) == by_the_whole_rule(rows) == {root: "triage", inner: "triage"}
+    assert not same_either_way(rows)

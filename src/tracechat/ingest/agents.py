@@ -10,19 +10,21 @@ column: they derive the span's own attributes again from its payload and read ag
 through the rule itself, over the whole tree.
 
 Cost: where rule 1 alone decides every model call (each enclosed by a named agent or a tool,
-or under a root whose parent is missing) the agents follow from parent links (``_enclosed``),
-without the tree; only spans that are no model call or tool by their columns are normalized
-then. Otherwise the rule reads ``SpanFacts``, and normalizing a model call (its message
-history) is what reading a trace costs most. A model call's content only matters to the rule when some
-call no agent or tool encloses (in a tree whose root arrived) may take an agent by rule 3:
-something may hand the conversation over (a transfer or handoff span or tool, or a tool
-call named so in its output), or a call has an agent by rules 1 and 2 whose instructions
-a later call may send (a call's instructions are its own or those of the calls nested in
-it), or the kind of an unenclosed call rests on its content; a trace's model calls are
-normalized only then, otherwise read from their promoted columns
-(``genai.registry.promoted_facts``, whose agent name is read as the conventions read it).
-Other spans are normalized, and so is a model call that recorded no usage (whether it is
-one rests on its content).
+or under a root whose parent is missing) the agents follow from parent links
+(``_enclosed``), without the tree; only spans that are no model call or tool by their
+columns are normalized then, and a model call that shows an agent, or a model call or tool
+that encloses other spans, is searched for a handoff's target (its content would make it a
+handoff, ``_may_be_handoff``: the tree reads it then). Otherwise the rule reads
+``SpanFacts``, and normalizing a model call (its message history) is what reading a trace
+costs most. A model call's content only matters to the rule when some call no agent or tool
+encloses (in a tree whose root arrived) may take an agent by rule 3: something may hand the
+conversation over (a transfer or handoff span or tool, or a tool call named so in its
+output), or a call has an agent by rules 1 and 2 whose instructions a later call may send (a
+call's instructions are its own or those of the calls nested in it), or the kind of an
+unenclosed call rests on its content; a trace's model calls are normalized only then,
+otherwise read from their promoted columns (``genai.registry.promoted_facts``, whose agent
+name is read as the conventions read it). Other spans are normalized, and so is a model call
+that recorded no usage (whether it is one rests on its content).
 
 Ingest sees one request at a time: the rule is applied to each trace's spans in that
 request, and the indexes take the union over requests. A parent usually ends, and is sent,
@@ -53,9 +55,14 @@ _RESPONSE_ID, _INPUT_TOKENS, _OUTPUT_TOKENS, _RAW = 17, 18, 19, 22
 log = logging.getLogger(__name__)
 
 _LIGHT_OPERATIONS = frozenset((*MODEL_CALL_OPERATIONS, "execute_tool"))
-_TRANSFER_BYTES, _HANDOFF_BYTES = b"transfer", b"handoff"
+_TRANSFER_BYTES, _HANDOFF_BYTES, _TO_AGENT_BYTES = b"transfer", b"handoff", b"to_agent"
 """Bytes that any name ``spantree.attribution.TRANSFER`` matches, and every handoff record,
-holds: a span without them hands nothing over."""
+holds: a span without them hands nothing over. Every attribute that records a handoff's
+target (``SpanFacts.handoff_to``: ``gen_ai.handoff.to_agent``, ``gen_ai.transfer.target.name``,
+the OpenAI Agents SDK's ``to_agent``) holds ``to_agent`` or ``transfer.target``."""
+_TARGET_BYTES = b"transfer.target"
+_HANDOFF_TOOL_PREFIX = "handoff to "
+"""The name of an OpenInference handoff tool, whose target the name records."""
 
 
 def shown_agents_of(rows: Sequence[tuple[Any, ...]]) -> list[str | None]:
@@ -120,10 +127,20 @@ def _light(row: tuple[Any, ...]) -> bool:
 
 def _may_hand_over(row: tuple[Any, ...]) -> bool:
     """Whether a span may hand the conversation over (a transfer tool, a transfer requested in
-    a model call's output): searched only once rule 1 leaves a call undecided, since a chat
-    span carries the whole history (about half of what the rule cost per span)."""
+    a model call's output, a light span recording a handoff's target, which makes it a
+    handoff): searched only once rule 1 leaves a call undecided, since a chat span carries
+    the whole history (about half of what the rule cost per span)."""
     raw = row[_RAW]
-    return _TRANSFER_BYTES in raw or _HANDOFF_BYTES in raw
+    return _TRANSFER_BYTES in raw or _HANDOFF_BYTES in raw or _TO_AGENT_BYTES in raw
+
+
+def _may_be_handoff(row: tuple[Any, ...]) -> bool:
+    """Whether a light span's content may make it a handoff, not the model call or tool its
+    columns say: a recorded handoff target decides the kind before the operation does
+    (``genai.kinds.classify``). Searched only for a light span whose kind may change what
+    ``_enclosed`` shows: one that shows an agent or encloses other spans."""
+    raw = row[_RAW]
+    return _TO_AGENT_BYTES in raw or _TARGET_BYTES in raw or row[_NAME].startswith(_HANDOFF_TOOL_PREFIX)
 
 
 def _enclosed(rows: list[tuple[Any, ...]], read: list[SpanFacts | None]) -> dict[str, str] | None:
@@ -134,8 +151,9 @@ def _enclosed(rows: list[tuple[Any, ...]], read: list[SpanFacts | None]) -> dict
     parent links. None where the tree could read otherwise than its parent links: a parent
     cycle or a chain as deep as ``MAX_DEPTH``, sibling calls that may record one call
     (``spantree.tree`` nests them), an agent span with no children (it may adopt siblings, or
-    record a handoff), a graph node run (``fold_graph_nodes``), or a call that rule 1 does
-    not decide.
+    record a handoff), a graph node run (``fold_graph_nodes``), a call that rule 1 does
+    not decide, or a light span that may be a handoff by its content (``_may_be_handoff``)
+    where that kind would change what it or the spans under it show.
 
     ``read``: each row's facts read with its content, None for a light one (``_light``): a
     model call or a tool by its promoted columns (``genai.registry.promoted_facts``)."""
@@ -165,6 +183,9 @@ def _enclosed(rows: list[tuple[Any, ...]], read: list[SpanFacts | None]) -> dict
         if len(siblings) > 1 and len({p if p in parents else None for p in siblings}) < len(siblings):
             return None  # two sibling calls name one response or send as many tokens
     parented = {parents[span_id] for span_id in parents}
+    light = {row[_SPAN_ID]: row for row, facts in zip(rows, read, strict=True) if facts is None}
+    if any(_may_be_handoff(light[span_id]) for span_id in parented.intersection(light)):
+        return None  # a light span that encloses others may be a handoff, enclosing nothing
     shown: dict[str, str] = {}
     for span_id, kind in kinds.items():
         if kind is Kind.AGENT:
@@ -178,6 +199,8 @@ def _enclosed(rows: list[tuple[Any, ...]], read: list[SpanFacts | None]) -> dict
             if owner is _UNDECIDED:
                 return None
             if isinstance(owner, str):
+                if span_id in light and _may_be_handoff(light[span_id]):
+                    return None  # it may be a handoff, which shows no agent
                 shown[span_id] = owner
     return shown
 
