@@ -22,7 +22,6 @@ before this change too). The answers of both ways are compared.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import random
@@ -37,7 +36,7 @@ import duckdb
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.iceberg_manifests import filler, manifests
-from bench.iceberg_trajectory import DATABASE, KeptPostgres, grow, table_shape
+from bench.iceberg_trajectory import grow, kept_catalog, table_shape
 from bench.trajectory import set_nice
 from tracechat.query.service import TraceQueries
 from tracechat.store.iceberg.analytics import IcebergAnalytics
@@ -154,12 +153,8 @@ def main() -> None:
     parser.add_argument("--manifests", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=4)
     args = parser.parse_args()
-    root = args.data_dir.resolve()
-    root.mkdir(parents=True, exist_ok=True)
-    postgres = KeptPostgres(root / "postgres")
     report: dict[str, Any] = {}
-    try:
-        dsn, warehouse = postgres.dsn(DATABASE), (root / "warehouse").as_uri()
+    with kept_catalog(args.data_dir) as (root, dsn, warehouse):
         grown = grow(root, dsn, warehouse, args.size)
         if grown is not None:
             report["growth"] = grown
@@ -169,9 +164,6 @@ def main() -> None:
         report["manifests"] = add_manifests(dsn, warehouse, args.manifests)
         set_nice(started_at)
         report["measured"] = measure(dsn, warehouse, args.rounds)
-    finally:
-        with contextlib.suppress(Exception):
-            postgres.close()
     print(json.dumps(report, indent=2))
 
 

@@ -39,6 +39,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -335,6 +336,20 @@ def bytes_per_span(root: Path, dsn: str, spans: int, duck_dir: Path | None) -> d
     return result
 
 
+@contextlib.contextmanager
+def kept_catalog(data_dir: Path) -> Iterator[tuple[Path, str, str]]:
+    """The kept store in ``data_dir``: its root, the catalog's DSN (a ``KeptPostgres`` started
+    for the block and stopped after it) and the warehouse's URI."""
+    root = data_dir.resolve()
+    root.mkdir(parents=True, exist_ok=True)
+    postgres = KeptPostgres(root / "postgres")
+    try:
+        yield root, postgres.dsn(DATABASE), (root / "warehouse").as_uri()
+    finally:
+        with contextlib.suppress(Exception):
+            postgres.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data-dir", type=Path, required=True)
@@ -343,12 +358,8 @@ def main() -> None:
     parser.add_argument("--duck-dir", type=Path, help="a kept DuckDB trajectory store, read in the same loop")
     parser.add_argument("--maintain", action="store_true", help="compact and expire, then measure again")
     args = parser.parse_args()
-    root = args.data_dir.resolve()
-    root.mkdir(parents=True, exist_ok=True)
-    postgres = KeptPostgres(root / "postgres")
     report: dict[str, Any] = {}
-    try:
-        dsn, warehouse = postgres.dsn(DATABASE), (root / "warehouse").as_uri()
+    with kept_catalog(args.data_dir) as (root, dsn, warehouse):
         grown = grow(root, dsn, warehouse, args.size)
         if grown is not None:
             report["growth"] = grown
@@ -363,9 +374,6 @@ def main() -> None:
             report["maintain"] = {"seconds": round(time.perf_counter() - started), **done.as_dict()}
             print(json.dumps(report["maintain"]), flush=True)
             report["after_maintain"] = measure(root, dsn, warehouse, args.duck_dir, args.rounds)
-    finally:
-        with contextlib.suppress(Exception):
-            postgres.close()
     print(json.dumps(report, indent=2))
 
 

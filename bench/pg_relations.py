@@ -12,7 +12,6 @@ tuple counts are the table's and not a stale estimate.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import sys
 from pathlib import Path
@@ -21,7 +20,7 @@ from typing import Any
 import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench.iceberg_trajectory import DATABASE, KeptPostgres
+from bench.iceberg_trajectory import kept_catalog
 
 _RELATIONS = """
 SELECT c.relname, c.oid, c.reltoastrelid,
@@ -96,20 +95,15 @@ def main() -> None:
     parser.add_argument("--data-dir", type=Path, required=True)
     parser.add_argument("--vacuum", action="store_true")
     args = parser.parse_args()
-    postgres = KeptPostgres(args.data_dir.resolve() / "postgres")
-    try:
-        with psycopg.connect(postgres.dsn(DATABASE), autocommit=True) as con:
-            found = con.execute("SELECT coalesce(sum(span_count), 0) FROM tracechat_traces").fetchone()
-            spans = int(found[0]) if found else 0
-            report = {"before": relations(con, spans)}
-            print(markdown(report["before"]), flush=True)
-            if args.vacuum:
-                con.execute("VACUUM")
-                report["after_vacuum"] = relations(con, spans)
-                print(markdown(report["after_vacuum"]), flush=True)
-    finally:
-        with contextlib.suppress(Exception):
-            postgres.close()
+    with kept_catalog(args.data_dir) as (_, dsn, _), psycopg.connect(dsn, autocommit=True) as con:
+        found = con.execute("SELECT coalesce(sum(span_count), 0) FROM tracechat_traces").fetchone()
+        spans = int(found[0]) if found else 0
+        report = {"before": relations(con, spans)}
+        print(markdown(report["before"]), flush=True)
+        if args.vacuum:
+            con.execute("VACUUM")
+            report["after_vacuum"] = relations(con, spans)
+            print(markdown(report["after_vacuum"]), flush=True)
     print(json.dumps(report, indent=2))
 
 
