@@ -50,6 +50,7 @@ class PrefixCache:
     def __init__(self) -> None:
         self._recent: list[tuple[list[Any], list[Message | None]]] = []
         self._texts: list[tuple[str, list[Any]]] = []
+        """Recent arrays: each text's head (without its closing bracket) and its items."""
 
     def load(self, text: str) -> Any:
         """``structured(text)``, reusing the items of a recent JSON array it extends. Only
@@ -57,8 +58,8 @@ class PrefixCache:
         stripped = text.strip()
         if not (stripped.startswith("[") and stripped.endswith("]")) or is_placeholder(stripped):
             return structured(stripped)
-        for earlier, items in reversed(self._texts):
-            document = _extension(earlier, stripped, items)
+        for head, items in reversed(self._texts):
+            document = _extension(head, stripped, items)
             if document is not None:
                 break
         else:
@@ -67,7 +68,7 @@ class PrefixCache:
             except ValueError:
                 return structured(stripped)  # truncated: repaired, not remembered
         if isinstance(document, list):
-            self._texts.append((stripped, document))
+            self._texts.append((stripped[:-1].rstrip(), document))
             del self._texts[: -self.RECENT]
         return document
 
@@ -85,11 +86,11 @@ class PrefixCache:
         return result
 
 
-def _extension(earlier: str, text: str, items: list[Any]) -> list[Any] | None:
-    """The items of ``text`` when it is the JSON array ``earlier`` with items appended:
-    ``[a, b`` + ``, c]`` decodes as ``items`` + ``[c]``; None when it is not."""
-    head = earlier[:-1].rstrip()
-    if len(text) <= len(head) or not text.startswith(head) or not items:
+def _extension(head: str, text: str, items: list[Any]) -> list[Any] | None:
+    """The items of ``text`` when it is a JSON array of ``items`` (``head``: its text without
+    the closing bracket) with items appended: ``[a, b`` + ``, c]`` decodes as ``items`` +
+    ``[c]``; None when it is not."""
+    if len(text) <= len(head) or not items or not text.startswith(head):
         return None
     rest = text[len(head) :].lstrip()
     if rest == "]":
@@ -105,6 +106,8 @@ def _extension(earlier: str, text: str, items: list[Any]) -> list[Any] | None:
 
 def _common_prefix(a: list[Any], b: list[Any]) -> int:
     limit = min(len(a), len(b))
+    if a[:limit] == b[:limit]:  # one comparison in C (the same objects, mostly: a ``load`` extension)
+        return limit
     index = 0
     while index < limit and (a[index] is b[index] or a[index] == b[index]):
         index += 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Protocol
 
 from tracechat.genai.conventions import (
@@ -29,34 +30,72 @@ from tracechat.genai.kinds import classify
 from tracechat.genai.types import SpanFacts
 from tracechat.model.span import Attributes, LogPayload, SpanEvent, SpanPayload
 
-CONVENTIONS: tuple[Callable[[SpanFacts], None], ...] = (
-    weave.extract,  # explicit overrides written by Weave's own plugins
-    otel_genai.extract,
-    otel_events.extract,
-    openinference.extract,
-    openllmetry.extract,
-    vercel.extract,
+
+@dataclass(frozen=True, slots=True)
+class Convention:
+    """One convention's reader and what it reads: it runs on a span that carries an attribute
+    key starting with one of ``prefixes`` (None: on every span), or that has span events
+    (``events``) or log records (``logs``). A span that carries none of its keys is not
+    its to read, and running it anyway cost a sixth of a trajectory read."""
+
+    extract: Callable[[SpanFacts], None]
+    prefixes: tuple[str, ...] | None = None
+    events: bool = False
+    logs: bool = False
+
+
+CONVENTIONS: tuple[Convention, ...] = (
+    Convention(weave.extract, weave.PREFIXES),  # explicit overrides written by Weave's own plugins
+    Convention(otel_genai.extract, ("gen_ai.",), events=True),
+    Convention(otel_events.extract, (), events=True, logs=True),
+    Convention(openinference.extract, openinference.PREFIXES),
+    Convention(openllmetry.extract, openllmetry.PREFIXES),
+    Convention(vercel.extract, vercel.PREFIXES),
     # before pydantic_ai: a response span's recorded response says which of Logfire's
-    # ``events`` is the reply
-    openai_agents.extract,
-    pydantic_ai.extract,
-    google_adk.extract,
-    anthropic_sdk.extract,
-    mlflow.extract,
-    genkit.extract,
-    langfuse.extract,
-    voltagent.extract,
-    langsmith.extract,
-    recorded_io.extract,  # last: a span's input and output under any prefix
+    # ``events`` is the reply; reads spans by their names too
+    Convention(openai_agents.extract),
+    Convention(
+        pydantic_ai.extract,
+        ("gen_ai.usage.details.reasoning_tokens", "tool_arguments", "tool_response", "final_result", "events"),
+    ),
+    Convention(google_adk.extract, ("gcp.vertex.agent.", "gen_ai.compaction.event_count")),
+    Convention(anthropic_sdk.extract, ("anthropic.",)),
+    Convention(mlflow.extract, ("mlflow.spanType",)),
+    Convention(genkit.extract, ("genkit:type",)),
+    Convention(langfuse.extract, ("langfuse.observation.type",)),
+    Convention(voltagent.extract, ("entity.type",)),
+    Convention(langsmith.extract, ("langsmith.span.kind",)),
+    Convention(recorded_io.extract),  # last: a span's input and output under any prefix
 )
 """In precedence order. Each reads only its own keys, so the order matters only where two
-conventions describe the same field on one span (e.g. OpenLLMetry's migrated packages)."""
+conventions describe the same field on one span (e.g. OpenLLMetry's migrated packages).
+A convention that gives up on a span without some key says so in its ``prefixes``; a
+reading added outside them is never run (``tests/unit/test_convention_gates.py`` runs every
+sample both ways)."""
+
+_GATES = "conventions"
+
+
+def _gated(keys: tuple[str, ...]) -> tuple[tuple[Callable[[SpanFacts], None], bool, bool, bool], ...]:
+    """For spans with these attribute keys, each convention that may read them: its reader,
+    whether the keys alone let it run, and whether events or logs would."""
+    found = []
+    for convention in CONVENTIONS:
+        by_keys = convention.prefixes is None or any(key.startswith(convention.prefixes) for key in keys)
+        if by_keys or convention.events or convention.logs:
+            found.append((convention.extract, by_keys, convention.events, convention.logs))
+    return tuple(found)
+
+
+def _read_conventions(facts: SpanFacts) -> None:
+    for extract, by_keys, events, with_logs in facts.about_keys(_GATES, _gated):
+        if by_keys or (events and facts.events) or (with_logs and facts.logs):
+            extract(facts)
 
 
 def normalize(span: SpanColumns, payload: SpanPayload, logs: list[LogPayload], resource: Attributes) -> SpanFacts:
     facts = _promoted(span, payload.attributes, payload.events, logs, resource)
-    for extract in CONVENTIONS:
-        extract(facts)
+    _read_conventions(facts)
     if facts.status_code != _STATUS_ERROR and _returned_nothing(facts):
         _failed_by_its_exception(facts)
     return _classified(facts)
@@ -208,6 +247,5 @@ def normalize_logs(span_id: str | None, logs: list[LogPayload]) -> SpanFacts:
         logs=logs,
         resource={},
     )
-    for extract in CONVENTIONS:
-        extract(facts)
+    _read_conventions(facts)
     return facts

@@ -94,6 +94,15 @@ class Reader:
     """What transfer tools returned: the note a handoff passes to the agent taken over."""
     owners: dict[str, str | None] = field(default_factory=dict)
     """The agent each model call belongs to (``spantree.attribution``), by its outermost span."""
+    tools_by_call_id: dict[str, SpanFacts] | None = None
+    """The first tool span of each call id, when every tool span has one: the spans a call
+    with an id can match, found without a scan of them all (ids are only ever added)."""
+
+    def __post_init__(self) -> None:
+        if all(tool.tool_call_id for tool in self.tool_spans):
+            self.tools_by_call_id = {}
+            for tool in self.tool_spans:
+                self.tools_by_call_id.setdefault(tool.tool_call_id or "", tool)
 
     def read(self, roots: list[Node]) -> None:
         self.calling_roots = {r.facts.span_id for r in roots if r.first_descendant(Kind.LLM) is not None}
@@ -377,6 +386,8 @@ class Reader:
     def _transfer_span(self, facts: SpanFacts, call: Part) -> SpanFacts | None:
         """The tool span of a transfer call: the same id, or (the span has none) the same
         tool starting after the request."""
+        if call.id and self.tools_by_call_id is not None:
+            return self.tools_by_call_id.get(call.id)
         for tool in self.tool_spans:
             if call.id and tool.tool_call_id:
                 if tool.tool_call_id == call.id:
@@ -389,6 +400,20 @@ class Reader:
         """Whether a tool span records this call: same id, or (ids missing) the same tool,
         also when the span gives its display name for the function's, starting after the
         request. The span then learns what only the request said."""
+        tool = self._covering_tool(facts, call)
+        if tool is None:
+            return False
+        self.covered_calls.update(i for i in (tool.span_id, call.id) if i)
+        tool.tool_call_id = tool.tool_call_id or call.id
+        if call.arguments is not None and (
+            not is_document(tool.tool_arguments) or plain_arguments(tool.tool_arguments) != tool.tool_arguments
+        ):
+            tool.tool_arguments = call.arguments  # the request's JSON over a bare "Paris" or a wrapper
+        return True
+
+    def _covering_tool(self, facts: SpanFacts, call: Part) -> SpanFacts | None:
+        if call.id and self.tools_by_call_id is not None:
+            return self.tools_by_call_id.get(call.id)
         for tool in self.tool_spans:
             if call.id and tool.tool_call_id:
                 matched = call.id == tool.tool_call_id
@@ -399,14 +424,8 @@ class Reader:
                     and tool.span_id not in self.covered_calls
                 )
             if matched:
-                self.covered_calls.update(i for i in (tool.span_id, call.id) if i)
-                tool.tool_call_id = tool.tool_call_id or call.id
-                if call.arguments is not None and (
-                    not is_document(tool.tool_arguments) or plain_arguments(tool.tool_arguments) != tool.tool_arguments
-                ):
-                    tool.tool_arguments = call.arguments  # the request's JSON over a bare "Paris" or a wrapper
-                return True
-        return False
+                return tool
+        return None
 
     def _tool_result(self, facts: SpanFacts, agent: str | None, part: Part) -> None:
         if not part.id and not part.name:
@@ -421,10 +440,15 @@ class Reader:
             if call.tool_result is None:  # e.g. a tool span that did not record its result
                 call.tool_result = self.content.text(facts.span_id, part.text, call.content_refs)
             return
-        if part.id and (part.id in self.covered_calls or any(t.tool_call_id == part.id for t in self.tool_spans)):
+        if part.id and (part.id in self.covered_calls or self._has_tool_span(part.id)):
             return
         entry = ToolCall(tool_name=part.name, tool_call_id=part.id, tool_result=part.text)
         self._emit(facts, agent, "tool_call", entry, at=facts.start_ns)
+
+    def _has_tool_span(self, call_id: str) -> bool:
+        if self.tools_by_call_id is not None:
+            return call_id in self.tools_by_call_id
+        return any(t.tool_call_id == call_id for t in self.tool_spans)
 
     def _observation(self, facts: SpanFacts, part: Part) -> None:
         """A result that names no call (a ReAct ``Observation:``) answers the last tool call;

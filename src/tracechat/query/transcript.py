@@ -72,7 +72,7 @@ class Transcript:
     def absorb(self, messages: list[Message]) -> None:
         """Make every message of an input known (at least as often as it appears there)."""
         if self._extends_last(messages):
-            counts = self._last_counts.copy()
+            counts = self._last_counts  # the last input's own: extended in place, not copied
             added = [key(m) for m in messages[len(self._last) :]]
         else:
             counts = Counter()

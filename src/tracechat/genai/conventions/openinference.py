@@ -18,9 +18,13 @@ from tracechat.genai.values import flattened, indexed, json_text, number, struct
 _HANDOFF_PREFIX = "handoff to "
 
 
+PREFIXES = ("llm.", "openinference.", "input.", "output.", "tool.", "agent.", "annotations.", "evaluations.")
+"""The keys this convention reads start so (``genai.registry`` runs it only on spans with one)."""
+
+
 def extract(facts: SpanFacts) -> None:
     a = facts.attributes
-    if not facts.has("llm.", "openinference.", "input.", "output.", "tool.", "agent.", "annotations.", "evaluations."):
+    if not facts.has(*PREFIXES):
         return
     kind = text(a.get("openinference.span.kind"))
     if kind == "AGENT" and text(a.get("tool.name")):

@@ -11,10 +11,13 @@ from tracechat.genai.messages import parse_message
 from tracechat.genai.types import Message, Part, SpanFacts
 from tracechat.genai.values import flattened, indexed, json_text, number, structured, text
 
+PREFIXES = ("gen_ai.prompt.", "gen_ai.completion.", "llm.", "traceloop.", "gen_ai.usage.reasoning")
+"""The keys this convention reads start so (``genai.registry`` runs it only on spans with one)."""
+
 
 def extract(facts: SpanFacts) -> None:
     a = facts.attributes
-    if not facts.has("gen_ai.prompt.", "gen_ai.completion.", "llm.", "traceloop.", "gen_ai.usage.reasoning"):
+    if not facts.has(*PREFIXES):
         return
     facts.fill("input_messages", _messages(flattened(a, "gen_ai.prompt.")))
     facts.fill("output_messages", _messages(flattened(a, "gen_ai.completion."), default_role="assistant"))

@@ -13,10 +13,13 @@ from tracechat.genai.messages import parse_message, parse_messages
 from tracechat.genai.types import Message, Part, SpanFacts
 from tracechat.genai.values import json_text, number, structured, text
 
+PREFIXES = ("ai.",)
+"""The keys this convention reads start so (``genai.registry`` runs it only on spans with one)."""
+
 
 def extract(facts: SpanFacts) -> None:
     a = facts.attributes
-    if not facts.has("ai."):
+    if not facts.has(*PREFIXES):
         return
     facts.fill("input_messages", parse_messages(a.get("ai.prompt.messages")))
     facts.fill("input_messages", _prompt(a.get("ai.prompt")))

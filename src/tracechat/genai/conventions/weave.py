@@ -8,10 +8,13 @@ from tracechat.genai.messages import parse_messages
 from tracechat.genai.types import SpanFacts
 from tracechat.genai.values import number, text
 
+PREFIXES = ("weave.",)
+"""The keys this convention reads start so (``genai.registry`` runs it only on spans with one)."""
+
 
 def extract(facts: SpanFacts) -> None:
     a = facts.attributes
-    if not facts.has("weave."):
+    if not facts.has(*PREFIXES):
         return
     facts.fill("agent_name", text(a.get("weave.agent.name")))
     facts.fill("input_messages", parse_messages(a.get("weave.input.messages")))
