@@ -210,7 +210,7 @@ def test_an_iceberg_row_without_a_list_is_still_in_the_statistics(both: Both) ->
         planned, listed = both.iceberg.planned_reads, both.iceberg.listed_reads
         since = time.time_ns() - DAY_NS
         for analytics in both.analytics:
-            [error] = [row for row in analytics.errors("p", since, 10) if row["span_name"] == "chat 2"]
+            [error] = [row for row in analytics.errors("p", since, 10) if row["name"] == "chat 2"]
             assert error["count"] == 1
         for start in (0, both.since, since):
             assert _ask_everything(iceberg, ["p"], start) == _ask_everything(duck, ["p"], start)
@@ -244,7 +244,7 @@ def test_a_call_is_its_agents_though_the_agent_started_days_before(both: Both) -
     they ran in two days before, in another day's files."""
     since = time.time_ns() - DAY_NS
     for analytics in both.analytics:
-        [error] = [row for row in analytics.errors("p", since, 10) if row["span_name"] == "chat 2"]
+        [error] = [row for row in analytics.errors("p", since, 10) if row["name"] == "chat 2"]
         assert error["count"] == 1
     # By agent reads whole traces, those that started in the window (query.usage): one that
     # covers the straddling trace's start gives its calls to their agent, on both stores.
@@ -300,20 +300,54 @@ def _session(summary: SessionSummary) -> SessionSummary:
 def test_a_failed_span_with_only_an_exception_event_is_listed_with_its_reason(store: SpanStore) -> None:
     """pydantic-ai v6's failed tool: status ERROR with no description, the reason only in its
     ``exception`` event. The error groups read it from the stored column, as the trajectory
-    reads it from the payload."""
+    reads it from the payload; a failed tool is grouped by its tool's name."""
     trace = TraceBuilder(base_ns=time.time_ns() - 60 * SECOND_NS)
     exception = {"exception.type": "ModelRetry", "exception.message": "no answer for Paris, try again"}
     tool = {"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": "get_weather"}
     trace.span("execute_tool get_weather", tool, error=True, events=[("exception", exception)])
-    trace.span("execute_tool get_time", tool, start_ms=20, error=True, events=[("exception", {"exception.type": "E"})])
+    trace.span(
+        "execute_tool get_time",
+        {**tool, "gen_ai.tool.name": "get_time"},
+        start_ms=20,
+        error=True,
+        events=[("exception", {"exception.type": "E"})],
+    )
     trace.store_in(store)  # type: ignore[arg-type]
-    analytics = IcebergAnalytics(store) if isinstance(store, IcebergStore) else TraceAnalytics(store)  # type: ignore[arg-type]
-    groups = analytics.errors("p", trace.base_ns, 10)
-    assert sorted((row["span_name"], row["message"], row["count"]) for row in groups) == [
-        ("execute_tool get_time", "E", 1),
-        ("execute_tool get_weather", "no answer for Paris, try again", 1),
+    groups = _analytics(store).errors("p", trace.base_ns, 10)
+    assert sorted((row["name"], row["message"], row["count"]) for row in groups) == [
+        ("get_time", "E", 1),
+        ("get_weather", "no answer for Paris, try again", 1),
     ]
     assert [span.status_message for span in store.trace_spans("p", trace.trace_hex)] == [
         "no answer for Paris, try again",
         "E",
     ]
+
+
+def _analytics(store: SpanStore) -> TraceAnalytics:
+    return IcebergAnalytics(store) if isinstance(store, IcebergStore) else TraceAnalytics(store)  # type: ignore[arg-type]
+
+
+def test_a_span_ended_ok_before_its_exception_is_a_failure_in_the_list_and_the_error_groups(store: SpanStore) -> None:
+    """LangSmith's OTel export ends a failed tool's span OK and only then adds the exception:
+    it returned nothing, so it failed, in the stored status (the list's ``has_error``, the
+    error groups, the span view) as in the trajectory. Its sibling, which handled an
+    exception and returned a result, did not fail; nor did its trace (the other one)."""
+    failed, handled = (TraceBuilder(base_ns=time.time_ns() - 60 * SECOND_NS) for _ in range(2))
+    tool = {"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": "get_weather"}
+    exception = [("exception", {"exception.type": "Error", "exception.message": "weather service down"})]
+    for trace, result in ((failed, {}), (handled, {"gen_ai.tool.call.result": "18C"})):
+        trace.span("get_weather", {**tool, **result}, events=exception)
+        trace.spans[-1].status.code = 1  # OK, as exported
+        trace.store_in(store)  # type: ignore[arg-type]
+    groups = _analytics(store).errors("p", failed.base_ns, 10)
+    assert [(row["name"], row["message"], row["count"]) for row in groups] == [
+        ("get_weather", "weather service down", 1)
+    ]
+    assert groups[0]["example_trace_ids"] == [failed.trace_hex]
+    listed, _ = store.list_traces("p", TraceFilter(has_error=True), 10, 0)
+    assert [row[0] for row in listed] == [failed.trace_hex]
+    views = TraceQueries(store).spans("p", failed.trace_hex).spans
+    assert [(view.status_code, view.status_message) for view in views] == [(2, "weather service down")]
+    [call] = [m.tool_call for m in TraceQueries(store).trajectory("p", failed.trace_hex).messages if m.tool_call]
+    assert call.error == "weather service down"

@@ -188,7 +188,7 @@ def _errors(result: Any) -> str:
     for group in groups:
         message = f": {group['message']}" if group["message"] else ""
         examples = ", ".join(f"`{t}`" for t in group["example_trace_ids"])
-        lines.append(f"- {group['count']}× `{group['span_name']}`{message} (e.g. {examples})")
+        lines.append(f"- {group['count']}× `{group['name']}`{message} (e.g. {examples})")
     return "\n".join(lines)
 
 

@@ -190,7 +190,8 @@ TOOLS: dict[str, Tool] = {
     for tool in (
         Tool(
             "find_errors",
-            "Recent errors, grouped by span name and error message, with counts and example trace ids.",
+            "Recent errors, grouped by name (a tool's name, else the span's) and error message, with counts and"
+            " example trace ids.",
             _schema(hours=_HOURS, limit=_LIMIT),
             _errors,
         ),

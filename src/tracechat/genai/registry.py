@@ -96,47 +96,16 @@ def _read_conventions(facts: SpanFacts) -> None:
 def normalize(span: SpanColumns, payload: SpanPayload, logs: list[LogPayload], resource: Attributes) -> SpanFacts:
     facts = _promoted(span, payload.attributes, payload.events, logs, resource)
     _read_conventions(facts)
-    if facts.status_code != _STATUS_ERROR and _returned_nothing(facts):
-        _failed_by_its_exception(facts)
     return _classified(facts)
-
-
-_STATUS_ERROR = 2
-EXCEPTION_KEYS = ("exception.message", "exception.type")
-"""Where an OTel ``exception`` event says why: its message, else its type."""
-
-
-def _exception_message(events: tuple[SpanEvent, ...]) -> str | None:
-    """Why a span failed by the exception it recorded (OTel's ``exception`` event). A failed
-    span whose status has no description has it already, read at ingest the same way
-    (``ingest.flatten.status_message``)."""
-    for event in events:
-        if event.name == "exception":
-            for key in EXCEPTION_KEYS:
-                value = event.attributes.get(key)
-                if isinstance(value, str) and value.strip():
-                    return value.strip()
-    return None
-
-
-def _returned_nothing(facts: SpanFacts) -> bool:
-    return facts.tool_result is None and facts.output_text is None and facts.output_messages is None
-
-
-def _failed_by_its_exception(facts: SpanFacts) -> None:
-    """A span that recorded an exception and returned nothing failed, whatever its status says:
-    OTel keeps a status set OK before the failure was recorded (LangSmith's OTel export ends a
-    failed run's span OK, then adds the ``exception`` event and asks for ERROR too late)."""
-    message = _exception_message(facts.events)
-    if message is not None:
-        facts.status_code, facts.status_message = _STATUS_ERROR, message
 
 
 class SpanColumns(Protocol):
     """What ``normalize`` reads of a stored span besides its payload: its own fields and
-    promoted columns (a ``StoredSpan``, or the row ingest is about to store). Its
-    ``status_message`` is why a failed span failed, its exception's message where its status
-    has none (``ingest.flatten.status_message``)."""
+    promoted columns (a ``StoredSpan``, or the row ingest is about to store). Its status is
+    the one ingest stores (``ingest.flatten.span_status``): ``status_message`` is why a failed
+    span failed, its exception's message where its status has none, and a span that recorded
+    an exception and returned nothing is failed whatever status it was sent with; normalizing
+    keeps it."""
 
     @property
     def span_id(self) -> str: ...

@@ -40,6 +40,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
+from tracechat.genai.handoffs import HANDOFF_TARGET_KEYS, fewest_needles
 from tracechat.genai.kinds import MODEL_CALL_OPERATIONS
 from tracechat.genai.messages import shared_history
 from tracechat.genai.registry import normalize, promoted_facts
@@ -55,12 +56,13 @@ _RESPONSE_ID, _INPUT_TOKENS, _OUTPUT_TOKENS, _RAW = 17, 18, 19, 22
 log = logging.getLogger(__name__)
 
 _LIGHT_OPERATIONS = frozenset((*MODEL_CALL_OPERATIONS, "execute_tool"))
-_TRANSFER_BYTES, _HANDOFF_BYTES, _TO_AGENT_BYTES = b"transfer", b"handoff", b"to_agent"
+_TARGET_BYTES = fewest_needles(tuple(key.encode() for key in HANDOFF_TARGET_KEYS))
+"""Bytes that every attribute recording a handoff's target holds (its key: the keys the
+conventions read, ``genai.handoffs.HANDOFF_TARGET_KEYS``), as few as find them all: a
+payload without them records no target."""
+_HAND_OVER_BYTES = fewest_needles((b"transfer", b"handoff", *_TARGET_BYTES))
 """Bytes that any name ``spantree.attribution.TRANSFER`` matches, and every handoff record,
-holds: a span without them hands nothing over. Every attribute that records a handoff's
-target (``SpanFacts.handoff_to``: ``gen_ai.handoff.to_agent``, ``gen_ai.transfer.target.name``,
-the OpenAI Agents SDK's ``to_agent``) holds ``to_agent`` or ``transfer.target``."""
-_TARGET_BYTES = b"transfer.target"
+holds: a span without them hands nothing over."""
 _HANDOFF_TOOL_PREFIX = "handoff to "
 """The name of an OpenInference handoff tool, whose target the name records."""
 
@@ -131,7 +133,7 @@ def _may_hand_over(row: tuple[Any, ...]) -> bool:
     handoff): searched only once rule 1 leaves a call undecided, since a chat span carries
     the whole history (about half of what the rule cost per span)."""
     raw = row[_RAW]
-    return _TRANSFER_BYTES in raw or _HANDOFF_BYTES in raw or _TO_AGENT_BYTES in raw
+    return any(needle in raw for needle in _HAND_OVER_BYTES)
 
 
 def _may_be_handoff(row: tuple[Any, ...]) -> bool:
@@ -140,7 +142,7 @@ def _may_be_handoff(row: tuple[Any, ...]) -> bool:
     (``genai.kinds.classify``). Searched only for a light span whose kind may change what
     ``_enclosed`` shows: one that shows an agent or encloses other spans."""
     raw = row[_RAW]
-    return _TO_AGENT_BYTES in raw or _TARGET_BYTES in raw or row[_NAME].startswith(_HANDOFF_TOOL_PREFIX)
+    return any(needle in raw for needle in _TARGET_BYTES) or row[_NAME].startswith(_HANDOFF_TOOL_PREFIX)
 
 
 def _enclosed(rows: list[tuple[Any, ...]], read: list[SpanFacts | None]) -> dict[str, str] | None:

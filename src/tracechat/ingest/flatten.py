@@ -8,9 +8,9 @@ A bad span never spoils its request: it is counted in ``rejected`` and named in
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import (
     ExportLogsServiceRequest as PB2LogsRequest,
@@ -24,8 +24,9 @@ from opentelemetry.proto.resource.v1.resource_pb2 import Resource as PB2Resource
 from opentelemetry.proto.trace.v1.trace_pb2 import Span as PB2Span
 
 from tracechat import pricing
-from tracechat.genai.registry import EXCEPTION_KEYS
+from tracechat.genai.registry import normalize
 from tracechat.ingest.agents import shown_agents_of
+from tracechat.ingest.codec import decode_span_payload
 from tracechat.ingest.promote import PROMOTED_COLUMNS, promote
 from tracechat.ingest.wire import SpanSlices
 from tracechat.model.ids import SPAN_ID_BYTES, TRACE_ID_BYTES, id_problem
@@ -167,28 +168,57 @@ def span_fields(span: PB2Span) -> tuple[Any, ...]:
     """A span's columns from ``span_id`` to ``output_tokens``, in ``SpanColumns`` order: its own
     fields, then the promoted attributes. Ingest stores them; trace reads derive them again
     from the stored payload (cheaper than reading a column each), so both read one status
-    message (``status_message``)."""
+    (``span_status``)."""
     parent = span.parent_span_id
-    return (
+    own = (
         span.span_id.hex(),
         parent.hex() if parent and parent != _ZERO_SPAN_ID else None,
         span.name,
         span.kind,
         span.start_time_unix_nano,
         span.end_time_unix_nano,
-        span.status.code,
-        status_message(span),
-        *promote(span.attributes, span.name),
     )
+    promoted = promote(span.attributes, span.name)
+    return (*own, *span_status(span, own, promoted), *promoted)
 
 
-def status_message(span: PB2Span) -> str | None:
-    """Why the span failed: its status's description; when a failed span's status says only
-    that it failed, the exception it recorded (OTel's ``exception`` event), its
-    ``exception.message``, else its ``exception.type`` (pydantic-ai's instrumentation version 6
-    sets a failed tool's status to ERROR with no description). The payload keeps its status."""
-    if span.status.message or span.status.code != _STATUS_ERROR:
-        return span.status.message or None
+EXCEPTION_KEYS = ("exception.message", "exception.type")
+"""Where an OTel ``exception`` event says why: its message, else its type."""
+
+
+def span_status(span: PB2Span, own: tuple[Any, ...], promoted: Sequence[Any]) -> tuple[int, str | None]:
+    """The status a span is stored and read with (``status_code``, ``status_message``), the
+    same for the trace list, the error analytics, the span view and the trajectory:
+
+    - a failed span is failed for the reason its status describes; when its status says only
+      that it failed, for the exception it recorded (OTel's ``exception`` event: its
+      ``exception.message``, else its ``exception.type``; pydantic-ai's instrumentation
+      version 6 sets a failed tool's status to ERROR with no description);
+    - a span that recorded an exception and returned nothing (no tool result, output text or
+      output messages, as the conventions read the span: ``genai.registry.normalize``)
+      failed, whatever its status says: OTel keeps a status set OK before the failure was
+      recorded (LangSmith's OTel export ends a failed run's span OK, then adds the
+      ``exception`` event and asks for ERROR too late).
+
+    ``own`` and ``promoted``: the span's fields before its status and after it, in
+    ``span_fields`` order. Most spans record no event: they are told apart by that alone;
+    only a span with an exception event and no ERROR status is normalized (its attributes
+    alone, not the log records sent about it, which may come in another request). The
+    payload keeps the status the span was sent with."""
+    status = span.status
+    code, message = status.code, status.message
+    if code == _STATUS_ERROR:
+        return code, message or (_exception_message(span) if span.events else None)
+    if not span.events:
+        return code, message or None
+    exception = _exception_message(span)
+    if exception is None or _returned_something(span, own, promoted):
+        return code, message or None
+    return _STATUS_ERROR, exception
+
+
+def _exception_message(span: PB2Span) -> str | None:
+    """Why a span failed by the first exception it recorded that says why."""
     for event in span.events:
         if event.name == "exception":
             values = {kv.key: kv.value.string_value for kv in event.attributes if kv.key in EXCEPTION_KEYS}
@@ -196,6 +226,37 @@ def status_message(span: PB2Span) -> str | None:
                 if values.get(key, "").strip():
                     return values[key].strip()
     return None
+
+
+class _Fields(NamedTuple):
+    """A span's fields in ``span_fields`` order, by name (``genai.registry.SpanColumns``)."""
+
+    span_id: str
+    parent_span_id: str | None
+    name: str
+    kind: int
+    start_ns: int
+    end_ns: int
+    status_code: int
+    status_message: str | None
+    operation: str | None
+    agent_name: str | None
+    request_model: str | None
+    response_model: str | None
+    provider: str | None
+    tool_name: str | None
+    conversation_id: str | None
+    response_id: str | None
+    input_tokens: int | None
+    output_tokens: int | None
+
+
+def _returned_something(span: PB2Span, own: tuple[Any, ...], promoted: Sequence[Any]) -> bool:
+    """Whether a span recorded what it returned, as the conventions read it: a tool's result,
+    an output text or output messages."""
+    fields = _Fields._make((*own, span.status.code, span.status.message or None, *promoted))
+    facts = normalize(fields, decode_span_payload(span.SerializeToString()), [], {})
+    return facts.tool_result is not None or facts.output_text is not None or facts.output_messages is not None
 
 
 def _span_row(project: str, scope_id: str, span: PB2Span, raw: bytes) -> tuple[Any, ...]:

@@ -70,7 +70,10 @@ class SpanView(BaseModel):
     kind: str = Field(description="What tracechat reads the span as: agent, llm, tool, handoff, …")
     start_ns: int
     end_ns: int
-    status_code: int
+    status_code: int = Field(
+        description="The span's status code as sent (0 unset, 1 OK, 2 ERROR), but 2 for a span that recorded an "
+        "exception and returned nothing, whatever status it was sent with (docs/storage.md)."
+    )
     status_message: str | None = Field(
         description="The status's description; for a failed span whose status has none, the message of the exception "
         "it recorded (its `exception` event), else the exception's type."

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from tracechat.genai.handoffs import OPENAI_AGENTS_HANDOFF_TARGET_KEY
 from tracechat.genai.messages import parse_messages, response_messages
 from tracechat.genai.types import SpanFacts
 from tracechat.genai.values import json_text, structured, text
@@ -16,9 +17,9 @@ from tracechat.genai.values import json_text, structured, text
 
 def extract(facts: SpanFacts) -> None:
     a = facts.attributes
-    if "from_agent" in a or "to_agent" in a:
+    if "from_agent" in a or OPENAI_AGENTS_HANDOFF_TARGET_KEY in a:
         facts.fill("handoff_from", text(a.get("from_agent")))
-        facts.fill("handoff_to", text(a.get("to_agent")))
+        facts.fill("handoff_to", text(a.get(OPENAI_AGENTS_HANDOFF_TARGET_KEY)))
     if facts.name.startswith("Function: "):
         facts.fill("tool_name", text(a.get("name")) or facts.name[len("Function: ") :])
         facts.fill("tool_arguments", json_text(a.get("input")))

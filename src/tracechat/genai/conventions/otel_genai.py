@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from tracechat.genai.handoffs import OTEL_HANDOFF_TARGET_KEYS
 from tracechat.genai.messages import messages_document, parse_messages
 from tracechat.genai.types import Message, SpanFacts
 from tracechat.genai.values import json_text, number, structured, text
@@ -36,7 +37,8 @@ def extract(facts: SpanFacts) -> None:
     facts.fill("finish_reason", output_finish_reason(outputs))
     facts.fill("conversation_compacted", _flag(a.get("gen_ai.conversation.compacted")))
     facts.fill("handoff_from", text(a.get("gen_ai.handoff.from_agent")))
-    facts.fill("handoff_to", text(a.get("gen_ai.handoff.to_agent")) or text(a.get("gen_ai.transfer.target.name")))
+    # gen_ai.handoff.to_agent, else gen_ai.transfer.target.name: the first that names one
+    facts.fill("handoff_to", next(filter(None, (text(a.get(key)) for key in OTEL_HANDOFF_TARGET_KEYS)), None))
     # the agent that invoked or handed over to this one (OpenLIT's record of a handoff)
     facts.fill("handoff_from", text(a.get("gen_ai.agent.source")))
     if facts.handoff_to and not facts.handoff_from:
