@@ -80,6 +80,9 @@ NODES = {
     "traceloop": (Path("node"), HERE / "traceloop"),
     # LangSmith's OTel export (langsmith 0.12 with its OTel peers, openai 6): its own folder
     "langsmith": (Path("node"), HERE / "langsmith"),
+    # LangChain.js 1.x (`createAgent`, npm `langchain`) under OpenInference's JS instrumentation
+    # (capoi13): its own folder, so that node/'s LangGraph JS pins stay as they are
+    "langchainjs": (Path("node"), HERE / "langchainjs"),
 }
 CASE_TIMEOUT_S = 180
 SERVER_START_TIMEOUT_S = 20

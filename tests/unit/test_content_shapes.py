@@ -8,7 +8,7 @@ import json
 import pytest
 
 from tests.traces import TraceBuilder, as_json, outline, trajectory
-from tracechat.genai.messages import parse_messages, plain_arguments, plain_name, plain_result
+from tracechat.genai.messages import langchain_messages, parse_messages, plain_arguments, plain_name, plain_result
 from tracechat.store.duck import DuckDBStore
 
 QUESTION = {"role": "user", "content": [{"text": "Weather in Paris?"}]}
@@ -58,6 +58,11 @@ def test_bedrock_converse_blocks_read_as_text_tool_calls_and_results(store: Duck
         ('{"type": "text", "text": "18C"}', "18C"),  # one MCP text block (the OpenAI Agents SDK's MCP tool)
         ('{"type": "image", "text": "18C"}', '{"type": "image", "text": "18C"}'),  # no text block: as recorded
         ('{"city": "Paris"}', '{"city": "Paris"}'),  # not a wrapper: as recorded
+        # a Gemini FunctionResponse (OpenInference's Google ADK instrumentation), ADK's
+        # {"result": …} inside it
+        ('{"id": "c1", "name": "get_weather", "response": {"result": "sunny"}}', "sunny"),
+        ('{"name": "get_weather", "response": {"temp": 18}}', '{"temp":18}'),
+        ('{"name": "Paris", "country": "FR", "response": 1}', '{"name": "Paris", "country": "FR", "response": 1}'),
         ('["Paris"]', '["Paris"]'),
         ("sunny", "sunny"),
     ],
@@ -526,3 +531,27 @@ def test_a_langchain_message_dumped_flat_stands_for_its_content() -> None:
     dumped = {"content": "18C", "type": "tool", "name": "get_weather", "tool_call_id": "c1", "status": "success"}
     assert plain_result(json.dumps({"output": dumped})) == "18C"
     assert plain_result(json.dumps({"content": "18C", "type": "text"})) != "18C"  # a text part: no message
+
+
+def test_langchain_js_constructor_messages_take_their_role_from_the_class_they_construct() -> None:
+    """LangChain JS serializes a message as ``{"lc": 1, "type": "constructor", "id": [...,
+    "ToolMessage"], "kwargs": {...}}`` with no ``type`` among its fields: the class says
+    the role, and a ToolMessage's ``tool_call_id`` makes it the result of that call."""
+
+    def constructed(cls: str, **kwargs: object) -> dict[str, object]:
+        return {"lc": 1, "type": "constructor", "id": ["langchain_core", "messages", cls], "kwargs": kwargs}
+
+    document = {
+        "messages": [
+            [
+                constructed("SystemMessage", content=[{"type": "text", "text": "Be brief."}]),
+                constructed("HumanMessage", content="Weather in Paris?"),
+                constructed("ToolMessage", content="Error: down", tool_call_id="c1", status="error"),
+            ]
+        ]
+    }
+    messages = langchain_messages(document, "messages")
+    assert messages is not None
+    assert [m.role for m in messages] == ["system", "user", "tool"]
+    assert messages[0].texts() == ["Be brief."]
+    assert [(p.kind, p.id, p.text) for p in messages[2].parts] == [("tool_result", "c1", "Error: down")]

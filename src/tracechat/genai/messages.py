@@ -481,7 +481,9 @@ what went in and came out raw, whether it failed (the span's status says that to
 
 def plain_result(value: str | None) -> str | None:
     """JSON text of a tool's result, with a wrapper that carries one value read as that
-    value: ``{"result": …}`` (Google ADK), ``[{"text": …}]`` (Bedrock blocks, MCP),
+    value: ``{"result": …}`` (Google ADK), a Gemini ``FunctionResponse`` (``{"id", "name",
+    "response": …}``: its response; OpenInference's ADK instrumentation records a tool's output
+    so), ``[{"text": …}]`` (Bedrock blocks, MCP),
     ``[{"json": …}]``, text blocks beside facts about the call (``{"blocks": […],
     "tool_name", "raw_input", "raw_output", "is_error"}``: LlamaIndex's ``ToolOutput``);
     anything else as it is."""
@@ -598,6 +600,8 @@ def _carried(document: Any, depth: int = 0) -> Any:
         ((key, inner),) = document.items()
         if key in _CARRIERS:
             return _carried(inner, depth + 1)
+    if isinstance(document, dict) and {"name", "response"} <= set(document) <= {"id", "name", "response"}:
+        return _carried(document["response"], depth + 1)  # a Gemini FunctionResponse: what the tool returned
     if isinstance(document, dict) and set(document) - _ABOUT_THE_CALL in ({"blocks"}, {"content"}):
         blocks = document.get("blocks", document.get("content"))
         if isinstance(blocks, list) and blocks and all(_is_text_block(b) for b in blocks):
@@ -668,6 +672,16 @@ _LANGCHAIN_ROLES = {
 }
 
 
+_LANGCHAIN_CLASSES = {"HumanMessage": "human", "AIMessage": "ai", "SystemMessage": "system", "ToolMessage": "tool"}
+"""The message class a ``{"lc": 1, "type": "constructor", "id": [..., "ToolMessage"]}``
+serialization constructs, as the ``type`` its fields leave out (LangChain JS writes it so)."""
+
+
+def _constructor_type(serialized: Any) -> str | None:
+    path = serialized.get("id") if isinstance(serialized, dict) and serialized.get("lc") == 1 else None
+    return _LANGCHAIN_CLASSES.get(str(path[-1])) if isinstance(path, list) and path else None
+
+
 def langchain_messages(document: Any, key: str) -> list[Message] | None:
     """Serialized LangChain messages under ``key`` of a run's inputs or outputs, batches
     flattened: a chat model run's ``{"messages": [[…]]}``, its ``{"generations": [[{"message":
@@ -677,10 +691,12 @@ def langchain_messages(document: Any, key: str) -> list[Message] | None:
     found: list[Message] = []
     for batch in items if isinstance(items, list) else ():
         for item in batch if isinstance(batch, list) else [batch]:
-            data = langchain_message(item.get("message") if isinstance(item, dict) and "message" in item else item)
+            serialized = item.get("message") if isinstance(item, dict) and "message" in item else item
+            data = langchain_message(serialized)
             if data is None:
                 continue
-            role = _LANGCHAIN_ROLES.get(str(data.get("type")), str(data.get("type") or "user"))
+            kind = data.get("type") or _constructor_type(serialized)
+            role = _LANGCHAIN_ROLES.get(str(kind), str(kind or "user"))
             message = parse_message(
                 {
                     "role": role,

@@ -11,7 +11,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from tracechat.genai.messages import langchain_message, parse_message, parse_messages, response_messages
+from tracechat.genai.messages import (
+    langchain_message,
+    langchain_messages,
+    parse_message,
+    parse_messages,
+    response_messages,
+)
 from tracechat.genai.types import Feedback, Message, Part, SpanFacts
 from tracechat.genai.values import flattened, indexed, json_text, number, structured, text
 
@@ -36,7 +42,10 @@ def extract(facts: SpanFacts) -> None:
     _graph(facts, structured(a.get("metadata")), kind)
     facts.fill("input_messages", _messages(a, "llm.input_messages."))
     facts.fill("output_messages", _messages(a, "llm.output_messages."))
-    facts.fill("tool_definitions", _tools(a))
+    tools = _tools(a)
+    if _say_more(tools, facts.tool_definitions):
+        facts.tool_definitions = tools
+    facts.fill("tool_definitions", tools)
     facts.fill("reasoning_tokens", number(a.get("llm.token_count.completion_details.reasoning")))
     facts.fill("finish_reason", text(a.get("llm.finish_reason")))
     facts.fill("input_text", text(a.get("input.value")))
@@ -46,6 +55,8 @@ def extract(facts: SpanFacts) -> None:
         facts.fill("output_messages", response_messages(a.get("output.value")))
         _name_calls(facts.input_messages, a.get("input.value"))
         _name_calls(facts.output_messages, a.get("output.value"))
+        _complete_from_serialized(facts.input_messages, a.get("input.value"))
+        _drop_answered_calls(facts.output_messages, facts.input_messages)
     if kind == "TOOL":
         if facts.name.startswith(_HANDOFF_PREFIX):
             facts.fill("handoff_to", facts.name[len(_HANDOFF_PREFIX) :].strip() or text(a.get("output.value")))
@@ -179,6 +190,66 @@ def _name_calls(messages: list[Message] | None, value: Any) -> None:
         return
     for part, (call_id, _) in zip(calls, recorded, strict=True):
         part.id = part.id or call_id
+
+
+def _complete_from_serialized(messages: list[Message] | None, value: Any) -> None:
+    """Flattened messages that leave out what the serialized LangChain messages in
+    ``input.value`` hold (OpenInference's LangChain JS instrumentation drops a content that is
+    a list of parts, a system prompt's, and a tool message's ``tool_call_id``) take it from
+    them, message for message, when both list the same roles in the same order."""
+    if not any(not m.parts or (m.role == "tool" and not _results(m)) for m in messages or []):
+        return  # nothing left out: ``input.value`` is not decoded
+    if not messages or not isinstance(document := structured(value), dict):
+        return
+    serialized = langchain_messages(document, "messages")
+    if serialized is None or [m.role for m in serialized] != [m.role for m in messages]:
+        return
+    for message, source in zip(messages, serialized, strict=True):
+        if not message.parts or (message.role == "tool" and _answers_as(source, message)):
+            message.parts = list(source.parts)
+
+
+def _answers_as(source: Message, message: Message) -> bool:
+    """``message`` is a tool result named by no call whose text ``source`` gives as the
+    result of one."""
+    if _results(message):
+        return False
+    return [p.text for p in _results(source)] == ["\n".join(message.texts())]
+
+
+def _results(message: Message) -> list[Part]:
+    return [p for p in message.parts if p.kind == "tool_result"]
+
+
+def _drop_answered_calls(output: list[Message] | None, history: list[Message] | None) -> None:
+    """A model call cannot ask for a tool call whose result it was sent: an output tool call
+    whose id the call's own input already answers is a leftover of an earlier call recorded
+    on the same span (OpenInference's Google ADK instrumentation writes two calls onto one
+    span, and the second's output keys do not cover the first's ``tool_calls``)."""
+    answered = {p.id for m in history or [] for p in m.parts if p.kind == "tool_result" and p.id}
+    for message in output or []:
+        message.parts = [p for p in message.parts if p.kind != "tool_call" or p.id not in answered]
+
+
+def _say_more(tools: list[Any] | None, earlier: list[Any] | None) -> bool:
+    """``llm.tools`` that record each tool's parameters say more than definitions filled
+    before that record none (Google ADK's ``gen_ai.tool.definitions`` with
+    ``"parameters": null``, beside OpenInference's ``parameters_json_schema``)."""
+    if not tools or not earlier or len(tools) != len(earlier):
+        return False
+    return all(isinstance(d, dict) and _parameters(d) is None for d in earlier) and all(
+        isinstance(t, dict) and _parameters(t) is not None for t in tools
+    )
+
+
+def _parameters(tool: dict[str, Any]) -> Any:
+    """A tool definition's parameter schema, on the tool or on its ``function``."""
+    function = tool.get("function")
+    for where in (tool, function if isinstance(function, dict) else {}):
+        for key in ("parameters", "parameters_json_schema", "input_schema"):
+            if where.get(key) is not None:
+                return where[key]
+    return None
 
 
 def _serialized_calls(document: Any, found: list[tuple[str | None, str | None]], depth: int = 0) -> None:
