@@ -12,7 +12,8 @@ import pytest
 
 from tests.traces import TraceBuilder
 from tracechat.genai.handoffs import HANDOFF_TARGET_KEYS, fewest_needles
-from tracechat.genai.registry import normalize
+from tracechat.genai import registry, types
+from tracechat.genai.registry import Convention, normalize
 from tracechat.genai.types import SpanFacts
 from tracechat.ingest import agents
 from tracechat.ingest.flatten import _Fields, flatten_traces
@@ -50,11 +51,14 @@ def _facts(attributes: dict[str, Any], name: str = "span") -> SpanFacts:
 
 def _keys_the_conventions_ask_for(monkeypatch: pytest.MonkeyPatch) -> set[str]:
     """Every attribute key some convention reads by name, with every convention's gate open
-    (``SpanFacts.has`` says yes to any prefix) and each key found so far present, until no
-    new key is asked for. What a convention reads only behind a particular value of another
-    key (a LangSmith run of kind ``llm``) is not reached."""
+    (``SpanFacts.has`` says yes to any prefix, and the registry runs every convention on
+    every span) and each key found so far present, until no new key is asked for. What a
+    convention reads only behind a particular value of another key (a LangSmith run of kind
+    ``llm``) is not reached."""
     with monkeypatch.context() as patched:
         patched.setattr(SpanFacts, "has", lambda self, *prefixes: True)
+        patched.setattr(registry, "CONVENTIONS", tuple(Convention(c.extract) for c in registry.CONVENTIONS))
+        patched.setattr(types, "_KEY_ANSWERS", {})
         known: set[str] = set()
         for _ in range(10):
             attributes = _Recording(dict.fromkeys(known, "x"))
