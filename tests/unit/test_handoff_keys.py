@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from tests.traces import TraceBuilder
-from tracechat.genai.handoffs import HANDOFF_TARGET_KEYS, fewest_needles
 from tracechat.genai import registry, types
+from tracechat.genai.handoffs import HANDOFF_TARGET_KEYS, fewest_needles
 from tracechat.genai.registry import Convention, normalize
 from tracechat.genai.types import SpanFacts
 from tracechat.ingest import agents
