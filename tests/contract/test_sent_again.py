@@ -5,6 +5,7 @@ own bytes (``store.sql.LOG_IDENTITY``, ``store.iceberg.tables.log_ids``)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -135,48 +136,60 @@ def test_metrics_count_what_was_stored_and_what_was_sent_again(store: SpanStore,
     assert _value(registry, "tracechat_log_records_duplicate_total") == 1
 
 
-def test_a_log_record_two_receivers_appended_at_once_counts_and_reads_once(store: SpanStore) -> None:
-    """Both appended it to Iceberg before either recorded it: the second index transaction
-    leaves it out under the trace row's lock, and a read keeps one copy."""
+AppendedTwice = Callable[[TraceBuilder], list[int]]
+"""Appends a builder's log records to Iceberg as two receivers would, both before either
+records them, then records both batches: how many records each index transaction added."""
+
+
+@pytest.fixture
+def appended_twice(store: SpanStore) -> AppendedTwice:
+    """The receiver race of the two tests below (Iceberg only: the DuckDB store has one writer)."""
     if not isinstance(store, IcebergStore):
         pytest.skip("a race of two receivers is the Iceberg store's")
+    iceberg = store
+
+    def race(trace: TraceBuilder) -> list[int]:
+        staged = stage(flatten_logs(trace.logs_request(), lambda resource: "p").batch)
+        assert staged.logs is not None
+        appended = []
+        for batch in ("first", "second"):
+            rows = tables.log_rows(staged.logs, staged.scopes, batch)
+            seq, _ = iceberg._append(tables.LOGS, rows, batch)
+            appended.append((batch, tables.partitions(rows)[0], seq))
+        added = []
+        for batch, rows, seq in appended:
+            recorded = iceberg.index.record(batch, None, rows, 0, seq)
+            assert recorded is not None
+            added.append(len(recorded.logs))
+        return added
+
+    return race
+
+
+def test_a_log_record_two_receivers_appended_at_once_counts_and_reads_once(
+    store: SpanStore, appended_twice: AppendedTwice
+) -> None:
+    """Both appended it to Iceberg before either recorded it: the second index transaction
+    leaves it out under the trace row's lock, and a read keeps one copy."""
     trace, root = _tool_trace()
     _spans(store, trace)
     trace.log(root, "gen_ai.user.message", {"content": "Is the ferry running?"})
-    staged = stage(flatten_logs(trace.logs_request(), lambda resource: "p").batch)
-    assert staged.logs is not None
-    added = []
-    for batch in ("first", "second"):
-        rows = tables.log_rows(staged.logs, staged.scopes, batch)
-        seq, _ = store._append(tables.LOGS, rows, batch)
-        recorded = store.index.record(batch, None, tables.partitions(rows)[0], 0, seq)
-        assert recorded is not None
-        added.append(len(recorded.logs))
-    assert added == [1, 0]
+    assert appended_twice(trace) == [1, 0]
     entry = store.trace("p", trace.trace_hex)
     assert entry is not None
     assert entry.log_count == 1
     assert len(store.trace_logs("p", trace.trace_hex)) == 1
 
 
-def test_a_log_record_of_no_trace_two_receivers_appended_at_once_counts_once(store: SpanStore) -> None:
+def test_a_log_record_of_no_trace_two_receivers_appended_at_once_counts_once(
+    store: SpanStore, appended_twice: AppendedTwice
+) -> None:
     """Both appended it before either listed it: the second listing finds it listed, so it is
     counted once; the table holds both copies (no read of tracechat's lists such records;
     docs/storage.md says so)."""
-    if not isinstance(store, IcebergStore):
-        pytest.skip("a race of two receivers is the Iceberg store's")
     orphan = TraceBuilder(trace_id=b"")
     orphan.log(None, "app.started", "ready")
-    staged = stage(flatten_logs(orphan.logs_request(), lambda resource: "p").batch)
-    assert staged.logs is not None
-    added = []
-    for batch in ("first", "second"):
-        rows = tables.log_rows(staged.logs, staged.scopes, batch)
-        seq, _ = store._append(tables.LOGS, rows, batch)
-        recorded = store.index.record(batch, None, tables.partitions(rows)[0], 0, seq)
-        assert recorded is not None
-        added.append(len(recorded.logs))
-    assert added == [1, 0]
+    assert appended_twice(orphan) == [1, 0]
     assert _traceless_rows(store) == 2
     assert _logs(store, orphan) == StoredCount(logs=0)  # sent a third time: left out before it is written
     assert _traceless_rows(store) == 2

@@ -175,16 +175,21 @@ def _in_partitions(rows: pa.Table, time_column: str, order_column: str) -> pa.Ta
 
 
 def _ordinals(keys: pa.Table) -> pa.Array:
-    """For rows sorted by ``keys``: the number of the distinct key each row has (0, 0, 1, …)."""
+    """For rows sorted by ``keys``: the number of the distinct key each row has (0, 0, 1, …).
+    Null equals null here, as in a partition: the log records of no trace (a null bucket)
+    are one partition, not one each (a file per record made a commit of 1,000 such records
+    take seconds)."""
     if not keys.num_rows:
         return pa.array([], pa.int64())
     changed = None
     for column in keys.columns:
         values = column.combine_chunks()
-        step = pc.not_equal(values.slice(1), values.slice(0, len(values) - 1))
+        after, before = values.slice(1), values.slice(0, len(values) - 1)
+        both_null = pc.and_(pc.is_null(after), pc.is_null(before))
+        step = pc.if_else(both_null, False, pc.fill_null(pc.not_equal(after, before), True))
         changed = step if changed is None else pc.or_(changed, step)
     assert changed is not None
-    starts = pc.cumulative_sum(pc.cast(pc.fill_null(changed, True), pa.int64()))
+    starts = pc.cumulative_sum(pc.cast(changed, pa.int64()))
     return pa.concat_arrays([pa.array([0], pa.int64()), starts])
 
 

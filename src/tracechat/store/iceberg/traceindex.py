@@ -6,9 +6,11 @@ of its logs (a reader plans only those days' files) and the Iceberg sequence num
 last commits that added to it (a reader whose table metadata is older reloads it first).
 
 A group commit appends to Iceberg first, then ``record``s its batch here in one
-transaction: the trace rows it touches are created if missing and locked in key order, its
-spans are kept only if the locked rows do not hold them yet, and the merged rows and the
-batch id are written together. A batch id recorded before makes ``record`` a no-op, so a
+transaction: the trace rows it touches that exist are locked in key order, its spans are
+kept only if the locked rows do not hold them yet, the merged rows are written (those the
+index did not hold inserted whole, once: a row another receiver inserted meanwhile makes
+the transaction start again, creating the missing rows empty first), and the batch id with
+them. A batch id recorded before makes ``record`` a no-op, so a
 retry after an unknown outcome changes nothing.
 
 Each row also lists the data files holding the trace's spans and its logs (``span_files``,
@@ -355,6 +357,28 @@ def update_rows(
     )
 
 
+def insert_rows(
+    con: psycopg.Connection[tuple[Any, ...]], table: str, key: str, types: dict[str, str], rows: list[list[Any]]
+) -> int:
+    """Insert ``rows`` whole (as ``update_rows`` takes them) in key order, in one statement;
+    those whose key is taken already are left out: how many were inserted."""
+    if not rows:
+        return 0
+    names = list(types)
+    document = json.dumps([dict(zip(names, map(_json_value, row), strict=True)) for row in rows], allow_nan=False)
+    columns = ", ".join(f"{name} {kind}" for name, kind in types.items())
+    done = con.execute(
+        f"INSERT INTO {table} ({', '.join(names)}) SELECT {', '.join(names)}"
+        f" FROM jsonb_to_recordset(%s::jsonb) AS r({columns}) ORDER BY project, {key} ON CONFLICT DO NOTHING",
+        [document],
+    )
+    return done.rowcount
+
+
+class _RowRaced(Exception):
+    """A trace row ``TraceIndex.record`` meant to insert was inserted by another receiver first."""
+
+
 def _total(old: int | None, new: int | None) -> int | None:
     """NULL + NULL stays NULL (nothing reported); otherwise a missing side counts as zero."""
     return None if old is None and new is None else (old or 0) + (new or 0)
@@ -548,6 +572,9 @@ def _add_traceless_logs(con: psycopg.Connection[tuple[Any, ...]], batch_id: str,
     return {row[0] for row in listed}
 
 
+_PAYLOADS = ("raw", "resource", "scope", "batch")
+"""Span columns ``SPAN_AGGREGATES`` reads none of."""
+
 _OF_KEYS = "(project, trace_id) IN (SELECT * FROM unnest(%s::text[], %s::text[]))"
 
 
@@ -628,6 +655,30 @@ class TraceIndex:
             if table is not None:
                 pairs = zip(table.column("project").to_pylist(), table.column("trace_id").to_pylist(), strict=True)
                 keys.update((p, t) for p, t in pairs if t is not None)
+        try:
+            return self._record(batch_id, keys, spans, logs, span_seq, log_seq, text, files, create_first=False)
+        except _RowRaced:  # rolled back: another receiver created one of the new rows meanwhile
+            return self._record(batch_id, keys, spans, logs, span_seq, log_seq, text, files, create_first=True)
+
+    def _record(
+        self,
+        batch_id: str,
+        keys: set[tuple[str, str]],
+        spans: pa.Table | None,
+        logs: pa.Table | None,
+        span_seq: int,
+        log_seq: int,
+        text: QueuedText | None,
+        files: BatchFiles,
+        *,
+        create_first: bool,
+    ) -> Recorded | None:
+        """``record``'s transaction. The rows the index holds are locked in key order; the
+        missing ones are inserted whole, once merged, in key order (``create_first=False``:
+        one write of each new row and its index entries), and one another receiver inserted
+        in between raises ``_RowRaced``, the transaction rolled back. ``create_first``: every
+        missing row is inserted empty first, then all are locked (two writes of a new row,
+        but no race left to lose)."""
         with self._pool.connection() as con, con.transaction():
             inserted = con.execute(
                 f"INSERT INTO {BATCHES} (batch_id, spans, logs, text_queued) VALUES (%s, %s, %s, %s)"
@@ -645,27 +696,36 @@ class TraceIndex:
             if not keys:
                 return Recorded(set(), traceless)
             projects, traces = _keys_param(keys)
-            # Create the missing rows, then lock them all in key order: two receivers adding
-            # spans of one trace wait for each other here, and neither counts a span twice.
-            con.execute(
-                f"INSERT INTO {TRACES} (project, trace_id)"
-                " SELECT * FROM unnest(%s::text[], %s::text[]) ORDER BY 1, 2 ON CONFLICT DO NOTHING",
-                [projects, traces],
-            )
+            if create_first:
+                con.execute(
+                    f"INSERT INTO {TRACES} (project, trace_id)"
+                    " SELECT * FROM unnest(%s::text[], %s::text[]) ORDER BY 1, 2 ON CONFLICT DO NOTHING",
+                    [projects, traces],
+                )
+            # Lock the rows in key order: two receivers adding spans of one trace wait for
+            # each other here (or at the insert of a new row), and neither counts a span twice.
             locked = con.execute(
                 f"SELECT {_SELECT} FROM {TRACES} WHERE {_OF_KEYS} ORDER BY project, trace_id FOR UPDATE",
                 [projects, traces],
             ).fetchall()
             rows = {(r.project, r.trace_id): r for r in map(_row, locked)}
+            new_keys = sorted(keys - rows.keys())
+            rows.update((key, TraceRow(*key)) for key in new_keys)
             before = dict(rows)
             added = self._add_spans(rows, spans, span_seq)
             new_logs = self._add_logs(rows, logs, log_seq)
             _add_files(rows, files, _retired(con, files.paths()))
+            created_keys = set(new_keys)
+            if new_keys:
+                created = insert_rows(con, TRACES, "trace_id", _TRACE_TYPES, [_values(rows[key]) for key in new_keys])
+                if created < len(new_keys):
+                    raise _RowRaced
             if text is not None:
                 textindex.enqueue(con, batch_id, text, _skipped(spans, added))
             self._index_sessions(con, [(before[key], new, rows[key]) for key, new in added.items()])
             commitnotes.notify(con, (trace_id for _, trace_id in keys))  # every node's watches
-            update_rows(con, TRACES, "trace_id", _TRACE_TYPES, [_values(row) for row in rows.values()])
+            held = [_values(row) for key, row in rows.items() if key not in created_keys]
+            update_rows(con, TRACES, "trace_id", _TRACE_TYPES, held)
         new_spans = {(p, t, span_id) for (p, t), row in added.items() for span_id in row.span_ids}
         return Recorded(new_spans, new_logs | traceless)
 
@@ -801,7 +861,9 @@ class TraceIndex:
         spans = without_spans(spans, {key: set(row.span_ids) for key, row in rows.items() if row.span_ids})
         if not spans.num_rows:
             return added
-        self._duck.register("new_spans", spans)
+        # The payloads (kilobytes a span) are no part of any total: DuckDB scanned them
+        # through ``s.*`` all the same, most of the aggregation's CPU.
+        self._duck.register("new_spans", spans.drop_columns([c for c in _PAYLOADS if c in spans.column_names]))
         try:
             aggregates = self._duck.execute(SPAN_AGGREGATES).fetchall()
         finally:
