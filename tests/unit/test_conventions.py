@@ -7,6 +7,7 @@ import json
 import pytest
 
 from tests.traces import TraceBuilder, as_json, outline, trajectory
+from tracechat.model.summaries import TraceFilter
 from tracechat.model.trajectory import AgentChatTrajectory
 from tracechat.query.service import TraceQueries
 from tracechat.store.duck import DuckDBStore
@@ -1347,3 +1348,215 @@ def test_a_create_agent_run_was_asked_the_last_of_its_input_messages(store: Duck
     trace.span("get_weather", _langsmith("tool", {"city": "Paris"}, {"outputs": "18C"}), parent=root, start_ms=2)
     assert [kind for kind, _ in _read(store, trace)] == ["agent_start", "user_message", "tool_call"]
     assert ("user_message", "Weather in Paris?") in _read(store, trace)
+
+
+def test_langfuse_langchain_handler_tools_in_the_input_and_a_tool_runs_record(store: DuckDBStore) -> None:
+    """Langfuse's LangChain callback handler appends the tools offered to a generation's input
+    as ``role: tool`` messages holding a function definition (definitions, not messages); a
+    tool's input is Python's repr of its arguments (the JSON ones in the run's
+    ``metadata.inputs``), its call id ``metadata.tool_call_id``; ``usage_details`` counts
+    reasoning as ``output_reasoning``; ``metadata.ls_provider`` names the provider."""
+    definition = {"type": "function", "function": {"name": "get_weather", "parameters": {"type": "object"}}}
+    system = {"role": "system", "content": "You are a weather bot."}
+    question = {"role": "user", "content": "Weather in Paris?"}
+    call = {"name": "get_weather", "args": {"city": "Paris"}, "id": "c1", "type": "tool_call"}
+    meta = "langfuse.observation.metadata."
+    trace = TraceBuilder()
+    agent = trace.span("weather_agent", _langfuse("agent", {"messages": [question]}), duration_ms=100)
+    asked = _langfuse(
+        "generation",
+        [system, question, {"role": "tool", "content": definition}],
+        {"role": "assistant", "content": "", "tool_calls": [call]},
+        **{
+            "langfuse.observation.model.name": "gpt-4o",
+            "langfuse.observation.usage_details": as_json({"input": 30, "output": 7, "output_reasoning": 3}),
+            meta + "ls_provider": "openai",
+        },
+    )
+    trace.span("ChatOpenAI", asked, parent=agent, start_ms=1)
+    tool = _langfuse(
+        "tool", "{'city': 'Paris'}", "18C", **{meta + "inputs": '{"city": "Paris"}', meta + "tool_call_id": "c1"}
+    )
+    trace.span("get_weather", tool, parent=agent, start_ms=20)
+    history = [
+        system,
+        question,
+        {"role": "assistant", "content": "", "tool_calls": [call]},
+        {"role": "tool", "tool_call_id": "c1", "content": "18C"},
+        {"role": "tool", "content": definition},
+    ]
+    answered = _langfuse(
+        "generation",
+        history,
+        {"role": "assistant", "content": "18C in Paris."},
+        **{"langfuse.observation.usage_details": '{"input": 40, "output": 5}', meta + "ls_provider": "openai"},
+    )
+    trace.span("ChatOpenAI", answered, parent=agent, start_ms=30)
+    result = trajectory(store, trace)
+    assert [(k, m) for k, _, m in outline(result)] == EXPECTED
+    start = result.messages[0].agent_start
+    assert start is not None
+    assert json.loads(start.tool_definitions or "null") == [definition]
+    first = next(m.assistant_message for m in result.messages if m.assistant_message)
+    assert first is not None
+    assert first.reasoning_tokens == 3
+    assert result.provider == "openai"
+    _assert_the_weather_tool_call(result)
+    tool_alone = TraceBuilder()  # no model call to take the JSON arguments from
+    recorded = {meta + "inputs": '{"city": "Paris"}', meta + "tool_call_id": "c1"}
+    tool_alone.span("get_weather", _langfuse("tool", "{'city': 'Paris'}", "18C", **recorded))
+    alone = next(m.tool_call for m in trajectory(store, tool_alone).messages if m.tool_call)
+    assert alone is not None
+    assert (alone.tool_call_id, alone.tool_arguments) == ("c1", '{"city": "Paris"}')
+
+
+def _genai(operation: str, **more: object) -> dict[str, object]:
+    return {"gen_ai.operation.name": operation, **more}
+
+
+def _parts(role: str, *parts: dict[str, object]) -> dict[str, object]:
+    return {"role": role, "parts": list(parts)}
+
+
+def test_openlit_langchain_tool_records_and_graph_node_runs_marked_agent(store: DuckDBStore) -> None:
+    """OpenLIT on LangChain: a tool span's arguments are Python's repr of the dict (the call's
+    JSON arguments stand), its result a ``ToolMessage``'s repr (its content is the result);
+    its LangGraph instrumentation records each graph node run as ``invoke_agent <node>``
+    beside the agent, with the node's input only and nothing under it: no agent run."""
+    system = _parts("system", {"type": "text", "content": "You are a weather bot."})
+    question = _parts("user", {"type": "text", "content": "Weather in Paris?"})
+    call = {"type": "tool_call", "id": "c1", "name": "get_weather", "arguments": '{"city": "Paris"}'}
+    trace = TraceBuilder()
+    root = trace.span("invoke_workflow weather", _genai("invoke_workflow"), duration_ms=100)
+    agent = trace.span("invoke_agent weather", _genai("invoke_agent", **{"gen_ai.agent.name": "weather"}), parent=root)
+    node = _genai("invoke_agent", **{"gen_ai.agent.name": "model", "gen_ai.input.messages": as_json([question])})
+    trace.span("invoke_agent model", node, parent=root, start_ms=1, duration_ms=30)
+    asked = _genai(
+        "chat",
+        **{
+            "gen_ai.request.model": "gpt-4o",
+            "gen_ai.input.messages": as_json([system, question]),
+            "gen_ai.output.messages": as_json([_parts("assistant", call)]),
+        },
+    )
+    trace.span("chat gpt-4o", asked, parent=agent, start_ms=2)
+    tool = _genai(
+        "execute_tool",
+        **{
+            "gen_ai.tool.name": "get_weather",
+            "gen_ai.tool.call.id": "c1",
+            "gen_ai.tool.call.arguments": "{'city': 'Paris'}",
+            "gen_ai.tool.call.result": "content='18C' name='get_weather' tool_call_id='c1'",
+        },
+    )
+    trace.span("execute_tool get_weather", tool, parent=agent, start_ms=20)
+    answered = _genai(
+        "chat",
+        **{
+            "gen_ai.request.model": "gpt-4o",
+            "gen_ai.input.messages": as_json(
+                [system, question, _parts("assistant", call), _parts("tool", {"type": "text", "content": "18C"})]
+            ),
+            "gen_ai.output.messages": as_json([_parts("assistant", {"type": "text", "content": "18C in Paris."})]),
+        },
+    )
+    trace.span("chat gpt-4o", answered, parent=agent, start_ms=40)
+    result = trajectory(store, trace)
+    assert [(k, m) for k, _, m in outline(result)] == EXPECTED
+    assert {m.agent_name for m in result.messages} == {"weather"}
+    _assert_the_weather_tool_call(result)
+    listed = TraceQueries(store).list_traces("p", TraceFilter(since_ns=0), 10, 0).traces
+    assert [t.agents for t in listed] == [["weather"]]
+
+
+def test_openllmetry_agents_handoff_span_without_target_and_responses_item_ids(store: DuckDBStore) -> None:
+    """OpenLLMetry on the OpenAI Agents SDK: each model call is recorded twice, by the agents
+    instrumentation (its output's tool calls by ``call_id``) around the OpenAI one (by the
+    Responses item id, ``fc_…``, also for the calls in later inputs, whose results answer
+    the ``call_id``); the handoff span names only the agent handing over. A call's id is the
+    one its result answers; the handoff sits at its span."""
+    triage_system = _parts("system", {"type": "text", "content": "You triage."})
+    system = _parts("system", {"type": "text", "content": "You are a weather bot."})
+    question = _parts("user", {"type": "text", "content": "Weather in Paris?"})
+
+    def call(item: str, name: str, arguments: str) -> dict[str, object]:
+        return {"type": "tool_call", "id": item, "name": name, "arguments": arguments}
+
+    def result(call_id: str, text: str) -> dict[str, object]:
+        return _parts("tool", {"type": "tool_call_response", "id": call_id, "response": text})
+
+    transfer = ("transfer_to_weather", "{}")
+    weather = ("get_weather", '{"city": "Paris"}')
+    trace = TraceBuilder()
+    root = trace.span("Agent Workflow", {"traceloop.span.kind": "workflow"}, duration_ms=200)
+
+    def recorded_twice(
+        parent: str, start: int, inputs: list[object], outputs: list[object], inner: list[object]
+    ) -> None:
+        usage = {"gen_ai.request.model": "gpt-4o", "gen_ai.usage.input_tokens": 10 + start}
+        outer = _genai("chat", **usage, **{"gen_ai.input.messages": as_json(inputs)})
+        outer["gen_ai.output.messages"] = as_json(outputs)
+        outer["gen_ai.tool.definitions"] = as_json([{"type": "function", "function": {"name": "offered"}}])
+        span = trace.span("openai.response", outer, parent=parent, start_ms=start, duration_ms=9)
+        client = _genai("chat", **usage, **{"gen_ai.input.messages": as_json(inputs)})
+        client["gen_ai.output.messages"] = as_json(inner)
+        client["gen_ai.tool.definitions"] = as_json([{"type": "function", "name": "offered"}])  # as the call sent them
+        trace.span("openai.response", client, parent=span, start_ms=start, duration_ms=8)
+
+    triage = trace.span("Triage.agent", _genai("invoke_agent", **{"gen_ai.agent.name": "Triage"}), parent=root)
+    asked = [triage_system, question]
+    recorded_twice(
+        triage,
+        1,
+        asked,
+        [_parts("assistant", call("call_1", *transfer))],
+        [_parts("assistant", call("fc_1", *transfer))],
+    )
+    handoff_span = trace.span(
+        "Triage → unknown.handoff",
+        _genai("handoff", **{"gen_ai.handoff.from_agent": "Triage"}),
+        parent=triage,
+        start_ms=12,
+    )
+    agent = _genai("invoke_agent", **{"gen_ai.agent.name": "Weather"})
+    weather_agent = trace.span("Weather.agent", agent, parent=root, start_ms=20, duration_ms=100)
+    history = [
+        system,
+        question,
+        _parts("assistant", call("fc_1", *transfer)),
+        result("call_1", '{"assistant": "Weather"}'),
+    ]
+    recorded_twice(
+        weather_agent,
+        21,
+        history,
+        [_parts("assistant", call("call_2", *weather))],
+        [_parts("assistant", call("fc_2", *weather))],
+    )
+    tool = _genai("execute_tool", **{"gen_ai.tool.name": "get_weather", "gen_ai.tool.call.arguments": weather[1]})
+    tool["gen_ai.tool.call.result"] = "18C"
+    trace.span("get_weather.tool", tool, parent=weather_agent, start_ms=35)
+    answer = [_parts("assistant", {"type": "text", "content": "18C in Paris."})]
+    later = [*history, _parts("assistant", call("fc_2", *weather)), result("call_2", "18C")]
+    recorded_twice(weather_agent, 50, later, answer, answer)
+    result_ = trajectory(store, trace)
+    assert [(k, m) for k, _, m in outline(result_)] == [
+        ("agent_start", "You triage."),
+        ("user_message", "Weather in Paris?"),
+        ("assistant_message", None),
+        ("agent_handoff", "Weather"),
+        ("agent_start", "You are a weather bot."),
+        ("assistant_message", None),
+        ("tool_call", "get_weather"),
+        ("assistant_message", "18C in Paris."),
+    ]
+    start = result_.messages[0].agent_start
+    assert start is not None
+    assert json.loads(start.tool_definitions or "null") == [{"type": "function", "name": "offered"}]  # the speaker's
+    handoff = next(m for m in result_.messages if m.agent_handoff)
+    assert handoff.span_id == handoff_span  # the handoff span, not the call that asked
+    asked_ids = [[c.id for c in m.assistant_message.tool_calls or ()] for m in result_.messages if m.assistant_message]
+    assert asked_ids == [["call_1"], ["call_2"], []]
+    tool_call = next(m.tool_call for m in result_.messages if m.tool_call)
+    assert tool_call is not None
+    assert (tool_call.tool_call_id, tool_call.tool_result) == ("call_2", "18C")

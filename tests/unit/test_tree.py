@@ -107,6 +107,35 @@ def test_an_empty_agent_span_adopts_the_work_within_its_time_but_no_agent_span()
     assert (root.facts.span_id, [n.facts.span_id for n in root.children], sibling.facts.span_id) == ("a", ["c"], "b")
 
 
+def test_an_empty_agent_span_adopts_no_root_whose_missing_parent_is_another() -> None:
+    """Roots whose parents have not arrived (one request, read at ingest) are siblings only
+    under the same missing parent: a call of another agent is not the empty span's work."""
+    node = facts("a", 0, 50, kind=Kind.AGENT, agent_name="model", parent_span_id="graph")
+    call = facts("c", 10, 20, parent_span_id="agent")
+    kept = facts("d", 22, 30, parent_span_id="graph")
+    roots = build_tree([node, call, kept])
+    assert sorted((r.facts.span_id, [n.facts.span_id for n in r.children]) for r in roots) == [
+        ("a", ["d"]),
+        ("c", []),
+    ]
+
+
+def test_two_records_naming_one_call_by_different_ids_speak_with_the_id_its_result_answers() -> None:
+    """The OpenAI Agents SDK's record (``call_id``) around the client's (the Responses item
+    id): the speaker takes the id a later input's result answers."""
+    asked = [Message("assistant", [Part("tool_call", id="call_1", name="get_weather")])]
+    run = facts("w", 0, 40, kind=Kind.WORKFLOW)
+    outer = facts("o", 0, 10, parent_span_id="w", input_tokens=5, output_messages=asked)
+    inner = facts("i", 1, 9, parent_span_id="o", input_tokens=5)
+    inner.output_messages = [Message("assistant", [Part("tool_call", id="fc_1", name="get_weather")])]
+    answered = [Message("tool", [Part("tool_result", id="call_1", text="18C")])]
+    later = facts("l", 20, 30, parent_span_id="w", input_tokens=9, input_messages=answered)
+    [root] = build_tree([run, outer, inner, later])
+    spoke = speaker(root.children[0])
+    assert spoke.facts.span_id == "i"
+    assert [p.id for m in spoke.facts.output_messages or () for p in m.parts] == ["call_1"]
+
+
 def test_of_a_call_recorded_by_nested_spans_the_innermost_with_content_speaks() -> None:
     """ADK's ``call_llm`` over ``generate_content`` over a span that records nothing: the
     middle one, the innermost that holds the messages, speaks for the call."""

@@ -18,6 +18,7 @@ the original.
 
 from __future__ import annotations
 
+import ast
 import base64
 import binascii
 import math
@@ -486,8 +487,29 @@ def plain_result(value: str | None) -> str | None:
     so), ``[{"text": …}]`` (Bedrock blocks, MCP),
     ``[{"json": …}]``, text blocks beside facts about the call (``{"blocks": […],
     "tool_name", "raw_input", "raw_output", "is_error"}``: LlamaIndex's ``ToolOutput``);
-    anything else as it is."""
-    return _unwrapped(value, _carried)
+    anything else as it is. A LangChain message written as its Python repr
+    (``content='…' name='…' tool_call_id='…'``, as OpenLIT records a ``ToolMessage``) is its
+    content."""
+    return _unwrapped(_repr_content(value), _carried)
+
+
+_MESSAGE_REPR = re.compile(r"\Acontent=(?P<content>'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\")(?: \w+=.*)?\Z", re.S)
+"""``content='…'`` then the message's other fields, ``name='…' tool_call_id='…'``: the repr
+(``str()``) of a pydantic LangChain message."""
+
+
+def _repr_content(value: str | None) -> str | None:
+    """The content a LangChain message's repr holds, as the message's text; else the value."""
+    if value is None:
+        return None
+    found = _MESSAGE_REPR.match(value)
+    if found is None or "tool_call_id=" not in value[found.end("content") :]:
+        return value
+    try:
+        content = ast.literal_eval(found["content"])
+    except (ValueError, SyntaxError):
+        return value
+    return content if isinstance(content, str) else value
 
 
 def plain_arguments(value: str | None) -> str | None:

@@ -28,6 +28,7 @@ from tracechat.spantree.attribution import (
     canonical,
     enclosing_agent,
     records_handoff,
+    runs_nothing,
     runs_own_agent,
     transfer_target,
 )
@@ -150,8 +151,10 @@ class Reader:
         if records_handoff(node):
             self._handoff(facts, facts.handoff_from, name)
             return
+        if runs_nothing(node):
+            return
         first_call = node.first_descendant(Kind.LLM)
-        call = first_call.facts if first_call else None
+        call = speaker(first_call).facts if first_call else None  # the record that speaks for it
         if (name or "") not in self.agents:
             self._agent_start(
                 facts,
@@ -524,6 +527,8 @@ class Reader:
         (``pending_to``): the agent handing over may still say a last word first."""
         source, target = plain_name(source), plain_name(target)
         if target is None:
+            if not guessed and self.pending_to is not None:
+                self._place_guessed_handoff(facts, source)
             return
         if canonical(target) in (canonical(self.pending_to), canonical(self.active_agent)):
             if not guessed:
@@ -542,6 +547,21 @@ class Reader:
         last = next((m.agent_handoff for m in reversed(self.messages) if m.agent_handoff), None)
         if last is not None and last.to_agent == guessed:
             last.to_agent = agent
+
+    def _place_guessed_handoff(self, facts: SpanFacts, source: str | None) -> None:
+        """A handoff span that names only the agent handing over (OpenLLMetry's record of the
+        OpenAI Agents SDK's handoff, made before the target is known) is where the transfer a
+        ``transfer_to_*`` call of that agent asked for took place."""
+        last = next((m for m in reversed(self.messages) if m.agent_handoff), None)
+        if (
+            last is None
+            or last.agent_handoff is None
+            or canonical(last.agent_handoff.to_agent) != canonical(self.pending_to)
+        ):
+            return
+        if source is not None and canonical(source) != canonical(last.agent_handoff.from_agent):
+            return
+        last.span_id, last.started_at = facts.span_id, time_of(facts.start_ns)
 
     def _rename_guessed_handoff(self, facts: SpanFacts, source: str | None, target: str) -> None:
         """An explicit record of a handoff already read from a ``transfer_to_*`` call names

@@ -62,6 +62,30 @@ def records_handoff(node: Node) -> bool:
     )
 
 
+def runs_nothing(node: Node) -> bool:
+    """An agent span that recorded only the messages it was given: it ran nothing (no
+    children), answered nothing (no output), says nothing of an agent (no model, instructions
+    or tools) and did not fail. It is no agent run: it starts no agent and asks nothing
+    (OpenLIT's LangGraph instrumentation records each run of a graph node as an
+    ``invoke_agent <node>`` beside the agent, holding the node's input messages only). An
+    empty agent span that records nothing at all still starts its agent."""
+    facts = node.facts
+    return (
+        facts.input_messages is not None
+        and not node.children
+        and facts.status_code != _ERROR
+        and facts.output_messages is None
+        and facts.output_text is None
+        and facts.model is None
+        and facts.system_instructions is None
+        and facts.tool_definitions is None
+        and not records_handoff(node)
+    )
+
+
+_ERROR = 2
+
+
 def transfer_target(arguments: str | None, transfer: re.Match[str]) -> str | None:
     """The agent a transfer tool hands to: named in its arguments, else in its name."""
     named = (argument(arguments, name) for name in _TARGET_ARGUMENTS)
@@ -166,7 +190,11 @@ def shown_agents(roots: list[Node]) -> dict[str, str]:
     shown = {
         node.facts.span_id: node.facts.agent_name
         for node, entering in walk(roots)
-        if entering and node.facts.kind is Kind.AGENT and node.facts.agent_name and not records_handoff(node)
+        if entering
+        and node.facts.kind is Kind.AGENT
+        and node.facts.agent_name
+        and not records_handoff(node)
+        and not runs_nothing(node)
     }
     owners = attribute(roots)
     for root in roots:

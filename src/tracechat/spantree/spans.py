@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from tracechat.genai.messages import parse_messages
 from tracechat.genai.types import Kind, Message, Part, SpanFacts
-from tracechat.genai.values import parse_json
+from tracechat.genai.values import parse_json, structured
 from tracechat.spantree.tree import Node
 
 
@@ -105,10 +105,47 @@ def speaker(outermost: Node) -> Node:
     chain = [outermost, *(d for d in outermost.descendants() if d.facts.kind is Kind.LLM)]
     with_content = [n for n in chain if n.facts.input_messages is not None or n.facts.output_messages is not None]
     speaker = deepest(with_content or chain)
+    _take_answered_ids(speaker, with_content)
     for other in chain:
         for name in ("input_tokens", "output_tokens", "reasoning_tokens", "finish_reason", "response_model"):
             speaker.facts.fill(name, getattr(other.facts, name))
     return speaker
+
+
+def _take_answered_ids(speaker: Node, records: list[Node]) -> None:
+    """Two records of one call that name the same tool calls by different ids: a call's id
+    is the one its result answers (OpenLLMetry's OpenAI instrumentation names a Responses
+    call by its item id, ``fc_…``, where its OpenAI Agents instrumentation, around it, names
+    it by the ``call_id`` the next input's result answers). The speaker takes the ids that
+    some input of the trace answers, when its own are answered nowhere."""
+    own = _output_calls(speaker.facts)
+    if not own or len(records) < 2:
+        return
+    others = [calls for r in records if r is not speaker and len(calls := _output_calls(r.facts)) == len(own)]
+    names, ids = [p.name for p in own], [p.id for p in own]
+    others = [c for c in others if [p.name for p in c] == names and [p.id for p in c] != ids]
+    if not others:
+        return
+    root = speaker
+    while root.parent is not None:
+        root = root.parent
+    answered = {
+        p.id
+        for n in (root, *root.descendants())
+        if n.facts.kind is Kind.LLM
+        for m in n.facts.input_messages or ()
+        for p in m.parts
+        if p.kind == "tool_result" and p.id
+    }
+    if any(p.id in answered for p in own):
+        return
+    better = next((c for c in others if all(p.id in answered for p in c)), None)
+    for mine, theirs in zip(own, better or (), strict=False):
+        mine.id = theirs.id
+
+
+def _output_calls(facts: SpanFacts) -> list[Part]:
+    return [p for m in facts.output_messages or () if m.role != "user" for p in m.parts if p.kind == "tool_call"]
 
 
 def deepest(nodes: list[Node]) -> Node:
@@ -122,8 +159,9 @@ def deepest(nodes: list[Node]) -> Node:
 
 
 def is_document(arguments: str | None) -> bool:
-    """Whether tool arguments are a JSON object or array (not absent, not a bare value)."""
-    return arguments is not None and arguments.lstrip()[:1] in ("{", "[")
+    """Whether tool arguments are a JSON object or array (not absent, not a bare value, not
+    Python's repr of a dict, ``{'city': 'Paris'}``, as OpenLIT records LangChain's tool input)."""
+    return arguments is not None and arguments.lstrip()[:1] in ("{", "[") and structured(arguments) is not None
 
 
 def system_text(facts: SpanFacts) -> str | None:

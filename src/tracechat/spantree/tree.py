@@ -226,7 +226,9 @@ def _adopt_by_time(siblings: list[Node]) -> None:
     (OpenLLMetry's LangChain handler records ``invoke_agent X`` beside the graph run it
     names, ``execute_task X``, when the agent runs inside a tool). An agent span that names
     the agent it came from is a handoff's record (``gen_ai.agent.source``), and an agent
-    span adopts no agent span. The span list keeps the recorded parents."""
+    span adopts no agent span, nor a root whose recorded parent is another than its own (the
+    roots of one request read at ingest, whose parents have not arrived, are not siblings).
+    The span list keeps the recorded parents."""
     empty = [n for n in siblings if n.facts.kind is Kind.AGENT and not n.children and _spans_time(n.facts)]
     if not empty:
         return
@@ -240,6 +242,7 @@ def _adopt_by_time(siblings: list[Node]) -> None:
                 break
             if (
                 other is agent
+                or other.facts.parent_span_id != agent.facts.parent_span_id  # roots under different missing parents
                 or other.facts.kind is Kind.AGENT
                 or other.facts.end_ns > agent.facts.end_ns
                 or other.facts.span_id in moved

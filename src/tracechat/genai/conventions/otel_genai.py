@@ -15,14 +15,14 @@ from typing import Any
 
 from tracechat.genai.handoffs import OTEL_HANDOFF_TARGET_KEYS
 from tracechat.genai.messages import messages_document, parse_messages
-from tracechat.genai.types import Message, SpanFacts
+from tracechat.genai.types import Message, Part, SpanFacts
 from tracechat.genai.values import json_text, number, structured, text
 
 
 def extract(facts: SpanFacts) -> None:
     a = facts.attributes
     facts.fill("agent_name", text(a.get("gen_ai.agent.name")) or text(a.get("gen_ai.agent.id")))
-    facts.fill("input_messages", parse_messages(a.get("gen_ai.input.messages")))
+    facts.fill("input_messages", paired_by_order(parse_messages(a.get("gen_ai.input.messages"))))
     outputs = messages_document(a.get("gen_ai.output.messages"))  # read twice: decoded once
     facts.fill("output_messages", _saying_something(parse_messages(outputs)))
     facts.fill("system_instructions", instructions_text(a.get("gen_ai.system_instructions")))
@@ -52,6 +52,28 @@ def extract(facts: SpanFacts) -> None:
             facts.fill("tool_arguments", json_text(event.attributes.get("gen_ai.tool.call.arguments")))
         elif event.name == "gen_ai.tool.output":
             facts.fill("tool_result", json_text(event.attributes.get("gen_ai.tool.call.result")))
+
+
+def paired_by_order(messages: list[Message] | None) -> list[Message] | None:
+    """A history whose tool results answer ids that none of its tool calls has, while calls
+    before them have ids no result answers, names its calls by another id than the one their
+    results answer (OpenLLMetry's OpenAI instrumentation records a Responses ``function_call``
+    by its item id, ``fc_…``, its output by the ``call_id``): each such result answers the
+    earliest such call before it, which takes the id the result answers."""
+    if not messages:
+        return messages
+    calls = [p for m in messages for p in m.parts if p.kind == "tool_call"]
+    results = [p for m in messages for p in m.parts if p.kind == "tool_result"]
+    answered = {p.id for p in results if p.id}
+    named = {p.id for p in calls if p.id}
+    waiting: list[Part] = []
+    for message in messages:
+        for part in message.parts:
+            if part.kind == "tool_call" and part.id and part.id not in answered:
+                waiting.append(part)
+            elif part.kind == "tool_result" and part.id and part.id not in named and waiting:
+                waiting.pop(0).id = part.id
+    return messages
 
 
 def _saying_something(messages: list[Message] | None) -> list[Message] | None:
