@@ -57,29 +57,38 @@ def _send_failures(api: httpx.Client, server: InProcessServer) -> TraceBuilder:
 
 
 def test_seed_example_gets_an_answer_with_usage(api: httpx.Client, server: InProcessServer) -> None:
-    # the samples hold six failed spans, each a tool that fails once: agent-framework-tool-error's,
+    # the samples hold eight failed spans, each a tool that fails once: agent-framework-tool-error's,
     # ag2-tool-error's (the trace of 1,721 input tokens, its README says), langfuse-manual-tool-error's
     # (656) and pydantic-ai-v6-delegation-retry's (1,066: its status has no message; the reason is in
     # its exception event, which ingest stores as its status message), the AI SDK ToolLoopAgent's
     # in ai-sdk-tool-loop-agent-error (699), whose tool throws once and is retried (its span is
-    # named ai.toolCall: grouped by the tool's name), and langsmith-otel-tool-error's (654: its
-    # status is OK, its exception event and the result it did not record say it failed)
+    # named ai.toolCall: grouped by the tool's name), langsmith-otel-tool-error's (654: its
+    # status is OK, its exception event and the result it did not record say it failed),
+    # openinference-pydantic-ai-tool-retry's (678: pydantic-ai's ModelRetry, the same message as
+    # pydantic-ai-v6-delegation-retry's) and openinference-langchain-js-create-agent's (766: its
+    # status message is the error's message and its stack)
     failing = api.get("/agents/traces", params={"has_error": "true"}).json()["traces"]
     by_tokens = {trace["input_tokens"]: trace["trace_id"] for trace in failing}
-    assert len(failing) == len(by_tokens) == 6
+    assert len(failing) == len(by_tokens) == 8
     ag2, langfuse, pydantic = by_tokens.pop(1721), by_tokens.pop(656), by_tokens.pop(1066)
     ai_sdk, langsmith = by_tokens.pop(699), by_tokens.pop(654)
+    pydantic_oi, langchain_js = by_tokens.pop(678), by_tokens.pop(766)
     framework = by_tokens.popitem()[1]
+    spans = api.get(f"/agents/traces/{langchain_js}/spans").json()["spans"]
+    stack = next(s["status_message"] for s in spans if s["status_message"])  # the message, then its stack
+    assert stack.startswith("weather service error: no answer for Paris\n\nError: ")
+    retry = "weather service error: no answer for Paris, try again"
     sample_error = (
         f"- 1× `get_weather`: weather service unavailable for Paris (e.g. `{langfuse}`)\n"
         f"- 1× `get_weather`: Error: weather service error: no answer for Paris in time, try again (e.g. `{langsmith}`)\n"
         f"- 1× `get_weather`: weather service unavailable for Paris, try again (e.g. `{ag2}`)\n"
         f"- 1× `get_weather`: weather service error: no answer for Paris in time, try again (e.g. `{ai_sdk}`)\n"
         f"- 1× `get_weather`: TimeoutError('weather service did not answer in time') (e.g. `{framework}`)\n"
-        f"- 1× `get_weather`: weather service error: no answer for Paris, try again (e.g. `{pydantic}`)"
+        f"- 1× `get_weather`: {stack} (e.g. `{langchain_js}`)"
     )
+    retried = f"- 2× `get_weather`: {retry} (e.g. `{pydantic_oi}`, `{pydantic}`)"
     assert ask(api, "What errors are happening in production right now?").json()["response"] == (
-        f"**Errors in the last 24 hours** (6 spans in 6 groups):\n{sample_error}"
+        f"**Errors in the last 24 hours** (8 spans in 7 groups):\n{retried}\n{sample_error}"
     )
     failed = _send_failures(api, server)
     response = ask(api, "What errors are happening in production right now?")
@@ -99,7 +108,8 @@ def test_seed_example_gets_an_answer_with_usage(api: httpx.Client, server: InPro
     assert body["usage"]["cost"] == 0
     assert body["usage"]["api_calls_count"] == 2  # plan + answer
     assert body["response"] == (
-        "**Errors in the last 24 hours** (9 spans in 8 groups):\n"
+        "**Errors in the last 24 hours** (11 spans in 9 groups):\n"
+        f"{retried}\n"
         f"- 2× `get_weather`: upstream timed out (e.g. `{failed.trace_hex}`)\n"
         f"{sample_error}\n"
         f"- 1× `chat gpt-4o` (e.g. `{failed.trace_hex}`)"

@@ -37,6 +37,8 @@ NOT_ROUND_TRIPPED = {
     "sends only the new items",
     "mastra-agent": "Mastra's exporter records no model input (its chat spans carry only their output): there is "
     "no recorded input to compare the export with",
+    "openinference-google-adk": "OpenInference's ADK instrumentation writes both model calls onto one span: the "
+    "first call, which asked for the tool, has no entry of its own, so the export lacks the turn the recorded input holds",
     "voltagent-agent": "VoltAgent records one model span over the AI SDK's whole tool loop, with the messages "
     "the loop started with: the last request the model saw (with the tool result) is recorded nowhere",
 }
