@@ -40,6 +40,8 @@ def test_tool_arguments_are_a_document_only_when_an_object_or_array() -> None:
     assert not is_document('"Paris"  ')
     assert not is_document("42")
     assert not is_document(None)
+    assert not is_document("{'city': 'Paris'}")  # Python's repr of a dict
+    assert is_document("[" * 2_000 + "]" * 2_000)  # too deep to read as a structure, a document still
 
 
 def test_one_argument_is_read_only_when_it_is_a_non_empty_string() -> None:

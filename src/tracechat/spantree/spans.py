@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from tracechat.genai.messages import parse_messages
 from tracechat.genai.types import Kind, Message, Part, SpanFacts
-from tracechat.genai.values import parse_json, structured
+from tracechat.genai.values import TooDeep, parse_json, structured
 from tracechat.spantree.tree import Node
 
 
@@ -160,8 +160,17 @@ def deepest(nodes: list[Node]) -> Node:
 
 def is_document(arguments: str | None) -> bool:
     """Whether tool arguments are a JSON object or array (not absent, not a bare value, not
-    Python's repr of a dict, ``{'city': 'Paris'}``, as OpenLIT records LangChain's tool input)."""
-    return arguments is not None and arguments.lstrip()[:1] in ("{", "[") and structured(arguments) is not None
+    Python's repr of a dict, ``{'city': 'Paris'}``, as OpenLIT records LangChain's tool input).
+    A document nested too deep to be read as a structure is one still: shown as its text."""
+    if arguments is None or arguments.lstrip()[:1] not in ("{", "["):
+        return False
+    try:
+        parse_json(arguments)
+    except TooDeep:
+        return True
+    except ValueError:
+        return structured(arguments) is not None  # cut short: closed up where unambiguous
+    return True
 
 
 def system_text(facts: SpanFacts) -> str | None:
