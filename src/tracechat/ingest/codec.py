@@ -60,7 +60,11 @@ def attributes(kvs: Iterable[PB2KeyValue], depth: int = 0) -> Attributes:
 
 
 def decode_span_payload(raw: bytes) -> SpanPayload:
-    span = PB2Span.FromString(raw)
+    return span_payload(PB2Span.FromString(raw))
+
+
+def span_payload(span: PB2Span) -> SpanPayload:
+    """What a decoded span says besides its own fields and status (``decode_span_payload``)."""
     events, links = span.events, span.links
     return SpanPayload(
         attributes=attributes(span.attributes),

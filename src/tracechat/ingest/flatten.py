@@ -26,7 +26,7 @@ from opentelemetry.proto.trace.v1.trace_pb2 import Span as PB2Span
 from tracechat import pricing
 from tracechat.genai.registry import normalize
 from tracechat.ingest.agents import shown_agents_of
-from tracechat.ingest.codec import decode_span_payload
+from tracechat.ingest.codec import span_payload
 from tracechat.ingest.promote import PROMOTED_COLUMNS, promote
 from tracechat.ingest.wire import SpanSlices
 from tracechat.model.ids import SPAN_ID_BYTES, TRACE_ID_BYTES, id_problem
@@ -255,7 +255,7 @@ def _returned_something(span: PB2Span, own: tuple[Any, ...], promoted: Sequence[
     """Whether a span recorded what it returned, as the conventions read it: a tool's result,
     an output text or output messages."""
     fields = _Fields._make((*own, span.status.code, span.status.message or None, *promoted))
-    facts = normalize(fields, decode_span_payload(span.SerializeToString()), [], {})
+    facts = normalize(fields, span_payload(span), [], {})
     return facts.tool_result is not None or facts.output_text is not None or facts.output_messages is not None
 
 
