@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tracechat.genai.types import Kind, SpanFacts
+from tracechat.model.span import STATUS_ERROR
 
 AGENT_OPERATIONS = ("invoke_agent", "agent")
 """Operations that make a span an agent's. Which agent a model call belongs to is
@@ -81,7 +82,7 @@ def _called_a_model(facts: SpanFacts) -> bool:
         or facts.input_tokens is not None
         or facts.output_tokens is not None
         or facts.finish_reason is not None
-        or facts.status_code == 2
+        or facts.status_code == STATUS_ERROR
     )
 
 

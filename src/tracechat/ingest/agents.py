@@ -46,6 +46,7 @@ from tracechat.genai.messages import shared_history
 from tracechat.genai.registry import normalize, promoted_facts
 from tracechat.genai.types import Kind, SpanFacts
 from tracechat.ingest.codec import decode_span_payload
+from tracechat.model.span import STATUS_ERROR
 from tracechat.spantree.attribution import TRANSFER, decided_by_enclosing, enclosing_agent, shown_agents
 from tracechat.spantree.graph import fold_graph_nodes
 from tracechat.spantree.tree import MAX_DEPTH, Node, span_tree
@@ -123,7 +124,7 @@ def _light(row: tuple[Any, ...]) -> bool:
     operation = row[_OPERATION]
     if operation not in _LIGHT_OPERATIONS:
         return False
-    unproven = row[_INPUT_TOKENS] is None and row[_OUTPUT_TOKENS] is None and row[_STATUS] != _ERROR
+    unproven = row[_INPUT_TOKENS] is None and row[_OUTPUT_TOKENS] is None and row[_STATUS] != STATUS_ERROR
     return operation == "execute_tool" or not unproven  # else its content decides (genai.kinds.classify)
 
 
@@ -208,7 +209,6 @@ def _enclosed(rows: list[tuple[Any, ...]], read: list[SpanFacts | None]) -> dict
 
 
 _UNDECIDED = object()
-_ERROR = 2
 
 
 def _shallow(parents: dict[str, str | None]) -> bool:

@@ -35,6 +35,7 @@ from tracechat.model.records import (
     ScopeRecord,
     SpanColumns,
 )
+from tracechat.model.span import STATUS_ERROR
 
 ProjectOf = Callable[[PB2Resource], str]
 """Resolves the project of a resource (the caller's key decides; see ``ingest.projects``)."""
@@ -46,7 +47,6 @@ _PROVIDER = PROMOTED_COLUMNS.index("provider")
 _REQUEST_MODEL = PROMOTED_COLUMNS.index("request_model")
 _RESPONSE_MODEL = PROMOTED_COLUMNS.index("response_model")
 _FIRST_PROMOTED = 8  # span_fields: eight fields of the span itself come first
-_STATUS_ERROR = 2
 
 
 @dataclass(slots=True)
@@ -207,14 +207,14 @@ def span_status(span: PB2Span, own: tuple[Any, ...], promoted: Sequence[Any]) ->
     payload keeps the status the span was sent with."""
     status = span.status
     code, message = status.code, status.message
-    if code == _STATUS_ERROR:
+    if code == STATUS_ERROR:
         return code, message or (_exception_message(span) if span.events else None)
     if not span.events:
         return code, message or None
     exception = _exception_message(span)
     if exception is None or _returned_something(span, own, promoted):
         return code, message or None
-    return _STATUS_ERROR, exception
+    return STATUS_ERROR, exception
 
 
 def _exception_message(span: PB2Span) -> str | None:

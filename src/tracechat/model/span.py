@@ -10,6 +10,9 @@ AttributeValue = Any
 
 Attributes = dict[str, AttributeValue]
 
+STATUS_ERROR = 2
+"""OTLP ``Status.STATUS_CODE_ERROR``: the span failed."""
+
 
 @dataclass(frozen=True, slots=True)
 class SpanEvent:

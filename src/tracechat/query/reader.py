@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from tracechat.genai.messages import plain_arguments, plain_name, plain_result
 from tracechat.genai.types import Kind, Message, Part, SpanFacts
 from tracechat.genai.values import dumps, structured
+from tracechat.model.span import STATUS_ERROR
 from tracechat.model.trajectory import (
     AgentChatMessage,
     AgentHandoff,
@@ -46,7 +47,6 @@ from tracechat.spantree.spans import (
 )
 from tracechat.spantree.tree import Node, walk
 
-STATUS_ERROR = 2  # OTLP Status.STATUS_CODE_ERROR
 ANSWER_TOOLS = ("final_answer", "final_result")
 """Tools through which an agent gives its answer (smolagents, Pydantic AI's output tool):
 the call that asks for one is the answer; the tool itself is no step of its own."""

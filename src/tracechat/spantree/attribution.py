@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 
 from tracechat.genai.messages import plain_arguments
 from tracechat.genai.types import Kind, SpanFacts
+from tracechat.model.span import STATUS_ERROR
 from tracechat.spantree.spans import argument, system_text
 from tracechat.spantree.tree import Node, walk
 
@@ -73,7 +74,7 @@ def runs_nothing(node: Node) -> bool:
     return (
         facts.input_messages is not None
         and not node.children
-        and facts.status_code != _ERROR
+        and facts.status_code != STATUS_ERROR
         and facts.output_messages is None
         and facts.output_text is None
         and facts.model is None
@@ -81,9 +82,6 @@ def runs_nothing(node: Node) -> bool:
         and facts.tool_definitions is None
         and not records_handoff(node)
     )
-
-
-_ERROR = 2
 
 
 def transfer_target(arguments: str | None, transfer: re.Match[str]) -> str | None:
