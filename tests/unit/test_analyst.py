@@ -57,3 +57,18 @@ def test_usage_by_agent_read_from_part_of_the_window_says_so() -> None:
     result = {"hours": 24, "group_by": "agent", "usage": [row], "complete": False}
     assert "newest traces of the window only" in compose([("token_usage", result)])
     assert "newest traces" not in compose([("token_usage", {**result, "complete": True})])
+
+
+def test_an_error_group_shows_the_first_line_of_a_stack_not_the_stack() -> None:
+    stack = "\n  Error: weather service down\n    at getWeather (/app/tools.js:12:11)\n    at run (/app/agent.js:40:5)"
+    groups = [{"name": "get_weather", "message": stack, "count": 2, "example_trace_ids": ["t1"]}]
+    answer = compose([("find_errors", {"hours": 24, "error_groups": groups})])
+    assert "2× `get_weather`: Error: weather service down (e.g. `t1`)" in answer
+    assert "tools.js" not in answer
+
+
+def test_a_long_error_line_is_clipped() -> None:
+    groups = [{"name": "call", "message": "x" * 500, "count": 1, "example_trace_ids": ["t1"]}]
+    answer = compose([("find_errors", {"hours": 24, "error_groups": groups})])
+    assert "x" * 199 + "…" in answer
+    assert "x" * 200 not in answer

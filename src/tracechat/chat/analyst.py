@@ -186,10 +186,21 @@ def _errors(result: Any) -> str:
         return f"No errors in {_window(result)}."
     lines = [f"**Errors in {_window(result)}** ({sum(g['count'] for g in groups)} spans in {len(groups)} groups):"]
     for group in groups:
-        message = f": {group['message']}" if group["message"] else ""
+        message = f": {headline(group['message'])}" if group["message"] else ""
         examples = ", ".join(f"`{t}`" for t in group["example_trace_ids"])
         lines.append(f"- {group['count']}× `{group['name']}`{message} (e.g. {examples})")
     return "\n".join(lines)
+
+
+HEADLINE_CHARS = 200
+
+
+def headline(message: str) -> str:
+    """What an answer shows of a failure's message: its first line that says something,
+    clipped. A JavaScript error's message is often its whole stack (``Error: x\n    at …``);
+    the tool's result keeps the full text for a client that wants it."""
+    line = next((line.strip() for line in message.splitlines() if line.strip()), "")
+    return line if len(line) <= HEADLINE_CHARS else line[: HEADLINE_CHARS - 1].rstrip() + "…"
 
 
 def _slowest(result: Any) -> str:
