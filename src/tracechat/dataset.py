@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Protocol, TextIO
 
 from tracechat.model.summaries import TraceFilter
+from tracechat.model.times import ns_of
 from tracechat.progress import shown
 from tracechat.query.formats.convert import Format, dump, trace_as
 from tracechat.query.service import TraceQueries
@@ -62,10 +63,6 @@ def _all_ids(source: TrajectorySource, first: list[str]) -> Iterator[str]:
         ids, _ = source.page(offset)
 
 
-def _ns(moment: datetime | None) -> int | None:
-    return int(moment.timestamp() * 1e9) if moment is not None else None
-
-
 class LocalSource:
     """Trajectories read from the store in this process (a stopped server's file)."""
 
@@ -74,7 +71,7 @@ class LocalSource:
         self._selection = selection
         self._format = format
         until = selection.until or datetime.now(UTC)
-        self._where = TraceFilter(since_ns=_ns(selection.since) or 0, until_ns=_ns(until))
+        self._where = TraceFilter(since_ns=ns_of(selection.since) or 0, until_ns=ns_of(until))
 
     def page(self, offset: int) -> tuple[list[str], int]:
         listing = self._queries.list_traces(self._selection.project, self._where, PAGE, offset)

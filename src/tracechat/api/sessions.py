@@ -11,9 +11,10 @@ from pydantic import BaseModel, Field
 
 from tracechat.api.deps import Offset, PrincipalDep, ServiceDep
 from tracechat.api.strict import StrictRoute
-from tracechat.api.traces import PROJECT_ID_MAX, _ns, _project
+from tracechat.api.traces import PROJECT_ID_MAX, _project
 from tracechat.model.sessions import SessionFilter, SessionList, SessionTrajectory
 from tracechat.model.summaries import DEFAULT_WINDOW
+from tracechat.model.times import ns_of
 
 router = APIRouter(prefix="/agents/sessions", tags=["sessions"], route_class=StrictRoute)
 
@@ -48,7 +49,7 @@ def list_sessions(
 ) -> SessionList:
     project = _project(principal, project_id)
     since = since or datetime.now(UTC) - DEFAULT_WINDOW
-    where = SessionFilter(since_ns=_ns(since), until_ns=_ns(until), agent_name=agent_name or None)
+    where = SessionFilter(since_ns=ns_of(since), until_ns=ns_of(until), agent_name=agent_name or None)
     return service.sessions.list_sessions(project, where, limit, offset).model_copy(update={"since": since})
 
 

@@ -16,6 +16,7 @@ from tracechat.auth.keys import ANALYST_SUFFIX, Principal
 from tracechat.model.names import model_family
 from tracechat.model.projects import DEFAULT_PROJECT, readable_project
 from tracechat.model.summaries import DEFAULT_WINDOW, SpanList, TraceFilter, TraceList
+from tracechat.model.times import ns_of
 from tracechat.model.trajectory import AgentChatTrajectory, Feedback
 
 router = APIRouter(prefix="/agents/traces", tags=["traces"], route_class=StrictRoute)
@@ -104,8 +105,8 @@ def list_traces(
     project = _project(principal, project_id)
     since = since or datetime.now(UTC) - DEFAULT_WINDOW
     where = TraceFilter(
-        since_ns=_ns(since),
-        until_ns=_ns(until),
+        since_ns=ns_of(since),
+        until_ns=ns_of(until),
         agent_name=agent_name,
         model=model_family(model) if model else None,
         has_error=has_error,
@@ -142,14 +143,3 @@ def content(ref: str, principal: PrincipalDep, service: ServiceDep, project_id: 
     found = service.traces.content(project, ref)
     headers = {"Cache-Control": "private, max-age=3600", **content_headers(found.media_type, ref)}
     return Response(found.data, media_type=found.media_type, headers=headers)
-
-
-_LATEST_NS = 2**63 - 1
-
-
-def _ns(moment: datetime | None) -> int | None:
-    """Nanoseconds since 1970 as the store keeps them (64 bits): a moment before 1970 or
-    after 2262 is the nearest one it can hold."""
-    if moment is None:
-        return None
-    return min(max(0, int(moment.timestamp() * 1e9)), _LATEST_NS)

@@ -22,6 +22,7 @@ from tracechat.errors import InvalidRequest
 from tracechat.model.names import model_family
 from tracechat.model.sessions import SessionFilter, SessionList, SessionMessage, SessionSummary, SessionTrajectory
 from tracechat.model.summaries import DEFAULT_WINDOW, TraceFilter, TraceList, TraceSummary
+from tracechat.model.times import ns_of
 from tracechat.model.trajectory import (
     AgentChatMessage,
     AgentChatTrajectory,
@@ -244,8 +245,8 @@ def decode_list_request(request: pb_query.ListTracesRequest, now: datetime) -> L
     since = _moment(request.since) if request.HasField("since") else now - DEFAULT_WINDOW
     until = _moment(request.until) if request.HasField("until") else None
     where = TraceFilter(
-        since_ns=_ns(since),
-        until_ns=_ns(until),
+        since_ns=ns_of(since),
+        until_ns=ns_of(until),
         agent_name=request.agent_name if request.HasField("agent_name") else None,
         model=model_family(request.model) if request.HasField("model") and request.model else None,
         has_error=request.has_error if request.HasField("has_error") else None,
@@ -268,7 +269,7 @@ def decode_session_list_request(request: pb_query.ListSessionsRequest, now: date
     limit, offset = _paging(request)
     since = _moment(request.since) if request.HasField("since") else now - DEFAULT_WINDOW
     until = _moment(request.until) if request.HasField("until") else None
-    where = SessionFilter(since_ns=_ns(since), until_ns=_ns(until), agent_name=request.agent_name or None)
+    where = SessionFilter(since_ns=ns_of(since), until_ns=ns_of(until), agent_name=request.agent_name or None)
     return SessionListQuery(request.project_id or None, where, limit, offset, since)
 
 
@@ -286,17 +287,6 @@ def _moment(stamp: Timestamp) -> datetime:
         return stamp.ToDatetime(tzinfo=UTC)
     except (ValueError, OverflowError):
         raise InvalidRequest("a timestamp out of range (years 1 to 9999)") from None
-
-
-_LATEST_NS = 2**63 - 1
-
-
-def _ns(moment: datetime | None) -> int | None:
-    """Nanoseconds since 1970 as the store keeps them (64 bits), clamped as the HTTP route
-    clamps (``api.traces._ns``)."""
-    if moment is None:
-        return None
-    return min(max(0, int(moment.timestamp() * 1e9)), _LATEST_NS)
 
 
 def _problems(exc: ValidationError) -> str:

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 
 from tracechat.genai.messages import plain_arguments, plain_name, plain_result
 from tracechat.genai.types import Kind, Message, Part, SpanFacts
 from tracechat.genai.values import dumps, structured
 from tracechat.model.span import STATUS_ERROR
+from tracechat.model.times import time_of
 from tracechat.model.trajectory import (
     AgentChatMessage,
     AgentHandoff,
@@ -647,7 +647,3 @@ def _root(node: Node) -> Node:
     while node.parent is not None:
         node = node.parent
     return node
-
-
-def time_of(ns: int) -> datetime:
-    return datetime.fromtimestamp(ns / 1e9, tz=UTC)

@@ -19,6 +19,7 @@ from tracechat.model.names import model_family
 from tracechat.model.span import Attributes, LogPayload
 from tracechat.model.stored import StoredLog, StoredSpan
 from tracechat.model.summaries import SpanList, SpanView, StoredFeedback, TraceFilter, TraceList, TraceSummary
+from tracechat.model.times import time_of
 from tracechat.model.trajectory import AgentChatTrajectory, Feedback
 from tracechat.query.content import Content, ContentRefs
 from tracechat.query.trajectory import build_trajectory
@@ -207,7 +208,7 @@ def _summary(row: tuple[Any, ...]) -> TraceSummary:
     return TraceSummary(
         trace_id=trace_id,
         root_span_name=root,
-        started_at=datetime.fromtimestamp(start_ns / 1e9, tz=UTC) if start_ns is not None else None,
+        started_at=time_of(start_ns) if start_ns is not None else None,
         duration_ms=max(0, duration_ns // 1_000_000) if duration_ns is not None else None,
         agents=list(agents),
         models=list(dict.fromkeys(model_family(m) for m in models)),  # stored before names were one

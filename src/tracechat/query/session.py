@@ -25,9 +25,9 @@ from dataclasses import dataclass
 
 from tracechat.genai.types import SpanFacts
 from tracechat.model.sessions import SessionMessage, SessionSummary, SessionTrace, SessionTrajectory
+from tracechat.model.times import time_of
 from tracechat.model.trajectory import AgentChatTrajectory
 from tracechat.query.content import ContentRefs
-from tracechat.query.reader import time_of
 from tracechat.query.trajectory import Known, build_trajectory
 
 

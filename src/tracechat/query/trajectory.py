@@ -40,9 +40,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tracechat.genai.types import Kind, Message, Part, SpanFacts
+from tracechat.model.times import time_of
 from tracechat.model.trajectory import AgentChatMessage, AgentChatTrajectory, UserMessage
 from tracechat.query.content import ContentRefs
-from tracechat.query.reader import Reader, time_of
+from tracechat.query.reader import Reader
 from tracechat.query.transcript import Transcript
 from tracechat.spantree.graph import fold_graph_nodes
 from tracechat.spantree.spans import recorded_question

@@ -11,13 +11,14 @@ for it so far; a trace already in a session adds only the commit's new spans.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import duckdb
 
 from tracechat.model.names import MODEL_OF_SPAN_SQL, model_family
 from tracechat.model.sessions import SessionEntry, SessionFilter, SessionSummary
+from tracechat.model.times import time_of
 from tracechat.store import sql
 
 TABLE = """
@@ -187,4 +188,4 @@ def summary(row: tuple[Any, ...]) -> SessionSummary:
 
 
 def _time(ns: int | None) -> datetime | None:
-    return datetime.fromtimestamp(ns / 1e9, tz=UTC) if ns is not None else None
+    return time_of(ns) if ns is not None else None
