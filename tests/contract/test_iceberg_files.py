@@ -5,8 +5,10 @@ directory)."""
 
 from __future__ import annotations
 
+import os
 import threading
 import time
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +33,10 @@ from tracechat.store.staging import stage
 
 open_iceberg = test_iceberg_store.open_iceberg
 """The Iceberg suite's fixture: stores (receivers or readers) on one catalog and warehouse."""
+
+
+LONG_GRACE = timedelta(minutes=10)
+"""A grace period no maintenance run here outlasts, for checks that a file is kept for it."""
 
 
 def _no_planning(monkeypatch: pytest.MonkeyPatch, store: IcebergStore) -> None:
@@ -153,7 +159,10 @@ def test_maintenance_compacting_under_a_reader_never_gives_it_part_of_a_trace(op
     for number in range(1, 9):  # eight commits: eight small files in each trace's bucket
         store.submit(_batch(*[(trace, number) for trace in traces])).result()
     before = {trace: _listed(reader, trace) for trace in traces}
-    time.sleep(GRACE.total_seconds() + 0.5)  # the old files and their snapshots are past the grace period
+    hour_ago = time.time() - 3600
+    for files in before.values():  # the old files are past any grace by their age; only retiring them keeps them
+        for path in files or []:
+            os.utime(path.removeprefix("file://"), (hour_ago, hour_ago))
     stop = threading.Event()
     reads: list[int] = []
     problems: list[BaseException | str] = []
@@ -173,13 +182,20 @@ def test_maintenance_compacting_under_a_reader_never_gives_it_part_of_a_trace(op
     reading = threading.Thread(target=keep_reading)
     reading.start()
     try:
-        report = run_maintenance(store_dsn(store), _warehouse(_spans_table(store)), grace=GRACE)
+        report = run_maintenance(
+            store_dsn(store),
+            _warehouse(_spans_table(store)),
+            grace=LONG_GRACE,  # longer than the run takes under any load: the retired files must stay
+            keep_snapshots=timedelta(0),  # the snapshots that held the old files are expired
+            unindexed_after=timedelta(0),
+        )
     finally:
         stop.set()
         reading.join()
     assert problems == []
     assert reads
     assert report.compacted_partitions >= 1
+    assert report.orphans_kept_listed == len({path for files in before.values() for path in files or []})
     live = {task.file.file_path for task in _spans_table(reader).scan().plan_files()}
     for trace in traces:
         after = _listed(reader, trace)
