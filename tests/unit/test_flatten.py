@@ -9,8 +9,8 @@ from typing import Any
 from opentelemetry.proto.trace.v1.trace_pb2 import Span
 
 from tests.traces import TraceBuilder
-from tracechat.ingest.flatten import _Fields, flatten_traces, span_fields
-from tracechat.model.records import SpanColumns
+from tracechat.ingest.flatten import flatten_traces, span_fields
+from tracechat.model.records import SPAN_FIELDS, SpanColumns, SpanFields
 
 
 def _stored(trace: TraceBuilder) -> tuple[list[str | None], list[bytes]]:
@@ -99,6 +99,8 @@ def test_a_span_read_back_has_the_status_it_was_stored_with() -> None:
 
 
 def test_span_fields_name_their_columns_in_the_stored_order() -> None:
-    """The fields a span with an exception is normalized with are named in ``SpanColumns``
-    order: a promoted column moved in one and not the other would read one field as another."""
-    assert _Fields._fields == tuple(f.name for f in dataclasses.fields(SpanColumns))[2 : 2 + len(_Fields._fields)]
+    """The fields a span is normalized with at ingest (flatten, the agents index) are named in
+    ``SpanColumns`` order: a promoted column moved in one and not the other would read one
+    field as another."""
+    assert SpanFields._fields == tuple(f.name for f in dataclasses.fields(SpanColumns))[SPAN_FIELDS]
+    assert len(SpanFields._fields) == len(span_fields(Span(span_id=b"\x01" * 8, trace_id=b"\x02" * 16)))

@@ -16,7 +16,8 @@ from tracechat.genai.handoffs import HANDOFF_TARGET_KEYS, fewest_needles
 from tracechat.genai.registry import Convention, normalize
 from tracechat.genai.types import SpanFacts
 from tracechat.ingest import agents
-from tracechat.ingest.flatten import _Fields, flatten_traces
+from tracechat.ingest.flatten import flatten_traces
+from tracechat.model.records import SpanFields
 from tracechat.model.span import SpanPayload
 
 _TARGET = "Weather Agent"
@@ -44,7 +45,7 @@ class _Recording(dict[str, Any]):
 
 
 def _facts(attributes: dict[str, Any], name: str = "span") -> SpanFacts:
-    span = _Fields("00" * 8, None, name, 1, 0, 1, 0, None, *([None] * (len(_Fields._fields) - 8)))
+    span = SpanFields("00" * 8, None, name, 1, 0, 1, 0, None, *([None] * (len(SpanFields._fields) - 8)))
     payload = SpanPayload(attributes, (), (), "", 0, 0, 0, 0)
     return normalize(span, payload, [], {})
 

@@ -38,7 +38,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Sequence
-from typing import Any, NamedTuple
+from typing import Any
 
 from tracechat.genai.handoffs import HANDOFF_TARGET_KEYS, fewest_needles
 from tracechat.genai.kinds import MODEL_CALL_OPERATIONS
@@ -46,6 +46,7 @@ from tracechat.genai.messages import shared_history
 from tracechat.genai.registry import normalize, promoted_facts
 from tracechat.genai.types import Kind, SpanFacts
 from tracechat.ingest.codec import decode_span_payload
+from tracechat.model.records import SPAN_FIELDS, SpanFields
 from tracechat.model.span import STATUS_ERROR
 from tracechat.spantree.attribution import TRANSFER, decided_by_enclosing, enclosing_agent, shown_agents
 from tracechat.spantree.graph import fold_graph_nodes
@@ -289,31 +290,6 @@ def _content_matters(roots: list[Node], light: set[str]) -> bool:
     return any(node.facts.kind is Kind.LLM and enclosing_agent(node) for node in nodes)
 
 
-class _Row(NamedTuple):
-    """A span row's first fields (``model.records.SpanColumns`` order), by name."""
-
-    project: str
-    trace_id: str
-    span_id: str
-    parent_span_id: str | None
-    name: str
-    kind: int
-    start_ns: int
-    end_ns: int
-    status_code: int
-    status_message: str | None
-    operation: str | None
-    agent_name: str | None
-    request_model: str | None
-    response_model: str | None
-    provider: str | None
-    tool_name: str | None
-    conversation_id: str | None
-    response_id: str | None
-    input_tokens: int | None
-    output_tokens: int | None
-
-
 def _facts(row: tuple[Any, ...], *, content: bool) -> SpanFacts:
-    span = _Row._make(row[: len(_Row._fields)])
+    span = SpanFields._make(row[SPAN_FIELDS])
     return normalize(span, decode_span_payload(row[_RAW]), [], {}) if content else promoted_facts(span)

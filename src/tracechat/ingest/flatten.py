@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any
 
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import (
     ExportLogsServiceRequest as PB2LogsRequest,
@@ -34,6 +34,7 @@ from tracechat.model.records import (
     IngestBatch,
     ScopeRecord,
     SpanColumns,
+    SpanFields,
 )
 from tracechat.model.span import STATUS_ERROR
 
@@ -228,33 +229,10 @@ def _exception_message(span: PB2Span) -> str | None:
     return None
 
 
-class _Fields(NamedTuple):
-    """A span's fields in ``span_fields`` order, by name (``genai.registry.SpanColumns``)."""
-
-    span_id: str
-    parent_span_id: str | None
-    name: str
-    kind: int
-    start_ns: int
-    end_ns: int
-    status_code: int
-    status_message: str | None
-    operation: str | None
-    agent_name: str | None
-    request_model: str | None
-    response_model: str | None
-    provider: str | None
-    tool_name: str | None
-    conversation_id: str | None
-    response_id: str | None
-    input_tokens: int | None
-    output_tokens: int | None
-
-
 def _returned_something(span: PB2Span, own: tuple[Any, ...], promoted: Sequence[Any]) -> bool:
     """Whether a span recorded what it returned, as the conventions read it: a tool's result,
     an output text or output messages."""
-    fields = _Fields._make((*own, span.status.code, span.status.message or None, *promoted))
+    fields = SpanFields._make((*own, span.status.code, span.status.message or None, *promoted))
     facts = normalize(fields, span_payload(span), [], {})
     return facts.tool_result is not None or facts.output_text is not None or facts.output_messages is not None
 

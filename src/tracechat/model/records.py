@@ -7,7 +7,7 @@ spans and the store turns each list into one Arrow array without another pass.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 SPAN_TEXT_COLUMNS = (
     "operation",
@@ -23,6 +23,35 @@ SPAN_TEXT_COLUMNS = (
 
 SPAN_INT_COLUMNS = ("input_tokens", "output_tokens")
 """Promoted span attributes held as integers."""
+
+
+class SpanFields(NamedTuple):
+    """A span's columns from ``span_id`` to ``output_tokens`` (``SpanColumns`` order, what
+    ``ingest.flatten.span_fields`` returns) by name: what ``genai.registry.normalize`` reads
+    of a span besides its payload."""
+
+    span_id: str
+    parent_span_id: str | None
+    name: str
+    kind: int
+    start_ns: int
+    end_ns: int
+    status_code: int
+    status_message: str | None
+    operation: str | None
+    agent_name: str | None
+    request_model: str | None
+    response_model: str | None
+    provider: str | None
+    tool_name: str | None
+    conversation_id: str | None
+    response_id: str | None
+    input_tokens: int | None
+    output_tokens: int | None
+
+
+SPAN_FIELDS = slice(2, 2 + len(SpanFields._fields))
+"""Where a ``SpanFields`` is in a span row (after ``project`` and ``trace_id``)."""
 
 
 @dataclass(slots=True)
