@@ -1560,3 +1560,68 @@ def test_openllmetry_agents_handoff_span_without_target_and_responses_item_ids(s
     tool_call = next(m.tool_call for m in result_.messages if m.tool_call)
     assert tool_call is not None
     assert (tool_call.tool_call_id, tool_call.tool_result) == ("call_2", "18C")
+
+
+def test_an_openllmetry_task_that_records_the_tool_it_runs_is_that_tools_call(store: DuckDBStore) -> None:
+    """OpenLLMetry's LlamaIndex instrumentation records an agent workflow's steps as
+    ``task`` spans under a ``workflow`` one; the tool step records the tool it runs
+    (``tool.name``, ``tool.arguments``) and, as its output, the finished call's record
+    (``ToolCallResult``: the call's id and arguments, the tool's ``ToolOutput`` with
+    LlamaIndex's ``block_type`` text blocks); the tool object's own run is a task inside it.
+    The step is the tool call; the other steps are the workflow's bookkeeping and make no
+    entry."""
+    system = _parts("system", {"type": "text", "content": "You are a weather bot."})
+    question = _parts("user", {"type": "text", "content": "Weather in Paris?"})
+    asks = _parts("assistant", {"type": "tool_call", "id": "c1", "name": "get_weather", "arguments": {"city": "Paris"}})
+    answered = _parts("tool", {"type": "tool_call_response", "id": "c1", "response": "18C"})
+    trace = TraceBuilder()
+    root = trace.span("FunctionAgent.workflow", {"traceloop.span.kind": "workflow"}, duration_ms=100)
+
+    def task(start: int, **more: object) -> str:
+        attributes = {"traceloop.span.kind": "task", "traceloop.entity.name": "Agent.task", **more}
+        return trace.span("Agent.task", attributes, parent=root, start_ms=start, duration_ms=5)
+
+    def chat(parent: str, start: int, inputs: list[object], output: dict[str, object]) -> None:
+        attributes = _genai("chat", **{"gen_ai.request.model": "gpt-4o", "gen_ai.input.messages": as_json(inputs)})
+        attributes["gen_ai.output.messages"] = as_json([output])
+        trace.span("openai.chat", attributes, parent=parent, start_ms=start, duration_ms=3)
+
+    task(1, **{"traceloop.entity.output": as_json({"input": [question], "current_agent_name": "weather"})})
+    chat(task(10), 11, [system, question], asks)
+    tool_output = {
+        "blocks": [{"block_type": "text", "text": "18C"}],
+        "tool_name": "get_weather",
+        "raw_input": {"args": [], "kwargs": {"city": "Paris"}},
+        "raw_output": "18C",
+        "is_error": False,
+    }
+    record = {"tool_name": "get_weather", "tool_kwargs": {"city": "Paris"}, "tool_id": "c1"}
+    step = task(
+        20,
+        **{
+            "tool.name": "get_weather",
+            "tool.arguments": '{"city": "Paris"}',
+            "traceloop.entity.output": as_json({**record, "tool_output": tool_output, "return_direct": False}),
+        },
+    )
+    inner = {
+        "traceloop.span.kind": "task",
+        "traceloop.entity.name": "FunctionTool.task",
+        "traceloop.entity.input": as_json({"kwargs": {"city": "Paris"}}),
+        "traceloop.entity.output": as_json(tool_output),
+    }
+    trace.span("FunctionTool.task", inner, parent=step, start_ms=21, duration_ms=1)
+    chat(
+        task(30),
+        31,
+        [system, question, asks, answered],
+        _parts("assistant", {"type": "text", "content": "18C in Paris."}),
+    )
+    task(40, **{"traceloop.entity.output": as_json({"result": {"response": "18C in Paris."}})})
+    result = trajectory(store, trace)
+    assert [(k, m) for k, _, m in outline(result)] == EXPECTED
+    tool = next(m for m in result.messages if m.tool_call)
+    assert tool.span_id == step
+    assert tool.tool_call is not None
+    assert (tool.tool_call.tool_call_id, tool.tool_call.duration_ms) == ("c1", 5)
+    _assert_the_weather_tool_call(result)
