@@ -1625,3 +1625,32 @@ def test_an_openllmetry_task_that_records_the_tool_it_runs_is_that_tools_call(st
     assert tool.tool_call is not None
     assert (tool.tool_call.tool_call_id, tool.tool_call.duration_ms) == ("c1", 5)
     _assert_the_weather_tool_call(result)
+
+
+def test_an_openllmetry_tool_step_names_the_call_it_answers(store: DuckDBStore) -> None:
+    """Two calls of one tool asked in one response, run in the other order: each tool step's
+    ``ToolCallResult`` names the call it answers (``tool_id``), which the span's order and
+    tool name alone would get the wrong way round."""
+    question = _parts("user", {"type": "text", "content": "Weather in Paris and London?"})
+
+    def asks(call_id: str, city: str) -> dict[str, object]:
+        return {"type": "tool_call", "id": call_id, "name": "get_weather", "arguments": {"city": city}}
+
+    trace = TraceBuilder()
+    root = trace.span("FunctionAgent.workflow", {"traceloop.span.kind": "workflow"}, duration_ms=100)
+    step = trace.span("Agent.task", {"traceloop.span.kind": "task"}, parent=root, start_ms=1, duration_ms=9)
+    chat = _genai("chat", **{"gen_ai.request.model": "gpt-4o", "gen_ai.input.messages": as_json([question])})
+    chat["gen_ai.output.messages"] = as_json([_parts("assistant", asks("c1", "Paris"), asks("c2", "London"))])
+    trace.span("openai.chat", chat, parent=step, start_ms=2, duration_ms=5)
+    for start, call_id, city in ((20, "c2", "London"), (30, "c1", "Paris")):
+        record = {"tool_name": "get_weather", "tool_kwargs": {"city": city}, "tool_id": call_id, "tool_output": city}
+        attributes = {
+            "traceloop.span.kind": "task",
+            "tool.name": "get_weather",
+            "tool.arguments": as_json({"city": city}),
+            "traceloop.entity.output": as_json({**record, "return_direct": False}),
+        }
+        trace.span("Agent.task", attributes, parent=root, start_ms=start, duration_ms=2)
+    result = trajectory(store, trace)
+    calls = [(m.tool_call.tool_call_id, m.tool_call.tool_arguments) for m in result.messages if m.tool_call]
+    assert calls == [("c2", '{"city": "London"}'), ("c1", '{"city": "Paris"}')]

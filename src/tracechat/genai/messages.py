@@ -519,6 +519,16 @@ def _repr_content(value: str | None) -> str | None:
     return content if isinstance(content, str) else value
 
 
+def result_call_id(value: Any) -> str | None:
+    """The id of the call a finished call's record answers (``tool_id`` beside ``tool_output``:
+    LlamaIndex's ``ToolCallResult``), else None."""
+    document = structured(value)
+    if isinstance(document, dict) and "tool_output" in document and set(document) <= _A_FINISHED_CALL:
+        call_id = document.get("tool_id")
+        return call_id if isinstance(call_id, str) and call_id else None
+    return None
+
+
 def plain_arguments(value: str | None) -> str | None:
     """JSON text of a tool's arguments, ``{"args": [], "kwargs": {…}}`` (smolagents,
     LlamaIndex) read as the keyword arguments, ``{"input": {…}, "options": null}`` (BeeAI)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tracechat.genai.messages import parse_message
+from tracechat.genai.messages import parse_message, result_call_id
 from tracechat.genai.types import Message, Part, SpanFacts
 from tracechat.genai.values import flattened, indexed, json_text, number, structured, text
 
@@ -40,6 +40,7 @@ def extract(facts: SpanFacts) -> None:
         facts.fill("tool_arguments", json_text(a.get("tool.arguments")))
         facts.fill("tool_arguments", entity_input)
         facts.fill("tool_result", entity_output)
+        facts.fill("tool_call_id", result_call_id(entity_output))
     elif kind == "agent":
         facts.fill("agent_name", entity)
     facts.fill("input_text", entity_input)
