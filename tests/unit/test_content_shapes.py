@@ -257,10 +257,37 @@ def test_the_anthropic_sdks_stop_reason_is_the_calls_finish_reason(store: DuckDB
             "18C",
         ),
         ('{"content": [{"type": "text", "text": "18C"}], "isError": false}', "18C"),  # MCP's CallToolResult
+        (  # LlamaIndex's ToolOutput as OpenLLMetry serializes it: its blocks name their type
+            '{"blocks": [{"block_type": "text", "text": "18C"}], "tool_name": "get_weather", "raw_output": "18C"}',
+            "18C",
+        ),
+        (  # an image block is no text
+            '{"blocks": [{"block_type": "image", "text": "18C"}], "tool_name": "get_weather"}',
+            '{"blocks": [{"block_type": "image", "text": "18C"}], "tool_name": "get_weather"}',
+        ),
         ('{"blocks": [{"text": "18C"}], "source": "cache"}', '{"blocks": [{"text": "18C"}], "source": "cache"}'),
     ],
 )
 def test_a_results_text_blocks_beside_facts_about_the_call_read_as_the_text(recorded: str, shown: str) -> None:
+    assert plain_result(recorded) == shown
+
+
+@pytest.mark.parametrize(
+    ("recorded", "shown"),
+    [
+        (  # LlamaIndex's ToolCallResult event (OpenLLMetry records it as the tool step's output)
+            '{"tool_name": "get_weather", "tool_kwargs": {"city": "Paris"}, "tool_id": "c1",'
+            ' "tool_output": {"blocks": [{"text": "18C"}], "raw_output": "18C"}, "return_direct": false}',
+            "18C",
+        ),
+        ('{"tool_id": "c1", "tool_output": "18C"}', "18C"),
+        (  # something else beside the output: not only a record of the call
+            '{"tool_id": "c1", "tool_output": "18C", "cached": true}',
+            '{"tool_id": "c1", "tool_output": "18C", "cached": true}',
+        ),
+    ],
+)
+def test_a_finished_calls_record_reads_as_the_tools_output(recorded: str, shown: str) -> None:
     assert plain_result(recorded) == shown
 
 

@@ -1560,3 +1560,97 @@ def test_openllmetry_agents_handoff_span_without_target_and_responses_item_ids(s
     tool_call = next(m.tool_call for m in result_.messages if m.tool_call)
     assert tool_call is not None
     assert (tool_call.tool_call_id, tool_call.tool_result) == ("call_2", "18C")
+
+
+def test_an_openllmetry_task_that_records_the_tool_it_runs_is_that_tools_call(store: DuckDBStore) -> None:
+    """OpenLLMetry's LlamaIndex instrumentation records an agent workflow's steps as
+    ``task`` spans under a ``workflow`` one; the tool step records the tool it runs
+    (``tool.name``, ``tool.arguments``) and, as its output, the finished call's record
+    (``ToolCallResult``: the call's id and arguments, the tool's ``ToolOutput`` with
+    LlamaIndex's ``block_type`` text blocks); the tool object's own run is a task inside it.
+    The step is the tool call; the other steps are the workflow's bookkeeping and make no
+    entry."""
+    system = _parts("system", {"type": "text", "content": "You are a weather bot."})
+    question = _parts("user", {"type": "text", "content": "Weather in Paris?"})
+    asks = _parts("assistant", {"type": "tool_call", "id": "c1", "name": "get_weather", "arguments": {"city": "Paris"}})
+    answered = _parts("tool", {"type": "tool_call_response", "id": "c1", "response": "18C"})
+    trace = TraceBuilder()
+    root = trace.span("FunctionAgent.workflow", {"traceloop.span.kind": "workflow"}, duration_ms=100)
+
+    def task(start: int, **more: object) -> str:
+        attributes = {"traceloop.span.kind": "task", "traceloop.entity.name": "Agent.task", **more}
+        return trace.span("Agent.task", attributes, parent=root, start_ms=start, duration_ms=5)
+
+    def chat(parent: str, start: int, inputs: list[object], output: dict[str, object]) -> None:
+        attributes = _genai("chat", **{"gen_ai.request.model": "gpt-4o", "gen_ai.input.messages": as_json(inputs)})
+        attributes["gen_ai.output.messages"] = as_json([output])
+        trace.span("openai.chat", attributes, parent=parent, start_ms=start, duration_ms=3)
+
+    task(1, **{"traceloop.entity.output": as_json({"input": [question], "current_agent_name": "weather"})})
+    chat(task(10), 11, [system, question], asks)
+    tool_output = {
+        "blocks": [{"block_type": "text", "text": "18C"}],
+        "tool_name": "get_weather",
+        "raw_input": {"args": [], "kwargs": {"city": "Paris"}},
+        "raw_output": "18C",
+        "is_error": False,
+    }
+    record = {"tool_name": "get_weather", "tool_kwargs": {"city": "Paris"}, "tool_id": "c1"}
+    step = task(
+        20,
+        **{
+            "tool.name": "get_weather",
+            "tool.arguments": '{"city": "Paris"}',
+            "traceloop.entity.output": as_json({**record, "tool_output": tool_output, "return_direct": False}),
+        },
+    )
+    inner = {
+        "traceloop.span.kind": "task",
+        "traceloop.entity.name": "FunctionTool.task",
+        "traceloop.entity.input": as_json({"kwargs": {"city": "Paris"}}),
+        "traceloop.entity.output": as_json(tool_output),
+    }
+    trace.span("FunctionTool.task", inner, parent=step, start_ms=21, duration_ms=1)
+    chat(
+        task(30),
+        31,
+        [system, question, asks, answered],
+        _parts("assistant", {"type": "text", "content": "18C in Paris."}),
+    )
+    task(40, **{"traceloop.entity.output": as_json({"result": {"response": "18C in Paris."}})})
+    result = trajectory(store, trace)
+    assert [(k, m) for k, _, m in outline(result)] == EXPECTED
+    tool = next(m for m in result.messages if m.tool_call)
+    assert tool.span_id == step
+    assert tool.tool_call is not None
+    assert (tool.tool_call.tool_call_id, tool.tool_call.duration_ms) == ("c1", 5)
+    _assert_the_weather_tool_call(result)
+
+
+def test_an_openllmetry_tool_step_names_the_call_it_answers(store: DuckDBStore) -> None:
+    """Two calls of one tool asked in one response, run in the other order: each tool step's
+    ``ToolCallResult`` names the call it answers (``tool_id``), which the span's order and
+    tool name alone would get the wrong way round."""
+    question = _parts("user", {"type": "text", "content": "Weather in Paris and London?"})
+
+    def asks(call_id: str, city: str) -> dict[str, object]:
+        return {"type": "tool_call", "id": call_id, "name": "get_weather", "arguments": {"city": city}}
+
+    trace = TraceBuilder()
+    root = trace.span("FunctionAgent.workflow", {"traceloop.span.kind": "workflow"}, duration_ms=100)
+    step = trace.span("Agent.task", {"traceloop.span.kind": "task"}, parent=root, start_ms=1, duration_ms=9)
+    chat = _genai("chat", **{"gen_ai.request.model": "gpt-4o", "gen_ai.input.messages": as_json([question])})
+    chat["gen_ai.output.messages"] = as_json([_parts("assistant", asks("c1", "Paris"), asks("c2", "London"))])
+    trace.span("openai.chat", chat, parent=step, start_ms=2, duration_ms=5)
+    for start, call_id, city in ((20, "c2", "London"), (30, "c1", "Paris")):
+        record = {"tool_name": "get_weather", "tool_kwargs": {"city": city}, "tool_id": call_id, "tool_output": city}
+        attributes = {
+            "traceloop.span.kind": "task",
+            "tool.name": "get_weather",
+            "tool.arguments": as_json({"city": city}),
+            "traceloop.entity.output": as_json({**record, "return_direct": False}),
+        }
+        trace.span("Agent.task", attributes, parent=root, start_ms=start, duration_ms=2)
+    result = trajectory(store, trace)
+    calls = [(m.tool_call.tool_call_id, m.tool_call.tool_arguments) for m in result.messages if m.tool_call]
+    assert calls == [("c2", '{"city": "London"}'), ("c1", '{"city": "Paris"}')]

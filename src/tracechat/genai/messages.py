@@ -478,6 +478,11 @@ _CARRIERS = ("result", "output", "response", "content", "value", "return_value",
 _ABOUT_THE_CALL = {"tool_name", "raw_input", "raw_output", "is_error", "isError"}
 """What a tool's result object says besides its content blocks: which call it answers,
 what went in and came out raw, whether it failed (the span's status says that too)."""
+_ABOUT_THE_REQUEST = {"tool_name", "tool_kwargs", "tool_id", "return_direct"}
+"""What a record of a finished tool call says besides the tool's output (``tool_output``):
+the call it answers, its arguments, whether the answer goes straight to the user
+(LlamaIndex's ``ToolCallResult`` event)."""
+_A_FINISHED_CALL = {"tool_output", *_ABOUT_THE_REQUEST}
 
 
 def plain_result(value: str | None) -> str | None:
@@ -486,7 +491,9 @@ def plain_result(value: str | None) -> str | None:
     "response": …}``: its response; OpenInference's ADK instrumentation records a tool's output
     so), ``[{"text": …}]`` (Bedrock blocks, MCP),
     ``[{"json": …}]``, text blocks beside facts about the call (``{"blocks": […],
-    "tool_name", "raw_input", "raw_output", "is_error"}``: LlamaIndex's ``ToolOutput``);
+    "tool_name", "raw_input", "raw_output", "is_error"}``: LlamaIndex's ``ToolOutput``), a
+    record of the finished call carrying the tool's output (``{"tool_name", "tool_kwargs",
+    "tool_id", "tool_output": …, "return_direct"}``: LlamaIndex's ``ToolCallResult``);
     anything else as it is. A LangChain message written as its Python repr
     (``content='…' name='…' tool_call_id='…'``, as OpenLIT records a ``ToolMessage``) is its
     content."""
@@ -510,6 +517,16 @@ def _repr_content(value: str | None) -> str | None:
     except (ValueError, SyntaxError):
         return value
     return content if isinstance(content, str) else value
+
+
+def result_call_id(value: Any) -> str | None:
+    """The id of the call a finished call's record answers (``tool_id`` beside ``tool_output``:
+    LlamaIndex's ``ToolCallResult``), else None."""
+    document = structured(value)
+    if isinstance(document, dict) and "tool_output" in document and set(document) <= _A_FINISHED_CALL:
+        call_id = document.get("tool_id")
+        return call_id if isinstance(call_id, str) and call_id else None
+    return None
 
 
 def plain_arguments(value: str | None) -> str | None:
@@ -622,6 +639,8 @@ def _carried(document: Any, depth: int = 0) -> Any:
         ((key, inner),) = document.items()
         if key in _CARRIERS:
             return _carried(inner, depth + 1)
+    if isinstance(document, dict) and "tool_output" in document and set(document) <= _A_FINISHED_CALL:
+        return _carried(document["tool_output"], depth + 1)  # the call's record: what the tool returned
     if isinstance(document, dict) and {"name", "response"} <= set(document) <= {"id", "name", "response"}:
         return _carried(document["response"], depth + 1)  # a Gemini FunctionResponse: what the tool returned
     if isinstance(document, dict) and set(document) - _ABOUT_THE_CALL in ({"blocks"}, {"content"}):
@@ -632,7 +651,12 @@ def _carried(document: Any, depth: int = 0) -> Any:
 
 
 def _is_text_block(block: Any) -> bool:
-    return isinstance(block, dict) and isinstance(block.get("text"), str) and set(block) <= {"text", "type"}
+    """``{"text": …}``, ``{"type": "text", "text": …}``, or LlamaIndex's ``{"block_type": "text", "text": …}``."""
+    if not isinstance(block, dict) or not isinstance(block.get("text"), str):
+        return False
+    if block.get("block_type") == "text":
+        return set(block) == {"text", "block_type"}
+    return set(block) <= {"text", "type"}
 
 
 def _as_tool_result(message: Message, tool_call_id: str) -> None:

@@ -1,13 +1,14 @@
 """OpenLLMetry / Traceloop, semconv-ai up to 0.5.x (2026-03) and the packages not yet
 migrated to ``gen_ai.input.messages``: indexed ``gen_ai.prompt.N.*`` / ``gen_ai.completion.N.*``,
 ``llm.request.functions.N.*``, ``traceloop.entity.*`` of the workflow decorators, and
-``traceloop.span.kind`` (``workflow``, ``task``, ``agent``, ``tool``, ``handoff``)."""
+``traceloop.span.kind`` (``workflow``, ``task``, ``agent``, ``tool``, ``handoff``); a task
+that records ``tool.name`` / ``tool.arguments`` is that tool's call."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from tracechat.genai.messages import parse_message
+from tracechat.genai.messages import parse_message, result_call_id
 from tracechat.genai.types import Message, Part, SpanFacts
 from tracechat.genai.values import flattened, indexed, json_text, number, structured, text
 
@@ -29,10 +30,17 @@ def extract(facts: SpanFacts) -> None:
     entity = text(a.get("traceloop.entity.name"))
     entity_input = _entity_value(a.get("traceloop.entity.input"))
     entity_output = json_text(a.get("traceloop.entity.output"))
+    if kind == "task" and text(a.get("tool.name")):
+        # a task that records the tool it runs and with what (OpenLLMetry's LlamaIndex
+        # instrumentation: the agent workflow's tool step, `tool.name` / `tool.arguments`) is
+        # that tool's call
+        facts.operation, kind = "execute_tool", "tool"
     if kind == "tool":
         facts.fill("tool_name", entity)
+        facts.fill("tool_arguments", json_text(a.get("tool.arguments")))
         facts.fill("tool_arguments", entity_input)
         facts.fill("tool_result", entity_output)
+        facts.fill("tool_call_id", result_call_id(entity_output))
     elif kind == "agent":
         facts.fill("agent_name", entity)
     facts.fill("input_text", entity_input)
