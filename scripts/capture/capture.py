@@ -81,6 +81,9 @@ NODES = {
     # VoltAgent 2.x needs ai 6 and @ai-sdk/provider-utils 4, which node24/'s Mastra (the AI
     # SDK's 4.x providers) cannot share: its own folder, run with the same node 24
     "voltagent": (HERE / ".venv-node24" / "bin" / "node", HERE / "voltagent"),
+    # The AI SDK 7 (ai 7 needs node >= 22) under OpenInference's span processor for it
+    # (capoisdk15): its own folder, so that node/'s ai 6 pins stay as they are
+    "oivercel": (HERE / ".venv-node24" / "bin" / "node", HERE / "oivercel"),
     # OpenLLMetry JS brings its own OTel SDK and exporter (and openai 6, the newest for node 20):
     # its own folder, so that node/'s pins stay as they are
     "traceloop": (Path("node"), HERE / "traceloop"),

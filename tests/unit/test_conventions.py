@@ -477,6 +477,7 @@ def test_google_adk_schema_1(store: DuckDBStore) -> None:
         ("llm.token_count.completion_details.reasoning", 9),
         ("gen_ai.usage.details.reasoning_tokens", 9),
         ("ai.usage.reasoningTokens", 9),
+        ("ai.usage.outputTokenDetails.reasoningTokens", 9),  # ai 7 beside its OTel GenAI keys
         ("weave.usage.reasoning_tokens", 9),
     ],
 )

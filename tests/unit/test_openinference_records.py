@@ -88,6 +88,34 @@ def test_llm_tools_with_parameters_replace_definitions_that_record_none(store: D
     assert '"parameters":null' not in start.tool_definitions
 
 
+def test_definitions_with_an_input_schema_are_kept_beside_llm_tools(store: DuckDBStore) -> None:
+    """The AI SDK 7's ``gen_ai.tool.definitions`` record each tool's parameters as
+    ``inputSchema``; OpenInference's processor copies the same tools into ``llm.tools``,
+    which then say nothing more: the definitions read first stay."""
+    schema = {"type": "object", "properties": {"city": {"type": "string"}}}
+    recorded = [{"type": "function", "name": "get_weather", "inputSchema": schema, "description": "Weather."}]
+    copied = {"type": "function", "function": {"name": "get_weather", "description": "Weather.", "parameters": schema}}
+    trace = TraceBuilder()
+    trace.span(
+        "chat",
+        {
+            "openinference.span.kind": "LLM",
+            "llm.model_name": "gpt-4o",
+            "gen_ai.tool.definitions": as_json(recorded),
+            "llm.tools.0.tool.json_schema": as_json(copied),
+            "llm.input_messages.0.message.role": "user",
+            "llm.input_messages.0.message.content": "Weather in Paris?",
+            "llm.output_messages.0.message.role": "assistant",
+            "llm.output_messages.0.message.content": "Sunny.",
+        },
+    )
+    start = trajectory(store, trace).messages[0].agent_start
+    assert start is not None
+    assert start.tool_definitions is not None
+    assert '"inputSchema"' in start.tool_definitions
+    assert '"parameters"' not in start.tool_definitions
+
+
 def test_flattened_messages_take_what_langchain_js_left_out_from_the_serialized_input(store: DuckDBStore) -> None:
     """OpenInference's LangChain JS instrumentation drops a system prompt given as content
     parts and every ``tool_call_id``; the serialized messages in ``input.value`` hold both, so

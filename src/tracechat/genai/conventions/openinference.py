@@ -243,10 +243,11 @@ def _say_more(tools: list[Any] | None, earlier: list[Any] | None) -> bool:
 
 
 def _parameters(tool: dict[str, Any]) -> Any:
-    """A tool definition's parameter schema, on the tool or on its ``function``."""
+    """A tool definition's parameter schema, on the tool or on its ``function``
+    (``inputSchema``: the AI SDK's and MCP's name for it)."""
     function = tool.get("function")
     for where in (tool, function if isinstance(function, dict) else {}):
-        for key in ("parameters", "parameters_json_schema", "input_schema"):
+        for key in ("parameters", "parameters_json_schema", "input_schema", "inputSchema"):
             if where.get(key) is not None:
                 return where[key]
     return None

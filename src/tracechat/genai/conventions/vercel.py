@@ -2,7 +2,7 @@
 ``ai.prompt.messages``, ``ai.prompt.tools``, ``ai.response.*`` / ``ai.result.*``,
 ``ai.toolCall.*``, ``ai.usage.*``) and ai 7.x's ``@ai-sdk/otel`` with
 ``LegacyOpenTelemetry``. ai 7's default integration emits OTel GenAI attributes
-(see ``otel_genai``)."""
+(see ``otel_genai``) and a few ``ai.*`` ones beside them (``ai.usage.outputTokenDetails.*``)."""
 
 from __future__ import annotations
 
@@ -26,7 +26,9 @@ def extract(facts: SpanFacts) -> None:
     facts.fill("system_instructions", _system(a.get("ai.prompt")))
     facts.fill("tool_definitions", tool_definitions(a.get("ai.prompt.tools")))
     facts.fill("output_messages", _response(a))
+    # ai 7 names the count by where it sits in its usage object: ``outputTokenDetails``
     facts.fill("reasoning_tokens", number(a.get("ai.usage.reasoningTokens")))
+    facts.fill("reasoning_tokens", number(a.get("ai.usage.outputTokenDetails.reasoningTokens")))
     facts.fill("finish_reason", text(a.get("ai.response.finishReason")))
     facts.fill("tool_call_id", text(a.get("ai.toolCall.id")))
     facts.fill("tool_arguments", json_text(a.get("ai.toolCall.args", a.get("ai.toolCall.input"))))
