@@ -626,3 +626,20 @@ def test_a_tool_span_under_an_id_a_later_model_call_asked_for_is_that_calls_not_
     )
     calls = [m.tool_call for m in trajectory(store, trace).messages if m.tool_call]
     assert [(c.tool_call_id, c.tool_result) for c in calls] == [("call_1", None), ("call_2", "sunny")]
+
+
+def test_a_tool_span_under_a_made_up_id_is_the_asked_call_also_beside_a_span_with_no_id(store: DuckDBStore) -> None:
+    """As above, where another tool's span has no id at all (the spans are matched one by
+    one, not by an index of their ids): the `uuid-1` span is still `call_1`'s."""
+    trace = TraceBuilder()
+    run = trace.span("invoke_agent helper", agent("helper"), duration_ms=90)
+    trace.span("chat gpt-4o", chat([text("user", "Weather?")], [_weather_call("call_1")]), parent=run, start_ms=1)
+    idless = {"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": "log", "gen_ai.tool.call.result": "ok"}
+    trace.span("execute_tool log", idless, parent=run, start_ms=5)
+    weather = _tool("get_weather", "uuid-1", '{"city": "Paris"}', "sunny")
+    trace.span("execute_tool get_weather", weather, parent=run, start_ms=9)
+    calls = [m.tool_call for m in trajectory(store, trace).messages if m.tool_call]
+    assert [(c.tool_name, c.tool_call_id, c.tool_result) for c in calls] == [
+        ("log", None, "ok"),
+        ("get_weather", "call_1", "sunny"),
+    ]
