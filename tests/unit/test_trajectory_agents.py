@@ -527,3 +527,119 @@ def test_a_handoff_keeps_naming_the_agent_it_handed_to_when_a_call_of_no_agent_f
     rows = outline(trajectory(store, trace))
     assert ("agent_handoff", "triage", "weather") in rows
     assert rows[-1] == ("assistant_message", None, "Anything else?")
+
+
+def _weather_call(call_id: str, name: str = "get_weather", **arguments: object) -> dict[str, object]:
+    part = {"type": "tool_call", "id": call_id, "name": name, "arguments": arguments or {"city": "Paris"}}
+    return {"role": "assistant", "parts": [part]}
+
+
+def _tool(name: str, call_id: str, arguments: str, result: str) -> dict[str, object]:
+    return {
+        "gen_ai.operation.name": "execute_tool",
+        "gen_ai.tool.name": name,
+        "gen_ai.tool.call.id": call_id,
+        "gen_ai.tool.call.arguments": arguments,
+        "gen_ai.tool.call.result": result,
+    }
+
+
+def test_an_agent_span_inside_the_same_agents_span_is_a_step_of_its_run(store: DuckDBStore) -> None:
+    """OpenLIT on smolagents: `invoke_agent helper step_1` under `invoke_agent helper`, its
+    output the step's observation (the tool's result), the run's output the answer: the steps
+    are the run's own, so neither they nor the run answer what the model calls said."""
+    trace = TraceBuilder()
+    answer = text("assistant", "Sunny in Paris.")
+    run = trace.span("invoke_agent helper", agent("helper", **{"gen_ai.output.messages": as_json([answer])}))
+    observed = {"gen_ai.output.messages": as_json([text("assistant", "sunny")])}
+    step1 = trace.span("invoke_agent helper step_1", agent("helper", **observed), parent=run, start_ms=1)
+    trace.span("chat gpt-4o", chat([text("user", "Weather?")], [_weather_call("c1")]), parent=step1, start_ms=2)
+    trace.span(
+        "execute_tool get_weather", _tool("get_weather", "c1", '{"city": "Paris"}', "sunny"), parent=step1, start_ms=9
+    )
+    step2 = trace.span(
+        "invoke_agent helper step_2",
+        agent("helper", **{"gen_ai.output.messages": as_json([answer])}),
+        parent=run,
+        start_ms=20,
+    )
+    trace.span("chat gpt-4o", chat([text("user", "Weather?")], [answer]), parent=step2, start_ms=21)
+    assert outline(trajectory(store, trace)) == [
+        ("agent_start", "helper", None),
+        ("user_message", "helper", "Weather?"),
+        ("assistant_message", "helper", None),
+        ("tool_call", "helper", "get_weather"),
+        ("assistant_message", "helper", "Sunny in Paris."),
+    ]
+
+
+def test_a_call_prompt_holding_the_agents_instructions_whole_is_no_change_of_them(store: DuckDBStore) -> None:
+    """smolagents sends the model its own prompt template with the agent's instructions
+    inside; the agent span records the instructions alone: one `agent_start`, with them."""
+    trace = TraceBuilder()
+    run = trace.span("invoke_agent helper", agent("helper", **system("Answer briefly.")), duration_ms=50)
+    prompt = "You are an expert assistant.\nAnswer briefly.\nNow begin!"
+    trace.span(
+        "chat gpt-4o", chat([text("user", "Hi?")], [text("assistant", "Hi.")], **system(prompt)), parent=run, start_ms=1
+    )
+    assert outline(trajectory(store, trace)) == [
+        ("agent_start", "helper", "Answer briefly."),
+        ("user_message", "helper", "Hi?"),
+        ("assistant_message", "helper", "Hi."),
+    ]
+
+
+def test_a_tool_span_under_an_id_no_model_asked_for_is_the_call_of_its_tool_and_arguments(
+    store: DuckDBStore,
+) -> None:
+    """OpenLIT makes up a UUID for a smolagents tool span (smolagents passes the tool no call
+    id): the model asked `get_weather({"city": "Paris"})` as `call_1`, a span ran it as
+    `uuid-1`; one call, named `call_1`. A span of the same tool with other arguments is not it."""
+    trace = TraceBuilder()
+    run = trace.span("invoke_agent helper", agent("helper"), duration_ms=90)
+    trace.span("chat gpt-4o", chat([text("user", "Weather?")], [_weather_call("call_1")]), parent=run, start_ms=1)
+    trace.span(
+        "execute_tool get_weather", _tool("get_weather", "uuid-0", '{"city": "Rome"}', "hot"), parent=run, start_ms=5
+    )
+    trace.span(
+        "execute_tool get_weather", _tool("get_weather", "uuid-1", '{"city": "Paris"}', "sunny"), parent=run, start_ms=9
+    )
+    calls = [m.tool_call for m in trajectory(store, trace).messages if m.tool_call]
+    assert [(c.tool_call_id, c.tool_result) for c in calls] == [("uuid-0", "hot"), ("call_1", "sunny")]
+
+
+def test_a_tool_span_under_an_id_a_later_model_call_asked_for_is_that_calls_not_an_earlier_ones(
+    store: DuckDBStore,
+) -> None:
+    """The model asked `get_weather({"city": "Paris"})` twice, as `call_1` (no span records
+    it) and later as `call_2` (its span does): the span is `call_2`'s, not `call_1`'s."""
+    trace = TraceBuilder()
+    run = trace.span("invoke_agent helper", agent("helper"), duration_ms=90)
+    ask = [text("user", "Weather?")]
+    trace.span("chat gpt-4o", chat(ask, [_weather_call("call_1")]), parent=run, start_ms=1)
+    trace.span("chat gpt-4o", chat(ask, [_weather_call("call_2")]), parent=run, start_ms=10)
+    trace.span(
+        "execute_tool get_weather",
+        _tool("get_weather", "call_2", '{"city": "Paris"}', "sunny"),
+        parent=run,
+        start_ms=20,
+    )
+    calls = [m.tool_call for m in trajectory(store, trace).messages if m.tool_call]
+    assert [(c.tool_call_id, c.tool_result) for c in calls] == [("call_1", None), ("call_2", "sunny")]
+
+
+def test_a_tool_span_under_a_made_up_id_is_the_asked_call_also_beside_a_span_with_no_id(store: DuckDBStore) -> None:
+    """As above, where another tool's span has no id at all (the spans are matched one by
+    one, not by an index of their ids): the `uuid-1` span is still `call_1`'s."""
+    trace = TraceBuilder()
+    run = trace.span("invoke_agent helper", agent("helper"), duration_ms=90)
+    trace.span("chat gpt-4o", chat([text("user", "Weather?")], [_weather_call("call_1")]), parent=run, start_ms=1)
+    idless = {"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": "log", "gen_ai.tool.call.result": "ok"}
+    trace.span("execute_tool log", idless, parent=run, start_ms=5)
+    weather = _tool("get_weather", "uuid-1", '{"city": "Paris"}', "sunny")
+    trace.span("execute_tool get_weather", weather, parent=run, start_ms=9)
+    calls = [m.tool_call for m in trajectory(store, trace).messages if m.tool_call]
+    assert [(c.tool_name, c.tool_call_id, c.tool_result) for c in calls] == [
+        ("log", None, "ok"),
+        ("get_weather", "call_1", "sunny"),
+    ]

@@ -155,7 +155,8 @@ def _enclosed(rows: list[tuple[Any, ...]], read: list[SpanFacts | None]) -> dict
     parent links. None where the tree could read otherwise than its parent links: a parent
     cycle or a chain as deep as ``MAX_DEPTH``, sibling calls that may record one call
     (``spantree.tree`` nests them), an agent span with no children (it may adopt siblings, or
-    record a handoff), a graph node run (``fold_graph_nodes``), a call that rule 1 does
+    record a handoff), a graph node run (``fold_graph_nodes``; a step of an agent's own run,
+    an agent span inside the same agent's, shows no agent of its own), a call that rule 1 does
     not decide, or a light span that may be a handoff by its content (``_may_be_handoff``)
     where that kind would change what it or the spans under it show.
 
@@ -196,7 +197,7 @@ def _enclosed(rows: list[tuple[Any, ...]], read: list[SpanFacts | None]) -> dict
             if span_id not in parented:
                 return None
             name = names[span_id]
-            if name:
+            if name and _decided(span_id, parents, kinds, names) != name:  # (a step of its own run: none)
                 shown[span_id] = name
         elif kind is Kind.LLM:
             owner = _decided(span_id, parents, kinds, names)

@@ -95,6 +95,8 @@ class Reader:
     """What transfer tools returned: the note a handoff passes to the agent taken over."""
     owners: dict[str, str | None] = field(default_factory=dict)
     """The agent each model call belongs to (``spantree.attribution``), by its outermost span."""
+    asked_ids: set[str] = field(default_factory=set)
+    """The ids of every tool call a model call's output asked for, in the whole trace."""
     tools_by_call_id: dict[str, SpanFacts] | None = None
     """The first tool span of each call id, when every tool span has one: the spans a call
     with an id can match, found without a scan of them all (ids are only ever added)."""
@@ -108,6 +110,10 @@ class Reader:
     def read(self, roots: list[Node]) -> None:
         self.calling_roots = {r.facts.span_id for r in roots if r.first_descendant(Kind.LLM) is not None}
         self.owners = attribute(roots)
+        for node, entering in walk(roots):
+            if entering and node.facts.kind is Kind.LLM:
+                messages = node.facts.output_messages or ()
+                self.asked_ids.update(c.id for m in messages for c in m.of_kind("tool_call") if c.id)
         for node, entering in walk(roots):
             if entering:
                 self._enter(node)
@@ -193,7 +199,7 @@ class Reader:
         state = self.agents.get(agent or "")
         instructions = system_text(facts)
         if (agent or "") not in self.agents or (
-            instructions and state and state.instructions and instructions != state.instructions
+            instructions and state and state.instructions and not _frames(instructions, state.instructions)
         ):
             self._agent_start(facts, agent, facts.model, instructions, facts.tool_definitions)
         state = self.agents[agent or ""]
@@ -416,7 +422,7 @@ class Reader:
 
     def _covering_tool(self, facts: SpanFacts, call: Part) -> SpanFacts | None:
         if call.id and self.tools_by_call_id is not None:
-            return self.tools_by_call_id.get(call.id)
+            return self.tools_by_call_id.get(call.id) or self._renamed_call(facts, call)
         for tool in self.tool_spans:
             if call.id and tool.tool_call_id:
                 matched = call.id == tool.tool_call_id
@@ -427,6 +433,26 @@ class Reader:
                     and tool.span_id not in self.covered_calls
                 )
             if matched:
+                return tool
+        return self._renamed_call(facts, call) if call.id else None
+
+    def _renamed_call(self, facts: SpanFacts, call: Part) -> SpanFacts | None:
+        """A call no tool span names by its id is the one a tool span of the same tool with
+        the same arguments, starting after the request, records under an id no model call
+        asked for (OpenLIT makes up a UUID when smolagents passes its tool no call id): the
+        model's id names the call, on the span too."""
+        for tool in self.tool_spans:
+            if (
+                tool.tool_name == call.name
+                and tool.start_ns >= facts.start_ns
+                and tool.tool_call_id not in self.asked_ids
+                and tool.span_id not in self.covered_calls
+                and None not in (tool.tool_arguments, call.arguments)
+                and structured(tool.tool_arguments) == structured(call.arguments)
+            ):
+                tool.tool_call_id = call.id
+                if self.tools_by_call_id is not None:
+                    self.tools_by_call_id.setdefault(call.id or "", tool)
                 return tool
         return None
 
@@ -614,6 +640,14 @@ class Reader:
         the agent running, unless a tool that calls a model runs it (an agent of its own)."""
         agent = enclosing_agent(node)
         return agent if agent is not None or runs_own_agent(node) else self.active_agent
+
+
+def _frames(system: str, instructions: str) -> bool:
+    """Whether a model call's system text is the agent's instructions: the same, or a prompt
+    that holds them whole (smolagents sends the model its own prompt template with the
+    agent's instructions inside; OpenLIT records the instructions alone on the agent span):
+    no change of instructions."""
+    return system == instructions or instructions.strip() in system
 
 
 def _inside_the_same_tool(node: Node) -> bool:
