@@ -20,6 +20,7 @@ planning (``traceindex``).
 
 from __future__ import annotations
 
+import os
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -51,8 +52,11 @@ _NO_STATISTICS = frozenset({"raw"})
 """Columns Parquet keeps no min/max for: a span's payload, kilobytes long, bounded by no
 reader (Iceberg truncates the bounds it records to 16 bytes anyway) — 9% of a file."""
 
-_WRITERS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="tracechat-parquet")
-"""Encoding and writing release the GIL: a commit's files are written side by side."""
+_WRITERS = ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1), thread_name_prefix="tracechat-parquet")
+"""Encoding and writing release the GIL: a commit's files are written side by side, by no
+more threads than cores. Each file's Python parts (partition key, statistics, ``DataFile``)
+hold the GIL, and threads beyond the cores only wait for it: on 2 cores, 4 writers cost a
+commit 70 µs of CPU per span where 2 cost 62–64."""
 
 
 def _key(table: Table, part: pa.Table) -> PartitionKey:

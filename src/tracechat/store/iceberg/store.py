@@ -40,8 +40,10 @@ from pyiceberg.expressions import And, BooleanExpression, EqualTo, GreaterThanOr
 from pyiceberg.expressions.literals import literal
 from pyiceberg.manifest import DataFile
 from pyiceberg.schema import Schema
-from pyiceberg.table import Table
+from pyiceberg.table import Table, Transaction
+from pyiceberg.table.metadata import TableMetadata
 from pyiceberg.table.snapshots import Snapshot
+from pyiceberg.table.update import TableUpdate, update_table_metadata
 
 from tracechat.errors import StorageUnavailable, TraceTooLarge, Unsupported
 from tracechat.ingest.flatten import span_fields
@@ -303,7 +305,7 @@ class IcebergStore:
         for _ in range(_COMMIT_ATTEMPTS):
             try:
                 with (
-                    table.transaction() as transaction,
+                    OnceCopiedTransaction(table) as transaction,
                     transaction.update_snapshot(
                         snapshot_properties={tables.BATCH_PROPERTY: batch_id}
                     ).fast_append() as append,
@@ -679,6 +681,24 @@ class NoWriter:
 
 
 NO_WRITER = NoWriter()
+
+
+class OnceCopiedTransaction(Transaction):
+    """pyiceberg's ``Transaction``, its ``table_metadata`` made once per change instead of at
+    every read. pyiceberg applies the staged updates to a deep copy of the table's metadata
+    each time it is read (pydantic's ``__deepcopy__``, over every snapshot the table keeps
+    until ``maintain`` expires them), and a fast append reads it 14 times before the
+    catalog's own copy. The metadata is frozen, so one copy serves every read until the
+    table or the staged updates change."""
+
+    _made: tuple[TableMetadata, tuple[TableUpdate, ...], TableMetadata] | None = None
+
+    @property
+    def table_metadata(self) -> TableMetadata:
+        base, updates = self._table.metadata, self._updates
+        if self._made is None or self._made[0] is not base or self._made[1] is not updates:
+            self._made = (base, updates, update_table_metadata(base, updates))
+        return self._made[2]
 
 
 def _trace_ids(*tables_: pa.Table | None) -> set[str]:
