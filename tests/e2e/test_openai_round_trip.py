@@ -26,6 +26,8 @@ FAKE_MODEL = Path(__file__).resolve().parents[2] / "scripts" / "capture" / "fake
 
 NOT_ROUND_TRIPPED = {
     "smolagents": "sends tool results back as user messages ('Observation: …'), not as tool messages",
+    "openlit-smolagents": "smolagents again (under OpenLIT): tool results go back as user messages, and the "
+    "system message is smolagents' prompt template around the agent's instructions",
     "strands-agents-parallel": "its last model call's recorded input holds one of the two parallel tool results",
     "llamaindex-react-agent": "records its tool calls and results with no ids, which OpenAI chat messages need",
     "reasoning-openinference": "records the reasoning of the earlier answer as an assistant message of its own",
