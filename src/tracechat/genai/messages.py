@@ -485,6 +485,12 @@ the call it answers, its arguments, whether the answer goes straight to the user
 _A_FINISHED_CALL = {"tool_output", *_ABOUT_THE_REQUEST}
 
 
+def _finished_call(document: Any) -> bool:
+    """Whether a document is a record of a finished tool call (``tool_output`` and facts about
+    the request only: LlamaIndex's ``ToolCallResult``)."""
+    return isinstance(document, dict) and "tool_output" in document and set(document) <= _A_FINISHED_CALL
+
+
 def plain_result(value: str | None) -> str | None:
     """JSON text of a tool's result, with a wrapper that carries one value read as that
     value: ``{"result": …}`` (Google ADK), a Gemini ``FunctionResponse`` (``{"id", "name",
@@ -523,7 +529,7 @@ def result_call_id(value: Any) -> str | None:
     """The id of the call a finished call's record answers (``tool_id`` beside ``tool_output``:
     LlamaIndex's ``ToolCallResult``), else None."""
     document = structured(value)
-    if isinstance(document, dict) and "tool_output" in document and set(document) <= _A_FINISHED_CALL:
+    if _finished_call(document):
         call_id = document.get("tool_id")
         return call_id if isinstance(call_id, str) and call_id else None
     return None
@@ -639,7 +645,7 @@ def _carried(document: Any, depth: int = 0) -> Any:
         ((key, inner),) = document.items()
         if key in _CARRIERS:
             return _carried(inner, depth + 1)
-    if isinstance(document, dict) and "tool_output" in document and set(document) <= _A_FINISHED_CALL:
+    if _finished_call(document):
         return _carried(document["tool_output"], depth + 1)  # the call's record: what the tool returned
     if isinstance(document, dict) and {"name", "response"} <= set(document) <= {"id", "name", "response"}:
         return _carried(document["response"], depth + 1)  # a Gemini FunctionResponse: what the tool returned

@@ -95,8 +95,9 @@ class Reader:
     """What transfer tools returned: the note a handoff passes to the agent taken over."""
     owners: dict[str, str | None] = field(default_factory=dict)
     """The agent each model call belongs to (``spantree.attribution``), by its outermost span."""
-    asked_ids: set[str] = field(default_factory=set)
-    """The ids of every tool call a model call's output asked for, in the whole trace."""
+    roots: list[Node] = field(default_factory=list, init=False)
+    _asked_ids: set[str] | None = field(default=None, init=False)
+    """The ids of every tool call a model call's output asked for, in the whole trace (``asked_ids``)."""
     tools_by_call_id: dict[str, SpanFacts] | None = None
     """The first tool span of each call id, when every tool span has one: the spans a call
     with an id can match, found without a scan of them all (ids are only ever added)."""
@@ -110,10 +111,7 @@ class Reader:
     def read(self, roots: list[Node]) -> None:
         self.calling_roots = {r.facts.span_id for r in roots if r.first_descendant(Kind.LLM) is not None}
         self.owners = attribute(roots)
-        for node, entering in walk(roots):
-            if entering and node.facts.kind is Kind.LLM:
-                messages = node.facts.output_messages or ()
-                self.asked_ids.update(c.id for m in messages for c in m.of_kind("tool_call") if c.id)
+        self.roots = roots
         for node, entering in walk(roots):
             if entering:
                 self._enter(node)
@@ -436,6 +434,15 @@ class Reader:
                 return tool
         return self._renamed_call(facts, call) if call.id else None
 
+    def asked_ids(self) -> set[str]:
+        """The ids of every tool call a model call's output asked for, in the whole trace:
+        read once, only for a trace with a call no tool span names by its id."""
+        if self._asked_ids is None:
+            calls = [n.facts for n, entering in walk(self.roots) if entering and n.facts.kind is Kind.LLM]
+            asked = (c.id for f in calls for m in f.output_messages or () for c in m.of_kind("tool_call"))
+            self._asked_ids = {call_id for call_id in asked if call_id}
+        return self._asked_ids
+
     def _renamed_call(self, facts: SpanFacts, call: Part) -> SpanFacts | None:
         """A call no tool span names by its id is the one a tool span of the same tool with
         the same arguments, starting after the request, records under an id no model call
@@ -445,7 +452,7 @@ class Reader:
             if (
                 tool.tool_name == call.name
                 and tool.start_ns >= facts.start_ns
-                and tool.tool_call_id not in self.asked_ids
+                and tool.tool_call_id not in self.asked_ids()
                 and tool.span_id not in self.covered_calls
                 and None not in (tool.tool_arguments, call.arguments)
                 and structured(tool.tool_arguments) == structured(call.arguments)
