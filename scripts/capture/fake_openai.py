@@ -394,7 +394,7 @@ def chat_turn(body: dict[str, Any]) -> Turn:
         if fn.get("name"):
             turn.tools.append(fn["name"])
             turn.descriptions[fn["name"]] = str(fn.get("description") or "")
-            turn.params[fn["name"]] = list(((fn.get("parameters") or {}).get("properties") or {}))
+            turn.params[fn["name"]] = list((fn.get("parameters") or {}).get("properties") or {})
     messages = body.get("messages") or []
     call_names: dict[str, str] = {}
     for m in messages:

@@ -318,7 +318,7 @@ def test_a_failed_span_with_only_an_exception_event_is_listed_with_its_reason(st
         ("get_time", "E", 1),
         ("get_weather", "no answer for Paris, try again", 1),
     ]
-    assert [span.status_message for span in store.trace_spans("p", trace.trace_hex)] == [
+    assert [span.fields.status_message for span in store.trace_spans("p", trace.trace_hex)] == [
         "no answer for Paris, try again",
         "E",
     ]

@@ -49,7 +49,7 @@ def _no_planning(monkeypatch: pytest.MonkeyPatch, store: IcebergStore) -> None:
 def _names(store: IcebergStore, trace: bytes) -> list[str]:
     stored = store.read_trace("p", trace.hex())
     assert stored is not None
-    return [span.name for span in stored.spans]
+    return [span.fields.name for span in stored.spans]
 
 
 def _listed(store: IcebergStore, trace: bytes) -> tuple[str, ...] | None:
@@ -68,7 +68,7 @@ def test_a_trace_split_across_commits_and_receivers_reads_whole_from_its_listed_
     first.submit(_batch((trace, 4), (other, 2))).result()
     _no_planning(monkeypatch, reader)
     assert _names(reader, trace) == ["span 1", "span 2", "span 3", "span 4"]
-    assert [s.name for s in reader.trace_spans("p", other.hex())] == ["span 1", "span 2"]
+    assert [s.fields.name for s in reader.trace_spans("p", other.hex())] == ["span 1", "span 2"]
     assert reader.listed_reads == 2
     assert reader.planned_reads == 0
     files = _listed(reader, trace)

@@ -140,7 +140,7 @@ def test_a_commit_whose_reply_was_lost_is_found_and_not_written_again(
     batches = _snapshots_of_batches(table)
     assert len(batches) == 1  # one snapshot: the retry found the first
     assert table.scan().to_arrow().num_rows == 2
-    assert [s.span_id for s in store.trace_spans("p", _trace(1).hex())] == ["0000000000000001", "0000000000000002"]
+    assert [s.fields.span_id for s in store.trace_spans("p", _trace(1).hex())] == ["0000000000000001", "0000000000000002"]
 
 
 def test_a_trace_split_across_receivers_and_re_sent_through_both_reads_whole_once(open_iceberg: Opener) -> None:
@@ -152,7 +152,7 @@ def test_a_trace_split_across_receivers_and_re_sent_through_both_reads_whole_onc
     entry = reader.trace("p", trace.hex())
     assert entry is not None
     assert (entry.span_count, entry.root_span_name) == (5, "span 1")
-    assert [s.name for s in reader.trace_spans("p", trace.hex())] == [f"span {n}" for n in range(1, 6)]
+    assert [s.fields.name for s in reader.trace_spans("p", trace.hex())] == [f"span {n}" for n in range(1, 6)]
     stored = reader.read_trace("p", trace.hex())
     assert stored is not None
     assert len(stored.spans) == 5
@@ -169,7 +169,7 @@ def test_a_watch_on_a_reader_is_woken_by_a_commit_through_another_receiver(open_
         assert watch.wait(10.0)  # PostgreSQL's NOTIFY, heard by the reader's listener
         found = reader.read_span("p", trace.hex(), (1).to_bytes(8, "big").hex())
         assert found is not None
-        assert [s.name for s in found.spans] == ["span 1"]
+        assert [s.fields.name for s in found.spans] == ["span 1"]
         missing = reader.read_span("p", trace.hex(), (9).to_bytes(8, "big").hex())  # no such span
         assert missing is not None
         assert (missing.root_span_name, missing.spans) == ("span 1", [])
@@ -215,7 +215,7 @@ def test_postgres_away_fails_the_batch_retryably_and_then_recovers(postgres: Pos
         finally:
             postgres.start()
         store.submit(_batch((_trace(1), 3))).result(timeout=60)
-        assert [s.name for s in store.trace_spans("p", _trace(1).hex())] == ["span 1", "span 3"]
+        assert [s.fields.name for s in store.trace_spans("p", _trace(1).hex())] == ["span 1", "span 3"]
     finally:
         store.close()
 
@@ -269,7 +269,7 @@ def test_maintenance_beside_a_receiver_compacts_expires_and_cleans_without_losin
     assert young_orphan.exists()
     reader = open_iceberg()
     for trace in traces:
-        assert [s.name for s in reader.trace_spans("p", trace.hex())] == [f"span {n}" for n in range(1, 9)]
+        assert [s.fields.name for s in reader.trace_spans("p", trace.hex())] == [f"span {n}" for n in range(1, 9)]
     for trace in sent:
         assert len(reader.trace_spans("p", trace.hex())) == 2
     rows = _spans_table(reader).scan().to_arrow()
@@ -322,7 +322,7 @@ def test_a_batch_left_unindexed_by_a_dead_receiver_is_indexed_by_maintenance(ope
     report = run_maintenance(store_dsn(store), _warehouse(table), grace=GRACE, unindexed_after=timedelta(0))
     assert report.batches_reindexed == 1
     assert store.span_count("p") == 3
-    assert [s.name for s in store.trace_spans("p", _trace(1).hex())] == ["span 1", "span 2"]
+    assert [s.fields.name for s in store.trace_spans("p", _trace(1).hex())] == ["span 1", "span 2"]
     again = run_maintenance(store_dsn(store), _warehouse(table), grace=GRACE, unindexed_after=timedelta(0))
     assert again.batches_reindexed == 0
 
@@ -434,7 +434,7 @@ def test_manifests_rewritten_beside_two_receivers_lose_nothing_and_a_read_plans_
     assert len(pairs) == len(set(pairs)) == sum(sent.values())  # every acknowledged span, once
     assert reader.span_count("p") == sum(sent.values())
     for trace in (_trace(101), _trace(100_101), max(sent)):
-        assert [s.name for s in reader.trace_spans("p", trace.hex())] == ["span 1", "span 2"]
+        assert [s.fields.name for s in reader.trace_spans("p", trace.hex())] == ["span 1", "span 2"]
 
 
 def test_index_rows_written_in_one_statement_keep_every_value_as_it_was(open_iceberg: Opener) -> None:

@@ -44,7 +44,7 @@ def _spans(*specs: tuple[int, int | None, int], trace: bytes = TRACE) -> IngestB
 
 
 def _ids(store: SpanStore) -> list[str]:
-    return [s.span_id for s in store.trace_spans("p", TRACE.hex())]
+    return [s.fields.span_id for s in store.trace_spans("p", TRACE.hex())]
 
 
 def test_spans_come_back_in_start_order(store: SpanStore) -> None:
@@ -136,7 +136,7 @@ def _everything(store: SpanStore) -> tuple[object, ...]:
     page = store.list_traces("p", TraceFilter(), limit=10, offset=0)
     return (
         store.trace("p", TRACE.hex()),
-        [(s.span_id, s.raw, s.resource, s.scope) for s in store.trace_spans("p", TRACE.hex())],
+        [(s.fields.span_id, s.raw, s.resource, s.scope) for s in store.trace_spans("p", TRACE.hex())],
         [(log.raw, log.resource, log.scope) for log in store.trace_logs("p", TRACE.hex())],
         store.feedback("p", TRACE.hex()),
         page,
@@ -219,14 +219,14 @@ def test_a_version_4_file_gets_response_ids_and_keeps_its_spans(tmp_path: Path) 
     path = tmp_path / "v4.duckdb"
     store = DuckDBStore(path)
     store.submit(_spans((1, None, 1), (2, 1, 2))).result()
-    before = [(s.span_id, s.raw) for s in store.trace_spans("p", TRACE.hex())]
+    before = [(s.fields.span_id, s.raw) for s in store.trace_spans("p", TRACE.hex())]
     store.close()
     with duckdb.connect(str(path)) as con:  # as schema 4 left it: no response_id
         as_schema_5(con)
         con.execute("ALTER TABLE spans DROP COLUMN response_id")
         con.execute("UPDATE meta SET value = '4' WHERE key = 'schema_version'")
     migrated = DuckDBStore(path)
-    assert [(s.span_id, s.raw) for s in migrated.trace_spans("p", TRACE.hex())] == before
+    assert [(s.fields.span_id, s.raw) for s in migrated.trace_spans("p", TRACE.hex())] == before
     migrated.submit(_spans((3, 1, 3))).result()  # staged rows (response_id beside the promoted ones) insert by name
     assert len(migrated.trace_spans("p", TRACE.hex())) == 3
     columns = [row[0] for row in migrated.cursor().execute("DESCRIBE spans").fetchall()]
@@ -240,7 +240,7 @@ def test_a_version_2_file_keeps_its_spans_and_logs_when_migrated(tmp_path: Path)
     for number in range(1, 6):  # five commits: five batches whose order must survive
         store.submit(_spans((number, None if number == 1 else 1, number))).result()
     store.submit(_logs_of(TRACE)).result()
-    before = [(s.span_id, s.raw) for s in store.trace_spans("p", TRACE.hex())]
+    before = [(s.fields.span_id, s.raw) for s in store.trace_spans("p", TRACE.hex())]
     store.close()
     with duckdb.connect(str(path)) as con:  # as schema 2 left them: text columns without a codec
         as_schema_5(con)
@@ -259,7 +259,7 @@ def test_a_version_2_file_keeps_its_spans_and_logs_when_migrated(tmp_path: Path)
         con.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
 
     migrated = DuckDBStore(path)
-    assert [(s.span_id, s.raw) for s in migrated.trace_spans("p", TRACE.hex())] == before
+    assert [(s.fields.span_id, s.raw) for s in migrated.trace_spans("p", TRACE.hex())] == before
     assert len(migrated.trace_logs("p", TRACE.hex())) == 1
     migrated.checkpoint()
     codecs = migrated.cursor().execute(
@@ -287,7 +287,7 @@ def test_a_version_5_file_moves_its_payloads_out_of_the_span_rows(tmp_path: Path
     store.submit(_spans((1, None, 5), trace=other)).result()
     store.submit(_logs_of(TRACE)).result()
     before = {
-        t: [(s.span_id, s.raw, s.resource, s.scope) for s in store.trace_spans("p", t.hex())] for t in (TRACE, other)
+        t: [(s.fields.span_id, s.raw, s.resource, s.scope) for s in store.trace_spans("p", t.hex())] for t in (TRACE, other)
     }
     batches = store.cursor().execute("SELECT span_id, batch FROM spans ORDER BY ALL").fetchall()
     store.close()
@@ -302,15 +302,15 @@ def test_a_version_5_file_moves_its_payloads_out_of_the_span_rows(tmp_path: Path
     assert seen
     assert seen[-1] == 1.0
     assert {
-        t: [(s.span_id, s.raw, s.resource, s.scope) for s in migrated.trace_spans("p", t.hex())] for t in before
+        t: [(s.fields.span_id, s.raw, s.resource, s.scope) for s in migrated.trace_spans("p", t.hex())] for t in before
     } == before
     read = migrated.read_trace("p", TRACE.hex())
     assert read is not None
-    assert [s.span_id for s in read.spans] == [s[0] for s in before[TRACE]]
+    assert [s.fields.span_id for s in read.spans] == [s[0] for s in before[TRACE]]
     assert len(read.logs) == 1
     one = migrated.read_span("p", TRACE.hex(), (3).to_bytes(8, "big").hex())
     assert one is not None
-    assert [(s.span_id, s.raw) for s in one.spans] == [before[TRACE][2][:2]]
+    assert [(s.fields.span_id, s.raw) for s in one.spans] == [before[TRACE][2][:2]]
     assert migrated.cursor().execute("SELECT span_id, batch FROM spans ORDER BY ALL").fetchall() == batches
     columns = [row[0] for row in migrated.cursor().execute("DESCRIBE spans").fetchall()]
     assert "raw" not in columns
@@ -335,5 +335,5 @@ def test_a_request_sent_again_adds_no_payload_row(tmp_path: Path) -> None:
     assert rows() == (1,)
     store.submit(_spans((2, 1, 2), (3, 1, 3))).result()
     assert rows() == (2,)
-    assert [s.span_id for s in store.trace_spans("p", TRACE.hex())] == [(n).to_bytes(8, "big").hex() for n in (1, 2, 3)]
+    assert [s.fields.span_id for s in store.trace_spans("p", TRACE.hex())] == [(n).to_bytes(8, "big").hex() for n in (1, 2, 3)]
     store.close()

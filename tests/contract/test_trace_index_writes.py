@@ -70,7 +70,7 @@ def test_a_row_another_receiver_inserts_first_is_merged_with(
     assert entry is not None
     assert entry.span_count == 2
     assert entry.root_span_name == "span 1"
-    assert {span.span_id for span in second.read_trace("p", _trace(7).hex()).spans} == {  # type: ignore[union-attr]
+    assert {span.fields.span_id for span in second.read_trace("p", _trace(7).hex()).spans} == {  # type: ignore[union-attr]
         (1).to_bytes(8, "big").hex(),
         (2).to_bytes(8, "big").hex(),
     }

@@ -136,7 +136,7 @@ def test_exporter_retries_land_every_span(small_queue: InProcessServer, transpor
             f.result(30)
     assert _overloaded(small_queue, transport) >= 1
     stored = small_queue.service.store.trace_spans("default", format(spans[0].context.trace_id, "032x"))
-    assert {(s.trace_id, s.span_id) for s in stored} == span_ids(spans)
+    assert {(s.trace_id, s.fields.span_id) for s in stored} == span_ids(spans)
 
 
 def test_failed_commit_is_retryable_and_stores_nothing(tmp_path: Path) -> None:

@@ -168,7 +168,7 @@ def test_an_invalidated_database_is_reopened(tmp_path: Path) -> None:
         for spans in (before, after):
             trace_id = format(spans[0].context.trace_id, "032x")
             stored = store.trace_spans("default", trace_id)
-            assert {(s.trace_id, s.span_id) for s in stored} == span_ids(spans)
+            assert {(s.trace_id, s.fields.span_id) for s in stored} == span_ids(spans)
     finally:
         server.stop()
 

@@ -16,7 +16,7 @@ from tracechat.ingest.codec import decode_resource, decode_scope, decode_span_pa
 
 
 def _stored_ids(server: InProcessServer, project: str, trace_id: str) -> set[tuple[str, str]]:
-    return {(s.trace_id, s.span_id) for s in server.service.store.trace_spans(project, trace_id)}
+    return {(s.trace_id, s.fields.span_id) for s in server.service.store.trace_spans(project, trace_id)}
 
 
 @pytest.mark.parametrize("transport", ["grpc", "http", "http-gzip"])
@@ -31,17 +31,18 @@ def test_exported_spans_are_stored_losslessly(server: InProcessServer, transport
 
     trace_id = format(spans[0].context.trace_id, "032x")
     assert _stored_ids(server, "default", trace_id) == span_ids(spans)
-    stored = {s.span_id: s for s in server.service.store.trace_spans("default", trace_id)}
+    stored = {s.fields.span_id: s for s in server.service.store.trace_spans("default", trace_id)}
     chat = next(s for s in spans if s.name == "chat gpt-4o")
     row = stored[format(chat.context.span_id, "016x")]
-    assert (row.operation, row.request_model, row.response_model, row.provider) == (
+    fields = row.fields
+    assert (fields.operation, fields.request_model, fields.response_model, fields.provider) == (
         "chat",
         "gpt-4o",
         "gpt-4o-2024-08-06",
         "openai",
     )
     assert chat.parent is not None
-    assert row.parent_span_id == format(chat.parent.span_id, "016x")
+    assert fields.parent_span_id == format(chat.parent.span_id, "016x")
     payload = decode_span_payload(row.raw)
     sent = {k: list(v) if isinstance(v, tuple) else v for k, v in chat.attributes.items()}
     assert payload.attributes == sent

@@ -38,7 +38,7 @@ def test_key_project_wins_over_resource(tmp_path: Path) -> None:
         assert basic.export(admin_spans) is SpanExportResult.SUCCESS
         admin_trace = format(admin_spans[0].context.trace_id, "032x")
         stored = server.service.store.trace_spans("elsewhere", admin_trace)
-        assert {(s.trace_id, s.span_id) for s in stored} == span_ids(admin_spans)
+        assert {(s.trace_id, s.fields.span_id) for s in stored} == span_ids(admin_spans)
     finally:
         server.stop()
 

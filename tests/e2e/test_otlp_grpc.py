@@ -52,7 +52,7 @@ def test_gzip_over_grpc(server: InProcessServer) -> None:
     exporter = OTLPSpanExporter(endpoint=server.grpc_endpoint, insecure=True, compression=grpc.Compression.Gzip)
     assert exporter.export(spans) is SpanExportResult.SUCCESS
     stored = server.service.store.trace_spans("default", format(spans[0].context.trace_id, "032x"))
-    assert {(s.trace_id, s.span_id) for s in stored} == span_ids(spans)
+    assert {(s.trace_id, s.fields.span_id) for s in stored} == span_ids(spans)
 
 
 def test_logs_service_accepts_protobuf(server: InProcessServer) -> None:

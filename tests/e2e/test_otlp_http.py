@@ -45,7 +45,7 @@ def test_spec_json_example_is_stored(server: InProcessServer) -> None:
     assert response.headers["content-type"] == "application/json"
     assert response.json() == {}
     [span] = server.service.store.trace_spans("default", SPEC_TRACE)
-    assert (span.span_id, span.parent_span_id, span.kind, span.status_code) == (
+    assert (span.fields.span_id, span.fields.parent_span_id, span.fields.kind, span.fields.status_code) == (
         "eee19b7ec3c1b174",
         "eee19b7ec3c1b173",
         2,
@@ -106,7 +106,7 @@ def test_bad_spans_are_reported_and_good_ones_kept(server: InProcessServer) -> N
     assert partial.rejected_spans == 2
     assert "span_id must be 8 bytes, got 3" in partial.error_message
     assert "span_id is all zeros" in partial.error_message
-    kept = {s.span_id for s in server.service.store.trace_spans("default", "01" * 16)}
+    kept = {s.fields.span_id for s in server.service.store.trace_spans("default", "01" * 16)}
     assert kept == {"04" * 8, "06" * 8}
 
 

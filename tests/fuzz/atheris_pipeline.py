@@ -22,7 +22,7 @@ with atheris.instrument_imports(include=["tracechat"]):
     from tracechat.ingest.flatten import flatten_traces
     from tracechat.ingest.otlp import Encoding, decode_trace_request
     from tracechat.ingest.wire import WireFormatError, span_slices
-    from tracechat.model.records import IngestBatch
+    from tracechat.model.records import IngestBatch, SpanFields
     from tracechat.model.stored import StoredSpan
     from tracechat.query.service import trace_facts
     from tracechat.query.trajectory import build_trajectory
@@ -46,7 +46,7 @@ def one_input(data: bytes) -> None:
     flattened = flatten_traces(request, lambda resource: "fuzz", slices)
     for trace_id, spans in _traces(flattened.batch).items():
         facts, _ = trace_facts(spans, [])
-        trajectory = build_trajectory(trace_id, facts, spans[0].name)
+        trajectory = build_trajectory(trace_id, facts, spans[0].fields.name)
         trajectory.model_dump_json()
 
 
@@ -59,31 +59,33 @@ def _traces(batch: IngestBatch) -> dict[str, list[StoredSpan]]:
             StoredSpan(
                 project=columns.project[i],
                 trace_id=trace_id,
-                span_id=columns.span_id[i],
-                parent_span_id=columns.parent_span_id[i],
-                name=columns.name[i],
-                kind=columns.kind[i],
-                start_ns=columns.start_ns[i],
-                end_ns=columns.end_ns[i],
-                status_code=columns.status_code[i],
-                status_message=columns.status_message[i],
-                operation=columns.operation[i],
-                agent_name=columns.agent_name[i],
-                request_model=columns.request_model[i],
-                response_model=columns.response_model[i],
-                provider=columns.provider[i],
-                tool_name=columns.tool_name[i],
-                conversation_id=columns.conversation_id[i],
-                response_id=columns.response_id[i],
-                input_tokens=columns.input_tokens[i],
-                output_tokens=columns.output_tokens[i],
+                fields=SpanFields(
+                    span_id=columns.span_id[i],
+                    parent_span_id=columns.parent_span_id[i],
+                    name=columns.name[i],
+                    kind=columns.kind[i],
+                    start_ns=columns.start_ns[i],
+                    end_ns=columns.end_ns[i],
+                    status_code=columns.status_code[i],
+                    status_message=columns.status_message[i],
+                    operation=columns.operation[i],
+                    agent_name=columns.agent_name[i],
+                    request_model=columns.request_model[i],
+                    response_model=columns.response_model[i],
+                    provider=columns.provider[i],
+                    tool_name=columns.tool_name[i],
+                    conversation_id=columns.conversation_id[i],
+                    response_id=columns.response_id[i],
+                    input_tokens=columns.input_tokens[i],
+                    output_tokens=columns.output_tokens[i],
+                ),
                 raw=columns.raw[i],
                 resource=scope.resource,
                 scope=scope.scope,
             )
         )
     for spans in traces.values():
-        spans.sort(key=lambda span: span.start_ns)
+        spans.sort(key=lambda span: span.fields.start_ns)
     return traces
 
 

@@ -22,6 +22,7 @@ from tracechat.ingest.codec import attributes, decode_log_payload, decode_span_p
 from tracechat.ingest.flatten import span_fields
 from tracechat.ingest.loader import decode_request, find_request_files
 from tracechat.model.span import LogPayload
+from tracechat.model.records import SpanFields
 from tracechat.model.stored import StoredSpan
 
 
@@ -42,12 +43,13 @@ def _sample_spans() -> Iterator[tuple[StoredSpan, list[LogPayload], dict[str, ob
             for scope_spans in resource_spans.scope_spans:
                 for span in scope_spans.spans:
                     raw = span.SerializeToString()
-                    stored = StoredSpan("default", span.trace_id.hex(), *span_fields(span), raw, b"", b"")  # type: ignore[call-arg]
+                    fields = SpanFields._make(span_fields(span))
+                    stored = StoredSpan("default", span.trace_id.hex(), fields, raw, b"", b"")
                     yield stored, logs.get(span.span_id, []), resource
 
 
 def _read(stored: StoredSpan, logs: list[LogPayload], resource: dict[str, object]) -> SpanFacts:
-    return registry.normalize(stored, decode_span_payload(stored.raw), logs, resource)
+    return registry.normalize(stored.fields, decode_span_payload(stored.raw), logs, resource)
 
 
 def _every_convention_on_every_span(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -90,14 +92,14 @@ def test_a_convention_runs_only_on_spans_with_its_keys_events_or_logs(monkeypatc
     spans = list(_sample_spans())
     for stored, logs, resource in spans:
         _read(stored, logs, resource)
-    with_events = {s.span_id for s, _, _ in spans if decode_span_payload(s.raw).events}
+    with_events = {s.fields.span_id for s, _, _ in spans if decode_span_payload(s.raw).events}
     assert set(ran) == with_events  # no sample key starts with "my."
 
 
 def test_log_records_read_alone_read_as_with_every_convention(monkeypatch: pytest.MonkeyPatch) -> None:
     """``normalize_logs`` (the search indexer's reading of log records without their span)
     goes through the same gates."""
-    with_logs = [(stored.span_id, logs) for stored, logs, _ in _sample_spans() if logs]
+    with_logs = [(stored.fields.span_id, logs) for stored, logs, _ in _sample_spans() if logs]
     assert with_logs
     monkeypatch.setattr(types, "_KEY_ANSWERS", {})
     gated = [registry.normalize_logs(span_id, logs) for span_id, logs in with_logs]

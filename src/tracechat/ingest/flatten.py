@@ -27,7 +27,7 @@ from tracechat import pricing
 from tracechat.genai.registry import normalize
 from tracechat.ingest.agents import shown_agents_of
 from tracechat.ingest.codec import span_payload
-from tracechat.ingest.promote import PROMOTED_COLUMNS, promote
+from tracechat.ingest.promote import PROMOTED_COLUMNS, promote, promote_read
 from tracechat.ingest.wire import SpanSlices
 from tracechat.model.ids import SPAN_ID_BYTES, TRACE_ID_BYTES, id_problem
 from tracechat.model.records import (
@@ -36,7 +36,8 @@ from tracechat.model.records import (
     SpanColumns,
     SpanFields,
 )
-from tracechat.model.span import STATUS_ERROR
+from tracechat.model.span import STATUS_ERROR, SpanPayload
+from tracechat.model.stored import StoredSpan
 
 ProjectOf = Callable[[PB2Resource], str]
 """Resolves the project of a resource (the caller's key decides; see ``ingest.projects``)."""
@@ -165,11 +166,13 @@ def _log_problem(record: PB2LogRecord) -> str | None:
     return None
 
 
-def span_fields(span: PB2Span) -> tuple[Any, ...]:
+def span_fields(span: PB2Span, payload: SpanPayload | None = None) -> tuple[Any, ...]:
     """A span's columns from ``span_id`` to ``output_tokens``, in ``SpanColumns`` order: its own
     fields, then the promoted attributes. Ingest stores them; trace reads derive them again
     from the stored payload (cheaper than reading a column each), so both read one status
-    (``span_status``)."""
+    (``span_status``). A read passes the span's decoded ``payload`` (``codec.span_payload``),
+    which it needs anyway: the promoted attributes are read from its values, not decoded
+    from the protobuf a second time."""
     parent = span.parent_span_id
     own = (
         span.span_id.hex(),
@@ -179,15 +182,28 @@ def span_fields(span: PB2Span) -> tuple[Any, ...]:
         span.start_time_unix_nano,
         span.end_time_unix_nano,
     )
-    promoted = promote(span.attributes, span.name)
-    return (*own, *span_status(span, own, promoted), *promoted)
+    if payload is None:
+        promoted = promote(span.attributes, span.name)
+    else:
+        promoted = promote_read(span.attributes, payload.attributes, span.name)
+    return (*own, *span_status(span, own, promoted, payload), *promoted)
+
+
+def stored_span(project: str, trace_id: str, raw: bytes, resource: bytes, scope: bytes) -> StoredSpan:
+    """A span as a trace read gives it back: its payload decoded once, its columns derived
+    from it (``span_fields``)."""
+    span = PB2Span.FromString(raw)
+    payload = span_payload(span)
+    return StoredSpan(project, trace_id, SpanFields._make(span_fields(span, payload)), raw, resource, scope, payload)
 
 
 EXCEPTION_KEYS = ("exception.message", "exception.type")
 """Where an OTel ``exception`` event says why: its message, else its type."""
 
 
-def span_status(span: PB2Span, own: tuple[Any, ...], promoted: Sequence[Any]) -> tuple[int, str | None]:
+def span_status(
+    span: PB2Span, own: tuple[Any, ...], promoted: Sequence[Any], payload: SpanPayload | None = None
+) -> tuple[int, str | None]:
     """The status a span is stored and read with (``status_code``, ``status_message``), the
     same for the trace list, the error analytics, the span view and the trajectory:
 
@@ -202,10 +218,11 @@ def span_status(span: PB2Span, own: tuple[Any, ...], promoted: Sequence[Any]) ->
       ``exception`` event and asks for ERROR too late).
 
     ``own`` and ``promoted``: the span's fields before its status and after it, in
-    ``span_fields`` order. Most spans record no event: they are told apart by that alone;
-    only a span with an exception event and no ERROR status is normalized (its attributes
-    alone, not the log records sent about it, which may come in another request). The
-    payload keeps the status the span was sent with."""
+    ``span_fields`` order; ``payload``: its decoded payload, when the caller has it. Most
+    spans record no event: they are told apart by that alone; only a span with an exception
+    event and no ERROR status is normalized (its attributes alone, not the log records sent
+    about it, which may come in another request). The payload keeps the status the span was
+    sent with."""
     status = span.status
     code, message = status.code, status.message
     if code == STATUS_ERROR:
@@ -213,7 +230,7 @@ def span_status(span: PB2Span, own: tuple[Any, ...], promoted: Sequence[Any]) ->
     if not span.events:
         return code, message or None
     exception = _exception_message(span)
-    if exception is None or _returned_something(span, own, promoted):
+    if exception is None or _returned_something(span, own, promoted, payload):
         return code, message or None
     return STATUS_ERROR, exception
 
@@ -229,11 +246,13 @@ def _exception_message(span: PB2Span) -> str | None:
     return None
 
 
-def _returned_something(span: PB2Span, own: tuple[Any, ...], promoted: Sequence[Any]) -> bool:
+def _returned_something(
+    span: PB2Span, own: tuple[Any, ...], promoted: Sequence[Any], payload: SpanPayload | None
+) -> bool:
     """Whether a span recorded what it returned, as the conventions read it: a tool's result,
     an output text or output messages."""
     fields = SpanFields._make((*own, span.status.code, span.status.message or None, *promoted))
-    facts = normalize(fields, span_payload(span), [], {})
+    facts = normalize(fields, payload or span_payload(span), [], {})
     return facts.tool_result is not None or facts.output_text is not None or facts.output_messages is not None
 
 

@@ -216,6 +216,8 @@ def _build_slots() -> dict[str, tuple[int, int, Transform | None, bool]]:
 
 
 _SLOTS = _build_slots()
+_READ = frozenset(_SLOTS) | {_MLFLOW_TYPE, _LANGFUSE_TYPE}
+"""Every key whose value the promoter reads."""
 _OPERATION = PROMOTED_COLUMNS.index("operation")
 _AGENT = PROMOTED_COLUMNS.index("agent_name")
 
@@ -223,17 +225,34 @@ _AGENT = PROMOTED_COLUMNS.index("agent_name")
 def promote(attributes: Iterable[Any], span_name: str) -> list[Any]:
     """Values of ``PROMOTED_COLUMNS`` for one span (None where no key is present).
 
-    ``attributes`` are OTLP ``KeyValue`` messages; only keys in ``PROMOTED_KEYS`` are read.
+    ``attributes`` are OTLP ``KeyValue`` messages; only keys in ``PROMOTED_KEYS`` (and the
+    few others the promoter reads) have their values decoded.
     """
+    return promote_decoded(((kv.key, any_value(kv.value)) for kv in attributes if kv.key in _READ), span_name)
+
+
+def promote_read(attributes: Sequence[Any], decoded: dict[str, Any], span_name: str) -> list[Any]:
+    """``promote`` of a span whose attributes a read has decoded already (``decoded``, from
+    the same ``KeyValue``s): read from the decoded values, unless the span repeats a key
+    (against OTLP's rules; the decoded dict holds its last value, the promoter the best
+    ranked and first one)."""
+    if len(decoded) == len(attributes):
+        return promote_decoded(decoded.items(), span_name)
+    return promote(attributes, span_name)
+
+
+def promote_decoded(attributes: Iterable[tuple[str, Any]], span_name: str) -> list[Any]:
+    """``promote`` from attributes as keys and decoded values (``ingest.codec.any_value``),
+    in the order the span holds them."""
     values: list[Any] = [None] * (_GENKIT_OUT + 1)
     ranks = [_WORST] * (_GENKIT_OUT + 1)
-    for kv in attributes:
-        if kv.key == _MLFLOW_TYPE:
-            values[_KIND] = _json_string(_text_value(kv.value) or "")
-        elif kv.key == _LANGFUSE_TYPE:
-            values[_KIND] = (_text_value(kv.value) or "").upper()
+    for key, raw in attributes:
+        if key == _MLFLOW_TYPE:
+            values[_KIND] = _json_string(_text_value(raw) or "")
+        elif key == _LANGFUSE_TYPE:
+            values[_KIND] = (_text_value(raw) or "").upper()
 
-        slot = _SLOTS.get(kv.key)
+        slot = _SLOTS.get(key)
         if slot is None:
             continue
         index, rank, transform, numeric = slot
@@ -241,11 +260,11 @@ def promote(attributes: Iterable[Any], span_name: str) -> list[Any]:
             continue
         value: int | str | None
         if numeric:
-            value = _int_value(kv.value)
+            value = _int_value(raw)
         elif index == _AGENT:
-            value = _agent_text(kv.value)
+            value = text(raw) or None
         else:
-            value = _text_value(kv.value)
+            value = _text_value(raw)
             if value is not None and transform is not None:
                 value = transform(value)
         if value is not None:
@@ -335,34 +354,27 @@ def _fill_agent_name(values: list[Any], span_name: str) -> None:
 
 
 def _text_value(value: Any) -> str | None:
-    which = value.WhichOneof("value")
-    if which == "string_value":
-        text: str = value.string_value
-        return text or None
-    if which in ("int_value", "double_value", "bool_value"):
-        return str(getattr(value, which))
+    """A text column's value: a string (none when empty), a number or boolean as its text;
+    bytes, arrays and maps are none."""
+    if isinstance(value, str):
+        return value or None
+    if isinstance(value, (int, float)):  # bool too: "True", as str() of the protobuf's bool
+        return str(value)
     return None
 
 
-def _agent_text(value: Any) -> str | None:
-    """An agent's name as the conventions read it (``genai.values.text``): a placeholder is
-    none, a structured or boolean value its JSON text; the trajectory names the agent so,
-    and the list must name the one it names (``ingest.agents``)."""
-    if value.WhichOneof("value") == "string_value":
-        return text(value.string_value) or None
-    return text(any_value(value)) or None
-
-
 def _int_value(value: Any) -> int | None:
-    which = value.WhichOneof("value")
-    if which == "int_value":
-        number: int = value.int_value
-        return number
-    if which == "double_value" and value.double_value.is_integer():
-        return int(value.double_value)
-    if which == "string_value":
+    """A count column's value: an integer, a float that is one, or a string of one in int64
+    range; a boolean is none."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return int(value) if value.is_integer() else None
+    if isinstance(value, str):
         try:
-            parsed = int(value.string_value)
+            parsed = int(value)
         except ValueError:
             return None
         return parsed if -_INT64 <= parsed < _INT64 else None

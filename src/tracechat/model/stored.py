@@ -4,36 +4,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tracechat.model.records import SpanFields
+from tracechat.model.span import SpanPayload
+
 
 @dataclass(frozen=True, slots=True)
 class StoredSpan:
     project: str
     trace_id: str
-    span_id: str
-    parent_span_id: str | None
-    name: str
-    kind: int
-    start_ns: int
-    end_ns: int
-    status_code: int
-    status_message: str | None
-    operation: str | None
-    agent_name: str | None
-    request_model: str | None
-    response_model: str | None
-    provider: str | None
-    tool_name: str | None
-    conversation_id: str | None
-    response_id: str | None
-    """The provider's id of the response a model call got (``gen_ai.response.id``)."""
-    input_tokens: int | None
-    output_tokens: int | None
+    fields: SpanFields
+    """Its own fields and promoted columns: what ``genai.registry.normalize`` reads of it
+    besides its payload."""
     raw: bytes
     """The span's own OTLP protobuf encoding: attributes, events, links, status, flags."""
     resource: bytes
     """The OTLP ``Resource`` it was sent under, protobuf-encoded."""
     scope: bytes
     """The OTLP ``InstrumentationScope`` it was sent under, protobuf-encoded."""
+    payload: SpanPayload | None = None
+    """``raw`` decoded, where the store decoded it to derive ``fields`` (a trace read,
+    ``ingest.flatten.stored_span``); None where the columns were read as stored."""
 
 
 @dataclass(frozen=True, slots=True)

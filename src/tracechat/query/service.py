@@ -238,4 +238,5 @@ def _facts(span: StoredSpan, resources: dict[bytes, Attributes], logs: dict[str 
     resource = resources.get(span.resource)
     if resource is None:
         resource = resources[span.resource] = decode_resource(span.resource)
-    return normalize(span, decode_span_payload(span.raw), logs.get(span.span_id, []), resource)
+    payload = span.payload or decode_span_payload(span.raw)
+    return normalize(span.fields, payload, logs.get(span.fields.span_id, []), resource)

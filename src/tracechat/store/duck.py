@@ -18,12 +18,11 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
-from opentelemetry.proto.trace.v1.trace_pb2 import Span as PB2Span
 
 from tracechat import interrupts
 from tracechat.errors import StoreCorrupted, TraceTooLarge
 from tracechat.genai.values import bounded_json
-from tracechat.ingest.flatten import span_fields
+from tracechat.ingest.flatten import stored_span
 from tracechat.migration import MigrationStatus
 from tracechat.model.records import IngestBatch, StoredCount
 from tracechat.model.sessions import SessionEntry, SessionFilter, SessionSummary
@@ -471,8 +470,8 @@ class DuckDBStore:
         if only is not None:
             records = [record for record in records if record[0] == only]
         scopes = self._scopes_of({scope_id for _, scope_id, _ in records})
-        spans = [StoredSpan(*_span_row(project, trace_id, raw, *scopes[scope_id])) for _, scope_id, raw in records]
-        spans.sort(key=lambda span: (span.start_ns, span.span_id))
+        spans = [stored_span(project, trace_id, raw, *scopes[scope_id]) for _, scope_id, raw in records]
+        spans.sort(key=lambda span: (span.fields.start_ns, span.fields.span_id))
         return spans
 
     def _logs(self, project: str, trace_id: str, batches: tuple[int, int]) -> list[StoredLog]:
@@ -671,11 +670,6 @@ def _roll_back(con: duckdb.DuckDBPyConnection) -> None:
     already rolled back by DuckDB; the error that matters is the one that made it fail."""
     with contextlib.suppress(duckdb.Error):
         con.execute("ROLLBACK")
-
-
-def _span_row(project: str, trace_id: str, raw: bytes, resource: bytes, scope: bytes) -> tuple[Any, ...]:
-    """A stored span's fields in ``StoredSpan`` order, its columns derived from its payload."""
-    return (project, trace_id, *span_fields(PB2Span.FromString(raw)), raw, resource, scope)
 
 
 def _keys(con: duckdb.DuckDBPyConnection, query: str, batch_no: int) -> set[tuple[Any, ...]]:

@@ -18,6 +18,7 @@ from tracechat.genai.messages import shared_history
 from tracechat.genai.registry import normalize, normalize_logs
 from tracechat.genai.searchable import SpanText, span_texts
 from tracechat.ingest.codec import decode_log_payload, decode_span_payload
+from tracechat.model.records import SpanFields
 from tracechat.model.stored import StoredLog, StoredSpan
 
 log = logging.getLogger(__name__)
@@ -75,7 +76,7 @@ class NewTexts:
 def batch_texts(span_rows: Rows, log_rows: Rows) -> list[IndexedText]:
     """Every piece of text of the batch's spans (rows of ``sql.BATCH_SPANS``) and log
     records (``sql.BATCH_LOGS``): a trace's spans in start order, history repeats and all."""
-    spans = [StoredSpan(*(row + _NO_SCOPE)) for row in span_rows]
+    spans = [StoredSpan(row[0], row[1], SpanFields._make(row[2:-1]), row[-1], *_NO_SCOPE) for row in span_rows]
     logs = [StoredLog(*(row + _NO_SCOPE)) for row in log_rows]
     return [*_of_spans(spans), *_of_logs(logs)]
 
@@ -86,11 +87,11 @@ def _of_spans(spans: list[StoredSpan]) -> list[IndexedText]:
         by_trace[(span.project, span.trace_id)].append(span)
     found: list[IndexedText] = []
     for (project, trace_id), of_trace in by_trace.items():
-        of_trace.sort(key=lambda span: (span.start_ns, span.span_id))
+        of_trace.sort(key=lambda span: (span.fields.start_ns, span.fields.span_id))
         with shared_history():  # a trace's inputs repeat one another: parse each history once
             for span in of_trace:
                 found.extend(
-                    IndexedText(project, trace_id, span.span_id, piece.field, piece.text, span.start_ns)
+                    IndexedText(project, trace_id, span.fields.span_id, piece.field, piece.text, span.fields.start_ns)
                     for piece in _texts_of(span)
                 )
     return found
@@ -115,9 +116,11 @@ def _texts_of(span: StoredSpan) -> list[SpanText]:
     # A span that cannot be read (a reader bug; it was valid protobuf when stored) must not
     # hold up the index for every span after it: it goes unindexed, and is logged.
     try:
-        return span_texts(normalize(span, decode_span_payload(span.raw), [], {}))
+        return span_texts(normalize(span.fields, decode_span_payload(span.raw), [], {}))
     except Exception:
-        log.exception("span %s of trace %s: its text could not be read for the index", span.span_id, span.trace_id)
+        log.exception(
+            "span %s of trace %s: its text could not be read for the index", span.fields.span_id, span.trace_id
+        )
         return []
 
 

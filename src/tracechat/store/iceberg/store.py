@@ -33,7 +33,6 @@ from typing import Any
 import duckdb
 import psycopg
 import pyarrow as pa
-from opentelemetry.proto.trace.v1.trace_pb2 import Span as PB2Span
 from psycopg_pool import ConnectionPool
 from pyiceberg.exceptions import CommitFailedException, NamespaceAlreadyExistsError, TableAlreadyExistsError
 from pyiceberg.expressions import And, BooleanExpression, EqualTo, GreaterThanOrEqual, LessThanOrEqual, Reference
@@ -46,7 +45,7 @@ from pyiceberg.table.snapshots import Snapshot
 from pyiceberg.table.update import TableUpdate, update_table_metadata
 
 from tracechat.errors import StorageUnavailable, TraceTooLarge, Unsupported
-from tracechat.ingest.flatten import span_fields
+from tracechat.ingest.flatten import stored_span
 from tracechat.model.records import IngestBatch, StoredCount
 from tracechat.model.sessions import SessionEntry, SessionFilter, SessionSummary
 from tracechat.model.stored import StoredLog, StoredSpan, StoredTrace, TraceIndexEntry
@@ -536,7 +535,7 @@ class IcebergStore:
         row = self.index.row(project, trace_id)
         if row is None or not (row.span_count or row.log_count):
             return None
-        spans = [span for span in self._spans(row) if span.span_id == span_id]
+        spans = [span for span in self._spans(row) if span.fields.span_id == span_id]
         logs = [record for record in self._logs(row) if record.span_id == span_id]
         return StoredTrace(row.root_name, spans, logs)
 
@@ -573,8 +572,8 @@ class IcebergStore:
             fresh = bool(row.span_files)  # a list gone stale: what maintenance changed, on fresh metadata
             found = self._rows(tables.SPANS, row.span_seq, row_filter, columns, row.project, row.trace_id, fresh=fresh)
             once = _once(found)
-        spans = [StoredSpan(*_span_row(row.project, row.trace_id, *values)) for values in once.values()]
-        spans.sort(key=lambda span: (span.start_ns, span.span_id))
+        spans = [stored_span(row.project, row.trace_id, *values) for values in once.values()]
+        spans.sort(key=lambda span: (span.fields.start_ns, span.fields.span_id))
         return spans
 
     def _logs(self, row: TraceRow) -> list[StoredLog]:
@@ -784,11 +783,6 @@ def _sequence_of(table: Table) -> int:
 
 def _sequence(snapshot: Snapshot) -> int:
     return snapshot.sequence_number or 0
-
-
-def _span_row(project: str, trace_id: str, raw: bytes, resource: bytes, scope: bytes) -> tuple[Any, ...]:
-    """A stored span's fields in ``StoredSpan`` order, its columns derived from its payload."""
-    return (project, trace_id, *span_fields(PB2Span.FromString(raw)), raw, resource, scope)
 
 
 def _paths(by_trace: dict[TraceKey, list[str]]) -> list[str]:
