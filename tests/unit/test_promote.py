@@ -3,9 +3,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
+from opentelemetry.proto.common.v1.common_pb2 import AnyValue, ArrayValue, KeyValue, KeyValueList
 
-from tracechat.ingest.promote import PROMOTED_COLUMNS, promote
+from tracechat.ingest.codec import attributes
+from tracechat.ingest.promote import PROMOTED_COLUMNS, promote, promote_read
 
 
 def _kv(key: str, value: Any) -> KeyValue:
@@ -165,3 +166,61 @@ def test_voltagent_span_type_names_the_operation_and_a_model_operations_usage() 
     agent = _promoted({"entity.type": "agent", "usage.prompt_tokens": 384})
     assert agent == {"operation": "invoke_agent"}
     assert "operation" not in _promoted({"span.type": "web"})
+
+
+_EVERY_KIND_OF_VALUE = [
+    KeyValue(key="gen_ai.usage.input_tokens", value=AnyValue(bool_value=True)),  # no count
+    KeyValue(key="gen_ai.usage.prompt_tokens", value=AnyValue(double_value=12.0)),
+    KeyValue(key="gen_ai.usage.output_tokens", value=AnyValue(double_value=12.5)),  # no count
+    KeyValue(key="gen_ai.usage.completion_tokens", value=AnyValue(string_value="34")),
+    KeyValue(key="gen_ai.request.model", value=AnyValue(bool_value=True)),
+    KeyValue(key="gen_ai.response.model", value=AnyValue(double_value=1.5)),
+    KeyValue(key="gen_ai.provider.name", value=AnyValue(bytes_value=b"x")),  # no text
+    KeyValue(key="gen_ai.system", value=AnyValue(string_value="sys")),
+    KeyValue(
+        key="gen_ai.agent.name",
+        value=AnyValue(array_value=ArrayValue(values=[AnyValue(string_value="a"), AnyValue(int_value=2)])),
+    ),
+    KeyValue(
+        key="gen_ai.tool.name",
+        value=AnyValue(kvlist_value=KeyValueList(values=[KeyValue(key="k", value=AnyValue(string_value="v"))])),
+    ),
+    KeyValue(key="gen_ai.conversation.id", value=AnyValue()),
+    KeyValue(key="session.id", value=AnyValue(int_value=7)),
+    KeyValue(key="gen_ai.operation.name", value=AnyValue(string_value="")),
+    KeyValue(key="openinference.span.kind", value=AnyValue(string_value="LLM")),
+]
+_OF_EVERY_KIND = {
+    "operation": "chat",
+    "agent_name": '["a",2]',
+    "request_model": "True",
+    "response_model": "1.5",
+    "provider": "sys",
+    "tool_name": None,
+    "conversation_id": "7",
+    "response_id": None,
+    "input_tokens": 12,
+    "output_tokens": 34,
+}
+
+
+def test_values_of_every_kind_promote_alike_at_ingest_and_at_a_read() -> None:
+    """A read promotes from the attributes it decoded (``promote_read``), ingest from the
+    protobuf's ``KeyValue``s: booleans, floats, numeric text, bytes, arrays and maps give
+    the same columns either way."""
+    at_ingest = promote(_EVERY_KIND_OF_VALUE, "s")
+    at_read = promote_read(_EVERY_KIND_OF_VALUE, attributes(_EVERY_KIND_OF_VALUE), "s")
+    assert dict(zip(PROMOTED_COLUMNS, at_ingest, strict=True)) == _OF_EVERY_KIND
+    assert at_read == at_ingest
+
+
+def test_a_span_that_repeats_a_key_is_promoted_at_a_read_as_at_ingest() -> None:
+    """OTLP forbids repeated keys; a sender that repeats one anyway has its first value in
+    the columns ingest stored, while the decoded attributes hold its last: a read gives the
+    stored columns, not the decoded dict's."""
+    kvs = [_kv("gen_ai.request.model", "first"), _kv("gen_ai.request.model", "second")]
+    decoded = attributes(kvs)
+    assert decoded == {"gen_ai.request.model": "second"}
+    index = PROMOTED_COLUMNS.index("request_model")
+    assert promote(kvs, "s")[index] == "first"
+    assert promote_read(kvs, decoded, "s")[index] == "first"
