@@ -13,18 +13,11 @@ import os
 import sys
 
 import _common as c
+from _global_otel import openlit_init, shutdown_global
 
 
 def main() -> int:
-    import openlit
-
-    openlit.init(
-        application_name="travel-agents",
-        environment="capture",
-        otlp_endpoint=c.otlp_base(),
-        disable_metrics=True,
-        capture_message_content=True,
-    )
+    openlit_init("travel-agents")
 
     from langchain.agents import create_agent
     from langchain_core.messages import AIMessage
@@ -62,11 +55,7 @@ def main() -> int:
         print(f"agent did not finish with an answer: {last!r}", file=sys.stderr)
         return 1
     print(f"answer: {last.content}")
-    from opentelemetry import trace
-
-    provider = trace.get_tracer_provider()
-    provider.force_flush()  # type: ignore[attr-defined]
-    provider.shutdown()  # type: ignore[attr-defined]
+    shutdown_global()
     return 0
 
 
