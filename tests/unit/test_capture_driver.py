@@ -16,7 +16,8 @@ DRIVER = Path(__file__).resolve().parents[2] / "scripts" / "capture" / "capture.
 @pytest.fixture(scope="module")
 def capture() -> ModuleType:
     spec = importlib.util.spec_from_file_location("capture_driver", DRIVER)
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look their module up by name
     try:
