@@ -10,7 +10,8 @@ pointing at them, stop both, and write sample_traces/<case>/{requests/,versions.
     python3 scripts/capture/capture.py --list
 
 Only the driver runs with the system python (stdlib only); the servers, the Python cases and
-dump.py run with scripts/capture/.venv, the node case with scripts/capture/node/node_modules.
+dump.py run with scripts/capture/.venv (or, where it does not exist, with the python of the
+venv the case's cmd names: servers_python), the node case with scripts/capture/node/node_modules.
 
 Isolation: when run as root with `unshare` and `ip` available, the capture part re-executes
 itself inside a fresh network namespace that has only a loopback interface, so nothing a
@@ -112,6 +113,8 @@ class Case:
     venv_py: Path = VENV_PY
     expect: list[str] = field(default_factory=list)
     node: str = "node"
+    cmd_python: Path | None = None
+    """The python of the venv the cmd names (``{venv}`` or ``{venv-<name>}``), if it names one."""
 
 
 def load_cases() -> list[Case]:
@@ -119,8 +122,10 @@ def load_cases() -> list[Case]:
     data = tomllib.loads((HERE / "cases.toml").read_text())
     subst = {"{venv}": str(VENV_PY), "{here}": str(HERE), "{node24}": str(NODES["node24"][0])}
     subst.update({f"{{venv-{name}}}": str(d / "bin" / "python") for name, (d, _req) in VENVS.items() if name != "main"})
+    pythons = {k: Path(v) for k, v in subst.items() if k.startswith("{venv")}
     cases = []
     for raw in data["case"]:
+        named = [pythons[k] for arg in raw["cmd"] for k in pythons if k in arg]
         cmd = []
         for arg in raw["cmd"]:
             for k, v in subst.items():
@@ -137,9 +142,19 @@ def load_cases() -> list[Case]:
                 venv_py=VENVS[raw.get("venv", "main")][0] / "bin" / "python",
                 expect=raw.get("expect", []),
                 node=raw.get("node", "node"),
+                cmd_python=named[0] if named else None,
             )
         )
     return cases
+
+
+def servers_python(case: Case) -> Path:
+    """The python that runs fake_openai.py, otlp_sink.py and dump.py for ``case``:
+    scripts/capture/.venv's, or, where that venv does not exist, the python of the venv the
+    case's cmd names (every case venv has what they import: protobuf and the OTel protos)."""
+    if VENV_PY.exists() or case.cmd_python is None:
+        return VENV_PY
+    return case.cmd_python
 
 
 CASES = load_cases()
@@ -282,14 +297,13 @@ def capture(case: Case, keep_tmp: bool = False) -> bool:
     req_dir.mkdir()
     model_proc = sink_proc = None
     ok = False
+    python = str(servers_python(case))
     try:
         model_proc, model_port = start_server(
-            [str(VENV_PY), str(HERE / "fake_openai.py"), "--log", str(tmp / "model_requests.jsonl")],
+            [python, str(HERE / "fake_openai.py"), "--log", str(tmp / "model_requests.jsonl")],
             tmp / "fake_openai.log",
         )
-        sink_proc, sink_port = start_server(
-            [str(VENV_PY), str(HERE / "otlp_sink.py"), str(req_dir)], tmp / "otlp_sink.log"
-        )
+        sink_proc, sink_port = start_server([python, str(HERE / "otlp_sink.py"), str(req_dir)], tmp / "otlp_sink.log")
         env = case_env(case, model_port, sink_port)
         with open(tmp / "case.log", "wb") as log:
             try:
@@ -315,9 +329,9 @@ def capture(case: Case, keep_tmp: bool = False) -> bool:
         if total > MAX_CASE_BYTES:
             print(f"FAILED: {total} bytes captured, over {MAX_CASE_BYTES}")
             return False
-        subprocess.run([str(VENV_PY), str(HERE / "dump.py"), str(req_dir)], check=False)
+        subprocess.run([python, str(HERE / "dump.py"), str(req_dir)], check=False)
         expect = [a for e in case.expect for a in ("--expect", e)]
-        chk = subprocess.run([str(VENV_PY), str(HERE / "dump.py"), "--check", *expect, str(req_dir)])
+        chk = subprocess.run([python, str(HERE / "dump.py"), "--check", *expect, str(req_dir)])
         if chk.returncode != 0:
             print(f"FAILED: {case.name} lacks something it should contain (see above); sample_traces left as it was")
             return False

@@ -25,8 +25,10 @@ from tracechat.model.span import LogPayload
 from tracechat.model.records import SpanFields
 from tracechat.model.stored import StoredSpan
 
+_Span = tuple[StoredSpan, list[LogPayload], dict[str, object]]
 
-def _sample_spans() -> Iterator[tuple[StoredSpan, list[LogPayload], dict[str, object]]]:
+
+def _sample_spans() -> Iterator[_Span]:
     files = [decode_request(file) for file in find_request_files([SAMPLES])]
     logs: dict[bytes, list[LogPayload]] = defaultdict(list)
     for request in files:
@@ -58,14 +60,21 @@ def _every_convention_on_every_span(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(types, "_KEY_ANSWERS", {})  # the gates are answered once per key list
 
 
-def test_gated_conventions_read_every_sample_span_as_ungated_ones(monkeypatch: pytest.MonkeyPatch) -> None:
-    spans = list(_sample_spans())
-    assert len(spans) > 700  # every sample, not a few
+def _gated_and_ungated(monkeypatch: pytest.MonkeyPatch, spans: list[_Span]) -> tuple[list[SpanFacts], list[SpanFacts]]:
+    """``spans`` read with the conventions as they stand (their gates answered afresh), then
+    with every convention run on every span."""
     monkeypatch.setattr(types, "_KEY_ANSWERS", {})
     gated = [_read(*span) for span in spans]
     with monkeypatch.context() as patch:
         _every_convention_on_every_span(patch)
         ungated = [_read(*span) for span in spans]
+    return gated, ungated
+
+
+def test_gated_conventions_read_every_sample_span_as_ungated_ones(monkeypatch: pytest.MonkeyPatch) -> None:
+    spans = list(_sample_spans())
+    assert len(spans) > 700  # every sample, not a few
+    gated, ungated = _gated_and_ungated(monkeypatch, spans)
     differ = [g.span_id for g, u in zip(gated, ungated, strict=True) if g != u]
     assert not differ, f"{len(differ)} spans read differently when every convention runs: {differ[:5]}"
 
@@ -76,11 +85,7 @@ def test_a_gate_that_leaves_out_what_a_convention_reads_changes_what_is_read(mon
     spans = list(_sample_spans())
     forgetful = tuple(replace(c, events=False) if c.extract is otel_events.extract else c for c in registry.CONVENTIONS)
     monkeypatch.setattr(registry, "CONVENTIONS", forgetful)
-    monkeypatch.setattr(types, "_KEY_ANSWERS", {})
-    gated = [_read(*span) for span in spans]
-    with monkeypatch.context() as patch:
-        _every_convention_on_every_span(patch)
-        ungated = [_read(*span) for span in spans]
+    gated, ungated = _gated_and_ungated(monkeypatch, spans)
     assert any(g != u for g, u in zip(gated, ungated, strict=True))
 
 

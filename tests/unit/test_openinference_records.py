@@ -3,6 +3,8 @@ reader on setups it had not seen): each rule reads what the spans mean."""
 
 from __future__ import annotations
 
+import pytest
+
 from tests.traces import TraceBuilder, as_json, outline, trajectory
 from tracechat.store.duck import DuckDBStore
 
@@ -63,38 +65,39 @@ def test_a_call_does_not_ask_for_a_tool_call_its_own_input_already_answers(store
     assert [(k, m) for k, _, m in outline(result) if k == "tool_call"] == [("tool_call", "get_weather")]
 
 
-def test_llm_tools_with_parameters_replace_definitions_that_record_none(store: DuckDBStore) -> None:
-    """``gen_ai.tool.definitions`` with ``"parameters": null`` (read first, by the GenAI
-    convention) says less than OpenInference's ``llm.tools`` on the same span."""
-    schema = {"type": "object", "properties": {"city": {"type": "string"}}}
-    trace = TraceBuilder()
-    trace.span(
-        "chat",
-        {
-            "openinference.span.kind": "LLM",
-            "llm.model_name": "gpt-4o",
-            "gen_ai.tool.definitions": as_json([{"name": "get_weather", "parameters": None, "type": "function"}]),
-            "llm.tools.0.tool.json_schema": as_json({"name": "get_weather", "parameters_json_schema": schema}),
-            "llm.input_messages.0.message.role": "user",
-            "llm.input_messages.0.message.content": "Weather in Paris?",
-            "llm.output_messages.0.message.role": "assistant",
-            "llm.output_messages.0.message.content": "Sunny.",
-        },
-    )
-    start = trajectory(store, trace).messages[0].agent_start
-    assert start is not None
-    assert start.tool_definitions is not None
-    assert '"parameters_json_schema"' in start.tool_definitions
-    assert '"parameters":null' not in start.tool_definitions
+_SCHEMA = {"type": "object", "properties": {"city": {"type": "string"}}}
 
 
-def test_definitions_with_an_input_schema_are_kept_beside_llm_tools(store: DuckDBStore) -> None:
-    """The AI SDK 7's ``gen_ai.tool.definitions`` record each tool's parameters as
-    ``inputSchema``; OpenInference's processor copies the same tools into ``llm.tools``,
-    which then say nothing more: the definitions read first stay."""
-    schema = {"type": "object", "properties": {"city": {"type": "string"}}}
-    recorded = [{"type": "function", "name": "get_weather", "inputSchema": schema, "description": "Weather."}]
-    copied = {"type": "function", "function": {"name": "get_weather", "description": "Weather.", "parameters": schema}}
+@pytest.mark.parametrize(
+    ("recorded", "copied", "kept", "dropped"),
+    [
+        pytest.param(
+            [{"name": "get_weather", "parameters": None, "type": "function"}],
+            {"name": "get_weather", "parameters_json_schema": _SCHEMA},
+            '"parameters_json_schema"',
+            '"parameters":null',
+            id="llm-tools-replace-definitions-that-record-no-parameters",
+        ),
+        pytest.param(
+            [{"type": "function", "name": "get_weather", "inputSchema": _SCHEMA, "description": "Weather."}],
+            {
+                "type": "function",
+                "function": {"name": "get_weather", "description": "Weather.", "parameters": _SCHEMA},
+            },
+            '"inputSchema"',
+            '"parameters"',
+            id="definitions-with-an-input-schema-kept-beside-llm-tools",
+        ),
+    ],
+)
+def test_llm_tools_replace_only_definitions_that_say_less(
+    store: DuckDBStore, recorded: list[dict[str, object]], copied: dict[str, object], kept: str, dropped: str
+) -> None:
+    """``gen_ai.tool.definitions`` (read first, by the GenAI convention) beside OpenInference's
+    ``llm.tools`` on the same span. Definitions with ``"parameters": null`` say less than
+    ``llm.tools``, which replace them. The AI SDK 7's definitions record each tool's
+    parameters as ``inputSchema``; OpenInference's processor copies the same tools into
+    ``llm.tools``, which then say nothing more: the definitions read first stay."""
     trace = TraceBuilder()
     trace.span(
         "chat",
@@ -112,8 +115,8 @@ def test_definitions_with_an_input_schema_are_kept_beside_llm_tools(store: DuckD
     start = trajectory(store, trace).messages[0].agent_start
     assert start is not None
     assert start.tool_definitions is not None
-    assert '"inputSchema"' in start.tool_definitions
-    assert '"parameters"' not in start.tool_definitions
+    assert kept in start.tool_definitions
+    assert dropped not in start.tool_definitions
 
 
 def test_flattened_messages_take_what_langchain_js_left_out_from_the_serialized_input(store: DuckDBStore) -> None:

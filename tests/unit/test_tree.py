@@ -86,6 +86,15 @@ def test_a_tool_span_is_read_before_the_call_that_reads_its_result_when_both_sta
     assert [n.facts.span_id for n in build_tree([call, tool])] == ["b", "a"]
 
 
+def test_a_call_is_read_before_the_tool_it_asked_for_when_both_start_together() -> None:
+    """The tool ran c1, which the call asked for: the call first, though the tool ended first
+    (and so sorts first by time)."""
+    asked = Message(role="assistant", parts=[Part(kind="tool_call", id="c1", name="get_weather")])
+    call = facts("b", 1, 5, output_messages=[asked])
+    tool = facts("a", 1, 3, kind=Kind.TOOL, tool_call_id="c1")
+    assert [n.facts.span_id for n in build_tree([tool, call])] == ["b", "a"]
+
+
 def test_a_third_record_of_a_call_nests_after_the_second_was_nested_by_its_response() -> None:
     """a and b name one response (b nests in a); c names none and has their tokens within
     b's time: c is that call recorded once more, under b, though b itself was moved."""

@@ -10,54 +10,23 @@ weather agent calls get_weather and answers; the supervisor passes the answer on
 
 from __future__ import annotations
 
-import os
 import sys
 
 import _common as c
+from _langchain import travel_agent_answer
 
 
 def main() -> int:
     tp = c.make_tracer_provider("langchain-create-agent")
 
-    from langchain.agents import create_agent
-    from langchain_core.messages import AIMessage
-    from langchain_core.tools import tool
-    from langchain_openai import ChatOpenAI
     from openinference.instrumentation.langchain import LangChainInstrumentor
-    from pydantic import BaseModel, Field
 
     LangChainInstrumentor().instrument(tracer_provider=tp)
 
-    class WeatherArgs(BaseModel):
-        city: str = Field(description="City name, e.g. Paris")
-
-    @tool("get_weather", args_schema=WeatherArgs, description=c.WEATHER_TOOL["function"]["description"])
-    def get_weather(city: str) -> str:
-        return c.get_weather(city)
-
-    def model() -> ChatOpenAI:
-        return ChatOpenAI(model=c.MODEL, base_url=os.environ["OPENAI_BASE_URL"], api_key=os.environ["OPENAI_API_KEY"])
-
-    weather_agent = create_agent(model(), [get_weather], system_prompt=c.SYSTEM_PROMPT, name="weather_agent")
-
-    @tool("ask_weather_agent")
-    def ask_weather_agent(task: str) -> str:
-        """Ask the weather agent to find the current weather somewhere."""
-        state = weather_agent.invoke({"messages": [{"role": "user", "content": task}]})
-        return str(state["messages"][-1].content)
-
-    travel_agent = create_agent(
-        model(),
-        [ask_weather_agent],
-        system_prompt="You help travellers. Delegate weather questions to the weather agent, then pass its answer on.",
-        name="travel_agent",
-    )
-    state = travel_agent.invoke({"messages": [{"role": "user", "content": c.QUESTION}]})
-    last = state["messages"][-1]
-    if not isinstance(last, AIMessage) or last.tool_calls or not last.content:
-        print(f"agent did not finish with an answer: {last!r}", file=sys.stderr)
+    answer = travel_agent_answer()
+    if answer is None:
         return 1
-    print(f"answer: {last.content}")
+    print(f"answer: {answer}")
     c.shutdown(tp)
     return 0
 

@@ -9,64 +9,20 @@ langchain_create_agent.py: `travel_agent`'s one tool, `ask_weather_agent(task)`,
 
 from __future__ import annotations
 
-import os
 import sys
 
-import _common as c
+from _global_otel import openlit_init, shutdown_global
+from _langchain import travel_agent_answer
 
 
 def main() -> int:
-    import openlit
+    openlit_init("travel-agents")
 
-    openlit.init(
-        application_name="travel-agents",
-        environment="capture",
-        otlp_endpoint=c.otlp_base(),
-        disable_metrics=True,
-        capture_message_content=True,
-    )
-
-    from langchain.agents import create_agent
-    from langchain_core.messages import AIMessage
-    from langchain_core.tools import tool
-    from langchain_openai import ChatOpenAI
-    from pydantic import BaseModel, Field
-
-    class WeatherArgs(BaseModel):
-        city: str = Field(description="City name, e.g. Paris")
-
-    @tool("get_weather", args_schema=WeatherArgs, description=c.WEATHER_TOOL["function"]["description"])
-    def get_weather(city: str) -> str:
-        return c.get_weather(city)
-
-    def model() -> ChatOpenAI:
-        return ChatOpenAI(model=c.MODEL, base_url=os.environ["OPENAI_BASE_URL"], api_key=os.environ["OPENAI_API_KEY"])
-
-    weather_agent = create_agent(model(), [get_weather], system_prompt=c.SYSTEM_PROMPT, name="weather_agent")
-
-    @tool("ask_weather_agent")
-    def ask_weather_agent(task: str) -> str:
-        """Ask the weather agent to find the current weather somewhere."""
-        state = weather_agent.invoke({"messages": [{"role": "user", "content": task}]})
-        return str(state["messages"][-1].content)
-
-    travel_agent = create_agent(
-        model(),
-        [ask_weather_agent],
-        system_prompt="You help travellers. Delegate weather questions to the weather agent, then pass its answer on.",
-        name="travel_agent",
-    )
-    state = travel_agent.invoke({"messages": [{"role": "user", "content": c.QUESTION}]})
-    last = state["messages"][-1]
-    if not isinstance(last, AIMessage) or last.tool_calls or not last.content:
-        print(f"agent did not finish with an answer: {last!r}", file=sys.stderr)
+    answer = travel_agent_answer()
+    if answer is None:
         return 1
-    print(f"answer: {last.content}")
-    from opentelemetry import trace
-
-    provider = trace.get_tracer_provider()
-    provider.force_flush()  # type: ignore[attr-defined]
-    provider.shutdown()  # type: ignore[attr-defined]
+    print(f"answer: {answer}")
+    shutdown_global()
     return 0
 
 

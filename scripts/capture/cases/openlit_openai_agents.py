@@ -14,6 +14,7 @@ import sys
 
 import _common as c
 from _agents_sdk import triage_agent
+from _global_otel import openlit_init, shutdown_global
 
 
 async def run() -> str:
@@ -24,22 +25,10 @@ async def run() -> str:
 
 
 def main() -> int:
-    import openlit
-
-    openlit.init(
-        application_name="weather-agents",
-        environment="capture",
-        otlp_endpoint=c.otlp_base(),
-        disable_metrics=True,
-        capture_message_content=True,
-    )
+    openlit_init("weather-agents")
     answer = asyncio.run(run())
     print(f"answer: {answer}")
-    from opentelemetry import trace
-
-    provider = trace.get_tracer_provider()
-    provider.force_flush()  # type: ignore[attr-defined]
-    provider.shutdown()  # type: ignore[attr-defined]
+    shutdown_global()
     return 0
 
 

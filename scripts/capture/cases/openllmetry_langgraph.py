@@ -14,19 +14,13 @@ import os
 import sys
 
 import _common as c
+from _global_otel import shutdown_global, traceloop_init
 
 
 def main() -> int:
-    from opentelemetry import trace
-    from traceloop.sdk import Traceloop
     from traceloop.sdk.instruments import Instruments
 
-    Traceloop.init(
-        app_name="travel-assistant",
-        api_endpoint=c.otlp_base(),
-        telemetry_enabled=False,
-        instruments={Instruments.LANGCHAIN},
-    )
+    traceloop_init("travel-assistant", {Instruments.LANGCHAIN})
 
     from langchain_core.messages import AIMessage
     from langchain_core.tools import tool
@@ -64,9 +58,7 @@ def main() -> int:
         print(f"agent did not finish with an answer: {last!r}", file=sys.stderr)
         return 1
     print(f"answer: {last.content}")
-    tp = trace.get_tracer_provider()
-    tp.force_flush()  # type: ignore[attr-defined]
-    tp.shutdown()  # type: ignore[attr-defined]
+    shutdown_global()
     return 0
 
 

@@ -16,6 +16,7 @@ import os
 import sys
 
 import _common as c
+from _global_otel import shutdown_global, traceloop_init
 
 
 async def run() -> None:
@@ -39,14 +40,9 @@ async def run() -> None:
 
 
 def main() -> int:
-    from opentelemetry import trace
-    from traceloop.sdk import Traceloop
-
-    Traceloop.init(app_name="weather-llamaindex", api_endpoint=c.otlp_base(), telemetry_enabled=False)
+    traceloop_init("weather-llamaindex")
     asyncio.run(run())
-    tp = trace.get_tracer_provider()
-    tp.force_flush()  # type: ignore[attr-defined]
-    tp.shutdown()  # type: ignore[attr-defined]
+    shutdown_global()
     return 0
 
 

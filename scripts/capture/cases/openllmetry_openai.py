@@ -15,23 +15,17 @@ import os
 import sys
 
 import _common as c
+from _global_otel import shutdown_global, traceloop_init
 
 REASONING = os.environ.get("CAPTURE_REASONING") == "1"
 
 
 def main() -> int:
     from openai import OpenAI
-    from opentelemetry import trace
-    from traceloop.sdk import Traceloop
     from traceloop.sdk.decorators import tool, workflow
     from traceloop.sdk.instruments import Instruments
 
-    Traceloop.init(
-        app_name="weather-assistant",
-        api_endpoint=c.otlp_base(),
-        telemetry_enabled=False,
-        instruments={Instruments.OPENAI},
-    )
+    traceloop_init("weather-assistant", {Instruments.OPENAI})
 
     @tool(name="get_weather")
     def get_weather(city: str) -> str:
@@ -50,9 +44,7 @@ def main() -> int:
 
     answer = weather_chat(c.QUESTION)
     print(f"answer: {answer}")
-    tp = trace.get_tracer_provider()
-    tp.force_flush()  # type: ignore[attr-defined]
-    tp.shutdown()  # type: ignore[attr-defined]
+    shutdown_global()
     return 0
 
 

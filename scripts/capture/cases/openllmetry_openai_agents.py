@@ -14,6 +14,7 @@ import sys
 
 import _common as c
 from _agents_sdk import triage_agent
+from _global_otel import shutdown_global, traceloop_init
 
 
 async def run() -> str:
@@ -24,20 +25,11 @@ async def run() -> str:
 
 
 def main() -> int:
-    from opentelemetry import trace
-    from traceloop.sdk import Traceloop
     from traceloop.sdk.instruments import Instruments
 
-    Traceloop.init(
-        app_name="weather-agents",
-        api_endpoint=c.otlp_base(),
-        telemetry_enabled=False,
-        instruments={Instruments.OPENAI_AGENTS, Instruments.OPENAI},
-    )
+    traceloop_init("weather-agents", {Instruments.OPENAI_AGENTS, Instruments.OPENAI})
     print(f"answer: {asyncio.run(run())}")
-    tp = trace.get_tracer_provider()
-    tp.force_flush()  # type: ignore[attr-defined]
-    tp.shutdown()  # type: ignore[attr-defined]
+    shutdown_global()
     return 0
 
 

@@ -9,10 +9,10 @@ with the answer text (a ToolCallingAgent always ends that way), which ends the r
 
 from __future__ import annotations
 
-import os
 import sys
 
 import _common as c
+from _smolagents import run_weather_agent
 
 
 def main() -> int:
@@ -22,29 +22,7 @@ def main() -> int:
 
     SmolagentsInstrumentor().instrument(tracer_provider=tp)
 
-    from smolagents import OpenAIServerModel, ToolCallingAgent, tool
-
-    @tool
-    def get_weather(city: str) -> str:
-        """Get the current weather for a city.
-
-        Args:
-            city: City name, e.g. Paris.
-        """
-        return c.get_weather(city)
-
-    model = OpenAIServerModel(
-        model_id=c.MODEL, api_base=os.environ["OPENAI_BASE_URL"], api_key=os.environ["OPENAI_API_KEY"]
-    )
-    agent = ToolCallingAgent(
-        tools=[get_weather],
-        model=model,
-        name="weather_agent",
-        instructions=c.SYSTEM_PROMPT,
-        max_steps=4,
-        verbosity_level=0,
-    )
-    answer = agent.run(c.QUESTION)
+    answer = run_weather_agent()
     print(f"answer: {answer}")
     c.shutdown(tp)
     return 0

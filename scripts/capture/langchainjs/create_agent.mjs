@@ -19,7 +19,7 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
 import { createAgent, HumanMessage, tool } from 'langchain';
 import { z } from 'zod';
-import { endpoint, QUESTION, SYSTEM_PROMPT, weatherIn } from '../node/weather.mjs';
+import { agentMessagesProblem, endpoint, flushAndShutdown, QUESTION, runThenExit, SYSTEM_PROMPT, weatherIn } from '../node/weather.mjs';
 
 const provider = new NodeTracerProvider({
   resource: defaultResource().merge(resourceFromAttributes({ 'service.name': 'weather-langchain-js' })),
@@ -51,20 +51,7 @@ const model = new ChatOpenAI({
 });
 const agent = createAgent({ model, tools: [getWeather], systemPrompt: SYSTEM_PROMPT, name: 'weather_agent' });
 
-let exitCode = 0;
-try {
+await runThenExit(async () => {
   const result = await agent.invoke({ messages: [new HumanMessage(QUESTION)] });
-  const last = result.messages[result.messages.length - 1];
-  console.log(`answer: ${last.content} (messages: ${result.messages.length})`);
-  if (result.messages.length < 4) {
-    console.error('expected the question, a tool call, its result and the answer');
-    exitCode = 1;
-  }
-} catch (err) {
-  console.error(err);
-  exitCode = 1;
-} finally {
-  await provider.forceFlush();
-  await provider.shutdown();
-}
-process.exit(exitCode);
+  return agentMessagesProblem(result.messages);
+}, flushAndShutdown(provider));

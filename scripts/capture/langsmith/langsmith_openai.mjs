@@ -25,7 +25,7 @@ import { Client } from 'langsmith';
 import { traceable } from 'langsmith/traceable';
 import { wrapOpenAI } from 'langsmith/wrappers/openai';
 import OpenAI from 'openai';
-import { QUESTION, SYSTEM_PROMPT, weatherIn } from '../node/weather.mjs';
+import { QUESTION, runThenExit, SYSTEM_PROMPT, weatherIn } from '../node/weather.mjs';
 
 const { DEFAULT_LANGSMITH_TRACER_PROVIDER: provider } = initializeOTEL();
 
@@ -87,21 +87,15 @@ const weatherAgent = traceable(
   { name: 'weather_agent', run_type: 'chain', client },
 );
 
-let exitCode = 0;
-try {
+await runThenExit(async () => {
   const question = failOnce ? QUESTION : "What's the weather like in Paris and London today?";
   const answer = await weatherAgent(question);
   console.log(`answer: ${answer} (tool calls: ${calls})`);
   if (!answer?.includes(failOnce ? 'Paris' : 'London') || (failOnce && calls !== 2)) {
-    console.error('expected an answer about every city asked (and, failing once, a second tool call)');
-    exitCode = 1;
+    return 'expected an answer about every city asked (and, failing once, a second tool call)';
   }
-} catch (err) {
-  console.error(err);
-  exitCode = 1;
-} finally {
+}, async () => {
   await client.awaitPendingTraceBatches();
   await provider.forceFlush?.();
   await provider.shutdown?.();
-}
-process.exit(exitCode);
+});

@@ -17,7 +17,7 @@ import { ChatOpenAI } from '@langchain/openai';
 import { createReactAgent } from '@langchain/langgraph/prebuilt';
 import { z } from 'zod';
 import { registeredProvider } from './tracing.mjs';
-import { QUESTION, SYSTEM_PROMPT, weatherIn } from './weather.mjs';
+import { agentMessagesProblem, flushAndShutdown, QUESTION, runThenExit, SYSTEM_PROMPT, weatherIn } from './weather.mjs';
 
 const provider = registeredProvider('weather-langgraph-js');
 new LangChainInstrumentation({ tracerProvider: provider }).manuallyInstrument(CallbackManagerModule);
@@ -39,20 +39,7 @@ const model = new ChatOpenAI({
 });
 const agent = createReactAgent({ llm: model, tools: [getWeather], prompt: SYSTEM_PROMPT, name: 'weather_agent' });
 
-let exitCode = 0;
-try {
+await runThenExit(async () => {
   const result = await agent.invoke({ messages: [new HumanMessage(QUESTION)] });
-  const last = result.messages[result.messages.length - 1];
-  console.log(`answer: ${last.content} (messages: ${result.messages.length})`);
-  if (result.messages.length < 4) {
-    console.error('expected the question, a tool call, its result and the answer');
-    exitCode = 1;
-  }
-} catch (err) {
-  console.error(err);
-  exitCode = 1;
-} finally {
-  await provider.forceFlush();
-  await provider.shutdown();
-}
-process.exit(exitCode);
+  return agentMessagesProblem(result.messages);
+}, flushAndShutdown(provider));

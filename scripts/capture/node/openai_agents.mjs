@@ -16,7 +16,7 @@ import { OpenAIAgentsInstrumentation } from '@arizeai/openinference-instrumentat
 import * as agents from '@openai/agents';
 import { z } from 'zod';
 import { registeredProvider } from './tracing.mjs';
-import { QUESTION, SYSTEM_PROMPT, weatherIn } from './weather.mjs';
+import { flushAndShutdown, QUESTION, runThenExit, SYSTEM_PROMPT, weatherIn } from './weather.mjs';
 
 const provider = registeredProvider('weather-agents-js');
 
@@ -47,8 +47,7 @@ const triageAgent = new Agent({
   handoffs: [weatherAgent],
 });
 
-let exitCode = 0;
-try {
+await runThenExit(async () => {
   let result;
   if (process.env.CAPTURE_STREAM === '1') {
     result = await run(triageAgent, QUESTION, { maxTurns: 6, stream: true });
@@ -61,15 +60,9 @@ try {
   }
   console.log(`answer: ${result.finalOutput} (last agent: ${result.lastAgent?.name})`);
   if (result.lastAgent?.name !== 'Weather Agent') {
-    console.error('expected the weather agent to answer');
-    exitCode = 1;
+    return 'expected the weather agent to answer';
   }
-} catch (err) {
-  console.error(err);
-  exitCode = 1;
-} finally {
+}, async () => {
   await agents.getGlobalTraceProvider?.().forceFlush?.();
-  await provider.forceFlush();
-  await provider.shutdown();
-}
-process.exit(exitCode);
+  await flushAndShutdown(provider)();
+});

@@ -13,7 +13,7 @@ import { createOpenAI } from '@ai-sdk/openai';
 import { stepCountIs, tool, ToolLoopAgent } from 'ai';
 import { z } from 'zod';
 import { registeredProvider } from './tracing.mjs';
-import { QUESTION, SYSTEM_PROMPT, weatherIn } from './weather.mjs';
+import { flushAndShutdown, QUESTION, runThenExit, SYSTEM_PROMPT, weatherIn } from './weather.mjs';
 
 const provider = registeredProvider('weather-tool-loop-agent');
 
@@ -39,19 +39,10 @@ const agent = new ToolLoopAgent({
   experimental_telemetry: { isEnabled: true, functionId: 'weather-agent', metadata: { sessionId: 'session-tool-loop-0001' } },
 });
 
-let exitCode = 0;
-try {
+await runThenExit(async () => {
   const result = await agent.generate({ prompt: QUESTION });
   console.log(`answer: ${result.text} (steps: ${result.steps.length}, tool calls: ${calls})`);
   if (result.steps.length < 3 || calls !== 2) {
-    console.error('expected a failed tool step, a retried tool step and a final step');
-    exitCode = 1;
+    return 'expected a failed tool step, a retried tool step and a final step';
   }
-} catch (err) {
-  console.error(err);
-  exitCode = 1;
-} finally {
-  await provider.forceFlush();
-  await provider.shutdown();
-}
-process.exit(exitCode);
+}, flushAndShutdown(provider));

@@ -14,7 +14,7 @@ import { createOpenAI } from '@ai-sdk/openai';
 import { generateText, stepCountIs, streamText, tool } from 'ai';
 import { z } from 'zod';
 import { registeredProvider } from './tracing.mjs';
-import { QUESTION, SYSTEM_PROMPT, weatherIn } from './weather.mjs';
+import { flushAndShutdown, QUESTION, runThenExit, SYSTEM_PROMPT, weatherIn } from './weather.mjs';
 
 const provider = registeredProvider('weather-agent');
 
@@ -27,8 +27,7 @@ const getWeather = tool({
     JSON.stringify(weatherIn(city)),
 });
 
-let exitCode = 0;
-try {
+await runThenExit(async () => {
   const options = {
     model: openai('gpt-4o-mini'),
     system: SYSTEM_PROMPT,
@@ -51,14 +50,6 @@ try {
   }
   console.log(`answer: ${text} (steps: ${steps.length})`);
   if (steps.length < 2) {
-    console.error('expected a tool step and a final step');
-    exitCode = 1;
+    return 'expected a tool step and a final step';
   }
-} catch (err) {
-  console.error(err);
-  exitCode = 1;
-} finally {
-  await provider.forceFlush();
-  await provider.shutdown();
-}
-process.exit(exitCode);
+}, flushAndShutdown(provider));

@@ -13,41 +13,11 @@
 // OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf.
 
 import { genkit, z } from 'genkit';
-import { enableTelemetry, flushTracing } from 'genkit/tracing';
-import { openAICompatible } from '@genkit-ai/compat-oai';
-import { BatchSpanProcessor } from 'genkit-otel-sdk-trace-base';
-import { OTLPTraceExporter } from 'genkit-otel-exporter-trace-otlp-proto';
+import { flushTracing } from 'genkit/tracing';
+import { QUESTION, SYSTEM_PROMPT } from '../node/weather.mjs';
+import { genkitWithWeatherTool } from './genkit_weather.mjs';
 
-const SYSTEM_PROMPT =
-  'You are a helpful weather assistant. Use the get_weather tool to look up current ' +
-  'conditions before answering, and answer in one short sentence.';
-const QUESTION = "What's the weather like in Paris today?";
-const WEATHER = {
-  Paris: { temperature_c: 18, condition: 'sunny', humidity: 55 },
-  London: { temperature_c: 12, condition: 'light rain', humidity: 81 },
-};
-
-const endpoint = process.env.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/$/, '');
-await enableTelemetry({
-  serviceName: 'genkit-case',
-  spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter({ url: `${endpoint}/v1/traces` }))],
-});
-
-const ai = genkit({
-  plugins: [openAICompatible({ name: 'fake', apiKey: process.env.OPENAI_API_KEY, baseURL: process.env.OPENAI_BASE_URL })],
-  model: 'fake/gpt-4o-mini',
-});
-
-const getWeather = ai.defineTool(
-  {
-    name: 'get_weather',
-    description: 'Get the current weather for a city.',
-    inputSchema: z.object({ city: z.string().describe('City name, e.g. Paris') }),
-    outputSchema: z.string(),
-  },
-  async ({ city }) =>
-    JSON.stringify({ city, ...(WEATHER[city] ?? { temperature_c: 20, condition: 'clear', humidity: 50 }) }),
-);
+const { ai, getWeather } = await genkitWithWeatherTool(genkit, 'genkit-case');
 
 const weatherFlow = ai.defineFlow({ name: 'weatherFlow', inputSchema: z.string(), outputSchema: z.string() }, async (question) => {
   const { text } = await ai.generate({ system: SYSTEM_PROMPT, prompt: question, tools: [getWeather] });

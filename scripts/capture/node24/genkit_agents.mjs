@@ -13,34 +13,13 @@
 //
 // Env (set by ../capture.py): OPENAI_BASE_URL, OPENAI_API_KEY, OTEL_EXPORTER_OTLP_ENDPOINT.
 
-import { z } from 'genkit';
 import { genkit } from 'genkit/beta';
-import { enableTelemetry, flushTracing } from 'genkit/tracing';
-import { openAICompatible } from '@genkit-ai/compat-oai';
+import { flushTracing } from 'genkit/tracing';
 import { agents } from '@genkit-ai/middleware';
-import { BatchSpanProcessor } from 'genkit-otel-sdk-trace-base';
-import { OTLPTraceExporter } from 'genkit-otel-exporter-trace-otlp-proto';
-import { QUESTION, SYSTEM_PROMPT, endpoint, weatherIn } from '../node/weather.mjs';
+import { QUESTION, SYSTEM_PROMPT } from '../node/weather.mjs';
+import { genkitWithWeatherTool } from './genkit_weather.mjs';
 
-await enableTelemetry({
-  serviceName: 'genkit-agents-case',
-  spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter({ url: `${endpoint}/v1/traces` }))],
-});
-
-const ai = genkit({
-  plugins: [openAICompatible({ name: 'fake', apiKey: process.env.OPENAI_API_KEY, baseURL: process.env.OPENAI_BASE_URL })],
-  model: 'fake/gpt-4o-mini',
-});
-
-const getWeather = ai.defineTool(
-  {
-    name: 'get_weather',
-    description: 'Get the current weather for a city.',
-    inputSchema: z.object({ city: z.string().describe('City name, e.g. Paris') }),
-    outputSchema: z.string(),
-  },
-  async ({ city }) => JSON.stringify(weatherIn(city)),
-);
+const { ai, getWeather } = await genkitWithWeatherTool(genkit, 'genkit-agents-case');
 
 ai.defineAgent({
   name: 'weatherAgent',

@@ -18,7 +18,7 @@ import { defaultResource, resourceFromAttributes } from '@opentelemetry/resource
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { registerTelemetry, stepCountIs, tool, ToolLoopAgent } from 'ai';
 import { z } from 'zod';
-import { QUESTION, SYSTEM_PROMPT, endpoint, weatherIn } from '../node/weather.mjs';
+import { QUESTION, SYSTEM_PROMPT, endpoint, flushAndShutdown, runThenExit, weatherIn } from '../node/weather.mjs';
 
 const provider = new NodeTracerProvider({
   resource: defaultResource().merge(resourceFromAttributes({ 'service.name': 'weather-agent-ai7' })),
@@ -63,19 +63,10 @@ const agent = new ToolLoopAgent({
   telemetry: { functionId: 'weather-agent' },
 });
 
-let exitCode = 0;
-try {
+await runThenExit(async () => {
   const result = await agent.generate({ prompt: QUESTION });
   console.log(`answer: ${result.text} (steps: ${result.steps.length}, tool calls: ${calls})`);
   if (result.steps.length < 2 || calls !== 1) {
-    console.error('expected a tool step and a final step');
-    exitCode = 1;
+    return 'expected a tool step and a final step';
   }
-} catch (err) {
-  console.error(err);
-  exitCode = 1;
-} finally {
-  await provider.forceFlush();
-  await provider.shutdown();
-}
-process.exit(exitCode);
+}, flushAndShutdown(provider));

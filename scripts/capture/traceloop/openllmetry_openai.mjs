@@ -12,7 +12,7 @@
 
 import * as traceloop from '@traceloop/node-server-sdk';
 import OpenAI from 'openai';
-import { QUESTION, SYSTEM_PROMPT, endpoint, weatherIn } from '../node/weather.mjs';
+import { QUESTION, SYSTEM_PROMPT, endpoint, runThenExit, weatherIn } from '../node/weather.mjs';
 
 traceloop.initialize({
   appName: 'weather-travel-openllmetry-js',
@@ -86,18 +86,10 @@ const travelAgent = (question) =>
     question,
   );
 
-let exitCode = 0;
-try {
+await runThenExit(async () => {
   const answer = await travelAgent(QUESTION);
   console.log(`answer: ${answer}`);
   if (!answer?.includes('Paris')) {
-    console.error('expected an answer about Paris');
-    exitCode = 1;
+    return 'expected an answer about Paris';
   }
-} catch (err) {
-  console.error(err);
-  exitCode = 1;
-} finally {
-  await traceloop.forceFlush();
-}
-process.exit(exitCode);
+}, () => traceloop.forceFlush());
