@@ -1655,3 +1655,37 @@ def test_an_openllmetry_tool_step_names_the_call_it_answers(store: DuckDBStore) 
     result = trajectory(store, trace)
     calls = [(m.tool_call.tool_call_id, m.tool_call.tool_arguments) for m in result.messages if m.tool_call]
     assert calls == [("c2", '{"city": "London"}'), ("c1", '{"city": "Paris"}')]
+
+
+def _haystack_component(name: str, kind: str) -> dict[str, object]:
+    """Haystack 2.x's own tracer: a pipeline component's run, content tracing off."""
+    return {"haystack.component.name": name, "haystack.component.type": kind}
+
+
+def test_a_haystack_agent_component_is_that_agents_run_named_as_the_pipeline_names_it(store: DuckDBStore) -> None:
+    """Haystack's ``Agent`` takes no name: the component of class ``Agent`` that a pipeline runs
+    as ``weather_agent`` is that agent's run; its generator, a component of another class
+    inside it, is no agent."""
+    system = {"role": "system", "parts": [{"type": "text", "content": "You are a weather bot."}]}
+    question = {"role": "user", "parts": [{"type": "text", "content": "Weather in Paris?"}]}
+    answer = {"role": "assistant", "parts": [{"type": "text", "content": "18C in Paris."}]}
+    trace = TraceBuilder()
+    run = trace.span("haystack.component.run", _haystack_component("weather_agent", "Agent"), duration_ms=100)
+    loop = trace.span("haystack.agent.run", {"haystack.agent.steps_taken": 1}, parent=run, start_ms=1)
+    generator = trace.span(
+        "haystack.component.run", _haystack_component("chat_generator", "OpenAIChatGenerator"), parent=loop, start_ms=2
+    )
+    call = {
+        "gen_ai.operation.name": "chat",
+        "gen_ai.request.model": "gpt-4o",
+        "gen_ai.input.messages": as_json([system, question]),
+        "gen_ai.output.messages": as_json([answer]),
+    }
+    trace.span("openai.chat", call, parent=generator, start_ms=3)
+    result = trajectory(store, trace)
+    assert outline(result) == [
+        ("agent_start", "weather_agent", "You are a weather bot."),
+        ("user_message", "weather_agent", "Weather in Paris?"),
+        ("assistant_message", "weather_agent", "18C in Paris."),
+    ]
+    assert result.messages[0].span_id == run
