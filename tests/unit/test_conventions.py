@@ -1689,3 +1689,43 @@ def test_a_haystack_agent_component_is_that_agents_run_named_as_the_pipeline_nam
         ("assistant_message", "weather_agent", "18C in Paris."),
     ]
     assert result.messages[0].span_id == run
+
+
+def test_the_calls_a_haystack_tool_invoker_ran_are_shown_where_it_ran_them(store: DuckDBStore) -> None:
+    """A ``ToolInvoker`` component records neither the tool nor the call (content tracing off):
+    the call the model asked for, read from its request and completed by the next input, is
+    shown at the invoker's span with its duration, once; the invoker is no tool of its own."""
+    system = {"role": "system", "parts": [{"type": "text", "content": "You are a weather bot."}]}
+    question = {"role": "user", "parts": [{"type": "text", "content": "Weather in Paris?"}]}
+    ask = {
+        "role": "assistant",
+        "parts": [{"type": "tool_call", "id": "c1", "name": "get_weather", "arguments": {"city": "Paris"}}],
+    }
+    result = {"role": "tool", "parts": [{"type": "tool_call_response", "id": "c1", "response": "18C"}]}
+    answer = {"role": "assistant", "parts": [{"type": "text", "content": "18C in Paris."}]}
+
+    def call(inputs: list[object], output: object) -> dict[str, object]:
+        return {
+            "gen_ai.operation.name": "chat",
+            "gen_ai.request.model": "gpt-4o",
+            "gen_ai.input.messages": as_json(inputs),
+            "gen_ai.output.messages": as_json([output]),
+        }
+
+    trace = TraceBuilder()
+    run = trace.span("haystack.component.run", _haystack_component("weather_agent", "Agent"), duration_ms=100)
+    trace.span("openai.chat", call([system, question], ask), parent=run, start_ms=1, duration_ms=10)
+    invoker = trace.span(
+        "haystack.component.run",
+        _haystack_component("tool_invoker", "ToolInvoker"),
+        parent=run,
+        start_ms=20,
+        duration_ms=7,
+    )
+    trace.span("openai.chat", call([system, question, ask, result], answer), parent=run, start_ms=30, duration_ms=10)
+    read = trajectory(store, trace)
+    assert _read(store, trace) == EXPECTED
+    tool = next(m for m in read.messages if m.tool_call)
+    assert (tool.span_id, tool.agent_name) == (invoker, "weather_agent")
+    assert tool.tool_call is not None
+    assert (tool.tool_call.tool_call_id, tool.tool_call.tool_result, tool.tool_call.duration_ms) == ("c1", "18C", 7)

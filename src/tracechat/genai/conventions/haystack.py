@@ -5,7 +5,8 @@ by itself when a global TracerProvider is set): every component a pipeline runs 
 class is an agent (``Agent``) is that agent's run, and the pipeline's name for it is the only
 name the agent has (Haystack's ``Agent`` takes none). Inputs and outputs are recorded only with
 content tracing on (``haystack.component.input`` / ``.output``, read as any span's recorded
-input and output)."""
+input and output). A ``ToolInvoker`` component runs the tool calls its agent's model call
+asked for, and (content tracing off) names none of them: the calls ran there."""
 
 from __future__ import annotations
 
@@ -21,3 +22,7 @@ def extract(facts: SpanFacts) -> None:
     if component and kind and kind.endswith("Agent"):
         facts.fill("operation", "invoke_agent")
         facts.fill("agent_name", component)
+    elif kind and kind.endswith("ToolInvoker") and not facts.tool_name:
+        # runs every call the agent's last model call asked for, and records none of them
+        facts.fill("operation", "execute_tool")
+        facts.runs_asked_calls = True
