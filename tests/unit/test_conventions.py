@@ -1729,3 +1729,29 @@ def test_the_calls_a_haystack_tool_invoker_ran_are_shown_where_it_ran_them(store
     assert (tool.span_id, tool.agent_name) == (invoker, "weather_agent")
     assert tool.tool_call is not None
     assert (tool.tool_call.tool_call_id, tool.tool_call.tool_result, tool.tool_call.duration_ms) == ("c1", "18C", 7)
+
+
+def test_a_call_read_from_the_next_input_ran_at_the_tool_invoker_before_it(store: DuckDBStore) -> None:
+    """The model call that asked for the tool recorded no output: the call, read from the
+    next call's input, ran at the ``ToolInvoker`` that ended before that call began, not at
+    one after it."""
+    system = {"role": "system", "parts": [{"type": "text", "content": "You are a weather bot."}]}
+    question = {"role": "user", "parts": [{"type": "text", "content": "Weather in Paris?"}]}
+    ask = {"role": "assistant", "parts": [{"type": "tool_call", "id": "c1", "name": "get_weather", "arguments": {}}]}
+    result = {"role": "tool", "parts": [{"type": "tool_call_response", "id": "c1", "response": "18C"}]}
+    answer = {"role": "assistant", "parts": [{"type": "text", "content": "18C in Paris."}]}
+    trace = TraceBuilder()
+    run = trace.span("haystack.component.run", _haystack_component("weather_agent", "Agent"), duration_ms=100)
+    invoker = _haystack_component("tool_invoker", "ToolInvoker")
+    ran = trace.span("haystack.component.run", invoker, parent=run, start_ms=1, duration_ms=7)
+    second = {
+        "gen_ai.operation.name": "chat",
+        "gen_ai.request.model": "gpt-4o",
+        "gen_ai.input.messages": as_json([system, question, ask, result]),
+        "gen_ai.output.messages": as_json([answer]),
+    }
+    trace.span("openai.chat", second, parent=run, start_ms=10, duration_ms=10)
+    trace.span("haystack.component.run", invoker, parent=run, start_ms=30, duration_ms=3)
+    tool = next(m for m in trajectory(store, trace).messages if m.tool_call)
+    assert tool.tool_call is not None
+    assert (tool.span_id, tool.tool_call.tool_call_id, tool.tool_call.duration_ms) == (ran, "c1", 7)
