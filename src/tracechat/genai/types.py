@@ -128,6 +128,9 @@ class SpanFacts:
     by the provider while answering, or earlier, the compaction item being in its input)."""
     input_text: str | None = None
     output_text: str | None = None
+    runs_asked_calls: bool = False
+    """A tool step that runs the tool calls its model call asked for and names none of them
+    (Haystack's ``ToolInvoker``): the calls are read from the request, and ran here."""
     graph_node: str | None = None
     """The graph node this span runs in (LangGraph's ``langgraph_node``)."""
     graph_depth: int | None = None

@@ -366,9 +366,23 @@ class Reader:
             return
         if call.id:
             self.requested_ids.add(call.id)
+        ran = self._runner_of_asked_calls(facts, asked_before)
         entry = ToolCall(tool_name=call.name, tool_call_id=call.id, tool_arguments=call.arguments)
-        self._emit(facts, agent, "tool_call", entry, at=at)
+        if ran is not None:
+            entry.duration_ms = ran.duration_ms
+        self._emit(ran or facts, agent, "tool_call", entry, at=at if ran is None else ran.start_ns)
         self.open_calls[call.id or call.name or ""] = entry
+
+    def _runner_of_asked_calls(self, facts: SpanFacts, asked_before: bool) -> SpanFacts | None:
+        """The step that ran the calls this model call asked for, naming none of them: the
+        first such tool step to start after the call did (an agent loop alternates model
+        calls and the step that runs their tools); for a call read from this call's input
+        (asked by an earlier call no traced output shows), the last one to end before it began."""
+        runners = [t for t in self.tool_spans if t.runs_asked_calls]
+        if asked_before:
+            before = (t for t in runners if t.end_ns <= facts.start_ns)
+            return max(before, key=lambda t: t.start_ns, default=None)
+        return min((t for t in runners if t.start_ns >= facts.start_ns), key=lambda t: t.start_ns, default=None)
 
     def _names_idless_call(self, call: Part) -> bool:
         """A call an output asked for without an id (OpenAI's legacy ``function_call``, as
@@ -499,6 +513,8 @@ class Reader:
             return  # the model call that asked for it holds the answer
         if _inside_the_same_tool(node):
             return  # one call recorded by nested spans (two instrumentations): the outer speaks
+        if facts.runs_asked_calls:
+            return  # its calls are the model call's, shown at this span where they are read
         agent = self._agent_of(node)
         transfer = TRANSFER.match(facts.tool_name or "")
         if transfer:
