@@ -247,7 +247,8 @@ def _decide(turn: Turn, reasoning: bool) -> dict[str, Any]:
         and (coworker := COWORKERS.search(turn.descriptions.get(DELEGATE, "")))
     ):
         task = f"Find the current weather in {city or 'Paris'}."
-        args = {"task": task, "context": f"A traveller asks: {turn.last_user_text.strip()}", "coworker": coworker["name"]}
+        context = f"A traveller asks: {turn.last_user_text.strip()}"
+        args = {"task": task, "context": context, "coworker": coworker["name"]}
         out["tool"] = (DELEGATE, json.dumps(args))
     elif turn.last_kind == "tool" and turn.last_tool_name == "handoff_to_agent":
         out["text"] = "I have handed your question over to the agent that can answer it."
@@ -472,7 +473,8 @@ def react_reply(body: dict[str, Any]) -> str | None:
         return f"Thought: I can answer without using any more tools.\n{final} {answer}"
     if questions:
         args = json.dumps({"city": city or "Paris"})
-        return f"Thought: I need to use a tool to help me answer the question.\nAction: get_weather\nAction Input: {args}"
+        thought = "Thought: I need to use a tool to help me answer the question."
+        return f"{thought}\nAction: get_weather\nAction Input: {args}"
     return None
 
 

@@ -21,8 +21,8 @@ from tracechat.genai.types import SpanFacts
 from tracechat.ingest.codec import attributes, decode_log_payload, decode_span_payload
 from tracechat.ingest.flatten import span_fields
 from tracechat.ingest.loader import decode_request, find_request_files
-from tracechat.model.span import LogPayload
 from tracechat.model.records import SpanFields
+from tracechat.model.span import LogPayload
 from tracechat.model.stored import StoredSpan
 
 _Span = tuple[StoredSpan, list[LogPayload], dict[str, object]]
