@@ -140,7 +140,10 @@ def test_a_commit_whose_reply_was_lost_is_found_and_not_written_again(
     batches = _snapshots_of_batches(table)
     assert len(batches) == 1  # one snapshot: the retry found the first
     assert table.scan().to_arrow().num_rows == 2
-    assert [s.fields.span_id for s in store.trace_spans("p", _trace(1).hex())] == ["0000000000000001", "0000000000000002"]
+    assert [s.fields.span_id for s in store.trace_spans("p", _trace(1).hex())] == [
+        "0000000000000001",
+        "0000000000000002",
+    ]
 
 
 def test_a_trace_split_across_receivers_and_re_sent_through_both_reads_whole_once(open_iceberg: Opener) -> None:

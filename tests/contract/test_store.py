@@ -287,7 +287,8 @@ def test_a_version_5_file_moves_its_payloads_out_of_the_span_rows(tmp_path: Path
     store.submit(_spans((1, None, 5), trace=other)).result()
     store.submit(_logs_of(TRACE)).result()
     before = {
-        t: [(s.fields.span_id, s.raw, s.resource, s.scope) for s in store.trace_spans("p", t.hex())] for t in (TRACE, other)
+        t: [(s.fields.span_id, s.raw, s.resource, s.scope) for s in store.trace_spans("p", t.hex())]
+        for t in (TRACE, other)
     }
     batches = store.cursor().execute("SELECT span_id, batch FROM spans ORDER BY ALL").fetchall()
     store.close()
@@ -335,5 +336,7 @@ def test_a_request_sent_again_adds_no_payload_row(tmp_path: Path) -> None:
     assert rows() == (1,)
     store.submit(_spans((2, 1, 2), (3, 1, 3))).result()
     assert rows() == (2,)
-    assert [s.fields.span_id for s in store.trace_spans("p", TRACE.hex())] == [(n).to_bytes(8, "big").hex() for n in (1, 2, 3)]
+    assert [s.fields.span_id for s in store.trace_spans("p", TRACE.hex())] == [
+        (n).to_bytes(8, "big").hex() for n in (1, 2, 3)
+    ]
     store.close()
