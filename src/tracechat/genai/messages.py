@@ -37,6 +37,9 @@ _REASONING = {"reasoning", "thinking", "redacted_thinking", "reasoning_text", "s
 _CALL = {"tool_call", "tool-call", "function_call", "tool_use", "function", "server_tool_call"}
 _RESULT = {"tool_call_response", "tool-result", "function_call_output", "tool_result", "function_response"}
 _MEDIA = {"blob", "file", "uri", "image", "image_url", "input_image", "audio", "input_audio", "binary", "file_data"}
+_SINGLE_PART = frozenset(_CALL | _RESULT | _REASONING)
+"""Item types of a Responses API item that is one part, not a message."""
+_BLOCK = frozenset(_TEXT | _REASONING | _CALL | _RESULT | _MEDIA)
 
 
 class PrefixCache:
@@ -165,7 +168,7 @@ def parse_message(item: Any) -> Message | None:
     if not isinstance(item, dict):
         return None
     item_type = item.get("type")
-    if item_type in _CALL | _RESULT | _REASONING and "role" not in item:
+    if item_type in _SINGLE_PART and "role" not in item:
         part = parse_part(item)  # a Responses API item that is a single part
         return Message("tool" if part and part.kind == "tool_result" else "assistant", [part] if part else [])
     role = _ROLES.get(str(item.get("role", "user")).lower(), str(item.get("role", "user")).lower())
@@ -337,7 +340,7 @@ def _is_block(value: Any) -> bool:
         return False
     kind = value.get("type")
     if isinstance(kind, str):
-        return kind.lower() in _TEXT | _REASONING | _CALL | _RESULT | _MEDIA
+        return kind.lower() in _BLOCK
     return _implied_type(value) != "text" or isinstance(value.get("text"), str)
 
 

@@ -62,10 +62,16 @@ def paired_by_order(messages: list[Message] | None) -> list[Message] | None:
     earliest such call before it, which takes the id the result answers."""
     if not messages:
         return messages
-    calls = [p for m in messages for p in m.parts if p.kind == "tool_call"]
-    results = [p for m in messages for p in m.parts if p.kind == "tool_result"]
-    answered = {p.id for p in results if p.id}
-    named = {p.id for p in calls if p.id}
+    named: set[str] = set()
+    answered: set[str] = set()
+    for message in messages:
+        for part in message.parts:
+            if part.id and part.kind == "tool_call":
+                named.add(part.id)
+            elif part.id and part.kind == "tool_result":
+                answered.add(part.id)
+    if answered <= named:
+        return messages  # every result answers a call it names: nothing to pair
     waiting: list[Part] = []
     for message in messages:
         for part in message.parts:
