@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 from pyiceberg.catalog.sql import SqlCatalog
+from pyiceberg.transforms import BucketTransform, DayTransform
+from pyiceberg.types import StringType, TimestampType
 
 from tests.traces import TraceBuilder
 from tracechat.ingest.flatten import flatten_traces
@@ -15,16 +17,17 @@ from tracechat.store.iceberg.files import write_data_files
 from tracechat.store.staging import stage
 
 
-def test_payloads_ids_and_times_are_zstd_the_small_columns_snappy(tmp_path: Path) -> None:
-    """zstd where it shrinks a column below snappy; snappy for the columns of a byte or two a
-    row, where Arrow's zstd cost a fixed ~18 µs a page for nothing."""
+def test_each_file_holds_its_partition_under_each_columns_codec(tmp_path: Path) -> None:
+    """One file per partition, its key its rows' own (the keys are computed for all the
+    parts at once); zstd where it shrinks a column below snappy, snappy for the columns of
+    a byte or two a row, where Arrow's zstd cost a fixed ~18 µs a page for nothing."""
     catalog = SqlCatalog("t", uri=f"sqlite:///{tmp_path / 'catalog.db'}", warehouse=(tmp_path / "wh").as_uri())
     catalog.create_namespace(tables.NAMESPACE)
     table = catalog.create_table(
         tables.SPANS, tables.SPAN_SCHEMA, partition_spec=tables.SPAN_SPEC, properties=tables.TABLE_PROPERTIES
     )
     request = TraceBuilder().trace_request()
-    for number in range(4):
+    for number in range(8):
         builder = TraceBuilder()
         root = builder.span("invoke_agent", {"gen_ai.operation.name": "invoke_agent"})
         builder.span(f"chat {number}", {"gen_ai.operation.name": "chat"}, parent=root)
@@ -37,6 +40,7 @@ def test_payloads_ids_and_times_are_zstd_the_small_columns_snappy(tmp_path: Path
 
     assert written.files
     read = 0
+    partitions: set[tuple[object, ...]] = set()
     for data_file in written.files:
         path = data_file.file_path.removeprefix("file://")
         metadata = pq.read_metadata(path)
@@ -48,6 +52,15 @@ def test_payloads_ids_and_times_are_zstd_the_small_columns_snappy(tmp_path: Path
             assert codecs[name] == "ZSTD", name
         for name in ("kind", "status_code", "project", "batch", "resource"):
             assert codecs[name] == "SNAPPY", name
-        read += pq.read_table(path).num_rows
+        held = pq.read_table(path)
+        read += held.num_rows
         assert data_file.record_count == metadata.num_rows
+        # the file's partition is its rows' own: project, day, trace-id bucket
+        days = DayTransform().pyarrow_transform(TimestampType())(held.column("start_time")).to_pylist()
+        buckets = BucketTransform(tables.TRACE_BUCKETS).pyarrow_transform(StringType())(held.column("trace_id"))
+        partition = tuple(data_file.partition)
+        keys = zip(held.column("project").to_pylist(), days, buckets.to_pylist(), strict=True)
+        assert set(keys) == {partition}
+        partitions.add(partition)
     assert read == rows.num_rows
+    assert len(partitions) == len(written.files) > 1  # the traces fell into several buckets
