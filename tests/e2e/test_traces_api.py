@@ -11,12 +11,14 @@ from pathlib import Path
 
 import httpx
 import pytest
+from pydantic import TypeAdapter
 
 from tests.samples import ALL_TIME
 from tests.servers import InProcessServer, settings_for_test
 from tests.traces import BASE_NS, TraceBuilder, as_json
 from tracechat.auth.keys import KeyRing, NewKey
 from tracechat.ingest.otlp import Encoding, encode_logs_request, encode_trace_request
+from tracechat.model.summaries import SpanList
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
@@ -111,6 +113,18 @@ def test_trajectory_in_the_contract_shape(server: InProcessServer) -> None:
     whole = httpx.get(f"{server.api}/agents/traces/content/{text_ref}")
     assert whole.text == "x" * 70_000
     assert httpx.get(f"{server.api}/agents/traces/content/{trace.trace_hex}.0000000000000002.00").status_code == 404
+
+
+def test_the_span_list_is_the_json_fastapi_would_make_of_it(server: InProcessServer) -> None:
+    # The route serializes the model itself (no second thread hop to validate it): the bytes
+    # are those of FastAPI's own path for a response_model, Pydantic's JSON by alias, None kept.
+    trace = weather_trace(error=True)
+    send(server, trace)
+    response = httpx.get(f"{server.api}/agents/traces/{trace.trace_hex}/spans")
+    assert (response.status_code, response.headers["content-type"]) == (200, "application/json")
+    spans = server.service.traces.spans("default", trace.trace_hex)
+    assert response.content == TypeAdapter(SpanList).dump_json(spans, by_alias=True)
+    assert b'"parent_span_id":null' in response.content
 
 
 @pytest.mark.parametrize(

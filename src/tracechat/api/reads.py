@@ -13,15 +13,26 @@ read_timeout. Python work between two queries cannot be stopped; it runs to the 
 
 Pure ASGI, for non-streaming routes: one task reads the connection on the application's
 behalf, so the client leaving is seen while the request waits or runs.
+
+Per request this is a read the server makes every time, so it costs what it must and no
+more: one plain asyncio task (the reader), a one-message hand-over between it and the
+application, a turn taken at once when one is free, and the time limit as a timer of the
+event loop, not a task that sleeps.
 """
 
 from __future__ import annotations
+
+import asyncio
+from collections import deque
 
 import anyio
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tracechat import interrupts
 from tracechat.metrics import Metrics
+
+REPEAT_S = 0.05
+"""How often an interruption is repeated until the read is over (``ReadHandle.repeat``)."""
 
 
 class ReadCapacity:
@@ -41,56 +52,122 @@ class ReadCapacity:
             return
         if self._limiter is None:  # made on the event loop that serves it
             self._limiter = anyio.CapacityLimiter(self._concurrency)
-        answered = False
+        limiter = self._limiter
         handle = interrupts.ReadHandle(self._timeout_s)
-        # One message of read-ahead: a request with no body (GET) is never asked for its
-        # only message, and the pump must get past it to see the client leave.
-        to_app, from_client = anyio.create_memory_object_stream[Message](1)
-
-        async def relayed_send(message: Message) -> None:
-            nonlocal answered
-            if message["type"] == "http.response.body" and not message.get("more_body", False):
-                answered = True
-            await send(message)
-
-        async with anyio.create_task_group() as group:
-
-            async def pump() -> None:
-                # Hands each message on as the application asks (no further read-ahead),
-                # then keeps reading: the next message is the client leaving or the answer done.
-                async with to_app:
-                    while True:
-                        message = await receive()
-                        if message["type"] == "http.disconnect":
-                            if not answered:
-                                self._metrics.reads_abandoned.inc()
-                                handle.interrupt("client_left")  # before the cancel, which waits for the thread
-                                group.cancel_scope.cancel()
-                                await repeat_interrupts()
-                            return
-                        await to_app.send(message)
-
-            async def repeat_interrupts() -> None:
-                with anyio.CancelScope(shield=True):  # the read's thread is waited for, so this ends
-                    while handle.open:
-                        await anyio.sleep(0.05)
-                        handle.repeat()
-
-            async def deadline() -> None:
-                # The time limit counts from the read's start, not from its wait for a turn.
-                await anyio.sleep(self._timeout_s)
-                handle.interrupt("timeout")
-                await repeat_interrupts()
-
-            group.start_soon(pump)
+        loop = asyncio.get_running_loop()
+        deadline: asyncio.TimerHandle | None = None
+        with anyio.CancelScope() as cancelled:  # cancelled when the client leaves
+            read = _Read(receive, send, handle, cancelled, loop, self._metrics)
+            reader = loop.create_task(read.pump())
             try:
                 with self._metrics.reads_in_progress.track_inprogress():
-                    async with from_client, self._limiter:
-                        group.start_soon(deadline)
+                    try:
+                        limiter.acquire_nowait()  # a free turn is taken without a pass of the loop
+                    except anyio.WouldBlock:
+                        await limiter.acquire()
+                    try:
+                        # The time limit counts from the read's start, not from its wait for a turn.
+                        deadline = loop.call_later(self._timeout_s, read.time_up)
                         with interrupts.bound(handle):
-                            await self._app(scope, from_client.receive, relayed_send)
+                            await self._app(scope, read.receive, read.send)
+                    finally:
+                        limiter.release()
             finally:
-                handle.close()  # also for a read cancelled while waiting: ends repeat_interrupts
+                if deadline is not None:
+                    deadline.cancel()
+                handle.close()  # also for a read cancelled while waiting: ends the repeats
                 if handle.stopped and handle.reason is not None:
                     self._metrics.reads_interrupted.labels(handle.reason).inc()
-            group.cancel_scope.cancel()
+                read.finish(reader)
+        read.raise_failure()
+
+
+class _Read:
+    """One read's connection: the reader task's side and the application's."""
+
+    def __init__(
+        self,
+        receive: Receive,
+        send: Send,
+        handle: interrupts.ReadHandle,
+        cancelled: anyio.CancelScope,
+        loop: asyncio.AbstractEventLoop,
+        metrics: Metrics,
+    ) -> None:
+        self._receive = receive
+        self._send = send
+        self._handle = handle
+        self._cancelled = cancelled
+        self._loop = loop
+        self._metrics = metrics
+        self.answered = False
+        # One message of read-ahead: a request with no body (GET) is never asked for its
+        # only message, and the reader must get past it to see the client leave.
+        self._ahead: deque[Message] = deque()
+        self._asking: asyncio.Future[None] | None = None  # the application waits for a message
+        self._taken: asyncio.Future[None] | None = None  # the reader waits for room
+        self._failure: BaseException | None = None
+
+    async def pump(self) -> None:
+        # Hands each message on as the application asks (no further read-ahead), then keeps
+        # reading: the next message is the client leaving or the answer done.
+        try:
+            while True:
+                message = await self._receive()
+                if message["type"] == "http.disconnect":
+                    if not self.answered:
+                        self._metrics.reads_abandoned.inc()
+                        self._handle.interrupt("client_left")  # before the cancel, which waits for the thread
+                        self._cancelled.cancel()
+                        self._repeat_soon()
+                    return
+                while self._ahead:  # the one message read ahead is not taken yet
+                    self._taken = self._loop.create_future()
+                    await self._taken
+                self._ahead.append(message)
+                _wake(self._asking)
+        except asyncio.CancelledError:
+            raise
+        except BaseException as failure:  # the connection's receive failed: the read fails with it
+            self._failure = failure
+            self._cancelled.cancel()
+
+    async def receive(self) -> Message:
+        while not self._ahead:
+            self._asking = self._loop.create_future()
+            await self._asking
+        message = self._ahead.popleft()
+        _wake(self._taken)
+        return message
+
+    async def send(self, message: Message) -> None:
+        if message["type"] == "http.response.body" and not message.get("more_body", False):
+            self.answered = True
+        await self._send(message)
+
+    def time_up(self) -> None:
+        self._handle.interrupt("timeout")
+        self._repeat_soon()
+
+    def _repeat_soon(self) -> None:
+        """Interrupts again every ``REPEAT_S`` until the read is over (its thread is waited
+        for, so that ends)."""
+        self._loop.call_later(REPEAT_S, self._repeat)
+
+    def _repeat(self) -> None:
+        if self._handle.open:
+            self._handle.repeat()
+            self._repeat_soon()
+
+    def finish(self, reader: asyncio.Task[None]) -> None:
+        if not reader.done():
+            reader.cancel()  # it waits in receive() or for room: nothing to undo
+
+    def raise_failure(self) -> None:
+        if self._failure is not None:
+            raise self._failure
+
+
+def _wake(waiter: asyncio.Future[None] | None) -> None:
+    if waiter is not None and not waiter.done():
+        waiter.set_result(None)

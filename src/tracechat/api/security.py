@@ -15,6 +15,7 @@ names an open-mode server answers.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import ipaddress
 import json
@@ -55,8 +56,10 @@ def content_headers(media_type: str, ref: str) -> dict[str, str]:
     }
 
 
+@functools.lru_cache(maxsize=256)
 def is_loopback_host(host: str) -> bool:
-    """Whether a Host header (with or without a port) names this machine's loopback."""
+    """Whether a Host header (with or without a port) names this machine's loopback.
+    Remembered for the last few names: every request asks, and asks for the same one or two."""
     name = host.strip().lower()
     if name.startswith("["):
         name = name[1 : name.find("]")] if "]" in name else ""

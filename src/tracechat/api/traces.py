@@ -121,8 +121,11 @@ def spans(
     principal: PrincipalDep,
     service: ServiceDep,
     project_id: str | None = None,
-) -> SpanList:
-    return service.traces.spans(_project(principal, project_id), trace_id.lower())
+) -> Response:
+    found = service.traces.spans(_project(principal, project_id), trace_id.lower())
+    # As the trajectory: serialized here, in the read's thread, as FastAPI would (Pydantic's
+    # JSON of the model), instead of a second thread hop to validate the model it already is.
+    return Response(found.model_dump_json(by_alias=True), media_type="application/json")
 
 
 @router.post("/feedback", response_model=Feedback, status_code=201, summary="Attach feedback to a trace or span")
