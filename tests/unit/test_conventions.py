@@ -1806,3 +1806,43 @@ def test_messages_in_an_event_that_names_no_model_are_no_request() -> None:
 
     assert facts(class_name="memory").input_messages is None
     assert [m.role for m in facts(model="m-1").input_messages or []] == ["system", "user"]
+
+
+ASKED_CALL = "ToolCall(tool_name='get_weather', tool_kwargs={'city': 'Paris'}, tool_id='c1')"
+
+
+def test_a_span_whose_recorded_input_is_a_tool_call_asked_for_runs_that_call(store: DuckDBStore) -> None:
+    """A step whose input (here a summary of it, the Python repr of the event it took) is a
+    record of a tool call, the tool's name, its keyword arguments and the call's id, is that
+    call; a span inside it that carries the same record (tags its children inherit) is the
+    same call, not a second one."""
+    trace = TraceBuilder()
+    root = trace.span("run", duration_ms=50)
+    step = trace.span("Agent.call_tool", {"fw.step.input_summary": ASKED_CALL}, parent=root, start_ms=1, duration_ms=4)
+    trace.span("Tool.acall", {"fw.step.input_summary": ASKED_CALL}, parent=step, start_ms=2, duration_ms=1)
+    result = trajectory(store, trace)
+    [entry] = [m for m in result.messages if m.tool_call is not None]
+    assert entry.span_id == step
+    assert entry.tool_call is not None
+    assert (entry.tool_call.tool_name, entry.tool_call.tool_call_id, entry.tool_call.tool_arguments) == (
+        "get_weather",
+        "c1",
+        '{"city":"Paris"}',
+    )
+
+
+@pytest.mark.parametrize(
+    "recorded",
+    [
+        # cut short (a summary at its length limit): no literal to read
+        "ToolCall(tool_name='get_weather', tool_kwargs={'city': 'Par...",
+        # the finished call's record, with the tool's output: the input of a step after the call
+        "ToolCallResult(tool_name='get_weather', tool_kwargs={'city': 'Paris'}, tool_id='c1', tool_output='18C')",
+        "Step(name='get_weather', tool_kwargs={'city': 'Paris'})",  # no tool named
+    ],
+)
+def test_an_input_that_is_no_whole_record_of_an_asked_call_runs_no_tool(store: DuckDBStore, recorded: str) -> None:
+    trace = TraceBuilder()
+    root = trace.span("run", duration_ms=50)
+    trace.span("Agent.step", {"fw.step.input_summary": recorded}, parent=root, start_ms=1)
+    assert outline(trajectory(store, trace)) == []

@@ -536,6 +536,30 @@ def _repr_content(value: str | None) -> str | None:
     return content if isinstance(content, str) else value
 
 
+def constructor_fields(value: str) -> dict[str, Any] | None:
+    """The fields of an object written as its Python repr, ``Name(field=<literal>, ...)``
+    (pydantic models and dataclasses print so): a dict of them. None when the text is no
+    such call, or a field's value is no literal (a nested object, an enum, a cut-off text)."""
+    stripped = value.strip()
+    if not stripped.endswith(")") or "(" not in stripped:
+        return None
+    try:
+        tree = ast.parse(stripped, mode="eval").body
+    except (SyntaxError, ValueError):
+        return None
+    if not isinstance(tree, ast.Call) or tree.args or not isinstance(tree.func, (ast.Name, ast.Attribute)):
+        return None
+    fields: dict[str, Any] = {}
+    for keyword in tree.keywords:
+        if keyword.arg is None:
+            return None
+        try:
+            fields[keyword.arg] = ast.literal_eval(keyword.value)
+        except (ValueError, SyntaxError, TypeError):
+            return None
+    return fields
+
+
 def result_call_id(value: Any) -> str | None:
     """The id of the call a finished call's record answers (``tool_id`` beside ``tool_output``:
     LlamaIndex's ``ToolCallResult``), else None."""
