@@ -169,3 +169,32 @@ def test_a_call_that_recorded_no_reply_has_the_reply_its_next_request_repeats(st
     assert [(c.id, c.name) for c in first.tool_calls or []] == [("c1", "get_weather")]
     assert first.text == "Looking it up."
     assert (last.tool_calls, last.text) == (None, None)  # no later request says what it answered
+
+
+def test_a_tool_entry_shown_before_a_request_repeats_its_call_takes_the_models_own_arguments(
+    store: DuckDBStore,
+) -> None:
+    """The tool span ran (and was shown) before any output said what was asked: when the next
+    request repeats the call, the entry's arguments are the model's text, the same document
+    as the span's record of them written the model's way."""
+    question = {"role": "user", "content": "Weather in Paris?"}
+    asked = {
+        "role": "assistant",
+        "tool_calls": [{"id": "c1", "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'}}],
+    }
+    answered = {"role": "tool", "tool_call_id": "c1", "content": "18C"}
+    tool = {
+        "gen_ai.operation.name": "execute_tool",
+        "gen_ai.tool.name": "get_weather",
+        "gen_ai.tool.call.id": "c1",
+        "gen_ai.tool.call.arguments": '{"city":"Paris"}',
+    }
+    trace = TraceBuilder()
+    root = trace.span("run", duration_ms=50)
+    _request_only(trace, root, [question], 1)
+    step = trace.span("execute_tool get_weather", tool, parent=root, start_ms=5, duration_ms=2)
+    _request_only(trace, root, [question, asked, answered], 10)
+    [entry] = [m for m in trajectory(store, trace).messages if m.tool_call is not None]
+    assert entry.span_id == step
+    assert entry.tool_call is not None
+    assert (entry.tool_call.tool_arguments, entry.tool_call.tool_result) == ('{"city": "Paris"}', "18C")

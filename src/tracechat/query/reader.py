@@ -451,6 +451,11 @@ class Reader:
             return False
         self.covered_calls.update(i for i in (tool.span_id, call.id) if i)
         tool.tool_call_id = tool.tool_call_id or call.id
+        shown = self.calls_by_id.get(call.id) if call.id else None
+        if shown is not None and _same_document(shown.tool_arguments, call.arguments):
+            # the tool's entry, shown before a later request repeated this call: its arguments
+            # as the model wrote them, where the tool's record of them says the same
+            shown.tool_arguments = call.arguments
         if call.arguments is not None and (
             not is_document(tool.tool_arguments) or plain_arguments(tool.tool_arguments) != tool.tool_arguments
         ):
@@ -688,6 +693,14 @@ class Reader:
         the agent running, unless a tool that calls a model runs it (an agent of its own)."""
         agent = enclosing_agent(node)
         return agent if agent is not None or runs_own_agent(node) else self.active_agent
+
+
+def _same_document(shown: str | None, asked: str | None) -> bool:
+    """Whether two texts are one JSON document written two ways (``{"city":"Paris"}``,
+    ``{"city": "Paris"}``)."""
+    if shown is None or asked is None or shown == asked or not is_document(shown):
+        return False
+    return bool(structured(shown) == structured(asked))
 
 
 def _frames(system: str, instructions: str) -> bool:
