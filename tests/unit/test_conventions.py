@@ -7,6 +7,10 @@ import json
 import pytest
 
 from tests.traces import TraceBuilder, as_json, outline, trajectory
+from tracechat.genai.registry import normalize
+from tracechat.genai.types import SpanFacts
+from tracechat.model.records import SpanFields
+from tracechat.model.span import SpanEvent, SpanPayload
 from tracechat.model.summaries import TraceFilter
 from tracechat.model.trajectory import AgentChatTrajectory
 from tracechat.query.service import TraceQueries
@@ -1755,3 +1759,90 @@ def test_a_call_read_from_the_next_input_ran_at_the_tool_invoker_before_it(store
     tool = next(m for m in trajectory(store, trace).messages if m.tool_call)
     assert tool.tool_call is not None
     assert (tool.span_id, tool.tool_call.tool_call_id, tool.tool_call.duration_ms) == (ran, "c1", 7)
+
+
+def _request_event(messages: list[dict[str, object]], **more: object) -> tuple[str, dict[str, object]]:
+    """A framework's own event of a model request, its fields flattened as span event
+    attributes (``llama-index-observability-otel``'s shape)."""
+    return ("LLMChatStartEvent", {"messages": as_json(messages), **more})
+
+
+REQUEST = [
+    {"role": "system", "content": "You are a weather bot."},
+    {"role": "user", "content": "Weather in Paris?"},
+]
+TOOLS = [{"type": "function", "function": {"name": "get_weather", "parameters": {"type": "object"}}}]
+
+
+def test_a_span_event_holding_the_messages_sent_to_a_named_model_is_that_calls_request(store: DuckDBStore) -> None:
+    """An event carrying ``messages`` beside the model's name (here nested, as a flattened
+    ``model_dict.model_name``) makes its span a model call: those messages its input, the
+    system one its instructions, the ``tools`` under any prefix the tools it offered."""
+    trace = TraceBuilder()
+    root = trace.span("run", duration_ms=50)
+    event = _request_event(REQUEST, **{"model_dict.model_name": "m-1", "additional_kwargs.tools": as_json(TOOLS)})
+    trace.span("Llm.chat_stream", parent=root, start_ms=1, events=[event])
+    result = trajectory(store, trace)
+    assert [(kind, main) for kind, _agent, main in outline(result)] == [
+        ("agent_start", "You are a weather bot."),
+        ("user_message", "Weather in Paris?"),
+        ("assistant_message", None),
+    ]
+    start = result.messages[0].agent_start
+    assert start is not None
+    assert start.model == "m-1"
+    assert json.loads(start.tool_definitions or "null") == TOOLS
+
+
+def test_messages_in_an_event_that_names_no_model_are_no_request() -> None:
+    """A chat memory's or a template's messages, with no model named, are no model call's
+    input; beside a model's name they are."""
+
+    def facts(**more: object) -> SpanFacts:
+        name, attributes = _request_event(REQUEST, **more)
+        span = SpanFields("00" * 8, None, "Memory.put", 1, 0, 1, 0, None, *([None] * (len(SpanFields._fields) - 8)))
+        payload = SpanPayload({}, (SpanEvent(name, 1, attributes),), (), "", 0, 0, 0, 0)
+        return normalize(span, payload, [], {})
+
+    assert facts(class_name="memory").input_messages is None
+    assert [m.role for m in facts(model="m-1").input_messages or []] == ["system", "user"]
+
+
+ASKED_CALL = "ToolCall(tool_name='get_weather', tool_kwargs={'city': 'Paris'}, tool_id='c1')"
+
+
+def test_a_span_whose_recorded_input_is_a_tool_call_asked_for_runs_that_call(store: DuckDBStore) -> None:
+    """A step whose input (here a summary of it, the Python repr of the event it took) is a
+    record of a tool call, the tool's name, its keyword arguments and the call's id, is that
+    call; a span inside it that carries the same record (tags its children inherit) is the
+    same call, not a second one."""
+    trace = TraceBuilder()
+    root = trace.span("run", duration_ms=50)
+    step = trace.span("Agent.call_tool", {"fw.step.input_summary": ASKED_CALL}, parent=root, start_ms=1, duration_ms=4)
+    trace.span("Tool.acall", {"fw.step.input_summary": ASKED_CALL}, parent=step, start_ms=2, duration_ms=1)
+    result = trajectory(store, trace)
+    [entry] = [m for m in result.messages if m.tool_call is not None]
+    assert entry.span_id == step
+    assert entry.tool_call is not None
+    assert (entry.tool_call.tool_name, entry.tool_call.tool_call_id, entry.tool_call.tool_arguments) == (
+        "get_weather",
+        "c1",
+        '{"city":"Paris"}',
+    )
+
+
+@pytest.mark.parametrize(
+    "recorded",
+    [
+        # cut short (a summary at its length limit): no literal to read
+        "ToolCall(tool_name='get_weather', tool_kwargs={'city': 'Par...",
+        # the finished call's record, with the tool's output: the input of a step after the call
+        "ToolCallResult(tool_name='get_weather', tool_kwargs={'city': 'Paris'}, tool_id='c1', tool_output='18C')",
+        "Step(name='get_weather', tool_kwargs={'city': 'Paris'})",  # no tool named
+    ],
+)
+def test_an_input_that_is_no_whole_record_of_an_asked_call_runs_no_tool(store: DuckDBStore, recorded: str) -> None:
+    trace = TraceBuilder()
+    root = trace.span("run", duration_ms=50)
+    trace.span("Agent.step", {"fw.step.input_summary": recorded}, parent=root, start_ms=1)
+    assert outline(trajectory(store, trace)) == []

@@ -135,3 +135,66 @@ def test_a_trace_of_many_roots_within_one_instant_lasts_no_time(store: DuckDBSto
     trace.span("chat gpt-4o", answer("One."), duration_ms=0)
     trace.span("chat gpt-4o", answer("Two."), duration_ms=0)
     assert trajectory(store, trace).total_duration_ms == 0
+
+
+def _request_only(trace: TraceBuilder, root: str, messages: list[object], start_ms: int) -> str:
+    """A model call whose span recorded what it sent and nothing of its reply (a streamed
+    response read after the span ended)."""
+    attributes = {
+        "gen_ai.operation.name": "chat",
+        "gen_ai.request.model": "m",
+        "gen_ai.input.messages": as_json(messages),
+    }
+    return trace.span("chat m", attributes, parent=root, start_ms=start_ms, duration_ms=2)
+
+
+def test_a_call_that_recorded_no_reply_has_the_reply_its_next_request_repeats(store: DuckDBStore) -> None:
+    """The assistant message the agent's next request adds right after the earlier call's
+    input is that call's reply: its tool calls (and text) belong to that call's entry."""
+    question = {"role": "user", "content": "Weather in Paris?"}
+    asked = {
+        "role": "assistant",
+        "content": "Looking it up.",
+        "tool_calls": [{"id": "c1", "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'}}],
+    }
+    answered = {"role": "tool", "tool_call_id": "c1", "content": "18C"}
+    trace = TraceBuilder()
+    root = trace.span("run", duration_ms=50)
+    _request_only(trace, root, [question], 1)
+    _request_only(trace, root, [question, asked, answered], 10)
+    result = trajectory(store, trace)
+    first, last = (m.assistant_message for m in result.messages if m.assistant_message is not None)
+    assert first is not None
+    assert last is not None
+    assert [(c.id, c.name) for c in first.tool_calls or []] == [("c1", "get_weather")]
+    assert first.text == "Looking it up."
+    assert (last.tool_calls, last.text) == (None, None)  # no later request says what it answered
+
+
+def test_a_tool_entry_shown_before_a_request_repeats_its_call_takes_the_models_own_arguments(
+    store: DuckDBStore,
+) -> None:
+    """The tool span ran (and was shown) before any output said what was asked: when the next
+    request repeats the call, the entry's arguments are the model's text, the same document
+    as the span's record of them written the model's way."""
+    question = {"role": "user", "content": "Weather in Paris?"}
+    asked = {
+        "role": "assistant",
+        "tool_calls": [{"id": "c1", "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'}}],
+    }
+    answered = {"role": "tool", "tool_call_id": "c1", "content": "18C"}
+    tool = {
+        "gen_ai.operation.name": "execute_tool",
+        "gen_ai.tool.name": "get_weather",
+        "gen_ai.tool.call.id": "c1",
+        "gen_ai.tool.call.arguments": '{"city":"Paris"}',
+    }
+    trace = TraceBuilder()
+    root = trace.span("run", duration_ms=50)
+    _request_only(trace, root, [question], 1)
+    step = trace.span("execute_tool get_weather", tool, parent=root, start_ms=5, duration_ms=2)
+    _request_only(trace, root, [question, asked, answered], 10)
+    [entry] = [m for m in trajectory(store, trace).messages if m.tool_call is not None]
+    assert entry.span_id == step
+    assert entry.tool_call is not None
+    assert (entry.tool_call.tool_arguments, entry.tool_call.tool_result) == ('{"city": "Paris"}', "18C")

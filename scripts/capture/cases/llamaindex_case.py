@@ -1,10 +1,13 @@
-"""LlamaIndex agent workflows traced by openinference-instrumentation-llama-index.
+"""LlamaIndex agent workflows, traced by openinference-instrumentation-llama-index or by
+LlamaIndex's own OpenTelemetry integration (llama-index-observability-otel).
 
     llamaindex_case.py function   # FunctionAgent: the model calls get_weather as an OpenAI tool
     llamaindex_case.py react      # ReActAgent: Thought / Action / Action Input text, Observation back
     llamaindex_case.py handoff    # AgentWorkflow: triage_agent hands off to weather_agent (`handoff` tool)
+    llamaindex_case.py function otel   # the same scenario, traced by llama-index-observability-otel
 
-`LlamaIndexInstrumentor().instrument(tracer_provider=...)` hooks LlamaIndex's own
+`LlamaIndexInstrumentor().instrument(tracer_provider=...)` (the default, `openinference`) and
+`LlamaIndexOpenTelemetry(...).start_registering()` (`otel`) both hook LlamaIndex's own
 instrumentation dispatcher (workflow steps, LLM calls, tool calls). The LLM is
 `llama_index.llms.openai.OpenAI` (chat completions) pointed at the fake server.
 """
@@ -14,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+from typing import Any
 
 import _common as c
 
@@ -54,13 +58,32 @@ async def run(mode: str) -> None:
     print(f"answer: {answer}")
 
 
-def main() -> int:
+def instrument(instrumentation: str) -> Any:
+    """The tracer provider the chosen instrumentation exports through, wired to the sink."""
+    if instrumentation == "otel":
+        # As the integration's README has a user write it: an OTLP exporter and a service name;
+        # it makes its own TracerProvider (BatchSpanProcessor) and sets it as the global one.
+        from llama_index.observability.otel import LlamaIndexOpenTelemetry
+        from opentelemetry import trace
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+        LlamaIndexOpenTelemetry(
+            span_exporter=OTLPSpanExporter(endpoint=c.otlp_base() + "/v1/traces"),
+            service_name_or_resource="weather-llamaindex",
+        ).start_registering()
+        return trace.get_tracer_provider()
     tp = c.make_tracer_provider("weather-llamaindex")
 
     from openinference.instrumentation.llama_index import LlamaIndexInstrumentor
 
     LlamaIndexInstrumentor().instrument(tracer_provider=tp)
-    asyncio.run(run(sys.argv[1] if len(sys.argv) > 1 else "function"))
+    return tp
+
+
+def main() -> int:
+    mode = sys.argv[1] if len(sys.argv) > 1 else "function"
+    tp = instrument(sys.argv[2] if len(sys.argv) > 2 else "openinference")
+    asyncio.run(run(mode))
     c.shutdown(tp)
     return 0
 

@@ -7,7 +7,9 @@ items (``function_call``, ``function_call_output``, ``reasoning``), Vercel AI SD
 (``tool-call``, ``tool-result``), Gemini / Google ADK contents (``function_call``,
 ``function_response``, ``thought``), Pydantic AI (``thinking``, ``result``), Anthropic blocks (``tool_use``,
 ``tool_result``), Bedrock Converse blocks (``{"text"}``, ``{"toolUse"}``, ``{"toolResult"}``,
-as Strands records them) and ReAct transcripts (an ``Observation:`` is a tool's result,
+as Strands records them), messages whose content is ``blocks`` typed by ``block_type`` with
+the provider's fields under ``additional_kwargs`` (LlamaIndex's ``ChatMessage``) and ReAct
+transcripts (an ``Observation:`` is a tool's result,
 not the user speaking).
 
 Tool arguments and results often arrive inside a wrapper that only carries one value
@@ -173,7 +175,7 @@ def parse_message(item: Any) -> Message | None:
         return Message("tool" if part and part.kind == "tool_result" else "assistant", [part] if part else [])
     role = _ROLES.get(str(item.get("role", "user")).lower(), str(item.get("role", "user")).lower())
     message = Message(role, name=item.get("name") if isinstance(item.get("name"), str) else None)
-    for key in ("parts", "content"):
+    for key in ("parts", "content", "blocks"):
         message.parts.extend(_parts(item.get(key)))
     if isinstance(item.get("message"), dict):  # gen_ai.choice bodies: {message: {content, role}}
         nested = parse_message(item["message"])
@@ -185,11 +187,16 @@ def parse_message(item: Any) -> Message | None:
     for key in ("reasoning_content", "reasoning"):
         if isinstance(item.get(key), str) and item[key]:
             message.parts.insert(0, Part("reasoning", text=item[key]))
-    for call in item.get("tool_calls") or ():
-        part = _call_part(call)
-        if part:
-            message.parts.append(part)
-    tool_call_id = item.get("tool_call_id") or (item.get("id") if role == "tool" else None)
+    extra = item.get("additional_kwargs")
+    extra = extra if isinstance(extra, dict) else {}
+    if not message.of_kind("tool_call"):
+        # the provider's own fields kept beside the message (LlamaIndex's ``ChatMessage``:
+        # ``additional_kwargs.tool_calls`` repeats the ``tool_call`` blocks it also records)
+        for call in item.get("tool_calls") or extra.get("tool_calls") or ():
+            part = _call_part(call)
+            if part:
+                message.parts.append(part)
+    tool_call_id = item.get("tool_call_id") or (item.get("id") if role == "tool" else None) or extra.get("tool_call_id")
     if role == "tool" and tool_call_id:
         _as_tool_result(message, str(tool_call_id))
     elif role == "user":
@@ -349,7 +356,7 @@ def parse_part(value: Any) -> Part | None:
         return None if is_placeholder(value) else Part("text", text=value)
     if not isinstance(value, dict):
         return None
-    kind = str(value.get("type") or _implied_type(value)).lower()
+    kind = str(value.get("type") or value.get("block_type") or _implied_type(value)).lower()
     if kind in _TEXT:
         content = value.get("content", value.get("text"))
         return Part("text", text=content) if isinstance(content, str) and not is_placeholder(content) else None
@@ -402,14 +409,15 @@ def _call_part(value: Any) -> Part | None:
         or value.get("toolRequest")
     )
     source = inner if isinstance(inner, dict) else value
-    name = source.get("name") or value.get("toolName") or value.get("name")
-    arguments = _first_present(source, ("arguments", "args", "input"))
+    name = source.get("name") or value.get("toolName") or value.get("name") or value.get("tool_name")
+    arguments = _first_present(source, ("arguments", "args", "input", "tool_kwargs"))
     call_id = (
         # a Responses API ``function_call`` item has both: ``id`` is the item's, ``call_id``
         # the call's, which its ``function_call_output`` answers
         value.get("call_id")
         or value.get("id")
         or value.get("toolCallId")
+        or value.get("tool_call_id")
         or source.get("id")
         or source.get("toolUseId")
         or source.get("ref")
@@ -526,6 +534,30 @@ def _repr_content(value: str | None) -> str | None:
     except (ValueError, SyntaxError):
         return value
     return content if isinstance(content, str) else value
+
+
+def constructor_fields(value: str) -> dict[str, Any] | None:
+    """The fields of an object written as its Python repr, ``Name(field=<literal>, ...)``
+    (pydantic models and dataclasses print so): a dict of them. None when the text is no
+    such call, or a field's value is no literal (a nested object, an enum, a cut-off text)."""
+    stripped = value.strip()
+    if not stripped.endswith(")") or "(" not in stripped:
+        return None
+    try:
+        tree = ast.parse(stripped, mode="eval").body
+    except (SyntaxError, ValueError):
+        return None
+    if not isinstance(tree, ast.Call) or tree.args or not isinstance(tree.func, (ast.Name, ast.Attribute)):
+        return None
+    fields: dict[str, Any] = {}
+    for keyword in tree.keywords:
+        if keyword.arg is None:
+            return None
+        try:
+            fields[keyword.arg] = ast.literal_eval(keyword.value)
+        except (ValueError, SyntaxError, TypeError):
+            return None
+    return fields
 
 
 def result_call_id(value: Any) -> str | None:

@@ -23,6 +23,7 @@ from tracechat.genai.conventions import (
     otel_genai,
     pydantic_ai,
     recorded_io,
+    request_events,
     vercel,
     voltagent,
     weave,
@@ -67,6 +68,7 @@ CONVENTIONS: tuple[Convention, ...] = (
     Convention(voltagent.extract, ("entity.type",)),
     Convention(langsmith.extract, ("langsmith.span.kind",)),
     Convention(haystack.extract, haystack.PREFIXES),
+    Convention(request_events.extract, (), events=True),  # a framework's own event of a model request
     Convention(recorded_io.extract),  # last: a span's input and output under any prefix
 )
 """In precedence order. Each reads only its own keys, so the order matters only where two

@@ -95,6 +95,9 @@ class Reader:
     """What transfer tools returned: the note a handoff passes to the agent taken over."""
     owners: dict[str, str | None] = field(default_factory=dict)
     """The agent each model call belongs to (``spantree.attribution``), by its outermost span."""
+    unanswered: dict[str, AssistantMessage] = field(default_factory=dict)
+    """By agent: the entry of its last model call, when that call recorded no reply at all
+    (its response never reached the span): the agent's next request repeats the reply."""
     roots: list[Node] = field(default_factory=list, init=False)
     _asked_ids: set[str] | None = field(default=None, init=False)
     """The ids of every tool call a model call's output asked for, in the whole trace (``asked_ids``)."""
@@ -223,11 +226,31 @@ class Reader:
             self.transcript.absorb(history)
         fresh = self.transcript.new_messages(inputs)
         fresh = self._detect_compaction(facts, agent, state, inputs, fresh)
+        self._reply_of_the_last_call(agent, fresh)
         for message in fresh:
             self._input_message(node, agent, message)
         self.transcript.absorb(inputs)
         state.last_context = len(inputs)
         state.last_first_key = key(inputs[0]) if inputs else None
+
+    def _reply_of_the_last_call(self, agent: str | None, fresh: list[Message]) -> None:
+        """The agent's previous model call recorded no reply (a streamed response read after
+        its span ended): the assistant messages this request adds first, before any other
+        new message, are that reply, its text and the tool calls it asked for."""
+        entry = self.unanswered.pop(agent or "", None)
+        if entry is None:
+            return
+        replies = []
+        for message in fresh:
+            if message.role != "assistant":
+                break
+            replies.append(message)
+        calls = [call for message in replies for call in message.of_kind("tool_call")]
+        if calls:
+            entry.tool_calls = [RequestedToolCall(id=call.id, name=call.name) for call in calls]
+        text = "\n\n".join(t for m in replies for t in m.texts()) or None
+        if text is not None and entry.text is None:
+            entry.text = text
 
     def _detect_compaction(
         self, facts: SpanFacts, agent: str | None, state: _AgentState, inputs: list[Message], fresh: list[Message]
@@ -300,6 +323,8 @@ class Reader:
         answers = [call for call in calls if call.name in ANSWER_TOOLS]
         text = text or next((a for a in map(answer_of, answers) if a), None)
         self._assistant(facts, agent, text, reasoning, refs, requested or None)
+        if facts.output_messages is None and not requested and self.messages[-1].assistant_message is not None:
+            self.unanswered[agent or ""] = self.messages[-1].assistant_message
         for call, request in zip(calls, requested[: len(calls)], strict=True):  # (requested: one per call)
             if call in answers:
                 self.covered_calls.add(call.id or "")
@@ -426,6 +451,11 @@ class Reader:
             return False
         self.covered_calls.update(i for i in (tool.span_id, call.id) if i)
         tool.tool_call_id = tool.tool_call_id or call.id
+        shown = self.calls_by_id.get(call.id) if call.id else None
+        if shown is not None and _same_document(shown.tool_arguments, call.arguments):
+            # the tool's entry, shown before a later request repeated this call: its arguments
+            # as the model wrote them, where the tool's record of them says the same
+            shown.tool_arguments = call.arguments
         if call.arguments is not None and (
             not is_document(tool.tool_arguments) or plain_arguments(tool.tool_arguments) != tool.tool_arguments
         ):
@@ -663,6 +693,14 @@ class Reader:
         the agent running, unless a tool that calls a model runs it (an agent of its own)."""
         agent = enclosing_agent(node)
         return agent if agent is not None or runs_own_agent(node) else self.active_agent
+
+
+def _same_document(shown: str | None, asked: str | None) -> bool:
+    """Whether two texts are one JSON document written two ways (``{"city":"Paris"}``,
+    ``{"city": "Paris"}``)."""
+    if shown is None or asked is None or shown == asked or not is_document(shown):
+        return False
+    return bool(structured(shown) == structured(asked))
 
 
 def _frames(system: str, instructions: str) -> bool:
