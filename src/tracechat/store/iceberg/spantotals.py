@@ -15,7 +15,7 @@ input tokens, so a commit costs a dict lookup or two per such span.
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any
+from typing import Any, NamedTuple
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -27,7 +27,20 @@ from tracechat.store.sql import AGGREGATING_OPERATIONS
 _AGGREGATING = pa.array(AGGREGATING_OPERATIONS, pa.string())
 _MODEL_CALLS = frozenset(MODEL_CALL_OPERATIONS)
 _KEYS = ["project", "trace_id"]
-_USAGE = ["project", "trace_id", "span_id", "parent_span_id", "start_ns", "end_ns", "input_tokens", "response_id"]
+
+
+class _Usage(NamedTuple):
+    """A span with usage, as ``_inside_call`` compares it (the columns of the same names)."""
+
+    operation: str | None
+    project: str
+    trace_id: str
+    span_id: str
+    parent_span_id: str | None
+    start_ns: int
+    end_ns: int
+    input_tokens: int | None
+    response_id: str | None
 
 
 def span_totals(spans: pa.Table) -> list[tuple[Any, ...]]:
@@ -157,50 +170,56 @@ def _inside_call(spans: pa.Table, aggregating: pa.Array | pa.ChunkedArray) -> li
     positions = pc.indices_nonzero(candidate).to_pylist()
     if not positions:
         return inside
-    chosen = spans.select(["operation", *_USAGE]).take(pa.array(positions, pa.int64()))
-    rows = list(zip(*(chosen.column(name).to_pylist() for name in chosen.column_names), strict=True))
-    by_id: dict[tuple[str, str, str], tuple[Any, ...]] = {}
-    by_response: dict[tuple[Any, ...], list[tuple[Any, ...]]] = defaultdict(list)
-    by_tokens: dict[tuple[Any, ...], list[tuple[Any, ...]]] = defaultdict(list)
+    chosen = spans.select(list(_Usage._fields)).take(pa.array(positions, pa.int64()))
+    rows = [_Usage(*row) for row in zip(*(chosen.column(name).to_pylist() for name in _Usage._fields), strict=True)]
+    by_id: dict[tuple[str, str, str], _Usage] = {}
+    by_response: dict[tuple[Any, ...], list[_Usage]] = defaultdict(list)
+    by_tokens: dict[tuple[Any, ...], list[_Usage]] = defaultdict(list)
     for row in rows:
-        operation, project, trace_id, span_id, parent, _, _, tokens, response = row
-        by_id[(project, trace_id, span_id)] = row
-        if operation in _MODEL_CALLS:
-            if response is not None:
-                by_response[(project, trace_id, parent, response)].append(row)
-            if tokens is not None:
-                by_tokens[(project, trace_id, parent, tokens)].append(row)
+        by_id[(row.project, row.trace_id, row.span_id)] = row
+        if row.operation in _MODEL_CALLS:
+            if row.response_id is not None:
+                by_response[(row.project, row.trace_id, row.parent_span_id, row.response_id)].append(row)
+            if row.input_tokens is not None:
+                by_tokens[(row.project, row.trace_id, row.parent_span_id, row.input_tokens)].append(row)
     for position, row in zip(positions, rows, strict=True):
-        operation, project, trace_id, span_id, parent, start, end, tokens, response = row
         # A span of no operation is "inside" too where the rule holds: in SQL its
         # ``operation IN (…)`` is NULL, so ``inside_call`` is NULL and its usage not counted.
-        if operation is not None and operation not in _MODEL_CALLS:
+        if row.operation is not None and row.operation not in _MODEL_CALLS:
             continue
-        inside[position] = _below_the_same(by_id.get((project, trace_id, parent)) if parent is not None else None, row)
+        trace, parent = (row.project, row.trace_id), row.parent_span_id
+        inside[position] = _below_the_same(by_id.get((*trace, parent)) if parent is not None else None, row)
         if inside[position]:
             continue
-        siblings = by_response.get((project, trace_id, parent, response)) if response is not None else None
+        siblings = by_response.get((*trace, parent, row.response_id)) if row.response_id is not None else None
         if siblings is not None and siblings != [row]:  # (the span alone: no sibling)
-            inside[position] = any(c[3] != span_id and (c[5], -c[6], c[3]) < (start, -end, span_id) for c in siblings)
-        siblings = by_tokens.get((project, trace_id, parent, tokens)) if tokens is not None else None
+            inside[position] = any(
+                c.span_id != row.span_id
+                and (c.start_ns, -c.end_ns, c.span_id) < (row.start_ns, -row.end_ns, row.span_id)
+                for c in siblings
+            )
+        siblings = by_tokens.get((*trace, parent, row.input_tokens)) if row.input_tokens is not None else None
         if not inside[position] and siblings is not None and siblings != [row]:
             inside[position] = any(
-                c[3] != span_id
-                and (c[8] is None or response is None)
-                and c[5] <= start
-                and c[6] >= end
-                and (c[5] < start or c[6] > end or c[3] < span_id)
+                c.span_id != row.span_id
+                and (c.response_id is None or row.response_id is None)
+                and c.start_ns <= row.start_ns
+                and c.end_ns >= row.end_ns
+                and (c.start_ns < row.start_ns or c.end_ns > row.end_ns or c.span_id < row.span_id)
                 for c in siblings
             )
     return inside
 
 
-def _below_the_same(parent: tuple[Any, ...] | None, row: tuple[Any, ...]) -> bool:
+def _below_the_same(parent: _Usage | None, row: _Usage) -> bool:
     """Whether the span's parent, a span with usage, names its response, or (where the two do
     not both name one) the same input tokens."""
     if parent is None:
         return False
-    response, tokens = row[8], row[7]
-    if response is not None and parent[8] == response:
+    if row.response_id is not None and parent.response_id == row.response_id:
         return True
-    return (parent[8] is None or response is None) and tokens is not None and parent[7] == tokens
+    return (
+        (parent.response_id is None or row.response_id is None)
+        and row.input_tokens is not None
+        and parent.input_tokens == row.input_tokens
+    )

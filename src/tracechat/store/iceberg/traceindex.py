@@ -575,10 +575,6 @@ def _add_traceless_logs(con: psycopg.Connection[tuple[Any, ...]], batch_id: str,
     return {row[0] for row in listed}
 
 
-_PAYLOADS = ("raw", "resource", "scope", "batch")
-"""Span columns ``SPAN_AGGREGATES`` reads none of (DuckDB scans them through ``s.*``
-otherwise, most of its CPU: drop them before registering the rows)."""
-
 _OF_KEYS = "(project, trace_id) IN (SELECT * FROM unnest(%s::text[], %s::text[]))"
 
 
