@@ -23,7 +23,6 @@ event loop, not a task that sleeps.
 from __future__ import annotations
 
 import asyncio
-from collections import deque
 
 import anyio
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -103,9 +102,7 @@ class _Read:
         self.answered = False
         # One message of read-ahead: a request with no body (GET) is never asked for its
         # only message, and the reader must get past it to see the client leave.
-        self._ahead: deque[Message] = deque()
-        self._asking: asyncio.Future[None] | None = None  # the application waits for a message
-        self._taken: asyncio.Future[None] | None = None  # the reader waits for room
+        self._ahead: asyncio.Queue[Message] = asyncio.Queue(maxsize=1)
         self._failure: BaseException | None = None
 
     async def pump(self) -> None:
@@ -121,11 +118,7 @@ class _Read:
                         self._cancelled.cancel()
                         self._repeat_soon()
                     return
-                while self._ahead:  # the one message read ahead is not taken yet
-                    self._taken = self._loop.create_future()
-                    await self._taken
-                self._ahead.append(message)
-                _wake(self._asking)
+                await self._ahead.put(message)  # waits while the one read ahead is not taken
         except asyncio.CancelledError:
             raise
         except BaseException as failure:  # the connection's receive failed: the read fails with it
@@ -133,12 +126,7 @@ class _Read:
             self._cancelled.cancel()
 
     async def receive(self) -> Message:
-        while not self._ahead:
-            self._asking = self._loop.create_future()
-            await self._asking
-        message = self._ahead.popleft()
-        _wake(self._taken)
-        return message
+        return await self._ahead.get()
 
     async def send(self, message: Message) -> None:
         if message["type"] == "http.response.body" and not message.get("more_body", False):
@@ -166,8 +154,3 @@ class _Read:
     def raise_failure(self) -> None:
         if self._failure is not None:
             raise self._failure
-
-
-def _wake(waiter: asyncio.Future[None] | None) -> None:
-    if waiter is not None and not waiter.done():
-        waiter.set_result(None)
