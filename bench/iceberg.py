@@ -3,6 +3,7 @@ receiver each, the acknowledgement latency, the catalog's commit rate, trajector
 bytes per span. A throwaway PostgreSQL (``tests.postgres``) is the catalog.
 
     .venv/bin/python bench/iceberg.py [--spans 50000] [--clients 8] [--reads 200]
+    .venv/bin/python bench/iceberg.py --rounds 3 [--sweep 8,16,32] [--baseline-src SRC]
 
 Ingest: the same requests (``bench.workload``, 3 KB spans) sent over OTLP/gRPC by
 ``--clients`` concurrent clients, each request timed from send to acknowledgement.
@@ -156,37 +157,64 @@ def commit_rate(dsn: str, warehouse: str, writers: int, seconds: float = 5.0) ->
 def rounds(args: argparse.Namespace) -> None:
     """Ingest only, interleaved: in each round the DuckDB store, the Iceberg store (and the
     baseline's Iceberg store) one after the other, so each ratio is of runs a minute apart
-    on a machine whose load changes by the minute."""
+    on a machine whose load changes by the minute. With ``--sweep``, each round does so at
+    every client count, and the summary adds each store's capacity: its best median
+    spans/s over the counts (a receiver's capacity is what it takes once more clients add
+    nothing; with few clients, a store whose acknowledgement takes longer is held by it)."""
     bodies = [r.SerializeToString() for r in requests(args.spans, args.spans_per_request, **VARIANTS["3kb"])]
+    counts = [int(c) for c in args.sweep.split(",")] if args.sweep else [args.clients]
     postgres = PostgresServer()
-    runs: list[dict[str, Any]] = []
+    runs: dict[int, list[dict[str, Any]]] = {clients: [] for clients in counts}
     try:
         for number in range(args.rounds):
-            with tempfile.TemporaryDirectory() as scratch:
-                root = Path(scratch)
-                found: dict[str, Any] = {}
-                kinds = [("duckdb", None), ("iceberg", None)]
-                if args.baseline_src:
-                    kinds.append(("baseline", args.baseline_src))
-                for kind, source in kinds if number % 2 == 0 else list(reversed(kinds)):
-                    extra: list[str] = []
-                    if kind != "duckdb":
-                        dsn, warehouse = postgres.create_database(), (root / f"w-{kind}").as_uri()
-                        extra = ["--store", "iceberg", "--catalog-uri", dsn, "--warehouse", warehouse]
-                    result, server = ingest(root / kind, extra, bodies, args.clients, args.spans, source)
-                    server.terminate()
-                    found[kind] = result["spans_per_s"]
-                    found[f"{kind}_cpu_us_per_span"] = result["cpu_us_per_span"]
-                found["iceberg_vs_duckdb"] = round(found["iceberg"] / found["duckdb"], 2)
-                if args.baseline_src:
-                    found["baseline_vs_duckdb"] = round(found["baseline"] / found["duckdb"], 2)
-                found["load_1m"] = round(os.getloadavg()[0], 1)
+            for clients in counts:
+                found = _round(postgres, bodies, args, number, clients)
                 print(json.dumps(found), flush=True)
-                runs.append(found)
+                runs[clients].append(found)
     finally:
         postgres.close()
-    summary = {key: statistics.median(run[key] for run in runs) for key in runs[0] if key != "load_1m"}
-    print(json.dumps({"rounds": args.rounds, "spans": args.spans, "median": summary}, indent=2))
+    medians = {
+        clients: {
+            key: statistics.median(run[key] for run in found) for key in found[0] if key not in ("load_1m", "clients")
+        }
+        for clients, found in runs.items()
+    }
+    summary: dict[str, Any] = {"rounds": args.rounds, "spans": args.spans, "median": medians}
+    if len(counts) > 1:
+        kinds = ["duckdb", "iceberg"] + (["baseline"] if args.baseline_src else [])
+        best = {kind: max(medians[clients][kind] for clients in counts) for kind in kinds}
+        summary["capacity_spans_per_s"] = best
+        summary["capacity_iceberg_vs_duckdb"] = round(best["iceberg"] / best["duckdb"], 2)
+        if args.baseline_src:
+            summary["capacity_baseline_vs_duckdb"] = round(best["baseline"] / best["duckdb"], 2)
+    print(json.dumps(summary, indent=2))
+
+
+def _round(
+    postgres: PostgresServer, bodies: list[bytes], args: argparse.Namespace, number: int, clients: int
+) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as scratch:
+        root = Path(scratch)
+        found: dict[str, Any] = {"clients": clients}
+        kinds = [("duckdb", None), ("iceberg", None)]
+        if args.baseline_src:
+            kinds.append(("baseline", args.baseline_src))
+        for kind, source in kinds if number % 2 == 0 else list(reversed(kinds)):
+            extra: list[str] = []
+            if kind != "duckdb":
+                dsn, warehouse = postgres.create_database(), (root / f"w-{kind}").as_uri()
+                extra = ["--store", "iceberg", "--catalog-uri", dsn, "--warehouse", warehouse]
+            result, server = ingest(root / kind, extra, bodies, clients, args.spans, source)
+            server.terminate()
+            found[kind] = result["spans_per_s"]
+            found[f"{kind}_cpu_us_per_span"] = result["cpu_us_per_span"]
+            found[f"{kind}_ack_p50_ms"] = result["ack_p50_ms"]
+            found[f"{kind}_ack_p99_ms"] = result["ack_p99_ms"]
+        found["iceberg_vs_duckdb"] = round(found["iceberg"] / found["duckdb"], 2)
+        if args.baseline_src:
+            found["baseline_vs_duckdb"] = round(found["baseline"] / found["duckdb"], 2)
+        found["load_1m"] = round(os.getloadavg()[0], 1)
+        return found
 
 
 def main() -> None:
@@ -200,6 +228,9 @@ def main() -> None:
     )
     parser.add_argument(
         "--baseline-src", help="with --rounds: also an Iceberg receiver run from this checkout's src/ in each round"
+    )
+    parser.add_argument(
+        "--sweep", help="with --rounds: client counts to run each round at (8,16,32), and each store's capacity"
     )
     args = parser.parse_args()
     if args.rounds:
