@@ -37,6 +37,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 if not os.environ.get("PYTHONPATH"):  # this checkout's code, not whatever the venv installed
     sys.path.insert(0, str(ROOT / "src"))
+import tracechat  # noqa: E402,F401  (first: it picks Arrow's allocator before pyarrow loads, as in serve)
 
 _TICK = os.sysconf("SC_CLK_TCK")
 
@@ -62,6 +63,7 @@ def _directory_bytes(directory: Path) -> int:
 
 
 def once(args: argparse.Namespace) -> dict[str, Any]:
+    import pyarrow
     from tests.postgres import PostgresServer
 
     from bench.ingest import VARIANTS
@@ -120,6 +122,7 @@ def once(args: argparse.Namespace) -> dict[str, Any]:
         "wall_us_per_span": per_span(wall),
         "bytes_per_span": round(stored / spans),
         "load_1m": round(os.getloadavg()[0], 1),
+        "arrow_pool": pyarrow.default_memory_pool().backend_name,
     }
 
 
