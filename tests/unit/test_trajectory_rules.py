@@ -437,6 +437,33 @@ def test_a_tool_that_recorded_an_exception_and_returned_nothing_failed_whatever_
     assert calls[handled].error is None
 
 
+def test_a_tool_whose_result_says_it_failed_shows_its_error_whatever_its_status(store: DuckDBStore) -> None:
+    """AgentScope ends a failed tool's span OK and records the caught exception's text as a
+    ``ToolResponse`` with ``state: error``; MCP's ``CallToolResult`` flags ``isError``: the
+    result says the tool failed, and its text is why."""
+    trace = TraceBuilder()
+    trace.span("chat gpt-4o", chat([U1], [CALL]))
+    tool = {"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": "get_weather"}
+    block = {"type": "text", "text": "weather service down", "id": "b1", "created_at": "2026-12-03T14:22:50"}
+    said: list[str] = []
+    for start_ms, state in ((20, "error"), (30, "success")):
+        response = {"content": [block], "state": state, "metadata": {}, "id": f"c{start_ms}"}
+        said.append(
+            trace.span(
+                "execute_tool get_weather", {**tool, "gen_ai.tool.call.result": as_json(response)}, start_ms=start_ms
+            )
+        )
+    flagged = {"content": [{"type": "text", "text": "no such city"}], "isError": True}
+    mcp = trace.span("execute_tool get_weather", {**tool, "gen_ai.tool.call.result": as_json(flagged)}, start_ms=40)
+    result = trajectory(store, trace)
+    calls = {m.span_id: m.tool_call for m in result.messages if m.tool_call}
+    assert [(calls[i].error, calls[i].tool_result) for i in said] == [
+        ("weather service down", "weather service down"),
+        (None, "weather service down"),
+    ]
+    assert (calls[mcp].error, calls[mcp].tool_result) == ("no such city", "no such city")
+
+
 def test_a_tool_and_the_call_reading_its_result_in_one_millisecond_read_in_causal_order(store: DuckDBStore) -> None:
     """The OTel JS SDK stamps to the millisecond; the answer must not come before the tool."""
     trace = TraceBuilder()
