@@ -54,6 +54,9 @@ class PrefixCache:
     RECENT = 8
 
     def __init__(self) -> None:
+        self._steps: dict[int, tuple[Message, list[Message]]] = {}
+        """A reply record's messages (``record_steps``) by the record's id, the record kept
+        beside them: a later input that shares the record shares its messages too."""
         self._recent: list[tuple[list[Any], list[Message | None]]] = []
         self._texts: list[tuple[str, list[Any]]] = []
         """Recent arrays: each text's head (without its closing bracket) and its items."""
@@ -77,6 +80,13 @@ class PrefixCache:
             self._texts.append((stripped[:-1].rstrip(), document))
             del self._texts[: -self.RECENT]
         return document
+
+    def steps(self, message: Message) -> list[Message]:
+        """``record_steps(message)``, the same messages each time for the same message."""
+        found = self._steps.get(id(message))
+        if found is None or found[0] is not message:
+            found = self._steps[id(message)] = (message, record_steps(message))
+        return found[1]
 
     def parse(self, items: list[Any]) -> list[Message | None]:
         reused: list[Message | None] = []
@@ -161,7 +171,45 @@ def parse_messages(value: Any) -> list[Message] | None:
         return None
     parsed = cache.parse(document) if cache is not None else [parse_message(item) for item in document]
     messages = [m for m in parsed if m is not None]
+    if any(_records_a_reply(m) for m in messages):
+        steps = cache.steps if cache is not None else record_steps
+        messages = [step for m in messages for step in steps(m)]
     return messages if messages or not document else None
+
+
+def _records_a_reply(message: Message) -> bool:
+    """Whether an assistant message holds a tool's result after the call it answers: no model
+    sends or receives that, it is a framework's record of its whole reply (AgentScope 2.x
+    records its reply ``Msg``: tool calls, their results, the final text, in one message)."""
+    if message.role != "assistant":
+        return False
+    asked = False
+    for part in message.parts:
+        asked = asked or part.kind == "tool_call"
+        if asked and part.kind == "tool_result":
+            return True
+    return False
+
+
+def record_steps(message: Message) -> list[Message]:
+    """A reply record (``_records_a_reply``) as the messages the model exchanged: an assistant
+    message for each run of parts up to its tool calls, a tool message for each result after
+    them, an assistant message of what follows the last result; any other message as it is."""
+    if not _records_a_reply(message):
+        return [message]
+    steps: list[Message] = []
+    said: list[Part] = []
+    for part in message.parts:
+        if part.kind == "tool_result":
+            if said:
+                steps.append(Message("assistant", said, name=message.name))
+                said = []
+            steps.append(Message("tool", [part]))
+        else:
+            said.append(part)
+    if said:
+        steps.append(Message("assistant", said, name=message.name))
+    return steps
 
 
 def parse_message(item: Any) -> Message | None:
