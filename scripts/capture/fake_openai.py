@@ -408,7 +408,7 @@ def chat_turn(body: dict[str, Any]) -> Turn:
                 call_names[tc.get("id", "")] = name
                 if name.startswith("transfer_to_") or name in (DELEGATE, HANDOFF):
                     turn.handoff_done = True
-        if role == "user":
+        if role == "user" and not text_of(m.get("content")).startswith(REMINDER):
             turn.last_user_text = text_of(m.get("content"))
     if messages:
         last = messages[-1]
@@ -426,6 +426,10 @@ def chat_turn(body: dict[str, Any]) -> Turn:
     return turn
 
 
+REMINDER = "<system-reminder>"
+"""A user message starting so is a framework's runtime note after the question (AgentScope 2.x
+injects the time and context use as one), not the question: the pending question stays the one
+before it."""
 OBSERVATION = re.compile(r"\A(?:Call id: \S+\n)?Observation:\n(?P<output>.*)\Z", re.S)
 CALLED_TOOL = re.compile(r"""['"]name['"]\s*:\s*['"](?P<name>[\w-]+)['"]""")
 

@@ -266,6 +266,15 @@ def test_the_anthropic_sdks_stop_reason_is_the_calls_finish_reason(store: DuckDB
             '{"blocks": [{"block_type": "image", "text": "18C"}], "tool_name": "get_weather"}',
         ),
         ('{"blocks": [{"text": "18C"}], "source": "cache"}', '{"blocks": [{"text": "18C"}], "source": "cache"}'),
+        (  # AgentScope's ToolResponse: text blocks with their own ids and times, the call's id and state
+            '{"content": [{"type": "text", "text": "18C", "id": "b1", "created_at": "2026-12-03T14:22:50",'
+            ' "finished_at": null}], "state": "success", "metadata": {}, "id": "c1"}',
+            "18C",
+        ),
+        (  # a block that says more than its text is not only text
+            '{"content": [{"type": "text", "text": "18C", "citations": []}], "id": "c1"}',
+            '{"content": [{"type": "text", "text": "18C", "citations": []}], "id": "c1"}',
+        ),
     ],
 )
 def test_a_results_text_blocks_beside_facts_about_the_call_read_as_the_text(recorded: str, shown: str) -> None:

@@ -79,3 +79,23 @@ def test_any_extension_decodes_as_json_does(head: list[Any], tail: list[Any], co
     cache.load(json.dumps(head, separators=separators))
     text = json.dumps(head + tail, separators=separators)
     assert cache.load(text) == structured(text)
+
+
+def test_a_reply_record_reads_as_its_steps_and_a_later_input_shares_them() -> None:
+    """An assistant message holding its call, the result and the answer (AgentScope's reply
+    record) reads as the three messages the model exchanged; a later input repeating the
+    record gets the very same messages (the transcript's fast path compares by identity)."""
+    record = {"role": "assistant", "parts": [*TURNS[2]["parts"], *TURNS[3]["parts"], *TURNS[4]["parts"]]}
+    asked = [*TURNS[:2], record]
+    with shared_history():
+        first = parse_messages(json.dumps(asked))
+        later = parse_messages(json.dumps([*asked, {"role": "user", "content": "And London?"}]))
+    assert first is not None
+    assert later is not None
+    assert [(m.role, [p.kind for p in m.parts]) for m in first[2:]] == [
+        ("assistant", ["tool_call"]),
+        ("tool", ["tool_result"]),
+        ("assistant", ["text"]),
+    ]
+    assert first == parse_messages(TURNS)
+    assert all(a is b for a, b in zip(first, later, strict=False))

@@ -198,3 +198,34 @@ def test_a_tool_entry_shown_before_a_request_repeats_its_call_takes_the_models_o
     assert entry.span_id == step
     assert entry.tool_call is not None
     assert (entry.tool_call.tool_arguments, entry.tool_call.tool_result) == ('{"city": "Paris"}', "18C")
+
+
+def test_a_request_that_recorded_the_arguments_as_a_structure_leaves_the_tools_text_of_them(
+    store: DuckDBStore,
+) -> None:
+    """A later request repeating the call with its arguments as an object (OTel GenAI parts,
+    as AgentScope records them) holds no text of the model's: the tool span's own text of
+    them stays, not the reader's JSON of the object."""
+    question = {"role": "user", "parts": [{"type": "text", "content": "Weather in Paris?"}]}
+    call = {"type": "tool_call", "id": "c1", "name": "get_weather", "arguments": {"city": "Paris"}}
+    asked = {"role": "assistant", "parts": [call]}
+    answered = {"role": "tool", "parts": [{"type": "tool_call_response", "id": "c1", "response": "18C"}]}
+    tool = {
+        "gen_ai.operation.name": "execute_tool",
+        "gen_ai.tool.name": "get_weather",
+        "gen_ai.tool.call.id": "c1",
+        "gen_ai.tool.call.arguments": '{"city": "Paris"}',
+        "gen_ai.tool.call.result": "18C",
+    }
+    reply = {"role": "assistant", "parts": [{"type": "text", "content": "18C in Paris."}]}
+    trace = TraceBuilder()
+    root = trace.span("run", duration_ms=50)
+    first = {"gen_ai.operation.name": "chat", "gen_ai.request.model": "gpt-4o"}
+    trace.span("chat gpt-4o", {**first, "gen_ai.input.messages": as_json([question])}, parent=root, start_ms=1)
+    step = trace.span("execute_tool get_weather", tool, parent=root, start_ms=5, duration_ms=2)
+    second = {"gen_ai.input.messages": as_json([question, asked, answered]), "gen_ai.output.messages": as_json([reply])}
+    trace.span("chat gpt-4o", {**first, **second}, parent=root, start_ms=10)
+    [entry] = [m for m in trajectory(store, trace).messages if m.tool_call is not None]
+    assert entry.span_id == step
+    assert entry.tool_call is not None
+    assert (entry.tool_call.tool_arguments, entry.tool_call.tool_result) == ('{"city": "Paris"}', "18C")

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from tests.traces import TraceBuilder, as_json, outline, trajectory
+from tests.traces import BASE_NS, MS, TraceBuilder, as_json, outline, trajectory
 from tests.trajectory_helpers import A1, U1, chat
 from tracechat.model.summaries import TraceFilter
 from tracechat.query.service import TraceQueries
+from tracechat.query.session_queries import SessionQueries
 from tracechat.store.analytics import TraceAnalytics
 from tracechat.store.duck import DuckDBStore
 
@@ -435,6 +436,59 @@ def test_a_tool_that_recorded_an_exception_and_returned_nothing_failed_whatever_
     calls = {m.span_id: m.tool_call for m in result.messages if m.tool_call}
     assert calls[failed].error == "weather service down"
     assert calls[handled].error is None
+
+
+def test_a_tool_whose_result_says_it_failed_shows_its_error_whatever_its_status(store: DuckDBStore) -> None:
+    """AgentScope ends a failed tool's span OK and records the caught exception's text as a
+    ``ToolResponse`` with ``state: error``; MCP's ``CallToolResult`` flags ``isError``: the
+    result says the tool failed, and its text is why."""
+    trace = TraceBuilder()
+    trace.span("chat gpt-4o", chat([U1], [CALL]))
+    tool = {"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": "get_weather"}
+    block = {"type": "text", "text": "weather service down", "id": "b1", "created_at": "2026-12-03T14:22:50"}
+    said: list[str] = []
+    for start_ms, state in ((20, "error"), (30, "success")):
+        response = {"content": [block], "state": state, "metadata": {}, "id": f"c{start_ms}"}
+        said.append(
+            trace.span(
+                "execute_tool get_weather", {**tool, "gen_ai.tool.call.result": as_json(response)}, start_ms=start_ms
+            )
+        )
+    flagged = {"content": [{"type": "text", "text": "no such city"}], "isError": True}
+    mcp = trace.span("execute_tool get_weather", {**tool, "gen_ai.tool.call.result": as_json(flagged)}, start_ms=40)
+    result = trajectory(store, trace)
+    calls = {m.span_id: m.tool_call for m in result.messages if m.tool_call}
+    assert [(calls[i].error, calls[i].tool_result) for i in said] == [
+        ("weather service down", "weather service down"),
+        (None, "weather service down"),
+    ]
+    assert (calls[mcp].error, calls[mcp].tool_result) == ("no such city", "no such city")
+
+
+def test_an_assistant_message_holding_its_calls_results_is_the_steps_the_model_exchanged(store: DuckDBStore) -> None:
+    """AgentScope records a reply as one assistant message: the tool call, its result, the
+    answer's text. Read as the call, the tool's result and the answer, the next turn's trace,
+    whose input repeats that record, shows neither the result nor the answer again."""
+    asked = {"gen_ai.conversation.id": "s1"}
+    record = {"role": "assistant", "parts": [*CALL["parts"], *RESULT["parts"], *A1["parts"]]}
+    first, second = TraceBuilder(), TraceBuilder(base_ns=BASE_NS + 10_000 * MS)
+    first.span("chat gpt-4o", chat([U1], [CALL], **asked), start_ms=0)
+    ran = {"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": "get_weather", "gen_ai.tool.call.id": "c1"}
+    first.span("execute_tool get_weather", {**ran, "gen_ai.tool.call.result": "18C", **asked}, start_ms=10)
+    so_far = {"role": "assistant", "parts": CALL["parts"] + RESULT["parts"]}
+    first.span("chat gpt-4o", chat([U1, so_far], [A1], **asked), start_ms=20)
+    second.span("chat gpt-4o", chat([U1, record, U2], [A2], **asked))
+    for trace in (first, second):
+        trace.store_in(store)
+    session = SessionQueries(store).session_trajectory("p", "s1")
+    assert [(m.trace_id == first.trace_hex, m.type) for m in session.messages if m.type != "agent_start"] == [
+        (True, "user_message"),
+        (True, "assistant_message"),
+        (True, "tool_call"),
+        (True, "assistant_message"),
+        (False, "user_message"),
+        (False, "assistant_message"),
+    ]
 
 
 def test_a_tool_and_the_call_reading_its_result_in_one_millisecond_read_in_causal_order(store: DuckDBStore) -> None:

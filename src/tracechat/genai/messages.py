@@ -54,6 +54,9 @@ class PrefixCache:
     RECENT = 8
 
     def __init__(self) -> None:
+        self._steps: dict[int, tuple[Message, list[Message]]] = {}
+        """A reply record's messages (``record_steps``) by the record's id, the record kept
+        beside them: a later input that shares the record shares its messages too."""
         self._recent: list[tuple[list[Any], list[Message | None]]] = []
         self._texts: list[tuple[str, list[Any]]] = []
         """Recent arrays: each text's head (without its closing bracket) and its items."""
@@ -77,6 +80,13 @@ class PrefixCache:
             self._texts.append((stripped[:-1].rstrip(), document))
             del self._texts[: -self.RECENT]
         return document
+
+    def steps(self, message: Message) -> list[Message]:
+        """``record_steps(message)``, the same messages each time for the same message."""
+        found = self._steps.get(id(message))
+        if found is None or found[0] is not message:
+            found = self._steps[id(message)] = (message, record_steps(message))
+        return found[1]
 
     def parse(self, items: list[Any]) -> list[Message | None]:
         reused: list[Message | None] = []
@@ -161,7 +171,45 @@ def parse_messages(value: Any) -> list[Message] | None:
         return None
     parsed = cache.parse(document) if cache is not None else [parse_message(item) for item in document]
     messages = [m for m in parsed if m is not None]
+    if any(_records_a_reply(m) for m in messages):
+        steps = cache.steps if cache is not None else record_steps
+        messages = [step for m in messages for step in steps(m)]
     return messages if messages or not document else None
+
+
+def _records_a_reply(message: Message) -> bool:
+    """Whether an assistant message holds a tool's result after the call it answers: no model
+    sends or receives that, it is a framework's record of its whole reply (AgentScope 2.x
+    records its reply ``Msg``: tool calls, their results, the final text, in one message)."""
+    if message.role != "assistant":
+        return False
+    asked = False
+    for part in message.parts:
+        asked = asked or part.kind == "tool_call"
+        if asked and part.kind == "tool_result":
+            return True
+    return False
+
+
+def record_steps(message: Message) -> list[Message]:
+    """A reply record (``_records_a_reply``) as the messages the model exchanged: an assistant
+    message for each run of parts up to its tool calls, a tool message for each result after
+    them, an assistant message of what follows the last result; any other message as it is."""
+    if not _records_a_reply(message):
+        return [message]
+    steps: list[Message] = []
+    said: list[Part] = []
+    for part in message.parts:
+        if part.kind == "tool_result":
+            if said:
+                steps.append(Message("assistant", said, name=message.name))
+                said = []
+            steps.append(Message("tool", [part]))
+        else:
+            said.append(part)
+    if said:
+        steps.append(Message("assistant", said, name=message.name))
+    return steps
 
 
 def parse_message(item: Any) -> Message | None:
@@ -422,7 +470,13 @@ def _call_part(value: Any) -> Part | None:
         or source.get("toolUseId")
         or source.get("ref")
     )
-    return Part("tool_call", id=_opt_str(call_id), name=_opt_str(name), arguments=_arguments_text(arguments))
+    return Part(
+        "tool_call",
+        id=_opt_str(call_id),
+        name=_opt_str(name),
+        arguments=_arguments_text(arguments),
+        arguments_written=not isinstance(arguments, dict | list),
+    )
 
 
 def _arguments_text(arguments: Any) -> str | None:
@@ -486,9 +540,37 @@ def _result_text(result: Any) -> str | None:
 
 _CARRIERS = ("result", "output", "response", "content", "value", "return_value", "json", "text")
 """Keys of a wrapper object that carries one value: ``{"result": 18}`` is 18."""
-_ABOUT_THE_CALL = {"tool_name", "raw_input", "raw_output", "is_error", "isError"}
-"""What a tool's result object says besides its content blocks: which call it answers,
-what went in and came out raw, whether it failed (the span's status says that too)."""
+_ABOUT_THE_CALL = {"tool_name", "raw_input", "raw_output", "is_error", "isError", "id", "state", "metadata"}
+"""What a tool's result object says besides its content blocks: which call it answers (its
+name, or the call's ``id``), what went in and came out raw, whether it failed (``is_error``,
+``isError``, ``state``: the span's status may say that too, ``result_failed``), the
+framework's ``metadata`` about the run (AgentScope's ``ToolResponse``: ``{"content": [...],
+"state": "error", "metadata": {}, "id": <call id>}``)."""
+_FAILED_STATES = {"error"}
+"""What a result's ``state`` / ``status`` says when the tool failed (AgentScope's
+``ToolResponse.state``, LangChain's ``ToolMessage.status``)."""
+
+
+def result_failed(value: str | None) -> bool:
+    """Whether a tool's result says the tool failed: an object beside its content that is
+    flagged ``is_error`` / ``isError`` (MCP's ``CallToolResult``, LlamaIndex's ``ToolOutput``)
+    or whose ``state`` / ``status`` is ``error`` (AgentScope's ``ToolResponse``, LangChain's
+    ``ToolMessage``), also as a LangChain message's fields. A tool can fail so with its span
+    ended OK: the framework caught the exception and sent its text back to the model."""
+    if value is None or value[:1] != "{":
+        return False
+    try:
+        document = parse_json(value)
+    except ValueError:
+        return False
+    if not isinstance(document, dict):
+        return False
+    fields = langchain_message(document) or document
+    if fields.get("is_error") is True or fields.get("isError") is True:
+        return True
+    return any(fields.get(key) in _FAILED_STATES for key in ("state", "status"))
+
+
 _ABOUT_THE_REQUEST = {"tool_name", "tool_kwargs", "tool_id", "return_direct"}
 """What a record of a finished tool call says besides the tool's output (``tool_output``):
 the call it answers, its arguments, whether the answer goes straight to the user
@@ -691,12 +773,20 @@ def _carried(document: Any, depth: int = 0) -> Any:
     return document
 
 
+_BLOCK_BOOKKEEPING = {"id", "created_at", "finished_at"}
+"""What a typed text block may carry besides its text: its own id and times (AgentScope's
+``TextBlock``), nothing the text says."""
+
+
 def _is_text_block(block: Any) -> bool:
-    """``{"text": …}``, ``{"type": "text", "text": …}``, or LlamaIndex's ``{"block_type": "text", "text": …}``."""
+    """``{"text": …}``, ``{"type": "text", "text": …}`` (also with the block's own id and times
+    beside: AgentScope's), or LlamaIndex's ``{"block_type": "text", "text": …}``."""
     if not isinstance(block, dict) or not isinstance(block.get("text"), str):
         return False
     if block.get("block_type") == "text":
         return set(block) == {"text", "block_type"}
+    if block.get("type") == "text":
+        return set(block) - _BLOCK_BOOKKEEPING <= {"text", "type"}
     return set(block) <= {"text", "type"}
 
 

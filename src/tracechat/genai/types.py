@@ -43,6 +43,9 @@ class Part:
     name: str | None = None
     arguments: str | None = None
     media: Media | None = None
+    arguments_written: bool = field(default=True, compare=False)
+    """Whether ``arguments`` is text as recorded (the model's, as a request carries it), not
+    the JSON this reader wrote of arguments recorded as a structure."""
 
 
 @dataclass(slots=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from tracechat.genai.messages import plain_arguments, plain_name, plain_result
+from tracechat.genai.messages import plain_arguments, plain_name, plain_result, result_failed
 from tracechat.genai.types import Kind, Message, Part, SpanFacts
 from tracechat.genai.values import dumps, structured
 from tracechat.model.span import STATUS_ERROR
@@ -452,9 +452,10 @@ class Reader:
         self.covered_calls.update(i for i in (tool.span_id, call.id) if i)
         tool.tool_call_id = tool.tool_call_id or call.id
         shown = self.calls_by_id.get(call.id) if call.id else None
-        if shown is not None and _same_document(shown.tool_arguments, call.arguments):
+        if shown is not None and call.arguments_written and _same_document(shown.tool_arguments, call.arguments):
             # the tool's entry, shown before a later request repeated this call: its arguments
-            # as the model wrote them, where the tool's record of them says the same
+            # as the model wrote them, where the tool's record of them says the same (a request
+            # that recorded them as a structure has no text of the model's to give)
             shown.tool_arguments = call.arguments
         if call.arguments is not None and (
             not is_document(tool.tool_arguments) or plain_arguments(tool.tool_arguments) != tool.tool_arguments
@@ -556,14 +557,19 @@ class Reader:
             self._handoff(facts, agent, transfer_target(plain_arguments(facts.tool_arguments), transfer), guessed=True)
             return
         refs: list[str] = []
+        result = plain_result(facts.tool_result)
+        error = (facts.status_message or "failed") if facts.status_code == STATUS_ERROR else None
+        if error is None and result_failed(facts.tool_result):
+            # the framework caught the failure and sent its text back: the result says so
+            error = result if result and result[:1] not in ("{", "[") else "failed"
         entry = ToolCall(
             tool_name=facts.tool_name,
             tool_call_id=facts.tool_call_id,
             tool_arguments=self.content.text(facts.span_id, plain_arguments(facts.tool_arguments), refs),
-            tool_result=self.content.text(facts.span_id, plain_result(facts.tool_result), refs),
+            tool_result=self.content.text(facts.span_id, result, refs),
             duration_ms=facts.duration_ms,
             content_refs=refs,
-            error=(facts.status_message or "failed") if facts.status_code == STATUS_ERROR else None,
+            error=error,
         )
         if facts.tool_call_id:
             self.covered_calls.add(facts.tool_call_id)
