@@ -3,28 +3,19 @@ which python runs the fake servers and dump.py for a case."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 from types import ModuleType
 
 import pytest
+
+from tests.scripts import load_script
 
 DRIVER = Path(__file__).resolve().parents[2] / "scripts" / "capture" / "capture.py"
 
 
 @pytest.fixture(scope="module")
 def capture() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("capture_driver", DRIVER)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up by name
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        del sys.modules[spec.name]
-    return module
+    return load_script(DRIVER, "capture_driver")
 
 
 def test_a_case_runs_its_servers_with_the_venv_its_cmd_names_when_there_is_no_main_venv(
