@@ -20,11 +20,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
 from pyarrow import fs
-from pyiceberg.catalog.sql import SqlCatalog
 from pyiceberg.io import FileIO
 from pyiceberg.io.pyarrow import PyArrowFileIO
 
 from tracechat.errors import TracechatError
+from tracechat.store.iceberg.catalog import CommitCatalog
 
 SCHEMES: Final = ("file", "s3")
 DEFAULT_REGION: Final = "us-east-1"
@@ -72,10 +72,10 @@ def io_properties(warehouse: str, environ: Mapping[str, str]) -> dict[str, str]:
     return properties
 
 
-def open_catalog(sqlalchemy_uri: str, warehouse: str, environ: Mapping[str, str] | None = None) -> SqlCatalog:
+def open_catalog(sqlalchemy_uri: str, warehouse: str, environ: Mapping[str, str] | None = None) -> CommitCatalog:
     """The Iceberg catalog on PostgreSQL with its FileIO set up for ``warehouse``."""
     properties = io_properties(check(warehouse), os.environ if environ is None else environ)
-    return SqlCatalog("tracechat", uri=sqlalchemy_uri, warehouse=warehouse, pool_pre_ping="true", **properties)
+    return CommitCatalog("tracechat", uri=sqlalchemy_uri, warehouse=warehouse, pool_pre_ping="true", **properties)
 
 
 def is_local(location: str) -> bool:
