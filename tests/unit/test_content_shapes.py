@@ -561,6 +561,42 @@ def test_a_responses_function_call_item_is_the_call_its_call_id_names() -> None:
     assert [p.id for p in message.of_kind("tool_call")] == ["c1"]
 
 
+_CALL_REPR = (
+    "ResponseFunctionToolCall(arguments='{\"city\": \"Paris\"}', call_id='call_1', name='get_weather',"
+    " type='function_call', id='fc_1', async_=None, caller=None, namespace=None, status='completed')"
+)
+
+
+def test_a_text_part_that_is_the_repr_of_a_function_call_item_is_that_call() -> None:
+    """opentelemetry-instrumentation-openai-agents-v2 writes a response's function_call items
+    as ``str(item)`` in a text part: the call (by its ``call_id``), not text."""
+    output = [{"role": "assistant", "parts": [{"type": "text", "content": _CALL_REPR}]}]
+    (message,) = parse_messages(output) or []
+    [call] = message.parts
+    assert (call.kind, call.id, call.name, call.arguments) == (
+        "tool_call",
+        "call_1",
+        "get_weather",
+        '{"city": "Paris"}',
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # another item's repr (the name makes it pass the cheap look for "function_call")
+        _CALL_REPR.replace("type='function_call'", "type='custom_tool_call'").replace("get_weather", "function_call"),
+        _CALL_REPR.replace("name='get_weather'", "name=None"),  # no tool named
+        "The model called function_call(city='Paris')",  # prose that mentions one
+        "Point(x=1, y=2)",
+    ],
+)
+def test_a_text_part_that_is_no_function_call_items_repr_stays_text(text: str) -> None:
+    output = [{"role": "assistant", "parts": [{"type": "text", "content": text}]}]
+    (message,) = parse_messages(output) or []
+    assert [(p.kind, p.text) for p in message.parts] == [("text", text)]
+
+
 def test_a_langchain_message_dumped_flat_stands_for_its_content() -> None:
     """``ToolMessage.model_dump()`` (``{"content", "type": "tool", ...}``, as LangSmith's OTel
     export records a tool's return) is the message, like its serialized forms."""

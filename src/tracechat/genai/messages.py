@@ -401,13 +401,13 @@ def _is_block(value: Any) -> bool:
 
 def parse_part(value: Any) -> Part | None:
     if isinstance(value, str):
-        return None if is_placeholder(value) else Part("text", text=value)
+        return None if is_placeholder(value) else _text_part(value)
     if not isinstance(value, dict):
         return None
     kind = str(value.get("type") or value.get("block_type") or _implied_type(value)).lower()
     if kind in _TEXT:
         content = value.get("content", value.get("text"))
-        return Part("text", text=content) if isinstance(content, str) and not is_placeholder(content) else None
+        return _text_part(content) if isinstance(content, str) and not is_placeholder(content) else None
     if kind in _REASONING:
         return Part("reasoning", text=_reasoning_text(value))
     if kind in _CALL:
@@ -418,6 +418,26 @@ def parse_part(value: Any) -> Part | None:
         return Part("media", media=_media(value))
     content = value.get("content", value.get("text"))
     return Part("text", text=content) if isinstance(content, str) and content else None
+
+
+def _text_part(text: str) -> Part:
+    """A text part, unless the text is the Python repr of a Responses API ``function_call``
+    item (``ResponseFunctionToolCall(arguments='…', call_id='…', name='…',
+    type='function_call', …)``: an instrumentation that writes an output item it does not know
+    as ``str(item)``, as ``opentelemetry-instrumentation-openai-agents-v2`` 0.1.0 does with the
+    calls a response asked for): then it is that call."""
+    if "function_call" in text and text.endswith(")"):
+        fields = constructor_fields(text)
+        if (
+            fields is not None
+            and fields.get("type") == "function_call"
+            and isinstance(fields.get("name"), str)
+            and isinstance(fields.get("arguments"), str)
+        ):
+            call = _call_part(fields)
+            if call is not None:
+                return call
+    return Part("text", text=text)
 
 
 def _implied_type(value: dict[str, Any]) -> str:
