@@ -210,9 +210,9 @@ FAILED_RESULT_BYTES = (b'"error', b"\n\x05error", b"is_error", b"isError")
 """What a span's protobuf holds when a tool's result in it says the tool failed
 (``genai.messages.read_result``): the state ``error`` as a JSON string (also inside a
 JSON-encoded string, ``\\"error\\"``) or as an OTLP string value (a structured result: the
-value's field tag and length before it), or the flag's name (``is_error``, ``isError``). A
-span holding none of them is told apart by that alone: most tool spans are not normalized
-at ingest for the rule."""
+value's field tag and length before it), or the flag's name (``is_error``, ``isError``).
+Each ends in ``rror`` and is at most 8 bytes long (``_may_say_failed``). A span holding none
+of them is told apart by that alone: most tool spans are not normalized for the rule."""
 
 
 def span_status(
@@ -288,10 +288,16 @@ def _returned_something(facts: SpanFacts) -> bool:
 
 
 def _may_say_failed(span: PB2Span, raw: bytes | None) -> bool:
-    """Whether a span's bytes may hold a tool's result that says it failed
-    (``FAILED_RESULT_BYTES``)."""
+    """Whether a span's bytes may hold a tool's result that says it failed: one of
+    ``FAILED_RESULT_BYTES``, each ending in ``rror``, so one search for that (in C) and a look
+    at the bytes before each it finds (most spans: none, or a few in a text that says error)."""
     found = raw if raw is not None else span.SerializeToString()
-    return any(word in found for word in FAILED_RESULT_BYTES)
+    at = found.find(b"rror")
+    while at >= 0:
+        if found[max(at - 4, 0) : at + 4].endswith(FAILED_RESULT_BYTES):
+            return True
+        at = found.find(b"rror", at + 4)
+    return False
 
 
 def _tool_result(facts: SpanFacts) -> ToolResult | None:
