@@ -324,6 +324,27 @@ def test_a_failed_span_with_only_an_exception_event_is_listed_with_its_reason(st
     ]
 
 
+def test_a_tool_whose_result_says_it_failed_is_a_failure_in_the_list_and_the_error_groups(store: SpanStore) -> None:
+    """AgentScope ends a failed tool's span OK, its ``ToolResponse`` saying ``state: error``:
+    stored failed for the result's text, on both stores, so the list's ``has_error`` and the
+    error groups count it as the trajectory shows it; the trace whose tool answered does not."""
+    failed, answered = (TraceBuilder(base_ns=time.time_ns() - 60 * SECOND_NS) for _ in range(2))
+    tool = {"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": "get_weather"}
+    for trace, state in ((failed, "error"), (answered, "success")):
+        response = {"content": [{"type": "text", "text": "weather service down"}], "state": state, "id": "c1"}
+        trace.span("execute_tool get_weather", {**tool, "gen_ai.tool.call.result": json.dumps(response)})
+        trace.spans[-1].status.code = 1  # OK, as AgentScope ends it
+        trace.store_in(store)  # type: ignore[arg-type]
+    groups = _analytics(store).errors("p", failed.base_ns, 10)
+    assert [(row["name"], row["message"], row["count"], row["example_trace_ids"]) for row in groups] == [
+        ("get_weather", "weather service down", 1, [failed.trace_hex])
+    ]
+    listed, _ = store.list_traces("p", TraceFilter(has_error=True), 10, 0)
+    assert [row[0] for row in listed] == [failed.trace_hex]
+    [call] = [m.tool_call for m in TraceQueries(store).trajectory("p", failed.trace_hex).messages if m.tool_call]
+    assert call.error == "weather service down"
+
+
 def _analytics(store: SpanStore) -> TraceAnalytics:
     return IcebergAnalytics(store) if isinstance(store, IcebergStore) else TraceAnalytics(store)  # type: ignore[arg-type]
 

@@ -353,3 +353,38 @@ def test_a_json_body_is_read_as_json_whatever_its_content_type(server: InProcess
         "message": "this route takes a JSON body (Content-Type: application/json); "
         "the body sent (application/x-www-form-urlencoded) is not JSON",
     }
+
+
+def test_a_tool_whose_result_says_it_failed_makes_its_trace_an_error_in_the_list(server: InProcessServer) -> None:
+    """AgentScope ends a failed tool's span OK and records the caught exception's text as a
+    ``ToolResponse`` of ``state: error``: its trace is listed with ``has_error`` (and under
+    ``?has_error=true``), its span view says ERROR for that text, as its trajectory does;
+    the trace whose tool answered (``state: success``) is no error."""
+    recent = time.time_ns() - 60 * 10**9
+    tool = {"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": "get_weather", "gen_ai.tool.call.id": "c1"}
+    traces = {}
+    for offset, (state, text) in enumerate((("error", "weather service down"), ("success", "18C"))):
+        trace = TraceBuilder(base_ns=recent + offset)
+        agent = trace.span("invoke_agent weather", {"gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": "w"})
+        response = {"content": [{"type": "text", "text": text, "id": "b1"}], "state": state, "metadata": {}, "id": "c1"}
+        trace.span("execute_tool get_weather", {**tool, "gen_ai.tool.call.result": as_json(response)}, parent=agent)
+        for span in trace.spans:
+            span.status.code = 1  # OK, as AgentScope ends them
+        send(server, trace)
+        traces[state] = trace
+    url = f"{server.api}/agents/traces"
+    listed = {t["trace_id"]: t["has_error"] for t in httpx.get(url).json()["traces"]}
+    assert listed == {traces["error"].trace_hex: True, traces["success"].trace_hex: False}
+    assert [t["trace_id"] for t in httpx.get(url, params={"has_error": "true"}).json()["traces"]] == [
+        traces["error"].trace_hex
+    ]
+    spans = httpx.get(f"{url}/{traces['error'].trace_hex}/spans").json()["spans"]
+    assert [(s["name"], s["status_code"], s["status_message"]) for s in spans] == [
+        ("invoke_agent weather", 1, None),
+        ("execute_tool get_weather", 2, "weather service down"),
+    ]
+    for state, error in (("error", "weather service down"), ("success", None)):
+        body = {"project_id": "default", "trace_id": traces[state].trace_hex}
+        messages = httpx.post(f"{url}/chat", json=body).json()["messages"]
+        [call] = [m["tool_call"] for m in messages if m["type"] == "tool_call"]
+        assert call["error"] == error

@@ -104,3 +104,63 @@ def test_span_fields_name_their_columns_in_the_stored_order() -> None:
     field as another."""
     assert SpanFields._fields == tuple(f.name for f in dataclasses.fields(SpanColumns))[SPAN_FIELDS]
     assert len(SpanFields._fields) == len(span_fields(Span(span_id=b"\x01" * 8, trace_id=b"\x02" * 16)))
+
+
+def test_a_tool_whose_recorded_result_says_it_failed_is_stored_failed_for_the_results_text() -> None:
+    """AgentScope catches a tool's exception, ends its span OK and records the exception's
+    text as a ``ToolResponse`` of ``state: error``: stored failed, for that text (so the
+    list's ``has_error`` and the error groups count it, as the trajectory shows it). MCP's
+    ``isError``, LangChain's ``ToolMessage`` ``status``, a structured (OTLP map) result and a
+    JSON-encoded one say so too; a success, a flag that is false, a plain text that mentions
+    an error, a failed result without a text of its own (stored failed, no reason) and a
+    model call whose history holds the failed result are read as they are."""
+    trace = TraceBuilder()
+    tool = {"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": "get_weather"}
+    block = {"type": "text", "text": "weather service down", "id": "b1", "created_at": "2026-12-03T14:22:50"}
+
+    def ran(result: Any, *, status: int = 1) -> None:
+        trace.span("execute_tool get_weather", {**tool, "gen_ai.tool.call.result": result}, start_ms=len(trace.spans))
+        trace.spans[-1].status.code = status
+
+    failed = {"content": [block], "state": "error", "metadata": {}, "id": "c1"}
+    ran(json.dumps(failed))
+    ran(json.dumps(failed), status=0)  # UNSET
+    ran(json.dumps({**failed, "state": "success"}))
+    ran(json.dumps({"content": [{"type": "text", "text": "no such city"}], "isError": True}))
+    ran(json.dumps({"content": [{"type": "text", "text": "18C"}], "isError": False}))
+    ran(json.dumps({"type": "tool", "data": {"content": "timed out", "status": "error", "tool_call_id": "c1"}}))
+    ran(failed)  # structured: an OTLP map, no JSON text in the span
+    ran(json.dumps(json.dumps(failed)))  # a JSON-encoded string of the JSON text
+    ran("error: weather service down")  # not JSON: the tool's own text, whatever it says
+    ran(json.dumps({"state": "error", "content": []}))  # failed, with no text to say why
+    history = [{"role": "tool", "parts": [{"type": "tool_call_response", "id": "c1", "response": failed}]}]
+    trace.span("chat gpt-4o", {"gen_ai.operation.name": "chat", "gen_ai.input.messages": json.dumps(history)})
+    trace.spans[-1].status.code = 1
+    assert _statuses(trace) == [
+        (2, "weather service down"),
+        (2, "weather service down"),
+        (1, None),
+        (2, "no such city"),
+        (1, None),
+        (2, "timed out"),
+        (2, "weather service down"),
+        (2, "weather service down"),
+        (1, None),
+        (2, None),
+        (1, None),
+    ]
+    # a trace read derives the same status again from the payload
+    _, raws = _stored(trace)
+    assert span_fields(Span.FromString(raws[0]))[6:8] == (2, "weather service down")
+
+
+def test_a_failed_result_after_a_handled_exception_is_stored_failed_for_the_result() -> None:
+    """A span that recorded an exception and returned a result that says the tool failed:
+    the result is why (the exception was caught and turned into it)."""
+    trace = TraceBuilder()
+    tool = {"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": "get_weather"}
+    result = json.dumps({"content": [{"type": "text", "text": "unavailable for Paris"}], "state": "error"})
+    exception = [("exception", {"exception.type": "RuntimeError", "exception.message": "unavailable"})]
+    trace.span("execute_tool get_weather", {**tool, "gen_ai.tool.call.result": result}, events=exception)
+    trace.spans[-1].status.code = 1
+    assert _statuses(trace) == [(2, "unavailable for Paris")]

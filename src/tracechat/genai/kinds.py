@@ -72,6 +72,16 @@ def classify(facts: SpanFacts) -> Kind:
     return kind
 
 
+def may_be_tool(operation: str | None) -> bool:
+    """Whether a span of this operation (as promoted, before the conventions read the span)
+    can be a tool's: ``classify`` reads the operation first, and a convention sets one only
+    where none was promoted (or makes a span an agent's), so a span whose operation names
+    another kind is none."""
+    named = (operation or "").lower()
+    kind = _OPERATIONS.get(named) or _invoked(named)
+    return kind is None or kind is Kind.TOOL
+
+
 def _called_a_model(facts: SpanFacts) -> bool:
     """Whether a span marked as a model call recorded anything of one: the messages sent or
     received, tokens, a finish reason, or a failure. A span that only names the model (a

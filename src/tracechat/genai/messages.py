@@ -28,6 +28,7 @@ import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any
 
 from tracechat.genai.types import Media, Message, Part
@@ -81,11 +82,11 @@ class PrefixCache:
             del self._texts[: -self.RECENT]
         return document
 
-    def steps(self, message: Message) -> list[Message]:
-        """``record_steps(message)``, the same messages each time for the same message."""
-        found = self._steps.get(id(message))
-        if found is None or found[0] is not message:
-            found = self._steps[id(message)] = (message, record_steps(message))
+    def steps(self, record: Message) -> list[Message]:
+        """``record_steps(record)``, the same messages each time for the same record."""
+        found = self._steps.get(id(record))
+        if found is None or found[0] is not record:
+            found = self._steps[id(record)] = (record, record_steps(record))
         return found[1]
 
     def parse(self, items: list[Any]) -> list[Message | None]:
@@ -171,9 +172,12 @@ def parse_messages(value: Any) -> list[Message] | None:
         return None
     parsed = cache.parse(document) if cache is not None else [parse_message(item) for item in document]
     messages = [m for m in parsed if m is not None]
-    if any(_records_a_reply(m) for m in messages):
+    records = [_records_a_reply(m) for m in messages]
+    if any(records):
         steps = cache.steps if cache is not None else record_steps
-        messages = [step for m in messages for step in steps(m)]
+        messages = [
+            step for m, record in zip(messages, records, strict=True) for step in (steps(m) if record else (m,))
+        ]
     return messages if messages or not document else None
 
 
@@ -192,11 +196,10 @@ def _records_a_reply(message: Message) -> bool:
 
 
 def record_steps(message: Message) -> list[Message]:
-    """A reply record (``_records_a_reply``) as the messages the model exchanged: an assistant
-    message for each run of parts up to its tool calls, a tool message for each result after
-    them, an assistant message of what follows the last result; any other message as it is."""
-    if not _records_a_reply(message):
-        return [message]
+    """A reply record as the messages the model exchanged: an assistant message for each run
+    of parts up to its tool calls, a tool message for each result after them, an assistant
+    message of what follows the last result. ``message`` is one (``_records_a_reply``, which
+    the caller has asked once)."""
     steps: list[Message] = []
     said: list[Part] = []
     for part in message.parts:
@@ -563,7 +566,7 @@ _CARRIERS = ("result", "output", "response", "content", "value", "return_value",
 _ABOUT_THE_CALL = {"tool_name", "raw_input", "raw_output", "is_error", "isError", "id", "state", "metadata"}
 """What a tool's result object says besides its content blocks: which call it answers (its
 name, or the call's ``id``), what went in and came out raw, whether it failed (``is_error``,
-``isError``, ``state``: the span's status may say that too, ``result_failed``), the
+``isError``, ``state``: the stored status says that too, ``read_result``), the
 framework's ``metadata`` about the run (AgentScope's ``ToolResponse``: ``{"content": [...],
 "state": "error", "metadata": {}, "id": <call id>}``)."""
 _FAILED_STATES = {"error"}
@@ -571,18 +574,13 @@ _FAILED_STATES = {"error"}
 ``ToolResponse.state``, LangChain's ``ToolMessage.status``)."""
 
 
-def result_failed(value: str | None) -> bool:
-    """Whether a tool's result says the tool failed: an object beside its content that is
-    flagged ``is_error`` / ``isError`` (MCP's ``CallToolResult``, LlamaIndex's ``ToolOutput``)
-    or whose ``state`` / ``status`` is ``error`` (AgentScope's ``ToolResponse``, LangChain's
-    ``ToolMessage``), also as a LangChain message's fields. A tool can fail so with its span
-    ended OK: the framework caught the exception and sent its text back to the model."""
-    if value is None or value[:1] != "{":
-        return False
-    try:
-        document = parse_json(value)
-    except ValueError:
-        return False
+def _says_failed(document: Any) -> bool:
+    """Whether a tool's result (its decoded JSON) says the tool failed: an object beside its
+    content that is flagged ``is_error`` / ``isError`` (MCP's ``CallToolResult``, LlamaIndex's
+    ``ToolOutput``) or whose ``state`` / ``status`` is ``error`` (AgentScope's
+    ``ToolResponse``, LangChain's ``ToolMessage``), also as a LangChain message's fields. A
+    tool can fail so with its span ended OK: the framework caught the exception and sent its
+    text back to the model."""
     if not isinstance(document, dict):
         return False
     fields = langchain_message(document) or document
@@ -616,7 +614,36 @@ def plain_result(value: str | None) -> str | None:
     anything else as it is. A LangChain message written as its Python repr
     (``content='…' name='…' tool_call_id='…'``, as OpenLIT records a ``ToolMessage``) is its
     content."""
-    return _unwrapped(_repr_content(value), _carried)
+    return read_result(value).text
+
+
+@dataclass(frozen=True, slots=True)
+class ToolResult:
+    """A tool's recorded result, read once (``read_result``)."""
+
+    text: str | None
+    """What the tool returned, as ``plain_result`` reads it."""
+    failed: bool
+    """Whether the result says the tool failed (``_says_failed``)."""
+
+    @property
+    def failure(self) -> str | None:
+        """Why the tool failed, as its result says: its text, when it is text (a result still
+        JSON after unwrapping holds no reason of its own to show); None."""
+        if not self.failed or not self.text or self.text[:1] in ("{", "["):
+            return None
+        return self.text
+
+
+def read_result(value: str | None) -> ToolResult:
+    """A tool's result (JSON text, as the conventions read it) decoded once: its text
+    (``plain_result``) and whether it says the tool failed. The stored status reads a failed
+    one (``ingest.flatten.span_status``)."""
+    value = _repr_content(value)
+    document = _json_document(value)
+    if document is _NO_DOCUMENT or value is None:
+        return ToolResult(value, False)
+    return ToolResult(_carried_text(value, document, _carried), _says_failed(document))
 
 
 _MESSAGE_REPR = re.compile(r"\Acontent=(?P<content>'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\")(?: \w+=.*)?\Z", re.S)
@@ -696,12 +723,29 @@ def _one_string(document: Any) -> Any:
 
 
 def _unwrapped(value: str | None, unwrap: Callable[[Any], Any]) -> str | None:
+    document = _json_document(value)
+    if document is _NO_DOCUMENT or value is None:
+        return value
+    return _carried_text(value, document, unwrap)
+
+
+_NO_DOCUMENT = object()
+"""What ``_json_document`` gives for a text that is no JSON object or array."""
+
+
+def _json_document(value: str | None) -> Any:
+    """The JSON object or array ``value`` holds, decoded; ``_NO_DOCUMENT`` when it holds none."""
     if value is None or value[:1] not in ("{", "["):
-        return value
+        return _NO_DOCUMENT
     try:
-        document = parse_json(value)
+        return parse_json(value)
     except ValueError:
-        return value
+        return _NO_DOCUMENT
+
+
+def _carried_text(value: str, document: Any, unwrap: Callable[[Any], Any]) -> str | None:
+    """The text of what ``document`` (``value`` decoded) carries: ``value`` itself when it is
+    no wrapper."""
     carried = unwrap(document)
     if carried is document:
         return value

@@ -108,8 +108,8 @@ class SpanColumns(Protocol):
     promoted columns (a ``StoredSpan``, or the row ingest is about to store). Its status is
     the one ingest stores (``ingest.flatten.span_status``): ``status_message`` is why a failed
     span failed, its exception's message where its status has none, and a span that recorded
-    an exception and returned nothing is failed whatever status it was sent with; normalizing
-    keeps it."""
+    an exception and returned nothing, or a tool's span whose result says the tool failed,
+    is failed whatever status it was sent with; normalizing keeps it."""
 
     @property
     def span_id(self) -> str: ...

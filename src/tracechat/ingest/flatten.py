@@ -24,7 +24,10 @@ from opentelemetry.proto.resource.v1.resource_pb2 import Resource as PB2Resource
 from opentelemetry.proto.trace.v1.trace_pb2 import Span as PB2Span
 
 from tracechat import pricing
+from tracechat.genai.kinds import may_be_tool
+from tracechat.genai.messages import ToolResult, read_result
 from tracechat.genai.registry import normalize
+from tracechat.genai.types import Kind, SpanFacts
 from tracechat.ingest.agents import shown_agents_of
 from tracechat.ingest.codec import span_payload
 from tracechat.ingest.promote import PROMOTED_COLUMNS, promote, promote_read
@@ -45,6 +48,7 @@ ProjectOf = Callable[[PB2Resource], str]
 MAX_PROBLEMS_REPORTED = 5
 _INT64_MAX = (1 << 63) - 1
 _ZERO_SPAN_ID = bytes(SPAN_ID_BYTES)
+_OPERATION = PROMOTED_COLUMNS.index("operation")
 _PROVIDER = PROMOTED_COLUMNS.index("provider")
 _REQUEST_MODEL = PROMOTED_COLUMNS.index("request_model")
 _RESPONSE_MODEL = PROMOTED_COLUMNS.index("response_model")
@@ -166,13 +170,13 @@ def _log_problem(record: PB2LogRecord) -> str | None:
     return None
 
 
-def span_fields(span: PB2Span, payload: SpanPayload | None = None) -> tuple[Any, ...]:
+def span_fields(span: PB2Span, payload: SpanPayload | None = None, raw: bytes | None = None) -> tuple[Any, ...]:
     """A span's columns from ``span_id`` to ``output_tokens``, in ``SpanColumns`` order: its own
     fields, then the promoted attributes. Ingest stores them; trace reads derive them again
     from the stored payload (cheaper than reading a column each), so both read one status
     (``span_status``). A read passes the span's decoded ``payload`` (``codec.span_payload``),
     which it needs anyway: the promoted attributes are read from its values, not decoded
-    from the protobuf a second time."""
+    from the protobuf a second time. ``raw``: the span's protobuf, when the caller has it."""
     parent = span.parent_span_id
     own = (
         span.span_id.hex(),
@@ -186,7 +190,7 @@ def span_fields(span: PB2Span, payload: SpanPayload | None = None) -> tuple[Any,
         promoted = promote(span.attributes, span.name)
     else:
         promoted = promote_read(span.attributes, payload.attributes, span.name)
-    return (*own, *span_status(span, own, promoted, payload), *promoted)
+    return (*own, *span_status(span, own, promoted, payload, raw), *promoted)
 
 
 def stored_span(project: str, trace_id: str, raw: bytes, resource: bytes, scope: bytes) -> StoredSpan:
@@ -194,15 +198,29 @@ def stored_span(project: str, trace_id: str, raw: bytes, resource: bytes, scope:
     from it (``span_fields``)."""
     span = PB2Span.FromString(raw)
     payload = span_payload(span)
-    return StoredSpan(project, trace_id, SpanFields._make(span_fields(span, payload)), raw, resource, scope, payload)
+    fields = SpanFields._make(span_fields(span, payload, raw))
+    return StoredSpan(project, trace_id, fields, raw, resource, scope, payload)
 
 
 EXCEPTION_KEYS = ("exception.message", "exception.type")
 """Where an OTel ``exception`` event says why: its message, else its type."""
 
 
+FAILED_RESULT_BYTES = (b'"error', b"\n\x05error", b"is_error", b"isError")
+"""What a span's protobuf holds when a tool's result in it says the tool failed
+(``genai.messages.read_result``): the state ``error`` as a JSON string (also inside a
+JSON-encoded string, ``\\"error\\"``) or as an OTLP string value (a structured result: the
+value's field tag and length before it), or the flag's name (``is_error``, ``isError``).
+Each ends in ``rror`` and is at most 8 bytes long (``_may_say_failed``). A span holding none
+of them is told apart by that alone: most tool spans are not normalized for the rule."""
+
+
 def span_status(
-    span: PB2Span, own: tuple[Any, ...], promoted: Sequence[Any], payload: SpanPayload | None = None
+    span: PB2Span,
+    own: tuple[Any, ...],
+    promoted: Sequence[Any],
+    payload: SpanPayload | None = None,
+    raw: bytes | None = None,
 ) -> tuple[int, str | None]:
     """The status a span is stored and read with (``status_code``, ``status_message``), the
     same for the trace list, the error analytics, the span view and the trajectory:
@@ -215,24 +233,35 @@ def span_status(
       output messages, as the conventions read the span: ``genai.registry.normalize``)
       failed, whatever its status says: OTel keeps a status set OK before the failure was
       recorded (LangSmith's OTel export ends a failed run's span OK, then adds the
-      ``exception`` event and asks for ERROR too late).
+      ``exception`` event and asks for ERROR too late);
+    - a tool's span whose recorded result says the tool failed (``genai.messages.read_result``:
+      flagged ``is_error`` / ``isError``, or of ``state`` / ``status`` ``error``) failed, for
+      the result's text (none when the result is still JSON after unwrapping), whatever its
+      status says: AgentScope catches a tool's exception, ends its span OK and sends the
+      exception's text back to the model as a ``ToolResponse`` of ``state: error``.
 
     ``own`` and ``promoted``: the span's fields before its status and after it, in
-    ``span_fields`` order; ``payload``: its decoded payload, when the caller has it. Most
-    spans record no event: they are told apart by that alone; only a span with an exception
-    event and no ERROR status is normalized (its attributes alone, not the log records sent
-    about it, which may come in another request). The payload keeps the status the span was
-    sent with."""
+    ``span_fields`` order; ``payload``: its decoded payload, and ``raw``: its protobuf, when
+    the caller has them. Most spans are told apart without normalizing them: by their events
+    (none), their promoted operation (one that names no tool) or their bytes (none of
+    ``FAILED_RESULT_BYTES``). Only the span's attributes and events are read, not the log
+    records sent about it, which may come in another request. The payload keeps the status
+    the span was sent with."""
     status = span.status
     code, message = status.code, status.message
     if code == STATUS_ERROR:
         return code, message or (_exception_message(span) if span.events else None)
-    if not span.events:
-        return code, message or None
-    exception = _exception_message(span)
-    if exception is None or _returned_something(span, own, promoted, payload):
-        return code, message or None
-    return STATUS_ERROR, exception
+    facts: SpanFacts | None = None
+    exception = _exception_message(span) if span.events else None
+    if exception is not None:
+        facts = _facts(span, own, promoted, payload)
+        if not _returned_something(facts):
+            return STATUS_ERROR, exception
+    if may_be_tool(promoted[_OPERATION]) and _may_say_failed(span, raw):
+        result = _tool_result(facts or _facts(span, own, promoted, payload))
+        if result is not None and result.failed:
+            return STATUS_ERROR, result.failure
+    return code, message or None
 
 
 def _exception_message(span: PB2Span) -> str | None:
@@ -246,19 +275,41 @@ def _exception_message(span: PB2Span) -> str | None:
     return None
 
 
-def _returned_something(
-    span: PB2Span, own: tuple[Any, ...], promoted: Sequence[Any], payload: SpanPayload | None
-) -> bool:
+def _facts(span: PB2Span, own: tuple[Any, ...], promoted: Sequence[Any], payload: SpanPayload | None) -> SpanFacts:
+    """The span as the conventions read it, with the status it was sent with."""
+    fields = SpanFields._make((*own, span.status.code, span.status.message or None, *promoted))
+    return normalize(fields, payload or span_payload(span), [], {})
+
+
+def _returned_something(facts: SpanFacts) -> bool:
     """Whether a span recorded what it returned, as the conventions read it: a tool's result,
     an output text or output messages."""
-    fields = SpanFields._make((*own, span.status.code, span.status.message or None, *promoted))
-    facts = normalize(fields, payload or span_payload(span), [], {})
     return facts.tool_result is not None or facts.output_text is not None or facts.output_messages is not None
+
+
+def _may_say_failed(span: PB2Span, raw: bytes | None) -> bool:
+    """Whether a span's bytes may hold a tool's result that says it failed: one of
+    ``FAILED_RESULT_BYTES``, each ending in ``rror``, so one search for that (in C) and a look
+    at the bytes before each it finds (most spans: none, or a few in a text that says error)."""
+    found = raw if raw is not None else span.SerializeToString()
+    at = found.find(b"rror")
+    while at >= 0:
+        if found[max(at - 4, 0) : at + 4].endswith(FAILED_RESULT_BYTES):
+            return True
+        at = found.find(b"rror", at + 4)
+    return False
+
+
+def _tool_result(facts: SpanFacts) -> ToolResult | None:
+    """A tool span's recorded result, read (``genai.messages.read_result``); None for another span."""
+    if facts.kind is not Kind.TOOL or facts.tool_result is None:
+        return None
+    return read_result(facts.tool_result)
 
 
 def _span_row(project: str, scope_id: str, span: PB2Span, raw: bytes) -> tuple[Any, ...]:
     """One span as a row in ``SpanColumns`` order."""
-    fields = span_fields(span)
+    fields = span_fields(span, raw=raw)
     promoted = fields[_FIRST_PROMOTED:]
     return (
         project,

@@ -72,11 +72,13 @@ class SpanView(BaseModel):
     end_ns: int
     status_code: int = Field(
         description="The span's status code as sent (0 unset, 1 OK, 2 ERROR), but 2 for a span that recorded an "
-        "exception and returned nothing, whatever status it was sent with (docs/storage.md)."
+        "exception and returned nothing, and for a tool's span whose recorded result says the tool failed "
+        "(`is_error` / `isError`, `state` / `status` `error`), whatever status it was sent with (docs/storage.md)."
     )
     status_message: str | None = Field(
         description="The status's description; for a failed span whose status has none, the message of the exception "
-        "it recorded (its `exception` event), else the exception's type."
+        "it recorded (its `exception` event), else the exception's type; for a tool whose result says it failed, "
+        "the result's text."
     )
     attributes: dict[str, Any]
     events: list[dict[str, Any]]

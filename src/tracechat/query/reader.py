@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from tracechat.genai.messages import plain_arguments, plain_name, plain_result, result_failed
+from tracechat.genai.messages import plain_arguments, plain_name, plain_result
 from tracechat.genai.types import Kind, Message, Part, SpanFacts
 from tracechat.genai.values import dumps, structured
 from tracechat.model.span import STATUS_ERROR
@@ -558,10 +558,10 @@ class Reader:
             return
         refs: list[str] = []
         result = plain_result(facts.tool_result)
+        # failed by the status the span is stored with, which a result that says the tool
+        # failed gives too (ingest.flatten.span_status, derived again from the payload here,
+        # so for spans stored before that rule as well)
         error = (facts.status_message or "failed") if facts.status_code == STATUS_ERROR else None
-        if error is None and result_failed(facts.tool_result):
-            # the framework caught the failure and sent its text back: the result says so
-            error = result if result and result[:1] not in ("{", "[") else "failed"
         entry = ToolCall(
             tool_name=facts.tool_name,
             tool_call_id=facts.tool_call_id,
