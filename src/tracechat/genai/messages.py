@@ -568,7 +568,32 @@ def result_failed(value: str | None) -> bool:
     fields = langchain_message(document) or document
     if fields.get("is_error") is True or fields.get("isError") is True:
         return True
+    if _error_text(fields) is not None:
+        return True
     return any(fields.get(key) in _FAILED_STATES for key in ("state", "status"))
+
+
+def result_error(value: str | None) -> str | None:
+    """What failed, where a tool's result says the tool failed (``result_failed``): the text
+    of its ``error`` (``{"city": "Paris", "error": "service unavailable"}``: a tool that
+    returns its failure as its answer), else its plain text when that is no JSON document,
+    else ``failed``; None for a result that says nothing failed."""
+    if not result_failed(value):
+        return None
+    document = parse_json(value or "")
+    said = _error_text((langchain_message(document) or document) if isinstance(document, dict) else {})
+    if said is not None:
+        return said
+    plain = plain_result(value)
+    return plain if plain and plain[:1] not in ("{", "[") else "failed"
+
+
+def _error_text(fields: dict[str, Any]) -> str | None:
+    """A result object's ``error``, when it is text or an object with a ``message`` text."""
+    error = fields.get("error")
+    if isinstance(error, dict):
+        error = error.get("message")
+    return (error.strip() or None) if isinstance(error, str) else None
 
 
 _ABOUT_THE_REQUEST = {"tool_name", "tool_kwargs", "tool_id", "return_direct"}

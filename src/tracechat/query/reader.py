@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from tracechat.genai.messages import plain_arguments, plain_name, plain_result, result_failed
+from tracechat.genai.messages import plain_arguments, plain_name, plain_result, result_error
 from tracechat.genai.types import Kind, Message, Part, SpanFacts
 from tracechat.genai.values import dumps, structured
 from tracechat.model.span import STATUS_ERROR
@@ -520,6 +520,8 @@ class Reader:
         if call is not None:
             if call.tool_result is None:  # e.g. a tool span that did not record its result
                 call.tool_result = self.content.text(facts.span_id, part.text, call.content_refs)
+                # an untraced tool's failure is in the result the loop sent back, if anywhere
+                call.error = call.error or result_error(part.text)
             return
         if part.id and (part.id in self.covered_calls or self._has_tool_span(part.id)):
             return
@@ -559,9 +561,9 @@ class Reader:
         refs: list[str] = []
         result = plain_result(facts.tool_result)
         error = (facts.status_message or "failed") if facts.status_code == STATUS_ERROR else None
-        if error is None and result_failed(facts.tool_result):
+        if error is None:
             # the framework caught the failure and sent its text back: the result says so
-            error = result if result and result[:1] not in ("{", "[") else "failed"
+            error = result_error(facts.tool_result)
         entry = ToolCall(
             tool_name=facts.tool_name,
             tool_call_id=facts.tool_call_id,
