@@ -555,7 +555,8 @@ def result_failed(value: str | None) -> bool:
     """Whether a tool's result says the tool failed: an object beside its content that is
     flagged ``is_error`` / ``isError`` (MCP's ``CallToolResult``, LlamaIndex's ``ToolOutput``)
     or whose ``state`` / ``status`` is ``error`` (AgentScope's ``ToolResponse``, LangChain's
-    ``ToolMessage``), also as a LangChain message's fields. A tool can fail so with its span
+    ``ToolMessage``) or which has an ``error`` text (``_error_text``: a tool that returns its
+    failure as its answer), also as a LangChain message's fields. A tool can fail so with its span
     ended OK: the framework caught the exception and sent its text back to the model."""
     if value is None or value[:1] != "{":
         return False
