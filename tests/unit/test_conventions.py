@@ -86,6 +86,27 @@ def test_otel_operation_details_event_and_span_events_of_1_27(store: DuckDBStore
     assert [m for k, m in _read(store, trace) if k != "agent_start"] == ["Hi", "Hello", "Bye", "Ciao"]
 
 
+def test_the_tools_a_request_offered_are_the_agents_tool_definitions(store: DuckDBStore) -> None:
+    """``gen_ai.request.tools``: the request's tools, also as a list of one string holding the
+    JSON text of the whole array (Langtrace), read as that array's definitions."""
+    weather = {"type": "function", "function": {"name": "get_weather", "parameters": {"type": "object"}}}
+    clock = {"type": "function", "function": {"name": "get_time"}}
+    trace = TraceBuilder()
+    trace.span(
+        "openai.chat.completions.create",
+        {
+            "gen_ai.operation.name": "chat",
+            "gen_ai.request.model": "gpt-4o-mini",
+            "gen_ai.request.tools": [json.dumps([weather, clock])],
+        },
+        events=[("gen_ai.content.prompt", {"gen_ai.prompt": as_json([{"role": "user", "content": "Hi"}])})],
+    )
+    start = next(m.agent_start for m in trajectory(store, trace).messages if m.agent_start)
+    assert start is not None
+    assert start.tool_definitions is not None
+    assert json.loads(start.tool_definitions) == [weather, clock]
+
+
 def test_openinference_flattened_messages_and_tool_span(store: DuckDBStore) -> None:
     trace = TraceBuilder()
     agent = trace.span("Weather", {"openinference.span.kind": "AGENT", "agent.name": "Weather"}, duration_ms=100)

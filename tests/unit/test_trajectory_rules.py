@@ -465,6 +465,35 @@ def test_a_tool_whose_result_says_it_failed_shows_its_error_whatever_its_status(
     assert (calls[mcp].error, calls[mcp].tool_result) == ("no such city", "no such city")
 
 
+def test_an_untraced_tools_result_naming_an_error_is_a_failed_call(store: DuckDBStore) -> None:
+    """A hand-written loop runs its tool untraced and sends its answer back; a tool that
+    returns its failure as an object with an ``error`` text (``{"city": "Paris", "error":
+    ...}``) failed, and that text is why; an ``error`` that is empty or null is no failure."""
+
+    def call(call_id: str) -> dict[str, object]:
+        return {"role": "assistant", "parts": [{**CALL["parts"][0], "id": call_id}]}  # type: ignore[index]
+
+    def result(call_id: str, response: object) -> dict[str, object]:
+        return {"role": "tool", "parts": [{"type": "tool_call_response", "id": call_id, "response": response}]}
+
+    failed = as_json({"city": "Paris", "error": "weather service down, try again"})
+    nothing = as_json({"city": "Paris", "temperature_c": 18, "error": ""})
+    answered = as_json({"city": "Paris", "temperature_c": 18, "error": None})
+    trace = TraceBuilder()
+    trace.span("chat gpt-4o", chat([U1], [call("c1")]))
+    trace.span("chat gpt-4o", chat([U1, call("c1"), result("c1", failed)], [call("c2")]), start_ms=10)
+    history = [U1, call("c1"), result("c1", failed), call("c2"), result("c2", nothing)]
+    trace.span("chat gpt-4o", chat(history, [call("c3")]), start_ms=20)
+    trace.span("chat gpt-4o", chat([*history, call("c3"), result("c3", answered)], [A1]), start_ms=30)
+    calls = [m.tool_call for m in trajectory(store, trace).messages if m.tool_call]
+    assert [(c.tool_call_id, c.error) for c in calls] == [
+        ("c1", "weather service down, try again"),
+        ("c2", None),
+        ("c3", None),
+    ]
+    assert calls[0].tool_result == failed
+
+
 def test_an_assistant_message_holding_its_calls_results_is_the_steps_the_model_exchanged(store: DuckDBStore) -> None:
     """AgentScope records a reply as one assistant message: the tool call, its result, the
     answer's text. Read as the call, the tool's result and the answer, the next turn's trace,

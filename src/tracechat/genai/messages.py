@@ -577,16 +577,34 @@ _FAILED_STATES = {"error"}
 def _says_failed(document: Any) -> bool:
     """Whether a tool's result (its decoded JSON) says the tool failed: an object beside its
     content that is flagged ``is_error`` / ``isError`` (MCP's ``CallToolResult``, LlamaIndex's
-    ``ToolOutput``) or whose ``state`` / ``status`` is ``error`` (AgentScope's
-    ``ToolResponse``, LangChain's ``ToolMessage``), also as a LangChain message's fields. A
-    tool can fail so with its span ended OK: the framework caught the exception and sent its
-    text back to the model."""
+    ``ToolOutput``), whose ``state`` / ``status`` is ``error`` (AgentScope's ``ToolResponse``,
+    LangChain's ``ToolMessage``) or which has an ``error`` text (``_error_text``: a tool that
+    returns its failure as its answer), also as a LangChain message's fields. A tool can fail
+    so with its span ended OK: the framework caught the exception and sent its text back to
+    the model."""
     if not isinstance(document, dict):
         return False
     fields = langchain_message(document) or document
     if fields.get("is_error") is True or fields.get("isError") is True:
         return True
+    if _error_text(fields) is not None:
+        return True
     return any(fields.get(key) in _FAILED_STATES for key in ("state", "status"))
+
+
+def result_error(value: str | None) -> str | None:
+    """What failed, where a tool's result says the tool failed (``read_result``): its
+    ``failure``, else ``failed``; None for a result that says nothing failed."""
+    result = read_result(value)
+    return (result.failure or "failed") if result.failed else None
+
+
+def _error_text(fields: dict[str, Any]) -> str | None:
+    """A result object's ``error``, when it is text or an object with a ``message`` text."""
+    error = fields.get("error")
+    if isinstance(error, dict):
+        error = error.get("message")
+    return (error.strip() or None) if isinstance(error, str) else None
 
 
 _ABOUT_THE_REQUEST = {"tool_name", "tool_kwargs", "tool_id", "return_direct"}
@@ -625,12 +643,18 @@ class ToolResult:
     """What the tool returned, as ``plain_result`` reads it."""
     failed: bool
     """Whether the result says the tool failed (``_says_failed``)."""
+    error: str | None = None
+    """The result's ``error`` text (``{"city": "Paris", "error": "service unavailable"}``)."""
 
     @property
     def failure(self) -> str | None:
-        """Why the tool failed, as its result says: its text, when it is text (a result still
-        JSON after unwrapping holds no reason of its own to show); None."""
-        if not self.failed or not self.text or self.text[:1] in ("{", "["):
+        """Why the tool failed, as its result says: its ``error`` text, else its text when it
+        is text (a result still JSON after unwrapping holds no reason of its own to show); None."""
+        if not self.failed:
+            return None
+        if self.error is not None:
+            return self.error
+        if not self.text or self.text[:1] in ("{", "["):
             return None
         return self.text
 
@@ -643,7 +667,8 @@ def read_result(value: str | None) -> ToolResult:
     document = _json_document(value)
     if document is _NO_DOCUMENT or value is None:
         return ToolResult(value, False)
-    return ToolResult(_carried_text(value, document, _carried), _says_failed(document))
+    fields = (langchain_message(document) or document) if isinstance(document, dict) else {}
+    return ToolResult(_carried_text(value, document, _carried), _says_failed(document), _error_text(fields))
 
 
 _MESSAGE_REPR = re.compile(r"\Acontent=(?P<content>'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\")(?: \w+=.*)?\Z", re.S)

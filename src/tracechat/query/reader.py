@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from tracechat.genai.messages import plain_arguments, plain_name, plain_result
+from tracechat.genai.messages import plain_arguments, plain_name, plain_result, result_error
 from tracechat.genai.types import Kind, Message, Part, SpanFacts
 from tracechat.genai.values import dumps, structured
 from tracechat.model.span import STATUS_ERROR
@@ -520,6 +520,8 @@ class Reader:
         if call is not None:
             if call.tool_result is None:  # e.g. a tool span that did not record its result
                 call.tool_result = self.content.text(facts.span_id, part.text, call.content_refs)
+                # an untraced tool's failure is in the result the loop sent back, if anywhere
+                call.error = call.error or result_error(part.text)
             return
         if part.id and (part.id in self.covered_calls or self._has_tool_span(part.id)):
             return

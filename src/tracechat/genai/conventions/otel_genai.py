@@ -28,6 +28,9 @@ def extract(facts: SpanFacts) -> None:
     facts.fill("system_instructions", instructions_text(a.get("gen_ai.system_instructions")))
     facts.fill("tool_definitions", tool_definitions(a.get("gen_ai.tool.definitions")))
     facts.fill("tool_definitions", tool_definitions(a.get("gen_ai.agent.tools")))  # Strands, on the agent span
+    # the tools a request offered, by its request attribute (Langtrace: a list of one string,
+    # the JSON text of the request's whole tools array)
+    facts.fill("tool_definitions", tool_definitions(a.get("gen_ai.request.tools")))
     facts.fill("tool_call_id", text(a.get("gen_ai.tool.call.id")))
     facts.fill("tool_arguments", json_text(a.get("gen_ai.tool.call.arguments")))
     facts.fill("tool_result", json_text(a.get("gen_ai.tool.call.result")))
@@ -139,8 +142,15 @@ def tool_definitions(value: Any) -> list[Any] | None:
         document = [document]
     if isinstance(document, list):
         # Vercel's ai.prompt.tools is a list of JSON strings; Strands' gen_ai.agent.tools a
-        # list of tool names
-        parsed = [_definition(item) for item in document]
+        # list of tool names; a string holding a whole array (Langtrace's gen_ai.request.tools)
+        # is that array's definitions
+        parsed: list[Any] = []
+        for item in document:
+            definition = _definition(item)
+            if isinstance(item, str) and isinstance(definition, list):
+                parsed.extend(definition)
+            else:
+                parsed.append(definition)
         return [item for item in parsed if item is not None] or None
     return None
 
