@@ -164,3 +164,20 @@ def test_a_failed_result_after_a_handled_exception_is_stored_failed_for_the_resu
     trace.span("execute_tool get_weather", {**tool, "gen_ai.tool.call.result": result}, events=exception)
     trace.spans[-1].status.code = 1
     assert _statuses(trace) == [(2, "unavailable for Paris")]
+
+
+def test_a_tool_that_returned_its_failure_as_its_answer_is_stored_failed_for_that_text() -> None:
+    """A result object with an ``error`` text (or an ``error`` object's ``message``) is the
+    tool saying it failed (Langtrace's hand-written loop returns ``{"city", "error"}``);
+    an empty or null ``error`` says nothing failed."""
+    trace = TraceBuilder()
+    tool = {"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": "get_weather"}
+    for result in (
+        {"city": "Paris", "error": "weather service unavailable"},
+        {"error": {"message": "no such city", "code": 404}},
+        {"city": "Paris", "error": ""},
+        {"city": "Paris", "error": None, "temperature": 18},
+    ):
+        trace.span("execute_tool get_weather", {**tool, "gen_ai.tool.call.result": json.dumps(result)})
+        trace.spans[-1].status.code = 1
+    assert _statuses(trace) == [(2, "weather service unavailable"), (2, "no such city"), (1, None), (1, None)]
