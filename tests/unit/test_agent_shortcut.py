@@ -320,3 +320,19 @@ def test_a_call_under_a_tool_that_records_a_handoff_target_is_the_enclosing_agen
     (rows,) = traces_of(trace.trace_request())
     assert agents._shown(rows) == by_the_whole_rule(rows) == {root: "triage", inner: "triage"}
     assert not same_either_way(rows)
+
+
+def test_an_agent_inside_a_model_call_is_left_to_the_tree() -> None:
+    """Found by the fuzzed trees: an agent run inside the same agent's run, both below a
+    model call (a root whose parent is missing). Rule 1 reads no agent under a model call, so
+    the shortcut took the inner run for an agent of its own; the tree reads it as a step of
+    the outer run. The shortcut leaves such a trace to the tree."""
+    reply = json.dumps([{"role": "assistant", "parts": [{"type": "text", "content": "x"}]}])
+    chat = {"gen_ai.operation.name": "chat", "gen_ai.request.model": "gpt-4o", "gen_ai.output.messages": reply}
+    tool = {"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": "get_weather"}
+    agent = {"gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": "Weather Agent"}
+    tree = [(tool, 1), (tool, 3), (agent, 6), (chat, -1), (chat, 0), (tool, 0), (agent, 0), (chat, 2)]
+    spans = [{"name": "chat x", "attributes": a, "parent": p, "start": 0, "duration": 0} for a, p in tree]
+    [rows] = traces_of(_built(spans, one_clock=False))
+    assert not same_either_way(rows)  # (asserts the two agree; the shortcut is not taken)
+    assert agents._shown(rows) == by_the_whole_rule(rows)

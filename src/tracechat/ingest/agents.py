@@ -196,6 +196,8 @@ def _enclosed(rows: list[tuple[Any, ...]], read: list[SpanFacts | None]) -> dict
         if kind is Kind.AGENT:
             if span_id not in parented:
                 return None
+            if _inside_a_call(span_id, parents, kinds):
+                return None  # rule 1 reads no agent for it there; the tree may still nest it in one
             name = names[span_id]
             if name and _decided(span_id, parents, kinds, names) != name:  # (a step of its own run: none)
                 shown[span_id] = name
@@ -234,6 +236,16 @@ def _shallow(parents: dict[str, str | None]) -> bool:
         if below >= MAX_DEPTH - 1:
             return False
     return True
+
+
+def _inside_a_call(span_id: str, parents: dict[str, str | None], kinds: dict[str, Kind]) -> bool:
+    """Whether a model call encloses the span, up its parent links (in ``_shallow`` ones)."""
+    ancestor = parents[span_id]
+    while ancestor is not None and ancestor in parents:
+        if kinds[ancestor] is Kind.LLM:
+            return True
+        ancestor = parents[ancestor]
+    return False
 
 
 def _decided(
