@@ -69,10 +69,10 @@ hold the GIL, and threads beyond the cores only wait for it: on 2 cores, 4 write
 commit 70 µs of CPU per span where 2 cost 62–64."""
 
 
-def _keys(table: Table, firsts: pa.Table) -> list[PartitionKey]:
-    """Each partition's key, from its first row (``firsts``, one row per partition): each of
-    the spec's transforms applied once, to all the first rows together (per partition, the
-    transforms' pyarrow calls cost the Parquet threads ~1.5 µs/span)."""
+def _keys(table: Table, parts: list[pa.Table]) -> list[PartitionKey]:
+    """Each part's partition key, from its first row: each of the spec's transforms applied
+    once, to the first rows of all the parts together (per part, the transforms' pyarrow
+    calls cost the Parquet threads ~1.5 µs/span)."""
     metadata = table.metadata
     spec, schema = metadata.spec(), metadata.schema()
     columns = []
@@ -81,14 +81,16 @@ def _keys(table: Table, firsts: pa.Table) -> list[PartitionKey]:
         if name is None:
             raise ValueError(f"the partition field {field.name} has no source column")
         source = schema.find_field(field.source_id)
-        columns.append((field, field.transform.pyarrow_transform(source.field_type)(firsts.column(name)).to_pylist()))
+        column_type = parts[0].schema.field(name).type
+        firsts = pa.chunked_array([c for part in parts for c in part.column(name).slice(0, 1).chunks], column_type)
+        columns.append((field, field.transform.pyarrow_transform(source.field_type)(firsts).to_pylist()))
     return [
         PartitionKey(
             field_values=[PartitionFieldValue(field=field, value=values[number]) for field, values in columns],
             partition_spec=spec,
             schema=schema,
         )
-        for number in range(firsts.num_rows)
+        for number in range(len(parts))
     ]
 
 
@@ -201,19 +203,17 @@ def write_data_files(table: Table, rows: pa.Table) -> Written:
 
 
 def start_writing(table: Table, rows: pa.Table) -> Writing:
-    """Start writing ``rows`` (``tables.span_rows`` or ``log_rows``) as one file per partition,
-    in the Parquet threads, each taking its partition's rows in order
-    (``tables.Partitioned.part``); its ``result``: the files' ``DataFile``s, to commit, and
-    which traces each holds. The calling thread is free meanwhile (a commit prepares its
-    trace index rows then: ``traceindex.PreparedSpans``)."""
+    """Start writing ``rows`` (sorted by partition, with ``tables.partitions``' helper column)
+    as one file per partition, in the Parquet threads; its ``result``: the files'
+    ``DataFile``s, to commit, and which traces each holds. The calling thread is free
+    meanwhile (a commit prepares its trace index rows then: ``traceindex.PreparedSpans``)."""
     metadata = table.metadata
     schema = metadata.schema()
     plan = _plan(metadata)
     locations = load_location_provider(table_location=metadata.location, table_properties=metadata.properties)
     write_uuid = uuid.uuid4()
 
-    def write(number: int, key: PartitionKey) -> tuple[DataFile, list[TraceKey]]:
-        part = _with_field_ids(ordered.part(number), schema)
+    def write(number: int, part: pa.Table, key: PartitionKey) -> tuple[DataFile, list[TraceKey]]:
         path = locations.new_data_location(data_file_name=f"00000-{number}-{write_uuid}.parquet", partition_key=key)
         output = table.io.new_output(path)
         with output.create(overwrite=True) as stream:
@@ -246,6 +246,8 @@ def start_writing(table: Table, rows: pa.Table) -> Writing:
         )
         return data_file, trace_keys(part)
 
-    ordered = tables.partitioned(rows)
-    keys = _keys(table, ordered.firsts()) if len(ordered) else []
-    return Writing([_WRITERS.submit(write, number, key) for number, key in enumerate(keys)])
+    parts = [_with_field_ids(part, schema) for part in tables.partitions(rows)]
+    keys = _keys(table, parts) if parts else []
+    return Writing(
+        [_WRITERS.submit(write, number, part, key) for number, (part, key) in enumerate(zip(parts, keys, strict=True))]
+    )

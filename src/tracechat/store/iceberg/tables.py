@@ -4,7 +4,7 @@ become their Arrow rows.
 Both tables are partitioned by project, day and a bucket of the trace id, so a trace is read
 from the files of one bucket of the days it spans and no other trace's payload is touched
 outside them; rows are sorted by trace id within a file (pyiceberg writes no sort order
-itself: ``partitioned`` orders each file's rows), which the table's declared sort order tells other engines.
+itself: ``span_rows`` sorts), which the table's declared sort order tells other engines.
 A span row carries its resource and scope inline (dictionary-coded, a handful of distinct
 values per file), so the tables are whole for an engine that is not tracechat.
 """
@@ -12,7 +12,7 @@ values per file), so the tables are whole for an engine that is not tracechat.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from itertools import pairwise
 from typing import Final
 
 import pyarrow as pa
@@ -158,74 +158,57 @@ def unique_rows(rows: pa.Table, keys: list[str]) -> pa.Table:
     return rows.take(first)
 
 
-_ORDER_OF: Final = {"start_time": "start_ns", "time": "time_ns"}
-"""Per table, by the time column it is partitioned by: the column that orders a trace's rows
-(spans by start, log records by time)."""
+_PARTITION = "_partition"
 
 
-@dataclass(frozen=True, slots=True)
-class Partitioned:
-    """Rows in partition order, not moved: ``order`` lists them by partition (project, day,
-    trace-id bucket), then trace id and time; partition ``n`` is ``order[bounds[n]:bounds[n + 1]]``.
-    Each partition's rows are taken (copied, sorted) by ``part``, so the files' writers each
-    take their own, in their threads (``files.start_writing``), instead of one thread
-    sorting a commit's whole payload first."""
-
-    rows: pa.Table
-    order: pa.Array
-    bounds: list[int]
-
-    def __len__(self) -> int:
-        return len(self.bounds) - 1
-
-    def part(self, number: int) -> pa.Table:
-        start, end = self.bounds[number], self.bounds[number + 1]
-        return self.rows.take(self.order.slice(start, end - start))
-
-    def firsts(self) -> pa.Table:
-        """Each partition's first row, in partition order."""
-        return self.rows.take(pc.take(self.order, pa.array(self.bounds[:-1], pa.int64())))
-
-
-def partitioned(rows: pa.Table) -> Partitioned:
-    """``rows`` (``span_rows`` or ``log_rows``) in partition order. Null equals null here, as in
-    a partition: the log records of no trace (a null bucket) are one partition, not one each
-    (a file per record made a commit of 1,000 such records take seconds)."""
-    time_column = next(name for name in _ORDER_OF if name in rows.column_names)
-    keys = pa.table(
-        {
-            "project": rows.column("project"),
-            "day": DayTransform().pyarrow_transform(TimestampType())(rows.column(time_column)),
-            "bucket": BucketTransform(TRACE_BUCKETS).pyarrow_transform(StringType())(rows.column("trace_id")),
-            "trace_id": rows.column("trace_id"),
-            "at": rows.column(_ORDER_OF[time_column]),
-        }
+def _in_partitions(rows: pa.Table, time_column: str, order_column: str) -> pa.Table:
+    """``rows`` sorted by partition (project, day, trace-id bucket), then trace id and time,
+    with the partition's ordinal in a column ``partitions`` takes off again."""
+    day = DayTransform().pyarrow_transform(TimestampType())(rows.column(time_column))
+    bucket = BucketTransform(TRACE_BUCKETS).pyarrow_transform(StringType())(rows.column("trace_id"))
+    keyed = rows.append_column("_day", day).append_column("_bucket", bucket)
+    order = ["project", "_day", "_bucket", "trace_id", order_column]
+    keyed = keyed.sort_by([(name, "ascending") for name in order])
+    return keyed.drop_columns(["_day", "_bucket"]).append_column(
+        _PARTITION, _ordinals(keyed.select(["project", "_day", "_bucket"]))
     )
-    order = pc.sort_indices(keys, sort_keys=[(name, "ascending") for name in keys.column_names])
-    count = len(order)
-    if not count:
-        return Partitioned(rows, order, [0])
+
+
+def _ordinals(keys: pa.Table) -> pa.Array:
+    """For rows sorted by ``keys``: the number of the distinct key each row has (0, 0, 1, …).
+    Null equals null here, as in a partition: the log records of no trace (a null bucket)
+    are one partition, not one each (a file per record made a commit of 1,000 such records
+    take seconds)."""
+    if not keys.num_rows:
+        return pa.array([], pa.int64())
     changed = None
-    for name in ("project", "day", "bucket"):
-        values = keys.column(name).take(order).combine_chunks()
-        after, before = values.slice(1), values.slice(0, count - 1)
+    for column in keys.columns:
+        values = column.combine_chunks()
+        after, before = values.slice(1), values.slice(0, len(values) - 1)
         both_null = pc.and_(pc.is_null(after), pc.is_null(before))
         step = pc.if_else(both_null, False, pc.fill_null(pc.not_equal(after, before), True))
         changed = step if changed is None else pc.or_(changed, step)
     assert changed is not None
-    starts = [i + 1 for i in pc.indices_nonzero(changed).to_pylist()]
-    return Partitioned(rows, order, [0, *starts, count])
+    starts = pc.cumulative_sum(pc.cast(changed, pa.int64()))
+    return pa.concat_arrays([pa.array([0], pa.int64()), starts])
 
 
 def partitions(rows: pa.Table) -> list[pa.Table]:
-    """``rows`` split by partition, each sorted by trace id and time (copies)."""
-    plan = partitioned(rows)
-    return [plan.part(number) for number in range(len(plan))]
+    """The rows of ``span_rows`` or ``log_rows`` split by partition (slices, no copies), the
+    helper column dropped: pyiceberg, given the whole table, filters it once per partition."""
+    ordinals = rows.column(_PARTITION).combine_chunks()
+    rows = rows.drop_columns([_PARTITION])
+    count = len(ordinals)
+    if not count:
+        return []
+    changes = pc.indices_nonzero(pc.not_equal(ordinals.slice(1), ordinals.slice(0, count - 1))).to_pylist()
+    bounds = [0, *(i + 1 for i in changes), count]
+    return [rows.slice(start, end - start) for start, end in pairwise(bounds)]
 
 
 def span_rows(spans: pa.Table, scopes: pa.Table, batch: str) -> pa.Table:
     """The spans table's rows for staged spans (``store.staging.SPAN_SCHEMA``): each span
-    once, in the order staged (``partitioned`` orders them)."""
+    once, sorted by partition, trace id and start (``partitions`` splits them)."""
     spans = unique_rows(spans, ["project", "trace_id", "span_id"])
     resource, scope = _inline_scopes(spans, scopes)
     columns = {
@@ -261,12 +244,14 @@ def span_rows(spans: pa.Table, scopes: pa.Table, batch: str) -> pa.Table:
         "scope": scope,
         "batch": pa.array([batch] * spans.num_rows, pa.string()),
     }
-    return pa.Table.from_arrays([columns[f.name] for f in SPAN_ARROW], schema=SPAN_ARROW)
+    table = pa.Table.from_arrays([columns[f.name] for f in SPAN_ARROW], schema=SPAN_ARROW)
+    return _in_partitions(table, "start_time", "start_ns")
 
 
 def log_rows(logs: pa.Table, scopes: pa.Table, batch: str) -> pa.Table:
-    """The logs table's rows for staged log records, in the order staged (``partitioned``
-    orders them). A record without a time is filed under the day it was observed."""
+    """The logs table's rows for staged log records, sorted by partition, trace id and time
+    (``partitions`` splits them). A record without a time is filed under the day it was
+    observed."""
     resource, scope = _inline_scopes(logs, scopes)
     time_ns = pc.if_else(pc.equal(logs.column("time_ns"), 0), logs.column("observed_ns"), logs.column("time_ns"))
     columns = {
@@ -278,7 +263,8 @@ def log_rows(logs: pa.Table, scopes: pa.Table, batch: str) -> pa.Table:
         "scope": scope,
         "batch": pa.array([batch] * logs.num_rows, pa.string()),
     }
-    return pa.Table.from_arrays([columns[f.name] for f in LOG_ARROW], schema=LOG_ARROW)
+    table = pa.Table.from_arrays([columns[f.name] for f in LOG_ARROW], schema=LOG_ARROW)
+    return _in_partitions(table, "time", "time_ns")
 
 
 def log_ids(resource: pa.ChunkedArray, scope: pa.ChunkedArray, raw: pa.ChunkedArray) -> list[str]:
