@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -186,34 +186,16 @@ def located(files: list[tuple[str, list[TraceKey]]]) -> dict[TraceKey, list[str]
     return found
 
 
-class Writing:
-    """Files being written by the Parquet threads (``start_writing``); ``result`` waits for them."""
-
-    def __init__(self, pending: list[Future[tuple[DataFile, list[TraceKey]]]]) -> None:
-        self._pending = pending
-
-    def result(self) -> Written:
-        done = [future.result() for future in self._pending]
-        return Written([data_file for data_file, _ in done], located([(f.file_path, keys) for f, keys in done]))
-
-
 def write_data_files(table: Table, rows: pa.Table) -> Written:
-    """``start_writing``, waited for."""
-    return start_writing(table, rows).result()
-
-
-def start_writing(table: Table, rows: pa.Table) -> Writing:
-    """Start writing ``rows`` (sorted by partition, with ``tables.partitions``' helper column)
-    as one file per partition, in the Parquet threads; its ``result``: the files'
-    ``DataFile``s, to commit, and which traces each holds. The calling thread is free
-    meanwhile (a commit prepares its trace index rows then: ``traceindex.PreparedSpans``)."""
+    """Write ``rows`` (sorted by partition, with ``tables.partitions``' helper column) as
+    one file per partition; the files' ``DataFile``s, to commit, and which traces each holds."""
     metadata = table.metadata
     schema = metadata.schema()
     plan = _plan(metadata)
     locations = load_location_provider(table_location=metadata.location, table_properties=metadata.properties)
     write_uuid = uuid.uuid4()
 
-    def write(number: int, part: pa.Table, key: PartitionKey) -> tuple[DataFile, list[TraceKey]]:
+    def write(number: int, part: pa.Table, key: PartitionKey) -> DataFile:
         path = locations.new_data_location(data_file_name=f"00000-{number}-{write_uuid}.parquet", partition_key=key)
         output = table.io.new_output(path)
         with output.create(overwrite=True) as stream:
@@ -232,7 +214,7 @@ def start_writing(table: Table, rows: pa.Table) -> Writing:
             stats_columns=plan.stats_columns,
             parquet_column_mapping=plan.column_ids,
         )
-        data_file = DataFile.from_args(
+        return DataFile.from_args(
             content=DataFileContent.DATA,
             file_path=path,
             file_format=FileFormat.PARQUET,
@@ -244,10 +226,9 @@ def start_writing(table: Table, rows: pa.Table) -> Writing:
             key_metadata=None,
             **statistics.to_serialized_dict(),
         )
-        return data_file, trace_keys(part)
 
     parts = [_with_field_ids(part, schema) for part in tables.partitions(rows)]
     keys = _keys(table, parts) if parts else []
-    return Writing(
-        [_WRITERS.submit(write, number, part, key) for number, (part, key) in enumerate(zip(parts, keys, strict=True))]
-    )
+    files = list(_WRITERS.map(write, range(len(parts)), parts, keys))
+    traces = located([(f.file_path, trace_keys(part)) for f, part in zip(files, parts, strict=True)])
+    return Written(files, traces)

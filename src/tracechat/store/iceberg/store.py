@@ -54,19 +54,10 @@ from tracechat.store.commits import CommitFeed, TraceWatch
 from tracechat.store.iceberg import tables, textindex
 from tracechat.store.iceberg import warehouse as warehouses
 from tracechat.store.iceberg.commitnotes import CommitListener
-from tracechat.store.iceberg.files import TraceKey, Written, start_writing, write_data_files
+from tracechat.store.iceberg.files import TraceKey, write_data_files
 from tracechat.store.iceberg.outage import retryable
 from tracechat.store.iceberg.textindex import QueuedText, TextIndexer
-from tracechat.store.iceberg.traceindex import (
-    BatchFiles,
-    PreparedSpans,
-    Recorded,
-    TraceIndex,
-    TraceRow,
-    entry,
-    span_trace_keys,
-    without_spans,
-)
+from tracechat.store.iceberg.traceindex import BatchFiles, Recorded, TraceIndex, TraceRow, entry, without_spans
 from tracechat.store.staging import StagedBatch, concat, span_keys, stage, stored_counts
 from tracechat.store.writer import CommitObserver, GroupCommitWriter
 
@@ -247,15 +238,20 @@ class IcebergStore:
         assert scopes is not None  # every staged batch has its scopes table, empty or not
         spans = concat([g.spans for g in group])
         logs = concat([g.logs for g in group])
-        span_seq, span_files, prepared = self._append_spans(spans, scopes, batch_id)
+        span_rows = tables.span_rows(spans, scopes, batch_id) if spans is not None else None
+        if span_rows is not None:
+            keys = zip(span_rows.column("project").to_pylist(), span_rows.column("trace_id").to_pylist(), strict=True)
+            span_rows = without_spans(span_rows, self.index.stored_span_ids(keys))
         log_rows = self._new_log_rows(tables.log_rows(logs, scopes, batch_id)) if logs is not None else None
+        has_spans = span_rows is not None and span_rows.num_rows
         has_logs = log_rows is not None and log_rows.num_rows
+        span_seq, span_files = self._append(tables.SPANS, span_rows, batch_id) if has_spans else (0, {})
         log_seq, log_files = self._append(tables.LOGS, log_rows, batch_id) if has_logs else (0, {})
         text = QueuedText(_paths(span_files), _paths(log_files)) if self._search else None
-        kept_spans = prepared.spans if prepared is not None else None
+        kept_spans = span_rows if has_spans else None
         kept_logs = log_rows if has_logs else None
         recorded = self._record(
-            batch_id, kept_spans, kept_logs, span_seq, log_seq, text, BatchFiles(span_files, log_files), prepared
+            batch_id, kept_spans, kept_logs, span_seq, log_seq, text, BatchFiles(span_files, log_files)
         )
         if self._indexer is not None:
             self._indexer.wake()
@@ -268,31 +264,13 @@ class IcebergStore:
             )
         return _counts(group, spans, recorded)
 
-    def _append_spans(
-        self, spans: pa.Table | None, scopes: pa.Table, batch_id: str
-    ) -> tuple[int, dict[TraceKey, list[str]], PreparedSpans | None]:
-        """Append the staged spans the trace index does not hold yet: the snapshot's sequence
-        number, the files each trace's spans went to, and what they add to the index's rows
-        (None: no span to add), worked out while the Parquet threads write the files."""
-        rows = tables.span_rows(spans, scopes, batch_id) if spans is not None else None
-        if rows is None:
-            return 0, {}, None
-        held = self.index.stored_span_ids(span_trace_keys(rows))
-        rows = without_spans(rows, held)
-        if not rows.num_rows:
-            return 0, {}, None
-        table = self._table(tables.SPANS, 0)
-        writing = start_writing(table, rows)
-        prepared = PreparedSpans.of(rows, held)
-        return *self._append_files(tables.SPANS, table, writing.result(), batch_id), prepared
-
     def _new_log_rows(self, rows: pa.Table) -> pa.Table:
         """``rows`` each once, without those the trace index holds already (an exporter's
         retry): ``tables.log_ids``, listed in their trace's row, or for a record of no trace
         in ``traceindex.TRACELESS_LOGS``."""
         ids = tables.row_log_ids(rows)
         keys = list(zip(rows.column("project").to_pylist(), rows.column("trace_id").to_pylist(), strict=True))
-        held = {key: set(ids) for key, ids in self.index.stored_log_ids(k for k in keys if k[1] is not None).items()}
+        held = self.index.stored_log_ids(k for k in keys if k[1] is not None)
         held_traceless = self.index.stored_traceless_log_ids(
             (p, i) for (p, t), i in zip(keys, ids, strict=True) if t is None
         )
@@ -307,16 +285,11 @@ class IcebergStore:
         return tables.without_rows(rows, keep)
 
     def _append(self, name: str, rows: pa.Table, batch_id: str) -> tuple[int, dict[TraceKey, list[str]]]:
-        """Write ``rows`` to files of the table and ``_append_files`` them."""
+        """Commit ``rows`` to the table as one snapshot tagged with ``batch_id``; its
+        sequence number and the files each trace's rows went to. The data files are written
+        once, whatever the retries."""
         table = self._table(name, 0)
-        return self._append_files(name, table, write_data_files(table, rows), batch_id)
-
-    def _append_files(
-        self, name: str, table: Table, written: Written, batch_id: str
-    ) -> tuple[int, dict[TraceKey, list[str]]]:
-        """Commit the files ``written`` to the table as one snapshot tagged with ``batch_id``;
-        its sequence number and the files each trace's rows went to. The data files are
-        written once, whatever the retries."""
+        written = write_data_files(table, rows)
         with self._pool.connection() as gate:
             # Shared: receivers commit side by side; maintenance takes the gate alone for
             # its few commits, which would otherwise lose every race to a busy receiver.
@@ -371,14 +344,13 @@ class IcebergStore:
         log_seq: int,
         text: QueuedText | None,
         files: BatchFiles,
-        prepared: PreparedSpans | None,
     ) -> Recorded | None:
         """Record the committed batch in the trace index, retrying while PostgreSQL is away
         for a moment (the batch is in Iceberg already; recording it twice changes nothing);
         what it added (None: an attempt whose reply was lost recorded it)."""
         for attempt in range(_INDEX_ATTEMPTS):
             try:
-                return self.index.record(batch_id, spans, logs, span_seq, log_seq, text, files, prepared)
+                return self.index.record(batch_id, spans, logs, span_seq, log_seq, text, files)
             except psycopg.errors.DeadlockDetected:
                 continue
             except psycopg.OperationalError as exc:

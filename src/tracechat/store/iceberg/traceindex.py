@@ -537,11 +537,10 @@ class BatchFiles:
         return sorted({p for by_trace in (self.spans, self.logs) for paths in by_trace.values() for p in paths})
 
 
-def without_spans(spans: pa.Table, held: Mapping[tuple[str, str], Iterable[str]]) -> pa.Table:
+def without_spans(spans: pa.Table, held: dict[tuple[str, str], set[str]]) -> pa.Table:
     """``spans`` without the rows whose span id ``held`` lists for their trace."""
     if not held:
         return spans
-    held = {key: set(ids) for key, ids in held.items()}
     columns = zip(
         spans.column("project").to_pylist(),
         spans.column("trace_id").to_pylist(),
@@ -550,37 +549,6 @@ def without_spans(spans: pa.Table, held: Mapping[tuple[str, str], Iterable[str]]
     )
     fresh = [i for i, (p, t, s) in enumerate(columns) if s not in held.get((p, t), ())]
     return spans if len(fresh) == spans.num_rows else spans.take(pa.array(fresh, pa.int64()))
-
-
-def span_trace_keys(spans: pa.Table) -> set[tuple[str, str]]:
-    """The (project, trace id) of the span rows (every span row names its trace)."""
-    return set(zip(spans.column("project").to_pylist(), spans.column("trace_id").to_pylist(), strict=True))
-
-
-@dataclass(frozen=True, slots=True)
-class PreparedSpans:
-    """What a commit's new spans add to their traces' rows, computed before the index's
-    transaction (while the commit's files are written: ``files.start_writing``), against the
-    span ids the index held then (``held``, as ``TraceIndex.stored_span_ids`` read them,
-    ``spans`` being the batch's spans without those). The transaction uses it as it is when
-    the rows it locks hold exactly those ids: nothing was added to them in between, so none
-    of ``spans`` is held yet. Where another receiver added to one of them meanwhile (the
-    same span re-sent through it, say), the transaction works it out again from its rows."""
-
-    spans: pa.Table
-    held: Mapping[tuple[str, str], tuple[str, ...]]
-    keys: set[tuple[str, str]]
-    """The traces of ``spans``."""
-    totals: list[tuple[Any, ...]]
-    """``span_totals(spans)``: ``SPAN_AGGREGATES``' rows."""
-
-    @classmethod
-    def of(cls, spans: pa.Table, held: Mapping[tuple[str, str], tuple[str, ...]]) -> PreparedSpans:
-        return cls(spans, held, span_trace_keys(spans), span_totals(spans) if spans.num_rows else [])
-
-    def holds_for(self, rows: Mapping[tuple[str, str], TraceRow]) -> bool:
-        """Whether the locked ``rows`` hold the span ids this was computed against."""
-        return all(rows[key].span_ids == self.held.get(key, ()) for key in self.keys)
 
 
 def _keys_param(keys: Iterable[tuple[str, str]]) -> tuple[list[str], list[str]]:
@@ -631,12 +599,12 @@ class TraceIndex:
 
     # -- writing ---------------------------------------------------------------------------
 
-    def stored_span_ids(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], tuple[str, ...]]:
-        """The span ids the index holds for these traces, in its order (committed before; no
-        lock): a batch need not append them to Iceberg again."""
+    def stored_span_ids(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], set[str]]:
+        """The span ids the index holds for these traces (committed before; no lock): a
+        batch need not append them to Iceberg again."""
         return self._stored_ids(keys, "span_ids", "span_count")
 
-    def stored_log_ids(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], tuple[str, ...]]:
+    def stored_log_ids(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], set[str]]:
         """The log record ids the index holds for these traces (as ``stored_span_ids``)."""
         return self._stored_ids(keys, "log_ids", "log_count")
 
@@ -654,9 +622,7 @@ class TraceIndex:
             ).fetchall()
         return {(p, i) for p, i in rows}
 
-    def _stored_ids(
-        self, keys: Iterable[tuple[str, str]], ids: str, count: str
-    ) -> dict[tuple[str, str], tuple[str, ...]]:
+    def _stored_ids(self, keys: Iterable[tuple[str, str]], ids: str, count: str) -> dict[tuple[str, str], set[str]]:
         projects, traces = _keys_param(keys)
         if not projects:
             return {}
@@ -665,7 +631,7 @@ class TraceIndex:
                 f"SELECT project, trace_id, {ids} FROM {TRACES} WHERE {_OF_KEYS} AND {count} > 0",
                 [projects, traces],
             ).fetchall()
-        return {(p, t): tuple(found) for p, t, found in rows}
+        return {(p, t): set(found) for p, t, found in rows}
 
     def record(
         self,
@@ -676,7 +642,6 @@ class TraceIndex:
         log_seq: int,
         text: QueuedText | None = None,
         files: BatchFiles = BatchFiles(),
-        prepared: PreparedSpans | None = None,
     ) -> Recorded | None:
         """Add a committed batch's spans and logs to the index, once: what it added (the spans
         and log records the locked rows did not hold yet), or None when the batch id was
@@ -684,20 +649,16 @@ class TraceIndex:
         indexer is to read (``textindex``), queued in the same transaction with the spans
         the index held already (their text is left out); None: the text index is off.
         ``files``: the data files the batch wrote, listed in its traces' rows (``span_files``,
-        ``log_files``). ``prepared``: what ``spans`` add, worked out before (``PreparedSpans``,
-        of these ``spans``)."""
-        if prepared is not None and prepared.spans is not spans:
-            raise ValueError("prepared spans of another table")
-        keys: set[tuple[str, str]] = set(prepared.keys) if prepared is not None else set()
-        for table in (spans if prepared is None else None, logs):
+        ``log_files``)."""
+        keys: set[tuple[str, str]] = set()
+        for table in (spans, logs):
             if table is not None:
                 pairs = zip(table.column("project").to_pylist(), table.column("trace_id").to_pylist(), strict=True)
                 keys.update((p, t) for p, t in pairs if t is not None)
-        attempt = (batch_id, keys, spans, logs, span_seq, log_seq, text, files, prepared)
         try:
-            return self._record(*attempt, create_first=False)
+            return self._record(batch_id, keys, spans, logs, span_seq, log_seq, text, files, create_first=False)
         except _RowRaced:  # rolled back: another receiver created one of the new rows meanwhile
-            return self._record(*attempt, create_first=True)
+            return self._record(batch_id, keys, spans, logs, span_seq, log_seq, text, files, create_first=True)
 
     def _record(
         self,
@@ -709,7 +670,6 @@ class TraceIndex:
         log_seq: int,
         text: QueuedText | None,
         files: BatchFiles,
-        prepared: PreparedSpans | None,
         *,
         create_first: bool,
     ) -> Recorded | None:
@@ -752,7 +712,7 @@ class TraceIndex:
             new_keys = sorted(keys - rows.keys())
             rows.update((key, TraceRow(*key)) for key in new_keys)
             before = dict(rows)
-            added = self._add_spans(rows, spans, span_seq, prepared)
+            added = self._add_spans(rows, spans, span_seq)
             new_logs = self._add_logs(rows, logs, log_seq)
             _add_files(rows, files, _retired(con, files.paths()))
             created_keys = set(new_keys)
@@ -892,18 +852,16 @@ class TraceIndex:
         return len(locked)
 
     def _add_spans(
-        self, rows: dict[tuple[str, str], TraceRow], spans: pa.Table | None, seq: int, prepared: PreparedSpans | None
+        self, rows: dict[tuple[str, str], TraceRow], spans: pa.Table | None, seq: int
     ) -> dict[tuple[str, str], TraceRow]:
-        """Merge the new spans into ``rows`` (the locked rows); what they added, per trace."""
+        """Merge the new spans into ``rows``; what they added, per trace."""
         added: dict[tuple[str, str], TraceRow] = {}
         if spans is None or not spans.num_rows:
             return added
-        if prepared is not None and prepared.holds_for(rows):
-            totals = prepared.totals
-        else:
-            spans = without_spans(spans, {key: row.span_ids for key, row in rows.items() if row.span_ids})
-            totals = span_totals(spans) if spans.num_rows else []
-        for aggregate in totals:  # SPAN_AGGREGATES' figures, in pyarrow
+        spans = without_spans(spans, {key: set(row.span_ids) for key, row in rows.items() if row.span_ids})
+        if not spans.num_rows:
+            return added
+        for aggregate in span_totals(spans):  # SPAN_AGGREGATES' figures, in pyarrow
             new = _span_aggregate(aggregate, seq)
             key = (new.project, new.trace_id)
             rows[key] = merge_spans(rows[key], new)
