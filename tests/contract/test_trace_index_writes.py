@@ -13,6 +13,7 @@ import pytest
 
 from tests.contract import test_iceberg_store
 from tests.contract.test_iceberg_store import Opener, _batch, _trace, store_dsn
+from tracechat.store.iceberg import store as iceberg_store
 from tracechat.store.iceberg import traceindex
 
 open_iceberg = test_iceberg_store.open_iceberg
@@ -74,3 +75,36 @@ def test_a_row_another_receiver_inserts_first_is_merged_with(
         (1).to_bytes(8, "big").hex(),
         (2).to_bytes(8, "big").hex(),
     }
+
+
+def test_a_span_another_receiver_commits_while_this_ones_files_are_written_counts_once(
+    open_iceberg: Opener, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A commit leaves out the spans the index held before it wrote its files; the other
+    receiver commits the same span (and one more of the trace) while they are written: the
+    row the commit locks holds it now, and the commit adds nothing of it to the row."""
+    first, second = open_iceberg(), open_iceberg()
+    real = iceberg_store.write_data_files
+    raced: list[int] = []
+
+    def other_receiver_meanwhile(*args: Any) -> Any:
+        if not raced:
+            raced.append(1)
+            second.submit(_batch((_trace(8), 1), (_trace(8), 2))).result()
+        return real(*args)
+
+    monkeypatch.setattr(iceberg_store, "write_data_files", other_receiver_meanwhile)
+    assert first.submit(_batch((_trace(8), 1))).result().spans == 0  # held by the index when recorded
+    assert raced
+    entry = first.trace("p", _trace(8).hex())
+    assert entry is not None
+    assert (entry.span_count, entry.root_span_name) == (2, "span 1")
+    with psycopg.connect(store_dsn(first), autocommit=True) as con:
+        found = con.execute(
+            f"SELECT span_ids FROM {traceindex.TRACES} WHERE trace_id = %s", [_trace(8).hex()]
+        ).fetchone()
+    assert found is not None
+    assert sorted(found[0]) == [(n).to_bytes(8, "big").hex() for n in (1, 2)]
+    stored = first.read_trace("p", _trace(8).hex())
+    assert stored is not None
+    assert len(stored.spans) == 2  # the copy the first receiver appended is read once
