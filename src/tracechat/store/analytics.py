@@ -82,7 +82,10 @@ class TraceAnalytics:
                     AND NOT coalesce({recorded_again("s", "usage")}, false)
             )
             SELECT model, count(*) AS calls, sum(input_tokens) AS input_tokens,
-                sum(output_tokens) AS output_tokens, round(sum(cost), 6) AS cost
+                sum(output_tokens) AS output_tokens,
+                -- summed exactly (each cost to 12 places): a sum of doubles depends on its order,
+                -- which the two stores' scans do not share, and the last place rounded either way
+                round(sum(cost::DECIMAL(38, 12)), 6)::DOUBLE AS cost
             FROM calls WHERE model IS NOT NULL
             GROUP BY ALL ORDER BY coalesce(sum(input_tokens), 0) + coalesce(sum(output_tokens), 0) DESC
             """,
