@@ -1,6 +1,7 @@
-"""The catalog commits against the committing table's own metadata
+"""The catalog commits against the committing table's own metadata when it is current
 (``store.iceberg.catalog.CommitCatalog``): no load of the table per commit, and a commit from
-metadata another writer has moved past still fails and is retried, losing nothing."""
+metadata another writer has moved past still fails, writing no metadata file, and is
+retried, losing nothing."""
 
 from __future__ import annotations
 
@@ -58,8 +59,10 @@ def test_a_commit_from_metadata_another_writer_moved_past_fails_and_loses_nothin
     first.create_table("ns.numbers", _SCHEMA, properties={"commit.retry.num-retries": "0"})
     mine, theirs = first.load_table("ns.numbers"), second.load_table("ns.numbers")
     theirs.append(_rows(1))
+    versions = sorted((tmp_path / "wh").rglob("*.metadata.json"))
     with pytest.raises(CommitFailedException):
         mine.append(_rows(2))  # from the metadata before theirs: no retry allowed here
+    assert sorted((tmp_path / "wh").rglob("*.metadata.json")) == versions  # no orphan metadata file
     mine = first.load_table("ns.numbers")
     mine.append(_rows(3))
     table = second.load_table("ns.numbers")
