@@ -322,6 +322,8 @@ def test_a_failed_span_with_only_an_exception_event_is_listed_with_its_reason(st
         "no answer for Paris, try again",
         "E",
     ]
+    [largest] = _analytics(store).errors("p", trace.base_ns, 1)  # cut to one group: the totals are all of them
+    assert (largest["groups_total"], largest["spans_total"]) == (2, 2)
 
 
 def test_a_tool_whose_result_says_it_failed_is_a_failure_in_the_list_and_the_error_groups(store: SpanStore) -> None:

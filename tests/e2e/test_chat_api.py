@@ -57,7 +57,7 @@ def _send_failures(api: httpx.Client, server: InProcessServer) -> TraceBuilder:
 
 
 def test_seed_example_gets_an_answer_with_usage(api: httpx.Client, server: InProcessServer) -> None:
-    # the samples hold eight failed spans, each a tool that fails once: agent-framework-tool-error's,
+    # the samples hold nine failed spans, each a tool that fails once: agent-framework-tool-error's,
     # ag2-tool-error's (the trace of 1,721 input tokens, its README says), langfuse-manual-tool-error's
     # (656) and pydantic-ai-v6-delegation-retry's (1,066: its status has no message; the reason is in
     # its exception event, which ingest stores as its status message), the AI SDK ToolLoopAgent's
@@ -66,22 +66,25 @@ def test_seed_example_gets_an_answer_with_usage(api: httpx.Client, server: InPro
     # status is OK, its exception event and the result it did not record say it failed),
     # openinference-pydantic-ai-tool-retry's (678: pydantic-ai's ModelRetry, the same message as
     # pydantic-ai-v6-delegation-retry's) and openinference-langchain-js-create-agent's (766: its
-    # status message is the error's message and its stack, of which the answer shows the first line);
+    # status message is the error's message and its stack, of which the answer shows the first line),
+    # agentscope-react-agent's (991: its span ends OK; its result, AgentScope's ToolResponse, says
+    # `state: error`, which ingest stores as the span's failure, its text the message);
     # and one that is no tool: haystack-agent-openllmetry's tracer probe (no tokens), which failed
     # with an ImportError as the instrumentor imported Haystack while its tracing module initialized
     failing = api.get("/agents/traces", params={"has_error": "true"}).json()["traces"]
     by_tokens = {trace["input_tokens"]: trace["trace_id"] for trace in failing}
-    assert len(failing) == len(by_tokens) == 9
+    assert len(failing) == len(by_tokens) == 10
     haystack = by_tokens.pop(None)
     ag2, langfuse, pydantic = by_tokens.pop(1721), by_tokens.pop(656), by_tokens.pop(1066)
     ai_sdk, langsmith = by_tokens.pop(699), by_tokens.pop(654)
-    pydantic_oi, langchain_js = by_tokens.pop(678), by_tokens.pop(766)
+    pydantic_oi, langchain_js, agentscope = by_tokens.pop(678), by_tokens.pop(766), by_tokens.pop(991)
     framework = by_tokens.popitem()[1]
     spans = api.get(f"/agents/traces/{langchain_js}/spans").json()["spans"]
     stack = next(s["status_message"] for s in spans if s["status_message"])  # the message, then its stack
     assert stack.startswith("weather service error: no answer for Paris\n\nError: ")
     retry = "weather service error: no answer for Paris, try again"
     sample_error = (
+        f"- 1× `get_weather`: weather service error: unavailable for Paris, try again (e.g. `{agentscope}`)\n"
         f"- 1× `get_weather`: weather service unavailable for Paris (e.g. `{langfuse}`)\n"
         f"- 1× `get_weather`: Error: weather service error: no answer for Paris in time, try again (e.g. `{langsmith}`)\n"
         f"- 1× `get_weather`: weather service unavailable for Paris, try again (e.g. `{ag2}`)\n"
@@ -91,7 +94,7 @@ def test_seed_example_gets_an_answer_with_usage(api: httpx.Client, server: InPro
     )
     retried = f"- 2× `get_weather`: {retry} (e.g. `{pydantic_oi}`, `{pydantic}`)"
     answer = ask(api, "What errors are happening in production right now?").json()["response"]
-    head = f"**Errors in the last 24 hours** (9 spans in 8 groups):\n{retried}\n{sample_error}\n"
+    head = f"**Errors in the last 24 hours** (10 spans in 9 groups):\n{retried}\n{sample_error}\n"
     assert answer.startswith(head)
     probe = answer.removeprefix(head)  # the probe's message is long: shown cut, with the trace
     assert probe.startswith("- 1× `haystack.tracing.auto_enable`: ImportError: cannot import name 'Span' from")
@@ -115,13 +118,13 @@ def test_seed_example_gets_an_answer_with_usage(api: httpx.Client, server: InPro
     assert body["usage"]["cost"] == 0
     assert body["usage"]["api_calls_count"] == 2  # plan + answer
     assert body["response"] == (
-        "**Errors in the last 24 hours** (12 spans in 10 groups):\n"
+        "**Errors in the last 24 hours** (13 spans in 11 groups; the 10 largest):\n"
         f"{retried}\n"
         f"- 2× `get_weather`: upstream timed out (e.g. `{failed.trace_hex}`)\n"
         f"{sample_error}\n"
-        f"{probe}\n"
-        f"- 1× `chat gpt-4o` (e.g. `{failed.trace_hex}`)"
-    )
+        f"{probe}"
+    )  # the eleventh group, the new trace's failed model call, is the oldest of the one-span groups: cut
+    assert "chat gpt-4o" not in body["response"]
 
 
 def test_questions_are_answered_from_the_traces(api: httpx.Client) -> None:

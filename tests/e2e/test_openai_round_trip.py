@@ -43,6 +43,8 @@ NOT_ROUND_TRIPPED = {
     "first call, which asked for the tool, has no entry of its own, so the export lacks the turn the recorded input holds",
     "llamaindex-otel-function-agent": "llama-index-observability-otel records no reply of a streamed model "
     "call (its span ends before the stream is read): the answer's text is unknown, nothing to compare the reply with",
+    "langtrace-openai-tool-loop": "Langtrace records each assistant message that called tools as a list of empty "
+    "call stubs (no role, no ids, no arguments): the recorded input lacks the calls the export holds",
     "voltagent-agent": "VoltAgent records one model span over the AI SDK's whole tool loop, with the messages "
     "the loop started with: the last request the model saw (with the tool result) is recorded nowhere",
 }

@@ -72,3 +72,11 @@ def test_a_long_error_line_is_clipped() -> None:
     answer = compose([("find_errors", {"hours": 24, "error_groups": groups})])
     assert "x" * 199 + "…" in answer
     assert "x" * 200 not in answer
+
+
+def test_a_cut_list_of_error_groups_says_how_many_there_are_in_all() -> None:
+    groups = [{"name": "call", "message": "boom", "count": 3, "example_trace_ids": ["t1"]}]
+    cut = compose([("find_errors", {"hours": 24, "failed_spans": 5, "groups": 2, "error_groups": groups})])
+    assert cut.startswith("**Errors in the last 24 hours** (5 spans in 2 groups; the 1 largest):")
+    whole = compose([("find_errors", {"hours": 24, "failed_spans": 3, "groups": 1, "error_groups": groups})])
+    assert whole.startswith("**Errors in the last 24 hours** (3 spans in 1 groups):")

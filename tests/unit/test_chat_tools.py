@@ -31,7 +31,12 @@ def test_refusals_are_results_not_exceptions(store: DuckDBStore) -> None:
     assert "trace_id must be 32" in json.loads(tools.call(context, "get_trajectory", '{"trace_id": "x"}'))["error"]
     missing = json.loads(tools.call(context, "get_trajectory", json.dumps({"trace_id": "ab" * 16})))
     assert "no trace" in missing["error"]
-    assert json.loads(tools.call(context, "find_errors", '{"hours": 2}')) == {"hours": 2, "error_groups": []}
+    assert json.loads(tools.call(context, "find_errors", '{"hours": 2}')) == {
+        "hours": 2,
+        "failed_spans": 0,
+        "groups": 0,
+        "error_groups": [],
+    }
 
 
 def test_every_tool_has_a_schema_a_provider_accepts(tmp_path: Path) -> None:

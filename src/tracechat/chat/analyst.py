@@ -184,7 +184,10 @@ def _errors(result: Any) -> str:
     groups = result.get("error_groups", [])
     if not groups:
         return f"No errors in {_window(result)}."
-    lines = [f"**Errors in {_window(result)}** ({sum(g['count'] for g in groups)} spans in {len(groups)} groups):"]
+    spans = result.get("failed_spans", sum(g["count"] for g in groups))
+    total = result.get("groups", len(groups))
+    cut = f"; the {len(groups)} largest" if len(groups) < total else ""
+    lines = [f"**Errors in {_window(result)}** ({spans} spans in {total} groups{cut}):"]
     for group in groups:
         message = f": {headline(group['message'])}" if group["message"] else ""
         examples = ", ".join(f"`{t}`" for t in group["example_trace_ids"])

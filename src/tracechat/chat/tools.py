@@ -75,9 +75,11 @@ def _hours(args: dict[str, Any]) -> Any:
 def _errors(context: ToolContext, args: dict[str, Any]) -> Any:
     hours = _hours(args)
     groups = context.analytics.errors(context.project, context.since(hours), int(args.get("limit", 10)))
+    totals = {"groups": 0, "spans": 0}
     for group in groups:
         group.pop("last_seen_ns", None)
-    return {"hours": hours, "error_groups": groups}
+        totals = {"groups": group.pop("groups_total"), "spans": group.pop("spans_total")}
+    return {"hours": hours, "failed_spans": totals["spans"], "groups": totals["groups"], "error_groups": groups}
 
 
 def _slowest(context: ToolContext, args: dict[str, Any]) -> Any:

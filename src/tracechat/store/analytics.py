@@ -24,11 +24,14 @@ class TraceAnalytics:
     def errors(self, project: str, since_ns: int, limit: int) -> list[dict[str, Any]]:
         """The failed spans since then, grouped by what failed and why: a tool by the tool's
         name where one is recorded (the AI SDK names every tool's span ``ai.toolCall``),
-        any other span by its name; and by the stored status message (``ingest.flatten.span_status``)."""
+        any other span by its name; and by the stored status message (``ingest.flatten.span_status``).
+        The largest groups first, at most ``limit``; each row also says how many groups and failed
+        spans there are in all (``groups_total``, ``spans_total``), so a cut list is known to be cut."""
         return self._rows(
             """
             SELECT coalesce(tool_name, name) AS name, coalesce(status_message, '') AS message, count(*) AS count,
-                list(DISTINCT trace_id)[1:3] AS example_trace_ids, max(start_ns) AS last_seen_ns
+                list(DISTINCT trace_id)[1:3] AS example_trace_ids, max(start_ns) AS last_seen_ns,
+                count(*) OVER () AS groups_total, (sum(count(*)) OVER ())::BIGINT AS spans_total
             FROM spans WHERE project = $project AND status_code = 2 AND start_ns >= $since
             GROUP BY ALL ORDER BY count DESC, last_seen_ns DESC LIMIT $limit
             """,
