@@ -22,7 +22,10 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 from pyiceberg.expressions import AlwaysTrue, EqualTo, Reference
 from pyiceberg.expressions.literals import literal
 from pyiceberg.manifest import ManifestContent, ManifestFile
+from pyiceberg.partitioning import PartitionSpec
 from pyiceberg.table import ManifestGroupPlanner, Table
+from pyiceberg.transforms import BucketTransform
+from pyiceberg.types import StringType
 
 from tests.postgres import PostgresServer
 from tracechat.errors import StorageUnavailable
@@ -104,6 +107,31 @@ def test_files_are_partitioned_by_project_day_and_bucket_and_sorted_by_trace_id(
     assert sum(pq.read_metadata(path.removeprefix("file://")).num_rows for path in files) == 120
 
 
+def test_a_table_of_sixteen_buckets_an_earlier_version_made_keeps_its_partitioning(
+    open_iceberg: Opener, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Tables made before ``TRACE_BUCKETS`` fell to 4 have 16 buckets: each row still goes
+    to the file of its own bucket of 16, or a read that plans by bucket would miss it."""
+    old = PartitionSpec(
+        *[
+            f.model_copy(update={"transform": BucketTransform(16)}) if f.name == "trace_bucket" else f
+            for f in tables.SPAN_SPEC.fields
+        ]
+    )
+    monkeypatch.setattr(tables, "SPAN_SPEC", old)  # what the store creates its spans table with
+    store = open_iceberg()
+    store.submit(_batch(*[(_trace(t), n) for t in range(1, 65) for n in (1, 2)])).result()
+    table = _spans_table(store)
+    assert tables.trace_buckets(table.metadata.spec()) == 16
+    tasks = list(table.scan().plan_files())
+    assert len(tasks) > tables.TRACE_BUCKETS  # more buckets than this version makes
+    sixteen = BucketTransform(16).pyarrow_transform(StringType())
+    for task in tasks:
+        held = pq.read_table(task.file.file_path.removeprefix("file://"), columns=["trace_id"]).column("trace_id")
+        assert set(sixteen(held).to_pylist()) == {task.file.partition[2]}
+    assert store.read_trace("p", _trace(7).hex()) is not None
+
+
 def test_a_trace_is_planned_from_its_own_bucket_only(open_iceberg: Opener) -> None:
     store = open_iceberg()
     store.submit(_batch(*[(_trace(t), 1) for t in range(1, 65)])).result()
@@ -116,7 +144,7 @@ def test_a_trace_is_planned_from_its_own_bucket_only(open_iceberg: Opener) -> No
     )
     assert planned is not None
     assert len(planned) == 1
-    assert len(all_files) > 8  # 64 traces fill most of the 16 buckets
+    assert len(all_files) == tables.TRACE_BUCKETS  # 64 traces fill every bucket
 
 
 def test_a_commit_whose_reply_was_lost_is_found_and_not_written_again(
@@ -392,7 +420,7 @@ def test_manifests_rewritten_beside_two_receivers_lose_nothing_and_a_read_plans_
         number = first
         try:
             while (commits is None and not stop.is_set()) or (commits is not None and number < first + commits):
-                batch = [(_trace(number * 100 + t), n) for t in range(4) for n in (1, 2)]  # 4 traces, 4 buckets at most
+                batch = [(_trace(number * 100 + t), n) for t in range(8) for n in (1, 2)]  # 8 traces, 4 buckets at most
                 receiver.submit(_batch(*batch)).result()
                 with lock:
                     for trace, _ in batch:

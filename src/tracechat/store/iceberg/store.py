@@ -238,11 +238,19 @@ class IcebergStore:
         assert scopes is not None  # every staged batch has its scopes table, empty or not
         spans = concat([g.spans for g in group])
         logs = concat([g.logs for g in group])
-        span_rows = tables.span_rows(spans, scopes, batch_id) if spans is not None else None
+        span_rows = (
+            tables.span_rows(spans, scopes, batch_id, buckets=self._buckets(tables.SPANS))
+            if spans is not None
+            else None
+        )
         if span_rows is not None:
             keys = zip(span_rows.column("project").to_pylist(), span_rows.column("trace_id").to_pylist(), strict=True)
             span_rows = without_spans(span_rows, self.index.stored_span_ids(keys))
-        log_rows = self._new_log_rows(tables.log_rows(logs, scopes, batch_id)) if logs is not None else None
+        log_rows = (
+            self._new_log_rows(tables.log_rows(logs, scopes, batch_id, buckets=self._buckets(tables.LOGS)))
+            if logs is not None
+            else None
+        )
         has_spans = span_rows is not None and span_rows.num_rows
         has_logs = log_rows is not None and log_rows.num_rows
         span_seq, span_files = self._append(tables.SPANS, span_rows, batch_id) if has_spans else (0, {})
@@ -369,6 +377,10 @@ class IcebergStore:
         if cached is not None and fresh and _sequence_of(cached) >= at_least:
             return cached
         return self._reload(name)
+
+    def _buckets(self, name: str) -> int:
+        """The table's trace-id buckets (its partition spec's: tables of earlier versions have 16)."""
+        return tables.trace_buckets(self._table(name, 0).metadata.spec())
 
     def _reload(self, name: str) -> Table:
         loaded = time.monotonic()

@@ -34,9 +34,13 @@ from pyiceberg.types import (
 NAMESPACE: Final = "tracechat"
 SPANS: Final = f"{NAMESPACE}.spans"
 LOGS: Final = f"{NAMESPACE}.logs"
-TRACE_BUCKETS: Final = 16
-"""Buckets of trace ids per project and day: a trace read plans and opens only its
-bucket's files (1/16 of the day's) and reads one row group of each (files are sorted)."""
+TRACE_BUCKETS: Final = 4
+"""Buckets of trace ids per project and day in the tables this version creates: a read that
+plans opens only its bucket's files (a quarter of the day's) and one row group of each
+(files are sorted). A commit writes a file per bucket its spans fall in, and each file
+costs the Parquet threads its writer, statistics and ``DataFile`` whatever its rows: at 16
+buckets (the tables of earlier versions, which keep theirs: ``trace_buckets``) they spent
+about twice the CPU a span (docs/benchmarks.md). Reads of a listed trace do not plan."""
 BATCH_PROPERTY: Final = "tracechat.batch"
 """The snapshot summary property holding the id of the group commit that wrote it: a
 commit whose outcome was unknown is found by it instead of being written twice."""
@@ -44,8 +48,9 @@ commit whose outcome was unknown is found by it instead of being written twice."
 TABLE_PROPERTIES: Final = {
     "write.parquet.compression-codec": "zstd",
     # Small row groups: a trace's rows are a few consecutive ones in a sorted file, and a
-    # reader skips every row group whose trace id range does not hold it.
-    "write.parquet.row-group-limit": "4096",
+    # reader skips every row group whose trace id range does not hold it (a commit's file
+    # of a bucket holds ~2,000 spans at saturation: a read decompresses about half of it).
+    "write.parquet.row-group-limit": "1024",
     "format-version": "2",
     # pyiceberg re-bases a commit another writer beat by itself; receivers beat each other
     # all the time, so it retries sooner than its default 100 ms and more often.
@@ -161,11 +166,20 @@ def unique_rows(rows: pa.Table, keys: list[str]) -> pa.Table:
 _PARTITION = "_partition"
 
 
-def _in_partitions(rows: pa.Table, time_column: str, order_column: str) -> pa.Table:
-    """``rows`` sorted by partition (project, day, trace-id bucket), then trace id and time,
-    with the partition's ordinal in a column ``partitions`` takes off again."""
+def trace_buckets(spec: PartitionSpec) -> int:
+    """The trace-id buckets of a table's partition spec (``TRACE_BUCKETS``, or 16 for a
+    table an earlier version created): rows are sorted into the table's own."""
+    for field in spec.fields:
+        if isinstance(field.transform, BucketTransform):
+            return field.transform.num_buckets
+    raise ValueError(f"the partition spec has no trace-id bucket: {spec}")
+
+
+def _in_partitions(rows: pa.Table, time_column: str, order_column: str, buckets: int) -> pa.Table:
+    """``rows`` sorted by partition (project, day, trace-id bucket of ``buckets``), then
+    trace id and time, with the partition's ordinal in a column ``partitions`` takes off again."""
     day = DayTransform().pyarrow_transform(TimestampType())(rows.column(time_column))
-    bucket = BucketTransform(TRACE_BUCKETS).pyarrow_transform(StringType())(rows.column("trace_id"))
+    bucket = BucketTransform(buckets).pyarrow_transform(StringType())(rows.column("trace_id"))
     keyed = rows.append_column("_day", day).append_column("_bucket", bucket)
     order = ["project", "_day", "_bucket", "trace_id", order_column]
     keyed = keyed.sort_by([(name, "ascending") for name in order])
@@ -206,9 +220,10 @@ def partitions(rows: pa.Table) -> list[pa.Table]:
     return [rows.slice(start, end - start) for start, end in pairwise(bounds)]
 
 
-def span_rows(spans: pa.Table, scopes: pa.Table, batch: str) -> pa.Table:
+def span_rows(spans: pa.Table, scopes: pa.Table, batch: str, *, buckets: int = TRACE_BUCKETS) -> pa.Table:
     """The spans table's rows for staged spans (``store.staging.SPAN_SCHEMA``): each span
-    once, sorted by partition, trace id and start (``partitions`` splits them)."""
+    once, sorted by partition (``buckets``: the table's, ``trace_buckets``), trace id and
+    start (``partitions`` splits them)."""
     spans = unique_rows(spans, ["project", "trace_id", "span_id"])
     resource, scope = _inline_scopes(spans, scopes)
     columns = {
@@ -245,13 +260,13 @@ def span_rows(spans: pa.Table, scopes: pa.Table, batch: str) -> pa.Table:
         "batch": pa.array([batch] * spans.num_rows, pa.string()),
     }
     table = pa.Table.from_arrays([columns[f.name] for f in SPAN_ARROW], schema=SPAN_ARROW)
-    return _in_partitions(table, "start_time", "start_ns")
+    return _in_partitions(table, "start_time", "start_ns", buckets)
 
 
-def log_rows(logs: pa.Table, scopes: pa.Table, batch: str) -> pa.Table:
-    """The logs table's rows for staged log records, sorted by partition, trace id and time
-    (``partitions`` splits them). A record without a time is filed under the day it was
-    observed."""
+def log_rows(logs: pa.Table, scopes: pa.Table, batch: str, *, buckets: int = TRACE_BUCKETS) -> pa.Table:
+    """The logs table's rows for staged log records, sorted by partition (``buckets``: the
+    table's), trace id and time (``partitions`` splits them). A record without a time is
+    filed under the day it was observed."""
     resource, scope = _inline_scopes(logs, scopes)
     time_ns = pc.if_else(pc.equal(logs.column("time_ns"), 0), logs.column("observed_ns"), logs.column("time_ns"))
     columns = {
@@ -264,7 +279,7 @@ def log_rows(logs: pa.Table, scopes: pa.Table, batch: str) -> pa.Table:
         "batch": pa.array([batch] * logs.num_rows, pa.string()),
     }
     table = pa.Table.from_arrays([columns[f.name] for f in LOG_ARROW], schema=LOG_ARROW)
-    return _in_partitions(table, "time", "time_ns")
+    return _in_partitions(table, "time", "time_ns", buckets)
 
 
 def log_ids(resource: pa.ChunkedArray, scope: pa.ChunkedArray, raw: pa.ChunkedArray) -> list[str]:
