@@ -1,6 +1,6 @@
 """The Iceberg store's group commit in one process, no HTTP: CPU per span, by thread.
 
-    .venv/bin/python bench/iceberg_commit.py [--spans 30000] [--group 6]
+    .venv/bin/python bench/iceberg_commit.py [--spans 30000] [--group 6] [--reads 300]
     .venv/bin/python bench/iceberg_commit.py --rounds 4 --baseline-src /tmp/before/src
 
 ``bench.workload``'s 3 KB traces (512 spans a request, as ``bench/iceberg.py`` sends them)
@@ -66,6 +66,7 @@ def once(args: argparse.Namespace) -> dict[str, Any]:
     import pyarrow
     from tests.postgres import PostgresServer
 
+    from bench.iceberg import read_latencies, trace_ids
     from bench.ingest import VARIANTS
     from bench.workload import requests
     from tracechat.app import _tune_garbage_collector
@@ -73,10 +74,8 @@ def once(args: argparse.Namespace) -> dict[str, Any]:
     from tracechat.store.iceberg.store import IcebergStore
     from tracechat.store.staging import stage
 
-    staged = [
-        stage(flatten_traces(r, lambda _resource: "default").batch)
-        for r in requests(args.spans, args.spans_per_request, **VARIANTS["3kb"])
-    ]
+    sent = list(requests(args.spans, args.spans_per_request, **VARIANTS["3kb"]))
+    staged = [stage(flatten_traces(r, lambda _resource: "default").batch) for r in sent]
     groups = [staged[i : i + args.group] for i in range(0, len(staged), args.group)]
     warm, counted = groups[0], groups[1:]
     spans = sum(s.spans.num_rows for g in counted for s in g if s.spans is not None)
@@ -100,6 +99,9 @@ def once(args: argparse.Namespace) -> dict[str, Any]:
                 tasks = _task_seconds()
                 parquet_ids = _parquet_ids()
                 stored = _directory_bytes(warehouse) - bytes_before
+                reads = {}
+                if args.reads:  # what the layout costs a read: random traces, through this store
+                    reads = read_latencies(store, trace_ids([r.SerializeToString() for r in sent]), args.reads)
             finally:
                 store.close()
     finally:
@@ -123,6 +125,7 @@ def once(args: argparse.Namespace) -> dict[str, Any]:
         "bytes_per_span": round(stored / spans),
         "load_1m": round(os.getloadavg()[0], 1),
         "arrow_pool": pyarrow.default_memory_pool().backend_name,
+        **{f"read_trace_{key}": value for key, value in reads.items()},
     }
 
 
@@ -130,7 +133,7 @@ def compare(args: argparse.Namespace) -> None:
     """Alternating child runs of this checkout's ``src`` and ``--baseline-src``."""
     kinds = [("now", str(ROOT / "src")), ("baseline", args.baseline_src)]
     command = [sys.executable, __file__, "--spans", str(args.spans), "--group", str(args.group)]
-    command += ["--spans-per-request", str(args.spans_per_request)]
+    command += ["--spans-per-request", str(args.spans_per_request), "--reads", str(args.reads)]
     runs: dict[str, list[dict[str, Any]]] = {kind: [] for kind, _ in kinds}
     for number in range(args.rounds):
         for kind, source in kinds if number % 2 == 0 else list(reversed(kinds)):
@@ -148,6 +151,7 @@ def main() -> None:
     parser.add_argument("--spans", type=int, default=30_000)
     parser.add_argument("--spans-per-request", type=int, default=512)
     parser.add_argument("--group", type=int, default=6, help="requests per group commit")
+    parser.add_argument("--reads", type=int, default=0, help="then time read_trace of this many random traces")
     parser.add_argument("--rounds", type=int, default=0, help="with --baseline-src: child runs of each, alternated")
     parser.add_argument("--baseline-src", help="another checkout's src/ to compare with")
     args = parser.parse_args()
